@@ -1,0 +1,66 @@
+"""The ``obsa`` command line: validate and export the spec, certify a module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .spec.validate import run_validate
+
+    return run_validate(args.path, quiet=args.quiet)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .spec.exporters import run_export
+
+    return run_export(args.path, Path(args.out))
+
+
+def _cmd_certify(args: argparse.Namespace) -> int:
+    from .certify import run_certify
+
+    return run_certify(args.manifest, Path(args.out), progress=not args.no_progress,
+                       select=args.select)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="obsa",
+        description="OBSA — Open BMS Standard Architecture: spec toolchain and conformance bench.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    spec = sub.add_parser("spec", help="validate or export the machine-readable spec")
+    spec_sub = spec.add_subparsers(dest="spec_command", required=True)
+    v = spec_sub.add_parser("validate", help="check every spec file (exit 0 valid, 1 invalid, 2 unreadable)")
+    v.add_argument("path", nargs="?", default=None, help="spec directory (default: the bundled spec)")
+    v.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    v.set_defaults(func=_cmd_validate)
+    e = spec_sub.add_parser("export", help="write every generated artefact of the spec")
+    e.add_argument("path", nargs="?", default=None, help="spec directory (default: the bundled spec)")
+    e.add_argument("--out", required=True, help="output directory")
+    e.set_defaults(func=_cmd_export)
+
+    c = sub.add_parser("certify", help="run the conformance suite against a module and write the report")
+    c.add_argument("manifest", help="module manifest (YAML), or 'reference' for the reference implementation")
+    c.add_argument("--out", required=True, help="report directory (report.json, junit.xml, report.html)")
+    c.add_argument("--no-progress", action="store_true", help="no progress display")
+    c.add_argument("-k", dest="select", default=None, help="only test cases matching this pytest -k expression")
+    c.set_defaults(func=_cmd_certify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("obsa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

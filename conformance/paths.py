@@ -1,0 +1,21 @@
+"""Where the standard's files live: next to the package in a source checkout,
+or inside it (``conformance/_data``) in an installed wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+
+
+def data_root() -> Path:
+    bundled = _PKG / "_data"
+    return bundled if (bundled / "spec").is_dir() else _PKG.parent
+
+
+def spec_dir() -> Path:
+    return data_root() / "spec"
+
+
+def schemas_dir() -> Path:
+    return data_root() / "schemas"

@@ -1,0 +1,277 @@
+"""The one loader of the spec: YAML files → validated pydantic models.
+
+Every other part of the project reads the standard through :func:`load_spec`;
+nothing downstream opens the YAML itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jsonschema
+from pydantic import BaseModel, ValidationError
+
+from ..paths import schemas_dir, spec_dir
+from .models import (
+    KINDS,
+    Architecture,
+    Component,
+    Dictionary,
+    EnumType,
+    Interface,
+    Profile,
+    Profiles,
+    Requirement,
+    RequirementFile,
+    Signal,
+    Standard,
+)
+from .source import Issue, Located, PathKey, ReadError, YAMLSyntax, dotted, read_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class SpecError(Exception):
+    """The spec is invalid; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+@dataclass
+class Spec:
+    """The whole standard, as models, with the origin of every model object."""
+
+    root: Path
+    standard: Standard
+    architecture: Architecture
+    dictionary: Dictionary
+    profiles_file: Profiles
+    interfaces: dict[str, Interface]
+    requirement_files: list[RequirementFile]
+    sources: dict[str, Located] = field(repr=False)
+    _origin: dict[int, tuple[str, PathKey]] = field(repr=False, default_factory=dict)
+
+    # ---- lookups -------------------------------------------------------------
+    @functools.cached_property
+    def version(self) -> str:
+        return self.standard.version
+
+    @functools.cached_property
+    def signals(self) -> dict[str, Signal]:
+        return {s.name: s for s in self.dictionary.signals}
+
+    @functools.cached_property
+    def enums(self) -> dict[str, EnumType]:
+        return {e.id: e for e in self.dictionary.enums}
+
+    @functools.cached_property
+    def components(self) -> dict[str, Component]:
+        return {c.id: c for c in self.architecture.components}
+
+    @functools.cached_property
+    def profiles(self) -> dict[str, Profile]:
+        return {p.id: p for p in self.profiles_file.profiles}
+
+    @functools.cached_property
+    def features(self) -> set[str]:
+        return {f.id for f in self.profiles_file.features}
+
+    @functools.cached_property
+    def requirements(self) -> dict[str, Requirement]:
+        return {r.id: r for f in self.requirement_files for r in f.requirements}
+
+    def requirements_of_profile(self, profile: str) -> list[Requirement]:
+        return [r for r in self.requirements.values() if profile in r.profiles]
+
+    # ---- origins -------------------------------------------------------------
+    def where(self, obj: BaseModel, *subpath: str | int) -> tuple[str, int | None, str]:
+        """(file, line, dotted field path) of a model object, or of a field inside it."""
+        file, path = self._origin[id(obj)]
+        full = path + tuple(subpath)
+        return file, self.sources[file].line(full), dotted(full)
+
+    def issue(self, obj: BaseModel, subpath: tuple[str | int, ...], message: str) -> Issue:
+        file, line, fld = self.where(obj, *subpath)
+        return Issue(file, line, fld, message)
+
+
+# ---------------------------------------------------------------------------- reading
+@functools.lru_cache(maxsize=None)
+def _metaschema(kind: str) -> jsonschema.protocols.Validator:
+    path = schemas_dir() / f"spec-{kind}.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _schema_issues(doc: Located, kind: str) -> list[Issue]:
+    issues = []
+    for err in sorted(_metaschema(kind).iter_errors(doc.data), key=lambda e: list(e.path)):
+        path = tuple(err.absolute_path)
+        issues.append(Issue(doc.file, doc.line(path), dotted(path), _explain(err)))
+    return issues
+
+
+def _explain(err: jsonschema.ValidationError) -> str:
+    found = json.dumps(err.instance, default=str)
+    if len(found) > 60:
+        found = found[:57] + "..."
+    if err.validator == "required":
+        return f"expected {err.message}"
+    if err.validator == "additionalProperties":
+        return f"unexpected field: {err.message}"
+    if err.validator in ("enum", "const"):
+        return f"expected one of {err.validator_value}, found {found}"
+    if err.validator == "pattern":
+        return f"expected a value matching {err.validator_value}, found {found}"
+    if err.validator == "type":
+        return f"expected {err.validator_value}, found {found}"
+    return f"{err.message}"
+
+
+def _index(model: Any, file: str, path: PathKey, origin: dict[int, tuple[str, PathKey]]) -> None:
+    if isinstance(model, BaseModel):
+        origin[id(model)] = (file, path)
+        for name in type(model).model_fields:
+            _index(getattr(model, name), file, path + (name,), origin)
+    elif isinstance(model, (list, tuple)):
+        for i, item in enumerate(model):
+            _index(item, file, path + (i,), origin)
+
+
+def _build(doc: Located, kind: str, issues: list[Issue]) -> BaseModel | None:
+    if not isinstance(doc.data, dict):
+        issues.append(Issue(doc.file, 1, "", f"expected a mapping with kind '{kind}'"))
+        return None
+    if doc.data.get("kind") != kind:
+        issues.append(
+            Issue(doc.file, doc.line(("kind",)), "kind",
+                  f"expected '{kind}', found {doc.data.get('kind')!r}")
+        )
+        return None
+    found = _schema_issues(doc, kind)
+    if found:
+        issues.extend(found)
+        return None
+    try:
+        return KINDS[kind].model_validate(doc.data)
+    except ValidationError as exc:  # rules across fields that a JSON Schema cannot state
+        for e in exc.errors():
+            path = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            issues.append(Issue(doc.file, doc.line(path), dotted(path), e["msg"].removeprefix("Value error, ")))
+        return None
+
+
+def iter_spec_files(standard: Standard) -> Iterator[tuple[str, str]]:
+    """(relative path, kind) of every file the standard lists."""
+    f = standard.files
+    yield f.architecture, "architecture"
+    yield f.dictionary, "dictionary"
+    yield f.profiles, "profiles"
+    for p in f.interfaces:
+        yield p, "interface"
+    for p in f.requirements:
+        yield p, "requirements"
+
+
+def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
+    """Read and structurally validate every file; no cross-file checks yet.
+
+    Raises :class:`ReadError` when a file cannot be read at all.
+    """
+    root = Path(root) if root is not None else spec_dir()
+    if root.is_file():
+        root = root.parent
+    std_path = root / "standard.yaml"
+    if not std_path.is_file():
+        raise ReadError(f"{std_path}: cannot read: no such file (a spec directory holds standard.yaml)")
+    issues: list[Issue] = []
+    sources: dict[str, Located] = {}
+
+    def load(rel: str, kind: str) -> BaseModel | None:
+        try:
+            doc = read_yaml(root / rel, rel)
+        except YAMLSyntax as exc:
+            issues.append(exc.issue)
+            return None
+        sources[rel] = doc
+        return _build(doc, kind, issues)
+
+    standard = load("standard.yaml", "standard")
+    if not isinstance(standard, Standard):
+        return None, issues
+    built: dict[str, list[BaseModel]] = {k: [] for k in KINDS}
+    seen: set[str] = set()
+    for rel, kind in iter_spec_files(standard):
+        if rel in seen:
+            issues.append(Issue("standard.yaml", None, "files", f"'{rel}' is listed twice"))
+            continue
+        seen.add(rel)
+        if not (root / rel).is_file():
+            raise ReadError(f"{root / rel}: cannot read: no such file (listed in standard.yaml files)")
+        model = load(rel, kind)
+        if model is not None:
+            built[kind].append(model)
+    if issues:
+        return None, issues
+    origin: dict[int, tuple[str, PathKey]] = {}
+    file_of = {}
+    for rel, kind in iter_spec_files(standard):
+        file_of.setdefault(kind, []).append(rel)
+    _index(standard, "standard.yaml", (), origin)
+    for kind, models in built.items():
+        for rel, model in zip(file_of.get(kind, []), models):
+            _index(model, rel, (), origin)
+    interfaces: dict[str, Interface] = {}
+    for itf in built["interface"]:
+        assert isinstance(itf, Interface)
+        if itf.component in interfaces:
+            file, _ = origin[id(itf)]
+            issues.append(Issue(file, sources[file].line(("component",)), "component",
+                                f"component '{itf.component}' already has an interface in "
+                                f"{origin[id(interfaces[itf.component])][0]}"))
+            continue
+        interfaces[itf.component] = itf
+    spec = Spec(
+        root=root,
+        standard=standard,
+        architecture=built["architecture"][0],  # type: ignore[arg-type]
+        dictionary=built["dictionary"][0],  # type: ignore[arg-type]
+        profiles_file=built["profiles"][0],  # type: ignore[arg-type]
+        interfaces=interfaces,
+        requirement_files=built["requirements"],  # type: ignore[arg-type]
+        sources=sources,
+        _origin=origin,
+    )
+    return spec, issues
+
+
+def check_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
+    """Read the spec and run every structural and semantic check."""
+    from .validate import semantic_issues
+
+    spec, issues = read_spec(root)
+    if spec is not None:
+        issues = issues + semantic_issues(spec)
+    return spec, issues
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(root: str) -> Spec:
+    spec, issues = check_spec(Path(root))
+    if issues or spec is None:
+        raise SpecError(issues)
+    return spec
+
+
+def load_spec(root: Path | str | None = None) -> Spec:
+    """The validated spec (cached per directory). Raises :class:`SpecError` or :class:`ReadError`."""
+    path = Path(root) if root is not None else spec_dir()
+    return _load_cached(str(path.resolve()))

@@ -1,0 +1,306 @@
+"""Pydantic models of every kind of spec file.
+
+These models are the single definition of the spec format: the meta-schemas in
+``schemas/spec-*.schema.json`` are generated from them (see
+:mod:`conformance.spec.exporters.metaschema`) and a test fails when the checked-in
+schemas drift. Structural rules live here; rules that relate several files
+(references, units, ordering) live in :mod:`conformance.spec.validate`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$"
+IDENT = r"^[a-z][a-z0-9_]*$"
+NAME = r"^[a-z][a-z0-9]*(?:_[A-Za-z0-9]+)*$"
+REQ_ID = r"^OBSA-[A-Z]{2,6}-[0-9]{3}$"
+
+Ident = Annotated[str, Field(pattern=IDENT, description="lower_snake_case identifier")]
+Name = Annotated[
+    str, Field(pattern=NAME, description="snake_case name; a quantity ends in its unit: cell_voltage_V")
+]
+ReqId = Annotated[str, Field(pattern=REQ_ID, description="OBSA-<AREA>-<NNN>")]
+Version = Annotated[str, Field(pattern=SEMVER, description="semantic version")]
+Text = Annotated[str, Field(min_length=1)]
+
+ValueType = Literal["float", "int", "bool", "enum", "flags"]
+Comparison = Literal["<=", "<", ">=", ">", "=="]
+Level = Literal["mandatory", "optional", "conditional"]
+Verification = Literal["test", "analysis", "inspection", "demonstration"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(_Model):
+    """Closed interval; either bound may be omitted."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+# --------------------------------------------------------------------------- standard
+class StandardFiles(_Model):
+    architecture: Text
+    dictionary: Text
+    profiles: Text
+    interfaces: list[Text] = Field(min_length=1, description="interface files, relative paths")
+    requirements: list[Text] = Field(min_length=1, description="requirement files")
+
+
+class Standard(_Model):
+    kind: Literal["standard"]
+    name: Text
+    title: Text
+    version: Version
+    status: Literal["draft", "candidate", "released"]
+    description: Text
+    files: StandardFiles
+
+
+# --------------------------------------------------------------------------- architecture
+class Layer(_Model):
+    id: Ident
+    title: Text
+    order: int = Field(ge=0, description="0 is closest to the hardware")
+    description: Text
+
+
+class Node(_Model):
+    id: Ident
+    title: Text
+    role: Literal["master", "slave", "gateway"]
+    multiplicity: Literal["1", "0..1", "1..n", "0..n"]
+    description: Text
+
+
+class Link(_Model):
+    source: Ident = Field(description="node id")
+    target: Ident = Field(description="node id")
+    bus: Ident
+    description: Text
+
+
+class Topology(_Model):
+    nodes: list[Node] = Field(min_length=1)
+    links: list[Link] = []
+
+
+class Component(_Model):
+    id: Ident
+    title: Text
+    layer: Ident
+    node: Ident
+    description: Text
+
+
+class Architecture(_Model):
+    kind: Literal["architecture"]
+    layers: list[Layer] = Field(min_length=1)
+    topology: Topology
+    components: list[Component] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- dictionary
+class Unit(_Model):
+    symbol: Text
+    quantity: Text
+    description: Text
+
+
+class Dimension(_Model):
+    id: Ident
+    description: Text
+
+
+class EnumValue(_Model):
+    name: Ident
+    value: int = Field(ge=0)
+    description: Text
+
+
+class EnumType(_Model):
+    id: Ident
+    description: Text
+    values: list[EnumValue] = Field(min_length=1)
+
+
+class Signal(_Model):
+    name: Name
+    type: ValueType
+    unit: Text = Field(description="symbol from the dictionary's unit list; '1' if dimensionless")
+    range: Range | None = None
+    resolution: float | None = Field(default=None, gt=0)
+    enum: Ident | None = Field(default=None, description="enum id, for type enum")
+    flags_of: Ident | None = Field(
+        default=None, description="component whose fault codes are the bits, for type flags"
+    )
+    dimension: Ident | None = Field(default=None, description="array over this dimension")
+    description: Text
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> Signal:
+        if self.type == "enum" and self.enum is None:
+            raise ValueError("a signal of type 'enum' needs 'enum'")
+        if self.type != "enum" and self.enum is not None:
+            raise ValueError(f"'enum' is only for type 'enum', not '{self.type}'")
+        if self.type == "flags" and self.flags_of is None:
+            raise ValueError("a signal of type 'flags' needs 'flags_of'")
+        if self.type != "flags" and self.flags_of is not None:
+            raise ValueError(f"'flags_of' is only for type 'flags', not '{self.type}'")
+        return self
+
+
+class Dictionary(_Model):
+    kind: Literal["dictionary"]
+    units: list[Unit] = Field(min_length=1)
+    dimensions: list[Dimension] = []
+    enums: list[EnumType] = []
+    signals: list[Signal] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- interfaces
+class Parameter(_Model):
+    """A configuration value of a component; declared by a module in its manifest (PIXIT)."""
+
+    name: Name
+    type: Literal["float", "int", "bool", "enum"]
+    unit: Text
+    range: Range | None = None
+    default: float | int | bool | str | None = None
+    enum: Ident | None = None
+    description: Text
+
+
+class Port(_Model):
+    """An input or output of a component: a dictionary signal, by name."""
+
+    signal: Name
+    description: Text | None = None
+
+
+class FaultCode(_Model):
+    name: Ident
+    bit: int = Field(ge=0, le=31, description="bit in the component's flags signals")
+    dtc: int = Field(ge=1, le=0xFFFF, description="diagnostic trouble code, unique in the spec")
+    severity: Literal["warning", "derate", "fault", "lockout"]
+    description: Text
+
+
+class LimitLevels(_Model):
+    mol: Name = Field(description="parameter holding the maximum operating limit")
+    rsl: Name = Field(description="parameter holding the recommended safety limit")
+    msl: Name = Field(description="parameter holding the maximum safety limit")
+
+
+class LimitSet(_Model):
+    """A quantity supervised on three levels; the suite checks MOL < RSL < MSL (upper)."""
+
+    quantity: Ident
+    direction: Literal["upper", "lower"]
+    levels: LimitLevels
+    description: Text
+
+
+class Interface(_Model):
+    kind: Literal["interface"]
+    component: Ident
+    step_period_s: float = Field(gt=0, description="nominal step period")
+    description: Text
+    parameters: list[Parameter] = []
+    inputs: list[Port] = []
+    outputs: list[Port] = Field(min_length=1)
+    fault_codes: list[FaultCode] = []
+    limit_sets: list[LimitSet] = []
+
+
+# --------------------------------------------------------------------------- requirements
+class Criterion(_Model):
+    """A named, numeric acceptance criterion: ``measured <comparison> limit``.
+
+    The limit is either a fixed ``value`` of the standard or the module's declared
+    value of a component ``parameter`` (PIXIT) — exactly one of the two.
+    """
+
+    name: Name
+    comparison: Comparison
+    value: float | None = None
+    parameter: Name | None = None
+    unit: Text
+    description: Text
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> Criterion:
+        if (self.value is None) == (self.parameter is None):
+            raise ValueError("give exactly one of 'value' or 'parameter'")
+        return self
+
+
+class Requirement(_Model):
+    id: ReqId
+    title: Text
+    statement: Text
+    rationale: Text
+    component: Ident
+    profiles: list[Ident] = Field(min_length=1)
+    level: Level
+    condition: Text | None = Field(
+        default=None, description="expression over feature ids: and, or, not, parentheses"
+    )
+    verification: Verification
+    since: Version
+    acceptance: list[Criterion] = []
+
+    @model_validator(mode="after")
+    def _level_rules(self) -> Requirement:
+        if self.level == "conditional" and not self.condition:
+            raise ValueError("a conditional requirement needs a 'condition'")
+        if self.level != "conditional" and self.condition:
+            raise ValueError("'condition' is only for level 'conditional'")
+        if not re.search(r"\bshall\b", self.statement):
+            raise ValueError("the statement must be a 'shall' statement")
+        if self.verification == "test" and not self.acceptance:
+            raise ValueError("a requirement verified by test needs acceptance criteria")
+        return self
+
+
+class RequirementFile(_Model):
+    kind: Literal["requirements"]
+    area: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")]
+    title: Text
+    requirements: list[Requirement] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- profiles
+class Feature(_Model):
+    id: Ident
+    title: Text
+    description: Text
+
+
+class Profile(_Model):
+    id: Ident
+    title: Text
+    description: Text
+    components: list[Ident] = Field(min_length=1, description="in execution order")
+
+
+class Profiles(_Model):
+    kind: Literal["profiles"]
+    features: list[Feature] = []
+    profiles: list[Profile] = Field(min_length=1)
+
+
+KINDS: dict[str, type[_Model]] = {
+    "standard": Standard,
+    "architecture": Architecture,
+    "dictionary": Dictionary,
+    "interface": Interface,
+    "requirements": RequirementFile,
+    "profiles": Profiles,
+}
