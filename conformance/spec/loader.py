@@ -103,7 +103,7 @@ class Spec:
 
 
 # ---------------------------------------------------------------------------- reading
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _metaschema(kind: str) -> jsonschema.protocols.Validator:
     path = schemas_dir() / f"spec-{kind}.schema.json"
     schema = json.loads(path.read_text(encoding="utf-8"))
@@ -113,18 +113,39 @@ def _metaschema(kind: str) -> jsonschema.protocols.Validator:
 
 def _schema_issues(doc: Located, kind: str) -> list[Issue]:
     issues = []
-    for err in sorted(_metaschema(kind).iter_errors(doc.data), key=lambda e: list(e.path)):
+    for err in sorted(_metaschema(kind).iter_errors(doc.data), key=_path_key):
         path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            # point at the first unexpected key rather than at its parent mapping
+            allowed = err.schema.get("properties", {})
+            extra = [k for k in err.instance if k not in allowed]
+            if extra:
+                path = path + (extra[0],)
         issues.append(Issue(doc.file, doc.line(path), dotted(path), _explain(err)))
     return issues
 
 
+def _path_key(err: jsonschema.ValidationError) -> list[tuple[bool, int, str]]:
+    """Sort key for error paths that mix list indices and mapping keys."""
+    return [(isinstance(p, str), p if isinstance(p, int) else 0, str(p)) for p in err.path]
+
+
 def _explain(err: jsonschema.ValidationError) -> str:
+    if err.validator in ("anyOf", "oneOf") and err.context:
+        # e.g. ``float | None``: explain the branch whose type matched, not "not valid under any"
+        near = [e for e in err.context if e.validator != "type"]
+        if len(near) == 1:
+            return _explain(near[0])
+        types = [e.validator_value for e in err.context if e.validator == "type"]
+        if len(types) == len(err.context):
+            found = json.dumps(err.instance, default=str)[:60]
+            return f"expected one of the types {', '.join(map(str, types))}, found {found}"
     found = json.dumps(err.instance, default=str)
     if len(found) > 60:
         found = found[:57] + "..."
     if err.validator == "required":
-        return f"expected {err.message}"
+        missing = err.message.removesuffix(" is a required property")
+        return f"expected the required field {missing}, found none"
     if err.validator == "additionalProperties":
         return f"unexpected field: {err.message}"
     if err.validator in ("enum", "const"):
@@ -133,6 +154,12 @@ def _explain(err: jsonschema.ValidationError) -> str:
         return f"expected a value matching {err.validator_value}, found {found}"
     if err.validator == "type":
         return f"expected {err.validator_value}, found {found}"
+    bounds = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+    if err.validator in bounds:
+        return f"expected a value {bounds[err.validator]} {err.validator_value}, found {found}"
+    if err.validator in ("minItems", "minLength"):
+        what = "items" if err.validator == "minItems" else "characters"
+        return f"expected at least {err.validator_value} {what}, found {found}"
     return f"{err.message}"
 
 
@@ -164,8 +191,11 @@ def _build(doc: Located, kind: str, issues: list[Issue]) -> BaseModel | None:
         return KINDS[kind].model_validate(doc.data)
     except ValidationError as exc:  # rules across fields that a JSON Schema cannot state
         for e in exc.errors():
-            path = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            issues.append(Issue(doc.file, doc.line(path), dotted(path), e["msg"].removeprefix("Value error, ")))
+            path = tuple(
+                p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            )
+            message = e["msg"].removeprefix("Value error, ")
+            issues.append(Issue(doc.file, doc.line(path), dotted(path), message))
         return None
 
 
@@ -181,6 +211,18 @@ def iter_spec_files(standard: Standard) -> Iterator[tuple[str, str]]:
         yield p, "requirements"
 
 
+def _file_paths(standard: Standard) -> Iterator[PathKey]:
+    """Where in standard.yaml each file of :func:`iter_spec_files` is listed."""
+    f = standard.files
+    yield ("files", "architecture")
+    yield ("files", "dictionary")
+    yield ("files", "profiles")
+    for i in range(len(f.interfaces)):
+        yield ("files", "interfaces", i)
+    for i in range(len(f.requirements)):
+        yield ("files", "requirements", i)
+
+
 def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
     """Read and structurally validate every file; no cross-file checks yet.
 
@@ -191,7 +233,9 @@ def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
         root = root.parent
     std_path = root / "standard.yaml"
     if not std_path.is_file():
-        raise ReadError(f"{std_path}: cannot read: no such file (a spec directory holds standard.yaml)")
+        raise ReadError(
+            f"{std_path}: cannot read: no such file (a spec directory holds standard.yaml)"
+        )
     issues: list[Issue] = []
     sources: dict[str, Located] = {}
 
@@ -202,20 +246,28 @@ def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
             issues.append(exc.issue)
             return None
         sources[rel] = doc
-        return _build(doc, kind, issues)
+        try:
+            return _build(doc, kind, issues)
+        except Exception as exc:  # a bug in a model rule: still name the file, no traceback
+            issues.append(Issue(rel, None, "", f"internal error while checking this file: "
+                                               f"{type(exc).__name__}: {exc}"))
+            return None
 
     standard = load("standard.yaml", "standard")
     if not isinstance(standard, Standard):
         return None, issues
     built: dict[str, list[BaseModel]] = {k: [] for k in KINDS}
     seen: set[str] = set()
-    for rel, kind in iter_spec_files(standard):
+    for (rel, kind), path in zip(iter_spec_files(standard), _file_paths(standard), strict=True):
         if rel in seen:
-            issues.append(Issue("standard.yaml", None, "files", f"'{rel}' is listed twice"))
+            issues.append(Issue("standard.yaml", sources["standard.yaml"].line(path), dotted(path),
+                                f"expected each file listed once, found '{rel}' again"))
             continue
         seen.add(rel)
         if not (root / rel).is_file():
-            raise ReadError(f"{root / rel}: cannot read: no such file (listed in standard.yaml files)")
+            raise ReadError(
+                f"{root / rel}: cannot read: no such file (listed in standard.yaml files)"
+            )
         model = load(rel, kind)
         if model is not None:
             built[kind].append(model)
@@ -227,7 +279,7 @@ def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
         file_of.setdefault(kind, []).append(rel)
     _index(standard, "standard.yaml", (), origin)
     for kind, models in built.items():
-        for rel, model in zip(file_of.get(kind, []), models):
+        for rel, model in zip(file_of.get(kind, []), models, strict=True):
             _index(model, rel, (), origin)
     interfaces: dict[str, Interface] = {}
     for itf in built["interface"]:
@@ -272,6 +324,9 @@ def _load_cached(root: str) -> Spec:
 
 
 def load_spec(root: Path | str | None = None) -> Spec:
-    """The validated spec (cached per directory). Raises :class:`SpecError` or :class:`ReadError`."""
+    """The validated spec (cached per directory).
+
+    Raises :class:`SpecError` or :class:`ReadError`.
+    """
     path = Path(root) if root is not None else spec_dir()
     return _load_cached(str(path.resolve()))

@@ -59,7 +59,11 @@ def dotted(path: PathKey) -> str:
     return out
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser is ~3× faster than the pure-Python one and keeps the same marks
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
     pass
 
 
@@ -113,5 +117,6 @@ def read_yaml(path: Path, display: str | None = None) -> Located:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ReadError(f"{name}: cannot read: {exc.strerror if isinstance(exc, OSError) else exc}")
+        reason = exc.strerror if isinstance(exc, OSError) else exc
+        raise ReadError(f"{name}: cannot read: {reason}") from None
     return parse_yaml(text, name)

@@ -1,0 +1,179 @@
+"""The one contract between the bench and a module under test, whatever the transport.
+
+The bench drives every component as a synchronous block: ``configure(parameters)``,
+``reset()``, ``step(t, inputs) -> outputs``. An :class:`Adapter` carries those calls over a
+transport (in-process Python, a child process, an FMU, a CAN bus). The public methods are
+template methods: they check the adapter's state, call the transport's ``_configure``,
+``_reset`` or ``_step``, validate every reply against the spec, and turn every problem of
+the module into an :class:`AdapterError` — a test case never sees another exception
+from a module, so a misbehaving module gets a verdict (error), not a crashed suite.
+
+Writing a transport: subclass :class:`Adapter`, implement ``_configure``, ``_reset`` and
+``_step``; override ``_open``/``_close`` when the transport holds resources; register it
+under the entry-point group ``obsa.transports`` (name → ``package.module:Class``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from .validation import RecordCheck, compile_outputs
+
+if TYPE_CHECKING:
+    from ..spec.loader import Spec
+
+Call = Literal["import", "configure", "reset", "step"]
+
+
+class AdapterError(Exception):
+    """A problem of the module under test, phrased for a person.
+
+    ``component`` and ``call`` say where it happened, ``field`` names the output (or
+    setting) at fault when there is one.
+    """
+
+    def __init__(self, message: str, *, component: str | None = None,
+                 call: Call | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.component = component
+        self.call = call
+        self.field = field
+
+    def __str__(self) -> str:
+        where = ".".join(p for p in (self.component, self.call) if p)
+        fld = f" [{self.field}]" if self.field else ""
+        return f"{where}{fld}: {self.message}" if where else f"{self.message}{fld}"
+
+
+class Adapter(ABC):
+    """Base of every transport: state, reply validation and error wrapping.
+
+    ``settings`` is the manifest's ``adapter`` section as a dict (``type``, ``timeout_s``,
+    ``components``, ``options``); ``components`` the ids the bench will drive;
+    ``dimensions`` the length of every array dimension (``{"cell": 96, ...}``) for reply
+    validation. Use as a context manager, or call :meth:`open` and :meth:`close`.
+    """
+
+    transport: ClassVar[str] = "abstract"
+
+    def __init__(self, settings: dict[str, Any], spec: Spec, components: list[str],
+                 dimensions: dict[str, int] | None = None) -> None:
+        self.settings = dict(settings)
+        self.spec = spec
+        self.components = list(components)
+        self.dimensions = dict(dimensions or {})
+        timeout = self.settings.get("timeout_s", 1.0)
+        self.timeout_s: float | None = float(timeout) if timeout else None
+        self._is_open = False
+        self._broken: str | None = None
+        self._checks: dict[str, RecordCheck] = {}
+        for component in self.components:
+            if component not in spec.interfaces:
+                raise AdapterError(f"'{component}' is not a component of the spec "
+                                   f"({', '.join(sorted(spec.interfaces))})",
+                                   component=component, call="import")
+            self._checks[component] = compile_outputs(spec, component, self.dimensions)
+
+    # ---- life cycle ---------------------------------------------------------------
+    def open(self) -> None:
+        """Reach the module (import, start, connect). Idempotent."""
+        if self._is_open:
+            return
+        self._guard("import", None, self._open)
+        self._is_open = True
+
+    def close(self) -> None:
+        """Release the module. Idempotent; never raises for a module's problem."""
+        if not self._is_open:
+            return
+        self._is_open = False
+        try:
+            self._close()
+        except AdapterError:
+            pass
+
+    def __enter__(self) -> Adapter:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_is_open", False):
+            warnings.warn(f"{type(self).__name__} was not closed", ResourceWarning, stacklevel=1)
+
+    @property
+    def broken(self) -> str | None:
+        """Why the adapter can no longer be used (after a timeout), or None."""
+        return self._broken
+
+    # ---- the block interface (template methods) ----------------------------------
+    def configure(self, component: str, parameters: dict[str, Any]) -> None:
+        """Pass the component its effective parameters (spec defaults + manifest)."""
+        self._ready(component, "configure")
+        self._guard("configure", component, self._configure, component, parameters)
+
+    def reset(self, component: str) -> None:
+        """Bring the component to its initial state (fault memory cleared)."""
+        self._ready(component, "reset")
+        self._guard("reset", component, self._reset, component)
+
+    def step(self, component: str, t: float, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Advance the component to simulated time ``t`` (s); return its validated outputs."""
+        if self._broken is not None or not self._is_open or component not in self._checks:
+            self._ready(component, "step")
+        try:
+            reply = self._step(component, t, inputs)
+        except AdapterError:
+            raise
+        except Exception as exc:  # a transport bug must not look like a crash of the suite
+            raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
+                               component=component, call="step") from exc
+        self._checks[component](reply)
+        return reply
+
+    # ---- what a transport writes -------------------------------------------------
+    def _open(self) -> None:  # noqa: B027 - optional: most transports need no set-up
+        """Reach the module; raise AdapterError(call='import') on failure."""
+
+    def _close(self) -> None:  # noqa: B027 - optional, like _open
+        """Release what ``_open`` acquired."""
+
+    @abstractmethod
+    def _configure(self, component: str, parameters: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def _reset(self, component: str) -> None: ...
+
+    @abstractmethod
+    def _step(self, component: str, t: float, inputs: dict[str, Any]) -> Any: ...
+
+    # ---- helpers -------------------------------------------------------------------
+    def _mark_broken(self, reason: str) -> None:
+        """After a timeout the module's state is unknown: every later call fails fast."""
+        self._broken = reason
+
+    def _ready(self, component: str, call: Call) -> None:
+        if self._broken is not None:
+            raise AdapterError(f"the adapter is unusable after an earlier failure: {self._broken}",
+                               component=component, call=call)
+        if not self._is_open:
+            raise AdapterError("the adapter is not open (call open() or use 'with')",
+                               component=component, call=call)
+        if component not in self._checks:
+            raise AdapterError(f"not a component of this adapter "
+                               f"({', '.join(self.components) or 'none'})",
+                               component=component, call=call)
+
+    def _guard(self, call: Call, component: str | None, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except AdapterError:
+            raise
+        except Exception as exc:
+            raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
+                               component=component, call=call) from exc

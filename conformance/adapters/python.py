@@ -1,0 +1,264 @@
+"""In-process transport: each component is a Python class with configure / reset / step.
+
+The manifest names the class of every component, as ``package.module:Class`` or as the
+name of an entry point in the group ``obsa.adapters``. The class is instantiated without
+arguments; its instance must offer ``configure(parameters: dict) -> None``,
+``reset() -> None`` and ``step(t: float, inputs: dict) -> dict``.
+
+Per-call timeout
+    A module that hangs must not hang the certification. In the main thread every call is
+    guarded by a one-shot ``ITIMER_REAL`` timer (SIGALRM): when it fires, the handler raises
+    inside the module's code, the call ends with an :class:`AdapterError` and the adapter
+    is marked broken (the module's state is unknown, so every later call fails fast).
+    Arming and disarming costs two system calls per call (see tests/adapters for the
+    measured overhead). Limits, by design of signals: the timer is only available on
+    POSIX, only in the main thread (a call from another thread runs without a timeout),
+    a module stuck inside one long C call is interrupted only when that call returns, and
+    a module that swallows every exception (bare ``except:``) in a loop cannot be stopped
+    (a swallowed timeout is still reported once the call returns). When another timer
+    already uses ``ITIMER_REAL`` at :meth:`open` (e.g. pytest-timeout's signal method),
+    the adapter leaves it alone and runs without per-call timeouts
+    (:attr:`PythonAdapter.timeout_mode` says which applies).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import signal
+import threading
+import traceback
+from importlib.metadata import entry_points
+from typing import Any
+
+from .base import Adapter, AdapterError, Call
+
+ENTRY_POINT_GROUP = "obsa.adapters"
+METHODS = {
+    "configure": (({},), "configure(parameters)"),
+    "reset": ((), "reset()"),
+    "step": ((0.0, {}), "step(t, inputs)"),
+}
+"""Methods every component class needs: sample arguments (to check the signature), usage."""
+
+_HAS_TIMER = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+_get_ident = threading.get_ident
+
+
+class _Timeout(BaseException):
+    """Raised inside the module by the SIGALRM handler; BaseException so that a module's
+    ``except Exception`` does not swallow it."""
+
+
+class _Alarm:
+    """The process-wide SIGALRM handler, shared by every open PythonAdapter."""
+
+    users = 0
+    previous: Any = None
+    fired = False
+
+    @classmethod
+    def handler(cls, signum: int, frame: Any) -> None:
+        cls.fired = True
+        raise _Timeout()
+
+    @classmethod
+    def acquire(cls) -> bool:
+        """Install the handler (main thread only); False when the timer is not ours to use."""
+        if not _HAS_TIMER or threading.current_thread() is not threading.main_thread():
+            return False
+        if cls.users == 0:
+            if signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+                return False  # someone else's timer is running: do not disturb it
+            cls.previous = signal.signal(signal.SIGALRM, cls.handler)
+        cls.users += 1
+        return True
+
+    @classmethod
+    def release(cls) -> None:
+        cls.users -= 1
+        if cls.users == 0 and threading.current_thread() is threading.main_thread():
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, cls.previous if cls.previous is not None
+                          else signal.SIG_DFL)
+
+
+def load_component_class(ref: str, component: str) -> type:
+    """The class named by ``ref`` ('package.module:Class' or an obsa.adapters entry point)."""
+    def fail(message: str) -> AdapterError:
+        return AdapterError(message, component=component, call="import")
+
+    if ":" in ref:
+        module_name, _, qualname = ref.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except Exception as exc:
+            raise fail(f"cannot import module '{module_name}' (from '{ref}'): "
+                       f"{type(exc).__name__}: {exc}{_where(exc)}") from None
+        for part in qualname.split("."):
+            if not hasattr(obj, part):
+                raise fail(f"module '{module_name}' has no attribute '{qualname}' "
+                           f"(from '{ref}')")
+            obj = getattr(obj, part)
+    else:
+        found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        if ref not in found:
+            known = ", ".join(sorted(found)) or "none installed"
+            raise fail(f"expected 'package.module:Class' or an entry point of group "
+                       f"'{ENTRY_POINT_GROUP}' ({known}), found '{ref}'")
+        try:
+            obj = found[ref].load()
+        except Exception as exc:
+            raise fail(f"cannot load entry point '{ref}' ({found[ref].value}): "
+                       f"{type(exc).__name__}: {exc}{_where(exc)}") from None
+    if not inspect.isclass(obj):
+        raise fail(f"expected a class at '{ref}', found {type(obj).__name__}")
+    for method in METHODS:
+        if not callable(getattr(obj, method, None)):
+            raise AdapterError(f"class {obj.__qualname__} ('{ref}') has no method {method}()",
+                               component=component, call="import", field=method)
+    return obj
+
+
+def _where(exc: BaseException) -> str:
+    """' (at file:line in function)' of the frame that raised, outside this adapter."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename not in (__file__, _BASE_FILE)]
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" (at {_short(exc.filename)}:{exc.lineno})"
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (at {_short(f.filename)}:{f.lineno} in {f.name})"
+
+
+def _short(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+_BASE_FILE = inspect.getfile(Adapter)
+
+
+class PythonAdapter(Adapter):
+    """Drives component classes in this process (see the module docstring)."""
+
+    transport = "python"
+
+    def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
+                 dimensions: dict[str, int] | None = None) -> None:
+        super().__init__(settings, spec, components, dimensions)
+        self._instances: dict[str, Any] = {}
+        self._steps: dict[str, Any] = {}
+        self._alarm = False
+        self._main = threading.main_thread().ident
+        self.timeout_mode = "none"
+
+    # ---- life cycle ---------------------------------------------------------------
+    def _open(self) -> None:
+        refs = self.settings.get("components", {})
+        for component in self.components:
+            ref = refs.get(component)
+            if not ref:
+                raise AdapterError("no entry in the manifest's adapter.components",
+                                   component=component, call="import", field=component)
+            cls = load_component_class(ref, component)
+            try:
+                instance = cls()
+            except Exception as exc:
+                raise AdapterError(f"creating {cls.__qualname__}() failed: "
+                                   f"{type(exc).__name__}: {exc}{_where(exc)}",
+                                   component=component, call="import") from None
+            _check_signatures(instance, component)
+            self._instances[component] = instance
+            self._steps[component] = instance.step
+        if self.timeout_s is not None:
+            self._alarm = _Alarm.acquire()
+            self.timeout_mode = (f"SIGALRM, {self.timeout_s:g} s per call (main thread)"
+                                 if self._alarm else "none (timer unavailable or in use)")
+
+    def _close(self) -> None:
+        if self._alarm:
+            self._alarm = False
+            _Alarm.release()
+        self._instances.clear()
+        self._steps.clear()
+
+    # ---- calls ---------------------------------------------------------------------
+    def _configure(self, component: str, parameters: dict[str, Any]) -> None:
+        self._call(component, "configure", self._instances[component].configure, dict(parameters))
+
+    def _reset(self, component: str) -> None:
+        self._call(component, "reset", self._instances[component].reset)
+
+    def _step(self, component: str, t: float, inputs: dict[str, Any]) -> Any:
+        # The hot path: kept flat on purpose (it runs ~300 times per simulated second).
+        fn = self._steps[component]
+        if not self._alarm or _get_ident() != self._main:
+            try:
+                return fn(t, inputs)
+            except (Exception, SystemExit) as exc:
+                raise self._module_error(component, "step", exc) from None
+        try:
+            signal.setitimer(signal.ITIMER_REAL, self.timeout_s, self.timeout_s)
+            try:
+                reply = fn(t, inputs)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _Timeout as exc:
+            raise self._timed_out(component, "step", exc) from None
+        except (Exception, SystemExit) as exc:
+            raise self._module_error(component, "step", exc) from None
+        if _Alarm.fired:
+            raise self._timed_out(component, "step", None)
+        return reply
+
+    def _call(self, component: str, call: Call, fn: Any, *args: Any) -> Any:
+        """Any call but step: the same guard, without the hot-path shortcuts."""
+        guarded = self._alarm and _get_ident() == self._main
+        try:
+            if guarded:
+                signal.setitimer(signal.ITIMER_REAL, self.timeout_s, self.timeout_s)
+            try:
+                result = fn(*args)
+            finally:
+                if guarded:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+        except _Timeout as exc:
+            raise self._timed_out(component, call, exc) from None
+        except (Exception, SystemExit) as exc:
+            raise self._module_error(component, call, exc) from None
+        if guarded and _Alarm.fired:
+            raise self._timed_out(component, call, None)
+        return result
+
+    # ---- errors ------------------------------------------------------------------
+    def _module_error(self, component: str, call: Call, exc: BaseException) -> AdapterError:
+        return AdapterError(f"the module raised {type(exc).__name__}: {exc}{_where(exc)}",
+                            component=component, call=call)
+
+    def _timed_out(self, component: str, call: Call, exc: BaseException | None) -> AdapterError:
+        _Alarm.fired = False
+        where = _where(exc).replace(" (at ", " (interrupted at ") if exc is not None else (
+            " (the module caught the interruption and returned late)")
+        reason = f"{component}.{call} gave no reply within {self.timeout_s:g} s{where}"
+        self._mark_broken(reason)
+        return AdapterError(f"no reply within the timeout of {self.timeout_s:g} s{where}; "
+                            "the adapter is now unusable", component=component, call=call)
+
+
+def _check_signatures(instance: Any, component: str) -> None:
+    for method, (args, usage) in METHODS.items():
+        try:
+            inspect.signature(getattr(instance, method)).bind(*args)
+        except TypeError as exc:
+            raise AdapterError(
+                f"expected {type(instance).__qualname__}.{usage}, found a signature that "
+                f"does not take it: {exc}", component=component, call="import", field=method,
+            ) from None
+        except ValueError:
+            pass  # no signature available (a builtin): the first call will tell

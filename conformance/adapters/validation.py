@@ -1,0 +1,243 @@
+"""Fast validation of every reply of ``step()`` against the component's outputs schema.
+
+The closed loop calls ``step`` about three times per 10 ms of simulated time and must run
+hundreds of times faster than real time, so a full JSON Schema validation per reply is
+far too slow. Instead the outputs schema (``schemas/generated/<component>.outputs.
+schema.json``, rendered from the spec by :mod:`conformance.spec.exporters.records`) is
+compiled once into one small check per field. A valid reply costs one key-set
+comparison plus one closure call per field; only a reply that fails goes through the
+slow, exact explanation, which names the field, what was expected and what was found.
+
+The checks accept exactly what the schema accepts, with two deliberate restrictions that
+JSON Schema cannot express: NaN and ±inf are never numbers, and an integer field (int,
+enum, flags) takes an integer, never an integral float like ``2.0`` (the bench does bit
+arithmetic on flags). numpy scalars and 1-d arrays are accepted as they are; nothing is
+converted. tests/adapters/test_validation.py checks the equivalence on random replies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..spec.loader import Spec
+
+INT_TYPES = frozenset({int, np.int8, np.int16, np.int32, np.int64,
+                       np.uint8, np.uint16, np.uint32, np.uint64})
+NUMBER_TYPES = INT_TYPES | {float, np.float16, np.float32, np.float64}
+BOOL_TYPES = frozenset({bool, np.bool_})
+ARRAY_TYPES = (list, tuple)
+_DTYPE_KINDS = {"number": "iuf", "integer": "iu", "boolean": "b"}
+_TYPES = {"number": NUMBER_TYPES, "integer": INT_TYPES, "boolean": BOOL_TYPES}
+
+Check = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """What one output field must hold, distilled from its JSON Schema property."""
+
+    name: str
+    kind: str  # "number" | "integer" | "boolean"
+    minimum: float | None = None
+    maximum: float | None = None
+    enum: frozenset[int] | None = None
+    array: bool = False
+    length: int | None = None  # array length, when known
+
+    def describe(self) -> str:
+        """'a finite number in [0, 2000]', 'one of 0, 1, 2', ... for messages."""
+        if self.kind == "boolean":
+            what = "a bool"
+        elif self.enum is not None:
+            what = f"one of {', '.join(str(v) for v in sorted(self.enum))}"
+        else:
+            what = "an integer" if self.kind == "integer" else "a finite number"
+            if self.minimum is not None or self.maximum is not None:
+                lo = "-inf" if self.minimum is None else f"{self.minimum:.10g}"
+                hi = "inf" if self.maximum is None else f"{self.maximum:.10g}"
+                what += f" in [{lo}, {hi}]"
+        return what
+
+
+def rule_of(name: str, prop: dict[str, Any], dimensions: dict[str, int]) -> FieldRule:
+    """The rule of one property of an outputs schema."""
+    array = prop.get("type") == "array"
+    item = prop.get("items", {}) if array else prop
+    length = None
+    if array:
+        length = dimensions.get(prop.get("x-obsa-dimension", ""), prop.get("minItems"))
+    kind = item.get("type")
+    if kind not in _TYPES:
+        raise ValueError(f"outputs schema: property '{name}' has unsupported type {kind!r}")
+    enum = frozenset(item["enum"]) if "enum" in item else None
+    return FieldRule(name, kind, item.get("minimum"), item.get("maximum"), enum, array, length)
+
+
+# --------------------------------------------------------------------------- fast checks
+def _scalar_check(rule: FieldRule) -> Check:
+    types = _TYPES[rule.kind]
+    if rule.kind == "boolean":
+        return lambda v: type(v) in types
+    if rule.enum is not None:
+        values = rule.enum
+        return lambda v: type(v) in types and v in values
+    lo = -math.inf if rule.minimum is None else rule.minimum
+    hi = math.inf if rule.maximum is None else rule.maximum
+    if rule.kind == "number" and (rule.minimum is None or rule.maximum is None):
+        return lambda v: type(v) in types and lo <= v <= hi and v - v == 0  # finite
+    return lambda v: type(v) in types and lo <= v <= hi  # NaN fails every comparison
+
+
+def _array_check(rule: FieldRule) -> Check:
+    types = _TYPES[rule.kind]
+    kinds = _DTYPE_KINDS[rule.kind]
+    n = rule.length
+    shape = (n,)
+    lo = -math.inf if rule.minimum is None else rule.minimum
+    hi = math.inf if rule.maximum is None else rule.maximum
+    values = rule.enum
+    boolean = rule.kind == "boolean"
+    number = rule.kind == "number"
+
+    def check(v: Any) -> bool:
+        # Conservative: may reject a valid array (the exact slow path then decides), never
+        # accepts an invalid one. min/max skip a NaN inside a list, so a float sum catches it.
+        tv = type(v)
+        if tv is np.ndarray:
+            if (v.shape != shape if n is not None else v.ndim != 1) or v.dtype.kind not in kinds:
+                return False
+            if boolean:
+                return True
+            v = v.tolist()  # plain Python values: faster to scan than numpy reductions
+        elif tv is not list and tv is not tuple or (n is not None and len(v) != n):
+            return False
+        elif not set(map(type, v)) <= types:
+            return False
+        elif boolean:
+            return True
+        if values is not None:
+            return set(v) <= values
+        if not (lo <= min(v) and max(v) <= hi):
+            return False
+        if number:
+            s = sum(v)
+            return s - s == 0
+        return True
+
+    return check
+
+
+# --------------------------------------------------------------------------- explanations
+def _found(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return f"{bool(value)} (a bool)"
+    if type(value) in NUMBER_TYPES:
+        return repr(value.item() if isinstance(value, np.generic) else value)
+    text = repr(value)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def explain_value(rule: FieldRule, value: Any) -> str | None:
+    """Exactly why ``value`` is not valid for ``rule``; None when it is valid."""
+    if not rule.array:
+        if _scalar_check(rule)(value):
+            return None
+        return f"expected {rule.describe()}, found {_found(value)}"
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            return f"expected a 1-d array, found an array of shape {value.shape}"
+        if value.dtype.kind not in _DTYPE_KINDS[rule.kind]:
+            return f"expected an array of {rule.kind}s, found dtype {value.dtype}"
+        items = list(value)
+    elif isinstance(value, ARRAY_TYPES):
+        items = list(value)
+    else:
+        return f"expected an array of {rule.length or 'n'} values, found {_found(value)}"
+    if rule.length is not None and len(items) != rule.length:
+        return f"expected an array of {rule.length} values, found {len(items)}"
+    scalar = FieldRule(rule.name, rule.kind, rule.minimum, rule.maximum, rule.enum)
+    ok = _scalar_check(scalar)
+    for i, item in enumerate(items):
+        if not ok(item):
+            return f"item [{i}]: expected {scalar.describe()}, found {_found(item)}"
+    return None
+
+
+# --------------------------------------------------------------------------- records
+class RecordCheck:
+    """Compiled check of one component's outputs record; call it with a reply."""
+
+    __slots__ = ("component", "rules", "_names", "_checks")
+
+    def __init__(self, component: str, rules: list[FieldRule]) -> None:
+        self.component = component
+        self.rules = {r.name: r for r in rules}
+        self._names = frozenset(self.rules)
+        self._checks = tuple((r.name, _array_check(r) if r.array else _scalar_check(r))
+                             for r in rules)
+
+    def __call__(self, reply: Any) -> None:
+        """Return when ``reply`` is valid; raise AdapterError(call='step') naming the field."""
+        try:
+            if type(reply) is dict and reply.keys() == self._names:
+                for name, ok in self._checks:
+                    if not ok(reply[name]):
+                        break
+                else:
+                    return
+        except Exception:  # an exotic value (e.g. an empty list for min()): decide slowly
+            pass
+        problem = self.explain(reply)
+        if problem is not None:
+            from .base import AdapterError
+
+            field, message = problem
+            raise AdapterError(message, component=self.component, call="step", field=field)
+
+    def explain(self, reply: Any) -> tuple[str | None, str] | None:
+        """(field, message) of the first problem of ``reply``; None when it is valid."""
+        if not isinstance(reply, dict):
+            return None, (f"expected a dict of the outputs ({', '.join(self.rules)}), "
+                          f"found {_found(reply)}")
+        missing = [n for n in self.rules if n not in reply]
+        if missing:
+            return missing[0], f"missing output(s): {', '.join(missing)}"
+        extra = [str(k) for k in reply if k not in self._names]
+        if extra:
+            return extra[0], (f"unexpected output(s): {', '.join(extra)} "
+                              f"(expected only {', '.join(self.rules)})")
+        for name, rule in self.rules.items():
+            try:
+                message = explain_value(rule, reply[name])
+            except Exception as exc:  # the value broke a comparison: still the module's fault
+                message = f"expected {rule.describe()}, found an unusable value ({exc})"
+            if message is not None:
+                return name, message
+        return None
+
+
+def compile_schema(component: str, schema: dict[str, Any],
+                   dimensions: dict[str, int]) -> RecordCheck:
+    """Compile an outputs record schema (all properties required, no extras)."""
+    props = schema.get("properties", {})
+    return RecordCheck(component, [rule_of(n, p, dimensions) for n, p in props.items()])
+
+
+def outputs_schema(spec: Spec, component: str) -> dict[str, Any]:
+    """The outputs schema of ``component``, rendered from ``spec`` by the same exporter
+    that writes ``schemas/generated/`` (so a custom spec directory is honoured)."""
+    from ..spec.exporters.records import record_schemas
+
+    return record_schemas(spec, spec.interfaces[component])["outputs"]
+
+
+def compile_outputs(spec: Spec, component: str, dimensions: dict[str, int]) -> RecordCheck:
+    """The compiled reply check of ``component`` for the given dimension lengths."""
+    return compile_schema(component, outputs_schema(spec, component), dimensions)

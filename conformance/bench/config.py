@@ -1,0 +1,125 @@
+"""Configuration of the bench plant: pack, HV circuit and sensor accuracies.
+
+Defaults describe a 96s NMC pack of 50 Ah cells (≈ 360 V at 50 % SoC). The sensor
+accuracies are what the module under test declares (its PIXIT values); the bench keeps its
+errors within 0.8 × those, so a correct module never sees more error than it declared.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+from .chemistry import CHEMISTRIES
+
+
+class BenchConfigError(ValueError):
+    """A BenchConfig field has a value the bench cannot simulate."""
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Everything that defines one bench run; same config and seed → identical run."""
+
+    # pack
+    n_cells: int = 96
+    n_temp_sensors: int = 24
+    chemistry: str = "nmc"
+    capacity_Ah: float = 50.0
+    initial_soc: float = 0.5
+    ambient_degC: float = 25.0
+    initial_temperature_degC: float | None = None  # None: start at ambient
+    soc_spread: float = 0.0  # standard deviation of the initial SoC (absolute)
+    capacity_spread: float = 0.0  # relative standard deviation of the cell capacity
+    resistance_spread: float = 0.0  # relative standard deviation of R0 and R1
+    cell_r0_ohm: float | None = None  # None: chemistry.R0_OHM_AH / capacity_Ah
+    cell_r1_ohm: float | None = None  # None: chemistry.R1_OHM_AH / capacity_Ah
+    cell_tau1_s: float | None = None  # None: chemistry.TAU1_S
+    cell_thermal_capacity_J_per_K: float | None = None
+    cell_heat_transfer_W_per_K: float | None = None
+    # simulation
+    dt_s: float = 0.01
+    seed: int = 0
+    # sensors (declared accuracies; the bench stays within 0.8 × these)
+    cell_voltage_accuracy_V: float = 0.002
+    cell_temperature_accuracy_K: float = 1.0
+    current_gain_error: float = 0.005
+    current_offset_error_A: float = 0.05
+    voltage_accuracy_V: float = 0.5
+    insulation_accuracy: float = 0.1
+    cell_monitor_cycle_s: float = 0.1
+    insulation_monitor_cycle_s: float = 0.1
+    # HV circuit. τ ≈ (80 Ω + R_pack) · 1 mF ≈ 80 ms: with the bleeder's 0.3 V divider
+    # offset, a 362 V link (default pack) comes within 1 V of the pack after
+    # τ·ln(362 / 0.71) ≈ 0.5 s. Contactor delays stay well below the spec's default
+    # contactor_feedback_timeout_s (0.1 s).
+    precharge_resistance_ohm: float = 80.0
+    link_capacitance_F: float = 1.0e-3
+    bleeder_resistance_ohm: float = 100.0e3
+    link_short_resistance_ohm: float = 0.05
+    contactor_close_delay_s: float = 0.03
+    contactor_open_delay_s: float = 0.015
+    insulation_resistance_ohm: float = 5.0e6
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    def _check(self) -> None:
+        def bad(field: str, expected: str) -> BenchConfigError:
+            return BenchConfigError(
+                f"BenchConfig.{field}: expected {expected}, found {getattr(self, field)!r}"
+            )
+
+        if self.chemistry not in CHEMISTRIES:
+            raise bad("chemistry", "one of " + ", ".join(sorted(CHEMISTRIES)))
+        if not isinstance(self.n_cells, int) or self.n_cells < 1:
+            raise bad("n_cells", "an integer ≥ 1")
+        if not isinstance(self.n_temp_sensors, int) or not 1 <= self.n_temp_sensors <= self.n_cells:
+            raise bad("n_temp_sensors", f"an integer between 1 and n_cells ({self.n_cells})")
+        positive = (
+            "capacity_Ah", "dt_s", "cell_monitor_cycle_s", "insulation_monitor_cycle_s",
+            "precharge_resistance_ohm", "link_capacitance_F", "bleeder_resistance_ohm",
+            "link_short_resistance_ohm", "insulation_resistance_ohm",
+        )
+        for name in positive:
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise bad(name, "a finite number > 0")
+        optional_positive = (
+            "cell_r0_ohm", "cell_r1_ohm", "cell_tau1_s",
+            "cell_thermal_capacity_J_per_K", "cell_heat_transfer_W_per_K",
+        )
+        for name in optional_positive:
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise bad(name, "None or a finite number > 0")
+        non_negative = (
+            "soc_spread", "capacity_spread", "resistance_spread", "cell_voltage_accuracy_V",
+            "cell_temperature_accuracy_K", "current_gain_error", "current_offset_error_A",
+            "voltage_accuracy_V", "insulation_accuracy", "contactor_close_delay_s",
+            "contactor_open_delay_s",
+        )
+        for name in non_negative:
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise bad(name, "a finite number ≥ 0")
+        if self.capacity_spread >= 0.3:
+            raise bad("capacity_spread", "a relative standard deviation < 0.3")
+        if self.resistance_spread >= 0.3:
+            raise bad("resistance_spread", "a relative standard deviation < 0.3")
+        if self.insulation_accuracy >= 1.0:
+            raise bad("insulation_accuracy", "a relative error < 1")
+        if not -0.3 <= self.initial_soc <= 1.3:
+            raise bad("initial_soc", "a state of charge between -0.3 and 1.3")
+        if self.cell_monitor_cycle_s < self.dt_s or self.insulation_monitor_cycle_s < self.dt_s:
+            raise BenchConfigError(
+                "BenchConfig: sensor cycles must be at least one step "
+                f"(dt_s = {self.dt_s!r}), found cell_monitor_cycle_s = "
+                f"{self.cell_monitor_cycle_s!r}, insulation_monitor_cycle_s = "
+                f"{self.insulation_monitor_cycle_s!r}"
+            )
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """Names of every configuration field (for manifests and error messages)."""
+        return [f.name for f in fields(cls)]

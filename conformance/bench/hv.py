@@ -1,0 +1,173 @@
+"""The HV circuit: three contactors, precharge resistor, DC-link capacitor, load.
+
+Topology: pack+ → main positive → link+; pack+ → precharge contactor → precharge
+resistor → link+; pack− → main negative → link−; a bleeder resistor across the link.
+
+* main positive and main negative closed: the link is the pack terminal voltage and the
+  demanded load current flows (positive = charge). Closing onto a link that is not
+  precharged moves its charge in one instant; every closing is logged with the voltage
+  step, so a test can see an unprecharged close.
+* precharge and main negative closed (main positive open): the link charges through the
+  precharge resistor and the pack's R0; the RC is integrated exactly (Thevenin source
+  with the bleeder), and the pack current is that capacitor's charging current.
+* otherwise: no pack current; the link discharges through the bleeder.
+
+Contactor faults act here, on the contacts; the feedback reads the contact state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .cells import SeriesString
+from .clock import Clock
+from .config import BenchConfig
+
+CONTACTORS = ("main_positive", "main_negative", "precharge")
+
+
+class Contactor:
+    """Coil command → contacts close/open after a fixed delay (whole steps, at least one)."""
+
+    __slots__ = ("name", "commanded", "closed", "cmd_step", "close_steps", "open_steps",
+                 "welded", "fail_to_close")
+
+    def __init__(self, name: str, close_steps: int, open_steps: int) -> None:
+        self.name = name
+        self.commanded = False
+        self.closed = False
+        self.cmd_step = 0
+        self.close_steps = close_steps
+        self.open_steps = open_steps
+        self.welded = False  # set by an active fault: closed contacts do not open
+        self.fail_to_close = False  # set by an active fault: contacts do not close
+
+    def command(self, close: bool, step: int) -> None:
+        if close != self.commanded:
+            self.commanded = close
+            self.cmd_step = step
+
+    def update(self, step: int) -> bool:
+        """Move the contacts for the new step; True when they changed."""
+        if self.commanded:
+            if (not self.closed and not self.fail_to_close
+                    and step - self.cmd_step >= self.close_steps):
+                self.closed = True
+                return True
+        elif self.closed and not self.welded and step - self.cmd_step >= self.open_steps:
+            self.closed = False
+            return True
+        return False
+
+
+@dataclass
+class MainPathClosing:
+    """The moment the main path closed, with the voltage step across main positive."""
+
+    t_s: float
+    link_voltage_V: float
+    pack_voltage_V: float
+
+    @property
+    def voltage_step_V(self) -> float:
+        return self.pack_voltage_V - self.link_voltage_V
+
+
+@dataclass
+class HvCircuit:
+    """State and step of the HV circuit; time constants precomputed for the fixed dt."""
+
+    cfg: BenchConfig
+    cells: SeriesString
+    clock: Clock
+    load_current_A: float = 0.0
+    link_voltage_V: float = 0.0
+    current_A: float = 0.0
+    pack_voltage_V: float = 0.0
+    open_resistor: bool = False  # precharge resistor open (fault)
+    shorted_link: bool = False  # DC link shorted (fault)
+    closings: list[MainPathClosing] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        cfg, clock = self.cfg, self.clock
+        close_steps = clock.steps_for(cfg.contactor_close_delay_s, minimum=1)
+        open_steps = clock.steps_for(cfg.contactor_open_delay_s, minimum=1)
+        self.main_positive = Contactor("main_positive", close_steps, open_steps)
+        self.main_negative = Contactor("main_negative", close_steps, open_steps)
+        self.precharge = Contactor("precharge", close_steps, open_steps)
+        self.contactors = (self.main_positive, self.main_negative, self.precharge)
+        dt, c, rb = cfg.dt_s, cfg.link_capacitance_F, cfg.bleeder_resistance_ohm
+        self._a_bleed = math.exp(-dt / (rb * c))
+        # precharge: source E behind R_s = R_pre + R_pack, bleeder R_b across the link
+        r_s = cfg.precharge_resistance_ohm + self.cells.pack_r0_ohm
+        self.precharge_series_ohm = r_s
+        self.precharge_divider = rb / (rb + r_s)
+        self.precharge_tau_s = c * r_s * rb / (r_s + rb)
+        a = math.exp(-dt / self.precharge_tau_s)
+        self._a_pre = a
+        self._avg_pre = (1.0 - a) * self.precharge_tau_s / dt  # mean of the decaying part
+        self._path_was_closed = False
+        self._settle()
+
+    # ---- step ----------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Integrate [t, t+dt] with the contacts of t, then move the contacts to t+dt."""
+        cells = self.cells
+        mp, mn, pc = self.main_positive.closed, self.main_negative.closed, self.precharge.closed
+        if mn and mp:
+            i_avg = self.current_A
+        elif mn and pc and not self.open_resistor:
+            e = cells.source_voltage_V()
+            r_s = self.precharge_series_ohm
+            if self.shorted_link:
+                i_avg = -e / r_s
+                self.link_voltage_V = 0.0
+            else:
+                v_inf = e * self.precharge_divider
+                dv0 = self.link_voltage_V - v_inf
+                i_avg = (v_inf + dv0 * self._avg_pre - e) / r_s
+                self.link_voltage_V = v_inf + dv0 * self._a_pre
+        else:
+            i_avg = 0.0
+            self.link_voltage_V = 0.0 if self.shorted_link else self.link_voltage_V * self._a_bleed
+        cells.step(i_avg)
+        self.clock.tick()
+        step = self.clock.step
+        for c in self.contactors:
+            c.update(step)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Instantaneous current and voltages for the contacts of now."""
+        cells = self.cells
+        e = cells.source_voltage_V()
+        r_int = cells.pack_r0_ohm
+        mp, mn, pc = self.main_positive.closed, self.main_negative.closed, self.precharge.closed
+        path_closed = mp and mn
+        if path_closed:
+            if self.shorted_link:
+                i = -e / (r_int + self.cfg.link_short_resistance_ohm)
+                self.link_voltage_V = 0.0
+            else:
+                i = self.load_current_A
+                v_pack = e + r_int * i
+                if not self._path_was_closed:
+                    self.closings.append(MainPathClosing(self.clock.t, self.link_voltage_V, v_pack))
+                    cells.add_charge(-self.cfg.link_capacitance_F * (v_pack - self.link_voltage_V))
+                self.link_voltage_V = v_pack
+        elif mn and pc and not self.open_resistor:
+            v_link = 0.0 if self.shorted_link else self.link_voltage_V
+            self.link_voltage_V = v_link
+            i = (v_link - e) / self.precharge_series_ohm
+        else:
+            i = 0.0
+            if self.shorted_link:
+                self.link_voltage_V = 0.0
+        self._path_was_closed = path_closed
+        self.current_A = i
+        self.pack_voltage_V = e + r_int * i
+
+    def set_load_current(self, current_A: float) -> None:
+        self.load_current_A = float(current_A)
+        self._settle()

@@ -1,0 +1,222 @@
+"""What a test case works with: the spec, the module's declarations, a fresh closed loop,
+and the judge that turns measured values into verdicts against the spec's criteria.
+
+The pytest suite and the Gherkin steps both drive this API; neither re-implements it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..report.model import Channel, CriterionResult, Evidence, TestResult, compare
+from ..spec import Spec
+from .loop import ClosedLoop, TraceChannel
+
+
+STANDARD_CHANNELS: tuple[tuple[str, str, str], ...] = (
+    # (channel name, unit, expression over the pool)
+    ("cell_voltage_max_V", "V", "max:cell_voltage_V"),
+    ("cell_voltage_min_V", "V", "min:cell_voltage_V"),
+    ("cell_temperature_max_degC", "degC", "max:cell_temperature_degC"),
+    ("cell_temperature_min_degC", "degC", "min:cell_temperature_degC"),
+    ("pack_current_A", "A", "pack_current_A"),
+    ("pack_voltage_V", "V", "pack_voltage_V"),
+    ("link_voltage_V", "V", "link_voltage_V"),
+    ("safety_state", "1", "safety_state"),
+    ("safety_fault_flags", "1", "safety_fault_flags"),
+    ("charge_current_limit_A", "A", "charge_current_limit_A"),
+    ("discharge_current_limit_A", "A", "discharge_current_limit_A"),
+    ("contactor_open_request", "1", "contactor_open_request"),
+    ("main_positive_close_cmd", "1", "main_positive_close_cmd"),
+    ("main_negative_close_cmd", "1", "main_negative_close_cmd"),
+    ("precharge_close_cmd", "1", "precharge_close_cmd"),
+    ("contactor_state", "1", "contactor_state"),
+    ("contactor_fault_flags", "1", "contactor_fault_flags"),
+    ("main_positive_closed_fb", "1", "main_positive_closed_fb"),
+    ("main_negative_closed_fb", "1", "main_negative_closed_fb"),
+    ("precharge_closed_fb", "1", "precharge_closed_fb"),
+    ("cell_monitor_age_s", "s", "cell_monitor_age_s"),
+    ("current_sensor_age_s", "s", "current_sensor_age_s"),
+    ("insulation_resistance_ohm", "ohm", "insulation_resistance_ohm"),
+    ("safety_warning_flags", "1", "safety_warning_flags"),
+    ("safety_request_flags", "1", "safety_request_flags"),
+    ("cell_voltage_sum_V", "V", "sum:cell_voltage_V"),
+    ("cell_voltage_invalid_count", "1", "invalid:cell_voltage_valid"),
+    ("cell_temperature_invalid_count", "1", "invalid:cell_temperature_valid"),
+)
+
+
+def _reader(expr: str) -> Any:
+    if expr.startswith("max:"):
+        name = expr[4:]
+        return lambda pool: float(np.max(pool[name])) if len(pool[name]) else math.nan
+    if expr.startswith("min:"):
+        name = expr[4:]
+        return lambda pool: float(np.min(pool[name])) if len(pool[name]) else math.nan
+    if expr.startswith("sum:"):
+        name = expr[4:]
+        return lambda pool: float(np.sum(pool[name]))
+    if expr.startswith("invalid:"):
+        name = expr[8:]
+        return lambda pool: float(len(pool[name]) - np.count_nonzero(pool[name]))
+    return lambda pool: float(pool[expr])
+
+
+def standard_channels() -> list[TraceChannel]:
+    return [TraceChannel(n, u, _reader(e)) for n, u, e in STANDARD_CHANNELS]
+
+
+@dataclass
+class Session:
+    """State shared by every test case of one certification run."""
+
+    spec: Spec
+    manifest: Any
+    adapter: Any
+    components: list[str]
+    dimensions: dict[str, int]
+    bench_factory: Any
+    results: list[TestResult] = field(default_factory=list)
+
+
+class Harness:
+    """The API a test case uses; one per test case."""
+
+    def __init__(self, session: Session, test_case: str, requirements: list[str],
+                 seed: int = 0) -> None:
+        self.session = session
+        self.seed = seed
+        self.spec = session.spec
+        self.manifest = session.manifest
+        self.test_case = test_case
+        self.requirements = requirements
+        self.results: list[TestResult] = []
+        self.loop: ClosedLoop | None = None
+
+    # ---- declarations -------------------------------------------------------------
+    def params(self, component: str) -> dict[str, Any]:
+        """The module's effective parameters of a component (declared, else spec default)."""
+        return self.manifest.effective_parameters(self.spec, component)
+
+    def param(self, component: str, name: str) -> Any:
+        return self.params(component)[name]
+
+    def bit(self, component: str, fault: str) -> int:
+        """Bit mask of a fault code in the component's flags signals."""
+        for fc in self.spec.interfaces[component].fault_codes:
+            if fc.name == fault:
+                return 1 << fc.bit
+        raise KeyError(f"{component} has no fault code '{fault}'")
+
+    def enum(self, enum_id: str, name: str) -> int:
+        for v in self.spec.enums[enum_id].values:
+            if v.name == name:
+                return v.value
+        raise KeyError(f"enum {enum_id} has no value '{name}'")
+
+    def step_period(self, component: str) -> float:
+        return self.spec.interfaces[component].step_period_s
+
+    # ---- running ------------------------------------------------------------------
+    def run(self, components: list[str] | None = None,
+            channels: list[TraceChannel] | None = None, **bench_overrides: Any) -> ClosedLoop:
+        """A fresh bench and freshly configured and reset components, in closed loop.
+
+        ``components`` runs a subset of the module's components (in the module's order):
+        the harness then drives the inputs the others would produce. ``channels`` adds
+        trace channels; ``bench_overrides`` change the bench configuration.
+        """
+        s = self.session
+        chosen = [c for c in s.components if components is None or c in components]
+        bench = s.bench_factory(**({"seed": self.seed} | bench_overrides))
+        for comp in chosen:
+            s.adapter.configure(comp, self.params(comp))
+            s.adapter.reset(comp)
+        self.loop = ClosedLoop(self.spec, bench, s.adapter, chosen, s.dimensions,
+                               standard_channels() + list(channels or []))
+        return self.loop
+
+    def dtc_row(self, component: str, fault: str) -> int:
+        """Index of a fault code in the ``dtc`` dimension (all fault codes, ascending DTC)."""
+        rows = sorted((fc.dtc, itf.component, fc.name)
+                      for itf in self.spec.interfaces.values() for fc in itf.fault_codes)
+        for i, (_, comp, name) in enumerate(rows):
+            if comp == component and name == fault:
+                return i
+        raise KeyError(f"{component} has no fault code '{fault}'")
+
+    def record(self, result: TestResult) -> TestResult:
+        """Record a result built by the test case itself (inspection, not-applicable)."""
+        self.results.append(result)
+        return result
+
+    # ---- judging ------------------------------------------------------------------
+    def judge(self, requirement: str, measured: dict[str, float | None], *,
+              message: str = "", events: dict[str, float] | None = None,
+              notes: dict[str, str] | None = None) -> TestResult:
+        """Compare measured values with every acceptance criterion of ``requirement``.
+
+        The limits come from the spec (fixed values) or from the module's declared
+        parameters; the test case only measures.
+        """
+        req = self.spec.requirements[requirement]
+        missing = [c.name for c in req.acceptance if c.name not in measured]
+        unknown = sorted(set(measured) - {c.name for c in req.acceptance})
+        if missing or unknown:
+            raise RuntimeError(
+                f"test case {self.test_case} measured {sorted(measured)} but {requirement} "
+                f"defines {[c.name for c in req.acceptance]}"
+            )
+        params = self.params(req.component)
+        results = []
+        for c in req.acceptance:
+            if c.value is not None:
+                limit, source = float(c.value), "spec"
+            else:
+                limit, source = float(params[c.parameter]), f"manifest:{req.component}.{c.parameter}"
+            value = measured[c.name]
+            value = None if value is None else float(value)
+            results.append(CriterionResult(
+                name=c.name, comparison=c.comparison, limit=limit, limit_source=source,
+                unit=c.unit, measured=value,
+                passed=value is not None and compare(value, c.comparison, limit),
+                note=(notes or {}).get(c.name, "" if value is not None else "not observed"),
+            ))
+        verdict = "pass" if all(r.passed for r in results) else "fail"
+        result = TestResult(
+            test_case=self.test_case, requirement=requirement, title=req.title, level=req.level,
+            verdict=verdict, criteria=results,
+            evidence=self.evidence(message, events or {}),
+            simulated_s=self.loop.t if self.loop is not None else 0.0,
+        )
+        self.results.append(result)
+        return result
+
+    def evidence(self, message: str, events: dict[str, float], window_s: float = 3.0,
+                 max_points: int = 600) -> Evidence:
+        """The trace around the events (or the whole run), downsampled for the report."""
+        loop = self.loop
+        if loop is None or not loop.t_s:
+            return Evidence(message=message, events=events)
+        t = np.asarray(loop.t_s)
+        if events:
+            lo = min(events.values()) - window_s
+            hi = max(events.values()) + window_s
+            sel = np.nonzero((t >= lo) & (t <= hi))[0]
+        else:
+            sel = np.arange(len(t))
+        if len(sel) == 0:
+            sel = np.arange(len(t))
+        stride = max(1, math.ceil(len(sel) / max_points))
+        sel = sel[::stride]
+        channels = [
+            Channel(name=ch.name, unit=ch.unit,
+                    values=[float(v) for v in np.asarray(loop.trace[ch.name])[sel]])
+            for ch in loop.channels
+        ]
+        return Evidence(message=message, t_s=[float(x) for x in t[sel]], channels=channels,
+                        events=events)

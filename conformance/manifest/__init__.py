@@ -1,0 +1,86 @@
+"""The module manifest (PICS + PIXIT): read it, check it against the spec, refuse early.
+
+Usage::
+
+    manifest, issues = load_manifest(path, spec)   # structure + every check of the spec
+    if issues:
+        ...refuse, print the issues (each names file:line, field, expected vs found)
+    params = manifest.effective_parameters(spec, "safety_supervisor")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..spec.loader import Spec, _explain
+from ..spec.source import Issue, Located, ReadError, YAMLSyntax, dotted, read_yaml
+from .check import check_manifest, compatible, value_problem
+from .model import Manifest, attach_source
+from .schema import validator
+
+__all__ = [
+    "Manifest",
+    "check_manifest",
+    "compatible",
+    "load_manifest",
+    "read_manifest",
+    "reference_manifest_path",
+    "value_problem",
+]
+
+
+def reference_manifest_path() -> Path:
+    """The reference implementation's manifest (``reference_impl/manifest.yaml``)."""
+    return Path(__file__).resolve().parents[2] / "reference_impl" / "manifest.yaml"
+
+
+def read_manifest(path: Path | str) -> tuple[Manifest | None, list[Issue]]:
+    """Read a manifest and check its structure only (JSON Schema, then the model)."""
+    shown = str(path)
+    try:
+        doc = read_yaml(Path(path), shown)
+    except ReadError as exc:
+        return None, [Issue(shown, None, "", str(exc).removeprefix(f"{shown}: "))]
+    except YAMLSyntax as exc:
+        return None, [exc.issue]
+    if not isinstance(doc.data, dict):
+        return None, [Issue(shown, 1, "", "expected a mapping (a module manifest), "
+                                         f"found {type(doc.data).__name__}")]
+    issues = _schema_issues(doc)
+    if issues:
+        return None, issues
+    try:
+        manifest = Manifest.model_validate(doc.data)
+    except ValidationError as exc:  # rules the JSON Schema cannot state (e.g. key patterns)
+        return None, [_pydantic_issue(doc, e) for e in exc.errors()]
+    return attach_source(manifest, shown, doc), []
+
+
+def load_manifest(
+    path: Path | str, spec: Spec | None = None
+) -> tuple[Manifest | None, list[Issue]]:
+    """Read a manifest; with ``spec``, also run :func:`check_manifest`.
+
+    Returns the manifest (None when its structure is broken) and every issue found; a
+    non-empty list means the module must be refused. A file that cannot be read is an
+    issue too, not an exception.
+    """
+    manifest, issues = read_manifest(path)
+    if manifest is not None and spec is not None:
+        issues = issues + check_manifest(manifest, spec)
+    return manifest, issues
+
+
+def _schema_issues(doc: Located) -> list[Issue]:
+    found = []
+    for err in sorted(validator().iter_errors(doc.data), key=lambda e: [str(p) for p in e.path]):
+        path = tuple(err.absolute_path)
+        found.append(Issue(doc.file, doc.line(path), dotted(path), _explain(err)))
+    return found
+
+
+def _pydantic_issue(doc: Located, err: dict) -> Issue:
+    path = tuple(p for p in err["loc"] if p != "[key]")
+    return Issue(doc.file, doc.line(path), dotted(path), err["msg"].removeprefix("Value error, "))

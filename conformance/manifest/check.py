@@ -1,0 +1,206 @@
+"""Checks of a manifest against the spec, run before any test case.
+
+A module whose manifest fails here is refused: testing it would measure against limits
+the spec does not allow, or against components it cannot reach. Every message names the
+manifest line, the field, what the spec expects and what the manifest says.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..spec.loader import Spec
+from ..spec.models import Interface, LimitSet, Parameter
+from ..spec.source import Issue, dotted
+from .model import Manifest
+
+_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
+
+
+def check_manifest(manifest: Manifest, spec: Spec) -> list[Issue]:
+    """Every reason to refuse ``manifest`` against ``spec``; empty when it may be tested."""
+    issues: list[Issue] = []
+    for check in (_version, _claims, _adapter, _configuration, _limit_order):
+        issues.extend(check(manifest, spec))
+    return issues
+
+
+def _known(spec: Spec) -> str:
+    return ", ".join(sorted(spec.interfaces))
+
+
+def _issue(m: Manifest, path: tuple[str | int, ...], message: str) -> Issue:
+    return Issue(m.source, m.line(*path), dotted(path), message)
+
+
+# --------------------------------------------------------------------------- version
+def _version_key(text: str) -> tuple[int, int, int, int] | None:
+    match = _SEMVER.match(text)
+    if not match:
+        return None
+    major, minor, patch, pre = match.groups()
+    return int(major), int(minor), int(patch), 0 if pre else 1  # a pre-release sorts first
+
+
+def compatible(module_spec_version: str, spec_version: str) -> str | None:
+    """Why a module built for ``module_spec_version`` cannot be tested against
+    ``spec_version``; None when it can.
+
+    Semantic versioning: in 0.x every minor release may break, so major and minor must
+    match; from 1.0 the major must match. A module may not claim a newer spec than the
+    one the bench holds (it may rely on requirements the bench cannot test).
+    """
+    mine, theirs = _version_key(module_spec_version), _version_key(spec_version)
+    if mine is None or theirs is None:
+        return f"expected a semantic version, found {module_spec_version!r}"
+    same = mine[:2] == theirs[:2] if theirs[0] == 0 else mine[0] == theirs[0]
+    if not same:
+        rule = "the same major.minor (0.x)" if theirs[0] == 0 else "the same major version"
+        return (f"expected a version compatible with the bench's spec {spec_version} "
+                f"({rule}), found {module_spec_version}")
+    if mine > theirs:
+        return (f"expected a spec version not newer than the bench's spec {spec_version}, "
+                f"found {module_spec_version}")
+    return None
+
+
+def _version(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    problem = compatible(m.spec_version, spec.version)
+    if problem:
+        yield _issue(m, ("spec_version",), problem)
+
+
+# --------------------------------------------------------------------------- claims
+def _claims(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    for key, known, what in (("profiles", set(spec.profiles), "profile"),
+                             ("features", spec.features, "feature")):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(m, key)):
+            if item in seen:
+                yield _issue(m, (key, i), f"{what} '{item}' is listed twice")
+            elif item not in known:
+                yield _issue(m, (key, i),
+                             f"expected a {what} of the spec ({', '.join(sorted(known))}), "
+                             f"found '{item}'")
+            seen.add(item)
+
+
+# --------------------------------------------------------------------------- adapter
+def _adapter(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    entries = m.adapter.components
+    for component in entries:
+        if component not in spec.interfaces:
+            yield _issue(m, ("adapter", "components", component),
+                         f"expected a component of the spec ({_known(spec)}), "
+                         f"found '{component}'")
+    for pid in m.profiles:
+        profile = spec.profiles.get(pid)
+        for component in profile.components if profile else []:
+            if component not in entries:
+                yield _issue(m, ("adapter", "components"),
+                             f"expected an entry for component '{component}' "
+                             f"(profile '{pid}'), found none")
+
+
+# --------------------------------------------------------------------------- parameters
+def _configuration(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    for component, values in m.configuration.items():
+        itf = spec.interfaces.get(component)
+        if itf is None:
+            yield _issue(m, ("configuration", component),
+                         f"expected a component of the spec ({_known(spec)}), "
+                         f"found '{component}'")
+            continue
+        params = {p.name: p for p in itf.parameters}
+        for name, value in values.items():
+            path = ("configuration", component, name)
+            param = params.get(name)
+            if param is None:
+                known = ", ".join(sorted(params)) or "none"
+                yield _issue(m, path, f"expected a parameter of {component} ({known}), "
+                                      f"found '{name}'")
+                continue
+            problem = value_problem(spec, param, value)
+            if problem:
+                yield _issue(m, path, problem)
+    for component in m.claimed_components(spec):
+        itf = spec.interfaces.get(component)
+        declared = m.configuration.get(component, {})
+        for param in itf.parameters if itf else []:
+            if param.default is None and param.name not in declared:
+                yield _issue(m, ("configuration", component),
+                             f"expected a declared value of '{param.name}' (the spec gives no "
+                             "default), found none")
+
+
+def value_problem(spec: Spec, param: Parameter, value: Any) -> str | None:
+    """Why ``value`` is not a valid value of ``param``; None when it is."""
+    unit = "" if param.unit == "1" else f" {param.unit}"
+    if param.type == "bool":
+        return None if isinstance(value, bool) else f"expected true or false, found {value!r}"
+    if param.type == "enum":
+        enum = spec.enums.get(param.enum or "")
+        names = {v.name: v.value for v in enum.values} if enum else {}
+        if (isinstance(value, str) and value in names) or (
+            isinstance(value, int) and not isinstance(value, bool) and value in names.values()
+        ):
+            return None
+        return f"expected one of {', '.join(names)}, found {value!r}"
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if param.type == "int" and not (numeric and isinstance(value, int)):
+        return f"expected an integer{unit}, found {value!r}"
+    if not numeric:
+        return f"expected a number{unit}, found {value!r}"
+    if not math.isfinite(value):
+        return f"expected a finite number{unit}, found {value!r}"
+    rng = param.range
+    if rng is not None and ((rng.min is not None and value < rng.min)
+                            or (rng.max is not None and value > rng.max)):
+        lo = "-inf" if rng.min is None else f"{rng.min:.10g}"
+        hi = "inf" if rng.max is None else f"{rng.max:.10g}"
+        return f"expected a value in [{lo}, {hi}]{unit} (spec range), found {value!r}"
+    return None
+
+
+# --------------------------------------------------------------------------- limit order
+def _limit_order(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    for itf in spec.interfaces.values():
+        for limits in itf.limit_sets:
+            problem = _order_problem(m, spec, itf, limits)
+            if problem:
+                yield problem
+
+
+def _order_problem(m: Manifest, spec: Spec, itf: Interface, limits: LimitSet) -> Issue | None:
+    names = (limits.levels.mol, limits.levels.rsl, limits.levels.msl)
+    effective = m.effective_parameters(spec, itf.component)
+    values = [effective.get(n) for n in names]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None  # a missing or mistyped value is reported by _configuration
+    mol, rsl, msl = values
+    ok = mol < rsl < msl if limits.direction == "upper" else mol > rsl > msl
+    if ok:
+        return None
+    op = "<" if limits.direction == "upper" else ">"
+    declared = m.configuration.get(itf.component, {})
+    # point at a declared level of the first pair out of order (the spec defaults are ordered)
+    pairs = [(0, 1), (1, 2)]
+    broken = [p for p in pairs if not (values[p[0]] < values[p[1]] if limits.direction == "upper"
+                                       else values[p[0]] > values[p[1]])]
+    order = [i for p in broken for i in p] + [0, 1, 2]
+    culprit = next((names[i] for i in order if names[i] in declared), None)
+    path: tuple[str | int, ...] = ("configuration", itf.component)
+    if culprit:
+        path += (culprit,)
+    found = ", ".join(
+        f"{n} = {v:g}{'' if n in declared else ' (spec default)'}"
+        for n, v in zip(names, values, strict=True)
+    )
+    return _issue(
+        m, path,
+        f"expected MOL {op} RSL {op} MSL for the {limits.direction} limit "
+        f"'{limits.quantity}', found {found}",
+    )

@@ -1,0 +1,149 @@
+"""The conformance suite as a pytest plugin (entry point ``pytest11: obsa``).
+
+``pytest --obsa-module MANIFEST`` runs the suite against a module exactly as
+``obsa certify MANIFEST`` does: the manifest is checked before any test (a refused manifest
+runs nothing), test cases are selected by the claimed profiles, levels and features, every
+test case records its verdicts as data, and the report is written at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .adapters import AdapterError
+from .harness.context import Harness
+from .session import Certification, PreconditionFailed
+
+STATE = pytest.StashKey["Certification"]()
+HARNESS = pytest.StashKey[Harness]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("obsa", "OBSA conformance suite")
+    group.addoption("--obsa-module", metavar="MANIFEST", default=None,
+                    help="certify the module this manifest describes ('reference' for the "
+                         "reference implementation); runs the conformance suite")
+    group.addoption("--obsa-report", metavar="DIR", default="obsa-report",
+                    help="where report.json, junit.xml and report.html go (default: obsa-report)")
+    group.addoption("--obsa-spec", metavar="DIR", default=None,
+                    help="spec directory (default: the bundled spec)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the OBSA requirement(s) a conformance test case verifies")
+    manifest = config.getoption("--obsa-module", default=None)
+    if not manifest:
+        return
+    cert = Certification.prepare(manifest, spec_dir=config.getoption("--obsa-spec"),
+                                 out_dir=Path(config.getoption("--obsa-report")))
+    config.stash[STATE] = cert
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        from .suite import SUITE_DIR
+
+        config.args[:] = [str(SUITE_DIR)]
+
+
+def _cert(config: pytest.Config) -> Certification | None:
+    return config.stash.get(STATE, None)
+
+
+def _requirements(item: pytest.Item) -> list[str]:
+    ids: list[str] = []
+    for mark in item.iter_markers("requirement"):
+        ids.extend(str(a) for a in mark.args)
+    return ids
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    cert = _cert(config)
+    return cert.header_lines() if cert else None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    cert = _cert(config)
+    if cert is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        ids = _requirements(item)
+        applicable = cert.applicable(ids) if ids and not cert.refused else []
+        if applicable:
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+    cert.planned = [(item.nodeid, _requirements(item)) for item in keep]
+
+
+@pytest.fixture
+def obsa(request: pytest.FixtureRequest) -> Harness:
+    """The harness of one conformance test case (see :class:`conformance.harness.Harness`)."""
+    cert = _cert(request.config)
+    if cert is None:
+        pytest.skip("conformance test case: run with --obsa-module MANIFEST (or obsa certify)")
+    harness = cert.harness(request.node.nodeid, _requirements(request.node))
+    request.node.stash[HARNESS] = harness
+    return harness
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    cert = _cert(item.config)
+    if cert is None or call.when not in ("setup", "call"):
+        return
+    report = outcome.get_result()
+    harness = item.stash.get(HARNESS, None)
+    if call.when == "setup" and call.excinfo is None:
+        return
+    results = list(harness.results) if harness else []
+    exc = call.excinfo.value if call.excinfo else None
+    judged = {r.requirement for r in results}
+    for rid in _requirements(item):
+        if rid in judged or rid not in cert.applicable([rid]):
+            continue
+        if isinstance(exc, AdapterError):
+            verdict, message = "error", f"module error: {exc}"
+        elif isinstance(exc, (AssertionError, PreconditionFailed)):
+            verdict, message = "inconclusive", f"precondition not met: {exc}"
+        elif exc is not None:
+            verdict, message = "error", f"test case error: {type(exc).__name__}: {exc}"
+        else:
+            verdict, message = "error", "the test case recorded no verdict for this requirement"
+        results.append(cert.unjudged(item.nodeid, rid, verdict, message))
+    duration = getattr(report, "duration", 0.0)
+    for r in results:
+        cert.add(r.model_copy(update={"duration_s": duration}))
+    bad = [r for r in results if r.verdict in ("fail", "error", "inconclusive")
+           and r.requirement in cert.applicable([r.requirement])]
+    if bad:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(cert.describe(r) for r in bad)
+    elif call.excinfo is not None and results:
+        report.outcome = "passed"
+        report.longrepr = None
+    cert.progress(item.config, results)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    cert = _cert(session.config)
+    if cert is None:
+        return
+    report = cert.finish(time.time())
+    cert.close()
+    paths = cert.write(report)
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.write_line("")
+        for line in cert.summary_lines(report, paths):
+            tr.write_line(line)
+    session.exitstatus = {"certified": 0, "not-certified": 1}.get(report.outcome, 2)
+

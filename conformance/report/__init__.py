@@ -1,0 +1,40 @@
+"""Results as data, and the report formats built from them.
+
+``write_all(report, out_dir)`` writes report.json (the record), junit.xml (for CI) and
+report.html (for people, with evidence plots) and returns their paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .html import render_html, write_html
+from .json_report import read_json, render_json, write_json
+from .junit import render_junit, write_junit
+from .model import (
+    Channel,
+    CriterionResult,
+    Evidence,
+    ModuleInfo,
+    Report,
+    TestResult,
+    VerdictName,
+    compare,
+)
+
+__all__ = [
+    "Channel", "CriterionResult", "Evidence", "ModuleInfo", "Report", "TestResult",
+    "VerdictName", "compare", "read_json", "render_html", "render_json", "render_junit",
+    "write_all", "write_html", "write_json", "write_junit",
+]
+
+
+def write_all(report: Report, out_dir: Path | str) -> list[Path]:
+    """Write report.json, junit.xml and report.html into ``out_dir``; return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        write_json(report, out / "report.json"),
+        write_junit(report, out / "junit.xml"),
+        write_html(report, out / "report.html"),
+    ]

@@ -1,0 +1,109 @@
+"""Results as data: what every test case produces and every report format renders.
+
+A test case yields one :class:`TestResult` per requirement it verifies; each carries
+the measured value, the limit and the comparison of every acceptance criterion, so the
+report is built from data, never from log text.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+VerdictName = Literal["pass", "fail", "inconclusive", "not-applicable", "error"]
+
+_OPS = {
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "==": lambda a, b: a == b,
+}
+
+
+def compare(measured: float, comparison: str, limit: float) -> bool:
+    """``measured <comparison> limit``; NaN never passes."""
+    if measured is None or (isinstance(measured, float) and math.isnan(measured)):
+        return False
+    return bool(_OPS[comparison](measured, limit))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CriterionResult(_Model):
+    """One acceptance criterion of the spec, judged on one run."""
+
+    name: str
+    comparison: str
+    limit: float
+    limit_source: str = Field(description="'spec' or 'manifest:<component>.<parameter>'")
+    unit: str
+    measured: float | None = Field(description="None when the run could not measure it")
+    passed: bool
+    note: str = ""
+
+
+class Channel(_Model):
+    """One recorded signal of the evidence trace."""
+
+    name: str
+    unit: str
+    values: list[float | None] = Field(description="one per t_s; None where no finite sample")
+
+
+class Evidence(_Model):
+    """What a reader needs to check a verdict: a message, the trace around the event."""
+
+    message: str = ""
+    t_s: list[float] = []
+    channels: list[Channel] = []
+    events: dict[str, float] = Field(default_factory=dict, description="name → time (s)")
+
+
+class TestResult(_Model):
+    """The verdict of one test case on one requirement."""
+
+    __test__ = False  # a data model, not a pytest test class
+
+    test_case: str = Field(description="pytest node id of the test case")
+    requirement: str
+    title: str = ""
+    level: str = ""
+    verdict: VerdictName
+    criteria: list[CriterionResult] = []
+    evidence: Evidence = Field(default_factory=Evidence)
+    duration_s: float = 0.0
+    simulated_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+
+class ModuleInfo(_Model):
+    vendor: str
+    name: str
+    version: str
+    software_hash: str | None = None
+
+
+class Report(_Model):
+    """Everything ``obsa certify`` found; serialised as report.json (schemas/report.schema.json)."""
+
+    obsa_report: Literal["1.0"] = "1.0"
+    spec_version: str
+    module: ModuleInfo
+    manifest: str
+    profiles: list[str]
+    features: list[str]
+    started: str
+    duration_s: float
+    outcome: Literal["certified", "not-certified", "refused"]
+    summary: dict[str, int]
+    manifest_issues: list[str] = []
+    results: list[TestResult] = []
+    environment: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,269 @@
+"""One certification run: spec + manifest + adapter + bench, the applicable requirements,
+the collected verdicts, and the report.
+
+Shared by ``obsa certify`` and ``pytest --obsa-module`` (through the pytest plugin), and
+by the Gherkin suite later: all of them create a :class:`Certification` and ask it for a
+:class:`~conformance.harness.context.Harness` per test case.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .adapters import Adapter, AdapterError, open_adapter
+from .bench import Bench, BenchConfig
+from .harness.context import Harness, Session
+from .manifest import Manifest, load_manifest, reference_manifest_path
+from .report.model import Evidence, ModuleInfo, Report, TestResult
+from .spec import ReadError, Spec, SpecError, load_spec
+from .spec.conditions import evaluate
+from .spec.models import Requirement
+
+BLOCKING = ("fail", "error", "inconclusive")
+
+
+class PreconditionFailed(Exception):
+    """The bench could not establish a test case's preconditions: verdict inconclusive."""
+
+
+def resolve_manifest(arg: str | Path) -> Path:
+    """'reference' names the reference implementation's manifest."""
+    return reference_manifest_path() if str(arg) == "reference" else Path(arg)
+
+
+@dataclass
+class Certification:
+    manifest_path: Path
+    out_dir: Path
+    spec: Spec | None = None
+    manifest: Manifest | None = None
+    issues: list[str] = field(default_factory=list)
+    adapter: Adapter | None = None
+    adapter_error: AdapterError | None = None
+    session: Session | None = None
+    results: list[TestResult] = field(default_factory=list)
+    planned: list[tuple[str, list[str]]] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    _done: int = 0
+
+    # ---- set-up -------------------------------------------------------------------
+    @classmethod
+    def prepare(cls, manifest: str | Path, spec_dir: str | None, out_dir: Path) -> Certification:
+        cert = cls(manifest_path=resolve_manifest(manifest), out_dir=out_dir)
+        try:
+            cert.spec = load_spec(spec_dir)
+        except (SpecError, ReadError) as exc:
+            cert.issues = [f"the spec is invalid: {exc}"]
+            return cert
+        m, issues = load_manifest(cert.manifest_path, cert.spec)
+        cert.manifest = m
+        cert.issues = [str(i) for i in issues]
+        if cert.refused:
+            return cert
+        assert m is not None
+        dims = m.dimensions(cert.spec)
+        components = m.claimed_components(cert.spec)
+        try:
+            cert.adapter = open_adapter(m, cert.spec, dims, components)
+        except AdapterError as exc:
+            cert.adapter_error = exc
+        cert.session = Session(spec=cert.spec, manifest=m, adapter=cert.adapter,
+                               components=components, dimensions=dims,
+                               bench_factory=cert._bench)
+        return cert
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.issues) or self.manifest is None or self.spec is None
+
+    def _bench(self, ideal_sensors: bool = False, **overrides: Any) -> Bench:
+        """A bench for the declared pack and the declared sensor accuracies."""
+        assert self.manifest is not None and self.spec is not None
+        m, spec = self.manifest, self.spec
+        cm = m.effective_parameters(spec, "cell_monitor")
+        cs = m.effective_parameters(spec, "current_sensor")
+        im = m.effective_parameters(spec, "isolation_monitor")
+        kw: dict[str, Any] = dict(
+            n_cells=m.pack.cell_count, n_temp_sensors=m.pack.temperature_sensor_count,
+            chemistry=m.pack.chemistry if m.pack.chemistry in ("nmc", "lfp", "lto") else "nmc",
+            capacity_Ah=m.pack.capacity_Ah,
+            cell_voltage_accuracy_V=cm["cell_voltage_accuracy_V"],
+            cell_temperature_accuracy_K=cm["cell_temperature_accuracy_K"],
+            cell_monitor_cycle_s=cm["measurement_cycle_s"],
+            current_gain_error=cs["current_gain_error"],
+            current_offset_error_A=cs["current_offset_error_A"],
+            voltage_accuracy_V=cs["voltage_accuracy_V"],
+            insulation_accuracy=im["insulation_accuracy"],
+            dt_s=min(spec.interfaces[c].step_period_s for c in self.session.components)
+            if self.session else 0.01,
+        )
+        if ideal_sensors:
+            kw.update(cell_voltage_accuracy_V=0.0, cell_temperature_accuracy_K=0.0,
+                      current_gain_error=0.0, current_offset_error_A=0.0,
+                      voltage_accuracy_V=0.0, insulation_accuracy=0.0)
+        kw.update(overrides)
+        return Bench(BenchConfig(**kw))
+
+    def header_lines(self) -> list[str]:
+        if self.refused or self.manifest is None or self.spec is None:
+            return [f"OBSA: manifest {self.manifest_path} REFUSED"]
+        m = self.manifest
+        return [f"OBSA {self.spec.version}: {m.module.vendor} {m.module.name} {m.module.version}"
+                f" — profiles {', '.join(m.profiles)}; features {', '.join(m.features) or 'none'}"]
+
+    # ---- selection ----------------------------------------------------------------
+    def _requirement_applies(self, req: Requirement) -> bool | None:
+        """True: applies; False: not applicable (condition false); None: not in scope."""
+        assert self.manifest is not None and self.session is not None
+        if not set(req.profiles) & set(self.manifest.profiles):
+            return None
+        if req.component not in self.session.components:
+            return None
+        if req.level == "conditional" and req.condition:
+            return evaluate(req.condition, set(self.manifest.features))
+        return True
+
+    def applicable(self, ids: list[str]) -> list[str]:
+        if self.refused or self.spec is None:
+            return []
+        out = []
+        for rid in ids:
+            req = self.spec.requirements.get(rid)
+            if req is not None and self._requirement_applies(req):
+                out.append(rid)
+        return out
+
+    def scope(self) -> list[Requirement]:
+        """Every requirement of the claimed profiles for the module's components."""
+        assert self.spec is not None
+        return [r for r in self.spec.requirements.values()
+                if self._requirement_applies(r) is not None]
+
+    # ---- running ------------------------------------------------------------------
+    def harness(self, test_case: str, requirements: list[str]) -> Harness:
+        if self.adapter_error is not None:
+            raise self.adapter_error
+        assert self.session is not None
+        return Harness(self.session, test_case, requirements,
+                       seed=zlib.crc32(test_case.encode()) & 0xFFFF)
+
+    def unjudged(self, test_case: str, rid: str, verdict: str, message: str) -> TestResult:
+        assert self.spec is not None
+        req = self.spec.requirements[rid]
+        return TestResult(test_case=test_case, requirement=rid, title=req.title, level=req.level,
+                          verdict=verdict, evidence=Evidence(message=message))  # type: ignore[arg-type]
+
+    def add(self, result: TestResult) -> None:
+        self.results.append(result)
+
+    @staticmethod
+    def describe(r: TestResult) -> str:
+        parts = [f"{r.requirement} {r.verdict.upper()}: {r.title}"]
+        for c in r.criteria:
+            mark = "ok" if c.passed else "FAILED"
+            shown = "not observed" if c.measured is None else f"{c.measured:.6g}"
+            parts.append(f"    {c.name} = {shown} {c.unit}, limit {c.comparison} {c.limit:.6g} "
+                         f"({c.limit_source}) {mark}")
+        if r.evidence.message:
+            parts.append(f"    {r.evidence.message}")
+        return "\n".join(parts)
+
+    def progress(self, config: Any, results: list[TestResult]) -> None:
+        tr = config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or config.getoption("verbose") < -1:  # -qq: no progress lines
+            return
+        total = sum(len(ids) for _, ids in self.planned) or len(results)
+        for r in results:
+            self._done += 1
+            worst = next((c for c in r.criteria if not c.passed), None)
+            detail = ""
+            if worst is not None:
+                shown = "—" if worst.measured is None else f"{worst.measured:.4g}"
+                detail = f"  {worst.name} {shown} {worst.unit} (limit {worst.comparison} {worst.limit:.4g})"
+            elif r.verdict != "pass" and r.evidence.message:
+                detail = f"  {r.evidence.message}"
+            tr.write_line(f"[{self._done:3d}/{total:3d}] {r.requirement:<15} {r.verdict:<14} "
+                          f"{r.title}{detail}")
+
+    # ---- results ------------------------------------------------------------------
+    def finish(self, now: float) -> Report:
+        spec, m = self.spec, self.manifest
+        results = list(self.results)
+        if not self.refused and spec is not None:
+            seen = {r.requirement for r in results}
+            for req in self.scope():
+                if req.id in seen:
+                    continue
+                if not self._requirement_applies(req):
+                    results.append(self.unjudged("", req.id, "not-applicable",
+                                                 f"condition '{req.condition}' is false for the "
+                                                 "declared features"))
+                else:
+                    results.append(self.unjudged(
+                        "", req.id, "inconclusive",
+                        f"no test case of this suite verifies it (verification: "
+                        f"{req.verification})"))
+        results.sort(key=lambda r: (r.requirement, r.test_case))
+        summary = {v: 0 for v in ("pass", "fail", "inconclusive", "not-applicable", "error")}
+        for r in results:
+            summary[r.verdict] += 1
+        if self.refused:
+            outcome = "refused"
+        else:
+            blocking = [r for r in results if r.verdict in BLOCKING and r.level != "optional"]
+            outcome = "not-certified" if blocking or not results else "certified"
+        module = (ModuleInfo(vendor=m.module.vendor, name=m.module.name,
+                             version=m.module.version, software_hash=m.module.software_hash)
+                  if m is not None else ModuleInfo(vendor="?", name="?", version="?"))
+        return Report(
+            spec_version=spec.version if spec else "?",
+            module=module, manifest=str(self.manifest_path),
+            profiles=list(m.profiles) if m else [], features=list(m.features) if m else [],
+            started=_dt.datetime.fromtimestamp(self.started, _dt.timezone.utc).isoformat(
+                timespec="seconds"),
+            duration_s=round(now - self.started, 3), outcome=outcome, summary=summary,
+            manifest_issues=list(self.issues), results=results,
+            environment={"python": sys.version.split()[0], "platform": platform.platform(),
+                         "obsa": _version()},
+        )
+
+    def write(self, report: Report) -> list[Path]:
+        from .report import write_all
+
+        return list(write_all(report, self.out_dir).values())
+
+    def summary_lines(self, report: Report, paths: list[Path]) -> list[str]:
+        s = report.summary
+        lines = []
+        if report.outcome == "refused":
+            lines.append(f"OBSA: manifest {self.manifest_path} refused:")
+            lines.extend(f"  {i}" for i in report.manifest_issues)
+        lines.append(
+            f"OBSA: {report.outcome.upper()} — {s['pass']} pass, {s['fail']} fail, "
+            f"{s['error']} error, {s['inconclusive']} inconclusive, "
+            f"{s['not-applicable']} not applicable ({report.duration_s:.1f} s)")
+        lines.append("OBSA: report " + ", ".join(str(p) for p in paths))
+        return lines
+
+    def close(self) -> None:
+        if self.adapter is not None:
+            try:
+                self.adapter.close()
+            except AdapterError:
+                pass
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("obsa")
+    except Exception:  # running from a source tree that is not installed
+        return "unknown"

@@ -1,0 +1,223 @@
+"""Conformance test cases of the contactor and precharge manager (area CONT)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conformance.harness.context import Harness
+from conformance.suite import steps as S
+
+CM = S.CONTACTORS
+req = pytest.mark.requirement
+
+CLOSE_CMDS = ("main_positive_close_cmd", "main_negative_close_cmd", "precharge_close_cmd")
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) index pairs of the True runs of ``mask`` (end exclusive)."""
+    m = np.concatenate(([False], mask.astype(bool), [False]))
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def _any_close(loop) -> np.ndarray:
+    return np.any([S.channel(loop, c) > 0.5 for c in CLOSE_CMDS], axis=0)
+
+
+@req("OBSA-CONT-001", "OBSA-CONT-002")
+def test_close_through_precharge(obsa: Harness) -> None:
+    loop = obsa.run()
+    S.settle(loop, 0.3)
+    t_req = loop.t
+    t_closed = S.close_hv(obsa, loop)
+    loop.run(0.5)
+    t_pos = S.first_time(loop, S.channel(loop, "main_positive_close_cmd") > 0.5, after=t_req)
+    diff = None
+    if t_pos is not None:
+        diff = abs(S.value_at(loop, "pack_voltage_V", t_pos) -
+                   S.value_at(loop, "link_voltage_V", t_pos))
+    events = {"close request": t_req}
+    if t_pos is not None:
+        events["main positive commanded"] = t_pos
+    obsa.judge("OBSA-CONT-001", {"voltage_difference_at_close_V": diff}, events=events,
+               message="HV path closed on request; link vs pack voltage when main positive closes")
+    precharge_open = None
+    if t_closed is not None:
+        events["closed"] = t_closed
+        precharge_open = int(S.value_at(loop, "precharge_close_cmd", t_closed + 0.1) < 0.5)
+    obsa.judge("OBSA-CONT-002", {
+        "close_time_s": None if t_closed is None else t_closed - t_req,
+        "precharge_open_when_closed": precharge_open,
+    }, events=events, message="close request on a healthy HV circuit")
+
+
+@req("OBSA-CONT-003", "OBSA-CONT-004", "OBSA-CONT-005")
+def test_precharge_failure(obsa: Harness) -> None:
+    p = obsa.params(CM)
+    timeout, attempts = float(p["precharge_timeout_s"]), int(p["precharge_max_attempts"])
+    wait = float(p["precharge_retry_wait_s"])
+    dt = obsa.step_period(CM)
+    mask = obsa.bit(CM, "precharge_failed")
+    error = obsa.enum("contactor_state", "error")
+    loop = obsa.run()
+    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    S.settle(loop, 0.3)
+    t_req = loop.t
+    loop.set("close_request", True)
+    loop.run(attempts * (timeout + wait) + 2.0,
+             until=lambda pool: int(pool["contactor_fault_flags"]) & mask != 0)
+    t_fail = loop.t_s[-1]
+    loop.run(10.0)
+    pre = S.channel(loop, "precharge_close_cmd") > 0.5
+    t = S.times(loop)
+    runs = _runs(pre)
+    longest = max(((e - s) * dt for s, e in runs), default=None)
+    gaps = [t[runs[i + 1][0]] - t[runs[i][1]] for i in range(len(runs) - 1)]
+    events = {"close request": t_req}
+    for i, (s, _) in enumerate(runs[:5]):
+        events[f"attempt {i + 1}"] = float(t[s])
+    obsa.judge("OBSA-CONT-003", {
+        "attempt_duration_s": None if longest is None else longest - dt,
+    }, events=events, message="precharge resistor open: the DC link never charges")
+    obsa.judge("OBSA-CONT-004", {
+        "attempts_beyond_declared": abs(len(runs) - attempts),
+        "retry_wait_shortfall_s": (wait - min(gaps)) if gaps else (0.0 if attempts == 1 else None),
+    }, events=events, message=f"{len(runs)} precharge attempts observed, {attempts} declared")
+    failed = S.flag_set(loop, "contactor_fault_flags", mask)
+    t_flag = S.first_time(loop, failed)
+    after = t > (t_flag if t_flag is not None else t_fail)
+    if t_flag is not None:
+        events["precharge failed"] = t_flag
+    obsa.judge("OBSA-CONT-005", {
+        "fault_set": int(bool(failed[-1]) and int(S.channel(loop, "contactor_state")[-1]) == error),
+        "close_commands_after_failure": None if t_flag is None
+        else int(np.count_nonzero(_any_close(loop) & after)),
+    }, events=events, message="state and commands for 10 s after the last failed attempt")
+
+
+@req("OBSA-CONT-006", "OBSA-CONT-010")
+def test_open_on_request(obsa: Harness) -> None:
+    loop = obsa.run(components=[CM])
+    S.settle(loop, 0.2)
+    if S.close_hv(obsa, loop) is None:
+        raise AssertionError("precondition: the HV path did not close within 8 s")
+    loop.run(0.5)
+    t_req = loop.t
+    loop.set("contactor_open_request", True)  # close_request stays raised
+    loop.run(5.0)
+    t = S.times(loop)
+    closing = _any_close(loop)
+    t_open = S.first_time(loop, ~closing, after=t_req)
+    requested = t >= t_req
+    rising = np.zeros_like(closing)
+    for c in CLOSE_CMDS:
+        x = S.channel(loop, c) > 0.5
+        rising[1:] |= x[1:] & ~x[:-1]
+    events = {"open request": t_req}
+    if t_open is not None:
+        events["all commanded open"] = t_open
+    obsa.judge("OBSA-CONT-006", {"open_time_s": None if t_open is None else t_open - t_req},
+               events=events, message="contactor_open_request raised on a closed HV path")
+    obsa.judge("OBSA-CONT-010", {
+        "close_commands_while_open_requested": int(np.count_nonzero(rising & requested)),
+    }, events=events, message="close_request held for 5 s while opening is requested")
+
+
+@req("OBSA-CONT-007")
+def test_opening_order(obsa: Harness) -> None:
+    dt = obsa.step_period(CM)
+    loop = obsa.run()
+    S.settle(loop, 0.2)
+    if S.close_hv(obsa, loop) is None:
+        raise AssertionError("precondition: the HV path did not close within 8 s")
+    loop.run(0.5)
+    t_req = loop.t
+    loop.set("close_request", False)
+    loop.run(1.0)
+    t_pos = S.first_time(loop, S.channel(loop, "main_positive_close_cmd") < 0.5, after=t_req)
+    t_neg = S.first_time(loop, S.channel(loop, "main_negative_close_cmd") < 0.5, after=t_req)
+    events = {"open request": t_req}
+    if t_pos is not None:
+        events["main positive open"] = t_pos
+    if t_neg is not None:
+        events["main negative open"] = t_neg
+    both = t_pos is not None and t_neg is not None
+    obsa.judge("OBSA-CONT-007", {
+        "order_violations": None if not both else int(t_neg < t_pos),
+        "negative_open_delay_s": None if not both else t_neg - t_pos - dt,
+    }, events=events, message="close request withdrawn on a closed HV path")
+
+
+@req("OBSA-CONT-008")
+def test_weld_detection(obsa: Harness) -> None:
+    dt = obsa.step_period(CM)
+    mask = obsa.bit(CM, "main_positive_welded")
+    loop = obsa.run()
+    S.settle(loop, 0.2)
+    if S.close_hv(obsa, loop) is None:
+        raise AssertionError("precondition: the HV path did not close within 8 s")
+    loop.bench.inject(S.Fault(signal="main_positive", kind="welded", start_s=loop.t))
+    loop.run(0.3)
+    t_req = loop.t
+    loop.set("close_request", False)
+    loop.run(1.5)
+    t_cmd = S.first_time(loop, S.channel(loop, "main_positive_close_cmd") < 0.5, after=t_req)
+    t_flag = S.first_time(loop, S.flag_set(loop, "contactor_fault_flags", mask), after=t_req)
+    events = {"open request": t_req}
+    if t_cmd is not None:
+        events["main positive commanded open"] = t_cmd
+    if t_flag is not None:
+        events["weld detected"] = t_flag
+    obsa.judge("OBSA-CONT-008", {
+        "detection_time_s": None if t_flag is None or t_cmd is None else t_flag - t_cmd - dt,
+    }, events=events, message="main positive contactor welded")
+
+
+@req("OBSA-CONT-009")
+def test_feedback_mismatch(obsa: Harness) -> None:
+    dt = obsa.step_period(CM)
+    mask = obsa.bit(CM, "feedback_mismatch")
+    loop = obsa.run()
+    loop.bench.inject(S.Fault(signal="main_negative", kind="fail_to_close", start_s=0.0))
+    S.settle(loop, 0.2)
+    t_req = loop.t
+    loop.set("close_request", True)
+    loop.run(2.0)
+    t_cmd = S.first_time(loop, S.channel(loop, "main_negative_close_cmd") > 0.5, after=t_req)
+    t_flag = S.first_time(loop, S.flag_set(loop, "contactor_fault_flags", mask), after=t_req)
+    events = {"close request": t_req}
+    if t_cmd is not None:
+        events["main negative commanded"] = t_cmd
+    if t_flag is not None:
+        events["mismatch detected"] = t_flag
+    obsa.judge("OBSA-CONT-009", {
+        "detection_time_s": None if t_flag is None or t_cmd is None else t_flag - t_cmd - dt,
+    }, events=events, message="main negative contactor never closes")
+
+
+@req("OBSA-CONT-011")
+def test_contactor_fault_latches(obsa: Harness) -> None:
+    mask = obsa.bit(CM, "feedback_mismatch")
+    loop = obsa.run()
+    loop.bench.inject(S.Fault(signal="main_negative", kind="fail_to_close", start_s=0.0,
+                              end_s=1.5))
+    S.settle(loop, 0.2)
+    loop.set("close_request", True)
+    t_flag = loop.run(1.2, until=lambda pool: int(pool["contactor_fault_flags"]) & mask != 0)
+    if t_flag is None:
+        obsa.judge("OBSA-CONT-011", {"self_cleared_faults": None, "reset_clears": None},
+                   message="precondition failed: no feedback mismatch detected")
+        return
+    loop.set("close_request", False)
+    loop.run(5.0)  # the contactor works again; nobody resets
+    flagged = S.flag_set(loop, "contactor_fault_flags", mask)
+    self_cleared = S.first_time(loop, ~flagged, after=t_flag)
+    t_reset = S.reset_faults(loop)
+    loop.run(0.5)
+    cleared = S.first_time(loop, ~S.flag_set(loop, "contactor_fault_flags", mask), after=t_reset)
+    events = {"fault": t_flag, "reset": t_reset}
+    obsa.judge("OBSA-CONT-011", {
+        "self_cleared_faults": int(self_cleared is not None and self_cleared < t_reset),
+        "reset_clears": int(cleared is not None),
+    }, events=events, message="feedback mismatch, contactor repaired, reset after 5 s")

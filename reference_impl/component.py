@@ -1,0 +1,60 @@
+"""What every reference component shares: parameter resolution and input errors.
+
+A component is configured with the module's PIXIT values; a missing value takes the spec's
+default, an unknown name or a wrong type is an error that names the component, the parameter,
+what was expected and what was found — a typo in a manifest must not silently fall back to a
+default.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .interfaces import PARAMETER_DEFAULTS
+
+#: Tolerance of time comparisons. Simulated times are sums of float step periods
+#: (0.1 + 0.2 != 0.3), so "at least the delay" is tested against delay − TIME_EPS_S.
+TIME_EPS_S = 1e-9
+
+
+class ConfigurationError(ValueError):
+    """A parameter passed to configure() is unknown or of the wrong type."""
+
+
+class InputError(ValueError):
+    """An input record passed to step() lacks a signal or holds a value of the wrong type."""
+
+
+def resolve_parameters(component: str, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The spec defaults of ``component`` overridden by ``parameters``, type-checked."""
+    defaults = PARAMETER_DEFAULTS[component]
+    given = dict(parameters or {})
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ConfigurationError(
+            f"{component}: unknown parameter(s) {', '.join(unknown)}; "
+            f"expected one of: {', '.join(defaults) or '(none)'}"
+        )
+    resolved = dict(defaults)
+    for name, value in given.items():
+        resolved[name] = _coerce(component, name, defaults[name], value)
+    return resolved
+
+
+def _coerce(component: str, name: str, default: Any, value: Any) -> Any:
+    where = f"{component}: parameter {name}"
+    if isinstance(default, bool):
+        if isinstance(value, bool) or value in (0, 1):
+            return bool(value)
+        raise ConfigurationError(f"{where}: expected a bool, found {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigurationError(f"{where}: expected a number, found {value!r}")
+    if isinstance(default, int):
+        if float(value) != int(value):
+            raise ConfigurationError(f"{where}: expected an integer, found {value!r}")
+        return int(value)
+    if not math.isfinite(value):
+        raise ConfigurationError(f"{where}: expected a finite number, found {value!r}")
+    return float(value)

@@ -1,0 +1,69 @@
+"""One quantity supervised on three levels, after foxBMS 2's limit model.
+
+MOL (maximum operating limit) sets the warning flag, RSL (recommended safety limit) sets the
+request flag that derates the current, MSL (maximum safety limit) starts the fault debounce.
+The flags clear once the quantity is back inside their limit by the hysteresis. Every
+comparison is written for an upper limit; a lower limit is supervised as the negated quantity
+against negated levels, so that one code path serves both directions.
+"""
+
+from __future__ import annotations
+
+from ..services.debounce import Debounce
+
+
+class ThreeLevelLimit:
+    """Warning, request and fault debounce of one quantity (upper-limit form)."""
+
+    __slots__ = (
+        "name", "bit", "sign", "mol", "rsl", "msl", "mol_clear", "rsl_clear", "healed_below",
+        "debounce", "warning", "request",
+    )
+
+    def __init__(self, name: str, bit: int, upper: bool, mol: float, rsl: float, msl: float,
+                 hysteresis: float, delay_s: float) -> None:
+        self.name = name
+        self.bit = bit
+        self.sign = 1.0 if upper else -1.0
+        self.mol = self.sign * mol
+        self.rsl = self.sign * rsl
+        self.msl = self.sign * msl
+        self.mol_clear = self.mol - hysteresis
+        self.rsl_clear = self.rsl - hysteresis
+        #: A latched fault may be reset once the quantity is at or below this (MSL − hysteresis).
+        self.healed_below = self.msl - hysteresis
+        self.debounce = Debounce(delay_s)
+        self.warning = False
+        self.request = False
+
+    def clear(self) -> None:
+        """Forget flags and debounce, for when the limit does not apply."""
+        self.warning = self.request = False
+        self.debounce.reset()
+
+    def busy(self, value: float) -> bool:
+        """False when ``update`` would change nothing: inside the MOL with no flag set.
+
+        Holds because the levels are ordered (MOL < RSL < MSL): a request flag or a running
+        debounce implies the warning flag.
+        """
+        return self.warning or self.sign * value > self.mol
+
+    def update(self, value: float, t: float) -> bool:
+        """Update the flags with one sample; True once the MSL violation has lasted the delay."""
+        x = self.sign * value
+        if self.warning:
+            if x <= self.mol_clear:
+                self.warning = False
+        elif x > self.mol:
+            self.warning = True
+        if self.request:
+            if x <= self.rsl_clear:
+                self.request = False
+        elif x > self.rsl:
+            self.request = True
+        return self.debounce.update(x > self.msl, t)
+
+    def healed(self, value: float) -> bool:
+        """True when a latched fault of this quantity may be reset (NaN is never healed)."""
+        return self.sign * value <= self.healed_below

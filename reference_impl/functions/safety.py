@@ -1,0 +1,294 @@
+"""The safety supervisor (spec: interfaces/safety_supervisor.yaml, requirements OBSA-SAFE-*).
+
+What it does each step, in order:
+
+1. reduce the measurement records to the supervised quantities: highest and lowest cell
+   voltage and temperature over the cells that the cell monitor vouches for, charge current
+   ``max(I, 0)`` and discharge current ``max(−I, 0)`` (pack current is positive when charging);
+2. update the eight three-level limits (:class:`~.limits.ThreeLevelLimit`); the two charge
+   temperature limits apply only while the pack is charged (I > rest_current_A);
+3. debounce the other fault conditions: deep discharge, insulation, pack-voltage
+   plausibility, invalid cell voltages or temperatures; latch the sensor timeouts at once;
+4. on fault_reset_request, clear every latched fault whose condition has healed (a limit
+   fault: back inside its MSL by the hysteresis); deep discharge never clears;
+5. derive the outputs: any latched fault zeroes both current limits and raises
+   contactor_open_request in the very step in which it latches (OBSA-SAFE-016).
+
+NaN measurements never crash the supervisor: a NaN cell voltage or temperature counts as an
+invalid measurement, a NaN pack voltage as implausible, a NaN current or sensor age as a lost
+sensor, a NaN insulation resistance as an insulation fault.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..component import InputError, resolve_parameters
+from ..interfaces import DTC_TABLE, SafetyState, SafetySupervisorFault
+from ..services.debounce import Debounce
+from .limits import ThreeLevelLimit
+
+COMPONENT = "safety_supervisor"
+F = SafetySupervisorFault
+
+_CHARGE, _DISCHARGE = "charge", "discharge"
+
+#: The eight limit quantities: (quantity, fault code, upper limit?, unit suffix of its level
+#: parameters, hysteresis parameter, fault delay parameter, current direction it derates).
+#: The level parameters are ``<quantity>_{mol,rsl,msl}_<unit>`` (the spec's limit_sets).
+LIMITS = (
+    ("cell_voltage_max", F.CELL_OVERVOLTAGE, True, "V",
+     "cell_voltage_hysteresis_V", "cell_voltage_fault_delay_s", _CHARGE),
+    ("cell_voltage_min", F.CELL_UNDERVOLTAGE, False, "V",
+     "cell_voltage_hysteresis_V", "cell_voltage_fault_delay_s", _DISCHARGE),
+    ("charge_current_max", F.CHARGE_OVERCURRENT, True, "A",
+     "current_hysteresis_A", "current_fault_delay_s", _CHARGE),
+    ("discharge_current_max", F.DISCHARGE_OVERCURRENT, True, "A",
+     "current_hysteresis_A", "current_fault_delay_s", _DISCHARGE),
+    ("charge_temperature_max", F.CHARGE_OVERTEMPERATURE, True, "degC",
+     "temperature_hysteresis_K", "temperature_fault_delay_s", _CHARGE),
+    ("charge_temperature_min", F.CHARGE_UNDERTEMPERATURE, False, "degC",
+     "temperature_hysteresis_K", "temperature_fault_delay_s", _CHARGE),
+    ("discharge_temperature_max", F.DISCHARGE_OVERTEMPERATURE, True, "degC",
+     "temperature_hysteresis_K", "temperature_fault_delay_s", _DISCHARGE),
+    ("discharge_temperature_min", F.DISCHARGE_UNDERTEMPERATURE, False, "degC",
+     "temperature_hysteresis_K", "temperature_fault_delay_s", _DISCHARGE),
+)
+#: Limits that apply only while the pack is charged (indices into LIMITS).
+_CHARGING_ONLY = frozenset({4, 5})
+
+# Fault bits by severity, from the spec's fault codes: "fault" and "lockout" latch, open the
+# contactors and zero the limits; "warning" is a live flag (the insulation warning).
+_LATCHING = 0
+_LOCKOUT = 0
+for _dtc, _component, _fault, _bit, _severity in DTC_TABLE:
+    if _component == COMPONENT and _severity in ("fault", "lockout"):
+        _LATCHING |= 1 << _bit
+    if _component == COMPONENT and _severity == "lockout":
+        _LOCKOUT |= 1 << _bit
+
+# Plain ints for the step: IntFlag arithmetic is slow and its results are not plain ints.
+_DEEP_DISCHARGE = int(F.DEEP_DISCHARGE)
+_INSULATION_FAULT = int(F.INSULATION_FAULT)
+_INSULATION_WARNING = int(F.INSULATION_WARNING)
+_IMPLAUSIBLE = int(F.PACK_VOLTAGE_IMPLAUSIBLE)
+_VOLTAGE_INVALID = int(F.CELL_VOLTAGE_INVALID)
+_TEMPERATURE_INVALID = int(F.CELL_TEMPERATURE_INVALID)
+_CELL_MONITOR_TIMEOUT = int(F.CELL_MONITOR_TIMEOUT)
+_CURRENT_SENSOR_TIMEOUT = int(F.CURRENT_SENSOR_TIMEOUT)
+
+_NORMAL, _WARNING, _DERATING = int(SafetyState.NORMAL), int(SafetyState.WARNING), int(
+    SafetyState.DERATING)
+_FAULT, _LOCKED = int(SafetyState.FAULT), int(SafetyState.LOCKOUT)
+
+_max, _min, _sum, _all = np.maximum.reduce, np.minimum.reduce, np.add.reduce, np.logical_and.reduce
+_INF = math.inf
+
+
+def _extremes(values: Any, valid: Any) -> tuple[float, float, float, bool]:
+    """(max, min, sum, all usable) over the measurements that are valid and not NaN.
+
+    The fast path is four numpy reductions; only when a measurement is invalid or NaN are the
+    extremes taken over the trusted subset (an open wire must not fake an under-voltage).
+    """
+    if type(values) is not np.ndarray:
+        values = np.asarray(values, dtype=float)
+    if values.size:
+        hi, lo, total = float(_max(values)), float(_min(values)), float(_sum(values))
+        if hi == hi and _all(valid):  # hi is NaN when any value is NaN
+            return hi, lo, total, True
+    trusted = np.asarray(valid, dtype=bool) & np.isfinite(values)
+    kept = values[trusted]
+    if kept.size == 0:
+        return -_INF, _INF, math.nan, False
+    return float(_max(kept)), float(_min(kept)), math.nan, False
+
+
+class SafetySupervisor:
+    """Three-level limits, plausibility, timeouts and current limits of the BMU."""
+
+    def __init__(self) -> None:
+        self.configure({})
+
+    # ---- configure / reset ------------------------------------------------------------
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        """Take the PIXIT values (missing ones: spec defaults) and precompute every threshold."""
+        p = resolve_parameters(COMPONENT, parameters)
+        self._check_ordering(p)
+        self._p = p
+        self._charge_nominal_A = p["charge_current_max_mol_A"]
+        self._discharge_nominal_A = p["discharge_current_max_mol_A"]
+        self._charge_derated_A = p["derating_factor"] * self._charge_nominal_A
+        self._discharge_derated_A = p["derating_factor"] * self._discharge_nominal_A
+        self._charge_derate_mask = 0
+        self._discharge_derate_mask = 0
+        for _quantity, fault, _upper, _unit, _hyst, _delay, direction in LIMITS:
+            if direction == _CHARGE:
+                self._charge_derate_mask |= int(fault)
+            else:
+                self._discharge_derate_mask |= int(fault)
+        self._rest_current_A = p["rest_current_A"]
+        hyst_K = p["temperature_hysteresis_K"]
+        self._charge_window_low = p["charge_temperature_min_rsl_degC"]
+        self._charge_window_high = p["charge_temperature_max_rsl_degC"]
+        self._charge_window_low_clear = self._charge_window_low + hyst_K
+        self._charge_window_high_clear = self._charge_window_high - hyst_K
+        self._deep_discharge_V = p["deep_discharge_voltage_V"]
+        self._insulation_warning_ohm = p["insulation_warning_ohm"]
+        self._insulation_error_ohm = p["insulation_error_ohm"]
+        self._tolerance_V = p["pack_voltage_tolerance_V"]
+        self._cell_monitor_timeout_s = p["cell_monitor_timeout_s"]
+        self._current_sensor_timeout_s = p["current_sensor_timeout_s"]
+        self.reset()
+
+    @staticmethod
+    def _check_ordering(p: Mapping[str, Any]) -> None:
+        """MOL < RSL < MSL (upper) or MOL > RSL > MSL (lower): the model only works ordered."""
+        for quantity, _fault, upper, unit, *_ in LIMITS:
+            mol, rsl, msl = (p[f"{quantity}_{level}_{unit}"] for level in ("mol", "rsl", "msl"))
+            ordered = mol < rsl < msl if upper else mol > rsl > msl
+            if not ordered:
+                sign = "<" if upper else ">"
+                raise InputError(
+                    f"{COMPONENT}: parameters {quantity}_mol/rsl/msl_{unit}: expected "
+                    f"MOL {sign} RSL {sign} MSL, found {mol} / {rsl} / {msl}"
+                )
+
+    def reset(self) -> None:
+        """Back to the power-on state: no flag, no latched fault, no lockout."""
+        p = self._p
+        self._limits = [
+            ThreeLevelLimit(quantity, int(fault), upper,
+                            p[f"{quantity}_mol_{unit}"], p[f"{quantity}_rsl_{unit}"],
+                            p[f"{quantity}_msl_{unit}"], p[hyst], p[delay])
+            for quantity, fault, upper, unit, hyst, delay, _direction in LIMITS
+        ]
+        self._limit_rows = [(limit, i in _CHARGING_ONLY) for i, limit in enumerate(self._limits)]
+        self._deep_discharge = Debounce(p["cell_voltage_fault_delay_s"])
+        self._insulation = Debounce(p["insulation_fault_delay_s"])
+        self._implausible = Debounce(p["plausibility_fault_delay_s"])
+        self._voltage_invalid = Debounce(p["cell_voltage_fault_delay_s"])
+        self._temperature_invalid = Debounce(p["temperature_fault_delay_s"])
+        self._charge_blocked = False
+        self._latched = 0
+
+    # ---- step -------------------------------------------------------------------------
+    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """One supervision cycle at simulated time ``t`` (s)."""
+        try:
+            return self._step(float(t), inputs)
+        except KeyError as exc:
+            raise InputError(f"{COMPONENT}.step(t={t}): missing input signal {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{COMPONENT}.step(t={t}): bad input value: {exc}") from None
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        v_max, v_min, v_sum, voltages_ok = _extremes(
+            inputs["cell_voltage_V"], inputs["cell_voltage_valid"])
+        t_max, t_min, _, temperatures_ok = _extremes(
+            inputs["cell_temperature_degC"], inputs["cell_temperature_valid"])
+        current_A = float(inputs["pack_current_A"])
+        pack_V = float(inputs["pack_voltage_V"])
+        insulation_ohm = float(inputs.get("insulation_resistance_ohm", _INF))
+        charge_A = current_A if current_A > 0.0 else 0.0
+        discharge_A = -current_A if current_A < 0.0 else 0.0
+        charging = current_A > self._rest_current_A
+        values = (v_max, v_min, charge_A, discharge_A, t_max, t_min, t_max, t_min)
+
+        # 2. three-level limits: flags and fault debounce
+        latched = self._latched
+        warning_flags = request_flags = 0
+        for (limit, charging_only), value in zip(self._limit_rows, values, strict=True):
+            if charging_only and not charging:
+                if limit.warning or limit.debounce.since_s is not None:
+                    limit.clear()
+                continue
+            if limit.busy(value):
+                if limit.update(value, t):
+                    latched |= limit.bit
+                if limit.warning:
+                    warning_flags |= limit.bit
+                if limit.request:
+                    request_flags |= limit.bit
+
+        # 3. the other fault conditions
+        if self._deep_discharge.update(v_min < self._deep_discharge_V, t):
+            latched |= _DEEP_DISCHARGE
+        insulation_lost = not insulation_ohm >= self._insulation_error_ohm  # NaN counts as lost
+        if self._insulation.update(insulation_lost, t):
+            latched |= _INSULATION_FAULT
+        implausible = voltages_ok and not abs(pack_V - v_sum) <= self._tolerance_V
+        if self._implausible.update(implausible, t):
+            latched |= _IMPLAUSIBLE
+        if self._voltage_invalid.update(not voltages_ok, t):
+            latched |= _VOLTAGE_INVALID
+        if self._temperature_invalid.update(not temperatures_ok, t):
+            latched |= _TEMPERATURE_INVALID
+        cell_monitor_lost = not float(inputs["cell_monitor_age_s"]) <= self._cell_monitor_timeout_s
+        if cell_monitor_lost:
+            latched |= _CELL_MONITOR_TIMEOUT
+        current_lost = (not float(inputs["current_sensor_age_s"]) <= self._current_sensor_timeout_s
+                        or current_A != current_A)
+        if current_lost:
+            latched |= _CURRENT_SENSOR_TIMEOUT
+
+        # 4. reset: clear what has healed
+        if latched and inputs.get("fault_reset_request", False):
+            healed = 0
+            for limit, value in zip(self._limits, values, strict=True):
+                if limit.healed(value):
+                    healed |= limit.bit
+            if not insulation_lost:
+                healed |= _INSULATION_FAULT
+            if voltages_ok and abs(pack_V - v_sum) <= self._tolerance_V:
+                healed |= _IMPLAUSIBLE
+            if voltages_ok:
+                healed |= _VOLTAGE_INVALID
+            if temperatures_ok:
+                healed |= _TEMPERATURE_INVALID
+            if not cell_monitor_lost:
+                healed |= _CELL_MONITOR_TIMEOUT
+            if not current_lost:
+                healed |= _CURRENT_SENSOR_TIMEOUT
+            latched &= ~(healed & ~_LOCKOUT)
+        self._latched = latched
+
+        # 5. charge permission (temperature window, with hysteresis) and outputs
+        if self._charge_blocked:
+            if t_min >= self._charge_window_low_clear and t_max <= self._charge_window_high_clear:
+                self._charge_blocked = False
+        elif t_min < self._charge_window_low or t_max > self._charge_window_high:
+            self._charge_blocked = True
+        insulation_warning = not insulation_ohm >= self._insulation_warning_ohm
+        faulted = latched & _LATCHING
+        if faulted:
+            charge_limit_A = discharge_limit_A = 0.0
+            state = _LOCKED if latched & _LOCKOUT else _FAULT
+        else:
+            charge_limit_A = self._charge_nominal_A
+            discharge_limit_A = self._discharge_nominal_A
+            if request_flags & self._charge_derate_mask:
+                charge_limit_A = self._charge_derated_A
+            if request_flags & self._discharge_derate_mask:
+                discharge_limit_A = self._discharge_derated_A
+            if self._charge_blocked:
+                charge_limit_A = 0.0
+            if request_flags or self._charge_blocked:
+                state = _DERATING
+            elif warning_flags or insulation_warning:
+                state = _WARNING
+            else:
+                state = _NORMAL
+        return {
+            "safety_state": state,
+            "safety_warning_flags": warning_flags,
+            "safety_request_flags": request_flags,
+            "safety_fault_flags": latched | (_INSULATION_WARNING if insulation_warning else 0),
+            "charge_current_limit_A": charge_limit_A,
+            "discharge_current_limit_A": discharge_limit_A,
+            "contactor_open_request": bool(faulted),
+        }

@@ -1,0 +1,34 @@
+"""Fixtures of the reference implementation's unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from reference_helpers import ContactorLoop, HvPlant, Stepper, nominal_safety_inputs
+
+from conformance.spec import load_spec
+from reference_impl.functions.contactors import ContactorManager
+from reference_impl.functions.safety import SafetySupervisor
+
+
+@pytest.fixture(scope="session")
+def spec():
+    return load_spec()
+
+
+@pytest.fixture
+def supervisor() -> Stepper:
+    """A safety supervisor with spec defaults, fed a healthy pack at rest."""
+    return Stepper(SafetySupervisor(), nominal_safety_inputs())
+
+
+@pytest.fixture
+def make_loop() -> Callable[..., ContactorLoop]:
+    """Factory: a contactor manager (optional parameters) in loop with an HvPlant (options)."""
+    def make(parameters: dict[str, Any] | None = None, **plant: Any) -> ContactorLoop:
+        manager = ContactorManager()
+        manager.configure(parameters or {})
+        return ContactorLoop(manager, HvPlant(**plant))
+    return make
