@@ -30,11 +30,24 @@ def run_certify(manifest: str, out: Path, progress: bool = True, select: str | N
         print(f"obsa certify: {path}: cannot read: no such file", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    args = [str(SUITE_DIR), f"--obsa-module={path}", f"--obsa-report={out}",
-            "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR), "-c", str(SUITE_DIR / "pytest.ini"),
-            "--no-header", "-q" if progress else "-qq", "-p", "no:randomly",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            *_plugin_args()]
+    args = [
+        str(SUITE_DIR),
+        f"--obsa-module={path}",
+        f"--obsa-report={out}",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(SUITE_DIR),
+        "-c",
+        str(SUITE_DIR / "pytest.ini"),
+        "--no-header",
+        "-q" if progress else "-qq",
+        "-p",
+        "no:randomly",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        *_plugin_args(),
+    ]
     if select:
         args += ["-k", select]
     pytest.main(args)

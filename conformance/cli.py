@@ -22,8 +22,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_certify(args: argparse.Namespace) -> int:
     from .certify import run_certify
 
-    return run_certify(args.manifest, Path(args.out), progress=not args.no_progress,
-                       select=args.select)
+    return run_certify(
+        args.manifest, Path(args.out), progress=not args.no_progress, select=args.select
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,20 +36,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     spec = sub.add_parser("spec", help="validate or export the machine-readable spec")
     spec_sub = spec.add_subparsers(dest="spec_command", required=True)
-    v = spec_sub.add_parser("validate", help="check every spec file (exit 0 valid, 1 invalid, 2 unreadable)")
-    v.add_argument("path", nargs="?", default=None, help="spec directory (default: the bundled spec)")
+    v = spec_sub.add_parser(
+        "validate", help="check every spec file (exit 0 valid, 1 invalid, 2 unreadable)"
+    )
+    v.add_argument(
+        "path", nargs="?", default=None, help="spec directory (default: the bundled spec)"
+    )
     v.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     v.set_defaults(func=_cmd_validate)
     e = spec_sub.add_parser("export", help="write every generated artefact of the spec")
-    e.add_argument("path", nargs="?", default=None, help="spec directory (default: the bundled spec)")
+    e.add_argument(
+        "path", nargs="?", default=None, help="spec directory (default: the bundled spec)"
+    )
     e.add_argument("--out", required=True, help="output directory")
     e.set_defaults(func=_cmd_export)
 
-    c = sub.add_parser("certify", help="run the conformance suite against a module and write the report")
-    c.add_argument("manifest", help="module manifest (YAML), or 'reference' for the reference implementation")
-    c.add_argument("--out", required=True, help="report directory (report.json, junit.xml, report.html)")
+    c = sub.add_parser(
+        "certify", help="run the conformance suite against a module and write the report"
+    )
+    c.add_argument(
+        "manifest", help="module manifest (YAML), or 'reference' for the reference implementation"
+    )
+    c.add_argument(
+        "--out", required=True, help="report directory (report.json, junit.xml, report.html)"
+    )
     c.add_argument("--no-progress", action="store_true", help="no progress display")
-    c.add_argument("-k", dest="select", default=None, help="only test cases matching this pytest -k expression")
+    c.add_argument(
+        "-k", dest="select", default=None, help="only test cases matching this pytest -k expression"
+    )
     c.set_defaults(func=_cmd_certify)
     return parser
 

@@ -168,9 +168,9 @@ class Certification:
         parts = [f"{r.requirement} {r.verdict.upper()}: {r.title}"]
         for c in r.criteria:
             mark = "ok" if c.passed else "FAILED"
-            shown = "not observed" if c.measured is None else f"{c.measured:.6g}"
-            parts.append(f"    {c.name} = {shown} {c.unit}, limit {c.comparison} {c.limit:.6g} "
-                         f"({c.limit_source}) {mark}")
+            shown = "not observed" if c.measured is None else f"{c.measured:.6g}{_u(c.unit)}"
+            parts.append(f"    {c.name} = {shown}, limit {c.comparison} {c.limit:.6g}"
+                         f"{_u(c.unit)} ({c.limit_source}) {mark}")
         if r.evidence.message:
             parts.append(f"    {r.evidence.message}")
         return "\n".join(parts)
@@ -185,8 +185,10 @@ class Certification:
             worst = next((c for c in r.criteria if not c.passed), None)
             detail = ""
             if worst is not None:
-                shown = "—" if worst.measured is None else f"{worst.measured:.4g}"
-                detail = f"  {worst.name} {shown} {worst.unit} (limit {worst.comparison} {worst.limit:.4g})"
+                shown = "not observed" if worst.measured is None else (
+                    f"{worst.measured:.4g}{_u(worst.unit)}")
+                detail = (f"  {worst.name} {shown} (limit {worst.comparison} "
+                          f"{worst.limit:.4g}{_u(worst.unit)})")
             elif r.verdict != "pass" and r.evidence.message:
                 detail = f"  {r.evidence.message}"
             tr.write_line(f"[{self._done:3d}/{total:3d}] {r.requirement:<15} {r.verdict:<14} "
@@ -226,7 +228,7 @@ class Certification:
             spec_version=spec.version if spec else "?",
             module=module, manifest=str(self.manifest_path),
             profiles=list(m.profiles) if m else [], features=list(m.features) if m else [],
-            started=_dt.datetime.fromtimestamp(self.started, _dt.timezone.utc).isoformat(
+            started=_dt.datetime.fromtimestamp(self.started, _dt.UTC).isoformat(
                 timespec="seconds"),
             duration_s=round(now - self.started, 3), outcome=outcome, summary=summary,
             manifest_issues=list(self.issues), results=results,
@@ -237,7 +239,7 @@ class Certification:
     def write(self, report: Report) -> list[Path]:
         from .report import write_all
 
-        return list(write_all(report, self.out_dir).values())
+        return write_all(report, self.out_dir)
 
     def summary_lines(self, report: Report, paths: list[Path]) -> list[str]:
         s = report.summary
@@ -258,6 +260,11 @@ class Certification:
                 self.adapter.close()
             except AdapterError:
                 pass
+
+
+def _u(unit: str) -> str:
+    """A unit for display after a number; dimensionless values show none."""
+    return "" if unit == "1" else f" {unit}"
 
 
 def _version() -> str:

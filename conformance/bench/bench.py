@@ -10,6 +10,8 @@ One closed-loop step is::
 Arrays in ``measurements()`` are read-only snapshots: a module must not write into its
 inputs, and a new array is made only when a sensor samples or a fault changes it.
 Calling ``truth()`` never changes the simulation, so recording it does not alter a run.
+Scenario controls (``set_*``) act from the current instant on; the sensors see their
+effect at their next sample.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .faults import (
     apply_to_array,
     apply_to_scalar,
 )
-from .hv import HvCircuit
+from .hv import HvCircuit, MainPathClosing
 from .sensors import (
     OPEN_WIRE_TEMPERATURE_DEGC,
     OPEN_WIRE_VOLTAGE_V,
@@ -254,7 +256,7 @@ class Bench:
         self.insulation_resistance_ohm = float(ohm)
 
     @property
-    def main_path_closings(self) -> list:
+    def main_path_closings(self) -> list[MainPathClosing]:
         """Every closing of the main path: time, link and pack voltage at that instant."""
         return self.hv.closings
 

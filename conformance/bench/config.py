@@ -3,6 +3,8 @@
 Defaults describe a 96s NMC pack of 50 Ah cells (≈ 360 V at 50 % SoC). The sensor
 accuracies are what the module under test declares (its PIXIT values); the bench keeps its
 errors within 0.8 × those, so a correct module never sees more error than it declared.
+Sensor cycles and contactor delays are rounded to whole steps of dt_s (delays up, to at
+least one step; cycles to the nearest step).
 """
 
 from __future__ import annotations

@@ -114,6 +114,9 @@ class Fault:
             v = getattr(self, needed)
             if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
                 raise bad(f"needs a finite number {needed}=…, found {v!r}")
+        if self.value is not None and not (
+                isinstance(self.value, int | float) and math.isfinite(self.value)):
+            raise bad(f"value: expected a finite number or a bool, found {self.value!r}")
         if self.kind == "noise" and self.std is not None and self.std < 0:
             raise bad(f"std: expected ≥ 0, found {self.std!r}")
         if not math.isfinite(self.start_s):

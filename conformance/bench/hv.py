@@ -132,10 +132,12 @@ class HvCircuit:
             i_avg = 0.0
             self.link_voltage_V = 0.0 if self.shorted_link else self.link_voltage_V * self._a_bleed
         cells.step(i_avg)
-        self.clock.tick()
-        step = self.clock.step
+        clock = self.clock
+        clock.step += 1
+        step = clock.step
         for c in self.contactors:
-            c.update(step)
+            if c.commanded is not c.closed:  # only a pending change can move the contacts
+                c.update(step)
         self._settle()
 
     def _settle(self) -> None:

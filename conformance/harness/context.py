@@ -16,7 +16,6 @@ from ..report.model import Channel, CriterionResult, Evidence, TestResult, compa
 from ..spec import Spec
 from .loop import ClosedLoop, TraceChannel
 
-
 STANDARD_CHANNELS: tuple[tuple[str, str, str], ...] = (
     # (channel name, unit, expression over the pool)
     ("cell_voltage_max_V", "V", "max:cell_voltage_V"),
@@ -149,6 +148,13 @@ class Harness:
                 return i
         raise KeyError(f"{component} has no fault code '{fault}'")
 
+    def inconclusive(self, requirement: str, message: str) -> TestResult:
+        """The bench could not create the situation the requirement is about."""
+        req = self.spec.requirements[requirement]
+        return self.record(TestResult(
+            test_case=self.test_case, requirement=requirement, title=req.title, level=req.level,
+            verdict="inconclusive", evidence=self.evidence(message, {})))
+
     def record(self, result: TestResult) -> TestResult:
         """Record a result built by the test case itself (inspection, not-applicable)."""
         self.results.append(result)
@@ -177,7 +183,8 @@ class Harness:
             if c.value is not None:
                 limit, source = float(c.value), "spec"
             else:
-                limit, source = float(params[c.parameter]), f"manifest:{req.component}.{c.parameter}"
+                limit = float(params[c.parameter])
+                source = f"manifest:{req.component}.{c.parameter}"
             value = measured[c.name]
             value = None if value is None else float(value)
             results.append(CriterionResult(

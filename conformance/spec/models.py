@@ -21,7 +21,8 @@ REQ_ID = r"^OBSA-[A-Z]{2,6}-[0-9]{3}$"
 
 Ident = Annotated[str, Field(pattern=IDENT, description="lower_snake_case identifier")]
 Name = Annotated[
-    str, Field(pattern=NAME, description="snake_case name; a quantity ends in its unit: cell_voltage_V")
+    str,
+    Field(pattern=NAME, description="snake_case name; a quantity ends in its unit: cell_voltage_V"),
 ]
 ReqId = Annotated[str, Field(pattern=REQ_ID, description="OBSA-<AREA>-<NNN>")]
 Version = Annotated[str, Field(pattern=SEMVER, description="semantic version")]

@@ -265,7 +265,7 @@ def check_limit_sets(spec: Spec) -> Iterator[Issue]:
             defaults = [p.default for _, p in levels]
             if mismatch or not all(_is_number(d) for d in defaults):
                 continue
-            mol, rsl, msl = defaults
+            mol, rsl, msl = (float(d) for d in defaults)  # type: ignore[arg-type]
             ordered = mol < rsl < msl if ls.direction == "upper" else mol > rsl > msl
             if not ordered:
                 rel = "<" if ls.direction == "upper" else ">"
@@ -412,8 +412,9 @@ def _default_issues(spec: Spec, p: Parameter, check_range: bool) -> Iterator[Iss
                              f"expected a value of enum '{p.enum}' ({', '.join(names)}), "
                              f"found {d!r}")
     if number and check_range and p.range is not None:
+        value = float(d)  # type: ignore[arg-type]
         lo, hi = p.range.min, p.range.max
-        if (lo is not None and d < lo) or (hi is not None and d > hi):
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
             yield spec.issue(p, ("default",),
                              f"expected a default inside the range [{_fmt(lo)}, {_fmt(hi)}], "
                              f"found {_fmt(d)}")

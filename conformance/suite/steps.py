@@ -87,6 +87,15 @@ def reset_faults(loop: ClosedLoop, pulse_s: float = 0.05) -> float:
     return t0
 
 
+TRUTH_OF = {"cell_voltage_V": "true_cell_voltage_V",
+            "cell_temperature_degC": "true_cell_temperature_degC"}
+
+
+def true_value(loop: ClosedLoop, signal: str, index: int) -> float:
+    """The plant's true value behind a measured array signal (what an offset adds to)."""
+    return float(np.asarray(loop.bench.truth()[TRUTH_OF[signal]])[index])
+
+
 def ramp_measurement(loop: ClosedLoop, signal: str, index: int | None, target: float,
                      margin: float, rate_per_s: float, hold_value: float) -> float:
     """Offset the measured ``signal`` so it sits ``margin`` before ``target``, then ramp it

@@ -18,7 +18,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) index pairs of the True runs of ``mask`` (end exclusive)."""
     m = np.concatenate(([False], mask.astype(bool), [False]))
     edges = np.flatnonzero(m[1:] != m[:-1])
-    return list(zip(edges[::2], edges[1::2]))
+    return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 def _any_close(loop) -> np.ndarray:

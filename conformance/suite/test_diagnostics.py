@@ -31,8 +31,9 @@ def _diag_run(h: Harness) -> tuple[ClosedLoop, int, int, int, int]:
     uv_row = h.dtc_row(S.SUPERVISOR, "cell_undervoltage")
     loop = h.run(components=[DIAG], channels=_row_channels(ov_row, "ov")
                  + _row_channels(uv_row, "uv"))
-    return loop, h.bit(S.SUPERVISOR, "cell_overvoltage"), h.bit(S.SUPERVISOR, "cell_undervoltage"), \
-        ov_row, uv_row
+    ov = h.bit(S.SUPERVISOR, "cell_overvoltage")
+    uv = h.bit(S.SUPERVISOR, "cell_undervoltage")
+    return loop, ov, uv, ov_row, uv_row
 
 
 def _pulse(loop: ClosedLoop, mask: int, high_s: float, low_s: float) -> float:

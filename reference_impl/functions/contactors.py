@@ -188,9 +188,9 @@ class ContactorManager:
             pos.set_command(False, t)
             pre.set_command(False, t)
             self._positive_opened_s = t
-        elif neg.command:
+        elif neg.command:  # a later step than the positive side's, even with a zero delay
             opened = self._positive_opened_s
-            if opened is None or (t > opened and t - opened >= self._opening_delay_s):
+            if opened is None or t - opened >= self._opening_delay_s:
                 neg.set_command(False, t)
         return not neg.command
 

@@ -11,8 +11,13 @@ What it does each step, in order:
    plausibility, invalid cell voltages or temperatures; latch the sensor timeouts at once;
 4. on fault_reset_request, clear every latched fault whose condition has healed (a limit
    fault: back inside its MSL by the hysteresis); deep discharge never clears;
-5. derive the outputs: any latched fault zeroes both current limits and raises
+5. derive the outputs. Nominal current limits are the MOL currents; a request flag caps the
+   limit in its direction at derating_factor × MOL; charging is not permitted (charge limit
+   0) while a cell temperature is outside the charge RSL window, at rest too, until it is
+   back inside by the hysteresis. Any latched fault zeroes both limits and raises
    contactor_open_request in the very step in which it latches (OBSA-SAFE-016).
+   safety_state is the highest level reached: lockout, fault, derating (a request flag or
+   no charge permission), warning (a warning flag or the insulation warning), normal.
 
 NaN measurements never crash the supervisor: a NaN cell voltage or temperature counts as an
 invalid measurement, a NaN pack voltage as implausible, a NaN current or sensor age as a lost
@@ -61,15 +66,21 @@ LIMITS = (
 #: Limits that apply only while the pack is charged (indices into LIMITS).
 _CHARGING_ONLY = frozenset({4, 5})
 
-# Fault bits by severity, from the spec's fault codes: "fault" and "lockout" latch, open the
-# contactors and zero the limits; "warning" is a live flag (the insulation warning).
-_LATCHING = 0
-_LOCKOUT = 0
-for _dtc, _component, _fault, _bit, _severity in DTC_TABLE:
-    if _component == COMPONENT and _severity in ("fault", "lockout"):
-        _LATCHING |= 1 << _bit
-    if _component == COMPONENT and _severity == "lockout":
-        _LOCKOUT |= 1 << _bit
+
+
+def _severity_mask(*severities: str) -> int:
+    """The bits of this component's fault codes that have one of ``severities``."""
+    mask = 0
+    for _dtc, component, _fault, bit, severity in DTC_TABLE:
+        if component == COMPONENT and severity in severities:
+            mask |= 1 << bit
+    return mask
+
+
+# "fault" and "lockout" latch, open the contactors and zero the limits; a "warning" fault
+# code is a live flag (the insulation warning).
+_LATCHING = _severity_mask("fault", "lockout")
+_LOCKOUT = _severity_mask("lockout")
 
 # Plain ints for the step: IntFlag arithmetic is slow and its results are not plain ints.
 _DEEP_DISCHARGE = int(F.DEEP_DISCHARGE)
@@ -187,24 +198,27 @@ class SafetySupervisor:
             raise InputError(f"{COMPONENT}.step(t={t}): bad input value: {exc}") from None
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        v_max, v_min, v_sum, voltages_ok = _extremes(
+        v_max_V, v_min_V, v_sum_V, voltages_ok = _extremes(
             inputs["cell_voltage_V"], inputs["cell_voltage_valid"])
-        t_max, t_min, _, temperatures_ok = _extremes(
+        hottest_degC, coldest_degC, _, temperatures_ok = _extremes(
             inputs["cell_temperature_degC"], inputs["cell_temperature_valid"])
         current_A = float(inputs["pack_current_A"])
         pack_V = float(inputs["pack_voltage_V"])
+        # insulation monitoring is an optional feature: no measurement, no insulation fault
         insulation_ohm = float(inputs.get("insulation_resistance_ohm", _INF))
         charge_A = current_A if current_A > 0.0 else 0.0
         discharge_A = -current_A if current_A < 0.0 else 0.0
         charging = current_A > self._rest_current_A
-        values = (v_max, v_min, charge_A, discharge_A, t_max, t_min, t_max, t_min)
+        # one value per entry of LIMITS, in its order
+        values = (v_max_V, v_min_V, charge_A, discharge_A,
+                  hottest_degC, coldest_degC, hottest_degC, coldest_degC)
 
         # 2. three-level limits: flags and fault debounce
         latched = self._latched
         warning_flags = request_flags = 0
         for (limit, charging_only), value in zip(self._limit_rows, values, strict=True):
             if charging_only and not charging:
-                if limit.warning or limit.debounce.since_s is not None:
+                if limit.warning:  # a running debounce implies the warning flag
                     limit.clear()
                 continue
             if limit.busy(value):
@@ -216,12 +230,12 @@ class SafetySupervisor:
                     request_flags |= limit.bit
 
         # 3. the other fault conditions
-        if self._deep_discharge.update(v_min < self._deep_discharge_V, t):
+        if self._deep_discharge.update(v_min_V < self._deep_discharge_V, t):
             latched |= _DEEP_DISCHARGE
         insulation_lost = not insulation_ohm >= self._insulation_error_ohm  # NaN counts as lost
         if self._insulation.update(insulation_lost, t):
             latched |= _INSULATION_FAULT
-        implausible = voltages_ok and not abs(pack_V - v_sum) <= self._tolerance_V
+        implausible = voltages_ok and not abs(pack_V - v_sum_V) <= self._tolerance_V
         if self._implausible.update(implausible, t):
             latched |= _IMPLAUSIBLE
         if self._voltage_invalid.update(not voltages_ok, t):
@@ -236,7 +250,9 @@ class SafetySupervisor:
         if current_lost:
             latched |= _CURRENT_SENSOR_TIMEOUT
 
-        # 4. reset: clear what has healed
+        # 4. reset: clear what has healed. A charge-temperature fault heals by its temperature
+        #    alone: once the contactors are open the pack is never "charged", and a reset must
+        #    not re-arm charging at a temperature that is still beyond the MSL.
         if latched and inputs.get("fault_reset_request", False):
             healed = 0
             for limit, value in zip(self._limits, values, strict=True):
@@ -244,7 +260,7 @@ class SafetySupervisor:
                     healed |= limit.bit
             if not insulation_lost:
                 healed |= _INSULATION_FAULT
-            if voltages_ok and abs(pack_V - v_sum) <= self._tolerance_V:
+            if voltages_ok and abs(pack_V - v_sum_V) <= self._tolerance_V:
                 healed |= _IMPLAUSIBLE
             if voltages_ok:
                 healed |= _VOLTAGE_INVALID
@@ -254,14 +270,15 @@ class SafetySupervisor:
                 healed |= _CELL_MONITOR_TIMEOUT
             if not current_lost:
                 healed |= _CURRENT_SENSOR_TIMEOUT
-            latched &= ~(healed & ~_LOCKOUT)
+            latched &= ~healed  # deep discharge has no healed condition: the lockout stays
         self._latched = latched
 
         # 5. charge permission (temperature window, with hysteresis) and outputs
         if self._charge_blocked:
-            if t_min >= self._charge_window_low_clear and t_max <= self._charge_window_high_clear:
+            if (coldest_degC >= self._charge_window_low_clear
+                    and hottest_degC <= self._charge_window_high_clear):
                 self._charge_blocked = False
-        elif t_min < self._charge_window_low or t_max > self._charge_window_high:
+        elif coldest_degC < self._charge_window_low or hottest_degC > self._charge_window_high:
             self._charge_blocked = True
         insulation_warning = not insulation_ohm >= self._insulation_warning_ohm
         faulted = latched & _LATCHING

@@ -225,6 +225,7 @@ def test_clear_faults_restores_the_healthy_view() -> None:
     (dict(signal="main_positive", kind="shorted_link"), "expected a kind among"),
     (dict(signal="cell_monitor_age_s", kind="dropout"), "takes a kind among"),
     (dict(signal="pack_current_A", kind="stuck", start_s=2.0, end_s=1.0), "end_s"),
+    (dict(signal="pack_current_A", kind="stuck", value="high"), "value: expected a finite"),
 ])
 def test_bad_faults_are_explained(kwargs, message) -> None:
     with pytest.raises(FaultError, match=message):

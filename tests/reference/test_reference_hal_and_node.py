@@ -74,6 +74,27 @@ def test_current_sensor_quantises_and_is_fresh() -> None:
                    "pack_voltage_V": 355.12, "link_voltage_V": 1500.0}
 
 
+def test_current_sensor_dropout_holds_the_value_and_ages() -> None:
+    cs = CurrentSensor()
+    truth = {"true_pack_current_A": 5.0, "true_pack_voltage_V": 350.0,
+             "true_link_voltage_V": 349.0}
+    cs.step(0.0, truth)
+    out = cs.step(0.25, truth | {"true_pack_current_A": math.nan})
+    assert out["pack_current_A"] == 5.0
+    assert out["current_sensor_age_s"] == 0.25
+    assert cs.step(0.26, truth)["current_sensor_age_s"] == 0.0
+
+
+def test_isolation_monitor_clamps_and_holds() -> None:
+    im = IsolationMonitor()
+    assert im.step(0.0, {"true_insulation_resistance_ohm": 4.0e5}) == {
+        "insulation_resistance_ohm": 4.0e5}
+    assert im.step(0.1, {"true_insulation_resistance_ohm": math.nan}) == {
+        "insulation_resistance_ohm": 4.0e5}
+    assert im.step(0.2, {"true_insulation_resistance_ohm": 1.0e12}) == {
+        "insulation_resistance_ohm": 1.0e9}
+
+
 def test_contactor_driver_reads_back_the_true_positions() -> None:
     out = ContactorDriver().step(0.0, {
         "main_positive_close_cmd": True, "main_negative_close_cmd": False,

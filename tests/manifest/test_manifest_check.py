@@ -1,0 +1,139 @@
+"""Every reason to refuse a manifest, each with a broken copy of the reference manifest."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.manifest import check_manifest, compatible, load_manifest
+from conformance.spec import load_spec
+
+from .helpers import edited, line_of
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec()
+
+
+def _bump(version: str, part: int) -> str:
+    nums = [int(x) for x in version.split("-")[0].split(".")]
+    nums[part] += 1
+    for i in range(part + 1, 3):
+        nums[i] = 0
+    return ".".join(map(str, nums))
+
+
+def _issues(tmp_path, spec, old, new):
+    path = edited(tmp_path, old, new)
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None, [str(i) for i in issues]  # structurally fine
+    assert issues, "the broken manifest was accepted"
+    return path, issues
+
+
+def _one(issues, field):
+    found = [i for i in issues if i.field == field]
+    assert found, f"no issue on {field}: {[str(i) for i in issues]}"
+    return found[0]
+
+
+CASES = [
+    # (id, old, new, field, line fragment, message fragments)
+    ("unknown profile", "profiles: [bmu_safety_core]", "profiles: [bmu_safety_core, warp_drive]",
+     "profiles[1]", "profiles:", ["expected a profile of the spec", "found 'warp_drive'"]),
+    ("duplicate profile", "profiles: [bmu_safety_core]",
+     "profiles: [bmu_safety_core, bmu_safety_core]", "profiles[1]", "profiles:", ["twice"]),
+    ("unknown feature", "features: [insulation_monitoring, weld_detection]",
+     "features: [insulation_monitoring, teleportation]", "features[1]", "features:",
+     ["expected a feature of the spec", "found 'teleportation'"]),
+    ("unknown component", "configuration:\n",
+     "configuration:\n  flux_capacitor: {gigawatts: 1.21}\n",
+     "configuration.flux_capacitor", "flux_capacitor:",
+     ["expected a component of the spec", "found 'flux_capacitor'"]),
+    ("unknown parameter", "    cell_voltage_max_msl_V: 4.25\n",
+     "    cell_voltage_max_msl_V: 4.25\n    cell_voltage_max_msk_V: 4.25\n",
+     "configuration.safety_supervisor.cell_voltage_max_msk_V", "cell_voltage_max_msk_V:",
+     ["expected a parameter of safety_supervisor", "found 'cell_voltage_max_msk_V'"]),
+    ("out of range", "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: 5.5",
+     "configuration.safety_supervisor.cell_voltage_max_msl_V", "cell_voltage_max_msl_V:",
+     ["expected a value in [1.5, 5] V (spec range), found 5.5"]),
+    ("float for int", "precharge_max_attempts: 3", "precharge_max_attempts: 2.5",
+     "configuration.contactor_manager.precharge_max_attempts", "precharge_max_attempts:",
+     ["expected an integer, found 2.5"]),
+    ("bool for float", "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: true",
+     "configuration.safety_supervisor.cell_voltage_max_msl_V", "cell_voltage_max_msl_V:",
+     ["expected a number V, found True"]),
+    ("string for float", "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: high",
+     "configuration.safety_supervisor.cell_voltage_max_msl_V", "cell_voltage_max_msl_V:",
+     ["expected a number V, found 'high'"]),
+    ("upper limits out of order", "cell_voltage_max_rsl_V: 4.2", "cell_voltage_max_rsl_V: 4.3",
+     "configuration.safety_supervisor.cell_voltage_max_rsl_V", "cell_voltage_max_rsl_V:",
+     ["expected MOL < RSL < MSL for the upper limit 'cell_voltage_max'",
+      "cell_voltage_max_rsl_V = 4.3"]),
+    ("lower limits out of order", "cell_voltage_min_rsl_V: 3.1", "cell_voltage_min_rsl_V: 2.9",
+     "configuration.safety_supervisor.cell_voltage_min_rsl_V", "cell_voltage_min_rsl_V:",
+     ["expected MOL > RSL > MSL for the lower limit 'cell_voltage_min'"]),
+    ("equal levels", "charge_current_max_mol_A: 100.0", "charge_current_max_mol_A: 120.0",
+     "configuration.safety_supervisor.charge_current_max_mol_A", "charge_current_max_mol_A:",
+     ["'charge_current_max'"]),
+    ("missing adapter entry", "    diagnostics: reference_impl.services.diagnostics:Diagnostics\n",
+     "", "adapter.components", "components:",
+     ["expected an entry for component 'diagnostics' (profile 'bmu_safety_core')"]),
+    ("unknown adapter component", "  components:\n",
+     "  components:\n    hyperdrive: x.y:Z\n", "adapter.components.hyperdrive", "hyperdrive:",
+     ["expected a component of the spec", "found 'hyperdrive'"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_check_refuses_with_file_line_field(tmp_path, spec, case):
+    _, old, new, field, fragment, messages = case
+    path, issues = _issues(tmp_path, spec, old, new)
+    issue = _one(issues, field)
+    assert issue.file == str(path)
+    assert issue.line == line_of(path.read_text(), fragment), str(issue)
+    for text in messages:
+        assert text in issue.message, str(issue)
+
+
+def test_limit_order_uses_spec_defaults_for_undeclared_levels(tmp_path, spec):
+    path = edited(tmp_path, "    cell_voltage_max_rsl_V: 4.2\n", "")
+    text = path.read_text().replace("cell_voltage_max_mol_V: 4.15", "cell_voltage_max_mol_V: 4.22")
+    path.write_text(text)
+    manifest, issues = load_manifest(path, spec)
+    issue = _one(issues, "configuration.safety_supervisor.cell_voltage_max_mol_V")
+    assert "(spec default)" in issue.message and "4.22" in issue.message
+
+
+@pytest.mark.parametrize("part,why", [(0, "compatible"), (1, "compatible"), (2, "not newer")])
+def test_incompatible_spec_version_is_refused(tmp_path, spec, part, why):
+    newer = _bump(spec.version, part)
+    path, issues = _issues(tmp_path, spec, "spec_version: 0.1.0", f"spec_version: {newer}")
+    issue = _one(issues, "spec_version")
+    assert issue.line == line_of(path.read_text(), "spec_version:")
+    assert why in issue.message and newer in issue.message and spec.version in issue.message
+
+
+def test_version_rule():
+    assert compatible("0.1.0", "0.1.3") is None          # older patch of the same 0.x
+    assert compatible("0.1.4", "0.1.3") is not None      # newer than the bench
+    assert compatible("0.2.0", "0.1.3") is not None      # 0.x: minor must match
+    assert compatible("0.1.0", "0.2.0") is not None
+    assert compatible("1.0.0", "1.4.0") is None          # 1.x: major must match
+    assert compatible("1.5.0", "1.4.0") is not None
+    assert compatible("1.0.0", "2.0.0") is not None
+    assert compatible("1.4.0-rc.1", "1.4.0") is None     # a pre-release precedes the release
+    assert compatible("1.4.0", "1.4.0-rc.1") is not None
+
+
+def test_check_manifest_alone_matches_load(tmp_path, spec):
+    path = edited(tmp_path, "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: 5.5")
+    manifest, issues = load_manifest(path, spec)
+    assert check_manifest(manifest, spec) == issues
+
+
+def test_every_issue_prints_file_line_field(tmp_path, spec):
+    _, issues = _issues(tmp_path, spec, "profiles: [bmu_safety_core]", "profiles: [nope]")
+    for issue in issues:
+        assert issue.line is not None
+        assert str(issue).startswith(f"{issue.file}:{issue.line}: ")

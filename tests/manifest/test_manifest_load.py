@@ -1,0 +1,140 @@
+"""The reference manifest, the schema, and the structural errors of a manifest."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from conformance.manifest import Manifest, load_manifest, read_manifest, reference_manifest_path
+from conformance.manifest.schema import FILE_NAME, render
+from conformance.paths import schemas_dir
+from conformance.spec import load_spec
+
+from .helpers import REFERENCE_TEXT, edited, line_of
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec()
+
+
+def test_reference_manifest_is_valid(spec):
+    manifest, issues = load_manifest(reference_manifest_path(), spec)
+    assert issues == [], "\n".join(str(i) for i in issues)
+    assert isinstance(manifest, Manifest)
+    assert manifest.source == str(reference_manifest_path())
+    assert {"insulation_monitoring", "weld_detection"} <= set(manifest.features)
+
+
+def test_reference_manifest_declares_every_safety_core_parameter(spec):
+    manifest, _ = load_manifest(reference_manifest_path(), spec)
+    for component in spec.profiles["bmu_safety_core"].components:
+        names = {p.name for p in spec.interfaces[component].parameters}
+        assert names <= set(manifest.declared(component)), component
+
+
+def test_schema_file_matches_the_model():
+    path = schemas_dir() / FILE_NAME
+    assert path.read_text(encoding="utf-8") == render(), (
+        "schemas/manifest.schema.json drifted: run python -m conformance.manifest.schema")
+
+
+def test_reference_manifest_validates_against_the_published_schema():
+    import yaml
+
+    schema = json.loads((schemas_dir() / FILE_NAME).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(REFERENCE_TEXT))
+
+
+def test_effective_parameters_overlay_declarations_on_spec_defaults(spec, tmp_path):
+    path = edited(tmp_path, "    precharge_timeout_s: 2.0\n", "")
+    path.write_text(path.read_text().replace("cell_voltage_max_msl_V: 4.25",
+                                             "cell_voltage_max_msl_V: 5", 1))
+    manifest, issues = load_manifest(path, spec)
+    assert issues == []
+    cm = manifest.effective_parameters(spec, "contactor_manager")
+    default = next(p.default for p in spec.interfaces["contactor_manager"].parameters
+                   if p.name == "precharge_timeout_s")
+    assert cm["precharge_timeout_s"] == default  # not declared: the spec default
+    assert isinstance(cm["precharge_max_attempts"], int)
+    ss = manifest.effective_parameters(spec, "safety_supervisor")
+    assert ss["cell_voltage_max_msl_V"] == 5.0 and isinstance(ss["cell_voltage_max_msl_V"], float)
+    assert manifest.effective_parameters(spec, "diagnostics") == {
+        p.name: p.default for p in spec.interfaces["diagnostics"].parameters}
+
+
+def test_dimensions_come_from_the_pack_and_the_spec(spec):
+    manifest, _ = load_manifest(reference_manifest_path(), spec)
+    dims = manifest.dimensions(spec)
+    assert dims["cell"] == manifest.pack.cell_count
+    assert dims["temperature_sensor"] == manifest.pack.temperature_sensor_count
+    assert dims["dtc"] == sum(len(i.fault_codes) for i in spec.interfaces.values())
+
+
+# ---------------------------------------------------------------------------- structure
+STRUCTURAL = [
+    # (id, old, new, field, line fragment (None: no line check), message fragment)
+    ("wrong type", "cell_count: 96", 'cell_count: "many"', "pack.cell_count",
+     "pack:", "expected integer"),
+    ("insane pack", "cell_count: 96", "cell_count: 0", "pack.cell_count", "pack:",
+     "expected a value >= 1, found 0"),
+    ("unknown chemistry", "chemistry: nmc", "chemistry: unobtainium", "pack.chemistry",
+     "pack:", "expected one of"),
+    ("extra field", "spec_version:", "colour: red\nspec_version:", "", None,
+     "unexpected field: Additional properties are not allowed ('colour'"),
+    ("missing field", "spec_version: 0.1.0\n", "", "", None, "'spec_version'"),
+    ("bad version text", "spec_version: 0.1.0", "spec_version: one", "spec_version",
+     "spec_version:", "expected a value matching"),
+    ("no profiles", "profiles: [bmu_safety_core]", "profiles: []", "profiles", "profiles:",
+     "found []"),
+    ("negative timeout", "timeout_s: 1.0", "timeout_s: -1", "adapter.timeout_s",
+     "  timeout_s:", "found -1"),
+    ("value not scalar", "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: [4.25]",
+     "configuration.safety_supervisor.cell_voltage_max_msl_V", "cell_voltage_max_msl_V:", ""),
+]
+
+
+@pytest.mark.parametrize("case", STRUCTURAL, ids=[c[0] for c in STRUCTURAL])
+def test_structural_error_names_file_line_field(tmp_path, case):
+    _, old, new, field, fragment, message = case
+    path = edited(tmp_path, old, new)
+    manifest, issues = read_manifest(path)
+    assert manifest is None
+    assert issues, "a broken manifest must give issues"
+    issue = next((i for i in issues if i.field == field), None)
+    assert issue is not None, [str(i) for i in issues]
+    assert issue.file == str(path)
+    assert message in issue.message, str(issue)
+    text = path.read_text()
+    if fragment is not None:
+        assert issue.line == line_of(text, fragment), str(issue)
+    assert str(issue).startswith(f"{path}:")
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path):
+    path = edited(tmp_path, "profiles: [bmu_safety_core]", "profiles: [bmu_safety_core")
+    manifest, issues = read_manifest(path)
+    assert manifest is None and len(issues) == 1
+    assert "not valid YAML" in issues[0].message and issues[0].line is not None
+
+
+def test_missing_file_is_an_issue_not_an_exception(tmp_path):
+    manifest, issues = load_manifest(tmp_path / "nope.yaml", None)
+    assert manifest is None
+    assert len(issues) == 1 and "cannot read" in issues[0].message
+
+
+def test_not_a_mapping(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("- just\n- a list\n")
+    manifest, issues = read_manifest(path)
+    assert manifest is None and "expected a mapping" in issues[0].message
+
+
+def test_bad_key_pattern_is_caught_by_the_model(tmp_path):
+    path = edited(tmp_path, "    diagnostics: reference_impl", "    Diagnostics-X: reference_impl")
+    manifest, issues = read_manifest(path)
+    assert manifest is None
+    assert any("Diagnostics-X" in i.field for i in issues), [str(i) for i in issues]
