@@ -83,6 +83,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     cert.planned = [(item.nodeid, _requirements(item)) for item in keep]
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        cert = _cert(item.config)
+        if cert is not None:
+            cert.deselected.update(cert.applicable(_requirements(item)))
+
+
 @pytest.fixture
 def obsa(request: pytest.FixtureRequest) -> Harness:
     """The harness of one conformance test case (see :class:`conformance.harness.Harness`)."""

@@ -50,6 +50,7 @@ class Certification:
     session: Session | None = None
     results: list[TestResult] = field(default_factory=list)
     planned: list[tuple[str, list[str]]] = field(default_factory=list)
+    deselected: set[str] = field(default_factory=set)  # applicable, but not selected to run
     started: float = field(default_factory=time.time)
     _done: int = 0
 
@@ -207,6 +208,9 @@ class Certification:
                     results.append(self.unjudged("", req.id, "not-applicable",
                                                  f"condition '{req.condition}' is false for the "
                                                  "declared features"))
+                elif req.id in self.deselected:
+                    results.append(self.unjudged(
+                        "", req.id, "inconclusive", "not run: its test case was deselected"))
                 else:
                     results.append(self.unjudged(
                         "", req.id, "inconclusive",

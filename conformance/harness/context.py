@@ -16,57 +16,41 @@ from ..report.model import Channel, CriterionResult, Evidence, TestResult, compa
 from ..spec import Spec
 from .loop import ClosedLoop, TraceChannel
 
-STANDARD_CHANNELS: tuple[tuple[str, str, str], ...] = (
-    # (channel name, unit, expression over the pool)
-    ("cell_voltage_max_V", "V", "max:cell_voltage_V"),
-    ("cell_voltage_min_V", "V", "min:cell_voltage_V"),
-    ("cell_temperature_max_degC", "degC", "max:cell_temperature_degC"),
-    ("cell_temperature_min_degC", "degC", "min:cell_temperature_degC"),
-    ("pack_current_A", "A", "pack_current_A"),
-    ("pack_voltage_V", "V", "pack_voltage_V"),
-    ("link_voltage_V", "V", "link_voltage_V"),
-    ("safety_state", "1", "safety_state"),
-    ("safety_fault_flags", "1", "safety_fault_flags"),
-    ("charge_current_limit_A", "A", "charge_current_limit_A"),
-    ("discharge_current_limit_A", "A", "discharge_current_limit_A"),
-    ("contactor_open_request", "1", "contactor_open_request"),
-    ("main_positive_close_cmd", "1", "main_positive_close_cmd"),
-    ("main_negative_close_cmd", "1", "main_negative_close_cmd"),
-    ("precharge_close_cmd", "1", "precharge_close_cmd"),
-    ("contactor_state", "1", "contactor_state"),
-    ("contactor_fault_flags", "1", "contactor_fault_flags"),
-    ("main_positive_closed_fb", "1", "main_positive_closed_fb"),
-    ("main_negative_closed_fb", "1", "main_negative_closed_fb"),
-    ("precharge_closed_fb", "1", "precharge_closed_fb"),
-    ("cell_monitor_age_s", "s", "cell_monitor_age_s"),
-    ("current_sensor_age_s", "s", "current_sensor_age_s"),
-    ("insulation_resistance_ohm", "ohm", "insulation_resistance_ohm"),
-    ("safety_warning_flags", "1", "safety_warning_flags"),
-    ("safety_request_flags", "1", "safety_request_flags"),
-    ("cell_voltage_sum_V", "V", "sum:cell_voltage_V"),
-    ("cell_voltage_invalid_count", "1", "invalid:cell_voltage_valid"),
-    ("cell_temperature_invalid_count", "1", "invalid:cell_temperature_valid"),
-)
-
-
-def _reader(expr: str) -> Any:
-    if expr.startswith("max:"):
-        name = expr[4:]
-        return lambda pool: float(np.max(pool[name])) if len(pool[name]) else math.nan
-    if expr.startswith("min:"):
-        name = expr[4:]
-        return lambda pool: float(np.min(pool[name])) if len(pool[name]) else math.nan
-    if expr.startswith("sum:"):
-        name = expr[4:]
-        return lambda pool: float(np.sum(pool[name]))
-    if expr.startswith("invalid:"):
-        name = expr[8:]
-        return lambda pool: float(len(pool[name]) - np.count_nonzero(pool[name]))
-    return lambda pool: float(pool[expr])
+STANDARD_CHANNELS: tuple[TraceChannel, ...] = tuple(
+    TraceChannel(name, unit, signal, reduce) for name, unit, signal, reduce in (
+        ("cell_voltage_max_V", "V", "cell_voltage_V", "max"),
+        ("cell_voltage_min_V", "V", "cell_voltage_V", "min"),
+        ("cell_temperature_max_degC", "degC", "cell_temperature_degC", "max"),
+        ("cell_temperature_min_degC", "degC", "cell_temperature_degC", "min"),
+        ("pack_current_A", "A", "pack_current_A", None),
+        ("pack_voltage_V", "V", "pack_voltage_V", None),
+        ("link_voltage_V", "V", "link_voltage_V", None),
+        ("safety_state", "1", "safety_state", None),
+        ("safety_fault_flags", "1", "safety_fault_flags", None),
+        ("charge_current_limit_A", "A", "charge_current_limit_A", None),
+        ("discharge_current_limit_A", "A", "discharge_current_limit_A", None),
+        ("contactor_open_request", "1", "contactor_open_request", None),
+        ("main_positive_close_cmd", "1", "main_positive_close_cmd", None),
+        ("main_negative_close_cmd", "1", "main_negative_close_cmd", None),
+        ("precharge_close_cmd", "1", "precharge_close_cmd", None),
+        ("contactor_state", "1", "contactor_state", None),
+        ("contactor_fault_flags", "1", "contactor_fault_flags", None),
+        ("main_positive_closed_fb", "1", "main_positive_closed_fb", None),
+        ("main_negative_closed_fb", "1", "main_negative_closed_fb", None),
+        ("precharge_closed_fb", "1", "precharge_closed_fb", None),
+        ("cell_monitor_age_s", "s", "cell_monitor_age_s", None),
+        ("current_sensor_age_s", "s", "current_sensor_age_s", None),
+        ("insulation_resistance_ohm", "ohm", "insulation_resistance_ohm", None),
+        ("safety_warning_flags", "1", "safety_warning_flags", None),
+        ("safety_request_flags", "1", "safety_request_flags", None),
+        ("cell_voltage_sum_V", "V", "cell_voltage_V", "sum"),
+        ("cell_voltage_invalid_count", "1", "cell_voltage_valid", "invalid"),
+        ("cell_temperature_invalid_count", "1", "cell_temperature_valid", "invalid"),
+    ))
 
 
 def standard_channels() -> list[TraceChannel]:
-    return [TraceChannel(n, u, _reader(e)) for n, u, e in STANDARD_CHANNELS]
+    return list(STANDARD_CHANNELS)
 
 
 @dataclass
@@ -221,8 +205,7 @@ class Harness:
         stride = max(1, math.ceil(len(sel) / max_points))
         sel = sel[::stride]
         channels = [
-            Channel(name=ch.name, unit=ch.unit,
-                    values=[float(v) for v in np.asarray(loop.trace[ch.name])[sel]])
+            Channel(name=ch.name, unit=ch.unit, values=loop.channel(ch.name)[sel].tolist())
             for ch in loop.channels
         ]
         return Evidence(message=message, t_s=[float(x) for x in t[sel]], channels=channels,

@@ -8,6 +8,7 @@ is its value from the previous step (a unit delay), as on a real controller.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,13 +36,57 @@ def default_value(signal: Signal, dimensions: dict[str, int]) -> Any:
     return np.full(dimensions.get(signal.dimension, 0), scalar)
 
 
+_REDUCERS: dict[str, Callable[[Any], float]] = {
+    "max": lambda a: float(np.maximum.reduce(a)) if len(a) else math.nan,
+    "min": lambda a: float(np.minimum.reduce(a)) if len(a) else math.nan,
+    "sum": lambda a: float(np.add.reduce(a)),
+    "invalid": lambda a: float(len(a) - np.count_nonzero(a)),
+}
+
+
 @dataclass
 class TraceChannel:
-    """A recorded quantity: a name, a unit and how to read it from the pool."""
+    """A recorded quantity: a signal of the pool, reduced if it is an array
+    (``reduce``: max, min, sum or invalid — the count of False), or any ``read(pool)``."""
 
     name: str
     unit: str
-    read: Callable[[dict[str, Any]], float]
+    signal: str | None = None
+    reduce: str | None = None
+    read: Callable[[dict[str, Any]], float] | None = None
+
+
+class _Recorder:
+    """Appends every channel's value per step, as cheaply as the channel allows.
+
+    Array signals of sampled sensors keep their object between samples, so a reduction is
+    recomputed only when the array object changes.
+    """
+
+    def __init__(self, channels: list[TraceChannel], trace: dict[str, list[Any]]) -> None:
+        self.scalars: list[tuple[Callable[[Any], None], str]] = []
+        self.arrays: list[tuple[Callable[[Any], None], str, Callable[[Any], float], list[Any]]] = []
+        self.custom: list[tuple[Callable[[Any], None], Callable[[dict[str, Any]], float]]] = []
+        for ch in channels:
+            append = trace[ch.name].append
+            if ch.read is not None:
+                self.custom.append((append, ch.read))
+            elif ch.reduce is not None:
+                self.arrays.append((append, str(ch.signal), _REDUCERS[ch.reduce], [None, 0.0]))
+            else:
+                self.scalars.append((append, str(ch.signal)))
+
+    def record(self, pool: dict[str, Any]) -> None:
+        for append, name in self.scalars:
+            append(pool[name])
+        for append, name, fn, cache in self.arrays:
+            arr = pool[name]
+            if arr is not cache[0]:
+                cache[0] = arr
+                cache[1] = fn(arr)
+            append(cache[1])
+        for append, read in self.custom:
+            append(read(pool))
 
 
 class ClosedLoop:
@@ -61,12 +106,17 @@ class ClosedLoop:
         }
         self.channels = channels
         self.t_s: list[float] = []
-        self.trace: dict[str, list[float]] = {ch.name: [] for ch in channels}
+        self.trace: dict[str, list[Any]] = {ch.name: [] for ch in channels}
+        self._recorder = _Recorder(channels, self.trace)
         self.steps = 0
 
     @property
     def t(self) -> float:
         return float(self.bench.t)
+
+    def channel(self, name: str) -> np.ndarray:
+        """A recorded channel as a float array (booleans as 0/1)."""
+        return np.asarray(self.trace[name], dtype=float)
 
     def set(self, name: str, value: Any) -> None:
         """Set an operator command (or any signal no component produces)."""
@@ -84,8 +134,7 @@ class ClosedLoop:
             pool.update(step(comp, t, {name: pool[name] for name in self._inputs[comp]}))
         bench.apply(pool)
         self.t_s.append(t)
-        for ch in self.channels:
-            self.trace[ch.name].append(ch.read(pool))
+        self._recorder.record(pool)
         bench.advance()
         self.steps += 1
 

@@ -26,7 +26,7 @@ def times(loop: ClosedLoop) -> np.ndarray:
 
 
 def channel(loop: ClosedLoop, name: str) -> np.ndarray:
-    return np.asarray(loop.trace[name])
+    return loop.channel(name)
 
 
 def first_time(loop: ClosedLoop, mask: np.ndarray, after: float = -np.inf) -> float | None:

@@ -22,7 +22,7 @@ def _row_channels(row: int, tag: str) -> list[TraceChannel]:
         return lambda pool: float(np.asarray(pool[name])[row])
 
     return [TraceChannel(f"{tag}_{n}", "1" if n in ("dtc_status", "dtc_occurrences") else "s",
-                         cell(n))
+                         read=cell(n))
             for n in ("dtc_status", "dtc_occurrences", "dtc_first_time_s", "dtc_last_time_s")]
 
 
