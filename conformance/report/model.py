@@ -14,20 +14,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 VerdictName = Literal["pass", "fail", "inconclusive", "not-applicable", "error"]
 
+#: Simulated times are sums of step periods: a measured 2.0000000000000004 s is 2 s. Order
+#: comparisons allow this much relative slack; "==" (counts, flags) is exact.
+FLOAT_SLACK = 1e-9
+
 _OPS = {
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "==": lambda a, b: a == b,
+    "<=": lambda a, b, e: a <= b + e,
+    "<": lambda a, b, e: a < b - e,
+    ">=": lambda a, b, e: a >= b - e,
+    ">": lambda a, b, e: a > b + e,
+    "==": lambda a, b, e: a == b,
 }
 
 
-def compare(measured: float, comparison: str, limit: float) -> bool:
-    """``measured <comparison> limit``; NaN never passes."""
+def compare(measured: float | None, comparison: str, limit: float) -> bool:
+    """``measured <comparison> limit``; NaN and None never pass."""
     if measured is None or (isinstance(measured, float) and math.isnan(measured)):
         return False
-    return bool(_OPS[comparison](measured, limit))
+    slack = FLOAT_SLACK * max(1.0, abs(limit))
+    return bool(_OPS[comparison](measured, limit, slack))
 
 
 class _Model(BaseModel):

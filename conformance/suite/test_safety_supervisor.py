@@ -201,38 +201,62 @@ def test_charge_derating_above_current_rsl(obsa: Harness) -> None:
 
 
 # ----------------------------------------------------------------------------- debounce
+def _spikes(n: int, length_s: float, first_s: float, gap_s: float = 1.0) -> list[tuple[float, float]]:
+    """``n`` windows of ``length_s``, the first at ``first_s``, ``gap_s`` apart."""
+    return [(first_s + i * (length_s + gap_s), first_s + i * (length_s + gap_s) + length_s)
+            for i in range(n)]
+
+
 @req("OBSA-SAFE-012")
 def test_transient_violation_is_debounced(obsa: Harness) -> None:
-    delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
+    dt = obsa.step_period(SUP)
     cycle = _cycle(obsa)
-    mask = obsa.bit(SUP, "cell_overvoltage")
-    msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
-    samples = int(np.floor((delay - 0.02) / cycle - 1e-9))  # samples the spike may cover
-    if samples < 1:
-        obsa.inconclusive("OBSA-SAFE-012", f"declared delay {delay} s leaves no room for a "
-                          f"spike shorter than delay − 20 ms at a {cycle} s sample cycle")
+    v_delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
+    i_delay = float(obsa.param(SUP, "current_fault_delay_s"))
+    v_msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
+    i_msl = float(obsa.param(SUP, "charge_current_max_msl_A"))
+    masks = obsa.bit(SUP, "cell_overvoltage") | obsa.bit(SUP, "charge_overcurrent")
+    # the longest spikes the requirement protects, at each signal's sampling resolution
+    v_samples = int(np.ceil((v_delay - 2 * dt) / cycle - 1e-9)) - 1
+    i_steps = int(np.ceil((i_delay - 2 * dt) / dt - 1e-9)) - 1
+    if v_samples < 1 and i_steps < 1:
+        obsa.inconclusive("OBSA-SAFE-012", f"declared delays ({v_delay} s, {i_delay} s) leave "
+                          "no room for a spike shorter than the delay minus 20 ms")
         return
-    loop = _start(obsa, "rest")
-    # wait for a fresh sample, then spike the next `samples` samples only
-    loop.run(2 * cycle, until=lambda pool: float(pool["cell_monitor_age_s"]) == 0.0)
-    t_fresh = loop.t_s[-1]
-    index = 0
-    hold = S.true_value(loop, "cell_voltage_V", index)
-    start = t_fresh + cycle / 2
-    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=index,
-                              start_s=start, end_s=start + samples * cycle,
-                              value=msl + 0.05 - hold))
-    loop.run(samples * cycle + 1.5)
-    above = S.channel(loop, "cell_voltage_max_V") > msl
-    seen = float(np.count_nonzero(above)) * obsa.step_period(SUP)
-    t_fault = S.first_time(loop, S.flag_set(loop, "safety_fault_flags", mask))
-    events = {"spike": start}
+    loop = _start(obsa, "charge", current_A=0.3 * i_msl)
+    events: dict[str, float] = {}
+    parts = []
+    if v_samples >= 1:  # two cell-voltage spikes, each covering v_samples fresh samples
+        loop.run(2 * cycle, until=lambda pool: float(pool["cell_monitor_age_s"]) == 0.0)
+        hold = S.true_value(loop, "cell_voltage_V", 0)
+        for k, (start, end) in enumerate(_spikes(2, v_samples * cycle,
+                                                 loop.t_s[-1] + cycle / 2)):
+            loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=0,
+                                      start_s=start, end_s=end, value=v_msl + 0.05 - hold))
+            events[f"cell voltage spike {k + 1}"] = start
+        loop.run(2 * v_samples * cycle + 2.5)
+        parts.append(f"cell voltage 50 mV above the MSL for {v_samples} samples of {cycle} s")
+    if i_steps >= 1:  # two charge-current spikes of i_steps steps
+        windows = _spikes(2, i_steps * dt, loop.t + 0.5)
+        base = 0.3 * i_msl
+
+        def drive(lp) -> None:
+            t = lp.t + 1e-9
+            spiking = any(start <= t < end for start, end in windows)
+            lp.bench.set_load_current(i_msl + 10.0 if spiking else base)
+
+        for k, (start, _) in enumerate(windows):
+            events[f"current spike {k + 1}"] = start
+        loop.run(windows[-1][1] - loop.t + 1.5, every=drive)
+        parts.append(f"charge current 10 A above the MSL for {i_steps} steps")
+    t_fault = S.first_time(loop, (S.channel(loop, "safety_fault_flags").astype(np.int64)
+                                  & masks) != 0)
     if t_fault is not None:
         events["fault latched"] = t_fault
     obsa.judge("OBSA-SAFE-012", {"spurious_faults": 0 if t_fault is None else 1},
                events=events,
-               message=f"a cell voltage 50 mV above the MSL seen for {seen:.2f} s "
-                       f"(declared delay {delay} s)")
+               message="; ".join(parts) + f", each twice 1 s apart (declared delays "
+                                          f"{v_delay} s and {i_delay} s)")
 
 
 # ----------------------------------------------------------------------------- latch & reset

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..component import InputError, resolve_parameters
+from ..component import ConfigurationError, InputError, resolve_parameters
 from ..interfaces import DTC_TABLE, SafetyState, SafetySupervisorFault
 from ..services.debounce import Debounce
 from .limits import ThreeLevelLimit
@@ -164,7 +164,7 @@ class SafetySupervisor:
             ordered = mol < rsl < msl if upper else mol > rsl > msl
             if not ordered:
                 sign = "<" if upper else ">"
-                raise InputError(
+                raise ConfigurationError(
                     f"{COMPONENT}: parameters {quantity}_mol/rsl/msl_{unit}: expected "
                     f"MOL {sign} RSL {sign} MSL, found {mol} / {rsl} / {msl}"
                 )

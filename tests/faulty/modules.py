@@ -41,6 +41,45 @@ class SlowOvReaction(SafetySupervisor):
         limit.debounce = Debounce(3 * (limit.debounce.delay_s + 1e-9))
 
 
+class EagerDebounce(SafetySupervisor):
+    """Every limit latches after 55 % of its declared delay: a spike that the requirement
+    protects trips it."""
+
+    def reset(self) -> None:
+        super().reset()
+        for limit in self._limits:
+            limit.debounce = Debounce(0.55 * (limit.debounce.delay_s + 1e-9))
+
+
+class _Accumulating(Debounce):
+    """Adds up violation time over separate violations and never forgets it."""
+
+    __slots__ = ("total_s", "last_s")
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(delay_s)
+        self.total_s = 0.0
+        self.last_s: float | None = None
+
+    def update(self, present: bool, t: float) -> bool:
+        if not present:
+            self.last_s = None
+            return False
+        if self.last_s is not None:
+            self.total_s += t - self.last_s
+        self.last_s = t
+        return self.total_s >= self.delay_s
+
+
+class AccumulatingDebounce(SafetySupervisor):
+    """Violation time adds up across separate spikes: two short spikes latch a fault."""
+
+    def reset(self) -> None:
+        super().reset()
+        for limit in self._limits:
+            limit.debounce = _Accumulating(limit.debounce.delay_s + 1e-9)
+
+
 class NoLatching(SafetySupervisor):
     """Faults clear by themselves once the condition has healed: the reset request is taken
     as always present."""
@@ -221,6 +260,8 @@ def _f(component: str, cls: type, *breaks: str) -> Faulty:
 CATALOGUE: tuple[Faulty, ...] = (
     _f("safety_supervisor", OvThresholdHigh, "OBSA-SAFE-001"),
     _f("safety_supervisor", SlowOvReaction, "OBSA-SAFE-001"),
+    _f("safety_supervisor", EagerDebounce, "OBSA-SAFE-012"),
+    _f("safety_supervisor", AccumulatingDebounce, "OBSA-SAFE-012"),
     _f("safety_supervisor", NoLatching, "OBSA-SAFE-013"),
     _f("safety_supervisor", ResetIgnoresCondition, "OBSA-SAFE-014"),
     _f("safety_supervisor", NoPlausibility, "OBSA-SAFE-020"),

@@ -117,5 +117,10 @@ def test_misbehaving_module_gets_error_verdicts(runs: dict[str, Run], bad: Fault
     assert supervisor and all(r["verdict"] == "error" for r in supervisor), verdicts
     # every error says what went wrong, naming the component
     assert all("safety_supervisor" in r["evidence"]["message"] for r in supervisor)
-    # test cases without the supervisor in the loop still pass
-    assert verdicts["OBSA-DIAG-004"] == {"pass"}
+    if bad.name == "BadHangs":
+        # after a call that hung, the module's state is unknown: every later call is refused
+        tested = [r for r in run.report["results"] if r["test_case"]
+                  and r["requirement"] != "OBSA-SAFE-027"]
+        assert all(r["verdict"] == "error" for r in tested), verdicts
+    else:  # test cases without the supervisor in the loop still pass
+        assert verdicts["OBSA-DIAG-004"] == {"pass"}

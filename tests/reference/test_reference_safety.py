@@ -390,7 +390,7 @@ def test_configure_rejects_unknown_names_and_unordered_limits() -> None:
         sup.configure({"cell_voltage_max_msl": 4.2})
     with pytest.raises(ConfigurationError, match="expected a number"):
         sup.configure({"cell_voltage_max_msl_V": "4.2"})
-    with pytest.raises(ValueError, match="MOL < RSL < MSL"):
+    with pytest.raises(ConfigurationError, match="MOL < RSL < MSL"):
         sup.configure({"cell_voltage_max_rsl_V": 4.3})
 
 
