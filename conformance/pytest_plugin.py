@@ -16,6 +16,7 @@ import pytest
 
 from .adapters import AdapterError
 from .harness.context import Harness
+from .report.model import VerdictName
 from .session import Certification, PreconditionFailed
 
 STATE = pytest.StashKey["Certification"]()
@@ -117,6 +118,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     for rid in _requirements(item):
         if rid in judged or rid not in cert.applicable([rid]):
             continue
+        verdict: VerdictName
         if isinstance(exc, AdapterError):
             verdict, message = "error", f"module error: {exc}"
         elif isinstance(exc, (AssertionError, PreconditionFailed)):

@@ -15,13 +15,13 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .adapters import Adapter, AdapterError, open_adapter
 from .bench import Bench, BenchConfig
 from .harness.context import Harness, Session
 from .manifest import Manifest, load_manifest, reference_manifest_path
-from .report.model import Evidence, ModuleInfo, Report, TestResult
+from .report.model import Evidence, ModuleInfo, Report, TestResult, VerdictName
 from .spec import ReadError, Spec, SpecError, load_spec
 from .spec.conditions import evaluate
 from .spec.models import Requirement
@@ -155,11 +155,12 @@ class Certification:
         return Harness(self.session, test_case, requirements,
                        seed=zlib.crc32(test_case.encode()) & 0xFFFF)
 
-    def unjudged(self, test_case: str, rid: str, verdict: str, message: str) -> TestResult:
+    def unjudged(self, test_case: str, rid: str, verdict: VerdictName,
+                 message: str) -> TestResult:
         assert self.spec is not None
         req = self.spec.requirements[rid]
         return TestResult(test_case=test_case, requirement=rid, title=req.title, level=req.level,
-                          verdict=verdict, evidence=Evidence(message=message))  # type: ignore[arg-type]
+                          verdict=verdict, evidence=Evidence(message=message))
 
     def add(self, result: TestResult) -> None:
         self.results.append(result)
@@ -220,6 +221,7 @@ class Certification:
         summary = {v: 0 for v in ("pass", "fail", "inconclusive", "not-applicable", "error")}
         for r in results:
             summary[r.verdict] += 1
+        outcome: Literal["certified", "not-certified", "refused"]
         if self.refused:
             outcome = "refused"
         else:

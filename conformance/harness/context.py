@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..report.model import Channel, CriterionResult, Evidence, TestResult, compare
+from ..report.model import Channel, CriterionResult, Evidence, TestResult, VerdictName, compare
 from ..spec import Spec
 from .loop import ClosedLoop, TraceChannel
 
@@ -164,8 +164,8 @@ class Harness:
         params = self.params(req.component)
         results = []
         for c in req.acceptance:
-            if c.value is not None:
-                limit, source = float(c.value), "spec"
+            if c.parameter is None:
+                limit, source = float(c.value or 0.0), "spec"
             else:
                 limit = float(params[c.parameter])
                 source = f"manifest:{req.component}.{c.parameter}"
@@ -177,7 +177,7 @@ class Harness:
                 passed=value is not None and compare(value, c.comparison, limit),
                 note=(notes or {}).get(c.name, "" if value is not None else "not observed"),
             ))
-        verdict = "pass" if all(r.passed for r in results) else "fail"
+        verdict: VerdictName = "pass" if all(r.passed for r in results) else "fail"
         result = TestResult(
             test_case=self.test_case, requirement=requirement, title=req.title, level=req.level,
             verdict=verdict, criteria=results,

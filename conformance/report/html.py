@@ -14,7 +14,7 @@ import math
 from html import escape
 from pathlib import Path
 
-from .model import CriterionResult, Report, TestResult
+from .model import CriterionResult, Evidence, Report, TestResult
 from .plots import trace_png
 
 COLOURS = {
@@ -105,18 +105,37 @@ def render_html(report: Report, plots: bool = True) -> str:
     if report.manifest_issues:
         items = "".join(f"<li><code>{escape(i)}</code></li>" for i in report.manifest_issues)
         parts.append(f"<h2>Manifest issues</h2><ul>{items}</ul>")
+    # one figure per test case: the results of one test case share its trace, so their
+    # events are drawn together on one plot (and plotting, the slow part, happens once)
+    cases: dict[str, int] = {}
+    evidence: dict[int, Evidence] = {}
+    for r in report.results:
+        if not (plots and r.evidence.channels and r.evidence.t_s):
+            continue
+        key = cases.setdefault(r.test_case, len(cases))
+        ev = evidence.get(key)
+        evidence[key] = r.evidence if ev is None else ev.model_copy(
+            update={"events": {**ev.events, **r.evidence.events}})
     figures = []
-    rows = []
-    for i, r in enumerate(report.results):
-        png = trace_png(r.evidence, f"{r.requirement} — {r.test_case}") if plots else None
-        rows.append(_row(i, r, png is not None))
-        if png is not None:
-            data = base64.b64encode(png).decode("ascii")
-            alt = escape(f"trace of {r.requirement}", quote=True)
-            figures.append(
-                f'<figure id="{_anchor(i)}"><img alt="{alt}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{escape(r.requirement)} — {escape(r.test_case)}: "
-                f"{escape(r.evidence.message)}</figcaption></figure>")
+    drawn: set[int] = set()
+    for r in report.results:
+        key = cases.get(r.test_case) if r.evidence.channels else None
+        if key is None or key in drawn:
+            continue
+        png = trace_png(evidence[key], r.test_case)
+        if png is None:
+            cases.pop(r.test_case)
+            continue
+        drawn.add(key)
+        data = base64.b64encode(png).decode("ascii")
+        reqs = ", ".join(x.requirement for x in report.results if x.test_case == r.test_case)
+        alt = escape(f"trace of {reqs}", quote=True)
+        figures.append(
+            f'<figure id="{_anchor(key)}"><img alt="{alt}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(reqs)} — {escape(r.test_case)}: "
+            f"{escape(r.evidence.message)}</figcaption></figure>")
+    rows = [_row(cases.get(r.test_case, -1), r, r.test_case in cases and bool(r.evidence.channels))
+            for r in report.results]
     if rows:
         parts.append(
             "<h2>Requirements</h2><table><thead><tr><th>Requirement</th><th>Title</th>"

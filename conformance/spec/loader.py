@@ -274,7 +274,7 @@ def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
     if issues:
         return None, issues
     origin: dict[int, tuple[str, PathKey]] = {}
-    file_of = {}
+    file_of: dict[str, list[str]] = {}
     for rel, kind in iter_spec_files(standard):
         file_of.setdefault(kind, []).append(rel)
     _index(standard, "standard.yaml", (), origin)

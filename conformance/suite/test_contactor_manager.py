@@ -142,11 +142,11 @@ def test_opening_order(obsa: Harness) -> None:
         events["main positive open"] = t_pos
     if t_neg is not None:
         events["main negative open"] = t_neg
-    both = t_pos is not None and t_neg is not None
-    obsa.judge("OBSA-CONT-007", {
-        "order_violations": None if not both else int(t_neg < t_pos),
-        "negative_open_delay_s": None if not both else t_neg - t_pos - dt,
-    }, events=events, message="close request withdrawn on a closed HV path")
+    order = delay = None
+    if t_pos is not None and t_neg is not None:
+        order, delay = int(t_neg < t_pos), t_neg - t_pos - dt
+    obsa.judge("OBSA-CONT-007", {"order_violations": order, "negative_open_delay_s": delay},
+               events=events, message="close request withdrawn on a closed HV path")
 
 
 @req("OBSA-CONT-008")

@@ -7,10 +7,13 @@ module's declarations, never from this file.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from conformance.harness.context import Harness
+from conformance.harness.loop import ClosedLoop
 from conformance.report.model import Evidence, TestResult
 from conformance.suite import steps as S
 
@@ -55,7 +58,7 @@ MSL_TRIPS = [
 SWEEP_MARGINS = 5
 
 
-def _start(h: Harness, mode: str, current_A: float = 10.0, **bench: object):
+def _start(h: Harness, mode: str, current_A: float = 10.0, **bench: Any) -> ClosedLoop:
     """A settled closed loop at rest, or with the HV path closed and a current flowing."""
     loop = h.run(ideal_sensors=True, **bench)
     S.settle(loop, 0.3)
@@ -201,10 +204,11 @@ def test_charge_derating_above_current_rsl(obsa: Harness) -> None:
 
 
 # ----------------------------------------------------------------------------- debounce
-def _spikes(n: int, length_s: float, first_s: float, gap_s: float = 1.0) -> list[tuple[float, float]]:
+def _spikes(n: int, length_s: float, first_s: float,
+            gap_s: float = 1.0) -> list[tuple[float, float]]:
     """``n`` windows of ``length_s``, the first at ``first_s``, ``gap_s`` apart."""
-    return [(first_s + i * (length_s + gap_s), first_s + i * (length_s + gap_s) + length_s)
-            for i in range(n)]
+    starts = [first_s + i * (length_s + gap_s) for i in range(n)]
+    return [(start, start + length_s) for start in starts]
 
 
 @req("OBSA-SAFE-012")
