@@ -15,7 +15,7 @@ import numpy as np
 
 from ..bench import Fault
 from ..harness.context import Harness
-from ..harness.loop import ClosedLoop
+from ..harness.loop import ClosedLoop, TraceChannel
 
 SUPERVISOR = "safety_supervisor"
 CONTACTORS = "contactor_manager"
@@ -74,10 +74,6 @@ def close_hv(h: Harness, loop: ClosedLoop, timeout_s: float = 8.0) -> float | No
     return loop.run(timeout_s, until=lambda pool: int(pool["contactor_state"]) == closed)
 
 
-def open_request_path(h: Harness, loop: ClosedLoop) -> None:
-    loop.set("close_request", False)
-
-
 def reset_faults(loop: ClosedLoop, pulse_s: float = 0.05) -> float:
     """A fault reset request pulse; returns its start time."""
     t0 = loop.t
@@ -126,6 +122,13 @@ class Trip:
     t_fault: float | None  # first step with the fault flag set
     value_at_delay: float | None  # measured quantity in force at t_fault − declared delay
 
+    def reaction_s(self, step_s: float) -> float | None:
+        """Time from the violation's first sample to the latched fault, minus one step
+        period of timing resolution; None when either was not observed."""
+        if self.t_fault is None or self.t_start is None:
+            return None
+        return self.t_fault - self.t_start - step_s
+
     def events(self) -> dict[str, float]:
         ev = {}
         if self.t_start is not None:
@@ -149,6 +152,23 @@ def observe_trip(loop: ClosedLoop, quantity: np.ndarray, limit: float, direction
     return Trip(t_start, t_fault, float(quantity[max(i, 0)]))
 
 
+def flags_have(mask: int, signal: str = "safety_fault_flags") -> Callable[[dict[str, Any]], bool]:
+    """A stop condition for :meth:`ClosedLoop.run`: any bit of ``mask`` set in ``signal``."""
+    return lambda pool: int(pool[signal]) & mask != 0
+
+
+def response(loop: ClosedLoop, condition: np.ndarray, flag: np.ndarray, after: float,
+             labels: tuple[str, str]) -> tuple[float | None, dict[str, float]]:
+    """Delay (≥ 0) from the first step at which ``condition`` holds to the first step with
+    ``flag``, and both times as report events named by ``labels``."""
+    t_cond = first_time(loop, condition, after=after)
+    t_flag = first_time(loop, flag, after=after)
+    events = {label: t for label, t in zip(labels, (t_cond, t_flag), strict=True) if t is not None}
+    if t_cond is None or t_flag is None:
+        return None, events
+    return max(0.0, t_flag - t_cond), events
+
+
 def measured_quantity(loop: ClosedLoop, name: str) -> np.ndarray:
     """A supervised quantity as the module saw it, from the standard trace channels."""
     if name == "charge_current":
@@ -158,5 +178,166 @@ def measured_quantity(loop: ClosedLoop, name: str) -> np.ndarray:
     return channel(loop, name)
 
 
-def any_true(values: Any) -> bool:
-    return bool(np.any(values))
+# ----------------------------------------------------------------------------- procedures
+# Whole sentences of the test procedures, shared by the pytest cases and the Gherkin steps so
+# that both measure the same quantities the same way.
+
+#: a sweep starts one margin before the limit and goes on to four margins beyond it, so that
+#: a module tripping late shows by how much
+SWEEP_MARGINS = 5
+
+#: far enough above the MSL that a module off by tens of mV still trips
+TRIP_ABOVE_V = 0.1
+
+
+def start(h: Harness, mode: str, current_A: float = 10.0, **bench: Any) -> ClosedLoop:
+    """A settled closed loop with ideal sensors: at rest (``mode`` "rest"), or with the HV
+    path closed and ``current_A`` flowing ("charge" or "discharge")."""
+    loop = h.run(ideal_sensors=True, **bench)
+    settle(loop, 0.3)
+    if mode != "rest":
+        if close_hv(h, loop) is None:
+            raise AssertionError("precondition: the HV path did not close within 8 s")
+        loop.bench.set_load_current(current_A if mode == "charge" else -current_A)
+        settle(loop, 0.5)
+    return loop
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A measured quantity ramped across a limit, starting ``margin`` before it."""
+
+    t0: float
+    index: int
+    limit: float
+    direction: int  # +1 upwards, −1 downwards
+    rate_per_s: float  # magnitude
+    margin: float
+
+    def duration_s(self, delay_s: float) -> float:
+        """How long to run: the whole sweep, the declared delay and half a second."""
+        return SWEEP_MARGINS * self.margin / self.rate_per_s + delay_s + 0.5
+
+
+def swept_index(loop: ClosedLoop, signal: str) -> int:
+    """The channel a sweep drives: a cell a third into the string, or temperature sensor 1."""
+    return loop.bench.config.n_cells // 3 if signal == "cell_voltage_V" else 1
+
+
+def sweep_measurement(loop: ClosedLoop, signal: str, limit: float, direction: int,
+                      rate_per_s: float, margin: float) -> Sweep:
+    """Start sweeping one channel of the measured ``signal`` across ``limit``."""
+    index = swept_index(loop, signal)
+    hold = true_value(loop, signal, index)
+    t0 = ramp_measurement(loop, signal, index, limit, margin, direction * rate_per_s, hold)
+    return Sweep(t0, index, limit, direction, rate_per_s, margin)
+
+
+def run_until_flag(loop: ClosedLoop, flags_signal: str, mask: int, duration_s: float,
+                   every: Callable[[ClosedLoop], None] | None = None) -> float | None:
+    """Run until ``mask`` is set in ``flags_signal`` (at most ``duration_s``)."""
+    return loop.run(duration_s, every=every, until=flags_have(mask, flags_signal))
+
+
+def trip_measurements(trip: Trip, limit: float, step_period_s: float,
+                      error_name: str) -> dict[str, float | None]:
+    """What an MSL requirement's criteria name: the threshold error and the reaction time
+    (less one step period of timing resolution)."""
+    return {
+        error_name: None if trip.value_at_delay is None else abs(trip.value_at_delay - limit),
+        "reaction_time_s": trip.reaction_s(step_period_s),
+    }
+
+
+def latch_overvoltage(h: Harness, loop: ClosedLoop, index: int = 0,
+                      above: float = TRIP_ABOVE_V) -> float | None:
+    """Latch the over-voltage fault with a measured cell voltage ``above`` the MSL."""
+    msl = float(h.param(SUPERVISOR, "cell_voltage_max_msl_V"))
+    mask = h.bit(SUPERVISOR, "cell_overvoltage")
+    hold = true_value(loop, "cell_voltage_V", index)
+    loop.bench.inject(Fault(signal="cell_voltage_V", kind="offset", index=index,
+                            start_s=loop.t, value=msl + above - hold))
+    return run_until_flag(loop, "safety_fault_flags", mask,
+                          float(h.param(SUPERVISOR, "cell_voltage_fault_delay_s")) + 1.0)
+
+
+def cleared_at(loop: ClosedLoop, flags_channel: str, mask: int, after: float) -> float | None:
+    """First time at or after ``after`` that the fault flag is clear."""
+    return first_time(loop, ~flag_set(loop, flags_channel, mask), after=after)
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What a close request on a healthy HV circuit showed."""
+
+    t_request: float
+    t_closed: float | None  # contactor_state reached closed
+    t_main_positive: float | None  # main positive first commanded closed
+    voltage_difference_V: float | None  # |pack − link| when main positive was commanded
+    precharge_open: int | None  # 1: precharge commanded open 0.1 s after closed
+
+    def events(self) -> dict[str, float]:
+        ev = {"close request": self.t_request}
+        if self.t_main_positive is not None:
+            ev["main positive commanded"] = self.t_main_positive
+        if self.t_closed is not None:
+            ev["closed"] = self.t_closed
+        return ev
+
+
+def close_through_precharge(h: Harness, loop: ClosedLoop) -> Closing:
+    """Request the HV path closed, run 0.5 s beyond, and measure how it closed."""
+    t_req = loop.t
+    t_closed = close_hv(h, loop)
+    loop.run(0.5)
+    t_pos = first_time(loop, channel(loop, "main_positive_close_cmd") > 0.5, after=t_req)
+    diff = None
+    if t_pos is not None:
+        diff = abs(value_at(loop, "pack_voltage_V", t_pos)
+                   - value_at(loop, "link_voltage_V", t_pos))
+    precharge_open = None
+    if t_closed is not None:
+        precharge_open = int(value_at(loop, "precharge_close_cmd", t_closed + 0.1) < 0.5)
+    return Closing(t_req, t_closed, t_pos, diff, precharge_open)
+
+
+# ----------------------------------------------------------------------------- fault memory
+DTC_FIELDS = ("dtc_status", "dtc_occurrences", "dtc_first_time_s", "dtc_last_time_s")
+
+
+def dtc_channels(row: int, tag: str) -> list[TraceChannel]:
+    """Trace channels ``<tag>_<field>`` of one row of the fault memory."""
+
+    def cell(name: str) -> Callable[[dict[str, Any]], float]:
+        return lambda pool: float(np.asarray(pool[name])[row])
+
+    return [TraceChannel(f"{tag}_{n}", "1" if n in ("dtc_status", "dtc_occurrences") else "s",
+                         read=cell(n))
+            for n in DTC_FIELDS]
+
+
+def pulse_flag(loop: ClosedLoop, flags_signal: str, mask: int, high_s: float,
+               low_s: float) -> float:
+    """Raise ``mask`` in ``flags_signal`` for ``high_s``, then lower it for ``low_s``;
+    returns the rising time."""
+    t = loop.t
+    loop.set(flags_signal, int(loop.pool[flags_signal]) | mask)
+    loop.run(high_s)
+    loop.set(flags_signal, int(loop.pool[flags_signal]) & ~mask)
+    loop.run(low_s)
+    return t
+
+
+def dtc_activation(loop: ClosedLoop, tag: str, active: int,
+                   rises: list[float]) -> dict[str, float | None]:
+    """The slowest activation after a flag rise, and the occurrence counter's error."""
+    status = channel(loop, f"{tag}_dtc_status")
+    delays = []
+    for r in rises:
+        t_act = first_time(loop, status == active, after=r)
+        delays.append(None if t_act is None else t_act - r)
+    occurrences = channel(loop, f"{tag}_dtc_occurrences")[-1]
+    return {
+        "activation_delay_s": None if None in delays else max(delays),  # type: ignore[type-var]
+        "count_error": abs(occurrences - len(rises)),
+    }

@@ -29,26 +29,18 @@ def _any_close(loop) -> np.ndarray:
 def test_close_through_precharge(obsa: Harness) -> None:
     loop = obsa.run()
     S.settle(loop, 0.3)
-    t_req = loop.t
-    t_closed = S.close_hv(obsa, loop)
-    loop.run(0.5)
-    t_pos = S.first_time(loop, S.channel(loop, "main_positive_close_cmd") > 0.5, after=t_req)
-    diff = None
-    if t_pos is not None:
-        diff = abs(S.value_at(loop, "pack_voltage_V", t_pos) -
-                   S.value_at(loop, "link_voltage_V", t_pos))
-    events = {"close request": t_req}
-    if t_pos is not None:
-        events["main positive commanded"] = t_pos
-    obsa.judge("OBSA-CONT-001", {"voltage_difference_at_close_V": diff}, events=events,
+    c = S.close_through_precharge(obsa, loop)
+    events = {"close request": c.t_request}
+    if c.t_main_positive is not None:
+        events["main positive commanded"] = c.t_main_positive
+    obsa.judge("OBSA-CONT-001", {"voltage_difference_at_close_V": c.voltage_difference_V},
+               events=events,
                message="HV path closed on request; link vs pack voltage when main positive closes")
-    precharge_open = None
-    if t_closed is not None:
-        events["closed"] = t_closed
-        precharge_open = int(S.value_at(loop, "precharge_close_cmd", t_closed + 0.1) < 0.5)
+    if c.t_closed is not None:
+        events["closed"] = c.t_closed
     obsa.judge("OBSA-CONT-002", {
-        "close_time_s": None if t_closed is None else t_closed - t_req,
-        "precharge_open_when_closed": precharge_open,
+        "close_time_s": None if c.t_closed is None else c.t_closed - c.t_request,
+        "precharge_open_when_closed": c.precharge_open,
     }, events=events, message="close request on a healthy HV circuit")
 
 

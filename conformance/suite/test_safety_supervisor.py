@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from conformance.harness.context import Harness
-from conformance.harness.loop import ClosedLoop
 from conformance.report.model import Evidence, TestResult
 from conformance.suite import steps as S
 
@@ -53,21 +52,7 @@ MSL_TRIPS = [
 ]
 
 
-#: a sweep starts one margin before the MSL and goes on to four margins beyond it, so that a
-#: module tripping late shows by how much
-SWEEP_MARGINS = 5
-
-
-def _start(h: Harness, mode: str, current_A: float = 10.0, **bench: Any) -> ClosedLoop:
-    """A settled closed loop at rest, or with the HV path closed and a current flowing."""
-    loop = h.run(ideal_sensors=True, **bench)
-    S.settle(loop, 0.3)
-    if mode != "rest":
-        if S.close_hv(h, loop) is None:
-            raise AssertionError("precondition: the HV path did not close within 8 s")
-        loop.bench.set_load_current(current_A if mode == "charge" else -current_A)
-        S.settle(loop, 0.5)
-    return loop
+SWEEP_MARGINS = S.SWEEP_MARGINS
 
 
 @pytest.mark.parametrize(
@@ -81,27 +66,23 @@ def test_msl_fault(obsa: Harness, case: tuple) -> None:
     dt = obsa.step_period(SUP)
     mask = obsa.bit(SUP, fault)
     if signal is None:  # a current: ramp the demanded pack current across the MSL
-        loop = _start(obsa, mode, initial_soc=0.5 if mode == "charge" else 0.8)
+        loop = S.start(obsa, mode, initial_soc=0.5 if mode == "charge" else 0.8)
         t0 = loop.t
         sign = 1.0 if mode == "charge" else -1.0
         drive = S.current_ramp(sign * (msl - margin), sign * rate, t0)
-        loop.run(SWEEP_MARGINS * margin / rate + delay + 0.5, every=drive,
-                 until=lambda pool: int(pool["safety_fault_flags"]) & mask != 0)
+        S.run_until_flag(loop, "safety_fault_flags", mask,
+                         SWEEP_MARGINS * margin / rate + delay + 0.5, every=drive)
     else:  # a measured cell quantity: offset one channel next to the MSL and sweep it across
-        loop = _start(obsa, mode)
-        index = loop.bench.config.n_cells // 3 if signal == "cell_voltage_V" else 1
-        hold = S.true_value(loop, signal, index)
-        t0 = S.ramp_measurement(loop, signal, index, msl, margin, direction * rate, hold)
-        loop.run(SWEEP_MARGINS * margin / rate + delay + 0.5,
-                 until=lambda pool: int(pool["safety_fault_flags"]) & mask != 0)
+        loop = S.start(obsa, mode)
+        sweep = S.sweep_measurement(loop, signal, msl, direction, rate, margin)
+        t0 = sweep.t0
+        S.run_until_flag(loop, "safety_fault_flags", mask, sweep.duration_s(delay))
     S.settle(loop, 0.2)
     q = S.measured_quantity(loop, quantity)
     trip = S.observe_trip(loop, q, msl, direction, mask, delay, after=t0)
-    obsa.judge(rid, {
-        error_name: None if trip.value_at_delay is None else abs(trip.value_at_delay - msl),
-        "reaction_time_s": None if trip.t_fault is None or trip.t_start is None
-        else trip.t_fault - trip.t_start - dt,
-    }, message=f"{quantity} swept across the declared MSL {msl} at {rate}/s", events=trip.events())
+    obsa.judge(rid, S.trip_measurements(trip, msl, dt, error_name),
+               message=f"{quantity} swept across the declared MSL {msl} at {rate}/s",
+               events=trip.events())
 
 
 # ----------------------------------------------------------------------------- MOL warning
@@ -110,7 +91,7 @@ def test_mol_warning_with_hysteresis(obsa: Harness) -> None:
     mol = float(obsa.param(SUP, "cell_voltage_max_mol_V"))
     hyst = float(obsa.param(SUP, "cell_voltage_hysteresis_V"))
     mask = obsa.bit(SUP, "cell_overvoltage")
-    loop = _start(obsa, "rest")
+    loop = S.start(obsa, "rest")
     index = loop.bench.config.n_cells // 2
     hold = S.true_value(loop, "cell_voltage_V", index)
     t0 = S.ramp_measurement(loop, "cell_voltage_V", index, mol, 0.02, 0.01, hold)
@@ -147,13 +128,13 @@ def _derating(obsa: Harness, rid: str, *, limit_param: str, direction: int,
     factor = float(obsa.param(SUP, "derating_factor"))
     cap = factor * float(obsa.param(SUP, mol_current_param))
     if sweep == "current":
-        loop = _start(obsa, "charge", current_A=threshold - 5.0)
+        loop = S.start(obsa, "charge", current_A=threshold - 5.0)
         t0 = loop.t
         loop.run(3.0, every=S.current_ramp(threshold - 5.0, 5.0, t0))  # ends at RSL + 10 A
         loop.run(1.0)
         q = S.measured_quantity(loop, "charge_current")
     else:
-        loop = _start(obsa, "rest")
+        loop = S.start(obsa, "rest")
         index = loop.bench.config.n_cells // 4
         hold = S.true_value(loop, "cell_voltage_V", index)
         t0 = S.ramp_measurement(loop, "cell_voltage_V", index, threshold, 0.01,
@@ -227,7 +208,7 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
         obsa.inconclusive("OBSA-SAFE-012", f"declared delays ({v_delay} s, {i_delay} s) leave "
                           "no room for a spike shorter than the delay minus 20 ms")
         return
-    loop = _start(obsa, "charge", current_A=0.3 * i_msl)
+    loop = S.start(obsa, "charge", current_A=0.3 * i_msl)
     events: dict[str, float] = {}
     parts = []
     if v_samples >= 1:  # two cell-voltage spikes, each covering v_samples fresh samples
@@ -264,19 +245,7 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
 
 
 # ----------------------------------------------------------------------------- latch & reset
-TRIP_ABOVE_V = 0.1  # far enough above the MSL that a module off by tens of mV still trips
-
-
-def _trip_overvoltage(obsa: Harness, loop, index: int = 0,
-                      above: float = TRIP_ABOVE_V) -> float | None:
-    """Latch the over-voltage fault with a measured cell voltage ``above`` the MSL."""
-    msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
-    mask = obsa.bit(SUP, "cell_overvoltage")
-    hold = S.true_value(loop, "cell_voltage_V", index)
-    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=index,
-                              start_s=loop.t, value=msl + above - hold))
-    return loop.run(float(obsa.param(SUP, "cell_voltage_fault_delay_s")) + 1.0,
-                    until=lambda pool: int(pool["safety_fault_flags"]) & mask != 0)
+TRIP_ABOVE_V = S.TRIP_ABOVE_V
 
 
 def _fault_present(loop, mask: int) -> bool:
@@ -286,8 +255,8 @@ def _fault_present(loop, mask: int) -> bool:
 @req("OBSA-SAFE-013")
 def test_fault_latches(obsa: Harness) -> None:
     mask = obsa.bit(SUP, "cell_overvoltage")
-    loop = _start(obsa, "rest")
-    t_fault = _trip_overvoltage(obsa, loop)
+    loop = S.start(obsa, "rest")
+    t_fault = S.latch_overvoltage(obsa, loop)
     if t_fault is None:
         obsa.judge("OBSA-SAFE-013", {"self_cleared_faults": None},
                    message="precondition failed: no over-voltage fault latched")
@@ -295,7 +264,7 @@ def test_fault_latches(obsa: Harness) -> None:
     loop.bench.clear_faults()
     t_healed = loop.t
     loop.run(5.0)
-    cleared = S.first_time(loop, ~S.flag_set(loop, "safety_fault_flags", mask), after=t_healed)
+    cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_healed)
     events = {"fault latched": t_fault, "condition cleared": t_healed}
     if cleared is not None:
         events["fault cleared without reset"] = cleared
@@ -308,8 +277,8 @@ def test_no_reset_while_condition_persists(obsa: Harness) -> None:
     mask = obsa.bit(SUP, "cell_overvoltage")
     msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
     hyst = float(obsa.param(SUP, "cell_voltage_hysteresis_V"))
-    loop = _start(obsa, "rest")
-    t_fault = _trip_overvoltage(obsa, loop)
+    loop = S.start(obsa, "rest")
+    t_fault = S.latch_overvoltage(obsa, loop)
     cleared = 0
     events: dict[str, float] = {}
     if t_fault is None:
@@ -337,8 +306,8 @@ def test_no_reset_while_condition_persists(obsa: Harness) -> None:
 def test_reset_clears_healed_fault(obsa: Harness) -> None:
     mask = obsa.bit(SUP, "cell_overvoltage")
     fault_state = obsa.enum("safety_state", "fault")
-    loop = _start(obsa, "rest")
-    t_fault = _trip_overvoltage(obsa, loop)
+    loop = S.start(obsa, "rest")
+    t_fault = S.latch_overvoltage(obsa, loop)
     if t_fault is None:
         obsa.judge("OBSA-SAFE-015", {"reset_time_s": None},
                    message="precondition failed: no over-voltage fault latched")
@@ -359,8 +328,8 @@ def test_reset_clears_healed_fault(obsa: Harness) -> None:
 
 @req("OBSA-SAFE-016")
 def test_fault_requests_open_and_zero_limits(obsa: Harness) -> None:
-    loop = _start(obsa, "charge")
-    t_fault = _trip_overvoltage(obsa, loop)
+    loop = S.start(obsa, "charge")
+    t_fault = S.latch_overvoltage(obsa, loop)
     loop.run(1.0)
     if t_fault is None:
         obsa.judge("OBSA-SAFE-016", {"open_request_delay_s": None,
@@ -385,12 +354,12 @@ def test_deep_discharge_locks_out(obsa: Harness) -> None:
     delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
     dt = obsa.step_period(SUP)
     mask = obsa.bit(SUP, "deep_discharge")
-    loop = _start(obsa, "rest")
+    loop = S.start(obsa, "rest")
     index = 5
     hold = S.true_value(loop, "cell_voltage_V", index)
     t0 = S.ramp_measurement(loop, "cell_voltage_V", index, deep, 0.02, -0.01, hold)
     loop.run(0.02 / 0.01 + delay + 1.5,
-             until=lambda pool: int(pool["safety_fault_flags"]) & mask != 0)
+             until=S.flags_have(mask))
     loop.run(0.2)
     trip = S.observe_trip(loop, S.channel(loop, "cell_voltage_min_V"), deep, -1, mask, delay,
                           after=t0)
@@ -402,15 +371,14 @@ def test_deep_discharge_locks_out(obsa: Harness) -> None:
     events = trip.events() | {"reset": t_reset}
     obsa.judge("OBSA-SAFE-017", {
         "lockout_cleared_by_reset": None if trip.t_fault is None else int(cleared is not None),
-        "lockout_delay_s": None if trip.t_fault is None or trip.t_start is None
-        else trip.t_fault - trip.t_start - dt,
+        "lockout_delay_s": trip.reaction_s(dt),
     }, events=events, message=f"a cell swept below {deep} V, then recovered and reset")
 
 
 # ----------------------------------------------------------------------------- charge window
 def _charge_window(obsa: Harness, rid: str, param: str, direction: int) -> None:
     threshold = float(obsa.param(SUP, param))
-    loop = _start(obsa, "rest")
+    loop = S.start(obsa, "rest")
     hold = S.true_value(loop, "cell_temperature_degC", 2)
     t0 = S.ramp_measurement(loop, "cell_temperature_degC", 2, threshold, 0.4,
                             direction * 0.2, hold)
@@ -451,12 +419,12 @@ def test_stuck_pack_voltage_is_implausible(obsa: Harness) -> None:
     delay = float(obsa.param(SUP, "plausibility_fault_delay_s"))
     dt = obsa.step_period(SUP)
     mask = obsa.bit(SUP, "pack_voltage_implausible")
-    loop = _start(obsa, "charge", current_A=2.0)
+    loop = S.start(obsa, "charge", current_A=2.0)
     loop.bench.inject(S.Fault(signal="pack_voltage_V", kind="stuck", start_s=loop.t))
     t0 = loop.t
     # the true pack voltage moves away from the frozen reading: discharge steps
     loop.bench.set_load_current(-0.5 * float(obsa.param(SUP, "discharge_current_max_mol_A")))
-    loop.run(delay + 2.0, until=lambda pool: int(pool["safety_fault_flags"]) & mask != 0)
+    loop.run(delay + 2.0, until=S.flags_have(mask))
     loop.run(0.2)
     diff = np.abs(S.channel(loop, "pack_voltage_V") - S.channel(loop, "cell_voltage_sum_V"))
     trip = S.observe_trip(loop, diff, tol, +1, mask, delay, after=t0)
@@ -465,115 +433,109 @@ def test_stuck_pack_voltage_is_implausible(obsa: Harness) -> None:
                           "away from the stuck reading")
         return
     obsa.judge("OBSA-SAFE-020", {
-        "reaction_time_s": None if trip.t_fault is None or trip.t_start is None
-        else trip.t_fault - trip.t_start - dt,
+        "reaction_time_s": trip.reaction_s(dt),
     }, events=trip.events(), message="pack voltage sensor stuck while the load changes")
 
 
-# ----------------------------------------------------------------------------- invalid & lost
-def _invalid(obsa: Harness, rid: str, signal: str, count_channel: str, fault: str,
-             delay_param: str) -> None:
-    delay = float(obsa.param(SUP, delay_param))
-    dt = obsa.step_period(SUP)
+# --------------------------------------------------------------- invalid, lost, insulation
+def _reaction(obsa: Harness, rid: str, *, stimulus: Any, channel: str, limit: float,
+              direction: int, fault: str, delay: float, message: str) -> None:
+    """Apply ``stimulus(loop)`` at rest and time the fault's reaction to the violation of
+    ``limit`` by the recorded ``channel``."""
     mask = obsa.bit(SUP, fault)
-    loop = _start(obsa, "rest")
+    loop = S.start(obsa, "rest")
     t0 = loop.t
-    loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=3, start_s=t0))
-    loop.run(delay + 1.5, until=lambda pool: int(pool["safety_fault_flags"]) & mask != 0)
+    stimulus(loop)
+    loop.run(delay + 1.5, until=S.flags_have(mask))
     loop.run(0.1)
-    trip = S.observe_trip(loop, S.channel(loop, count_channel), 0.5, +1, mask, delay, after=t0)
-    obsa.judge(rid, {
-        "reaction_time_s": None if trip.t_fault is None or trip.t_start is None
-        else trip.t_fault - trip.t_start - dt,
-    }, events=trip.events(), message=f"open wire on {signal}[3]")
+    trip = S.observe_trip(loop, S.channel(loop, channel), limit, direction, mask, delay, after=t0)
+    obsa.judge(rid, {"reaction_time_s": trip.reaction_s(obsa.step_period(SUP))},
+               events=trip.events(), message=message)
+
+
+def _open_wire(signal: str) -> Any:
+    return lambda loop: loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=3,
+                                                  start_s=loop.t))
 
 
 @req("OBSA-SAFE-021")
 def test_invalid_cell_voltage(obsa: Harness) -> None:
-    _invalid(obsa, "OBSA-SAFE-021", "cell_voltage_V", "cell_voltage_invalid_count",
-             "cell_voltage_invalid", "cell_voltage_fault_delay_s")
+    _reaction(obsa, "OBSA-SAFE-021", stimulus=_open_wire("cell_voltage_V"),
+              channel="cell_voltage_invalid_count", limit=0.5, direction=+1,
+              fault="cell_voltage_invalid",
+              delay=float(obsa.param(SUP, "cell_voltage_fault_delay_s")),
+              message="open wire on cell_voltage_V[3]")
 
 
 @req("OBSA-SAFE-022")
 def test_invalid_temperature_sensor(obsa: Harness) -> None:
-    _invalid(obsa, "OBSA-SAFE-022", "cell_temperature_degC", "cell_temperature_invalid_count",
-             "cell_temperature_invalid", "temperature_fault_delay_s")
+    _reaction(obsa, "OBSA-SAFE-022", stimulus=_open_wire("cell_temperature_degC"),
+              channel="cell_temperature_invalid_count", limit=0.5, direction=+1,
+              fault="cell_temperature_invalid",
+              delay=float(obsa.param(SUP, "temperature_fault_delay_s")),
+              message="open wire on cell_temperature_degC[3]")
 
 
-def _lost(obsa: Harness, rid: str, signal: str, age_channel: str, fault: str,
-          timeout_param: str) -> None:
-    timeout = float(obsa.param(SUP, timeout_param))
+@req("OBSA-SAFE-025")
+def test_insulation_fault(obsa: Harness) -> None:
+    threshold = float(obsa.param(SUP, "insulation_error_ohm"))
+    _reaction(obsa, "OBSA-SAFE-025",
+              stimulus=lambda loop: loop.bench.set_insulation(0.5 * threshold),
+              channel="insulation_resistance_ohm", limit=threshold, direction=-1,
+              fault="insulation_fault",
+              delay=float(obsa.param(SUP, "insulation_fault_delay_s")),
+              message=f"insulation dropped to {0.5 * threshold:.0f} Ω")
+
+
+def _response(obsa: Harness, rid: str, criterion: str, *, stimulus: Any, condition: Any,
+              fault: str, duration_s: float, labels: tuple[str, str], message: str) -> None:
+    """Apply ``stimulus(loop)`` at rest; the delay from ``condition(loop)`` (a mask over the
+    trace) first holding to the fault flag is the measured ``criterion``."""
     mask = obsa.bit(SUP, fault)
-    loop = _start(obsa, "rest")
+    loop = S.start(obsa, "rest")
     t0 = loop.t
-    loop.bench.inject(S.Fault(signal=signal, kind="dropout", start_s=t0))
-    loop.run(timeout + 1.0, until=lambda pool: int(pool["safety_fault_flags"]) & mask != 0)
+    stimulus(loop)
+    loop.run(duration_s, until=S.flags_have(mask))
     loop.run(0.1)
-    t_exceed = S.first_time(loop, S.channel(loop, age_channel) > timeout, after=t0)
-    t_fault = S.first_time(loop, S.flag_set(loop, "safety_fault_flags", mask), after=t0)
-    events = {}
-    if t_exceed is not None:
-        events["timeout exceeded"] = t_exceed
-    if t_fault is not None:
-        events["fault latched"] = t_fault
-    obsa.judge(rid, {
-        "detection_delay_s": None if t_fault is None or t_exceed is None
-        else max(0.0, t_fault - t_exceed),
-    }, events=events, message=f"{signal} stopped arriving at {t0:.2f} s")
+    delay, events = S.response(loop, condition(loop),
+                               S.flag_set(loop, "safety_fault_flags", mask), t0, labels)
+    obsa.judge(rid, {criterion: delay}, events=events, message=message)
+
+
+def _dropout(signal: str) -> Any:
+    return lambda loop: loop.bench.inject(S.Fault(signal=signal, kind="dropout", start_s=loop.t))
 
 
 @req("OBSA-SAFE-023")
 def test_cell_monitor_loss(obsa: Harness) -> None:
-    _lost(obsa, "OBSA-SAFE-023", "cell_voltage_V", "cell_monitor_age_s", "cell_monitor_timeout",
-          "cell_monitor_timeout_s")
+    timeout = float(obsa.param(SUP, "cell_monitor_timeout_s"))
+    _response(obsa, "OBSA-SAFE-023", "detection_delay_s", stimulus=_dropout("cell_voltage_V"),
+              condition=lambda loop: S.channel(loop, "cell_monitor_age_s") > timeout,
+              fault="cell_monitor_timeout", duration_s=timeout + 1.0,
+              labels=("timeout exceeded", "fault latched"),
+              message="the cell monitor stopped delivering")
 
 
 @req("OBSA-SAFE-024")
 def test_current_sensor_loss(obsa: Harness) -> None:
-    _lost(obsa, "OBSA-SAFE-024", "pack_current_A", "current_sensor_age_s",
-          "current_sensor_timeout", "current_sensor_timeout_s")
-
-
-# ----------------------------------------------------------------------------- insulation
-@req("OBSA-SAFE-025")
-def test_insulation_fault(obsa: Harness) -> None:
-    threshold = float(obsa.param(SUP, "insulation_error_ohm"))
-    delay = float(obsa.param(SUP, "insulation_fault_delay_s"))
-    dt = obsa.step_period(SUP)
-    mask = obsa.bit(SUP, "insulation_fault")
-    loop = _start(obsa, "rest")
-    t0 = loop.t
-    loop.bench.set_insulation(0.5 * threshold)
-    loop.run(delay + 1.5, until=lambda pool: int(pool["safety_fault_flags"]) & mask != 0)
-    loop.run(0.1)
-    trip = S.observe_trip(loop, S.channel(loop, "insulation_resistance_ohm"), threshold, -1,
-                          mask, delay, after=t0)
-    obsa.judge("OBSA-SAFE-025", {
-        "reaction_time_s": None if trip.t_fault is None or trip.t_start is None
-        else trip.t_fault - trip.t_start - dt,
-    }, events=trip.events(), message=f"insulation dropped to {0.5 * threshold:.0f} Ω")
+    timeout = float(obsa.param(SUP, "current_sensor_timeout_s"))
+    _response(obsa, "OBSA-SAFE-024", "detection_delay_s", stimulus=_dropout("pack_current_A"),
+              condition=lambda loop: S.channel(loop, "current_sensor_age_s") > timeout,
+              fault="current_sensor_timeout", duration_s=timeout + 1.0,
+              labels=("timeout exceeded", "fault latched"),
+              message="the current sensor stopped delivering")
 
 
 @req("OBSA-SAFE-026")
 def test_insulation_warning(obsa: Harness) -> None:
     warning = float(obsa.param(SUP, "insulation_warning_ohm"))
     error = float(obsa.param(SUP, "insulation_error_ohm"))
-    mask = obsa.bit(SUP, "insulation_warning")
-    loop = _start(obsa, "rest")
-    t0 = loop.t
-    loop.bench.set_insulation((warning + error) / 2)
-    loop.run(1.0)
-    below = S.channel(loop, "insulation_resistance_ohm") < warning
-    t_below = S.first_time(loop, below, after=t0)
-    t_flag = S.first_time(loop, S.flag_set(loop, "safety_fault_flags", mask), after=t0)
-    events = {}
-    if t_below is not None:
-        events["below warning threshold"] = t_below
-    if t_flag is not None:
-        events["warning set"] = t_flag
-    obsa.judge("OBSA-SAFE-026", {
-        "set_delay_s": None if t_flag is None or t_below is None else max(0.0, t_flag - t_below),
-    }, events=events, message=f"insulation between warning {warning:.0f} Ω and error {error:.0f} Ω")
+    _response(obsa, "OBSA-SAFE-026", "set_delay_s",
+              stimulus=lambda loop: loop.bench.set_insulation((warning + error) / 2),
+              condition=lambda loop: S.channel(loop, "insulation_resistance_ohm") < warning,
+              fault="insulation_warning", duration_s=1.0,
+              labels=("below warning threshold", "warning set"),
+              message=f"insulation between warning {warning:.0f} Ω and error {error:.0f} Ω")
 
 
 # ----------------------------------------------------------------------------- declarations
