@@ -52,9 +52,6 @@ MSL_TRIPS = [
 ]
 
 
-SWEEP_MARGINS = S.SWEEP_MARGINS
-
-
 @pytest.mark.parametrize(
     "case", [pytest.param(c, marks=req(c[0]), id=c[1]) for c in MSL_TRIPS]
 )
@@ -71,7 +68,7 @@ def test_msl_fault(obsa: Harness, case: tuple) -> None:
         sign = 1.0 if mode == "charge" else -1.0
         drive = S.current_ramp(sign * (msl - margin), sign * rate, t0)
         S.run_until_flag(loop, "safety_fault_flags", mask,
-                         SWEEP_MARGINS * margin / rate + delay + 0.5, every=drive)
+                         S.SWEEP_MARGINS * margin / rate + delay + 0.5, every=drive)
     else:  # a measured cell quantity: offset one channel next to the MSL and sweep it across
         loop = S.start(obsa, mode)
         sweep = S.sweep_measurement(loop, signal, msl, direction, rate, margin)
@@ -245,9 +242,6 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
 
 
 # ----------------------------------------------------------------------------- latch & reset
-TRIP_ABOVE_V = S.TRIP_ABOVE_V
-
-
 def _fault_present(loop, mask: int) -> bool:
     return int(loop.pool["safety_fault_flags"]) & mask != 0
 
@@ -293,7 +287,7 @@ def test_no_reset_while_condition_persists(obsa: Harness) -> None:
     # 2) back below the MSL but not yet by the hysteresis: a second offset on top of the
     #    first, so that no sample in between shows a healed cell
     loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=0, start_s=loop.t,
-                              value=(msl - hyst / 2) - (msl + TRIP_ABOVE_V)))
+                              value=(msl - hyst / 2) - (msl + S.TRIP_ABOVE_V)))
     loop.run(2 * _cycle(obsa) + 0.1)
     events["reset, inside hysteresis"] = S.reset_faults(loop)
     loop.run(0.3)
