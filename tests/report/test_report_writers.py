@@ -24,8 +24,9 @@ from conformance.report import (
     render_junit,
     write_all,
 )
-from conformance.report.json_report import SCHEMA_FILE, render_schema
 from conformance.report.plots import MAX_POINTS, envelope, trace_png
+
+SCHEMA_FILE = "report.schema.json"
 
 HOSTILE = "<script>alert('x')</script> & \x01"
 
@@ -109,12 +110,6 @@ def test_json_round_trips(written):
     again = read_json(written[0])
     assert again.results[0].criteria[0].measured == 0.19
     assert again.module.name == sample_report().module.name
-
-
-def test_schema_file_matches_the_model():
-    assert (schemas_dir() / SCHEMA_FILE).read_text(encoding="utf-8") == render_schema(), (
-        "schemas/report.schema.json drifted: run "
-        "python -c 'from conformance.report.json_report import dump_schema; dump_schema()'")
 
 
 def test_schema_rejects_a_broken_report():

@@ -26,7 +26,7 @@ class Exporter(Protocol):
 
 
 class _Metaschemas:
-    """The meta-schemas come from the models, not from a spec; adapt them to the protocol."""
+    """The format schemas come from the models, not from a spec; adapt them to the protocol."""
 
     @staticmethod
     def render(spec: Spec) -> dict[str, str]:
@@ -54,7 +54,7 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 CHECKED_IN: dict[str, Target] = {
-    "metaschema": Target("schemas", "spec-*.schema.json"),
+    "metaschema": Target("schemas", "*.schema.json"),
     "records": Target("schemas/generated", "*"),
     "pytyping": Target("reference_impl", "interfaces.py"),
     "needs": Target("docs/_generated", "needs.json"),
