@@ -35,7 +35,7 @@ from typing import Any
 from .base import Adapter, AdapterError, Call
 
 ENTRY_POINT_GROUP = "obsa.adapters"
-METHODS = {
+METHODS: dict[str, tuple[tuple[Any, ...], str]] = {
     "configure": (({},), "configure(parameters)"),
     "reset": ((), "reset()"),
     "step": ((0.0, {}), "step(t, inputs)"),
@@ -155,6 +155,7 @@ class PythonAdapter(Adapter):
         self._instances: dict[str, Any] = {}
         self._steps: dict[str, Any] = {}
         self._alarm = False
+        self._alarm_s = 0.0  # the per-call timer, when the alarm is armed
         self._main = threading.main_thread().ident
         self.timeout_mode = "none"
 
@@ -177,6 +178,7 @@ class PythonAdapter(Adapter):
             self._instances[component] = instance
             self._steps[component] = instance.step
         if self.timeout_s is not None:
+            self._alarm_s = self.timeout_s
             self._alarm = _Alarm.acquire()
             self.timeout_mode = (f"SIGALRM, {self.timeout_s:g} s per call (main thread)"
                                  if self._alarm else "none (timer unavailable or in use)")
@@ -204,7 +206,7 @@ class PythonAdapter(Adapter):
             except (Exception, SystemExit) as exc:
                 raise self._module_error(component, "step", exc) from None
         try:
-            signal.setitimer(signal.ITIMER_REAL, self.timeout_s, self.timeout_s)
+            signal.setitimer(signal.ITIMER_REAL, self._alarm_s, self._alarm_s)
             try:
                 reply = fn(t, inputs)
             finally:
@@ -222,7 +224,7 @@ class PythonAdapter(Adapter):
         guarded = self._alarm and _get_ident() == self._main
         try:
             if guarded:
-                signal.setitimer(signal.ITIMER_REAL, self.timeout_s, self.timeout_s)
+                signal.setitimer(signal.ITIMER_REAL, self._alarm_s, self._alarm_s)
             try:
                 result = fn(*args)
             finally:

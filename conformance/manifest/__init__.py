@@ -11,6 +11,7 @@ Usage::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -81,6 +82,6 @@ def _schema_issues(doc: Located) -> list[Issue]:
     return found
 
 
-def _pydantic_issue(doc: Located, err: dict) -> Issue:
+def _pydantic_issue(doc: Located, err: Any) -> Issue:
     path = tuple(p for p in err["loc"] if p != "[key]")
     return Issue(doc.file, doc.line(path), dotted(path), err["msg"].removeprefix("Value error, "))

@@ -177,9 +177,10 @@ def _limit_order(m: Manifest, spec: Spec) -> Iterator[Issue]:
 def _order_problem(m: Manifest, spec: Spec, itf: Interface, limits: LimitSet) -> Issue | None:
     names = (limits.levels.mol, limits.levels.rsl, limits.levels.msl)
     effective = m.effective_parameters(spec, itf.component)
-    values = [effective.get(n) for n in names]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+    raw = [effective.get(n) for n in names]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
         return None  # a missing or mistyped value is reported by _configuration
+    values = [float(v) for v in raw]  # type: ignore[arg-type]  # numbers, checked above
     mol, rsl, msl = values
     ok = mol < rsl < msl if limits.direction == "upper" else mol > rsl > msl
     if ok:

@@ -119,9 +119,10 @@ def render_html(report: Report, plots: bool = True) -> str:
     figures = []
     drawn: set[int] = set()
     for r in report.results:
-        key = cases.get(r.test_case) if r.evidence.channels else None
-        if key is None or key in drawn:
+        found = cases.get(r.test_case) if r.evidence.channels else None
+        if found is None or found in drawn:
             continue
+        key = found
         png = trace_png(evidence[key], r.test_case)
         if png is None:
             cases.pop(r.test_case)

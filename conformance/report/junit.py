@@ -92,10 +92,10 @@ def render_junit(report: Report) -> str:
     m = report.module
     attrs = {"tests": str(tests), "failures": str(failures), "errors": str(counts["error"]),
              "skipped": str(counts["skipped"]), "time": f"{report.duration_s:.3f}"}
-    root = ET.Element("testsuites", name="OBSA conformance", **attrs)
-    suite = ET.SubElement(root, "testsuite",
-                          name=f"{m.vendor} {m.name} {m.version} — {', '.join(report.profiles)}",
-                          timestamp=report.started, **attrs)
+    root = ET.Element("testsuites", {"name": "OBSA conformance", **attrs})
+    suite = ET.SubElement(root, "testsuite", {
+        "name": f"{m.vendor} {m.name} {m.version} — {', '.join(report.profiles)}",
+        "timestamp": report.started, **attrs})
     props = ET.SubElement(suite, "properties")
     for name, value in (("spec_version", report.spec_version), ("outcome", report.outcome),
                         ("profiles", ",".join(report.profiles)),
