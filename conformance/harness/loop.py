@@ -18,9 +18,6 @@ import numpy as np
 from ..spec import Spec
 from ..spec.models import Signal
 
-#: commands that the operator (vehicle, charger, service tool) sets on the bench
-OPERATOR_COMMANDS = ("close_request", "fault_reset_request")
-
 
 def default_value(signal: Signal, dimensions: dict[str, int]) -> Any:
     """The value a signal holds before anyone produced it: zero, False or the first enum value."""

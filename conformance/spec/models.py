@@ -142,6 +142,12 @@ class Signal(_Model):
         default=None, description="component whose fault codes are the bits, for type flags"
     )
     dimension: Ident | None = Field(default=None, description="array over this dimension")
+    source: Literal["plant", "external"] | None = Field(
+        default=None,
+        description="where the signal comes from when no component produces it: 'plant', the "
+        "physical truth the bench simulates (read only by the hardware abstraction); "
+        "'external', set by the vehicle, the charger, the operator or the network",
+    )
     description: Text
 
     @model_validator(mode="after")

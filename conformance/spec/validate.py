@@ -8,17 +8,13 @@ every message says what was expected and what was found.
 
 Signal flow rule (see :func:`check_signal_flow`): every signal that is an output is
 produced by exactly one component. A component input that no component produces must
-come from outside the BMS, which the spec marks by name:
+come from outside the BMS, which the dictionary marks with the signal's ``source``:
 
-* a *plant signal* — its name starts with ``true_`` — is the physical truth that only
-  the hardware abstraction layer (the layer with the lowest ``order``) may read, and no
-  component may output it (the bench plant produces it);
-* an *external input* — one of :data:`EXTERNAL_INPUTS` — comes from the vehicle, the
-  charger, the operator or the network (commands such as ``close_request`` and the
-  status of the charger and the telemetry uplink).
-
-The list of external inputs lives here because the dictionary has no field that says
-where a signal comes from; a new external input is added to it deliberately.
+* ``source: plant`` — the physical truth (by convention named ``true_*``) that only the
+  hardware abstraction layer (the layer with the lowest ``order``) may read, and no
+  component may output (the bench plant produces it);
+* ``source: external`` — set by the vehicle, the charger, the operator or the network
+  (commands such as ``close_request``); no component may output it either.
 """
 
 from __future__ import annotations
@@ -35,16 +31,6 @@ from . import conditions
 from .loader import Spec, check_spec
 from .models import Interface, Parameter, Range, Requirement, Signal
 from .source import Issue, ReadError
-
-#: Inputs that no component produces: the vehicle, charger, operator or network sends them.
-EXTERNAL_INPUTS = frozenset({
-    "close_request",  # vehicle or operator command
-    "fault_reset_request",  # operator command
-    "charger_connected",  # charger status, vehicle/charger bus
-    "telemetry_link_up",  # uplink status of the telemetry gateway
-})
-#: Prefix of plant signals: the physical truth produced by the bench plant.
-PLANT_PREFIX = "true_"
 
 Check = Callable[[Spec], Iterator[Issue]]
 
@@ -431,17 +417,19 @@ def check_enum_signals(spec: Spec) -> Iterator[Issue]:
 
 # ---------------------------------------------------------------------------- signal flow
 def check_signal_flow(spec: Spec) -> Iterator[Issue]:
-    """One producer per output; unproduced inputs are plant signals or external inputs."""
+    """One producer per output; unproduced inputs are plant or external signals."""
     hal_order = min((layer.order for layer in spec.architecture.layers), default=0)
     layer_order = {layer.id: layer.order for layer in spec.architecture.layers}
     hal_layers = sorted(lid for lid, order in layer_order.items() if order == hal_order)
     producer: dict[str, tuple[Interface, int]] = {}
     for itf in _interfaces(spec):
         for i, port in enumerate(itf.outputs):
-            if port.signal.startswith(PLANT_PREFIX):
+            source = _source(spec, port.signal)
+            if source is not None:
                 yield spec.issue(itf, ("outputs", i, "signal"),
-                                 f"expected no component output named '{PLANT_PREFIX}*' (plant "
-                                 f"signals come from the bench plant), found '{port.signal}'")
+                                 f"expected no component to output a signal of source "
+                                 f"'{source}' (it comes from outside the BMS), found "
+                                 f"'{port.signal}'")
                 continue
             if port.signal in producer:
                 other, j = producer[port.signal]
@@ -456,19 +444,25 @@ def check_signal_flow(spec: Spec) -> Iterator[Issue]:
         is_hal = comp is not None and layer_order.get(comp.layer) == hal_order
         for i, port in enumerate(itf.inputs):
             name = port.signal
-            if name.startswith(PLANT_PREFIX):
+            source = _source(spec, name)
+            if source == "plant":
                 if comp is not None and not is_hal:
                     yield spec.issue(itf, ("inputs", i, "signal"),
-                                     f"expected plant signals ('{PLANT_PREFIX}*') to be read "
+                                     "expected plant signals (source: plant) to be read "
                                      "only by the hardware abstraction layer "
                                      f"({', '.join(hal_layers)}), found '{name}' read by "
                                      f"'{itf.component}' (layer '{comp.layer}')")
-            elif name not in producer and name not in EXTERNAL_INPUTS and name in spec.signals:
+            elif source is None and name not in producer and name in spec.signals:
                 yield spec.issue(itf, ("inputs", i, "signal"),
-                                 f"expected an input that some component outputs, a plant signal "
-                                 f"('{PLANT_PREFIX}*') or an external input "
-                                 f"({', '.join(sorted(EXTERNAL_INPUTS))}), found '{name}' "
-                                 "that no component outputs")
+                                 "expected an input that some component outputs, or a signal "
+                                 "whose dictionary entry says where it comes from (source: "
+                                 f"plant or external), found '{name}' that no component "
+                                 "outputs")
+
+
+def _source(spec: Spec, name: str) -> str | None:
+    signal = spec.signals.get(name)
+    return signal.source if signal is not None else None
 
 
 CHECKS: tuple[Check, ...] = (

@@ -294,7 +294,8 @@ CASES: list[Case] = [
            "read only by the hardware abstraction layer", name="plant_signal_read_by_function",
            line="  - signal: true_pack_current_A"),
     insert(CS, "outputs:\n", "  - signal: true_insulation_resistance_ohm\n", "outputs[*].signal",
-           "expected no component output named 'true_*'", name="plant_signal_as_output",
+           "expected no component to output a signal of source 'plant'",
+           name="plant_signal_as_output",
            line="  - signal: true_insulation_resistance_ohm"),
     # ---- structural (meta-schema, models, YAML) --------------------------------------
     case("yaml_syntax", PROF, "title: Cell monitoring unit", "title: Cell: monitoring unit", "",

@@ -108,18 +108,24 @@ def regenerate(spec: Spec, root: Path) -> tuple[list[Path], list[Path]]:
     removed: list[Path] = []
     for name, exporter in EXPORTERS.items():
         rendered = exporter.render(spec)
-        target = root / CHECKED_IN[name].directory
         for p in stale_files(name, rendered, root):
             p.unlink()
             removed.append(p)
-        for file, text in rendered.items():
-            path = target / file
-            if path.is_file() and path.read_text(encoding="utf-8") == text:
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8", newline="\n")
-            changed.append(path)
+        changed += _write_changed(rendered, root / CHECKED_IN[name].directory)
     return changed, removed
+
+
+def _write_changed(rendered: dict[str, str], target: Path) -> list[Path]:
+    """Write the rendered files whose text differs from what is on disk; return them."""
+    changed = []
+    for file, text in rendered.items():
+        path = target / file
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        changed.append(path)
+    return changed
 
 
 def _checked_spec(path: str | Path | None, command: str) -> Spec | int:

@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from . import REGENERATE, _checked_spec, drift, regenerate, repo_root
+from . import (
+    CHECKED_IN,
+    REGENERATE,
+    _checked_spec,
+    _write_changed,
+    drift,
+    metaschema,
+    regenerate,
+    repo_root,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="write nothing; exit 1 when a checked-in artefact drifted")
     args = parser.parse_args(argv)
     root = repo_root()
+    early: list[Path] = []
+    if not args.check:
+        # the format schemas come from the models alone, and the spec is validated against
+        # them: refresh them first, so that a change of the format can be regenerated
+        early = _write_changed(metaschema.render(), root / CHECKED_IN["metaschema"].directory)
     spec = _checked_spec(args.path if args.path else root / "spec", REGENERATE)
     if isinstance(spec, int):
         return spec
@@ -33,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         print("every generated artefact matches the spec")
         return 0
     changed, removed = regenerate(spec, root)
+    changed = early + changed
     for p in changed:
         print(f"wrote   {p.relative_to(root)}")
     for p in removed:
