@@ -112,7 +112,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     harness = item.stash.get(HARNESS, None)
     if call.when == "setup" and call.excinfo is None:
         return
-    results = list(harness.results) if harness else []
+    # a test case may judge several requirements; only the applicable ones count (the others
+    # are reported as not applicable when the run finishes)
+    results = [r for r in (harness.results if harness else []) if cert.applicable([r.requirement])]
     exc = call.excinfo.value if call.excinfo else None
     judged = {r.requirement for r in results}
     for rid in _requirements(item):
@@ -131,14 +133,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     duration = getattr(report, "duration", 0.0)
     for r in results:
         cert.add(r.model_copy(update={"duration_s": duration}))
-    bad = [r for r in results if r.verdict in ("fail", "error", "inconclusive")
-           and r.requirement in cert.applicable([r.requirement])]
+    bad = [r for r in results if r.verdict in ("fail", "error", "inconclusive")]
     if bad:
         report.outcome = "failed"
         report.longrepr = "\n".join(cert.describe(r) for r in bad)
-    elif call.excinfo is not None and results:
-        report.outcome = "passed"
-        report.longrepr = None
     cert.progress(item.config, results)
 
 

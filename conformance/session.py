@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from .adapters import Adapter, AdapterError, open_adapter
 from .bench import Bench, BenchConfig
-from .harness.context import Harness, Session
+from .harness.context import Harness, PreconditionFailed, Session
 from .manifest import Manifest, load_manifest, reference_manifest_path
 from .report.model import Evidence, ModuleInfo, Report, TestResult, VerdictName
 from .spec import ReadError, Spec, SpecError, load_spec
@@ -27,10 +27,7 @@ from .spec.conditions import evaluate
 from .spec.models import Requirement
 
 BLOCKING = ("fail", "error", "inconclusive")
-
-
-class PreconditionFailed(Exception):
-    """The bench could not establish a test case's preconditions: verdict inconclusive."""
+__all__ = ["BLOCKING", "Certification", "PreconditionFailed", "resolve_manifest"]
 
 
 def resolve_manifest(arg: str | Path) -> Path:

@@ -53,6 +53,10 @@ def standard_channels() -> list[TraceChannel]:
     return list(STANDARD_CHANNELS)
 
 
+class PreconditionFailed(Exception):
+    """The bench could not establish a test case's preconditions: verdict inconclusive."""
+
+
 @dataclass
 class Session:
     """State shared by every test case of one certification run."""

@@ -126,14 +126,15 @@ def trace_png(evidence: Evidence, title: str = "") -> bytes | None:
                     drawstyle="steps-post" if steps else "default")
         ax.set_ylabel(label, fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=steps))
         ax.grid(True, linewidth=0.3)
         ax.legend(fontsize=7, loc="upper left", framealpha=0.6)
-        for name, at in evidence.events.items():
+        for k, (name, at) in enumerate(sorted(evidence.events.items(), key=lambda e: e[1])):
             ax.axvline(at, color="tab:red", linestyle="--", linewidth=0.8)
-            if ax is axes[0]:
-                ax.annotate(name, (at, 1.0), xycoords=("data", "axes fraction"),
-                            fontsize=7, color="tab:red", rotation=0, va="bottom", ha="left")
+            if ax is axes[0]:  # labels alternate sides so close events stay readable
+                ax.annotate(f"{name} " if k % 2 == 0 else f" {name}", (at, 1.0),
+                            xycoords=("data", "axes fraction"), fontsize=7, color="tab:red",
+                            va="bottom", ha="right" if k % 2 == 0 else "left")
     axes[-1].set_xlabel("t (s)", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=9)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..bench import Fault
-from ..harness.context import Harness
+from ..harness.context import Harness, PreconditionFailed
 from ..harness.loop import ClosedLoop, TraceChannel
 
 SUPERVISOR = "safety_supervisor"
@@ -72,6 +72,14 @@ def close_hv(h: Harness, loop: ClosedLoop, timeout_s: float = 8.0) -> float | No
     closed = h.enum("contactor_state", "closed")
     loop.set("close_request", True)
     return loop.run(timeout_s, until=lambda pool: int(pool["contactor_state"]) == closed)
+
+
+def hv_closed(h: Harness, loop: ClosedLoop, timeout_s: float = 8.0) -> float:
+    """A precondition: the HV path closes on request (else the verdict is inconclusive)."""
+    t = close_hv(h, loop, timeout_s)
+    if t is None:
+        raise PreconditionFailed(f"the HV path did not close within {timeout_s:g} s")
+    return t
 
 
 def reset_faults(loop: ClosedLoop, pulse_s: float = 0.05) -> float:
@@ -196,8 +204,7 @@ def start(h: Harness, mode: str, current_A: float = 10.0, **bench: Any) -> Close
     loop = h.run(ideal_sensors=True, **bench)
     settle(loop, 0.3)
     if mode != "rest":
-        if close_hv(h, loop) is None:
-            raise AssertionError("precondition: the HV path did not close within 8 s")
+        hv_closed(h, loop)
         loop.bench.set_load_current(current_A if mode == "charge" else -current_A)
         settle(loop, 0.5)
     return loop
