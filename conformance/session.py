@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .adapters import Adapter, AdapterError, open_adapter
-from .bench import Bench, BenchConfig
+from .bench import CHEMISTRIES, Bench, BenchConfig
 from .harness.context import Harness, PreconditionFailed, Session
 from .manifest import Manifest, load_manifest, reference_manifest_path
 from .report.model import Evidence, ModuleInfo, Report, TestResult, VerdictName
@@ -90,7 +90,7 @@ class Certification:
         im = m.effective_parameters(spec, "isolation_monitor")
         kw: dict[str, Any] = dict(
             n_cells=m.pack.cell_count, n_temp_sensors=m.pack.temperature_sensor_count,
-            chemistry=m.pack.chemistry if m.pack.chemistry in ("nmc", "lfp", "lto") else "nmc",
+            chemistry=self.bench_chemistry,
             capacity_Ah=m.pack.capacity_Ah,
             cell_voltage_accuracy_V=cm["cell_voltage_accuracy_V"],
             cell_temperature_accuracy_K=cm["cell_temperature_accuracy_K"],
@@ -108,6 +108,14 @@ class Certification:
                       voltage_accuracy_V=0.0, insulation_accuracy=0.0)
         kw.update(overrides)
         return Bench(BenchConfig(**kw))
+
+    @property
+    def bench_chemistry(self) -> str:
+        """The bench's cell model for the declared chemistry: its own curve where the bench
+        has one (NMC, LFP, LTO), else the layered-oxide NMC curve (for NCA, LMO, LCO, other);
+        the report's environment says which was used."""
+        declared = self.manifest.pack.chemistry if self.manifest else "nmc"
+        return declared if declared in CHEMISTRIES else "nmc"
 
     def header_lines(self) -> list[str]:
         if self.refused or self.manifest is None or self.spec is None:
@@ -236,7 +244,7 @@ class Certification:
             duration_s=round(now - self.started, 3), outcome=outcome, summary=summary,
             manifest_issues=list(self.issues), results=results,
             environment={"python": sys.version.split()[0], "platform": platform.platform(),
-                         "obsa": _version()},
+                         "obsa": _version(), "bench_chemistry": self.bench_chemistry},
         )
 
     def write(self, report: Report) -> list[Path]:

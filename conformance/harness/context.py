@@ -7,7 +7,7 @@ The pytest suite and the Gherkin steps both drive this API; neither re-implement
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,6 @@ class Session:
     components: list[str]
     dimensions: dict[str, int]
     bench_factory: Any
-    results: list[TestResult] = field(default_factory=list)
 
 
 class Harness:
@@ -129,10 +128,8 @@ class Harness:
 
     def dtc_row(self, component: str, fault: str) -> int:
         """Index of a fault code in the ``dtc`` dimension (all fault codes, ascending DTC)."""
-        rows = sorted((fc.dtc, itf.component, fc.name)
-                      for itf in self.spec.interfaces.values() for fc in itf.fault_codes)
-        for i, (_, comp, name) in enumerate(rows):
-            if comp == component and name == fault:
+        for i, (comp, fc) in enumerate(self.spec.dtc_table):
+            if comp == component and fc.name == fault:
                 return i
         raise KeyError(f"{component} has no fault code '{fault}'")
 

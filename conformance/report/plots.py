@@ -136,6 +136,7 @@ def trace_png(evidence: Evidence, title: str = "") -> bytes | None:
                             xycoords=("data", "axes fraction"), fontsize=7, color="tab:red",
                             va="bottom", ha="right" if k % 2 == 0 else "left")
     axes[-1].set_xlabel("t (s)", fontsize=8)
+    axes[-1].xaxis.set_major_locator(MaxNLocator(nbins=6))  # fewer ticks: each is an artist
     if title:
         fig.suptitle(title, fontsize=9)
     buf = io.BytesIO()

@@ -23,6 +23,7 @@ from .models import (
     Component,
     Dictionary,
     EnumType,
+    FaultCode,
     Interface,
     Profile,
     Profiles,
@@ -86,6 +87,14 @@ class Spec:
     @functools.cached_property
     def requirements(self) -> dict[str, Requirement]:
         return {r.id: r for f in self.requirement_files for r in f.requirements}
+
+    @functools.cached_property
+    def dtc_table(self) -> list[tuple[str, FaultCode]]:
+        """(component, fault code) of every fault code, in ascending DTC order: the order of
+        the ``dtc`` dimension (one entry per diagnostic trouble code)."""
+        rows = [(fc.dtc, comp, fc) for comp, itf in self.interfaces.items()
+                for fc in itf.fault_codes]
+        return [(comp, fc) for _, comp, fc in sorted(rows, key=lambda r: (r[0], r[1]))]
 
     def requirements_of_profile(self, profile: str) -> list[Requirement]:
         return [r for r in self.requirements.values() if profile in r.profiles]

@@ -194,10 +194,8 @@ def _tables(spec: Spec) -> list[str]:
     out += [*comment("Every fault code of the spec in ascending DTC order; this order is the "
                      "dtc dimension of the diagnostics outputs.", ""),
             "DTC_TABLE: Final[tuple[DtcEntry, ...]] = ("]
-    rows = sorted((f.dtc, c, f.name, f.bit, f.severity)
-                  for c, itf in spec.interfaces.items() for f in itf.fault_codes)
-    for dtc, c, fault, bit, severity in rows:
-        args = [f"0x{dtc:04X}", literal(c), literal(fault), str(bit), literal(severity)]
+    for c, f in spec.dtc_table:
+        args = [f"0x{f.dtc:04X}", literal(c), literal(f.name), str(f.bit), literal(f.severity)]
         line = f"    DtcEntry({', '.join(args)}),"
         if len(line) <= WIDTH:
             out.append(line)

@@ -40,7 +40,7 @@ def dimension_lengths(spec: Spec) -> dict[str, int]:
     ids = {d.id for d in spec.dictionary.dimensions}
     if DTC_DIMENSION not in ids:
         return {}
-    return {DTC_DIMENSION: sum(len(itf.fault_codes) for itf in spec.interfaces.values())}
+    return {DTC_DIMENSION: len(spec.dtc_table)}
 
 
 def _value_schema(spec: Spec, kind: str, rng: Any, enum_id: str | None,
