@@ -257,15 +257,21 @@ def trip_measurements(trip: Trip, limit: float, step_period_s: float,
 
 
 def latch_overvoltage(h: Harness, loop: ClosedLoop, index: int = 0,
-                      above: float = TRIP_ABOVE_V) -> float | None:
-    """Latch the over-voltage fault with a measured cell voltage ``above`` the MSL."""
+                      above: float = TRIP_ABOVE_V) -> float:
+    """A precondition: the over-voltage fault latched by a measured cell voltage ``above``
+    the MSL (a module that never latches it fails OBSA-SAFE-001, and the test cases that
+    need a latched fault are inconclusive). Returns the time it latched."""
     msl = float(h.param(SUPERVISOR, "cell_voltage_max_msl_V"))
     mask = h.bit(SUPERVISOR, "cell_overvoltage")
     hold = true_value(loop, "cell_voltage_V", index)
     loop.bench.inject(Fault(signal="cell_voltage_V", kind="offset", index=index,
                             start_s=loop.t, value=msl + above - hold))
-    return run_until_flag(loop, "safety_fault_flags", mask,
-                          float(h.param(SUPERVISOR, "cell_voltage_fault_delay_s")) + 1.0)
+    delay = float(h.param(SUPERVISOR, "cell_voltage_fault_delay_s"))
+    t = run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
+    if t is None:
+        raise PreconditionFailed(f"no over-voltage fault latched within {delay + 1.0:g} s of a "
+                                 f"cell voltage {above:g} V above the declared MSL")
+    return t
 
 
 def cleared_at(loop: ClosedLoop, flags_channel: str, mask: int, after: float) -> float | None:

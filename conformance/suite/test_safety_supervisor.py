@@ -251,10 +251,6 @@ def test_fault_latches(obsa: Harness) -> None:
     mask = obsa.bit(SUP, "cell_overvoltage")
     loop = S.start(obsa, "rest")
     t_fault = S.latch_overvoltage(obsa, loop)
-    if t_fault is None:
-        obsa.judge("OBSA-SAFE-013", {"self_cleared_faults": None},
-                   message="precondition failed: no over-voltage fault latched")
-        return
     loop.bench.clear_faults()
     t_healed = loop.t
     loop.run(5.0)
@@ -275,10 +271,6 @@ def test_no_reset_while_condition_persists(obsa: Harness) -> None:
     t_fault = S.latch_overvoltage(obsa, loop)
     cleared = 0
     events: dict[str, float] = {}
-    if t_fault is None:
-        obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": None},
-                   message="precondition failed: no over-voltage fault latched")
-        return
     events["fault latched"] = t_fault
     # 1) condition still present (above the MSL)
     events["reset, above MSL"] = S.reset_faults(loop)
@@ -302,10 +294,6 @@ def test_reset_clears_healed_fault(obsa: Harness) -> None:
     fault_state = obsa.enum("safety_state", "fault")
     loop = S.start(obsa, "rest")
     t_fault = S.latch_overvoltage(obsa, loop)
-    if t_fault is None:
-        obsa.judge("OBSA-SAFE-015", {"reset_time_s": None},
-                   message="precondition failed: no over-voltage fault latched")
-        return
     loop.bench.clear_faults()
     loop.run(2 * _cycle(obsa) + 0.2)
     t_reset = S.reset_faults(loop, pulse_s=0.05)
@@ -325,11 +313,6 @@ def test_fault_requests_open_and_zero_limits(obsa: Harness) -> None:
     loop = S.start(obsa, "charge")
     t_fault = S.latch_overvoltage(obsa, loop)
     loop.run(1.0)
-    if t_fault is None:
-        obsa.judge("OBSA-SAFE-016", {"open_request_delay_s": None,
-                                     "current_limit_while_faulted_A": None},
-                   message="precondition failed: no over-voltage fault latched")
-        return
     t = S.times(loop)
     t_open = S.first_time(loop, S.channel(loop, "contactor_open_request") > 0.5,
                           after=t_fault - 10)
@@ -361,7 +344,7 @@ def test_deep_discharge_locks_out(obsa: Harness) -> None:
     loop.run(2 * _cycle(obsa) + 0.2)
     t_reset = S.reset_faults(loop)
     loop.run(1.0)
-    cleared = S.first_time(loop, ~S.flag_set(loop, "safety_fault_flags", mask), after=t_reset)
+    cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
     events = trip.events() | {"reset": t_reset}
     obsa.judge("OBSA-SAFE-017", {
         "lockout_cleared_by_reset": None if trip.t_fault is None else int(cleared is not None),

@@ -67,8 +67,6 @@ def overvoltage_latched(context: Any, above: float) -> None:
 @when("the cell voltage is back to normal for {seconds:g} s without a reset request")
 def condition_heals(context: Any, seconds: float) -> None:
     loop = context.loop
-    if context.t_fault is None:
-        return  # nothing latched: the judging step reports it
     loop.bench.clear_faults()
     context.t_healed = loop.t
     loop.run(seconds)
@@ -78,10 +76,6 @@ def condition_heals(context: Any, seconds: float) -> None:
 
 @then("the fault has not cleared by itself, judged against {requirement}")
 def judge_latching(context: Any, requirement: str) -> None:
-    if context.t_fault is None:
-        judge(context, requirement, {"self_cleared_faults": None},
-              message="precondition failed: no over-voltage fault latched")
-        return
     events = {"fault latched": context.t_fault, "condition cleared": context.t_healed}
     if context.cleared is not None:
         events["fault cleared without reset"] = context.cleared
