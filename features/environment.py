@@ -20,9 +20,10 @@ from typing import Any
 from conformance.adapters import AdapterError
 from conformance.report.model import TestResult, VerdictName
 from conformance.session import BLOCKING, Certification, PreconditionFailed
+from conformance.spec.models import REQ_ID
 from features.steps.verdicts import ModuleError, VerdictNotPassed
 
-REQUIREMENT_TAG = re.compile(r"^OBSA-[A-Z]+-\d{3}$")
+REQUIREMENT_TAG = re.compile(REQ_ID)  # the spec's pattern of a requirement id
 
 
 def requirement_ids(statement: Any) -> list[str]:

@@ -27,6 +27,14 @@ class InputError(ValueError):
     """An input record passed to step() lacks a signal or holds a value of the wrong type."""
 
 
+def input_error(component: str, t: object, exc: Exception) -> InputError:
+    """The InputError of a step that failed on its inputs, naming the component and the time:
+    a KeyError is a missing signal, anything else a value of the wrong type."""
+    if isinstance(exc, KeyError):
+        return InputError(f"{component}.step(t={t}): missing input signal {exc}")
+    return InputError(f"{component}.step(t={t}): bad input value: {exc}")
+
+
 def resolve_parameters(component: str, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     """The spec defaults of ``component`` overridden by ``parameters``, type-checked."""
     defaults = PARAMETER_DEFAULTS[component]

@@ -86,14 +86,16 @@ class Adapter(ABC):
         self._is_open = True
 
     def close(self) -> None:
-        """Release the module. Idempotent; never raises for a module's problem."""
+        """Release the module. Idempotent; never raises: it runs when the verdicts are in and
+        the report is still to be written, so a failure is only a warning."""
         if not self._is_open:
             return
         self._is_open = False
         try:
             self._close()
-        except AdapterError:
-            pass
+        except Exception as exc:
+            warnings.warn(f"{type(self).__name__}.close() failed: {type(exc).__name__}: {exc}",
+                          RuntimeWarning, stacklevel=2)
 
     def __enter__(self) -> Adapter:
         self.open()

@@ -33,7 +33,7 @@ from .faults import (
     apply_to_array,
     apply_to_scalar,
 )
-from .hv import HvCircuit, MainPathClosing
+from .hv import CONTACTORS, HvCircuit, MainPathClosing
 from .sensors import (
     OPEN_WIRE_TEMPERATURE_DEGC,
     OPEN_WIRE_VOLTAGE_V,
@@ -42,7 +42,7 @@ from .sensors import (
     IsolationMonitor,
 )
 
-COMMANDS = ("main_positive_close_cmd", "main_negative_close_cmd", "precharge_close_cmd")
+COMMANDS = tuple(f"{name}_close_cmd" for name in CONTACTORS)
 _CELL_ARRAYS = ("cell_voltage_V", "cell_voltage_valid", "cell_temperature_degC",
                 "cell_temperature_valid")
 _SCALAR_SAMPLED_AT_CYCLE = ("insulation_resistance_ohm",)
@@ -81,10 +81,6 @@ class Bench:
     def t(self) -> float:
         """Simulated time, s."""
         return self.clock.t
-
-    @property
-    def dt_s(self) -> float:
-        return self.clock.dt_s
 
     def advance(self) -> None:
         """One dt of simulated time: plant, contactors, then every sensor that is due."""

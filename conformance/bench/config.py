@@ -10,7 +10,9 @@ least one step; cycles to the nearest step).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from .chemistry import CHEMISTRIES
 
@@ -72,47 +74,42 @@ class BenchConfig:
                 f"BenchConfig.{field}: expected {expected}, found {getattr(self, field)!r}"
             )
 
-        if self.chemistry not in CHEMISTRIES:
+        def check(names: tuple[str, ...], ok: Callable[[float], bool], expected: str,
+                  optional: bool = False) -> None:
+            for name in names:
+                value = getattr(self, name)
+                if optional and value is None:
+                    continue
+                if not (_is_finite_number(value) and ok(value)):
+                    raise bad(name, ("None or " if optional else "") + expected)
+
+        if not isinstance(self.chemistry, str) or self.chemistry not in CHEMISTRIES:
             raise bad("chemistry", "one of " + ", ".join(sorted(CHEMISTRIES)))
-        if not isinstance(self.n_cells, int) or self.n_cells < 1:
+        if not _is_int(self.n_cells) or self.n_cells < 1:
             raise bad("n_cells", "an integer ≥ 1")
-        if not isinstance(self.n_temp_sensors, int) or not 1 <= self.n_temp_sensors <= self.n_cells:
+        if not _is_int(self.n_temp_sensors) or not 1 <= self.n_temp_sensors <= self.n_cells:
             raise bad("n_temp_sensors", f"an integer between 1 and n_cells ({self.n_cells})")
-        positive = (
-            "capacity_Ah", "dt_s", "cell_monitor_cycle_s", "insulation_monitor_cycle_s",
-            "precharge_resistance_ohm", "link_capacitance_F", "bleeder_resistance_ohm",
-            "link_short_resistance_ohm", "insulation_resistance_ohm",
-        )
-        for name in positive:
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise bad(name, "a finite number > 0")
-        optional_positive = (
-            "cell_r0_ohm", "cell_r1_ohm", "cell_tau1_s",
-            "cell_thermal_capacity_J_per_K", "cell_heat_transfer_W_per_K",
-        )
-        for name in optional_positive:
-            value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and value > 0):
-                raise bad(name, "None or a finite number > 0")
-        non_negative = (
-            "soc_spread", "capacity_spread", "resistance_spread", "cell_voltage_accuracy_V",
-            "cell_temperature_accuracy_K", "current_gain_error", "current_offset_error_A",
-            "voltage_accuracy_V", "insulation_accuracy", "contactor_close_delay_s",
-            "contactor_open_delay_s",
-        )
-        for name in non_negative:
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise bad(name, "a finite number ≥ 0")
-        if self.capacity_spread >= 0.3:
-            raise bad("capacity_spread", "a relative standard deviation < 0.3")
-        if self.resistance_spread >= 0.3:
-            raise bad("resistance_spread", "a relative standard deviation < 0.3")
-        if self.insulation_accuracy >= 1.0:
-            raise bad("insulation_accuracy", "a relative error < 1")
-        if not -0.3 <= self.initial_soc <= 1.3:
-            raise bad("initial_soc", "a state of charge between -0.3 and 1.3")
+        if not _is_int(self.seed) or self.seed < 0:  # what numpy's SeedSequence takes
+            raise bad("seed", "an integer ≥ 0")
+        check(("capacity_Ah", "dt_s", "cell_monitor_cycle_s", "insulation_monitor_cycle_s",
+               "precharge_resistance_ohm", "link_capacitance_F", "bleeder_resistance_ohm",
+               "link_short_resistance_ohm", "insulation_resistance_ohm"),
+              lambda v: v > 0, "a finite number > 0")
+        check(("cell_r0_ohm", "cell_r1_ohm", "cell_tau1_s", "cell_thermal_capacity_J_per_K",
+               "cell_heat_transfer_W_per_K"),
+              lambda v: v > 0, "a finite number > 0", optional=True)
+        check(("soc_spread", "cell_voltage_accuracy_V", "cell_temperature_accuracy_K",
+               "current_gain_error", "current_offset_error_A", "voltage_accuracy_V",
+               "contactor_close_delay_s", "contactor_open_delay_s"),
+              lambda v: v >= 0, "a finite number ≥ 0")
+        check(("capacity_spread", "resistance_spread"), lambda v: 0 <= v < 0.3,
+              "a relative standard deviation in [0, 0.3)")
+        check(("insulation_accuracy",), lambda v: 0 <= v < 1, "a relative error in [0, 1)")
+        check(("initial_soc",), lambda v: -0.3 <= v <= 1.3,
+              "a state of charge between -0.3 and 1.3")
+        check(("ambient_degC",), lambda v: True, "a finite temperature in °C")
+        check(("initial_temperature_degC",), lambda v: True, "a finite temperature in °C",
+              optional=True)
         if self.cell_monitor_cycle_s < self.dt_s or self.insulation_monitor_cycle_s < self.dt_s:
             raise BenchConfigError(
                 "BenchConfig: sensor cycles must be at least one step "
@@ -121,7 +118,10 @@ class BenchConfig:
                 f"{self.insulation_monitor_cycle_s!r}"
             )
 
-    @classmethod
-    def field_names(cls) -> list[str]:
-        """Names of every configuration field (for manifests and error messages)."""
-        return [f.name for f in fields(cls)]
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

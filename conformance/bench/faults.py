@@ -104,7 +104,8 @@ class Fault:
             if self.index is not None:
                 if not vtype.endswith("[]"):
                     raise bad(f"index is only for array signals, found index={self.index!r}")
-                if not isinstance(self.index, int) or self.index < 0:
+                if not isinstance(self.index, int) or isinstance(self.index, bool) \
+                        or self.index < 0:
                     raise bad(f"index: expected an integer ≥ 0, found {self.index!r}")
         else:
             known = ", ".join([*MEASURED_SIGNALS, *HV_FAULTS])
@@ -112,16 +113,16 @@ class Fault:
         needed = _REQUIRED.get(self.kind)
         if needed is not None:
             v = getattr(self, needed)
-            if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+            if isinstance(v, bool) or not _finite(v):
                 raise bad(f"needs a finite number {needed}=…, found {v!r}")
-        if self.value is not None and not (
-                isinstance(self.value, int | float) and math.isfinite(self.value)):
+        if self.value is not None and not _finite(self.value):
             raise bad(f"value: expected a finite number or a bool, found {self.value!r}")
         if self.kind == "noise" and self.std is not None and self.std < 0:
             raise bad(f"std: expected ≥ 0, found {self.std!r}")
-        if not math.isfinite(self.start_s):
+        if isinstance(self.start_s, bool) or not _finite(self.start_s):
             raise bad(f"start_s: expected a finite time in s, found {self.start_s!r}")
-        if self.end_s is not None and not self.end_s > self.start_s:
+        if self.end_s is not None and not (
+                isinstance(self.end_s, int | float) and self.end_s > self.start_s):
             raise bad(f"end_s: expected None or > start_s ({self.start_s!r}), found {self.end_s!r}")
 
     def active(self, t_s: float) -> bool:
@@ -133,6 +134,11 @@ class Fault:
     def sensor(self) -> str:
         """The sensor that delivers this fault's signal ("hv" for circuit faults)."""
         return MEASURED_SIGNALS[self.signal][0] if self.signal in MEASURED_SIGNALS else "hv"
+
+
+def _finite(value: object) -> bool:
+    """A finite int or float (a bool counts as 0 or 1, like the stuck-at value False)."""
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 class ActiveFault:

@@ -93,10 +93,8 @@ class HvCircuit:
         cfg, clock = self.cfg, self.clock
         close_steps = clock.steps_for(cfg.contactor_close_delay_s, minimum=1)
         open_steps = clock.steps_for(cfg.contactor_open_delay_s, minimum=1)
-        self.main_positive = Contactor("main_positive", close_steps, open_steps)
-        self.main_negative = Contactor("main_negative", close_steps, open_steps)
-        self.precharge = Contactor("precharge", close_steps, open_steps)
-        self.contactors = (self.main_positive, self.main_negative, self.precharge)
+        self.contactors = tuple(Contactor(name, close_steps, open_steps) for name in CONTACTORS)
+        self.main_positive, self.main_negative, self.precharge = self.contactors
         dt, c, rb = cfg.dt_s, cfg.link_capacitance_F, cfg.bleeder_resistance_ohm
         self._a_bleed = math.exp(-dt / (rb * c))
         # precharge: source E behind R_s = R_pre + R_pack, bleeder R_b across the link
@@ -133,7 +131,7 @@ class HvCircuit:
             self.link_voltage_V = 0.0 if self.shorted_link else self.link_voltage_V * self._a_bleed
         cells.step(i_avg)
         clock = self.clock
-        clock.step += 1
+        clock.tick()
         step = clock.step
         for c in self.contactors:
             if c.commanded is not c.closed:  # only a pending change can move the contacts

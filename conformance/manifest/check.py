@@ -181,17 +181,15 @@ def _order_problem(m: Manifest, spec: Spec, itf: Interface, limits: LimitSet) ->
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
         return None  # a missing or mistyped value is reported by _configuration
     values = [float(v) for v in raw]  # type: ignore[arg-type]  # numbers, checked above
-    mol, rsl, msl = values
-    ok = mol < rsl < msl if limits.direction == "upper" else mol > rsl > msl
-    if ok:
+    upper = limits.direction == "upper"
+    broken = [(i, i + 1) for i in (0, 1)
+              if not (values[i] < values[i + 1] if upper else values[i] > values[i + 1])]
+    if not broken:
         return None
-    op = "<" if limits.direction == "upper" else ">"
+    op = "<" if upper else ">"
     declared = m.configuration.get(itf.component, {})
     # point at a declared level of the first pair out of order (the spec defaults are ordered)
-    pairs = [(0, 1), (1, 2)]
-    broken = [p for p in pairs if not (values[p[0]] < values[p[1]] if limits.direction == "upper"
-                                       else values[p[0]] > values[p[1]])]
-    order = [i for p in broken for i in p] + [0, 1, 2]
+    order = [i for pair in broken for i in pair] + [0, 1, 2]
     culprit = next((names[i] for i in order if names[i] in declared), None)
     path: tuple[str | int, ...] = ("configuration", itf.component)
     if culprit:

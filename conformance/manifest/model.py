@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from ..spec.loader import Spec
     from ..spec.source import Located
 
-MANIFEST_FORMAT = "1.0"
-
 ParameterValue = bool | int | float | str
 """A declared parameter value; its type is checked against the spec's parameter type."""
 

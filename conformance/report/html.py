@@ -10,7 +10,6 @@ came from a module, a manifest or the spec is escaped.
 from __future__ import annotations
 
 import base64
-import math
 from html import escape
 from pathlib import Path
 
@@ -48,11 +47,7 @@ def _badge(word: str) -> str:
 
 
 def _num(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return f"{value:.6g}"
+    return "—" if value is None else f"{value:.6g}"  # inf and nan as 'inf' and 'nan'
 
 
 def _criterion(c: CriterionResult) -> str:
@@ -107,35 +102,28 @@ def render_html(report: Report, plots: bool = True) -> str:
         parts.append(f"<h2>Manifest issues</h2><ul>{items}</ul>")
     # one figure per test case: the results of one test case share its trace, so their
     # events are drawn together on one plot (and plotting, the slow part, happens once)
-    cases: dict[str, int] = {}
-    evidence: dict[int, Evidence] = {}
+    traces: dict[str, Evidence] = {}
     for r in report.results:
-        if not (plots and r.evidence.channels and r.evidence.t_s):
-            continue
-        key = cases.setdefault(r.test_case, len(cases))
-        ev = evidence.get(key)
-        evidence[key] = r.evidence if ev is None else ev.model_copy(
-            update={"events": {**ev.events, **r.evidence.events}})
+        if plots and r.evidence.channels and r.evidence.t_s:
+            ev = traces.get(r.test_case)
+            traces[r.test_case] = r.evidence if ev is None else ev.model_copy(
+                update={"events": {**ev.events, **r.evidence.events}})
     figures = []
-    drawn: set[int] = set()
-    for r in report.results:
-        found = cases.get(r.test_case) if r.evidence.channels else None
-        if found is None or found in drawn:
-            continue
-        key = found
-        png = trace_png(evidence[key], r.test_case)
+    anchors: dict[str, int] = {}  # test case → number of its figure
+    for key, (case, ev) in enumerate(traces.items()):
+        png = trace_png(ev, case)
         if png is None:
-            cases.pop(r.test_case)
             continue
-        drawn.add(key)
+        anchors[case] = key
         data = base64.b64encode(png).decode("ascii")
-        reqs = ", ".join(x.requirement for x in report.results if x.test_case == r.test_case)
+        reqs = ", ".join(x.requirement for x in report.results if x.test_case == case)
         alt = escape(f"trace of {reqs}", quote=True)
         figures.append(
             f'<figure id="{_anchor(key)}"><img alt="{alt}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{escape(reqs)} — {escape(r.test_case)}: "
-            f"{escape(r.evidence.message)}</figcaption></figure>")
-    rows = [_row(cases.get(r.test_case, -1), r, r.test_case in cases and bool(r.evidence.channels))
+            f"<figcaption>{escape(reqs)} — {escape(case)}: "
+            f"{escape(ev.message)}</figcaption></figure>")
+    rows = [_row(anchors.get(r.test_case, -1), r,
+                 r.test_case in anchors and bool(r.evidence.channels))
             for r in report.results]
     if rows:
         parts.append(

@@ -84,10 +84,6 @@ class TestResult(_Model):
     duration_s: float = 0.0
     simulated_s: float = 0.0
 
-    @property
-    def passed(self) -> bool:
-        return self.verdict == "pass"
-
 
 class ModuleInfo(_Model):
     vendor: str

@@ -11,9 +11,6 @@ object API with the Agg canvas: no global pyplot state, no display needed.
 from __future__ import annotations
 
 import io
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -63,10 +60,10 @@ CELL_VOLTAGE_MAX_V = 10.0
 """A voltage channel above this (median) is a pack or link voltage, not a cell's."""
 
 
-def panel_of(name: str, unit: str, values: np.ndarray | None = None) -> str:
+def panel_of(name: str, unit: str, values: np.ndarray) -> str:
     """Which panel a channel goes to: by name first (cell quantities), then by unit."""
     if name.startswith("cell_voltage") and unit == "V":
-        finite = values[np.isfinite(values)] if values is not None else np.zeros(1)
+        finite = values[np.isfinite(values)]
         if not finite.size or float(np.median(np.abs(finite))) < CELL_VOLTAGE_MAX_V:
             return "cell_voltage"
     if name.startswith("cell_temperature") and unit == "degC":
@@ -148,32 +145,3 @@ def trace_png(evidence: Evidence, title: str = "") -> bytes | None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
-
-
-PARALLEL_FROM = 8
-"""From this many plots on, plots are drawn in worker processes (one per core, at most 4):
-a certification draws dozens and each costs ~0.15 s, which would dominate its run time."""
-
-
-def _draw(job: tuple[Evidence, str]) -> bytes | None:
-    return trace_png(*job)
-
-
-def trace_pngs(jobs: list[tuple[Evidence, str]]) -> list[bytes | None]:
-    """:func:`trace_png` of every (evidence, title); in parallel when there are many."""
-    todo = [i for i, (evidence, _) in enumerate(jobs) if evidence.channels and evidence.t_s]
-    out: list[bytes | None] = [None] * len(jobs)
-    workers = min(os.cpu_count() or 1, 4)
-    can_fork = "fork" in multiprocessing.get_all_start_methods()
-    if len(todo) >= PARALLEL_FROM and workers > 1 and can_fork:
-        try:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                for i, png in zip(todo, pool.map(_draw, [jobs[i] for i in todo]), strict=True):
-                    out[i] = png
-            return out
-        except Exception:  # no worker processes here (sandbox, limits): draw them in-process
-            pass
-    for i in todo:
-        out[i] = trace_png(*jobs[i])
-    return out

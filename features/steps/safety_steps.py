@@ -69,6 +69,7 @@ def condition_heals(context: Any, seconds: float) -> None:
     loop = context.loop
     loop.bench.clear_faults()
     context.t_healed = loop.t
+    context.healed_s = seconds
     loop.run(seconds)
     context.cleared = S.cleared_at(loop, "safety_fault_flags", context.fault_mask,
                                    after=context.t_healed)
@@ -80,4 +81,5 @@ def judge_latching(context: Any, requirement: str) -> None:
     if context.cleared is not None:
         events["fault cleared without reset"] = context.cleared
     judge(context, requirement, {"self_cleared_faults": 0 if context.cleared is None else 1},
-          events=events, message="cell voltage back to normal for 5 s, no reset request")
+          events=events,
+          message=f"cell voltage back to normal for {context.healed_s:g} s, no reset request")

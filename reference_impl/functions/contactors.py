@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import TIME_EPS_S, InputError, resolve_parameters
+from ..component import TIME_EPS_S, input_error, resolve_parameters
 from ..interfaces import ContactorManagerFault, ContactorState
 
 COMPONENT = "contactor_manager"
@@ -121,10 +121,8 @@ class ContactorManager:
         """One control cycle at simulated time ``t`` (s)."""
         try:
             return self._step(float(t), inputs)
-        except KeyError as exc:
-            raise InputError(f"{COMPONENT}.step(t={t}): missing input signal {exc}") from None
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{COMPONENT}.step(t={t}): bad input value: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise input_error(COMPONENT, t, exc) from None
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         pos, neg, pre = self._positive, self._negative, self._precharge

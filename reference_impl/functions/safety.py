@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..component import ConfigurationError, InputError, resolve_parameters
+from ..component import ConfigurationError, input_error, resolve_parameters
 from ..interfaces import DTC_TABLE, SafetyState, SafetySupervisorFault
 from ..services.debounce import Debounce
 from .limits import ThreeLevelLimit
@@ -67,6 +67,19 @@ LIMITS = (
 _CHARGING_ONLY = frozenset({4, 5})
 
 
+def _levels(p: Mapping[str, Any], quantity: str, unit: str) -> tuple[float, float, float]:
+    """(MOL, RSL, MSL) of a limit quantity: its parameters ``<quantity>_{mol,rsl,msl}_<unit>``."""
+    return p[f"{quantity}_mol_{unit}"], p[f"{quantity}_rsl_{unit}"], p[f"{quantity}_msl_{unit}"]
+
+
+def _derate_mask(direction: str) -> int:
+    """The bits of the limits whose request flag derates the current in ``direction``."""
+    mask = 0
+    for _quantity, fault, _upper, _unit, _hyst, _delay, derates in LIMITS:
+        if derates == direction:
+            mask |= int(fault)
+    return mask
+
 
 def _severity_mask(*severities: str) -> int:
     """The bits of this component's fault codes that have one of ``severities``."""
@@ -81,6 +94,8 @@ def _severity_mask(*severities: str) -> int:
 # code is a live flag (the insulation warning).
 _LATCHING = _severity_mask("fault", "lockout")
 _LOCKOUT = _severity_mask("lockout")
+_CHARGE_DERATE_MASK = _derate_mask(_CHARGE)
+_DISCHARGE_DERATE_MASK = _derate_mask(_DISCHARGE)
 
 # Plain ints for the step: IntFlag arithmetic is slow and its results are not plain ints.
 _DEEP_DISCHARGE = int(F.DEEP_DISCHARGE)
@@ -135,13 +150,8 @@ class SafetySupervisor:
         self._discharge_nominal_A = p["discharge_current_max_mol_A"]
         self._charge_derated_A = p["derating_factor"] * self._charge_nominal_A
         self._discharge_derated_A = p["derating_factor"] * self._discharge_nominal_A
-        self._charge_derate_mask = 0
-        self._discharge_derate_mask = 0
-        for _quantity, fault, _upper, _unit, _hyst, _delay, direction in LIMITS:
-            if direction == _CHARGE:
-                self._charge_derate_mask |= int(fault)
-            else:
-                self._discharge_derate_mask |= int(fault)
+        self._charge_derate_mask = _CHARGE_DERATE_MASK
+        self._discharge_derate_mask = _DISCHARGE_DERATE_MASK
         self._rest_current_A = p["rest_current_A"]
         hyst_K = p["temperature_hysteresis_K"]
         self._charge_window_low = p["charge_temperature_min_rsl_degC"]
@@ -160,7 +170,7 @@ class SafetySupervisor:
     def _check_ordering(p: Mapping[str, Any]) -> None:
         """MOL < RSL < MSL (upper) or MOL > RSL > MSL (lower): the model only works ordered."""
         for quantity, _fault, upper, unit, *_ in LIMITS:
-            mol, rsl, msl = (p[f"{quantity}_{level}_{unit}"] for level in ("mol", "rsl", "msl"))
+            mol, rsl, msl = _levels(p, quantity, unit)
             ordered = mol < rsl < msl if upper else mol > rsl > msl
             if not ordered:
                 sign = "<" if upper else ">"
@@ -173,9 +183,8 @@ class SafetySupervisor:
         """Back to the power-on state: no flag, no latched fault, no lockout."""
         p = self._p
         self._limits = [
-            ThreeLevelLimit(quantity, int(fault), upper,
-                            p[f"{quantity}_mol_{unit}"], p[f"{quantity}_rsl_{unit}"],
-                            p[f"{quantity}_msl_{unit}"], p[hyst], p[delay])
+            ThreeLevelLimit(quantity, int(fault), upper, *_levels(p, quantity, unit),
+                            p[hyst], p[delay])
             for quantity, fault, upper, unit, hyst, delay, _direction in LIMITS
         ]
         self._limit_rows = [(limit, i in _CHARGING_ONLY) for i, limit in enumerate(self._limits)]
@@ -192,10 +201,8 @@ class SafetySupervisor:
         """One supervision cycle at simulated time ``t`` (s)."""
         try:
             return self._step(float(t), inputs)
-        except KeyError as exc:
-            raise InputError(f"{COMPONENT}.step(t={t}): missing input signal {exc}") from None
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{COMPONENT}.step(t={t}): bad input value: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise input_error(COMPONENT, t, exc) from None
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         v_max_V, v_min_V, v_sum_V, voltages_ok = _extremes(
@@ -260,10 +267,10 @@ class SafetySupervisor:
                     healed |= limit.bit
             if not insulation_lost:
                 healed |= _INSULATION_FAULT
-            if voltages_ok and abs(pack_V - v_sum_V) <= self._tolerance_V:
-                healed |= _IMPLAUSIBLE
             if voltages_ok:
                 healed |= _VOLTAGE_INVALID
+                if not implausible:  # pack voltage back within the tolerance of the cells' sum
+                    healed |= _IMPLAUSIBLE
             if temperatures_ok:
                 healed |= _TEMPERATURE_INVALID
             if not cell_monitor_lost:

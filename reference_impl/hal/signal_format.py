@@ -1,8 +1,9 @@
 """Range and resolution of the measured signals, as the data dictionary declares them.
 
 The generated module :mod:`reference_impl.interfaces` does not carry ranges and resolutions
-yet, so they are listed here once; a test of the project (tests/reference/test_hal.py)
-compares this table with the spec, so a change of the dictionary cannot go unnoticed.
+yet, so they are listed here once; a test of the project
+(tests/reference/test_reference_hal_and_node.py) compares this table with the spec, so a
+change of the dictionary cannot go unnoticed.
 """
 
 from __future__ import annotations

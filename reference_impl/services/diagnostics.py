@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import InputError, resolve_parameters
+from ..component import input_error, resolve_parameters
 from ..interfaces import DTC_TABLE, FLAGS_SIGNALS, DtcStatus
 
 COMPONENT = "diagnostics"
@@ -81,7 +81,7 @@ class Diagnostics:
                         status[row] = _INACTIVE
                 self._stored = 0
         except (TypeError, ValueError) as exc:
-            raise InputError(f"{COMPONENT}.step(t={t}): bad input value: {exc}") from None
+            raise input_error(COMPONENT, t, exc) from None
         return {
             "dtc_status": list(self._status),
             "dtc_occurrences": list(self._occurrences),

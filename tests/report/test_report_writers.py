@@ -206,3 +206,9 @@ def test_envelope_keeps_spikes_and_bounds_points():
     assert len(tt) <= MAX_POINTS
     assert np.nanmax(vv) == 5.0 and np.nanmin(vv) == -3.0
     assert np.all(np.diff(tt) > 0)
+
+
+def test_flat_trace_is_still_plotted():
+    flat = Evidence(t_s=[0.0, 0.1, 0.2],
+                    channels=[Channel(name="pack_current_A", unit="A", values=[1.0, 1.0, 1.0])])
+    assert trace_png(flat) is not None
