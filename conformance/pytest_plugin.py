@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 
-from .adapters import AdapterError
 from .harness.context import Harness
-from .report.model import VerdictName
-from .session import Certification, PreconditionFailed
+from .session import Certification, unjudged_verdict
 
 STATE = pytest.StashKey["Certification"]()
 HARNESS = pytest.StashKey[Harness]()
@@ -120,15 +118,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     for rid in _requirements(item):
         if rid in judged or rid not in cert.applicable([rid]):
             continue
-        verdict: VerdictName
-        if isinstance(exc, AdapterError):
-            verdict, message = "error", f"module error: {exc}"
-        elif isinstance(exc, (AssertionError, PreconditionFailed)):
-            verdict, message = "inconclusive", f"precondition not met: {exc}"
-        elif exc is not None:
-            verdict, message = "error", f"test case error: {type(exc).__name__}: {exc}"
-        else:
-            verdict, message = "error", "the test case recorded no verdict for this requirement"
+        verdict, message = unjudged_verdict(exc)
         results.append(cert.unjudged(item.nodeid, rid, verdict, message))
     duration = getattr(report, "duration", 0.0)
     for r in results:

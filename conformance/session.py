@@ -21,13 +21,35 @@ from .adapters import Adapter, AdapterError, open_adapter
 from .bench import CHEMISTRIES, Bench, BenchConfig
 from .harness.context import Harness, PreconditionFailed, Session
 from .manifest import Manifest, load_manifest, reference_manifest_path
-from .report.model import Evidence, ModuleInfo, Report, TestResult, VerdictName
+from .report.model import (
+    Evidence,
+    ModuleInfo,
+    Report,
+    TestResult,
+    VerdictName,
+    criterion_line,
+)
 from .spec import ReadError, Spec, SpecError, load_spec
 from .spec.conditions import evaluate
 from .spec.models import Requirement
 
 BLOCKING = ("fail", "error", "inconclusive")
-__all__ = ["BLOCKING", "Certification", "PreconditionFailed", "resolve_manifest"]
+__all__ = ["BLOCKING", "Certification", "PreconditionFailed", "resolve_manifest",
+           "unjudged_verdict"]
+
+
+def unjudged_verdict(exc: BaseException | None, what: str = "test case"
+                     ) -> tuple[VerdictName, str]:
+    """The verdict of a requirement that its test case did not judge, from why it stopped:
+    the module failed → error; a precondition was not met → inconclusive; the test case
+    itself broke or judged nothing → error."""
+    if isinstance(exc, AdapterError):
+        return "error", f"module error: {exc}"
+    if isinstance(exc, (AssertionError, PreconditionFailed)):
+        return "inconclusive", f"precondition not met: {exc}"
+    if exc is not None:
+        return "error", f"{what} error: {type(exc).__name__}: {exc}"
+    return "error", f"the {what} recorded no verdict for this requirement"
 
 
 def resolve_manifest(arg: str | Path) -> Path:
@@ -173,11 +195,7 @@ class Certification:
     @staticmethod
     def describe(r: TestResult) -> str:
         parts = [f"{r.requirement} {r.verdict.upper()}: {r.title}"]
-        for c in r.criteria:
-            mark = "ok" if c.passed else "FAILED"
-            shown = "not observed" if c.measured is None else f"{c.measured:.6g}{_u(c.unit)}"
-            parts.append(f"    {c.name} = {shown}, limit {c.comparison} {c.limit:.6g}"
-                         f"{_u(c.unit)} ({c.limit_source}) {mark}")
+        parts += [f"    {criterion_line(c)}" for c in r.criteria]
         if r.evidence.message:
             parts.append(f"    {r.evidence.message}")
         return "\n".join(parts)
@@ -192,10 +210,7 @@ class Certification:
             worst = next((c for c in r.criteria if not c.passed), None)
             detail = ""
             if worst is not None:
-                shown = "not observed" if worst.measured is None else (
-                    f"{worst.measured:.4g}{_u(worst.unit)}")
-                detail = (f"  {worst.name} {shown} (limit {worst.comparison} "
-                          f"{worst.limit:.4g}{_u(worst.unit)})")
+                detail = f"  {criterion_line(worst)}"
             elif r.verdict != "pass" and r.evidence.message:
                 detail = f"  {r.evidence.message}"
             tr.write_line(f"[{self._done:3d}/{total:3d}] {r.requirement:<15} {r.verdict:<14} "
@@ -271,11 +286,6 @@ class Certification:
                 self.adapter.close()
             except AdapterError:
                 pass
-
-
-def _u(unit: str) -> str:
-    """A unit for display after a number; dimensionless values show none."""
-    return "" if unit == "1" else f" {unit}"
 
 
 def _version() -> str:

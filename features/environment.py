@@ -19,7 +19,7 @@ from typing import Any
 
 from conformance.adapters import AdapterError
 from conformance.report.model import TestResult, VerdictName
-from conformance.session import BLOCKING, Certification, PreconditionFailed
+from conformance.session import BLOCKING, Certification, unjudged_verdict
 from conformance.spec.models import REQ_ID
 from features.steps.verdicts import ModuleError, VerdictNotPassed
 
@@ -79,13 +79,9 @@ def _unjudged_verdict(scenario: Any) -> tuple[VerdictName, str]:
     exc = next((s.exception for s in scenario.all_steps
                 if s.status.has_failed() and not isinstance(s.exception, VerdictNotPassed)),
                None)
-    if isinstance(exc, ModuleError):
+    if isinstance(exc, ModuleError):  # the module's AdapterError, as behave shows it
         return "error", str(exc)
-    if isinstance(exc, (AssertionError, PreconditionFailed)):
-        return "inconclusive", f"precondition not met: {exc}"
-    if exc is not None:
-        return "error", f"step error: {type(exc).__name__}: {exc}"
-    return "error", "the scenario recorded no verdict for this requirement"
+    return unjudged_verdict(exc, "scenario")
 
 
 def after_scenario(context: Any, scenario: Any) -> None:

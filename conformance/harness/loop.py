@@ -141,8 +141,7 @@ class ClosedLoop:
 
         ``every`` is called before each step (to drive a scenario: ramps, load profiles).
         """
-        dt = self.bench.config.dt_s
-        n = int(round(duration_s / dt))
+        n = self.bench.clock.steps_for(duration_s)
         for _ in range(n):
             if every is not None:
                 every(self)

@@ -15,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .model import CriterionResult, Report, TestResult
+from .model import Report, TestResult, criterion_line
 
 _AREA = re.compile(r"^OBSA-([A-Z]+)-\d+$")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -29,15 +29,6 @@ def classname(result: TestResult) -> str:
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.10g}"  # inf and nan as 'inf' and 'nan'
-
-
-def criterion_line(c: CriterionResult) -> str:
-    """'reaction_time_s: measured 0.21 s <= limit 0.2 s → fail (limit from manifest:...)'"""
-    measured = "not measured" if c.measured is None else f"measured {_num(c.measured)} {c.unit}"
-    verdict = "pass" if c.passed else "fail"
-    note = f"; {c.note}" if c.note else ""
-    return (f"{c.name}: {measured} {c.comparison} limit {_num(c.limit)} {c.unit} → {verdict} "
-            f"(limit from {c.limit_source}{note})")
 
 
 def _testcase(parent: ET.Element, r: TestResult) -> None:

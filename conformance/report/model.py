@@ -52,6 +52,20 @@ class CriterionResult(_Model):
     note: str = ""
 
 
+def _unit(unit: str) -> str:
+    return "" if unit == "1" else f" {unit}"
+
+
+def criterion_line(c: CriterionResult) -> str:
+    """'reaction_time_s: measured 0.21 s <= limit 0.2 s → fail (limit from manifest:...)'"""
+    measured = ("not measured" if c.measured is None
+                else f"measured {c.measured:.10g}{_unit(c.unit)}")
+    verdict = "pass" if c.passed else "fail"
+    note = f"; {c.note}" if c.note else ""
+    return (f"{c.name}: {measured} {c.comparison} limit {c.limit:.10g}{_unit(c.unit)} → "
+            f"{verdict} (limit from {c.limit_source}{note})")
+
+
 class Channel(_Model):
     """One recorded signal of the evidence trace."""
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..bench import Fault
+from ..bench.clock import TIME_EPS_S
 from ..harness.context import Harness, PreconditionFailed
 from ..harness.loop import ClosedLoop, TraceChannel
 
@@ -43,7 +44,7 @@ def flag_set(loop: ClosedLoop, flags_channel: str, mask: int) -> np.ndarray:
 def value_at(loop: ClosedLoop, name: str, t: float) -> float:
     """Value of a channel in force at time ``t`` (the last sample at or before it)."""
     ts = times(loop)
-    i = int(np.searchsorted(ts, t + 1e-9, side="right")) - 1
+    i = int(np.searchsorted(ts, t + TIME_EPS_S, side="right")) - 1
     return float(channel(loop, name)[max(i, 0)])
 
 
@@ -54,7 +55,7 @@ def violation_start(loop: ClosedLoop, beyond: np.ndarray, t_event: float) -> flo
     crossing the limit earlier does not count against the module.
     """
     t = times(loop)
-    upto = np.nonzero(t <= t_event + 1e-9)[0]
+    upto = np.nonzero(t <= t_event + TIME_EPS_S)[0]
     if not len(upto):
         return None
     b = beyond[: upto[-1] + 1]
@@ -156,7 +157,7 @@ def observe_trip(loop: ClosedLoop, quantity: np.ndarray, limit: float, direction
         return Trip(None, None, None)
     t_start = violation_start(loop, beyond, t_fault)
     t = times(loop)
-    i = int(np.searchsorted(t, t_fault - delay_s + 1e-9, side="right")) - 1
+    i = int(np.searchsorted(t, t_fault - delay_s + TIME_EPS_S, side="right")) - 1
     return Trip(t_start, t_fault, float(quantity[max(i, 0)]))
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conformance.harness.context import Harness
-from conformance.report.model import Evidence, TestResult
+from conformance.report.model import FLOAT_SLACK, Evidence, TestResult
 from conformance.suite import steps as S
 
 SUP = S.SUPERVISOR
@@ -149,7 +149,7 @@ def _derating(obsa: Harness, rid: str, *, limit_param: str, direction: int,
     events = {}
     if t_cross is not None:
         events["RSL exceeded"] = t_cross
-        t_red = S.first_time(loop, limit <= cap + 1e-9, after=t_cross)
+        t_red = S.first_time(loop, limit <= cap + FLOAT_SLACK * max(1.0, cap), after=t_cross)
         if t_red is not None:
             measured["derate_delay_s"] = t_red - t_cross
             events["limit reduced"] = t_red
@@ -199,8 +199,8 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
     i_msl = float(obsa.param(SUP, "charge_current_max_msl_A"))
     masks = obsa.bit(SUP, "cell_overvoltage") | obsa.bit(SUP, "charge_overcurrent")
     # the longest spikes the requirement protects, at each signal's sampling resolution
-    v_samples = int(np.ceil((v_delay - 2 * dt) / cycle - 1e-9)) - 1
-    i_steps = int(np.ceil((i_delay - 2 * dt) / dt - 1e-9)) - 1
+    v_samples = int(np.ceil((v_delay - 2 * dt) / cycle - S.TIME_EPS_S)) - 1
+    i_steps = int(np.ceil((i_delay - 2 * dt) / dt - S.TIME_EPS_S)) - 1
     if v_samples < 1 and i_steps < 1:
         obsa.inconclusive("OBSA-SAFE-012", f"declared delays ({v_delay} s, {i_delay} s) leave "
                           "no room for a spike shorter than the delay minus 20 ms")
@@ -223,7 +223,7 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
         base = 0.3 * i_msl
 
         def drive(lp) -> None:
-            t = lp.t + 1e-9
+            t = lp.t + S.TIME_EPS_S
             spiking = any(start <= t < end for start, end in windows)
             lp.bench.set_load_current(i_msl + 10.0 if spiking else base)
 
