@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..spec.loader import Spec, _explain, _path_key
+from ..spec.loader import Spec, schema_issues
 from ..spec.source import Issue, Located, ReadError, YAMLSyntax, dotted, read_yaml
 from .check import check_manifest, compatible, value_problem
 from .model import Manifest, attach_source
@@ -75,11 +75,7 @@ def load_manifest(
 
 
 def _schema_issues(doc: Located) -> list[Issue]:
-    found = []
-    for err in sorted(validator().iter_errors(doc.data), key=_path_key):
-        path = tuple(err.absolute_path)
-        found.append(Issue(doc.file, doc.line(path), dotted(path), _explain(err)))
-    return found
+    return schema_issues(doc, validator())
 
 
 def _pydantic_issue(doc: Located, err: Any) -> Issue:

@@ -121,8 +121,13 @@ def _metaschema(kind: str) -> jsonschema.protocols.Validator:
 
 
 def _schema_issues(doc: Located, kind: str) -> list[Issue]:
+    return schema_issues(doc, _metaschema(kind))
+
+
+def schema_issues(doc: Located, validator: jsonschema.protocols.Validator) -> list[Issue]:
+    """Every JSON Schema error of a YAML document, located at its file, line and field."""
     issues = []
-    for err in sorted(_metaschema(kind).iter_errors(doc.data), key=_path_key):
+    for err in sorted(validator.iter_errors(doc.data), key=_path_key):
         path = tuple(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             # point at the first unexpected key rather than at its parent mapping

@@ -76,7 +76,7 @@ STRUCTURAL = [
      "expected a value >= 1, found 0"),
     ("unknown chemistry", "chemistry: nmc", "chemistry: unobtainium", "pack.chemistry",
      "pack:", "expected one of"),
-    ("extra field", "spec_version:", "colour: red\nspec_version:", "", None,
+    ("extra field", "spec_version:", "colour: red\nspec_version:", "colour", "colour: red",
      "unexpected field: Additional properties are not allowed ('colour'"),
     ("missing field", "spec_version: 0.1.0\n", "", "", None, "'spec_version'"),
     ("bad version text", "spec_version: 0.1.0", "spec_version: one", "spec_version",
