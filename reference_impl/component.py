@@ -10,13 +10,38 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from .interfaces import PARAMETER_DEFAULTS
 
 #: Tolerance of time comparisons. Simulated times are sums of float step periods
 #: (0.1 + 0.2 != 0.3), so "at least the delay" is tested against delay − TIME_EPS_S.
 TIME_EPS_S = 1e-9
+
+
+class Block:
+    """The synchronous block every reference component is (the spec's component contract).
+
+    ``configure`` resolves and checks the PIXIT values (see :func:`resolve_parameters`),
+    lets the component precompute from them in ``_setup``, then resets; ``reset`` returns
+    to the power-on state; ``step(t, inputs)`` is the component's own.
+    """
+
+    COMPONENT: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.configure({})
+
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        """Take the PIXIT values (missing ones: the spec's defaults)."""
+        self._setup(resolve_parameters(self.COMPONENT, parameters))
+        self.reset()
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        """Precompute what ``step`` needs from the resolved parameters (default: nothing)."""
+
+    def reset(self) -> None:
+        """Back to the power-on state (default: a block without state)."""
 
 
 class ConfigurationError(ValueError):

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..component import ConfigurationError, input_error, resolve_parameters
+from ..component import Block, ConfigurationError, input_error
 from ..interfaces import DTC_TABLE, SafetyState, SafetySupervisorFault
 from ..services.debounce import Debounce
 from .limits import ThreeLevelLimit
@@ -134,16 +134,14 @@ def _extremes(values: Any, valid: Any) -> tuple[float, float, float, bool]:
     return float(_max(kept)), float(_min(kept)), math.nan, False
 
 
-class SafetySupervisor:
+class SafetySupervisor(Block):
     """Three-level limits, plausibility, timeouts and current limits of the BMU."""
 
-    def __init__(self) -> None:
-        self.configure({})
+    COMPONENT = COMPONENT
 
     # ---- configure / reset ------------------------------------------------------------
-    def configure(self, parameters: Mapping[str, Any]) -> None:
-        """Take the PIXIT values (missing ones: spec defaults) and precompute every threshold."""
-        p = resolve_parameters(COMPONENT, parameters)
+    def _setup(self, p: dict[str, Any]) -> None:
+        """Check the declared limits are ordered and precompute every threshold."""
         self._check_ordering(p)
         self._p = p
         self._charge_nominal_A = p["charge_current_max_mol_A"]
@@ -164,7 +162,6 @@ class SafetySupervisor:
         self._tolerance_V = p["pack_voltage_tolerance_V"]
         self._cell_monitor_timeout_s = p["cell_monitor_timeout_s"]
         self._current_sensor_timeout_s = p["current_sensor_timeout_s"]
-        self.reset()
 
     @staticmethod
     def _check_ordering(p: Mapping[str, Any]) -> None:

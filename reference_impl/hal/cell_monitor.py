@@ -13,22 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from ..component import TIME_EPS_S, resolve_parameters
+from ..component import TIME_EPS_S, Block
 from .signal_format import measure, measure_array
 
 COMPONENT = "cell_monitor"
 
 
-class CellMonitor:
+class CellMonitor(Block):
     """Cell voltages and temperatures with validity and age."""
 
-    def __init__(self) -> None:
-        self.configure({})
+    COMPONENT = COMPONENT
 
-    def configure(self, parameters: Mapping[str, Any]) -> None:
-        p = resolve_parameters(COMPONENT, parameters)
+    def _setup(self, p: dict[str, Any]) -> None:
         self._cycle_s = p["measurement_cycle_s"] - TIME_EPS_S
-        self.reset()
 
     def reset(self) -> None:
         self._sampled_s: float | None = None

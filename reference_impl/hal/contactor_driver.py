@@ -10,25 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import resolve_parameters
+from ..component import Block
 
 COMPONENT = "contactor_driver"
 _CONTACTORS = ("main_positive", "main_negative", "precharge")
 
 
-class ContactorDriver:
+class ContactorDriver(Block):
     """Coils on command, feedback from the true contact positions."""
 
-    def __init__(self) -> None:
-        self.configure({})
+    COMPONENT = COMPONENT
 
-    def configure(self, parameters: Mapping[str, Any]) -> None:
-        # coil_economiser changes the coil current, not the logic: nothing to simulate here
-        resolve_parameters(COMPONENT, parameters)
-        self.reset()
-
-    def reset(self) -> None:
-        """Stateless: nothing to reset."""
+    # coil_economiser changes the coil current, not the logic: nothing to set up or reset
 
     def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         outputs: dict[str, Any] = {}

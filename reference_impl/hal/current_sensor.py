@@ -13,21 +13,16 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import resolve_parameters
+from ..component import Block
 from .signal_format import measure
 
 COMPONENT = "current_sensor"
 
 
-class CurrentSensor:
+class CurrentSensor(Block):
     """Pack current, pack voltage and DC-link voltage."""
 
-    def __init__(self) -> None:
-        self.configure({})
-
-    def configure(self, parameters: Mapping[str, Any]) -> None:
-        resolve_parameters(COMPONENT, parameters)
-        self.reset()
+    COMPONENT = COMPONENT
 
     def reset(self) -> None:
         self._held = {"pack_current_A": 0.0, "pack_voltage_V": 0.0, "link_voltage_V": 0.0}

@@ -11,21 +11,16 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import resolve_parameters
+from ..component import Block
 from .signal_format import SIGNAL_FORMAT, measure
 
 COMPONENT = "isolation_monitor"
 
 
-class IsolationMonitor:
+class IsolationMonitor(Block):
     """Insulation resistance between the HV system and the chassis."""
 
-    def __init__(self) -> None:
-        self.configure({})
-
-    def configure(self, parameters: Mapping[str, Any]) -> None:
-        resolve_parameters(COMPONENT, parameters)
-        self.reset()
+    COMPONENT = COMPONENT
 
     def reset(self) -> None:
         # before the first measurement: the top of the range, i.e. no insulation fault known

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import input_error, resolve_parameters
+from ..component import Block, input_error
 from ..interfaces import DTC_TABLE, FLAGS_SIGNALS, DtcStatus
 
 COMPONENT = "diagnostics"
@@ -39,17 +39,11 @@ def _flag_rows() -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
     return tuple(table)
 
 
-class Diagnostics:
-    """Status, occurrence counter and first/last time of every DTC."""
+class Diagnostics(Block):
+    """Status, occurrence counter and first/last time of every DTC (no parameters)."""
 
-    def __init__(self) -> None:
-        self._signals = _flag_rows()
-        self.configure({})
-
-    def configure(self, parameters: Mapping[str, Any]) -> None:
-        """The fault memory has no parameters; unknown ones are an error."""
-        resolve_parameters(COMPONENT, parameters)
-        self.reset()
+    COMPONENT = COMPONENT
+    _signals = _flag_rows()  # the same for every instance: it comes from the spec
 
     def reset(self) -> None:
         """Erase the memory: every DTC inactive, never occurred."""
