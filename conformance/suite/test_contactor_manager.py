@@ -139,9 +139,18 @@ def test_opening_order(obsa: Harness) -> None:
                events=events, message="close request withdrawn on a closed HV path")
 
 
+def _judge_detection(obsa: Harness, rid: str, loop, t_req: float, request: str,
+                     commanded: np.ndarray, command_label: str, mask: int, flag_label: str,
+                     message: str) -> None:
+    """detection_time_s: from the command to the contactor fault, less one step period."""
+    delay, events = S.response(loop, commanded, S.flag_set(loop, "contactor_fault_flags", mask),
+                               t_req, (command_label, flag_label))
+    obsa.judge(rid, {"detection_time_s": None if delay is None else delay - obsa.step_period(CM)},
+               events={request: t_req, **events}, message=message)
+
+
 @req("OBSA-CONT-008")
 def test_weld_detection(obsa: Harness) -> None:
-    dt = obsa.step_period(CM)
     mask = obsa.bit(CM, "main_positive_welded")
     loop = obsa.run()
     S.settle(loop, 0.2)
@@ -151,21 +160,14 @@ def test_weld_detection(obsa: Harness) -> None:
     t_req = loop.t
     loop.set("close_request", False)
     loop.run(1.5)
-    t_cmd = S.first_time(loop, S.channel(loop, "main_positive_close_cmd") < 0.5, after=t_req)
-    t_flag = S.first_time(loop, S.flag_set(loop, "contactor_fault_flags", mask), after=t_req)
-    events = {"open request": t_req}
-    if t_cmd is not None:
-        events["main positive commanded open"] = t_cmd
-    if t_flag is not None:
-        events["weld detected"] = t_flag
-    obsa.judge("OBSA-CONT-008", {
-        "detection_time_s": None if t_flag is None or t_cmd is None else t_flag - t_cmd - dt,
-    }, events=events, message="main positive contactor welded")
+    _judge_detection(obsa, "OBSA-CONT-008", loop, t_req, "open request",
+                     S.channel(loop, "main_positive_close_cmd") < 0.5,
+                     "main positive commanded open", mask, "weld detected",
+                     "main positive contactor welded")
 
 
 @req("OBSA-CONT-009")
 def test_feedback_mismatch(obsa: Harness) -> None:
-    dt = obsa.step_period(CM)
     mask = obsa.bit(CM, "feedback_mismatch")
     loop = obsa.run()
     loop.bench.inject(S.Fault(signal="main_negative", kind="fail_to_close", start_s=0.0))
@@ -173,16 +175,10 @@ def test_feedback_mismatch(obsa: Harness) -> None:
     t_req = loop.t
     loop.set("close_request", True)
     loop.run(2.0)
-    t_cmd = S.first_time(loop, S.channel(loop, "main_negative_close_cmd") > 0.5, after=t_req)
-    t_flag = S.first_time(loop, S.flag_set(loop, "contactor_fault_flags", mask), after=t_req)
-    events = {"close request": t_req}
-    if t_cmd is not None:
-        events["main negative commanded"] = t_cmd
-    if t_flag is not None:
-        events["mismatch detected"] = t_flag
-    obsa.judge("OBSA-CONT-009", {
-        "detection_time_s": None if t_flag is None or t_cmd is None else t_flag - t_cmd - dt,
-    }, events=events, message="main negative contactor never closes")
+    _judge_detection(obsa, "OBSA-CONT-009", loop, t_req, "close request",
+                     S.channel(loop, "main_negative_close_cmd") > 0.5,
+                     "main negative commanded", mask, "mismatch detected",
+                     "main negative contactor never closes")
 
 
 @req("OBSA-CONT-011")
