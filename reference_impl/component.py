@@ -43,6 +43,17 @@ class Block:
     def reset(self) -> None:
         """Back to the power-on state (default: a block without state)."""
 
+    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """One cycle at simulated time ``t`` (s): ``_step``, with a missing or mistyped input
+        reported as an :class:`InputError` naming the component, the time and the signal."""
+        try:
+            return self._step(float(t), inputs)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise input_error(self.COMPONENT, t, exc) from None
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} implements step() or _step()")
+
 
 class ConfigurationError(ValueError):
     """A parameter passed to configure() is unknown or of the wrong type."""

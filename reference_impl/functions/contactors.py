@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import TIME_EPS_S, Block, input_error
+from ..component import TIME_EPS_S, Block
 from ..interfaces import ContactorManagerFault, ContactorState
 
 COMPONENT = "contactor_manager"
@@ -113,13 +113,6 @@ class ContactorManager(Block):
         self._positive_opened_s: float | None = None
 
     # ---- step -------------------------------------------------------------------------
-    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """One control cycle at simulated time ``t`` (s)."""
-        try:
-            return self._step(float(t), inputs)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise input_error(COMPONENT, t, exc) from None
-
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         pos, neg, pre = self._positive, self._negative, self._precharge
         pos_fb = bool(inputs["main_positive_closed_fb"])

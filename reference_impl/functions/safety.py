@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..component import Block, ConfigurationError, input_error
+from ..component import Block, ConfigurationError
 from ..interfaces import DTC_TABLE, SafetyState, SafetySupervisorFault
 from ..services.debounce import Debounce
 from .limits import ThreeLevelLimit
@@ -194,13 +194,6 @@ class SafetySupervisor(Block):
         self._latched = 0
 
     # ---- step -------------------------------------------------------------------------
-    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """One supervision cycle at simulated time ``t`` (s)."""
-        try:
-            return self._step(float(t), inputs)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise input_error(COMPONENT, t, exc) from None
-
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         v_max_V, v_min_V, v_sum_V, voltages_ok = _extremes(
             inputs["cell_voltage_V"], inputs["cell_voltage_valid"])

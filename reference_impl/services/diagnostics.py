@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import Block, input_error
+from ..component import Block
 from ..interfaces import DTC_TABLE, FLAGS_SIGNALS, DtcStatus
 
 COMPONENT = "diagnostics"
@@ -55,27 +55,23 @@ class Diagnostics(Block):
         self._previous = dict.fromkeys((signal for signal, _ in self._signals), 0)
         self._stored = 0  # number of stored DTCs, so that a reset request costs nothing otherwise
 
-    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """Record the flag edges seen at simulated time ``t`` (s)."""
-        try:
-            t = float(t)
-            for signal, rows in self._signals:
-                flags = inputs.get(signal)
-                if flags is None:
-                    continue
-                flags = int(flags)
-                changed = flags ^ self._previous[signal]
-                if changed:
-                    self._previous[signal] = flags
-                    self._record(t, flags, changed, rows)
-            if self._stored and inputs.get("fault_reset_request", False):
-                status = self._status
-                for row, value in enumerate(status):
-                    if value == _STORED:
-                        status[row] = _INACTIVE
-                self._stored = 0
-        except (TypeError, ValueError) as exc:
-            raise input_error(COMPONENT, t, exc) from None
+        for signal, rows in self._signals:
+            flags = inputs.get(signal)
+            if flags is None:
+                continue
+            flags = int(flags)
+            changed = flags ^ self._previous[signal]
+            if changed:
+                self._previous[signal] = flags
+                self._record(t, flags, changed, rows)
+        if self._stored and inputs.get("fault_reset_request", False):
+            status = self._status
+            for row, value in enumerate(status):
+                if value == _STORED:
+                    status[row] = _INACTIVE
+            self._stored = 0
         return {
             "dtc_status": list(self._status),
             "dtc_occurrences": list(self._occurrences),
