@@ -22,7 +22,12 @@ import yaml
 
 from conformance.manifest import reference_manifest_path
 
+from .contactor_diag_faults import CONTACTOR_DIAG_CATALOGUE
 from .modules import BAD_SOFTWARE, CATALOGUE, Faulty
+from .supervisor_faults import SUPERVISOR_CATALOGUE
+
+#: every faulty module: each must fail exactly the requirements it breaks
+ALL_FAULTY: tuple[Faulty, ...] = CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PASSED = ("fail", "error", "inconclusive")
@@ -48,7 +53,7 @@ def _manifest_for(faulty: Faulty | None, directory: Path, **adapter: Any) -> Pat
     data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
     if faulty is not None:
         data["module"]["name"] = f"faulty: {faulty.name}"
-        data["adapter"]["components"][faulty.component] = f"tests.faulty.modules:{faulty.name}"
+        data["adapter"]["components"][faulty.component] = f"{faulty.cls.__module__}:{faulty.name}"
     data["adapter"].update(adapter)
     path = directory / "manifest.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -71,7 +76,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     jobs: dict[str, tuple[Path | str, Path]] = {}
     base = tmp_path_factory.mktemp("certify")
     jobs["reference"] = ("reference", base / "reference")
-    for faulty in CATALOGUE:
+    for faulty in ALL_FAULTY:
         d = base / faulty.name
         d.mkdir()
         jobs[faulty.name] = (_manifest_for(faulty, d), d / "out")
@@ -92,7 +97,7 @@ def test_reference_is_certified(runs: dict[str, Run]) -> None:
     assert run.report["summary"]["pass"] >= 44
 
 
-@pytest.mark.parametrize("faulty", CATALOGUE, ids=lambda f: f.name)
+@pytest.mark.parametrize("faulty", ALL_FAULTY, ids=lambda f: f.name)
 def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty: Faulty) -> None:
     run = runs[faulty.name]
     assert run.report is not None, run.output[-3000:]
@@ -124,3 +129,16 @@ def test_misbehaving_module_gets_error_verdicts(runs: dict[str, Run], bad: Fault
         assert all(r["verdict"] == "error" for r in tested), verdicts
     else:  # test cases without the supervisor in the loop still pass
         assert verdicts["OBSA-DIAG-004"] == {"pass"}
+
+
+def test_every_testable_safety_core_requirement_has_a_faulty_module() -> None:
+    """A check is real only if a module that breaks it fails it (OBSA-SAFE-027, verified by
+    inspection of the manifest, is covered by the refusal test in test_certify_inputs.py)."""
+    from conformance.spec import load_spec
+
+    spec = load_spec()
+    testable = {r.id for r in spec.requirements_of_profile("bmu_safety_core")
+                if r.verification == "test"}
+    covered = set().union(*(f.breaks for f in ALL_FAULTY))
+    assert testable - covered == set(), f"no faulty module breaks {sorted(testable - covered)}"
+    assert len({f.name for f in ALL_FAULTY}) == len(ALL_FAULTY), "faulty module names repeat"
