@@ -9,6 +9,7 @@ by the Gherkin suite later: all of them create a :class:`Certification` and ask 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import platform
 import sys
 import time
@@ -41,11 +42,12 @@ __all__ = ["BLOCKING", "Certification", "PreconditionFailed", "resolve_manifest"
 def unjudged_verdict(exc: BaseException | None, what: str = "test case"
                      ) -> tuple[VerdictName, str]:
     """The verdict of a requirement that its test case did not judge, from why it stopped:
-    the module failed → error; a precondition was not met → inconclusive; the test case
-    itself broke or judged nothing → error."""
+    the module failed → error; a precondition was not met → inconclusive (naming the
+    requirement it depends on); the test case itself broke or judged nothing → error — an
+    AssertionError in a test case is a defect of the suite, never a precondition."""
     if isinstance(exc, AdapterError):
         return "error", f"module error: {exc}"
-    if isinstance(exc, (AssertionError, PreconditionFailed)):
+    if isinstance(exc, PreconditionFailed):
         return "inconclusive", f"precondition not met: {exc}"
     if exc is not None:
         return "error", f"{what} error: {type(exc).__name__}: {exc}"
@@ -144,7 +146,9 @@ class Certification:
             return [f"OBSA: manifest {self.manifest_path} REFUSED"]
         m = self.manifest
         return [f"OBSA {self.spec.version}: {m.module.vendor} {m.module.name} {m.module.version}"
-                f" — profiles {', '.join(m.profiles)}; features {', '.join(m.features) or 'none'}"]
+                f" — profiles {', '.join(m.profiles)}; features {', '.join(m.features) or 'none'}",
+                f"OBSA seed {self.seed:#010x} (from the manifest: stimulated cells, sensors and "
+                "scenarios)"]
 
     # ---- selection ----------------------------------------------------------------
     def _requirement_applies(self, req: Requirement) -> bool | None:
@@ -175,12 +179,23 @@ class Certification:
                 if self._requirement_applies(r) is not None]
 
     # ---- running ------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        """The run's seed, drawn from the module's manifest: the same module always gets the
+        same stimuli (a run can be reproduced), yet no module can choose which cells,
+        sensors and scenarios will be stimulated without changing what it declares."""
+        try:
+            data = self.manifest_path.read_bytes()
+        except OSError:
+            data = str(self.manifest_path).encode()
+        return int.from_bytes(hashlib.sha256(data).digest()[:4], "big")
+
     def harness(self, test_case: str, requirements: list[str]) -> Harness:
         if self.adapter_error is not None:
             raise self.adapter_error
         assert self.session is not None
         return Harness(self.session, test_case, requirements,
-                       seed=zlib.crc32(test_case.encode()) & 0xFFFF)
+                       seed=(self.seed ^ zlib.crc32(test_case.encode())) & 0x7FFFFFFF)
 
     def unjudged(self, test_case: str, rid: str, verdict: VerdictName,
                  message: str) -> TestResult:
@@ -259,7 +274,8 @@ class Certification:
             duration_s=round(now - self.started, 3), outcome=outcome, summary=summary,
             manifest_issues=list(self.issues), results=results,
             environment={"python": sys.version.split()[0], "platform": platform.platform(),
-                         "obsa": _version(), "bench_chemistry": self.bench_chemistry},
+                         "obsa": _version(), "bench_chemistry": self.bench_chemistry,
+                         "seed": f"{self.seed:#010x}"},
         )
 
     def write(self, report: Report) -> list[Path]:

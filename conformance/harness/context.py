@@ -7,7 +7,7 @@ The pytest suite and the Gherkin steps both drive this API; neither re-implement
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -53,8 +53,37 @@ def standard_channels() -> list[TraceChannel]:
     return list(STANDARD_CHANNELS)
 
 
+@dataclass
+class Stimulus:
+    """What one stimulus of a test case measured (one cell, sensor, limit or contactor),
+    for :meth:`Harness.judge_each`."""
+
+    label: str
+    measured: dict[str, float | None]
+    events: dict[str, float] = field(default_factory=dict)
+    loop: ClosedLoop | None = None
+    message: str = ""
+    notes: dict[str, str] | None = None
+
+
 class PreconditionFailed(Exception):
-    """The bench could not establish a test case's preconditions: verdict inconclusive."""
+    """The bench could not establish a test case's preconditions: verdict inconclusive.
+
+    ``blame`` names the requirement whose behaviour the precondition depends on (the HV path
+    closing is OBSA-CONT-002's, a latched over-voltage fault OBSA-SAFE-001's): the report
+    then points at the verdict that explains this one. The message says what was awaited,
+    for how long, and what was seen instead.
+    """
+
+    def __init__(self, message: str, blame: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.blame = blame
+
+    def __str__(self) -> str:
+        if self.blame is None:
+            return self.message
+        return f"{self.message} (depends on {self.blame}: see its verdict)"
 
 
 @dataclass
@@ -146,10 +175,10 @@ class Harness:
         return result
 
     # ---- judging ------------------------------------------------------------------
-    def judge(self, requirement: str, measured: dict[str, float | None], *,
-              message: str = "", events: dict[str, float] | None = None,
-              notes: dict[str, str] | None = None) -> TestResult:
-        """Compare measured values with every acceptance criterion of ``requirement``.
+    def criteria(self, requirement: str, measured: dict[str, float | None],
+                 notes: dict[str, str] | None = None) -> list[CriterionResult]:
+        """Compare measured values with every acceptance criterion of ``requirement``,
+        without recording anything.
 
         The limits come from the spec (fixed values) or from the module's declared
         parameters; the test case only measures.
@@ -178,6 +207,15 @@ class Harness:
                 passed=value is not None and compare(value, c.comparison, limit),
                 note=(notes or {}).get(c.name, "" if value is not None else "not observed"),
             ))
+        return results
+
+    def judge(self, requirement: str, measured: dict[str, float | None], *,
+              message: str = "", events: dict[str, float] | None = None,
+              notes: dict[str, str] | None = None) -> TestResult:
+        """Judge ``requirement`` on measured values (see :meth:`criteria`) and record it,
+        with the trace of the current loop around ``events`` as evidence."""
+        req = self.spec.requirements[requirement]
+        results = self.criteria(requirement, measured, notes)
         verdict: VerdictName = "pass" if all(r.passed for r in results) else "fail"
         result = TestResult(
             test_case=self.test_case, requirement=requirement, title=req.title, level=req.level,
@@ -187,6 +225,25 @@ class Harness:
         )
         self.results.append(result)
         return result
+
+    def judge_each(self, requirement: str, stimuli: list[Stimulus], *,
+                   message: str = "") -> TestResult:
+        """Judge ``requirement`` on several stimuli of one test case (cells, sensors, limits,
+        contactors): it passes only if every stimulus passes. The first failing stimulus
+        (else the last) is recorded, with its own trace as evidence, and the message lists
+        every stimulus with its outcome."""
+        if not stimuli:
+            raise RuntimeError(f"test case {self.test_case} judged {requirement} on no stimulus")
+        outcomes = [(s, self.criteria(requirement, s.measured, s.notes)) for s in stimuli]
+        failing = [(s, c) for s, c in outcomes if not all(r.passed for r in c)]
+        chosen = failing[0][0] if failing else stimuli[-1]
+        summary = ", ".join(
+            f"{s.label} {'pass' if all(r.passed for r in c) else 'FAIL'}" for s, c in outcomes)
+        self.loop = chosen.loop if chosen.loop is not None else self.loop
+        text = "; ".join(p for p in (message, chosen.message,
+                                     f"stimulated: {summary}; evidence of {chosen.label}") if p)
+        return self.judge(requirement, chosen.measured, message=text, events=chosen.events,
+                          notes=chosen.notes)
 
     def evidence(self, message: str, events: dict[str, float], window_s: float = 3.0,
                  max_points: int = 600) -> Evidence:
