@@ -7,6 +7,7 @@ measure; they never judge — judging is :meth:`Harness.judge`, against the spec
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -79,8 +80,65 @@ def hv_closed(h: Harness, loop: ClosedLoop, timeout_s: float = 8.0) -> float:
     """A precondition: the HV path closes on request (else the verdict is inconclusive)."""
     t = close_hv(h, loop, timeout_s)
     if t is None:
-        raise PreconditionFailed(f"the HV path did not close within {timeout_s:g} s")
+        raise PreconditionFailed(f"the HV path did not close within {timeout_s:g} s of a close "
+                                 f"request; seen instead: {seen(loop)}", blame="OBSA-CONT-002")
     return t
+
+
+#: what a precondition's message shows of the loop when it was not met
+SEEN_SIGNALS = ("contactor_state", "contactor_fault_flags", "safety_state", "safety_fault_flags",
+                "contactor_open_request")
+
+
+def seen(loop: ClosedLoop, names: tuple[str, ...] = SEEN_SIGNALS) -> str:
+    """The module's state in words, for a precondition that was not met."""
+    parts = []
+    for name in names:
+        if name in loop.pool:
+            value = loop.pool[name]
+            parts.append(f"{name}={int(value):#x}" if name.endswith("_flags")
+                         else f"{name}={value}")
+    return ", ".join(parts) + f" at t={loop.t:.2f} s"
+
+
+# ----------------------------------------------------------------------------- stimulus sampling
+#: how many channels a test case stimulates besides the first and the last
+SAMPLED_OTHERS = 2
+
+
+def sample_indices(h: Harness, dimension: str, purpose: str,
+                   others: int = SAMPLED_OTHERS) -> list[int]:
+    """The channels of an array ``dimension`` ("cell", "temperature_sensor") a test case
+    stimulates: the first, the last and ``others`` more drawn from the run's seed.
+
+    A module that checks only some channels (the first slave, the first 16 sensors, never
+    the last cell) cannot know which will be stimulated; the seed comes from the module's
+    manifest and is printed, so the run can be reproduced.
+    """
+    n = int(h.session.dimensions.get(dimension, 0))
+    if n <= 0:
+        return []
+    rng = np.random.default_rng([h.seed, zlib.crc32(purpose.encode())])
+    chosen = {0, n - 1}
+    middle = np.arange(1, n - 1)
+    if len(middle):
+        chosen.update(int(i) for i in rng.choice(middle, size=min(others, len(middle)),
+                                                 replace=False))
+    return sorted(chosen)
+
+
+def signal_dimension(h: Harness, signal: str) -> str:
+    """The array dimension of a dictionary signal ("cell" for cell_voltage_V)."""
+    dim = h.spec.signals[signal].dimension
+    if dim is None:
+        raise KeyError(f"signal {signal} is not an array")
+    return str(dim)
+
+
+def channel_label(signal: str, index: int) -> str:
+    """How a report names one channel: "cell 17", "temperature sensor 3" (1-based)."""
+    what = "cell" if signal.startswith("cell_voltage") else "temperature sensor"
+    return f"{what} {index + 1}"
 
 
 def reset_faults(loop: ClosedLoop, pulse_s: float = 0.05) -> float:
@@ -130,11 +188,19 @@ class Trip:
     t_start: float | None  # first sample of the violation that led to the fault
     t_fault: float | None  # first step with the fault flag set
     value_at_delay: float | None  # measured quantity in force at t_fault − declared delay
+    #: the fault latched before the quantity was beyond the limit: the module tripped at a
+    #: threshold on the safe side of it (how far is the threshold criterion's business)
+    before_limit: bool = False
 
     def reaction_s(self, step_s: float) -> float | None:
         """Time from the violation's first sample to the latched fault, minus one step
-        period of timing resolution; None when either was not observed."""
-        if self.t_fault is None or self.t_start is None:
+        period of timing resolution; 0 for a fault that latched before the limit was
+        crossed (it cannot be late); None when the fault was not observed."""
+        if self.t_fault is None:
+            return None
+        if self.before_limit:
+            return 0.0
+        if self.t_start is None:
             return None
         return self.t_fault - self.t_start - step_s
 
@@ -143,7 +209,8 @@ class Trip:
         if self.t_start is not None:
             ev["limit exceeded"] = self.t_start
         if self.t_fault is not None:
-            ev["fault latched"] = self.t_fault
+            ev["fault latched" + (" (before the limit)" if self.before_limit else "")] = (
+                self.t_fault)
         return ev
 
 
@@ -158,7 +225,8 @@ def observe_trip(loop: ClosedLoop, quantity: np.ndarray, limit: float, direction
     t_start = violation_start(loop, beyond, t_fault)
     t = times(loop)
     i = int(np.searchsorted(t, t_fault - delay_s + TIME_EPS_S, side="right")) - 1
-    return Trip(t_start, t_fault, float(quantity[max(i, 0)]))
+    before = t_start is None and not bool(np.any(beyond[(t >= after) & (t <= t_fault)]))
+    return Trip(t_start, t_fault, float(quantity[max(i, 0)]), before_limit=before)
 
 
 def flags_have(mask: int, signal: str = "safety_fault_flags") -> Callable[[dict[str, Any]], bool]:
@@ -228,14 +296,18 @@ class Sweep:
 
 
 def swept_index(loop: ClosedLoop, signal: str) -> int:
-    """The channel a sweep drives: a cell a third into the string, or temperature sensor 1."""
-    return loop.bench.config.n_cells // 3 if signal == "cell_voltage_V" else 1
+    """The channel a sweep drives when none is chosen: a cell a third into the string, or
+    the second temperature sensor (the first on a single-sensor pack)."""
+    if signal == "cell_voltage_V":
+        return loop.bench.config.n_cells // 3
+    return min(1, loop.bench.config.n_temp_sensors - 1)
 
 
 def sweep_measurement(loop: ClosedLoop, signal: str, limit: float, direction: int,
-                      rate_per_s: float, margin: float) -> Sweep:
-    """Start sweeping one channel of the measured ``signal`` across ``limit``."""
-    index = swept_index(loop, signal)
+                      rate_per_s: float, margin: float, index: int | None = None) -> Sweep:
+    """Start sweeping one channel of the measured ``signal`` across ``limit`` (``index``,
+    else :func:`swept_index`)."""
+    index = swept_index(loop, signal) if index is None else index
     hold = true_value(loop, signal, index)
     t0 = ramp_measurement(loop, signal, index, limit, margin, direction * rate_per_s, hold)
     return Sweep(t0, index, limit, direction, rate_per_s, margin)
@@ -270,8 +342,10 @@ def latch_overvoltage(h: Harness, loop: ClosedLoop, index: int = 0,
     delay = float(h.param(SUPERVISOR, "cell_voltage_fault_delay_s"))
     t = run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
     if t is None:
-        raise PreconditionFailed(f"no over-voltage fault latched within {delay + 1.0:g} s of a "
-                                 f"cell voltage {above:g} V above the declared MSL")
+        raise PreconditionFailed(
+            f"awaited the cell_overvoltage fault within {delay + 1.0:g} s of "
+            f"{channel_label('cell_voltage_V', index)} at {above:g} V above the declared MSL; "
+            f"seen instead: {seen(loop)}", blame="OBSA-SAFE-001")
     return t
 
 

@@ -7,12 +7,13 @@ module's declarations, never from this file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 
-from conformance.harness.context import Harness
+from conformance.harness.context import Harness, Stimulus
 from conformance.report.model import FLOAT_SLACK, Evidence, TestResult
 from conformance.suite import steps as S
 
@@ -24,115 +25,197 @@ def _cycle(h: Harness) -> float:
     return float(h.param("cell_monitor", "measurement_cycle_s"))
 
 
-# ----------------------------------------------------------------------------- MSL trips
-# requirement, fault, quantity channel, direction, MSL parameter, delay parameter,
-# measured signal to sweep (None: the pack current), error criterion, sweep rate, margin, mode
-MSL_TRIPS = [
-    ("OBSA-SAFE-001", "cell_overvoltage", "cell_voltage_max_V", +1, "cell_voltage_max_msl_V",
-     "cell_voltage_fault_delay_s", "cell_voltage_V", "trip_threshold_error_V", 0.01, 0.02, "rest"),
-    ("OBSA-SAFE-002", "cell_undervoltage", "cell_voltage_min_V", -1, "cell_voltage_min_msl_V",
-     "cell_voltage_fault_delay_s", "cell_voltage_V", "trip_threshold_error_V", 0.01, 0.02, "rest"),
-    ("OBSA-SAFE-003", "charge_overcurrent", "charge_current", +1, "charge_current_max_msl_A",
-     "current_fault_delay_s", None, "trip_threshold_error_A", 5.0, 10.0, "charge"),
-    ("OBSA-SAFE-004", "discharge_overcurrent", "discharge_current", +1,
-     "discharge_current_max_msl_A", "current_fault_delay_s", None, "trip_threshold_error_A",
-     5.0, 10.0, "discharge"),
-    ("OBSA-SAFE-005", "charge_overtemperature", "cell_temperature_max_degC", +1,
-     "charge_temperature_max_msl_degC", "temperature_fault_delay_s", "cell_temperature_degC",
-     "trip_threshold_error_K", 0.2, 0.4, "charge"),
-    ("OBSA-SAFE-006", "charge_undertemperature", "cell_temperature_min_degC", -1,
-     "charge_temperature_min_msl_degC", "temperature_fault_delay_s", "cell_temperature_degC",
-     "trip_threshold_error_K", 0.2, 0.4, "charge"),
-    ("OBSA-SAFE-007", "discharge_overtemperature", "cell_temperature_max_degC", +1,
-     "discharge_temperature_max_msl_degC", "temperature_fault_delay_s", "cell_temperature_degC",
-     "trip_threshold_error_K", 0.2, 0.4, "rest"),
-    ("OBSA-SAFE-008", "discharge_undertemperature", "cell_temperature_min_degC", -1,
-     "discharge_temperature_min_msl_degC", "temperature_fault_delay_s", "cell_temperature_degC",
-     "trip_threshold_error_K", 0.2, 0.4, "rest"),
+# ----------------------------------------------------------------------------- limit kinds
+@dataclass(frozen=True)
+class LimitKind:
+    """One supervised limit of the safety supervisor, and how the bench drives it."""
+
+    rid: str  # the requirement of its MSL fault
+    fault: str
+    quantity: str  # the recorded channel (or "charge_current" / "discharge_current")
+    direction: int  # +1 upper, −1 lower
+    limit_set: str  # the spec's limit set (interfaces/safety_supervisor.yaml)
+    delay: str  # the fault delay parameter
+    hysteresis: str
+    signal: str | None  # the measured array signal to offset (None: the pack current)
+    error_name: str  # the threshold criterion
+    rate: float  # sweep rate, per s
+    margin: float  # a sweep starts this far before the limit
+    mode: str  # the bench state the fault applies in: rest, charge, discharge
+
+    def level(self, h: Harness, level: str) -> float:
+        """The declared MOL, RSL or MSL of this limit."""
+        ls = next(x for x in h.spec.interfaces[SUP].limit_sets if x.quantity == self.limit_set)
+        return float(h.param(SUP, getattr(ls.levels, level)))
+
+
+def _kind(rid: str, fault: str, quantity: str, direction: int, limit_set: str, delay: str,
+          hysteresis: str, signal: str | None, error_name: str, rate: float, margin: float,
+          mode: str) -> LimitKind:
+    return LimitKind(rid, fault, quantity, direction, limit_set, delay, hysteresis, signal,
+                     error_name, rate, margin, mode)
+
+
+V, T = "cell_voltage_V", "cell_temperature_degC"
+LIMIT_KINDS = [
+    _kind("OBSA-SAFE-001", "cell_overvoltage", "cell_voltage_max_V", +1, "cell_voltage_max",
+          "cell_voltage_fault_delay_s", "cell_voltage_hysteresis_V", V, "trip_threshold_error_V",
+          0.01, 0.02, "rest"),
+    _kind("OBSA-SAFE-002", "cell_undervoltage", "cell_voltage_min_V", -1, "cell_voltage_min",
+          "cell_voltage_fault_delay_s", "cell_voltage_hysteresis_V", V, "trip_threshold_error_V",
+          0.01, 0.02, "rest"),
+    _kind("OBSA-SAFE-003", "charge_overcurrent", "charge_current", +1, "charge_current_max",
+          "current_fault_delay_s", "current_hysteresis_A", None, "trip_threshold_error_A",
+          5.0, 10.0, "charge"),
+    _kind("OBSA-SAFE-004", "discharge_overcurrent", "discharge_current", +1,
+          "discharge_current_max", "current_fault_delay_s", "current_hysteresis_A", None,
+          "trip_threshold_error_A", 5.0, 10.0, "discharge"),
+    _kind("OBSA-SAFE-005", "charge_overtemperature", "cell_temperature_max_degC", +1,
+          "charge_temperature_max", "temperature_fault_delay_s", "temperature_hysteresis_K", T,
+          "trip_threshold_error_K", 0.2, 0.4, "charge"),
+    _kind("OBSA-SAFE-006", "charge_undertemperature", "cell_temperature_min_degC", -1,
+          "charge_temperature_min", "temperature_fault_delay_s", "temperature_hysteresis_K", T,
+          "trip_threshold_error_K", 0.2, 0.4, "charge"),
+    _kind("OBSA-SAFE-007", "discharge_overtemperature", "cell_temperature_max_degC", +1,
+          "discharge_temperature_max", "temperature_fault_delay_s", "temperature_hysteresis_K",
+          T, "trip_threshold_error_K", 0.2, 0.4, "rest"),
+    _kind("OBSA-SAFE-008", "discharge_undertemperature", "cell_temperature_min_degC", -1,
+          "discharge_temperature_min", "temperature_fault_delay_s", "temperature_hysteresis_K",
+          T, "trip_threshold_error_K", 0.2, 0.4, "rest"),
 ]
+KIND = {k.fault: k for k in LIMIT_KINDS}
+#: the kinds whose fault applies whatever the current: a latched fault opens the HV path,
+#: so the generic latch and reset requirements are tested on these (each quantity, each
+#: direction); the charge-temperature kinds apply only while charging
+GENERIC_KINDS = [KIND[f] for f in ("cell_overvoltage", "cell_undervoltage", "charge_overcurrent",
+                                   "discharge_overcurrent", "discharge_overtemperature",
+                                   "discharge_undertemperature")]
+#: kinds whose condition can persist once the HV path is open (a current cannot)
+MEASURED_KINDS = [k for k in GENERIC_KINDS if k.signal is not None]
 
 
 @pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=req(c[0]), id=c[1]) for c in MSL_TRIPS]
+    "kind", [pytest.param(k, marks=req(k.rid), id=k.fault) for k in LIMIT_KINDS]
 )
-def test_msl_fault(obsa: Harness, case: tuple) -> None:
-    (rid, fault, quantity, direction, msl_name, delay_name, signal, error_name,
-     rate, margin, mode) = case
-    msl = float(obsa.param(SUP, msl_name))
-    delay = float(obsa.param(SUP, delay_name))
+def test_msl_fault(obsa: Harness, kind: LimitKind) -> None:
+    msl = kind.level(obsa, "msl")
+    delay = float(obsa.param(SUP, kind.delay))
     dt = obsa.step_period(SUP)
-    mask = obsa.bit(SUP, fault)
-    if signal is None:  # a current: ramp the demanded pack current across the MSL
-        loop = S.start(obsa, mode, initial_soc=0.5 if mode == "charge" else 0.8)
+    mask = obsa.bit(SUP, kind.fault)
+    rate, margin = kind.rate, kind.margin
+    stimuli = []
+    if kind.signal is None:  # a current: ramp the demanded pack current across the MSL
+        loop = S.start(obsa, kind.mode, initial_soc=0.5 if kind.mode == "charge" else 0.8)
         t0 = loop.t
-        sign = 1.0 if mode == "charge" else -1.0
+        sign = 1.0 if kind.mode == "charge" else -1.0
         drive = S.current_ramp(sign * (msl - margin), sign * rate, t0)
         S.run_until_flag(loop, "safety_fault_flags", mask,
                          S.SWEEP_MARGINS * margin / rate + delay + 0.5, every=drive)
-    else:  # a measured cell quantity: offset one channel next to the MSL and sweep it across
-        loop = S.start(obsa, mode)
-        sweep = S.sweep_measurement(loop, signal, msl, direction, rate, margin)
-        t0 = sweep.t0
-        S.run_until_flag(loop, "safety_fault_flags", mask, sweep.duration_s(delay))
+        stimuli.append(_trip_stimulus(obsa, loop, "pack current", kind.quantity, msl,
+                                      kind.direction, mask, delay, t0, dt, kind.error_name))
+    else:  # a measured cell quantity: the first, the last and sampled channels, one by one
+        for index in S.sample_indices(obsa, S.signal_dimension(obsa, kind.signal), kind.rid):
+            loop = S.start(obsa, kind.mode)
+            sweep = S.sweep_measurement(loop, kind.signal, msl, kind.direction, rate, margin,
+                                        index)
+            S.run_until_flag(loop, "safety_fault_flags", mask, sweep.duration_s(delay))
+            stimuli.append(_trip_stimulus(
+                obsa, loop, S.channel_label(kind.signal, index), kind.quantity, msl,
+                kind.direction, mask, delay, sweep.t0, dt, kind.error_name))
+    obsa.judge_each(kind.rid, stimuli,
+                    message=f"{kind.quantity} swept across the declared MSL {msl} at {rate}/s")
+
+
+def _trip_stimulus(obsa: Harness, loop: Any, label: str, quantity: str, msl: float,
+                   direction: int, mask: int, delay: float, t0: float, dt: float,
+                   error_name: str) -> Stimulus:
+    """The trip one sweep caused, as a stimulus to judge."""
     S.settle(loop, 0.2)
     q = S.measured_quantity(loop, quantity)
     trip = S.observe_trip(loop, q, msl, direction, mask, delay, after=t0)
-    obsa.judge(rid, S.trip_measurements(trip, msl, dt, error_name),
-               message=f"{quantity} swept across the declared MSL {msl} at {rate}/s",
-               events=trip.events())
+    return Stimulus(label, S.trip_measurements(trip, msl, dt, error_name),
+                    {f"{label}: {k}": v for k, v in trip.events().items()}, loop)
 
 
 # ----------------------------------------------------------------------------- MOL warning
 @req("OBSA-SAFE-009")
 def test_mol_warning_with_hysteresis(obsa: Harness) -> None:
-    mol = float(obsa.param(SUP, "cell_voltage_max_mol_V"))
-    hyst = float(obsa.param(SUP, "cell_voltage_hysteresis_V"))
-    mask = obsa.bit(SUP, "cell_overvoltage")
+    stimuli = []
+    for kind in (KIND["cell_overvoltage"], KIND["cell_undervoltage"]):
+        for index in S.sample_indices(obsa, "cell", f"OBSA-SAFE-009 {kind.fault}"):
+            stimuli.append(_mol_warning(obsa, kind, index))
+    obsa.judge_each("OBSA-SAFE-009", stimuli,
+                    message="cell voltage swept across the MOL and back beyond MOL ∓ hysteresis, "
+                            "both directions")
+
+
+def _mol_warning(obsa: Harness, kind: LimitKind, index: int) -> Stimulus:
+    """Sweep one cell 10 mV beyond the MOL at 10 mV/s, then back at 10 mV/s until it is
+    30 mV inside the hysteresis band's far edge."""
+    mol = kind.level(obsa, "mol")
+    hyst = float(obsa.param(SUP, kind.hysteresis))
+    d = kind.direction
+    mask = obsa.bit(SUP, kind.fault)
     loop = S.start(obsa, "rest")
-    index = loop.bench.config.n_cells // 2
     hold = S.true_value(loop, "cell_voltage_V", index)
-    t0 = S.ramp_measurement(loop, "cell_voltage_V", index, mol, 0.02, 0.01, hold)
-    loop.run(3.0)  # up to MOL + 10 mV, still below the RSL in any ordered declaration
+    t0 = S.ramp_measurement(loop, "cell_voltage_V", index, mol, 0.02, d * 0.01, hold)
+    loop.run(3.0)  # to MOL ± 10 mV, short of the RSL in any ordered declaration
     t1 = loop.t
     loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="ramp", index=index, start_s=t1,
-                              rate=-0.02))  # net −10 mV/s
+                              rate=-d * 0.02))  # net ∓10 mV/s
     loop.run((0.01 + hyst + 0.03) / 0.01)
-    q = S.channel(loop, "cell_voltage_max_V")
+    q = S.channel(loop, kind.quantity)
     warn = S.flag_set(loop, "safety_warning_flags", mask)
     t_set = S.first_time(loop, warn, after=t0)
     measured: dict[str, float | None] = {"set_threshold_error_V": None,
                                          "clear_threshold_error_V": None, "set_delay_s": None}
     events = {}
+    label = S.channel_label("cell_voltage_V", index) + (" up" if d > 0 else " down")
     if t_set is not None:
-        t_cross = S.violation_start(loop, q > mol, t_set)
-        measured["set_threshold_error_V"] = abs(S.value_at(loop, "cell_voltage_max_V",
+        beyond = q > mol if d > 0 else q < mol
+        t_cross = S.violation_start(loop, beyond, t_set)
+        measured["set_threshold_error_V"] = abs(S.value_at(loop, kind.quantity,
                                                            t_cross or t_set) - mol)
         measured["set_delay_s"] = t_set - (t_cross if t_cross is not None else t_set)
-        events["warning set"] = t_set
+        events[f"{label}: warning set"] = t_set
         t_clear = S.first_time(loop, ~warn, after=max(t_set, t1))
         if t_clear is not None:
             measured["clear_threshold_error_V"] = abs(
-                S.value_at(loop, "cell_voltage_max_V", t_clear) - (mol - hyst))
-            events["warning cleared"] = t_clear
-    obsa.judge("OBSA-SAFE-009", measured, events=events,
-               message=f"cell voltage swept up across MOL {mol} V and down below MOL − {hyst} V")
+                S.value_at(loop, kind.quantity, t_clear) - (mol - d * hyst))
+            events[f"{label}: warning cleared"] = t_clear
+    return Stimulus(label, measured, events, loop)
 
 
 # ----------------------------------------------------------------------------- derating
 def _derating(obsa: Harness, rid: str, *, limit_param: str, direction: int,
               limit_channel: str, mol_current_param: str, sweep: str) -> None:
+    if sweep == "current":
+        stimuli = [_derating_at(obsa, None, limit_param=limit_param, direction=direction,
+                                limit_channel=limit_channel, mol_current_param=mol_current_param)]
+    else:
+        stimuli = [_derating_at(obsa, index, limit_param=limit_param, direction=direction,
+                                limit_channel=limit_channel, mol_current_param=mol_current_param)
+                   for index in S.sample_indices(obsa, "cell", rid)]
+    cap = float(obsa.param(SUP, "derating_factor")) * float(obsa.param(SUP, mol_current_param))
+    obsa.judge_each(rid, stimuli,
+                    message=f"{limit_param} crossed; {limit_channel} must stay ≤ {cap:.1f} A")
+
+
+def _derating_at(obsa: Harness, index: int | None, *, limit_param: str, direction: int,
+                 limit_channel: str, mol_current_param: str) -> Stimulus:
+    """Cross the RSL (the charge current, or cell ``index``) and measure the limit."""
     threshold = float(obsa.param(SUP, limit_param))
     factor = float(obsa.param(SUP, "derating_factor"))
     cap = factor * float(obsa.param(SUP, mol_current_param))
-    if sweep == "current":
+    if index is None:
         loop = S.start(obsa, "charge", current_A=threshold - 5.0)
         t0 = loop.t
         loop.run(3.0, every=S.current_ramp(threshold - 5.0, 5.0, t0))  # ends at RSL + 10 A
         loop.run(1.0)
         q = S.measured_quantity(loop, "charge_current")
+        label = "charge current"
     else:
         loop = S.start(obsa, "rest")
-        index = loop.bench.config.n_cells // 4
         hold = S.true_value(loop, "cell_voltage_V", index)
         t0 = S.ramp_measurement(loop, "cell_voltage_V", index, threshold, 0.01,
                                 direction * 0.01, hold)
@@ -141,6 +224,7 @@ def _derating(obsa: Harness, rid: str, *, limit_param: str, direction: int,
                                   start_s=loop.t, rate=-direction * 0.01))  # hold
         loop.run(1.0)
         q = S.channel(loop, "cell_voltage_max_V" if direction > 0 else "cell_voltage_min_V")
+        label = S.channel_label("cell_voltage_V", index)
     beyond = q > threshold if direction > 0 else q < threshold
     t_cross = S.first_time(loop, beyond, after=t0)
     limit = S.channel(loop, limit_channel)
@@ -148,16 +232,15 @@ def _derating(obsa: Harness, rid: str, *, limit_param: str, direction: int,
     measured: dict[str, float | None] = {"derate_excess_A": None, "derate_delay_s": None}
     events = {}
     if t_cross is not None:
-        events["RSL exceeded"] = t_cross
+        events[f"{label}: RSL exceeded"] = t_cross
         t_red = S.first_time(loop, limit <= cap + FLOAT_SLACK * max(1.0, cap), after=t_cross)
         if t_red is not None:
             measured["derate_delay_s"] = t_red - t_cross
-            events["limit reduced"] = t_red
+            events[f"{label}: limit reduced"] = t_red
         after = (t >= t_cross + 0.1) & beyond
         if after.any():
             measured["derate_excess_A"] = float(np.max(limit[after]) - cap)
-    obsa.judge(rid, measured, events=events,
-               message=f"{limit_param} crossed; {limit_channel} must stay ≤ {cap:.1f} A")
+    return Stimulus(label, measured, events, loop)
 
 
 @req("OBSA-SAFE-010")
