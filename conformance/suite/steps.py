@@ -127,6 +127,14 @@ def sample_indices(h: Harness, dimension: str, purpose: str,
     return sorted(chosen)
 
 
+def seeded_index(h: Harness, dimension: str, purpose: str) -> int:
+    """One channel of ``dimension`` drawn from the run's seed (any of them, ends included)."""
+    n = int(h.session.dimensions.get(dimension, 0))
+    if n <= 0:
+        raise KeyError(f"the module declares no '{dimension}' channels")
+    return int(np.random.default_rng([h.seed, zlib.crc32(purpose.encode())]).integers(n))
+
+
 def signal_dimension(h: Harness, signal: str) -> str:
     """The array dimension of a dictionary signal ("cell" for cell_voltage_V)."""
     dim = h.spec.signals[signal].dimension

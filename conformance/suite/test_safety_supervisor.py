@@ -325,87 +325,171 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
 
 
 # ----------------------------------------------------------------------------- latch & reset
+#: how long a healed fault is watched for a latch that clears by itself
+LATCH_WATCH_S = 60.0
+#: how far beyond the MSL a quantity is driven to latch its fault, in sweep margins
+LATCH_MARGINS = 5
+
+
 def _fault_present(loop, mask: int) -> bool:
     return int(loop.pool["safety_fault_flags"]) & mask != 0
 
 
+def _latch(obsa: Harness, loop: Any, kind: LimitKind, index: int) -> float:
+    """A precondition: ``kind``'s fault latched by its quantity driven well beyond the MSL
+    (cell ``index`` for a measured quantity). Returns the time it latched."""
+    msl = kind.level(obsa, "msl")
+    delay = float(obsa.param(SUP, kind.delay))
+    far = LATCH_MARGINS * kind.margin
+    if kind.signal is None:
+        sign = 1.0 if kind.mode == "charge" else -1.0
+        loop.bench.set_load_current(sign * (msl + far))
+        what = f"a pack current {far:g} A beyond the declared MSL"
+    else:
+        hold = S.true_value(loop, kind.signal, index)
+        loop.bench.inject(S.Fault(signal=kind.signal, kind="offset", index=index,
+                                  start_s=loop.t, value=msl + kind.direction * far - hold))
+        what = f"{S.channel_label(kind.signal, index)} {far:g} beyond the declared MSL"
+    t = S.run_until_flag(loop, "safety_fault_flags", obsa.bit(SUP, kind.fault), delay + 1.0)
+    if t is None:
+        raise S.PreconditionFailed(f"awaited the {kind.fault} fault within {delay + 1.0:g} s of "
+                                   f"{what}; seen instead: {S.seen(loop)}", blame=kind.rid)
+    return t
+
+
+def _heal(loop: Any, kind: LimitKind) -> None:
+    """The quantity back to normal: sensor faults removed, no pack current."""
+    if kind.signal is None:
+        loop.bench.set_load_current(0.0)
+    else:
+        loop.bench.clear_faults()
+
+
+def _latched_stimulus(obsa: Harness, kind: LimitKind, index: int) -> tuple[Any, float, str]:
+    """A fresh loop with ``kind``'s fault latched; returns it, the time and a label."""
+    loop = S.start(obsa, kind.mode)
+    t_fault = _latch(obsa, loop, kind, index)
+    label = kind.fault if kind.signal is None else (
+        f"{kind.fault} on {S.channel_label(kind.signal, index)}")
+    return loop, t_fault, label
+
+
+def _each_kind(obsa: Harness, rid: str, kinds: list[LimitKind],
+               measure: Any, message: str) -> None:
+    """Judge ``rid`` on every limit kind (each direction of each quantity), a seeded cell or
+    sensor for each. A kind whose fault cannot be latched (its own MSL requirement fails) is
+    left out and named; when none can be, the verdict is inconclusive."""
+    stimuli, skipped = [], []
+    first_failure: S.PreconditionFailed | None = None
+    for kind in kinds:
+        dim = "cell" if kind.signal is None else S.signal_dimension(obsa, kind.signal)
+        index = S.seeded_index(obsa, dim, f"{rid} {kind.fault}")
+        try:
+            stimuli.append(measure(kind, index))
+        except S.PreconditionFailed as exc:
+            skipped.append(f"{kind.fault} ({exc})")
+            first_failure = first_failure or exc
+    if not stimuli:
+        assert first_failure is not None
+        raise first_failure
+    note = f"; not judged on: {'; '.join(skipped)}" if skipped else ""
+    obsa.judge_each(rid, stimuli, message=message + note)
+
+
 @req("OBSA-SAFE-013")
 def test_fault_latches(obsa: Harness) -> None:
-    mask = obsa.bit(SUP, "cell_overvoltage")
-    loop = S.start(obsa, "rest")
-    t_fault = S.latch_overvoltage(obsa, loop)
-    loop.bench.clear_faults()
-    t_healed = loop.t
-    loop.run(5.0)
-    cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_healed)
-    events = {"fault latched": t_fault, "condition cleared": t_healed}
-    if cleared is not None:
-        events["fault cleared without reset"] = cleared
-    obsa.judge("OBSA-SAFE-013", {"self_cleared_faults": 0 if cleared is None else 1},
-               events=events, message="cell voltage back to normal for 5 s, no reset request")
+    def measure(kind: LimitKind, index: int) -> Stimulus:
+        mask = obsa.bit(SUP, kind.fault)
+        loop, t_fault, label = _latched_stimulus(obsa, kind, index)
+        _heal(loop, kind)
+        t_healed = loop.t
+        loop.run(LATCH_WATCH_S)
+        cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_healed)
+        events = {f"{label}: latched": t_fault, f"{label}: condition cleared": t_healed}
+        if cleared is not None:
+            events[f"{label}: cleared without reset"] = cleared
+        return Stimulus(label, {"self_cleared_faults": 0 if cleared is None else 1}, events,
+                        loop)
+
+    _each_kind(obsa, "OBSA-SAFE-013", GENERIC_KINDS, measure,
+               f"each limit kind latched, then back to normal for {LATCH_WATCH_S:g} s with no "
+               "reset request")
 
 
 @req("OBSA-SAFE-014")
 def test_no_reset_while_condition_persists(obsa: Harness) -> None:
-    mask = obsa.bit(SUP, "cell_overvoltage")
-    msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
-    hyst = float(obsa.param(SUP, "cell_voltage_hysteresis_V"))
-    loop = S.start(obsa, "rest")
-    t_fault = S.latch_overvoltage(obsa, loop)
-    cleared = 0
-    events: dict[str, float] = {}
-    events["fault latched"] = t_fault
-    # 1) condition still present (above the MSL)
-    events["reset, above MSL"] = S.reset_faults(loop)
-    loop.run(0.3)
-    cleared += 0 if _fault_present(loop, mask) else 1
-    # 2) back below the MSL but not yet by the hysteresis: a second offset on top of the
-    #    first, so that no sample in between shows a healed cell
-    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=0, start_s=loop.t,
-                              value=(msl - hyst / 2) - (msl + S.TRIP_ABOVE_V)))
-    loop.run(2 * _cycle(obsa) + 0.1)
-    events["reset, inside hysteresis"] = S.reset_faults(loop)
-    loop.run(0.3)
-    cleared += 0 if _fault_present(loop, mask) else 1
-    obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": cleared}, events=events,
-               message=f"reset requested at MSL + 0.1 V and at MSL − {hyst / 2:.3f} V")
+    def measure(kind: LimitKind, index: int) -> Stimulus:
+        assert kind.signal is not None
+        mask = obsa.bit(SUP, kind.fault)
+        msl = kind.level(obsa, "msl")
+        hyst = float(obsa.param(SUP, kind.hysteresis))
+        far = LATCH_MARGINS * kind.margin
+        loop, t_fault, label = _latched_stimulus(obsa, kind, index)
+        events = {f"{label}: latched": t_fault}
+        cleared = 0
+        # 1) condition still present (beyond the MSL)
+        events[f"{label}: reset beyond the MSL"] = S.reset_faults(loop)
+        loop.run(0.3)
+        cleared += 0 if _fault_present(loop, mask) else 1
+        # 2) back inside the MSL but not yet by the hysteresis: a second offset on top of
+        #    the first, so that no sample in between shows a healed channel
+        loop.bench.inject(S.Fault(signal=kind.signal, kind="offset", index=index,
+                                  start_s=loop.t, value=-kind.direction * (far + hyst / 2)))
+        loop.run(2 * _cycle(obsa) + 0.1)
+        events[f"{label}: reset inside the hysteresis"] = S.reset_faults(loop)
+        loop.run(0.3)
+        cleared += 0 if _fault_present(loop, mask) else 1
+        return Stimulus(label, {"faults_cleared_while_present": cleared}, events, loop,
+                        message=f"{label}: reset at MSL {msl} ± {far:g} and ∓ {hyst / 2:g}")
+
+    _each_kind(obsa, "OBSA-SAFE-014", MEASURED_KINDS, measure,
+               "reset requested while each measured quantity was beyond its MSL and while it "
+               "was back by less than the hysteresis (a current cannot persist: the path opens)")
 
 
 @req("OBSA-SAFE-015")
 def test_reset_clears_healed_fault(obsa: Harness) -> None:
-    mask = obsa.bit(SUP, "cell_overvoltage")
     fault_state = obsa.enum("safety_state", "fault")
-    loop = S.start(obsa, "rest")
-    t_fault = S.latch_overvoltage(obsa, loop)
-    loop.bench.clear_faults()
-    loop.run(2 * _cycle(obsa) + 0.2)
-    t_reset = S.reset_faults(loop, pulse_s=0.05)
-    loop.run(1.0)
-    ok = (~S.flag_set(loop, "safety_fault_flags", mask)) & (
-        S.channel(loop, "safety_state") < fault_state)
-    t_clear = S.first_time(loop, ok, after=t_reset)
-    events = {"fault latched": t_fault, "reset": t_reset}
-    if t_clear is not None:
-        events["cleared"] = t_clear
-    obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
-               events=events, message="reset requested after the cell voltage returned to normal")
+
+    def measure(kind: LimitKind, index: int) -> Stimulus:
+        mask = obsa.bit(SUP, kind.fault)
+        loop, t_fault, label = _latched_stimulus(obsa, kind, index)
+        _heal(loop, kind)
+        loop.run(2 * _cycle(obsa) + 0.2)
+        t_reset = S.reset_faults(loop, pulse_s=0.05)
+        loop.run(1.0)
+        ok = (~S.flag_set(loop, "safety_fault_flags", mask)) & (
+            S.channel(loop, "safety_state") < fault_state)
+        t_clear = S.first_time(loop, ok, after=t_reset)
+        events = {f"{label}: latched": t_fault, f"{label}: reset": t_reset}
+        if t_clear is not None:
+            events[f"{label}: cleared"] = t_clear
+        return Stimulus(label, {"reset_time_s": None if t_clear is None else t_clear - t_reset},
+                        events, loop)
+
+    _each_kind(obsa, "OBSA-SAFE-015", GENERIC_KINDS, measure,
+               "reset requested after each limit kind's quantity returned to normal")
 
 
 @req("OBSA-SAFE-016")
 def test_fault_requests_open_and_zero_limits(obsa: Harness) -> None:
-    loop = S.start(obsa, "charge")
-    t_fault = S.latch_overvoltage(obsa, loop)
-    loop.run(1.0)
-    t = S.times(loop)
-    t_open = S.first_time(loop, S.channel(loop, "contactor_open_request") > 0.5,
-                          after=t_fault - 10)
-    faulted = t >= t_fault
-    worst = float(np.max(np.maximum(S.channel(loop, "charge_current_limit_A")[faulted],
-                                    S.channel(loop, "discharge_current_limit_A")[faulted])))
-    obsa.judge("OBSA-SAFE-016", {
-        "open_request_delay_s": None if t_open is None else max(0.0, t_open - t_fault),
-        "current_limit_while_faulted_A": worst,
-    }, events={"fault latched": t_fault}, message="over-voltage fault while charging at 10 A")
+    def measure(kind: LimitKind, index: int) -> Stimulus:
+        loop = S.start(obsa, "charge" if kind.mode == "rest" else kind.mode)
+        t_fault = _latch(obsa, loop, kind, index)
+        loop.run(1.0)
+        t = S.times(loop)
+        t_open = S.first_time(loop, S.channel(loop, "contactor_open_request") > 0.5,
+                              after=t_fault - 10)
+        faulted = t >= t_fault
+        worst = float(np.max(np.maximum(S.channel(loop, "charge_current_limit_A")[faulted],
+                                        S.channel(loop, "discharge_current_limit_A")[faulted])))
+        return Stimulus(kind.fault, {
+            "open_request_delay_s": None if t_open is None else max(0.0, t_open - t_fault),
+            "current_limit_while_faulted_A": worst,
+        }, {f"{kind.fault}: latched": t_fault}, loop)
+
+    _each_kind(obsa, "OBSA-SAFE-016", GENERIC_KINDS, measure,
+               "each limit kind's fault latched with the HV path closed and current flowing")
 
 
 @req("OBSA-SAFE-017")
