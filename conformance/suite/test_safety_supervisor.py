@@ -292,15 +292,17 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
     events: dict[str, float] = {}
     parts = []
     if v_samples >= 1:  # two cell-voltage spikes, each covering v_samples fresh samples
+        spiked = S.seeded_index(obsa, "cell", "OBSA-SAFE-012")
         loop.run(2 * cycle, until=lambda pool: float(pool["cell_monitor_age_s"]) == 0.0)
-        hold = S.true_value(loop, "cell_voltage_V", 0)
+        hold = S.true_value(loop, "cell_voltage_V", spiked)
         for k, (start, end) in enumerate(_spikes(2, v_samples * cycle,
                                                  loop.t_s[-1] + cycle / 2)):
-            loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=0,
+            loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=spiked,
                                       start_s=start, end_s=end, value=v_msl + 0.05 - hold))
             events[f"cell voltage spike {k + 1}"] = start
         loop.run(2 * v_samples * cycle + 2.5)
-        parts.append(f"cell voltage 50 mV above the MSL for {v_samples} samples of {cycle} s")
+        parts.append(f"{S.channel_label('cell_voltage_V', spiked)} 50 mV above the MSL for "
+                     f"{v_samples} samples of {cycle} s")
     if i_steps >= 1:  # two charge-current spikes of i_steps steps
         windows = _spikes(2, i_steps * dt, loop.t + 0.5)
         base = 0.3 * i_msl
@@ -494,16 +496,22 @@ def test_fault_requests_open_and_zero_limits(obsa: Harness) -> None:
 
 @req("OBSA-SAFE-017")
 def test_deep_discharge_locks_out(obsa: Harness) -> None:
+    stimuli = [_deep_discharge(obsa, index)
+               for index in S.sample_indices(obsa, "cell", "OBSA-SAFE-017")]
+    deep = float(obsa.param(SUP, "deep_discharge_voltage_V"))
+    obsa.judge_each("OBSA-SAFE-017", stimuli,
+                    message=f"a cell swept below {deep} V, then recovered and reset")
+
+
+def _deep_discharge(obsa: Harness, index: int) -> Stimulus:
     deep = float(obsa.param(SUP, "deep_discharge_voltage_V"))
     delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
     dt = obsa.step_period(SUP)
     mask = obsa.bit(SUP, "deep_discharge")
     loop = S.start(obsa, "rest")
-    index = 5
     hold = S.true_value(loop, "cell_voltage_V", index)
     t0 = S.ramp_measurement(loop, "cell_voltage_V", index, deep, 0.02, -0.01, hold)
-    loop.run(0.02 / 0.01 + delay + 1.5,
-             until=S.flags_have(mask))
+    loop.run(0.02 / 0.01 + delay + 1.5, until=S.flags_have(mask))
     loop.run(0.2)
     trip = S.observe_trip(loop, S.channel(loop, "cell_voltage_min_V"), deep, -1, mask, delay,
                           after=t0)
@@ -512,22 +520,32 @@ def test_deep_discharge_locks_out(obsa: Harness) -> None:
     t_reset = S.reset_faults(loop)
     loop.run(1.0)
     cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
-    events = trip.events() | {"reset": t_reset}
-    obsa.judge("OBSA-SAFE-017", {
+    label = S.channel_label("cell_voltage_V", index)
+    events = {f"{label}: {k}": v for k, v in trip.events().items()}
+    events[f"{label}: reset"] = t_reset
+    return Stimulus(label, {
         "lockout_cleared_by_reset": None if trip.t_fault is None else int(cleared is not None),
         "lockout_delay_s": trip.reaction_s(dt),
-    }, events=events, message=f"a cell swept below {deep} V, then recovered and reset")
+    }, events, loop)
 
 
 # ----------------------------------------------------------------------------- charge window
 def _charge_window(obsa: Harness, rid: str, param: str, direction: int) -> None:
     threshold = float(obsa.param(SUP, param))
+    stimuli = [_charge_window_at(obsa, threshold, direction, index)
+               for index in S.sample_indices(obsa, "temperature_sensor", rid)]
+    obsa.judge_each(rid, stimuli,
+                    message=f"a cell temperature beyond the charge RSL {threshold} °C")
+
+
+def _charge_window_at(obsa: Harness, threshold: float, direction: int,
+                      index: int) -> Stimulus:
     loop = S.start(obsa, "rest")
-    hold = S.true_value(loop, "cell_temperature_degC", 2)
-    t0 = S.ramp_measurement(loop, "cell_temperature_degC", 2, threshold, 0.4,
+    hold = S.true_value(loop, "cell_temperature_degC", index)
+    t0 = S.ramp_measurement(loop, "cell_temperature_degC", index, threshold, 0.4,
                             direction * 0.2, hold)
     loop.run(4.0)  # to 0.4 K beyond the RSL: inside the MSL of an ordered declaration
-    loop.bench.inject(S.Fault(signal="cell_temperature_degC", kind="ramp", index=2,
+    loop.bench.inject(S.Fault(signal="cell_temperature_degC", kind="ramp", index=index,
                               start_s=loop.t, rate=-direction * 0.2))
     loop.run(1.0)
     name = "cell_temperature_max_degC" if direction > 0 else "cell_temperature_min_degC"
@@ -536,14 +554,14 @@ def _charge_window(obsa: Harness, rid: str, param: str, direction: int) -> None:
     t_cross = S.first_time(loop, beyond, after=t0)
     t = S.times(loop)
     measured = None
+    label = S.channel_label("cell_temperature_degC", index)
     events = {}
     if t_cross is not None:
-        events["left the charge window"] = t_cross
+        events[f"{label}: left the charge window"] = t_cross
         sel = (t >= t_cross + 0.1) & beyond
         if sel.any():
             measured = float(np.max(S.channel(loop, "charge_current_limit_A")[sel]))
-    obsa.judge(rid, {"charge_limit_outside_window_A": measured}, events=events,
-               message=f"a cell temperature beyond the charge RSL {threshold} °C")
+    return Stimulus(label, {"charge_limit_outside_window_A": measured}, events, loop)
 
 
 @req("OBSA-SAFE-018")
@@ -582,8 +600,8 @@ def test_stuck_pack_voltage_is_implausible(obsa: Harness) -> None:
 
 
 # --------------------------------------------------------------- invalid, lost, insulation
-def _reaction(obsa: Harness, rid: str, *, stimulus: Any, channel: str, limit: float,
-              direction: int, fault: str, delay: float, message: str) -> None:
+def _reaction_stimulus(obsa: Harness, label: str, *, stimulus: Any, channel: str,
+                       limit: float, direction: int, fault: str, delay: float) -> Stimulus:
     """Apply ``stimulus(loop)`` at rest and time the fault's reaction to the violation of
     ``limit`` by the recorded ``channel``."""
     mask = obsa.bit(SUP, fault)
@@ -593,31 +611,43 @@ def _reaction(obsa: Harness, rid: str, *, stimulus: Any, channel: str, limit: fl
     loop.run(delay + 1.5, until=S.flags_have(mask))
     loop.run(0.1)
     trip = S.observe_trip(loop, S.channel(loop, channel), limit, direction, mask, delay, after=t0)
-    obsa.judge(rid, {"reaction_time_s": trip.reaction_s(obsa.step_period(SUP))},
-               events=trip.events(), message=message)
+    return Stimulus(label, {"reaction_time_s": trip.reaction_s(obsa.step_period(SUP))},
+                    {f"{label}: {k}": v for k, v in trip.events().items()}, loop)
 
 
-def _open_wire(signal: str) -> Any:
-    return lambda loop: loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=3,
+def _reaction(obsa: Harness, rid: str, *, stimulus: Any, channel: str, limit: float,
+              direction: int, fault: str, delay: float, message: str) -> None:
+    obsa.judge_each(rid, [_reaction_stimulus(obsa, "", stimulus=stimulus, channel=channel,
+                                             limit=limit, direction=direction, fault=fault,
+                                             delay=delay)], message=message)
+
+
+def _open_wire(signal: str, index: int) -> Any:
+    return lambda loop: loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=index,
                                                   start_s=loop.t))
+
+
+def _invalid_channel(obsa: Harness, rid: str, signal: str, fault: str, delay_param: str) -> None:
+    """An open wire on the first, the last and sampled channels of ``signal``, one by one."""
+    counter = f"{signal.rsplit('_', 1)[0]}_invalid_count"
+    delay = float(obsa.param(SUP, delay_param))
+    stimuli = [_reaction_stimulus(obsa, S.channel_label(signal, index),
+                                  stimulus=_open_wire(signal, index), channel=counter, limit=0.5,
+                                  direction=+1, fault=fault, delay=delay)
+               for index in S.sample_indices(obsa, S.signal_dimension(obsa, signal), rid)]
+    obsa.judge_each(rid, stimuli, message=f"open wire on one channel of {signal}")
 
 
 @req("OBSA-SAFE-021")
 def test_invalid_cell_voltage(obsa: Harness) -> None:
-    _reaction(obsa, "OBSA-SAFE-021", stimulus=_open_wire("cell_voltage_V"),
-              channel="cell_voltage_invalid_count", limit=0.5, direction=+1,
-              fault="cell_voltage_invalid",
-              delay=float(obsa.param(SUP, "cell_voltage_fault_delay_s")),
-              message="open wire on cell_voltage_V[3]")
+    _invalid_channel(obsa, "OBSA-SAFE-021", "cell_voltage_V", "cell_voltage_invalid",
+                     "cell_voltage_fault_delay_s")
 
 
 @req("OBSA-SAFE-022")
 def test_invalid_temperature_sensor(obsa: Harness) -> None:
-    _reaction(obsa, "OBSA-SAFE-022", stimulus=_open_wire("cell_temperature_degC"),
-              channel="cell_temperature_invalid_count", limit=0.5, direction=+1,
-              fault="cell_temperature_invalid",
-              delay=float(obsa.param(SUP, "temperature_fault_delay_s")),
-              message="open wire on cell_temperature_degC[3]")
+    _invalid_channel(obsa, "OBSA-SAFE-022", "cell_temperature_degC", "cell_temperature_invalid",
+                     "temperature_fault_delay_s")
 
 
 @req("OBSA-SAFE-025")
