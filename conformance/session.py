@@ -126,6 +126,15 @@ class Certification:
             dt_s=min(spec.interfaces[c].step_period_s for c in self.session.components)
             if self.session else 0.01,
         )
+        # The DC link's bleeder holds the link V·Rp/(Rp+Rb) below the pack at the end of
+        # precharge; a real design sizes it so that precharge can complete. The bench does the
+        # same for the declared pack: at most a tenth of the declared precharge tolerance.
+        contactors = m.effective_parameters(spec, "contactor_manager")
+        pack_max_V = m.pack.cell_count * float(CHEMISTRIES[self.bench_chemistry].ocv_V(1.0))
+        rp = BenchConfig.precharge_resistance_ohm
+        tol = float(contactors["precharge_voltage_tolerance_V"])
+        kw["bleeder_resistance_ohm"] = max(BenchConfig.bleeder_resistance_ohm,
+                                           rp * pack_max_V / (0.1 * tol))
         if ideal_sensors:
             kw.update(cell_voltage_accuracy_V=0.0, cell_temperature_accuracy_K=0.0,
                       current_gain_error=0.0, current_offset_error_A=0.0,
