@@ -23,6 +23,7 @@ import yaml
 from conformance.manifest import reference_manifest_path
 
 from .contactor_diag_faults import CONTACTOR_DIAG_CATALOGUE
+from .correct_modules import VARIANTS, Variant
 from .modules import BAD_SOFTWARE, CATALOGUE, Faulty
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 
@@ -60,6 +61,15 @@ def _manifest_for(faulty: Faulty | None, directory: Path, **adapter: Any) -> Pat
     return path
 
 
+def _variant_manifest(variant: Variant, directory: Path) -> Path:
+    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data["module"]["name"] = f"correct variant: {variant.name}"
+    variant.edit(data)
+    path = directory / "manifest.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def certify(manifest: Path | str, out: Path, timeout_s: float = 600) -> Run:
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
     proc = subprocess.run(
@@ -84,6 +94,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         d = base / bad.name
         d.mkdir()
         jobs[bad.name] = (_manifest_for(bad, d, timeout_s=0.5), d / "out")
+    for variant in VARIANTS:
+        d = base / variant.name
+        d.mkdir()
+        jobs[f"variant: {variant.name}"] = (_variant_manifest(variant, d), d / "out")
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         futures = {name: pool.submit(certify, m, out) for name, (m, out) in jobs.items()}
         return {name: f.result() for name, f in futures.items()}
@@ -95,6 +109,16 @@ def test_reference_is_certified(runs: dict[str, Run]) -> None:
     assert run.report is not None and run.report["outcome"] == "certified"
     assert run.not_passed() == set()
     assert run.report["summary"]["pass"] >= 44
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_correct_variant_is_certified(runs: dict[str, Run], variant: Variant) -> None:
+    """A correct module unlike the reference, or the reference on a pack unlike its own,
+    is certified: the suite encodes the spec, not the reference's choices."""
+    run = runs[f"variant: {variant.name}"]
+    assert run.report is not None, run.output[-3000:]
+    failed = {rid: sorted(v) for rid, v in run.verdicts().items() if v & set(NOT_PASSED)}
+    assert run.exit_code == 0 and run.report["outcome"] == "certified", (variant.why, failed)
 
 
 @pytest.mark.parametrize("faulty", ALL_FAULTY, ids=lambda f: f.name)

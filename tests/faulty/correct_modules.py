@@ -1,0 +1,82 @@
+"""Correct modules that differ from the reference: the suite must certify every one.
+
+A conformance suite may not encode the reference implementation's quirks (DESIGN §5, "fair
+by construction"). Each module here is correct by the spec's text but made differently from
+the reference: it trips inside the threshold tolerance the spec allows rather than exactly
+at the declared level, or it is the reference run on a pack unlike the reference's (small,
+single temperature sensor, LFP, the largest pack the dictionary's pack voltage allows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from reference_impl.functions.safety import SafetySupervisor
+
+#: how far inside each threshold tolerance of OBSA-SAFE-001…008 the conservative module
+#: trips (the spec allows 5 mV, 1 A and 0.5 K): on the safe side, 60 % of the tolerance
+CONSERVATIVE_MARGIN = {"voltage": 0.003, "current": 0.6, "temperature": 0.3}
+
+
+class ConservativeSupervisor(SafetySupervisor):
+    """Trips every MSL fault 60 % of the spec's threshold tolerance before the declared
+    level (a designer's margin for sensor error), debounced as declared."""
+
+    def reset(self) -> None:
+        super().reset()
+        for limit in self._limits:
+            unit = next(k for k in CONSERVATIVE_MARGIN if k in limit.name)
+            limit.msl -= CONSERVATIVE_MARGIN[unit]  # signed: towards the safe side
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A manifest derived from the reference's, and why it must certify."""
+
+    name: str
+    why: str
+    edit: Callable[[dict[str, Any]], None]
+
+
+def _components(**classes: str) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        data["adapter"]["components"].update(classes)
+
+    return edit
+
+
+def _small(data: dict[str, Any]) -> None:
+    """A 12 V, 10 Ah four-cell pack with one temperature sensor, currents scaled to it."""
+    data["pack"].update(cell_count=4, temperature_sensor_count=1, capacity_Ah=10.0)
+    sup = data["configuration"]["safety_supervisor"]
+    for direction, levels in (("charge", (10.0, 12.0, 15.0)), ("discharge", (20.0, 25.0, 30.0))):
+        for level, value in zip(("mol", "rsl", "msl"), levels, strict=True):
+            sup[f"{direction}_current_max_{level}_A"] = value
+    sup.update(current_hysteresis_A=1.0, rest_current_A=0.2, pack_voltage_tolerance_V=0.5)
+
+
+def _lfp(data: dict[str, Any]) -> None:
+    """A 16-cell LFP pack (Libre Solar LFP defaults, DOMAIN.md: 3.65 V / 2.5 V)."""
+    data["pack"].update(chemistry="lfp", cell_count=16, temperature_sensor_count=4,
+                        capacity_Ah=100.0)
+    data["configuration"]["safety_supervisor"].update(
+        cell_voltage_max_mol_V=3.55, cell_voltage_max_rsl_V=3.6, cell_voltage_max_msl_V=3.65,
+        cell_voltage_min_mol_V=2.9, cell_voltage_min_rsl_V=2.8, cell_voltage_min_msl_V=2.6,
+        deep_discharge_voltage_V=2.3)
+
+
+def _large(data: dict[str, Any]) -> None:
+    """350 NMC cells (≈ 1.47 kV at the MSL, inside the dictionary's 1500 V pack voltage),
+    a sensor per cell."""
+    data["pack"].update(cell_count=350, temperature_sensor_count=350, capacity_Ah=200.0)
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("conservative-thresholds", "trips inside the threshold tolerance, before the MSL",
+            _components(safety_supervisor="tests.faulty.correct_modules:ConservativeSupervisor")),
+    Variant("small-pack", "four cells, one temperature sensor", _small),
+    Variant("lfp-pack", "LFP chemistry with its own limits", _lfp),
+    Variant("large-pack", "350 cells and 350 temperature sensors", _large),
+)
