@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance.harness.context import Harness
+from conformance.harness.context import Harness, Stimulus
 from conformance.suite import steps as S
 
 CM = S.CONTACTORS
@@ -139,46 +139,71 @@ def test_opening_order(obsa: Harness) -> None:
                events=events, message="close request withdrawn on a closed HV path")
 
 
-def _judge_detection(obsa: Harness, rid: str, loop, t_req: float, request: str,
-                     commanded: np.ndarray, command_label: str, mask: int, flag_label: str,
-                     message: str) -> None:
-    """detection_time_s: from the command to the contactor fault, less one step period."""
-    delay, events = S.response(loop, commanded, S.flag_set(loop, "contactor_fault_flags", mask),
-                               t_req, (command_label, flag_label))
-    obsa.judge(rid, {"detection_time_s": None if delay is None else delay - obsa.step_period(CM)},
-               events={request: t_req, **events}, message=message)
+CONTACTORS = ("main_positive", "main_negative", "precharge")
+
+
+def _detection(obsa: Harness, loop, label: str, t_after: float, command: np.ndarray,
+               command_label: str, detected: np.ndarray, flag_label: str) -> Stimulus:
+    """detection_time_s: from the first ``command`` after ``t_after`` to the first step with
+    ``detected``, less one step period."""
+    delay, events = S.response(loop, command, detected, t_after, (command_label, flag_label))
+    return Stimulus(label, {"detection_time_s": None if delay is None
+                            else delay - obsa.step_period(CM)},
+                    {f"{label}: {k}": v for k, v in events.items()}, loop)
+
+
+def _weld(obsa: Harness, contactor: str) -> Stimulus:
+    """Weld ``contactor`` and open it: the weld fault AND contactor_state error must follow
+    within the declared feedback timeout of its open command."""
+    mask = obsa.bit(CM, f"{contactor}_welded")
+    error = obsa.enum("contactor_state", "error")
+    cmd = f"{contactor}_close_cmd"
+    loop = obsa.run()
+    S.settle(loop, 0.2)
+    if contactor == "precharge":  # opened by the closing sequence itself, once precharged
+        loop.bench.inject(S.Fault(signal=contactor, kind="welded", start_s=loop.t))
+        t_after = loop.t
+        loop.set("close_request", True)
+        loop.run(4.0)
+        closed = S.first_time(loop, S.channel(loop, cmd) > 0.5, after=t_after)
+        t_after = closed if closed is not None else t_after
+    else:
+        S.hv_closed(obsa, loop)
+        loop.bench.inject(S.Fault(signal=contactor, kind="welded", start_s=loop.t))
+        loop.run(0.3)
+        t_after = loop.t
+        loop.set("close_request", False)
+        loop.run(1.5)
+    detected = S.flag_set(loop, "contactor_fault_flags", mask) & (
+        S.channel(loop, "contactor_state") == error)
+    return _detection(obsa, loop, contactor.replace("_", " "), t_after,
+                      S.channel(loop, cmd) < 0.5, "commanded open", detected,
+                      "weld fault and state error")
 
 
 @req("OBSA-CONT-008")
 def test_weld_detection(obsa: Harness) -> None:
-    mask = obsa.bit(CM, "main_positive_welded")
+    obsa.judge_each("OBSA-CONT-008", [_weld(obsa, c) for c in CONTACTORS],
+                    message="each contactor welded in turn, then commanded open")
+
+
+def _fails_to_close(obsa: Harness, contactor: str) -> Stimulus:
+    mask = obsa.bit(CM, "feedback_mismatch")
     loop = obsa.run()
+    loop.bench.inject(S.Fault(signal=contactor, kind="fail_to_close", start_s=0.0))
     S.settle(loop, 0.2)
-    S.hv_closed(obsa, loop)
-    loop.bench.inject(S.Fault(signal="main_positive", kind="welded", start_s=loop.t))
-    loop.run(0.3)
     t_req = loop.t
-    loop.set("close_request", False)
-    loop.run(1.5)
-    _judge_detection(obsa, "OBSA-CONT-008", loop, t_req, "open request",
-                     S.channel(loop, "main_positive_close_cmd") < 0.5,
-                     "main positive commanded open", mask, "weld detected",
-                     "main positive contactor welded")
+    loop.set("close_request", True)
+    loop.run(4.0)
+    return _detection(obsa, loop, contactor.replace("_", " "), t_req,
+                      S.channel(loop, f"{contactor}_close_cmd") > 0.5, "commanded closed",
+                      S.flag_set(loop, "contactor_fault_flags", mask), "mismatch detected")
 
 
 @req("OBSA-CONT-009")
 def test_feedback_mismatch(obsa: Harness) -> None:
-    mask = obsa.bit(CM, "feedback_mismatch")
-    loop = obsa.run()
-    loop.bench.inject(S.Fault(signal="main_negative", kind="fail_to_close", start_s=0.0))
-    S.settle(loop, 0.2)
-    t_req = loop.t
-    loop.set("close_request", True)
-    loop.run(2.0)
-    _judge_detection(obsa, "OBSA-CONT-009", loop, t_req, "close request",
-                     S.channel(loop, "main_negative_close_cmd") > 0.5,
-                     "main negative commanded", mask, "mismatch detected",
-                     "main negative contactor never closes")
+    obsa.judge_each("OBSA-CONT-009", [_fails_to_close(obsa, c) for c in CONTACTORS],
+                    message="each contactor in turn never closes when commanded")
 
 
 @req("OBSA-CONT-011")
