@@ -115,7 +115,11 @@ def sample_indices(h: Harness, dimension: str, purpose: str,
     the last cell) cannot know which will be stimulated; the seed comes from the module's
     manifest and is printed, so the run can be reproduced.
     """
-    n = int(h.session.dimensions.get(dimension, 0))
+    return sample_list(h, int(h.session.dimensions.get(dimension, 0)), purpose, others)
+
+
+def sample_list(h: Harness, n: int, purpose: str, others: int = SAMPLED_OTHERS) -> list[int]:
+    """Positions in a list of ``n``: the first, the last and ``others`` seeded ones."""
     if n <= 0:
         return []
     rng = np.random.default_rng([h.seed, zlib.crc32(purpose.encode())])
