@@ -250,6 +250,8 @@ class Faulty:
     component: str
     cls: type
     breaks: frozenset[str]
+    #: requirements it may fail too: those judged on a channel drawn from the run's seed
+    may_break: frozenset[str] = frozenset()
 
 
 def _f(component: str, cls: type, *breaks: str) -> Faulty:

@@ -26,9 +26,11 @@ from .contactor_diag_faults import CONTACTOR_DIAG_CATALOGUE
 from .correct_modules import VARIANTS, Variant
 from .modules import BAD_SOFTWARE, CATALOGUE, Faulty
 from .supervisor_faults import SUPERVISOR_CATALOGUE
+from .teeth_faults import TEETH_CATALOGUE
 
 #: every faulty module: each must fail exactly the requirements it breaks
-ALL_FAULTY: tuple[Faulty, ...] = CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
+ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
+                                  + TEETH_CATALOGUE)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PASSED = ("fail", "error", "inconclusive")
@@ -127,8 +129,10 @@ def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty
     assert run.report is not None, run.output[-3000:]
     assert run.exit_code == 1, run.output[-3000:]
     assert run.report["outcome"] == "not-certified"
-    assert run.not_passed() == set(faulty.breaks), (
-        f"{faulty.name} should fail {sorted(faulty.breaks)}, failed {sorted(run.not_passed())}")
+    failed = run.not_passed()
+    assert set(faulty.breaks) <= failed <= faulty.breaks | faulty.may_break, (
+        f"{faulty.name} should fail {sorted(faulty.breaks)} (and may fail "
+        f"{sorted(faulty.may_break)}), failed {sorted(failed)}")
     for rid in faulty.breaks:
         assert run.verdicts()[rid] == {"fail"}, f"{rid}: {run.verdicts()[rid]}"
 
