@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..spec.loader import Spec
-from ..spec.models import Interface, LimitSet, Parameter
+from ..spec.models import Change, Interface, LimitSet, Parameter
 from ..spec.source import Issue, dotted
 from .model import Manifest
 
@@ -45,13 +45,16 @@ def _version_key(text: str) -> tuple[int, int, int, int] | None:
     return int(major), int(minor), int(patch), 0 if pre else 1  # a pre-release sorts first
 
 
-def compatible(module_spec_version: str, spec_version: str) -> str | None:
+def compatible(module_spec_version: str, spec_version: str,
+               changelog: Sequence[Change] = ()) -> str | None:
     """Why a module built for ``module_spec_version`` cannot be tested against
     ``spec_version``; None when it can.
 
     Semantic versioning: in 0.x every minor release may break, so major and minor must
     match; from 1.0 the major must match. A module may not claim a newer spec than the
-    one the bench holds (it may rely on requirements the bench cannot test).
+    one the bench holds (it may rely on requirements the bench cannot test). A module
+    built for an older release is told what changed since, from the spec's ``changelog``,
+    so that its vendor knows what to re-check before declaring the new version.
     """
     mine, theirs = _version_key(module_spec_version), _version_key(spec_version)
     if mine is None or theirs is None:
@@ -59,21 +62,34 @@ def compatible(module_spec_version: str, spec_version: str) -> str | None:
     same = mine[:2] == theirs[:2] if theirs[0] == 0 else mine[0] == theirs[0]
     if not same:
         rule = "the same major.minor (0.x)" if theirs[0] == 0 else "the same major version"
-        return (f"expected a version compatible with the bench's spec {spec_version} "
-                f"({rule}), found {module_spec_version}")
+        message = (f"expected a version compatible with the bench's spec {spec_version} "
+                   f"({rule}), found {module_spec_version}")
+        if mine < theirs:
+            message += _changes_since(mine, module_spec_version, spec_version, changelog)
+        return message
     if mine > theirs:
         return (f"expected a spec version not newer than the bench's spec {spec_version}, "
                 f"found {module_spec_version}")
     return None
 
 
+def _changes_since(mine: tuple[int, int, int, int], module_spec_version: str,
+                   spec_version: str, changelog: Sequence[Change]) -> str:
+    """The changelog entries newer than the module's version, one clause each."""
+    newer = [c for c in changelog if (_version_key(c.version) or mine) > mine]
+    if not newer:
+        return ""
+    lines = "; ".join(f"{', '.join(c.affects)}: {c.change}" for c in newer)
+    return (f". Changed since {module_spec_version}: {lines}. Check the module against "
+            f"these changes, then declare spec_version {spec_version}")
+
+
 def _version(m: Manifest, spec: Spec) -> Iterator[Issue]:
-    problem = compatible(m.spec_version, spec.version)
+    problem = compatible(m.spec_version, spec.version, spec.standard.changelog)
     if problem:
         yield _issue(m, ("spec_version",), problem)
 
 
-# --------------------------------------------------------------------------- claims
 def _claims(m: Manifest, spec: Spec) -> Iterator[Issue]:
     for key, known, what in (("profiles", set(spec.profiles), "profile"),
                              ("features", spec.features, "feature")):

@@ -108,7 +108,8 @@ def test_limit_order_uses_spec_defaults_for_undeclared_levels(tmp_path, spec):
 @pytest.mark.parametrize("part,why", [(0, "compatible"), (1, "compatible"), (2, "not newer")])
 def test_incompatible_spec_version_is_refused(tmp_path, spec, part, why):
     newer = _bump(spec.version, part)
-    path, issues = _issues(tmp_path, spec, "spec_version: 0.1.0", f"spec_version: {newer}")
+    path, issues = _issues(tmp_path, spec, f"spec_version: {spec.version}",
+                          f"spec_version: {newer}")
     issue = _one(issues, "spec_version")
     assert issue.line == line_of(path.read_text(), "spec_version:")
     assert why in issue.message and newer in issue.message and spec.version in issue.message
@@ -137,3 +138,14 @@ def test_every_issue_prints_file_line_field(tmp_path, spec):
     for issue in issues:
         assert issue.line is not None
         assert str(issue).startswith(f"{issue.file}:{issue.line}: ")
+
+
+def test_older_spec_version_is_told_what_changed(spec):
+    """A module built for an older release learns, from the spec's changelog, what changed."""
+    older = [c for c in spec.standard.changelog if c.version == spec.version]
+    assert older, "the spec's changelog has no entry for its own version"
+    message = compatible("0.1.0", spec.version, spec.standard.changelog)
+    assert message is not None and "Changed since 0.1.0" in message
+    assert all(c.change.split()[0] in message for c in older)
+    assert f"declare spec_version {spec.version}" in message
+    assert "Changed since" not in (compatible("0.1.0", spec.version) or "")
