@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..bench.chemistry import CHEMISTRIES
+from ..bench.config import temperature_sensor_problem
 from ..spec.loader import Spec
 from ..spec.models import Change, Interface, LimitSet, Parameter
 from ..spec.source import Issue, dotted
@@ -23,7 +25,7 @@ _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 def check_manifest(manifest: Manifest, spec: Spec) -> list[Issue]:
     """Every reason to refuse ``manifest`` against ``spec``; empty when it may be tested."""
     issues: list[Issue] = []
-    for check in (_version, _claims, _adapter, _configuration, _limit_order):
+    for check in (_version, _claims, _pack, _adapter, _configuration, _limit_order):
         issues.extend(check(manifest, spec))
     return issues
 
@@ -104,6 +106,37 @@ def _claims(m: Manifest, spec: Spec) -> Iterator[Issue]:
             seen.add(item)
 
 
+# --------------------------------------------------------------------------- pack
+#: The bench's cell model of each declared chemistry whose full-charge voltage it knows:
+#: its own curve, or for NCA, LMO and LCO (full charge 4.2 V or more) the NMC one. For
+#: "other" nothing is known, so no voltage rule applies.
+_VOLTAGE_MODEL = {"nmc": "nmc", "lfp": "lfp", "lto": "lto", "nca": "nmc", "lmo": "nmc",
+                  "lco": "nmc"}
+
+
+def _pack(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    """A pack that no product has: more temperature sensors than cells (the bench's own
+    rule), or a full-charge voltage beyond the range of the dictionary's pack voltage."""
+    pack = m.pack
+    problem = temperature_sensor_problem(pack.cell_count, pack.temperature_sensor_count)
+    if problem:
+        yield _issue(m, ("pack", "temperature_sensor_count"), problem)
+    signal = spec.signals.get("pack_voltage_V")
+    top = signal.range.max if signal is not None and signal.range is not None else None
+    model = _VOLTAGE_MODEL.get(pack.chemistry)
+    if top is None or model is None:
+        return
+    cell_V = CHEMISTRIES[model].limits.charge_limit_V
+    # the module could not even report such a pack's voltage in pack_voltage_V, and the
+    # bench's voltage sensors saturate at that range (the 1 500 V of low-voltage equipment)
+    if pack.cell_count * cell_V > top:
+        yield _issue(m, ("pack", "cell_count"),
+                     f"expected at most {math.floor(top / cell_V)} series {pack.chemistry} "
+                     f"cells (full charge {cell_V:g} V each within the range of pack_voltage_V, "
+                     f"{top:g} V), found {pack.cell_count} "
+                     f"({pack.cell_count * cell_V:.0f} V)")
+
+
 # --------------------------------------------------------------------------- adapter
 def _adapter(m: Manifest, spec: Spec) -> Iterator[Issue]:
     entries = m.adapter.components
@@ -156,7 +189,7 @@ def value_problem(spec: Spec, param: Parameter, value: Any) -> str | None:
     """Why ``value`` is not a valid value of ``param``; None when it is."""
     unit = "" if param.unit == "1" else f" {param.unit}"
     if param.type == "bool":
-        return None if isinstance(value, bool) else f"expected true or false, found {value!r}"
+        return None if isinstance(value, bool) else f"expected true or false, found {_shown(value)}"
     if param.type == "enum":
         enum = spec.enums.get(param.enum or "")
         names = {v.name: v.value for v in enum.values} if enum else {}
@@ -164,21 +197,27 @@ def value_problem(spec: Spec, param: Parameter, value: Any) -> str | None:
             isinstance(value, int) and not isinstance(value, bool) and value in names.values()
         ):
             return None
-        return f"expected one of {', '.join(names)}, found {value!r}"
+        return f"expected one of {', '.join(names)}, found {_shown(value)}"
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if param.type == "int" and not (numeric and isinstance(value, int)):
-        return f"expected an integer{unit}, found {value!r}"
+        return f"expected an integer{unit}, found {_shown(value)}"
     if not numeric:
-        return f"expected a number{unit}, found {value!r}"
+        return f"expected a number{unit}, found {_shown(value)}"
     if not math.isfinite(value):
-        return f"expected a finite number{unit}, found {value!r}"
+        return f"expected a finite number{unit}, found {_shown(value)}"
     rng = param.range
     if rng is not None and ((rng.min is not None and value < rng.min)
                             or (rng.max is not None and value > rng.max)):
         lo = "-inf" if rng.min is None else f"{rng.min:.10g}"
         hi = "inf" if rng.max is None else f"{rng.max:.10g}"
-        return f"expected a value in [{lo}, {hi}]{unit} (spec range), found {value!r}"
+        return f"expected a value in [{lo}, {hi}]{unit} (spec range), found {_shown(value)}"
     return None
+
+
+def _shown(value: Any) -> str:
+    """A found value for a message: as Python writes it, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # --------------------------------------------------------------------------- limit order

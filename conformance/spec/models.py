@@ -35,7 +35,9 @@ Verification = Literal["test", "analysis", "inspection", "demonstration"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no NaN or infinity anywhere: a range, default, limit or period must compare and add
+    # (the YAML reader refuses them first, with the line; this holds for models built in code)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Range(_Model):

@@ -82,6 +82,15 @@ CASES = [
     ("unknown adapter component", "  components:\n",
      "  components:\n    hyperdrive: x.y:Z\n", "adapter.components.hyperdrive", "hyperdrive:",
      ["expected a component of the spec", "found 'hyperdrive'"]),
+    ("more sensors than cells", "cell_count: 96, temperature_sensor_count: 24",
+     "cell_count: 1, temperature_sensor_count: 24", "pack.temperature_sensor_count", "pack:",
+     ["expected between 1 and the cell count (1) cell temperature sensors", "found 24"]),
+    ("pack beyond the pack voltage range", "cell_count: 96", "cell_count: 358",
+     "pack.cell_count", "pack:",
+     ["expected at most 357 series nmc cells", "1500 V), found 358 (1504 V)"]),
+    ("lfp pack beyond the pack voltage range", "chemistry: nmc, cell_count: 96",
+     "chemistry: lfp, cell_count: 423", "pack.cell_count", "pack:",
+     ["expected at most 422 series lfp cells"]),
 ]
 
 
@@ -149,3 +158,44 @@ def test_older_spec_version_is_told_what_changed(spec):
     assert all(c.change.split()[0] in message for c in older)
     assert f"declare spec_version {spec.version}" in message
     assert "Changed since" not in (compatible("0.1.0", spec.version) or "")
+
+
+ACCEPTED = [
+    # (id, old, new): packs and settings real products have, at and near every bound
+    ("small pack, one sensor", "cell_count: 96, temperature_sensor_count: 24",
+     "cell_count: 4, temperature_sensor_count: 1"),
+    ("a sensor per cell", "cell_count: 96, temperature_sensor_count: 24",
+     "cell_count: 24, temperature_sensor_count: 24"),
+    ("largest nmc pack", "cell_count: 96", "cell_count: 357"),
+    ("largest lfp pack", "chemistry: nmc, cell_count: 96", "chemistry: lfp, cell_count: 422"),
+    ("largest lto pack", "chemistry: nmc, cell_count: 96", "chemistry: lto, cell_count: 535"),
+    ("other chemistry: no voltage rule", "chemistry: nmc, cell_count: 96, "
+     "temperature_sensor_count: 24", "chemistry: other, cell_count: 1000, "
+     "temperature_sensor_count: 1000"),
+    ("smallest capacity", "capacity_Ah: 50.0", "capacity_Ah: 0.001"),
+    ("largest capacity", "capacity_Ah: 50.0", "capacity_Ah: 10000"),
+    ("shortest timeout", "timeout_s: 1.0", "timeout_s: 0.01"),
+    ("no timeout", "timeout_s: 1.0", "timeout_s: null"),
+]
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_configurations_products_have_are_accepted(tmp_path, spec, case):
+    _, old, new = case
+    manifest, issues = load_manifest(edited(tmp_path, old, new), spec)
+    assert manifest is not None and issues == [], [str(i) for i in issues]
+
+
+def test_a_crashing_check_refuses_with_the_file(tmp_path, spec, monkeypatch):
+    from conformance.manifest import check as check_module
+
+    def crash(m, s):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("boom")
+        yield
+
+    monkeypatch.setattr(check_module, "_claims", crash)
+    path = edited(tmp_path, "cell_count: 96", "cell_count: 96")
+    manifest, issues = load_manifest(path, spec)
+    (issue,) = issues
+    assert issue.file == str(path) and issue.line == 1
+    assert "internal error while checking this manifest: ZeroDivisionError: boom" in issue.message
