@@ -25,7 +25,8 @@ _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 def check_manifest(manifest: Manifest, spec: Spec) -> list[Issue]:
     """Every reason to refuse ``manifest`` against ``spec``; empty when it may be tested."""
     issues: list[Issue] = []
-    for check in (_version, _claims, _pack, _adapter, _configuration, _limit_order):
+    for check in (_version, _claims, _pack, _adapter, _configuration, _limit_order,
+                  _current_for_capacity):
         issues.extend(check(manifest, spec))
     return issues
 
@@ -135,6 +136,37 @@ def _pack(m: Manifest, spec: Spec) -> Iterator[Issue]:
                      f"cells (full charge {cell_V:g} V each within the range of pack_voltage_V, "
                      f"{top:g} V), found {pack.cell_count} "
                      f"({pack.cell_count * cell_V:.0f} V)")
+
+
+#: Highest current a pack can carry, in multiples of its capacity (C-rate, 1/h): the
+#: pulse rating of high-power lithium cells is tens of C; a current limit beyond 100 C
+#: describes a pack that does not exist (a 1 mAh pack limited at 300 A is 300 000 C).
+MAX_C_RATE = 100.0
+
+
+def _current_for_capacity(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    """Every current limit set (unit A) of a claimed component: its maximum safety limit
+    stays within :data:`MAX_C_RATE` times the declared capacity."""
+    capacity = m.pack.capacity_Ah
+    for component in m.claimed_components(spec):
+        itf = spec.interfaces.get(component)
+        if itf is None:
+            continue
+        effective = m.effective_parameters(spec, component)
+        units = {p.name: p.unit for p in itf.parameters}
+        for limits in itf.limit_sets:
+            name = limits.levels.msl
+            value = effective.get(name)
+            if units.get(name) != "A" or not isinstance(value, (int, float)) \
+                    or isinstance(value, bool) or abs(value) <= MAX_C_RATE * capacity:
+                continue
+            declared = name in m.configuration.get(component, {})
+            path = ("configuration", component, name) if declared else ("pack", "capacity_Ah")
+            yield _issue(m, path,
+                         f"expected {name} at most {MAX_C_RATE:g} C of the {capacity:g} Ah "
+                         f"pack ({MAX_C_RATE * capacity:g} A), found {value:g} A "
+                         f"({abs(value) / capacity:.0f} C"
+                         f"{'' if declared else ', the spec default'})")
 
 
 # --------------------------------------------------------------------------- adapter

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conformance.manifest import check_manifest, compatible, load_manifest
@@ -88,6 +90,11 @@ CASES = [
     ("pack beyond the pack voltage range", "cell_count: 96", "cell_count: 358",
      "pack.cell_count", "pack:",
      ["expected at most 357 series nmc cells", "1500 V), found 358 (1504 V)"]),
+    ("current limit beyond 100 C", "capacity_Ah: 50.0", "capacity_Ah: 2.0",
+     "configuration.safety_supervisor.discharge_current_max_msl_A",
+     "discharge_current_max_msl_A:",
+     ["expected discharge_current_max_msl_A at most 100 C of the 2 Ah pack (200 A), "
+      "found 300 A (150 C)"]),
     ("lfp pack beyond the pack voltage range", "chemistry: nmc, cell_count: 96",
      "chemistry: lfp, cell_count: 423", "pack.cell_count", "pack:",
      ["expected at most 422 series lfp cells"]),
@@ -172,7 +179,7 @@ ACCEPTED = [
     ("other chemistry: no voltage rule", "chemistry: nmc, cell_count: 96, "
      "temperature_sensor_count: 24", "chemistry: other, cell_count: 1000, "
      "temperature_sensor_count: 1000"),
-    ("smallest capacity", "capacity_Ah: 50.0", "capacity_Ah: 0.001"),
+    ("current limit at 100 C", "capacity_Ah: 50.0", "capacity_Ah: 3.0"),
     ("largest capacity", "capacity_Ah: 50.0", "capacity_Ah: 10000"),
     ("shortest timeout", "timeout_s: 1.0", "timeout_s: 0.01"),
     ("no timeout", "timeout_s: 1.0", "timeout_s: null"),
@@ -184,6 +191,26 @@ def test_configurations_products_have_are_accepted(tmp_path, spec, case):
     _, old, new = case
     manifest, issues = load_manifest(edited(tmp_path, old, new), spec)
     assert manifest is not None and issues == [], [str(i) for i in issues]
+
+
+def test_smallest_capacity_with_currents_to_match(tmp_path, spec):
+    path = edited(tmp_path, "capacity_Ah: 50.0", "capacity_Ah: 0.001")
+    text = path.read_text()
+    for name in ("charge_current_max", "discharge_current_max"):
+        for level, value in (("mol", 0.02), ("rsl", 0.05), ("msl", 0.1)):
+            text = re.sub(rf"{name}_{level}_A: [0-9.]+", f"{name}_{level}_A: {value}", text)
+    path.write_text(text)
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and issues == [], [str(i) for i in issues]
+
+
+def test_a_spec_default_current_limit_points_at_the_capacity(tmp_path, spec):
+    path = edited(tmp_path, "    discharge_current_max_msl_A: 300.0\n", "")
+    path.write_text(path.read_text().replace("capacity_Ah: 50.0", "capacity_Ah: 2.0"))
+    _, issues = load_manifest(path, spec)
+    issue = _one(issues, "pack.capacity_Ah")
+    assert issue.line == line_of(path.read_text(), "pack:")
+    assert "(150 C, the spec default)" in issue.message
 
 
 def test_a_crashing_check_refuses_with_the_file(tmp_path, spec, monkeypatch):
