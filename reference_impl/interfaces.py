@@ -580,7 +580,8 @@ class ContactorManagerOutputs(TypedDict):
     precharge_close_cmd: bool
     #: State of the HV path. Unit 1, enum ContactorState.
     contactor_state: int
-    #: Precharge attempts made since the last close request. Unit 1, range [0, 100].
+    #: Precharge attempts started since the last successful closing or fault reset. Unit 1, range
+    #: [0, 100].
     precharge_attempts: int
     #: Latched faults of the contactor manager, one bit per fault code. Unit 1, flags
     #: ContactorManagerFault.

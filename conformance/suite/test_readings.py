@@ -1,0 +1,114 @@
+"""Test cases that pin the readings of spec 0.2.0.
+
+Where the 0.1.0 text allowed two readings, 0.2.0 states one (spec/standard.yaml, changelog).
+Each test case here makes the wrong reading fail and lets every conforming design pass —
+consecutive-time or leaky debounce, ordered or simultaneous opening on a safety request.
+They add to the test cases of the other modules: a requirement passes only when all its
+test cases pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from conformance.harness.context import Harness
+from conformance.harness.loop import ClosedLoop
+from conformance.suite import steps as S
+
+SUP, CM = S.SUPERVISOR, S.CONTACTORS
+req = pytest.mark.requirement
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) index pairs of the True runs of ``mask`` (end exclusive)."""
+    m = np.concatenate(([False], mask.astype(bool), [False]))
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def _nan_reading(loop: ClosedLoop, signal: str) -> None:
+    """From now on the module reads ``signal`` as NaN (a sensor that delivers garbage; the
+    wire carries it as null)."""
+    measure = loop.bench.measurements
+
+    def garbage() -> dict:
+        return {**measure(), signal: math.nan}
+
+    setattr(loop.bench, "measurements", garbage)  # noqa: B010 - an instance override
+
+
+# ----------------------------------------------------------------------------- precharge
+def _requests_dropped_in_each_wait(h: Harness) -> Callable[[ClosedLoop], None]:
+    """A driver that, 0.5 s after each failed attempt, drops close_request for one step
+    (odd waits) or raises contactor_open_request for one step (even waits)."""
+    dt = h.step_period(CM)
+    state = {"was_closed": False, "aborts": 0, "pulse_at": math.inf}
+
+    def drive(loop: ClosedLoop) -> None:
+        closed = bool(loop.pool["precharge_close_cmd"])
+        if state["was_closed"] and not closed:
+            state["aborts"] += 1
+            state["pulse_at"] = loop.t + 0.5
+        state["was_closed"] = closed
+        pulsing = state["pulse_at"] - 1e-9 <= loop.t < state["pulse_at"] + dt - 1e-9
+        odd = state["aborts"] % 2 == 1
+        loop.set("close_request", not (pulsing and odd))
+        loop.set("contactor_open_request", pulsing and not odd)
+
+    return drive
+
+
+@req("OBSA-CONT-004")
+def test_retry_wait_survives_a_dropped_request(obsa: Harness) -> None:
+    """The retry wait and the attempt count belong to the precharge resistor: a close request
+    withdrawn for one step, or an open request pulse, during the wait changes neither."""
+    p = obsa.params(CM)
+    timeout, attempts = float(p["precharge_timeout_s"]), int(p["precharge_max_attempts"])
+    wait = float(p["precharge_retry_wait_s"])
+    loop = obsa.run(components=[CM])
+    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    S.settle(loop, 0.3)
+    loop.run(attempts * (timeout + wait) + 5.0, every=_requests_dropped_in_each_wait(obsa))
+    pre = S.channel(loop, "precharge_close_cmd") > 0.5
+    t = S.times(loop)
+    runs = _runs(pre)
+    gaps = [t[runs[i + 1][0]] - t[runs[i][1]] for i in range(len(runs) - 1)]
+    events = {f"attempt {i + 1}": float(t[s]) for i, (s, _) in enumerate(runs[:6])}
+    obsa.judge("OBSA-CONT-004", {
+        "attempts_beyond_declared": abs(len(runs) - attempts),
+        "retry_wait_shortfall_s": (wait - min(gaps)) if gaps else (0.0 if attempts == 1 else None),
+    }, events=events, message=f"{len(runs)} precharge attempts, {attempts} declared; requests "
+                              "dropped for one step 0.5 s into each retry wait")
+
+
+# ----------------------------------------------------------------------------- reset
+@req("OBSA-SAFE-014")
+def test_no_reset_on_an_unknown_current(obsa: Harness) -> None:
+    """A latched over-current fault does not heal on a current reading that is not a number:
+    healing needs a valid measurement of the quantity."""
+    mask = obsa.bit(SUP, "discharge_overcurrent")
+    msl = float(obsa.param(SUP, "discharge_current_max_msl_A"))
+    delay = float(obsa.param(SUP, "current_fault_delay_s"))
+    loop = S.start(obsa, "discharge", initial_soc=0.8)
+    loop.bench.set_load_current(-(msl + 20.0))
+    t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
+    if t_fault is None:  # OBSA-SAFE-004's failure; this one cannot be judged
+        raise S.PreconditionFailed(f"no discharge over-current fault latched within "
+                                   f"{delay + 1.0:g} s of {msl + 20.0:g} A")
+    loop.bench.set_load_current(0.0)
+    loop.run(0.3)
+    _nan_reading(loop, "pack_current_A")
+    loop.run(0.2)
+    t_reset = S.reset_faults(loop)
+    loop.run(0.3)
+    cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
+    events = {"fault latched": t_fault, "reset, current NaN": t_reset}
+    if cleared is not None:
+        events["cleared"] = cleared
+    obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": int(cleared is not None)},
+               events=events, message="discharge over-current latched; reset requested while "
+                                      "the current reading is NaN")
