@@ -112,3 +112,62 @@ def test_no_reset_on_an_unknown_current(obsa: Harness) -> None:
     obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": int(cleared is not None)},
                events=events, message="discharge over-current latched; reset requested while "
                                       "the current reading is NaN")
+
+
+# ----------------------------------------------------------------------------- opening
+@req("OBSA-CONT-007")
+def test_open_request_keeps_the_order(obsa: Harness) -> None:
+    """On contactor_open_request the negative side does not open before the positive side:
+    together, or up to opening_delay_s (plus one step) later."""
+    dt = obsa.step_period(CM)
+    loop = obsa.run(components=[CM])
+    S.settle(loop, 0.2)
+    S.hv_closed(obsa, loop)
+    loop.run(0.5)
+    t_req = loop.t
+    loop.set("contactor_open_request", True)  # close_request stays raised
+    loop.run(1.0)
+    t_pos = S.first_time(loop, S.channel(loop, "main_positive_close_cmd") < 0.5, after=t_req)
+    t_neg = S.first_time(loop, S.channel(loop, "main_negative_close_cmd") < 0.5, after=t_req)
+    events = {"open request": t_req}
+    order = delay = None
+    if t_pos is not None and t_neg is not None:
+        order, delay = int(t_neg < t_pos), t_neg - t_pos - dt
+        events |= {"main positive open": t_pos, "main negative open": t_neg}
+    obsa.judge("OBSA-CONT-007", {"order_violations": order, "negative_open_delay_s": delay},
+               events=events, message="contactor_open_request raised on a closed HV path")
+
+
+# ----------------------------------------------------------------------------- debounce
+@req("OBSA-SAFE-012")
+def test_spikes_one_second_apart_never_add_up(obsa: Harness) -> None:
+    """Five current spikes just shorter than the delay minus two steps, 1 s apart: a leaky
+    debounce conforms when one second forgets a spike, an accumulator does not."""
+    dt = obsa.step_period(SUP)
+    delay = float(obsa.param(SUP, "current_fault_delay_s"))
+    i_msl = float(obsa.param(SUP, "charge_current_max_msl_A"))
+    mask = obsa.bit(SUP, "charge_overcurrent")
+    steps = int(np.ceil((delay - 2 * dt) / dt - S.TIME_EPS_S)) - 1
+    if steps < 1:
+        obsa.inconclusive("OBSA-SAFE-012", f"the declared current_fault_delay_s {delay} s "
+                          "leaves no room for a spike shorter than the delay minus 20 ms")
+        return
+    base = 0.3 * i_msl
+    loop = S.start(obsa, "charge", current_A=base)
+    first = loop.t + 0.5
+    windows = [(first + k * (steps * dt + 1.0), first + k * (steps * dt + 1.0) + steps * dt)
+               for k in range(5)]
+
+    def drive(lp: ClosedLoop) -> None:
+        t = lp.t + S.TIME_EPS_S
+        spiking = any(start <= t < end for start, end in windows)
+        lp.bench.set_load_current(i_msl + 10.0 if spiking else base)
+
+    loop.run(windows[-1][1] - loop.t + 1.0, every=drive)
+    t_fault = S.first_time(loop, S.flag_set(loop, "safety_fault_flags", mask))
+    events = {f"spike {k + 1}": start for k, (start, _) in enumerate(windows)}
+    if t_fault is not None:
+        events["fault latched"] = t_fault
+    obsa.judge("OBSA-SAFE-012", {"spurious_faults": int(t_fault is not None)}, events=events,
+               message=f"charge current 10 A above the MSL for {steps} steps, five times, "
+                       f"1 s apart (declared delay {delay} s)")

@@ -15,6 +15,7 @@ from typing import Any
 from reference_impl.functions.contactors import ContactorManager
 from reference_impl.functions.safety import SafetySupervisor
 from reference_impl.interfaces import SafetySupervisorFault
+from reference_impl.services.debounce import Debounce
 
 from .modules import Faulty, _f
 
@@ -48,8 +49,66 @@ class NanCurrentResets(SafetySupervisor):
         return out
 
 
+class OpenRequestMinusFirst(ContactorManager):
+    """On contactor_open_request main negative opens first and main positive one step later
+    (the order read as applying to a normal opening only)."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._open_request_before = False
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        rising = bool(inputs["contactor_open_request"]) and not self._open_request_before
+        self._open_request_before = bool(inputs["contactor_open_request"])
+        positive_closed = self._positive.command
+        out = super()._step(t, inputs)
+        if rising and positive_closed:  # keep main positive closed for this one step
+            self._positive.set_command(True, t)
+            out["main_positive_close_cmd"] = True
+        return out
+
+
 #: module → the requirements it must fail (and it must fail no other)
+class _SlowLeak(Debounce):
+    """A leaky violation counter that falls twenty times slower than it rises."""
+
+    __slots__ = ("level_s", "last_s", "was_present")
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(delay_s)
+        self.level_s = 0.0
+        self.last_s: float | None = None
+        self.was_present = False
+
+    def reset(self) -> None:
+        self.level_s, self.last_s, self.was_present = 0.0, None, False
+
+    def update(self, present: bool, t: float) -> bool:
+        dt = 0.0 if self.last_s is None else t - self.last_s
+        self.last_s = t
+        if present:
+            if self.was_present:
+                self.level_s += dt
+            self.was_present = True
+            return self.level_s >= self.delay_s
+        self.level_s = max(0.0, self.level_s - dt / 20.0)
+        self.was_present = False
+        return False
+
+
+class SlowLeakDebounce(SafetySupervisor):
+    """Leaky debounce whose counter forgets too slowly: spikes one second apart add up (the
+    leaky reading of OBSA-SAFE-012 without its condition)."""
+
+    def reset(self) -> None:
+        super().reset()
+        for limit in self._limits:
+            limit.debounce = _SlowLeak(limit.debounce.delay_s + 1e-9)
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
+    _f("contactor_manager", OpenRequestMinusFirst, "OBSA-CONT-007"),
+    _f("safety_supervisor", SlowLeakDebounce, "OBSA-SAFE-012"),
 )
