@@ -21,6 +21,8 @@ from .modules import Faulty, _f
 
 _OVERCURRENT = int(SafetySupervisorFault.CHARGE_OVERCURRENT
                    | SafetySupervisorFault.DISCHARGE_OVERCURRENT)
+_CHARGE_TEMPERATURE = int(SafetySupervisorFault.CHARGE_OVERTEMPERATURE
+                          | SafetySupervisorFault.CHARGE_UNDERTEMPERATURE)
 
 
 class PrechargeRestartsOnRequest(ContactorManager):
@@ -106,9 +108,38 @@ class SlowLeakDebounce(SafetySupervisor):
             limit.debounce = _SlowLeak(limit.debounce.delay_s + 1e-9)
 
 
+class WeldClearedByReset(ContactorManager):
+    """A reset clears every contactor fault, welds included, and supervises the feedback
+    afresh: a contactor still welded is found again one feedback timeout later (the reading
+    of 'faults latch until a reset with every contactor commanded open' without the weld's
+    condition)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        contactors = (self._positive, self._negative, self._precharge)
+        if self._faults and inputs.get("fault_reset_request", False) and not any(
+                c.command for c in contactors):
+            self._faults = 0
+            for c in contactors:
+                c.disagree_since_s = t
+        return super()._step(t, inputs)
+
+
+class ChargeTemperatureHealsAtRest(SafetySupervisor):
+    """A charge-temperature fault counts as healed once the pack is no longer charged (the
+    limit 'applies while charging' read as covering the healing too)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if inputs.get("fault_reset_request", False) and not (
+                float(inputs["pack_current_A"]) > self._rest_current_A):
+            self._latched &= ~_CHARGE_TEMPERATURE
+        return super()._step(t, inputs)
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
     _f("contactor_manager", OpenRequestMinusFirst, "OBSA-CONT-007"),
     _f("safety_supervisor", SlowLeakDebounce, "OBSA-SAFE-012"),
+    _f("contactor_manager", WeldClearedByReset, "OBSA-CONT-008"),
+    _f("safety_supervisor", ChargeTemperatureHealsAtRest, "OBSA-SAFE-014"),
 )
