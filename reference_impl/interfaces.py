@@ -554,10 +554,13 @@ class ContactorManagerInputs(TypedDict):
     #: Request to reset latched faults; effective only for faults whose condition has cleared. Unit
     #: 1.
     fault_reset_request: bool
-    #: Measured voltage across the battery terminals, before the contactors. Unit V, range [0.0,
-    #: 1500.0].
+    #: Measured voltage across the battery terminals, before the contactors. A NaN or infinite value
+    #: is no measurement: while pack_voltage_V or link_voltage_V is not finite, the DC link does not
+    #: count as precharged and main positive stays open. Unit V, range [0.0, 1500.0].
     pack_voltage_V: float
-    #: Measured voltage of the DC link, after the contactors. Unit V, range [0.0, 1500.0].
+    #: Measured voltage of the DC link, after the contactors. A NaN or infinite value is no
+    #: measurement: while pack_voltage_V or link_voltage_V is not finite, the DC link does not count
+    #: as precharged and main positive stays open. Unit V, range [0.0, 1500.0].
     link_voltage_V: float
     #: Measured pack current; positive when the battery is charged. Unit A, range [-2000.0, 2000.0].
     pack_current_A: float
