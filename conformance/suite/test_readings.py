@@ -247,3 +247,41 @@ def test_charge_temperature_fault_does_not_heal_at_rest(obsa: Harness) -> None:
     obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": int(cleared is not None)},
                events=events, message="charge over-temperature latched while charging; reset "
                                       "at rest with the temperature still above the MSL")
+
+
+# ----------------------------------------------------------------------------- fault memory
+@req("OBSA-DIAG-001")
+def test_codes_outside_the_profile_are_dtcs(obsa: Harness) -> None:
+    """The fault memory has a row for every fault code of the spec and records it, also for
+    a component outside the claimed profiles (here a CAN bus-off)."""
+    component, fault = _code_outside_profiles(obsa)
+    row = obsa.dtc_row(component, fault)
+    signal = _flags_signal(obsa, component)
+    assert signal is not None  # _code_outside_profiles chose a component with one
+    mask = obsa.bit(component, fault)
+    loop = obsa.run(components=["diagnostics"], channels=S.dtc_channels(row, "out"))
+    loop.run(0.3)
+    rises = [S.pulse_flag(loop, signal, mask, 0.2, 0.5), S.pulse_flag(loop, signal, mask, 0.2, 0.5)]
+    obsa.judge("OBSA-DIAG-001", S.dtc_activation(loop, "out", obsa.enum("dtc_status", "active"),
+                                                 rises),
+               events={f"flag rises ({i + 1})": r for i, r in enumerate(rises)},
+               message=f"{fault} of {component} (DTC row {row}) raised twice in {signal}")
+
+
+def _code_outside_profiles(h: Harness) -> tuple[str, str]:
+    """The first fault code, in DTC order, of a component that no claimed profile holds and
+    whose flags the fault memory takes as an input."""
+    claimed = {c for p in h.manifest.profiles for c in h.spec.profiles[p].components}
+    inputs = {p.signal for p in h.spec.interfaces["diagnostics"].inputs}
+    for component, fc in h.spec.dtc_table:
+        if component not in claimed and _flags_signal(h, component) in inputs:
+            return component, fc.name
+    raise S.PreconditionFailed("every component with fault codes is in a claimed profile")
+
+
+def _flags_signal(h: Harness, component: str) -> str | None:
+    """The fault-flags signal of ``component`` (the dictionary's flags_of)."""
+    for name, sig in h.spec.signals.items():
+        if getattr(sig, "flags_of", None) == component and name.endswith("_fault_flags"):
+            return name
+    return None

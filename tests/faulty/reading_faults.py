@@ -16,6 +16,7 @@ from reference_impl.functions.contactors import ContactorManager
 from reference_impl.functions.safety import SafetySupervisor
 from reference_impl.interfaces import SafetySupervisorFault
 from reference_impl.services.debounce import Debounce
+from reference_impl.services.diagnostics import Diagnostics
 
 from .modules import Faulty, _f
 
@@ -135,6 +136,15 @@ class ChargeTemperatureHealsAtRest(SafetySupervisor):
         return super()._step(t, inputs)
 
 
+class ProfileOnlyFaultMemory(Diagnostics):
+    """Records only the fault codes of the safety-core profile (supervisor and contactor
+    manager): the other rows exist but never become active ('every fault code of the spec'
+    read as those of the claimed profiles)."""
+
+    _signals = tuple((signal, rows) for signal, rows in Diagnostics._signals
+                     if signal in ("safety_fault_flags", "contactor_fault_flags"))
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
@@ -142,4 +152,5 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("safety_supervisor", SlowLeakDebounce, "OBSA-SAFE-012"),
     _f("contactor_manager", WeldClearedByReset, "OBSA-CONT-008"),
     _f("safety_supervisor", ChargeTemperatureHealsAtRest, "OBSA-SAFE-014"),
+    _f("diagnostics", ProfileOnlyFaultMemory, "OBSA-DIAG-001", "OBSA-DIAG-002"),
 )
