@@ -1,18 +1,120 @@
 """``obsa certify``: run the applicable conformance suite against a module, write the report.
 
-Exit status: 0 certified (every applicable mandatory test case passed), 1 not certified,
-2 refused (invalid manifest or spec) or the run could not complete.
+Exit status, always from the report this run wrote (its ``run_id`` is checked):
+0 certified (every applicable mandatory test case passed, the module ran isolated),
+1 not certified, 2 refused (invalid manifest or spec, unusable ``--out``) or the run
+ended without its own report, 128 + N when stopped by signal N (SIGINT 130, SIGTERM 143,
+SIGHUP 129; the report's outcome is then ``interrupted``).
+
+The run owns its output directory while it runs (:class:`OutputDir`): a lock refuses a
+second live run in the same directory, the report files of an earlier run are removed
+before the suite starts, and every file is written under a temporary name and renamed
+when complete. A report left by another run can therefore never decide the exit status.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
-from .session import resolve_manifest
+from .report import REPORT_FILES
+from .session import STOPS, Certification, Interrupted, resolve_manifest
 from .suite import SUITE_DIR
+
+LOCK_NAME = ".obsa-run.lock"
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+class OutputError(Exception):
+    """``--out`` cannot hold this run's report; the message is one line for people."""
+
+
+class OutputDir:
+    """The report directory, owned by this run from :meth:`claim` to :meth:`release`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock: Any = None
+
+    def claim(self, run_id: str) -> None:
+        """Check, create and lock the directory; remove the files this run will write."""
+        out = self.path
+        for parent in [out, *out.parents]:
+            if parent.exists() and not parent.is_dir():
+                where = "is a file" if parent == out else f"is under a file ({parent})"
+                raise OutputError(f"--out {out}: {where}; expected a directory")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"--out {out}: cannot create the directory: "
+                              f"{exc.strerror or exc}") from None
+        lock_path = out / LOCK_NAME
+        try:
+            lock = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
+        except OSError as exc:
+            raise OutputError(f"--out {out}: cannot write in the directory: "
+                              f"{exc.strerror or exc}") from None
+        try:
+            import fcntl
+
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # pragma: no cover - no advisory locks on this platform
+            pass
+        except OSError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            lock.close()
+            raise OutputError(f"--out {out}: another run is writing there ({holder}); "
+                              "wait for it or choose another directory") from None
+        try:
+            lock.seek(0)
+            lock.truncate()
+            lock.write(f"pid {os.getpid()}, run {run_id}\n")
+            lock.flush()
+            for name in REPORT_FILES:
+                (out / name).unlink(missing_ok=True)
+        except OSError as exc:
+            lock.close()
+            raise OutputError(f"--out {out}: cannot write in the directory: "
+                              f"{exc.strerror or exc}") from None
+        self._lock = lock
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing releases the lock; the file stays (see claim)
+            self._lock = None
+
+    def own_report(self, run_id: str) -> dict[str, Any] | None:
+        """This run's report.json, or None when there is none or it is another run's."""
+        try:
+            data = json.loads((self.path / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("run_id") == run_id else None
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP stop the run (once) through :data:`STOPS`."""
+    def handler(signum: int, frame: Any) -> None:
+        STOPS.request(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _plugin_args() -> list[str]:
@@ -22,39 +124,78 @@ def _plugin_args() -> list[str]:
     return ["-p", "conformance.pytest_plugin"]
 
 
-def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None) -> int:
-    import pytest
+def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select: str | None,
+                 in_process: bool) -> list[str]:
+    args = [
+        str(SUITE_DIR), f"--obsa-module={manifest}", f"--obsa-report={out}",
+        f"--obsa-run-id={run_id}", "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR),
+        "-c", str(SUITE_DIR / "pytest.ini"), "--no-header", "-q" if progress else "-qq",
+        "-p", "no:randomly", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        *_plugin_args(),
+    ]
+    if in_process:
+        args.append("--obsa-in-process")
+    if select:
+        args += ["-k", select]
+    return args
 
+
+def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None,
+                in_process: bool = False) -> int:
     path = resolve_manifest(manifest)
     if not path.is_file():
         print(f"obsa certify: {path}: cannot read: no such file", file=sys.stderr)
         return 2
-    out.mkdir(parents=True, exist_ok=True)
-    args = [
-        str(SUITE_DIR),
-        f"--obsa-module={path}",
-        f"--obsa-report={out}",
-        "-p",
-        "no:cacheprovider",
-        "--rootdir",
-        str(SUITE_DIR),
-        "-c",
-        str(SUITE_DIR / "pytest.ini"),
-        "--no-header",
-        "-q" if progress else "-qq",
-        "-p",
-        "no:randomly",
-        "-W",
-        "ignore::pytest.PytestAssertRewriteWarning",
-        *_plugin_args(),
-    ]
-    if select:
-        args += ["-k", select]
-    pytest.main(args)
-    report = out / "report.json"
+    run_id = uuid.uuid4().hex
+    output = OutputDir(out)
+    STOPS.received = None
+    with stop_signals():
+        try:
+            output.claim(run_id)
+        except OutputError as exc:
+            print(f"obsa certify: {exc}", file=sys.stderr)
+            return 2
+        except Interrupted:
+            return _signal_status(STOPS.received)
+        try:
+            return _run(path, output, run_id, progress, select, in_process)
+        finally:
+            output.release()
+
+
+def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str | None,
+         in_process: bool) -> int:
+    import pytest
+
     try:
-        outcome = json.loads(report.read_text(encoding="utf-8"))["outcome"]
-    except (OSError, ValueError, KeyError):
-        print(f"obsa certify: the run ended without a report in {out}", file=sys.stderr)
+        pytest.main(_pytest_args(path, output.path, run_id, progress, select, in_process))
+    except Interrupted:  # stopped outside a pytest session (e.g. while loading the plugin)
+        pass
+    report = output.own_report(run_id)
+    if STOPS.received is not None:
+        if report is None:  # stopped before the suite could write: say so in a report
+            _write_interrupted(path, output.path, run_id)
+        print(f"obsa certify: interrupted by {STOPS.received}", file=sys.stderr)
+        return _signal_status(STOPS.received)
+    if report is None:
+        print(f"obsa certify: the run ended without writing its report in {output.path} "
+              "(see the messages above)", file=sys.stderr)
         return 2
-    return {"certified": 0, "not-certified": 1}.get(outcome, 2)
+    return {"certified": 0, "not-certified": 1}.get(str(report.get("outcome")), 2)
+
+
+def _write_interrupted(path: Path, out: Path, run_id: str) -> None:
+    STOPS.holding = True
+    try:
+        cert = Certification(manifest_path=path, out_dir=out, run_id=run_id,
+                             interrupted_by=STOPS.received, issues=["the run was interrupted "
+                                                                   "before the suite started"])
+        cert.write(cert.finish(time.time()))
+    except OSError as exc:
+        print(f"obsa certify: cannot write the report in {out}: {exc}", file=sys.stderr)
+    finally:
+        STOPS.holding = False
+
+
+def _signal_status(name: str | None) -> int:
+    return 128 + int(getattr(signal, name or "SIGINT", signal.SIGINT))

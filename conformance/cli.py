@@ -23,7 +23,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     from .certify import run_certify
 
     return run_certify(
-        args.manifest, Path(args.out), progress=not args.no_progress, select=args.select
+        args.manifest, Path(args.out), progress=not args.no_progress, select=args.select,
+        in_process=args.in_process,
     )
 
 
@@ -63,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-progress", action="store_true", help="no progress display")
     c.add_argument(
         "-k", dest="select", default=None, help="only test cases matching this pytest -k expression"
+    )
+    c.add_argument(
+        "--in-process", action="store_true",
+        help="run a python module inside this process (debugging and profiling only: the "
+        "module can then reach the bench, so the run is never certified)",
     )
     c.set_defaults(func=_cmd_certify)
     return parser

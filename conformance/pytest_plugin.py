@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from .harness.context import Harness
-from .session import Certification, unjudged_verdict
+from .session import STOPS, Certification, Interrupted, unjudged_verdict
 
 STATE = pytest.StashKey["Certification"]()
 HARNESS = pytest.StashKey[Harness]()
+_RUNNING: list[Certification] = []
+"""Runs of this process not yet finished (the Ctrl-C hook gets no config to find them)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,6 +32,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where report.json, junit.xml and report.html go (default: obsa-report)")
     group.addoption("--obsa-spec", metavar="DIR", default=None,
                     help="spec directory (default: the bundled spec)")
+    group.addoption("--obsa-in-process", action="store_true", default=False,
+                    help="run a python module inside this process (debugging and profiling "
+                         "only: the report is never 'certified')")
+    group.addoption("--obsa-run-id", metavar="ID", default=None,
+                    help="id of this run, written into the report (default: a new one)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,8 +46,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not manifest:
         return
     cert = Certification.prepare(manifest, spec_dir=config.getoption("--obsa-spec"),
-                                 out_dir=Path(config.getoption("--obsa-report")))
+                                 out_dir=Path(config.getoption("--obsa-report")),
+                                 in_process=config.getoption("--obsa-in-process"),
+                                 run_id=config.getoption("--obsa-run-id"))
     config.stash[STATE] = cert
+    _RUNNING.append(cert)
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         from .suite import SUITE_DIR
 
@@ -130,17 +140,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     cert.progress(item.config, results)
 
 
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Ctrl-C, or a stop signal of ``obsa certify``: the report says the run was stopped."""
+    exc = excinfo.value
+    name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+    for cert in _RUNNING:
+        cert.interrupted_by = cert.interrupted_by or name
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cert = _cert(session.config)
     if cert is None:
         return
-    report = cert.finish(time.time())
-    cert.close()
-    paths = cert.write(report)
+    if exitstatus == pytest.ExitCode.INTERRUPTED and cert.interrupted_by is None:
+        cert.interrupted_by = STOPS.received or "SIGINT"
+    STOPS.holding = True  # the report is the run's record: write it whole
+    try:
+        report = cert.finish(time.time())
+        cert.close()
+        paths = cert.write(report)
+    finally:
+        STOPS.holding = False
+        _RUNNING[:] = [c for c in _RUNNING if c is not cert]
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
         tr.write_line("")
         for line in cert.summary_lines(report, paths):
             tr.write_line(line)
     session.exitstatus = {"certified": 0, "not-certified": 1}.get(report.outcome, 2)
+    if report.outcome == "interrupted":
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
 

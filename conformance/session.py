@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import platform
 import sys
 import time
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from .adapters import Adapter, AdapterError, open_adapter
+from .adapters import Adapter, AdapterError, adapter_settings, open_adapter, transport_class
 from .bench import CHEMISTRIES, Bench, BenchConfig
 from .harness.context import Harness, PreconditionFailed, Session
 from .manifest import Manifest, load_manifest, reference_manifest_path
 from .report.model import (
     Evidence,
     ModuleInfo,
+    Outcome,
     Report,
     TestResult,
     VerdictName,
@@ -35,8 +38,36 @@ from .spec.conditions import evaluate
 from .spec.models import Requirement
 
 BLOCKING = ("fail", "error", "inconclusive")
-__all__ = ["BLOCKING", "Certification", "PreconditionFailed", "resolve_manifest",
-           "unjudged_verdict"]
+__all__ = ["BLOCKING", "STOPS", "Certification", "Interrupted", "PreconditionFailed",
+           "resolve_manifest", "unjudged_verdict"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal (SIGINT, SIGTERM, SIGHUP) stopped the run; pytest and behave treat it
+    as Ctrl-C, and the report's outcome becomes ``interrupted``."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+@dataclass
+class StopRequests:
+    """The stop signal this process received, shared by ``obsa certify`` (which installs
+    the handlers) and the report writer (which holds signals back while it writes)."""
+
+    received: str | None = None
+    holding: bool = False
+
+    def request(self, signal_name: str) -> None:
+        """Called by a signal handler: stop the run once; never while the report is written
+        (it is then the run's complete record, and the exit status follows it)."""
+        if self.received is None and not self.holding:
+            self.received = signal_name
+            raise Interrupted(signal_name)
+
+
+STOPS = StopRequests()
 
 
 def unjudged_verdict(exc: BaseException | None, what: str = "test case"
@@ -73,12 +104,24 @@ class Certification:
     planned: list[tuple[str, list[str]]] = field(default_factory=list)
     deselected: set[str] = field(default_factory=set)  # applicable, but not selected to run
     started: float = field(default_factory=time.time)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    in_process: bool = False  # debugging mode: the module runs in this process
+    interrupted_by: str | None = None  # the signal that stopped the run
+    manifest_sha256: str | None = None
+    module_files: dict[str, str] = field(default_factory=dict)
     _done: int = 0
 
     # ---- set-up -------------------------------------------------------------------
     @classmethod
-    def prepare(cls, manifest: str | Path, spec_dir: str | None, out_dir: Path) -> Certification:
-        cert = cls(manifest_path=resolve_manifest(manifest), out_dir=out_dir)
+    def prepare(cls, manifest: str | Path, spec_dir: str | None, out_dir: Path,
+                in_process: bool = False, run_id: str | None = None) -> Certification:
+        """Load the spec and the manifest, then start the module (in a child process,
+        unless ``in_process``). ``run_id`` names the run in its report (default: new)."""
+        cert = cls(manifest_path=resolve_manifest(manifest), out_dir=out_dir,
+                   in_process=in_process)
+        if run_id:
+            cert.run_id = run_id
+        cert.manifest_sha256 = _sha256(cert.manifest_path)
         try:
             cert.spec = load_spec(spec_dir)
         except (SpecError, ReadError) as exc:
@@ -92,8 +135,9 @@ class Certification:
         assert m is not None
         dims = m.dimensions(cert.spec)
         components = m.claimed_components(cert.spec)
+        cert.module_files = _judged_files(m, in_process)
         try:
-            cert.adapter = open_adapter(m, cert.spec, dims, components)
+            cert.adapter = open_adapter(m, cert.spec, dims, components, in_process=in_process)
         except AdapterError as exc:
             cert.adapter_error = exc
         cert.session = Session(spec=cert.spec, manifest=m, adapter=cert.adapter,
@@ -253,6 +297,10 @@ class Certification:
                     results.append(self.unjudged("", req.id, "not-applicable",
                                                  f"condition '{req.condition}' is false for the "
                                                  "declared features"))
+                elif self.interrupted_by is not None:
+                    results.append(self.unjudged(
+                        "", req.id, "inconclusive",
+                        f"not run: the run was interrupted ({self.interrupted_by})"))
                 elif req.id in self.deselected:
                     results.append(self.unjudged(
                         "", req.id, "inconclusive", "not run: its test case was deselected"))
@@ -265,16 +313,21 @@ class Certification:
         summary = {v: 0 for v in ("pass", "fail", "inconclusive", "not-applicable", "error")}
         for r in results:
             summary[r.verdict] += 1
-        outcome: Literal["certified", "not-certified", "refused"]
-        if self.refused:
+        outcome: Outcome
+        if self.interrupted_by is not None:
+            outcome = "interrupted"
+        elif self.refused:
             outcome = "refused"
         else:
             blocking = [r for r in results if r.verdict in BLOCKING and r.level != "optional"]
-            outcome = "not-certified" if blocking or not results else "certified"
+            outcome = ("not-certified" if blocking or not results or self.in_process
+                       else "certified")
         module = (ModuleInfo(vendor=m.module.vendor, name=m.module.name,
                              version=m.module.version, software_hash=m.module.software_hash)
                   if m is not None else ModuleInfo(vendor="?", name="?", version="?"))
         return Report(
+            run_id=self.run_id, in_process=self.in_process, interrupted_by=self.interrupted_by,
+            manifest_sha256=self.manifest_sha256, module_files=dict(self.module_files),
             spec_version=spec.version if spec else "?",
             module=module, manifest=str(self.manifest_path),
             profiles=list(m.profiles) if m else [], features=list(m.features) if m else [],
@@ -298,6 +351,11 @@ class Certification:
         if report.outcome == "refused":
             lines.append(f"OBSA: manifest {self.manifest_path} refused:")
             lines.extend(f"  {i}" for i in report.manifest_issues)
+        if report.in_process:
+            lines.append("OBSA: the module ran in process (debugging mode): never certified")
+        if report.interrupted_by:
+            lines.append(f"OBSA: interrupted by {report.interrupted_by}: the report covers "
+                         "the test cases that ran")
         lines.append(
             f"OBSA: {report.outcome.upper()} — {s['pass']} pass, {s['fail']} fail, "
             f"{s['error']} error, {s['inconclusive']} inconclusive, "
@@ -311,6 +369,29 @@ class Certification:
                 self.adapter.close()
             except AdapterError:
                 pass
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _judged_files(manifest: Manifest, in_process: bool) -> dict[str, str]:
+    """file → SHA-256 of the module files the manifest names (found without running them)."""
+    try:
+        cls = transport_class(manifest.adapter.type, in_process)
+    except AdapterError:
+        return {}
+    out: dict[str, str] = {}
+    cwd = os.getcwd()
+    for path in cls.judged_files(adapter_settings(manifest)):
+        digest = _sha256(path)
+        if digest is not None:
+            rel = os.path.relpath(path, cwd)
+            out[str(path) if rel.startswith("..") else rel] = digest
+    return out
 
 
 def _version() -> str:

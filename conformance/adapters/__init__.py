@@ -4,13 +4,18 @@
 ``adapter.type`` from :data:`TRANSPORTS`, extended by the entry-point group
 ``obsa.transports`` (name → ``package.module:Class``, a subclass of :class:`Adapter`), and
 opens it. The transport module is imported only when used.
+
+Every built-in transport runs the module in a child process over the wire contract
+(:mod:`.wire`): ``python`` serves the manifest's classes with :mod:`.serve`, ``process``
+starts any program. ``in_process=True`` swaps ``python`` for the in-process transport
+(:data:`IN_PROCESS`), a debugging mode whose runs are never certified.
 """
 
 from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import Adapter, AdapterError
 
@@ -18,13 +23,17 @@ if TYPE_CHECKING:
     from ..manifest.model import Manifest
     from ..spec.loader import Spec
 
-__all__ = ["TRANSPORTS", "Adapter", "AdapterError", "open_adapter", "transport_class"]
+__all__ = ["IN_PROCESS", "TRANSPORTS", "Adapter", "AdapterError", "adapter_settings",
+           "open_adapter", "transport_class"]
 
 TRANSPORT_GROUP = "obsa.transports"
 TRANSPORTS: dict[str, str] = {
-    "python": "conformance.adapters.python:PythonAdapter",
+    "python": "conformance.adapters.process:PythonProcessAdapter",
+    "process": "conformance.adapters.process:ProcessAdapter",
 }
 """Built-in transports: adapter.type → 'package.module:Class'."""
+IN_PROCESS = "conformance.adapters.python:PythonAdapter"
+"""The in-process transport that ``in_process=True`` uses for ``adapter.type: python``."""
 
 
 def _available() -> dict[str, str]:
@@ -34,9 +43,16 @@ def _available() -> dict[str, str]:
     return found
 
 
-def transport_class(name: str) -> type[Adapter]:
-    """The Adapter subclass of transport ``name``; AdapterError(call='import') if unknown."""
+def transport_class(name: str, in_process: bool = False) -> type[Adapter]:
+    """The Adapter subclass of transport ``name``; AdapterError(call='import') if unknown.
+
+    ``in_process`` asks for the in-process variant, which only ``python`` has."""
     known = _available()
+    if in_process:
+        if name != "python":
+            raise AdapterError(f"only adapter.type 'python' can run in process, found '{name}'",
+                               call="import", field="adapter.type")
+        known = {name: IN_PROCESS}
     ref = known.get(name)
     if ref is None:
         raise AdapterError(
@@ -54,8 +70,18 @@ def transport_class(name: str) -> type[Adapter]:
     return cls
 
 
+def adapter_settings(manifest: Manifest) -> dict[str, Any]:
+    """The manifest's ``adapter`` section as a dict, with the module's identity and spec
+    version (a child process states both in ``obsa.hello``)."""
+    settings = manifest.adapter.model_dump()
+    settings["module"] = {"vendor": manifest.module.vendor, "name": manifest.module.name,
+                          "version": manifest.module.version}
+    settings["spec_version"] = manifest.spec_version
+    return settings
+
+
 def open_adapter(manifest: Manifest, spec: Spec, dimensions: dict[str, int],
-                 components: list[str] | None = None) -> Adapter:
+                 components: list[str] | None = None, in_process: bool = False) -> Adapter:
     """Create and open the adapter the manifest describes.
 
     ``components`` defaults to every entry of ``adapter.components``; ``dimensions`` gives
@@ -65,8 +91,8 @@ def open_adapter(manifest: Manifest, spec: Spec, dimensions: dict[str, int],
         with open_adapter(manifest, spec, manifest.dimensions(spec)) as adapter:
             adapter.configure("safety_supervisor", params)
     """
-    cls = transport_class(manifest.adapter.type)
-    settings = manifest.adapter.model_dump()
+    cls = transport_class(manifest.adapter.type, in_process)
+    settings = adapter_settings(manifest)
     adapter = cls(settings, spec, components or list(manifest.adapter.components), dimensions)
     try:
         adapter.open()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .validation import RecordCheck, compile_outputs
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from ..spec.loader import Spec
 
 Call = Literal["import", "configure", "reset", "step"]
+
+MIN_TIMEOUT_S = 0.05
+"""The shortest per-call timeout a transport accepts: below it a healthy module on a busy
+machine misses its deadline, and a timer that fires that often starves the run."""
 
 
 class AdapterError(Exception):
@@ -67,15 +72,22 @@ class Adapter(ABC):
         self.dimensions = dict(dimensions or {})
         timeout = self.settings.get("timeout_s", 1.0)
         self.timeout_s: float | None = float(timeout) if timeout else None
+        if self.timeout_s is not None and not self.timeout_s >= MIN_TIMEOUT_S:
+            raise AdapterError(f"expected a timeout of at least {MIN_TIMEOUT_S:g} s per call, "
+                               f"found {self.timeout_s:g} s", call="import",
+                               field="adapter.timeout_s")
         self._is_open = False
         self._broken: str | None = None
         self._checks: dict[str, RecordCheck] = {}
+        self._chain_inputs: dict[str, tuple[str, ...]] = {}
         for component in self.components:
             if component not in spec.interfaces:
                 raise AdapterError(f"'{component}' is not a component of the spec "
                                    f"({', '.join(sorted(spec.interfaces))})",
                                    component=component, call="import")
             self._checks[component] = compile_outputs(spec, component, self.dimensions)
+            self._chain_inputs[component] = tuple(
+                p.signal for p in spec.interfaces[component].inputs)
 
     # ---- life cycle ---------------------------------------------------------------
     def open(self) -> None:
@@ -137,6 +149,22 @@ class Adapter(ABC):
                                component=component, call="step") from exc
         self._checks[component](reply)
         return reply
+
+    def step_chain(self, t: float, components: list[str], pool: dict[str, Any]) -> None:
+        """Step ``components`` in order at ``t``: each reads its inputs from ``pool`` and
+        its validated outputs are written into it, so a later component sees an earlier
+        one's outputs of the same instant (the closed loop's wiring). A transport that can
+        do this in one round trip overrides it."""
+        step = self.step
+        for component in components:
+            pool.update(step(component, t,
+                             {name: pool[name] for name in self._chain_inputs[component]}))
+
+    @classmethod
+    def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
+        """The module's files that a certification judges (their SHA-256 go into the
+        report), found from the manifest's adapter settings without running the module."""
+        return []
 
     # ---- what a transport writes -------------------------------------------------
     def _open(self) -> None:  # noqa: B027 - optional: most transports need no set-up

@@ -1,4 +1,10 @@
-"""In-process transport: each component is a Python class with configure / reset / step.
+"""In-process transport (debugging only): each component is a Python class with
+configure / reset / step, called in the certifying process.
+
+A module run this way shares the process with the verdicts and the report writer, so a
+certification never uses it: ``adapter.type: python`` runs the same classes in a child
+process (:mod:`.process`, :mod:`.serve`). ``obsa certify --in-process`` picks this
+transport for debugging and profiling; its report says so and is never ``certified``.
 
 The manifest names the class of every component, as ``package.module:Class`` or as the
 name of an entry point in the group ``obsa.adapters``. The class is instantiated without
@@ -24,12 +30,14 @@ Per-call timeout
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import inspect
 import os
 import signal
 import threading
 import traceback
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from .base import Adapter, AdapterError, Call
@@ -147,7 +155,11 @@ _BASE_FILE = inspect.getfile(Adapter)
 class PythonAdapter(Adapter):
     """Drives component classes in this process (see the module docstring)."""
 
-    transport = "python"
+    transport = "python-inprocess"
+
+    @classmethod
+    def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
+        return module_files(settings)
 
     def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
                  dimensions: dict[str, int] | None = None) -> None:
@@ -251,6 +263,35 @@ class PythonAdapter(Adapter):
         self._mark_broken(reason)
         return AdapterError(f"no reply within the timeout of {self.timeout_s:g} s{where}; "
                             "the adapter is now unusable", component=component, call=call)
+
+
+def module_file(ref: str) -> Path | None:
+    """The source file of the module a component reference names, found without importing
+    anything (no code of the module or of its packages runs)."""
+    if ":" not in ref:
+        found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        if ref not in found:
+            return None
+        ref = found[ref].value
+    parts = ref.partition(":")[0].split(".")
+    search: list[str] | None = None
+    spec = None
+    for i in range(len(parts)):
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(".".join(parts[:i + 1]), search)
+        except (ImportError, ValueError):
+            return None
+        if spec is None:
+            return None
+        search = list(spec.submodule_search_locations or [])
+    origin = spec.origin if spec is not None else None
+    return Path(origin).resolve() if origin and Path(origin).is_file() else None
+
+
+def module_files(settings: dict[str, Any]) -> list[Path]:
+    """The files of every component module the adapter settings name, sorted, no repeats."""
+    refs = (settings.get("components") or {}).values()
+    return sorted({f for f in (module_file(str(r)) for r in refs) if f is not None})
 
 
 def _check_signatures(instance: Any, component: str) -> None:

@@ -135,6 +135,8 @@ def _array_check(rule: FieldRule) -> Check:
 
 # --------------------------------------------------------------------------- explanations
 def _found(value: Any) -> str:
+    if value is None:  # over the wire contract NaN and ±inf arrive as null
+        return "null (no number: NaN and infinities travel as null)"
     if isinstance(value, (bool, np.bool_)):
         return f"{bool(value)} (a bool)"
     if type(value) in NUMBER_TYPES:

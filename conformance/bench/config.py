@@ -87,7 +87,8 @@ class BenchConfig:
             raise bad("chemistry", "one of " + ", ".join(sorted(CHEMISTRIES)))
         if not _is_int(self.n_cells) or self.n_cells < 1:
             raise bad("n_cells", "an integer ≥ 1")
-        if not _is_int(self.n_temp_sensors) or not 1 <= self.n_temp_sensors <= self.n_cells:
+        if not _is_int(self.n_temp_sensors) or temperature_sensor_problem(
+                self.n_cells, self.n_temp_sensors):
             raise bad("n_temp_sensors", f"an integer between 1 and n_cells ({self.n_cells})")
         if not _is_int(self.seed) or self.seed < 0:  # what numpy's SeedSequence takes
             raise bad("seed", "an integer ≥ 0")
@@ -117,6 +118,20 @@ class BenchConfig:
                 f"{self.cell_monitor_cycle_s!r}, insulation_monitor_cycle_s = "
                 f"{self.insulation_monitor_cycle_s!r}"
             )
+
+
+def temperature_sensor_problem(n_cells: int, n_temp_sensors: int) -> str | None:
+    """Why a pack of ``n_cells`` series cells cannot have ``n_temp_sensors`` cell temperature
+    sensors; None when it can. The manifest check refuses a pack with this same rule.
+
+    A cell temperature sensor measures a group of one or more consecutive cells (the bench
+    gives each sensor the mean of its group), so a pack has 1 … n_cells of them: more
+    sensors than cells would leave a sensor on no cell.
+    """
+    if 1 <= n_temp_sensors <= n_cells:
+        return None
+    return (f"expected between 1 and the cell count ({n_cells}) cell temperature sensors "
+            f"(each measures a group of one or more cells), found {n_temp_sensors}")
 
 
 def _is_int(value: Any) -> bool:

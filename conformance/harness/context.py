@@ -66,6 +66,18 @@ class Stimulus:
     notes: dict[str, str] | None = None
 
 
+def compare_in_steps(measured: float, comparison: str, limit: float, step_s: float) -> bool:
+    """``measured <comparison> limit`` with both rounded to whole step periods.
+
+    A time criterion's resolution is the step (spec: ``resolution: step``): simulated times
+    are sums of float step periods, so an exact 3.00 s wait may read 2.9999999 s; compared
+    as step counts, it is 300 steps, and a module never needs to wait an extra step.
+    """
+    if not (math.isfinite(measured) and math.isfinite(limit)):
+        return compare(measured, comparison, limit)  # NaN never passes; inf compares as is
+    return compare(float(round(measured / step_s)), comparison, float(round(limit / step_s)))
+
+
 class PreconditionFailed(Exception):
     """The bench could not establish a test case's preconditions: verdict inconclusive.
 
@@ -201,11 +213,15 @@ class Harness:
                 source = f"manifest:{req.component}.{c.parameter}"
             value = measured[c.name]
             value = None if value is None else float(value)
+            note = (notes or {}).get(c.name, "" if value is not None else "not observed")
+            if c.resolution == "step" and value is not None:
+                passed = compare_in_steps(value, c.comparison, limit,
+                                          self.step_period(req.component))
+            else:
+                passed = value is not None and compare(value, c.comparison, limit)
             results.append(CriterionResult(
                 name=c.name, comparison=c.comparison, limit=limit, limit_source=source,
-                unit=c.unit, measured=value,
-                passed=value is not None and compare(value, c.comparison, limit),
-                note=(notes or {}).get(c.name, "" if value is not None else "not observed"),
+                unit=c.unit, measured=value, passed=passed, note=note,
             ))
         return results
 

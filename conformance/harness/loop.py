@@ -101,6 +101,8 @@ class ClosedLoop:
         self._inputs = {
             c: tuple(p.signal for p in spec.interfaces[c].inputs) for c in self.components
         }
+        # one call steps every component (one round trip for a module in a child process)
+        self._chain = getattr(adapter, "step_chain", None)
         self.channels = channels
         self.t_s: list[float] = []
         self.trace: dict[str, list[Any]] = {ch.name: [] for ch in channels}
@@ -126,9 +128,12 @@ class ClosedLoop:
         bench = self.bench
         t = bench.t
         pool.update(bench.measurements())
-        step = self.adapter.step
-        for comp in self.components:
-            pool.update(step(comp, t, {name: pool[name] for name in self._inputs[comp]}))
+        if self._chain is not None:
+            self._chain(t, self.components, pool)
+        else:
+            step = self.adapter.step
+            for comp in self.components:
+                pool.update(step(comp, t, {name: pool[name] for name in self._inputs[comp]}))
         bench.apply(pool)
         self.t_s.append(t)
         self._recorder.record(pool)

@@ -45,7 +45,7 @@ def read_manifest(path: Path | str) -> tuple[Manifest | None, list[Issue]]:
     except ReadError as exc:
         return None, [Issue(shown, None, "", str(exc).removeprefix(f"{shown}: "))]
     except YAMLSyntax as exc:
-        return None, [exc.issue]
+        return None, exc.issues
     if not isinstance(doc.data, dict):
         return None, [Issue(shown, 1, "", "expected a mapping (a module manifest), "
                                          f"found {type(doc.data).__name__}")]
@@ -70,7 +70,11 @@ def load_manifest(
     """
     manifest, issues = read_manifest(path)
     if manifest is not None and spec is not None:
-        issues = issues + check_manifest(manifest, spec)
+        try:
+            issues = issues + check_manifest(manifest, spec)
+        except Exception as exc:  # a bug in a check: still refuse, name the file, no traceback
+            issues = issues + [Issue(str(path), 1, "", "internal error while checking this "
+                                                      f"manifest: {type(exc).__name__}: {exc}")]
     return manifest, issues
 
 

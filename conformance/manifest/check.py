@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..bench.chemistry import CHEMISTRIES
+from ..bench.config import temperature_sensor_problem
 from ..spec.loader import Spec
-from ..spec.models import Interface, LimitSet, Parameter
+from ..spec.models import Change, Interface, LimitSet, Parameter
 from ..spec.source import Issue, dotted
 from .model import Manifest
 
@@ -23,7 +25,8 @@ _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 def check_manifest(manifest: Manifest, spec: Spec) -> list[Issue]:
     """Every reason to refuse ``manifest`` against ``spec``; empty when it may be tested."""
     issues: list[Issue] = []
-    for check in (_version, _claims, _adapter, _configuration, _limit_order):
+    for check in (_version, _claims, _pack, _adapter, _configuration, _limit_order,
+                  _current_for_capacity):
         issues.extend(check(manifest, spec))
     return issues
 
@@ -45,13 +48,16 @@ def _version_key(text: str) -> tuple[int, int, int, int] | None:
     return int(major), int(minor), int(patch), 0 if pre else 1  # a pre-release sorts first
 
 
-def compatible(module_spec_version: str, spec_version: str) -> str | None:
+def compatible(module_spec_version: str, spec_version: str,
+               changelog: Sequence[Change] = ()) -> str | None:
     """Why a module built for ``module_spec_version`` cannot be tested against
     ``spec_version``; None when it can.
 
     Semantic versioning: in 0.x every minor release may break, so major and minor must
     match; from 1.0 the major must match. A module may not claim a newer spec than the
-    one the bench holds (it may rely on requirements the bench cannot test).
+    one the bench holds (it may rely on requirements the bench cannot test). A module
+    built for an older release is told what changed since, from the spec's ``changelog``,
+    so that its vendor knows what to re-check before declaring the new version.
     """
     mine, theirs = _version_key(module_spec_version), _version_key(spec_version)
     if mine is None or theirs is None:
@@ -59,21 +65,34 @@ def compatible(module_spec_version: str, spec_version: str) -> str | None:
     same = mine[:2] == theirs[:2] if theirs[0] == 0 else mine[0] == theirs[0]
     if not same:
         rule = "the same major.minor (0.x)" if theirs[0] == 0 else "the same major version"
-        return (f"expected a version compatible with the bench's spec {spec_version} "
-                f"({rule}), found {module_spec_version}")
+        message = (f"expected a version compatible with the bench's spec {spec_version} "
+                   f"({rule}), found {module_spec_version}")
+        if mine < theirs:
+            message += _changes_since(mine, module_spec_version, spec_version, changelog)
+        return message
     if mine > theirs:
         return (f"expected a spec version not newer than the bench's spec {spec_version}, "
                 f"found {module_spec_version}")
     return None
 
 
+def _changes_since(mine: tuple[int, int, int, int], module_spec_version: str,
+                   spec_version: str, changelog: Sequence[Change]) -> str:
+    """The changelog entries newer than the module's version, one clause each."""
+    newer = [c for c in changelog if (_version_key(c.version) or mine) > mine]
+    if not newer:
+        return ""
+    lines = "; ".join(f"{', '.join(c.affects)}: {c.change}" for c in newer)
+    return (f". Changed since {module_spec_version}: {lines}. Check the module against "
+            f"these changes, then declare spec_version {spec_version}")
+
+
 def _version(m: Manifest, spec: Spec) -> Iterator[Issue]:
-    problem = compatible(m.spec_version, spec.version)
+    problem = compatible(m.spec_version, spec.version, spec.standard.changelog)
     if problem:
         yield _issue(m, ("spec_version",), problem)
 
 
-# --------------------------------------------------------------------------- claims
 def _claims(m: Manifest, spec: Spec) -> Iterator[Issue]:
     for key, known, what in (("profiles", set(spec.profiles), "profile"),
                              ("features", spec.features, "feature")):
@@ -86,6 +105,68 @@ def _claims(m: Manifest, spec: Spec) -> Iterator[Issue]:
                              f"expected a {what} of the spec ({', '.join(sorted(known))}), "
                              f"found '{item}'")
             seen.add(item)
+
+
+# --------------------------------------------------------------------------- pack
+#: The bench's cell model of each declared chemistry whose full-charge voltage it knows:
+#: its own curve, or for NCA, LMO and LCO (full charge 4.2 V or more) the NMC one. For
+#: "other" nothing is known, so no voltage rule applies.
+_VOLTAGE_MODEL = {"nmc": "nmc", "lfp": "lfp", "lto": "lto", "nca": "nmc", "lmo": "nmc",
+                  "lco": "nmc"}
+
+
+def _pack(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    """A pack that no product has: more temperature sensors than cells (the bench's own
+    rule), or a full-charge voltage beyond the range of the dictionary's pack voltage."""
+    pack = m.pack
+    problem = temperature_sensor_problem(pack.cell_count, pack.temperature_sensor_count)
+    if problem:
+        yield _issue(m, ("pack", "temperature_sensor_count"), problem)
+    signal = spec.signals.get("pack_voltage_V")
+    top = signal.range.max if signal is not None and signal.range is not None else None
+    model = _VOLTAGE_MODEL.get(pack.chemistry)
+    if top is None or model is None:
+        return
+    cell_V = CHEMISTRIES[model].limits.charge_limit_V
+    # the module could not even report such a pack's voltage in pack_voltage_V, and the
+    # bench's voltage sensors saturate at that range (the 1 500 V of low-voltage equipment)
+    if pack.cell_count * cell_V > top:
+        yield _issue(m, ("pack", "cell_count"),
+                     f"expected at most {math.floor(top / cell_V)} series {pack.chemistry} "
+                     f"cells (full charge {cell_V:g} V each within the range of pack_voltage_V, "
+                     f"{top:g} V), found {pack.cell_count} "
+                     f"({pack.cell_count * cell_V:.0f} V)")
+
+
+#: Highest current a pack can carry, in multiples of its capacity (C-rate, 1/h): the
+#: pulse rating of high-power lithium cells is tens of C; a current limit beyond 100 C
+#: describes a pack that does not exist (a 1 mAh pack limited at 300 A is 300 000 C).
+MAX_C_RATE = 100.0
+
+
+def _current_for_capacity(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    """Every current limit set (unit A) of a claimed component: its maximum safety limit
+    stays within :data:`MAX_C_RATE` times the declared capacity."""
+    capacity = m.pack.capacity_Ah
+    for component in m.claimed_components(spec):
+        itf = spec.interfaces.get(component)
+        if itf is None:
+            continue
+        effective = m.effective_parameters(spec, component)
+        units = {p.name: p.unit for p in itf.parameters}
+        for limits in itf.limit_sets:
+            name = limits.levels.msl
+            value = effective.get(name)
+            if units.get(name) != "A" or not isinstance(value, (int, float)) \
+                    or isinstance(value, bool) or abs(value) <= MAX_C_RATE * capacity:
+                continue
+            declared = name in m.configuration.get(component, {})
+            path = ("configuration", component, name) if declared else ("pack", "capacity_Ah")
+            yield _issue(m, path,
+                         f"expected {name} at most {MAX_C_RATE:g} C of the {capacity:g} Ah "
+                         f"pack ({MAX_C_RATE * capacity:g} A), found {value:g} A "
+                         f"({abs(value) / capacity:.0f} C"
+                         f"{'' if declared else ', the spec default'})")
 
 
 # --------------------------------------------------------------------------- adapter
@@ -140,7 +221,7 @@ def value_problem(spec: Spec, param: Parameter, value: Any) -> str | None:
     """Why ``value`` is not a valid value of ``param``; None when it is."""
     unit = "" if param.unit == "1" else f" {param.unit}"
     if param.type == "bool":
-        return None if isinstance(value, bool) else f"expected true or false, found {value!r}"
+        return None if isinstance(value, bool) else f"expected true or false, found {_shown(value)}"
     if param.type == "enum":
         enum = spec.enums.get(param.enum or "")
         names = {v.name: v.value for v in enum.values} if enum else {}
@@ -148,21 +229,27 @@ def value_problem(spec: Spec, param: Parameter, value: Any) -> str | None:
             isinstance(value, int) and not isinstance(value, bool) and value in names.values()
         ):
             return None
-        return f"expected one of {', '.join(names)}, found {value!r}"
+        return f"expected one of {', '.join(names)}, found {_shown(value)}"
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if param.type == "int" and not (numeric and isinstance(value, int)):
-        return f"expected an integer{unit}, found {value!r}"
+        return f"expected an integer{unit}, found {_shown(value)}"
     if not numeric:
-        return f"expected a number{unit}, found {value!r}"
+        return f"expected a number{unit}, found {_shown(value)}"
     if not math.isfinite(value):
-        return f"expected a finite number{unit}, found {value!r}"
+        return f"expected a finite number{unit}, found {_shown(value)}"
     rng = param.range
     if rng is not None and ((rng.min is not None and value < rng.min)
                             or (rng.max is not None and value > rng.max)):
         lo = "-inf" if rng.min is None else f"{rng.min:.10g}"
         hi = "inf" if rng.max is None else f"{rng.max:.10g}"
-        return f"expected a value in [{lo}, {hi}]{unit} (spec range), found {value!r}"
+        return f"expected a value in [{lo}, {hi}]{unit} (spec range), found {_shown(value)}"
     return None
+
+
+def _shown(value: Any) -> str:
+    """A found value for a message: as Python writes it, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # --------------------------------------------------------------------------- limit order

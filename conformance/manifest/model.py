@@ -34,17 +34,21 @@ ComponentRef = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no NaN or infinity: the YAML reader refuses them with the line; this holds for code
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ModuleIdentity(_Model):
     """Who made the module and which build of it is under test."""
 
-    vendor: Annotated[str, Field(min_length=1)]
-    name: Annotated[str, Field(min_length=1)]
-    version: Annotated[str, Field(min_length=1, description="the vendor's version of the module")]
+    # lengths: these are printed on the report's first line and on the certificate
+    vendor: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    version: Annotated[str, Field(min_length=1, max_length=200,
+                                  description="the vendor's version of the module")]
     software_hash: str | None = Field(
-        default=None, description="hash of the software under test, copied into the report"
+        default=None, max_length=200,
+        description="hash of the software under test, copied into the report"
     )
 
 
@@ -54,15 +58,20 @@ class Pack(_Model):
     chemistry: Literal["nmc", "nca", "lfp", "lto", "lmo", "lco", "other"]
     cell_count: int = Field(ge=1, le=1000, description="series cells")
     temperature_sensor_count: int = Field(ge=1, le=1000, description="cell temperature sensors")
-    capacity_Ah: float = Field(gt=0, le=10000, description="rated capacity")
+    # 1 mAh floor: below the smallest rechargeable cell a BMS manages (coin cells hold a few
+    # mAh); a smaller capacity makes every current a runaway over-charge on the bench
+    capacity_Ah: float = Field(ge=0.001, le=10000, description="rated capacity")
 
 
 class AdapterSettings(_Model):
     """How the bench reaches the module's components."""
 
     type: Ident = Field(description="transport: 'python', or one registered in obsa.transports")
+    # 10 ms floor: one call crosses a process boundary and the OS scheduler, whose delays on
+    # a loaded machine reach milliseconds; a shorter limit fails a correct module at random
+    # (and a microsecond timer interrupts the bench itself without end)
     timeout_s: float | None = Field(
-        default=1.0, gt=0, le=600,
+        default=1.0, ge=0.01, le=600,
         description="longest accepted duration of one call; null: no limit",
     )
     components: dict[Ident, ComponentRef] = Field(

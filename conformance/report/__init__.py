@@ -22,7 +22,11 @@ from .model import (
     compare,
 )
 
+REPORT_FILES = ("report.json", "junit.xml", "report.html")
+"""The files ``write_all`` writes (a run removes them from its directory before it starts)."""
+
 __all__ = [
+    "REPORT_FILES",
     "Channel", "CriterionResult", "Evidence", "ModuleInfo", "Report", "TestResult",
     "VerdictName", "compare", "read_json", "render_html", "render_json", "render_junit",
     "write_all", "write_html", "write_json", "write_junit",
@@ -30,11 +34,12 @@ __all__ = [
 
 
 def write_all(report: Report, out_dir: Path | str) -> list[Path]:
-    """Write report.json, junit.xml and report.html into ``out_dir``; return their paths."""
+    """Write report.json, junit.xml and report.html into ``out_dir``; return their paths.
+
+    Each file appears complete or not at all (:func:`.files.write_atomic`), and report.json,
+    the record the exit status of ``obsa certify`` comes from, is written last."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [
-        write_json(report, out / "report.json"),
-        write_junit(report, out / "junit.xml"),
-        write_html(report, out / "report.html"),
-    ]
+    junit = write_junit(report, out / "junit.xml")
+    html = write_html(report, out / "report.html")
+    return [write_json(report, out / "report.json"), junit, html]

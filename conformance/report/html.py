@@ -13,6 +13,7 @@ import base64
 from html import escape
 from pathlib import Path
 
+from .files import write_atomic
 from .model import CriterionResult, Evidence, Report, TestResult
 from .plots import trace_png
 
@@ -84,6 +85,12 @@ def _header(report: Report) -> str:
         ("Profiles", ", ".join(report.profiles) or "—"),
         ("Features", ", ".join(report.features) or "—"),
         ("Manifest", report.manifest),
+        ("Manifest SHA-256", report.manifest_sha256 or "—"),
+        *((f"SHA-256 {name}", digest) for name, digest in report.module_files.items()),
+        ("Module ran", "in the certifying process (debugging mode, never certified)"
+         if report.in_process else "in a child process"),
+        ("Run", report.run_id or "—"),
+        *((("Interrupted by", report.interrupted_by),) if report.interrupted_by else ()),
         ("Started", report.started),
         ("Duration", f"{report.duration_s:.1f} s"),
     ]
@@ -145,7 +152,4 @@ def render_html(report: Report, plots: bool = True) -> str:
 
 def write_html(report: Report, path: Path | str) -> Path:
     """Write report.html; returns its path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report), encoding="utf-8", newline="\n")
-    return path
+    return write_atomic(path, render_html(report))

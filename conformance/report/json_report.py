@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .files import write_atomic
 from .model import Report
 
 
@@ -20,10 +21,7 @@ def render_json(report: Report) -> str:
 
 def write_json(report: Report, path: Path | str) -> Path:
     """Write report.json; returns its path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_json(report), encoding="utf-8", newline="\n")
-    return path
+    return write_atomic(path, render_json(report))
 
 
 def read_json(path: Path | str) -> Report:

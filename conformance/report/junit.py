@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from .files import write_atomic
 from .model import Report, TestResult, criterion_line
 
 _AREA = re.compile(r"^OBSA-([A-Z]+)-\d+$")
@@ -85,7 +86,8 @@ def render_junit(report: Report) -> str:
         "name": f"{m.vendor} {m.name} {m.version} — {', '.join(report.profiles)}",
         "timestamp": report.started, **attrs})
     props = ET.SubElement(suite, "properties")
-    for name, value in (("spec_version", report.spec_version), ("outcome", report.outcome),
+    for name, value in (("run_id", report.run_id), ("in_process", str(report.in_process).lower()),
+                        ("spec_version", report.spec_version), ("outcome", report.outcome),
                         ("profiles", ",".join(report.profiles)),
                         ("features", ",".join(report.features)), ("manifest", report.manifest),
                         ("module.vendor", m.vendor), ("module.name", m.name),
@@ -111,7 +113,4 @@ def render_junit(report: Report) -> str:
 
 def write_junit(report: Report, path: Path | str) -> Path:
     """Write junit.xml; returns its path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_junit(report), encoding="utf-8", newline="\n")
-    return path
+    return write_atomic(path, render_junit(report))

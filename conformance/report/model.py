@@ -106,18 +106,34 @@ class ModuleInfo(_Model):
     software_hash: str | None = None
 
 
+Outcome = Literal["certified", "not-certified", "refused", "interrupted"]
+"""certified: every applicable mandatory test case passed, the module ran isolated;
+not-certified: judged and failed (or run in process); refused: the manifest or spec is
+invalid; interrupted: the run was stopped by a signal before it ended."""
+
+
 class Report(_Model):
     """Everything ``obsa certify`` found; serialised as report.json (schemas/report.schema.json)."""
 
     obsa_report: Literal["1.0"] = "1.0"
+    run_id: str = Field(default="", description="unique id of the run that wrote this report")
     spec_version: str
     module: ModuleInfo
     manifest: str
+    manifest_sha256: str | None = Field(default=None, description="SHA-256 of the manifest file")
+    module_files: dict[str, str] = Field(
+        default_factory=dict,
+        description="file → SHA-256 of every module file named by the manifest that was judged")
     profiles: list[str]
     features: list[str]
     started: str
     duration_s: float
-    outcome: Literal["certified", "not-certified", "refused"]
+    outcome: Outcome
+    in_process: bool = Field(
+        default=False, description="the module ran inside the certifying process (debugging "
+                                   "mode): such a run is never certified")
+    interrupted_by: str | None = Field(default=None,
+                                       description="the signal that stopped the run, e.g. SIGINT")
     summary: dict[str, int]
     manifest_issues: list[str] = []
     results: list[TestResult] = []

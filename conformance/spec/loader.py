@@ -174,7 +174,12 @@ def _explain(err: jsonschema.ValidationError) -> str:
     if err.validator in ("minItems", "minLength"):
         what = "items" if err.validator == "minItems" else "characters"
         return f"expected at least {err.validator_value} {what}, found {found}"
-    return f"{err.message}"
+    if err.validator in ("maxItems", "maxLength", "maxProperties"):
+        what = {"maxItems": "items", "maxLength": "characters"}.get(err.validator, "fields")
+        return (f"expected at most {err.validator_value} {what}, found "
+                f"{len(err.instance)}: {found}")
+    message = str(err.message)  # quotes the instance, which may be huge
+    return message if len(message) <= 200 else message[:197] + "..."
 
 
 def _index(model: Any, file: str, path: PathKey, origin: dict[int, tuple[str, PathKey]]) -> None:
@@ -237,6 +242,23 @@ def _file_paths(standard: Standard) -> Iterator[PathKey]:
         yield ("files", "requirements", i)
 
 
+def _outside(root: Path, rel: str) -> str | None:
+    """Why ``rel`` is not a file inside the spec directory ``root``; None when it is.
+
+    Checked before the file is opened: a spec lists its own files, never ``/etc/hostname``
+    or ``../x.yaml``, and a symbolic link may not lead out of the directory either.
+    """
+    expected = "expected a relative path to a .yaml file inside the spec directory"
+    parts = Path(rel).parts
+    if Path(rel).is_absolute() or "\\" in rel or ".." in parts or not rel.endswith(".yaml"):
+        return f"{expected}, found '{rel}'"
+    try:
+        (root / rel).resolve().relative_to(root.resolve())
+    except ValueError:
+        return f"{expected}, found '{rel}' leading to {(root / rel).resolve()}"
+    return None
+
+
 def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
     """Read and structurally validate every file; no cross-file checks yet.
 
@@ -257,13 +279,13 @@ def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
         try:
             doc = read_yaml(root / rel, rel)
         except YAMLSyntax as exc:
-            issues.append(exc.issue)
+            issues.extend(exc.issues)
             return None
         sources[rel] = doc
         try:
             return _build(doc, kind, issues)
         except Exception as exc:  # a bug in a model rule: still name the file, no traceback
-            issues.append(Issue(rel, None, "", f"internal error while checking this file: "
+            issues.append(Issue(rel, 1, "", f"internal error while checking this file: "
                                                f"{type(exc).__name__}: {exc}"))
             return None
 
@@ -278,6 +300,11 @@ def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
                                 f"expected each file listed once, found '{rel}' again"))
             continue
         seen.add(rel)
+        outside = _outside(root, rel)
+        if outside:
+            issues.append(Issue("standard.yaml", sources["standard.yaml"].line(path), dotted(path),
+                                outside))
+            continue
         if not (root / rel).is_file():
             raise ReadError(
                 f"{root / rel}: cannot read: no such file (listed in standard.yaml files)"

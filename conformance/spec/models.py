@@ -35,7 +35,9 @@ Verification = Literal["test", "analysis", "inspection", "demonstration"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no NaN or infinity anywhere: a range, default, limit or period must compare and add
+    # (the YAML reader refuses them first, with the line; this holds for models built in code)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Range(_Model):
@@ -54,6 +56,20 @@ class StandardFiles(_Model):
     requirements: list[Text] = Field(min_length=1, description="requirement files")
 
 
+class Change(_Model):
+    """One entry of the changelog: what a release changed, where, and why.
+
+    Machine-readable so that a module declaring an older spec version is told what changed
+    since (the manifest check quotes these entries).
+    """
+
+    version: Version = Field(description="the release that made the change")
+    affects: list[Text] = Field(
+        min_length=1, description="requirement ids, components or signals the change touches")
+    change: Text
+    reason: Text
+
+
 class Standard(_Model):
     kind: Literal["standard"]
     name: Text
@@ -62,6 +78,7 @@ class Standard(_Model):
     status: Literal["draft", "candidate", "released"]
     description: Text
     files: StandardFiles
+    changelog: list[Change] = Field(default=[], description="newest release first")
 
 
 # --------------------------------------------------------------------------- architecture
@@ -239,7 +256,19 @@ class Criterion(_Model):
     value: float | None = None
     parameter: Name | None = None
     unit: Text
+    resolution: Literal["step"] | None = Field(
+        default=None,
+        description="'step': measured value and limit are compared in whole step periods of "
+                    "the requirement's component (the rule for every time, unit s)")
     description: Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _time_resolution(cls, data: object) -> object:
+        """A time criterion (unit s) compares on the step, stated or not."""
+        if isinstance(data, dict) and data.get("unit") == "s" and data.get("resolution") is None:
+            return {**data, "resolution": "step"}
+        return data
 
     @model_validator(mode="after")
     def _one_limit(self) -> Criterion:

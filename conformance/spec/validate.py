@@ -97,6 +97,8 @@ def check_unique_ids(spec: Spec) -> Iterator[Issue]:
     """Every id, name and number that other entries refer to is unique in its scope."""
     arch, dic, prof = spec.architecture, spec.dictionary, spec.profiles_file
     yield from _unique(spec, arch.layers, "id", "layer id")
+    # the order is the layering: two layers at one order leave "which is lower" undefined
+    yield from _unique(spec, arch.layers, "order", "layer order", show=str)
     yield from _unique(spec, arch.topology.nodes, "id", "topology node id")
     yield from _unique(spec, arch.components, "id", "component id")
     yield from _unique(spec, dic.units, "symbol", "unit symbol")
@@ -349,6 +351,55 @@ def check_units(spec: Spec) -> Iterator[Issue]:
                 yield from bad(crit, crit.unit)
 
 
+#: Name suffixes that announce a unit the dictionary does not list, with that unit: a
+#: name ending in one of them must carry that unit (which check_units then refuses), so
+#: ``pack_voltage_mV`` with unit V is caught. Every unit symbol of the dictionary that can
+#: end a name (letters and digits, not "1") is a suffix of itself: ``_V`` ↔ ``V``.
+OTHER_UNIT_SUFFIXES: dict[str, str] = {
+    "mV": "mV", "kV": "kV", "mA": "mA", "kA": "kA", "ms": "ms", "us": "us",
+    "pct": "%", "percent": "%", "mohm": "mohm", "kohm": "kohm", "Mohm": "Mohm",
+    "degF": "degF", "mAh": "mAh", "kW": "kW", "kWh": "kWh", "Hz": "Hz", "J": "J",
+}
+
+
+def unit_suffixes(spec: Spec) -> dict[str, str]:
+    """The one table of name suffix → unit (see :data:`OTHER_UNIT_SUFFIXES`)."""
+    table = dict(OTHER_UNIT_SUFFIXES)
+    for unit in spec.dictionary.units:
+        if unit.symbol != "1" and unit.symbol.isalnum():
+            table[unit.symbol] = unit.symbol
+    return table
+
+
+def check_unit_suffixes(spec: Spec) -> Iterator[Issue]:
+    """A name's unit suffix and its unit agree, both ways: ``…_V`` has unit V, and a
+    quantity with unit V ends in ``_V`` (house rule: units in names)."""
+    table = unit_suffixes(spec)
+    suffix_of = {unit: suffix for suffix, unit in table.items()}
+    symbols = {u.symbol for u in spec.dictionary.units}
+    named: list[tuple[BaseModel, str, str]] = [(s, s.name, s.unit) for s in spec.dictionary.signals]
+    for itf in _interfaces(spec):
+        named += [(p, p.name, p.unit) for p in itf.parameters]
+        units = {p.name: p.unit for p in itf.parameters}
+        for req in spec.requirements.values():
+            # a criterion whose unit differs from its parameter's is reported by
+            # check_requirement_refs; its name is then judged against the wrong unit
+            named += [(c, c.name, c.unit) for c in req.acceptance if req.component == itf.component
+                      and units.get(c.parameter or "", c.unit) == c.unit]
+    for obj, name, unit in named:
+        if unit not in symbols:  # check_units reports it
+            continue
+        suffix = name.rsplit("_", 1)[-1] if "_" in name else ""
+        if suffix in table and table[suffix] != unit:
+            yield spec.issue(obj, ("unit",),
+                             f"expected unit '{table[suffix]}' as the name's suffix _{suffix} "
+                             f"says ({name}), found '{unit}'")
+        elif suffix not in table and unit in suffix_of:
+            yield spec.issue(obj, ("name",),
+                             f"expected a name ending in _{suffix_of[unit]} for unit '{unit}', "
+                             f"found '{name}'")
+
+
 # ---------------------------------------------------------------------------- ranges
 def _range_issues(spec: Spec, obj: Signal | Parameter, rng: Range | None) -> Iterator[Issue]:
     if rng is not None and rng.min is not None and rng.max is not None and rng.min > rng.max:
@@ -475,6 +526,7 @@ CHECKS: tuple[Check, ...] = (
     check_requirement_refs,
     check_profile_refs,
     check_units,
+    check_unit_suffixes,
     check_ranges,
     check_enum_signals,
     check_signal_flow,
@@ -496,7 +548,7 @@ def _internal_error(spec: Spec, check: Check, exc: Exception) -> Issue:
                     return spec.issue(value, (), message)
                 except KeyError:
                     continue
-    return Issue("standard.yaml", None, "", message)
+    return Issue("standard.yaml", 1, "", message)
 
 
 def _sort_key(issue: Issue) -> tuple[str, int, str]:

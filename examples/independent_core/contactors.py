@@ -9,6 +9,9 @@ Design (independent of the reference implementation):
 * What each phase commands and how it is reported are two more tables (``COMMANDS``,
   ``REPORTED``). Closing runs main negative → precharge → main positive → precharge open;
   opening runs main positive (and precharge) → main negative ``opening_delay_s`` later.
+* The retry wait belongs to the precharge resistor: it runs from every attempt that ends
+  without the path closing (timed out, or abandoned by the requests) and holds whatever the
+  requests do meanwhile; timed-out attempts count from the last closing or fault reset.
 * Contactor supervision is separate from the sequence: a feedback monitor compares every
   contactor's feedback with the command it has held since its last change (welded: reads
   closed ``contactor_feedback_timeout_s`` after an open command; mismatch: does not read
@@ -26,8 +29,9 @@ from . import _spec
 
 COMPONENT = "contactor_manager"
 TIME_EPS_S = 1e-9
-"""Slack on time comparisons. A deadline (timeout) fires up to this much early; a minimum
-wait lasts at least this much longer than declared, so rounding never makes it short."""
+"""Slack on time comparisons: a deadline (timeout) or a minimum wait is over up to this much
+early. The suite compares times on the step (resolution: step), so an exact wait of 300
+steps that sums to 2.9999999 s is not short."""
 
 
 class Phase(Enum):
@@ -69,7 +73,9 @@ REPORTED: dict[Phase, str] = {
 
 _STOP = ("stop", Phase.OPEN_POSITIVE, None)
 TRANSITIONS: dict[Phase, tuple[tuple[str, Phase, str | None], ...]] = {
-    Phase.OPEN: (("start", Phase.CLOSE_NEGATIVE, "new_close_request"),),
+    Phase.OPEN: (("start", Phase.CLOSE_NEGATIVE, "new_close_request"),
+                 # a request while the resistor still cools from the last attempt: wait first
+                 ("wait_to_cool", Phase.RETRY_WAIT, "new_close_request")),
     Phase.CLOSE_NEGATIVE: (_STOP, ("negative_reads_closed", Phase.PRECHARGE, "count_attempt")),
     Phase.PRECHARGE: (
         _STOP,
@@ -77,11 +83,11 @@ TRANSITIONS: dict[Phase, tuple[tuple[str, Phase, str | None], ...]] = {
         # the failure opens everything in that step: every contactor stays open from the
         # failure on (OBSA-CONT-005); main positive was never closed, so no order to keep
         ("last_attempt_expired", Phase.OPEN_NEGATIVE, "give_up"),
-        ("attempt_expired", Phase.RETRY_WAIT, None),
+        ("attempt_expired", Phase.RETRY_WAIT, "count_failure"),
     ),
-    Phase.CLOSE_POSITIVE: (_STOP, ("positive_reads_closed", Phase.CLOSED, None)),
+    Phase.CLOSE_POSITIVE: (_STOP, ("positive_reads_closed", Phase.CLOSED, "closed")),
     Phase.CLOSED: (_STOP,),
-    Phase.RETRY_WAIT: (_STOP, ("retry_wait_over", Phase.PRECHARGE, "count_attempt")),
+    Phase.RETRY_WAIT: (_STOP, ("resistor_cooled", Phase.PRECHARGE, "count_attempt")),
     Phase.OPEN_POSITIVE: (("opening_delay_over", Phase.OPEN_NEGATIVE, None),),
     Phase.OPEN_NEGATIVE: (("all_read_open", Phase.OPEN, None),),
 }
@@ -99,6 +105,7 @@ class Situation:
     """Every guard of the transition table, evaluated once per step."""
 
     start: bool
+    wait_to_cool: bool
     stop: bool
     negative_reads_closed: bool
     positive_reads_closed: bool
@@ -106,7 +113,7 @@ class Situation:
     precharged: bool
     attempt_expired: bool
     last_attempt_expired: bool
-    retry_wait_over: bool
+    resistor_cooled: bool
     opening_delay_over: bool
 
 
@@ -131,7 +138,10 @@ class ContactorManager:
         self._commands = COMMANDS[Phase.OPEN]
         self._command_since_s: list[float | None] = [None, None, None]
         self._faults = 0
-        self._attempts = 0
+        self._attempts = 0  # started since the last successful closing or fault reset
+        self._failures = 0  # of those, timed out
+        # when precharge last opened without the path closing; the resistor cools from then
+        self._cooling_since_s: float | None = None
 
     # ------------------------------------------------------------------ step
     def step(self, t: float, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +160,8 @@ class ContactorManager:
             if getattr(situation, guard):
                 if action is not None:
                     getattr(self, f"_{action}")()
+                if self._phase is Phase.PRECHARGE and target is not Phase.CLOSE_POSITIVE:
+                    self._cooling_since_s = t  # timed out or abandoned: wait before the next
                 self._phase, self._entered_s = target, t
                 break
 
@@ -175,10 +187,13 @@ class ContactorManager:
         may_close = (bool(inputs["close_request"]) and not inputs["contactor_open_request"]
                      and not self._faults)
         expired = in_phase_s >= p["precharge_timeout_s"] - TIME_EPS_S
-        last = self._attempts >= p["precharge_max_attempts"]
+        last = self._failures + 1 >= p["precharge_max_attempts"]
+        cooled = (self._cooling_since_s is None
+                  or t - self._cooling_since_s >= p["precharge_retry_wait_s"] - TIME_EPS_S)
         link_gap_V = abs(float(inputs["pack_voltage_V"]) - float(inputs["link_voltage_V"]))
         return Situation(
-            start=may_close,
+            start=may_close and cooled,
+            wait_to_cool=may_close and not cooled,
             stop=not may_close,
             negative_reads_closed=feedback["main_negative"],
             positive_reads_closed=feedback["main_positive"],
@@ -186,7 +201,7 @@ class ContactorManager:
             precharged=link_gap_V < p["precharge_voltage_tolerance_V"],
             attempt_expired=expired and not last,
             last_attempt_expired=expired and last,
-            retry_wait_over=in_phase_s >= p["precharge_retry_wait_s"] + TIME_EPS_S,
+            resistor_cooled=cooled,
             # at least one step after main positive, even with a declared delay of 0
             opening_delay_over=in_phase_s > 0
             and in_phase_s >= p["opening_delay_s"] - TIME_EPS_S,
@@ -194,12 +209,19 @@ class ContactorManager:
 
     # ------------------------------------------------------------------ actions
     def _new_close_request(self) -> None:
-        self._attempts = 0
+        """Attempts and failures count on: a new request does not cool the resistor."""
 
     def _count_attempt(self) -> None:
         self._attempts += 1
 
+    def _count_failure(self) -> None:
+        self._failures += 1
+
+    def _closed(self) -> None:
+        self._attempts = self._failures = 0
+
     def _give_up(self) -> None:
+        self._failures += 1
         self._faults |= self._bit["precharge_failed"]
 
     # ------------------------------------------------------------------ supervision
@@ -230,3 +252,5 @@ class ContactorManager:
             if feedback[name]:
                 keep |= self._bit[welded]
         self._faults &= keep
+        if not self._faults:
+            self._attempts = self._failures = 0

@@ -10,7 +10,8 @@ What it does each step, in order:
 3. debounce the other fault conditions: deep discharge, insulation, pack-voltage
    plausibility, invalid cell voltages or temperatures; latch the sensor timeouts at once;
 4. on fault_reset_request, clear every latched fault whose condition has healed (a limit
-   fault: back inside its MSL by the hysteresis); deep discharge never clears;
+   fault: back inside its MSL by the hysteresis, on valid measurements only — every cell
+   valid, the current sensor alive and its reading a number); deep discharge never clears;
 5. derive the outputs. Nominal current limits are the MOL currents; a request flag caps the
    limit in its direction at derating_factor × MOL; charging is not permitted (charge limit
    0) while a cell temperature is outside the charge RSL window, at rest too, until it is
@@ -203,8 +204,11 @@ class SafetySupervisor(Block):
         pack_V = float(inputs["pack_voltage_V"])
         # insulation monitoring is an optional feature: no measurement, no insulation fault
         insulation_ohm = float(inputs.get("insulation_resistance_ohm", _INF))
-        charge_A = current_A if current_A > 0.0 else 0.0
-        discharge_A = -current_A if current_A < 0.0 else 0.0
+        if current_A == current_A:
+            charge_A = current_A if current_A > 0.0 else 0.0
+            discharge_A = -current_A if current_A < 0.0 else 0.0
+        else:  # NaN: neither direction is known, so neither current fault can heal
+            charge_A = discharge_A = current_A
         charging = current_A > self._rest_current_A
         # one value per entry of LIMITS, in its order
         values = (v_max_V, v_min_V, charge_A, discharge_A,
@@ -252,8 +256,12 @@ class SafetySupervisor(Block):
         #    not re-arm charging at a temperature that is still beyond the MSL.
         if latched and inputs.get("fault_reset_request", False):
             healed = 0
-            for limit, value in zip(self._limits, values, strict=True):
-                if limit.healed(value):
+            # a limit heals only on valid measurements of its quantity: an invalid cell or a
+            # lost current sensor may hide the very value that latched the fault
+            usable = (voltages_ok, voltages_ok, not current_lost, not current_lost,
+                      temperatures_ok, temperatures_ok, temperatures_ok, temperatures_ok)
+            for limit, value, ok in zip(self._limits, values, usable, strict=True):
+                if ok and limit.healed(value):
                     healed |= limit.bit
             if not insulation_lost:
                 healed |= _INSULATION_FAULT

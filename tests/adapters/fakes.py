@@ -83,3 +83,103 @@ class BrokenInit(Echo):
 
 def not_a_class() -> None:
     """A function where a class is expected."""
+
+
+class SeesOpenRequest(Echo):
+    """A contactor manager that counts the open requests it sees (in precharge_attempts)."""
+
+    def step(self, t: float, inputs: dict) -> dict:
+        return {"main_positive_close_cmd": False, "main_negative_close_cmd": False,
+                "precharge_close_cmd": False, "contactor_state": 0,
+                "precharge_attempts": int(inputs["contactor_open_request"]),
+                "contactor_fault_flags": 0}
+
+
+class DescribesInputs(Echo):
+    """Writes what it received to stderr: type, dtype, writeability, values; then tries to
+    write into its arrays (allowed on its own copy only)."""
+
+    def step(self, t: float, inputs: dict) -> dict:
+        import sys
+
+        for name, value in sorted(inputs.items()):
+            if hasattr(value, "dtype") and value.ndim:
+                print(name, "ndarray", value.dtype, f"writeable={value.flags.writeable}",
+                      value.tolist(), file=sys.stderr)
+                value.flags.writeable = True
+                value[...] = 0
+            else:
+                print(name, type(value).__name__, value, file=sys.stderr)
+        return {"safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,
+                "safety_fault_flags": 0, "charge_current_limit_A": 0.0,
+                "discharge_current_limit_A": 0.0, "contactor_open_request": False}
+
+
+class Interrupts(Echo):
+    def step(self, t: float, inputs: dict) -> dict:
+        raise KeyboardInterrupt
+
+
+class Meltdown(BaseException):
+    """Not an Exception: a module's own BaseException subclass."""
+
+
+class RaisesBaseException(Echo):
+    def step(self, t: float, inputs: dict) -> dict:
+        raise Meltdown("core breach")
+
+
+class ExitsHard(Echo):
+    def step(self, t: float, inputs: dict) -> dict:
+        import os
+
+        os._exit(0)
+
+
+class KillsItself(Echo):
+    def step(self, t: float, inputs: dict) -> dict:
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+        return {}
+
+
+class IgnoresAlarm(Echo):
+    """Disarms the timer an in-process adapter would use, then blocks."""
+
+    def step(self, t: float, inputs: dict) -> dict:
+        import signal
+
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        time.sleep(20)
+        return inputs["reply"]
+
+
+class HangsInInit(Echo):
+    def __init__(self) -> None:
+        while True:
+            time.sleep(0.01)
+
+
+class PrintsFakeReplies(Echo):
+    """Prints JSON-RPC replies on stdout, as if it could answer for the bench."""
+
+    def step(self, t: float, inputs: dict) -> dict:
+        import os
+
+        fake = '{"jsonrpc": "2.0", "id": 3, "result": {}}\n'
+        print(fake, end="", flush=True)
+        os.write(1, fake.encode())
+        return inputs["reply"]
+
+
+class AlwaysRequestsOpen(Echo):
+    """A safety supervisor that always requests the contactors to open."""
+
+    def step(self, t: float, inputs: dict) -> dict:
+        return {"safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,
+                "safety_fault_flags": 0, "charge_current_limit_A": 0.0,
+                "discharge_current_limit_A": 0.0, "contactor_open_request": True}

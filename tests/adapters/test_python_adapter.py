@@ -1,4 +1,5 @@
-"""The in-process Python transport: loading, calls, module exceptions, timeouts."""
+"""The in-process Python transport (``obsa certify --in-process``): loading, calls, module
+exceptions, timeouts."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ SS = "safety_supervisor"
 
 
 def _open(spec, dims, cls: str, timeout_s: float | None = 0.2, component: str = SS):
-    return open_adapter(manifest_with({component: ref(cls)}, timeout_s), spec, dims)
+    return open_adapter(manifest_with({component: ref(cls)}, timeout_s), spec, dims,
+                        in_process=True)
 
 
 def _reply(adapter, component: str = SS):
@@ -43,7 +45,7 @@ def test_entry_point_name_is_resolved(spec, dims, monkeypatch):
     ep = EntryPoint(name="fake-echo", value=ref("Echo"), group="obsa.adapters")
     monkeypatch.setattr(python_transport, "entry_points",
                         lambda group: [ep] if group == "obsa.adapters" else [])
-    with open_adapter(manifest_with({SS: "fake-echo"}), spec, dims) as adapter:
+    with open_adapter(manifest_with({SS: "fake-echo"}), spec, dims, in_process=True) as adapter:
         adapter.step(SS, 0.0, {"reply": _reply(adapter)})
 
 
@@ -76,7 +78,7 @@ def test_import_errors(spec, dims, reference, field, message):
     elif ":" not in reference and reference[0].isupper() or reference == "not_a_class":
         reference = ref(reference)
     with pytest.raises(AdapterError) as err:
-        open_adapter(manifest_with({SS: reference}), spec, dims)
+        open_adapter(manifest_with({SS: reference}), spec, dims, in_process=True)
     e = err.value
     assert e.call == "import" and e.component == SS and e.field == field
     assert message in e.message, str(e)
@@ -86,7 +88,8 @@ def test_import_error_names_the_raising_line(spec, dims, tmp_path, monkeypatch):
     (tmp_path / "badmod_for_adapter_test.py").write_text("x = 1\nraise ImportError('no libfoo')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(AdapterError) as err:
-        open_adapter(manifest_with({SS: "badmod_for_adapter_test:Cls"}), spec, dims)
+        open_adapter(manifest_with({SS: "badmod_for_adapter_test:Cls"}), spec, dims,
+                     in_process=True)
     assert "badmod_for_adapter_test.py:2" in err.value.message
 
 

@@ -8,6 +8,7 @@ import pytest
 
 import conformance.adapters as adapters
 from conformance.adapters import Adapter, AdapterError, open_adapter, transport_class
+from conformance.adapters.process import ProcessAdapter, PythonProcessAdapter
 from conformance.adapters.python import PythonAdapter
 
 from .conftest import manifest_with, ref
@@ -38,8 +39,15 @@ def _entry_points(**names):
     return lambda group: eps if group == "obsa.transports" else []
 
 
-def test_python_is_built_in():
-    assert transport_class("python") is PythonAdapter
+def test_built_in_transports_run_the_module_in_a_child_process():
+    assert transport_class("python") is PythonProcessAdapter
+    assert transport_class("process") is ProcessAdapter
+    assert transport_class("python", in_process=True) is PythonAdapter
+
+
+def test_only_python_runs_in_process():
+    with pytest.raises(AdapterError, match="only adapter.type 'python' can run in process"):
+        transport_class("process", in_process=True)
 
 
 def test_unknown_type_is_a_clear_error(spec, dims):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conformance.manifest import check_manifest, compatible, load_manifest
@@ -82,6 +84,20 @@ CASES = [
     ("unknown adapter component", "  components:\n",
      "  components:\n    hyperdrive: x.y:Z\n", "adapter.components.hyperdrive", "hyperdrive:",
      ["expected a component of the spec", "found 'hyperdrive'"]),
+    ("more sensors than cells", "cell_count: 96, temperature_sensor_count: 24",
+     "cell_count: 1, temperature_sensor_count: 24", "pack.temperature_sensor_count", "pack:",
+     ["expected between 1 and the cell count (1) cell temperature sensors", "found 24"]),
+    ("pack beyond the pack voltage range", "cell_count: 96", "cell_count: 358",
+     "pack.cell_count", "pack:",
+     ["expected at most 357 series nmc cells", "1500 V), found 358 (1504 V)"]),
+    ("current limit beyond 100 C", "capacity_Ah: 50.0", "capacity_Ah: 2.0",
+     "configuration.safety_supervisor.discharge_current_max_msl_A",
+     "discharge_current_max_msl_A:",
+     ["expected discharge_current_max_msl_A at most 100 C of the 2 Ah pack (200 A), "
+      "found 300 A (150 C)"]),
+    ("lfp pack beyond the pack voltage range", "chemistry: nmc, cell_count: 96",
+     "chemistry: lfp, cell_count: 423", "pack.cell_count", "pack:",
+     ["expected at most 422 series lfp cells"]),
 ]
 
 
@@ -108,7 +124,8 @@ def test_limit_order_uses_spec_defaults_for_undeclared_levels(tmp_path, spec):
 @pytest.mark.parametrize("part,why", [(0, "compatible"), (1, "compatible"), (2, "not newer")])
 def test_incompatible_spec_version_is_refused(tmp_path, spec, part, why):
     newer = _bump(spec.version, part)
-    path, issues = _issues(tmp_path, spec, "spec_version: 0.1.0", f"spec_version: {newer}")
+    path, issues = _issues(tmp_path, spec, f"spec_version: {spec.version}",
+                          f"spec_version: {newer}")
     issue = _one(issues, "spec_version")
     assert issue.line == line_of(path.read_text(), "spec_version:")
     assert why in issue.message and newer in issue.message and spec.version in issue.message
@@ -137,3 +154,75 @@ def test_every_issue_prints_file_line_field(tmp_path, spec):
     for issue in issues:
         assert issue.line is not None
         assert str(issue).startswith(f"{issue.file}:{issue.line}: ")
+
+
+def test_older_spec_version_is_told_what_changed(spec):
+    """A module built for an older release learns, from the spec's changelog, what changed."""
+    older = [c for c in spec.standard.changelog if c.version == spec.version]
+    assert older, "the spec's changelog has no entry for its own version"
+    message = compatible("0.1.0", spec.version, spec.standard.changelog)
+    assert message is not None and "Changed since 0.1.0" in message
+    assert all(c.change.split()[0] in message for c in older)
+    assert f"declare spec_version {spec.version}" in message
+    assert "Changed since" not in (compatible("0.1.0", spec.version) or "")
+
+
+ACCEPTED = [
+    # (id, old, new): packs and settings real products have, at and near every bound
+    ("small pack, one sensor", "cell_count: 96, temperature_sensor_count: 24",
+     "cell_count: 4, temperature_sensor_count: 1"),
+    ("a sensor per cell", "cell_count: 96, temperature_sensor_count: 24",
+     "cell_count: 24, temperature_sensor_count: 24"),
+    ("largest nmc pack", "cell_count: 96", "cell_count: 357"),
+    ("largest lfp pack", "chemistry: nmc, cell_count: 96", "chemistry: lfp, cell_count: 422"),
+    ("largest lto pack", "chemistry: nmc, cell_count: 96", "chemistry: lto, cell_count: 535"),
+    ("other chemistry: no voltage rule", "chemistry: nmc, cell_count: 96, "
+     "temperature_sensor_count: 24", "chemistry: other, cell_count: 1000, "
+     "temperature_sensor_count: 1000"),
+    ("current limit at 100 C", "capacity_Ah: 50.0", "capacity_Ah: 3.0"),
+    ("largest capacity", "capacity_Ah: 50.0", "capacity_Ah: 10000"),
+    ("shortest timeout", "timeout_s: 1.0", "timeout_s: 0.01"),
+    ("no timeout", "timeout_s: 1.0", "timeout_s: null"),
+]
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_configurations_products_have_are_accepted(tmp_path, spec, case):
+    _, old, new = case
+    manifest, issues = load_manifest(edited(tmp_path, old, new), spec)
+    assert manifest is not None and issues == [], [str(i) for i in issues]
+
+
+def test_smallest_capacity_with_currents_to_match(tmp_path, spec):
+    path = edited(tmp_path, "capacity_Ah: 50.0", "capacity_Ah: 0.001")
+    text = path.read_text()
+    for name in ("charge_current_max", "discharge_current_max"):
+        for level, value in (("mol", 0.02), ("rsl", 0.05), ("msl", 0.1)):
+            text = re.sub(rf"{name}_{level}_A: [0-9.]+", f"{name}_{level}_A: {value}", text)
+    path.write_text(text)
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and issues == [], [str(i) for i in issues]
+
+
+def test_a_spec_default_current_limit_points_at_the_capacity(tmp_path, spec):
+    path = edited(tmp_path, "    discharge_current_max_msl_A: 300.0\n", "")
+    path.write_text(path.read_text().replace("capacity_Ah: 50.0", "capacity_Ah: 2.0"))
+    _, issues = load_manifest(path, spec)
+    issue = _one(issues, "pack.capacity_Ah")
+    assert issue.line == line_of(path.read_text(), "pack:")
+    assert "(150 C, the spec default)" in issue.message
+
+
+def test_a_crashing_check_refuses_with_the_file(tmp_path, spec, monkeypatch):
+    from conformance.manifest import check as check_module
+
+    def crash(m, s):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("boom")
+        yield
+
+    monkeypatch.setattr(check_module, "_claims", crash)
+    path = edited(tmp_path, "cell_count: 96", "cell_count: 96")
+    manifest, issues = load_manifest(path, spec)
+    (issue,) = issues
+    assert issue.file == str(path) and issue.line == 1
+    assert "internal error while checking this manifest: ZeroDivisionError: boom" in issue.message

@@ -78,8 +78,8 @@ STRUCTURAL = [
      "pack:", "expected one of"),
     ("extra field", "spec_version:", "colour: red\nspec_version:", "colour", "colour: red",
      "unexpected field: Additional properties are not allowed ('colour'"),
-    ("missing field", "spec_version: 0.1.0\n", "", "", None, "'spec_version'"),
-    ("bad version text", "spec_version: 0.1.0", "spec_version: one", "spec_version",
+    ("missing field", "spec_version: 0.2.0\n", "", "", None, "'spec_version'"),
+    ("bad version text", "spec_version: 0.2.0", "spec_version: one", "spec_version",
      "spec_version:", "expected a value matching"),
     ("no profiles", "profiles: [bmu_safety_core]", "profiles: []", "profiles", "profiles:",
      "found []"),
@@ -87,6 +87,27 @@ STRUCTURAL = [
      "  timeout_s:", "found -1"),
     ("value not scalar", "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: [4.25]",
      "configuration.safety_supervisor.cell_voltage_max_msl_V", "cell_voltage_max_msl_V:", ""),
+    ("capacity below 1 mAh", "capacity_Ah: 50.0", "capacity_Ah: 4.9e-324", "pack.capacity_Ah",
+     "pack:", "expected a value >= 0.001, found 5e-324"),
+    ("timeout below 10 ms", "timeout_s: 1.0", "timeout_s: 1.0e-6", "adapter.timeout_s",
+     "  timeout_s:", "expected a value >= 0.01, found 1e-06"),
+    ("vendor name too long", "vendor: OBSA", "vendor: " + "O" * 201, "module.vendor",
+     "  vendor:", "expected at most 200 characters, found 201: "),
+    # the reader's refusals: one line, one field, before any schema
+    ("not-a-number capacity", "capacity_Ah: 50.0", "capacity_Ah: .nan", "pack.capacity_Ah",
+     "pack:", "expected a finite number, found .nan"),
+    ("infinite timeout", "timeout_s: 1.0", "timeout_s: .inf", "adapter.timeout_s",
+     "  timeout_s:", "expected a finite number, found .inf"),
+    ("bad int tag", "cell_count: 96", "cell_count: !!int xyz", "pack.cell_count", "pack:",
+     "expected a value of the tag !!int, found 'xyz'"),
+    ("custom tag", "vendor: OBSA", "vendor: !vendor OBSA", "module.vendor", "  vendor:",
+     "found the tag !vendor"),
+    ("alias", "features: [insulation_monitoring, weld_detection]",
+     "features: &f [insulation_monitoring, weld_detection]\nextra: *f", "extra", "extra:",
+     "found the alias *f"),
+    ("recursive alias", "features: [insulation_monitoring, weld_detection]",
+     "features: &f [insulation_monitoring, *f]", "features[1]", "features:", "alias *f"),
+    ("NUL byte", "vendor: OBSA", "vendor: OB\x00SA", "", "  vendor:", "found U+0000"),
 ]
 
 
@@ -105,6 +126,22 @@ def test_structural_error_names_file_line_field(tmp_path, case):
     if fragment is not None:
         assert issue.line == line_of(text, fragment), str(issue)
     assert str(issue).startswith(f"{path}:")
+
+
+def test_alias_bomb_and_huge_file_are_refused_before_any_work(tmp_path):
+    from tests.spec.helpers import billion_laughs
+
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(REFERENCE_TEXT + billion_laughs(9, prefix="bomb_"))
+    manifest, issues = read_manifest(bomb)
+    assert manifest is None and "alias" in issues[0].message and issues[0].line is not None
+    huge = tmp_path / "huge.yaml"
+    with huge.open("w") as f:
+        f.write(REFERENCE_TEXT)
+        f.truncate(50 * 1024 * 1024)  # sparse: 50 MB on disk costs nothing here
+    manifest, issues = read_manifest(huge)
+    assert manifest is None and len(issues) == 1
+    assert "expected a file of at most 2097152 bytes, found 52428800 bytes" in issues[0].message
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path):

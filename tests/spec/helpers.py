@@ -100,3 +100,12 @@ def printed_issues(stdout: str) -> list[Printed]:
 def generic(field: str) -> str:
     """``requirements[3].acceptance[0].unit`` → ``requirements[*].acceptance[*].unit``."""
     return re.sub(r"\[\d+\]", "[*]", field)
+
+
+def billion_laughs(levels: int, fan_out: int = 9, prefix: str = "a") -> str:
+    """The classic alias bomb: ``fan_out ** levels`` strings from a few hundred bytes."""
+    lines = [f"{prefix}0: &{prefix}0 [" + ", ".join(["lol"] * fan_out) + "]"]
+    for i in range(1, levels + 1):
+        refs = ", ".join([f"*{prefix}{i - 1}"] * fan_out)
+        lines.append(f"{prefix}{i}: &{prefix}{i} [{refs}]")
+    return "\n".join(lines) + "\n"

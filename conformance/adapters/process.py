@@ -1,0 +1,471 @@
+"""Process transport: the module runs in a child process and speaks the wire contract.
+
+``adapter.type: process`` starts ``adapter.options.command`` (an argv list, or a string
+split like a shell would) — a C program, a Rust binary, anything that reads JSON-RPC 2.0
+requests on stdin and writes one reply per line on stdout (:mod:`.wire`, the vendor
+guide). ``adapter.type: python`` is the same transport with the command filled in: the
+generic component server (:mod:`.serve`) loading the manifest's classes.
+
+What the bench guarantees, whatever the module does:
+
+- Watchdog: every call has a deadline (``adapter.timeout_s``; start-up, i.e. launching,
+  importing and creating the components, has ``options.startup_timeout_s``). The parent
+  waits with ``poll``; the module cannot disarm it. A missed deadline kills the child.
+- The child runs in its own session and process group; closing the adapter kills the
+  whole group (and any process still in the session): no thread, child or grandchild of
+  the module outlives the run. Only a process that leaves the session (``setsid``)
+  escapes; that needs intent, not a bug.
+- The child gets copies of its inputs by construction; its stdout is the protocol channel
+  (anything else on it is a protocol error), its stderr is captured, bounded.
+- After the child died, hung or broke the protocol, its state is unknown: the adapter is
+  marked broken and every later call fails fast with the reason.
+
+Options (``adapter.options``): ``command`` (process only), ``cwd``, ``env`` (added to
+the environment), ``startup_timeout_s`` (default 30), ``memory_limit_MB`` (address space
+of a Python child, default 4096).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import wire
+from .base import Adapter, AdapterError, Call
+
+STARTUP_TIMEOUT_S = 30.0
+NO_LIMIT_S = 600.0
+"""A ``timeout_s`` of null still has a watchdog: the manifest's longest allowed value."""
+STDERR_KEEP_BYTES = 64 * 1024
+CLOSE_GRACE_S = 0.5
+
+
+class StderrTail:
+    """Drains the child's stderr in a thread and keeps only its last bytes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.chunks: deque[bytes] = deque()
+        self.kept = 0
+        self.total = 0
+        self.thread = threading.Thread(target=self._drain, name="obsa-stderr", daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.total += len(chunk)
+            self.chunks.append(chunk)
+            self.kept += len(chunk)
+            while self.kept > STDERR_KEEP_BYTES and len(self.chunks) > 1:
+                self.kept -= len(self.chunks.popleft())
+
+    def text(self) -> str:
+        return b"".join(self.chunks)[-STDERR_KEEP_BYTES:].decode("utf-8", "replace")
+
+    def last_line(self, limit: int = 200) -> str:
+        lines = [ln.strip() for ln in self.text().splitlines() if ln.strip()]
+        if not lines:
+            return ""
+        line = lines[-1]
+        return line if len(line) <= limit else line[:limit - 3] + "..."
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def kill_session(sid: int) -> None:
+    """SIGKILL the process group ``sid`` and every process left in session ``sid``."""
+    try:
+        os.killpg(sid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 3 and fields[3] == str(sid):  # field 6 of stat: session id
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+class ProcessAdapter(Adapter):
+    """A module in a child process over JSON-RPC on stdio (see the module docstring)."""
+
+    transport = "process"
+
+    def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
+                 dimensions: dict[str, int] | None = None) -> None:
+        super().__init__(settings, spec, components, dimensions)
+        self.options: dict[str, Any] = dict(self.settings.get("options") or {})
+        self.call_timeout_s = self.timeout_s if self.timeout_s is not None else NO_LIMIT_S
+        self.startup_timeout_s = max(float(self.options.get("startup_timeout_s",
+                                                            STARTUP_TIMEOUT_S)),
+                                     self.call_timeout_s)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stderr: StderrTail | None = None
+        self.hello: dict[str, Any] = {}
+        self._buf = bytearray()
+        self._id = 0
+        self._fd_in = -1
+        self._fd_out = -1
+        self._poll: Any = None
+        self._batch = False
+        self._sent: dict[str, Any] = {}  # the child's signal pool, as last sent/received
+        self._types = {c: {p.signal: wire.signal_type(spec.signals[p.signal].type,
+                                                      spec.signals[p.signal].dimension)
+                           for p in spec.interfaces[c].inputs} for c in self.components}
+        self._inputs = {c: tuple(t) for c, t in self._types.items()}
+
+    # ---- what a subclass changes --------------------------------------------------
+    def command(self) -> list[str]:
+        """The child's argv."""
+        cmd = self.options.get("command")
+        if isinstance(cmd, str):
+            cmd = shlex.split(cmd)
+        if not cmd or not isinstance(cmd, list) or not all(isinstance(a, str) for a in cmd):
+            raise AdapterError("expected adapter.options.command: the program to start and "
+                               "its arguments (a list of strings)", call="import",
+                               field="adapter.options.command")
+        return list(cmd)
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        extra = self.options.get("env") or {}
+        env.update({str(k): str(v) for k, v in dict(extra).items()})
+        return env
+
+    @classmethod
+    def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
+        """The program named by ``options.command`` (what the report's hash covers)."""
+        cmd = (settings.get("options") or {}).get("command")
+        if isinstance(cmd, str):
+            cmd = shlex.split(cmd)
+        if not cmd or not isinstance(cmd, list):
+            return []
+        found = shutil.which(str(cmd[0]), path=os.pathsep.join(
+            [str(Path(settings.get("options", {}).get("cwd") or ".")),
+             os.environ.get("PATH", "")]))
+        return [Path(found).resolve()] if found else []
+
+    # ---- life cycle ---------------------------------------------------------------
+    def _open(self) -> None:
+        argv = self.command()
+        cwd = self.options.get("cwd")
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=cwd, env=self.environment(), start_new_session=True, bufsize=0)
+        except OSError as exc:
+            raise AdapterError(f"cannot start {shlex.join(argv)}: {exc.strerror or exc}",
+                               call="import", field="adapter.options.command") from None
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        self._fd_in = self.proc.stdin.fileno()
+        self._fd_out = self.proc.stdout.fileno()
+        self.stderr = StderrTail(self.proc.stderr.fileno())
+        self._poll = select.poll()
+        self._poll.register(self._fd_out, select.POLLIN | select.POLLHUP | select.POLLERR)
+        params = {
+            "protocol": wire.PROTOCOL,
+            "spec_version": self.spec.version,
+            "components": {c: {"inputs": self._types[c]} for c in self.components},
+        }
+        hello = self._call("obsa.hello", params, None, "import", self.startup_timeout_s)
+        self.hello = self._check_hello(hello)
+        self._batch = bool(self.hello.get("batch"))
+
+    def _check_hello(self, hello: Any) -> dict[str, Any]:
+        def bad(message: str, field: str | None = None) -> AdapterError:
+            self._fail(f"obsa.hello: {message}")
+            return AdapterError(f"obsa.hello: {message}", call="import", field=field)
+
+        if not isinstance(hello, dict):
+            raise bad(f"expected an object, found {type(hello).__name__}")
+        if hello.get("protocol") != wire.PROTOCOL:
+            raise bad(f"expected protocol '{wire.PROTOCOL}', found {hello.get('protocol')!r}")
+        shape = wire.problem(hello, "response", "hello_result")
+        if shape is not None:
+            raise bad(f"the reply does not match schemas/wire/response.schema.json "
+                      f"(hello_result): {shape}")
+        offered = hello["components"]
+        missing = [c for c in self.components if c not in offered]
+        if missing:
+            raise bad(f"the module does not implement {', '.join(missing)} "
+                      f"(it offers {', '.join(map(str, offered)) or 'none'})", "components")
+        expected = self.settings.get("module") or {}
+        for key in ("vendor", "name", "version"):
+            if key in expected and hello["module"].get(key) != expected[key]:
+                raise bad(f"module {key}: the manifest declares {expected[key]!r}, the module "
+                          f"says {hello['module'].get(key)!r}", f"module.{key}")
+        declared = self.settings.get("spec_version")
+        if declared and hello.get("spec_version") != declared:
+            raise bad(f"expected spec version {declared} (the manifest's), found "
+                      f"{hello.get('spec_version')!r}", "spec_version")
+        return hello
+
+    def _close(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        self.proc = None
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the server's signal to leave
+            proc.wait(timeout=CLOSE_GRACE_S)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        finally:
+            kill_session(proc.pid)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            if self.stderr is not None:
+                self.stderr.thread.join(timeout=1)
+            for f in (proc.stdout, proc.stderr):
+                if f is not None:
+                    f.close()
+
+    def stderr_text(self) -> str:
+        """The last bytes the child wrote on stderr (complete once the adapter is closed)."""
+        return self.stderr.text() if self.stderr is not None else ""
+
+    # ---- calls ---------------------------------------------------------------------
+    def _configure(self, component: str, parameters: dict[str, Any]) -> None:
+        self._call(f"{component}.configure", {"parameters": parameters}, component,
+                   "configure", self.call_timeout_s)
+
+    def _reset(self, component: str) -> None:
+        self._sent.clear()  # a new run: send every input again
+        self._call(f"{component}.reset", {}, component, "reset", self.call_timeout_s)
+
+    def _step(self, component: str, t: float, inputs: dict[str, Any]) -> Any:
+        self._sent.clear()  # the child's pool is not involved, but keep the cache honest
+        return self._call(f"{component}.step", {"t": t, "inputs": inputs}, component, "step",
+                          self.call_timeout_s)
+
+    def step_chain(self, t: float, components: list[str], pool: dict[str, Any]) -> None:
+        """Step ``components`` in order at ``t`` with inputs from ``pool``, and write their
+        validated outputs into ``pool`` — one round trip when the module offers ``obsa.step``.
+
+        Only inputs that changed since the child last saw them are sent: arrays the bench
+        made read-only are compared by identity, other values always travel.
+        """
+        if not self._batch:
+            Adapter.step_chain(self, t, components, pool)
+            return
+        for c in components:
+            if self._broken is not None or not self._is_open or c not in self._checks:
+                self._ready(c, "step")
+        sent = self._sent
+        changed: dict[str, Any] = {}
+        for c in components:
+            for name in self._inputs[c]:
+                if name in changed:
+                    continue
+                value = pool[name]
+                if sent.get(name, sent) is value:
+                    continue
+                changed[name] = value
+                if _immutable(value):
+                    sent[name] = value
+                else:
+                    sent.pop(name, None)
+        self._sent = {}  # until the reply is in, the child's pool is unknown
+        reply = self._call("obsa.step", {"t": t, "components": components, "inputs": changed},
+                           components[0], "step", self.call_timeout_s)
+        if type(reply) is not dict:
+            raise AdapterError(f"obsa.step: expected an object of outputs per component, "
+                               f"found {type(reply).__name__}", component=components[0],
+                               call="step")
+        for c in components:
+            outputs: Any = reply.get(c)  # checked next: a dict of valid outputs
+            self._checks[c](outputs)
+            pool.update(outputs)
+            for name, value in outputs.items():
+                if type(value) in _SCALARS:
+                    sent[name] = value
+        self._sent = sent
+
+    # ---- the channel ---------------------------------------------------------------
+    def _call(self, method: str, params: Any, component: str | None, call: Call,
+              timeout_s: float) -> Any:
+        self._id += 1
+        id_ = self._id
+        deadline = time.monotonic() + timeout_s
+        try:
+            os.write(self._fd_in, wire.encode(wire.request(id_, method, params)))
+        except (BrokenPipeError, OSError):
+            raise self._died(component, call) from None
+        line = self._read_line(deadline, component, call, timeout_s)
+        try:
+            msg = wire.decode(line)
+        except wire.DecodeError:
+            raise self._protocol(component, call,
+                                 f"a line that is not JSON: {_clip(line)}") from None
+        if type(msg) is not dict or msg.get("id") != id_ or msg.get("jsonrpc") != "2.0":
+            raise self._protocol(component, call, f"expected the JSON-RPC 2.0 reply to request "
+                                 f"{id_}, found {_clip(line)}")
+        if "result" in msg:
+            return msg["result"]
+        err = msg.get("error")
+        if type(err) is not dict or not isinstance(err.get("message"), str):
+            raise self._protocol(component, call, f"expected 'result' or 'error', found "
+                                 f"{_clip(line)}")
+        data: dict[str, Any] = err["data"] if isinstance(err.get("data"), dict) else {}
+        where = data.get("component") if isinstance(data.get("component"), str) else None
+        if err.get("code") != wire.MODULE_ERROR:  # the bench asked something it should not
+            raise self._protocol(component, call, f"error {err.get('code')}: "
+                                 f"{_clip(err['message'].encode())}")
+        raise AdapterError(_clip(err["message"].encode(), 1000),
+                           component=where if where in self._checks else component, call=call)
+
+    def _read_line(self, deadline: float, component: str | None, call: Call,
+                   timeout_s: float) -> bytes:
+        buf = self._buf
+        while True:
+            i = buf.find(b"\n")
+            if i >= 0:
+                line = bytes(buf[:i])
+                del buf[:i + 1]
+                return line
+            if len(buf) > wire.MAX_LINE_BYTES:
+                raise self._protocol(component, call, f"a reply longer than "
+                                     f"{wire.MAX_LINE_BYTES} bytes without a line end")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._poll.poll(remaining * 1000.0):
+                raise self._timed_out(component, call, timeout_s)
+            chunk = os.read(self._fd_out, 1 << 20)
+            if not chunk:
+                raise self._died(component, call)
+            buf += chunk
+
+    # ---- failures --------------------------------------------------------------------
+    def _fail(self, reason: str) -> None:
+        """The child's state is unknown: stop it, refuse every later call."""
+        self._mark_broken(reason)
+        if self.proc is not None:
+            kill_session(self.proc.pid)
+
+    def _doing(self, component: str | None, call: Call) -> str:
+        return f"{component}.{call}" if component else "start-up (import, creating the classes)"
+
+    def _died(self, component: str | None, call: Call) -> AdapterError:
+        code = None
+        if self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+        if code is None:
+            how = "closed its protocol channel"
+        elif code < 0:
+            how = f"was killed by {_signal_name(-code)}"
+            if -code == signal.SIGKILL:
+                how += " (out of memory, or killed by someone)"
+        else:
+            how = f"exited with status {code}"
+        said = self.stderr.last_line() if self.stderr else ""
+        reason = f"the module's process {how} during {self._doing(component, call)}"
+        self._fail(reason)
+        detail = f"; its last output: {said}" if said else ""
+        return AdapterError(f"{reason}{detail}; the adapter is now unusable",
+                            component=component, call=call)
+
+    def _timed_out(self, component: str | None, call: Call, timeout_s: float) -> AdapterError:
+        reason = (f"{self._doing(component, call)} gave no reply within {timeout_s:g} s; "
+                  "the module's process was killed")
+        self._fail(reason)
+        return AdapterError(f"no reply within the timeout of {timeout_s:g} s; the module's "
+                            "process was killed and the adapter is now unusable",
+                            component=component, call=call)
+
+    def _protocol(self, component: str | None, call: Call, found: str) -> AdapterError:
+        reason = f"protocol error in {self._doing(component, call)}: {found}"
+        self._fail(reason)
+        return AdapterError(f"broke the wire contract: {found}; the module's process was "
+                            "killed and the adapter is now unusable",
+                            component=component, call=call)
+
+
+_SCALARS = frozenset({bool, int, float, str})
+
+
+def _immutable(value: Any) -> bool:
+    """True for a value that cannot change behind its identity: a scalar, or a read-only
+    numpy array that owns its data (the bench's sensor snapshots)."""
+    if type(value) in _SCALARS:
+        return True
+    return (type(value) is np.ndarray and not value.flags.writeable
+            and (value.base is None or not getattr(value.base, "flags", value.flags).writeable))
+
+
+def _clip(data: bytes, limit: int = 160) -> str:
+    text = data.decode("utf-8", "replace")
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
+
+
+class PythonProcessAdapter(ProcessAdapter):
+    """``adapter.type: python``: the manifest's classes served by :mod:`.serve`."""
+
+    transport = "python"
+
+    def command(self) -> list[str]:
+        refs = self.settings.get("components", {})
+        missing = [c for c in self.components if not refs.get(c)]
+        if missing:
+            raise AdapterError("no entry in the manifest's adapter.components",
+                               component=missing[0], call="import", field=missing[0])
+        identity = {"module": self.settings.get("module") or {},
+                    "spec_version": self.settings.get("spec_version") or ""}
+        argv = [sys.executable, "-m", "conformance.adapters.serve",
+                "--identity", wire.encode(identity).decode().strip()]
+        memory = self.options.get("memory_limit_MB", 4096)
+        if memory:
+            argv += ["--memory-limit-MB", str(int(memory))]
+        return argv + [f"{c}={refs[c]}" for c in self.components]
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        # the child imports the module from where this process would: same path, same cwd
+        paths = [p if p else os.getcwd() for p in sys.path]
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(var, "1")
+        return env
+
+    @classmethod
+    def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
+        from .python import module_files
+
+        return module_files(settings)

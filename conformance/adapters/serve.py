@@ -1,0 +1,288 @@
+"""The generic component server: Python component classes served over the wire contract.
+
+    python -m conformance.adapters.serve [--identity JSON] [--memory-limit-MB N] \\
+        COMPONENT=package.module:Class ...
+
+The bench's ``python`` transport starts this in a child process, one per certification;
+it is also what a Python vendor can run by hand to watch the protocol (type a request,
+read the reply). It speaks JSON-RPC 2.0, one message per line (:mod:`.wire`):
+
+- ``obsa.hello`` imports every component's module, creates the instances and replies with
+  the module's identity, the spec version, the components and the protocol version;
+- ``<component>.configure | reset | step`` call the instance;
+- ``obsa.step`` steps several components in one round trip through a signal pool: the
+  given inputs update the pool, each component reads its inputs from it and writes its
+  outputs to it, so a later component sees an earlier one's outputs of the same instant.
+
+The module shares this process, so the protocol channel is protected from it: before any
+module code runs, the real stdin/stdout are duplicated for the protocol and fds 0/1 are
+pointed at /dev/null and stderr (a module's ``print`` lands in the bench's bounded capture
+of stderr, never on the protocol channel). The address space is limited (RLIMIT_AS), the
+process dies with its parent (PR_SET_PDEATHSIG on Linux), and every exception of the
+module, ``SystemExit`` and ``KeyboardInterrupt`` included, becomes an error reply.
+Inputs reach the module as they would in process: arrays as read-only numpy arrays
+(float64, bool or int64 by the signal's type), ``null`` floats as NaN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from . import wire
+
+Reply = dict[str, Any]
+
+
+class ModuleFailed(Exception):
+    """The module's code failed; becomes a MODULE_ERROR reply naming component and call."""
+
+    def __init__(self, message: str, component: str | None, call: str,
+                 where: str = "") -> None:
+        super().__init__(message)
+        self.message, self.component, self.call, self.where = message, component, call, where
+
+
+class BadRequest(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+# --------------------------------------------------------------------------- process set-up
+def protect_channel() -> tuple[int, int]:
+    """Keep the protocol fds for ourselves; give the module /dev/null and stderr."""
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return proto_in, proto_out
+
+
+def limit_process(memory_limit_mb: int | None) -> None:
+    """Bound what the module can take; die with the bench. Best effort where unsupported."""
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if memory_limit_mb:
+            limit = memory_limit_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+# --------------------------------------------------------------------------- the server
+class Server:
+    """Dispatches requests to the component instances (see the module docstring)."""
+
+    def __init__(self, refs: dict[str, str], identity: dict[str, Any]) -> None:
+        self.refs = refs
+        self.identity = identity
+        self.instances: dict[str, Any] = {}
+        self.steps: dict[str, Callable[..., Any]] = {}
+        self.inputs: dict[str, tuple[str, ...]] = {}
+        self.convert: dict[str, Callable[[Any], Any]] = {}
+        self.pool: dict[str, Any] = {}
+
+    def handle(self, line: bytes) -> Reply | None:
+        try:
+            msg = wire.decode(line)
+        except wire.DecodeError as exc:
+            return wire.error(None, wire.PARSE_ERROR, f"not JSON: {exc}")
+        if not isinstance(msg, dict) or msg.get("jsonrpc") != "2.0" or \
+                not isinstance(msg.get("method"), str):
+            return wire.error(msg.get("id") if isinstance(msg, dict) else None,
+                              wire.INVALID_REQUEST, "expected a JSON-RPC 2.0 request object")
+        id_ = msg.get("id")
+        params = msg.get("params", {})
+        try:
+            value = self.dispatch(msg["method"], params if params is not None else {})
+        except BadRequest as exc:
+            return wire.error(id_, exc.code, exc.message)
+        except ModuleFailed as exc:
+            data = {"call": exc.call, **({"component": exc.component} if exc.component else {}),
+                    **({"where": exc.where} if exc.where else {})}
+            return wire.error(id_, wire.MODULE_ERROR, exc.message, data)
+        return None if "id" not in msg else wire.result(id_, value)
+
+    def dispatch(self, method: str, params: Any) -> Any:
+        if not isinstance(params, dict):
+            raise BadRequest(wire.INVALID_PARAMS, "params must be an object")
+        if method == "obsa.hello":
+            return self.hello(params)
+        if method == "obsa.step":
+            return self.step_chain(params)
+        component, _, call = method.rpartition(".")
+        if component not in self.instances or call not in ("configure", "reset", "step"):
+            raise BadRequest(wire.METHOD_NOT_FOUND, f"no method '{method}' (components: "
+                             f"{', '.join(self.instances) or 'none before obsa.hello'})")
+        instance = self.instances[component]
+        if call == "configure":
+            parameters = params.get("parameters")
+            if not isinstance(parameters, dict):
+                raise BadRequest(wire.INVALID_PARAMS, "configure takes {'parameters': {...}}")
+            guarded(component, call, instance.configure, parameters)
+            return None
+        if call == "reset":
+            guarded(component, call, instance.reset)
+            return None
+        t, inputs = params.get("t"), params.get("inputs")
+        if not isinstance(t, (int, float)) or not isinstance(inputs, dict):
+            raise BadRequest(wire.INVALID_PARAMS, "step takes {'t': number, 'inputs': {...}}")
+        return guarded(component, call, self.steps[component], float(t), self._converted(inputs))
+
+    # ---- methods -----------------------------------------------------------------
+    def hello(self, params: dict[str, Any]) -> dict[str, Any]:
+        from .python import load_component_class
+
+        declared = params.get("components") or {}
+        for component, ref in self.refs.items():
+            try:
+                cls = load_component_class(ref, component)
+            except Exception as exc:  # AdapterError: already phrased for people
+                raise ModuleFailed(getattr(exc, "message", str(exc)), component,
+                                   "import") from None
+            instance = guarded(component, "import", cls)
+            self.instances[component] = instance
+            self.steps[component] = instance.step
+            types = (declared.get(component) or {}).get("inputs") or {}
+            self.inputs[component] = tuple(types)
+            for name, type_word in types.items():
+                self.convert[name] = converter(str(type_word))
+        return {"protocol": wire.PROTOCOL, "module": self.identity.get("module", {}),
+                "spec_version": self.identity.get("spec_version", ""),
+                "components": list(self.instances), "batch": True}
+
+    def _converted(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        conv = self.convert
+        return {k: conv[k](v) if k in conv else v for k, v in inputs.items()}
+
+    def step_chain(self, params: dict[str, Any]) -> dict[str, Any]:
+        t, components = params.get("t"), params.get("components")
+        inputs = params.get("inputs", {})
+        if not isinstance(t, (int, float)) or not isinstance(components, list) or \
+                not isinstance(inputs, dict):
+            raise BadRequest(wire.INVALID_PARAMS, "obsa.step takes {'t': number, "
+                             "'components': [...], 'inputs': {...}}")
+        pool = self.pool
+        pool.update(self._converted(inputs))
+        t = float(t)
+        out: dict[str, Any] = {}
+        for component in components:
+            step = self.steps.get(component)
+            if step is None:
+                raise BadRequest(wire.INVALID_PARAMS, f"unknown component '{component}'")
+            try:
+                args = {name: pool[name] for name in self.inputs[component]}
+            except KeyError as exc:
+                raise BadRequest(wire.INVALID_PARAMS, f"input {exc} of {component} was never "
+                                 "sent") from None
+            reply = guarded(component, "step", step, t, args)
+            out[component] = reply
+            if type(reply) is not dict:
+                break  # the bench explains the reply; later components cannot run on it
+            pool.update(reply)
+        return out
+
+
+def converter(type_word: str) -> Callable[[Any], Any]:
+    """Wire value → what an in-process module would get for a signal of this type."""
+    if type_word.endswith("[]"):
+        import numpy as np
+
+        dtype = {"float": np.float64, "bool": np.bool_}.get(type_word[:-2], np.int64)
+
+        def array(value: Any) -> Any:
+            if not isinstance(value, list):
+                return value
+            try:
+                arr: Any = np.array(value, dtype=dtype)
+            except (TypeError, ValueError):
+                return value
+            arr.flags.writeable = False
+            return arr
+
+        return array
+    if type_word == "float":
+        nan = float("nan")
+        return lambda v: nan if v is None else float(v) if type(v) is int else v
+    return lambda v: v
+
+
+def guarded(component: str | None, call: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call the module; any exception, even SystemExit or KeyboardInterrupt, is its failure."""
+    try:
+        return fn(*args)
+    except BaseException as exc:  # noqa: BLE001 - a module may raise anything
+        from .python import _where
+
+        where = _where(exc)
+        raise ModuleFailed(f"the module raised {type(exc).__name__}: {exc}{where}", component,
+                           call, where.strip(" ()")) from None
+
+
+# --------------------------------------------------------------------------- main loop
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def serve(proto_in: int, proto_out: int, server: Server) -> None:
+    reader = os.fdopen(proto_in, "rb", buffering=1 << 16)
+    readline = reader.readline
+    while True:
+        line = readline(wire.MAX_LINE_BYTES)
+        if not line:
+            return  # the bench closed the channel: we are done
+        if not line.strip():
+            continue
+        reply = server.handle(line)
+        if reply is not None:
+            write_all(proto_out, wire.encode(reply))
+
+
+def main(argv: list[str] | None = None) -> int:
+    proto_in, proto_out = protect_channel()
+    parser = argparse.ArgumentParser(prog="python -m conformance.adapters.serve",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("components", nargs="+", metavar="COMPONENT=REF",
+                        help="component id = 'package.module:Class' or obsa.adapters entry point")
+    parser.add_argument("--identity", default="{}",
+                        help="JSON: {'module': {vendor, name, version}, 'spec_version': ...}")
+    parser.add_argument("--memory-limit-MB", dest="memory", type=int, default=None)
+    args = parser.parse_args(argv)
+    limit_process(args.memory)
+    refs = dict(item.partition("=")[::2] for item in args.components)
+    try:
+        identity = wire.decode(args.identity)
+    except wire.DecodeError:
+        identity = {}
+    serve(proto_in, proto_out, Server(refs, identity if isinstance(identity, dict) else {}))
+    return 0
+
+
+if __name__ == "__main__":
+    # leave at once: no atexit handlers and no waiting for a module's non-daemon threads
+    code = main()
+    sys.stderr.flush()
+    os._exit(code)

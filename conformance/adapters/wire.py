@@ -1,0 +1,135 @@
+"""The wire contract of a module under test: JSON-RPC 2.0 over stdio, one object per line.
+
+This is the public, language-neutral contract (schemas: ``schemas/wire/*.schema.json``;
+the vendor guide explains it). Both ends of the Python implementation use this module: the
+bench's process transport (:mod:`conformance.adapters.process`) and the generic component
+server (:mod:`conformance.adapters.serve`). It imports nothing heavy, so the server starts
+fast.
+
+Encoding rules
+    - one JSON-RPC message per line, UTF-8, ``\\n``-terminated, no line breaks inside;
+    - arrays are JSON arrays; booleans are ``true``/``false``; integer signals (int, enum,
+      flags) are JSON integers; float signals may be written with or without a fraction;
+    - NaN and ±inf never travel: the bench writes a non-finite float input as ``null`` (an
+      invalid reading also carries its validity flag, e.g. ``cell_voltage_valid``), and a
+      module's reply must never contain ``null``;
+    - the encoder is orjson when it is installed (numpy arrays serialised natively), else
+      the standard library; both produce the same documents.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+PROTOCOL = "1.0"
+"""Version of the wire contract; ``obsa.hello`` states it in both directions."""
+
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""Longest accepted message; a longer line is a protocol error (a flood, not a reply)."""
+
+# JSON-RPC 2.0 error codes, and the contract's own (-32000 .. -32099 are implementation's)
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+MODULE_ERROR = -32000
+"""The module's code failed (raised, returned nothing usable); ``data`` may say where."""
+
+try:  # orjson: ~10x faster, numpy-aware, and writes NaN as null (what the contract says)
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised when orjson is not installed
+    _orjson = None  # type: ignore[assignment]
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy arrays/scalars as Python values and non-finite floats as None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy array or scalar
+        return _plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _encode_std(message: Any) -> bytes:
+    try:
+        text = json.dumps(message, separators=(",", ":"), allow_nan=False,
+                          default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v))
+    except ValueError:  # a non-finite float somewhere: map it to null and retry
+        text = json.dumps(_plain(message), separators=(",", ":"), allow_nan=False,
+                          default=str)
+    return text.encode() + b"\n"
+
+
+if _orjson is not None:
+    _OPTIONS = _orjson.OPT_SERIALIZE_NUMPY | _orjson.OPT_APPEND_NEWLINE
+    _dumps = _orjson.dumps
+
+    def encode(message: Any) -> bytes:
+        """One message as a line of bytes (NaN/inf → null, numpy → JSON)."""
+        try:
+            return _dumps(message, option=_OPTIONS)
+        except TypeError:  # a value orjson does not know (non-contiguous array, set...)
+            return _encode_std(message)
+
+    decode = _orjson.loads
+else:  # pragma: no cover
+    encode = _encode_std
+    decode = json.loads
+
+DecodeError = ValueError
+"""What :func:`decode` raises on a line that is not JSON (orjson's error subclasses it)."""
+
+
+def request(id_: int, method: str, params: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": id_, "method": method, "params": params}
+
+
+def result(id_: Any, value: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": id_, "result": value}
+
+
+def error(id_: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        err["data"] = data
+    return {"jsonrpc": "2.0", "id": id_, "error": err}
+
+
+def schema(name: str) -> dict[str, Any]:
+    """A schema of the contract, ``schemas/wire/<name>.schema.json`` (request, response)."""
+    from ..paths import schemas_dir
+
+    text = (schemas_dir() / "wire" / f"{name}.schema.json").read_text(encoding="utf-8")
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+def problem(document: Any, name: str, definition: str | None = None) -> str | None:
+    """Why ``document`` does not match a contract schema (or one of its ``$defs``), or None.
+
+    Used where a message is rare and its exact shape matters (``obsa.hello``, errors); the
+    per-step replies are checked by the compiled output checks instead."""
+    import jsonschema
+
+    root = schema(name)
+    target = root if definition is None else {**root, "$ref": f"#/$defs/{definition}"}
+    if definition is not None:
+        target = {k: v for k, v in target.items() if k in ("$schema", "$id", "$defs", "$ref")}
+    errors = sorted(jsonschema.Draft202012Validator(target).iter_errors(document),
+                    key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    e = errors[0]
+    where = "/".join(str(p) for p in e.absolute_path) or "the message"
+    return f"{where}: {e.message}"
+
+
+def signal_type(type_: str, dimension: str | None) -> str:
+    """The type word of a signal in ``obsa.hello``: 'float', 'bool[]', 'flags'..."""
+    return f"{type_}[]" if dimension else type_

@@ -1,0 +1,156 @@
+"""Faulty modules for the readings of spec 0.2.0: each takes the other reading of a point the
+text used to leave open (or reintroduces a defect a random-sequence test found in the
+reference), on the reference component with that one detail changed.
+
+``READING_CATALOGUE`` says which requirement each breaks; the pinning test cases in
+``conformance/suite/test_readings.py`` must make it fail exactly that requirement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from reference_impl.functions.contactors import ContactorManager
+from reference_impl.functions.safety import SafetySupervisor
+from reference_impl.interfaces import SafetySupervisorFault
+from reference_impl.services.debounce import Debounce
+from reference_impl.services.diagnostics import Diagnostics
+
+from .modules import Faulty, _f
+
+_OVERCURRENT = int(SafetySupervisorFault.CHARGE_OVERCURRENT
+                   | SafetySupervisorFault.DISCHARGE_OVERCURRENT)
+_CHARGE_TEMPERATURE = int(SafetySupervisorFault.CHARGE_OVERTEMPERATURE
+                          | SafetySupervisorFault.CHARGE_UNDERTEMPERATURE)
+
+
+class PrechargeRestartsOnRequest(ContactorManager):
+    """A withdrawn close request (or an open request) forgets the precharge history: the
+    retry wait and the count of failed attempts restart with the next close request, so a
+    request dropped for one step after each timeout precharges without rest or end (the
+    reference's defect before 0.2.0)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if inputs["contactor_open_request"] or not inputs["close_request"]:
+            self._abort_s = None
+            self._count_from_zero = True
+        return super()._step(t, inputs)
+
+
+class NanCurrentResets(SafetySupervisor):
+    """A NaN current reading counts as zero when a reset request is judged: the over-current
+    faults clear although the current is unknown (the reference's defect before 0.2.0)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        current = float(inputs["pack_current_A"])
+        if inputs.get("fault_reset_request", False) and math.isnan(current):
+            self._latched &= ~_OVERCURRENT
+            out["safety_fault_flags"] = int(out["safety_fault_flags"]) & ~_OVERCURRENT
+        return out
+
+
+class OpenRequestMinusFirst(ContactorManager):
+    """On contactor_open_request main negative opens first and main positive one step later
+    (the order read as applying to a normal opening only)."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._open_request_before = False
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        rising = bool(inputs["contactor_open_request"]) and not self._open_request_before
+        self._open_request_before = bool(inputs["contactor_open_request"])
+        positive_closed = self._positive.command
+        out = super()._step(t, inputs)
+        if rising and positive_closed:  # keep main positive closed for this one step
+            self._positive.set_command(True, t)
+            out["main_positive_close_cmd"] = True
+        return out
+
+
+#: module → the requirements it must fail (and it must fail no other)
+class _SlowLeak(Debounce):
+    """A leaky violation counter that falls twenty times slower than it rises."""
+
+    __slots__ = ("level_s", "last_s", "was_present")
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(delay_s)
+        self.level_s = 0.0
+        self.last_s: float | None = None
+        self.was_present = False
+
+    def reset(self) -> None:
+        self.level_s, self.last_s, self.was_present = 0.0, None, False
+
+    def update(self, present: bool, t: float) -> bool:
+        dt = 0.0 if self.last_s is None else t - self.last_s
+        self.last_s = t
+        if present:
+            if self.was_present:
+                self.level_s += dt
+            self.was_present = True
+            return self.level_s >= self.delay_s
+        self.level_s = max(0.0, self.level_s - dt / 20.0)
+        self.was_present = False
+        return False
+
+
+class SlowLeakDebounce(SafetySupervisor):
+    """Leaky debounce whose counter forgets too slowly: spikes one second apart add up (the
+    leaky reading of OBSA-SAFE-012 without its condition)."""
+
+    def reset(self) -> None:
+        super().reset()
+        for limit in self._limits:
+            limit.debounce = _SlowLeak(limit.debounce.delay_s + 1e-9)
+
+
+class WeldClearedByReset(ContactorManager):
+    """A reset clears every contactor fault, welds included, and supervises the feedback
+    afresh: a contactor still welded is found again one feedback timeout later (the reading
+    of 'faults latch until a reset with every contactor commanded open' without the weld's
+    condition)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        contactors = (self._positive, self._negative, self._precharge)
+        if self._faults and inputs.get("fault_reset_request", False) and not any(
+                c.command for c in contactors):
+            self._faults = 0
+            for c in contactors:
+                c.disagree_since_s = t
+        return super()._step(t, inputs)
+
+
+class ChargeTemperatureHealsAtRest(SafetySupervisor):
+    """A charge-temperature fault counts as healed once the pack is no longer charged (the
+    limit 'applies while charging' read as covering the healing too)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if inputs.get("fault_reset_request", False) and not (
+                float(inputs["pack_current_A"]) > self._rest_current_A):
+            self._latched &= ~_CHARGE_TEMPERATURE
+        return super()._step(t, inputs)
+
+
+class ProfileOnlyFaultMemory(Diagnostics):
+    """Records only the fault codes of the safety-core profile (supervisor and contactor
+    manager): the other rows exist but never become active ('every fault code of the spec'
+    read as those of the claimed profiles)."""
+
+    _signals = tuple((signal, rows) for signal, rows in Diagnostics._signals
+                     if signal in ("safety_fault_flags", "contactor_fault_flags"))
+
+
+READING_CATALOGUE: tuple[Faulty, ...] = (
+    _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
+    _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
+    _f("contactor_manager", OpenRequestMinusFirst, "OBSA-CONT-007"),
+    _f("safety_supervisor", SlowLeakDebounce, "OBSA-SAFE-012"),
+    _f("contactor_manager", WeldClearedByReset, "OBSA-CONT-008"),
+    _f("safety_supervisor", ChargeTemperatureHealsAtRest, "OBSA-SAFE-014"),
+    _f("diagnostics", ProfileOnlyFaultMemory, "OBSA-DIAG-001", "OBSA-DIAG-002"),
+)
