@@ -19,7 +19,7 @@ DIAG = "diagnostics"
 req = pytest.mark.requirement
 
 #: how long stored DTCs are watched for a history that fades without a reset request
-STORED_WATCH_S = 60.0
+STORED_WATCH_S = 30.0
 
 
 @dataclass(frozen=True)

@@ -328,7 +328,7 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
 
 # ----------------------------------------------------------------------------- latch & reset
 #: how long a healed fault is watched for a latch that clears by itself
-LATCH_WATCH_S = 60.0
+LATCH_WATCH_S = 30.0
 #: how far beyond the MSL a quantity is driven to latch its fault, in sweep margins
 LATCH_MARGINS = 5
 
