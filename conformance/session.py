@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 import os
 import platform
 import sys
@@ -173,10 +174,21 @@ class Certification:
         # The DC link's bleeder holds the link V·Rp/(Rp+Rb) below the pack at the end of
         # precharge; a real design sizes it so that precharge can complete. The bench does the
         # same for the declared pack: at most a tenth of the declared precharge tolerance.
+        # The precharge resistor likewise: sized so that the link reaches the declared
+        # tolerance within half the declared precharge timeout (at most the bench's 80 Ω).
         contactors = m.effective_parameters(spec, "contactor_manager")
         pack_max_V = m.pack.cell_count * float(CHEMISTRIES[self.bench_chemistry].ocv_V(1.0))
-        rp = BenchConfig.precharge_resistance_ohm
         tol = float(contactors["precharge_voltage_tolerance_V"])
+        c_link = BenchConfig.link_capacitance_F
+        e_folds = math.log(max(pack_max_V / (0.5 * tol), math.e))
+        rp = min(BenchConfig.precharge_resistance_ohm,
+                 0.5 * float(contactors["precharge_timeout_s"]) / (c_link * e_folds))
+        kw["precharge_resistance_ohm"] = rp
+        # The contactors operate within half the declared feedback timeout (at most the
+        # bench's 30 ms / 15 ms): a module is judged with hardware that fits its declaration.
+        half = 0.5 * float(contactors["contactor_feedback_timeout_s"])
+        kw["contactor_close_delay_s"] = min(BenchConfig.contactor_close_delay_s, half)
+        kw["contactor_open_delay_s"] = min(BenchConfig.contactor_open_delay_s, half)
         kw["bleeder_resistance_ohm"] = max(BenchConfig.bleeder_resistance_ohm,
                                            rp * pack_max_V / (0.1 * tol))
         if ideal_sensors:

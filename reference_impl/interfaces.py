@@ -539,8 +539,9 @@ class ContactorManagerParameters(TypedDict, total=False):
     #: Delay between opening main positive and opening main negative. Unit s, range [0.0, 0.1],
     #: default 0.02.
     opening_delay_s: float
-    #: Time a contactor's feedback may lag its command before a fault is raised. Unit s, range
-    #: [0.01, 0.3], default 0.1.
+    #: Time a contactor's feedback may lag its command before a fault is raised; at least two step
+    #: periods (a contactor moves in one and its feedback is read in the next). Unit s, range [0.02,
+    #: 0.3], default 0.1.
     contactor_feedback_timeout_s: float
 
 

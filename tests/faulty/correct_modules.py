@@ -54,7 +54,7 @@ def _small(data: dict[str, Any]) -> None:
     for direction, levels in (("charge", (10.0, 12.0, 15.0)), ("discharge", (20.0, 25.0, 30.0))):
         for level, value in zip(("mol", "rsl", "msl"), levels, strict=True):
             sup[f"{direction}_current_max_{level}_A"] = value
-    sup.update(current_hysteresis_A=1.0, rest_current_A=0.2, pack_voltage_tolerance_V=0.5)
+    sup.update(current_hysteresis_A=1.0, rest_current_A=0.2, pack_voltage_tolerance_V=1.0)
 
 
 def _lfp(data: dict[str, Any]) -> None:
@@ -73,10 +73,51 @@ def _large(data: dict[str, Any]) -> None:
     data["pack"].update(cell_count=350, temperature_sensor_count=350, capacity_Ah=200.0)
 
 
+#: the timing parameters of the safety core, set to an end of their range by the variants
+TIMINGS = {
+    "safety_supervisor": ("cell_voltage_fault_delay_s", "current_fault_delay_s",
+                          "temperature_fault_delay_s", "insulation_fault_delay_s",
+                          "plausibility_fault_delay_s", "cell_monitor_timeout_s",
+                          "current_sensor_timeout_s"),
+    "contactor_manager": ("precharge_timeout_s", "precharge_retry_wait_s", "opening_delay_s",
+                          "contactor_feedback_timeout_s"),
+}
+
+
+def _timings(end: str) -> Callable[[dict[str, Any]], None]:
+    """Every timing at the ``end`` ("min" or "max") of the spec's range, raised where the
+    manifest check requires more (a sensor timeout above its sampling period, a
+    plausibility delay of at least one cell-monitor cycle)."""
+
+    def edit(data: dict[str, Any]) -> None:
+        from conformance.spec import load_spec
+
+        spec = load_spec()
+        config = data["configuration"]
+        cycle = float(config["cell_monitor"]["measurement_cycle_s"])
+        for component, names in TIMINGS.items():
+            params = {p.name: p for p in spec.interfaces[component].parameters}
+            for name in names:
+                rng = params[name].range
+                assert rng is not None and rng.min is not None and rng.max is not None
+                config[component][name] = float(getattr(rng, end))
+        if end == "min":
+            sup = config["safety_supervisor"]
+            sup["plausibility_fault_delay_s"] = cycle
+            sup["cell_monitor_timeout_s"] = 2 * cycle
+            sup["current_sensor_timeout_s"] = 0.02
+
+    return edit
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant("conservative-thresholds", "trips inside the threshold tolerance, before the MSL",
             _components(safety_supervisor="tests.faulty.correct_modules:ConservativeSupervisor")),
     Variant("small-pack", "four cells, one temperature sensor", _small),
     Variant("lfp-pack", "LFP chemistry with its own limits", _lfp),
     Variant("large-pack", "350 cells and 350 temperature sensors", _large),
+    Variant("fastest-timings", "every delay and timeout at the lowest valid value",
+            _timings("min")),
+    Variant("slowest-timings", "every delay and timeout at the highest valid value",
+            _timings("max")),
 )

@@ -1,0 +1,54 @@
+"""Declarations that are each in range but contradict each other are refused, naming the
+field: a module so declared would fail requirements because of its own declaration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conformance.manifest import load_manifest, reference_manifest_path
+from conformance.spec import load_spec
+
+
+def _check(tmp_path: Path, edit: dict[str, dict[str, Any]]) -> list[str]:
+    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    for component, values in edit.items():
+        data["configuration"][component].update(values)
+    path = tmp_path / "manifest.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    _, issues = load_manifest(path, load_spec())
+    return [str(i) for i in issues]
+
+
+@pytest.mark.parametrize(("edit", "field", "expected"), [
+    ({"contactor_manager": {"precharge_voltage_tolerance_V": 0.5}},
+     "configuration.contactor_manager.precharge_voltage_tolerance_V", "voltage accuracy"),
+    ({"safety_supervisor": {"pack_voltage_tolerance_V": 0.6}},
+     "configuration.safety_supervisor.pack_voltage_tolerance_V", "worst case"),
+    ({"safety_supervisor": {"plausibility_fault_delay_s": 0.05}},
+     "configuration.safety_supervisor.plausibility_fault_delay_s", "cell monitor cycle"),
+    ({"safety_supervisor": {"cell_monitor_timeout_s": 0.1}},
+     "configuration.safety_supervisor.cell_monitor_timeout_s", "measurement cycle"),
+    ({"safety_supervisor": {"current_sensor_timeout_s": 0.01}},
+     "configuration.safety_supervisor.current_sensor_timeout_s", "step period"),
+], ids=["precharge-tolerance", "pack-tolerance", "plausibility-delay", "cell-monitor-timeout",
+        "current-sensor-timeout"])
+def test_contradicting_declarations_are_refused(tmp_path: Path, edit: dict[str, Any],
+                                                field: str, expected: str) -> None:
+    issues = _check(tmp_path, edit)
+    assert len(issues) == 1, issues
+    assert field in issues[0] and expected in issues[0] and ":" in issues[0], issues[0]
+
+
+@pytest.mark.parametrize("edit", [
+    {"contactor_manager": {"precharge_voltage_tolerance_V": 0.6}},
+    {"safety_supervisor": {"pack_voltage_tolerance_V": 0.7}},
+    {"safety_supervisor": {"plausibility_fault_delay_s": 0.1}},
+    {"safety_supervisor": {"cell_monitor_timeout_s": 0.11, "current_sensor_timeout_s": 0.02}},
+], ids=["precharge-tolerance", "pack-tolerance", "plausibility-delay", "timeouts"])
+def test_the_tightest_consistent_declarations_are_accepted(tmp_path: Path,
+                                                           edit: dict[str, Any]) -> None:
+    assert _check(tmp_path, edit) == []
