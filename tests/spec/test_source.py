@@ -15,7 +15,7 @@ from conformance.spec.source import Limits, ReadError, YAMLSyntax, parse_yaml, r
 
 from .helpers import Edit, apply, billion_laughs, copy_spec, line_of, validate
 
-SMALL = Limits(max_bytes=200, max_depth=4, max_values=10, max_text_chars=8)
+SMALL = Limits(max_bytes=200, max_depth=4, max_values=10, max_text_chars=8, max_key_chars=3)
 
 
 def _refused(text: str, limits: Limits = SMALL) -> YAMLSyntax:
@@ -31,6 +31,8 @@ def _refused(text: str, limits: Limits = SMALL) -> YAMLSyntax:
     ("a: &x [1]\nb: *x\n", 2, "b", "found the alias *x"),
     ("a: &x [*x]\n", 1, "a[0]", "found the alias *x"),  # a value that contains itself
     ("a: !!int xyz\n", 1, "a", "expected a value of the tag !!int, found 'xyz'"),
+    ("a: !!bool maybe\n", 1, "a", "expected a value of the tag !!bool, found 'maybe'"),
+    ("a: !!float 1.5.6\n", 1, "a", "expected a value of the tag !!float, found '1.5.6'"),
     ("a: !vendor 1\n", 1, "a", "found the tag !vendor"),
     ("a: !!python/object:os.system x\n", 1, "a", "found the tag !!python/object:os.system"),
     ("a: !!binary aGk=\n", 1, "a", "found the tag !!binary"),
@@ -73,6 +75,7 @@ def test_what_is_not_refused_reads_as_before() -> None:
      "at most 10 values"),
     ("{a: 1, b: 2, c: 3, d: 4}\n", "{a: 1, b: 2, c: 3, d: 4, e: 5}\n", "at most 10 values"),
     ("a: 12345678\n", "a: 123456789\n", "at most 8 characters, found 9"),
+    ("abc: 1\n", "abcd: 1\n", "expected a key of at most 3 characters, found 4"),
 ])
 def test_bounds_hold_exactly(inside: str, outside: str, message: str) -> None:
     parse_yaml(inside, "x.yaml", SMALL)
