@@ -32,17 +32,24 @@ class SafetyState(enum.IntEnum):
 
 
 class ContactorState(enum.IntEnum):
-    """State of the HV path as managed by the contactor manager."""
+    """State of the HV path as managed by the contactor manager. error takes precedence over every
+    other value; precharging covers the whole closing, from the close request to the closed path,
+    the abort of a timed-out attempt and the retry wait included.
+    """
 
-    #: all contactors open
+    #: all contactors commanded open and reading open, no closing under way
     OPEN = 0
-    #: main negative and precharge closed, DC link charging
+    #: a closing is under way and the path is not closed yet: main negative closing, DC link
+    #: charging, main positive closing, a timed-out attempt opening, or the wait before the next
+    #: attempt
     PRECHARGING = 1
     #: main negative and main positive closed, precharge open
     CLOSED = 2
-    #: opening in order, waiting for feedback
+    #: no closing under way, a contactor still commanded or reading closed: opening in order,
+    #: waiting for feedback
     OPENING = 3
-    #: precharge failed or a contactor is welded; reset required
+    #: a contactor fault is latched (precharge failed, a contactor welded, a feedback mismatch);
+    #: reset required
     ERROR = 4
 
 

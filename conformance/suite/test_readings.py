@@ -285,3 +285,46 @@ def _flags_signal(h: Harness, component: str) -> str | None:
         if getattr(sig, "flags_of", None) == component and name.endswith("_fault_flags"):
             return name
     return None
+
+
+# ----------------------------------------------------------------------------- contactor_state
+def _state_errors(h: Harness, loop: ClosedLoop, t_request: float) -> int:
+    """Steps breaking OBSA-CONT-012 after a close request held from ``t_request``: not error
+    while a contactor fault is latched, or not precharging before the path first closes."""
+    state = S.channel(loop, "contactor_state").astype(int)
+    t = S.times(loop)
+    faulted = S.channel(loop, "contactor_fault_flags").astype(np.int64) != 0
+    closed = state == h.enum("contactor_state", "closed")
+    t_closed = S.first_time(loop, closed, after=t_request)
+    serving = (t > t_request + S.TIME_EPS_S) & (t < (t_closed if t_closed is not None
+                                                      else np.inf)) & ~faulted
+    not_error = faulted & (state != h.enum("contactor_state", "error"))
+    not_precharging = serving & (state != h.enum("contactor_state", "precharging"))
+    return int(np.count_nonzero(not_error | not_precharging))
+
+
+@req("OBSA-CONT-012")
+def test_contactor_state_through_retries_and_a_mismatch(obsa: Harness) -> None:
+    """precharging through every attempt, abort and retry wait; error once precharge has
+    failed; error on a feedback mismatch."""
+    p = obsa.params(CM)
+    attempts = int(p["precharge_max_attempts"])
+    span = attempts * (float(p["precharge_timeout_s"]) + float(p["precharge_retry_wait_s"]))
+    loop = obsa.run(components=[CM])
+    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    S.settle(loop, 0.3)
+    t_retries = loop.t
+    loop.set("close_request", True)
+    loop.run(span + 2.0)
+    errors = _state_errors(obsa, loop, t_retries)
+    loop = obsa.run(components=[CM])
+    loop.bench.inject(S.Fault(signal="main_negative", kind="fail_to_close", start_s=0.0))
+    S.settle(loop, 0.3)
+    t_mismatch = loop.t
+    loop.set("close_request", True)
+    loop.run(1.0)
+    errors += _state_errors(obsa, loop, t_mismatch)
+    obsa.judge("OBSA-CONT-012", {"state_errors": errors},
+               events={"close request (main negative never closes)": t_mismatch},
+               message=f"{attempts} precharge attempts on an open precharge resistor, then a "
+                       "main negative contactor that never closes")

@@ -165,7 +165,7 @@ class ContactorManager(Block):
 
         if self._faults:
             state = _ERROR
-        elif self._phase in _CLOSING or self._phase == RETRY_WAIT:
+        elif self._phase in _CLOSING or self._phase in (ABORT, RETRY_WAIT):  # OBSA-CONT-012
             state = _PRECHARGING
         elif self._phase == CLOSED:
             state = _CLOSED

@@ -12,9 +12,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from reference_impl.functions import contactors as cm
 from reference_impl.functions.contactors import ContactorManager
 from reference_impl.functions.safety import SafetySupervisor
-from reference_impl.interfaces import SafetySupervisorFault
+from reference_impl.interfaces import ContactorState, SafetySupervisorFault
 from reference_impl.services.debounce import Debounce
 from reference_impl.services.diagnostics import Diagnostics
 
@@ -145,6 +146,17 @@ class ProfileOnlyFaultMemory(Diagnostics):
                      if signal in ("safety_fault_flags", "contactor_fault_flags"))
 
 
+class RetryWaitReportsOpen(ContactorManager):
+    """During the wait before the next precharge attempt contactor_state reads open: every
+    contactor is open then (the state read from the contactors, not from the sequence)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        if self._phase == cm.RETRY_WAIT and not self._faults:
+            out["contactor_state"] = int(ContactorState.OPEN)
+        return out
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
@@ -153,4 +165,5 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", WeldClearedByReset, "OBSA-CONT-008"),
     _f("safety_supervisor", ChargeTemperatureHealsAtRest, "OBSA-SAFE-014"),
     _f("diagnostics", ProfileOnlyFaultMemory, "OBSA-DIAG-001", "OBSA-DIAG-002"),
+    _f("contactor_manager", RetryWaitReportsOpen, "OBSA-CONT-012"),
 )
