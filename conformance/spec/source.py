@@ -112,6 +112,7 @@ _COLLECTION_TAGS = {None, "!", _TAG + "map", _TAG + "seq"}
 # YAML 1.1 has dates; a spec file or manifest has no date field, so a date stays the text
 # the author wrote (a version "2024-01-01" must not turn into a date object).
 _TEXT_TAGS = {_TAG + "timestamp"}
+_INT_BOUND = 2**63
 # characters YAML allows in a stream (YAML 1.1 §5.1, as libyaml checks them)
 _NOT_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
@@ -233,6 +234,11 @@ class _Builder:
             value = self._scalar(event, path)
             if isinstance(value, float) and not math.isfinite(value):
                 self.nonfinite.append((event.start_mark.line + 1, path, event.value))
+            elif isinstance(value, int) and not -_INT_BOUND <= value < _INT_BOUND:
+                # no field needs more; a larger one cannot even be printed in a message
+                raise _Refused(event.start_mark, path,
+                               "expected an integer from -2^63 to 2^63 - 1, found one of "
+                               f"{value.bit_length()} bits")
             return value
         if depth >= self.limits.max_depth:
             raise _Refused(event.start_mark, path,

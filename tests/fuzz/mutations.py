@@ -232,6 +232,16 @@ def _control(text: str, rng: random.Random) -> tuple[bytes, str]:
     return raw, f"U+{ord(char):04X} at character {at}"
 
 
+def _big_number(text: str, rng: random.Random) -> tuple[bytes, str]:
+    lines = _lines(text)
+    i = rng.choice(_value_lines(text))
+    number = rng.choice(["0x" + "f" * 5000, "9" * 4400, "-" + "1" * 30, "1" * 20 + ".5e+400",
+                         "0o" + "7" * 3000, "0b" + "1" * 70, "1_000_000", "0.000000e-999999"])
+    head, _, _ = lines[i].partition(": ")
+    lines[i] = f"{head}: {number}\n"
+    return "".join(lines).encode("utf-8"), f"line {i + 1} = {number[:20]}…"
+
+
 def _replace_file(text: str, rng: random.Random) -> tuple[bytes, str]:
     raw = rng.choice(JUNK_FILES)
     return raw, f"whole file replaced by {raw[:30]!r}"
@@ -255,6 +265,7 @@ MUTATIONS: dict[str, Mutation] = {
     "alias": _alias,
     "control character": _control,
     "replace file": _replace_file,
+    "big number": _big_number,
 }
 
 

@@ -34,6 +34,9 @@ def _refused(text: str, limits: Limits = SMALL) -> YAMLSyntax:
     ("a: !!bool maybe\n", 1, "a", "expected a value of the tag !!bool, found 'maybe'"),
     ("a: !!float 1.5.6\n", 1, "a", "expected a value of the tag !!float, found '1.5.6'"),
     ("a: !vendor 1\n", 1, "a", "found the tag !vendor"),
+    ("a: 0x" + "f" * 5000 + "\n", 1, "a", "expected an integer from -2^63 to 2^63 - 1, found "
+     "one of 20000 bits"),
+    ("a: -9223372036854775809\n", 1, "a", "to 2^63 - 1, found one of 64 bits"),
     ("a: !!python/object:os.system x\n", 1, "a", "found the tag !!python/object:os.system"),
     ("a: !!binary aGk=\n", 1, "a", "found the tag !!binary"),
     ("a: !!set {x, y}\n", 1, "a", "expected a plain mapping or list, found the tag !!set"),
@@ -64,8 +67,10 @@ def test_billion_laughs_is_refused_at_the_first_alias() -> None:
 
 
 def test_what_is_not_refused_reads_as_before() -> None:
-    doc = parse_yaml("a: &anchor 1\nb: 2024-01-01\nc: !!str 12\nd: ~\ne: 1.5e+3\n", "x.yaml")
-    assert doc.data == {"a": 1, "b": "2024-01-01", "c": "12", "d": None, "e": 1500.0}
+    doc = parse_yaml("a: &anchor 1\nb: 2024-01-01\nc: !!str 12\nd: ~\ne: 1.5e+3\n"
+                     "f: [-9223372036854775808, 9223372036854775807]\n", "x.yaml")
+    assert doc.data == {"a": 1, "b": "2024-01-01", "c": "12", "d": None, "e": 1500.0,
+                        "f": [-(2**63), 2**63 - 1]}
     assert doc.line(("e",)) == 5
 
 
