@@ -269,9 +269,11 @@ def _outside(root: Path, rel: str) -> str | None:
     if Path(rel).is_absolute() or "\\" in rel or ".." in parts or not rel.endswith(".yaml"):
         return f"{expected}, found '{rel}'"
     try:
-        (root / rel).resolve().relative_to(root.resolve())
-    except ValueError:
-        return f"{expected}, found '{rel}' leading to {(root / rel).resolve()}"
+        target = (root / rel).resolve()
+    except (OSError, RuntimeError):  # a loop of symbolic links
+        return f"{expected}, found '{rel}', a loop of symbolic links"
+    if not target.is_relative_to(root.resolve()):
+        return f"{expected}, found '{rel}' leading to {target}"
     return None
 
 

@@ -138,3 +138,14 @@ def test_a_symbolic_link_inside_the_spec_is_fine(tmp_path: Path) -> None:
     target.symlink_to(moved)
     code, out, err = validate(root)
     assert code == 0, out + err
+
+
+def test_a_loop_of_symbolic_links_is_refused(tmp_path: Path) -> None:
+    root = copy_spec(tmp_path)
+    target = root / "requirements" / "hmi.yaml"
+    target.unlink()
+    target.symlink_to(root / "requirements" / "loop.yaml")
+    (root / "requirements" / "loop.yaml").symlink_to(target)
+    code, out, _ = validate(root)
+    assert code == 1
+    assert "found 'requirements/hmi.yaml', a loop of symbolic links" in out
