@@ -326,8 +326,11 @@ class DiagnosticsInputs(TypedDict):
     #: Latched faults of the contactor manager, one bit per fault code. Unit 1, flags
     #: ContactorManagerFault.
     contactor_fault_flags: int
-    #: Request to reset latched faults; effective only for faults whose condition has cleared. Unit
-    #: 1.
+    #: Request to reset latched faults; effective only for faults whose condition has cleared.
+    #: Level-sensitive: in every step in which it is raised, each component (safety supervisor,
+    #: contactor manager, fault memory) clears what may be cleared then, so a request held raised
+    #: clears a fault as soon as its condition heals. A vehicle that wants an acknowledgement pulses
+    #: it. Unit 1.
     fault_reset_request: bool
     #: Faults of the CAN stack (bus-off, reception timeouts, alive counter and CRC errors), one bit
     #: per fault code. Unit 1, flags CanStackFault.
@@ -504,8 +507,11 @@ class SafetySupervisorInputs(TypedDict):
     #: Measured insulation resistance between the HV system and the chassis. Unit ohm, range [0.0,
     #: 1000000000.0].
     insulation_resistance_ohm: float
-    #: Request to reset latched faults; effective only for faults whose condition has cleared. Unit
-    #: 1.
+    #: Request to reset latched faults; effective only for faults whose condition has cleared.
+    #: Level-sensitive: in every step in which it is raised, each component (safety supervisor,
+    #: contactor manager, fault memory) clears what may be cleared then, so a request held raised
+    #: clears a fault as soon as its condition heals. A vehicle that wants an acknowledgement pulses
+    #: it. Unit 1.
     fault_reset_request: bool
 
 
@@ -558,8 +564,11 @@ class ContactorManagerInputs(TypedDict):
     close_request: bool
     #: The safety supervisor requires the HV path to open. Unit 1.
     contactor_open_request: bool
-    #: Request to reset latched faults; effective only for faults whose condition has cleared. Unit
-    #: 1.
+    #: Request to reset latched faults; effective only for faults whose condition has cleared.
+    #: Level-sensitive: in every step in which it is raised, each component (safety supervisor,
+    #: contactor manager, fault memory) clears what may be cleared then, so a request held raised
+    #: clears a fault as soon as its condition heals. A vehicle that wants an acknowledgement pulses
+    #: it. Unit 1.
     fault_reset_request: bool
     #: Measured voltage across the battery terminals, before the contactors. A NaN or infinite value
     #: is no measurement: while pack_voltage_V or link_voltage_V is not finite, the DC link does not

@@ -328,3 +328,67 @@ def test_contactor_state_through_retries_and_a_mismatch(obsa: Harness) -> None:
                events={"close request (main negative never closes)": t_mismatch},
                message=f"{attempts} precharge attempts on an open precharge resistor, then a "
                        "main negative contactor that never closes")
+
+
+# ----------------------------------------------------------------------------- reset request
+@req("OBSA-SAFE-015")
+def test_held_reset_clears_once_healed(obsa: Harness) -> None:
+    """fault_reset_request is level-sensitive: held raised while the condition persists, it
+    clears the fault as soon as the condition has healed by the hysteresis."""
+    mask = obsa.bit(SUP, "cell_overvoltage")
+    fault_state = obsa.enum("safety_state", "fault")
+    healed_V = float(obsa.param(SUP, "cell_voltage_max_msl_V")) - float(
+        obsa.param(SUP, "cell_voltage_hysteresis_V"))
+    loop = S.start(obsa, "rest")
+    t_fault = S.latch_overvoltage(obsa, loop)
+    t_request = loop.t
+    loop.set("fault_reset_request", True)
+    loop.run(0.3)  # held while the cell is still above the MSL
+    t_heal = loop.t
+    loop.bench.clear_faults()
+    loop.run(2 * float(obsa.param("cell_monitor", "measurement_cycle_s")) + 0.5)
+    loop.set("fault_reset_request", False)
+    t_healed = S.first_time(loop, S.channel(loop, "cell_voltage_max_V") <= healed_V,
+                            after=t_heal)
+    ok = (~S.flag_set(loop, "safety_fault_flags", mask)) & (
+        S.channel(loop, "safety_state") < fault_state)
+    t_clear = S.first_time(loop, ok, after=t_request)
+    events = {"fault latched": t_fault, "reset raised and held": t_request}
+    if t_healed is not None:
+        events["cell voltage healed (measured)"] = t_healed
+    if t_clear is not None:
+        events["cleared"] = t_clear
+    reset_time = None if t_clear is None or t_healed is None else max(0.0, t_clear - t_healed)
+    obsa.judge("OBSA-SAFE-015", {"reset_time_s": reset_time}, events=events,
+               message="reset request held from 0.3 s before the cell voltage healed",
+               notes={"reset_time_s": "from the first healed sample, the request held"})
+
+
+@req("OBSA-SAFE-015")
+def test_plausibility_heals_without_hysteresis(obsa: Harness) -> None:
+    """Plausibility has no hysteresis: a pack voltage back within the tolerance of the sum
+    of the cells (at 90 % of it) is healed, and a reset clears the fault."""
+    tol = float(obsa.param(SUP, "pack_voltage_tolerance_V"))
+    delay = float(obsa.param(SUP, "plausibility_fault_delay_s"))
+    mask = obsa.bit(SUP, "pack_voltage_implausible")
+    loop = S.start(obsa, "rest")
+    loop.bench.inject(S.Fault(signal="pack_voltage_V", kind="offset", start_s=loop.t,
+                              value=tol + 2.0))
+    t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
+    if t_fault is None:
+        raise S.PreconditionFailed(f"no pack_voltage_implausible fault within {delay + 1.0:g} s "
+                                   f"of a pack voltage {tol + 2.0:g} V off the cells' sum",
+                                   blame="OBSA-SAFE-020")
+    loop.bench.clear_faults()
+    loop.bench.inject(S.Fault(signal="pack_voltage_V", kind="offset", start_s=loop.t,
+                              value=0.9 * tol))
+    loop.run(0.3)
+    t_reset = S.reset_faults(loop)
+    loop.run(0.5)
+    t_clear = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
+    events = {"fault latched": t_fault, "reset, pack voltage 90 % of the tolerance off": t_reset}
+    if t_clear is not None:
+        events["cleared"] = t_clear
+    obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
+               events=events, message="pack voltage back within the tolerance (90 % of it); "
+                                      "plausibility has no hysteresis")
