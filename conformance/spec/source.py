@@ -106,6 +106,15 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     pass
 
 
+# YAML 1.1 reads 1e-3 and 5e3 as text (its floats need a dot and a signed exponent); a
+# manifest author means the number, as YAML 1.2 and JSON do. Only this loader is changed.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
 _COLLECTION_TAGS = {None, "!", _TAG + "map", _TAG + "seq"}

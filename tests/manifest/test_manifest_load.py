@@ -87,7 +87,7 @@ STRUCTURAL = [
      "  timeout_s:", "found -1"),
     ("value not scalar", "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: [4.25]",
      "configuration.safety_supervisor.cell_voltage_max_msl_V", "cell_voltage_max_msl_V:", ""),
-    ("capacity below 1 mAh", "capacity_Ah: 50.0", "capacity_Ah: 4.9e-324", "pack.capacity_Ah",
+    ("capacity below 1 mAh", "capacity_Ah: 50.0", "capacity_Ah: 5e-324", "pack.capacity_Ah",
      "pack:", "expected a value >= 0.001, found 5e-324"),
     ("timeout below 10 ms", "timeout_s: 1.0", "timeout_s: 1.0e-6", "adapter.timeout_s",
      "  timeout_s:", "expected a value >= 0.01, found 1e-06"),

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conformance.spec.source import Limits, ReadError, YAMLSyntax, parse_yaml, read_yaml
 
@@ -64,6 +65,12 @@ def test_every_non_finite_number_is_reported() -> None:
 def test_billion_laughs_is_refused_at_the_first_alias() -> None:
     exc = _refused(billion_laughs(9), Limits())
     assert exc.issue.line == 2 and "alias *a0" in exc.issue.message
+
+
+def test_exponents_without_a_dot_are_numbers_as_in_json() -> None:
+    doc = parse_yaml("a: 1e3\nb: 5e-3\nc: -2E+2\nd: 1e\ne: 0.1.0\n", "x.yaml")
+    assert doc.data == {"a": 1000.0, "b": 0.005, "c": -200.0, "d": "1e", "e": "0.1.0"}
+    assert yaml.safe_load("a: 1e3") == {"a": "1e3"}  # only the toolkit's reader is changed
 
 
 def test_what_is_not_refused_reads_as_before() -> None:
