@@ -392,3 +392,26 @@ def test_plausibility_heals_without_hysteresis(obsa: Harness) -> None:
     obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
                events=events, message="pack voltage back within the tolerance (90 % of it); "
                                       "plausibility has no hysteresis")
+
+
+# ----------------------------------------------------------------------------- invalid readings
+@req("OBSA-SAFE-030")
+def test_open_wire_is_not_a_deep_discharge(obsa: Harness) -> None:
+    """An open sense wire (0 V, invalid) and an open NTC (−50 °C, invalid) latch the invalid
+    measurement faults, not an under-voltage, an under-temperature or the lockout."""
+    masks = 0
+    for fault in ("cell_undervoltage", "deep_discharge", "charge_undertemperature",
+                  "discharge_undertemperature"):
+        masks |= obsa.bit(SUP, fault)
+    loop = S.start(obsa, "rest")
+    t0 = loop.t
+    cell = loop.bench.config.n_cells - 1
+    for signal, index in (("cell_voltage_V", cell), ("cell_temperature_degC", 0)):
+        loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=index, start_s=t0))
+    loop.run(2.0)
+    flags = S.channel(loop, "safety_fault_flags").astype(np.int64)
+    latched = int(flags[-1]) & masks
+    obsa.judge("OBSA-SAFE-030", {"limit_faults_from_invalid_readings": bin(latched).count("1")},
+               events={"open wires": t0},
+               message=f"cell voltage {cell} and temperature sensor 0 open (reported invalid) "
+                       "for 2 s at rest")

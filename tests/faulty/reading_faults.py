@@ -25,6 +25,7 @@ from .modules import Faulty, _f
 
 _OVERCURRENT = int(SafetySupervisorFault.CHARGE_OVERCURRENT
                    | SafetySupervisorFault.DISCHARGE_OVERCURRENT)
+_DEEP_DISCHARGE = int(SafetySupervisorFault.DEEP_DISCHARGE)
 _IMPLAUSIBLE = int(SafetySupervisorFault.PACK_VOLTAGE_IMPLAUSIBLE)
 _CHARGE_TEMPERATURE = int(SafetySupervisorFault.CHARGE_OVERTEMPERATURE
                           | SafetySupervisorFault.CHARGE_UNDERTEMPERATURE)
@@ -191,6 +192,21 @@ class PlausibilityHysteresis(SafetySupervisor):
         return out
 
 
+class InvalidCellCountsForDeepDischarge(SafetySupervisor):
+    """The deep-discharge check takes the lowest reading of every cell, valid or not: an open
+    sense wire (0 V) locks the pack out."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._raw_deep_discharge = Debounce(self._p["cell_voltage_fault_delay_s"])
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        lowest = float(np.nanmin(np.asarray(inputs["cell_voltage_V"], dtype=float)))
+        if self._raw_deep_discharge.update(lowest < self._deep_discharge_V, t):
+            self._latched |= _DEEP_DISCHARGE
+        return super()._step(t, inputs)
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
@@ -202,4 +218,5 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", RetryWaitReportsOpen, "OBSA-CONT-012"),
     _f("safety_supervisor", EdgeOnlyReset, "OBSA-SAFE-015"),
     _f("safety_supervisor", PlausibilityHysteresis, "OBSA-SAFE-015"),
+    _f("safety_supervisor", InvalidCellCountsForDeepDischarge, "OBSA-SAFE-030"),
 )
