@@ -252,6 +252,17 @@ def test_a_spec_default_current_limit_points_at_the_capacity(tmp_path, spec):
     assert "(150 C, the spec default)" in issue.message
 
 
+def test_a_mistake_repeated_is_reported_a_bounded_number_of_times(tmp_path, spec):
+    from conformance.spec.loader import MAX_SCHEMA_ISSUES
+
+    repeated = ", ".join(["bmu_safety_core"] * (MAX_SCHEMA_ISSUES + 101))
+    path = edited(tmp_path, "profiles: [bmu_safety_core]", f"profiles: [{repeated}]")
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and len(issues) == MAX_SCHEMA_ISSUES + 1
+    assert all("listed twice" in i.message for i in issues[:-1])
+    assert issues[-1].message.startswith("... and 100 more problems")
+
+
 def test_a_crashing_check_refuses_with_the_file(tmp_path, spec, monkeypatch):
     from conformance.manifest import check as check_module
 
