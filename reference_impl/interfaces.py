@@ -578,8 +578,6 @@ class ContactorManagerInputs(TypedDict):
     #: measurement: while pack_voltage_V or link_voltage_V is not finite, the DC link does not count
     #: as precharged and main positive stays open. Unit V, range [0.0, 1500.0].
     link_voltage_V: float
-    #: Measured pack current; positive when the battery is charged. Unit A, range [-2000.0, 2000.0].
-    pack_current_A: float
     #: Auxiliary contact of the main positive contactor reads closed. Unit 1.
     main_positive_closed_fb: bool
     #: Auxiliary contact of the main negative contactor reads closed. Unit 1.
