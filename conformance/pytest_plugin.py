@@ -120,6 +120,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     harness = item.stash.get(HARNESS, None)
     if call.when == "setup" and call.excinfo is None:
         return
+    if harness is not None:
+        harness.apply_monitors()  # the always-on monitors, over every loop the case ran
     # a test case may judge several requirements; only the applicable ones count (the others
     # are reported as not applicable when the run finishes)
     results = [r for r in (harness.results if harness else []) if cert.applicable([r.requirement])]

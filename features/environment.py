@@ -90,6 +90,7 @@ def after_scenario(context: Any, scenario: Any) -> None:
     harness = getattr(context, "obsa", None)
     if harness is None:
         return
+    harness.apply_monitors()  # the always-on monitors, as in the pytest suite
     results: list[TestResult] = list(harness.results)
     judged = {r.requirement for r in results}
     for rid in harness.requirements:

@@ -32,17 +32,24 @@ class SafetyState(enum.IntEnum):
 
 
 class ContactorState(enum.IntEnum):
-    """State of the HV path as managed by the contactor manager."""
+    """State of the HV path as managed by the contactor manager. error takes precedence over every
+    other value; precharging covers the whole closing, from the close request to the closed path,
+    the abort of a timed-out attempt and the retry wait included.
+    """
 
-    #: all contactors open
+    #: all contactors commanded open and reading open, no closing under way
     OPEN = 0
-    #: main negative and precharge closed, DC link charging
+    #: a closing is under way and the path is not closed yet: main negative closing, DC link
+    #: charging, main positive closing, a timed-out attempt opening, or the wait before the next
+    #: attempt
     PRECHARGING = 1
     #: main negative and main positive closed, precharge open
     CLOSED = 2
-    #: opening in order, waiting for feedback
+    #: no closing under way, a contactor still commanded or reading closed: opening in order,
+    #: waiting for feedback
     OPENING = 3
-    #: precharge failed or a contactor is welded; reset required
+    #: a contactor fault is latched (precharge failed, a contactor welded, a feedback mismatch);
+    #: reset required
     ERROR = 4
 
 
@@ -319,8 +326,11 @@ class DiagnosticsInputs(TypedDict):
     #: Latched faults of the contactor manager, one bit per fault code. Unit 1, flags
     #: ContactorManagerFault.
     contactor_fault_flags: int
-    #: Request to reset latched faults; effective only for faults whose condition has cleared. Unit
-    #: 1.
+    #: Request to reset latched faults; effective only for faults whose condition has cleared.
+    #: Level-sensitive: in every step in which it is raised, each component (safety supervisor,
+    #: contactor manager, fault memory) clears what may be cleared then, so a request held raised
+    #: clears a fault as soon as its condition heals. A vehicle that wants an acknowledgement pulses
+    #: it. Unit 1.
     fault_reset_request: bool
     #: Faults of the CAN stack (bus-off, reception timeouts, alive counter and CRC errors), one bit
     #: per fault code. Unit 1, flags CanStackFault.
@@ -497,8 +507,11 @@ class SafetySupervisorInputs(TypedDict):
     #: Measured insulation resistance between the HV system and the chassis. Unit ohm, range [0.0,
     #: 1000000000.0].
     insulation_resistance_ohm: float
-    #: Request to reset latched faults; effective only for faults whose condition has cleared. Unit
-    #: 1.
+    #: Request to reset latched faults; effective only for faults whose condition has cleared.
+    #: Level-sensitive: in every step in which it is raised, each component (safety supervisor,
+    #: contactor manager, fault memory) clears what may be cleared then, so a request held raised
+    #: clears a fault as soon as its condition heals. A vehicle that wants an acknowledgement pulses
+    #: it. Unit 1.
     fault_reset_request: bool
 
 
@@ -552,8 +565,11 @@ class ContactorManagerInputs(TypedDict):
     close_request: bool
     #: The safety supervisor requires the HV path to open. Unit 1.
     contactor_open_request: bool
-    #: Request to reset latched faults; effective only for faults whose condition has cleared. Unit
-    #: 1.
+    #: Request to reset latched faults; effective only for faults whose condition has cleared.
+    #: Level-sensitive: in every step in which it is raised, each component (safety supervisor,
+    #: contactor manager, fault memory) clears what may be cleared then, so a request held raised
+    #: clears a fault as soon as its condition heals. A vehicle that wants an acknowledgement pulses
+    #: it. Unit 1.
     fault_reset_request: bool
     #: Measured voltage across the battery terminals, before the contactors. A NaN or infinite value
     #: is no measurement: while pack_voltage_V or link_voltage_V is not finite, the DC link does not
@@ -563,8 +579,6 @@ class ContactorManagerInputs(TypedDict):
     #: measurement: while pack_voltage_V or link_voltage_V is not finite, the DC link does not count
     #: as precharged and main positive stays open. Unit V, range [0.0, 1500.0].
     link_voltage_V: float
-    #: Measured pack current; positive when the battery is charged. Unit A, range [-2000.0, 2000.0].
-    pack_current_A: float
     #: Auxiliary contact of the main positive contactor reads closed. Unit 1.
     main_positive_closed_fb: bool
     #: Auxiliary contact of the main negative contactor reads closed. Unit 1.

@@ -57,7 +57,7 @@ class Bench:
             cfg = replace(cfg, **overrides)
         self.config = cfg
         plant_ss, cm_ss, cs_ss, iso_ss, fault_ss = np.random.SeedSequence(cfg.seed).spawn(5)
-        self.clock = Clock(cfg.dt_s)
+        self.clock = Clock(cfg.dt_s, cfg.clock_start_s)
         self.cells = SeriesString(cfg, np.random.default_rng(plant_ss))
         self.hv = HvCircuit(cfg, self.cells, self.clock)
         self.insulation_resistance_ohm = float(cfg.insulation_resistance_ohm)
@@ -151,7 +151,7 @@ class Bench:
         }
         if self._faults:
             t = self.clock.t
-            iso_t = self.isolation_monitor.sample_step * dt
+            iso_t = self.clock.time_of(self.isolation_monitor.sample_step)
             for name, faults in self._by_signal.items():
                 if name in _CELL_ARRAYS:
                     continue
@@ -164,7 +164,7 @@ class Bench:
         cm = self.cell_monitor
         key = (cm.sample_count, self._fault_version)
         if key != self._cell_view_key or self._cell_view is None:
-            t_sample = cm.sample_step * self.clock.dt_s
+            t_sample = self.clock.time_of(cm.sample_step)
             get = self._by_signal.get
             rng = self._fault_rng
             v, v_ok = apply_to_array(cm.voltage_V, cm.voltage_valid, get("cell_voltage_V", []),

@@ -44,6 +44,7 @@ class BenchConfig:
     # simulation
     dt_s: float = 0.01
     seed: int = 0
+    clock_start_s: float = 0.0  # simulated time of the first step (a late start: clock wrap)
     # sensors (declared accuracies; the bench stays within 0.8 × these)
     cell_voltage_accuracy_V: float = 0.002
     cell_temperature_accuracy_K: float = 1.0
@@ -99,6 +100,7 @@ class BenchConfig:
         check(("cell_r0_ohm", "cell_r1_ohm", "cell_tau1_s", "cell_thermal_capacity_J_per_K",
                "cell_heat_transfer_W_per_K"),
               lambda v: v > 0, "a finite number > 0", optional=True)
+        check(("clock_start_s",), lambda v: v >= 0, "a finite time ≥ 0 s")
         check(("soc_spread", "cell_voltage_accuracy_V", "cell_temperature_accuracy_K",
                "current_gain_error", "current_offset_error_A", "voltage_accuracy_V",
                "contactor_close_delay_s", "contactor_open_delay_s"),

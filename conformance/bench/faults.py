@@ -13,7 +13,8 @@ Kinds:
   offset     value += value                  gain   value *= factor
   noise      value += N(0, std) per sample   ramp   value += rate · (t − start_s)
   stuck      the value freezes at what the first affected sample delivered, or at
-             ``value`` when given (stuck-at, e.g. a feedback stuck at False)
+             ``value`` when given (stuck-at, e.g. a feedback stuck at False); on a float
+             signal ``value`` may be NaN or ±inf: a reading that is no measurement at all
   dropout    the sensor stops delivering: every value of that sensor is held and its age
              keeps growing (cell monitor: all cell voltages and temperatures; current
              sensor: pack current, pack and link voltage). ``index`` is not used.
@@ -115,7 +116,7 @@ class Fault:
             v = getattr(self, needed)
             if isinstance(v, bool) or not _finite(v):
                 raise bad(f"needs a finite number {needed}=…, found {v!r}")
-        if self.value is not None and not _finite(self.value):
+        if self.value is not None and not _finite(self.value) and not self._invalid_reading():
             raise bad(f"value: expected a finite number or a bool, found {self.value!r}")
         if self.kind == "noise" and self.std is not None and self.std < 0:
             raise bad(f"std: expected ≥ 0, found {self.std!r}")
@@ -124,6 +125,12 @@ class Fault:
         if self.end_s is not None and not (
                 isinstance(self.end_s, int | float) and self.end_s > self.start_s):
             raise bad(f"end_s: expected None or > start_s ({self.start_s!r}), found {self.end_s!r}")
+
+    def _invalid_reading(self) -> bool:
+        """A float signal stuck at NaN or ±inf (what a broken sensor or driver delivers)."""
+        vtype = MEASURED_SIGNALS.get(self.signal, ("", ""))[1]
+        return (self.kind == "stuck" and vtype.startswith("float")
+                and isinstance(self.value, float) and not math.isfinite(self.value))
 
     def active(self, t_s: float) -> bool:
         """True when the fault acts at simulated time ``t_s``."""
@@ -134,6 +141,20 @@ class Fault:
     def sensor(self) -> str:
         """The sensor that delivers this fault's signal ("hv" for circuit faults)."""
         return MEASURED_SIGNALS[self.signal][0] if self.signal in MEASURED_SIGNALS else "hv"
+
+
+def catalogue() -> tuple[tuple[str, str], ...]:
+    """Every (signal, kind) pair the bench can inject: each measured signal with the kinds
+    its type takes, then each HV circuit fault — what a random scenario draws from."""
+    pairs = []
+    for signal, (sensor, vtype) in MEASURED_SIGNALS.items():
+        for kind in _KINDS_BY_TYPE[vtype]:
+            if (sensor == "age" and kind == "dropout") or (
+                    kind == "open_wire" and signal not in _OPEN_WIRE_SIGNALS):
+                continue
+            pairs.append((signal, kind))
+    pairs += [(signal, kind) for signal, kinds in HV_FAULTS.items() for kind in kinds]
+    return tuple(pairs)
 
 
 def _finite(value: object) -> bool:

@@ -15,6 +15,7 @@ import numpy as np
 from ..report.model import Channel, CriterionResult, Evidence, TestResult, VerdictName, compare
 from ..spec import Spec
 from .loop import ClosedLoop, TraceChannel
+from .monitors import Watch, apply_monitors
 
 STANDARD_CHANNELS: tuple[TraceChannel, ...] = tuple(
     TraceChannel(name, unit, signal, reduce) for name, unit, signal, reduce in (
@@ -123,6 +124,7 @@ class Harness:
         self.requirements = requirements
         self.results: list[TestResult] = []
         self.loop: ClosedLoop | None = None
+        self.watched: list[tuple[ClosedLoop, Watch]] = []  # every loop, for the monitors
 
     # ---- declarations -------------------------------------------------------------
     def params(self, component: str) -> dict[str, Any]:
@@ -163,9 +165,17 @@ class Harness:
         for comp in chosen:
             s.adapter.configure(comp, self.params(comp))
             s.adapter.reset(comp)
+        watch = Watch(self.spec, chosen)
         self.loop = ClosedLoop(self.spec, bench, s.adapter, chosen, s.dimensions,
-                               standard_channels() + list(channels or []))
+                               standard_channels() + watch.channels() + list(channels or []))
+        self.watched.append((self.loop, watch))
         return self.loop
+
+    def apply_monitors(self) -> list[TestResult]:
+        """Check the always-on monitors on every loop this test case ran (once, when it
+        ends): each violated invariant becomes a failed result of its requirement."""
+        watched, self.watched = self.watched, []
+        return apply_monitors(self, watched)
 
     def dtc_row(self, component: str, fault: str) -> int:
         """Index of a fault code in the ``dtc`` dimension (all fault codes, ascending DTC)."""

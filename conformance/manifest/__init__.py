@@ -68,13 +68,13 @@ def load_manifest(
     non-empty list means the module must be refused. A file that cannot be read is an
     issue too, not an exception.
     """
-    manifest, issues = read_manifest(path)
-    if manifest is not None and spec is not None:
-        try:
+    try:
+        manifest, issues = read_manifest(path)
+        if manifest is not None and spec is not None:
             issues = issues + check_manifest(manifest, spec)
-        except Exception as exc:  # a bug in a check: still refuse, name the file, no traceback
-            issues = issues + [Issue(str(path), 1, "", "internal error while checking this "
-                                                      f"manifest: {type(exc).__name__}: {exc}")]
+    except Exception as exc:  # a bug in a check: still refuse, name the file, no traceback
+        return None, [Issue(str(path), 1, "", "internal error while checking this manifest: "
+                                              f"{type(exc).__name__}: {str(exc)[:200]}")]
     return manifest, issues
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..bench.chemistry import CHEMISTRIES
 from ..bench.config import temperature_sensor_problem
-from ..spec.loader import Spec
+from ..spec.loader import MAX_SCHEMA_ISSUES, Spec
 from ..spec.models import Change, Interface, LimitSet, Parameter
 from ..spec.source import Issue, dotted
 from .model import Manifest
@@ -23,11 +23,19 @@ _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 
 
 def check_manifest(manifest: Manifest, spec: Spec) -> list[Issue]:
-    """Every reason to refuse ``manifest`` against ``spec``; empty when it may be tested."""
+    """Every reason to refuse ``manifest`` against ``spec`` (up to
+    :data:`~conformance.spec.loader.MAX_SCHEMA_ISSUES`, then how many more); empty when it
+    may be tested."""
     issues: list[Issue] = []
     for check in (_version, _claims, _pack, _adapter, _configuration, _limit_order,
                   _current_for_capacity, _consistency):
         issues.extend(check(manifest, spec))
+    if len(issues) > MAX_SCHEMA_ISSUES:  # one mistake repeated thousands of times
+        rest = issues[MAX_SCHEMA_ISSUES]
+        more = Issue(rest.file, rest.line, rest.field,
+                     f"... and {len(issues) - MAX_SCHEMA_ISSUES} more problems like the ones "
+                     "above, not shown")
+        issues = issues[:MAX_SCHEMA_ISSUES] + [more]
     return issues
 
 

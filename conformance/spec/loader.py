@@ -124,10 +124,26 @@ def _schema_issues(doc: Located, kind: str) -> list[Issue]:
     return schema_issues(doc, _metaschema(kind))
 
 
+#: Schema errors reported per file: a list of 20 000 wrong items is one mistake repeated,
+#: and a person reads the first ones; the last issue says how many more there are.
+MAX_SCHEMA_ISSUES = 50
+
+
 def schema_issues(doc: Located, validator: jsonschema.protocols.Validator) -> list[Issue]:
-    """Every JSON Schema error of a YAML document, located at its file, line and field."""
+    """Every JSON Schema error of a YAML document (up to :data:`MAX_SCHEMA_ISSUES`), located
+    at its file, line and field."""
     issues = []
-    for err in sorted(validator.iter_errors(doc.data), key=_path_key):
+    errors = sorted(validator.iter_errors(doc.data), key=_path_key)
+    if len(errors) > MAX_SCHEMA_ISSUES:
+        first = errors[MAX_SCHEMA_ISSUES]
+        path = tuple(first.absolute_path)
+        more = Issue(doc.file, doc.line(path), dotted(path),
+                     f"... and {len(errors) - MAX_SCHEMA_ISSUES} more problems like the ones "
+                     "above, not shown")
+        errors = errors[:MAX_SCHEMA_ISSUES]
+    else:
+        more = None
+    for err in errors:
         path = tuple(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             # point at the first unexpected key rather than at its parent mapping
@@ -136,7 +152,7 @@ def schema_issues(doc: Located, validator: jsonschema.protocols.Validator) -> li
             if extra:
                 path = path + (extra[0],)
         issues.append(Issue(doc.file, doc.line(path), dotted(path), _explain(err)))
-    return issues
+    return issues + ([more] if more else [])
 
 
 def _path_key(err: jsonschema.ValidationError) -> list[tuple[bool, int, str]]:
@@ -253,9 +269,11 @@ def _outside(root: Path, rel: str) -> str | None:
     if Path(rel).is_absolute() or "\\" in rel or ".." in parts or not rel.endswith(".yaml"):
         return f"{expected}, found '{rel}'"
     try:
-        (root / rel).resolve().relative_to(root.resolve())
-    except ValueError:
-        return f"{expected}, found '{rel}' leading to {(root / rel).resolve()}"
+        target = (root / rel).resolve()
+    except (OSError, RuntimeError):  # a loop of symbolic links
+        return f"{expected}, found '{rel}', a loop of symbolic links"
+    if not target.is_relative_to(root.resolve()):
+        return f"{expected}, found '{rel}' leading to {target}"
     return None
 
 

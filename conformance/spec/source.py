@@ -47,14 +47,16 @@ class ReadError(Exception):
 @dataclass(frozen=True)
 class Limits:
     """Bounds on one YAML file. Each is far above what a real spec file or manifest needs
-    (measured on spec/: the largest file is 27 kB with 3 000 values, nested 7 deep, its
-    longest text 700 characters; a manifest is about 4 kB), and low enough that a file
-    at the bounds is read in well under a second."""
+    (measured on spec/ 0.2.0: the largest file has 28 kB, the most values 1 882 (keys,
+    values and collections), the deepest nesting 5 levels, the longest text 1 378
+    characters; a manifest has 3 kB), and low enough that the worst file inside them is
+    refused in a fraction of a second (benchmarks/hostile_yaml.py)."""
 
-    max_bytes: int = 2 * 1024 * 1024
+    max_bytes: int = 1024 * 1024
     max_depth: int = 32
-    max_values: int = 100_000
+    max_values: int = 50_000
     max_text_chars: int = 64 * 1024
+    max_key_chars: int = 256  # keys are names; every message about a value quotes its key
 
 
 LIMITS = Limits()
@@ -104,12 +106,22 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     pass
 
 
+# YAML 1.1 reads 1e-3 and 5e3 as text (its floats need a dot and a signed exponent); a
+# manifest author means the number, as YAML 1.2 and JSON do. Only this loader is changed.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
 _COLLECTION_TAGS = {None, "!", _TAG + "map", _TAG + "seq"}
 # YAML 1.1 has dates; a spec file or manifest has no date field, so a date stays the text
 # the author wrote (a version "2024-01-01" must not turn into a date object).
 _TEXT_TAGS = {_TAG + "timestamp"}
+_INT_BOUND = 2**63
 # characters YAML allows in a stream (YAML 1.1 §5.1, as libyaml checks them)
 _NOT_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
@@ -203,6 +215,10 @@ class _Builder:
             kind = "an alias" if isinstance(event, yaml.AliasEvent) else "a mapping or list"
             raise _Refused(event.start_mark, frame.path, f"expected a text key, found {kind}")
         self._count(event, frame.path)
+        if len(event.value) > self.limits.max_key_chars:
+            raise _Refused(event.start_mark, frame.path,
+                           f"expected a key of at most {self.limits.max_key_chars} characters, "
+                           f"found {len(event.value)}")
         key = self._scalar(event, frame.path)
         if key == "<<" and self._tag(event) == _TAG + "merge":
             raise _Refused(event.start_mark, frame.path,
@@ -227,6 +243,11 @@ class _Builder:
             value = self._scalar(event, path)
             if isinstance(value, float) and not math.isfinite(value):
                 self.nonfinite.append((event.start_mark.line + 1, path, event.value))
+            elif isinstance(value, int) and not -_INT_BOUND <= value < _INT_BOUND:
+                # no field needs more; a larger one cannot even be printed in a message
+                raise _Refused(event.start_mark, path,
+                               "expected an integer from -2^63 to 2^63 - 1, found one of "
+                               f"{value.bit_length()} bits")
             return value
         if depth >= self.limits.max_depth:
             raise _Refused(event.start_mark, path,
@@ -259,7 +280,7 @@ class _Builder:
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self.loader.yaml_constructors[tag](self.loader, node)
-        except (ValueError, TypeError, OverflowError, yaml.YAMLError) as exc:
+        except (ValueError, TypeError, OverflowError, LookupError, yaml.YAMLError) as exc:
             found = event.value if len(event.value) <= 40 else event.value[:37] + "..."
             raise _Refused(event.start_mark, path,
                            f"expected a value of the tag {_short_tag(tag)}, found {found!r} "
@@ -322,8 +343,14 @@ def read_yaml(path: Path, display: str | None = None, limits: Limits = LIMITS) -
         if len(raw) > limits.max_bytes:  # grew since stat
             raise YAMLSyntax(Issue(name, 1, "", f"expected a file of at most {limits.max_bytes} "
                                                 "bytes, found more"))
+    except OSError as exc:
+        raise ReadError(f"{name}: cannot read: {exc.strerror}") from None
+    try:
         text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else exc
-        raise ReadError(f"{name}: cannot read: {reason}") from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YAMLSyntax(Issue(name, line, "", f"expected UTF-8 text, found the byte "
+                                               f"0x{raw[exc.start]:02X} at column {column}")
+                         ) from None
     return parse_yaml(text, name, limits)

@@ -378,14 +378,13 @@ def check_unit_suffixes(spec: Spec) -> Iterator[Issue]:
     suffix_of = {unit: suffix for suffix, unit in table.items()}
     symbols = {u.symbol for u in spec.dictionary.units}
     named: list[tuple[BaseModel, str, str]] = [(s, s.name, s.unit) for s in spec.dictionary.signals]
-    for itf in _interfaces(spec):
-        named += [(p, p.name, p.unit) for p in itf.parameters]
-        units = {p.name: p.unit for p in itf.parameters}
-        for req in spec.requirements.values():
-            # a criterion whose unit differs from its parameter's is reported by
-            # check_requirement_refs; its name is then judged against the wrong unit
-            named += [(c, c.name, c.unit) for c in req.acceptance if req.component == itf.component
-                      and units.get(c.parameter or "", c.unit) == c.unit]
+    named += [(p, p.name, p.unit) for itf in _interfaces(spec) for p in itf.parameters]
+    units = {(itf.component, p.name): p.unit for itf in _interfaces(spec) for p in itf.parameters}
+    for req in (r for rf in spec.requirement_files for r in rf.requirements):
+        # a criterion whose unit differs from its parameter's is reported by
+        # check_requirement_refs; its name is then judged against the wrong unit
+        named += [(c, c.name, c.unit) for c in req.acceptance
+                  if units.get((req.component, c.parameter or ""), c.unit) == c.unit]
     for obj, name, unit in named:
         if unit not in symbols:  # check_units reports it
             continue

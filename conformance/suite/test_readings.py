@@ -285,3 +285,133 @@ def _flags_signal(h: Harness, component: str) -> str | None:
         if getattr(sig, "flags_of", None) == component and name.endswith("_fault_flags"):
             return name
     return None
+
+
+# ----------------------------------------------------------------------------- contactor_state
+def _state_errors(h: Harness, loop: ClosedLoop, t_request: float) -> int:
+    """Steps breaking OBSA-CONT-012 after a close request held from ``t_request``: not error
+    while a contactor fault is latched, or not precharging before the path first closes."""
+    state = S.channel(loop, "contactor_state").astype(int)
+    t = S.times(loop)
+    faulted = S.channel(loop, "contactor_fault_flags").astype(np.int64) != 0
+    closed = state == h.enum("contactor_state", "closed")
+    t_closed = S.first_time(loop, closed, after=t_request)
+    serving = (t > t_request + S.TIME_EPS_S) & (t < (t_closed if t_closed is not None
+                                                      else np.inf)) & ~faulted
+    not_error = faulted & (state != h.enum("contactor_state", "error"))
+    not_precharging = serving & (state != h.enum("contactor_state", "precharging"))
+    return int(np.count_nonzero(not_error | not_precharging))
+
+
+@req("OBSA-CONT-012")
+def test_contactor_state_through_retries_and_a_mismatch(obsa: Harness) -> None:
+    """precharging through every attempt, abort and retry wait; error once precharge has
+    failed; error on a feedback mismatch."""
+    p = obsa.params(CM)
+    attempts = int(p["precharge_max_attempts"])
+    span = attempts * (float(p["precharge_timeout_s"]) + float(p["precharge_retry_wait_s"]))
+    loop = obsa.run(components=[CM])
+    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    S.settle(loop, 0.3)
+    t_retries = loop.t
+    loop.set("close_request", True)
+    loop.run(span + 2.0)
+    errors = _state_errors(obsa, loop, t_retries)
+    loop = obsa.run(components=[CM])
+    loop.bench.inject(S.Fault(signal="main_negative", kind="fail_to_close", start_s=0.0))
+    S.settle(loop, 0.3)
+    t_mismatch = loop.t
+    loop.set("close_request", True)
+    loop.run(1.0)
+    errors += _state_errors(obsa, loop, t_mismatch)
+    obsa.judge("OBSA-CONT-012", {"state_errors": errors},
+               events={"close request (main negative never closes)": t_mismatch},
+               message=f"{attempts} precharge attempts on an open precharge resistor, then a "
+                       "main negative contactor that never closes")
+
+
+# ----------------------------------------------------------------------------- reset request
+@req("OBSA-SAFE-015")
+def test_held_reset_clears_once_healed(obsa: Harness) -> None:
+    """fault_reset_request is level-sensitive: held raised while the condition persists, it
+    clears the fault as soon as the condition has healed by the hysteresis."""
+    mask = obsa.bit(SUP, "cell_overvoltage")
+    fault_state = obsa.enum("safety_state", "fault")
+    healed_V = float(obsa.param(SUP, "cell_voltage_max_msl_V")) - float(
+        obsa.param(SUP, "cell_voltage_hysteresis_V"))
+    loop = S.start(obsa, "rest")
+    t_fault = S.latch_overvoltage(obsa, loop)
+    t_request = loop.t
+    loop.set("fault_reset_request", True)
+    loop.run(0.3)  # held while the cell is still above the MSL
+    t_heal = loop.t
+    loop.bench.clear_faults()
+    loop.run(2 * float(obsa.param("cell_monitor", "measurement_cycle_s")) + 0.5)
+    loop.set("fault_reset_request", False)
+    t_healed = S.first_time(loop, S.channel(loop, "cell_voltage_max_V") <= healed_V,
+                            after=t_heal)
+    ok = (~S.flag_set(loop, "safety_fault_flags", mask)) & (
+        S.channel(loop, "safety_state") < fault_state)
+    t_clear = S.first_time(loop, ok, after=t_request)
+    events = {"fault latched": t_fault, "reset raised and held": t_request}
+    if t_healed is not None:
+        events["cell voltage healed (measured)"] = t_healed
+    if t_clear is not None:
+        events["cleared"] = t_clear
+    reset_time = None if t_clear is None or t_healed is None else max(0.0, t_clear - t_healed)
+    obsa.judge("OBSA-SAFE-015", {"reset_time_s": reset_time}, events=events,
+               message="reset request held from 0.3 s before the cell voltage healed",
+               notes={"reset_time_s": "from the first healed sample, the request held"})
+
+
+@req("OBSA-SAFE-015")
+def test_plausibility_heals_without_hysteresis(obsa: Harness) -> None:
+    """Plausibility has no hysteresis: a pack voltage back within the tolerance of the sum
+    of the cells (at 90 % of it) is healed, and a reset clears the fault."""
+    tol = float(obsa.param(SUP, "pack_voltage_tolerance_V"))
+    delay = float(obsa.param(SUP, "plausibility_fault_delay_s"))
+    mask = obsa.bit(SUP, "pack_voltage_implausible")
+    loop = S.start(obsa, "rest")
+    loop.bench.inject(S.Fault(signal="pack_voltage_V", kind="offset", start_s=loop.t,
+                              value=tol + 2.0))
+    t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
+    if t_fault is None:
+        raise S.PreconditionFailed(f"no pack_voltage_implausible fault within {delay + 1.0:g} s "
+                                   f"of a pack voltage {tol + 2.0:g} V off the cells' sum",
+                                   blame="OBSA-SAFE-020")
+    loop.bench.clear_faults()
+    loop.bench.inject(S.Fault(signal="pack_voltage_V", kind="offset", start_s=loop.t,
+                              value=0.9 * tol))
+    loop.run(0.3)
+    t_reset = S.reset_faults(loop)
+    loop.run(0.5)
+    t_clear = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
+    events = {"fault latched": t_fault, "reset, pack voltage 90 % of the tolerance off": t_reset}
+    if t_clear is not None:
+        events["cleared"] = t_clear
+    obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
+               events=events, message="pack voltage back within the tolerance (90 % of it); "
+                                      "plausibility has no hysteresis")
+
+
+# ----------------------------------------------------------------------------- invalid readings
+@req("OBSA-SAFE-030")
+def test_open_wire_is_not_a_deep_discharge(obsa: Harness) -> None:
+    """An open sense wire (0 V, invalid) and an open NTC (−50 °C, invalid) latch the invalid
+    measurement faults, not an under-voltage, an under-temperature or the lockout."""
+    masks = 0
+    for fault in ("cell_undervoltage", "deep_discharge", "charge_undertemperature",
+                  "discharge_undertemperature"):
+        masks |= obsa.bit(SUP, fault)
+    loop = S.start(obsa, "rest")
+    t0 = loop.t
+    cell = loop.bench.config.n_cells - 1
+    for signal, index in (("cell_voltage_V", cell), ("cell_temperature_degC", 0)):
+        loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=index, start_s=t0))
+    loop.run(2.0)
+    flags = S.channel(loop, "safety_fault_flags").astype(np.int64)
+    latched = int(flags[-1]) & masks
+    obsa.judge("OBSA-SAFE-030", {"limit_faults_from_invalid_readings": bin(latched).count("1")},
+               events={"open wires": t0},
+               message=f"cell voltage {cell} and temperature sensor 0 open (reported invalid) "
+                       "for 2 s at rest")

@@ -28,8 +28,8 @@ the reset while its contactor still reads closed.
 
 close_request is level-sensitive: while it stays raised the manager closes the path whenever
 nothing prevents it, including after a fault reset or once contactor_open_request falls.
-pack_current_A is an input of the interface but not used yet: the spec sets no rule on the
-current a contactor may break.
+The spec sets no rule on the current a contactor may break (its pack_current_A input was
+removed in 0.2.0): a safety opening must not wait for the current to fall.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class ContactorManager(Block):
 
         if self._faults:
             state = _ERROR
-        elif self._phase in _CLOSING or self._phase == RETRY_WAIT:
+        elif self._phase in _CLOSING or self._phase in (ABORT, RETRY_WAIT):  # OBSA-CONT-012
             state = _PRECHARGING
         elif self._phase == CLOSED:
             state = _CLOSED

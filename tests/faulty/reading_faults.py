@@ -12,9 +12,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
+from reference_impl.functions import contactors as cm
 from reference_impl.functions.contactors import ContactorManager
 from reference_impl.functions.safety import SafetySupervisor
-from reference_impl.interfaces import SafetySupervisorFault
+from reference_impl.interfaces import ContactorState, SafetyState, SafetySupervisorFault
 from reference_impl.services.debounce import Debounce
 from reference_impl.services.diagnostics import Diagnostics
 
@@ -22,6 +25,8 @@ from .modules import Faulty, _f
 
 _OVERCURRENT = int(SafetySupervisorFault.CHARGE_OVERCURRENT
                    | SafetySupervisorFault.DISCHARGE_OVERCURRENT)
+_DEEP_DISCHARGE = int(SafetySupervisorFault.DEEP_DISCHARGE)
+_IMPLAUSIBLE = int(SafetySupervisorFault.PACK_VOLTAGE_IMPLAUSIBLE)
 _CHARGE_TEMPERATURE = int(SafetySupervisorFault.CHARGE_OVERTEMPERATURE
                           | SafetySupervisorFault.CHARGE_UNDERTEMPERATURE)
 
@@ -145,6 +150,63 @@ class ProfileOnlyFaultMemory(Diagnostics):
                      if signal in ("safety_fault_flags", "contactor_fault_flags"))
 
 
+class RetryWaitReportsOpen(ContactorManager):
+    """During the wait before the next precharge attempt contactor_state reads open: every
+    contactor is open then (the state read from the contactors, not from the sequence)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        if self._phase == cm.RETRY_WAIT and not self._faults:
+            out["contactor_state"] = int(ContactorState.OPEN)
+        return out
+
+
+class EdgeOnlyReset(SafetySupervisor):
+    """fault_reset_request acts only on its rising edge: a request held raised while the
+    condition heals clears nothing (the edge-sensitive reading of the reset)."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._reset_before = False
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        raised = bool(inputs.get("fault_reset_request", False))
+        rising, self._reset_before = raised and not self._reset_before, raised
+        return super()._step(t, {**inputs, "fault_reset_request": rising})
+
+
+class PlausibilityHysteresis(SafetySupervisor):
+    """The plausibility fault heals only once the pack voltage is back within half the
+    tolerance of the cells' sum (a hysteresis the spec does not have)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        latched = self._latched & _IMPLAUSIBLE
+        out = super()._step(t, inputs)
+        total = float(np.sum(np.asarray(inputs["cell_voltage_V"], dtype=float)))
+        if latched and not abs(float(inputs["pack_voltage_V"]) - total) <= self._tolerance_V / 2:
+            self._latched |= _IMPLAUSIBLE  # still latched: the outputs of a latched fault
+            out.update(safety_fault_flags=int(out["safety_fault_flags"]) | _IMPLAUSIBLE,
+                       safety_state=max(int(out["safety_state"]), int(SafetyState.FAULT)),
+                       charge_current_limit_A=0.0, discharge_current_limit_A=0.0,
+                       contactor_open_request=True)
+        return out
+
+
+class InvalidCellCountsForDeepDischarge(SafetySupervisor):
+    """The deep-discharge check takes the lowest reading of every cell, valid or not: an open
+    sense wire (0 V) locks the pack out."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._raw_deep_discharge = Debounce(self._p["cell_voltage_fault_delay_s"])
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        lowest = float(np.nanmin(np.asarray(inputs["cell_voltage_V"], dtype=float)))
+        if self._raw_deep_discharge.update(lowest < self._deep_discharge_V, t):
+            self._latched |= _DEEP_DISCHARGE
+        return super()._step(t, inputs)
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
@@ -153,4 +215,8 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", WeldClearedByReset, "OBSA-CONT-008"),
     _f("safety_supervisor", ChargeTemperatureHealsAtRest, "OBSA-SAFE-014"),
     _f("diagnostics", ProfileOnlyFaultMemory, "OBSA-DIAG-001", "OBSA-DIAG-002"),
+    _f("contactor_manager", RetryWaitReportsOpen, "OBSA-CONT-012"),
+    _f("safety_supervisor", EdgeOnlyReset, "OBSA-SAFE-015"),
+    _f("safety_supervisor", PlausibilityHysteresis, "OBSA-SAFE-015"),
+    _f("safety_supervisor", InvalidCellCountsForDeepDischarge, "OBSA-SAFE-030"),
 )

@@ -9,7 +9,7 @@ import pytest
 from conformance.manifest import check_manifest, compatible, load_manifest
 from conformance.spec import load_spec
 
-from .helpers import edited, line_of
+from .helpers import REFERENCE_TEXT, edited, line_of
 
 
 @pytest.fixture(scope="module")
@@ -186,11 +186,50 @@ ACCEPTED = [
 ]
 
 
+def _bench_of(path, manifest, spec):
+    """The bench ``obsa certify`` would build for this manifest (raises when it cannot)."""
+    from conformance.session import Certification
+
+    cert = Certification(manifest_path=path, out_dir=path.parent, spec=spec, manifest=manifest)
+    return cert._bench()
+
+
 @pytest.mark.parametrize("case", ACCEPTED, ids=[c[0] for c in ACCEPTED])
 def test_configurations_products_have_are_accepted(tmp_path, spec, case):
     _, old, new = case
-    manifest, issues = load_manifest(edited(tmp_path, old, new), spec)
+    path = edited(tmp_path, old, new)
+    manifest, issues = load_manifest(path, spec)
     assert manifest is not None and issues == [], [str(i) for i in issues]
+    _bench_of(path, manifest, spec)
+
+
+def _sensor_bounds():
+    """(component, parameter, value) at both ends of the spec range of every parameter of
+    the measuring hardware, which sizes the bench's sensor errors and cycles."""
+    spec = load_spec()
+    for component in ("cell_monitor", "current_sensor", "isolation_monitor"):
+        for p in spec.interfaces[component].parameters:
+            for value in (p.range.min, p.range.max) if p.range else ():
+                marks = []
+                if p.name == "measurement_cycle_s" and value < 0.01:
+                    marks = [pytest.mark.xfail(strict=True, reason=(
+                        "BenchConfig refuses a cell monitor cycle shorter than the bench step "
+                        "(0.01 s) that the spec allows down to 0.005 s; the bench could take "
+                        "one sample per step"))]
+                yield pytest.param(component, p.name, value, marks=marks,
+                                   id=f"{p.name}={value:g}")
+
+
+@pytest.mark.parametrize("component,name,value", list(_sensor_bounds()))
+def test_sensor_parameters_at_their_spec_bounds_run_on_the_bench(tmp_path, spec, component,
+                                                                 name, value):
+    text = REFERENCE_TEXT
+    old = re.search(rf"\n    {name}: [^\n]+", text)
+    assert old is not None, f"{name} is not declared in the reference manifest"
+    path = edited(tmp_path, old[0], f"\n    {name}: {value!r}")
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and issues == [], [str(i) for i in issues]
+    _bench_of(path, manifest, spec)
 
 
 def test_smallest_capacity_with_currents_to_match(tmp_path, spec):
@@ -211,6 +250,17 @@ def test_a_spec_default_current_limit_points_at_the_capacity(tmp_path, spec):
     issue = _one(issues, "pack.capacity_Ah")
     assert issue.line == line_of(path.read_text(), "pack:")
     assert "(150 C, the spec default)" in issue.message
+
+
+def test_a_mistake_repeated_is_reported_a_bounded_number_of_times(tmp_path, spec):
+    from conformance.spec.loader import MAX_SCHEMA_ISSUES
+
+    repeated = ", ".join(["bmu_safety_core"] * (MAX_SCHEMA_ISSUES + 101))
+    path = edited(tmp_path, "profiles: [bmu_safety_core]", f"profiles: [{repeated}]")
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and len(issues) == MAX_SCHEMA_ISSUES + 1
+    assert all("listed twice" in i.message for i in issues[:-1])
+    assert issues[-1].message.startswith("... and 100 more problems")
 
 
 def test_a_crashing_check_refuses_with_the_file(tmp_path, spec, monkeypatch):

@@ -87,7 +87,7 @@ STRUCTURAL = [
      "  timeout_s:", "found -1"),
     ("value not scalar", "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: [4.25]",
      "configuration.safety_supervisor.cell_voltage_max_msl_V", "cell_voltage_max_msl_V:", ""),
-    ("capacity below 1 mAh", "capacity_Ah: 50.0", "capacity_Ah: 4.9e-324", "pack.capacity_Ah",
+    ("capacity below 1 mAh", "capacity_Ah: 50.0", "capacity_Ah: 5e-324", "pack.capacity_Ah",
      "pack:", "expected a value >= 0.001, found 5e-324"),
     ("timeout below 10 ms", "timeout_s: 1.0", "timeout_s: 1.0e-6", "adapter.timeout_s",
      "  timeout_s:", "expected a value >= 0.01, found 1e-06"),
@@ -141,7 +141,22 @@ def test_alias_bomb_and_huge_file_are_refused_before_any_work(tmp_path):
         f.truncate(50 * 1024 * 1024)  # sparse: 50 MB on disk costs nothing here
     manifest, issues = read_manifest(huge)
     assert manifest is None and len(issues) == 1
-    assert "expected a file of at most 2097152 bytes, found 52428800 bytes" in issues[0].message
+    assert "expected a file of at most 1048576 bytes, found 52428800 bytes" in issues[0].message
+
+
+def test_a_repeated_mistake_is_reported_a_bounded_number_of_times(tmp_path):
+    from conformance.spec.loader import MAX_SCHEMA_ISSUES
+
+    wrong = ", ".join(["Not-An-Id"] * (MAX_SCHEMA_ISSUES + 150))
+    path = edited(tmp_path, "profiles: [bmu_safety_core]", f"profiles: [{wrong}]")
+    _, issues = read_manifest(path)
+    assert len(issues) == MAX_SCHEMA_ISSUES + 1
+    assert issues[-1].message.startswith("... and 150 more problems")
+    assert issues[-1].line == line_of(path.read_text(), "profiles:")
+    path = edited(tmp_path, "profiles: [bmu_safety_core]",
+                  "profiles: [" + ", ".join(["Not-An-Id"] * MAX_SCHEMA_ISSUES) + "]")
+    _, issues = read_manifest(path)
+    assert len(issues) == MAX_SCHEMA_ISSUES and "more problems" not in issues[-1].message
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path):

@@ -115,7 +115,6 @@ class HvPlant:
         return {
             "pack_voltage_V": self.pack_V,
             "link_voltage_V": self.link_V,
-            "pack_current_A": 0.0,
             "main_positive_closed_fb": self.closed["main_positive"],
             "main_negative_closed_fb": self.closed["main_negative"],
             "precharge_closed_fb": self.closed["precharge"],

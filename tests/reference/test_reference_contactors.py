@@ -39,7 +39,7 @@ def close(loop: ContactorLoop, seconds: float = 2.0) -> dict[str, Any]:
 def test_outputs_are_exact_and_typed(spec) -> None:
     out = ContactorManager().step(0.0, {
         "close_request": False, "contactor_open_request": False, "fault_reset_request": False,
-        "pack_voltage_V": 400.0, "link_voltage_V": 0.0, "pack_current_A": 0.0,
+        "pack_voltage_V": 400.0, "link_voltage_V": 0.0,
         "main_positive_closed_fb": False, "main_negative_closed_fb": False,
         "precharge_closed_fb": False})
     assert set(out) == {p.signal for p in spec.interfaces["contactor_manager"].outputs}

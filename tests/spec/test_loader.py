@@ -132,11 +132,13 @@ def test_missing_standard_is_a_read_error(tmp_path: Path) -> None:
         read_spec(tmp_path)
 
 
-def test_undecodable_file_exits_2(tmp_path: Path) -> None:
+def test_undecodable_file_is_located(tmp_path: Path) -> None:
     root = copy_spec(tmp_path)
-    (root / "profiles.yaml").write_bytes(b"kind: profiles\n\xff\xfe\n")
+    (root / "profiles.yaml").write_bytes(b"kind: profiles\nab\xff\xfe\n")
     code, out, err = validate(root)
-    assert code == 2 and out == "" and "profiles.yaml: cannot read" in err
+    assert code == 1 and err == ""
+    assert "profiles.yaml:2: <document>: expected UTF-8 text, found the byte 0xFF at column 3" \
+        in out
 
 
 def test_a_crash_while_building_a_model_names_the_file(

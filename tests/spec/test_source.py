@@ -10,12 +10,13 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conformance.spec.source import Limits, ReadError, YAMLSyntax, parse_yaml, read_yaml
 
 from .helpers import Edit, apply, billion_laughs, copy_spec, line_of, validate
 
-SMALL = Limits(max_bytes=200, max_depth=4, max_values=10, max_text_chars=8)
+SMALL = Limits(max_bytes=200, max_depth=4, max_values=10, max_text_chars=8, max_key_chars=3)
 
 
 def _refused(text: str, limits: Limits = SMALL) -> YAMLSyntax:
@@ -31,7 +32,12 @@ def _refused(text: str, limits: Limits = SMALL) -> YAMLSyntax:
     ("a: &x [1]\nb: *x\n", 2, "b", "found the alias *x"),
     ("a: &x [*x]\n", 1, "a[0]", "found the alias *x"),  # a value that contains itself
     ("a: !!int xyz\n", 1, "a", "expected a value of the tag !!int, found 'xyz'"),
+    ("a: !!bool maybe\n", 1, "a", "expected a value of the tag !!bool, found 'maybe'"),
+    ("a: !!float 1.5.6\n", 1, "a", "expected a value of the tag !!float, found '1.5.6'"),
     ("a: !vendor 1\n", 1, "a", "found the tag !vendor"),
+    ("a: 0x" + "f" * 5000 + "\n", 1, "a", "expected an integer from -2^63 to 2^63 - 1, found "
+     "one of 20000 bits"),
+    ("a: -9223372036854775809\n", 1, "a", "to 2^63 - 1, found one of 64 bits"),
     ("a: !!python/object:os.system x\n", 1, "a", "found the tag !!python/object:os.system"),
     ("a: !!binary aGk=\n", 1, "a", "found the tag !!binary"),
     ("a: !!set {x, y}\n", 1, "a", "expected a plain mapping or list, found the tag !!set"),
@@ -61,9 +67,17 @@ def test_billion_laughs_is_refused_at_the_first_alias() -> None:
     assert exc.issue.line == 2 and "alias *a0" in exc.issue.message
 
 
+def test_exponents_without_a_dot_are_numbers_as_in_json() -> None:
+    doc = parse_yaml("a: 1e3\nb: 5e-3\nc: -2E+2\nd: 1e\ne: 0.1.0\n", "x.yaml")
+    assert doc.data == {"a": 1000.0, "b": 0.005, "c": -200.0, "d": "1e", "e": "0.1.0"}
+    assert yaml.safe_load("a: 1e3") == {"a": "1e3"}  # only the toolkit's reader is changed
+
+
 def test_what_is_not_refused_reads_as_before() -> None:
-    doc = parse_yaml("a: &anchor 1\nb: 2024-01-01\nc: !!str 12\nd: ~\ne: 1.5e+3\n", "x.yaml")
-    assert doc.data == {"a": 1, "b": "2024-01-01", "c": "12", "d": None, "e": 1500.0}
+    doc = parse_yaml("a: &anchor 1\nb: 2024-01-01\nc: !!str 12\nd: ~\ne: 1.5e+3\n"
+                     "f: [-9223372036854775808, 9223372036854775807]\n", "x.yaml")
+    assert doc.data == {"a": 1, "b": "2024-01-01", "c": "12", "d": None, "e": 1500.0,
+                        "f": [-(2**63), 2**63 - 1]}
     assert doc.line(("e",)) == 5
 
 
@@ -73,6 +87,7 @@ def test_what_is_not_refused_reads_as_before() -> None:
      "at most 10 values"),
     ("{a: 1, b: 2, c: 3, d: 4}\n", "{a: 1, b: 2, c: 3, d: 4, e: 5}\n", "at most 10 values"),
     ("a: 12345678\n", "a: 123456789\n", "at most 8 characters, found 9"),
+    ("abc: 1\n", "abcd: 1\n", "expected a key of at most 3 characters, found 4"),
 ])
 def test_bounds_hold_exactly(inside: str, outside: str, message: str) -> None:
     parse_yaml(inside, "x.yaml", SMALL)
@@ -130,3 +145,14 @@ def test_a_symbolic_link_inside_the_spec_is_fine(tmp_path: Path) -> None:
     target.symlink_to(moved)
     code, out, err = validate(root)
     assert code == 0, out + err
+
+
+def test_a_loop_of_symbolic_links_is_refused(tmp_path: Path) -> None:
+    root = copy_spec(tmp_path)
+    target = root / "requirements" / "hmi.yaml"
+    target.unlink()
+    target.symlink_to(root / "requirements" / "loop.yaml")
+    (root / "requirements" / "loop.yaml").symlink_to(target)
+    code, out, _ = validate(root)
+    assert code == 1
+    assert "found 'requirements/hmi.yaml', a loop of symbolic links" in out

@@ -1,0 +1,614 @@
+"""Always-on monitors: the invariants of the safety core, checked on every step of every
+closed loop a test case runs — not only in the test case that targets them.
+
+A test case drives one situation and measures one requirement; a defect that shows only in
+another situation (a latch that clears itself after ten seconds, a close command honoured
+during precharge despite an open request, a counter that wraps) escapes it. The monitors
+read the trace of every loop when the test case ends and turn each violated invariant
+into a failed result of the requirement it belongs to, under that test case, with the
+time and the values as evidence; the message starts with "always-on monitor".
+
+Fairness, by construction:
+
+* an invariant of a component is checked only in loops that ran that component (a test
+  case that runs the fault memory alone and writes the flags itself says nothing about
+  the supervisor), and only when its requirement applies to the module;
+* a component's inputs are judged as that component saw them: an input produced by a
+  component later in the profile's order is its value from the previous step;
+* every limit, bit, enum value and time window comes from the spec or the manifest through
+  the harness, and every threshold is widened by the tolerance the spec allows for it;
+* a measurement a module may distrust (a cell or sensor reported invalid) suspends the
+  invariants that depend on it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..report.model import FLOAT_SLACK, TestResult
+from ..spec.conditions import evaluate
+from .loop import ClosedLoop, TraceChannel
+
+if TYPE_CHECKING:
+    from ..spec import Spec
+    from .context import Harness
+
+SUP, CM, DIAG = "safety_supervisor", "contactor_manager", "diagnostics"
+CLOSE_CMDS = ("main_positive_close_cmd", "main_negative_close_cmd", "precharge_close_cmd")
+_EPS = 1e-9
+
+#: every requirement an always-on monitor checks (a test case that runs scenarios with the
+#: monitors as oracle names these)
+MONITORED: tuple[str, ...] = (
+    "OBSA-SAFE-010", "OBSA-SAFE-011", "OBSA-SAFE-013", "OBSA-SAFE-014", "OBSA-SAFE-016",
+    "OBSA-SAFE-017", "OBSA-SAFE-029",
+    "OBSA-CONT-001", "OBSA-CONT-003", "OBSA-CONT-005", "OBSA-CONT-006", "OBSA-CONT-010",
+    "OBSA-CONT-011",
+    "OBSA-DIAG-001", "OBSA-DIAG-002", "OBSA-DIAG-003", "OBSA-DIAG-004",
+)
+
+#: the supervisor's limit faults: fault code → (limit-set quantity, trace channel of the
+#: quantity, hysteresis parameter, the MSL requirement whose threshold tolerance applies)
+LIMIT_FAULTS: dict[str, tuple[str, str, str, str]] = {
+    "cell_overvoltage": ("cell_voltage_max", "cell_voltage_max_V", "cell_voltage_hysteresis_V",
+                         "OBSA-SAFE-001"),
+    "cell_undervoltage": ("cell_voltage_min", "cell_voltage_min_V", "cell_voltage_hysteresis_V",
+                          "OBSA-SAFE-002"),
+    "charge_overcurrent": ("charge_current_max", "charge_current", "current_hysteresis_A",
+                           "OBSA-SAFE-003"),
+    "discharge_overcurrent": ("discharge_current_max", "discharge_current",
+                              "current_hysteresis_A", "OBSA-SAFE-004"),
+    "charge_overtemperature": ("charge_temperature_max", "cell_temperature_max_degC",
+                               "temperature_hysteresis_K", "OBSA-SAFE-005"),
+    "charge_undertemperature": ("charge_temperature_min", "cell_temperature_min_degC",
+                                "temperature_hysteresis_K", "OBSA-SAFE-006"),
+    "discharge_overtemperature": ("discharge_temperature_max", "cell_temperature_max_degC",
+                                  "temperature_hysteresis_K", "OBSA-SAFE-007"),
+    "discharge_undertemperature": ("discharge_temperature_min", "cell_temperature_min_degC",
+                                   "temperature_hysteresis_K", "OBSA-SAFE-008"),
+}
+
+#: derating invariants: requirement → (RSL parameter, quantity channel, upper?, limited
+#: current limit channel, MOL current parameter)
+DERATINGS: dict[str, tuple[str, str, bool, str, str]] = {
+    "OBSA-SAFE-010": ("cell_voltage_max_rsl_V", "cell_voltage_max_V", True,
+                      "charge_current_limit_A", "charge_current_max_mol_A"),
+    "OBSA-SAFE-011": ("cell_voltage_min_rsl_V", "cell_voltage_min_V", False,
+                      "discharge_current_limit_A", "discharge_current_max_mol_A"),
+    "OBSA-SAFE-029": ("charge_current_max_rsl_A", "charge_current", True,
+                      "charge_current_limit_A", "charge_current_max_mol_A"),
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """The first step at which an invariant did not hold, in one loop."""
+
+    requirement: str
+    t_s: float
+    what: str  # the invariant, in words
+    seen: str  # the values at that step
+    steps: int  # steps in violation in this loop
+
+    def message(self) -> str:
+        return (f"always-on monitor: {self.what} — at t = {self.t_s:.3f} s {self.seen} "
+                f"({self.steps} step{'s' if self.steps != 1 else ''} in violation)")
+
+
+# ----------------------------------------------------------------------------- recording
+class Watch:
+    """What the monitors need recorded from one loop beyond the standard channels: the
+    operator commands, and (when the fault memory runs) its arrays and the flags it reads."""
+
+    def __init__(self, spec: Spec, components: list[str]) -> None:
+        self.components = list(components)
+        self.flags_signals: list[str] = []
+        self.rows: list[tuple[str, int]] = []  # per DTC row: (flags signal, bit mask)
+        self.dtc: dict[str, list[np.ndarray]] = {}
+        self.flags: dict[str, list[int]] = {}
+        if DIAG in self.components:
+            read = {p.signal for p in spec.interfaces[DIAG].inputs}
+            signal_of = {}
+            for comp, itf in spec.interfaces.items():
+                produced = [p.signal for p in itf.outputs if p.signal in read
+                            and p.signal.endswith("_fault_flags")]
+                if produced:
+                    signal_of[comp] = produced[0]
+            self.rows = [(signal_of.get(comp, ""), 1 << fc.bit) for comp, fc in spec.dtc_table]
+            self.flags_signals = sorted(set(signal_of.values()))
+            self.dtc = {n: [] for n in ("dtc_status", "dtc_occurrences", "dtc_first_time_s",
+                                        "dtc_last_time_s")}
+            self.flags = {s: [] for s in self.flags_signals}
+
+    def channels(self) -> list[TraceChannel]:
+        chans = [TraceChannel("close_request", "1", "close_request"),
+                 TraceChannel("fault_reset_request", "1", "fault_reset_request")]
+        if self.dtc:
+            chans.append(TraceChannel("dtc_occurrences_total", "1", read=self._record_dtc))
+        return chans
+
+    def _record_dtc(self, pool: dict[str, Any]) -> float:
+        """Keep a copy of the fault memory's arrays and of the flags it read; the channel
+        itself is the sum of the occurrence counters."""
+        for name, rows in self.dtc.items():
+            rows.append(np.array(pool[name], dtype=float))
+        for name, values in self.flags.items():
+            values.append(int(pool[name]))
+        return float(self.dtc["dtc_occurrences"][-1].sum())
+
+
+# ----------------------------------------------------------------------------- the trace
+class _Trace:
+    """One loop's recorded trace, with each signal as the component judged saw it."""
+
+    def __init__(self, h: Harness, loop: ClosedLoop, watch: Watch) -> None:
+        self.h = h
+        self.loop = loop
+        self.watch = watch
+        self.t = np.asarray(loop.t_s, dtype=float)
+        self.dt = float(loop.bench.config.dt_s)
+        self.order = {c: i for i, c in enumerate(loop.components)}
+        self.producer = {p.signal: c for c in loop.components
+                         for p in h.spec.interfaces[c].outputs}
+        self._cache: dict[str, np.ndarray] = {}
+
+    def raw(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            if name == "charge_current":
+                self._cache[name] = np.maximum(self.raw("pack_current_A"), 0.0)
+            elif name == "discharge_current":
+                self._cache[name] = np.maximum(-self.raw("pack_current_A"), 0.0)
+            else:
+                self._cache[name] = self.loop.channel(name)
+        return self._cache[name]
+
+    def delayed(self, consumer: str, signal: str) -> bool:
+        """True when ``consumer`` reads ``signal`` from the previous step (its producer
+        steps later in the profile's order)."""
+        p = self.producer.get(signal)
+        return p is not None and self.order.get(p, -1) > self.order.get(consumer, -1)
+
+    def seen(self, consumer: str, name: str) -> np.ndarray:
+        """A channel as ``consumer`` saw it at each step."""
+        x = self.raw(name)
+        if not self.delayed(consumer, name) or not len(x):
+            return x
+        return np.concatenate(([0.0], x[:-1]))  # before the first step: the default, 0
+
+    def bits(self, name: str, mask: int, consumer: str | None = None) -> np.ndarray:
+        x = self.raw(name) if consumer is None else self.seen(consumer, name)
+        return (x.astype(np.int64) & mask) != 0
+
+    def window(self, seconds: float) -> int:
+        """Whole steps in ``seconds`` (at least one)."""
+        return max(1, math.ceil(seconds / self.dt - _EPS))
+
+    def recent(self, mask: np.ndarray, seconds: float) -> np.ndarray:
+        """True at each step where ``mask`` held at that step or within ``seconds`` before."""
+        n = self.window(seconds)
+        c = np.concatenate(([0], np.cumsum(mask.astype(np.int64))))
+        idx = np.arange(len(mask))
+        return (c[idx + 1] - c[np.maximum(idx + 1 - (n + 1), 0)]) > 0
+
+    def since(self, mask: np.ndarray) -> np.ndarray:
+        """Time since the start of the uninterrupted run of ``mask`` at each step (−1 where
+        ``mask`` does not hold)."""
+        n = len(mask)
+        if not n:
+            return np.zeros(0)
+        start = np.maximum.accumulate(np.where(_rising(mask), np.arange(n), 0))
+        return np.where(mask, self.t[:n] - self.t[:n][start], -1.0)
+
+    def first(self, rid: str, bad: np.ndarray, what: str,
+              seen: Callable[[int], str]) -> Violation | None:
+        idx = np.flatnonzero(bad)
+        if not len(idx):
+            return None
+        k = int(idx[0])
+        return Violation(rid, float(self.t[k]), what, seen(k), len(idx))
+
+
+def _falling(x: np.ndarray) -> np.ndarray:
+    prev = np.concatenate(([False], x[:-1]))
+    return prev & ~x
+
+
+def _rising(x: np.ndarray) -> np.ndarray:
+    prev = np.concatenate(([False], x[:-1]))
+    return x & ~prev
+
+
+def _mask(h: Harness, component: str, *severities: str) -> int:
+    mask = 0
+    for fc in h.spec.interfaces[component].fault_codes:
+        if fc.severity in severities:
+            mask |= 1 << fc.bit
+    return mask
+
+
+def _criterion(h: Harness, rid: str, name: str) -> float:
+    """The fixed limit of a criterion of the spec (the windows the monitors allow)."""
+    for c in h.spec.requirements[rid].acceptance:
+        if c.name == name:
+            return float(c.value or 0.0)
+    raise KeyError(f"{rid} has no criterion '{name}'")
+
+
+def _reset_window(h: Harness) -> float:
+    """How long after a fault_reset_request its effect may show: OBSA-SAFE-015's bound."""
+    return _criterion(h, "OBSA-SAFE-015", "reset_time_s")
+
+
+def _open_window(h: Harness) -> float:
+    """How long close commands may stay after the path must open: OBSA-CONT-006's bound."""
+    return _criterion(h, "OBSA-CONT-006", "open_time_s")
+
+
+def _hex(x: float) -> str:
+    return f"{int(x):#06x}"
+
+
+# ----------------------------------------------------------------------------- supervisor
+def _supervisor(h: Harness, tr: _Trace) -> list[Violation | None]:
+    out: list[Violation | None] = []
+    flags = tr.raw("safety_fault_flags")
+    latching = _mask(h, SUP, "fault", "lockout")
+    lockout = _mask(h, SUP, "lockout")
+    faulted = (flags.astype(np.int64) & latching) != 0
+    opened = tr.raw("contactor_open_request") > 0.5
+    charge, discharge = tr.raw("charge_current_limit_A"), tr.raw("discharge_current_limit_A")
+    limit = np.maximum(charge, discharge)
+    out.append(tr.first(
+        "OBSA-SAFE-016", faulted & (~opened | (limit > FLOAT_SLACK)),
+        "a latched fault must raise contactor_open_request and zero both current limits",
+        lambda k: f"safety_fault_flags = {_hex(flags[k])}, contactor_open_request = "
+                  f"{int(opened[k])}, charge/discharge limit = {charge[k]:g} / "
+                  f"{discharge[k]:g} A"))
+    locked = tr.bits("safety_fault_flags", lockout)
+    out.append(tr.first(
+        "OBSA-SAFE-017", _falling(locked), "a lockout must never clear",
+        lambda k: f"the lockout bit fell (safety_fault_flags {_hex(flags[k - 1])} → "
+                  f"{_hex(flags[k])})"))
+    reset = tr.recent(tr.seen(SUP, "fault_reset_request") > 0.5, _reset_window(h))
+    fault_only = _mask(h, SUP, "fault")
+    fell = np.zeros(len(flags), dtype=bool)
+    for fc in h.spec.interfaces[SUP].fault_codes:
+        if (1 << fc.bit) & fault_only:
+            fell |= _falling(tr.bits("safety_fault_flags", 1 << fc.bit))
+    out.append(tr.first(
+        "OBSA-SAFE-013", fell & ~reset,
+        "a latched fault must stay latched until a fault_reset_request",
+        lambda k: f"safety_fault_flags {_hex(flags[k - 1])} → {_hex(flags[k])} with no "
+                  f"reset request in the {_reset_window(h):g} s before"))
+    out.append(_reset_while_present(h, tr, reset))
+    for rid in DERATINGS:
+        out.append(_derating(h, tr, rid))
+    return out
+
+
+def _valid(tr: _Trace, channel: str) -> np.ndarray:
+    """Steps at which every measurement behind ``channel`` was reported valid."""
+    if channel.startswith("cell_voltage"):
+        return tr.raw("cell_voltage_invalid_count") < 0.5
+    if channel.startswith("cell_temperature"):
+        return tr.raw("cell_temperature_invalid_count") < 0.5
+    return np.ones(len(tr.t), dtype=bool)
+
+
+def _fresh(h: Harness, tr: _Trace, channel: str) -> np.ndarray:
+    """Steps at which the sensor behind ``channel`` was not lost (its age within the
+    declared timeout)."""
+    if channel.startswith("cell_"):
+        age, timeout = "cell_monitor_age_s", "cell_monitor_timeout_s"
+    else:
+        age, timeout = "current_sensor_age_s", "current_sensor_timeout_s"
+    return tr.raw(age) <= float(h.param(SUP, timeout)) + _EPS
+
+
+def _reset_while_present(h: Harness, tr: _Trace, reset: np.ndarray) -> Violation | None:
+    """OBSA-SAFE-014: a limit fault cleared by a reset while its quantity, as the module saw
+    it, was not back inside the MSL by the hysteresis (less the MSL's tolerance) or could not
+    be judged (a cell or sensor reported invalid, a reading that is not a number, a lost
+    sensor). A charge-temperature fault's condition is its temperature, whatever the
+    current."""
+    p = h.params(SUP)
+    sets = {ls.quantity: ls for ls in h.spec.interfaces[SUP].limit_sets}
+    bad = np.zeros(len(tr.t), dtype=bool)
+    detail: dict[int, str] = {}
+    for fault, (quantity, channel, hyst_param, msl_rid) in LIMIT_FAULTS.items():
+        ls = sets[quantity]
+        msl, hyst = float(p[ls.levels.msl]), float(p[hyst_param])
+        tol = float(h.spec.requirements[msl_rid].acceptance[0].value or 0.0)
+        q = tr.raw("pack_current_A") if channel.endswith("_current") else tr.raw(channel)
+        value = tr.raw(channel)
+        healed = value <= msl - hyst + tol if ls.direction == "upper" else value >= msl + hyst - tol
+        healed &= _valid(tr, channel) & _fresh(h, tr, channel) & ~np.isnan(q)
+        hit = _falling(tr.bits("safety_fault_flags", h.bit(SUP, fault))) & reset & ~healed
+        for k in np.flatnonzero(hit)[:1]:
+            detail.setdefault(int(k), f"{fault} cleared while {channel} = {value[k]:g} (MSL "
+                                      f"{msl:g}, hysteresis {hyst:g}, tolerance {tol:g}; "
+                                      f"{'valid' if _valid(tr, channel)[k] else 'INVALID'} "
+                                      f"and {'fresh' if _fresh(h, tr, channel)[k] else 'LOST'}"
+                                      " measurement)")
+        bad |= hit
+    return tr.first("OBSA-SAFE-014", bad,
+                    "a reset must not clear a fault whose condition has not cleared by the "
+                    "hysteresis or cannot be judged", lambda k: detail.get(k, ""))
+
+
+def _derating(h: Harness, tr: _Trace, rid: str) -> Violation | None:
+    rsl_param, channel, upper, limit_channel, mol_param = DERATINGS[rid]
+    rsl = float(h.param(SUP, rsl_param))
+    cap = float(h.param(SUP, "derating_factor")) * float(h.param(SUP, mol_param))
+    delay = _criterion(h, rid, "derate_delay_s")
+    q = tr.raw(channel)
+    beyond = (q > rsl if upper else q < rsl) & _valid(tr, channel)
+    limit = tr.raw(limit_channel)
+    late = tr.since(beyond) > delay + tr.dt / 2
+    return tr.first(rid, late & (limit > cap + FLOAT_SLACK * max(1.0, cap)),
+                    f"beyond the RSL for more than {delay:g} s, {limit_channel} must be at most "
+                    f"{cap:g} A",
+                    lambda k: f"{channel} = {q[k]:g} (RSL {rsl:g}) since "
+                              f"{tr.since(beyond)[k]:.3f} s, {limit_channel} = {limit[k]:g} A")
+
+
+# ----------------------------------------------------------------------------- contactors
+def _contactors(h: Harness, tr: _Trace) -> list[Violation | None]:
+    out: list[Violation | None] = []
+    cmds = {c: tr.raw(c) > 0.5 for c in CLOSE_CMDS}
+    any_closed = np.any(list(cmds.values()), axis=0)
+    any_rising = np.any([_rising(x) for x in cmds.values()], axis=0)
+    requested = tr.seen(CM, "contactor_open_request") > 0.5
+    out.append(tr.first(
+        "OBSA-CONT-010", any_rising & requested,
+        "no contactor may be commanded closed while contactor_open_request is raised",
+        lambda k: "a close command rose with contactor_open_request raised ("
+                  + ", ".join(f"{c} = {int(x[k])}" for c, x in cmds.items()) + ")"))
+    window = _open_window(h)
+    out.append(tr.first(
+        "OBSA-CONT-006", any_closed & (tr.since(requested) > window + tr.dt / 2),
+        f"every contactor must be commanded open within {window:g} s of "
+        "contactor_open_request",
+        lambda k: f"contactor_open_request raised for {tr.since(requested)[k]:.3f} s, still "
+                  + ", ".join(c for c, x in cmds.items() if x[k])))
+    tol = float(h.param(CM, "precharge_voltage_tolerance_V"))
+    pack, link = tr.raw("pack_voltage_V"), tr.raw("link_voltage_V")
+    gap = np.abs(pack - link)
+    within = gap <= tol + FLOAT_SLACK  # NaN never is
+    within |= np.concatenate(([False], within[:-1]))  # a decision taken one step earlier
+    out.append(tr.first(
+        "OBSA-CONT-001", _rising(cmds["main_positive_close_cmd"]) & ~within,
+        f"main positive may be commanded closed only within {tol:g} V of the pack voltage",
+        lambda k: f"main positive commanded closed with pack {pack[k]:g} V, link {link[k]:g} V"))
+    timeout = float(h.param(CM, "precharge_timeout_s"))
+    pre = cmds["precharge_close_cmd"]
+    alone = np.zeros(len(pre), dtype=bool)
+    for s, e in _runs(pre):
+        if not cmds["main_positive_close_cmd"][s:e].any():
+            held = tr.t[s:e] - tr.t[s]
+            alone[s:e] = held > timeout + tr.dt / 2
+    out.append(tr.first(
+        "OBSA-CONT-003", alone,
+        f"a precharge attempt must end within the declared {timeout:g} s",
+        lambda k: "precharge commanded closed for more than the timeout without main positive"))
+    out.extend(_contactor_faults(h, tr, cmds, any_closed, any_rising))
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    m = np.concatenate(([False], mask.astype(bool), [False]))
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _contactor_faults(h: Harness, tr: _Trace, cmds: dict[str, np.ndarray],
+                      any_closed: np.ndarray, any_rising: np.ndarray) -> list[Violation | None]:
+    flags = tr.raw("contactor_fault_flags")
+    faulted = tr.bits("contactor_fault_flags", _mask(h, CM, "fault", "lockout"))
+    failed = tr.bits("contactor_fault_flags", h.bit(CM, "precharge_failed"))
+    window = _open_window(h)
+    bad = (any_rising & faulted) | (any_closed & (tr.since(faulted) > window + tr.dt / 2))
+
+    def seen(k: int) -> str:
+        return (f"contactor_fault_flags = {_hex(flags[k])}, still commanded closed: "
+                + ", ".join(c for c, x in cmds.items() if x[k]))
+
+    what = (f"with a contactor fault latched every contactor must be commanded open (within "
+            f"{window:g} s) until a reset")
+    out = [tr.first("OBSA-CONT-005", bad & failed, what, seen),
+           tr.first("OBSA-CONT-011", bad & ~failed, what, seen)]
+    reset = tr.recent(tr.seen(CM, "fault_reset_request") > 0.5, _reset_window(h))
+    fell = np.zeros(len(flags), dtype=bool)
+    for fc in h.spec.interfaces[CM].fault_codes:
+        fell |= _falling(tr.bits("contactor_fault_flags", 1 << fc.bit))
+    fell &= ~reset
+    gave_up = _falling(failed)
+
+    def cleared(k: int) -> str:
+        return (f"contactor_fault_flags {_hex(flags[k - 1])} → {_hex(flags[k])} with no reset "
+                f"request in the {_reset_window(h):g} s before")
+
+    out.append(tr.first("OBSA-CONT-005", fell & gave_up,
+                        "precharge_failed must stay latched until a reset", cleared))
+    out.append(tr.first("OBSA-CONT-011", fell & ~gave_up,
+                        "a contactor fault must stay latched until a reset", cleared))
+    return out
+
+
+# ----------------------------------------------------------------------------- fault memory
+def _diagnostics(h: Harness, tr: _Trace) -> list[Violation | None]:
+    w = tr.watch
+    if not w.dtc["dtc_status"]:
+        return []
+    status = np.vstack(w.dtc["dtc_status"])
+    occ = np.vstack(w.dtc["dtc_occurrences"])
+    first = np.vstack(w.dtc["dtc_first_time_s"])
+    last = np.vstack(w.dtc["dtc_last_time_s"])
+    n = min(len(tr.t), len(status))
+    t = tr.t[:n]
+    status, occ, first, last = status[:n], occ[:n], first[:n], last[:n]
+    active = h.enum("dtc_status", "active")
+    inactive = h.enum("dtc_status", "inactive")
+    requested = tr.seen(DIAG, "fault_reset_request")[:n] > 0.5
+    reset = tr.recent(requested, _reset_window(h))
+    # counts and times are compared with the flag's edges up to the first reset; what a
+    # reset changes is OBSA-DIAG-004's to judge, not a wrong count or time afterwards
+    unreset = np.cumsum(requested) == 0
+    rng = h.spec.signals["dtc_occurrences"].range
+    ceiling = float(rng.max) if rng is not None and rng.max is not None else math.inf
+    lag = tr.window(_criterion(h, "OBSA-DIAG-001", "activation_delay_s"))
+    time_tol = _criterion(h, "OBSA-DIAG-002", "first_time_error_s")
+    found: dict[str, Violation] = {}
+
+    def note(rid: str, k: int, row: int, what: str, seen: str) -> None:
+        v = found.get(rid)
+        if v is None or t[k] < v.t_s:
+            name = h.spec.dtc_table[row][1].name
+            found[rid] = Violation(rid, float(t[k]), what, f"DTC row {row} ({name}): {seen}",
+                                   1 + (v.steps if v else 0))
+        else:
+            found[rid] = Violation(v.requirement, v.t_s, v.what, v.seen, v.steps + 1)
+
+    for row, (signal, mask) in enumerate(w.rows):
+        if not signal:
+            continue
+        raw = np.asarray(w.flags[signal][:n], dtype=np.int64)
+        if tr.delayed(DIAG, signal):
+            raw = np.concatenate(([0], raw[:-1]))
+        flag = (raw & mask) != 0
+        edges = _rising(flag)
+        expected = np.cumsum(edges)
+        behind = np.concatenate((np.zeros(lag, dtype=np.int64), expected[:-lag]))[:n]
+        c = occ[:, row]
+        dropped = np.concatenate(([False], c[1:] < c[:-1]))
+        for k in np.flatnonzero(dropped & reset)[:1]:
+            note("OBSA-DIAG-004", int(k), row, "a reset must keep the occurrence counters",
+                 f"counter {c[k - 1]:g} → {c[k]:g} at a reset")
+        wrong = (((c > expected) | ((c < behind) & (c < ceiling))) & unreset) | (
+            dropped & ~reset)
+        for k in np.flatnonzero(wrong)[:1]:
+            note("OBSA-DIAG-001", int(k), row,
+                 "the occurrence counter must count every rising edge of the flag exactly once",
+                 f"counter {c[k]:g} after {int(expected[k])} rising edges")
+        _dtc_times(tr, t, row, edges, first[:, row], last[:, row], reset, unreset, time_tol,
+                   note)
+        s = status[:, row]
+        lost = np.concatenate(([False], (s[1:] == inactive) & (s[:-1] != inactive)))
+        for k in np.flatnonzero(lost & ~reset)[:1]:
+            note("OBSA-DIAG-003", int(k), row,
+                 "a DTC must not turn inactive without a fault_reset_request",
+                 f"status {s[k - 1]:g} → {s[k]:g}")
+        left = np.concatenate(([False], (s[1:] != active) & (s[:-1] == active))) & flag
+        for k in np.flatnonzero(left & reset)[:1]:
+            note("OBSA-DIAG-004", int(k), row, "a reset must not change an active DTC",
+                 f"status {s[k - 1]:g} → {s[k]:g} with its flag still raised")
+    return list(found.values())
+
+
+def _dtc_times(tr: _Trace, t: np.ndarray, row: int, edges: np.ndarray, first: np.ndarray,
+               last: np.ndarray, reset: np.ndarray, unreset: np.ndarray, tol: float,
+               note: Callable[[str, int, int, str, str], None]) -> None:
+    """OBSA-DIAG-002 (and -004 at a reset): the first time never moves once recorded, and
+    both times match the flag's rising edges to within the spec's tolerance."""
+    idx = np.flatnonzero(edges)
+    if not len(idx):
+        return
+    t_first = t[idx[0]]
+    seen_idx = np.maximum.accumulate(np.where(edges, np.arange(len(t)), -1))
+    latest = np.where(seen_idx >= 0, t[np.maximum(seen_idx, 0)], np.nan)
+    settled = np.arange(len(t)) >= idx[0] + tr.window(tol)
+    moved = np.concatenate(([False], (first[1:] != first[:-1]) & (first[:-1] >= 0)))
+    for k in np.flatnonzero(moved & reset)[:1]:
+        note("OBSA-DIAG-004", int(k), row, "a reset must keep the occurrence times",
+             f"first time {first[k - 1]:.6f} → {first[k]:.6f} s at a reset")
+    off_first = settled & ~(np.abs(first - t_first) <= tol + _EPS)
+    # the last time is checked once the newest edge is older than the tolerance
+    fresh = np.arange(len(t)) - seen_idx < tr.window(tol)
+    off_last = settled & ~fresh & ~(np.abs(last - latest) <= tol + _EPS)
+    for k in np.flatnonzero(((off_first | off_last) & unreset) | (moved & ~reset))[:1]:
+        note("OBSA-DIAG-002", int(k), row,
+             f"the first and last occurrence times must match the flag's rising edges "
+             f"within {tol:g} s",
+             f"first {first[k]:.6f} s (edge at {t_first:.6f} s), last {last[k]:.6f} s "
+             f"(edge at {latest[k]:.6f} s)")
+
+
+# ----------------------------------------------------------------------------- verdicts
+_CHECKS: dict[str, Callable[[Harness, _Trace], list[Violation | None]]] = {
+    SUP: _supervisor, CM: _contactors, DIAG: _diagnostics,
+}
+
+
+def applies(h: Harness, rid: str) -> bool:
+    """The requirement is in a claimed profile, for a component the module has, and its
+    condition (if any) holds for the declared features."""
+    req = h.spec.requirements[rid]
+    if not set(req.profiles) & set(h.manifest.profiles):
+        return False
+    if req.component not in h.session.components:
+        return False
+    if req.level == "conditional" and req.condition:
+        return bool(evaluate(req.condition, set(h.manifest.features)))
+    return True
+
+
+def violations(h: Harness, loop: ClosedLoop, watch: Watch) -> list[Violation]:
+    """Every invariant violated in one loop (the first violation of each requirement)."""
+    if not loop.t_s:
+        return []
+    tr = _Trace(h, loop, watch)
+    found: dict[str, Violation] = {}
+    for component, check in _CHECKS.items():
+        if component not in loop.components:
+            continue
+        for v in check(h, tr):
+            if v is None or not applies(h, v.requirement):
+                continue
+            old = found.get(v.requirement)
+            if old is None or v.t_s < old.t_s:
+                found[v.requirement] = v
+    return sorted(found.values(), key=lambda v: v.t_s)
+
+
+def apply_monitors(h: Harness, watched: list[tuple[ClosedLoop, Watch]]) -> list[TestResult]:
+    """Check every loop of a test case; record a failed result per violated requirement.
+
+    A result of the same requirement that the test case itself recorded as passed is
+    turned into the failure (its criteria stay as measured), so a test case never reports
+    one requirement both passed and failed.
+    """
+    found: dict[str, tuple[Violation, ClosedLoop]] = {}
+    for loop, watch in watched:
+        for v in violations(h, loop, watch):
+            if v.requirement not in found or v.t_s < found[v.requirement][0].t_s:
+                found[v.requirement] = (v, loop)
+    recorded = []
+    current = h.loop
+    try:
+        for rid, (v, loop) in found.items():
+            h.loop = loop
+            req = h.spec.requirements[rid]
+            own = next((i for i, r in enumerate(h.results)
+                        if r.requirement == rid and r.verdict == "pass"), None)
+            message = v.message()
+            if own is not None and h.results[own].evidence.message:
+                message += f"; the test case: {h.results[own].evidence.message}"
+            evidence = h.evidence(message, {"always-on monitor": v.t_s})
+            if own is not None:
+                result = h.results[own].model_copy(update={"verdict": "fail",
+                                                           "evidence": evidence})
+                h.results[own] = result
+            else:
+                result = TestResult(test_case=h.test_case, requirement=rid, title=req.title,
+                                    level=req.level, verdict="fail", evidence=evidence,
+                                    simulated_s=float(loop.t))
+                h.results.append(result)
+            recorded.append(result)
+    finally:
+        h.loop = current
+    return recorded
