@@ -70,6 +70,15 @@ class Change(_Model):
     reason: Text
 
 
+class LifecycleRule(_Model):
+    """One rule of how the bench drives every component block (configure, reset, step):
+    what a module may rely on and what it must not assume."""
+
+    id: Ident
+    rule: Text
+    reason: Text
+
+
 class Standard(_Model):
     kind: Literal["standard"]
     name: Text
@@ -78,6 +87,8 @@ class Standard(_Model):
     status: Literal["draft", "candidate", "released"]
     description: Text
     files: StandardFiles
+    lifecycle: list[LifecycleRule] = Field(
+        default=[], description="how the bench drives every block: what a module may rely on")
     changelog: list[Change] = Field(default=[], description="newest release first")
 
 
