@@ -38,12 +38,21 @@ def _first_slave_only(values: Any) -> np.ndarray:
     return v
 
 
-class FirstSlaveCellsOnly(SafetySupervisor):
-    """Takes the cell-voltage extremes over the first slave's 16 cells only."""
+def _last_slave_skipped(values: Any) -> np.ndarray:
+    """The last slave's channels replaced by the mean of the others: the board loop runs
+    ``range(n_boards - 1)`` (an off-by-one)."""
+    v = np.array(values, dtype=float)
+    if len(v) > ONE_SLAVE:
+        v[-ONE_SLAVE:] = np.mean(v[:-ONE_SLAVE])
+    return v
+
+
+class LastSlaveCellsUnchecked(SafetySupervisor):
+    """Takes the cell-voltage extremes over every slave board but the last one."""
 
     def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         return super().step(t, {**inputs,
-                                "cell_voltage_V": _first_slave_only(inputs["cell_voltage_V"])})
+                                "cell_voltage_V": _last_slave_skipped(inputs["cell_voltage_V"])})
 
 
 class FirstSixteenSensorsOnly(SafetySupervisor):
@@ -125,7 +134,7 @@ _SEEDED_KINDS = ("OBSA-SAFE-013", "OBSA-SAFE-014", "OBSA-SAFE-015", "OBSA-SAFE-0
                  "OBSA-SAFE-012")
 
 TEETH_CATALOGUE: tuple[Faulty, ...] = (
-    _t("safety_supervisor", FirstSlaveCellsOnly,
+    _t("safety_supervisor", LastSlaveCellsUnchecked,
        ("OBSA-SAFE-001", "OBSA-SAFE-002", "OBSA-SAFE-009", "OBSA-SAFE-010", "OBSA-SAFE-011",
         "OBSA-SAFE-017"), _SEEDED_KINDS),
     _t("safety_supervisor", FirstSixteenSensorsOnly,
