@@ -21,7 +21,8 @@ of stderr, never on the protocol channel). The address space is limited (RLIMIT_
 process dies with its parent (PR_SET_PDEATHSIG on Linux), and every exception of the
 module, ``SystemExit`` and ``KeyboardInterrupt`` included, becomes an error reply.
 Inputs reach the module as they would in process: arrays as read-only numpy arrays
-(float64, bool or int64 by the signal's type), ``null`` floats as NaN.
+(float64, bool or int64 by the signal's type; views that cannot be made writeable), ``null``
+floats as NaN.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class Server:
         self.instances: dict[str, Any] = {}
         self.steps: dict[str, Callable[..., Any]] = {}
         self.inputs: dict[str, tuple[str, ...]] = {}
+        self.arrays: dict[str, tuple[str, ...]] = {}  # the array inputs of each component
         self.convert: dict[str, Callable[[Any], Any]] = {}
         self.pool: dict[str, Any] = {}
 
@@ -151,20 +153,24 @@ class Server:
 
     # ---- methods -----------------------------------------------------------------
     def hello(self, params: dict[str, Any]) -> dict[str, Any]:
-        from .python import load_component_class
+        from .base import AdapterError
+        from .python import _where, load_component_class
 
         declared = params.get("components") or {}
         for component, ref in self.refs.items():
             try:
                 cls = load_component_class(ref, component)
-            except Exception as exc:  # AdapterError: already phrased for people
-                raise ModuleFailed(getattr(exc, "message", str(exc)), component,
-                                   "import") from None
+            except AdapterError as exc:  # already phrased for people
+                raise ModuleFailed(exc.message, component, "import") from None
+            except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt...
+                raise ModuleFailed(f"importing '{ref}' raised {type(exc).__name__}: {exc}"
+                                   f"{_where(exc)}", component, "import") from None
             instance = guarded(component, "import", cls)
             self.instances[component] = instance
             self.steps[component] = instance.step
             types = (declared.get(component) or {}).get("inputs") or {}
             self.inputs[component] = tuple(types)
+            self.arrays[component] = tuple(n for n, w in types.items() if str(w).endswith("[]"))
             for name, type_word in types.items():
                 self.convert[name] = converter(str(type_word))
         return {"protocol": wire.PROTOCOL, "module": self.identity.get("module", {}),
@@ -195,6 +201,12 @@ class Server:
             except KeyError as exc:
                 raise BadRequest(wire.INVALID_PARAMS, f"input {exc} of {component} was never "
                                  "sent") from None
+            for name in self.arrays[component]:
+                # a view of a read-only array cannot be made writeable: what the module
+                # does to its inputs never reaches the pool the next step reads
+                value = args[name]
+                if hasattr(value, "view"):
+                    args[name] = value.view()
             reply = guarded(component, "step", step, t, args)
             out[component] = reply
             if type(reply) is not dict:

@@ -96,8 +96,8 @@ class SeesOpenRequest(Echo):
 
 
 class DescribesInputs(Echo):
-    """Writes what it received to stderr: type, dtype, writeability, values; then tries to
-    write into its arrays (allowed on its own copy only)."""
+    """Writes what it received to stderr: type, dtype, writeability, values, and whether
+    the array can be made writeable."""
 
     def step(self, t: float, inputs: dict) -> dict:
         import sys
@@ -106,8 +106,12 @@ class DescribesInputs(Echo):
             if hasattr(value, "dtype") and value.ndim:
                 print(name, "ndarray", value.dtype, f"writeable={value.flags.writeable}",
                       value.tolist(), file=sys.stderr)
-                value.flags.writeable = True
-                value[...] = 0
+                try:
+                    value.flags.writeable = True
+                except ValueError:
+                    print(name, "cannot be made writeable", file=sys.stderr)
+                else:
+                    value[...] = 0
             else:
                 print(name, type(value).__name__, value, file=sys.stderr)
         return {"safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,

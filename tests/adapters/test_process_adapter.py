@@ -108,6 +108,7 @@ def test_inputs_are_copies_arrays_read_only_and_nan_travels_as_null(spec, dims):
     assert "cell_voltage_V ndarray float64 writeable=False [3.7, nan, 3.8]" in seen
     assert "pack_current_A float nan" in seen
     assert "cell_voltage_valid ndarray bool writeable=False" in seen
+    assert "cell_voltage_V cannot be made writeable" in seen
     assert not cells.flags.writeable and math.isnan(cells[1])  # ours untouched
 
 
@@ -127,13 +128,16 @@ def test_unchanged_inputs_are_not_resent(spec, dims):
 
         adapter._call = spy
         adapter.step_chain(0.0, [SS], pool)
-        adapter.step_chain(0.01, [SS], pool)
+        adapter.step_chain(0.01, [SS], pool)  # the module saw the same values again
         fresh = np.array([3.9, 3.8])  # writable: it could change behind its identity
         pool["cell_voltage_V"] = fresh
         adapter.step_chain(0.02, [SS], pool)
         adapter.step_chain(0.03, [SS], pool)
     assert "cell_voltage_V" in sent[0] and "cell_voltage_V" not in sent[1]
     assert "cell_voltage_V" in sent[2] and "cell_voltage_V" in sent[3]
+    seen = adapter.stderr_text()
+    assert seen.count("cell_voltage_V ndarray float64 writeable=False [3.7, 3.8]") == 2
+    assert seen.count("cell_voltage_V ndarray float64 writeable=False [3.9, 3.8]") == 2
 
 
 # ---------------------------------------------------------------------------- module failures
