@@ -439,14 +439,17 @@ class SafetySupervisorParameters(TypedDict, total=False):
     #: A temperature flag clears once the temperature is back inside its limit by this much. Unit K,
     #: range [1.0, 20.0], default 5.0.
     temperature_hysteresis_K: float
-    #: Debounce time from a cell voltage beyond its MSL to the latched fault. Unit s, range [0.0,
-    #: 0.5], default 0.2.
+    #: Debounce time from a cell voltage beyond its MSL to the latched fault. Bound: 2 s, the over-
+    #: and under-voltage delay of Libre Solar bms-firmware (foxBMS 2 reaches its error state about
+    #: 0.7 s after a cell-voltage MSL violation). Unit s, range [0.0, 2.0], default 0.2.
     cell_voltage_fault_delay_s: float
-    #: Debounce time from a current beyond its MSL to the latched fault. Unit s, range [0.0, 0.2],
-    #: default 0.1.
+    #: Debounce time from a current beyond its MSL to the latched fault. Bound: 320 ms, the
+    #: over-current delay of Libre Solar bms-firmware (foxBMS 2: about 200 ms to its error state).
+    #: Unit s, range [0.0, 0.32], default 0.1.
     current_fault_delay_s: float
-    #: Debounce time from a temperature beyond its MSL to the latched fault. Unit s, range [0.0,
-    #: 2.0], default 1.0.
+    #: Debounce time from a temperature beyond its MSL to the latched fault. Bound: 6 s, foxBMS 2's
+    #: time to its error state after a temperature MSL violation (the TI bq769x2 over-temperature
+    #: default is 2 s). Unit s, range [0.0, 6.0], default 1.0.
     temperature_fault_delay_s: float
     #: Above an RSL the current limit in that direction is at most this fraction of its MOL. Unit 1,
     #: range [0.0, 0.9], default 0.5.
@@ -475,8 +478,8 @@ class SafetySupervisorParameters(TypedDict, total=False):
     #: Age of the cell monitor measurements above which they count as lost. Unit s, range [0.01,
     #: 0.5], default 0.3.
     cell_monitor_timeout_s: float
-    #: Age of the current measurement above which it counts as lost. Unit s, range [0.01, 0.2],
-    #: default 0.2.
+    #: Age of the current measurement above which it counts as lost. Bound: foxBMS 2's 200 ms
+    #: current-sensor timeout. Unit s, range [0.01, 0.2], default 0.2.
     current_sensor_timeout_s: float
 
 
