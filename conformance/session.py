@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import math
 import os
 import platform
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 from .adapters import Adapter, AdapterError, adapter_settings, open_adapter, transport_class
 from .bench import CHEMISTRIES, Bench, BenchConfig
+from .bench.hv import circuit_for
 from .harness.context import Harness, PreconditionFailed, Session
 from .manifest import Manifest, load_manifest, reference_manifest_path
 from .report.model import (
@@ -171,26 +171,12 @@ class Certification:
             dt_s=min(spec.interfaces[c].step_period_s for c in self.session.components)
             if self.session else 0.01,
         )
-        # The DC link's bleeder holds the link V·Rp/(Rp+Rb) below the pack at the end of
-        # precharge; a real design sizes it so that precharge can complete. The bench does the
-        # same for the declared pack: at most a tenth of the declared precharge tolerance.
-        # The precharge resistor likewise: sized so that the link reaches the declared
-        # tolerance within half the declared precharge timeout (at most the bench's 80 Ω).
         contactors = m.effective_parameters(spec, "contactor_manager")
-        pack_max_V = m.pack.cell_count * float(CHEMISTRIES[self.bench_chemistry].ocv_V(1.0))
-        tol = float(contactors["precharge_voltage_tolerance_V"])
-        c_link = BenchConfig.link_capacitance_F
-        e_folds = math.log(max(pack_max_V / (0.5 * tol), math.e))
-        rp = min(BenchConfig.precharge_resistance_ohm,
-                 0.5 * float(contactors["precharge_timeout_s"]) / (c_link * e_folds))
-        kw["precharge_resistance_ohm"] = rp
-        # The contactors operate within half the declared feedback timeout (at most the
-        # bench's 30 ms / 15 ms): a module is judged with hardware that fits its declaration.
-        half = 0.5 * float(contactors["contactor_feedback_timeout_s"])
-        kw["contactor_close_delay_s"] = min(BenchConfig.contactor_close_delay_s, half)
-        kw["contactor_open_delay_s"] = min(BenchConfig.contactor_open_delay_s, half)
-        kw["bleeder_resistance_ohm"] = max(BenchConfig.bleeder_resistance_ohm,
-                                           rp * pack_max_V / (0.1 * tol))
+        kw.update(circuit_for(
+            pack_max_V=m.pack.cell_count * float(CHEMISTRIES[self.bench_chemistry].ocv_V(1.0)),
+            precharge_tolerance_V=float(contactors["precharge_voltage_tolerance_V"]),
+            precharge_timeout_s=float(contactors["precharge_timeout_s"]),
+            feedback_timeout_s=float(contactors["contactor_feedback_timeout_s"])))
         if ideal_sensors:
             kw.update(cell_voltage_accuracy_V=0.0, cell_temperature_accuracy_K=0.0,
                       current_gain_error=0.0, current_offset_error_A=0.0,

@@ -27,6 +27,32 @@ from .config import BenchConfig
 CONTACTORS = ("main_positive", "main_negative", "precharge")
 
 
+def circuit_for(pack_max_V: float, precharge_tolerance_V: float, precharge_timeout_s: float,
+                feedback_timeout_s: float) -> dict[str, float]:
+    """The HV circuit a designer would build for a declared pack and contactor manager, as
+    BenchConfig fields: a module is judged with hardware that fits its declaration.
+
+    * precharge resistor: the link reaches half the declared tolerance within half the
+      declared precharge timeout (at most the default 80 Ω);
+    * bleeder: its divider holds the precharged link at most a tenth of the tolerance below
+      the pack (at least the default 100 kΩ), so that precharge can complete;
+    * contactors: they move within half the declared feedback timeout (at most the default
+      30 ms closing, 15 ms opening).
+    """
+    d = BenchConfig
+    e_folds = math.log(max(pack_max_V / (0.5 * precharge_tolerance_V), math.e))
+    rp = min(d.precharge_resistance_ohm,
+             0.5 * precharge_timeout_s / (d.link_capacitance_F * e_folds))
+    half = 0.5 * feedback_timeout_s
+    return {
+        "precharge_resistance_ohm": rp,
+        "bleeder_resistance_ohm": max(d.bleeder_resistance_ohm,
+                                      rp * pack_max_V / (0.1 * precharge_tolerance_V)),
+        "contactor_close_delay_s": min(d.contactor_close_delay_s, half),
+        "contactor_open_delay_s": min(d.contactor_open_delay_s, half),
+    }
+
+
 class Contactor:
     """Coil command → contacts close/open after a fixed delay (whole steps, at least one)."""
 

@@ -122,7 +122,7 @@ def sample_list(h: Harness, n: int, purpose: str, others: int = SAMPLED_OTHERS) 
     """Positions in a list of ``n``: the first, the last and ``others`` seeded ones."""
     if n <= 0:
         return []
-    rng = np.random.default_rng([h.seed, zlib.crc32(purpose.encode())])
+    rng = _rng(h, purpose)
     chosen = {0, n - 1}
     middle = np.arange(1, n - 1)
     if len(middle):
@@ -136,7 +136,12 @@ def seeded_index(h: Harness, dimension: str, purpose: str) -> int:
     n = int(h.session.dimensions.get(dimension, 0))
     if n <= 0:
         raise KeyError(f"the module declares no '{dimension}' channels")
-    return int(np.random.default_rng([h.seed, zlib.crc32(purpose.encode())]).integers(n))
+    return int(_rng(h, purpose).integers(n))
+
+
+def _rng(h: Harness, purpose: str) -> np.random.Generator:
+    """A generator of the run's seed, one stream per purpose (a test case and what it draws)."""
+    return np.random.default_rng([h.seed, zlib.crc32(purpose.encode())])
 
 
 def signal_dimension(h: Harness, signal: str) -> str:
