@@ -207,6 +207,20 @@ class InvalidCellCountsForDeepDischarge(SafetySupervisor):
         return super()._step(t, inputs)
 
 
+class FailureDeclaredLate(ContactorManager):
+    """After the last failed attempt main negative stays closed for a second before the path
+    opens and precharge_failed is set (a 'cool-down' before giving up). A close request
+    withdrawn in that second abandons the failure: a further attempt follows (OBSA-CONT-004
+    too)."""
+
+    def _sequence(self, t: float, pack_V: float, link_V: float, neg_fb: bool,
+                  pos_fb: bool) -> None:
+        if (self._phase == cm.ABORT and self._failed + 1 >= self._max_attempts
+                and self._abort_s is not None and t - self._abort_s < 1.0):
+            return  # precharge is open; main negative waits
+        super()._sequence(t, pack_V, link_V, neg_fb, pos_fb)
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
@@ -219,4 +233,5 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("safety_supervisor", EdgeOnlyReset, "OBSA-SAFE-015"),
     _f("safety_supervisor", PlausibilityHysteresis, "OBSA-SAFE-015"),
     _f("safety_supervisor", InvalidCellCountsForDeepDischarge, "OBSA-SAFE-030"),
+    _f("contactor_manager", FailureDeclaredLate, "OBSA-CONT-004", "OBSA-CONT-005"),
 )
