@@ -213,3 +213,11 @@ class KillsParent(SafetySupervisor):
         os.kill(os.getppid(), signal.SIGTERM)
         time.sleep(1)
         return super().step(t, inputs)
+
+
+class SlowButCorrect(SafetySupervisor):
+    """The reference, 2 ms slower per step: a run long enough to be stopped on the way."""
+
+    def step(self, t: float, inputs: Any) -> dict[str, Any]:
+        time.sleep(0.002)
+        return super().step(t, inputs)
