@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from examples.independent_core.contactors import ContactorManager as TableContactorManager
 from reference_impl.functions import contactors as cm
 from reference_impl.functions.contactors import ContactorManager
 from reference_impl.functions.safety import SafetySupervisor
@@ -221,6 +222,17 @@ class FailureDeclaredLate(ContactorManager):
         super()._sequence(t, pack_V, link_V, neg_fb, pos_fb)
 
 
+class RetryWaitOneStepShort(TableContactorManager):
+    """The independent core's transition-table manager, whose retry wait is exact to the step
+    (precharge closes again exactly precharge_retry_wait_s after it opened), with the wait
+    one 10 ms step short: the step resolution of time criteria forgives float rounding, not
+    a step."""
+
+    def configure(self, parameters: dict[str, Any]) -> None:
+        super().configure(parameters)
+        self._p["precharge_retry_wait_s"] -= 0.01
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
@@ -234,4 +246,5 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("safety_supervisor", PlausibilityHysteresis, "OBSA-SAFE-015"),
     _f("safety_supervisor", InvalidCellCountsForDeepDischarge, "OBSA-SAFE-030"),
     _f("contactor_manager", FailureDeclaredLate, "OBSA-CONT-004", "OBSA-CONT-005"),
+    _f("contactor_manager", RetryWaitOneStepShort, "OBSA-CONT-004"),
 )
