@@ -134,9 +134,9 @@ class MemoryHog(SafetySupervisor):
 
 
 class FloodsStdout(SafetySupervisor):
-    """Writes 1 MB to stdout (print and fd 1) at every step."""
+    """Writes 64 kB to stdout (print and fd 1) at every step."""
 
-    BLOCK = "x" * (512 * 1024)
+    BLOCK = "x" * (32 * 1024)
 
     def step(self, t: float, inputs: Any) -> dict[str, Any]:
         print(self.BLOCK)
