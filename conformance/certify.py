@@ -167,8 +167,10 @@ def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str
          in_process: bool) -> int:
     import pytest
 
+    status: int | pytest.ExitCode = pytest.ExitCode.OK
     try:
-        pytest.main(_pytest_args(path, output.path, run_id, progress, select, in_process))
+        status = pytest.main(_pytest_args(path, output.path, run_id, progress, select,
+                                          in_process))
     except Interrupted:  # stopped outside a pytest session (e.g. while loading the plugin)
         pass
     report = output.own_report(run_id)
@@ -180,6 +182,11 @@ def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str
     if report is None:
         print(f"obsa certify: the run ended without writing its report in {output.path} "
               "(see the messages above)", file=sys.stderr)
+        return 2
+    if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        print(f"obsa certify: the suite could not run as asked (pytest exit status "
+              f"{int(status)}, see the messages above); the report covers no test case",
+              file=sys.stderr)
         return 2
     return {"certified": 0, "not-certified": 1}.get(str(report.get("outcome")), 2)
 

@@ -339,9 +339,17 @@ class Certification:
         )
 
     def write(self, report: Report) -> list[Path]:
-        from .report import write_all
+        """Write the report files; and what the module wrote on stderr (its last 64 kB, for
+        the vendor's debugging) as module-stderr.log when it wrote anything."""
+        from .report import MODULE_LOG, write_all
+        from .report.files import write_atomic
 
-        return write_all(report, self.out_dir)
+        log = getattr(self.adapter, "stderr_text", None)
+        text = log() if callable(log) else ""
+        paths = write_all(report, self.out_dir)
+        if text:
+            paths.append(write_atomic(self.out_dir / MODULE_LOG, text))
+        return paths
 
     def summary_lines(self, report: Report, paths: list[Path]) -> list[str]:
         s = report.summary

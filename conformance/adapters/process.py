@@ -457,9 +457,13 @@ class PythonProcessAdapter(ProcessAdapter):
 
     def environment(self) -> dict[str, str]:
         env = super().environment()
-        # the child imports the module from where this process would: same path, same cwd
-        paths = [p if p else os.getcwd() for p in sys.path]
-        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        # the child imports the module from where this process would: the same search
+        # path (the interpreter's own directories come first in the child anyway)
+        own = tuple(os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+        paths = [os.path.realpath(p or os.getcwd()) for p in sys.path]
+        extra = [p for p in paths if not p.startswith(own)]
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(
+            extra + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]))
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")
         return env

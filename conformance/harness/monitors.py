@@ -301,13 +301,13 @@ def _valid(tr: _Trace, channel: str) -> np.ndarray:
 
 
 def _fresh(h: Harness, tr: _Trace, channel: str) -> np.ndarray:
-    """Steps at which the sensor behind ``channel`` was not lost (its age within the
-    declared timeout)."""
+    """Steps at which the current sensor was not lost (its age within the declared timeout),
+    for the current faults. (The cell monitor's last sample stays a measurement of its own
+    cells: its loss is the cell_monitor_timeout fault, which no reset clears meanwhile.)"""
     if channel.startswith("cell_"):
-        age, timeout = "cell_monitor_age_s", "cell_monitor_timeout_s"
-    else:
-        age, timeout = "current_sensor_age_s", "current_sensor_timeout_s"
-    return tr.raw(age) <= float(h.param(SUP, timeout)) + _EPS
+        return np.ones(len(tr.t), dtype=bool)
+    timeout = float(h.param(SUP, "current_sensor_timeout_s"))
+    return tr.raw("current_sensor_age_s") <= timeout + _EPS
 
 
 def _reset_while_present(h: Harness, tr: _Trace, reset: np.ndarray) -> Violation | None:
@@ -578,9 +578,10 @@ def violations(h: Harness, loop: ClosedLoop, watch: Watch) -> list[Violation]:
 def apply_monitors(h: Harness, watched: list[tuple[ClosedLoop, Watch]]) -> list[TestResult]:
     """Check every loop of a test case; record a failed result per violated requirement.
 
-    A result of the same requirement that the test case itself recorded as passed is
-    turned into the failure (its criteria stay as measured), so a test case never reports
-    one requirement both passed and failed.
+    One test case reports one verdict per requirement: a result of the same requirement
+    that the test case recorded as passed (or inconclusive) becomes the failure, with the
+    monitor's evidence and the test case's message after it; one it recorded as failed (or
+    in error) stays, with the monitor's finding added to its message.
     """
     found: dict[str, tuple[Violation, ClosedLoop]] = {}
     for loop, watch in watched:
@@ -592,22 +593,27 @@ def apply_monitors(h: Harness, watched: list[tuple[ClosedLoop, Watch]]) -> list[
     try:
         for rid, (v, loop) in found.items():
             h.loop = loop
-            req = h.spec.requirements[rid]
-            own = next((i for i, r in enumerate(h.results)
-                        if r.requirement == rid and r.verdict == "pass"), None)
+            own = next((i for i, r in enumerate(h.results) if r.requirement == rid), None)
             message = v.message()
-            if own is not None and h.results[own].evidence.message:
-                message += f"; the test case: {h.results[own].evidence.message}"
-            evidence = h.evidence(message, {"always-on monitor": v.t_s})
-            if own is not None:
-                result = h.results[own].model_copy(update={"verdict": "fail",
-                                                           "evidence": evidence})
-                h.results[own] = result
-            else:
+            if own is None:
+                req = h.spec.requirements[rid]
                 result = TestResult(test_case=h.test_case, requirement=rid, title=req.title,
-                                    level=req.level, verdict="fail", evidence=evidence,
-                                    simulated_s=float(loop.t))
+                                    level=req.level, verdict="fail", simulated_s=float(loop.t),
+                                    evidence=h.evidence(message, {"always-on monitor": v.t_s}))
                 h.results.append(result)
+            else:
+                mine = h.results[own]
+                if mine.verdict in ("fail", "error"):
+                    evidence = mine.evidence.model_copy(
+                        update={"message": f"{mine.evidence.message}; {message}"})
+                    result = mine.model_copy(update={"evidence": evidence})
+                else:
+                    if mine.evidence.message:
+                        message += f"; the test case: {mine.evidence.message}"
+                    result = mine.model_copy(update={
+                        "verdict": "fail",
+                        "evidence": h.evidence(message, {"always-on monitor": v.t_s})})
+                h.results[own] = result
             recorded.append(result)
     finally:
         h.loop = current

@@ -90,8 +90,8 @@ def _changes_since(mine: tuple[int, int, int, int], module_spec_version: str,
     newer = [c for c in changelog if (_version_key(c.version) or mine) > mine]
     if not newer:
         return ""
-    lines = "; ".join(f"{', '.join(c.affects)}: {c.change}" for c in newer)
-    return (f". Changed since {module_spec_version}: {lines}. Check the module against "
+    lines = "".join(f"\n  - {', '.join(c.affects)}: {c.change.rstrip('.')}" for c in newer)
+    return (f". Changed since {module_spec_version}:{lines}\nCheck the module against "
             f"these changes, then declare spec_version {spec_version}")
 
 

@@ -22,10 +22,13 @@ from .model import (
     compare,
 )
 
-REPORT_FILES = ("report.json", "junit.xml", "report.html")
-"""The files ``write_all`` writes (a run removes them from its directory before it starts)."""
+MODULE_LOG = "module-stderr.log"
+"""What the module wrote on stderr, kept beside the report (not part of the record)."""
+REPORT_FILES = ("report.json", "junit.xml", "report.html", MODULE_LOG)
+"""The files a run writes (it removes them from its directory before it starts)."""
 
 __all__ = [
+    "MODULE_LOG",
     "REPORT_FILES",
     "Channel", "CriterionResult", "Evidence", "ModuleInfo", "Report", "TestResult",
     "VerdictName", "compare", "read_json", "render_html", "render_json", "render_junit",

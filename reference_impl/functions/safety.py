@@ -166,7 +166,13 @@ class SafetySupervisor(Block):
 
     @staticmethod
     def _check_ordering(p: Mapping[str, Any]) -> None:
-        """MOL < RSL < MSL (upper) or MOL > RSL > MSL (lower): the model only works ordered."""
+        """MOL < RSL < MSL (upper) or MOL > RSL > MSL (lower), and the insulation warning
+        above the error threshold: the levels only protect when ordered (OBSA-SAFE-027)."""
+        if not p["insulation_warning_ohm"] > p["insulation_error_ohm"]:
+            raise ConfigurationError(
+                f"{COMPONENT}: parameters insulation_warning_ohm / insulation_error_ohm: "
+                f"expected warning > error, found {p['insulation_warning_ohm']} / "
+                f"{p['insulation_error_ohm']}")
         for quantity, _fault, upper, unit, *_ in LIMITS:
             mol, rsl, msl = _levels(p, quantity, unit)
             ordered = mol < rsl < msl if upper else mol > rsl > msl

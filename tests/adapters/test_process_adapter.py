@@ -230,6 +230,8 @@ def test_a_reply_without_line_end_times_out(spec, dims):
 @pytest.mark.parametrize("mode,message", [
     ("old_protocol", "expected protocol '1.0', found '0.9'"),
     ("no_component", "does not implement safety_supervisor"),
+    ("no_module", "does not match schemas/wire/response.schema.json (hello_result): the "
+                  "message: 'module' is a required property"),
 ])
 def test_hello_is_checked(spec, dims, mode, message):
     with pytest.raises(AdapterError) as err:

@@ -33,6 +33,8 @@ def main(mode: str) -> None:
                               "spec_version": msg["params"]["spec_version"],
                               "components": ["safety_supervisor"] if mode != "no_component"
                               else []})
+            if mode == "no_module":
+                del out["result"]["module"]
         elif mode == "wrong_id" and method.endswith(".step"):
             out = reply(id_ + 1, OUTPUTS)
         elif mode == "garbage" and method.endswith(".step"):

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from examples.independent_core.contactors import ContactorManager as TableContactorManager
 from reference_impl.functions import contactors as cm
 from reference_impl.functions.contactors import ContactorManager
 from reference_impl.functions.safety import SafetySupervisor
@@ -207,6 +208,31 @@ class InvalidCellCountsForDeepDischarge(SafetySupervisor):
         return super()._step(t, inputs)
 
 
+class FailureDeclaredLate(ContactorManager):
+    """After the last failed attempt main negative stays closed for a second before the path
+    opens and precharge_failed is set (a 'cool-down' before giving up). A close request
+    withdrawn in that second abandons the failure: a further attempt follows (OBSA-CONT-004
+    too)."""
+
+    def _sequence(self, t: float, pack_V: float, link_V: float, neg_fb: bool,
+                  pos_fb: bool) -> None:
+        if (self._phase == cm.ABORT and self._failed + 1 >= self._max_attempts
+                and self._abort_s is not None and t - self._abort_s < 1.0):
+            return  # precharge is open; main negative waits
+        super()._sequence(t, pack_V, link_V, neg_fb, pos_fb)
+
+
+class RetryWaitOneStepShort(TableContactorManager):
+    """The independent core's transition-table manager, whose retry wait is exact to the step
+    (precharge closes again exactly precharge_retry_wait_s after it opened), with the wait
+    one 10 ms step short: the step resolution of time criteria forgives float rounding, not
+    a step."""
+
+    def configure(self, parameters: dict[str, Any]) -> None:
+        super().configure(parameters)
+        self._p["precharge_retry_wait_s"] -= 0.01
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
@@ -219,4 +245,6 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("safety_supervisor", EdgeOnlyReset, "OBSA-SAFE-015"),
     _f("safety_supervisor", PlausibilityHysteresis, "OBSA-SAFE-015"),
     _f("safety_supervisor", InvalidCellCountsForDeepDischarge, "OBSA-SAFE-030"),
+    _f("contactor_manager", FailureDeclaredLate, "OBSA-CONT-004", "OBSA-CONT-005"),
+    _f("contactor_manager", RetryWaitOneStepShort, "OBSA-CONT-004"),
 )

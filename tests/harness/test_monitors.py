@@ -215,3 +215,15 @@ def test_a_monitor_failure_replaces_the_test_cases_own_pass(h: Harness) -> None:
     assert h.results[0].evidence.events == {"always-on monitor": pytest.approx(0.1)}
     h.apply_monitors()  # once only: the loops were consumed
     assert len(h.results) == 1
+
+
+def test_a_monitor_failure_adds_to_the_test_cases_own_failure(h: Harness) -> None:
+    loop, watch = _run(h, {SUP: _supervisor(h, fault_at=0.1, zero_limits=False)})
+    h.loop = loop
+    h.judge("OBSA-SAFE-016", {"open_request_delay_s": 0.5,
+                              "current_limit_while_faulted_A": 100.0}, message="measured")
+    h.watched = [(loop, watch)]
+    h.apply_monitors()
+    assert [(r.requirement, r.verdict) for r in h.results] == [("OBSA-SAFE-016", "fail")]
+    assert h.results[0].evidence.message.startswith("measured; always-on monitor:")
+    assert h.results[0].criteria  # the test case's own measurements stay

@@ -134,9 +134,9 @@ class MemoryHog(SafetySupervisor):
 
 
 class FloodsStdout(SafetySupervisor):
-    """Writes 1 MB to stdout (print and fd 1) at every step."""
+    """Writes 64 kB to stdout (print and fd 1) at every step."""
 
-    BLOCK = "x" * (512 * 1024)
+    BLOCK = "x" * (32 * 1024)
 
     def step(self, t: float, inputs: Any) -> dict[str, Any]:
         print(self.BLOCK)
@@ -212,4 +212,12 @@ class KillsParent(SafetySupervisor):
     def step(self, t: float, inputs: Any) -> dict[str, Any]:
         os.kill(os.getppid(), signal.SIGTERM)
         time.sleep(1)
+        return super().step(t, inputs)
+
+
+class SlowButCorrect(SafetySupervisor):
+    """The reference, 2 ms slower per step: a run long enough to be stopped on the way."""
+
+    def step(self, t: float, inputs: Any) -> dict[str, Any]:
+        time.sleep(0.002)
         return super().step(t, inputs)

@@ -37,6 +37,7 @@ class Run:
     exit_code: int
     report: dict[str, Any] | None
     output: str
+    out: Path
     leftovers: list[str] = field(default_factory=list)
 
     def verdicts(self) -> dict[str, set[str]]:
@@ -126,4 +127,4 @@ def certify(manifest: Path | str, out: Path, *args: str, timeout_s: float = 120,
             os.kill(int(item.partition(":")[0]), signal.SIGKILL)
         except ProcessLookupError:
             pass
-    return Run(proc.returncode, report, "".join(lines), leftovers)
+    return Run(proc.returncode, report, "".join(lines), out, leftovers)

@@ -392,6 +392,9 @@ def test_configure_rejects_unknown_names_and_unordered_limits() -> None:
         sup.configure({"cell_voltage_max_msl_V": "4.2"})
     with pytest.raises(ConfigurationError, match="MOL < RSL < MSL"):
         sup.configure({"cell_voltage_max_rsl_V": 4.3})
+    with pytest.raises(ConfigurationError, match="expected warning > error"):
+        sup.configure({"insulation_warning_ohm": 500000.0, "insulation_error_ohm": 500000.0})
+    sup.configure({"insulation_warning_ohm": 500001.0, "insulation_error_ohm": 500000.0})
 
 
 def test_missing_input_names_the_signal(supervisor: Stepper) -> None:

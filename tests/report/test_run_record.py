@@ -1,0 +1,129 @@
+"""What a report says about its run: run id, hashes, in-process mode, interruption; and
+files that appear complete or not at all."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance.report import read_json, render_html, render_junit, write_all
+from conformance.report.files import write_atomic
+from conformance.session import STOPS, Certification, Interrupted
+
+from .test_report_writers import sample_report
+
+
+def _with_run(**update):
+    return sample_report().model_copy(update={
+        "run_id": "0123abcd", "manifest_sha256": "ab" * 32,
+        "module_files": {"acme/safety.py": "cd" * 32}, **update})
+
+
+def test_run_id_hashes_and_isolation_are_in_every_format(tmp_path: Path) -> None:
+    report = _with_run()
+    write_all(report, tmp_path)
+    back = read_json(tmp_path / "report.json")
+    assert (back.run_id, back.manifest_sha256, back.module_files, back.in_process) == (
+        "0123abcd", "ab" * 32, {"acme/safety.py": "cd" * 32}, False)
+    props = {p.get("name"): p.get("value")
+             for p in ET.fromstring(render_junit(report)).iter("property")}
+    assert props["run_id"] == "0123abcd" and props["in_process"] == "false"
+    html = render_html(report, plots=False)
+    assert "0123abcd" in html and "cd" * 32 in html and "in a child process" in html
+
+
+def test_in_process_and_interruption_are_shown(tmp_path: Path) -> None:
+    report = _with_run(in_process=True, outcome="interrupted", interrupted_by="SIGTERM")
+    html = render_html(report, plots=False)
+    assert "debugging mode, never certified" in html and "SIGTERM" in html
+    props = {p.get("name"): p.get("value")
+             for p in ET.fromstring(render_junit(report)).iter("property")}
+    assert props["in_process"] == "true" and props["outcome"] == "interrupted"
+
+
+def test_report_json_is_written_last(tmp_path: Path, monkeypatch) -> None:
+    order: list[str] = []
+    real = os.replace
+
+    def spy(src, dst):
+        order.append(Path(dst).name)
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    write_all(_with_run(), tmp_path)
+    assert order == ["junit.xml", "report.html", "report.json"]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("old")
+
+    class Boom(Exception):
+        pass
+
+    def fail(*args):
+        raise Boom
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(Boom):
+        write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+    monkeypatch.undo()
+    write_atomic(target, "new")
+    assert target.read_text() == "new"
+
+
+# ---------------------------------------------------------------------------- outcome rules
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory) -> Certification:
+    """The reference, prepared in process (no child needed to judge outcome rules)."""
+    c = Certification.prepare("reference", None, tmp_path_factory.mktemp("out"),
+                              in_process=True)
+    yield c
+    c.close()
+
+
+def _all_pass(cert: Certification):
+    return [cert.unjudged("case", r.id, "pass", "") for r in cert.scope()]
+
+
+def test_an_in_process_run_is_never_certified(cert: Certification) -> None:
+    cert.results = _all_pass(cert)
+    cert.in_process = True
+    assert cert.finish(0.0).outcome == "not-certified"
+    cert.in_process = False
+    report = cert.finish(0.0)
+    assert report.outcome == "certified" and report.run_id == cert.run_id
+    assert report.manifest_sha256 and len(report.module_files) == 3
+
+
+def test_an_interrupted_run_says_so_for_what_did_not_run(cert: Certification) -> None:
+    cert.results = _all_pass(cert)[:3]
+    cert.interrupted_by = "SIGHUP"
+    try:
+        report = cert.finish(0.0)
+    finally:
+        cert.interrupted_by = None
+    assert report.outcome == "interrupted" and report.interrupted_by == "SIGHUP"
+    not_run = [r for r in report.results if r.verdict == "inconclusive"]
+    assert not_run and all("interrupted (SIGHUP)" in r.evidence.message for r in not_run)
+    assert cert.summary_lines(report, [])[0].startswith("OBSA: interrupted by SIGHUP")
+
+
+def test_a_stop_request_is_raised_once_and_never_while_the_report_is_written() -> None:
+    STOPS.received = None
+    STOPS.holding = True
+    STOPS.request("SIGTERM")  # held back: nothing raised
+    assert STOPS.received is None
+    STOPS.holding = False
+    with pytest.raises(Interrupted) as err:
+        STOPS.request("SIGTERM")
+    assert err.value.signal_name == "SIGTERM" and isinstance(err.value, KeyboardInterrupt)
+    STOPS.request("SIGINT")  # a second signal does not interrupt the report
+    assert STOPS.received == "SIGTERM"
+    STOPS.received = None
