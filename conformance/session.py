@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .adapters import Adapter, AdapterError, adapter_settings, open_adapter, transport_class
-from .bench import CHEMISTRIES, Bench, BenchConfig
+from .bench import CHEMISTRIES, Bench, BenchConfig, bench_model
 from .bench.hv import circuit_for
 from .harness.context import Harness, PreconditionFailed, Session
 from .manifest import Manifest, load_manifest, reference_manifest_path
@@ -189,8 +189,7 @@ class Certification:
         """The bench's cell model for the declared chemistry: its own curve where the bench
         has one (NMC, LFP, LTO), else the layered-oxide NMC curve (for NCA, LMO, LCO, other);
         the report's environment says which was used."""
-        declared = self.manifest.pack.chemistry if self.manifest else "nmc"
-        return declared if declared in CHEMISTRIES else "nmc"
+        return bench_model(self.manifest.pack.chemistry if self.manifest else "nmc")
 
     def header_lines(self) -> list[str]:
         if self.refused or self.manifest is None or self.spec is None:

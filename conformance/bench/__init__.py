@@ -7,7 +7,7 @@ module under test runs against in closed loop.
 """
 
 from .bench import COMMANDS, MEASURED, TRUTH, Bench
-from .chemistry import CHEMISTRIES, Chemistry, VoltageLimits
+from .chemistry import CHEMISTRIES, Chemistry, VoltageLimits, bench_model
 from .clock import Clock
 from .config import BenchConfig, BenchConfigError
 from .faults import HV_FAULTS, MEASURED_SIGNALS, Fault, FaultError
@@ -16,5 +16,5 @@ from .hv import MainPathClosing
 __all__ = [
     "CHEMISTRIES", "COMMANDS", "HV_FAULTS", "MEASURED", "MEASURED_SIGNALS", "TRUTH", "Bench",
     "BenchConfig", "BenchConfigError", "Chemistry", "Clock", "Fault", "FaultError",
-    "MainPathClosing", "VoltageLimits",
+    "MainPathClosing", "VoltageLimits", "bench_model",
 ]

@@ -90,3 +90,10 @@ R1_OHM_AH = 0.025
 TAU1_S = 20.0
 THERMAL_CAPACITY_J_PER_K_AH = 18.0
 HEAT_TRANSFER_W_PER_K_AH = 0.005
+
+
+def bench_model(declared: str) -> str:
+    """The bench's cell model for a declared chemistry: its own curve where it has one (NMC,
+    LFP, LTO), else the layered-oxide NMC curve (NCA, LMO, LCO and any other). The manifest
+    check and the bench both use it, so a pack refused for its voltage is the one simulated."""
+    return declared if declared in CHEMISTRIES else "nmc"

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..bench.chemistry import CHEMISTRIES
+from ..bench.chemistry import CHEMISTRIES, bench_model
 from ..bench.config import temperature_sensor_problem
 from ..spec.loader import MAX_SCHEMA_ISSUES, Spec
 from ..spec.models import Change, Interface, LimitSet, Parameter
@@ -116,13 +116,6 @@ def _claims(m: Manifest, spec: Spec) -> Iterator[Issue]:
 
 
 # --------------------------------------------------------------------------- pack
-#: The bench's cell model of each declared chemistry whose full-charge voltage it knows:
-#: its own curve, or for NCA, LMO and LCO (full charge 4.2 V or more) the NMC one. For
-#: "other" nothing is known, so no voltage rule applies.
-_VOLTAGE_MODEL = {"nmc": "nmc", "lfp": "lfp", "lto": "lto", "nca": "nmc", "lmo": "nmc",
-                  "lco": "nmc"}
-
-
 def _pack(m: Manifest, spec: Spec) -> Iterator[Issue]:
     """A pack that no product has: more temperature sensors than cells (the bench's own
     rule), or a full-charge voltage beyond the range of the dictionary's pack voltage."""
@@ -132,12 +125,13 @@ def _pack(m: Manifest, spec: Spec) -> Iterator[Issue]:
         yield _issue(m, ("pack", "temperature_sensor_count"), problem)
     signal = spec.signals.get("pack_voltage_V")
     top = signal.range.max if signal is not None and signal.range is not None else None
-    model = _VOLTAGE_MODEL.get(pack.chemistry)
-    if top is None or model is None:
+    if top is None:
         return
+    model = bench_model(pack.chemistry)
     cell_V = CHEMISTRIES[model].limits.charge_limit_V
     # the module could not even report such a pack's voltage in pack_voltage_V, and the
-    # bench's voltage sensors saturate at that range (the 1 500 V of low-voltage equipment)
+    # bench's voltage sensors saturate at that range (the 1 500 V of low-voltage equipment);
+    # judged with the cell model the bench simulates (NMC for NCA, LMO, LCO and other)
     if pack.cell_count * cell_V > top:
         yield _issue(m, ("pack", "cell_count"),
                      f"expected at most {math.floor(top / cell_V)} series {pack.chemistry} "

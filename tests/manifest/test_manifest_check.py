@@ -90,6 +90,10 @@ CASES = [
     ("pack beyond the pack voltage range", "cell_count: 96", "cell_count: 358",
      "pack.cell_count", "pack:",
      ["expected at most 357 series nmc cells", "1500 V), found 358 (1504 V)"]),
+    ("other pack beyond the range, as the bench simulates it", "chemistry: nmc, cell_count: 96, "
+     "temperature_sensor_count: 24", "chemistry: other, cell_count: 1000, "
+     "temperature_sensor_count: 1000", "pack.cell_count", "pack:",
+     ["expected at most 357 series other cells", "found 1000"]),
     ("current limit beyond 100 C", "capacity_Ah: 50.0", "capacity_Ah: 2.0",
      "configuration.safety_supervisor.discharge_current_max_msl_A",
      "discharge_current_max_msl_A:",
@@ -176,9 +180,9 @@ ACCEPTED = [
     ("largest nmc pack", "cell_count: 96", "cell_count: 357"),
     ("largest lfp pack", "chemistry: nmc, cell_count: 96", "chemistry: lfp, cell_count: 422"),
     ("largest lto pack", "chemistry: nmc, cell_count: 96", "chemistry: lto, cell_count: 535"),
-    ("other chemistry: no voltage rule", "chemistry: nmc, cell_count: 96, "
-     "temperature_sensor_count: 24", "chemistry: other, cell_count: 1000, "
-     "temperature_sensor_count: 1000"),
+    ("largest other pack, simulated as nmc", "chemistry: nmc, cell_count: 96, "
+     "temperature_sensor_count: 24", "chemistry: other, cell_count: 357, "
+     "temperature_sensor_count: 357"),
     ("current limit at 100 C", "capacity_Ah: 50.0", "capacity_Ah: 3.0"),
     ("largest capacity", "capacity_Ah: 50.0", "capacity_Ah: 10000"),
     ("shortest timeout", "timeout_s: 1.0", "timeout_s: 0.01"),
@@ -227,6 +231,10 @@ def test_sensor_parameters_at_their_spec_bounds_run_on_the_bench(tmp_path, spec,
     old = re.search(rf"\n    {name}: [^\n]+", text)
     assert old is not None, f"{name} is not declared in the reference manifest"
     path = edited(tmp_path, old[0], f"\n    {name}: {value!r}")
+    if name == "voltage_accuracy_V":  # a precharge tolerance consistent with it (checked)
+        path.write_text(re.sub(r"precharge_voltage_tolerance_V: [0-9.]+",
+                               f"precharge_voltage_tolerance_V: {value + 0.5!r}",
+                               path.read_text()))
     manifest, issues = load_manifest(path, spec)
     assert manifest is not None and issues == [], [str(i) for i in issues]
     _bench_of(path, manifest, spec)
