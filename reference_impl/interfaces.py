@@ -360,13 +360,13 @@ class DiagnosticsOutputs(TypedDict):
 class SafetySupervisorParameters(TypedDict, total=False):
     """Parameters of the safety_supervisor component (configure()); all optional."""
 
-    #: Cell voltage upper — maximum operating limit (warning). Unit V, range [1.5, 5.0], default
+    #: Cell voltage upper — maximum operating limit (warning). Unit V, range [1.5, 4.8], default
     #: 4.15.
     cell_voltage_max_mol_V: float
-    #: Cell voltage upper — recommended safety limit (derate). Unit V, range [1.5, 5.0], default
+    #: Cell voltage upper — recommended safety limit (derate). Unit V, range [1.5, 4.8], default
     #: 4.2.
     cell_voltage_max_rsl_V: float
-    #: Cell voltage upper — maximum safety limit (fault). Unit V, range [1.5, 5.0], default 4.25.
+    #: Cell voltage upper — maximum safety limit (fault). Unit V, range [1.5, 4.8], default 4.25.
     cell_voltage_max_msl_V: float
     #: Cell voltage lower — maximum operating limit (warning). Unit V, range [1.0, 4.5], default
     #: 3.2.
@@ -376,22 +376,22 @@ class SafetySupervisorParameters(TypedDict, total=False):
     cell_voltage_min_rsl_V: float
     #: Cell voltage lower — maximum safety limit (fault). Unit V, range [1.0, 4.5], default 3.0.
     cell_voltage_min_msl_V: float
-    #: Charge current (magnitude) — maximum operating limit (warning). Unit A, range [0.0, 2000.0],
+    #: Charge current (magnitude) — maximum operating limit (warning). Unit A, range [0.0, 1900.0],
     #: default 100.0.
     charge_current_max_mol_A: float
-    #: Charge current (magnitude) — recommended safety limit (derate). Unit A, range [0.0, 2000.0],
+    #: Charge current (magnitude) — recommended safety limit (derate). Unit A, range [0.0, 1900.0],
     #: default 120.0.
     charge_current_max_rsl_A: float
-    #: Charge current (magnitude) — maximum safety limit (fault). Unit A, range [0.0, 2000.0],
+    #: Charge current (magnitude) — maximum safety limit (fault). Unit A, range [0.0, 1900.0],
     #: default 150.0.
     charge_current_max_msl_A: float
     #: Discharge current (magnitude) — maximum operating limit (warning). Unit A, range [0.0,
-    #: 2000.0], default 200.0.
+    #: 1900.0], default 200.0.
     discharge_current_max_mol_A: float
     #: Discharge current (magnitude) — recommended safety limit (derate). Unit A, range [0.0,
-    #: 2000.0], default 250.0.
+    #: 1900.0], default 250.0.
     discharge_current_max_rsl_A: float
-    #: Discharge current (magnitude) — maximum safety limit (fault). Unit A, range [0.0, 2000.0],
+    #: Discharge current (magnitude) — maximum safety limit (fault). Unit A, range [0.0, 1900.0],
     #: default 300.0.
     discharge_current_max_msl_A: float
     #: Cell temperature while charging upper — maximum operating limit (warning). Unit degC, range
@@ -458,7 +458,7 @@ class SafetySupervisorParameters(TypedDict, total=False):
     #: 1.0.
     rest_current_A: float
     #: A cell below this voltage latches the non-resettable deep-discharge lockout. Unit V, range
-    #: [0.0, 4.0], default 2.5.
+    #: [0.5, 4.0], default 2.5.
     deep_discharge_voltage_V: float
     #: Insulation resistance below which the insulation warning is set. Unit ohm, range [10000.0,
     #: 100000000.0], default 750000.0.

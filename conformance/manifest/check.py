@@ -176,11 +176,18 @@ def _consistency(m: Manifest, spec: Spec) -> Iterator[Issue]:
     """Declarations that are each in range but contradict each other: a module so declared
     would fail requirements for reasons of its own declaration, not of its behaviour, so
     the manifest is refused with the reason instead (DESIGN §5: a valid manifest that can
-    never be certified is a suite defect)."""
+    never be certified is a suite defect). A value of the wrong type is the business of
+    :func:`_configuration`; the rules it takes part in are then not applied."""
     claimed = set(m.claimed_components(spec))
+    numbers: dict[tuple[str, str], float | None] = {}
 
-    def value(component: str, name: str) -> float:
-        return float(m.effective_parameters(spec, component)[name])
+    def value(component: str, name: str) -> float | None:
+        if (component, name) not in numbers:
+            v = m.effective_parameters(spec, component).get(name)
+            numbers[component, name] = None
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                numbers[component, name] = float(v)
+        return numbers[component, name]
 
     def issue(component: str, name: str, message: str) -> Issue:
         declared = name in m.configuration.get(component, {})
@@ -190,38 +197,43 @@ def _consistency(m: Manifest, spec: Spec) -> Iterator[Issue]:
     if "contactor_manager" in claimed:
         tol = value("contactor_manager", "precharge_voltage_tolerance_V")
         acc = value("current_sensor", "voltage_accuracy_V")
-        if not tol > acc:  # the link-vs-pack comparison could never see the tolerance
+        if tol is not None and acc is not None and not tol > acc:
+            # the link-vs-pack comparison could never see the tolerance
             yield issue("contactor_manager", "precharge_voltage_tolerance_V",
                         f"expected a precharge tolerance above the declared voltage accuracy "
                         f"current_sensor.voltage_accuracy_V = {acc:g} V, found {tol:g} V")
-    if "safety_supervisor" in claimed:
-        tol = value("safety_supervisor", "pack_voltage_tolerance_V")
-        errors = (value("current_sensor", "voltage_accuracy_V")
-                  + m.pack.cell_count * value("cell_monitor", "cell_voltage_accuracy_V"))
+    if "safety_supervisor" not in claimed:
+        return
+    tol = value("safety_supervisor", "pack_voltage_tolerance_V")
+    pack_acc = value("current_sensor", "voltage_accuracy_V")
+    cell_acc = value("cell_monitor", "cell_voltage_accuracy_V")
+    if tol is not None and pack_acc is not None and cell_acc is not None:
+        errors = pack_acc + m.pack.cell_count * cell_acc
         if not tol > errors:  # declared sensor errors alone would trip it (OBSA-SAFE-028)
             yield issue("safety_supervisor", "pack_voltage_tolerance_V",
                         f"expected a pack-voltage tolerance above the worst case of the declared "
                         f"measurement errors (pack voltage accuracy + {m.pack.cell_count} × cell "
                         f"voltage accuracy = {errors:g} V), found {tol:g} V")
-        for name, sensor, period in (
-                ("cell_monitor_timeout_s", "cell monitor's measurement cycle",
-                 value("cell_monitor", "measurement_cycle_s")),
-                ("current_sensor_timeout_s", "current sensor's step period",
-                 spec.interfaces["current_sensor"].step_period_s)):
-            timeout = value("safety_supervisor", name)
-            if not timeout > period:  # a healthy sensor's age reaches one period
-                yield issue("safety_supervisor", name,
-                            f"expected a timeout above the {sensor} ({period:g} s: a healthy "
-                            f"sensor's data is that old just before each sample), "
-                            f"found {timeout:g} s")
-        delay = value("safety_supervisor", "plausibility_fault_delay_s")
-        cycle = value("cell_monitor", "measurement_cycle_s")
-        if delay < cycle:  # the cell sum lags a load step by up to one cycle
-            yield issue("safety_supervisor", "plausibility_fault_delay_s",
-                        f"expected a plausibility delay of at least the declared cell monitor "
-                        f"cycle cell_monitor.measurement_cycle_s = {cycle:g} s (the sum of the "
-                        f"cells lags a load step by up to one cycle, so a shorter delay trips on "
-                        f"every current step), found {delay:g} s")
+    cycle = value("cell_monitor", "measurement_cycle_s")
+    for name, sensor, period in (
+            ("cell_monitor_timeout_s", "cell monitor's measurement cycle", cycle),
+            ("current_sensor_timeout_s", "current sensor's step period",
+             spec.interfaces["current_sensor"].step_period_s)):
+        timeout = value("safety_supervisor", name)
+        if timeout is not None and period is not None and not timeout > period:
+            # a healthy sensor's data is that old just before each sample
+            yield issue("safety_supervisor", name,
+                        f"expected a timeout above the {sensor} ({period:g} s: a healthy "
+                        f"sensor's data is that old just before each sample), "
+                        f"found {timeout:g} s")
+    delay = value("safety_supervisor", "plausibility_fault_delay_s")
+    if delay is not None and cycle is not None and delay < cycle:
+        # the cell sum lags a load step by up to one cycle
+        yield issue("safety_supervisor", "plausibility_fault_delay_s",
+                    f"expected a plausibility delay of at least the declared cell monitor "
+                    f"cycle cell_monitor.measurement_cycle_s = {cycle:g} s (the sum of the "
+                    f"cells lags a load step by up to one cycle, so a shorter delay trips on "
+                    f"every current step), found {delay:g} s")
 
 
 # --------------------------------------------------------------------------- adapter

@@ -58,7 +58,7 @@ CASES = [
      ["expected a parameter of safety_supervisor", "found 'cell_voltage_max_msk_V'"]),
     ("out of range", "cell_voltage_max_msl_V: 4.25", "cell_voltage_max_msl_V: 5.5",
      "configuration.safety_supervisor.cell_voltage_max_msl_V", "cell_voltage_max_msl_V:",
-     ["expected a value in [1.5, 5] V (spec range), found 5.5"]),
+     ["expected a value in [1.5, 4.8] V (spec range), found 5.5"]),
     ("float for int", "precharge_max_attempts: 3", "precharge_max_attempts: 2.5",
      "configuration.contactor_manager.precharge_max_attempts", "precharge_max_attempts:",
      ["expected an integer, found 2.5"]),

@@ -44,8 +44,8 @@ def test_reference_manifest_validates_against_the_published_schema():
 
 def test_effective_parameters_overlay_declarations_on_spec_defaults(spec, tmp_path):
     path = edited(tmp_path, "    precharge_timeout_s: 2.0\n", "")
-    path.write_text(path.read_text().replace("cell_voltage_max_msl_V: 4.25",
-                                             "cell_voltage_max_msl_V: 5", 1))
+    path.write_text(path.read_text().replace("temperature_hysteresis_K: 5.0",
+                                             "temperature_hysteresis_K: 5", 1))
     manifest, issues = load_manifest(path, spec)
     assert issues == []
     cm = manifest.effective_parameters(spec, "contactor_manager")
@@ -54,7 +54,8 @@ def test_effective_parameters_overlay_declarations_on_spec_defaults(spec, tmp_pa
     assert cm["precharge_timeout_s"] == default  # not declared: the spec default
     assert isinstance(cm["precharge_max_attempts"], int)
     ss = manifest.effective_parameters(spec, "safety_supervisor")
-    assert ss["cell_voltage_max_msl_V"] == 5.0 and isinstance(ss["cell_voltage_max_msl_V"], float)
+    assert ss["temperature_hysteresis_K"] == 5.0 and isinstance(ss["temperature_hysteresis_K"],
+                                                                float)
     assert manifest.effective_parameters(spec, "diagnostics") == {
         p.name: p.default for p in spec.interfaces["diagnostics"].parameters}
 
