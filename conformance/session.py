@@ -22,6 +22,7 @@ from typing import Any
 
 from .adapters import Adapter, AdapterError, adapter_settings, open_adapter, transport_class
 from .bench import CHEMISTRIES, Bench, BenchConfig, bench_model
+from .bench.chemistry import cell_resistances
 from .bench.hv import circuit_for
 from .harness.context import Harness, PreconditionFailed, Session
 from .manifest import Manifest, load_manifest, reference_manifest_path
@@ -171,6 +172,11 @@ class Certification:
             dt_s=min(spec.interfaces[c].step_period_s for c in self.session.components)
             if self.session else 0.01,
         )
+        limits = m.effective_parameters(spec, "safety_supervisor")
+        highest_A = max((abs(float(limits[name])) for name in (
+            "charge_current_max_msl_A", "discharge_current_max_msl_A") if name in limits),
+            default=0.0)
+        kw["cell_r0_ohm"], kw["cell_r1_ohm"] = cell_resistances(m.pack.capacity_Ah, highest_A)
         contactors = m.effective_parameters(spec, "contactor_manager")
         kw.update(circuit_for(
             pack_max_V=m.pack.cell_count * float(CHEMISTRIES[self.bench_chemistry].ocv_V(1.0)),

@@ -97,3 +97,18 @@ def bench_model(declared: str) -> str:
     LFP, LTO), else the layered-oxide NMC curve (NCA, LMO, LCO and any other). The manifest
     check and the bench both use it, so a pack refused for its voltage is the one simulated."""
     return declared if declared in CHEMISTRIES else "nmc"
+
+
+#: the highest C-rate the bench's default cells (R0_OHM_AH, R1_OHM_AH) are built for: their
+#: drop at 6 C is about 0.45 V, inside every declared window of a sane declaration
+DEFAULT_CELL_C_RATE = 6.0
+
+
+def cell_resistances(capacity_Ah: float, max_current_A: float) -> tuple[float, float]:
+    """R0 and R1 (Ω) of the cells a designer would choose for a pack whose highest declared
+    current is ``max_current_A``: power cells, whose resistance times capacity is lower in
+    proportion, once that current exceeds DEFAULT_CELL_C_RATE. A module is judged on
+    cells that can carry what it declares."""
+    c_rate = max_current_A / capacity_Ah if capacity_Ah > 0 else 0.0
+    scale = min(1.0, DEFAULT_CELL_C_RATE / c_rate) if c_rate > 0 else 1.0
+    return R0_OHM_AH / capacity_Ah * scale, R1_OHM_AH / capacity_Ah * scale

@@ -67,6 +67,16 @@ def _lfp(data: dict[str, Any]) -> None:
         deep_discharge_voltage_V=2.3)
 
 
+def _high_rate(data: dict[str, Any]) -> None:
+    """A 12-cell, 5 Ah power pack: discharge up to 20 C (a power tool or a race pack)."""
+    data["pack"].update(cell_count=12, temperature_sensor_count=3, capacity_Ah=5.0)
+    sup = data["configuration"]["safety_supervisor"]
+    for direction, levels in (("charge", (20.0, 25.0, 30.0)), ("discharge", (60.0, 80.0, 100.0))):
+        for level, value in zip(("mol", "rsl", "msl"), levels, strict=True):
+            sup[f"{direction}_current_max_{level}_A"] = value
+    sup.update(current_hysteresis_A=2.0, rest_current_A=0.2, pack_voltage_tolerance_V=1.0)
+
+
 def _large(data: dict[str, Any]) -> None:
     """350 NMC cells (≈ 1.47 kV at the MSL, inside the dictionary's 1500 V pack voltage),
     a sensor per cell."""
@@ -116,6 +126,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("small-pack", "four cells, one temperature sensor", _small),
     Variant("lfp-pack", "LFP chemistry with its own limits", _lfp),
     Variant("large-pack", "350 cells and 350 temperature sensors", _large),
+    Variant("high-rate-pack", "a 5 Ah pack declared for 20 C", _high_rate),
     Variant("fastest-timings", "every delay and timeout at the lowest valid value",
             _timings("min")),
     Variant("slowest-timings", "every delay and timeout at the highest valid value",
