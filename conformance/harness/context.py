@@ -186,10 +186,18 @@ class Harness:
 
     def inconclusive(self, requirement: str, message: str) -> TestResult:
         """The bench could not create the situation the requirement is about."""
+        return self._unjudged(requirement, "inconclusive", message)
+
+    def not_applicable(self, requirement: str, message: str) -> TestResult:
+        """The module's declaration leaves nothing for this test case to test (e.g. fault
+        delays so short that no violation is short enough to be debounced)."""
+        return self._unjudged(requirement, "not-applicable", message)
+
+    def _unjudged(self, requirement: str, verdict: VerdictName, message: str) -> TestResult:
         req = self.spec.requirements[requirement]
         return self.record(TestResult(
             test_case=self.test_case, requirement=requirement, title=req.title, level=req.level,
-            verdict="inconclusive", evidence=self.evidence(message, {})))
+            verdict=verdict, evidence=self.evidence(message, {})))
 
     def record(self, result: TestResult) -> TestResult:
         """Record a result built by the test case itself (inspection, not-applicable)."""

@@ -285,13 +285,9 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
     v_samples = int(np.ceil((v_delay - 2 * dt) / cycle - S.TIME_EPS_S)) - 1
     i_steps = int(np.ceil((i_delay - 2 * dt) / dt - S.TIME_EPS_S)) - 1
     if v_samples < 1 and i_steps < 1:  # no violation is shorter than the delay − 2 steps
-        req_ = obsa.spec.requirements["OBSA-SAFE-012"]
-        obsa.record(TestResult(
-            test_case=obsa.test_case, requirement=req_.id, title=req_.title, level=req_.level,
-            verdict="not-applicable", evidence=Evidence(message=(
-                f"the declared delays ({v_delay} s, {i_delay} s) are at most two step periods "
-                f"plus one sample: no violation is short enough to be protected, so there is "
-                f"nothing to debounce"))))
+        obsa.not_applicable("OBSA-SAFE-012", (
+            f"the declared delays ({v_delay} s, {i_delay} s) are at most two step periods plus "
+            f"one sample: no violation is short enough to be protected, nothing to debounce"))
         return
     loop = S.start(obsa, "charge", current_A=0.3 * i_msl)
     events: dict[str, float] = {}
