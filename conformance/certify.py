@@ -105,16 +105,79 @@ class OutputDir:
 
 @contextmanager
 def stop_signals() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP stop the run (once) through :data:`STOPS`."""
+    """SIGINT, SIGTERM and SIGHUP stop the run (once) through :data:`STOPS` — unless the
+    module under test sent them.
+
+    Where the platform tells who sent a signal (``sigwaitinfo``), the stop signals are
+    blocked and a watcher thread receives them: a signal from a process of the module's
+    session is the module's misbehaviour (its adapter fails with that reason, the run goes
+    on); any other stops the run, through the same handler, in the main thread.
+    """
     def handler(signum: int, frame: Any) -> None:
         STOPS.request(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    watcher = _SenderWatch() if _SenderWatch.available() else None
     try:
+        if watcher is not None:
+            watcher.start()
         yield
     finally:
+        if watcher is not None:
+            watcher.stop()
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+class _SenderWatch:
+    """Receives the blocked stop signals in a thread and routes them by sender."""
+
+    WAKE = signal.SIGUSR1  # interrupts a wait of the main thread so the stop is prompt
+
+    def __init__(self) -> None:
+        self._running = False
+        self._thread: Any = None
+        self._old_wake: Any = None
+
+    @staticmethod
+    def available() -> bool:
+        import threading
+
+        return (hasattr(signal, "sigtimedwait") and hasattr(signal, "pthread_kill")
+                and threading.current_thread() is threading.main_thread())
+
+    def start(self) -> None:
+        import threading
+
+        self._old_wake = signal.signal(self.WAKE, lambda signum, frame: None)
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        self._running = True
+        self._main = threading.main_thread().ident
+        self._thread = threading.Thread(target=self._watch, name="obsa-signals", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._running = False
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        signal.signal(self.WAKE, self._old_wake)
+
+    def _watch(self) -> None:
+        import _thread
+
+        from .adapters.process import blame_sender
+
+        while self._running:
+            info = signal.sigtimedwait(STOP_SIGNALS, 0.2)
+            if info is None:
+                continue
+            name = signal.Signals(info.si_signo).name
+            if blame_sender(info.si_pid, name):
+                continue  # the module's doing: its adapter fails, the run goes on
+            _thread.interrupt_main(signal.Signals(info.si_signo))
+            if self._main is not None:
+                signal.pthread_kill(self._main, self.WAKE)
 
 
 def _plugin_args() -> list[str]:

@@ -18,7 +18,9 @@ What the bench guarantees, whatever the module does:
 - The child gets copies of its inputs by construction; its stdout is the protocol channel
   (anything else on it is a protocol error), its stderr is captured, bounded.
 - After the child died, hung or broke the protocol, its state is unknown: the adapter is
-  marked broken and every later call fails fast with the reason.
+  marked broken and every later call fails fast with the reason. ``obsa certify`` also
+  routes a stop signal sent by a process of the module's session here
+  (:func:`blame_sender`): the module's error, not a stop of the run.
 
 Options (``adapter.options``): ``command`` (process only), ``cwd``, ``env`` (added to
 the environment), ``startup_timeout_s`` (default 30), ``memory_limit_MB`` (address space
@@ -50,6 +52,33 @@ NO_LIMIT_S = 600.0
 """A ``timeout_s`` of null still has a watchdog: the manifest's longest allowed value."""
 STDERR_KEEP_BYTES = 64 * 1024
 CLOSE_GRACE_S = 0.5
+
+
+_SESSIONS: dict[int, ProcessAdapter] = {}
+"""Open adapters by the session id of their child (its pid): to recognise the module's
+processes, e.g. as the sender of a signal to the bench."""
+
+
+def session_of(pid: int) -> int | None:
+    """The session id of process ``pid`` (Linux /proc), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[3]) if len(fields) > 3 else None
+
+
+def blame_sender(pid: int, what: str) -> bool:
+    """If process ``pid`` belongs to a module under test, fail that module's adapter for
+    sending ``what`` to the bench and return True."""
+    if pid <= 0:
+        return False
+    adapter = _SESSIONS.get(session_of(pid) or -1) or _SESSIONS.get(pid)
+    if adapter is None:
+        return False
+    adapter._fail(f"the module sent {what} to the bench")
+    return True
 
 
 class StderrTail:
@@ -182,13 +211,18 @@ class ProcessAdapter(Adapter):
     def _open(self) -> None:
         argv = self.command()
         cwd = self.options.get("cwd")
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=cwd, env=self.environment(), start_new_session=True, bufsize=0)
+                cwd=cwd, env=self.environment(), start_new_session=True, bufsize=0,
+                # the module starts with no signal blocked, whatever the bench blocks
+                preexec_fn=(lambda: signal.pthread_sigmask(signal.SIG_SETMASK, []))
+                if blocked else None)
         except OSError as exc:
             raise AdapterError(f"cannot start {shlex.join(argv)}: {exc.strerror or exc}",
                                call="import", field="adapter.options.command") from None
+        _SESSIONS[self.proc.pid] = self
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self._fd_in = self.proc.stdin.fileno()
         self._fd_out = self.proc.stdout.fileno()
@@ -238,6 +272,7 @@ class ProcessAdapter(Adapter):
         if proc is None:
             return
         self.proc = None
+        _SESSIONS.pop(proc.pid, None)
         try:
             if proc.stdin is not None:
                 proc.stdin.close()  # the server's signal to leave
@@ -381,6 +416,9 @@ class ProcessAdapter(Adapter):
         return f"{component}.{call}" if component else "start-up (import, creating the classes)"
 
     def _died(self, component: str | None, call: Call) -> AdapterError:
+        if self._broken is not None:  # it was stopped for a reason already known
+            return AdapterError(f"{self._broken}; the module's process was killed and the "
+                                "adapter is now unusable", component=component, call=call)
         code = None
         if self.proc is not None:
             try:

@@ -79,6 +79,8 @@ HOSTILE: tuple[Hostile, ...] = (
     Hostile("stdout_flood", f"{B}:FloodsStdout", "pass", "pass"),
     Hostile("fake_replies_on_stdout", f"{B}:FakesReplies", "fail", "pass"),
     Hostile("tampers_with_inputs", f"{B}:TampersWithInputs", "fail", "pass"),
+    Hostile("kills_parent", f"{B}:KillsParent", "error", "pass",
+            "the module sent SIGTERM to the bench"),
 )
 
 
