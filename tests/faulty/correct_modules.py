@@ -78,9 +78,9 @@ def _high_rate(data: dict[str, Any]) -> None:
 
 
 def _large(data: dict[str, Any]) -> None:
-    """350 NMC cells (≈ 1.47 kV at the MSL, inside the dictionary's 1500 V pack voltage),
-    a sensor per cell."""
-    data["pack"].update(cell_count=350, temperature_sensor_count=350, capacity_Ah=200.0)
+    """The largest pack the manifest check accepts: 357 NMC cells (their full charge just
+    inside the dictionary's 1500 V pack voltage), a temperature sensor per cell."""
+    data["pack"].update(cell_count=357, temperature_sensor_count=357, capacity_Ah=200.0)
 
 
 #: the timing parameters of the safety core, set to an end of their range by the variants
@@ -125,7 +125,8 @@ VARIANTS: tuple[Variant, ...] = (
             _components(safety_supervisor="tests.faulty.correct_modules:ConservativeSupervisor")),
     Variant("small-pack", "four cells, one temperature sensor", _small),
     Variant("lfp-pack", "LFP chemistry with its own limits", _lfp),
-    Variant("large-pack", "350 cells and 350 temperature sensors", _large),
+    Variant("large-pack", "357 cells and 357 temperature sensors, the largest accepted",
+            _large),
     Variant("high-rate-pack", "a 5 Ah pack declared for 20 C", _high_rate),
     Variant("fastest-timings", "every delay and timeout at the lowest valid value",
             _timings("min")),
