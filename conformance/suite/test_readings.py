@@ -454,3 +454,27 @@ def test_everything_opens_after_the_last_attempt(obsa: Harness) -> None:
     }, events={"last attempt ends": t_end, "all open and failed, at the latest": t_end + due_after},
         message=f"the state and the commands from opening_delay_s plus one step after the end of "
                 f"attempt {attempts} on")
+
+
+@req("OBSA-SAFE-031")
+def test_no_charge_temperature_fault_at_rest(obsa: Harness) -> None:
+    """At rest a cell 1 K above the charge MSL, then 1 K below the charge MSL (inside the
+    discharge window), latches no charge-temperature fault."""
+    masks = obsa.bit(SUP, "charge_overtemperature") | obsa.bit(SUP, "charge_undertemperature")
+    delay = float(obsa.param(SUP, "temperature_fault_delay_s"))
+    events: dict[str, float] = {}
+    latched = 0
+    for name, target in (("charge_temperature_max_msl_degC", +1.0),
+                         ("charge_temperature_min_msl_degC", -1.0)):
+        value = float(obsa.param(SUP, name)) + target
+        loop = S.start(obsa, "rest")
+        index = S.swept_index(loop, "cell_temperature_degC")
+        hold = S.true_value(loop, "cell_temperature_degC", index)
+        events[f"cell at {value:g} °C, at rest"] = loop.t
+        loop.bench.inject(S.Fault(signal="cell_temperature_degC", kind="offset", index=index,
+                                  start_s=loop.t, value=value - hold))
+        loop.run(delay + 1.0)
+        flags = S.channel(loop, "safety_fault_flags").astype(np.int64)
+        latched += bin(int(np.bitwise_or.reduce(flags)) & masks).count("1")
+    obsa.judge("OBSA-SAFE-031", {"charge_temperature_faults_at_rest": latched}, events=events,
+               message="a cell 1 K beyond each charge MSL at rest, for the delay and 1 s")

@@ -28,24 +28,31 @@ def _cycle(h: Harness) -> float:
 
 @req("OBSA-SAFE-014", "OBSA-SAFE-015")
 def test_reset_with_two_faults_one_healed(obsa: Harness) -> None:
-    """Over-voltage on one cell and over-temperature on one sensor at once; the voltage
-    heals, the temperature does not; one reset must clear exactly the healed fault."""
+    """Over-voltage on the first cell and under-voltage on the last one at once; the
+    over-voltage heals, the under-voltage does not; one reset must clear exactly the healed
+    fault."""
     ov = obsa.bit(SUP, "cell_overvoltage")
-    ot = obsa.bit(SUP, "discharge_overtemperature")
-    t_msl = float(obsa.param(SUP, "discharge_temperature_max_msl_degC"))
-    t_delay = float(obsa.param(SUP, "temperature_fault_delay_s"))
+    uv = obsa.bit(SUP, "cell_undervoltage")
+    uv_msl = float(obsa.param(SUP, "cell_voltage_min_msl_V"))
+    delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
     loop = S.start(obsa, "rest")
-    sensor = loop.bench.config.n_temp_sensors - 1
-    hold_T = S.true_value(loop, "cell_temperature_degC", sensor)
-    loop.bench.inject(S.Fault(signal="cell_temperature_degC", kind="offset", index=sensor,
-                              start_s=loop.t, value=t_msl + 3.0 - hold_T))
+    last = loop.bench.config.n_cells - 1
+    if last == 0:
+        obsa.inconclusive("OBSA-SAFE-014", "a pack of one cell cannot be over- and "
+                                           "under-voltage at once")
+        obsa.inconclusive("OBSA-SAFE-015", "a pack of one cell cannot be over- and "
+                                           "under-voltage at once")
+        return
+    hold = S.true_value(loop, "cell_voltage_V", last)
+    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=last,
+                              start_s=loop.t, value=uv_msl - S.TRIP_ABOVE_V - hold))
     t_ov = S.latch_overvoltage(obsa, loop)
-    t_both = loop.run(t_delay + 1.5, until=S.flags_have(ot))
-    if not S.flags_have(ot)(loop.pool):
-        raise S.PreconditionFailed(f"no over-temperature fault latched within {t_delay + 1.5:g} "
-                                   "s of a temperature 3 K above the declared MSL (see "
-                                   "OBSA-SAFE-007)")
-    # heal the voltage: a second offset cancels the first one
+    t_uv = loop.run(delay + 1.0, until=S.flags_have(uv))
+    if not S.flags_have(uv)(loop.pool):
+        raise S.PreconditionFailed(f"no under-voltage fault latched within {delay + 1.0:g} s "
+                                   f"of a cell {S.TRIP_ABOVE_V:g} V below the declared MSL "
+                                   "(see OBSA-SAFE-002)")
+    # heal the over-voltage: a second offset cancels the first one
     msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
     loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=0, start_s=loop.t,
                               value=-(msl + S.TRIP_ABOVE_V - S.true_value(loop, "cell_voltage_V",
@@ -54,20 +61,20 @@ def test_reset_with_two_faults_one_healed(obsa: Harness) -> None:
     t_reset = S.reset_faults(loop)
     loop.run(1.0)
     t_cleared = S.cleared_at(loop, "safety_fault_flags", ov, after=t_reset)
-    ot_cleared = S.cleared_at(loop, "safety_fault_flags", ot, after=t_reset)
+    uv_cleared = S.cleared_at(loop, "safety_fault_flags", uv, after=t_reset)
     events = {"over-voltage latched": t_ov, "reset": t_reset}
-    if t_both is not None:
-        events["over-temperature latched"] = t_both
+    if t_uv is not None:
+        events["under-voltage latched"] = t_uv
     if t_cleared is not None:
         events["over-voltage cleared"] = t_cleared
     obsa.judge("OBSA-SAFE-015", {
         "reset_time_s": None if t_cleared is None else t_cleared - t_reset,
     }, events=events, notes={"reset_time_s": "the over-voltage flag; the state stays fault "
-                                             "for the over-temperature that persists"},
-        message="two faults latched, the over-voltage healed, the over-temperature present")
-    obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": int(ot_cleared is not None)},
-               events=events, message=f"over-temperature still {3.0:g} K above its MSL when "
-                                      "the reset clears the healed over-voltage")
+                                             "for the under-voltage that persists"},
+        message="two faults latched, the over-voltage healed, the under-voltage present")
+    obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": int(uv_cleared is not None)},
+               events=events, message=f"under-voltage still {S.TRIP_ABOVE_V:g} V below its MSL "
+                                      "when the reset clears the healed over-voltage")
 
 
 @req("OBSA-SAFE-017")

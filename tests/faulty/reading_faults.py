@@ -233,6 +233,15 @@ class RetryWaitOneStepShort(TableContactorManager):
         self._p["precharge_retry_wait_s"] -= 0.01
 
 
+class ChargeTemperatureAtRest(SafetySupervisor):
+    """The charge-temperature limits apply whatever the current: a parked pack beyond the
+    charge window latches a charge fault."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._limit_rows = [(limit, False) for limit, _charging_only in self._limit_rows]
+
+
 READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", PrechargeRestartsOnRequest, "OBSA-CONT-004"),
     _f("safety_supervisor", NanCurrentResets, "OBSA-SAFE-014"),
@@ -247,4 +256,5 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("safety_supervisor", InvalidCellCountsForDeepDischarge, "OBSA-SAFE-030"),
     _f("contactor_manager", FailureDeclaredLate, "OBSA-CONT-004", "OBSA-CONT-005"),
     _f("contactor_manager", RetryWaitOneStepShort, "OBSA-CONT-004"),
+    _f("safety_supervisor", ChargeTemperatureAtRest, "OBSA-SAFE-031"),
 )
