@@ -204,6 +204,13 @@ def _consistency(m: Manifest, spec: Spec) -> Iterator[Issue]:
                         f"current_sensor.voltage_accuracy_V = {acc:g} V, found {tol:g} V")
     if "safety_supervisor" not in claimed:
         return
+    warning = value("safety_supervisor", "insulation_warning_ohm")
+    error = value("safety_supervisor", "insulation_error_ohm")
+    if warning is not None and error is not None and not warning > error:
+        # OBSA-SAFE-027: the warning comes first as the insulation falls
+        yield issue("safety_supervisor", "insulation_warning_ohm",
+                    f"expected the insulation warning threshold above the error threshold "
+                    f"insulation_error_ohm = {error:g} Ω (OBSA-SAFE-027), found {warning:g} Ω")
     tol = value("safety_supervisor", "pack_voltage_tolerance_V")
     pack_acc = value("current_sensor", "voltage_accuracy_V")
     cell_acc = value("cell_monitor", "cell_voltage_accuracy_V")

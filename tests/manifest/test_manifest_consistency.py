@@ -34,8 +34,10 @@ def _check(tmp_path: Path, edit: dict[str, dict[str, Any]]) -> list[str]:
      "configuration.safety_supervisor.cell_monitor_timeout_s", "measurement cycle"),
     ({"safety_supervisor": {"current_sensor_timeout_s": 0.01}},
      "configuration.safety_supervisor.current_sensor_timeout_s", "step period"),
+    ({"safety_supervisor": {"insulation_warning_ohm": 500000.0}},
+     "configuration.safety_supervisor.insulation_warning_ohm", "above the error threshold"),
 ], ids=["precharge-tolerance", "pack-tolerance", "plausibility-delay", "cell-monitor-timeout",
-        "current-sensor-timeout"])
+        "current-sensor-timeout", "insulation-order"])
 def test_contradicting_declarations_are_refused(tmp_path: Path, edit: dict[str, Any],
                                                 field: str, expected: str) -> None:
     issues = _check(tmp_path, edit)
@@ -48,7 +50,9 @@ def test_contradicting_declarations_are_refused(tmp_path: Path, edit: dict[str, 
     {"safety_supervisor": {"pack_voltage_tolerance_V": 0.7}},
     {"safety_supervisor": {"plausibility_fault_delay_s": 0.1}},
     {"safety_supervisor": {"cell_monitor_timeout_s": 0.11, "current_sensor_timeout_s": 0.02}},
-], ids=["precharge-tolerance", "pack-tolerance", "plausibility-delay", "timeouts"])
+    {"safety_supervisor": {"insulation_warning_ohm": 500001.0}},
+], ids=["precharge-tolerance", "pack-tolerance", "plausibility-delay", "timeouts",
+        "insulation-order"])
 def test_the_tightest_consistent_declarations_are_accepted(tmp_path: Path,
                                                            edit: dict[str, Any]) -> None:
     assert _check(tmp_path, edit) == []
