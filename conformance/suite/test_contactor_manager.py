@@ -216,8 +216,9 @@ def test_contactor_fault_latches(obsa: Harness) -> None:
     loop.set("close_request", True)
     t_flag = loop.run(1.2, until=lambda pool: int(pool["contactor_fault_flags"]) & mask != 0)
     if t_flag is None:  # that is OBSA-CONT-009's failure; this one cannot be judged
-        raise S.PreconditionFailed("no feedback mismatch detected on a contactor that does "
-                                   "not close")
+        raise S.PreconditionFailed("no feedback mismatch detected within 1.2 s on a contactor "
+                                   f"that does not close; seen instead: {S.seen(loop)}",
+                                   blame="OBSA-CONT-009")
     loop.set("close_request", False)
     loop.run(5.0)  # the contactor works again; nobody resets
     flagged = S.flag_set(loop, "contactor_fault_flags", mask)

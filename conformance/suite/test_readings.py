@@ -98,7 +98,8 @@ def test_no_reset_on_an_unknown_current(obsa: Harness) -> None:
     t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
     if t_fault is None:  # OBSA-SAFE-004's failure; this one cannot be judged
         raise S.PreconditionFailed(f"no discharge over-current fault latched within "
-                                   f"{delay + 1.0:g} s of {msl + 20.0:g} A")
+                                   f"{delay + 1.0:g} s of {msl + 20.0:g} A; seen instead: "
+                                   f"{S.seen(loop)}", blame="OBSA-SAFE-004")
     loop.bench.set_load_current(0.0)
     loop.run(0.3)
     _nan_reading(loop, "pack_current_A")

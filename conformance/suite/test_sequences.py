@@ -50,8 +50,8 @@ def test_reset_with_two_faults_one_healed(obsa: Harness) -> None:
     t_uv = loop.run(delay + 1.0, until=S.flags_have(uv))
     if not S.flags_have(uv)(loop.pool):
         raise S.PreconditionFailed(f"no under-voltage fault latched within {delay + 1.0:g} s "
-                                   f"of a cell {S.TRIP_ABOVE_V:g} V below the declared MSL "
-                                   "(see OBSA-SAFE-002)")
+                                   f"of a cell {S.TRIP_ABOVE_V:g} V below the declared MSL; "
+                                   f"seen instead: {S.seen(loop)}", blame="OBSA-SAFE-002")
     # heal the over-voltage: a second offset cancels the first one
     msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
     loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=0, start_s=loop.t,
@@ -115,8 +115,8 @@ def test_open_request_during_precharge(obsa: Harness) -> None:
     loop.set("close_request", True)
     t_pre = loop.run(2.0, until=lambda pool: bool(pool["precharge_close_cmd"]))
     if t_pre is None:
-        raise S.PreconditionFailed("precharge never commanded within 2 s of the close request "
-                                   "(see OBSA-CONT-002)")
+        raise S.PreconditionFailed("precharge never commanded within 2 s of the close request; "
+                                   f"seen instead: {S.seen(loop)}", blame="OBSA-CONT-002")
     loop.run(0.05)
     t_req = loop.t
     loop.set("contactor_open_request", True)
@@ -159,7 +159,8 @@ def test_close_request_toggled_after_failed_precharge(obsa: Harness) -> None:
     t_fail = loop.run(span + 2.0, until=S.flags_have(mask, "contactor_fault_flags"))
     if t_fail is None:
         raise S.PreconditionFailed(f"precharge_failed not set within {span + 2.0:g} s of "
-                                   "failing attempts")
+                                   f"failing attempts; seen instead: {S.seen(loop)}",
+                                   blame="OBSA-CONT-005")
     events = {"precharge failed": t_fail}
     for k in range(2):
         loop.run(0.5)
