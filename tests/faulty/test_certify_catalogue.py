@@ -24,12 +24,13 @@ from conformance.manifest import reference_manifest_path
 
 from .contactor_diag_faults import CONTACTOR_DIAG_CATALOGUE
 from .modules import BAD_SOFTWARE, CATALOGUE, Faulty
+from .monitor_faults import MONITOR_CATALOGUE
 from .reading_faults import READING_CATALOGUE
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 
 #: every faulty module: each must fail exactly the requirements it breaks
 ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
-                                  + READING_CATALOGUE)
+                                  + READING_CATALOGUE + MONITOR_CATALOGUE)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PASSED = ("fail", "error", "inconclusive")
