@@ -54,6 +54,13 @@ STDERR_KEEP_BYTES = 64 * 1024
 CLOSE_GRACE_S = 0.5
 
 
+class ModuleError(AdapterError):
+    """The module reported that its code failed (JSON-RPC error -32000); for ``obsa.step``,
+    ``outputs`` holds the replies of the components stepped before the failing one."""
+
+    outputs: dict[str, Any] = {}
+
+
 _SESSIONS: dict[int, ProcessAdapter] = {}
 """Open adapters by the session id of their child (its pid): to recognise the module's
 processes, e.g. as the sender of a signal to the bench."""
@@ -337,8 +344,17 @@ class ProcessAdapter(Adapter):
                 else:
                     sent.pop(name, None)
         self._sent = {}  # until the reply is in, the child's pool is unknown
-        reply = self._call("obsa.step", {"t": t, "components": components, "inputs": changed},
-                           components[0], "step", self.call_timeout_s)
+        try:
+            reply = self._call("obsa.step", {"t": t, "components": components,
+                                             "inputs": changed},
+                               components[0], "step", self.call_timeout_s)
+        except ModuleError as exc:
+            # a component failed: an invalid reply of an earlier one is the real fault
+            for c in components:
+                if c == exc.component or c not in exc.outputs:
+                    break
+                self._checks[c](exc.outputs[c])
+            raise
         if type(reply) is not dict:
             raise AdapterError(f"obsa.step: expected an object of outputs per component, "
                                f"found {type(reply).__name__}", component=components[0],
@@ -382,8 +398,11 @@ class ProcessAdapter(Adapter):
         if err.get("code") != wire.MODULE_ERROR:  # the bench asked something it should not
             raise self._protocol(component, call, f"error {err.get('code')}: "
                                  f"{_clip(err['message'].encode())}")
-        raise AdapterError(_clip(err["message"].encode(), 1000),
-                           component=where if where in self._checks else component, call=call)
+        failed = ModuleError(_clip(err["message"].encode(), 1000),
+                             component=where if where in self._checks else component, call=call)
+        partial = data.get("outputs")
+        failed.outputs = partial if isinstance(partial, dict) else {}
+        raise failed
 
     def _read_line(self, deadline: float, component: str | None, call: Call,
                    timeout_s: float) -> bytes:

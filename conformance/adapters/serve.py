@@ -45,6 +45,7 @@ class ModuleFailed(Exception):
                  where: str = "") -> None:
         super().__init__(message)
         self.message, self.component, self.call, self.where = message, component, call, where
+        self.outputs: dict[str, Any] | None = None  # obsa.step: earlier components' replies
 
 
 class BadRequest(Exception):
@@ -121,7 +122,8 @@ class Server:
             return wire.error(id_, exc.code, exc.message)
         except ModuleFailed as exc:
             data = {"call": exc.call, **({"component": exc.component} if exc.component else {}),
-                    **({"where": exc.where} if exc.where else {})}
+                    **({"where": exc.where} if exc.where else {}),
+                    **({"outputs": exc.outputs} if exc.outputs else {})}
             return wire.error(id_, wire.MODULE_ERROR, exc.message, data)
         return None if "id" not in msg else wire.result(id_, value)
 
@@ -207,7 +209,13 @@ class Server:
                 value = args[name]
                 if hasattr(value, "view"):
                     args[name] = value.view()
-            reply = guarded(component, "step", step, t, args)
+            try:
+                reply = guarded(component, "step", step, t, args)
+            except ModuleFailed as exc:
+                # the earlier replies go along: if one of them is invalid, that is the fault
+                # the bench reports (this component may only have choked on it)
+                exc.outputs = out
+                raise
             out[component] = reply
             if type(reply) is not dict:
                 break  # the bench explains the reply; later components cannot run on it

@@ -370,8 +370,14 @@ def _contactors(h: Harness, tr: _Trace) -> list[Violation | None]:
         lambda k: "a close command rose with contactor_open_request raised ("
                   + ", ".join(f"{c} = {int(x[k])}" for c, x in cmds.items()) + ")"))
     window = _open_window(h)
+    # opened: a step with every contactor commanded open since the request rose (a close
+    # command rising afterwards is OBSA-CONT-010's)
+    n = len(requested)
+    start = np.maximum.accumulate(np.where(_rising(requested), np.arange(n), 0))
+    all_open = np.concatenate(([0], np.cumsum(~any_closed)))
+    opened = all_open[np.arange(n) + 1] - all_open[start] > 0
     out.append(tr.first(
-        "OBSA-CONT-006", any_closed & (tr.since(requested) > window + tr.dt / 2),
+        "OBSA-CONT-006", requested & ~opened & (tr.since(requested) > window + tr.dt / 2),
         f"every contactor must be commanded open within {window:g} s of "
         "contactor_open_request",
         lambda k: f"contactor_open_request raised for {tr.since(requested)[k]:.3f} s, still "

@@ -187,3 +187,13 @@ class AlwaysRequestsOpen(Echo):
         return {"safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,
                 "safety_fault_flags": 0, "charge_current_limit_A": 0.0,
                 "discharge_current_limit_A": 0.0, "contactor_open_request": True}
+
+
+class RequestsOpenAsText(Echo):
+    """A safety supervisor whose open request is the text 'yes' (a contactor manager that
+    reads it as a number chokes on it)."""
+
+    def step(self, t: float, inputs: dict) -> dict:
+        return {"safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,
+                "safety_fault_flags": 0, "charge_current_limit_A": 0.0,
+                "discharge_current_limit_A": 0.0, "contactor_open_request": "yes"}

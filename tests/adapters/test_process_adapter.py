@@ -95,6 +95,21 @@ def test_batched_step_chains_components_through_the_pool(spec, dims):
         assert pool["precharge_attempts"] == 1  # contactor_manager saw the request
 
 
+def test_an_invalid_reply_is_blamed_before_the_component_that_choked_on_it(spec, dims):
+    """In one obsa.step the contactor manager fails on the supervisor's garbage: the fault
+    reported is the supervisor's reply, as when stepping one component at a time."""
+    manifest = manifest_with({SS: ref("RequestsOpenAsText"),
+                              "contactor_manager": ref("SeesOpenRequest")})
+    with open_adapter(manifest, spec, dims) as adapter:
+        pool: dict = {name: False for c in adapter.components
+                      for name in adapter._chain_inputs[c]}
+        with pytest.raises(AdapterError) as err:
+            adapter.step_chain(0.0, [SS, "contactor_manager"], pool)
+    e = err.value
+    assert (e.component, e.field) == (SS, "contactor_open_request"), str(e)
+    assert "expected a bool, found 'yes'" in e.message
+
+
 def test_inputs_are_copies_arrays_read_only_and_nan_travels_as_null(spec, dims):
     with _open(spec, dims, "DescribesInputs") as adapter:
         cells = np.array([3.7, math.nan, 3.8])

@@ -26,13 +26,14 @@ from conformance.manifest import reference_manifest_path
 from .contactor_diag_faults import CONTACTOR_DIAG_CATALOGUE
 from .correct_modules import VARIANTS, Variant
 from .modules import BAD_SOFTWARE, CATALOGUE, Faulty
+from .monitor_faults import MONITOR_CATALOGUE
 from .reading_faults import READING_CATALOGUE
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 from .teeth_faults import TEETH_CATALOGUE
 
 #: every faulty module: each must fail exactly the requirements it breaks
 ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
-                                  + READING_CATALOGUE + TEETH_CATALOGUE)
+                                  + READING_CATALOGUE + MONITOR_CATALOGUE + TEETH_CATALOGUE)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PASSED = ("fail", "error", "inconclusive")

@@ -227,3 +227,23 @@ def test_a_monitor_failure_adds_to_the_test_cases_own_failure(h: Harness) -> Non
     assert [(r.requirement, r.verdict) for r in h.results] == [("OBSA-SAFE-016", "fail")]
     assert h.results[0].evidence.message.startswith("measured; always-on monitor:")
     assert h.results[0].criteria  # the test case's own measurements stay
+
+
+def test_opening_late_is_cont_006_and_closing_again_is_cont_010(h: Harness) -> None:
+    def manager(closed_between: list[tuple[float, float]]) -> Script:
+        def step(t: float, inputs: dict[str, Any]) -> dict[str, Any]:
+            closed = any(a - 1e-9 <= t < b - 1e-9 for a, b in closed_between)
+            return {"main_negative_close_cmd": closed, "main_positive_close_cmd": False,
+                    "precharge_close_cmd": False, "contactor_fault_flags": 0}
+
+        return step
+
+    # opens at once on the request (0.1 s), closes again 0.05 s later while it stands
+    loop, watch = _run(h, {SUP: _opener(at=0.1), CM: manager([(0.0, 0.1), (0.15, 1.0)])})
+    assert set(_found(h, loop, watch)) == {"OBSA-CONT-010"}
+    # stays closed: open 0.15 s after the request, beyond OBSA-CONT-006's 0.1 s
+    loop, watch = _run(h, {SUP: _opener(at=0.1), CM: manager([(0.0, 0.25)])})
+    found = _found(h, loop, watch)
+    assert set(found) == {"OBSA-CONT-006"} and found["OBSA-CONT-006"] == pytest.approx(0.21)
+    loop, watch = _run(h, {SUP: _opener(at=0.1), CM: manager([(0.0, 0.2)])})
+    assert _found(h, loop, watch) == {}
