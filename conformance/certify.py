@@ -188,7 +188,7 @@ def _plugin_args() -> list[str]:
 
 
 def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select: str | None,
-                 in_process: bool) -> list[str]:
+                 in_process: bool, html: bool = True) -> list[str]:
     args = [
         str(SUITE_DIR), f"--obsa-module={manifest}", f"--obsa-report={out}",
         f"--obsa-run-id={run_id}", "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR),
@@ -198,13 +198,15 @@ def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select:
     ]
     if in_process:
         args.append("--obsa-in-process")
+    if not html:
+        args.append("--obsa-no-html")
     if select:
         args += ["-k", select]
     return args
 
 
 def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None,
-                in_process: bool = False) -> int:
+                in_process: bool = False, html: bool = True) -> int:
     path = resolve_manifest(manifest)
     if not path.is_file():
         print(f"obsa certify: {path}: cannot read: no such file", file=sys.stderr)
@@ -221,19 +223,19 @@ def run_certify(manifest: str, out: Path, progress: bool = True, select: str | N
         except Interrupted:
             return _signal_status(STOPS.received)
         try:
-            return _run(path, output, run_id, progress, select, in_process)
+            return _run(path, output, run_id, progress, select, in_process, html)
         finally:
             output.release()
 
 
 def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str | None,
-         in_process: bool) -> int:
+         in_process: bool, html: bool = True) -> int:
     import pytest
 
     status: int | pytest.ExitCode = pytest.ExitCode.OK
     try:
         status = pytest.main(_pytest_args(path, output.path, run_id, progress, select,
-                                          in_process))
+                                          in_process, html))
     except Interrupted:  # stopped outside a pytest session (e.g. while loading the plugin)
         pass
     report = output.own_report(run_id)

@@ -24,7 +24,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
     return run_certify(
         args.manifest, Path(args.out), progress=not args.no_progress, select=args.select,
-        in_process=args.in_process,
+        in_process=args.in_process, html=not args.no_html,
     )
 
 
@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, help="report directory (report.json, junit.xml, report.html)"
     )
     c.add_argument("--no-progress", action="store_true", help="no progress display")
+    c.add_argument("--no-html", action="store_true",
+                   help="write report.json and junit.xml only: report.html's evidence plots "
+                   "take about as long as the test cases")
     c.add_argument(
         "-k", dest="select", default=None, help="only test cases matching this pytest -k expression"
     )

@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--obsa-in-process", action="store_true", default=False,
                     help="run a python module inside this process (debugging and profiling "
                          "only: the report is never 'certified')")
+    group.addoption("--obsa-no-html", action="store_true", default=False,
+                    help="write report.json and junit.xml only (no report.html: its evidence "
+                         "plots take about as long as the test cases)")
     group.addoption("--obsa-run-id", metavar="ID", default=None,
                     help="id of this run, written into the report (default: a new one)")
 
@@ -49,6 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                  out_dir=Path(config.getoption("--obsa-report")),
                                  in_process=config.getoption("--obsa-in-process"),
                                  run_id=config.getoption("--obsa-run-id"))
+    cert.html = not config.getoption("--obsa-no-html")
     config.stash[STATE] = cert
     _RUNNING.append(cert)
     if config.args_source != pytest.Config.ArgsSource.ARGS:

@@ -108,6 +108,7 @@ class Certification:
     started: float = field(default_factory=time.time)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     in_process: bool = False  # debugging mode: the module runs in this process
+    html: bool = True  # write report.html (its evidence plots cost about what the tests do)
     interrupted_by: str | None = None  # the signal that stopped the run
     manifest_sha256: str | None = None
     module_files: dict[str, str] = field(default_factory=dict)
@@ -351,7 +352,7 @@ class Certification:
 
         log = getattr(self.adapter, "stderr_text", None)
         text = log() if callable(log) else ""
-        paths = write_all(report, self.out_dir)
+        paths = write_all(report, self.out_dir, html=self.html)
         if text:
             paths.append(write_atomic(self.out_dir / MODULE_LOG, text))
         return paths

@@ -36,13 +36,16 @@ __all__ = [
 ]
 
 
-def write_all(report: Report, out_dir: Path | str) -> list[Path]:
-    """Write report.json, junit.xml and report.html into ``out_dir``; return their paths.
+def write_all(report: Report, out_dir: Path | str, html: bool = True) -> list[Path]:
+    """Write report.json, junit.xml and (unless ``html`` is False) report.html into
+    ``out_dir``; return their paths. report.html's evidence plots take about as long as the
+    test cases themselves: a run that only needs the verdicts (CI, a catalogue) skips it.
 
     Each file appears complete or not at all (:func:`.files.write_atomic`), and report.json,
     the record the exit status of ``obsa certify`` comes from, is written last."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    junit = write_junit(report, out / "junit.xml")
-    html = write_html(report, out / "report.html")
-    return [write_json(report, out / "report.json"), junit, html]
+    written = [write_junit(report, out / "junit.xml")]
+    if html:
+        written.append(write_html(report, out / "report.html"))
+    return [write_json(report, out / "report.json"), *written]

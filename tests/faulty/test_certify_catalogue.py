@@ -44,6 +44,7 @@ class Run:
     exit_code: int
     report: dict[str, Any] | None
     output: str
+    files: frozenset[str] = frozenset()  # what the run left in its report directory
 
     def verdicts(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -82,15 +83,19 @@ def _variant_manifest(variant: Variant, directory: Path) -> Path:
 
 
 def certify(manifest: Path | str, out: Path, timeout_s: float = 600,
-            in_process: bool = False) -> Run:
+            in_process: bool = False, html: bool = False) -> Run:
+    """Certify through the real CLI; without report.html unless ``html`` (its plots cost
+    about what the test cases do, and the verdicts are in report.json)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
     proc = subprocess.run(
         [sys.executable, "-m", "conformance", "certify", str(manifest), "--out", str(out),
-         "--no-progress", *(["--in-process"] if in_process else [])],
+         "--no-progress", *(["--in-process"] if in_process else []),
+         *([] if html else ["--no-html"])],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s)
     report_path = out / "report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else None
-    return Run(proc.returncode, report, proc.stdout + proc.stderr)
+    files = frozenset(p.name for p in out.iterdir()) if out.is_dir() else frozenset()
+    return Run(proc.returncode, report, proc.stdout + proc.stderr, files)
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +123,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         d.mkdir()
         jobs[f"variant: {variant.name}"] = (_variant_manifest(variant, d), d / "out", False)
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futures = {name: pool.submit(certify, m, out, in_process=inproc)
+        futures = {name: pool.submit(certify, m, out, in_process=inproc,
+                                     html=name == "reference")
                    for name, (m, out, inproc) in jobs.items()}
         return {name: f.result() for name, f in futures.items()}
 
@@ -129,6 +135,13 @@ def test_reference_is_certified(runs: dict[str, Run]) -> None:
     assert run.report is not None and run.report["outcome"] == "certified"
     assert run.not_passed() == set()
     assert run.report["summary"]["pass"] >= 44
+    assert {"report.json", "junit.xml", "report.html"} <= run.files
+
+
+def test_no_html_writes_the_record_without_the_page(runs: dict[str, Run]) -> None:
+    """--no-html: report.json and junit.xml, no report.html (the faulty modules' runs)."""
+    run = runs[ALL_FAULTY[0].name]
+    assert {"report.json", "junit.xml"} <= run.files and "report.html" not in run.files
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
