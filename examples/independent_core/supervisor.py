@@ -231,8 +231,15 @@ class SafetySupervisor:
         ]
         violation = np.concatenate(((worst > self._msl) & applies, monitor_violation))
         # A limit fault is healed once back inside the MSL by the hysteresis (a charge
-        # temperature fault by temperature alone, whether or not the pack is charged).
-        cleared = np.concatenate((worst <= self._msl - self._hyst, monitor_cleared))
+        # temperature fault by temperature alone, whether or not the pack is charged), and
+        # only on readings that can be trusted: every sample valid and a number, the current
+        # sensor alive (OBSA-SAFE-014).
+        i_ok = current_A == current_A and not monitor_violation[6]
+        readings_ok = np.array([all_v_ok and bool(np.isfinite(volts).all())] * 2
+                               + [bool(t_ok.all()) and bool(np.isfinite(temps).all())] * 2
+                               + [i_ok] * 2)[self._row_slot]
+        cleared = np.concatenate(((worst <= self._msl - self._hyst) & readings_ok,
+                                  monitor_cleared))
 
         # Leaky integrators; a channel trips when its integral reaches the delay.
         self._integral_s = np.where(violation, self._integral_s + dt,
