@@ -399,6 +399,36 @@ def test_plausibility_heals_without_hysteresis(obsa: Harness) -> None:
                                       "plausibility has no hysteresis")
 
 
+@req("OBSA-SAFE-015")
+def test_insulation_heals_without_hysteresis(obsa: Harness) -> None:
+    """Insulation has no hysteresis: an insulation back 2 % above the declared error
+    threshold is healed, and a reset clears the fault within the reset time."""
+    if "insulation_monitoring" not in obsa.manifest.features:
+        obsa.not_applicable("OBSA-SAFE-015", "the module does not claim insulation_monitoring")
+        return
+    threshold = float(obsa.param(SUP, "insulation_error_ohm"))
+    delay = float(obsa.param(SUP, "insulation_fault_delay_s"))
+    mask = obsa.bit(SUP, "insulation_fault")
+    loop = S.start(obsa, "rest")
+    loop.bench.set_insulation(0.5 * threshold)
+    t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
+    if t_fault is None:
+        raise S.PreconditionFailed(f"no insulation_fault within {delay + 1.0:g} s of an "
+                                   f"insulation at half the declared error threshold; seen "
+                                   f"instead: {S.seen(loop)}", blame="OBSA-SAFE-025")
+    loop.bench.set_insulation(1.02 * threshold)
+    loop.run(0.3)
+    t_reset = S.reset_faults(loop)
+    loop.run(0.5)
+    t_clear = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
+    events = {"fault latched": t_fault, "reset, insulation 2 % above the threshold": t_reset}
+    if t_clear is not None:
+        events["cleared"] = t_clear
+    obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
+               events=events, message="insulation back 2 % above the error threshold; "
+                                      "insulation has no hysteresis")
+
+
 # ----------------------------------------------------------------------------- invalid readings
 @req("OBSA-SAFE-030")
 def test_open_wire_is_not_a_deep_discharge(obsa: Harness) -> None:

@@ -28,6 +28,7 @@ _OVERCURRENT = int(SafetySupervisorFault.CHARGE_OVERCURRENT
                    | SafetySupervisorFault.DISCHARGE_OVERCURRENT)
 _DEEP_DISCHARGE = int(SafetySupervisorFault.DEEP_DISCHARGE)
 _IMPLAUSIBLE = int(SafetySupervisorFault.PACK_VOLTAGE_IMPLAUSIBLE)
+_INSULATION = int(SafetySupervisorFault.INSULATION_FAULT)
 _CHARGE_TEMPERATURE = int(SafetySupervisorFault.CHARGE_OVERTEMPERATURE
                           | SafetySupervisorFault.CHARGE_UNDERTEMPERATURE)
 
@@ -193,6 +194,17 @@ class PlausibilityHysteresis(SafetySupervisor):
         return out
 
 
+class InsulationHysteresis(SafetySupervisor):
+    """The insulation fault heals only once the insulation is 20 % above the error threshold
+    (a hysteresis the spec does not have): a reset just above the threshold is ignored."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        ohm = float(inputs.get("insulation_resistance_ohm", math.inf))
+        if self._latched & _INSULATION and ohm < 1.2 * self._insulation_error_ohm:
+            inputs = {**inputs, "fault_reset_request": False}
+        return super()._step(t, inputs)
+
+
 class InvalidCellCountsForDeepDischarge(SafetySupervisor):
     """The deep-discharge check takes the lowest reading of every cell, valid or not: an open
     sense wire (0 V) locks the pack out."""
@@ -253,6 +265,7 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", RetryWaitReportsOpen, "OBSA-CONT-012"),
     _f("safety_supervisor", EdgeOnlyReset, "OBSA-SAFE-015"),
     _f("safety_supervisor", PlausibilityHysteresis, "OBSA-SAFE-015"),
+    _f("safety_supervisor", InsulationHysteresis, "OBSA-SAFE-015"),
     _f("safety_supervisor", InvalidCellCountsForDeepDischarge, "OBSA-SAFE-030"),
     _f("contactor_manager", FailureDeclaredLate, "OBSA-CONT-004", "OBSA-CONT-005"),
     _f("contactor_manager", RetryWaitOneStepShort, "OBSA-CONT-004"),
