@@ -429,6 +429,37 @@ def test_insulation_heals_without_hysteresis(obsa: Harness) -> None:
                                       "insulation has no hysteresis")
 
 
+def _cycle(obsa: Harness) -> float:
+    return float(obsa.param("cell_monitor", "measurement_cycle_s"))
+
+
+@req("OBSA-SAFE-015")
+def test_timeout_heals_without_hysteresis(obsa: Harness) -> None:
+    """Timeouts have no hysteresis: once the cell monitor delivers again, a reset clears the
+    cell_monitor_timeout fault within the reset time."""
+    timeout = float(obsa.param(SUP, "cell_monitor_timeout_s"))
+    mask = obsa.bit(SUP, "cell_monitor_timeout")
+    loop = S.start(obsa, "rest")
+    t0 = loop.t
+    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="dropout", start_s=t0,
+                              end_s=t0 + timeout + 0.5))
+    t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, timeout + 0.5)
+    if t_fault is None:
+        raise S.PreconditionFailed(f"no cell_monitor_timeout fault within {timeout + 0.5:g} s of "
+                                   f"the cell monitor stopping; seen instead: {S.seen(loop)}",
+                                   blame="OBSA-SAFE-023")
+    loop.run(max(0.0, t0 + timeout + 0.5 - loop.t) + 2 * _cycle(obsa))  # delivering again
+    t_reset = S.reset_faults(loop)
+    loop.run(0.5)
+    t_clear = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
+    events = {"fault latched": t_fault, "reset, cell monitor delivering again": t_reset}
+    if t_clear is not None:
+        events["cleared"] = t_clear
+    obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
+               events=events, message="reset two cell-monitor cycles after it delivers again; "
+                                      "timeouts have no hysteresis")
+
+
 # ----------------------------------------------------------------------------- invalid readings
 @req("OBSA-SAFE-030")
 def test_open_wire_is_not_a_deep_discharge(obsa: Harness) -> None:

@@ -205,6 +205,22 @@ class InsulationHysteresis(SafetySupervisor):
         return super()._step(t, inputs)
 
 
+class TimeoutHysteresis(SafetySupervisor):
+    """A sensor timeout heals only after a second of fresh data again (a hysteresis the
+    spec does not have): a reset soon after the cell monitor is back is ignored."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._lost_at = -math.inf
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        if float(inputs["cell_monitor_age_s"]) > self._cell_monitor_timeout_s:
+            self._lost_at = t
+        if t - self._lost_at < 1.0:
+            inputs = {**inputs, "fault_reset_request": False}
+        return super()._step(t, inputs)
+
+
 class InvalidCellCountsForDeepDischarge(SafetySupervisor):
     """The deep-discharge check takes the lowest reading of every cell, valid or not: an open
     sense wire (0 V) locks the pack out."""
@@ -266,6 +282,7 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("safety_supervisor", EdgeOnlyReset, "OBSA-SAFE-015"),
     _f("safety_supervisor", PlausibilityHysteresis, "OBSA-SAFE-015"),
     _f("safety_supervisor", InsulationHysteresis, "OBSA-SAFE-015"),
+    _f("safety_supervisor", TimeoutHysteresis, "OBSA-SAFE-015"),
     _f("safety_supervisor", InvalidCellCountsForDeepDischarge, "OBSA-SAFE-030"),
     _f("contactor_manager", FailureDeclaredLate, "OBSA-CONT-004", "OBSA-CONT-005"),
     _f("contactor_manager", RetryWaitOneStepShort, "OBSA-CONT-004"),
