@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from ..adapters.base import MIN_TIMEOUT_S
 from ..spec.models import Ident, Name, Version
 
 if TYPE_CHECKING:
@@ -67,11 +68,11 @@ class AdapterSettings(_Model):
     """How the bench reaches the module's components."""
 
     type: Ident = Field(description="transport: 'python', or one registered in obsa.transports")
-    # 10 ms floor: one call crosses a process boundary and the OS scheduler, whose delays on
-    # a loaded machine reach milliseconds; a shorter limit fails a correct module at random
-    # (and a microsecond timer interrupts the bench itself without end)
+    # the transports' floor (MIN_TIMEOUT_S): one call crosses a process boundary and the OS
+    # scheduler, whose delays on a loaded machine reach milliseconds; a shorter limit fails a
+    # correct module at random (and a microsecond timer interrupts the bench without end)
     timeout_s: float | None = Field(
-        default=1.0, ge=0.01, le=600,
+        default=1.0, ge=MIN_TIMEOUT_S, le=600,
         description="longest accepted duration of one call; null: no limit",
     )
     components: dict[Ident, ComponentRef] = Field(

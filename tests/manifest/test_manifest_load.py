@@ -91,7 +91,7 @@ STRUCTURAL = [
     ("capacity below 1 mAh", "capacity_Ah: 50.0", "capacity_Ah: 5e-324", "pack.capacity_Ah",
      "pack:", "expected a value >= 0.001, found 5e-324"),
     ("timeout below 10 ms", "timeout_s: 1.0", "timeout_s: 1.0e-6", "adapter.timeout_s",
-     "  timeout_s:", "expected a value >= 0.01, found 1e-06"),
+     "  timeout_s:", "expected a value >= 0.05, found 1e-06"),
     ("vendor name too long", "vendor: OBSA", "vendor: " + "O" * 201, "module.vendor",
      "  vendor:", "expected at most 200 characters, found 201: "),
     # the reader's refusals: one line, one field, before any schema
