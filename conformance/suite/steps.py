@@ -158,6 +158,17 @@ def channel_label(signal: str, index: int) -> str:
     return f"{what} {index + 1}"
 
 
+def open_requested_on_closed_path(h: Harness, loop: ClosedLoop) -> float:
+    """Close the HV path (a precondition), let it settle 0.5 s, then raise
+    contactor_open_request with close_request still raised; returns the request's time."""
+    settle(loop, 0.2)
+    hv_closed(h, loop)
+    loop.run(0.5)
+    t_req = loop.t
+    loop.set("contactor_open_request", True)
+    return t_req
+
+
 def reset_faults(loop: ClosedLoop, pulse_s: float = 0.05) -> float:
     """A fault reset request pulse; returns its start time."""
     t0 = loop.t
@@ -369,6 +380,15 @@ def latch_overvoltage(h: Harness, loop: ClosedLoop, index: int = 0,
 def cleared_at(loop: ClosedLoop, flags_channel: str, mask: int, after: float) -> float | None:
     """First time at or after ``after`` that the fault flag is clear."""
     return first_time(loop, ~flag_set(loop, flags_channel, mask), after=after)
+
+
+def reset_and_watch(loop: ClosedLoop, mask: int, watch_s: float,
+                    flags_channel: str = "safety_fault_flags") -> tuple[float, float | None]:
+    """A fault reset request pulse, then ``watch_s`` of running: the reset's time and the
+    first time ``mask`` is clear after it (None: it stayed set)."""
+    t_reset = reset_faults(loop)
+    loop.run(watch_s)
+    return t_reset, cleared_at(loop, flags_channel, mask, after=t_reset)
 
 
 @dataclass(frozen=True)

@@ -91,11 +91,7 @@ def test_precharge_failure(obsa: Harness) -> None:
 @req("OBSA-CONT-006", "OBSA-CONT-010")
 def test_open_on_request(obsa: Harness) -> None:
     loop = obsa.run(components=[CM])
-    S.settle(loop, 0.2)
-    S.hv_closed(obsa, loop)
-    loop.run(0.5)
-    t_req = loop.t
-    loop.set("contactor_open_request", True)  # close_request stays raised
+    t_req = S.open_requested_on_closed_path(obsa, loop)
     loop.run(5.0)
     t = S.times(loop)
     closing = _any_close(loop)

@@ -104,15 +104,20 @@ def test_no_reset_on_an_unknown_current(obsa: Harness) -> None:
     loop.run(0.3)
     _nan_reading(loop, "pack_current_A")
     loop.run(0.2)
-    t_reset = S.reset_faults(loop)
-    loop.run(0.3)
-    cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
-    events = {"fault latched": t_fault, "reset, current NaN": t_reset}
+    _judge_not_healed(obsa, loop, mask, t_fault, "current NaN",
+                      "discharge over-current latched; reset requested while the current "
+                      "reading is NaN")
+
+
+def _judge_not_healed(obsa: Harness, loop: ClosedLoop, mask: int, t_fault: float, state: str,
+                      message: str) -> None:
+    """OBSA-SAFE-014 on a condition that has not healed: a reset leaves the fault latched."""
+    t_reset, cleared = S.reset_and_watch(loop, mask, 0.3)
+    events = {"fault latched": t_fault, f"reset, {state}": t_reset}
     if cleared is not None:
         events["cleared"] = cleared
     obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": int(cleared is not None)},
-               events=events, message="discharge over-current latched; reset requested while "
-                                      "the current reading is NaN")
+               events=events, message=message)
 
 
 # ----------------------------------------------------------------------------- opening
@@ -122,11 +127,7 @@ def test_open_request_keeps_the_order(obsa: Harness) -> None:
     together, or up to opening_delay_s (plus one step) later."""
     dt = obsa.step_period(CM)
     loop = obsa.run(components=[CM])
-    S.settle(loop, 0.2)
-    S.hv_closed(obsa, loop)
-    loop.run(0.5)
-    t_req = loop.t
-    loop.set("contactor_open_request", True)  # close_request stays raised
+    t_req = S.open_requested_on_closed_path(obsa, loop)
     loop.run(1.0)
     t_pos = S.first_time(loop, S.channel(loop, "main_positive_close_cmd") < 0.5, after=t_req)
     t_neg = S.first_time(loop, S.channel(loop, "main_negative_close_cmd") < 0.5, after=t_req)
@@ -239,15 +240,9 @@ def test_charge_temperature_fault_does_not_heal_at_rest(obsa: Harness) -> None:
                                    blame="OBSA-SAFE-005")
     loop.bench.set_load_current(0.0)
     loop.run(0.5)
-    t_reset = S.reset_faults(loop)
-    loop.run(0.3)
-    cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
-    events = {"fault latched": t_fault, "reset, at rest, still 1 K above the MSL": t_reset}
-    if cleared is not None:
-        events["cleared"] = cleared
-    obsa.judge("OBSA-SAFE-014", {"faults_cleared_while_present": int(cleared is not None)},
-               events=events, message="charge over-temperature latched while charging; reset "
-                                      "at rest with the temperature still above the MSL")
+    _judge_not_healed(obsa, loop, mask, t_fault, "at rest, still 1 K above the MSL",
+                      "charge over-temperature latched while charging; reset at rest with the "
+                      "temperature still above the MSL")
 
 
 # ----------------------------------------------------------------------------- fault memory
@@ -388,15 +383,21 @@ def test_plausibility_heals_without_hysteresis(obsa: Harness) -> None:
     loop.bench.inject(S.Fault(signal="pack_voltage_V", kind="offset", start_s=loop.t,
                               value=0.9 * tol - base))
     loop.run(0.3)
-    t_reset = S.reset_faults(loop)
-    loop.run(0.5)
-    t_clear = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
-    events = {"fault latched": t_fault, "reset, pack voltage 90 % of the tolerance off": t_reset}
+    _judge_healed(obsa, loop, mask, t_fault, "pack voltage 90 % of the tolerance off",
+                  "pack voltage back within the tolerance (90 % of it); plausibility has no "
+                  "hysteresis")
+
+
+def _judge_healed(obsa: Harness, loop: ClosedLoop, mask: int, t_fault: float, state: str,
+                  message: str) -> None:
+    """OBSA-SAFE-015 on a condition that has just healed without any hysteresis: a reset
+    clears the fault within the reset time."""
+    t_reset, t_clear = S.reset_and_watch(loop, mask, 0.5)
+    events = {"fault latched": t_fault, f"reset, {state}": t_reset}
     if t_clear is not None:
         events["cleared"] = t_clear
     obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
-               events=events, message="pack voltage back within the tolerance (90 % of it); "
-                                      "plausibility has no hysteresis")
+               events=events, message=message)
 
 
 @req("OBSA-SAFE-015")
@@ -418,15 +419,8 @@ def test_insulation_heals_without_hysteresis(obsa: Harness) -> None:
                                    f"instead: {S.seen(loop)}", blame="OBSA-SAFE-025")
     loop.bench.set_insulation(1.02 * threshold)
     loop.run(0.3)
-    t_reset = S.reset_faults(loop)
-    loop.run(0.5)
-    t_clear = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
-    events = {"fault latched": t_fault, "reset, insulation 2 % above the threshold": t_reset}
-    if t_clear is not None:
-        events["cleared"] = t_clear
-    obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
-               events=events, message="insulation back 2 % above the error threshold; "
-                                      "insulation has no hysteresis")
+    _judge_healed(obsa, loop, mask, t_fault, "insulation 2 % above the threshold",
+                  "insulation back 2 % above the error threshold; insulation has no hysteresis")
 
 
 def _cycle(obsa: Harness) -> float:
@@ -449,15 +443,9 @@ def test_timeout_heals_without_hysteresis(obsa: Harness) -> None:
                                    f"the cell monitor stopping; seen instead: {S.seen(loop)}",
                                    blame="OBSA-SAFE-023")
     loop.run(max(0.0, t0 + timeout + 0.5 - loop.t) + 2 * _cycle(obsa))  # delivering again
-    t_reset = S.reset_faults(loop)
-    loop.run(0.5)
-    t_clear = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
-    events = {"fault latched": t_fault, "reset, cell monitor delivering again": t_reset}
-    if t_clear is not None:
-        events["cleared"] = t_clear
-    obsa.judge("OBSA-SAFE-015", {"reset_time_s": None if t_clear is None else t_clear - t_reset},
-               events=events, message="reset two cell-monitor cycles after it delivers again; "
-                                      "timeouts have no hysteresis")
+    _judge_healed(obsa, loop, mask, t_fault, "cell monitor delivering again",
+                  "reset two cell-monitor cycles after it delivers again; timeouts have no "
+                  "hysteresis")
 
 
 # ----------------------------------------------------------------------------- invalid readings
