@@ -257,6 +257,24 @@ def observe_trip(loop: ClosedLoop, quantity: np.ndarray, limit: float, direction
     return Trip(t_start, t_fault, float(quantity[max(i, 0)]), before_limit=before)
 
 
+def lockout_trip(h: Harness, loop: ClosedLoop, index: int) -> Trip:
+    """Sweep cell ``index`` down across the declared deep_discharge_voltage_V at 10 mV/s,
+    observe the deep-discharge lockout, then bring the cell back to normal (its sensor fault
+    removed, two cell-monitor cycles run)."""
+    deep = float(h.param(SUPERVISOR, "deep_discharge_voltage_V"))
+    delay = float(h.param(SUPERVISOR, "cell_voltage_fault_delay_s"))
+    mask = h.bit(SUPERVISOR, "deep_discharge")
+    hold = true_value(loop, "cell_voltage_V", index)
+    t0 = ramp_measurement(loop, "cell_voltage_V", index, deep, 0.02, -0.01, hold)
+    loop.run(0.02 / 0.01 + delay + 1.5, until=flags_have(mask))
+    loop.run(0.2)
+    trip = observe_trip(loop, channel(loop, "cell_voltage_min_V"), deep, -1, mask, delay,
+                        after=t0)
+    loop.bench.clear_faults()
+    loop.run(2 * float(h.param("cell_monitor", "measurement_cycle_s")) + 0.2)
+    return trip
+
+
 def flags_have(mask: int, signal: str = "safety_fault_flags") -> Callable[[dict[str, Any]], bool]:
     """A stop condition for :meth:`ClosedLoop.run`: any bit of ``mask`` set in ``signal``."""
     return lambda pool: int(pool[signal]) & mask != 0

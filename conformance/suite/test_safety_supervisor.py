@@ -505,22 +505,11 @@ def test_deep_discharge_locks_out(obsa: Harness) -> None:
 
 
 def _deep_discharge(obsa: Harness, index: int) -> Stimulus:
-    deep = float(obsa.param(SUP, "deep_discharge_voltage_V"))
-    delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
     dt = obsa.step_period(SUP)
     mask = obsa.bit(SUP, "deep_discharge")
     loop = S.start(obsa, "rest")
-    hold = S.true_value(loop, "cell_voltage_V", index)
-    t0 = S.ramp_measurement(loop, "cell_voltage_V", index, deep, 0.02, -0.01, hold)
-    loop.run(0.02 / 0.01 + delay + 1.5, until=S.flags_have(mask))
-    loop.run(0.2)
-    trip = S.observe_trip(loop, S.channel(loop, "cell_voltage_min_V"), deep, -1, mask, delay,
-                          after=t0)
-    loop.bench.clear_faults()
-    loop.run(2 * _cycle(obsa) + 0.2)
-    t_reset = S.reset_faults(loop)
-    loop.run(1.0)
-    cleared = S.cleared_at(loop, "safety_fault_flags", mask, after=t_reset)
+    trip = S.lockout_trip(obsa, loop, index)
+    t_reset, cleared = S.reset_and_watch(loop, mask, 1.0)
     label = S.channel_label("cell_voltage_V", index)
     events = {f"{label}: {k}": v for k, v in trip.events().items()}
     events[f"{label}: reset"] = t_reset

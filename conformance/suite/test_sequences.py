@@ -80,19 +80,9 @@ def test_reset_with_two_faults_one_healed(obsa: Harness) -> None:
 @req("OBSA-SAFE-017")
 def test_second_reset_after_lockout(obsa: Harness) -> None:
     """A deep discharge locks out; the cell recovers; two reset requests, a second apart."""
-    deep = float(obsa.param(SUP, "deep_discharge_voltage_V"))
-    delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
     mask = obsa.bit(SUP, "deep_discharge")
     loop = S.start(obsa, "rest")
-    index = loop.bench.config.n_cells - 1
-    hold = S.true_value(loop, "cell_voltage_V", index)
-    t0 = S.ramp_measurement(loop, "cell_voltage_V", index, deep, 0.02, -0.01, hold)
-    loop.run(0.02 / 0.01 + delay + 1.5, until=S.flags_have(mask))
-    loop.run(0.2)
-    trip = S.observe_trip(loop, S.channel(loop, "cell_voltage_min_V"), deep, -1, mask, delay,
-                          after=t0)
-    loop.bench.clear_faults()
-    loop.run(2 * _cycle(obsa) + 0.2)
+    trip = S.lockout_trip(obsa, loop, loop.bench.config.n_cells - 1)
     resets = []
     for _ in range(2):
         resets.append(S.reset_faults(loop))
@@ -102,8 +92,9 @@ def test_second_reset_after_lockout(obsa: Harness) -> None:
     obsa.judge("OBSA-SAFE-017", {
         "lockout_cleared_by_reset": None if trip.t_fault is None else int(cleared is not None),
         "lockout_delay_s": trip.reaction_s(obsa.step_period(SUP)),
-    }, events=events, message=f"a cell swept below {deep} V, recovered, then two resets 1 s "
-                              "apart")
+    }, events=events, message=f"a cell swept below "
+                              f"{obsa.param(SUP, 'deep_discharge_voltage_V')} V, recovered, then "
+                              "two resets 1 s apart")
 
 
 @req("OBSA-CONT-006", "OBSA-CONT-010")
