@@ -8,7 +8,7 @@ measure; they never judge — judging is :meth:`Harness.judge`, against the spec
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from ..bench import Fault
 from ..bench.clock import TIME_EPS_S
-from ..harness.context import Harness, PreconditionFailed
+from ..harness.context import Harness, PreconditionFailed, Stimulus
 from ..harness.loop import ClosedLoop, TraceChannel
 
 SUPERVISOR = "safety_supervisor"
@@ -167,6 +167,29 @@ def open_requested_on_closed_path(h: Harness, loop: ClosedLoop) -> float:
     t_req = loop.t
     loop.set("contactor_open_request", True)
     return t_req
+
+
+def judge_each_possible(h: Harness, requirement: str,
+                        makers: Sequence[tuple[str, Callable[[], Stimulus]]],
+                        message: str) -> None:
+    """Judge ``requirement`` on every stimulus that can be created (see
+    :meth:`Harness.judge_each`). One whose precondition fails — a behaviour another
+    requirement judges — is left out and named in the message; when none can be created, the
+    first precondition stands (inconclusive, naming what it depends on)."""
+    stimuli: list[Stimulus] = []
+    skipped: list[str] = []
+    first: PreconditionFailed | None = None
+    for label, make in makers:
+        try:
+            stimuli.append(make())
+        except PreconditionFailed as exc:
+            skipped.append(f"{label} ({exc})")
+            first = first or exc
+    if not stimuli:
+        assert first is not None  # makers is never empty
+        raise first
+    note = f"; not judged on: {'; '.join(skipped)}" if skipped else ""
+    h.judge_each(requirement, stimuli, message=message + note)
 
 
 def reset_faults(loop: ClosedLoop, pulse_s: float = 0.05) -> float:

@@ -112,6 +112,10 @@ def test_no_reset_on_an_unknown_current(obsa: Harness) -> None:
 def _judge_not_healed(obsa: Harness, loop: ClosedLoop, mask: int, t_fault: float, state: str,
                       message: str) -> None:
     """OBSA-SAFE-014 on a condition that has not healed: a reset leaves the fault latched."""
+    if int(loop.pool["safety_fault_flags"]) & mask == 0:
+        raise S.PreconditionFailed(f"the fault latched at {t_fault:.2f} s was no longer set when "
+                                   f"the reset came ({state}); seen instead: {S.seen(loop)}",
+                                   blame="OBSA-SAFE-013")
     t_reset, cleared = S.reset_and_watch(loop, mask, 0.3)
     events = {"fault latched": t_fault, f"reset, {state}": t_reset}
     if cleared is not None:

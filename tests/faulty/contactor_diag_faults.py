@@ -191,7 +191,9 @@ CONTACTOR_DIAG_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", DebouncedOpenRequest, "OBSA-CONT-006"),
     _f("contactor_manager", HardCodedCloseTimeout, "OBSA-CONT-009"),
     _f("contactor_manager", OpenRequestEdgeOnly, "OBSA-CONT-010"),
-    _f("contactor_manager", MismatchNotLatched, "OBSA-CONT-011"),
+    # once the mismatch clears itself the manager leaves "error" while the close request
+    # still stands: OBSA-CONT-012's state rules see that too
+    _f("contactor_manager", MismatchNotLatched, "OBSA-CONT-011", "OBSA-CONT-012"),
     _f("diagnostics", FirstTimeOverwritten, "OBSA-DIAG-002"),
     _f("diagnostics", HealedIsInactive, "OBSA-DIAG-003"),
 )

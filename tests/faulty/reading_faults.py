@@ -277,7 +277,9 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("safety_supervisor", SlowLeakDebounce, "OBSA-SAFE-012"),
     _f("contactor_manager", WeldClearedByReset, "OBSA-CONT-008"),
     _f("safety_supervisor", ChargeTemperatureHealsAtRest, "OBSA-SAFE-014"),
-    _f("diagnostics", ProfileOnlyFaultMemory, "OBSA-DIAG-001", "OBSA-DIAG-002"),
+    # the last DTC row (outside the safety core) is always sampled by the DIAG test cases
+    _f("diagnostics", ProfileOnlyFaultMemory, "OBSA-DIAG-001", "OBSA-DIAG-002", "OBSA-DIAG-003",
+       "OBSA-DIAG-004"),
     _f("contactor_manager", RetryWaitReportsOpen, "OBSA-CONT-012"),
     _f("safety_supervisor", EdgeOnlyReset, "OBSA-SAFE-015"),
     _f("safety_supervisor", PlausibilityHysteresis, "OBSA-SAFE-015"),
