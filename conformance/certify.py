@@ -170,7 +170,9 @@ class _SenderWatch:
 
         while self._running:
             info = signal.sigtimedwait(STOP_SIGNALS, 0.2)
-            if info is None:
+            # None on timeout; a siginfo of no stop signal (si_signo 0 was seen during the
+            # run of a module exhausting its memory) is no stop request either
+            if info is None or info.si_signo not in {int(s) for s in STOP_SIGNALS}:
                 continue
             name = signal.Signals(info.si_signo).name
             if blame_sender(info.si_pid, name):
