@@ -47,14 +47,22 @@ def _components(**classes: str) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+def _currents(data: dict[str, Any], charge: tuple[float, float, float],
+              discharge: tuple[float, float, float], hysteresis_A: float) -> None:
+    """Current limits (MOL, RSL, MSL) for a small pack, with a rest current and a pack-voltage
+    tolerance to match (1 V: above the worst case of the declared sensor errors)."""
+    sup = data["configuration"]["safety_supervisor"]
+    for direction, levels in (("charge", charge), ("discharge", discharge)):
+        for level, value in zip(("mol", "rsl", "msl"), levels, strict=True):
+            sup[f"{direction}_current_max_{level}_A"] = value
+    sup.update(current_hysteresis_A=hysteresis_A, rest_current_A=0.2,
+               pack_voltage_tolerance_V=1.0)
+
+
 def _small(data: dict[str, Any]) -> None:
     """A 12 V, 10 Ah four-cell pack with one temperature sensor, currents scaled to it."""
     data["pack"].update(cell_count=4, temperature_sensor_count=1, capacity_Ah=10.0)
-    sup = data["configuration"]["safety_supervisor"]
-    for direction, levels in (("charge", (10.0, 12.0, 15.0)), ("discharge", (20.0, 25.0, 30.0))):
-        for level, value in zip(("mol", "rsl", "msl"), levels, strict=True):
-            sup[f"{direction}_current_max_{level}_A"] = value
-    sup.update(current_hysteresis_A=1.0, rest_current_A=0.2, pack_voltage_tolerance_V=1.0)
+    _currents(data, (10.0, 12.0, 15.0), (20.0, 25.0, 30.0), hysteresis_A=1.0)
 
 
 def _lfp(data: dict[str, Any]) -> None:
@@ -70,11 +78,7 @@ def _lfp(data: dict[str, Any]) -> None:
 def _high_rate(data: dict[str, Any]) -> None:
     """A 12-cell, 5 Ah power pack: discharge up to 20 C (a power tool or a race pack)."""
     data["pack"].update(cell_count=12, temperature_sensor_count=3, capacity_Ah=5.0)
-    sup = data["configuration"]["safety_supervisor"]
-    for direction, levels in (("charge", (20.0, 25.0, 30.0)), ("discharge", (60.0, 80.0, 100.0))):
-        for level, value in zip(("mol", "rsl", "msl"), levels, strict=True):
-            sup[f"{direction}_current_max_{level}_A"] = value
-    sup.update(current_hysteresis_A=2.0, rest_current_A=0.2, pack_voltage_tolerance_V=1.0)
+    _currents(data, (20.0, 25.0, 30.0), (60.0, 80.0, 100.0), hysteresis_A=2.0)
 
 
 def _large(data: dict[str, Any]) -> None:
