@@ -9,6 +9,7 @@ by the Gherkin suite later: all of them create a :class:`Certification` and ask 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import os
 import platform
@@ -236,7 +237,7 @@ class Certification:
                 if self._requirement_applies(r) is not None]
 
     # ---- running ------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def seed(self) -> int:
         """The run's seed, drawn from the module's manifest: the same module always gets the
         same stimuli (a run can be reproduced), yet no module can choose which cells,
