@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .interfaces import PARAMETER_DEFAULTS
+from .interfaces import PARAMETER_DEFAULTS, PARAMETER_FEATURES
 
 #: Tolerance of time comparisons. Simulated times are sums of float step periods
 #: (0.1 + 0.2 != 0.3), so "at least the delay" is tested against delay − TIME_EPS_S.
@@ -72,7 +72,12 @@ def input_error(component: str, t: object, exc: Exception) -> InputError:
 
 
 def resolve_parameters(component: str, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The spec defaults of ``component`` overridden by ``parameters``, type-checked."""
+    """The spec defaults of ``component`` overridden by ``parameters``, type-checked.
+
+    A parameter of an optional feature is there only when the feature is on, i.e. when at
+    least one parameter of the feature is given (the bench passes them all for a claimed
+    feature, none for another): the component then knows what the module does.
+    """
     defaults = PARAMETER_DEFAULTS[component]
     given = dict(parameters or {})
     unknown = sorted(set(given) - set(defaults))
@@ -81,7 +86,9 @@ def resolve_parameters(component: str, parameters: Mapping[str, Any] | None) -> 
             f"{component}: unknown parameter(s) {', '.join(unknown)}; "
             f"expected one of: {', '.join(defaults) or '(none)'}"
         )
-    resolved = dict(defaults)
+    features = PARAMETER_FEATURES.get(component, {})
+    on = {features[name] for name in given if name in features}
+    resolved = {k: v for k, v in defaults.items() if k not in features or features[k] in on}
     for name, value in given.items():
         resolved[name] = _coerce(component, name, defaults[name], value)
     return resolved

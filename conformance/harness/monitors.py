@@ -53,24 +53,21 @@ MONITORED: tuple[str, ...] = (
 )
 
 #: the supervisor's limit faults: fault code → (limit-set quantity, trace channel of the
-#: quantity, hysteresis parameter, the MSL requirement whose threshold tolerance applies)
-LIMIT_FAULTS: dict[str, tuple[str, str, str, str]] = {
-    "cell_overvoltage": ("cell_voltage_max", "cell_voltage_max_V", "cell_voltage_hysteresis_V",
-                         "OBSA-SAFE-001"),
-    "cell_undervoltage": ("cell_voltage_min", "cell_voltage_min_V", "cell_voltage_hysteresis_V",
-                          "OBSA-SAFE-002"),
-    "charge_overcurrent": ("charge_current_max", "charge_current", "current_hysteresis_A",
-                           "OBSA-SAFE-003"),
-    "discharge_overcurrent": ("discharge_current_max", "discharge_current",
-                              "current_hysteresis_A", "OBSA-SAFE-004"),
+#: quantity, the MSL requirement whose threshold tolerance applies); the limit set names
+#: the levels, the hysteresis and the fault delay
+LIMIT_FAULTS: dict[str, tuple[str, str, str]] = {
+    "cell_overvoltage": ("cell_voltage_max", "cell_voltage_max_V", "OBSA-SAFE-001"),
+    "cell_undervoltage": ("cell_voltage_min", "cell_voltage_min_V", "OBSA-SAFE-002"),
+    "charge_overcurrent": ("charge_current_max", "charge_current", "OBSA-SAFE-003"),
+    "discharge_overcurrent": ("discharge_current_max", "discharge_current", "OBSA-SAFE-004"),
     "charge_overtemperature": ("charge_temperature_max", "cell_temperature_max_degC",
-                               "temperature_hysteresis_K", "OBSA-SAFE-005"),
+                               "OBSA-SAFE-005"),
     "charge_undertemperature": ("charge_temperature_min", "cell_temperature_min_degC",
-                                "temperature_hysteresis_K", "OBSA-SAFE-006"),
+                                "OBSA-SAFE-006"),
     "discharge_overtemperature": ("discharge_temperature_max", "cell_temperature_max_degC",
-                                  "temperature_hysteresis_K", "OBSA-SAFE-007"),
+                                  "OBSA-SAFE-007"),
     "discharge_undertemperature": ("discharge_temperature_min", "cell_temperature_min_degC",
-                                   "temperature_hysteresis_K", "OBSA-SAFE-008"),
+                                   "OBSA-SAFE-008"),
 }
 
 #: derating invariants: requirement → (RSL parameter, quantity channel, upper?, limited
@@ -320,9 +317,9 @@ def _reset_while_present(h: Harness, tr: _Trace, reset: np.ndarray) -> Violation
     sets = {ls.quantity: ls for ls in h.spec.interfaces[SUP].limit_sets}
     bad = np.zeros(len(tr.t), dtype=bool)
     detail: dict[int, str] = {}
-    for fault, (quantity, channel, hyst_param, msl_rid) in LIMIT_FAULTS.items():
+    for fault, (quantity, channel, msl_rid) in LIMIT_FAULTS.items():
         ls = sets[quantity]
-        msl, hyst = float(p[ls.levels.msl]), float(p[hyst_param])
+        msl, hyst = float(p[ls.levels.msl]), float(p[ls.hysteresis])
         tol = float(h.spec.requirements[msl_rid].acceptance[0].value or 0.0)
         q = tr.raw("pack_current_A") if channel.endswith("_current") else tr.raw(channel)
         value = tr.raw(channel)

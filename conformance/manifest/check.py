@@ -278,6 +278,11 @@ def _configuration(m: Manifest, spec: Spec) -> Iterator[Issue]:
                 yield _issue(m, path, f"expected a parameter of {component} ({known}), "
                                       f"found '{name}'")
                 continue
+            if param.feature is not None and param.feature not in m.features:
+                yield _issue(m, path, f"expected no value: {name} belongs to the optional "
+                                      f"feature '{param.feature}', which the manifest does not "
+                                      "claim (claim it under 'features', or leave the value out)")
+                continue
             problem = value_problem(spec, param, value)
             if problem:
                 yield _issue(m, path, problem)
@@ -285,6 +290,8 @@ def _configuration(m: Manifest, spec: Spec) -> Iterator[Issue]:
         itf = spec.interfaces.get(component)
         declared = m.configuration.get(component, {})
         for param in itf.parameters if itf else []:
+            if param.feature is not None and param.feature not in m.features:
+                continue
             if param.default is None and param.name not in declared:
                 yield _issue(m, ("configuration", component),
                              f"expected a declared value of '{param.name}' (the spec gives no "

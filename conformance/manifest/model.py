@@ -120,12 +120,17 @@ class Manifest(_Model):
         Values take the parameter's spec type (an int declared for a float parameter becomes
         a float, an enum given by name becomes its number), so a module never has to guess.
         A parameter without a default that is not declared is left out;
-        :func:`check_manifest` reports it for the claimed components.
+        :func:`check_manifest` reports it for the claimed components. A parameter of an
+        optional feature the manifest does not claim is left out too: the module does not
+        have it.
         """
         itf = spec.interfaces[component]
         declared = self.configuration.get(component, {})
+        claimed = set(self.features)
         out: dict[str, Any] = {}
         for param in itf.parameters:
+            if param.feature is not None and param.feature not in claimed:
+                continue
             value = declared.get(param.name, param.default)
             if value is None:
                 continue

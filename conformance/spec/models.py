@@ -209,6 +209,10 @@ class Parameter(_Model):
     range: Range | None = None
     default: float | int | bool | str | None = None
     enum: Ident | None = None
+    feature: Ident | None = Field(
+        default=None,
+        description="the optional feature this parameter belongs to: a module declares it "
+                    "when it claims the feature, and neither declares nor receives it when not")
     description: Text
 
 
@@ -234,11 +238,18 @@ class LimitLevels(_Model):
 
 
 class LimitSet(_Model):
-    """A quantity supervised on three levels; the suite checks MOL < RSL < MSL (upper)."""
+    """A quantity supervised on three levels; the suite checks MOL < RSL < MSL (upper).
+
+    Each limit has its own hysteresis and fault delay, as real designs keep them (an AFE's
+    over- and under-voltage delays are separate registers)."""
 
     quantity: Ident
     direction: Literal["upper", "lower"]
     levels: LimitLevels
+    hysteresis: Name = Field(description="parameter: how far back inside a limit its flags "
+                                         "clear (same unit as the levels; K for degC)")
+    fault_delay: Name = Field(description="parameter: debounce time from beyond the MSL to "
+                                          "the latched fault, s")
     description: Text
 
 

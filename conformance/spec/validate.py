@@ -250,6 +250,7 @@ def check_limit_sets(spec: Spec) -> Iterator[Issue]:
                     yield spec.issue(ls, ("levels", level),
                                      f"expected unit '{unit}' like levels.mol "
                                      f"({levels[0][1].name}), found '{p.unit}' of {p.name}")
+            yield from _limit_companions(spec, ls, params, unit)
             defaults = [p.default for _, p in levels]
             if mismatch or not all(_is_number(d) for d in defaults):
                 continue
@@ -261,6 +262,31 @@ def check_limit_sets(spec: Spec) -> Iterator[Issue]:
                                  f"expected defaults MOL {rel} RSL {rel} MSL for a {ls.direction} "
                                  f"limit, found {_fmt(mol)}, {_fmt(rsl)}, {_fmt(msl)} "
                                  f"({', '.join(p.name for _, p in levels)})")
+
+
+def _limit_companions(spec: Spec, ls: Any, params: dict[str, Parameter],
+                      unit: str) -> Iterator[Issue]:
+    """A limit set's hysteresis (the levels' unit; K for degC) and fault delay (s) are
+    float parameters of its interface."""
+    for field, want in (("hysteresis", "K" if unit == "degC" else unit), ("fault_delay", "s")):
+        name = getattr(ls, field)
+        p = params.get(name)
+        if p is None:
+            yield spec.issue(ls, (field,), f"expected a parameter of the interface, found "
+                                           f"'{name}'")
+        elif p.type != "float" or p.unit != want:
+            yield spec.issue(ls, (field,), f"expected a float parameter in {want}, found "
+                                           f"'{name}' of type '{p.type}' in {p.unit}")
+
+
+def check_parameter_features(spec: Spec) -> Iterator[Issue]:
+    """A parameter's ``feature`` is a feature id of profiles.yaml."""
+    for itf in _interfaces(spec):
+        for p in itf.parameters:
+            if p.feature is not None and p.feature not in spec.features:
+                yield spec.issue(p, ("feature",),
+                                 f"expected a feature id of profiles.yaml "
+                                 f"({', '.join(sorted(spec.features))}), found '{p.feature}'")
 
 
 def check_requirement_refs(spec: Spec) -> Iterator[Issue]:
@@ -522,6 +548,7 @@ CHECKS: tuple[Check, ...] = (
     check_signal_refs,
     check_parameter_refs,
     check_limit_sets,
+    check_parameter_features,
     check_requirement_refs,
     check_profile_refs,
     check_units,

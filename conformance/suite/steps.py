@@ -285,7 +285,7 @@ def lockout_trip(h: Harness, loop: ClosedLoop, index: int) -> Trip:
     observe the deep-discharge lockout, then bring the cell back to normal (its sensor fault
     removed, two cell-monitor cycles run)."""
     deep = float(h.param(SUPERVISOR, "deep_discharge_voltage_V"))
-    delay = float(h.param(SUPERVISOR, "cell_voltage_fault_delay_s"))
+    delay = float(h.param(SUPERVISOR, "deep_discharge_delay_s"))
     mask = h.bit(SUPERVISOR, "deep_discharge")
     hold = true_value(loop, "cell_voltage_V", index)
     t0 = ramp_measurement(loop, "cell_voltage_V", index, deep, 0.02, -0.01, hold)
@@ -408,7 +408,7 @@ def latch_overvoltage(h: Harness, loop: ClosedLoop, index: int = 0,
     hold = true_value(loop, "cell_voltage_V", index)
     loop.bench.inject(Fault(signal="cell_voltage_V", kind="offset", index=index,
                             start_s=loop.t, value=msl + above - hold))
-    delay = float(h.param(SUPERVISOR, "cell_voltage_fault_delay_s"))
+    delay = float(h.param(SUPERVISOR, "cell_voltage_max_fault_delay_s"))
     t = run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
     if t is None:
         raise PreconditionFailed(

@@ -39,7 +39,7 @@ def test_trip_on_a_late_clock(obsa: Harness, boundary: float) -> None:
     """The over-voltage sweep of OBSA-SAFE-001 on a clock that crosses ``boundary`` during
     the debounce."""
     msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
-    delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
+    delay = float(obsa.param(SUP, "cell_voltage_max_fault_delay_s"))
     dt = obsa.step_period(SUP)
     mask = obsa.bit(SUP, "cell_overvoltage")
     # the sweep crosses the MSL SWEEP_MARGIN / SWEEP_RATE after it starts, at the end of the

@@ -92,7 +92,7 @@ def test_no_reset_on_an_unknown_current(obsa: Harness) -> None:
     healing needs a valid measurement of the quantity."""
     mask = obsa.bit(SUP, "discharge_overcurrent")
     msl = float(obsa.param(SUP, "discharge_current_max_msl_A"))
-    delay = float(obsa.param(SUP, "current_fault_delay_s"))
+    delay = float(obsa.param(SUP, "discharge_current_max_fault_delay_s"))
     loop = S.start(obsa, "discharge", initial_soc=0.8)
     loop.bench.set_load_current(-(msl + 20.0))
     t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
@@ -150,12 +150,12 @@ def test_spikes_one_second_apart_never_add_up(obsa: Harness) -> None:
     """Five current spikes just shorter than the delay minus two steps, 1 s apart: a leaky
     debounce conforms when one second forgets a spike, an accumulator does not."""
     dt = obsa.step_period(SUP)
-    delay = float(obsa.param(SUP, "current_fault_delay_s"))
+    delay = float(obsa.param(SUP, "charge_current_max_fault_delay_s"))
     i_msl = float(obsa.param(SUP, "charge_current_max_msl_A"))
     mask = obsa.bit(SUP, "charge_overcurrent")
     steps = int(np.ceil((delay - 2 * dt) / dt - S.TIME_EPS_S)) - 1
     if steps < 1:  # no violation is shorter than the delay − 2 steps: nothing to debounce
-        obsa.not_applicable("OBSA-SAFE-012", f"the declared current_fault_delay_s {delay} s "
+        obsa.not_applicable("OBSA-SAFE-012", f"the declared charge_current_max_fault_delay_s {delay} s "
                             "leaves no spike shorter than the delay minus two step periods")
         return
     base = 0.3 * i_msl
@@ -230,7 +230,7 @@ def test_charge_temperature_fault_does_not_heal_at_rest(obsa: Harness) -> None:
     stopped the charge, a reset still finds the temperature above the MSL."""
     mask = obsa.bit(SUP, "charge_overtemperature")
     msl = float(obsa.param(SUP, "charge_temperature_max_msl_degC"))
-    delay = float(obsa.param(SUP, "temperature_fault_delay_s"))
+    delay = float(obsa.param(SUP, "charge_temperature_max_fault_delay_s"))
     loop = S.start(obsa, "charge")
     index = S.swept_index(loop, "cell_temperature_degC")
     hold = S.true_value(loop, "cell_temperature_degC", index)
@@ -339,7 +339,7 @@ def test_held_reset_clears_once_healed(obsa: Harness) -> None:
     mask = obsa.bit(SUP, "cell_overvoltage")
     fault_state = obsa.enum("safety_state", "fault")
     healed_V = float(obsa.param(SUP, "cell_voltage_max_msl_V")) - float(
-        obsa.param(SUP, "cell_voltage_hysteresis_V"))
+        obsa.param(SUP, "cell_voltage_max_hysteresis_V"))
     loop = S.start(obsa, "rest")
     t_fault = S.latch_overvoltage(obsa, loop)
     t_request = loop.t
@@ -515,7 +515,8 @@ def test_no_charge_temperature_fault_at_rest(obsa: Harness) -> None:
     """At rest a cell 1 K above the charge MSL, then 1 K below the charge MSL (inside the
     discharge window), latches no charge-temperature fault."""
     masks = obsa.bit(SUP, "charge_overtemperature") | obsa.bit(SUP, "charge_undertemperature")
-    delay = float(obsa.param(SUP, "temperature_fault_delay_s"))
+    delay = max(float(obsa.param(SUP, "charge_temperature_max_fault_delay_s")),
+                float(obsa.param(SUP, "charge_temperature_min_fault_delay_s")))
     events: dict[str, float] = {}
     latched = 0
     for name, target in (("charge_temperature_max_msl_degC", +1.0),

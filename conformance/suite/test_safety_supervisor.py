@@ -36,53 +36,55 @@ class LimitKind:
     quantity: str  # the recorded channel (or "charge_current" / "discharge_current")
     direction: int  # +1 upper, −1 lower
     limit_set: str  # the spec's limit set (interfaces/safety_supervisor.yaml)
-    delay: str  # the fault delay parameter
-    hysteresis: str
     signal: str | None  # the measured array signal to offset (None: the pack current)
     error_name: str  # the threshold criterion
     rate: float  # sweep rate, per s
     margin: float  # a sweep starts this far before the limit
     mode: str  # the bench state the fault applies in: rest, charge, discharge
 
+    def limits(self, h: Harness) -> Any:
+        """The spec's limit set: the names of the level, hysteresis and delay parameters."""
+        return next(x for x in h.spec.interfaces[SUP].limit_sets
+                    if x.quantity == self.limit_set)
+
     def level(self, h: Harness, level: str) -> float:
         """The declared MOL, RSL or MSL of this limit."""
-        ls = next(x for x in h.spec.interfaces[SUP].limit_sets if x.quantity == self.limit_set)
-        return float(h.param(SUP, getattr(ls.levels, level)))
+        return float(h.param(SUP, getattr(self.limits(h).levels, level)))
+
+    def delay(self, h: Harness) -> float:
+        """The declared fault delay of this limit, s."""
+        return float(h.param(SUP, self.limits(h).fault_delay))
+
+    def hysteresis(self, h: Harness) -> float:
+        """The declared hysteresis of this limit."""
+        return float(h.param(SUP, self.limits(h).hysteresis))
 
 
-def _kind(rid: str, fault: str, quantity: str, direction: int, limit_set: str, delay: str,
-          hysteresis: str, signal: str | None, error_name: str, rate: float, margin: float,
+def _kind(rid: str, fault: str, quantity: str, direction: int, limit_set: str,
+          signal: str | None, error_name: str, rate: float, margin: float,
           mode: str) -> LimitKind:
-    return LimitKind(rid, fault, quantity, direction, limit_set, delay, hysteresis, signal,
-                     error_name, rate, margin, mode)
+    return LimitKind(rid, fault, quantity, direction, limit_set, signal, error_name, rate,
+                     margin, mode)
 
 
 V, T = "cell_voltage_V", "cell_temperature_degC"
 LIMIT_KINDS = [
-    _kind("OBSA-SAFE-001", "cell_overvoltage", "cell_voltage_max_V", +1, "cell_voltage_max",
-          "cell_voltage_fault_delay_s", "cell_voltage_hysteresis_V", V, "trip_threshold_error_V",
-          0.01, 0.02, "rest"),
-    _kind("OBSA-SAFE-002", "cell_undervoltage", "cell_voltage_min_V", -1, "cell_voltage_min",
-          "cell_voltage_fault_delay_s", "cell_voltage_hysteresis_V", V, "trip_threshold_error_V",
-          0.01, 0.02, "rest"),
+    _kind("OBSA-SAFE-001", "cell_overvoltage", "cell_voltage_max_V", +1, "cell_voltage_max", V,
+          "trip_threshold_error_V", 0.01, 0.02, "rest"),
+    _kind("OBSA-SAFE-002", "cell_undervoltage", "cell_voltage_min_V", -1, "cell_voltage_min", V,
+          "trip_threshold_error_V", 0.01, 0.02, "rest"),
     _kind("OBSA-SAFE-003", "charge_overcurrent", "charge_current", +1, "charge_current_max",
-          "current_fault_delay_s", "current_hysteresis_A", None, "trip_threshold_error_A",
-          5.0, 10.0, "charge"),
+          None, "trip_threshold_error_A", 5.0, 10.0, "charge"),
     _kind("OBSA-SAFE-004", "discharge_overcurrent", "discharge_current", +1,
-          "discharge_current_max", "current_fault_delay_s", "current_hysteresis_A", None,
-          "trip_threshold_error_A", 5.0, 10.0, "discharge"),
+          "discharge_current_max", None, "trip_threshold_error_A", 5.0, 10.0, "discharge"),
     _kind("OBSA-SAFE-005", "charge_overtemperature", "cell_temperature_max_degC", +1,
-          "charge_temperature_max", "temperature_fault_delay_s", "temperature_hysteresis_K", T,
-          "trip_threshold_error_K", 0.2, 0.4, "charge"),
+          "charge_temperature_max", T, "trip_threshold_error_K", 0.2, 0.4, "charge"),
     _kind("OBSA-SAFE-006", "charge_undertemperature", "cell_temperature_min_degC", -1,
-          "charge_temperature_min", "temperature_fault_delay_s", "temperature_hysteresis_K", T,
-          "trip_threshold_error_K", 0.2, 0.4, "charge"),
+          "charge_temperature_min", T, "trip_threshold_error_K", 0.2, 0.4, "charge"),
     _kind("OBSA-SAFE-007", "discharge_overtemperature", "cell_temperature_max_degC", +1,
-          "discharge_temperature_max", "temperature_fault_delay_s", "temperature_hysteresis_K",
-          T, "trip_threshold_error_K", 0.2, 0.4, "rest"),
+          "discharge_temperature_max", T, "trip_threshold_error_K", 0.2, 0.4, "rest"),
     _kind("OBSA-SAFE-008", "discharge_undertemperature", "cell_temperature_min_degC", -1,
-          "discharge_temperature_min", "temperature_fault_delay_s", "temperature_hysteresis_K",
-          T, "trip_threshold_error_K", 0.2, 0.4, "rest"),
+          "discharge_temperature_min", T, "trip_threshold_error_K", 0.2, 0.4, "rest"),
 ]
 KIND = {k.fault: k for k in LIMIT_KINDS}
 #: the kinds whose fault applies whatever the current: a latched fault opens the HV path,
@@ -100,7 +102,7 @@ MEASURED_KINDS = [k for k in GENERIC_KINDS if k.signal is not None]
 )
 def test_msl_fault(obsa: Harness, kind: LimitKind) -> None:
     msl = kind.level(obsa, "msl")
-    delay = float(obsa.param(SUP, kind.delay))
+    delay = kind.delay(obsa)
     dt = obsa.step_period(SUP)
     mask = obsa.bit(SUP, kind.fault)
     rate, margin = kind.rate, kind.margin
@@ -154,7 +156,7 @@ def _mol_warning(obsa: Harness, kind: LimitKind, index: int) -> Stimulus:
     """Sweep one cell 10 mV beyond the MOL at 10 mV/s, then back at 10 mV/s until it is
     30 mV inside the hysteresis band's far edge."""
     mol = kind.level(obsa, "mol")
-    hyst = float(obsa.param(SUP, kind.hysteresis))
+    hyst = kind.hysteresis(obsa)
     d = kind.direction
     mask = obsa.bit(SUP, kind.fault)
     loop = S.start(obsa, "rest")
@@ -277,8 +279,8 @@ def _spikes(n: int, length_s: float, first_s: float,
 def test_transient_violation_is_debounced(obsa: Harness) -> None:
     dt = obsa.step_period(SUP)
     cycle = _cycle(obsa)
-    v_delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
-    i_delay = float(obsa.param(SUP, "current_fault_delay_s"))
+    v_delay = float(obsa.param(SUP, "cell_voltage_max_fault_delay_s"))
+    i_delay = float(obsa.param(SUP, "charge_current_max_fault_delay_s"))
     v_msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
     i_msl = float(obsa.param(SUP, "charge_current_max_msl_A"))
     masks = obsa.bit(SUP, "cell_overvoltage") | obsa.bit(SUP, "charge_overcurrent")
@@ -343,7 +345,7 @@ def _latch(obsa: Harness, loop: Any, kind: LimitKind, index: int) -> float:
     """A precondition: ``kind``'s fault latched by its quantity driven well beyond the MSL
     (cell ``index`` for a measured quantity). Returns the time it latched."""
     msl = kind.level(obsa, "msl")
-    delay = float(obsa.param(SUP, kind.delay))
+    delay = kind.delay(obsa)
     far = LATCH_MARGINS * kind.margin
     if kind.signal is None:
         sign = 1.0 if kind.mode == "charge" else -1.0
@@ -417,7 +419,7 @@ def test_no_reset_while_condition_persists(obsa: Harness) -> None:
         assert kind.signal is not None
         mask = obsa.bit(SUP, kind.fault)
         msl = kind.level(obsa, "msl")
-        hyst = float(obsa.param(SUP, kind.hysteresis))
+        hyst = kind.hysteresis(obsa)
         far = LATCH_MARGINS * kind.margin
         loop, t_fault, label = _latched_stimulus(obsa, kind, index)
         events = {f"{label}: latched": t_fault}
@@ -633,13 +635,13 @@ def _invalid_channel(obsa: Harness, rid: str, signal: str, fault: str, delay_par
 @req("OBSA-SAFE-021")
 def test_invalid_cell_voltage(obsa: Harness) -> None:
     _invalid_channel(obsa, "OBSA-SAFE-021", "cell_voltage_V", "cell_voltage_invalid",
-                     "cell_voltage_fault_delay_s")
+                     "cell_voltage_invalid_delay_s")
 
 
 @req("OBSA-SAFE-022")
 def test_invalid_temperature_sensor(obsa: Harness) -> None:
     _invalid_channel(obsa, "OBSA-SAFE-022", "cell_temperature_degC", "cell_temperature_invalid",
-                     "temperature_fault_delay_s")
+                     "cell_temperature_invalid_delay_s")
 
 
 @req("OBSA-SAFE-025")

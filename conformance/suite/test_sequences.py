@@ -34,7 +34,7 @@ def test_reset_with_two_faults_one_healed(obsa: Harness) -> None:
     ov = obsa.bit(SUP, "cell_overvoltage")
     uv = obsa.bit(SUP, "cell_undervoltage")
     uv_msl = float(obsa.param(SUP, "cell_voltage_min_msl_V"))
-    delay = float(obsa.param(SUP, "cell_voltage_fault_delay_s"))
+    delay = float(obsa.param(SUP, "cell_voltage_min_fault_delay_s"))
     loop = S.start(obsa, "rest")
     last = loop.bench.config.n_cells - 1
     if last == 0:

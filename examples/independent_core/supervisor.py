@@ -57,31 +57,25 @@ class Role:
 
     source: the measurement the quantity is taken from.
     derates: the current direction ('charge' / 'discharge') limited above its RSL.
-    hysteresis, delay: names of the parameters holding its hysteresis and fault delay.
     while_charging: supervised only while the pack is charged (charge temperature window).
     inhibits_charge: beyond its RSL charging is not permitted at all (limit 0).
     """
 
     source: str
     derates: str
-    hysteresis: str
-    delay: str
     while_charging: bool = False
     inhibits_charge: bool = False
 
 
-_V = ("cell_voltage_hysteresis_V", "cell_voltage_fault_delay_s")
-_I = ("current_hysteresis_A", "current_fault_delay_s")
-_T = ("temperature_hysteresis_K", "temperature_fault_delay_s")
 ROLES: dict[str, Role] = {
-    "cell_voltage_max": Role("cell_voltage", "charge", *_V),
-    "cell_voltage_min": Role("cell_voltage", "discharge", *_V),
-    "charge_current_max": Role("charge_current", "charge", *_I),
-    "discharge_current_max": Role("discharge_current", "discharge", *_I),
-    "charge_temperature_max": Role("cell_temperature", "charge", *_T, True, True),
-    "charge_temperature_min": Role("cell_temperature", "charge", *_T, True, True),
-    "discharge_temperature_max": Role("cell_temperature", "discharge", *_T),
-    "discharge_temperature_min": Role("cell_temperature", "discharge", *_T),
+    "cell_voltage_max": Role("cell_voltage", "charge"),
+    "cell_voltage_min": Role("cell_voltage", "discharge"),
+    "charge_current_max": Role("charge_current", "charge"),
+    "discharge_current_max": Role("discharge_current", "discharge"),
+    "charge_temperature_max": Role("cell_temperature", "charge", True, True),
+    "charge_temperature_min": Role("cell_temperature", "charge", True, True),
+    "discharge_temperature_max": Role("cell_temperature", "discharge"),
+    "discharge_temperature_min": Role("cell_temperature", "discharge"),
 }
 
 # Monitors that are not limit sets: fault-code name -> parameter holding its delay (None:
@@ -90,11 +84,11 @@ MONITOR_DELAYS: dict[str, str | None] = {
     "insulation_fault": "insulation_fault_delay_s",
     "insulation_warning": None,
     "pack_voltage_implausible": "plausibility_fault_delay_s",
-    "cell_voltage_invalid": "cell_voltage_fault_delay_s",
-    "cell_temperature_invalid": "temperature_fault_delay_s",
+    "cell_voltage_invalid": "cell_voltage_invalid_delay_s",
+    "cell_temperature_invalid": "cell_temperature_invalid_delay_s",
     "cell_monitor_timeout": None,
     "current_sensor_timeout": None,
-    "deep_discharge": "cell_voltage_fault_delay_s",
+    "deep_discharge": "deep_discharge_delay_s",
 }
 
 
@@ -130,7 +124,7 @@ class SafetySupervisor:
         self._mol = sign * [p[ls.levels.mol] for ls in limit_sets]
         self._rsl = sign * [p[ls.levels.rsl] for ls in limit_sets]
         self._msl = sign * [p[ls.levels.msl] for ls in limit_sets]
-        self._hyst = np.array([p[r.hysteresis] for r in roles], dtype=float)
+        self._hyst = np.array([p[ls.hysteresis] for ls in limit_sets], dtype=float)
         self._while_charging = np.array([r.while_charging for r in roles])
         self._inhibits_charge = np.array([r.inhibits_charge for r in roles])
         self._derates_charge = np.array([r.derates == "charge" for r in roles])
@@ -140,7 +134,7 @@ class SafetySupervisor:
 
         # Channels: the limit rows first, then the monitors in MONITOR_DELAYS order.
         channel_codes = row_codes + [codes[name] for name in MONITOR_DELAYS]
-        delays = [p[r.delay] for r in roles] + [
+        delays = [p[ls.fault_delay] for ls in limit_sets] + [
             0.0 if d is None else p[d] for d in MONITOR_DELAYS.values()]
         self._delay = np.array(delays, dtype=float)
         self._weight = np.array([1 << c.bit for c in channel_codes], dtype=np.int64)

@@ -44,25 +44,18 @@ F = SafetySupervisorFault
 _CHARGE, _DISCHARGE = "charge", "discharge"
 
 #: The eight limit quantities: (quantity, fault code, upper limit?, unit suffix of its level
-#: parameters, hysteresis parameter, fault delay parameter, current direction it derates).
-#: The level parameters are ``<quantity>_{mol,rsl,msl}_<unit>`` (the spec's limit_sets).
+#: parameters, current direction it derates). Each limit has its own parameters (the spec's
+#: limit_sets): levels ``<quantity>_{mol,rsl,msl}_<unit>``, hysteresis
+#: ``<quantity>_hysteresis_<unit>`` (K for temperatures) and ``<quantity>_fault_delay_s``.
 LIMITS = (
-    ("cell_voltage_max", F.CELL_OVERVOLTAGE, True, "V",
-     "cell_voltage_hysteresis_V", "cell_voltage_fault_delay_s", _CHARGE),
-    ("cell_voltage_min", F.CELL_UNDERVOLTAGE, False, "V",
-     "cell_voltage_hysteresis_V", "cell_voltage_fault_delay_s", _DISCHARGE),
-    ("charge_current_max", F.CHARGE_OVERCURRENT, True, "A",
-     "current_hysteresis_A", "current_fault_delay_s", _CHARGE),
-    ("discharge_current_max", F.DISCHARGE_OVERCURRENT, True, "A",
-     "current_hysteresis_A", "current_fault_delay_s", _DISCHARGE),
-    ("charge_temperature_max", F.CHARGE_OVERTEMPERATURE, True, "degC",
-     "temperature_hysteresis_K", "temperature_fault_delay_s", _CHARGE),
-    ("charge_temperature_min", F.CHARGE_UNDERTEMPERATURE, False, "degC",
-     "temperature_hysteresis_K", "temperature_fault_delay_s", _CHARGE),
-    ("discharge_temperature_max", F.DISCHARGE_OVERTEMPERATURE, True, "degC",
-     "temperature_hysteresis_K", "temperature_fault_delay_s", _DISCHARGE),
-    ("discharge_temperature_min", F.DISCHARGE_UNDERTEMPERATURE, False, "degC",
-     "temperature_hysteresis_K", "temperature_fault_delay_s", _DISCHARGE),
+    ("cell_voltage_max", F.CELL_OVERVOLTAGE, True, "V", _CHARGE),
+    ("cell_voltage_min", F.CELL_UNDERVOLTAGE, False, "V", _DISCHARGE),
+    ("charge_current_max", F.CHARGE_OVERCURRENT, True, "A", _CHARGE),
+    ("discharge_current_max", F.DISCHARGE_OVERCURRENT, True, "A", _DISCHARGE),
+    ("charge_temperature_max", F.CHARGE_OVERTEMPERATURE, True, "degC", _CHARGE),
+    ("charge_temperature_min", F.CHARGE_UNDERTEMPERATURE, False, "degC", _CHARGE),
+    ("discharge_temperature_max", F.DISCHARGE_OVERTEMPERATURE, True, "degC", _DISCHARGE),
+    ("discharge_temperature_min", F.DISCHARGE_UNDERTEMPERATURE, False, "degC", _DISCHARGE),
 )
 #: Limits that apply only while the pack is charged (indices into LIMITS).
 _CHARGING_ONLY = frozenset({4, 5})
@@ -73,10 +66,15 @@ def _levels(p: Mapping[str, Any], quantity: str, unit: str) -> tuple[float, floa
     return p[f"{quantity}_mol_{unit}"], p[f"{quantity}_rsl_{unit}"], p[f"{quantity}_msl_{unit}"]
 
 
+def _hysteresis(p: Mapping[str, Any], quantity: str, unit: str) -> float:
+    """The hysteresis of a limit quantity (a temperature difference is in K)."""
+    return p[f"{quantity}_hysteresis_{'K' if unit == 'degC' else unit}"]
+
+
 def _derate_mask(direction: str) -> int:
     """The bits of the limits whose request flag derates the current in ``direction``."""
     mask = 0
-    for _quantity, fault, _upper, _unit, _hyst, _delay, derates in LIMITS:
+    for _quantity, fault, _upper, _unit, derates in LIMITS:
         if derates == direction:
             mask |= int(fault)
     return mask
@@ -152,14 +150,17 @@ class SafetySupervisor(Block):
         self._charge_derate_mask = _CHARGE_DERATE_MASK
         self._discharge_derate_mask = _DISCHARGE_DERATE_MASK
         self._rest_current_A = p["rest_current_A"]
-        hyst_K = p["temperature_hysteresis_K"]
         self._charge_window_low = p["charge_temperature_min_rsl_degC"]
         self._charge_window_high = p["charge_temperature_max_rsl_degC"]
-        self._charge_window_low_clear = self._charge_window_low + hyst_K
-        self._charge_window_high_clear = self._charge_window_high - hyst_K
-        self._deep_discharge_V = p["deep_discharge_voltage_V"]
-        self._insulation_warning_ohm = p["insulation_warning_ohm"]
-        self._insulation_error_ohm = p["insulation_error_ohm"]
+        self._charge_window_low_clear = (self._charge_window_low
+                                         + p["charge_temperature_min_hysteresis_K"])
+        self._charge_window_high_clear = (self._charge_window_high
+                                          - p["charge_temperature_max_hysteresis_K"])
+        # optional features: a parameter is absent when its feature is not claimed
+        self._deep_discharge_V = p.get("deep_discharge_voltage_V", -_INF)  # never below
+        self._insulation = "insulation_error_ohm" in p
+        self._insulation_warning_ohm = p.get("insulation_warning_ohm", 0.0)
+        self._insulation_error_ohm = p.get("insulation_error_ohm", 0.0)
         self._tolerance_V = p["pack_voltage_tolerance_V"]
         self._cell_monitor_timeout_s = p["cell_monitor_timeout_s"]
         self._current_sensor_timeout_s = p["current_sensor_timeout_s"]
@@ -168,7 +169,8 @@ class SafetySupervisor(Block):
     def _check_ordering(p: Mapping[str, Any]) -> None:
         """MOL < RSL < MSL (upper) or MOL > RSL > MSL (lower), and the insulation warning
         above the error threshold: the levels only protect when ordered (OBSA-SAFE-027)."""
-        if not p["insulation_warning_ohm"] > p["insulation_error_ohm"]:
+        if "insulation_warning_ohm" in p and not p["insulation_warning_ohm"] > p[
+                "insulation_error_ohm"]:
             raise ConfigurationError(
                 f"{COMPONENT}: parameters insulation_warning_ohm / insulation_error_ohm: "
                 f"expected warning > error, found {p['insulation_warning_ohm']} / "
@@ -188,15 +190,15 @@ class SafetySupervisor(Block):
         p = self._p
         self._limits = [
             ThreeLevelLimit(quantity, int(fault), upper, *_levels(p, quantity, unit),
-                            p[hyst], p[delay])
-            for quantity, fault, upper, unit, hyst, delay, _direction in LIMITS
+                            _hysteresis(p, quantity, unit), p[f"{quantity}_fault_delay_s"])
+            for quantity, fault, upper, unit, _direction in LIMITS
         ]
         self._limit_rows = [(limit, i in _CHARGING_ONLY) for i, limit in enumerate(self._limits)]
-        self._deep_discharge = Debounce(p["cell_voltage_fault_delay_s"])
-        self._insulation = Debounce(p["insulation_fault_delay_s"])
+        self._deep_discharge = Debounce(p.get("deep_discharge_delay_s", 0.0))
+        self._insulation_lost = Debounce(p.get("insulation_fault_delay_s", 0.0))
         self._implausible = Debounce(p["plausibility_fault_delay_s"])
-        self._voltage_invalid = Debounce(p["cell_voltage_fault_delay_s"])
-        self._temperature_invalid = Debounce(p["temperature_fault_delay_s"])
+        self._voltage_invalid = Debounce(p["cell_voltage_invalid_delay_s"])
+        self._temperature_invalid = Debounce(p["cell_temperature_invalid_delay_s"])
         self._charge_blocked = False
         self._latched = 0
 
@@ -208,8 +210,9 @@ class SafetySupervisor(Block):
             inputs["cell_temperature_degC"], inputs["cell_temperature_valid"])
         current_A = float(inputs["pack_current_A"])
         pack_V = float(inputs["pack_voltage_V"])
-        # insulation monitoring is an optional feature: no measurement, no insulation fault
-        insulation_ohm = float(inputs.get("insulation_resistance_ohm", _INF))
+        # insulation monitoring is an optional feature: not claimed, no insulation fault
+        insulation_ohm = (float(inputs.get("insulation_resistance_ohm", _INF))
+                          if self._insulation else _INF)
         if current_A == current_A:
             charge_A = current_A if current_A > 0.0 else 0.0
             discharge_A = -current_A if current_A < 0.0 else 0.0
@@ -240,7 +243,7 @@ class SafetySupervisor(Block):
         if self._deep_discharge.update(v_min_V < self._deep_discharge_V, t):
             latched |= _DEEP_DISCHARGE
         insulation_lost = not insulation_ohm >= self._insulation_error_ohm  # NaN counts as lost
-        if self._insulation.update(insulation_lost, t):
+        if self._insulation_lost.update(insulation_lost, t):
             latched |= _INSULATION_FAULT
         implausible = voltages_ok and not abs(pack_V - v_sum_V) <= self._tolerance_V
         if self._implausible.update(implausible, t):

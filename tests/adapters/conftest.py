@@ -32,7 +32,7 @@ def manifest_with(components: dict[str, str], timeout_s: float | None = 0.2,
     return Manifest.model_validate({
         "obsa_manifest": "1.0",
         "module": {"vendor": "Test", "name": "fake", "version": "0"},
-        "spec_version": "0.2.0",
+        "spec_version": "0.3.0",
         "profiles": ["bmu_safety_core"],
         "pack": {"chemistry": "nmc", "cell_count": 4, "temperature_sensor_count": 2,
                  "capacity_Ah": 1.0},

@@ -45,7 +45,7 @@ CASES = [
      "profiles[1]", "profiles:", ["expected a profile of the spec", "found 'warp_drive'"]),
     ("duplicate profile", "profiles: [bmu_safety_core]",
      "profiles: [bmu_safety_core, bmu_safety_core]", "profiles[1]", "profiles:", ["twice"]),
-    ("unknown feature", "features: [insulation_monitoring, weld_detection]",
+    ("unknown feature", "features: [insulation_monitoring, weld_detection, deep_discharge_lockout]",
      "features: [insulation_monitoring, teleportation]", "features[1]", "features:",
      ["expected a feature of the spec", "found 'teleportation'"]),
     ("unknown component", "configuration:\n",
@@ -284,3 +284,25 @@ def test_a_crashing_check_refuses_with_the_file(tmp_path, spec, monkeypatch):
     (issue,) = issues
     assert issue.file == str(path) and issue.line == 1
     assert "internal error while checking this manifest: ZeroDivisionError: boom" in issue.message
+
+
+def test_a_feature_not_claimed_takes_no_parameters(tmp_path, spec):
+    """A module without a deep-discharge lockout does not claim the feature and declares
+    none of its parameters; the configure() values then leave them out."""
+    text = REFERENCE_TEXT.replace("weld_detection, deep_discharge_lockout]", "weld_detection]")
+    kept = tmp_path / "declared.yaml"
+    kept.write_text(text, encoding="utf-8")
+    manifest, issues = load_manifest(kept, spec)
+    assert [i.field for i in issues] == [
+        "configuration.safety_supervisor.deep_discharge_voltage_V",
+        "configuration.safety_supervisor.deep_discharge_delay_s"]
+    assert all("feature 'deep_discharge_lockout'" in i.message for i in issues)
+    assert issues[0].line == line_of(text, "deep_discharge_voltage_V")
+    lines = [ln for ln in text.splitlines(keepends=True) if "deep_discharge_" not in ln]
+    dropped = tmp_path / "dropped.yaml"
+    dropped.write_text("".join(lines), encoding="utf-8")
+    manifest, issues = load_manifest(dropped, spec)
+    assert issues == []
+    params = manifest.effective_parameters(spec, "safety_supervisor")
+    assert "deep_discharge_voltage_V" not in params and "deep_discharge_delay_s" not in params
+    assert "insulation_error_ohm" in params  # a claimed feature keeps its parameters

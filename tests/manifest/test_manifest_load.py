@@ -54,8 +54,8 @@ def test_effective_parameters_overlay_declarations_on_spec_defaults(spec, tmp_pa
     assert cm["precharge_timeout_s"] == default  # not declared: the spec default
     assert isinstance(cm["precharge_max_attempts"], int)
     ss = manifest.effective_parameters(spec, "safety_supervisor")
-    assert ss["temperature_hysteresis_K"] == 5.0 and isinstance(ss["temperature_hysteresis_K"],
-                                                                float)
+    assert ss["discharge_temperature_max_hysteresis_K"] == 5.0
+    assert isinstance(ss["discharge_temperature_max_hysteresis_K"], float)
     assert manifest.effective_parameters(spec, "diagnostics") == {
         p.name: p.default for p in spec.interfaces["diagnostics"].parameters}
 
@@ -79,8 +79,8 @@ STRUCTURAL = [
      "pack:", "expected one of"),
     ("extra field", "spec_version:", "colour: red\nspec_version:", "colour", "colour: red",
      "unexpected field: Additional properties are not allowed ('colour'"),
-    ("missing field", "spec_version: 0.2.0\n", "", "", None, "'spec_version'"),
-    ("bad version text", "spec_version: 0.2.0", "spec_version: one", "spec_version",
+    ("missing field", "spec_version: 0.3.0\n", "", "", None, "'spec_version'"),
+    ("bad version text", "spec_version: 0.3.0", "spec_version: one", "spec_version",
      "spec_version:", "expected a value matching"),
     ("no profiles", "profiles: [bmu_safety_core]", "profiles: []", "profiles", "profiles:",
      "found []"),
@@ -103,10 +103,10 @@ STRUCTURAL = [
      "expected a value of the tag !!int, found 'xyz'"),
     ("custom tag", "vendor: OBSA", "vendor: !vendor OBSA", "module.vendor", "  vendor:",
      "found the tag !vendor"),
-    ("alias", "features: [insulation_monitoring, weld_detection]",
-     "features: &f [insulation_monitoring, weld_detection]\nextra: *f", "extra", "extra:",
+    ("alias", "features: [insulation_monitoring, weld_detection, deep_discharge_lockout]",
+     "features: &f [insulation_monitoring, weld_detection, deep_discharge_lockout]\nextra: *f", "extra", "extra:",
      "found the alias *f"),
-    ("recursive alias", "features: [insulation_monitoring, weld_detection]",
+    ("recursive alias", "features: [insulation_monitoring, weld_detection, deep_discharge_lockout]",
      "features: &f [insulation_monitoring, *f]", "features[1]", "features:", "alias *f"),
     ("NUL byte", "vendor: OBSA", "vendor: OB\x00SA", "", "  vendor:", "found U+0000"),
 ]

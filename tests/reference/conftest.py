@@ -11,6 +11,7 @@ from reference_helpers import ContactorLoop, HvPlant, Stepper, nominal_safety_in
 from conformance.spec import load_spec
 from reference_impl.functions.contactors import ContactorManager
 from reference_impl.functions.safety import SafetySupervisor
+from reference_impl.interfaces import PARAMETER_DEFAULTS, PARAMETER_FEATURES
 
 
 @pytest.fixture(scope="session")
@@ -18,10 +19,19 @@ def spec():
     return load_spec()
 
 
+#: The optional features' parameters at their spec defaults: passing them turns the features
+#: on (a module receives them when it claims the feature).
+EVERY_FEATURE = {name: PARAMETER_DEFAULTS["safety_supervisor"][name]
+                 for name in PARAMETER_FEATURES["safety_supervisor"]}
+
+
 @pytest.fixture
 def supervisor() -> Stepper:
-    """A safety supervisor with spec defaults, fed a healthy pack at rest."""
-    return Stepper(SafetySupervisor(), nominal_safety_inputs())
+    """A safety supervisor with spec defaults and every optional feature, fed a healthy
+    pack at rest."""
+    sup = SafetySupervisor()
+    sup.configure(EVERY_FEATURE)
+    return Stepper(sup, nominal_safety_inputs())
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def test_contactor_driver_reads_back_the_true_positions() -> None:
 
 def test_bmu_safety_core_opens_the_path_on_a_fault() -> None:
     core = BmuSafetyCore()
-    core.configure({"safety_supervisor": {"cell_voltage_fault_delay_s": 0.1}})
+    core.configure({"safety_supervisor": {"cell_voltage_max_fault_delay_s": 0.1}})
     plant = HvPlant(pack_V=N_CELLS * 3.7)
     inputs = nominal_safety_inputs() | {"close_request": True}
     out: dict = {}

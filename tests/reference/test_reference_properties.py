@@ -126,9 +126,9 @@ def _open_requests(segments: list[tuple[bool, bool, bool, int]]) -> list[bool]:
 
 # ----------------------------------------------------------------------------- supervisor
 MSL_OV = SS["cell_voltage_max_msl_V"]
-HEALED_OV = MSL_OV - SS["cell_voltage_hysteresis_V"]
+HEALED_OV = MSL_OV - SS["cell_voltage_max_hysteresis_V"]
 MSL_DOC = SS["discharge_current_max_msl_A"]
-HEALED_DOC = MSL_DOC - SS["current_hysteresis_A"]
+HEALED_DOC = MSL_DOC - SS["discharge_current_max_hysteresis_A"]
 
 supervisor_segment = st.fixed_dictionaries({
     "cell_V": st.sampled_from([3.7, 3.7, MSL_OV + 0.05, HEALED_OV + 0.01, math.nan, 2.0]),

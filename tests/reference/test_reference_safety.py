@@ -29,30 +29,32 @@ CHARGING, DISCHARGING = 10.0, -10.0
 # quantity → (fault bit, +1 upper / −1 lower, inputs for a value, unit, hysteresis, delay,
 #             direction it derates, small step beyond a level)
 Q: dict[str, tuple[int, int, Callable[[float], dict[str, Any]], str, str, str, str, float]] = {
-    "cell_voltage_max": (F.CELL_OVERVOLTAGE, 1, cells, "V", "cell_voltage_hysteresis_V",
-                         "cell_voltage_fault_delay_s", "charge", 0.001),
-    "cell_voltage_min": (F.CELL_UNDERVOLTAGE, -1, cells, "V", "cell_voltage_hysteresis_V",
-                         "cell_voltage_fault_delay_s", "discharge", 0.001),
+    "cell_voltage_max": (F.CELL_OVERVOLTAGE, 1, cells, "V", "cell_voltage_max_hysteresis_V",
+                         "cell_voltage_max_fault_delay_s", "charge", 0.001),
+    "cell_voltage_min": (F.CELL_UNDERVOLTAGE, -1, cells, "V", "cell_voltage_min_hysteresis_V",
+                         "cell_voltage_min_fault_delay_s", "discharge", 0.001),
     "charge_current_max": (F.CHARGE_OVERCURRENT, 1, lambda x: {"pack_current_A": x}, "A",
-                           "current_hysteresis_A", "current_fault_delay_s", "charge", 0.1),
+                           "charge_current_max_hysteresis_A", "charge_current_max_fault_delay_s",
+                           "charge", 0.1),
     "discharge_current_max": (F.DISCHARGE_OVERCURRENT, 1, lambda x: {"pack_current_A": -x}, "A",
-                              "current_hysteresis_A", "current_fault_delay_s", "discharge", 0.1),
+                              "discharge_current_max_hysteresis_A",
+                              "discharge_current_max_fault_delay_s", "discharge", 0.1),
     "charge_temperature_max": (F.CHARGE_OVERTEMPERATURE, 1,
                                lambda x: {**temperatures(x), "pack_current_A": CHARGING}, "degC",
-                               "temperature_hysteresis_K", "temperature_fault_delay_s", "charge",
-                               0.1),
+                               "charge_temperature_max_hysteresis_K",
+                               "charge_temperature_max_fault_delay_s", "charge", 0.1),
     "charge_temperature_min": (F.CHARGE_UNDERTEMPERATURE, -1,
                                lambda x: {**temperatures(x), "pack_current_A": CHARGING}, "degC",
-                               "temperature_hysteresis_K", "temperature_fault_delay_s", "charge",
-                               0.1),
+                               "charge_temperature_min_hysteresis_K",
+                               "charge_temperature_min_fault_delay_s", "charge", 0.1),
     "discharge_temperature_max": (F.DISCHARGE_OVERTEMPERATURE, 1,
                                   lambda x: {**temperatures(x), "pack_current_A": DISCHARGING},
-                                  "degC", "temperature_hysteresis_K", "temperature_fault_delay_s",
-                                  "discharge", 0.1),
+                                  "degC", "discharge_temperature_max_hysteresis_K",
+                                  "discharge_temperature_max_fault_delay_s", "discharge", 0.1),
     "discharge_temperature_min": (F.DISCHARGE_UNDERTEMPERATURE, -1,
                                   lambda x: {**temperatures(x), "pack_current_A": DISCHARGING},
-                                  "degC", "temperature_hysteresis_K", "temperature_fault_delay_s",
-                                  "discharge", 0.1),
+                                  "degC", "discharge_temperature_min_hysteresis_K",
+                                  "discharge_temperature_min_fault_delay_s", "discharge", 0.1),
 }
 
 
@@ -163,11 +165,11 @@ def test_request_derates_its_direction(supervisor: Stepper, quantity: str) -> No
 
 def test_charge_temperature_limits_apply_only_while_charging(supervisor: Stepper) -> None:
     hot = P["charge_temperature_max_msl_degC"] + 1.0  # still inside the discharge window
-    out = supervisor.run(steps_of(3 * P["temperature_fault_delay_s"]), **temperatures(hot),
+    out = supervisor.run(steps_of(3 * P["charge_temperature_max_fault_delay_s"]), **temperatures(hot),
                          pack_current_A=P["rest_current_A"])  # at the rest current: not charged
     assert out["safety_fault_flags"] == 0
     assert not out["safety_warning_flags"] & F.CHARGE_OVERTEMPERATURE
-    out = supervisor.run(steps_of(P["temperature_fault_delay_s"]) + 1,
+    out = supervisor.run(steps_of(P["charge_temperature_max_fault_delay_s"]) + 1,
                          pack_current_A=P["rest_current_A"] + 0.5)
     assert out["safety_fault_flags"] == F.CHARGE_OVERTEMPERATURE
 
@@ -175,7 +177,7 @@ def test_charge_temperature_limits_apply_only_while_charging(supervisor: Stepper
 # ---------------------------------------------------------------------------- debounce
 def test_short_violations_do_not_latch_and_do_not_add_up(supervisor: Stepper) -> None:
     high, ok = cells(P["cell_voltage_max_msl_V"] + 0.01), cells(3.7)
-    short = steps_of(P["cell_voltage_fault_delay_s"]) - 2
+    short = steps_of(P["cell_voltage_max_fault_delay_s"]) - 2
     for _ in range(5):
         supervisor.run(short, **high)
         supervisor.run(1, **ok)
@@ -184,7 +186,7 @@ def test_short_violations_do_not_latch_and_do_not_add_up(supervisor: Stepper) ->
 
 def test_violation_of_exactly_the_delay_latches(supervisor: Stepper) -> None:
     high = cells(P["cell_voltage_max_msl_V"] + 0.01)
-    n = steps_of(P["cell_voltage_fault_delay_s"])
+    n = steps_of(P["cell_voltage_max_fault_delay_s"])
     out = supervisor.run(n, **high)  # the last sample is delay − 1 step after the first
     assert out["safety_fault_flags"] == 0
     assert supervisor.step()["safety_fault_flags"] == F.CELL_OVERVOLTAGE
@@ -192,7 +194,7 @@ def test_violation_of_exactly_the_delay_latches(supervisor: Stepper) -> None:
 
 def test_zero_delay_latches_on_the_first_sample() -> None:
     sup = SafetySupervisor()
-    sup.configure({"current_fault_delay_s": 0.0})
+    sup.configure({"charge_current_max_fault_delay_s": 0.0})
     s = Stepper(sup, nominal_safety_inputs())
     out = s.step(pack_current_A=P["charge_current_max_msl_A"] + 0.1)
     assert out["safety_fault_flags"] == F.CHARGE_OVERCURRENT
@@ -200,7 +202,7 @@ def test_zero_delay_latches_on_the_first_sample() -> None:
 
 # ------------------------------------------------------------------- latching and reset
 def latch_overvoltage(s: Stepper) -> None:
-    s.run(steps_of(P["cell_voltage_fault_delay_s"]) + 1,
+    s.run(steps_of(P["cell_voltage_max_fault_delay_s"]) + 1,
           **cells(P["cell_voltage_max_msl_V"] + 0.01))
     assert s.trace[-1]["safety_fault_flags"] == F.CELL_OVERVOLTAGE
 
@@ -215,7 +217,7 @@ def test_fault_stays_latched_without_reset(supervisor: Stepper) -> None:
 
 def test_reset_does_not_clear_a_fault_inside_the_hysteresis(supervisor: Stepper) -> None:
     latch_overvoltage(supervisor)
-    msl, hyst = P["cell_voltage_max_msl_V"], P["cell_voltage_hysteresis_V"]
+    msl, hyst = P["cell_voltage_max_msl_V"], P["cell_voltage_max_hysteresis_V"]
     for v in (msl + 0.01, msl - 0.001, msl - hyst + 0.001):
         out = supervisor.run(3, **cells(v), fault_reset_request=True)
         assert out["safety_fault_flags"] == F.CELL_OVERVOLTAGE, v
@@ -223,7 +225,7 @@ def test_reset_does_not_clear_a_fault_inside_the_hysteresis(supervisor: Stepper)
 
 def test_reset_clears_a_healed_fault_in_the_same_step(supervisor: Stepper) -> None:
     latch_overvoltage(supervisor)
-    supervisor.run(2, **cells(P["cell_voltage_max_msl_V"] - P["cell_voltage_hysteresis_V"]))
+    supervisor.run(2, **cells(P["cell_voltage_max_msl_V"] - P["cell_voltage_max_hysteresis_V"]))
     out = supervisor.step(fault_reset_request=True)
     assert out["safety_fault_flags"] == 0
     assert out["contactor_open_request"] is False
@@ -234,7 +236,7 @@ def test_reset_clears_a_healed_fault_in_the_same_step(supervisor: Stepper) -> No
 
 
 def test_reset_clears_only_the_healed_faults(supervisor: Stepper) -> None:
-    supervisor.run(steps_of(P["cell_voltage_fault_delay_s"]) + 1,
+    supervisor.run(steps_of(P["cell_voltage_max_fault_delay_s"]) + 1,
                    **cells(P["cell_voltage_max_msl_V"] + 0.01),
                    pack_current_A=P["charge_current_max_msl_A"] + 10.0)
     assert supervisor.trace[-1]["safety_fault_flags"] == F.CELL_OVERVOLTAGE | F.CHARGE_OVERCURRENT
@@ -252,7 +254,7 @@ def test_deep_discharge_locks_out_until_power_on_reset(supervisor: Stepper) -> N
     deep = P["deep_discharge_voltage_V"] - 0.01
     n = supervisor.run_until(lambda out: out["safety_fault_flags"] & F.DEEP_DISCHARGE, 1000,
                              **cells(deep))
-    assert n == steps_of(P["cell_voltage_fault_delay_s"]) + 1
+    assert n == steps_of(P["deep_discharge_delay_s"]) + 1
     assert supervisor.trace[-1]["safety_state"] == SafetyState.LOCKOUT
     out = supervisor.run(10, **cells(3.7), fault_reset_request=True)
     assert out["safety_fault_flags"] == F.DEEP_DISCHARGE  # the under-voltage fault did clear
@@ -276,7 +278,7 @@ def test_no_charging_outside_the_charge_window(supervisor: Stepper, temperature:
 
 
 def test_charge_permission_returns_with_hysteresis(supervisor: Stepper) -> None:
-    low, hyst = P["charge_temperature_min_rsl_degC"], P["temperature_hysteresis_K"]
+    low, hyst = P["charge_temperature_min_rsl_degC"], P["charge_temperature_min_hysteresis_K"]
     supervisor.step(**temperatures(low - 0.1))
     assert supervisor.step(**temperatures(low + hyst - 0.1))["charge_current_limit_A"] == 0.0
     assert supervisor.step(**temperatures(low + hyst))["charge_current_limit_A"] > 0.0
@@ -304,7 +306,7 @@ def test_invalid_cell_voltage_is_a_fault_not_an_undervoltage(supervisor: Stepper
     valid[10] = False
     n = supervisor.run_until(lambda o: o["safety_fault_flags"], 1000,
                              cell_voltage_V=v, cell_voltage_valid=valid)
-    assert n == steps_of(P["cell_voltage_fault_delay_s"]) + 1
+    assert n == steps_of(P["cell_voltage_invalid_delay_s"]) + 1
     out = supervisor.run(steps_of(1.0))
     assert out["safety_fault_flags"] == F.CELL_VOLTAGE_INVALID  # no under-voltage, no lockout
     out = supervisor.step(cell_voltage_valid=np.ones(N_CELLS, dtype=bool), **cells(3.7),
@@ -316,7 +318,7 @@ def test_nan_cell_voltage_is_invalid_and_other_cells_stay_supervised(supervisor:
     v = np.full(N_CELLS, 3.7)
     v[0] = math.nan
     v[1] = P["cell_voltage_max_msl_V"] + 0.01
-    out = supervisor.run(steps_of(P["cell_voltage_fault_delay_s"]) + 1, cell_voltage_V=v)
+    out = supervisor.run(steps_of(P["cell_voltage_max_fault_delay_s"]) + 1, cell_voltage_V=v)
     assert out["safety_fault_flags"] == F.CELL_VOLTAGE_INVALID | F.CELL_OVERVOLTAGE
 
 
@@ -327,12 +329,12 @@ def test_invalid_temperature_is_a_fault_after_its_delay(supervisor: Stepper) -> 
     temps[2] = -50.0  # what a shorted sensor may read: not an under-temperature
     n = supervisor.run_until(lambda o: o["safety_fault_flags"], 1000,
                              cell_temperature_valid=valid, cell_temperature_degC=temps)
-    assert n == steps_of(P["temperature_fault_delay_s"]) + 1
+    assert n == steps_of(P["cell_temperature_invalid_delay_s"]) + 1
     assert supervisor.trace[-1]["safety_fault_flags"] == F.CELL_TEMPERATURE_INVALID
 
 
 def test_nan_temperature_counts_as_invalid(supervisor: Stepper) -> None:
-    out = supervisor.run(steps_of(P["temperature_fault_delay_s"]) + 1,
+    out = supervisor.run(steps_of(P["cell_temperature_invalid_delay_s"]) + 1,
                          **temperatures(math.nan))
     assert out["safety_fault_flags"] == F.CELL_TEMPERATURE_INVALID
 
@@ -380,7 +382,7 @@ def test_declared_limits_are_used() -> None:
     sup.configure({"cell_voltage_max_mol_V": 3.5, "cell_voltage_max_rsl_V": 3.6,
                    "cell_voltage_max_msl_V": 3.65})
     s = Stepper(sup, nominal_safety_inputs())
-    out = s.run(steps_of(P["cell_voltage_fault_delay_s"]) + 1)  # 3.7 V everywhere
+    out = s.run(steps_of(P["cell_voltage_max_fault_delay_s"]) + 1)  # 3.7 V everywhere
     assert out["safety_fault_flags"] == F.CELL_OVERVOLTAGE
 
 
@@ -410,3 +412,23 @@ def test_reset_returns_to_power_on(supervisor: Stepper) -> None:
     out = supervisor.step(**cells(3.7))
     assert out["safety_fault_flags"] == 0
     assert out["safety_state"] == SafetyState.NORMAL
+
+
+def test_features_not_claimed_are_off() -> None:
+    """Without the parameters of deep_discharge_lockout and insulation_monitoring (a module
+    that does not claim them receives none), neither the lockout nor the insulation fault
+    exists; with them, both do."""
+    bare = SafetySupervisor()
+    bare.configure({})
+    s = Stepper(bare, nominal_safety_inputs())
+    out = s.run(steps_of(2.0), **cells(P["deep_discharge_voltage_V"] - 0.1),
+                insulation_resistance_ohm=1.0)
+    assert out["safety_fault_flags"] == F.CELL_UNDERVOLTAGE
+    full = SafetySupervisor()
+    full.configure({"deep_discharge_voltage_V": P["deep_discharge_voltage_V"],
+                    "insulation_error_ohm": P["insulation_error_ohm"]})
+    s = Stepper(full, nominal_safety_inputs())
+    out = s.run(steps_of(2.0), **cells(P["deep_discharge_voltage_V"] - 0.1),
+                insulation_resistance_ohm=1.0)
+    assert out["safety_fault_flags"] & F.DEEP_DISCHARGE
+    assert out["safety_fault_flags"] & F.INSULATION_FAULT

@@ -184,6 +184,17 @@ def _tables(spec: Spec) -> list[str]:
         out += [f"        {literal(k)}: {literal(v)}," for k, v in defaults]
         out.append("    },")
     out.append("}")
+    out += ["", *comment("The optional feature of every parameter that belongs to one, per "
+                         "component: the bench passes such a parameter to configure() only "
+                         "when the module claims the feature.", ""),
+            "PARAMETER_FEATURES: Final[dict[str, dict[str, str]]] = {"]
+    for c, itf in spec.interfaces.items():
+        owned = [(p.name, p.feature) for p in itf.parameters if p.feature is not None]
+        if owned:
+            out.append(f"    {literal(c)}: {{")
+            out += [f"        {literal(k)}: {literal(v)}," for k, v in owned]
+            out.append("    },")
+    out.append("}")
     faults = [(literal(c), f"{camel(c)}Fault") for c, i in spec.interfaces.items() if i.fault_codes]
     out += _mapping("FAULTS", "dict[str, type[enum.IntFlag]]", faults,
                     "The fault flag type of every component that has fault codes.")
