@@ -8,14 +8,14 @@ Feature: BMU safety core
   Scenario: Cell over-voltage latches at the declared MSL within the declared delay
     Given the module at rest on the bench with ideal sensors
     When one cell voltage is swept up across the declared cell_voltage_max_msl_V at 0.01 V/s
-    Then the cell_overvoltage fault latches within the declared cell_voltage_fault_delay_s
+    Then the cell_overvoltage fault latches within the declared cell_voltage_max_fault_delay_s
     And the trip is judged against OBSA-SAFE-001
 
   @OBSA-SAFE-002
   Scenario: Cell under-voltage latches at the declared MSL within the declared delay
     Given the module at rest on the bench with ideal sensors
     When one cell voltage is swept down across the declared cell_voltage_min_msl_V at 0.01 V/s
-    Then the cell_undervoltage fault latches within the declared cell_voltage_fault_delay_s
+    Then the cell_undervoltage fault latches within the declared cell_voltage_min_fault_delay_s
     And the trip is judged against OBSA-SAFE-002
 
   @OBSA-SAFE-013

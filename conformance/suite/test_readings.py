@@ -155,8 +155,9 @@ def test_spikes_one_second_apart_never_add_up(obsa: Harness) -> None:
     mask = obsa.bit(SUP, "charge_overcurrent")
     steps = int(np.ceil((delay - 2 * dt) / dt - S.TIME_EPS_S)) - 1
     if steps < 1:  # no violation is shorter than the delay − 2 steps: nothing to debounce
-        obsa.not_applicable("OBSA-SAFE-012", f"the declared charge_current_max_fault_delay_s {delay} s "
-                            "leaves no spike shorter than the delay minus two step periods")
+        obsa.not_applicable("OBSA-SAFE-012", f"the declared charge_current_max_fault_delay_s "
+                            f"{delay} s leaves no spike shorter than the delay minus two step "
+                            "periods")
         return
     base = 0.3 * i_msl
     loop = S.start(obsa, "charge", current_A=base)

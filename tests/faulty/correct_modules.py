@@ -55,7 +55,8 @@ def _currents(data: dict[str, Any], charge: tuple[float, float, float],
     for direction, levels in (("charge", charge), ("discharge", discharge)):
         for level, value in zip(("mol", "rsl", "msl"), levels, strict=True):
             sup[f"{direction}_current_max_{level}_A"] = value
-    sup.update(current_hysteresis_A=hysteresis_A, rest_current_A=0.2,
+    sup.update(charge_current_max_hysteresis_A=hysteresis_A,
+               discharge_current_max_hysteresis_A=hysteresis_A, rest_current_A=0.2,
                pack_voltage_tolerance_V=1.0)
 
 
@@ -89,8 +90,15 @@ def _large(data: dict[str, Any]) -> None:
 
 #: the timing parameters of the safety core, set to an end of their range by the variants
 TIMINGS = {
-    "safety_supervisor": ("cell_voltage_fault_delay_s", "current_fault_delay_s",
-                          "temperature_fault_delay_s", "insulation_fault_delay_s",
+    "safety_supervisor": ("cell_voltage_max_fault_delay_s", "cell_voltage_min_fault_delay_s",
+                          "charge_current_max_fault_delay_s",
+                          "discharge_current_max_fault_delay_s",
+                          "charge_temperature_max_fault_delay_s",
+                          "charge_temperature_min_fault_delay_s",
+                          "discharge_temperature_max_fault_delay_s",
+                          "discharge_temperature_min_fault_delay_s",
+                          "cell_voltage_invalid_delay_s", "cell_temperature_invalid_delay_s",
+                          "deep_discharge_delay_s", "insulation_fault_delay_s",
                           "plausibility_fault_delay_s", "cell_monitor_timeout_s",
                           "current_sensor_timeout_s"),
     "contactor_manager": ("precharge_timeout_s", "precharge_retry_wait_s", "opening_delay_s",
@@ -124,6 +132,35 @@ def _timings(end: str) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+#: a declaration in which no two limits share a delay or a hysteresis, as an AFE-based design
+#: has them (separate over-/under-voltage and charge/discharge registers)
+SEPARATE_LIMITS: dict[str, float] = {
+    "cell_voltage_max_fault_delay_s": 2.0, "cell_voltage_min_fault_delay_s": 0.5,
+    "cell_voltage_max_hysteresis_V": 0.1, "cell_voltage_min_hysteresis_V": 0.2,
+    "charge_current_max_fault_delay_s": 0.32, "discharge_current_max_fault_delay_s": 0.05,
+    "charge_current_max_hysteresis_A": 2.0, "discharge_current_max_hysteresis_A": 10.0,
+    "charge_temperature_max_fault_delay_s": 2.0, "charge_temperature_min_fault_delay_s": 3.0,
+    "discharge_temperature_max_fault_delay_s": 4.0,
+    "discharge_temperature_min_fault_delay_s": 0.5,
+    "charge_temperature_max_hysteresis_K": 2.0, "charge_temperature_min_hysteresis_K": 3.0,
+    "discharge_temperature_max_hysteresis_K": 5.0, "discharge_temperature_min_hysteresis_K": 4.0,
+    "cell_voltage_invalid_delay_s": 1.0, "cell_temperature_invalid_delay_s": 0.3,
+}
+
+
+def _separate_limits(data: dict[str, Any]) -> None:
+    """Every limit with its own delay and hysteresis, and neither optional supervisor
+    feature: no deep-discharge lockout, no insulation monitoring (their parameters left
+    out, as a module without them has none)."""
+    sup = data["configuration"]["safety_supervisor"]
+    sup.update(SEPARATE_LIMITS)
+    for name in ("deep_discharge_voltage_V", "deep_discharge_delay_s", "insulation_warning_ohm",
+                 "insulation_error_ohm", "insulation_fault_delay_s"):
+        del sup[name]
+    data["features"] = [f for f in data["features"]
+                        if f not in ("deep_discharge_lockout", "insulation_monitoring")]
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant("conservative-thresholds", "trips inside the threshold tolerance, before the MSL",
             _components(safety_supervisor="tests.faulty.correct_modules:ConservativeSupervisor")),
@@ -136,4 +173,6 @@ VARIANTS: tuple[Variant, ...] = (
             _timings("min")),
     Variant("slowest-timings", "every delay and timeout at the highest valid value",
             _timings("max")),
+    Variant("separate-limits", "a delay and a hysteresis per limit, no deep-discharge "
+            "lockout, no insulation monitoring", _separate_limits),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -252,6 +253,8 @@ class Faulty:
     breaks: frozenset[str]
     #: requirements it may fail too: those judged on a channel drawn from the run's seed
     may_break: frozenset[str] = frozenset()
+    #: how its manifest differs from the reference's (a declaration the defect shows on)
+    edit: Callable[[dict[str, Any]], None] | None = None
 
 
 def _f(component: str, cls: type, *breaks: str) -> Faulty:

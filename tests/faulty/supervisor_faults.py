@@ -45,12 +45,12 @@ class UvTripsAtRsl(_Supervisor):
 
 class ChargeOcSlowDelay(_Supervisor):
     """The charge over-current is debounced with the temperature fault delay (1 s in the
-    reference declaration) instead of the current fault delay (0.1 s)."""
+    reference declaration) instead of its own fault delay (0.1 s)."""
 
     def reset(self) -> None:
         super().reset()
         self._limit(F.CHARGE_OVERCURRENT).debounce = Debounce(
-            self._p["temperature_fault_delay_s"])
+            self._p["charge_temperature_max_fault_delay_s"])
 
 
 class DischargeOcAtChargeMsl(_Supervisor):
@@ -77,7 +77,7 @@ class ChargeUtHysteresisOnWrongSide(_Supervisor):
 
     def reset(self) -> None:
         super().reset()
-        self._limit(F.CHARGE_UNDERTEMPERATURE).msl += self._p["temperature_hysteresis_K"]
+        self._limit(F.CHARGE_UNDERTEMPERATURE).msl += self._p["charge_temperature_min_hysteresis_K"]
 
 
 class DischargeOtOnlyWhileCharging(_Supervisor):
@@ -196,12 +196,12 @@ class ChargesWhenHot(_Supervisor):
 
 
 class SlowOpenWireVoltage(_Supervisor):
-    """An invalid cell voltage is debounced with the temperature fault delay (1 s) instead
-    of the cell-voltage fault delay (0.2 s)."""
+    """An invalid cell voltage is debounced with the temperature's invalid delay (1 s)
+    instead of its own (0.2 s)."""
 
     def reset(self) -> None:
         super().reset()
-        self._voltage_invalid = Debounce(self._p["temperature_fault_delay_s"])
+        self._voltage_invalid = Debounce(self._p["cell_temperature_invalid_delay_s"])
 
 
 class InvalidTemperatureIgnored(_Supervisor):

@@ -27,13 +27,15 @@ from .contactor_diag_faults import CONTACTOR_DIAG_CATALOGUE
 from .correct_modules import VARIANTS, Variant
 from .modules import BAD_SOFTWARE, CATALOGUE, Faulty
 from .monitor_faults import MONITOR_CATALOGUE
+from .option_faults import OPTION_CATALOGUE
 from .reading_faults import READING_CATALOGUE
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 from .teeth_faults import TEETH_CATALOGUE
 
 #: every faulty module: each must fail exactly the requirements it breaks
 ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
-                                  + READING_CATALOGUE + MONITOR_CATALOGUE + TEETH_CATALOGUE)
+                                  + READING_CATALOGUE + MONITOR_CATALOGUE + TEETH_CATALOGUE
+                                  + OPTION_CATALOGUE)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PASSED = ("fail", "error", "inconclusive")
@@ -67,6 +69,8 @@ def _manifest_for(faulty: Faulty | None, directory: Path, **adapter: Any) -> Pat
     if faulty is not None:
         data["module"]["name"] = f"faulty: {faulty.name}"
         data["adapter"]["components"][faulty.component] = f"{faulty.cls.__module__}:{faulty.name}"
+        if faulty.edit is not None:
+            faulty.edit(data)
     data["adapter"].update(adapter)
     path = directory / "manifest.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -130,7 +130,7 @@ def test_judge_takes_limits_from_spec_and_manifest(cert: Certification) -> None:
     assert not by["reaction_time_s"].passed
     assert by["reaction_time_s"].limit == 0.2
     assert by["reaction_time_s"].limit_source == (
-        "manifest:safety_supervisor.cell_voltage_fault_delay_s")
+        "manifest:safety_supervisor.cell_voltage_max_fault_delay_s")
     ok = h.judge("OBSA-SAFE-001", {"trip_threshold_error_V": 0.0, "reaction_time_s": 0.19})
     assert ok.verdict == "pass"
     unseen = h.judge("OBSA-SAFE-001", {"trip_threshold_error_V": None, "reaction_time_s": 0.1})

@@ -130,7 +130,7 @@ def test_a_fault_clearing_without_reset_fails_safe_013(h: Harness) -> None:
 
 def test_reset_while_present_is_judged_with_the_spec_tolerance(h: Harness) -> None:
     msl = float(h.param(SUP, "cell_voltage_max_msl_V"))
-    hyst = float(h.param(SUP, "cell_voltage_hysteresis_V"))
+    hyst = float(h.param(SUP, "cell_voltage_max_hysteresis_V"))
     tol = float(h.spec.requirements["OBSA-SAFE-001"].acceptance[0].value or 0.0)
 
     def reset(lp: ClosedLoop) -> None:

@@ -14,6 +14,8 @@ from conformance.spec import load_spec
 
 from .helpers import REFERENCE_TEXT, edited, line_of
 
+FEATURES = "insulation_monitoring, weld_detection, deep_discharge_lockout"
+
 
 @pytest.fixture(scope="module")
 def spec():
@@ -44,8 +46,9 @@ def test_reference_manifest_validates_against_the_published_schema():
 
 def test_effective_parameters_overlay_declarations_on_spec_defaults(spec, tmp_path):
     path = edited(tmp_path, "    precharge_timeout_s: 2.0\n", "")
-    path.write_text(path.read_text().replace("temperature_hysteresis_K: 5.0",
-                                             "temperature_hysteresis_K: 5", 1))
+    path.write_text(path.read_text().replace(
+        "discharge_temperature_max_hysteresis_K: 5.0",
+        "discharge_temperature_max_hysteresis_K: 5", 1))
     manifest, issues = load_manifest(path, spec)
     assert issues == []
     cm = manifest.effective_parameters(spec, "contactor_manager")
@@ -103,10 +106,9 @@ STRUCTURAL = [
      "expected a value of the tag !!int, found 'xyz'"),
     ("custom tag", "vendor: OBSA", "vendor: !vendor OBSA", "module.vendor", "  vendor:",
      "found the tag !vendor"),
-    ("alias", "features: [insulation_monitoring, weld_detection, deep_discharge_lockout]",
-     "features: &f [insulation_monitoring, weld_detection, deep_discharge_lockout]\nextra: *f", "extra", "extra:",
-     "found the alias *f"),
-    ("recursive alias", "features: [insulation_monitoring, weld_detection, deep_discharge_lockout]",
+    ("alias", f"features: [{FEATURES}]", f"features: &f [{FEATURES}]\nextra: *f", "extra",
+     "extra:", "found the alias *f"),
+    ("recursive alias", f"features: [{FEATURES}]",
      "features: &f [insulation_monitoring, *f]", "features[1]", "features:", "alias *f"),
     ("NUL byte", "vendor: OBSA", "vendor: OB\x00SA", "", "  vendor:", "found U+0000"),
 ]

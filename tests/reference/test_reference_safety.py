@@ -165,7 +165,8 @@ def test_request_derates_its_direction(supervisor: Stepper, quantity: str) -> No
 
 def test_charge_temperature_limits_apply_only_while_charging(supervisor: Stepper) -> None:
     hot = P["charge_temperature_max_msl_degC"] + 1.0  # still inside the discharge window
-    out = supervisor.run(steps_of(3 * P["charge_temperature_max_fault_delay_s"]), **temperatures(hot),
+    out = supervisor.run(steps_of(3 * P["charge_temperature_max_fault_delay_s"]),
+                         **temperatures(hot),
                          pack_current_A=P["rest_current_A"])  # at the rest current: not charged
     assert out["safety_fault_flags"] == 0
     assert not out["safety_warning_flags"] & F.CHARGE_OVERTEMPERATURE

@@ -58,7 +58,7 @@ def sample_report(outcome: str = "not-certified") -> Report:
         TestResult(test_case="test_safety.py::test_cell_overvoltage", requirement="OBSA-SAFE-001",
                    title="Cell over-voltage fault", level="mandatory", verdict="pass",
                    criteria=[_criterion("reaction_time_s", 0.19, "<=", 0.2, "s", True,
-                                        "manifest:safety_supervisor.cell_voltage_fault_delay_s"),
+                                        "manifest:safety_supervisor.cell_voltage_max_fault_delay_s"),
                              _criterion("trip_threshold_error_V", 0.001, "<=", 0.005, "V", True)],
                    evidence=_trace(), duration_s=0.4, simulated_s=3.0),
         TestResult(test_case="test_contactors.py::test_precharge", requirement="OBSA-CONT-002",
