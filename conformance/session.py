@@ -174,10 +174,16 @@ class Certification:
             dt_s=min(spec.interfaces[c].step_period_s for c in self.session.components)
             if self.session else 0.01,
         )
-        limits = m.effective_parameters(spec, "safety_supervisor")
-        highest_A = max((abs(float(limits[name])) for name in (
-            "charge_current_max_msl_A", "discharge_current_max_msl_A") if name in limits),
-            default=0.0)
+        claimed = set(m.claimed_components(spec))
+        if "protection" in claimed:  # a MOSFET per direction, single-level current limits
+            kw["power_path"] = "fets"
+            limits = m.effective_parameters(spec, "protection")
+            currents = ("charge_overcurrent_A", "discharge_overcurrent_A")
+        else:
+            limits = m.effective_parameters(spec, "safety_supervisor")
+            currents = ("charge_current_max_msl_A", "discharge_current_max_msl_A")
+        highest_A = max((abs(float(limits[name])) for name in currents if name in limits),
+                        default=0.0)
         kw["cell_r0_ohm"], kw["cell_r1_ohm"] = cell_resistances(m.pack.capacity_Ah, highest_A)
         contactors = m.effective_parameters(spec, "contactor_manager")
         kw.update(circuit_for(

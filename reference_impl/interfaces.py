@@ -658,6 +658,109 @@ class ContactorManagerOutputs(TypedDict):
     contactor_fault_flags: int
 
 
+class ProtectionParameters(TypedDict, total=False):
+    """Parameters of the protection component (configure()); all optional."""
+
+    #: Cell voltage above which the charge direction is switched off. Unit V, range [1.5, 4.8],
+    #: default 4.25.
+    cell_overvoltage_V: float
+    #: An over-voltage fault releases once every cell is this far below the limit. Unit V, range
+    #: [0.01, 0.5], default 0.1.
+    cell_overvoltage_hysteresis_V: float
+    #: Delay from the first sample above the limit to the switch-off. Bound: 2 s, the over-voltage
+    #: delay of Libre Solar bms-firmware. Unit s, range [0.0, 2.0], default 2.0.
+    cell_overvoltage_delay_s: float
+    #: Cell voltage below which the discharge direction is switched off. Unit V, range [1.0, 4.5],
+    #: default 3.0.
+    cell_undervoltage_V: float
+    #: An under-voltage fault releases once every cell is this far above the limit. Unit V, range
+    #: [0.01, 0.5], default 0.2.
+    cell_undervoltage_hysteresis_V: float
+    #: Delay from the first sample below the limit to the switch-off. Bound: 2 s, the under-voltage
+    #: delay of Libre Solar bms-firmware. Unit s, range [0.0, 2.0], default 2.0.
+    cell_undervoltage_delay_s: float
+    #: Charge current above which the charge direction is switched off. Unit A, range [0.0, 1900.0],
+    #: default 100.0.
+    charge_overcurrent_A: float
+    #: Delay from the first sample above the limit to the switch-off. Bound: 320 ms, the
+    #: over-current delay of Libre Solar bms-firmware. Unit s, range [0.0, 0.32], default 0.32.
+    charge_overcurrent_delay_s: float
+    #: Discharge current (magnitude) above which the discharge direction is switched off. Unit A,
+    #: range [0.0, 1900.0], default 200.0.
+    discharge_overcurrent_A: float
+    #: Delay from the first sample above the limit to the switch-off. Bound: 320 ms, the
+    #: over-current delay of Libre Solar bms-firmware. Unit s, range [0.0, 0.32], default 0.32.
+    discharge_overcurrent_delay_s: float
+    #: Discharge current (magnitude) at which the front end cuts the discharge switch. Unit A, range
+    #: [0.0, 5000.0], default 500.0.
+    short_circuit_A: float
+    #: Delay of the front end's short-circuit cut. Bound: one bench step (10 ms); a front end acts
+    #: within microseconds (TI bq769x0: 70–400 µs), which the bench sees as the step in which the
+    #: short circuit is measured. Unit s, range [0.0, 0.01], default 0.0.
+    short_circuit_delay_s: float
+    #: Cell temperature above which charging is switched off. Unit degC, range [0.0, 80.0], default
+    #: 45.0.
+    charge_temperature_max_degC: float
+    #: Cell temperature below which charging is switched off. Unit degC, range [-40.0, 30.0],
+    #: default 0.0.
+    charge_temperature_min_degC: float
+    #: Cell temperature above which discharging is switched off. Unit degC, range [0.0, 80.0],
+    #: default 60.0.
+    discharge_temperature_max_degC: float
+    #: Cell temperature below which discharging is switched off. Unit degC, range [-40.0, 30.0],
+    #: default -20.0.
+    discharge_temperature_min_degC: float
+    #: A temperature fault releases once every temperature is this far inside its window. Unit K,
+    #: range [1.0, 20.0], default 5.0.
+    temperature_hysteresis_K: float
+    #: Delay from the first sample outside a temperature window to the switch-off. Bound: 6 s, as
+    #: the safety supervisor's temperature fault delay. Unit s, range [0.0, 6.0], default 2.0.
+    temperature_delay_s: float
+    #: Delay from a cell voltage or temperature reported invalid to both switches off. Bound: 2 s,
+    #: as the cell-voltage delays. Unit s, range [0.0, 2.0], default 0.5.
+    invalid_measurement_delay_s: float
+
+
+class ProtectionInputs(TypedDict):
+    """Inputs of the protection component, one record per step()."""
+
+    #: Measured voltage of every series cell. Unit V, range [0.0, 5.0], one per cell.
+    cell_voltage_V: Sequence[float]
+    #: False when the cell monitor cannot vouch for the cell's voltage (open wire, failed
+    #: self-test). Unit 1, one per cell.
+    cell_voltage_valid: Sequence[bool]
+    #: Measured cell temperatures. Unit degC, range [-50.0, 150.0], one per temperature_sensor.
+    cell_temperature_degC: Sequence[float]
+    #: False when a temperature sensor reads open or short circuit. Unit 1, one per
+    #: temperature_sensor.
+    cell_temperature_valid: Sequence[bool]
+    #: Measured pack current; positive when the battery is charged. Unit A, range [-2000.0, 2000.0].
+    pack_current_A: float
+    #: The vehicle or the operator requests the HV path to be closed. Unit 1.
+    close_request: bool
+    #: Request to reset latched faults; effective only for faults whose condition has cleared.
+    #: Level-sensitive: in every step in which it is raised, each component (safety supervisor,
+    #: contactor manager, fault memory) clears what may be cleared then, so a request held raised
+    #: clears a fault as soon as its condition heals. A vehicle that wants an acknowledgement pulses
+    #: it. Unit 1.
+    fault_reset_request: bool
+
+
+class ProtectionOutputs(TypedDict):
+    """Outputs of the protection component, one record per step()."""
+
+    #: Command to switch the charge MOSFET on (charging allowed). Unit 1.
+    charge_fet_cmd: bool
+    #: Command to switch the discharge MOSFET on (discharging allowed). Unit 1.
+    discharge_fet_cmd: bool
+    #: Active faults of the basic protection, one bit per fault code with the bit layout of
+    #: safety_fault_flags (the same fault codes and DTCs: a basic protection supervises the same
+    #: quantities on one level). Bits 0–7 (the limit quantities; a short circuit is a
+    #: discharge_overcurrent), 11 and 12 (an invalid cell voltage or temperature). Unit 1, flags
+    #: SafetySupervisorFault.
+    protection_fault_flags: int
+
+
 class CanStackParameters(TypedDict, total=False):
     """Parameters of the can_stack component (configure()); all optional."""
 
@@ -1352,6 +1455,7 @@ STEP_PERIOD_S: Final[dict[str, float]] = {
     "diagnostics": 0.01,
     "safety_supervisor": 0.01,
     "contactor_manager": 0.01,
+    "protection": 0.01,
     "can_stack": 0.01,
     "soc_estimator": 0.1,
     "soh_estimator": 1.0,
@@ -1448,6 +1552,27 @@ PARAMETER_DEFAULTS: Final[dict[str, dict[str, float | int | bool | str]]] = {
         "opening_delay_s": 0.02,
         "contactor_feedback_timeout_s": 0.1,
     },
+    "protection": {
+        "cell_overvoltage_V": 4.25,
+        "cell_overvoltage_hysteresis_V": 0.1,
+        "cell_overvoltage_delay_s": 2.0,
+        "cell_undervoltage_V": 3.0,
+        "cell_undervoltage_hysteresis_V": 0.2,
+        "cell_undervoltage_delay_s": 2.0,
+        "charge_overcurrent_A": 100.0,
+        "charge_overcurrent_delay_s": 0.32,
+        "discharge_overcurrent_A": 200.0,
+        "discharge_overcurrent_delay_s": 0.32,
+        "short_circuit_A": 500.0,
+        "short_circuit_delay_s": 0.0,
+        "charge_temperature_max_degC": 45.0,
+        "charge_temperature_min_degC": 0.0,
+        "discharge_temperature_max_degC": 60.0,
+        "discharge_temperature_min_degC": -20.0,
+        "temperature_hysteresis_K": 5.0,
+        "temperature_delay_s": 2.0,
+        "invalid_measurement_delay_s": 0.5,
+    },
     "can_stack": {},
     "soc_estimator": {
         "soc_full_voltage_V": 4.2,
@@ -1505,6 +1630,10 @@ PARAMETER_FEATURES: Final[dict[str, dict[str, str]]] = {
         "insulation_warning_ohm": "insulation_monitoring",
         "insulation_error_ohm": "insulation_monitoring",
         "insulation_fault_delay_s": "insulation_monitoring",
+    },
+    "protection": {
+        "short_circuit_A": "hardware_short_circuit_protection",
+        "short_circuit_delay_s": "hardware_short_circuit_protection",
     },
 }
 
@@ -1566,6 +1695,7 @@ FLAGS_SIGNALS: Final[dict[str, str]] = {
     "safety_warning_flags": "safety_supervisor",
     "safety_request_flags": "safety_supervisor",
     "safety_fault_flags": "safety_supervisor",
+    "protection_fault_flags": "safety_supervisor",
     "contactor_fault_flags": "contactor_manager",
     "can_fault_flags": "can_stack",
     "soc_fault_flags": "soc_estimator",

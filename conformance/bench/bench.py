@@ -181,8 +181,9 @@ class Bench:
         return self._cell_view
 
     def apply(self, commands: dict[str, Any]) -> None:
-        """Take the contactor commands from ``commands``; other keys are ignored, so a
-        module's whole output record can be passed. A missing command keeps its value."""
+        """Take the contactor and MOSFET commands from ``commands``; other keys are ignored,
+        so a module's whole output record can be passed. A missing command keeps its value;
+        a command of the other power path is held but moves nothing."""
         step = self.clock.step
         hv = self.hv
         if "main_positive_close_cmd" in commands:
@@ -191,6 +192,10 @@ class Bench:
             hv.main_negative.command(bool(commands["main_negative_close_cmd"]), step)
         if "precharge_close_cmd" in commands:
             hv.precharge.command(bool(commands["precharge_close_cmd"]), step)
+        if "charge_fet_cmd" in commands:
+            hv.charge_fet.command(bool(commands["charge_fet_cmd"]), step)
+        if "discharge_fet_cmd" in commands:
+            hv.discharge_fet.command(bool(commands["discharge_fet_cmd"]), step)
 
     # ---- the truth ------------------------------------------------------------------------------
     def truth(self, arrays: bool = True) -> dict[str, Any]:

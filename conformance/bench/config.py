@@ -21,6 +21,9 @@ class BenchConfigError(ValueError):
     """A BenchConfig field has a value the bench cannot simulate."""
 
 
+POWER_PATHS = ("contactors", "fets")
+"""The power-path topologies the bench simulates."""
+
 @dataclass(frozen=True)
 class BenchConfig:
     """Everything that defines one bench run; same config and seed → identical run."""
@@ -65,6 +68,9 @@ class BenchConfig:
     contactor_close_delay_s: float = 0.03
     contactor_open_delay_s: float = 0.015
     insulation_resistance_ohm: float = 5.0e6
+    # The power path: "contactors" (main positive, main negative, precharge) or "fets" (a
+    # charge and a discharge MOSFET in series, back to back, each switching within a step).
+    power_path: str = "contactors"
 
     def __post_init__(self) -> None:
         self._check()
@@ -86,6 +92,8 @@ class BenchConfig:
 
         if not isinstance(self.chemistry, str) or self.chemistry not in CHEMISTRIES:
             raise bad("chemistry", "one of " + ", ".join(sorted(CHEMISTRIES)))
+        if self.power_path not in POWER_PATHS:
+            raise bad("power_path", " or ".join(repr(p) for p in POWER_PATHS))
         if not _is_int(self.n_cells) or self.n_cells < 1:
             raise bad("n_cells", "an integer ≥ 1")
         if not _is_int(self.n_temp_sensors) or temperature_sensor_problem(

@@ -13,6 +13,12 @@ resistor → link+; pack− → main negative → link−; a bleeder resistor ac
 * otherwise: no pack current; the link discharges through the bleeder.
 
 Contactor faults act here, on the contacts; the feedback reads the contact state.
+
+With ``power_path: fets`` the path is instead a charge and a discharge MOSFET in series,
+back to back: the demanded current flows into the pack while the charge switch conducts
+and out of it while the discharge switch conducts (the other switch's body diode carries
+it); each switch follows its command at the next step. The link is then the pack terminal
+voltage while a switch conducts, and there is nothing to precharge.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from .clock import Clock
 from .config import BenchConfig
 
 CONTACTORS = ("main_positive", "main_negative", "precharge")
+FETS = ("charge_fet", "discharge_fet")
 
 
 def circuit_for(pack_max_V: float, precharge_tolerance_V: float, precharge_timeout_s: float,
@@ -121,6 +128,9 @@ class HvCircuit:
         open_steps = clock.steps_for(cfg.contactor_open_delay_s, minimum=1)
         self.contactors = tuple(Contactor(name, close_steps, open_steps) for name in CONTACTORS)
         self.main_positive, self.main_negative, self.precharge = self.contactors
+        self.fets = tuple(Contactor(name, 1, 1) for name in FETS)
+        self.charge_fet, self.discharge_fet = self.fets
+        self.switched = cfg.power_path == "fets"
         dt, c, rb = cfg.dt_s, cfg.link_capacitance_F, cfg.bleeder_resistance_ohm
         self._a_bleed = math.exp(-dt / (rb * c))
         # precharge: source E behind R_s = R_pre + R_pack, bleeder R_b across the link
@@ -139,7 +149,11 @@ class HvCircuit:
         """Integrate [t, t+dt] with the contacts of t, then move the contacts to t+dt."""
         cells = self.cells
         mp, mn, pc = self.main_positive.closed, self.main_negative.closed, self.precharge.closed
-        if mn and mp:
+        if self.switched:
+            i_avg = self.current_A
+            if not (self.charge_fet.closed or self.discharge_fet.closed):
+                self.link_voltage_V *= self._a_bleed
+        elif mn and mp:
             i_avg = self.current_A
         elif mn and pc and not self.open_resistor:
             e = cells.source_voltage_V()
@@ -159,7 +173,7 @@ class HvCircuit:
         clock = self.clock
         clock.tick()
         step = clock.step
-        for c in self.contactors:
+        for c in self.fets if self.switched else self.contactors:
             if c.commanded is not c.closed:  # only a pending change can move the contacts
                 c.update(step)
         self._settle()
@@ -169,6 +183,9 @@ class HvCircuit:
         cells = self.cells
         e = cells.source_voltage_V()
         r_int = cells.pack_r0_ohm
+        if self.switched:
+            self._settle_switched(e, r_int)
+            return
         mp, mn, pc = self.main_positive.closed, self.main_negative.closed, self.precharge.closed
         path_closed = mp and mn
         if path_closed:
@@ -193,6 +210,18 @@ class HvCircuit:
         self._path_was_closed = path_closed
         self.current_A = i
         self.pack_voltage_V = e + r_int * i
+
+    def _settle_switched(self, e: float, r_int: float) -> None:
+        """The switch-per-direction path: the demanded current if its direction conducts."""
+        demand = self.load_current_A
+        if demand > 0.0:
+            i = demand if self.charge_fet.closed else 0.0
+        else:
+            i = demand if self.discharge_fet.closed else 0.0
+        self.current_A = i
+        self.pack_voltage_V = e + r_int * i
+        if self.charge_fet.closed or self.discharge_fet.closed:
+            self.link_voltage_V = self.pack_voltage_V
 
     def set_load_current(self, current_A: float) -> None:
         self.load_current_A = float(current_A)

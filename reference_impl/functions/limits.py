@@ -5,9 +5,17 @@ request flag that derates the current, MSL (maximum safety limit) starts the fau
 The flags clear once the quantity is back inside their limit by the hysteresis. Every
 comparison is written for an upper limit; a lower limit is supervised as the negated quantity
 against negated levels, so that one code path serves both directions.
+
+:func:`extremes` reduces a measurement record to the supervised extremes, over the
+measurements the hardware vouches for.
 """
 
 from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
 
 from ..services.debounce import Debounce
 
@@ -67,3 +75,26 @@ class ThreeLevelLimit:
     def healed(self, value: float) -> bool:
         """True when a latched fault of this quantity may be reset (NaN is never healed)."""
         return self.sign * value <= self.healed_below
+
+
+_max, _min, _sum, _all = np.maximum.reduce, np.minimum.reduce, np.add.reduce, np.logical_and.reduce
+_INF = math.inf
+
+
+def extremes(values: Any, valid: Any) -> tuple[float, float, float, bool]:
+    """(max, min, sum, all usable) over the measurements that are valid and not NaN.
+
+    The fast path is four numpy reductions; only when a measurement is invalid or NaN are the
+    extremes taken over the trusted subset (an open wire must not fake an under-voltage).
+    """
+    if type(values) is not np.ndarray:
+        values = np.asarray(values, dtype=float)
+    if values.size:
+        hi, lo, total = float(_max(values)), float(_min(values)), float(_sum(values))
+        if hi == hi and _all(valid):  # hi is NaN when any value is NaN
+            return hi, lo, total, True
+    trusted = np.asarray(valid, dtype=bool) & np.isfinite(values)
+    kept = values[trusted]
+    if kept.size == 0:
+        return -_INF, _INF, math.nan, False
+    return float(_max(kept)), float(_min(kept)), math.nan, False

@@ -31,12 +31,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from ..component import Block, ConfigurationError
 from ..interfaces import DTC_TABLE, SafetyState, SafetySupervisorFault
 from ..services.debounce import Debounce
-from .limits import ThreeLevelLimit
+from .limits import ThreeLevelLimit, extremes
 
 COMPONENT = "safety_supervisor"
 F = SafetySupervisorFault
@@ -110,27 +108,7 @@ _NORMAL, _WARNING, _DERATING = int(SafetyState.NORMAL), int(SafetyState.WARNING)
     SafetyState.DERATING)
 _FAULT, _LOCKED = int(SafetyState.FAULT), int(SafetyState.LOCKOUT)
 
-_max, _min, _sum, _all = np.maximum.reduce, np.minimum.reduce, np.add.reduce, np.logical_and.reduce
 _INF = math.inf
-
-
-def _extremes(values: Any, valid: Any) -> tuple[float, float, float, bool]:
-    """(max, min, sum, all usable) over the measurements that are valid and not NaN.
-
-    The fast path is four numpy reductions; only when a measurement is invalid or NaN are the
-    extremes taken over the trusted subset (an open wire must not fake an under-voltage).
-    """
-    if type(values) is not np.ndarray:
-        values = np.asarray(values, dtype=float)
-    if values.size:
-        hi, lo, total = float(_max(values)), float(_min(values)), float(_sum(values))
-        if hi == hi and _all(valid):  # hi is NaN when any value is NaN
-            return hi, lo, total, True
-    trusted = np.asarray(valid, dtype=bool) & np.isfinite(values)
-    kept = values[trusted]
-    if kept.size == 0:
-        return -_INF, _INF, math.nan, False
-    return float(_max(kept)), float(_min(kept)), math.nan, False
 
 
 class SafetySupervisor(Block):
@@ -204,9 +182,9 @@ class SafetySupervisor(Block):
 
     # ---- step -------------------------------------------------------------------------
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        v_max_V, v_min_V, v_sum_V, voltages_ok = _extremes(
+        v_max_V, v_min_V, v_sum_V, voltages_ok = extremes(
             inputs["cell_voltage_V"], inputs["cell_voltage_valid"])
-        hottest_degC, coldest_degC, _, temperatures_ok = _extremes(
+        hottest_degC, coldest_degC, _, temperatures_ok = extremes(
             inputs["cell_temperature_degC"], inputs["cell_temperature_valid"])
         current_A = float(inputs["pack_current_A"])
         pack_V = float(inputs["pack_voltage_V"])
