@@ -28,6 +28,7 @@ from .correct_modules import VARIANTS, Variant
 from .modules import BAD_SOFTWARE, CATALOGUE, Faulty
 from .monitor_faults import MONITOR_CATALOGUE
 from .option_faults import OPTION_CATALOGUE
+from .protection_faults import BASIC_MANIFEST, PROTECTION_CATALOGUE, PROTECTION_VARIANTS
 from .reading_faults import READING_CATALOGUE
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 from .teeth_faults import TEETH_CATALOGUE
@@ -35,7 +36,9 @@ from .teeth_faults import TEETH_CATALOGUE
 #: every faulty module: each must fail exactly the requirements it breaks
 ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
                                   + READING_CATALOGUE + MONITOR_CATALOGUE + TEETH_CATALOGUE
-                                  + OPTION_CATALOGUE)
+                                  + OPTION_CATALOGUE + PROTECTION_CATALOGUE)
+#: every correct module unlike the reference: each must be certified
+ALL_VARIANTS: tuple[Variant, ...] = VARIANTS + PROTECTION_VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PASSED = ("fail", "error", "inconclusive")
@@ -114,6 +117,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     jobs: dict[str, tuple[Path | str, Path, bool]] = {}
     base = tmp_path_factory.mktemp("certify")
     jobs["reference"] = ("reference", base / "reference", False)
+    jobs["reference basic protection"] = (BASIC_MANIFEST, base / "reference-basic", False)
     for faulty in ALL_FAULTY:
         d = base / faulty.name
         d.mkdir()
@@ -122,7 +126,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         d = base / bad.name
         d.mkdir()
         jobs[bad.name] = (_manifest_for(bad, d, timeout_s=0.5), d / "out", False)
-    for variant in VARIANTS:
+    for variant in ALL_VARIANTS:
         d = base / variant.name
         d.mkdir()
         jobs[f"variant: {variant.name}"] = (_variant_manifest(variant, d), d / "out", False)
@@ -148,7 +152,17 @@ def test_no_html_writes_the_record_without_the_page(runs: dict[str, Run]) -> Non
     assert {"report.json", "junit.xml"} <= run.files and "report.html" not in run.files
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_reference_basic_protection_is_certified(runs: dict[str, Run]) -> None:
+    """The reference's basic protection, isolated, on its 16-cell LFP pack."""
+    run = runs["reference basic protection"]
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.report is not None and run.report["outcome"] == "certified"
+    assert run.not_passed() == set()
+    assert {r["requirement"] for r in run.report["results"]} >= {
+        f"OBSA-PROT-{n:03d}" for n in range(1, 11)}
+
+
+@pytest.mark.parametrize("variant", ALL_VARIANTS, ids=lambda v: v.name)
 def test_correct_variant_is_certified(runs: dict[str, Run], variant: Variant) -> None:
     """A correct module unlike the reference, or the reference on a pack unlike its own,
     is certified: the suite encodes the spec, not the reference's choices."""
@@ -201,13 +215,14 @@ def test_misbehaving_module_gets_error_verdicts(runs: dict[str, Run], bad: Fault
         assert diagnostics_alone and all(r["verdict"] == "pass" for r in diagnostics_alone)
 
 
-def test_every_testable_safety_core_requirement_has_a_faulty_module() -> None:
+@pytest.mark.parametrize("profile", ["bmu_safety_core", "bmu_basic_protection"])
+def test_every_testable_requirement_has_a_faulty_module(profile: str) -> None:
     """A check is real only if a module that breaks it fails it (OBSA-SAFE-027, verified by
     inspection of the manifest, is covered by the refusal test in test_certify_inputs.py)."""
     from conformance.spec import load_spec
 
     spec = load_spec()
-    testable = {r.id for r in spec.requirements_of_profile("bmu_safety_core")
+    testable = {r.id for r in spec.requirements_of_profile(profile)
                 if r.verification == "test"}
     covered = set().union(*(f.breaks for f in ALL_FAULTY))
     assert testable - covered == set(), f"no faulty module breaks {sorted(testable - covered)}"
