@@ -202,6 +202,14 @@ def _consistency(m: Manifest, spec: Spec) -> Iterator[Issue]:
             yield issue("contactor_manager", "precharge_voltage_tolerance_V",
                         f"expected a precharge tolerance above the declared voltage accuracy "
                         f"current_sensor.voltage_accuracy_V = {acc:g} V, found {tol:g} V")
+    if "protection" in claimed:
+        short = value("protection", "short_circuit_A")
+        over = value("protection", "discharge_overcurrent_A")
+        if short is not None and over is not None and not short > over:
+            # the front end's cut would act first: the over-current limit could never act
+            yield issue("protection", "short_circuit_A",
+                        f"expected a short-circuit level above the discharge over-current "
+                        f"limit discharge_overcurrent_A = {over:g} A, found {short:g} A")
     if "safety_supervisor" not in claimed:
         return
     warning = value("safety_supervisor", "insulation_warning_ohm")

@@ -197,7 +197,19 @@ def _sweep(obsa: Harness, lim: Limit, index: int | None) -> Stimulus:
         sign = 1.0 if lim.direction == "charge" else -1.0
         loop = powered(obsa, sign * (level - lim.margin))
         t0 = loop.t
-        drive = S.current_ramp(sign * (level - lim.margin), sign * lim.rate, t0)
+        # a discharge sweep stops short of a declared short-circuit level (the manifest
+        # check has it above the over-current limit): that cut is another requirement's
+        short = obsa.params(PROT).get("short_circuit_A") if sign < 0 else None
+        reach = level + (S.SWEEP_MARGINS - 1) * lim.margin
+        if short is not None:
+            reach = min(reach, 0.5 * (level + float(short)))
+        ramp = S.current_ramp(sign * (level - lim.margin), sign * lim.rate, t0)
+
+        def drive(lp: ClosedLoop) -> None:
+            ramp(lp)
+            if abs(lp.bench.hv.load_current_A) > reach:
+                lp.bench.set_load_current(sign * reach)
+
         loop.run(S.SWEEP_MARGINS * lim.margin / lim.rate + delay + 0.5, every=drive,
                  until=lambda pool: not pool[f"{lim.direction}_fet_cmd"])
         loop.run(0.1)

@@ -306,3 +306,20 @@ def test_a_feature_not_claimed_takes_no_parameters(tmp_path, spec):
     params = manifest.effective_parameters(spec, "safety_supervisor")
     assert "deep_discharge_voltage_V" not in params and "deep_discharge_delay_s" not in params
     assert "insulation_error_ohm" in params  # a claimed feature keeps its parameters
+
+
+def test_a_short_circuit_level_below_the_over_current_limit_is_refused(tmp_path, spec):
+    """The front end's cut would always act first: the over-current limit could not."""
+    from tests.faulty.protection_faults import BASIC_MANIFEST
+
+    text = BASIC_MANIFEST.read_text(encoding="utf-8")
+    assert "short_circuit_A: 300.0" in text
+    path = tmp_path / "basic.yaml"
+    path.write_text(text.replace("short_circuit_A: 300.0", "short_circuit_A: 90.0"),
+                    encoding="utf-8")
+    _, issues = load_manifest(path, spec)
+    assert [i.field for i in issues] == ["configuration.protection.short_circuit_A"]
+    assert "above the discharge over-current limit discharge_overcurrent_A = 100 A, found 90 A" \
+        in issues[0].message
+    _, issues = load_manifest(BASIC_MANIFEST, spec)
+    assert issues == []
