@@ -21,8 +21,8 @@ _started: float | None = None
 
 
 def process_started() -> float:
-    """time.monotonic() when this process started (Linux: from /proc, to 10 ms; elsewhere:
-    when this module was first imported, which the command does first)."""
+    """time.monotonic() when this process started, or was forked (Linux: from /proc, to
+    10 ms; elsewhere: when this module was first imported, early in the command)."""
     try:
         with open("/proc/self/stat", encoding="ascii") as f:
             fields = f.read().rsplit(")", 1)[1].split()
@@ -30,9 +30,8 @@ def process_started() -> float:
         age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError, AttributeError):
         return _IMPORTED
-    now = time.monotonic()
-    # a process can't be younger than this module's import (else the clocks disagree)
-    return now - age if age >= now - _IMPORTED - 0.05 else _IMPORTED
+    # a fork is younger than this module's import in its parent: /proc says so, rightly
+    return time.monotonic() - age if age >= 0 else _IMPORTED
 
 
 @contextmanager

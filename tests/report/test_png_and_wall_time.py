@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -114,6 +115,19 @@ def test_process_start_is_found_before_the_first_import():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout) >= 0.5
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_fork_s_start_is_its_fork_not_its_parent_s_start():
+    code = ("import os, sys, time; from conformance.report.wall import process_started\n"
+            "time.sleep(1.0)\n"
+            "if os.fork() == 0:\n"
+            "    print(time.monotonic() - process_started(), flush=True); os._exit(0)\n"
+            "os.wait()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout) < 1.0  # the parent's second of sleep is not the child's
 
 
 def test_write_all_stamps_the_waited_time_in_every_file(tmp_path):
