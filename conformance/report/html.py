@@ -13,7 +13,6 @@ end it. PNG files of the same plots are exported on request (:mod:`.plots`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -25,8 +24,8 @@ from markupsafe import Markup
 
 from .files import write_atomic
 from .json_report import evidence_data
-from .model import Evidence, Report
-from .panels import channel_arrays, choose_panels
+from .model import Report
+from .panels import Figure, channel_arrays, choose_panels, figures
 
 COLOURS = {
     "pass": "#1a7f37",
@@ -76,35 +75,6 @@ def environment() -> Environment:
     env.filters["unit"] = _unit
     env.globals["colour"] = lambda word: COLOURS.get(word, "#57606a")
     return env
-
-
-@dataclass
-class Figure:
-    """One test case's plot: its anchor, what it verifies and its trace."""
-
-    anchor: str
-    test_case: str
-    requirements: list[str]
-    evidence: Evidence
-
-
-def figures(report: Report) -> list[Figure]:
-    """One figure per test case that recorded a trace. The results of one test case share
-    its trace, so their events are drawn together on one plot."""
-    by_case: dict[str, Figure] = {}
-    for r in report.results:
-        ev = r.evidence
-        if not (ev.channels and ev.t_s):
-            continue
-        fig = by_case.get(r.test_case)
-        if fig is None:
-            by_case[r.test_case] = Figure(f"evidence-{len(by_case)}", r.test_case,
-                                          [r.requirement], ev)
-        else:
-            fig.requirements.append(r.requirement)
-            fig.evidence = fig.evidence.model_copy(
-                update={"events": {**fig.evidence.events, **ev.events}})
-    return list(by_case.values())
 
 
 def plot_data(fig: Figure) -> dict[str, Any]:

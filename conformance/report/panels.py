@@ -1,4 +1,5 @@
-"""Which channels of an evidence trace are drawn, and on which panel.
+"""What the evidence plots show: one figure per test case that recorded a trace, and which
+of its channels are drawn on which panel.
 
 One choice for both drawings of a trace: the plot the reader's browser draws in report.html
 and the PNG exported on request (:mod:`.plots`). Channels are grouped into panels (cell
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Evidence
+from .model import Evidence, Report
 
 MAX_LINES = 6
 MAX_POINTS = 1500
@@ -122,3 +123,32 @@ def envelope(t: np.ndarray, v: np.ndarray, max_points: int = MAX_POINTS
     idx = np.unique(np.concatenate([base + lo, base + hi]))
     idx = idx[idx < n]
     return t[idx], v[idx]
+
+
+@dataclass
+class Figure:
+    """One test case's plot: its anchor, what it verifies and its trace."""
+
+    anchor: str
+    test_case: str
+    requirements: list[str]
+    evidence: Evidence
+
+
+def figures(report: Report) -> list[Figure]:
+    """One figure per test case that recorded a trace. The results of one test case share
+    its trace, so their events are drawn together on one plot."""
+    by_case: dict[str, Figure] = {}
+    for r in report.results:
+        ev = r.evidence
+        if not (ev.channels and ev.t_s):
+            continue
+        fig = by_case.get(r.test_case)
+        if fig is None:
+            by_case[r.test_case] = Figure(f"evidence-{len(by_case)}", r.test_case,
+                                          [r.requirement], ev)
+        else:
+            fig.requirements.append(r.requirement)
+            fig.evidence = fig.evidence.model_copy(
+                update={"events": {**fig.evidence.events, **ev.events}})
+    return list(by_case.values())

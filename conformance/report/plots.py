@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 
 from .files import write_bytes_atomic
-from .html import figures
 from .model import Evidence, Report
-from .panels import MAX_POINTS, channel_arrays, choose_panels, envelope
+from .panels import MAX_POINTS, channel_arrays, choose_panels, envelope, figures
 
 DPI = 72
 

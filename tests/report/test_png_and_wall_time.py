@@ -14,7 +14,7 @@ import pytest
 
 from conformance.cli import build_parser
 from conformance.report import PNG_DIR, read_json, render_html, wall, write_all
-from conformance.report.html import figures
+from conformance.report.panels import figures
 from conformance.report.plots import png_name, write_pngs
 
 from .test_html_page import Page, _report_of_many_cases
