@@ -10,6 +10,10 @@ The run owns its output directory while it runs (:class:`OutputDir`): a lock ref
 second live run in the same directory, the report files of an earlier run are removed
 before the suite starts, and every file is written under a temporary name and renamed
 when complete. A report left by another run can therefore never decide the exit status.
+
+The report's ``duration_s`` is the wall time the user waited, from the start of the
+command to the report written (:mod:`.report.wall`). ``png=True`` also exports the
+evidence plots as PNG files (:mod:`.report.plots`, matplotlib: loaded only then).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from .report import REPORT_FILES
+from .report import PNG_DIR, REPORT_FILES, wall
 from .session import STOPS, Certification, Interrupted, resolve_manifest
 from .suite import SUITE_DIR
 
@@ -83,6 +87,10 @@ class OutputDir:
             lock.flush()
             for name in REPORT_FILES:
                 (out / name).unlink(missing_ok=True)
+            pngs = out / PNG_DIR
+            if pngs.is_dir():  # an earlier run's export (numbered NN-<test case>.png)
+                for png in pngs.glob("[0-9][0-9]*-*.png"):
+                    png.unlink()
         except OSError as exc:
             lock.close()
             raise OutputError(f"--out {out}: cannot write in the directory: "
@@ -208,7 +216,16 @@ def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select:
 
 
 def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None,
-                in_process: bool = False, html: bool = True) -> int:
+                in_process: bool = False, html: bool = True, png: bool = False,
+                started: float | None = None) -> int:
+    """Certify, write the report in ``out``, return the exit status. ``started``: when the
+    command started (``time.monotonic()``; default: now), the start of ``duration_s``."""
+    with wall.timing(started):
+        return _certify(manifest, out, progress, select, in_process, html, png)
+
+
+def _certify(manifest: str, out: Path, progress: bool, select: str | None, in_process: bool,
+             html: bool, png: bool) -> int:
     path = resolve_manifest(manifest)
     if not path.is_file():
         print(f"obsa certify: {path}: cannot read: no such file", file=sys.stderr)
@@ -225,7 +242,10 @@ def run_certify(manifest: str, out: Path, progress: bool = True, select: str | N
         except Interrupted:
             return _signal_status(STOPS.received)
         try:
-            return _run(path, output, run_id, progress, select, in_process, html)
+            status = _run(path, output, run_id, progress, select, in_process, html)
+            if png and status in (0, 1):
+                status = _export_pngs(output.path, status)
+            return status
         finally:
             output.release()
 
@@ -256,6 +276,21 @@ def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str
               file=sys.stderr)
         return 2
     return {"certified": 0, "not-certified": 1}.get(str(report.get("outcome")), 2)
+
+
+def _export_pngs(out: Path, status: int) -> int:
+    """The evidence plots of this run's report as PNG files in ``out``/evidence-png."""
+    from .report import read_json
+    from .report.plots import write_pngs
+
+    try:
+        paths = write_pngs(read_json(out / "report.json"), out / PNG_DIR)
+    except OSError as exc:
+        print(f"obsa certify: cannot write the PNG files in {out / PNG_DIR}: {exc}",
+              file=sys.stderr)
+        return 2
+    print(f"OBSA: {len(paths)} evidence plots in {out / PNG_DIR}")
+    return status
 
 
 def _write_interrupted(path: Path, out: Path, run_id: str) -> None:

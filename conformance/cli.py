@@ -21,10 +21,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_certify(args: argparse.Namespace) -> int:
     from .certify import run_certify
+    from .report.wall import process_started
 
     return run_certify(
         args.manifest, Path(args.out), progress=not args.no_progress, select=args.select,
-        in_process=args.in_process, html=not args.no_html,
+        in_process=args.in_process, html=not args.no_html, png=args.png,
+        started=process_started(),
     )
 
 
@@ -63,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--no-progress", action="store_true", help="no progress display")
     c.add_argument("--no-html", action="store_true",
-                   help="write report.json and junit.xml only: report.html's evidence plots "
-                   "take about as long as the test cases")
+                   help="write report.json and junit.xml only (no report.html)")
+    c.add_argument("--png", action="store_true",
+                   help="also export every evidence plot as a PNG file to "
+                   "OUT/evidence-png/ (report.html draws its plots in the browser)")
     c.add_argument(
         "-k", dest="select", default=None, help="only test cases matching this pytest -k expression"
     )

@@ -30,7 +30,6 @@ of a Python child, default 4096).
 from __future__ import annotations
 
 import os
-import select
 import shlex
 import shutil
 import signal
@@ -46,14 +45,13 @@ import numpy as np
 
 from . import wire
 from .base import Adapter, AdapterError, Call
+from .spin import Reader
 
 STARTUP_TIMEOUT_S = 30.0
 NO_LIMIT_S = 600.0
 """A ``timeout_s`` of null still has a watchdog: the manifest's longest allowed value."""
 STDERR_KEEP_BYTES = 64 * 1024
 CLOSE_GRACE_S = 0.5
-SPIN_S = 0.002
-"""How long the bench waits busy for a reply before it sleeps (see ``_await``)."""
 
 
 class ModuleError(AdapterError):
@@ -177,9 +175,8 @@ class ProcessAdapter(Adapter):
         self._id = 0
         self._fd_in = -1
         self._fd_out = -1
-        self._poll: Any = None
+        self._reader: Reader | None = None
         self._batch = False
-        self.spin_s = SPIN_S if (os.cpu_count() or 1) > 1 else 0.0
         self._sent: dict[str, Any] = {}  # the child's signal pool, as last sent/received
         self._types = {c: {p.signal: wire.signal_type(spec.signals[p.signal].type,
                                                       spec.signals[p.signal].dimension)
@@ -237,9 +234,7 @@ class ProcessAdapter(Adapter):
         self._fd_in = self.proc.stdin.fileno()
         self._fd_out = self.proc.stdout.fileno()
         self.stderr = StderrTail(self.proc.stderr.fileno())
-        self._poll = select.poll()
-        self._poll.register(self._fd_out, select.POLLIN | select.POLLHUP | select.POLLERR)
-        os.set_blocking(self._fd_out, False)
+        self._reader = Reader(self._fd_out)
         params = {
             "protocol": wire.PROTOCOL,
             "spec_version": self.spec.version,
@@ -420,36 +415,13 @@ class ProcessAdapter(Adapter):
             if len(buf) > wire.MAX_LINE_BYTES:
                 raise self._protocol(component, call, f"a reply longer than "
                                      f"{wire.MAX_LINE_BYTES} bytes without a line end")
-            chunk = self._await(deadline)
+            assert self._reader is not None
+            chunk = self._reader.read(deadline - time.monotonic())
             if chunk is None:
                 raise self._timed_out(component, call, timeout_s)
             if not chunk:
                 raise self._died(component, call)
             buf += chunk
-
-    def _await(self, deadline: float) -> bytes | None:
-        """The next bytes from the child ('' when it closed stdout), None at the deadline.
-
-        Waits busy for a short while first: a sleeping process is woken slowly on a
-        virtual machine (a pipe round trip of ~65 µs against ~4 µs when the reader
-        spins), and most replies come within that while; then sleeps in ``poll``."""
-        fd = self._fd_out
-        spin_until = time.perf_counter() + self.spin_s
-        while True:
-            try:
-                return os.read(fd, 1 << 20)
-            except BlockingIOError:
-                pass
-            if time.perf_counter() >= spin_until:
-                break
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._poll.poll(remaining * 1000.0):
-                return None
-            try:
-                return os.read(fd, 1 << 20)
-            except BlockingIOError:
-                continue
 
     # ---- failures --------------------------------------------------------------------
     def _fail(self, reason: str) -> None:

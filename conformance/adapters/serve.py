@@ -30,11 +30,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import wire
+from .spin import SPIN_S, Reader
 
 Reply = dict[str, Any]
 
@@ -268,20 +268,11 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-SPIN_S = 0.002
-"""How long the server waits busy for the next request before it sleeps: a sleeping
-process is woken slowly on a virtual machine, and the bench asks again within this."""
-
-
 def lines(fd: int, spin_s: float = SPIN_S) -> Iterator[bytes]:
     """The lines arriving on ``fd`` until it closes (the last one may lack its newline);
-    a line longer than :data:`wire.MAX_LINE_BYTES` is cut into pieces of that size."""
-    import select
-
-    os.set_blocking(fd, False)
-    poll = select.poll()
-    poll.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-    clock = time.perf_counter
+    a line longer than :data:`wire.MAX_LINE_BYTES` is cut into pieces of that size. Waits
+    busy for the next request for a moment when that pays (:class:`.spin.Reader`)."""
+    reader = Reader(fd, spin_s)
     buf = bytearray()
     while True:
         i = buf.find(b"\n")
@@ -292,14 +283,7 @@ def lines(fd: int, spin_s: float = SPIN_S) -> Iterator[bytes]:
         while len(buf) >= wire.MAX_LINE_BYTES:
             yield bytes(buf[:wire.MAX_LINE_BYTES])
             del buf[:wire.MAX_LINE_BYTES]
-        chunk = None
-        until = clock() + spin_s
-        while chunk is None:
-            try:
-                chunk = os.read(fd, 1 << 20)
-            except BlockingIOError:
-                if clock() >= until:
-                    poll.poll()
+        chunk = reader.read()
         if not chunk:
             if buf:
                 yield bytes(buf)

@@ -2,20 +2,30 @@
 
 Header (module, spec version, profiles, outcome, counts), the manifest issues of a refused
 module, one table row per verdict (requirement, level, verdict, every criterion's measured
-value against its limit, the evidence message) and, for every result that recorded a
-trace, its plot as an embedded PNG. No external files, scripts or fonts; every text that
-came from a module, a manifest or the spec is escaped.
+value against its limit, the evidence message) and one plot per test case that recorded a
+trace, passes included. The page carries each test case's trace once, as JSON data, and a
+small script of its own (``templates/plot.js``) draws the plots as SVG in the reader's
+browser: writing the page costs no drawing, and it needs no network, external file or
+font. The page is built from Jinja2 templates with autoescaping on; the data block is JSON
+with ``<``, ``>`` and ``&`` escaped, so no text from a module, a manifest or the spec can
+end it. PNG files of the same plots are exported on request (:mod:`.plots`).
 """
 
 from __future__ import annotations
 
-import base64
-from html import escape
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
+
+import orjson
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from .files import write_atomic
-from .model import CriterionResult, Evidence, Report, TestResult
-from .plots import trace_png
+from .json_report import evidence_data
+from .model import Report
+from .panels import Figure, channel_arrays, choose_panels, figures
 
 COLOURS = {
     "pass": "#1a7f37",
@@ -26,59 +36,66 @@ COLOURS = {
     "certified": "#1a7f37",
     "not-certified": "#cf222e",
     "refused": "#8250df",
+    "interrupted": "#bf8700",
 }
+TEMPLATES = "templates"
+DATA_ID = "obsa-evidence"
+"""The id of the page's JSON data block (one entry per plotted test case)."""
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;color:#1f2328}
-h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.2em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
-th,td{border:1px solid #d0d7de;padding:.3em .6em;vertical-align:top;text-align:left}
-th{background:#f6f8fa} td.num{text-align:right;font-variant-numeric:tabular-nums}
-.badge{display:inline-block;color:#fff;border-radius:.8em;padding:.05em .7em;font-weight:600}
-.crit{margin:0;padding-left:1.1em} .crit li{white-space:nowrap}
-.ok{color:#1a7f37} .nok{color:#cf222e} .muted{color:#6e7781;font-size:.85em}
-figure{margin:1em 0;border:1px solid #d0d7de;padding:.5em;display:inline-block}
-figcaption{font-size:.85em;color:#57606a}
-"""
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-def _badge(word: str) -> str:
-    colour = COLOURS.get(word, "#57606a")
-    return f'<span class="badge" style="background:{colour}">{escape(word)}</span>'
+def script_json(data: Any) -> Markup:
+    """JSON that can stand inside a ``<script>`` element: ``<``, ``>`` and ``&`` only occur
+    inside JSON strings, where their ``\\u`` escapes mean the same, so ``</script>`` in a
+    module's text cannot end the element."""
+    return Markup(orjson.dumps(data).decode("utf-8").translate(_SCRIPT_SAFE))
 
 
 def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:.6g}"  # inf and nan as 'inf' and 'nan'
 
 
-def _criterion(c: CriterionResult) -> str:
-    mark = '<span class="ok">✔</span>' if c.passed else '<span class="nok">✘</span>'
-    unit = "" if c.unit == "1" else f" {escape(c.unit)}"
-    note = f' <span class="muted">{escape(c.note)}</span>' if c.note else ""
-    return (f"<li>{mark} <b>{escape(c.name)}</b>: {_num(c.measured)}{unit} "
-            f"{escape(c.comparison)} {_num(c.limit)}{unit} "
-            f'<span class="muted">(limit: {escape(c.limit_source)})</span>{note}</li>')
+def _unit(unit: str) -> str:
+    return "" if unit == "1" else f" {unit}"
 
 
-def _anchor(i: int) -> str:
-    return f"evidence-{i}"
+def _asset(name: str) -> Markup:
+    """A file of the templates folder, put into the page as it is (our own CSS and JS)."""
+    return Markup(files(__package__).joinpath(TEMPLATES, name).read_text(encoding="utf-8"))
 
 
-def _row(i: int, r: TestResult, has_plot: bool) -> str:
-    crits = ("<ul class='crit'>" + "".join(_criterion(c) for c in r.criteria) + "</ul>"
-             if r.criteria else '<span class="muted">none</span>')
-    plot = f' <a href="#{_anchor(i)}">plot</a>' if has_plot else ""
-    return (f"<tr><td><b>{escape(r.requirement)}</b><br>"
-            f"<span class='muted'>{escape(r.test_case)}</span></td>"
-            f"<td>{escape(r.title)}</td><td>{escape(r.level)}</td>"
-            f"<td>{_badge(r.verdict)}</td><td>{crits}</td>"
-            f"<td>{escape(r.evidence.message)}{plot}</td>"
-            f"<td class='num'>{r.simulated_s:.3g} s</td></tr>")
+@cache
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader(__package__ or "conformance.report", TEMPLATES),
+                      autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["num"] = _num
+    env.filters["unit"] = _unit
+    env.globals["colour"] = lambda word: COLOURS.get(word, "#57606a")
+    return env
 
 
-def _header(report: Report) -> str:
+def plot_data(fig: Figure) -> dict[str, Any]:
+    """What the page's script needs to draw one figure: the trace (every channel, rounded
+    as in report.json), its events and which channels go on which panel."""
+    data = evidence_data(fig.evidence)
+    panels = choose_panels(fig.evidence, channel_arrays(fig.evidence))
+    return {"id": fig.anchor, "test_case": fig.test_case, "requirements": fig.requirements,
+            "t_s": data["t_s"], "channels": data["channels"],
+            "events": sorted(([name, at] for name, at in fig.evidence.events.items()),
+                             key=lambda e: e[1]),
+            "panels": [{"label": p.label, "steps": p.steps, "channels": list(p.channels)}
+                       for p in panels]}
+
+
+def render_html(report: Report, plots: bool = True) -> str:
+    """Text of report.html; ``plots=False`` leaves the evidence plots out (a preview)."""
+    figs = figures(report) if plots else []
+    anchors = {f.test_case: f.anchor for f in figs}
     m = report.module
-    rows = [
+    header = [
         ("Module", f"{m.vendor} — {m.name} {m.version}"),
         ("Software hash", m.software_hash or "—"),
         ("Spec version", f"OBSA {report.spec_version}"),
@@ -94,60 +111,11 @@ def _header(report: Report) -> str:
         ("Started", report.started),
         ("Duration", f"{report.duration_s:.1f} s"),
     ]
-    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    counts = " ".join(f"{_badge(k)} {v}" for k, v in report.summary.items())
-    return (f"<h1>OBSA conformance report</h1>"
-            f"<p>Outcome: {_badge(report.outcome)} &nbsp; {counts}</p>"
-            f"<table>{cells}</table>")
-
-
-def render_html(report: Report, plots: bool = True) -> str:
-    """Text of report.html; ``plots=False`` skips the figures (faster, for previews)."""
-    parts = [_header(report)]
-    if report.manifest_issues:
-        items = "".join(f"<li><code>{escape(i)}</code></li>" for i in report.manifest_issues)
-        parts.append(f"<h2>Manifest issues</h2><ul>{items}</ul>")
-    # one figure per test case: the results of one test case share its trace, so their
-    # events are drawn together on one plot (and plotting, the slow part, happens once)
-    traces: dict[str, Evidence] = {}
-    for r in report.results:
-        if plots and r.evidence.channels and r.evidence.t_s:
-            ev = traces.get(r.test_case)
-            traces[r.test_case] = r.evidence if ev is None else ev.model_copy(
-                update={"events": {**ev.events, **r.evidence.events}})
-    figures = []
-    anchors: dict[str, int] = {}  # test case → number of its figure
-    for key, (case, ev) in enumerate(traces.items()):
-        png = trace_png(ev, case)
-        if png is None:
-            continue
-        anchors[case] = key
-        data = base64.b64encode(png).decode("ascii")
-        reqs = ", ".join(x.requirement for x in report.results if x.test_case == case)
-        alt = escape(f"trace of {reqs}", quote=True)
-        figures.append(
-            f'<figure id="{_anchor(key)}"><img alt="{alt}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{escape(reqs)} — {escape(case)}: "
-            f"{escape(ev.message)}</figcaption></figure>")
-    rows = [_row(anchors.get(r.test_case, -1), r,
-                 r.test_case in anchors and bool(r.evidence.channels))
-            for r in report.results]
-    if rows:
-        parts.append(
-            "<h2>Requirements</h2><table><thead><tr><th>Requirement</th><th>Title</th>"
-            "<th>Level</th><th>Verdict</th><th>Criteria (measured vs limit)</th>"
-            "<th>Evidence</th><th>Simulated</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
-    if figures:
-        parts.append("<h2>Evidence</h2>" + "".join(figures))
-    if report.environment:
-        env = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>"
-                      for k, v in report.environment.items())
-        parts.append(f"<h2>Environment</h2><table>{env}</table>")
-    title = escape(f"OBSA report — {report.module.name} {report.module.version}")
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{title}</title><style>{CSS}</style></head><body>\n"
-            + "\n".join(parts) + "\n</body></html>\n")
+    return environment().get_template("report.html.j2").render(
+        report=report, header=header, anchors=anchors, figures=figs,
+        data=script_json([plot_data(f) for f in figs]) if figs else None,
+        data_id=DATA_ID, css=_asset("report.css"), script=_asset("plot.js"),
+        title=f"OBSA report — {m.name} {m.version}")
 
 
 def write_html(report: Report, path: Path | str) -> Path:

@@ -4,19 +4,48 @@
 The JSON report is the record of a certification: every other format (JUnit, HTML, the
 certificate) can be rebuilt from it. NaN and infinities are written as null, because JSON
 has no such numbers; a measured value of null means "could not be measured".
+
+The record is indented for people, except the evidence's sample arrays: each is one line,
+its numbers at the resolution they carry (:mod:`.samples`), so the file stays a few MB.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from .files import write_atomic
-from .model import Report
+from .model import Evidence, Report
+from .samples import times_array, values_array
+
+_SAMPLES = {"results": {"__all__": {"evidence": {"t_s", "channels"}}}}
+"""The sample arrays, left out of the model's own dump and written by :func:`evidence_data`."""
+
+
+def evidence_data(evidence: Evidence, message: str | None = None) -> dict[str, Any]:
+    """The evidence as report.json carries it (sample arrays compact and rounded)."""
+    return {
+        "message": evidence.message if message is None else message,
+        "t_s": times_array(evidence.t_s),
+        "channels": [{"name": ch.name, "unit": ch.unit, "values": values_array(ch.values)}
+                     for ch in evidence.channels],
+        "events": dict(evidence.events),
+    }
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    """The report as report.json carries it, ready for :func:`orjson.dumps`."""
+    data = report.model_dump(mode="json", exclude=_SAMPLES)
+    for result, out in zip(report.results, data["results"], strict=True):
+        out["evidence"] = evidence_data(result.evidence, out["evidence"]["message"])
+    return data
 
 
 def render_json(report: Report) -> str:
     """Text of report.json (non-finite numbers as null)."""
-    return report.model_dump_json(indent=2) + "\n"
+    return orjson.dumps(report_data(report), option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
 
 
 def write_json(report: Report, path: Path | str) -> Path:

@@ -71,14 +71,16 @@ class Channel(_Model):
 
     name: str
     unit: str
-    values: list[float | None] = Field(description="one per t_s; None where no finite sample")
+    values: list[float | None] = Field(
+        description="one per t_s, to 6 significant digits (whole numbers without decimals); "
+                    "null where no finite sample")
 
 
 class Evidence(_Model):
     """What a reader needs to check a verdict: a message, the trace around the event."""
 
     message: str = ""
-    t_s: list[float] = []
+    t_s: list[float] = Field(default=[], description="sample times (s), to the microsecond")
     channels: list[Channel] = []
     events: dict[str, float] = Field(default_factory=dict, description="name → time (s)")
 
