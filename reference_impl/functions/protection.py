@@ -27,7 +27,7 @@ from typing import Any
 from ..component import Block
 from ..interfaces import SafetySupervisorFault as F
 from ..services.debounce import Debounce
-from .limits import extremes
+from .limits import Extremes
 
 COMPONENT = "protection"
 _CHARGE, _DISCHARGE = 1, 2  # the directions a rule blocks, as bits
@@ -115,12 +115,14 @@ class Protection(Block):
 
     def reset(self) -> None:
         self._active = [_Active(rule, self._p) for rule in self._rules]
+        self._cell_voltages = Extremes()
+        self._cell_temperatures = Extremes()
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        v_max, v_min, _, voltages_ok = extremes(inputs["cell_voltage_V"],
-                                                inputs["cell_voltage_valid"])
-        t_max, t_min, _, temperatures_ok = extremes(inputs["cell_temperature_degC"],
-                                                    inputs["cell_temperature_valid"])
+        v_max, v_min, _, voltages_ok = self._cell_voltages(inputs["cell_voltage_V"],
+                                                           inputs["cell_voltage_valid"])
+        t_max, t_min, _, temperatures_ok = self._cell_temperatures(
+            inputs["cell_temperature_degC"], inputs["cell_temperature_valid"])
         current = float(inputs["pack_current_A"])
         values = (v_max, v_min, max(current, 0.0) if current == current else math.nan,
                   max(-current, 0.0) if current == current else math.nan, t_max, t_min,

@@ -34,7 +34,7 @@ from typing import Any
 from ..component import Block, ConfigurationError
 from ..interfaces import DTC_TABLE, SafetyState, SafetySupervisorFault
 from ..services.debounce import Debounce
-from .limits import ThreeLevelLimit, extremes
+from .limits import Extremes, ThreeLevelLimit
 
 COMPONENT = "safety_supervisor"
 F = SafetySupervisorFault
@@ -179,12 +179,14 @@ class SafetySupervisor(Block):
         self._temperature_invalid = Debounce(p["cell_temperature_invalid_delay_s"])
         self._charge_blocked = False
         self._latched = 0
+        self._cell_voltages = Extremes()
+        self._cell_temperatures = Extremes()
 
     # ---- step -------------------------------------------------------------------------
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        v_max_V, v_min_V, v_sum_V, voltages_ok = extremes(
+        v_max_V, v_min_V, v_sum_V, voltages_ok = self._cell_voltages(
             inputs["cell_voltage_V"], inputs["cell_voltage_valid"])
-        hottest_degC, coldest_degC, _, temperatures_ok = extremes(
+        hottest_degC, coldest_degC, _, temperatures_ok = self._cell_temperatures(
             inputs["cell_temperature_degC"], inputs["cell_temperature_valid"])
         current_A = float(inputs["pack_current_A"])
         pack_V = float(inputs["pack_voltage_V"])

@@ -1,7 +1,7 @@
 """The fault memory (spec: interfaces/diagnostics.yaml, requirements OBSA-DIAG-*).
 
 Every fault code of the spec is a diagnostic trouble code (DTC). The memory is generic: it
-reads every ``*_fault_flags`` signal of the data dictionary that is present in its inputs and
+reads every ``*_fault_flags`` input of its interface that is present in a step's inputs and
 maps each bit to its row of the DTC table, so a component that gains fault codes in the spec
 needs no change here. Per DTC, in ascending DTC order (the order of every output array):
 
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..component import Block
-from ..interfaces import DTC_TABLE, FLAGS_SIGNALS, DtcStatus
+from ..interfaces import DTC_TABLE, FLAGS_SIGNALS, DiagnosticsInputs, DtcStatus
 
 COMPONENT = "diagnostics"
 _MAX_OCCURRENCES = 65535
@@ -28,10 +28,10 @@ _INACTIVE, _ACTIVE, _STORED = int(DtcStatus.INACTIVE), int(DtcStatus.ACTIVE), in
 
 
 def _flag_rows() -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
-    """(fault-flags signal, ((bit mask, DTC row), ...)) for every fault-flags signal."""
+    """(fault-flags signal, ((bit mask, DTC row), ...)) for every fault-flags input."""
     table = []
     for signal, component in FLAGS_SIGNALS.items():
-        if not signal.endswith("_fault_flags"):
+        if not signal.endswith("_fault_flags") or signal not in DiagnosticsInputs.__annotations__:
             continue  # warning and request flags are live indications, not trouble codes
         rows = tuple((1 << bit, row) for row, (_dtc, owner, _fault, bit, _severity)
                      in enumerate(DTC_TABLE) if owner == component)

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from reference_impl.component import ConfigurationError
-from reference_impl.interfaces import DTC_TABLE, FLAGS_SIGNALS, ContactorManagerFault, DtcStatus
+from reference_impl.interfaces import (
+    DTC_TABLE,
+    FLAGS_SIGNALS,
+    ContactorManagerFault,
+    DiagnosticsInputs,
+    DtcStatus,
+)
 from reference_impl.interfaces import SafetySupervisorFault as F
 from reference_impl.services.diagnostics import Diagnostics
 
@@ -86,7 +92,7 @@ def test_contactor_faults_map_to_their_rows() -> None:
 def test_every_fault_flags_signal_and_bit_maps_to_its_own_row() -> None:
     inputs = {}
     for signal, component in FLAGS_SIGNALS.items():
-        if signal.endswith("_fault_flags"):
+        if signal.endswith("_fault_flags") and signal in DiagnosticsInputs.__annotations__:
             inputs[signal] = sum(1 << bit for _d, owner, _f, bit, _s in DTC_TABLE
                                  if owner == component)
     assert {"safety_fault_flags", "contactor_fault_flags"} <= set(inputs)

@@ -433,3 +433,21 @@ def test_features_not_claimed_are_off() -> None:
                 insulation_resistance_ohm=1.0)
     assert out["safety_fault_flags"] & F.DEEP_DISCHARGE
     assert out["safety_fault_flags"] & F.INSULATION_FAULT
+
+
+def test_extremes_are_reused_only_for_arrays_that_cannot_change() -> None:
+    """The supervisor reduces a cell record once per sample: a read-only array (or a view of
+    one) is reused by identity, a writeable one is reduced every time."""
+    from reference_impl.functions.limits import Extremes
+
+    ext = Extremes()
+    valid = np.ones(4, dtype=bool)
+    valid.flags.writeable = False
+    frozen = np.array([3.6, 3.7, 3.8, 3.9])
+    frozen.flags.writeable = False
+    assert ext(frozen, valid)[:2] == (3.9, 3.6)
+    assert ext(frozen.view(), valid.view()) is ext(frozen, valid)  # same owner: reused
+    live = np.array([3.6, 3.7, 3.8, 3.9])
+    assert ext(live, valid)[0] == 3.9
+    live[0] = 4.3  # changed in place: must be seen
+    assert ext(live, valid)[0] == 4.3
