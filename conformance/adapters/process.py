@@ -11,10 +11,12 @@ What the bench guarantees, whatever the module does:
 - Watchdog: every call has a deadline (``adapter.timeout_s``; start-up, i.e. launching,
   importing and creating the components, has ``options.startup_timeout_s``). The parent
   waits with ``poll``; the module cannot disarm it. A missed deadline kills the child.
-- The child runs in its own session and process group; closing the adapter kills the
-  whole group (and any process still in the session): no thread, child or grandchild of
-  the module outlives the run. Only a process that leaves the session (``setsid``)
-  escapes; that needs intent, not a bug.
+- The child runs in its own session and process group, and its environment carries a
+  mark of this adapter (``OBSA_MODULE_RUN``) that its descendants inherit; closing the
+  adapter kills the whole group, any process still in the session and any process that
+  carries the mark: no thread, child or grandchild of the module outlives the run, not even
+  one that started a session of its own (a daemon, ``setsid``). Only a process that also
+  strips the mark from its environment escapes; that needs intent, not a bug.
 - The child gets copies of its inputs by construction; its stdout is the protocol channel
   (anything else on it is a protocol error), its stderr is captured, bounded.
 - After the child died, hung or broke the protocol, its state is unknown: the adapter is
@@ -30,6 +32,7 @@ of a Python child, default 4096).
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -131,8 +134,13 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def kill_session(sid: int) -> None:
-    """SIGKILL the process group ``sid`` and every process left in session ``sid``."""
+MARK_VARIABLE = "OBSA_MODULE_RUN"
+"""The environment variable that marks every process of one adapter's module."""
+
+
+def kill_session(sid: int, mark: str | None = None) -> None:
+    """SIGKILL the process group ``sid``, every process left in session ``sid`` and, with
+    ``mark``, every process whose environment holds ``OBSA_MODULE_RUN=<mark>``."""
     try:
         os.killpg(sid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -140,6 +148,7 @@ def kill_session(sid: int) -> None:
     proc = Path("/proc")
     if not proc.is_dir():
         return
+    tag = f"{MARK_VARIABLE}={mark}".encode() if mark else None
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -148,7 +157,13 @@ def kill_session(sid: int) -> None:
         except OSError:
             continue
         fields = stat.rpartition(")")[2].split()
-        if len(fields) > 3 and fields[3] == str(sid):  # field 6 of stat: session id
+        ours = len(fields) > 3 and fields[3] == str(sid)  # field 6 of stat: session id
+        if not ours and tag is not None:
+            try:
+                ours = tag in (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                ours = False
+        if ours:
             try:
                 os.kill(int(entry.name), signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -169,6 +184,7 @@ class ProcessAdapter(Adapter):
                                                             STARTUP_TIMEOUT_S)),
                                      self.call_timeout_s)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.mark = f"{os.getpid()}-{secrets.token_hex(8)}"  # see MARK_VARIABLE
         self.stderr: StderrTail | None = None
         self.hello: dict[str, Any] = {}
         self._buf = bytearray()
@@ -199,6 +215,7 @@ class ProcessAdapter(Adapter):
         env = dict(os.environ)
         extra = self.options.get("env") or {}
         env.update({str(k): str(v) for k, v in dict(extra).items()})
+        env[MARK_VARIABLE] = self.mark
         return env
 
     @classmethod
@@ -286,7 +303,7 @@ class ProcessAdapter(Adapter):
         except (OSError, subprocess.TimeoutExpired):
             pass
         finally:
-            kill_session(proc.pid)
+            kill_session(proc.pid, self.mark)
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -428,7 +445,7 @@ class ProcessAdapter(Adapter):
         """The child's state is unknown: stop it, refuse every later call."""
         self._mark_broken(reason)
         if self.proc is not None:
-            kill_session(self.proc.pid)
+            kill_session(self.proc.pid, self.mark)
 
     def _doing(self, component: str | None, call: Call) -> str:
         return f"{component}.{call}" if component else "start-up (import, creating the classes)"

@@ -121,6 +121,16 @@ class DetachedGrandchild(SafetySupervisor):
                          stderr=subprocess.DEVNULL, process_group=0)
 
 
+class SessionGrandchild(SafetySupervisor):
+    """Starts a child in a session of its own (as a daemon would), and behaves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", _marker()],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 class MemoryHog(SafetySupervisor):
     """Grows by 16 MB (written, so really resident) per step until something stops it."""
 

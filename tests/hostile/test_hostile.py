@@ -76,6 +76,7 @@ HOSTILE: tuple[Hostile, ...] = (
     Hostile("non_daemon_thread", f"{B}:NonDaemonThread", "error", "pass", "no reply within"),
     Hostile("grandchild", f"{B}:SpawnsGrandchild", "pass", "pass"),
     Hostile("grandchild_own_group", f"{B}:DetachedGrandchild", "pass", "pass"),
+    Hostile("grandchild_own_session", f"{B}:SessionGrandchild", "pass", "pass"),
     Hostile("stdout_flood", f"{B}:FloodsStdout", "pass", "pass"),
     Hostile("fake_replies_on_stdout", f"{B}:FakesReplies", "fail", "pass"),
     Hostile("tampers_with_inputs", f"{B}:TampersWithInputs", "fail", "pass"),
