@@ -227,7 +227,7 @@ class InvalidCellCountsForDeepDischarge(SafetySupervisor):
 
     def reset(self) -> None:
         super().reset()
-        self._raw_deep_discharge = Debounce(self._p["deep_discharge_delay_s"])
+        self._raw_deep_discharge = Debounce(self._p.get("deep_discharge_delay_s", 0.0))
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         lowest = float(np.nanmin(np.asarray(inputs["cell_voltage_V"], dtype=float)))

@@ -235,7 +235,7 @@ class InsulationWarningAtErrorLevel(_Supervisor):
 
     def _setup(self, p: dict[str, Any]) -> None:
         super()._setup(p)
-        self._insulation_warning_ohm = p["insulation_error_ohm"]
+        self._insulation_warning_ohm = p.get("insulation_error_ohm", 0.0)
 
 
 # ----------------------------------------------------------------------------- nominal operation
