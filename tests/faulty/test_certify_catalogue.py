@@ -2,8 +2,9 @@
 for exactly the requirement it breaks, and misbehaving software ends in ``error`` verdicts
 with the report written.
 
-Each certification runs as a user would run it — ``python -m conformance certify`` in a
-fresh process — and the runs go in parallel, one per core.
+Each certification runs the real command line (``obsa certify``) in a process of its own,
+forked from one worker that imported the bench once (:mod:`.certify_worker`); the runs go
+in parallel, one per core.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,20 +82,45 @@ def _variant_manifest(variant: Variant, directory: Path) -> Path:
     return path
 
 
-def certify(manifest: Path | str, out: Path, timeout_s: float = 600,
-            in_process: bool = False, html: bool = False) -> Run:
-    """Certify through the real CLI; without report.html unless ``html`` (its plots cost
-    about what the test cases do, and the verdicts are in report.json)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance", "certify", str(manifest), "--out", str(out),
-         "--no-progress", *(["--in-process"] if in_process else []),
-         *([] if html else ["--no-html"])],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s)
+def _argv(manifest: Path | str, out: Path, in_process: bool, html: bool) -> list[str]:
+    """``obsa certify`` as the catalogue runs it: without report.html unless ``html`` (its
+    plots cost about what the test cases do, and the verdicts are in report.json)."""
+    return ["certify", str(manifest), "--out", str(out), "--no-progress",
+            *(["--in-process"] if in_process else []), *([] if html else ["--no-html"])]
+
+
+def _run_of(out: Path, exit_code: int | None, output: str) -> Run:
     report_path = out / "report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else None
     files = frozenset(p.name for p in out.iterdir()) if out.is_dir() else frozenset()
-    return Run(proc.returncode, report, proc.stdout + proc.stderr, files)
+    if exit_code is None:
+        output += "\n[the run did not end within its timeout and was killed]"
+    return Run(-9 if exit_code is None else exit_code, report, output, files)
+
+
+def certify_all(jobs: dict[str, tuple[Path | str, Path, bool, bool]], logs: Path,
+                timeout_s: float = 600) -> dict[str, Run]:
+    """Certify every job (name → manifest, out, in_process, html) through the real CLI,
+    each in its own process forked from one prepared worker, one run per core at a time."""
+    names = list(jobs)
+    runs = [{"argv": _argv(m, out, inproc, html), "log": str(logs / f"{i}.log")}
+            for i, (m, out, inproc, html) in enumerate(jobs.values())]
+    request = {"jobs": max(2, os.cpu_count() or 2), "timeout_s": timeout_s, "runs": runs}
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-m", "tests.faulty.certify_worker"],
+                          input=json.dumps(request), cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout_s * len(runs))
+    codes: dict[int, int | None] = {}
+    for line in proc.stdout.splitlines():
+        done = json.loads(line)
+        codes[done["index"]] = done["exit_code"]
+    assert len(codes) == len(runs), f"the certify worker stopped early:\n{proc.stderr[-3000:]}"
+    out: dict[str, Run] = {}
+    for i, name in enumerate(names):
+        log = Path(runs[i]["log"])
+        out[name] = _run_of(jobs[name][1], codes[i],
+                            log.read_text(encoding="utf-8", errors="replace"))
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -107,26 +132,26 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     for less than half the time (a faulty module is never certified either way). The reference, the
     correct variants (which must be certified) and the misbehaving modules (which test the
     isolation) run isolated, as every vendor's module does."""
-    jobs: dict[str, tuple[Path | str, Path, bool]] = {}
+    jobs: dict[str, tuple[Path | str, Path, bool, bool]] = {}
     base = tmp_path_factory.mktemp("certify")
-    jobs["reference"] = ("reference", base / "reference", False)
-    for faulty in ALL_FAULTY:
-        d = base / faulty.name
-        d.mkdir()
-        jobs[faulty.name] = (_manifest_for(faulty, d), d / "out", True)
+    # the longest runs (isolated) first, so that no core idles at the end
+    jobs["reference"] = ("reference", base / "reference", False, True)
     for bad in BAD_SOFTWARE:
         d = base / bad.name
         d.mkdir()
-        jobs[bad.name] = (_manifest_for(bad, d, timeout_s=0.5), d / "out", False)
+        jobs[bad.name] = (_manifest_for(bad, d, timeout_s=0.5), d / "out", False, False)
     for variant in VARIANTS:
         d = base / variant.name
         d.mkdir()
-        jobs[f"variant: {variant.name}"] = (_variant_manifest(variant, d), d / "out", False)
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futures = {name: pool.submit(certify, m, out, in_process=inproc,
-                                     html=name == "reference")
-                   for name, (m, out, inproc) in jobs.items()}
-        return {name: f.result() for name, f in futures.items()}
+        jobs[f"variant: {variant.name}"] = (_variant_manifest(variant, d), d / "out", False,
+                                            False)
+    for faulty in ALL_FAULTY:
+        d = base / faulty.name
+        d.mkdir()
+        jobs[faulty.name] = (_manifest_for(faulty, d), d / "out", True, False)
+    logs = base / "logs"
+    logs.mkdir()
+    return certify_all(jobs, logs)
 
 
 def test_reference_is_certified(runs: dict[str, Run]) -> None:
