@@ -4,7 +4,9 @@ with the report written.
 
 Each certification runs the real command line (``obsa certify``) in a process of its own,
 forked from one worker that imported the bench once (:mod:`.certify_worker`); the runs go
-in parallel, one per core.
+in parallel, one per core. They start when the tests are collected and this module's
+tests run last (conftest.py), so the rest of the project's tests run meanwhile. These are
+the project's slow tests (``-m "not slow"`` leaves them out).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -98,42 +101,84 @@ def _run_of(out: Path, exit_code: int | None, output: str) -> Run:
     return Run(-9 if exit_code is None else exit_code, report, output, files)
 
 
-def certify_all(jobs: dict[str, tuple[Path | str, Path, bool, bool]], logs: Path,
-                timeout_s: float = 600) -> dict[str, Run]:
-    """Certify every job (name → manifest, out, in_process, html) through the real CLI,
-    each in its own process forked from one prepared worker, one run per core at a time."""
-    names = list(jobs)
-    runs = [{"argv": _argv(m, out, inproc, html), "log": str(logs / f"{i}.log")}
-            for i, (m, out, inproc, html) in enumerate(jobs.values())]
-    request = {"jobs": max(2, os.cpu_count() or 2), "timeout_s": timeout_s, "runs": runs}
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-m", "tests.faulty.certify_worker"],
-                          input=json.dumps(request), cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout_s * len(runs))
-    codes: dict[int, int | None] = {}
-    for line in proc.stdout.splitlines():
-        done = json.loads(line)
-        codes[done["index"]] = done["exit_code"]
-    assert len(codes) == len(runs), f"the certify worker stopped early:\n{proc.stderr[-3000:]}"
-    out: dict[str, Run] = {}
-    for i, name in enumerate(names):
-        log = Path(runs[i]["log"])
-        out[name] = _run_of(jobs[name][1], codes[i],
-                            log.read_text(encoding="utf-8", errors="replace"))
-    return out
+class Certifications:
+    """Certifies every job (name → manifest, out, in_process, html) through the real CLI,
+    each in its own process forked from one prepared worker (:mod:`.certify_worker`), one
+    run per core at a time. Starts at once; :meth:`result` waits for the runs."""
+
+    def __init__(self, jobs: dict[str, tuple[Path | str, Path, bool, bool]], logs: Path,
+                 timeout_s: float = 600) -> None:
+        self.jobs = jobs
+        self.timeout_s = timeout_s
+        self.runs = [{"argv": _argv(m, out, inproc, html), "log": str(logs / f"{i}.log")}
+                     for i, (m, out, inproc, html) in enumerate(jobs.values())]
+        request = {"jobs": max(2, os.cpu_count() or 2), "timeout_s": timeout_s,
+                   "runs": self.runs}
+        env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+        requested = logs / "request.json"
+        requested.write_text(json.dumps(request), encoding="utf-8")
+        with open(requested, encoding="utf-8") as stdin:
+            # its own session: stop() ends the worker and every run it forked
+            self.proc = subprocess.Popen([sys.executable, "-m", "tests.faulty.certify_worker"],
+                                         stdin=stdin, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, cwd=ROOT, env=env, text=True,
+                                         start_new_session=True)
+        self._result: dict[str, Run] | None = None
+
+    def result(self) -> dict[str, Run]:
+        if self._result is None:
+            try:
+                stdout, stderr = self.proc.communicate(timeout=self.timeout_s * len(self.runs))
+            finally:
+                self.stop()
+            codes: dict[int, int | None] = {}
+            for line in stdout.splitlines():
+                done = json.loads(line)
+                codes[done["index"]] = done["exit_code"]
+            assert len(codes) == len(self.runs), (
+                f"the certify worker stopped early:\n{stderr[-3000:]}")
+            self._result = {}
+            for i, (name, job) in enumerate(self.jobs.items()):
+                log = Path(self.runs[i]["log"])
+                self._result[name] = _run_of(job[1], codes[i],
+                                             log.read_text(encoding="utf-8", errors="replace"))
+        return self._result
+
+    def stop(self) -> None:
+        """End the worker and its runs if they are still going (an interrupted session)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
 
 
-@pytest.fixture(scope="session")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """Every certification of this module, run in parallel once per session.
+def needed(item: pytest.Item) -> set[str]:
+    """The certifications a test of this module reads (none for a test without ``runs``)."""
+    if "runs" not in getattr(item, "fixturenames", ()):
+        return set()
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "variant" in params:
+        return {f"variant: {params['variant'].name}"}
+    for key in ("faulty", "bad"):
+        if key in params:
+            return {params[key].name}
+    name = getattr(item, "originalname", item.name)
+    return {ALL_FAULTY[0].name} if name == "test_no_html_writes_the_record_without_the_page" \
+        else {"reference"}
+
+
+def start(base: Path, only: set[str] | None = None) -> Certifications:
+    """Start the certifications of this module (those named in ``only``; default: all),
+    in ``base``.
 
     The faulty modules are this project's own, trusted code, and what they must show is
     their verdicts: they run in the in-process debugging mode, which judges exactly the same
-    for less than half the time (a faulty module is never certified either way). The reference, the
-    correct variants (which must be certified) and the misbehaving modules (which test the
-    isolation) run isolated, as every vendor's module does."""
+    for less than half the time (a faulty module is never certified either way). The
+    reference, the correct variants (which must be certified) and the misbehaving modules
+    (which test the isolation) run isolated, as every vendor's module does."""
     jobs: dict[str, tuple[Path | str, Path, bool, bool]] = {}
-    base = tmp_path_factory.mktemp("certify")
     # the longest runs (isolated) first, so that no core idles at the end
     jobs["reference"] = ("reference", base / "reference", False, True)
     for bad in BAD_SOFTWARE:
@@ -149,11 +194,28 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         d = base / faulty.name
         d.mkdir()
         jobs[faulty.name] = (_manifest_for(faulty, d), d / "out", True, False)
+    if only is not None:
+        jobs = {name: job for name, job in jobs.items() if name in only}
     logs = base / "logs"
     logs.mkdir()
-    return certify_all(jobs, logs)
+    return Certifications(jobs, logs)
 
 
+STARTED: list[Certifications] = []
+"""The certifications started when the session's tests were collected (conftest.py), so
+that they run while the other tests do."""
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """Every certification of this module, run in parallel once per session (started at
+    collection when this module's tests are selected, else now)."""
+    if not STARTED:
+        STARTED.append(start(tmp_path_factory.mktemp("certify")))
+    return STARTED[0].result()
+
+
+@pytest.mark.slow
 def test_reference_is_certified(runs: dict[str, Run]) -> None:
     run = runs["reference"]
     assert run.exit_code == 0, run.output[-3000:]
@@ -163,12 +225,14 @@ def test_reference_is_certified(runs: dict[str, Run]) -> None:
     assert {"report.json", "junit.xml", "report.html"} <= run.files
 
 
+@pytest.mark.slow
 def test_no_html_writes_the_record_without_the_page(runs: dict[str, Run]) -> None:
     """--no-html: report.json and junit.xml, no report.html (the faulty modules' runs)."""
     run = runs[ALL_FAULTY[0].name]
     assert {"report.json", "junit.xml"} <= run.files and "report.html" not in run.files
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
 def test_correct_variant_is_certified(runs: dict[str, Run], variant: Variant) -> None:
     """A correct module unlike the reference, or the reference on a pack unlike its own,
@@ -179,6 +243,7 @@ def test_correct_variant_is_certified(runs: dict[str, Run], variant: Variant) ->
     assert run.exit_code == 0 and run.report["outcome"] == "certified", (variant.why, failed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("faulty", ALL_FAULTY, ids=lambda f: f.name)
 def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty: Faulty) -> None:
     run = runs[faulty.name]
@@ -198,6 +263,7 @@ def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty
             f"{rid} is inconclusive without naming a broken requirement: {verdicts[rid]}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", BAD_SOFTWARE, ids=lambda f: f.name)
 def test_misbehaving_module_gets_error_verdicts(runs: dict[str, Run], bad: Faulty) -> None:
     run = runs[bad.name]
