@@ -52,10 +52,26 @@ def prepare() -> None:
             importlib.import_module(name)
 
 
-def child(argv: list[str], log: str) -> None:
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent ends (Linux), so that a stopped test session
+    leaves no worker and no run behind; elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def child(argv: list[str], log: str, worker: int) -> None:
     """In the fork: the command line with stdout and stderr into ``log``; never returns."""
     code = 3
     try:
+        die_with_parent()
+        if os.getppid() != worker:  # the worker ended before the line above
+            os._exit(code)
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
@@ -93,9 +109,10 @@ def run(jobs: int, timeout_s: float, runs: list[dict[str, Any]]) -> None:
     while pending or running:
         while pending and len(running) < jobs:
             index, job = pending.pop()
+            worker = os.getpid()
             pid = os.fork()
             if pid == 0:
-                child(list(job["argv"]), str(job["log"]))
+                child(list(job["argv"]), str(job["log"]), worker)
             running[pid] = (index, time.monotonic() + timeout_s)
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
@@ -114,6 +131,10 @@ def run(jobs: int, timeout_s: float, runs: list[dict[str, Any]]) -> None:
 
 
 def main() -> int:
+    parent = os.getppid()
+    die_with_parent()
+    if os.getppid() != parent:  # the session ended before the line above
+        return 1
     request = json.load(sys.stdin)
     prepare()
     run(int(request.get("jobs") or os.cpu_count() or 1), float(request.get("timeout_s", 600)),
