@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     waiting = [item for item in items if getattr(item, "module", None) is catalogue
                and catalogue.needed(item)]
-    if not waiting or catalogue.STARTED:
+    if not waiting or catalogue.STARTED or config.option.collectonly:
         return
     items[:] = [item for item in items if item not in waiting] + waiting
     base = Path(tempfile.mkdtemp(prefix="obsa-catalogue-"))
