@@ -155,10 +155,21 @@ class Adapter(ABC):
         its validated outputs are written into it, so a later component sees an earlier
         one's outputs of the same instant (the closed loop's wiring). A transport that can
         do this in one round trip overrides it."""
-        step = self.step
+        if self._broken is not None or not self._is_open:
+            self._ready(components[0], "step")
+        checks, inputs, step = self._checks, self._chain_inputs, self._step
         for component in components:
-            pool.update(step(component, t,
-                             {name: pool[name] for name in self._chain_inputs[component]}))
+            if component not in checks:
+                self._ready(component, "step")
+            try:
+                reply = step(component, t, {name: pool[name] for name in inputs[component]})
+            except AdapterError:
+                raise
+            except Exception as exc:  # as in step(): a transport bug is no crash of the suite
+                raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
+                                   component=component, call="step") from exc
+            checks[component](reply)
+            pool.update(reply)
 
     @classmethod
     def judged_files(cls, settings: dict[str, Any]) -> list[Path]:

@@ -194,6 +194,8 @@ class ProcessAdapter(Adapter):
         self._reader: Reader | None = None
         self._batch = False
         self._sent: dict[str, Any] = {}  # the child's signal pool, as last sent/received
+        # the last valid obsa.step reply: components, its bytes after the id, its outputs
+        self._last: tuple[list[str], bytes, tuple[dict[str, Any], ...]] | None = None
         self._types = {c: {p.signal: wire.signal_type(spec.signals[p.signal].type,
                                                       spec.signals[p.signal].dimension)
                            for p in spec.interfaces[c].inputs} for c in self.components}
@@ -360,10 +362,21 @@ class ProcessAdapter(Adapter):
                 else:
                     sent.pop(name, None)
         self._sent = {}  # until the reply is in, the child's pool is unknown
+        same = self._last
+        id_, line = self._exchange("obsa.step", {"t": t, "components": components,
+                                                 "inputs": changed},
+                                   components[0], "step", self.call_timeout_s)
+        # the same bytes as the last valid reply (after this request's own head) decode to
+        # the same values of the same types: valid again, and its decoded outputs serve
+        head = b'{"jsonrpc":"2.0","id":%d,"result":' % id_
+        if (same is not None and line.startswith(head) and same[0] == components
+                and line[len(head):] == same[1]):
+            for valid in same[2]:
+                pool.update(valid)
+            self._sent = sent
+            return
         try:
-            reply = self._call("obsa.step", {"t": t, "components": components,
-                                             "inputs": changed},
-                               components[0], "step", self.call_timeout_s)
+            reply = self._result(id_, line, components[0], "step")
         except ModuleError as exc:
             # a component failed: an invalid reply of an earlier one is the real fault
             for c in components:
@@ -383,10 +396,19 @@ class ProcessAdapter(Adapter):
                 if type(value) in _SCALARS:
                     sent[name] = value
         self._sent = sent
+        if line.startswith(head):
+            self._last = (list(components), line[len(head):],
+                          tuple(reply[c] for c in components))
 
     # ---- the channel ---------------------------------------------------------------
     def _call(self, method: str, params: Any, component: str | None, call: Call,
               timeout_s: float) -> Any:
+        id_, line = self._exchange(method, params, component, call, timeout_s)
+        return self._result(id_, line, component, call)
+
+    def _exchange(self, method: str, params: Any, component: str | None, call: Call,
+                  timeout_s: float) -> tuple[int, bytes]:
+        """Send one request; its id and the line that came back (within ``timeout_s``)."""
         self._id += 1
         id_ = self._id
         deadline = time.monotonic() + timeout_s
@@ -394,7 +416,11 @@ class ProcessAdapter(Adapter):
             os.write(self._fd_in, wire.encode(wire.request(id_, method, params)))
         except (BrokenPipeError, OSError):
             raise self._died(component, call) from None
-        line = self._read_line(deadline, component, call, timeout_s)
+        return id_, self._read_line(deadline, component, call, timeout_s)
+
+    def _result(self, id_: int, line: bytes, component: str | None, call: Call) -> Any:
+        """The result of reply ``line`` to request ``id_``; raise for an error or a line
+        that breaks the contract."""
         try:
             msg = wire.decode(line)
         except wire.DecodeError:

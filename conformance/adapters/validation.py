@@ -4,9 +4,11 @@ The closed loop calls ``step`` about three times per 10 ms of simulated time and
 hundreds of times faster than real time, so a full JSON Schema validation per reply is
 far too slow. Instead the outputs schema (``schemas/generated/<component>.outputs.
 schema.json``, rendered from the spec by :mod:`conformance.spec.exporters.records`) is
-compiled once into one small check per field. A valid reply costs one key-set
-comparison plus one closure call per field; only a reply that fails goes through the
-slow, exact explanation, which names the field, what was expected and what was found.
+compiled once into one function per record that checks every field inline. A valid
+reply costs a dict lookup and a type and range test per field; an array whose items are
+the very objects of the last valid one (or the same read-only numpy array) costs one
+identity scan. Only a reply that fails goes through the slow, exact explanation, which
+names the field, what was expected and what was found.
 
 The checks accept exactly what the schema accepts, with two deliberate restrictions that
 JSON Schema cannot express: NaN and ±inf are never numbers, and an integer field (int,
@@ -18,6 +20,7 @@ converted. tests/adapters/test_validation.py checks the equivalence on random re
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -104,6 +107,11 @@ def _array_check(rule: FieldRule) -> Check:
     values = rule.enum
     boolean = rule.kind == "boolean"
     number = rule.kind == "number"
+    # the last valid value: a list whose items are the very objects of the last valid list
+    # holds the same values of the same types; a read-only array that owns its data (or
+    # views read-only data) holds the values it held. Either is valid again at no cost.
+    last: list[Any] = [None, ()]
+    is_ = operator.is_
 
     def check(v: Any) -> bool:
         # Conservative: may reject a valid array (the exact slow path then decides), never
@@ -114,22 +122,75 @@ def _array_check(rule: FieldRule) -> Check:
                 return False
             if boolean:
                 return True
-            v = v.tolist()  # plain Python values: faster to scan than numpy reductions
+            if v is last[0] and not v.flags.writeable and (
+                    v.base is None or not getattr(v.base, "flags", v.flags).writeable):
+                return True
+            items = v.tolist()  # plain Python values: faster to scan than numpy reductions
         elif tv is not list and tv is not tuple or (n is not None and len(v) != n):
             return False
-        elif not set(map(type, v)) <= types:
-            return False
-        elif boolean:
-            return True
+        else:
+            seen = last[1]
+            if len(seen) == len(v) and all(map(is_, v, seen)):
+                return True
+            if not set(map(type, v)) <= types:
+                return False
+            if boolean:
+                last[1] = tuple(v)
+                return True
+            items = v
         if values is not None:
-            return set(v) <= values
-        if not (lo <= min(v) and max(v) <= hi):
+            ok = set(items) <= values
+        elif not (lo <= min(items) and max(items) <= hi):
             return False
-        if number:
-            s = sum(v)
-            return s - s == 0
-        return True
+        elif number:
+            total = sum(items)
+            ok = total - total == 0
+        else:
+            ok = True
+        if ok:
+            if tv is np.ndarray:
+                last[0] = v
+            else:
+                last[1] = tuple(v)
+        return ok
 
+    return check
+
+
+def _compile_record(rules: list[FieldRule]) -> Callable[[Any], bool]:
+    """One function that checks a whole record, each field inline (no call per scalar
+    field): True when the reply is certainly valid, False to let the exact path decide."""
+    env: dict[str, Any] = {}
+    lines = ["def check(r):",
+             f"    if type(r) is not dict or len(r) != {len(rules)}:",
+             "        return False",
+             "    try:"]
+    for i, rule in enumerate(rules):
+        lines.append(f"        v = r[{rule.name!r}]")
+        if rule.array:
+            env[f"A{i}"] = _array_check(rule)
+            lines.append(f"        if not A{i}(v): return False")
+            continue
+        env[f"T{i}"] = _TYPES[rule.kind]
+        test = f"type(v) not in T{i}"
+        if rule.kind == "boolean":
+            pass
+        elif rule.enum is not None:
+            env[f"E{i}"] = rule.enum
+            test += f" or v not in E{i}"
+        else:
+            lo = -math.inf if rule.minimum is None else rule.minimum
+            hi = math.inf if rule.maximum is None else rule.maximum
+            env[f"L{i}"], env[f"H{i}"] = lo, hi
+            finite = (rule.kind == "number" and (rule.minimum is None or rule.maximum is None))
+            test += (f" or not (L{i} <= v <= H{i} and v - v == 0)" if finite
+                     else f" or not L{i} <= v <= H{i}")  # NaN fails every comparison
+        lines.append(f"        if {test}: return False")
+    lines += ["    except Exception:  # a missing key, an exotic value: decide slowly",
+              "        return False",
+              "    return True"]
+    exec("\n".join(lines), env)  # noqa: S102 - source built above from the spec's rules
+    check: Callable[[Any], bool] = env["check"]
     return check
 
 
@@ -176,26 +237,18 @@ def explain_value(rule: FieldRule, value: Any) -> str | None:
 class RecordCheck:
     """Compiled check of one component's outputs record; call it with a reply."""
 
-    __slots__ = ("component", "rules", "_names", "_checks")
+    __slots__ = ("component", "rules", "_names", "_check")
 
     def __init__(self, component: str, rules: list[FieldRule]) -> None:
         self.component = component
         self.rules = {r.name: r for r in rules}
         self._names = frozenset(self.rules)
-        self._checks = tuple((r.name, _array_check(r) if r.array else _scalar_check(r))
-                             for r in rules)
+        self._check = _compile_record(rules)
 
     def __call__(self, reply: Any) -> None:
         """Return when ``reply`` is valid; raise AdapterError(call='step') naming the field."""
-        try:
-            if type(reply) is dict and reply.keys() == self._names:
-                for name, ok in self._checks:
-                    if not ok(reply[name]):
-                        break
-                else:
-                    return
-        except Exception:  # an exotic value (e.g. an empty list for min()): decide slowly
-            pass
+        if self._check(reply):
+            return
         problem = self.explain(reply)
         if problem is not None:
             from .base import AdapterError

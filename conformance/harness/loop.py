@@ -9,6 +9,7 @@ is its value from the previous step (a unit delay), as on a real controller.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,36 +55,66 @@ class TraceChannel:
 
 
 class _Recorder:
-    """Appends every channel's value per step, as cheaply as the channel allows.
+    """Records every channel's value per step, as cheaply as the channel allows.
 
-    Array signals of sampled sensors keep their object between samples, so a reduction is
-    recomputed only when the array object changes.
+    The scalar channels are read in one call (``itemgetter``) into one row per step. Array
+    signals of sampled sensors keep their object between samples, so the reductions of an
+    array are recomputed only when its object changes, all at once, and the step records
+    the same tuple of results again until then. Columns are built when they are read.
     """
 
-    def __init__(self, channels: list[TraceChannel], trace: dict[str, list[Any]]) -> None:
-        self.scalars: list[tuple[Callable[[Any], None], str]] = []
-        self.arrays: list[tuple[Callable[[Any], None], str, Callable[[Any], float], list[Any]]] = []
-        self.custom: list[tuple[Callable[[Any], None], Callable[[dict[str, Any]], float]]] = []
+    def __init__(self, channels: list[TraceChannel]) -> None:
+        self.where: dict[str, tuple[int, int]] = {}  # channel name → (rows list, column)
+        self.rows: list[list[Any]] = []
+        scalars = [ch for ch in channels if ch.read is None and ch.reduce is None]
+        self.scalar_rows: list[tuple[Any, ...]] = []
+        self.get: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
+        if scalars:
+            names = [str(ch.signal) for ch in scalars]
+            get = operator.itemgetter(*names)
+            self.get = get if len(names) > 1 else (lambda pool: (get(pool),))
+            self.rows.append(self.scalar_rows)
+            for i, ch in enumerate(scalars):
+                self.where[ch.name] = (0, i)
+        groups: dict[str, list[TraceChannel]] = {}
         for ch in channels:
-            append = trace[ch.name].append
+            if ch.read is None and ch.reduce is not None:
+                groups.setdefault(str(ch.signal), []).append(ch)
+        # per array signal: (signal, reductions, cache [array, results], rows)
+        self.arrays: list[tuple[str, tuple[Callable[[Any], float], ...], list[Any],
+                                list[Any]]] = []
+        for signal, chans in groups.items():
+            rows: list[Any] = []
+            self.arrays.append((signal, tuple(_REDUCERS[str(ch.reduce)] for ch in chans),
+                                [None, ()], rows))
+            for i, ch in enumerate(chans):
+                self.where[ch.name] = (len(self.rows), i)
+            self.rows.append(rows)
+        self.custom: list[tuple[Callable[[dict[str, Any]], float], list[Any]]] = []
+        for ch in channels:
             if ch.read is not None:
-                self.custom.append((append, ch.read))
-            elif ch.reduce is not None:
-                self.arrays.append((append, str(ch.signal), _REDUCERS[ch.reduce], [None, 0.0]))
-            else:
-                self.scalars.append((append, str(ch.signal)))
+                values: list[Any] = []
+                self.custom.append((ch.read, values))
+                self.where[ch.name] = (len(self.rows), -1)
+                self.rows.append(values)
 
     def record(self, pool: dict[str, Any]) -> None:
-        for append, name in self.scalars:
-            append(pool[name])
-        for append, name, fn, cache in self.arrays:
-            arr = pool[name]
+        if self.get is not None:
+            self.scalar_rows.append(self.get(pool))
+        for signal, fns, cache, rows in self.arrays:
+            arr = pool[signal]
             if arr is not cache[0]:
                 cache[0] = arr
-                cache[1] = fn(arr)
-            append(cache[1])
-        for append, read in self.custom:
-            append(read(pool))
+                cache[1] = tuple([fn(arr) for fn in fns])
+            rows.append(cache[1])
+        for read, values in self.custom:
+            values.append(read(pool))
+
+    def column(self, name: str) -> list[Any]:
+        """The values of channel ``name``, one per recorded step (KeyError if unknown)."""
+        rows, i = self.where[name]
+        recorded = self.rows[rows]
+        return list(recorded) if i < 0 else [row[i] for row in recorded]
 
 
 class ClosedLoop:
@@ -105,17 +136,21 @@ class ClosedLoop:
         self._chain = getattr(adapter, "step_chain", None)
         self.channels = channels
         self.t_s: list[float] = []
-        self.trace: dict[str, list[Any]] = {ch.name: [] for ch in channels}
-        self._recorder = _Recorder(channels, self.trace)
+        self._recorder = _Recorder(channels)
         self.steps = 0
 
     @property
     def t(self) -> float:
         return float(self.bench.t)
 
+    @property
+    def trace(self) -> dict[str, list[Any]]:
+        """Every recorded channel: name → its values, one per step (built when read)."""
+        return {name: self._recorder.column(name) for name in self._recorder.where}
+
     def channel(self, name: str) -> np.ndarray:
         """A recorded channel as a float array (booleans as 0/1)."""
-        return np.asarray(self.trace[name], dtype=float)
+        return np.asarray(self._recorder.column(name), dtype=float)
 
     def set(self, name: str, value: Any) -> None:
         """Set an operator command (or any signal no component produces)."""

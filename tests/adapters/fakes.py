@@ -197,3 +197,30 @@ class RequestsOpenAsText(Echo):
         return {"safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,
                 "safety_fault_flags": 0, "charge_current_limit_A": 0.0,
                 "discharge_current_limit_A": 0.0, "contactor_open_request": "yes"}
+
+
+class TurnsBad(Echo):
+    """A safety supervisor with the same valid reply every step until t = 25 ms, then
+    ``BAD`` in it: the bench must catch the step it changes, whatever it skipped before."""
+
+    BAD: dict = {}
+
+    def step(self, t: float, inputs: dict) -> dict:
+        reply = {"safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,
+                 "safety_fault_flags": 0, "charge_current_limit_A": 10.0,
+                 "discharge_current_limit_A": 10.0, "contactor_open_request": False}
+        if t >= 0.025:
+            reply.update(self.BAD)
+        return reply
+
+
+class TurnsNaN(TurnsBad):
+    BAD = {"charge_current_limit_A": float("nan")}
+
+
+class TurnsFloatFlags(TurnsBad):
+    BAD = {"safety_fault_flags": 0.0}
+
+
+class TurnsText(TurnsBad):
+    BAD = {"contactor_open_request": "no"}

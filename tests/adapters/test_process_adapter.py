@@ -134,14 +134,14 @@ def test_unchanged_inputs_are_not_resent(spec, dims):
         pool = {name: 0.0 for name in adapter._chain_inputs[SS]}
         pool["cell_voltage_V"] = cells
         sent: list[dict] = []
-        real = adapter._call
+        real = adapter._exchange
 
         def spy(method, params, *args):
             if method == "obsa.step":
                 sent.append(params["inputs"])
             return real(method, params, *args)
 
-        adapter._call = spy
+        adapter._exchange = spy
         adapter.step_chain(0.0, [SS], pool)
         adapter.step_chain(0.01, [SS], pool)  # the module saw the same values again
         fresh = np.array([3.9, 3.8])  # writable: it could change behind its identity
@@ -153,6 +153,25 @@ def test_unchanged_inputs_are_not_resent(spec, dims):
     seen = adapter.stderr_text()
     assert seen.count("cell_voltage_V ndarray float64 writeable=False [3.7, 3.8]") == 2
     assert seen.count("cell_voltage_V ndarray float64 writeable=False [3.9, 3.8]") == 2
+
+
+@pytest.mark.parametrize("cls,field,found", [
+    ("TurnsNaN", "charge_current_limit_A", "null"),
+    ("TurnsFloatFlags", "safety_fault_flags", "0.0"),
+    ("TurnsText", "contactor_open_request", "'no'"),
+])
+def test_a_reply_is_caught_the_step_it_turns_bad(spec, dims, cls, field, found):
+    """An unchanged reply is not decoded or checked again (its bytes are the last valid
+    reply's); the step its bytes change, it is checked and the fault named at once."""
+    with _open(spec, dims, cls) as adapter:
+        pool = {name: 0.0 for name in adapter._chain_inputs[SS]}
+        for t in (0.0, 0.01, 0.02):
+            adapter.step_chain(t, [SS], pool)
+            assert pool["charge_current_limit_A"] == 10.0
+        assert adapter._last is not None  # the shortcut was armed
+        with pytest.raises(AdapterError) as err:
+            adapter.step_chain(0.03, [SS], pool)
+    assert err.value.field == field and found in err.value.message, str(err.value)
 
 
 # ---------------------------------------------------------------------------- module failures

@@ -126,6 +126,34 @@ def test_bad_array_item_is_located(diag):
     assert e.field == name and "expected an array" in e.message
 
 
+def test_an_array_seen_before_is_checked_again_when_it_changed(spec, dims):
+    """A valid array met again costs an identity scan, but a list changed in place, a
+    writeable array changed in place or reshaped, is caught the step it changes."""
+    diag = compile_outputs(spec, DIAG, dims)
+    name = _first(diag, "number", array=True)
+    reply = valid_reply(diag)
+    items = reply[name]
+    diag(reply)
+    diag(reply)  # the same list, the same items
+    items[2] = float("nan")
+    assert _field_of(diag, reply).message.startswith("item [2]:")
+    items[2] = 1.0
+    diag(reply)
+    arr = np.zeros(len(items))
+    diag(reply | {name: arr})
+    arr[1] = math.inf
+    assert _field_of(diag, reply | {name: arr}).field == name
+    frozen = np.zeros(len(items))
+    frozen.flags.writeable = False
+    diag(reply | {name: frozen})
+    diag(reply | {name: frozen})  # read-only, owns its data: valid again
+    frozen.shape = (1, len(items))
+    assert "1-d" in _field_of(diag, reply | {name: frozen}).message
+    ints = _first(diag, "integer", enum=True, array=True)
+    same = reply | {ints: [float(v) for v in reply[ints]]}  # equal values, not integers
+    assert _field_of(diag, same).field == ints
+
+
 def test_numpy_values_are_accepted_unchanged(ss, diag):
     reply = valid_reply(ss)
     for name, rule in ss.rules.items():

@@ -2,8 +2,11 @@
 for exactly the requirement it breaks, and misbehaving software ends in ``error`` verdicts
 with the report written.
 
-Each certification runs as a user would run it — ``python -m conformance certify`` in a
-fresh process — and the runs go in parallel, one per core.
+Each certification runs the real command line (``obsa certify``) in a process of its own,
+forked from one worker that imported the bench once (:mod:`.certify_worker`); the runs go
+in parallel, one per core. They start when the tests are collected and this module's
+tests run last (conftest.py), so the rest of the project's tests run meanwhile. These are
+the project's slow tests (``-m "not slow"`` leaves them out).
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,54 +92,141 @@ def _variant_manifest(variant: Variant, directory: Path) -> Path:
     return path
 
 
-def certify(manifest: Path | str, out: Path, timeout_s: float = 600,
-            in_process: bool = False, html: bool = False) -> Run:
-    """Certify through the real CLI; without report.html unless ``html`` (its plots cost
-    about what the test cases do, and the verdicts are in report.json)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance", "certify", str(manifest), "--out", str(out),
-         "--no-progress", *(["--in-process"] if in_process else []),
-         *([] if html else ["--no-html"])],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s)
+def _argv(manifest: Path | str, out: Path, in_process: bool, html: bool) -> list[str]:
+    """``obsa certify`` as the catalogue runs it: without report.html unless ``html`` (its
+    plots cost about what the test cases do, and the verdicts are in report.json)."""
+    return ["certify", str(manifest), "--out", str(out), "--no-progress",
+            *(["--in-process"] if in_process else []), *([] if html else ["--no-html"])]
+
+
+def _run_of(out: Path, exit_code: int | None, output: str) -> Run:
     report_path = out / "report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else None
     files = frozenset(p.name for p in out.iterdir()) if out.is_dir() else frozenset()
-    return Run(proc.returncode, report, proc.stdout + proc.stderr, files)
+    if exit_code is None:
+        output += "\n[the run did not end within its timeout and was killed]"
+    return Run(-9 if exit_code is None else exit_code, report, output, files)
+
+
+class Certifications:
+    """Certifies every job (name → manifest, out, in_process, html) through the real CLI,
+    each in its own process forked from one prepared worker (:mod:`.certify_worker`), one
+    run per core at a time. Starts at once; :meth:`result` waits for the runs."""
+
+    def __init__(self, jobs: dict[str, tuple[Path | str, Path, bool, bool]], logs: Path,
+                 timeout_s: float = 600) -> None:
+        self.jobs = jobs
+        self.timeout_s = timeout_s
+        self.runs = [{"argv": _argv(m, out, inproc, html), "log": str(logs / f"{i}.log")}
+                     for i, (m, out, inproc, html) in enumerate(jobs.values())]
+        request = {"jobs": max(2, os.cpu_count() or 2), "timeout_s": timeout_s,
+                   "runs": self.runs}
+        env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+        requested = logs / "request.json"
+        requested.write_text(json.dumps(request), encoding="utf-8")
+        with open(requested, encoding="utf-8") as stdin:
+            # its own session: stop() ends the worker and every run it forked
+            self.proc = subprocess.Popen([sys.executable, "-m", "tests.faulty.certify_worker"],
+                                         stdin=stdin, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, cwd=ROOT, env=env, text=True,
+                                         start_new_session=True)
+        self._result: dict[str, Run] | None = None
+
+    def result(self) -> dict[str, Run]:
+        if self._result is None:
+            try:
+                stdout, stderr = self.proc.communicate(timeout=self.timeout_s * len(self.runs))
+            finally:
+                self.stop()
+            codes: dict[int, int | None] = {}
+            for line in stdout.splitlines():
+                done = json.loads(line)
+                codes[done["index"]] = done["exit_code"]
+            assert len(codes) == len(self.runs), (
+                f"the certify worker stopped early:\n{stderr[-3000:]}")
+            self._result = {}
+            for i, (name, job) in enumerate(self.jobs.items()):
+                log = Path(self.runs[i]["log"])
+                self._result[name] = _run_of(job[1], codes[i],
+                                             log.read_text(encoding="utf-8", errors="replace"))
+        return self._result
+
+    def stop(self) -> None:
+        """End the worker and its runs if they are still going (an interrupted session)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+
+def needed(item: pytest.Item) -> set[str]:
+    """The certifications a test of this module reads (none for a test without ``runs``)."""
+    if "runs" not in getattr(item, "fixturenames", ()):
+        return set()
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "variant" in params:
+        return {f"variant: {params['variant'].name}"}
+    for key in ("faulty", "bad"):
+        if key in params:
+            return {params[key].name}
+    name = getattr(item, "originalname", item.name)
+    if name == "test_reference_basic_protection_is_certified":
+        return {"reference basic protection"}
+    return {ALL_FAULTY[0].name} if name == "test_no_html_writes_the_record_without_the_page" \
+        else {"reference"}
+
+
+def start(base: Path, only: set[str] | None = None) -> Certifications:
+    """Start the certifications of this module (those named in ``only``; default: all),
+    in ``base``.
+
+    The faulty modules are this project's own, trusted code, and what they must show is
+    their verdicts: they run in the in-process debugging mode, which judges exactly the same
+    for less than half the time (a faulty module is never certified either way). The
+    reference, the correct variants (which must be certified) and the misbehaving modules
+    (which test the isolation) run isolated, as every vendor's module does."""
+    jobs: dict[str, tuple[Path | str, Path, bool, bool]] = {}
+    # the longest runs (isolated) first, so that no core idles at the end
+    jobs["reference"] = ("reference", base / "reference", False, True)
+    jobs["reference basic protection"] = (BASIC_MANIFEST, base / "reference-basic", False,
+                                          False)
+    for bad in BAD_SOFTWARE:
+        d = base / bad.name
+        d.mkdir()
+        jobs[bad.name] = (_manifest_for(bad, d, timeout_s=0.5), d / "out", False, False)
+    for variant in ALL_VARIANTS:
+        d = base / variant.name
+        d.mkdir()
+        jobs[f"variant: {variant.name}"] = (_variant_manifest(variant, d), d / "out", False,
+                                            False)
+    for faulty in ALL_FAULTY:
+        d = base / faulty.name
+        d.mkdir()
+        jobs[faulty.name] = (_manifest_for(faulty, d), d / "out", True, False)
+    if only is not None:
+        jobs = {name: job for name, job in jobs.items() if name in only}
+    logs = base / "logs"
+    logs.mkdir()
+    return Certifications(jobs, logs)
+
+
+STARTED: list[Certifications] = []
+"""The certifications started when the session's tests were collected (conftest.py), so
+that they run while the other tests do."""
 
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """Every certification of this module, run in parallel once per session.
-
-    The faulty modules are this project's own, trusted code, and what they must show is
-    their verdicts: they run in the in-process debugging mode, which judges exactly the same
-    for less than half the time (a faulty module is never certified either way). The reference, the
-    correct variants (which must be certified) and the misbehaving modules (which test the
-    isolation) run isolated, as every vendor's module does."""
-    jobs: dict[str, tuple[Path | str, Path, bool]] = {}
-    base = tmp_path_factory.mktemp("certify")
-    jobs["reference"] = ("reference", base / "reference", False)
-    jobs["reference basic protection"] = (BASIC_MANIFEST, base / "reference-basic", False)
-    for faulty in ALL_FAULTY:
-        d = base / faulty.name
-        d.mkdir()
-        jobs[faulty.name] = (_manifest_for(faulty, d), d / "out", True)
-    for bad in BAD_SOFTWARE:
-        d = base / bad.name
-        d.mkdir()
-        jobs[bad.name] = (_manifest_for(bad, d, timeout_s=0.5), d / "out", False)
-    for variant in ALL_VARIANTS:
-        d = base / variant.name
-        d.mkdir()
-        jobs[f"variant: {variant.name}"] = (_variant_manifest(variant, d), d / "out", False)
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futures = {name: pool.submit(certify, m, out, in_process=inproc,
-                                     html=name == "reference")
-                   for name, (m, out, inproc) in jobs.items()}
-        return {name: f.result() for name, f in futures.items()}
+    """Every certification of this module, run in parallel once per session (started at
+    collection when this module's tests are selected, else now)."""
+    if not STARTED:
+        STARTED.append(start(tmp_path_factory.mktemp("certify")))
+    return STARTED[0].result()
 
 
+@pytest.mark.slow
 def test_reference_is_certified(runs: dict[str, Run]) -> None:
     run = runs["reference"]
     assert run.exit_code == 0, run.output[-3000:]
@@ -146,12 +236,14 @@ def test_reference_is_certified(runs: dict[str, Run]) -> None:
     assert {"report.json", "junit.xml", "report.html"} <= run.files
 
 
+@pytest.mark.slow
 def test_no_html_writes_the_record_without_the_page(runs: dict[str, Run]) -> None:
     """--no-html: report.json and junit.xml, no report.html (the faulty modules' runs)."""
     run = runs[ALL_FAULTY[0].name]
     assert {"report.json", "junit.xml"} <= run.files and "report.html" not in run.files
 
 
+@pytest.mark.slow
 def test_reference_basic_protection_is_certified(runs: dict[str, Run]) -> None:
     """The reference's basic protection, isolated, on its 16-cell LFP pack."""
     run = runs["reference basic protection"]
@@ -162,6 +254,7 @@ def test_reference_basic_protection_is_certified(runs: dict[str, Run]) -> None:
         f"OBSA-PROT-{n:03d}" for n in range(1, 11)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ALL_VARIANTS, ids=lambda v: v.name)
 def test_correct_variant_is_certified(runs: dict[str, Run], variant: Variant) -> None:
     """A correct module unlike the reference, or the reference on a pack unlike its own,
@@ -172,6 +265,7 @@ def test_correct_variant_is_certified(runs: dict[str, Run], variant: Variant) ->
     assert run.exit_code == 0 and run.report["outcome"] == "certified", (variant.why, failed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("faulty", ALL_FAULTY, ids=lambda f: f.name)
 def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty: Faulty) -> None:
     run = runs[faulty.name]
@@ -191,6 +285,7 @@ def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty
             f"{rid} is inconclusive without naming a broken requirement: {verdicts[rid]}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", BAD_SOFTWARE, ids=lambda f: f.name)
 def test_misbehaving_module_gets_error_verdicts(runs: dict[str, Run], bad: Faulty) -> None:
     run = runs[bad.name]

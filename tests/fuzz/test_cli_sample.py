@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.manifest.helpers import REFERENCE_TEXT
 from tests.spec.helpers import billion_laughs, copy_spec
 
@@ -52,6 +54,7 @@ def _run_all(commands: dict[str, list[str]]) -> dict[str, subprocess.CompletedPr
     return done
 
 
+@pytest.mark.slow
 def test_commands_refuse_hostile_inputs_cleanly(tmp_path: Path) -> None:
     commands: dict[str, list[str]] = {}
     for seed in SPEC_SEEDS:

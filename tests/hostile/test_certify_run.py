@@ -131,6 +131,7 @@ def stopped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Run, Pa
         return {name: (f.result(), jobs[name][1]) for name, f in futures.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,status", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
 def test_a_stop_signal_writes_an_interrupted_report(stopped, name: str, status: int) -> None:
     run, out = stopped[name]

@@ -111,6 +111,7 @@ def runs(request: pytest.FixtureRequest,
         return {name: f.result() for name, f in futures.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hostile", HOSTILE, ids=lambda h: h.name)
 def test_hostile_module_cannot_fake_hang_or_outlive_the_run(runs: dict[str, Run],
                                                             hostile: Hostile) -> None:
