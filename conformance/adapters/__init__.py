@@ -7,7 +7,7 @@ opens it. The transport module is imported only when used.
 
 Every built-in transport runs the module in a child process over the wire contract
 (:mod:`.wire`): ``python`` serves the manifest's classes with :mod:`.serve`, ``process``
-starts any program. ``in_process=True`` swaps ``python`` for the in-process transport
+starts any program, ``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`. ``in_process=True`` swaps ``python`` for the in-process transport
 (:data:`IN_PROCESS`), a debugging mode whose runs are never certified.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base import Adapter, AdapterError
@@ -30,6 +31,7 @@ TRANSPORT_GROUP = "obsa.transports"
 TRANSPORTS: dict[str, str] = {
     "python": "conformance.adapters.process:PythonProcessAdapter",
     "process": "conformance.adapters.process:ProcessAdapter",
+    "fmu": "conformance.adapters.fmu:FmuAdapter",
 }
 """Built-in transports: adapter.type → 'package.module:Class'."""
 IN_PROCESS = "conformance.adapters.python:PythonAdapter"
@@ -72,11 +74,14 @@ def transport_class(name: str, in_process: bool = False) -> type[Adapter]:
 
 def adapter_settings(manifest: Manifest) -> dict[str, Any]:
     """The manifest's ``adapter`` section as a dict, with the module's identity and spec
-    version (a child process states both in ``obsa.hello``)."""
+    version (a child process states both in ``obsa.hello``) and the manifest's folder
+    (``manifest_dir``, against which a transport resolves the files it names)."""
     settings = manifest.adapter.model_dump()
     settings["module"] = {"vendor": manifest.module.vendor, "name": manifest.module.name,
                           "version": manifest.module.version}
     settings["spec_version"] = manifest.spec_version
+    # files the manifest names (an FMU) are found relative to the manifest
+    settings["manifest_dir"] = str(Path(manifest.source).resolve().parent)
     return settings
 
 
