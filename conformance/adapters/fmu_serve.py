@@ -128,20 +128,28 @@ class FmuComponent:
             raise self._failed("step", f"step at t={t:g} s does not advance the FMU past its "
                                f"time {self.time:g} s (steps must come in increasing time)")
         fmu, c = self.fmu, self.c
+        changed: dict[str, list[tuple[_Signal, Any]]] = {}
         for s in self.inputs:
             value = inputs[s.name]
             last = s.last
             if value is last or (not s.array and value == last):
                 continue
             s.last = value
-            if s.array:
-                arr = np.ascontiguousarray(value, dtype=_DTYPE[s.kind])
-                ptr = arr.ctypes.data_as(ctypes.POINTER(_CTYPE[s.kind]))
+            changed.setdefault(s.kind, []).append((s, value))
+        for kind, items in changed.items():  # one call per FMI type
+            dtype = _DTYPE[kind]
+            if len(items) == 1:
+                s, value = items[0]
+                vr_ptr, n = s.vr_ptr, s.n
+                values = np.ascontiguousarray(value if s.array else [_scalar(s.type, value)],
+                                              dtype=dtype)
             else:
-                arr = _CTYPE[s.kind](_scalar(s.type, value))
-                ptr = ctypes.byref(arr)
-            self._fmi("step", f"fmi2Set{s.kind}", getattr(fmu, f"fmi2Set{s.kind}"),
-                      c, s.vr_ptr, s.n, ptr)
+                vrs = np.concatenate([s.vrs for s, _ in items])
+                vr_ptr, n = vrs.ctypes.data_as(ctypes.POINTER(ctypes.c_uint)), len(vrs)
+                values = np.concatenate([np.asarray(v if s.array else [_scalar(s.type, v)],
+                                                    dtype=dtype) for s, v in items])
+            self._fmi("step", f"fmi2Set{kind}", getattr(fmu, f"fmi2Set{kind}"), c, vr_ptr, n,
+                      values.ctypes.data_as(ctypes.POINTER(_CTYPE[kind])))
         self._fmi("step", "fmi2DoStep", fmu.fmi2DoStep, c, self.time, h, 1, at=t)
         self.time = t
         out: dict[str, Any] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,21 +27,30 @@ SCRIPTS = {
 
 def build(dest: Path, cells: int = 96, temperature_sensors: int = 24) -> dict[str, Path]:
     """Build every FMU into ``dest``; component → .fmu file."""
+    dest.mkdir(parents=True, exist_ok=True)
+    pack = {"cell_count": cells, "temperature_sensor_count": temperature_sensors}
+    return {component: build_one(HERE / script, dest / f"{component}.fmu",
+                                 pack if component == "safety_supervisor" else None)
+            for component, script in SCRIPTS.items()}
+
+
+def build_one(script: Path, fmu: Path, newargs: dict[str, object] | None = None,
+              extra: tuple[Path, ...] = ()) -> Path:
+    """Build the FMU of one slave script (which may import ``reference_block``, the
+    ``reference_impl`` package and the ``extra`` files, all bundled) into the file ``fmu``;
+    ``newargs`` replaces default arguments of the model class's ``__init__``."""
     from pythonfmu.builder import FmuBuilder
 
-    dest.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Path] = {}
+    fmu.parent.mkdir(parents=True, exist_ok=True)
+    if str(HERE) not in sys.path:  # a script may build on this folder's model classes
+        sys.path.insert(0, str(HERE))
     with tempfile.TemporaryDirectory(prefix="obsa-fmu-build-") as tmp:
         staged = Path(tmp) / "reference_impl"  # the package without caches or manifests
         shutil.copytree(REFERENCE, staged,
                         ignore=shutil.ignore_patterns("__pycache__", "*.yaml"))
-        for component, script in SCRIPTS.items():
-            newargs = ({"cell_count": cells, "temperature_sensor_count": temperature_sensors}
-                       if component == "safety_supervisor" else None)
-            out[component] = Path(FmuBuilder.build_FMU(
-                HERE / script, dest=dest / f"{component}.fmu",
-                project_files=[HERE / "reference_block.py", staged], newargs=newargs))
-    return out
+        files = [HERE / "reference_block.py", staged, *extra]
+        return Path(FmuBuilder.build_FMU(script, dest=fmu, project_files=files,
+                                         newargs=newargs))
 
 
 def main() -> None:

@@ -106,6 +106,28 @@ class ReferenceBlock(Fmi2Slave):
         self.values[name][i] = value
 
     # ---- FMI ---------------------------------------------------------------------
+    # pythonfmu's accessors check every variable's class on every call; these look the
+    # getter or setter up directly (the step's hot path: ~300 values per step)
+    def get_real(self, vrs: list[int]) -> list[float]:
+        variables = self.vars
+        return [float(variables[vr].getter()) for vr in vrs]
+
+    def get_integer(self, vrs: list[int]) -> list[int]:
+        variables = self.vars
+        return [int(variables[vr].getter()) for vr in vrs]
+
+    def get_boolean(self, vrs: list[int]) -> list[bool]:
+        variables = self.vars
+        return [bool(variables[vr].getter()) for vr in vrs]
+
+    def set_real(self, vrs: list[int], values: list[float]) -> None:
+        variables = self.vars
+        for vr, value in zip(vrs, values, strict=True):
+            variables[vr].setter(value)
+
+    set_integer = set_real
+    set_boolean = set_real
+
     def exit_initialization_mode(self) -> None:
         self.block.configure(dict(self.given))
 
