@@ -7,8 +7,9 @@ opens it. The transport module is imported only when used.
 
 Every built-in transport runs the module in a child process over the wire contract
 (:mod:`.wire`): ``python`` serves the manifest's classes with :mod:`.serve`, ``process``
-starts any program, ``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`. ``in_process=True`` swaps ``python`` for the in-process transport
-(:data:`IN_PROCESS`), a debugging mode whose runs are never certified.
+starts any program, ``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`.
+``in_process=True`` swaps ``python`` for the in-process transport (:data:`IN_PROCESS`), a
+debugging mode whose runs are never certified.
 """
 
 from __future__ import annotations

@@ -18,9 +18,11 @@ How the block maps (the vendor guide, §6, says the same for FMU authors):
   way: ``fmi2Reset`` (after the first time), ``fmi2SetupExperiment``, the parameters set,
   ``fmi2EnterInitializationMode``, ``fmi2ExitInitializationMode``;
 - ``step(t, inputs)``: the inputs that changed are set, ``fmi2DoStep`` advances from the
-  previous step's time to ``t``, the outputs are read. After a reset the FMU starts one
-  nominal step period (the interface's ``step_period_s``) before the bench's clock origin, so
-  the first ``fmi2DoStep`` ends at the bench's first step (t = 0) like every later one.
+  previous step's time to ``t``, the outputs are read. The FMU's time is the bench's: it
+  starts one nominal step period (the interface's ``step_period_s``) before the first step
+  after a reset — at t = 0 as initialised by ``reset``; a test case that starts its clock
+  late (the long-run cases) gets the instance initialised again at its first step — so every
+  ``fmi2DoStep`` is one bench step.
 
 Before any test case the manifest check reads every FMU's ``modelDescription.xml`` (with
 FMPy; no code of the FMU runs) and refuses the manifest when a variable is missing, has
