@@ -50,7 +50,8 @@ def transport_class(name: str, in_process: bool = False) -> type[Adapter]:
     """The Adapter subclass of transport ``name``; AdapterError(call='import') if unknown.
 
     ``in_process`` asks for the in-process variant, which only ``python`` has."""
-    known = _available()
+    # a built-in name wins over an entry point of the same name: no need to scan them
+    known = {name: TRANSPORTS[name]} if name in TRANSPORTS and not in_process else _available()
     if in_process:
         if name != "python":
             raise AdapterError(f"only adapter.type 'python' can run in process, found '{name}'",
