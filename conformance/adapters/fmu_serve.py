@@ -96,7 +96,7 @@ class FmuComponent:
                 spans.append((s, start, start + s.n))
                 start += s.n
             self._by_kind[kind] = (vrs, buf, spans)
-        self.log: deque[str] = deque(maxlen=LOG_KEEP)
+        self.log = _LOGS.setdefault(component, deque(maxlen=LOG_KEEP))
         self.parameters: dict[str, Any] = {}
         self.time = -self.period
         self.initialised = False
@@ -106,9 +106,8 @@ class FmuComponent:
         self.fmu = FMU2Slave(guid=md.guid, unzipDirectory=str(extract(str(self.path), target)),
                              modelIdentifier=md.coSimulation.modelIdentifier,
                              instanceName=component)
-        self._callbacks = _callbacks(self.log)
         self._fmi("import", "fmi2Instantiate", lambda: self.fmu.instantiate(
-            callbacks=self._callbacks, loggingOn=True))
+            callbacks=_callbacks(), loggingOn=True))
         self.c = self.fmu.component
 
     # ---- the block --------------------------------------------------------------
@@ -239,9 +238,17 @@ def _values(s: _Signal, raw: np.ndarray) -> Any:
     return values if s.array else values[0]
 
 
-def _callbacks(log: deque[str]) -> Any:
-    """fmi2CallbackFunctions whose logger keeps the last messages and writes every one to
-    stderr (FMPy's proxy formats the FMU's printf-style message first)."""
+_LOGS: dict[str, deque[str]] = {}
+"""The last messages of every instance, by instance name (the component id)."""
+_CALLBACKS: list[Any] = []
+
+
+def _callbacks() -> Any:
+    """The fmi2CallbackFunctions of every instance (one set: FMPy's proxy, which formats the
+    FMU's printf-style message, keeps a single logger): the logger files each message under
+    its instance's name and writes it to stderr."""
+    if _CALLBACKS:
+        return _CALLBACKS[0]
     from fmpy import calloc, free
     from fmpy.fmi2 import (
         fmi2CallbackAllocateMemoryTYPE,
@@ -254,8 +261,8 @@ def _callbacks(log: deque[str]) -> Any:
                message: bytes | None) -> None:
         text = (message or b"").decode("utf-8", "replace").strip()
         label = STATUS[status] if 0 <= status < len(STATUS) else str(status)
-        log.append(f"{label}: {text}")
         name = (instance or b"").decode("utf-8", "replace")
+        _LOGS.setdefault(name, deque(maxlen=LOG_KEEP)).append(f"{label}: {' '.join(text.split())}")
         sys.stderr.write(f"[{name}] {label}: {text}\n")
 
     callbacks = fmi2CallbackFunctions()
@@ -268,6 +275,7 @@ def _callbacks(log: deque[str]) -> Any:
         addLoggerProxy(ctypes.byref(callbacks))
     except (ImportError, OSError, AttributeError):
         pass  # unformatted messages, but messages
+    _CALLBACKS.append(callbacks)  # kept alive: the FMUs call it until the process ends
     return callbacks
 
 

@@ -245,7 +245,8 @@ def test_an_fmu_error_in_do_step_is_the_modules_error_with_its_reason(tmp_path, 
                                                                         fmus):
     crash = build_crashing_contactor_manager(tmp_path / "raise.fmu", "raise", 0.05)
     m = fmu_manifest({**fmus, "contactor_manager": crash})
-    with open_adapter(m, spec, dims, ["contactor_manager"]) as adapter:
+    # with an FMU instantiated after it: what each FMU logs stays its own
+    with open_adapter(m, spec, dims, ["contactor_manager", "diagnostics"]) as adapter:
         adapter.configure("contactor_manager", m.effective_parameters(spec, "contactor_manager"))
         adapter.reset("contactor_manager")
         inputs = {"close_request": False, "contactor_open_request": False,
@@ -262,6 +263,9 @@ def test_an_fmu_error_in_do_step_is_the_modules_error_with_its_reason(tmp_path, 
         assert adapter.broken is None  # the FMU said so: the next test case may reset it
         adapter.reset("contactor_manager")
         assert adapter.step("contactor_manager", 0.0, inputs)["contactor_state"] == 0
+        with pytest.raises(AdapterError, match="deliberate failure at t=0.06 s"):
+            for k in range(1, 20):  # and it fails again the same way, saying why
+                adapter.step("contactor_manager", k * 0.01, inputs)
 
 
 def test_an_fmu_that_kills_its_process_breaks_the_adapter(tmp_path, spec, dims, fmus):
