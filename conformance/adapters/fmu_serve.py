@@ -84,7 +84,8 @@ class FmuComponent:
             raise self._failed("import", f"the FMU has no variable {exc}") from None
         self.param_refs = refs
         self.param_types: dict[str, str] = dict(plan["parameters"])
-        self._by_kind: dict[str, tuple[Any, Any, list[tuple[_Signal, int, int]]]] = {}
+        # outputs are read with one call per FMI type into buffers made once
+        self._reads: list[tuple[str, Any, int, Any, Any, list[tuple[_Signal, int, int]]]] = []
         for kind in ("Real", "Integer", "Boolean"):
             signals = [s for s in self.outputs if s.kind == kind]
             if not signals:
@@ -95,7 +96,9 @@ class FmuComponent:
             for s in signals:
                 spans.append((s, start, start + s.n))
                 start += s.n
-            self._by_kind[kind] = (vrs, buf, spans)
+            self._reads.append((kind, vrs.ctypes.data_as(ctypes.POINTER(ctypes.c_uint)),
+                                len(vrs), buf.ctypes.data_as(ctypes.POINTER(_CTYPE[kind])),
+                                (vrs, buf), spans))
         self.log = _LOGS.setdefault(component, deque(maxlen=LOG_KEEP))
         self.parameters: dict[str, Any] = {}
         self.time = -self.period
@@ -114,6 +117,7 @@ class FmuComponent:
     def configure(self, parameters: dict[str, Any]) -> None:
         """Keep the parameters and initialise the instance with them (FMI 2.0 has no other
         moment to take a fixed parameter)."""
+        self._usable("configure")
         unknown = sorted(set(parameters) - set(self.param_refs))
         if unknown:
             raise self._failed("configure", f"the FMU has no parameter {unknown[0]!r}")
@@ -121,9 +125,12 @@ class FmuComponent:
         self._initialise("configure")
 
     def reset(self) -> None:
+        self._usable("reset")
         self._initialise("reset")
 
     def step(self, t: float, inputs: dict[str, Any]) -> dict[str, Any]:
+        if _FATAL:
+            self._usable("step")
         if self.fresh:  # the first step after a reset: the FMU starts one period before it
             self.fresh = False
             if t - self.period != self.time:  # a test case that starts its clock late
@@ -142,29 +149,38 @@ class FmuComponent:
                 continue
             s.last = value
             changed.setdefault(s.kind, []).append((s, value))
-        for kind, items in changed.items():  # one call per FMI type
-            dtype = _DTYPE[kind]
-            if len(items) == 1:
-                s, value = items[0]
-                vr_ptr, n = s.vr_ptr, s.n
-                values = np.ascontiguousarray(value if s.array else [_scalar(s.type, value)],
-                                              dtype=dtype)
-            else:
-                vrs = np.concatenate([s.vrs for s, _ in items])
-                vr_ptr, n = vrs.ctypes.data_as(ctypes.POINTER(ctypes.c_uint)), len(vrs)
-                values = np.concatenate([np.asarray(v if s.array else [_scalar(s.type, v)],
-                                                    dtype=dtype) for s, v in items])
-            self._fmi("step", f"fmi2Set{kind}", getattr(fmu, f"fmi2Set{kind}"), c, vr_ptr, n,
-                      values.ctypes.data_as(ctypes.POINTER(_CTYPE[kind])))
-        self._fmi("step", "fmi2DoStep", fmu.fmi2DoStep, c, self.time, h, 1, at=t)
-        self.time = t
-        out: dict[str, Any] = {}
-        for kind, (vrs, buf, spans) in self._by_kind.items():
-            self._fmi("step", f"fmi2Get{kind}", getattr(fmu, f"fmi2Get{kind}"), c,
-                      vrs.ctypes.data_as(ctypes.POINTER(ctypes.c_uint)), len(vrs),
-                      buf.ctypes.data_as(ctypes.POINTER(_CTYPE[kind])))
-            for s, a, b in spans:
-                out[s.name] = _values(s, buf[a:b])
+        function = ""
+        self.log.clear()
+        try:
+            for kind, items in changed.items():  # one call per FMI type
+                dtype = _DTYPE[kind]
+                if len(items) == 1:
+                    s, value = items[0]
+                    vr_ptr, n = s.vr_ptr, s.n
+                    values = np.ascontiguousarray(
+                        value if s.array else [_scalar(s.type, value)], dtype=dtype)
+                else:
+                    vrs = np.concatenate([s.vrs for s, _ in items])
+                    vr_ptr, n = vrs.ctypes.data_as(ctypes.POINTER(ctypes.c_uint)), len(vrs)
+                    values = np.concatenate([np.asarray(
+                        v if s.array else [_scalar(s.type, v)], dtype=dtype) for s, v in items])
+                function = f"fmi2Set{kind}"
+                getattr(fmu, function)(c, vr_ptr, n,
+                                       values.ctypes.data_as(ctypes.POINTER(_CTYPE[kind])))
+            function = "fmi2DoStep"
+            fmu.fmi2DoStep(c, self.time, h, 1)
+            self.time = t
+            out: dict[str, Any] = {}
+            for kind, vr_ptr, n, buf_ptr, (_, buf), spans in self._reads:
+                function = f"fmi2Get{kind}"
+                getattr(fmu, function)(c, vr_ptr, n, buf_ptr)
+                for s, a, b in spans:
+                    out[s.name] = _values(s, buf[a:b])
+        except Exception as exc:
+            for s in self.inputs:
+                s.last = None  # unknown which inputs the FMU took: send them all again
+            at = t if function == "fmi2DoStep" else None
+            raise self._failure("step", function, exc, at) from None
         return out
 
     # ---- FMI calls ----------------------------------------------------------------
@@ -198,20 +214,34 @@ class FmuComponent:
 
     def _fmi(self, call: str, function: str, fn: Any, *args: Any, at: float | None = None
              ) -> Any:
-        from fmpy.fmi1 import FMICallException
-
         self.log.clear()
         try:
             return fn(*args)
-        except FMICallException as exc:
-            status = STATUS[exc.status] if 0 <= exc.status < len(STATUS) else str(exc.status)
-            when = f" (from t={self.time:g} s to {at:g} s)" if at is not None else ""
-            said = f"; the FMU logged: {' | '.join(self.log)}" if self.log else \
-                "; the FMU logged nothing"
-            raise self._failed(call, f"{function}{when} returned {status}{said}") from None
         except Exception as exc:
-            raise self._failed(call, f"{function} failed: {type(exc).__name__}: {exc}") \
-                from None
+            raise self._failure(call, function, exc, at) from None
+
+    def _failure(self, call: str, function: str, exc: Exception, at: float | None
+                 ) -> ModuleFailed:
+        """The error reply of an FMI call that failed, quoting what the FMU logged."""
+        from fmpy.fmi1 import FMICallException
+
+        if not isinstance(exc, FMICallException):
+            return self._failed(call, f"{function} failed: {type(exc).__name__}: {exc}")
+        status = STATUS[exc.status] if 0 <= exc.status < len(STATUS) else str(exc.status)
+        when = f" (from t={self.time:g} s to {at:g} s)" if at is not None else ""
+        said = f"; the FMU logged: {' | '.join(self.log)}" if self.log else \
+            "; the FMU logged nothing"
+        failed = self._failed(call, f"{function}{when} returned {status}{said}")
+        if exc.status == 4 and not _FATAL:  # fmi2Fatal
+            _FATAL.append(f"{self.component}.{call}: {failed.message}")
+        return failed
+
+    def _usable(self, call: str) -> None:
+        """Refuse the call after an fmi2Fatal (FMI 2.0 allows none), naming the first."""
+        if _FATAL:
+            raise self._failed(call, "not called: an FMU returned fmi2Fatal earlier, after "
+                               "which FMI 2.0 allows no call to any FMU instance of the "
+                               f"process ({_FATAL[0]})")
 
     def _failed(self, call: str, message: str) -> ModuleFailed:
         return ModuleFailed(f"{self.file}: {message}", self.component, call, self.file)
@@ -238,6 +268,9 @@ def _values(s: _Signal, raw: np.ndarray) -> Any:
     return values if s.array else values[0]
 
 
+_FATAL: list[str] = []
+"""Why an FMU returned fmi2Fatal, once one did: FMI 2.0 then allows no further call to any
+FMU instance, so every later call of the bench is refused with this reason."""
 _LOGS: dict[str, deque[str]] = {}
 """The last messages of every instance, by instance name (the component id)."""
 _CALLBACKS: list[Any] = []

@@ -241,31 +241,57 @@ def test_a_refused_fmu_never_runs(tmp_path, spec, fmus):
 
 
 # ---------------------------------------------------------------- an FMU that fails
-def test_an_fmu_error_in_do_step_is_the_modules_error_with_its_reason(tmp_path, spec, dims,
-                                                                        fmus):
+CM_INPUTS = {"close_request": False, "contactor_open_request": False,
+             "fault_reset_request": False, "pack_voltage_V": 400.0, "link_voltage_V": 0.0,
+             "main_positive_closed_fb": False, "main_negative_closed_fb": False,
+             "precharge_closed_fb": False}
+
+
+def step_until_error(adapter, start: int = 0) -> AdapterError:
+    with pytest.raises(AdapterError) as err:
+        for k in range(start, 20):
+            adapter.step("contactor_manager", k * 0.01, CM_INPUTS)
+    return err.value
+
+
+def test_an_fmu_error_in_do_step_is_the_modules_error_and_a_reset_recovers(tmp_path, spec,
+                                                                           dims, fmus):
+    crash = build_crashing_contactor_manager(tmp_path / "discard.fmu", "discard", 0.05)
+    m = fmu_manifest({**fmus, "contactor_manager": crash})
+    with open_adapter(m, spec, dims, ["contactor_manager"]) as adapter:
+        adapter.configure("contactor_manager", m.effective_parameters(spec, "contactor_manager"))
+        adapter.reset("contactor_manager")
+        e = step_until_error(adapter)
+        assert (e.component, e.call) == ("contactor_manager", "step")
+        assert "discard.fmu: fmi2DoStep (from t=0.05 s to 0.06 s) returned discard" in e.message
+        assert adapter.broken is None  # fmi2Discard: the next test case may reset it
+        adapter.reset("contactor_manager")
+        assert adapter.step("contactor_manager", 0.0, CM_INPUTS)["contactor_state"] == 0
+        assert "returned discard" in step_until_error(adapter, 1).message
+
+
+def test_after_an_fmi2_fatal_no_fmu_is_called_again(tmp_path, spec, dims, fmus):
+    """pythonfmu answers an exception with fmi2Fatal: the error quotes what the FMU logged,
+    and every later call of any component is refused with that reason (FMI 2.0 allows no
+    call after fmi2Fatal; an FMU called anyway crashed its process)."""
     crash = build_crashing_contactor_manager(tmp_path / "raise.fmu", "raise", 0.05)
     m = fmu_manifest({**fmus, "contactor_manager": crash})
     # with an FMU instantiated after it: what each FMU logs stays its own
     with open_adapter(m, spec, dims, ["contactor_manager", "diagnostics"]) as adapter:
-        adapter.configure("contactor_manager", m.effective_parameters(spec, "contactor_manager"))
-        adapter.reset("contactor_manager")
-        inputs = {"close_request": False, "contactor_open_request": False,
-                  "fault_reset_request": False, "pack_voltage_V": 400.0, "link_voltage_V": 0.0,
-                  "main_positive_closed_fb": False, "main_negative_closed_fb": False,
-                  "precharge_closed_fb": False}
-        with pytest.raises(AdapterError) as err:
-            for k in range(20):
-                adapter.step("contactor_manager", k * 0.01, inputs)
-        e = err.value
+        for c in ("contactor_manager", "diagnostics"):
+            adapter.configure(c, m.effective_parameters(spec, c))
+            adapter.reset(c)
+        e = step_until_error(adapter)
         assert (e.component, e.call) == ("contactor_manager", "step")
-        assert "raise.fmu: fmi2DoStep (from t=0.05 s to 0.06 s) returned" in e.message
+        assert "raise.fmu: fmi2DoStep (from t=0.05 s to 0.06 s) returned fatal; the FMU " \
+            "logged: fatal:" in e.message
         assert "deliberate failure at t=0.06 s" in e.message
-        assert adapter.broken is None  # the FMU said so: the next test case may reset it
-        adapter.reset("contactor_manager")
-        assert adapter.step("contactor_manager", 0.0, inputs)["contactor_state"] == 0
-        with pytest.raises(AdapterError, match="deliberate failure at t=0.06 s"):
-            for k in range(1, 20):  # and it fails again the same way, saying why
-                adapter.step("contactor_manager", k * 0.01, inputs)
+        for c in ("diagnostics", "contactor_manager"):
+            with pytest.raises(AdapterError) as err:
+                adapter.reset(c)
+            assert (err.value.component, err.value.call) == (c, "reset")
+            assert "not called: an FMU returned fmi2Fatal earlier" in err.value.message
+            assert "deliberate failure at t=0.06 s" in err.value.message
 
 
 def test_an_fmu_that_kills_its_process_breaks_the_adapter(tmp_path, spec, dims, fmus):
@@ -274,13 +300,8 @@ def test_an_fmu_that_kills_its_process_breaks_the_adapter(tmp_path, spec, dims, 
     with open_adapter(m, spec, dims, ["contactor_manager"]) as adapter:
         adapter.configure("contactor_manager", m.effective_parameters(spec, "contactor_manager"))
         adapter.reset("contactor_manager")
-        inputs = {"close_request": False, "contactor_open_request": False,
-                  "fault_reset_request": False, "pack_voltage_V": 400.0, "link_voltage_V": 0.0,
-                  "main_positive_closed_fb": False, "main_negative_closed_fb": False,
-                  "precharge_closed_fb": False}
-        with pytest.raises(AdapterError, match="killed by SIGABRT during contactor_manager.step"):
-            for k in range(20):
-                adapter.step("contactor_manager", k * 0.01, inputs)
+        assert "killed by SIGABRT during contactor_manager.step" in \
+            step_until_error(adapter).message
         assert adapter.broken is not None
         unpacked = adapter._unpack_dir
         assert unpacked is not None and Path(unpacked).is_dir()

@@ -1,5 +1,6 @@
 """The example's contactor manager FMU, made to fail in doStep after ``fail_after_s``:
-``how="raise"`` raises (the FMU returns fmi2Error), ``how="abort"`` kills the process."""
+``how="raise"`` raises (pythonfmu returns fmi2Fatal), ``how="discard"`` reports the step as
+not done (fmi2Discard), ``how="abort"`` kills the process."""
 
 import os
 
@@ -16,5 +17,7 @@ class CrashingContactorManager(ContactorManagerFmu):
         if current_time + step_size > self.fail_after_s:
             if self.how == "abort":
                 os.abort()
+            if self.how == "discard":
+                return False
             raise RuntimeError(f"deliberate failure at t={current_time + step_size:g} s")
         return super().do_step(current_time, step_size)
