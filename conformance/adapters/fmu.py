@@ -22,7 +22,11 @@ How the block maps (the vendor guide, §6, says the same for FMU authors):
   starts one nominal step period (the interface's ``step_period_s``) before the first step
   after a reset — at t = 0 as initialised by ``reset``; a test case that starts its clock
   late (the long-run cases) gets the instance initialised again at its first step — so every
-  ``fmi2DoStep`` is one bench step.
+  ``fmi2DoStep`` is one bench step;
+- a call that returns ``fmi2Discard`` or ``fmi2Error`` is the module's error for that call
+  (the message quotes what the FMU logged) and the next test case resets the instance;
+  after ``fmi2Fatal`` FMI 2.0 allows no further call to any FMU, so every later call is
+  refused naming that failure.
 
 Before any test case the manifest check reads every FMU's ``modelDescription.xml`` (with
 FMPy; no code of the FMU runs) and refuses the manifest when a variable is missing, has
