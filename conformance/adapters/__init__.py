@@ -7,14 +7,16 @@ opens it. The transport module is imported only when used.
 
 Every built-in transport runs the module in a child process over the wire contract
 (:mod:`.wire`): ``python`` serves the manifest's classes with :mod:`.serve`, ``process``
-starts any program. ``in_process=True`` swaps ``python`` for the in-process transport
-(:data:`IN_PROCESS`), a debugging mode whose runs are never certified.
+starts any program, ``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`.
+``in_process=True`` swaps ``python`` for the in-process transport (:data:`IN_PROCESS`), a
+debugging mode whose runs are never certified.
 """
 
 from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base import Adapter, AdapterError
@@ -30,6 +32,7 @@ TRANSPORT_GROUP = "obsa.transports"
 TRANSPORTS: dict[str, str] = {
     "python": "conformance.adapters.process:PythonProcessAdapter",
     "process": "conformance.adapters.process:ProcessAdapter",
+    "fmu": "conformance.adapters.fmu:FmuAdapter",
 }
 """Built-in transports: adapter.type → 'package.module:Class'."""
 IN_PROCESS = "conformance.adapters.python:PythonAdapter"
@@ -47,7 +50,8 @@ def transport_class(name: str, in_process: bool = False) -> type[Adapter]:
     """The Adapter subclass of transport ``name``; AdapterError(call='import') if unknown.
 
     ``in_process`` asks for the in-process variant, which only ``python`` has."""
-    known = _available()
+    # a built-in name wins over an entry point of the same name: no need to scan them
+    known = {name: TRANSPORTS[name]} if name in TRANSPORTS and not in_process else _available()
     if in_process:
         if name != "python":
             raise AdapterError(f"only adapter.type 'python' can run in process, found '{name}'",
@@ -72,11 +76,14 @@ def transport_class(name: str, in_process: bool = False) -> type[Adapter]:
 
 def adapter_settings(manifest: Manifest) -> dict[str, Any]:
     """The manifest's ``adapter`` section as a dict, with the module's identity and spec
-    version (a child process states both in ``obsa.hello``)."""
+    version (a child process states both in ``obsa.hello``) and the manifest's folder
+    (``manifest_dir``, against which a transport resolves the files it names)."""
     settings = manifest.adapter.model_dump()
     settings["module"] = {"vendor": manifest.module.vendor, "name": manifest.module.name,
                           "version": manifest.module.version}
     settings["spec_version"] = manifest.spec_version
+    # files the manifest names (an FMU) are found relative to the manifest
+    settings["manifest_dir"] = str(Path(manifest.source).resolve().parent)
     return settings
 
 

@@ -177,6 +177,19 @@ class Adapter(ABC):
         report), found from the manifest's adapter settings without running the module."""
         return []
 
+    @classmethod
+    def settings_problems(cls, settings: dict[str, Any], spec: Spec,
+                          dimensions: dict[str, int],
+                          parameters: dict[str, dict[str, Any]]
+                          ) -> list[tuple[tuple[str | int, ...], str]]:
+        """Reasons to refuse the manifest's adapter settings, found without running the
+        module (e.g. an FMU's variables against the component interfaces): each is the
+        path of the field in the manifest and a message naming what was expected and what
+        was found. ``parameters`` holds the effective parameters of every claimed
+        component, which ``configure`` will pass. Called by the manifest check, so a
+        problem refuses the manifest before any test case runs."""
+        return []
+
     # ---- what a transport writes -------------------------------------------------
     def _open(self) -> None:  # noqa: B027 - optional: most transports need no set-up
         """Reach the module; raise AdapterError(call='import') on failure."""

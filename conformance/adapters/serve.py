@@ -249,9 +249,13 @@ def converter(type_word: str) -> Callable[[Any], Any]:
 
 
 def guarded(component: str | None, call: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """Call the module; any exception, even SystemExit or KeyboardInterrupt, is its failure."""
+    """Call the module; any exception, even SystemExit or KeyboardInterrupt, is its failure.
+    A component object of a server that phrases its own failures (the FMU server's) raises
+    :class:`ModuleFailed`, which passes unchanged."""
     try:
         return fn(*args)
+    except ModuleFailed:
+        raise
     except BaseException as exc:  # noqa: BLE001 - a module may raise anything
         from .python import _where
 

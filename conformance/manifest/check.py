@@ -266,6 +266,30 @@ def _adapter(m: Manifest, spec: Spec) -> Iterator[Issue]:
                 yield _issue(m, ("adapter", "components"),
                              f"expected an entry for component '{component}' "
                              f"(profile '{pid}'), found none")
+    yield from _transport(m, spec)
+
+
+def _transport(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    """What the transport finds wrong in its settings without running the module (an
+    FMU's variables against the interfaces). An unknown transport is not refused here: it
+    may be installed later; opening it then fails every test case with the reason."""
+    from ..adapters import Adapter, AdapterError, adapter_settings, transport_class
+
+    claimed = [c for c in m.claimed_components(spec) if c in m.adapter.components]
+    if not claimed:
+        return
+    try:
+        cls = transport_class(m.adapter.type)
+    except AdapterError:
+        return
+    if getattr(cls.settings_problems, "__func__", None) is \
+            getattr(Adapter.settings_problems, "__func__", None):
+        return  # the transport checks nothing before it runs (python, process)
+    settings = adapter_settings(m)
+    settings["components"] = {c: m.adapter.components[c] for c in claimed}
+    parameters = {c: m.effective_parameters(spec, c) for c in claimed}
+    for path, message in cls.settings_problems(settings, spec, m.dimensions(spec), parameters):
+        yield _issue(m, path, message)
 
 
 # --------------------------------------------------------------------------- parameters
