@@ -48,6 +48,7 @@ def fmu_run(example) -> tuple[int, dict]:
     return certify(example / "manifest.yaml", example / "out")
 
 
+@pytest.mark.slow
 def test_the_example_fmus_are_certified(fmu_run, example):
     code, report = fmu_run
     assert report["outcome"] == "certified", [
@@ -59,6 +60,7 @@ def test_the_example_fmus_are_certified(fmu_run, example):
     assert hashed == {"safety_supervisor.fmu", "contactor_manager.fmu", "diagnostics.fmu"}
 
 
+@pytest.mark.slow
 def test_same_verdicts_as_the_reference_in_process(fmu_run, tmp_path):
     """The transport adds nothing and loses nothing: every test case judges every
     requirement the same whether the reference runs in process or as FMUs."""
@@ -68,6 +70,7 @@ def test_same_verdicts_as_the_reference_in_process(fmu_run, tmp_path):
     assert as_fmus["summary"] == in_process["summary"]
 
 
+@pytest.mark.slow
 def test_an_fmu_failing_in_do_step_gets_error_verdicts_in_a_complete_report(example):
     folder = example / "crashing"
     folder.mkdir()
