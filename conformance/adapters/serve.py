@@ -346,6 +346,8 @@ def serve_manifest(manifest: str, tcp: str | None = None) -> int:
     on stdio, or on TCP at ``tcp`` ('HOST:PORT') to one client per connection, each with
     fresh instances. Never returns in TCP mode; on stdio, returns when stdin closes."""
     channel = protect_channel() if tcp is None else None  # before any module code runs
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # as the python transport: no spinning BLAS threads
     refs, identity, options, problem = _manifest_settings(manifest)
     if problem:
         print(f"obsa serve: {problem}", file=sys.stderr)
