@@ -27,7 +27,6 @@ from pathlib import Path
 
 import yaml
 
-from closed_loop import measure  # benchmarks/ is the script's directory
 from conformance.adapters.process import ProcessAdapter
 from conformance.manifest import reference_manifest_path
 from conformance.session import Certification
@@ -134,6 +133,8 @@ def bare(program: Path, spec, seconds: float) -> float:
 
 
 def closed_loops(seconds: float, directory: Path) -> None:
+    from closed_loop import measure  # a sibling script: benchmarks/ is on sys.path
+
     data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
     data["adapter"] = {**data["adapter"], "type": "process", "options": {
         "command": [sys.executable, "-m", "conformance", "serve",
