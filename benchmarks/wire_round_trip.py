@@ -5,7 +5,8 @@
    ``safety_supervisor.step`` with a fixed outputs record) driven through the process
    transport — encoding, the watchdog, decoding, reply validation — against the same
    program driven bare over the same kind of pipes (pre-encoded request, read up to the
-   newline, nothing checked), in the same run; the ratio against its target (≥ 0.80).
+   newline, nothing checked, the child in a session of its own as the transport starts
+   it), in the same run; the ratio against its target (≥ 0.80).
 2. The closed loop with the reference safety core (96 cells, 10 ms step) served by
    ``obsa serve`` on stdio (``adapter.type: process``) beside the same loop in process.
 
@@ -108,8 +109,9 @@ def bare(program: Path, spec, seconds: float) -> float:
     request = (json.dumps({"jsonrpc": "2.0", "id": 1, "method": f"{SS}.step",
                            "params": {"t": 0.0, "inputs": inputs_record(spec)}},
                           separators=(",", ":")) + "\n").encode()
+    # started as the transport starts a module: in a session of its own
     child = subprocess.Popen([str(program)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             bufsize=0)
+                             bufsize=0, start_new_session=True)
     assert child.stdin is not None and child.stdout is not None
     fi, fo = child.stdin.fileno(), child.stdout.fileno()
     os.set_blocking(fo, False)

@@ -4,7 +4,10 @@
 split like a shell would) — a C program, a Rust binary, anything that reads JSON-RPC 2.0
 requests on stdin and writes one reply per line on stdout (:mod:`.wire`, the vendor
 guide). ``adapter.type: python`` is the same transport with the command filled in: the
-generic component server (:mod:`.serve`) loading the manifest's classes.
+generic component server (:mod:`.serve`) loading the manifest's classes. The client side
+of the contract that does not depend on the channel — hello, calls, the batched step, the
+deadline, every way of breaking the contract — is :class:`WireAdapter`, which the TCP
+transport (:mod:`.tcp`) shares.
 
 What the bench guarantees, whatever the module does:
 
