@@ -13,7 +13,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,13 +24,13 @@ from conformance.adapters import AdapterError, open_adapter, transport_class
 from conformance.adapters.tcp import TcpAdapter
 from conformance.manifest.model import Manifest
 
+from ..wire.gateway import LOOPBACK, Gateway
 from .conftest import manifest_with, ref
 from .replies import valid_reply
 
 SS = "safety_supervisor"
 ROOT = Path(__file__).resolve().parents[2]
 WIRE_MODULE = Path(__file__).with_name("wire_module.py")
-LOOPBACK = "127.0.0.1"
 
 
 def _tcp_manifest(port: int, timeout_s: float = 0.5, **options) -> Manifest:
@@ -40,62 +39,9 @@ def _tcp_manifest(port: int, timeout_s: float = 0.5, **options) -> Manifest:
     return Manifest.model_validate(data)
 
 
-class Gateway:
-    """Listens on loopback; each connection is bridged to a new ``wire_module.py MODE``."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.listener = socket.create_server((LOOPBACK, 0))
-        self.port = self.listener.getsockname()[1]
-        self.children: list[subprocess.Popen[bytes]] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            child = subprocess.Popen([sys.executable, str(WIRE_MODULE), self.mode],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-            self.children.append(child)
-            threading.Thread(target=self._pump_in, args=(conn, child), daemon=True).start()
-            threading.Thread(target=self._pump_out, args=(conn, child), daemon=True).start()
-
-    @staticmethod
-    def _pump_in(conn: socket.socket, child: subprocess.Popen[bytes]) -> None:
-        assert child.stdin is not None
-        try:
-            while data := conn.recv(65536):
-                child.stdin.write(data)
-        except OSError:
-            pass
-        child.kill()
-
-    @staticmethod
-    def _pump_out(conn: socket.socket, child: subprocess.Popen[bytes]) -> None:
-        assert child.stdout is not None
-        try:
-            while data := child.stdout.read(65536):
-                conn.sendall(data)
-        except OSError:
-            pass
-        try:
-            conn.shutdown(socket.SHUT_RDWR)  # the module is gone: so is the connection
-        except OSError:
-            pass
-        conn.close()
-
-    def close(self) -> None:
-        self.listener.close()
-        for child in self.children:
-            child.kill()
-            child.wait()
-
-
 @pytest.fixture
 def gateway(request: pytest.FixtureRequest) -> Iterator[Gateway]:
-    g = Gateway(request.param)
+    g = Gateway([sys.executable, str(WIRE_MODULE), request.param])
     yield g
     g.close()
 

@@ -29,6 +29,8 @@ def misbehave(mode: str, request: dict, reply: dict) -> str | None:
     outputs = result.get("safety_supervisor") if request["method"] == "obsa.step" else result
     if mode == "segfault":
         os.kill(os.getpid(), signal.SIGSEGV)
+    if mode == "stall":
+        time.sleep(3600)
     if mode == "garbage":
         return "hello, world"
     if mode == "wrong_id":

@@ -3,16 +3,19 @@
 Each is the reference served over stdio behind a relay that misbehaves in one way
 (relay_module.py): it crashes, replies garbage, the wrong id, a reply with a field missing
 or added, NaN or infinity, a line longer than the contract allows, never answers
-obsa.hello, or states another spec version. For each: the run ends with exit status 1 and
-its own complete report, the supervisor's test case is an error whose message gives the
-reason, the test case without the supervisor passes (or is an error too when the module
-was refused at start-up), no traceback is printed and no process is left.
+obsa.hello, or states another spec version; or it sits behind a TCP gateway whose
+connection drops (the module crashes) or stalls (the module stops answering). For each:
+the run ends with exit status 1 and its own complete report, the supervisor's test case is
+an error whose message gives the reason, the test case without the supervisor passes (or
+is an error too when the module was refused at start-up), no traceback is printed and no
+process is left.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from ..hostile.runs import (
     manifest_for,
     plant_old_report,
 )
+from .gateway import LOOPBACK, Gateway
 
 RELAY = Path(__file__).with_name("relay_module.py")
 
@@ -43,11 +47,26 @@ BROKEN: dict[str, tuple[str, str]] = {
     "huge_line": ("pass", "a reply longer than 16777216 bytes without a line end"),
     "silent": ("error", "no reply within the timeout of 5 s"),
     "other_spec": ("error", "expected spec version 0.3.0 (the manifest's), found '0.2.0'"),
+    # behind a TCP gateway (mode after 'tcp_': the module's misbehaviour)
+    "tcp_segfault": ("pass", "the connection to 127.0.0.1:{port} was closed during "
+                             "safety_supervisor.step; the adapter is now unusable"),
+    "tcp_stall": ("pass", "no reply within the timeout of 2 s; the connection to the module "
+                          "was closed and the adapter is now unusable"),
 }
 
 
 @pytest.fixture(scope="module")
-def runs(request: pytest.FixtureRequest,
+def gateways() -> Iterator[dict[str, Gateway]]:
+    """A gateway per TCP mode, each bridging its connections to a new relay."""
+    found = {mode: Gateway([sys.executable, str(RELAY), mode.removeprefix("tcp_")])
+             for mode in BROKEN if mode.startswith("tcp_")}
+    yield found
+    for gateway in found.values():
+        gateway.close()
+
+
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest, gateways: dict[str, Gateway],
          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     selected = {item.callspec.params["mode"] for item in request.session.items
                 if "mode" in getattr(getattr(item, "callspec", None), "params", {})}
@@ -58,8 +77,13 @@ def runs(request: pytest.FixtureRequest,
         d.mkdir()
         out = d / "out"
         plant_old_report(out)
-        manifest = manifest_for(None, d, type="process", timeout_s=2.0, options={
-            "command": [sys.executable, str(RELAY), mode], "startup_timeout_s": 5})
+        if mode in gateways:
+            adapter = {"type": "tcp", "options": {"host": LOOPBACK, "port": gateways[mode].port,
+                                                  "startup_timeout_s": 5}}
+        else:
+            adapter = {"type": "process", "options": {
+                "command": [sys.executable, str(RELAY), mode], "startup_timeout_s": 5}}
+        manifest = manifest_for(None, d, timeout_s=2.0, **adapter)
         jobs[mode] = (manifest, out)
     with ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 2))) as pool:
         futures = {mode: pool.submit(certify, m, out, "--no-progress", "--no-html", "-k",
@@ -69,10 +93,12 @@ def runs(request: pytest.FixtureRequest,
 
 
 @pytest.mark.parametrize("mode", sorted(BROKEN))
-def test_a_module_breaking_the_contract_gets_errors_with_the_reason(runs: dict[str, Run],
-                                                                    mode: str) -> None:
+def test_a_module_breaking_the_contract_gets_errors_with_the_reason(
+        runs: dict[str, Run], gateways: dict[str, Gateway], mode: str) -> None:
     run = runs[mode]
     diag, says = BROKEN[mode]
+    if mode in gateways:
+        says = says.format(port=gateways[mode].port)
     tail = run.output[-3000:]
     assert run.report is not None and run.report["run_id"] != PLANTED_RUN_ID, tail
     assert run.exit_code == 1, tail
