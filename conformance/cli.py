@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,16 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         in_process=args.in_process, html=not args.no_html, png=args.png,
         started=process_started(),
     )
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .adapters.serve import serve_manifest
+
+    code = serve_manifest(args.manifest, args.tcp)
+    sys.stderr.flush()
+    if args.tcp is None:
+        os._exit(code)  # as the python transport's server: no waiting for a module's threads
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
         "module can then reach the bench, so the run is never certified)",
     )
     c.set_defaults(func=_cmd_certify)
+
+    s = sub.add_parser(
+        "serve", help="serve the Python module a manifest names over the wire contract "
+        "(JSON-RPC, one object per line) on stdio or TCP"
+    )
+    s.add_argument("manifest", help="module manifest with adapter.type python, or 'reference'")
+    s.add_argument("--tcp", metavar="HOST:PORT", default=None,
+                   help="listen on TCP instead of stdio, one session per connection "
+                   "(port 0: any free port, printed on stderr)")
+    s.set_defaults(func=_cmd_serve)
     return parser
 
 

@@ -29,3 +29,17 @@ def test_ruff_is_clean() -> None:
 def test_mypy_is_clean() -> None:
     proc = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_the_distributed_packages_are_marked_typed() -> None:
+    """PEP 561: a vendor's type checker uses our hints only when the wheel ships py.typed.
+    The wheel takes every file of the packages it lists (a wheel built from this tree holds
+    conformance/py.typed and reference_impl/py.typed)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wheel = config["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert "exclude" not in wheel
+    for package in ("conformance", "reference_impl"):
+        assert package in wheel["packages"]
+        assert (ROOT / package / "py.typed").is_file(), f"{package}/py.typed is missing"

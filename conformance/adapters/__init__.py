@@ -5,9 +5,10 @@
 ``obsa.transports`` (name → ``package.module:Class``, a subclass of :class:`Adapter`), and
 opens it. The transport module is imported only when used.
 
-Every built-in transport runs the module in a child process over the wire contract
-(:mod:`.wire`): ``python`` serves the manifest's classes with :mod:`.serve`, ``process``
-starts any program, ``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`.
+Every built-in transport keeps the module out of the certifying process and talks the wire
+contract (:mod:`.wire`): ``python`` serves the manifest's classes with :mod:`.serve` in a
+child process, ``process`` starts any program, ``tcp`` reaches a module behind a gateway,
+``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`.
 ``in_process=True`` swaps ``python`` for the in-process transport (:data:`IN_PROCESS`), a
 debugging mode whose runs are never certified.
 """
@@ -33,6 +34,7 @@ TRANSPORTS: dict[str, str] = {
     "python": "conformance.adapters.process:PythonProcessAdapter",
     "process": "conformance.adapters.process:ProcessAdapter",
     "fmu": "conformance.adapters.fmu:FmuAdapter",
+    "tcp": "conformance.adapters.tcp:TcpAdapter",
 }
 """Built-in transports: adapter.type → 'package.module:Class'."""
 IN_PROCESS = "conformance.adapters.python:PythonAdapter"

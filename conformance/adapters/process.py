@@ -4,7 +4,10 @@
 split like a shell would) — a C program, a Rust binary, anything that reads JSON-RPC 2.0
 requests on stdin and writes one reply per line on stdout (:mod:`.wire`, the vendor
 guide). ``adapter.type: python`` is the same transport with the command filled in: the
-generic component server (:mod:`.serve`) loading the manifest's classes.
+generic component server (:mod:`.serve`) loading the manifest's classes. The client side
+of the contract that does not depend on the channel — hello, calls, the batched step, the
+deadline, every way of breaking the contract — is :class:`WireAdapter`, which the TCP
+transport (:mod:`.tcp`) shares.
 
 What the bench guarantees, whatever the module does:
 
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import select
 import shlex
 import shutil
 import signal
@@ -170,10 +174,18 @@ def kill_session(sid: int, mark: str | None = None) -> None:
                 pass
 
 
-class ProcessAdapter(Adapter):
-    """A module in a child process over JSON-RPC on stdio (see the module docstring)."""
+class WireAdapter(Adapter):
+    """A module reached over the wire contract on a byte channel: requests, replies, the
+    watchdog, the batched step and every way a module can break the contract.
 
-    transport = "process"
+    A transport opens the channel in :meth:`_connect` (setting ``_fd_in`` and ``_fd_out``,
+    the same descriptor for a socket), stops the module in :meth:`_halt`, and explains a
+    closed channel in :meth:`_lost`; :attr:`stopped` says, in the messages, what was done
+    to the module when it failed.
+    """
+
+    transport = "wire"
+    stopped = "the module's process was killed"
 
     def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
                  dimensions: dict[str, int] | None = None) -> None:
@@ -183,15 +195,13 @@ class ProcessAdapter(Adapter):
         self.startup_timeout_s = max(float(self.options.get("startup_timeout_s",
                                                             STARTUP_TIMEOUT_S)),
                                      self.call_timeout_s)
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.mark = f"{os.getpid()}-{secrets.token_hex(8)}"  # see MARK_VARIABLE
-        self.stderr: StderrTail | None = None
         self.hello: dict[str, Any] = {}
         self._buf = bytearray()
         self._id = 0
         self._fd_in = -1
         self._fd_out = -1
         self._reader: Reader | None = None
+        self._poll_out: Any = None
         self._batch = False
         self._sent: dict[str, Any] = {}  # the child's signal pool, as last sent/received
         # the last valid obsa.step reply: components, its bytes after the id, its outputs
@@ -201,59 +211,25 @@ class ProcessAdapter(Adapter):
                            for p in spec.interfaces[c].inputs} for c in self.components}
         self._inputs = {c: tuple(t) for c, t in self._types.items()}
 
-    # ---- what a subclass changes --------------------------------------------------
-    def command(self) -> list[str]:
-        """The child's argv."""
-        cmd = self.options.get("command")
-        if isinstance(cmd, str):
-            cmd = shlex.split(cmd)
-        if not cmd or not isinstance(cmd, list) or not all(isinstance(a, str) for a in cmd):
-            raise AdapterError("expected adapter.options.command: the program to start and "
-                               "its arguments (a list of strings)", call="import",
-                               field="adapter.options.command")
-        return list(cmd)
+    # ---- what a transport writes ------------------------------------------------------
+    def _connect(self) -> None:
+        """Open the channel: set ``_fd_in`` (requests) and ``_fd_out`` (replies)."""
+        raise NotImplementedError
 
-    def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        extra = self.options.get("env") or {}
-        env.update({str(k): str(v) for k, v in dict(extra).items()})
-        env[MARK_VARIABLE] = self.mark
-        return env
+    def _halt(self) -> None:
+        """Stop the module after a failure (kill it, drop the connection)."""
 
-    @classmethod
-    def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
-        """The program named by ``options.command`` (what the report's hash covers)."""
-        cmd = (settings.get("options") or {}).get("command")
-        if isinstance(cmd, str):
-            cmd = shlex.split(cmd)
-        if not cmd or not isinstance(cmd, list):
-            return []
-        found = shutil.which(str(cmd[0]), path=os.pathsep.join(
-            [str(Path(settings.get("options", {}).get("cwd") or ".")),
-             os.environ.get("PATH", "")]))
-        return [Path(found).resolve()] if found else []
+    def _lost(self, component: str | None, call: Call) -> tuple[str, str]:
+        """Why the channel closed: (the reason, a detail such as the module's last words)."""
+        return f"the module closed its protocol channel during {self._doing(component, call)}", ""
 
     # ---- life cycle ---------------------------------------------------------------
     def _open(self) -> None:
-        argv = self.command()
-        cwd = self.options.get("cwd")
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-        try:
-            self.proc = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=cwd, env=self.environment(), start_new_session=True, bufsize=0,
-                # the module starts with no signal blocked, whatever the bench blocks
-                preexec_fn=(lambda: signal.pthread_sigmask(signal.SIG_SETMASK, []))
-                if blocked else None)
-        except OSError as exc:
-            raise AdapterError(f"cannot start {shlex.join(argv)}: {exc.strerror or exc}",
-                               call="import", field="adapter.options.command") from None
-        _SESSIONS[self.proc.pid] = self
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
-        self._fd_in = self.proc.stdin.fileno()
-        self._fd_out = self.proc.stdout.fileno()
-        self.stderr = StderrTail(self.proc.stderr.fileno())
+        self._connect()
         self._reader = Reader(self._fd_out)
+        self._poll_out = select.poll()
+        self._poll_out.register(self._fd_in, select.POLLOUT | select.POLLERR)
+        os.set_blocking(self._fd_in, False)
         params = {
             "protocol": wire.PROTOCOL,
             "spec_version": self.spec.version,
@@ -291,34 +267,6 @@ class ProcessAdapter(Adapter):
             raise bad(f"expected spec version {declared} (the manifest's), found "
                       f"{hello.get('spec_version')!r}", "spec_version")
         return hello
-
-    def _close(self) -> None:
-        proc = self.proc
-        if proc is None:
-            return
-        self.proc = None
-        _SESSIONS.pop(proc.pid, None)
-        try:
-            if proc.stdin is not None:
-                proc.stdin.close()  # the server's signal to leave
-            proc.wait(timeout=CLOSE_GRACE_S)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            kill_session(proc.pid, self.mark)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            if self.stderr is not None:
-                self.stderr.thread.join(timeout=1)
-            for f in (proc.stdout, proc.stderr):
-                if f is not None:
-                    f.close()
-
-    def stderr_text(self) -> str:
-        """The last bytes the child wrote on stderr (complete once the adapter is closed)."""
-        return self.stderr.text() if self.stderr is not None else ""
 
     # ---- calls ---------------------------------------------------------------------
     def _configure(self, component: str, parameters: dict[str, Any]) -> None:
@@ -412,10 +360,8 @@ class ProcessAdapter(Adapter):
         self._id += 1
         id_ = self._id
         deadline = time.monotonic() + timeout_s
-        try:
-            os.write(self._fd_in, wire.encode(wire.request(id_, method, params)))
-        except (BrokenPipeError, OSError):
-            raise self._died(component, call) from None
+        self._send(wire.encode(wire.request(id_, method, params)), deadline, component, call,
+                   timeout_s)
         return id_, self._read_line(deadline, component, call, timeout_s)
 
     def _result(self, id_: int, line: bytes, component: str | None, call: Call) -> Any:
@@ -446,6 +392,20 @@ class ProcessAdapter(Adapter):
         failed.outputs = partial if isinstance(partial, dict) else {}
         raise failed
 
+    def _send(self, data: bytes, deadline: float, component: str | None, call: Call,
+              timeout_s: float) -> None:
+        """Write one request; a module that stops reading is a hang like any other."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self._fd_in, view):]
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._poll_out.poll(remaining * 1000.0):
+                    raise self._timed_out(component, call, timeout_s) from None
+            except OSError:  # the reader is gone (broken pipe, connection reset)
+                raise self._died(component, call) from None
+
     def _read_line(self, deadline: float, component: str | None, call: Call,
                    timeout_s: float) -> bytes:
         buf = self._buf
@@ -458,63 +418,52 @@ class ProcessAdapter(Adapter):
             if len(buf) > wire.MAX_LINE_BYTES:
                 raise self._protocol(component, call, f"a reply longer than "
                                      f"{wire.MAX_LINE_BYTES} bytes without a line end")
-            assert self._reader is not None
-            chunk = self._reader.read(deadline - time.monotonic())
+            chunk = self._await(deadline)
             if chunk is None:
                 raise self._timed_out(component, call, timeout_s)
             if not chunk:
                 raise self._died(component, call)
             buf += chunk
 
+    def _await(self, deadline: float) -> bytes | None:
+        """The next bytes from the module (``b""`` when it closed the channel), None at the
+        deadline; waits busy for a short while first (:mod:`.spin`)."""
+        assert self._reader is not None
+        try:
+            return self._reader.read(deadline - time.monotonic())
+        except OSError:  # a connection reset: the channel is gone
+            return b""
+
     # ---- failures --------------------------------------------------------------------
     def _fail(self, reason: str) -> None:
-        """The child's state is unknown: stop it, refuse every later call."""
+        """The module's state is unknown: stop it, refuse every later call."""
         self._mark_broken(reason)
-        if self.proc is not None:
-            kill_session(self.proc.pid, self.mark)
+        self._halt()
 
     def _doing(self, component: str | None, call: Call) -> str:
         return f"{component}.{call}" if component else "start-up (import, creating the classes)"
 
     def _died(self, component: str | None, call: Call) -> AdapterError:
         if self._broken is not None:  # it was stopped for a reason already known
-            return AdapterError(f"{self._broken}; the module's process was killed and the "
-                                "adapter is now unusable", component=component, call=call)
-        code = None
-        if self.proc is not None:
-            try:
-                code = self.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                code = None
-        if code is None:
-            how = "closed its protocol channel"
-        elif code < 0:
-            how = f"was killed by {_signal_name(-code)}"
-            if -code == signal.SIGKILL:
-                how += " (out of memory, or killed by someone)"
-        else:
-            how = f"exited with status {code}"
-        said = self.stderr.last_line() if self.stderr else ""
-        reason = f"the module's process {how} during {self._doing(component, call)}"
+            return AdapterError(f"{self._broken}; {self.stopped} and the adapter is now "
+                                "unusable", component=component, call=call)
+        reason, detail = self._lost(component, call)
         self._fail(reason)
-        detail = f"; its last output: {said}" if said else ""
         return AdapterError(f"{reason}{detail}; the adapter is now unusable",
                             component=component, call=call)
 
     def _timed_out(self, component: str | None, call: Call, timeout_s: float) -> AdapterError:
         reason = (f"{self._doing(component, call)} gave no reply within {timeout_s:g} s; "
-                  "the module's process was killed")
+                  f"{self.stopped}")
         self._fail(reason)
-        return AdapterError(f"no reply within the timeout of {timeout_s:g} s; the module's "
-                            "process was killed and the adapter is now unusable",
-                            component=component, call=call)
+        return AdapterError(f"no reply within the timeout of {timeout_s:g} s; {self.stopped} "
+                            "and the adapter is now unusable", component=component, call=call)
 
     def _protocol(self, component: str | None, call: Call, found: str) -> AdapterError:
         reason = f"protocol error in {self._doing(component, call)}: {found}"
         self._fail(reason)
-        return AdapterError(f"broke the wire contract: {found}; the module's process was "
-                            "killed and the adapter is now unusable",
-                            component=component, call=call)
+        return AdapterError(f"broke the wire contract: {found}; {self.stopped} and the "
+                            "adapter is now unusable", component=component, call=call)
 
 
 _SCALARS = frozenset({bool, int, float, str})
@@ -532,6 +481,123 @@ def _immutable(value: Any) -> bool:
 def _clip(data: bytes, limit: int = 160) -> str:
     text = data.decode("utf-8", "replace")
     return repr(text if len(text) <= limit else text[:limit - 3] + "...")
+
+
+class ProcessAdapter(WireAdapter):
+    """A module in a child process over JSON-RPC on stdio (see the module docstring)."""
+
+    transport = "process"
+
+    def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
+                 dimensions: dict[str, int] | None = None) -> None:
+        super().__init__(settings, spec, components, dimensions)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.mark = f"{os.getpid()}-{secrets.token_hex(8)}"  # see MARK_VARIABLE
+        self.stderr: StderrTail | None = None
+
+    # ---- what a subclass changes --------------------------------------------------
+    def command(self) -> list[str]:
+        """The child's argv."""
+        cmd = self.options.get("command")
+        if isinstance(cmd, str):
+            cmd = shlex.split(cmd)
+        if not cmd or not isinstance(cmd, list) or not all(isinstance(a, str) for a in cmd):
+            raise AdapterError("expected adapter.options.command: the program to start and "
+                               "its arguments (a list of strings)", call="import",
+                               field="adapter.options.command")
+        return list(cmd)
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        extra = self.options.get("env") or {}
+        env.update({str(k): str(v) for k, v in dict(extra).items()})
+        env[MARK_VARIABLE] = self.mark
+        return env
+
+    @classmethod
+    def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
+        """The program named by ``options.command`` (what the report's hash covers)."""
+        cmd = (settings.get("options") or {}).get("command")
+        if isinstance(cmd, str):
+            cmd = shlex.split(cmd)
+        if not cmd or not isinstance(cmd, list):
+            return []
+        found = shutil.which(str(cmd[0]), path=os.pathsep.join(
+            [str(Path(settings.get("options", {}).get("cwd") or ".")),
+             os.environ.get("PATH", "")]))
+        return [Path(found).resolve()] if found else []
+
+    # ---- life cycle ---------------------------------------------------------------
+    def _connect(self) -> None:
+        argv = self.command()
+        cwd = self.options.get("cwd")
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=cwd, env=self.environment(), start_new_session=True, bufsize=0,
+                # the module starts with no signal blocked, whatever the bench blocks
+                preexec_fn=(lambda: signal.pthread_sigmask(signal.SIG_SETMASK, []))
+                if blocked else None)
+        except OSError as exc:
+            raise AdapterError(f"cannot start {shlex.join(argv)}: {exc.strerror or exc}",
+                               call="import", field="adapter.options.command") from None
+        _SESSIONS[self.proc.pid] = self
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        self._fd_in = self.proc.stdin.fileno()
+        self._fd_out = self.proc.stdout.fileno()
+        self.stderr = StderrTail(self.proc.stderr.fileno())
+
+    def _close(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        self.proc = None
+        _SESSIONS.pop(proc.pid, None)
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the server's signal to leave
+            proc.wait(timeout=CLOSE_GRACE_S)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        finally:
+            kill_session(proc.pid, self.mark)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            if self.stderr is not None:
+                self.stderr.thread.join(timeout=1)
+            for f in (proc.stdout, proc.stderr):
+                if f is not None:
+                    f.close()
+
+    def stderr_text(self) -> str:
+        """The last bytes the child wrote on stderr (complete once the adapter is closed)."""
+        return self.stderr.text() if self.stderr is not None else ""
+
+    def _halt(self) -> None:
+        if self.proc is not None:
+            kill_session(self.proc.pid, self.mark)
+
+    def _lost(self, component: str | None, call: Call) -> tuple[str, str]:
+        code = None
+        if self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+        if code is None:
+            how = "closed its protocol channel"
+        elif code < 0:
+            how = f"was killed by {_signal_name(-code)}"
+            if -code == signal.SIGKILL:
+                how += " (out of memory, or killed by someone)"
+        else:
+            how = f"exited with status {code}"
+        said = self.stderr.last_line() if self.stderr else ""
+        return (f"the module's process {how} during {self._doing(component, call)}",
+                f"; its last output: {said}" if said else "")
 
 
 class PythonProcessAdapter(ProcessAdapter):

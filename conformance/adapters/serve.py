@@ -266,10 +266,14 @@ def guarded(component: str | None, call: str, fn: Callable[..., Any], *args: Any
 
 # --------------------------------------------------------------------------- main loop
 def write_all(fd: int, data: bytes) -> None:
+    import select
+
     view = memoryview(data)
     while view:
-        n = os.write(fd, view)
-        view = view[n:]
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:  # a socket shares its non-blocking flag with the reader
+            select.select([], [fd], [])
 
 
 def lines(fd: int, spin_s: float = SPIN_S) -> Iterator[bytes]:
@@ -322,6 +326,76 @@ def main(argv: list[str] | None = None) -> int:
         identity = {}
     serve(proto_in, proto_out, Server(refs, identity if isinstance(identity, dict) else {}))
     return 0
+
+
+# --------------------------------------------------------------------------- obsa serve
+def serve_manifest(manifest: str, tcp: str | None = None) -> int:
+    """``obsa serve``: the Python module a manifest names (``adapter.type: python``), served
+    on stdio, or on TCP at ``tcp`` ('HOST:PORT') to one client per connection, each with
+    fresh instances. Never returns in TCP mode; on stdio, returns when stdin closes."""
+    channel = protect_channel() if tcp is None else None  # before any module code runs
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # as the python transport: no spinning BLAS threads
+    refs, identity, options, problem = _manifest_settings(manifest)
+    if problem:
+        print(f"obsa serve: {problem}", file=sys.stderr)
+        return 2
+    if channel is not None:
+        limit_process(options.get("memory_limit_MB"))
+        serve(*channel, Server(refs, identity))
+        return 0
+    assert tcp is not None
+    return _serve_tcp(tcp, refs, identity)
+
+
+def _manifest_settings(manifest: str) -> tuple[dict[str, str], dict[str, Any], dict[str, Any],
+                                               str | None]:
+    """(component refs, identity, adapter options, why the manifest cannot be served)."""
+    from ..manifest import load_manifest
+    from ..session import resolve_manifest
+
+    path = resolve_manifest(manifest)
+    loaded, issues = load_manifest(path)
+    if loaded is None:
+        return {}, {}, {}, "; ".join(str(i) for i in issues) or f"{path}: cannot read"
+    if loaded.adapter.type != "python":
+        return {}, {}, {}, (f"{path}: adapter.type: expected 'python' (a module of Python "
+                            f"classes), found '{loaded.adapter.type}'")
+    identity = {"module": {"vendor": loaded.module.vendor, "name": loaded.module.name,
+                           "version": loaded.module.version},
+                "spec_version": loaded.spec_version}
+    return dict(loaded.adapter.components), identity, dict(loaded.adapter.options), None
+
+
+def _serve_tcp(address: str, refs: dict[str, str], identity: dict[str, Any]) -> int:
+    import socket
+    import threading
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"obsa serve: --tcp: expected HOST:PORT, found '{address}'", file=sys.stderr)
+        return 2
+    try:
+        listener = socket.create_server((host, int(port)))
+    except OSError as exc:
+        print(f"obsa serve: cannot listen on {address}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    bound = listener.getsockname()
+    print(f"obsa serve: listening on {bound[0]}:{bound[1]}", file=sys.stderr, flush=True)
+
+    def session(conn: socket.socket) -> None:
+        with conn:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                serve(conn.fileno(), conn.fileno(), Server(refs, identity))
+            except OSError:  # the client dropped the connection
+                pass
+
+    with listener:
+        while True:
+            conn, _peer = listener.accept()
+            threading.Thread(target=session, args=(conn,), name="obsa-session",
+                             daemon=True).start()
 
 
 if __name__ == "__main__":

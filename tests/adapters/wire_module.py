@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 OUTPUTS = {
     "safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,
@@ -45,6 +46,8 @@ def main(mode: str) -> None:
             sys.stdout.write("x" * 100000)
             sys.stdout.flush()
             continue
+        elif mode == "stall" and method.endswith(".step"):
+            time.sleep(3600)
         elif mode == "exit" and method.endswith(".step"):
             sys.stderr.write("fatal: out of licences\n")
             sys.exit(7)
