@@ -52,7 +52,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import wire
-from .base import AdapterError
 from .process import PythonProcessAdapter
 
 if TYPE_CHECKING:
@@ -250,11 +249,7 @@ class FmuAdapter(PythonProcessAdapter):
         return sorted(p for p in found if p.is_file())
 
     def command(self) -> list[str]:
-        refs = self.settings.get("components", {})
-        missing = [c for c in self.components if not refs.get(c)]
-        if missing:
-            raise AdapterError("no entry in the manifest's adapter.components",
-                               component=missing[0], call="import", field=missing[0])
+        self.component_refs()  # every component has its .fmu
         plans = {c: {"path": str(fmu_path(self.settings, c)),
                      **plan(self.spec, c, self.dimensions)} for c in self.components}
         identity = {"module": self.settings.get("module") or {},

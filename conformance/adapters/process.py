@@ -605,12 +605,17 @@ class PythonProcessAdapter(ProcessAdapter):
 
     transport = "python"
 
-    def command(self) -> list[str]:
+    def component_refs(self) -> dict[str, str]:
+        """``adapter.components`` of the manifest, with an entry for every component."""
         refs = self.settings.get("components", {})
         missing = [c for c in self.components if not refs.get(c)]
         if missing:
             raise AdapterError("no entry in the manifest's adapter.components",
                                component=missing[0], call="import", field=missing[0])
+        return {c: str(refs[c]) for c in self.components}
+
+    def command(self) -> list[str]:
+        refs = self.component_refs()
         identity = {"module": self.settings.get("module") or {},
                     "spec_version": self.settings.get("spec_version") or ""}
         argv = [sys.executable, "-m", "conformance.adapters.serve",

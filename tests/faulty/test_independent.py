@@ -9,27 +9,13 @@ failing requirement in the output says where to look.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from ..certified import assert_certified
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "examples" / "independent_core" / "manifest.yaml"
 
 
 def test_independent_core_is_certified(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance", "certify", str(MANIFEST), "--out", str(out),
-         "--no-progress"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    output = (proc.stdout + proc.stderr)[-3000:]
-    assert proc.returncode == 0, output
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["outcome"] == "certified", output
-    assert report["results"], "the certification ran no test case"
-    not_passed = {r["requirement"]: r["verdict"] for r in report["results"]
-                  if r["verdict"] != "pass"}
-    assert not not_passed, f"not passed: {not_passed}\n{output}"
+    assert_certified(MANIFEST, tmp_path / "out", timeout_s=600)
