@@ -204,6 +204,10 @@ def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select:
         f"--obsa-run-id={run_id}", "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR),
         "-c", str(SUITE_DIR / "pytest.ini"), "--no-header", "-q" if progress else "-qq",
         "-p", "no:randomly", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        # the suite judges with data, not with assert statements: no rewriting (which
+        # compiles every suite module anew where bytecode is not written), and none of the
+        # development plugins a project environment may have (hypothesis's loads at exit)
+        "--assert=plain", "-p", "no:hypothesispytest",
         *_plugin_args(),
     ]
     if in_process:

@@ -107,6 +107,7 @@ class Watch:
         self.flags_signals: list[str] = []
         self.rows: list[tuple[str, int]] = []  # per DTC row: (flags signal, bit mask)
         self.dtc: dict[str, list[np.ndarray]] = {}
+        self._last: dict[str, tuple[list[Any], np.ndarray]] = {}  # see _record_dtc
         self.flags: dict[str, list[int]] = {}
         if DIAG in self.components:
             read = {p.signal for p in spec.interfaces[DIAG].inputs}
@@ -131,9 +132,20 @@ class Watch:
 
     def _record_dtc(self, pool: dict[str, Any]) -> float:
         """Keep a copy of the fault memory's arrays and of the flags it read; the channel
-        itself is the sum of the occurrence counters."""
+        itself is the sum of the occurrence counters. The memory changes rarely: a list
+        equal to the last one recorded shares its (read-only) copy."""
+        last = self._last
         for name, rows in self.dtc.items():
-            rows.append(np.array(pool[name], dtype=float))
+            value = pool[name]
+            seen = last.get(name)
+            if seen is not None and type(value) is list and value == seen[0]:
+                rows.append(seen[1])
+                continue
+            row = np.array(value, dtype=float)
+            row.flags.writeable = False
+            rows.append(row)
+            if type(value) is list:
+                last[name] = (list(value), row)
         for name, values in self.flags.items():
             values.append(int(pool[name]))
         return float(self.dtc["dtc_occurrences"][-1].sum())
