@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -221,15 +222,17 @@ def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select:
 
 def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None,
                 in_process: bool = False, html: bool = True, png: bool = False,
-                started: float | None = None) -> int:
+                started: float | None = None, guard: bool = False) -> int:
     """Certify, write the report in ``out``, return the exit status. ``started``: when the
-    command started (``time.monotonic()``; default: now), the start of ``duration_s``."""
+    command started (``time.monotonic()``; default: now), the start of ``duration_s``.
+    ``guard`` (the command line's way): the run happens in a child process that this one
+    watches, so that a bench killed by a signal still ends in a report (:func:`_guard`)."""
     with wall.timing(started):
-        return _certify(manifest, out, progress, select, in_process, html, png)
+        return _certify(manifest, out, progress, select, in_process, html, png, guard)
 
 
 def _certify(manifest: str, out: Path, progress: bool, select: str | None, in_process: bool,
-             html: bool, png: bool) -> int:
+             html: bool, png: bool, guard: bool = False) -> int:
     path = resolve_manifest(manifest)
     if not path.is_file():
         print(f"obsa certify: {path}: cannot read: no such file", file=sys.stderr)
@@ -237,21 +240,89 @@ def _certify(manifest: str, out: Path, progress: bool, select: str | None, in_pr
     run_id = uuid.uuid4().hex
     output = OutputDir(out)
     STOPS.received = None
+    try:
+        output.claim(run_id)
+    except OutputError as exc:
+        print(f"obsa certify: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return _signal_status("SIGINT")
+    try:
+        if not guard or not hasattr(os, "fork"):  # no guardian where there is no fork
+            return _bench(path, output, run_id, progress, select, in_process, html, png)
+        pid = os.fork()
+        if pid == 0:  # the bench: the whole run; the guardian only waits
+            code = 2
+            try:
+                os.environ[RUN_MARK] = run_id  # every process of the module inherits it
+                code = _bench(path, output, run_id, progress, select, in_process, html, png)
+            except BaseException:  # noqa: BLE001 - the exit status must come from here
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        return _guard(pid, path, output, run_id)
+    finally:
+        output.release()
+
+
+RUN_MARK = "OBSA_RUN_ID"
+"""Marks the bench process of a run and every process of its module (their environment)."""
+
+
+def _bench(path: Path, output: OutputDir, run_id: str, progress: bool, select: str | None,
+           in_process: bool, html: bool, png: bool) -> int:
+    """The run itself, with the stop signals handled (the bench process)."""
     with stop_signals():
         try:
-            output.claim(run_id)
-        except OutputError as exc:
-            print(f"obsa certify: {exc}", file=sys.stderr)
-            return 2
+            status = _run(path, output, run_id, progress, select, in_process, html)
         except Interrupted:
             return _signal_status(STOPS.received)
+        if png and status in (0, 1):
+            status = _export_pngs(output.path, status)
+        return status
+
+
+def _guard(pid: int, path: Path, output: OutputDir, run_id: str) -> int:
+    """Wait for the bench process ``pid``; the exit status is the bench's. A stop signal
+    for this process is passed on to the bench (which writes the interrupted report).
+
+    The module under test runs as the same user as the bench and can signal it; should the
+    bench die of a signal before its report is written (a module that kills its parent, an
+    out-of-memory kill), this process — which the module does not know — writes the report
+    of an interrupted run naming the signal, kills what is left of the module, and exits
+    128 + the signal's number: never a lost run, never a certificate."""
+    def forward(signum: int, frame: Any) -> None:
         try:
-            status = _run(path, output, run_id, progress, select, in_process, html)
-            if png and status in (0, 1):
-                status = _export_pngs(output.path, status)
-            return status
-        finally:
-            output.release()
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in STOP_SIGNALS}
+    try:
+        _, wait_status = os.waitpid(pid, 0)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    from .adapters.process import kill_session
+
+    kill_session(None, run_id, RUN_MARK)  # whatever of the module outlived the bench
+    if os.WIFEXITED(wait_status):
+        return os.WEXITSTATUS(wait_status)
+    number = os.WTERMSIG(wait_status)
+    name = signal.Signals(number).name if number in signal.Signals._value2member_map_ \
+        else f"signal {number}"
+    report = output.own_report(run_id)
+    if report is not None:  # written whole before the bench died
+        return {"certified": 0, "not-certified": 1}.get(str(report.get("outcome")), 2)
+    print(f"obsa certify: the bench process was killed by {name} before it wrote its "
+          "report (a process of the module under test can send it signals); the report "
+          "says the run was interrupted", file=sys.stderr)
+    STOPS.received = name
+    _write_interrupted(path, output.path, run_id, f"the bench process was killed by {name} "
+                       "before it could write its report")
+    return 128 + number
 
 
 def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str | None,
@@ -297,12 +368,12 @@ def _export_pngs(out: Path, status: int) -> int:
     return status
 
 
-def _write_interrupted(path: Path, out: Path, run_id: str) -> None:
+def _write_interrupted(path: Path, out: Path, run_id: str,
+                       why: str = "the run was interrupted before the suite started") -> None:
     STOPS.holding = True
     try:
         cert = Certification(manifest_path=path, out_dir=out, run_id=run_id,
-                             interrupted_by=STOPS.received, issues=["the run was interrupted "
-                                                                   "before the suite started"])
+                             interrupted_by=STOPS.received, issues=[why])
         cert.write(cert.finish(time.time()))
     except OSError as exc:
         print(f"obsa certify: cannot write the report in {out}: {exc}", file=sys.stderr)

@@ -27,7 +27,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     return run_certify(
         args.manifest, Path(args.out), progress=not args.no_progress, select=args.select,
         in_process=args.in_process, html=not args.no_html, png=args.png,
-        started=process_started(),
+        started=process_started(), guard=True,
     )
 
 

@@ -142,26 +142,30 @@ MARK_VARIABLE = "OBSA_MODULE_RUN"
 """The environment variable that marks every process of one adapter's module."""
 
 
-def kill_session(sid: int, mark: str | None = None) -> None:
+def kill_session(sid: int | None, mark: str | None = None,
+                 variable: str = MARK_VARIABLE) -> None:
     """SIGKILL the process group ``sid``, every process left in session ``sid`` and, with
-    ``mark``, every process whose environment holds ``OBSA_MODULE_RUN=<mark>``."""
-    try:
-        os.killpg(sid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    ``mark``, every process whose environment holds ``<variable>=<mark>`` (by default
+    ``OBSA_MODULE_RUN``, one adapter's module). ``sid`` None: the marked processes only."""
+    if sid is not None:
+        try:
+            os.killpg(sid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     proc = Path("/proc")
     if not proc.is_dir():
         return
-    tag = f"{MARK_VARIABLE}={mark}".encode() if mark else None
+    tag = f"{variable}={mark}".encode() if mark else None
+    me = os.getpid()
     for entry in proc.iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == me:
             continue
         try:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
         fields = stat.rpartition(")")[2].split()
-        ours = len(fields) > 3 and fields[3] == str(sid)  # field 6 of stat: session id
+        ours = sid is not None and len(fields) > 3 and fields[3] == str(sid)  # stat field 6
         if not ours and tag is not None:
             try:
                 ours = tag in (entry / "environ").read_bytes().split(b"\0")

@@ -121,6 +121,21 @@ class DetachedGrandchild(SafetySupervisor):
                          stderr=subprocess.DEVNULL, process_group=0)
 
 
+class KillsTheBench(SafetySupervisor):
+    """Kills the process that runs it — the bench — with SIGKILL at its hundredth step (a
+    signal no handler can catch)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps = 0
+
+    def step(self, t: float, inputs: Any) -> dict[str, Any]:
+        self.steps += 1
+        if self.steps == 100:
+            os.kill(os.getppid(), signal.SIGKILL)
+        return super().step(t, inputs)
+
+
 class SessionGrandchild(SafetySupervisor):
     """Starts a child in a session of its own (as a daemon would), and behaves."""
 

@@ -147,3 +147,18 @@ def test_a_stop_signal_writes_an_interrupted_report(stopped, name: str, status: 
     assert "Traceback" not in run.output, run.output[-3000:]
     assert run.leftovers == []
     assert not list(out.glob(".*.tmp"))
+
+
+def test_a_module_that_kills_the_bench_still_ends_in_a_report(tmp_path: Path) -> None:
+    """SIGKILL to the bench process cannot be caught: the guardian process of
+    ``obsa certify`` writes the report of the interrupted run, kills what is left of the
+    module and exits 128 + 9 — never a lost run, never a certificate."""
+    out = tmp_path / "out"
+    plant_old_report(out)
+    run = certify(manifest_for("tests.hostile.behaviours:KillsTheBench", tmp_path), out,
+                  "--no-progress")
+    assert run.exit_code == 128 + signal.SIGKILL, run.output
+    assert run.report is not None and run.report["run_id"] != PLANTED_RUN_ID, run.output
+    assert run.report["outcome"] == "interrupted"
+    assert "killed by SIGKILL" in run.output
+    assert run.leftovers == []
