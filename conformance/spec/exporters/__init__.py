@@ -16,7 +16,7 @@ from typing import Protocol
 
 from ..loader import Spec, check_spec
 from ..source import ReadError
-from . import metaschema, needs, pytyping, records
+from . import metaschema, needs, pytyping, records, wire
 
 
 class Exporter(Protocol):
@@ -51,6 +51,7 @@ EXPORTERS: dict[str, Exporter] = {
     "records": records,
     "pytyping": pytyping,
     "needs": needs,
+    "wire": wire,
 }
 
 CHECKED_IN: dict[str, Target] = {
@@ -58,6 +59,7 @@ CHECKED_IN: dict[str, Target] = {
     "records": Target("schemas/generated", "*"),
     "pytyping": Target("reference_impl", "interfaces.py"),
     "needs": Target("docs/_generated", "needs.json"),
+    "wire": Target("schemas/wire", "*.schema.json"),
 }
 
 REGENERATE = "python -m conformance.spec.exporters"
