@@ -269,15 +269,24 @@ def observe_trip(loop: ClosedLoop, quantity: np.ndarray, limit: float, direction
                  fault_mask: int, delay_s: float, after: float,
                  flags_channel: str = "safety_fault_flags") -> Trip:
     """Find the fault and the violation behind it for a quantity swept across ``limit``."""
-    beyond = quantity > limit if direction > 0 else quantity < limit
     t_fault = first_time(loop, flag_set(loop, flags_channel, fault_mask), after=after)
-    if t_fault is None:
+    return trip_at(loop, quantity, limit, direction, t_fault, delay_s, after)
+
+
+def trip_at(loop: ClosedLoop, quantity: np.ndarray, limit: float, direction: int,
+            t_event: float | None, delay_s: float, after: float, lag_s: float = 0.0) -> Trip:
+    """The violation behind a reaction seen at ``t_event`` (None: not seen), for a quantity
+    swept across ``limit``; ``lag_s``: how long after the module's decision the reaction
+    shows (a switch follows its command one step later)."""
+    if t_event is None:
         return Trip(None, None, None)
-    t_start = violation_start(loop, beyond, t_fault)
+    beyond = quantity > limit if direction > 0 else quantity < limit
+    decided = t_event - lag_s
+    t_start = violation_start(loop, beyond, decided)
     t = times(loop)
-    i = int(np.searchsorted(t, t_fault - delay_s + TIME_EPS_S, side="right")) - 1
-    before = t_start is None and not bool(np.any(beyond[(t >= after) & (t <= t_fault)]))
-    return Trip(t_start, t_fault, float(quantity[max(i, 0)]), before_limit=before)
+    i = int(np.searchsorted(t, decided - delay_s + TIME_EPS_S, side="right")) - 1
+    before = t_start is None and not bool(np.any(beyond[(t >= after) & (t <= t_event)]))
+    return Trip(t_start, t_event, float(quantity[max(i, 0)]), before_limit=before)
 
 
 def lockout_trip(h: Harness, loop: ClosedLoop, index: int) -> Trip:

@@ -84,36 +84,13 @@ def _other(direction: str) -> str:
     return "discharge" if direction == "charge" else "charge"
 
 
-@dataclass(frozen=True)
-class Cut:
-    """A switch-off observed after a violation of ``limit``."""
-
-    t_start: float | None  # first sample of the violation that led to the cut
-    t_cut: float | None  # first step with the switch really off
-    value_at_delay: float | None  # the quantity in force a declared delay before the command
-    before_limit: bool
-
-    def reaction_s(self, step_s: float) -> float | None:
-        """From the violation's first sample to the switch off, less one step (the switch
-        follows its command at the next step); 0 for a cut before the limit."""
-        if self.t_cut is None:
-            return None
-        if self.before_limit:
-            return 0.0
-        return None if self.t_start is None else self.t_cut - self.t_start - step_s
-
-
 def observe_cut(loop: ClosedLoop, quantity: np.ndarray, limit: float, upper: bool,
-                direction: str, delay_s: float, after: float, step_s: float) -> Cut:
-    beyond = quantity > limit if upper else quantity < limit
-    t_cut = _off_at(loop, direction, after)
-    if t_cut is None:
-        return Cut(None, None, None, False)
-    t_start = S.violation_start(loop, beyond, t_cut - step_s)
-    t = S.times(loop)
-    i = int(np.searchsorted(t, t_cut - step_s - delay_s + S.TIME_EPS_S, side="right")) - 1
-    before = t_start is None and not bool(np.any(beyond[(t >= after) & (t <= t_cut)]))
-    return Cut(t_start, t_cut, float(quantity[max(i, 0)]), before)
+                direction: str, delay_s: float, after: float, step_s: float) -> S.Trip:
+    """The switch-off of ``direction`` after a violation of ``limit``: its reaction runs from
+    the violation's first sample to the switch really off, less one step (the switch follows
+    its command at the next step); 0 for a cut before the limit."""
+    return S.trip_at(loop, quantity, limit, 1 if upper else -1,
+                     _off_at(loop, direction, after), delay_s, after, lag_s=step_s)
 
 
 def _reported(loop: ClosedLoop, mask: int, t_from: float | None, t_cut: float | None) -> int:
@@ -153,9 +130,6 @@ class Limit:
     rate: float
     margin: float
     other: bool  # the criteria include other_direction_blocked
-
-    def label(self) -> str:
-        return self.fault
 
 
 V, T = "cell_voltage_V", "cell_temperature_degC"
@@ -230,16 +204,16 @@ def _sweep(obsa: Harness, lim: Limit, index: int | None) -> Stimulus:
     measured: dict[str, float | None] = {
         lim.error_name: None if cut.value_at_delay is None else abs(cut.value_at_delay - level),
         "reaction_time_s": cut.reaction_s(dt),
-        "fault_not_reported": float(_reported(loop, mask, cut.t_start, cut.t_cut)),
+        "fault_not_reported": float(_reported(loop, mask, cut.t_start, cut.t_fault)),
     }
     if lim.other:
         measured["other_direction_blocked"] = (
-            None if cut.t_cut is None else float(_other_blocked(loop, lim.direction)))
+            None if cut.t_fault is None else float(_other_blocked(loop, lim.direction)))
     events = {}
     if cut.t_start is not None:
         events[f"{label}: limit exceeded"] = cut.t_start
-    if cut.t_cut is not None:
-        events[f"{label}: {lim.direction} switch off"] = cut.t_cut
+    if cut.t_fault is not None:
+        events[f"{label}: {lim.direction} switch off"] = cut.t_fault
     return Stimulus(f"{label} ({lim.fault})", measured, events, loop)
 
 
@@ -256,40 +230,15 @@ def _limit_test(obsa: Harness, rid: str) -> None:
                                           "switch really off")
 
 
-@req("OBSA-PROT-001")
-def test_overvoltage_switches_charging_off(obsa: Harness) -> None:
-    _limit_test(obsa, "OBSA-PROT-001")
-
-
-@req("OBSA-PROT-002")
-def test_undervoltage_switches_discharging_off(obsa: Harness) -> None:
-    _limit_test(obsa, "OBSA-PROT-002")
-
-
-@req("OBSA-PROT-003")
-def test_charge_overcurrent_switches_charging_off(obsa: Harness) -> None:
-    _limit_test(obsa, "OBSA-PROT-003")
-
-
-@req("OBSA-PROT-004")
-def test_discharge_overcurrent_switches_discharging_off(obsa: Harness) -> None:
-    _limit_test(obsa, "OBSA-PROT-004")
-
-
-@req("OBSA-PROT-005")
-def test_charge_temperature_window(obsa: Harness) -> None:
-    _limit_test(obsa, "OBSA-PROT-005")
-
-
-@req("OBSA-PROT-006")
-def test_discharge_temperature_window(obsa: Harness) -> None:
-    _limit_test(obsa, "OBSA-PROT-006")
+@pytest.mark.parametrize("rid", [pytest.param(rid, marks=req(rid), id=rid) for rid in
+                                 dict.fromkeys(lim.rid for lim in LIMITS)])
+def test_limit_switches_its_direction_off(obsa: Harness, rid: str) -> None:
+    """OBSA-PROT-001 … 006: every limit of the requirement swept across on the first, the
+    last and a sampled channel (or the pack current), judged on the switch really off."""
+    _limit_test(obsa, rid)
 
 
 # ----------------------------------------------------------------------------- release
-RELEASE_TOLERANCE = {V: 0.005, T: 0.5}  # the threshold tolerances of OBSA-PROT-001 / -005
-
-
 def _release(obsa: Harness, lim: Limit, hysteresis: str, index: int) -> Stimulus:
     """Hold one channel just beyond the limit until the switch is off, then bring it back
     slowly through the hysteresis band and past it."""
@@ -298,7 +247,9 @@ def _release(obsa: Harness, lim: Limit, hysteresis: str, index: int) -> Stimulus
     hyst = float(obsa.param(PROT, hysteresis))
     delay = float(obsa.param(PROT, lim.delay))
     d = 1 if lim.upper else -1
-    tol = RELEASE_TOLERANCE[lim.signal]
+    # the limit's threshold tolerance (its requirement's criterion)
+    tol = float(next(c.value for c in obsa.spec.requirements[lim.rid].acceptance
+                     if c.name == lim.error_name) or 0.0)
     rate = lim.rate
     loop = powered(obsa)
     hold = S.true_value(loop, lim.signal, index)
@@ -355,7 +306,7 @@ def test_voltage_and_temperature_faults_release_with_hysteresis(obsa: Harness) -
 
 # ----------------------------------------------------------------------------- latching
 def _latched_cut(obsa: Harness, direction: str, demand_A: float, limit: str,
-                 delay: float, label: str, rid: str) -> tuple[ClosedLoop, float]:
+                 delay: float, rid: str) -> tuple[ClosedLoop, float]:
     """Demand ``demand_A`` until the ``direction`` switch is off; returns the cut time."""
     loop = powered(obsa)
     t0 = loop.t
@@ -375,7 +326,7 @@ def _held_until_reset(obsa: Harness, direction: str, demand_A: float, limit: str
                       delay_param: str, blame: str) -> Stimulus:
     delay = float(obsa.param(PROT, delay_param))
     label = f"{direction} over-current"
-    loop, t_cut = _latched_cut(obsa, direction, demand_A, limit, delay, label, blame)
+    loop, t_cut = _latched_cut(obsa, direction, demand_A, limit, delay, blame)
     loop.run(HELD_OFF_S)
     t_early = _on_at(loop, direction, t_cut)
     t_reset = S.reset_faults(loop)
@@ -421,15 +372,15 @@ def test_short_circuit_is_cut_at_once(obsa: Harness) -> None:
     cut = observe_cut(loop, current, threshold, True, "discharge", 0.0, t0, dt)
     loop.bench.set_load_current(0.0)
     loop.run(HELD_OFF_S)
-    t_on = _on_at(loop, "discharge", cut.t_cut) if cut.t_cut is not None else None
+    t_on = _on_at(loop, "discharge", cut.t_fault) if cut.t_fault is not None else None
     events = {"short circuit": t0}
-    if cut.t_cut is not None:
-        events["discharge switch off"] = cut.t_cut
+    if cut.t_fault is not None:
+        events["discharge switch off"] = cut.t_fault
     obsa.judge("OBSA-PROT-009", {
         "reaction_time_s": cut.reaction_s(dt),
         "fault_not_reported": float(_reported(loop, _bit(obsa, "discharge_overcurrent"),
-                                              cut.t_start, cut.t_cut)),
-        "released_without_reset": None if cut.t_cut is None else float(t_on is not None),
+                                              cut.t_start, cut.t_fault)),
+        "released_without_reset": None if cut.t_fault is None else float(t_on is not None),
     }, events=events, message=f"{abs(demand):g} A demanded from a pack discharging "
                               f"{OTHER_DIRECTION_A:g} A")
 
