@@ -222,17 +222,24 @@ def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select:
 
 def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None,
                 in_process: bool = False, html: bool = True, png: bool = False,
-                started: float | None = None, guard: bool = False) -> int:
+                started: float | None = None, guard: bool = False,
+                suite: str = "pytest") -> int:
     """Certify, write the report in ``out``, return the exit status. ``started``: when the
     command started (``time.monotonic()``; default: now), the start of ``duration_s``.
     ``guard`` (the command line's way): the run happens in a child process that this one
-    watches, so that a bench killed by a signal still ends in a report (:func:`_guard`)."""
+    watches, so that a bench killed by a signal still ends in a report (:func:`_guard`).
+    ``suite``: ``pytest`` (default), ``gherkin`` or ``both`` (one report in which each
+    requirement shows each suite's verdict; a disagreement is a failure of the run)."""
+    if suite not in SUITE_CHOICES:
+        print(f"obsa certify: --suite: expected one of {', '.join(SUITE_CHOICES)}, found "
+              f"'{suite}'", file=sys.stderr)
+        return 2
     with wall.timing(started):
-        return _certify(manifest, out, progress, select, in_process, html, png, guard)
+        return _certify(manifest, out, progress, select, in_process, html, png, guard, suite)
 
 
 def _certify(manifest: str, out: Path, progress: bool, select: str | None, in_process: bool,
-             html: bool, png: bool, guard: bool = False) -> int:
+             html: bool, png: bool, guard: bool = False, suite: str = "pytest") -> int:
     path = resolve_manifest(manifest)
     if not path.is_file():
         print(f"obsa certify: {path}: cannot read: no such file", file=sys.stderr)
@@ -249,13 +256,15 @@ def _certify(manifest: str, out: Path, progress: bool, select: str | None, in_pr
         return _signal_status("SIGINT")
     try:
         if not guard or not hasattr(os, "fork"):  # no guardian where there is no fork
-            return _bench(path, output, run_id, progress, select, in_process, html, png)
+            return _bench(path, output, run_id, progress, select, in_process, html, png,
+                          suite)
         pid = os.fork()
         if pid == 0:  # the bench: the whole run; the guardian only waits
             code = 2
             try:
                 os.environ[RUN_MARK] = run_id  # every process of the module inherits it
-                code = _bench(path, output, run_id, progress, select, in_process, html, png)
+                code = _bench(path, output, run_id, progress, select, in_process, html,
+                              png, suite)
             except BaseException:  # noqa: BLE001 - the exit status must come from here
                 traceback.print_exc()
             finally:
@@ -272,11 +281,11 @@ RUN_MARK = "OBSA_RUN_ID"
 
 
 def _bench(path: Path, output: OutputDir, run_id: str, progress: bool, select: str | None,
-           in_process: bool, html: bool, png: bool) -> int:
+           in_process: bool, html: bool, png: bool, suite: str = "pytest") -> int:
     """The run itself, with the stop signals handled (the bench process)."""
     with stop_signals():
         try:
-            status = _run(path, output, run_id, progress, select, in_process, html)
+            status = _run(path, output, run_id, progress, select, in_process, html, suite)
         except Interrupted:
             return _signal_status(STOPS.received)
         if png and status in (0, 1):
@@ -325,16 +334,23 @@ def _guard(pid: int, path: Path, output: OutputDir, run_id: str) -> int:
     return 128 + number
 
 
+SUITE_CHOICES = ("pytest", "gherkin", "both")
+
+
 def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str | None,
-         in_process: bool, html: bool = True) -> int:
+         in_process: bool, html: bool = True, suite: str = "pytest") -> int:
     import pytest
 
     status: int | pytest.ExitCode = pytest.ExitCode.OK
-    try:
-        status = pytest.main(_pytest_args(path, output.path, run_id, progress, select,
-                                          in_process, html))
-    except Interrupted:  # stopped outside a pytest session (e.g. while loading the plugin)
-        pass
+    if suite == "pytest":  # the plugin prepares, finishes and writes the run
+        try:
+            status = pytest.main(_pytest_args(path, output.path, run_id, progress, select,
+                                              in_process, html))
+        except Interrupted:  # stopped outside a pytest session (e.g. loading the plugin)
+            pass
+    else:
+        status = _run_suites(path, output.path, run_id, progress, select, in_process, html,
+                             suite)
     report = output.own_report(run_id)
     if STOPS.received is not None:
         if report is None:  # stopped before the suite could write: say so in a report
@@ -351,6 +367,49 @@ def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str
               file=sys.stderr)
         return 2
     return {"certified": 0, "not-certified": 1}.get(str(report.get("outcome")), 2)
+
+
+def _run_suites(path: Path, out: Path, run_id: str, progress: bool, select: str | None,
+                in_process: bool, html: bool, suite: str) -> int:
+    """``--suite gherkin`` or ``both``: one certification (one module start, one bench
+    set-up) that the suites run on in turn, finished and written here as one report."""
+    import pytest
+
+    from .gherkin.runner import run_gherkin
+    from .pytest_plugin import run_on
+
+    cert = Certification.prepare(path, None, out, in_process=in_process, run_id=run_id)
+    cert.html = html
+    cert.suites = ["pytest", "gherkin"] if suite == "both" else ["gherkin"]
+    status = 0
+    try:
+        for line in cert.header_lines():
+            print(line)
+        if not cert.refused:
+            if "pytest" in cert.suites:
+                status = run_on(cert, _pytest_args(path, out, run_id, progress, select,
+                                                   in_process, html))
+                if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+                    return status
+            if cert.interrupted_by is None and STOPS.received is None:
+                if progress:
+                    print("OBSA: the Gherkin suite")
+                run_gherkin(cert, progress=progress, name=select)
+    except Interrupted:
+        pass
+    finally:
+        if STOPS.received is not None and cert.interrupted_by is None:
+            cert.interrupted_by = STOPS.received
+        STOPS.holding = True  # the report is the run's record: write it whole
+        try:
+            report = cert.finish(time.time())
+            cert.close()
+            paths = cert.write(report)
+        finally:
+            STOPS.holding = False
+        for line in cert.summary_lines(report, paths):
+            print(line)
+    return status
 
 
 def _export_pngs(out: Path, status: int) -> int:

@@ -27,7 +27,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     return run_certify(
         args.manifest, Path(args.out), progress=not args.no_progress, select=args.select,
         in_process=args.in_process, html=not args.no_html, png=args.png,
-        started=process_started(), guard=True,
+        started=process_started(), guard=True, suite=args.suite,
     )
 
 
@@ -81,8 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also export every evidence plot as a PNG file to "
                    "OUT/evidence-png/ (report.html draws its plots in the browser)")
     c.add_argument(
-        "-k", dest="select", default=None, help="only test cases matching this pytest -k expression"
+        "-k", dest="select", default=None,
+        help="only test cases matching this pytest -k expression (with --suite gherkin or "
+        "both: also only the scenarios whose name matches it as a regular expression)"
     )
+    c.add_argument(
+        "--suite", choices=("pytest", "gherkin", "both"), default="pytest",
+        help="the suite that judges the module: the pytest test cases (default), the Gherkin "
+        "scenarios, or both in one run and one report where each requirement shows the "
+        "verdict of each suite (a disagreement fails the run)")
     c.add_argument(
         "--in-process", action="store_true",
         help="run a python module inside this process (debugging and profiling only: the "

@@ -19,3 +19,8 @@ def spec_dir() -> Path:
 
 def schemas_dir() -> Path:
     return data_root() / "schemas"
+
+
+def features_dir() -> Path:
+    """The Gherkin suite: feature files, ``environment.py`` and ``steps/``."""
+    return data_root() / "features"

@@ -15,12 +15,27 @@ from typing import Any
 import pytest
 
 from .harness.context import Harness
-from .session import STOPS, Certification, Interrupted, unjudged_verdict
+from .session import STOPS, Certification, Interrupted, progress_line
+from .suite.cases import case_key
 
 STATE = pytest.StashKey["Certification"]()
+OWNED = pytest.StashKey[bool]()
 HARNESS = pytest.StashKey[Harness]()
 _RUNNING: list[Certification] = []
 """Runs of this process not yet finished (the Ctrl-C hook gets no config to find them)."""
+PROVIDED: list[Certification] = []
+"""A certification that ``obsa certify`` holds and this pytest session runs its suite on
+(set by :func:`run_on`): the plugin then neither prepares nor finishes it."""
+
+
+def run_on(cert: Certification, args: list[str]) -> int:
+    """Run pytest with ``args`` on the certification ``cert`` (which the caller finishes and
+    writes); returns pytest's exit status."""
+    PROVIDED.append(cert)
+    try:
+        return int(pytest.main(args))
+    finally:
+        PROVIDED.clear()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,13 +63,19 @@ def pytest_configure(config: pytest.Config) -> None:
     manifest = config.getoption("--obsa-module", default=None)
     if not manifest:
         return
-    cert = Certification.prepare(manifest, spec_dir=config.getoption("--obsa-spec"),
-                                 out_dir=Path(config.getoption("--obsa-report")),
-                                 in_process=config.getoption("--obsa-in-process"),
-                                 run_id=config.getoption("--obsa-run-id"))
-    cert.html = not config.getoption("--obsa-no-html")
+    if PROVIDED:
+        cert = PROVIDED[-1]
+        config.stash[OWNED] = False
+    else:
+        cert = Certification.prepare(manifest, spec_dir=config.getoption("--obsa-spec"),
+                                     out_dir=Path(config.getoption("--obsa-report")),
+                                     in_process=config.getoption("--obsa-in-process"),
+                                     run_id=config.getoption("--obsa-run-id"))
+        cert.html = not config.getoption("--obsa-no-html")
+        config.stash[OWNED] = True
+        _RUNNING.append(cert)
     config.stash[STATE] = cert
-    _RUNNING.append(cert)
+    config.stash[PROGRESS] = [0]
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         from .suite import SUITE_DIR
 
@@ -63,6 +84,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _cert(config: pytest.Config) -> Certification | None:
     return config.stash.get(STATE, None)
+
+
+PROGRESS = pytest.StashKey[list[int]]()
+
+
+def _key(item: pytest.Item) -> str:
+    """The suite-independent key of a test case (:mod:`conformance.suite.cases`)."""
+    module = getattr(item, "module", None)
+    return case_key(module.__name__ if module is not None else item.path.stem, item.name)
 
 
 def _requirements(item: pytest.Item) -> list[str]:
@@ -109,7 +139,7 @@ def obsa(request: pytest.FixtureRequest) -> Harness:
     cert = _cert(request.config)
     if cert is None:
         pytest.skip("conformance test case: run with --obsa-module MANIFEST (or obsa certify)")
-    harness = cert.harness(request.node.nodeid, _requirements(request.node))
+    harness = cert.harness(request.node.nodeid, _requirements(request.node), _key(request.node))
     request.node.stash[HARNESS] = harness
     return harness
 
@@ -124,26 +154,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     harness = item.stash.get(HARNESS, None)
     if call.when == "setup" and call.excinfo is None:
         return
-    if harness is not None:
-        harness.apply_monitors()  # the always-on monitors, over every loop the case ran
-    # a test case may judge several requirements; only the applicable ones count (the others
-    # are reported as not applicable when the run finishes)
-    results = [r for r in (harness.results if harness else []) if cert.applicable([r.requirement])]
     exc = call.excinfo.value if call.excinfo else None
-    judged = {r.requirement for r in results}
-    for rid in _requirements(item):
-        if rid in judged or rid not in cert.applicable([rid]):
-            continue
-        verdict, message = unjudged_verdict(exc)
-        results.append(cert.unjudged(item.nodeid, rid, verdict, message))
-    duration = getattr(report, "duration", 0.0)
-    for r in results:
-        cert.add(r.model_copy(update={"duration_s": duration}))
+    results = cert.collect(item.nodeid, _requirements(item), harness, exc,
+                           getattr(report, "duration", 0.0), suite="pytest", case=_key(item))
     bad = [r for r in results if r.verdict in ("fail", "error", "inconclusive")]
     if bad:
         report.outcome = "failed"
         report.longrepr = "\n".join(cert.describe(r) for r in bad)
-    cert.progress(item.config, results)
+    _progress(item.config, cert, results)
+
+
+def _progress(config: pytest.Config, cert: Certification, results: list[Any]) -> None:
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is None or config.getoption("verbose") < -1:  # -qq: no progress lines
+        return
+    done = config.stash[PROGRESS]
+    total = sum(len(ids) for _, ids in cert.planned) or len(results)
+    for r in results:
+        done[0] += 1
+        tr.write_line(progress_line(done[0], total, r))
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
@@ -158,6 +187,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cert = _cert(session.config)
     if cert is None:
         return
+    if exitstatus == pytest.ExitCode.INTERRUPTED and cert.interrupted_by is None:
+        cert.interrupted_by = STOPS.received or "SIGINT"
+    if not session.config.stash.get(OWNED, True):
+        return  # obsa certify finishes and writes the run
     if exitstatus == pytest.ExitCode.INTERRUPTED and cert.interrupted_by is None:
         cert.interrupted_by = STOPS.received or "SIGINT"
     STOPS.holding = True  # the report is the run's record: write it whole

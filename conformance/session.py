@@ -1,9 +1,11 @@
 """One certification run: spec + manifest + adapter + bench, the applicable requirements,
 the collected verdicts, and the report.
 
-Shared by ``obsa certify`` and ``pytest --obsa-module`` (through the pytest plugin), and
-by the Gherkin suite later: all of them create a :class:`Certification` and ask it for a
-:class:`~conformance.harness.context.Harness` per test case.
+Shared by ``obsa certify``, ``pytest --obsa-module`` (through the pytest plugin) and
+``behave`` (through the Gherkin suite's environment): each runner asks the
+:class:`Certification` for a :class:`~conformance.harness.context.Harness` per test case and
+hands every finished test case back to :meth:`Certification.collect`, the one place where
+a test case becomes verdicts. Printing progress is the runner's business.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .report.model import (
     ModuleInfo,
     Outcome,
     Report,
+    Suite,
     TestResult,
     VerdictName,
     criterion_line,
@@ -41,8 +44,12 @@ from .spec.conditions import evaluate
 from .spec.models import Requirement
 
 BLOCKING = ("fail", "error", "inconclusive")
-__all__ = ["BLOCKING", "STOPS", "Certification", "Interrupted", "PreconditionFailed",
-           "resolve_manifest", "unjudged_verdict"]
+SUITES_ORDER = {"pytest": 0, "gherkin": 1}
+#: the verdict a suite gives a requirement is the worst of its results, in this order
+SEVERITY: dict[VerdictName, int] = {"not-applicable": 0, "pass": 1, "inconclusive": 2,
+                                    "fail": 3, "error": 4}
+__all__ = ["BLOCKING", "SEVERITY", "STOPS", "Certification", "Interrupted",
+           "PreconditionFailed", "progress_line", "resolve_manifest", "unjudged_verdict"]
 
 
 class Interrupted(KeyboardInterrupt):
@@ -88,6 +95,18 @@ def unjudged_verdict(exc: BaseException | None, what: str = "test case"
     return "error", f"the {what} recorded no verdict for this requirement"
 
 
+def progress_line(done: int, total: int, r: TestResult) -> str:
+    """'[ 12/ 57] OBSA-SAFE-001   pass           Title  worst criterion': one finished
+    verdict, as the runners print their progress."""
+    worst = next((c for c in r.criteria if not c.passed), None)
+    detail = ""
+    if worst is not None:
+        detail = f"  {criterion_line(worst)}"
+    elif r.verdict != "pass" and r.evidence.message:
+        detail = f"  {r.evidence.message}"
+    return f"[{done:3d}/{total:3d}] {r.requirement:<15} {r.verdict:<14} {r.title}{detail}"
+
+
 def resolve_manifest(arg: str | Path) -> Path:
     """'reference' names the reference implementation's manifest."""
     return reference_manifest_path() if str(arg) == "reference" else Path(arg)
@@ -113,7 +132,7 @@ class Certification:
     interrupted_by: str | None = None  # the signal that stopped the run
     manifest_sha256: str | None = None
     module_files: dict[str, str] = field(default_factory=dict)
-    _done: int = 0
+    suites: list[Suite] = field(default_factory=lambda: ["pytest"])  # the suites that run
 
     # ---- set-up -------------------------------------------------------------------
     @classmethod
@@ -254,12 +273,21 @@ class Certification:
             data = str(self.manifest_path).encode()
         return int.from_bytes(hashlib.sha256(data).digest()[:4], "big")
 
-    def harness(self, test_case: str, requirements: list[str]) -> Harness:
+    def harness(self, test_case: str, requirements: list[str], case: str | None = None
+                ) -> Harness:
+        """The harness of one test case. Its seed (stimulated cells, sensor noise) comes
+        from the run's seed and ``case``, the suite-independent key of the test case
+        (:mod:`conformance.suite.cases`), so a scenario and its pytest twin get the same
+        stimuli; without one, from ``test_case``."""
         if self.adapter_error is not None:
             raise self.adapter_error
         assert self.session is not None
-        return Harness(self.session, test_case, requirements,
-                       seed=(self.seed ^ zlib.crc32(test_case.encode())) & 0x7FFFFFFF)
+        return Harness(self.session, test_case, requirements, seed=self.case_seed(
+            case or test_case))
+
+    def case_seed(self, key: str) -> int:
+        """The seed of the test case named ``key``."""
+        return (self.seed ^ zlib.crc32(key.encode())) & 0x7FFFFFFF
 
     def unjudged(self, test_case: str, rid: str, verdict: VerdictName,
                  message: str) -> TestResult:
@@ -271,6 +299,31 @@ class Certification:
     def add(self, result: TestResult) -> None:
         self.results.append(result)
 
+    def collect(self, test_case: str, requirements: list[str], harness: Harness | None,
+                exc: BaseException | None, duration_s: float, *, suite: Suite = "pytest",
+                case: str = "") -> list[TestResult]:
+        """The one way a finished test case becomes verdicts, whichever suite ran it.
+
+        The always-on monitors are checked over every loop it ran; its verdicts on
+        requirements that apply are kept; each applicable requirement it names but did not
+        judge gets the verdict of why it stopped (``exc``, see :func:`unjudged_verdict`);
+        every result is stamped with the suite, the case key and the duration, and added
+        to the run. Returns the results (for the runner's progress and failure report)."""
+        if harness is not None:
+            harness.apply_monitors()
+        results = [r for r in (harness.results if harness else [])
+                   if self.applicable([r.requirement])]
+        judged = {r.requirement for r in results}
+        for rid in self.applicable(requirements):
+            if rid not in judged:
+                verdict, message = unjudged_verdict(exc)
+                results.append(self.unjudged(test_case, rid, verdict, message))
+        stamped = [r.model_copy(update={"duration_s": round(duration_s, 3), "suite": suite,
+                                        "case": case, "test_case": r.test_case or test_case})
+                   for r in results]
+        self.results.extend(stamped)
+        return stamped
+
     @staticmethod
     def describe(r: TestResult) -> str:
         parts = [f"{r.requirement} {r.verdict.upper()}: {r.title}"]
@@ -279,51 +332,28 @@ class Certification:
             parts.append(f"    {r.evidence.message}")
         return "\n".join(parts)
 
-    def progress(self, config: Any, results: list[TestResult]) -> None:
-        tr = config.pluginmanager.get_plugin("terminalreporter")
-        if tr is None or config.getoption("verbose") < -1:  # -qq: no progress lines
-            return
-        total = sum(len(ids) for _, ids in self.planned) or len(results)
-        for r in results:
-            self._done += 1
-            worst = next((c for c in r.criteria if not c.passed), None)
-            detail = ""
-            if worst is not None:
-                detail = f"  {criterion_line(worst)}"
-            elif r.verdict != "pass" and r.evidence.message:
-                detail = f"  {r.evidence.message}"
-            tr.write_line(f"[{self._done:3d}/{total:3d}] {r.requirement:<15} {r.verdict:<14} "
-                          f"{r.title}{detail}")
-
     # ---- results ------------------------------------------------------------------
     def finish(self, now: float) -> Report:
         spec, m = self.spec, self.manifest
         results = list(self.results)
         if not self.refused and spec is not None:
-            seen = {r.requirement for r in results}
-            for req in self.scope():
-                if req.id in seen:
-                    continue
-                if not self._requirement_applies(req):
-                    results.append(self.unjudged("", req.id, "not-applicable",
-                                                 f"condition '{req.condition}' is false for the "
-                                                 "declared features"))
-                elif self.interrupted_by is not None:
-                    results.append(self.unjudged(
-                        "", req.id, "inconclusive",
-                        f"not run: the run was interrupted ({self.interrupted_by})"))
-                elif req.id in self.deselected:
-                    results.append(self.unjudged(
-                        "", req.id, "inconclusive", "not run: its test case was deselected"))
-                else:
-                    results.append(self.unjudged(
-                        "", req.id, "inconclusive",
-                        f"no test case of this suite verifies it (verification: "
-                        f"{req.verification})"))
-        results.sort(key=lambda r: (r.requirement, r.test_case))
+            for suite in self.suites:
+                seen = {r.requirement for r in results if r.suite == suite}
+                results += [self._not_run(req, suite) for req in self.scope()
+                            if req.id not in seen]
+        results.sort(key=lambda r: (r.requirement, SUITES_ORDER.get(r.suite, 9), r.test_case))
         summary = {v: 0 for v in ("pass", "fail", "inconclusive", "not-applicable", "error")}
         for r in results:
             summary[r.verdict] += 1
+        suite_verdicts: dict[str, dict[str, VerdictName]] = {}
+        disagreements: list[str] = []
+        if len(self.suites) > 1:
+            for r in results:
+                per = suite_verdicts.setdefault(r.requirement, {})
+                if r.suite not in per or SEVERITY[r.verdict] > SEVERITY[per[r.suite]]:
+                    per[r.suite] = r.verdict
+            disagreements = sorted(rid for rid, per in suite_verdicts.items()
+                                   if len(set(per.values())) > 1)
         outcome: Outcome
         if self.interrupted_by is not None:
             outcome = "interrupted"
@@ -331,8 +361,8 @@ class Certification:
             outcome = "refused"
         else:
             blocking = [r for r in results if r.verdict in BLOCKING and r.level != "optional"]
-            outcome = ("not-certified" if blocking or not results or self.in_process
-                       else "certified")
+            outcome = ("not-certified" if blocking or disagreements or not results
+                       or self.in_process else "certified")
         module = (ModuleInfo(vendor=m.module.vendor, name=m.module.name,
                              version=m.module.version, software_hash=m.module.software_hash)
                   if m is not None else ModuleInfo(vendor="?", name="?", version="?"))
@@ -345,11 +375,27 @@ class Certification:
             started=_dt.datetime.fromtimestamp(self.started, _dt.UTC).isoformat(
                 timespec="seconds"),
             duration_s=round(now - self.started, 3), outcome=outcome, summary=summary,
+            suites=list(self.suites), suite_verdicts=suite_verdicts,
+            disagreements=disagreements,
             manifest_issues=list(self.issues), results=results,
             environment={"python": sys.version.split()[0], "platform": platform.platform(),
                          "obsa": _version(), "bench_chemistry": self.bench_chemistry,
                          "seed": f"{self.seed:#010x}"},
         )
+
+    def _not_run(self, req: Requirement, suite: Suite) -> TestResult:
+        """The verdict of a requirement in scope that no test case of ``suite`` judged."""
+        if not self._requirement_applies(req):
+            verdict: VerdictName = "not-applicable"
+            why = f"condition '{req.condition}' is false for the declared features"
+        elif self.interrupted_by is not None:
+            verdict, why = "inconclusive", f"not run: the run was interrupted ({self.interrupted_by})"
+        elif req.id in self.deselected:
+            verdict, why = "inconclusive", "not run: its test case was deselected"
+        else:
+            verdict, why = "inconclusive", (f"no test case of this suite verifies it "
+                                            f"(verification: {req.verification})")
+        return self.unjudged("", req.id, verdict, why).model_copy(update={"suite": suite})
 
     def write(self, report: Report) -> list[Path]:
         """Write the report files; and what the module wrote on stderr (its last 64 kB, for
@@ -375,6 +421,9 @@ class Certification:
         if report.interrupted_by:
             lines.append(f"OBSA: interrupted by {report.interrupted_by}: the report covers "
                          "the test cases that ran")
+        if report.disagreements:
+            lines.append(f"OBSA: the suites disagree on {', '.join(report.disagreements)} (a "
+                         "defect of the suites, not of the module): the run is not certified")
         lines.append(
             f"OBSA: {report.outcome.upper()} — {s['pass']} pass, {s['fail']} fail, "
             f"{s['error']} error, {s['inconclusive']} inconclusive, "

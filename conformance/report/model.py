@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 VerdictName = Literal["pass", "fail", "inconclusive", "not-applicable", "error"]
+Suite = Literal["pytest", "gherkin"]
+SUITES: tuple[Suite, ...] = ("pytest", "gherkin")
 
 #: Simulated times are sums of step periods: a measured 2.0000000000000004 s is 2 s. Order
 #: comparisons allow this much relative slack; "==" (counts, flags) is exact.
@@ -90,7 +92,12 @@ class TestResult(_Model):
 
     __test__ = False  # a data model, not a pytest test class
 
-    test_case: str = Field(description="pytest node id of the test case")
+    test_case: str = Field(description="the test case as its suite names it: the pytest node "
+                                       "id, or the Gherkin scenario's name")
+    suite: Suite = Field(default="pytest", description="the suite that ran it")
+    case: str = Field(default="", description="the suite's test case that judged it, "
+                                              "'<module>::<function>[<id>]' (the same for "
+                                              "a scenario and its pytest twin)")
     requirement: str
     title: str = ""
     level: str = ""
@@ -137,6 +144,14 @@ class Report(_Model):
     interrupted_by: str | None = Field(default=None,
                                        description="the signal that stopped the run, e.g. SIGINT")
     summary: dict[str, int]
+    suites: list[Suite] = Field(default=["pytest"], description="the suites that ran")
+    suite_verdicts: dict[str, dict[str, VerdictName]] = Field(
+        default_factory=dict,
+        description="with more than one suite: requirement → suite → its verdict (the worst "
+                    "of that suite's results)")
+    disagreements: list[str] = Field(
+        default=[], description="requirements the suites judged differently: a defect of the "
+                                "suites, never of the module; the run is not certified")
     manifest_issues: list[str] = []
     results: list[TestResult] = []
     environment: dict[str, Any] = Field(default_factory=dict)

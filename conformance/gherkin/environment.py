@@ -1,0 +1,170 @@
+"""behave's hooks for the Gherkin suite (``features/environment.py`` imports them).
+
+Run directly::
+
+    python -m behave features -D module=reference -D report=obsa-report
+
+``-D module=MANIFEST`` (or ``-D manifest=``; default ``reference``), ``-D report=DIR``
+(default ``obsa-report``), ``-D spec=DIR`` (default: the bundled spec) and
+``-D in_process=yes`` (debugging mode). Or through ``obsa certify --suite gherkin|both``,
+which hands its own certification to the run (:mod:`.runner`).
+
+One certification per run; one harness per scenario, for the applicable requirements among
+its tags (a scenario none of whose requirements applies is skipped); each finished
+scenario is handed to :meth:`~conformance.session.Certification.collect`, as the pytest
+plugin hands each finished test case. The report files are the pytest suite's.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..adapters import AdapterError
+from ..report.model import TestResult
+from ..session import BLOCKING, STOPS, Certification, Interrupted, progress_line
+from ..spec.models import REQ_ID
+from .steps import JUDGED, ModuleError, SuiteError, VerdictNotPassed
+
+REQUIREMENT_TAG = re.compile(REQ_ID)  # the spec's pattern of a requirement id
+PROVIDED: list[Certification] = []
+"""A certification held by ``obsa certify`` (set by :mod:`.runner`): used, not finished."""
+
+
+def requirement_ids(statement: Any) -> list[str]:
+    """The requirement ids among a scenario's tags (its feature's included)."""
+    return sorted({str(t) for t in statement.effective_tags if REQUIREMENT_TAG.match(str(t))})
+
+
+def _say(context: Any, line: str) -> None:
+    if getattr(context, "obsa_quiet", False):
+        return
+    print(line, file=sys.stdout, flush=True)
+
+
+def before_all(context: Any) -> None:
+    userdata = context.config.userdata
+    # set here, mutated in place: behave drops what a scenario sets on the context
+    context.planned, context.ran, context.done = set(), set(), [0]
+    context.obsa_quiet = bool(userdata.get("quiet"))
+    if PROVIDED:
+        context.cert, context.owned = PROVIDED[-1], False
+    else:
+        manifest = userdata.get("module", userdata.get("manifest", "reference"))
+        context.cert = Certification.prepare(
+            manifest, spec_dir=userdata.get("spec"),
+            out_dir=Path(userdata.get("report", "obsa-report")),
+            in_process=str(userdata.get("in_process", "")).lower() in ("1", "yes", "true"))
+        context.cert.suites = ["gherkin"]
+        context.owned = True
+        for line in context.cert.header_lines():
+            _say(context, line)
+    cert: Certification = context.cert
+    if cert.refused:
+        if context.owned:
+            _say(context, f"OBSA: manifest {cert.manifest_path} refused:")
+            for issue in cert.issues:
+                _say(context, f"  {issue}")
+        context.abort(reason="the manifest was refused")
+
+
+def before_feature(context: Any, feature: Any) -> None:
+    """Note every scenario's requirements, so that those of scenarios left out of the run
+    (by --tags or --name) are reported as deselected rather than as untested."""
+    for scenario in feature.walk_scenarios():
+        context.planned.update(requirement_ids(scenario))
+
+
+def before_scenario(context: Any, scenario: Any) -> None:
+    cert: Certification = context.cert
+    context.obsa = None
+    context.case_key = None
+    context.shown = set()
+    context.scenario_requirements = ids = requirement_ids(scenario)
+    if not ids:
+        raise SuiteError(f"scenario '{scenario.name}' names no requirement: tag it with the "
+                         "ids it judges, e.g. @OBSA-SAFE-001")
+    applicable = cert.applicable(ids)
+    if not applicable:
+        scenario.skip(f"{', '.join(ids)} do not apply to this module")
+        return
+    context.ran.update(ids)
+    context.started = time.perf_counter()
+    try:
+        context.obsa = cert.harness(scenario.name, applicable)
+    except AdapterError as exc:
+        _collect(context, scenario, None, exc)
+        raise
+
+
+def _stopped_by(scenario: Any) -> BaseException | None:
+    """Why the scenario's steps stopped, as the collector understands it: the module's
+    error, the suite's, a precondition or a defect; None when every step passed or only
+    verdicts failed."""
+    for step in scenario.all_steps:
+        exc = step.exception
+        if not step.status.has_failed() or isinstance(exc, VerdictNotPassed):
+            continue
+        if isinstance(exc, ModuleError) and isinstance(exc.__cause__, AdapterError):
+            return exc.__cause__
+        if exc is None:  # an undefined step
+            return SuiteError(f"step '{step.keyword} {step.name}' has no definition")
+        return exc
+    return None
+
+
+def _collect(context: Any, scenario: Any, harness: Any,
+             exc: BaseException | None) -> list[TestResult]:
+    cert: Certification = context.cert
+    duration = time.perf_counter() - getattr(context, "started", time.perf_counter())
+    results = cert.collect(scenario.name, context.scenario_requirements, harness, exc,
+                           duration, suite="gherkin", case=context.case_key or "")
+    total = len(context.planned & set(cert.applicable(sorted(context.planned))))
+    for r in results:
+        context.done[0] += 1
+        _say(context, progress_line(context.done[0], max(total, context.done[0]), r))
+    return results
+
+
+def after_scenario(context: Any, scenario: Any) -> None:
+    """Hand the scenario to the collector; a verdict other than pass fails the scenario,
+    and so does a requirement it is tagged with but shows no verdict of."""
+    harness = getattr(context, "obsa", None)
+    if harness is None:
+        return
+    exc = _stopped_by(scenario)
+    unshown = set(harness.requirements) - context.shown
+    if exc is None and context.case_key and unshown:
+        exc = SuiteError(f"no Then step shows the verdict of {', '.join(sorted(unshown))}")
+    results = _collect(context, scenario, harness, exc)
+    bad = [r for r in results if r.verdict in BLOCKING]
+    if bad and not scenario.status.has_failed():
+        raise AssertionError("\n".join(Certification.describe(r) for r in bad))
+
+
+def after_all(context: Any) -> None:
+    cert: Certification | None = getattr(context, "cert", None)
+    if cert is None:
+        return
+    if STOPS.received is not None and cert.interrupted_by is None:
+        cert.interrupted_by = STOPS.received
+    cert.deselected.update(cert.applicable(sorted(context.planned - context.ran)))
+    if not getattr(context, "owned", True):
+        return  # obsa certify finishes and writes the run
+    STOPS.holding = True
+    try:
+        report = cert.finish(time.time())
+        cert.close()
+        paths = cert.write(report)
+    finally:
+        STOPS.holding = False
+    lines = cert.summary_lines(report, paths)
+    for line in lines[-2:] if cert.refused else lines:  # the issues were shown at the start
+        _say(context, line)
+
+
+__all__ = ["JUDGED", "Interrupted", "after_all", "after_scenario", "before_all",
+           "before_feature", "before_scenario", "requirement_ids"]

@@ -1,0 +1,48 @@
+"""Run the Gherkin suite on a certification that ``obsa certify`` holds (``--suite gherkin``
+or ``both``): behave, in this process, on the same module, adapter and bench set-up as the
+pytest suite; the caller finishes the run and writes its one report."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+from ..paths import features_dir
+from ..session import Certification
+from . import environment
+
+
+def behave_args(features: Path, progress: bool, name: str | None = None) -> list[str]:
+    """behave's command line: OBSA's progress lines instead of behave's formatter."""
+    args = [str(features), "--format", "null", "--no-summary", "--no-capture",
+            "--no-capture-stderr", "--no-logcapture", "--no-color"]
+    if name:
+        args += ["--name", name]
+    if not progress:
+        args += ["-D", "quiet=yes"]
+    return args
+
+
+def run_gherkin(cert: Certification, progress: bool = True, name: str | None = None,
+                features: Path | None = None) -> int:
+    """Run every scenario of ``features`` (default: the bundled suite) on ``cert``; returns 0
+    when every scenario passed, else 1 (the verdicts are in ``cert``)."""
+    from behave.configuration import Configuration
+    from behave.runner import Runner
+    from behave.step_registry import registry
+
+    registry.clear()  # the step modules are executed anew by each run
+    config = Configuration(behave_args(features or features_dir(), progress, name),
+                           load_config=False)
+    environment.PROVIDED.append(cert)
+    try:
+        # behave reports a failing hook or step on stdout too; OBSA's lines are the progress
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out) if not progress else contextlib.nullcontext():
+            failed = Runner(config).run()
+    finally:
+        environment.PROVIDED.clear()
+    sys.stdout.flush()
+    return 1 if failed else 0

@@ -1,0 +1,17 @@
+"""Steps every feature shares: the module on the bench, and the one Then step (from
+:mod:`conformance.gherkin.steps`, registered on import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.gherkin.steps import given, judged_against  # noqa: F401 - registers it
+
+
+@given("the module on the bench, configured as its manifest declares")
+def module_on_the_bench(context: Any) -> None:
+    """The scenario's harness: the claimed components, configured with the declared
+    parameters (spec defaults where nothing is declared), on a bench built for the
+    declared pack and sensor accuracies. Each test case starts its own closed loop."""
+    if context.obsa is None:
+        raise AssertionError("no harness: the scenario's requirements do not apply")
