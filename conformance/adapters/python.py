@@ -12,18 +12,20 @@ arguments; its instance must offer ``configure(parameters: dict) -> None``,
 ``reset() -> None`` and ``step(t: float, inputs: dict) -> dict``.
 
 Per-call timeout
-    A module that hangs must not hang the certification. In the main thread every call is
-    guarded by a one-shot ``ITIMER_REAL`` timer (SIGALRM): when it fires, the handler raises
-    inside the module's code, the call ends with an :class:`AdapterError` and the adapter
-    is marked broken (the module's state is unknown, so every later call fails fast).
-    Arming and disarming costs two system calls per call (see tests/adapters for the
-    measured overhead). Limits, by design of signals: the timer is only available on
-    POSIX, only in the main thread (a call from another thread runs without a timeout),
-    a module stuck inside one long C call is interrupted only when that call returns, and
-    a module that swallows every exception (bare ``except:``) in a loop cannot be stopped
-    (a swallowed timeout is still reported once the call returns). When another timer
-    already uses ``ITIMER_REAL`` at :meth:`open` (e.g. pytest-timeout's signal method),
-    the adapter leaves it alone and runs without per-call timeouts
+    A module that hangs must not hang the certification. In the main thread a watchdog
+    guards every call: while the adapter is open, a periodic ``ITIMER_REAL`` timer
+    (SIGALRM) ticks every quarter of the timeout, and a call only notes when it started
+    and that it ended (two stores, no system call). A tick that finds a call running
+    longer than the timeout raises inside the module's code: the call ends with an
+    :class:`AdapterError` and the adapter is marked broken (the module's state is unknown,
+    so every later call fails fast). A hang is therefore stopped between 1 and 1.25 times
+    the timeout after the call started. Limits, by design of signals: the timer is only
+    available on POSIX, only in the main thread (a call from another thread runs without a
+    timeout), a module stuck inside one long C call is interrupted only when that call
+    returns, and a module that swallows every exception (bare ``except:``) in a loop cannot
+    be stopped (a swallowed timeout is still reported once the call returns). When another
+    timer already uses ``ITIMER_REAL`` at :meth:`open` (e.g. pytest-timeout's signal
+    method), the adapter leaves it alone and runs without per-call timeouts
     (:attr:`PythonAdapter.timeout_mode` says which applies).
 """
 
@@ -32,13 +34,15 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import inspect
+import math
 import os
 import signal
 import threading
+import time
 import traceback
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import Adapter, AdapterError, Call
 
@@ -52,6 +56,9 @@ METHODS: dict[str, tuple[tuple[Any, ...], str]] = {
 
 _HAS_TIMER = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
 _get_ident = threading.get_ident
+_now = time.monotonic
+TICKS_PER_TIMEOUT = 4
+"""The watchdog ticks this many times per timeout: a hang ends within 1.25 timeouts."""
 
 
 class _Timeout(BaseException):
@@ -60,36 +67,55 @@ class _Timeout(BaseException):
 
 
 class _Alarm:
-    """The process-wide SIGALRM handler, shared by every open PythonAdapter."""
+    """The process-wide watchdog, shared by every open PythonAdapter: the SIGALRM handler
+    and the call it watches (``since``: when the running call started, None between
+    calls; ``limit``: its timeout)."""
 
-    users = 0
+    users: ClassVar[list[float]] = []  # the timeout of every adapter that holds the timer
     previous: Any = None
     fired = False
+    since: float | None = None
+    limit = math.inf
 
     @classmethod
     def handler(cls, signum: int, frame: Any) -> None:
-        cls.fired = True
-        raise _Timeout()
+        since = cls.since
+        if since is not None and _now() - since >= cls.limit:
+            cls.since = None
+            cls.fired = True
+            raise _Timeout()
 
     @classmethod
-    def acquire(cls) -> bool:
-        """Install the handler (main thread only); False when the timer is not ours to use."""
+    def acquire(cls, timeout_s: float) -> bool:
+        """Install the handler and start ticking (main thread only); False when the timer
+        is not ours to use."""
         if not _HAS_TIMER or threading.current_thread() is not threading.main_thread():
             return False
-        if cls.users == 0:
+        if not cls.users:
             if signal.getitimer(signal.ITIMER_REAL)[0] > 0:
                 return False  # someone else's timer is running: do not disturb it
             cls.previous = signal.signal(signal.SIGALRM, cls.handler)
-        cls.users += 1
+        cls.users.append(timeout_s)
+        cls._tick()
         return True
 
     @classmethod
-    def release(cls) -> None:
-        cls.users -= 1
-        if cls.users == 0 and threading.current_thread() is threading.main_thread():
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, cls.previous if cls.previous is not None
-                          else signal.SIG_DFL)
+    def release(cls, timeout_s: float) -> None:
+        cls.users.remove(timeout_s)
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if cls.users:
+            cls._tick()
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        cls.since = None
+        signal.signal(signal.SIGALRM, cls.previous if cls.previous is not None
+                      else signal.SIG_DFL)
+
+    @classmethod
+    def _tick(cls) -> None:
+        period = min(cls.users) / TICKS_PER_TIMEOUT
+        signal.setitimer(signal.ITIMER_REAL, period, period)
 
 
 def load_component_class(ref: str, component: str) -> type:
@@ -191,14 +217,15 @@ class PythonAdapter(Adapter):
             self._steps[component] = instance.step
         if self.timeout_s is not None:
             self._alarm_s = self.timeout_s
-            self._alarm = _Alarm.acquire()
-            self.timeout_mode = (f"SIGALRM, {self.timeout_s:g} s per call (main thread)"
-                                 if self._alarm else "none (timer unavailable or in use)")
+            self._alarm = _Alarm.acquire(self.timeout_s)
+            self.timeout_mode = (f"SIGALRM watchdog, {self.timeout_s:g} s per call (main "
+                                 "thread)" if self._alarm
+                                 else "none (timer unavailable or in use)")
 
     def _close(self) -> None:
         if self._alarm:
             self._alarm = False
-            _Alarm.release()
+            _Alarm.release(self._alarm_s)
         self._instances.clear()
         self._steps.clear()
 
@@ -217,17 +244,19 @@ class PythonAdapter(Adapter):
                 return fn(t, inputs)
             except (Exception, SystemExit) as exc:
                 raise self._module_error(component, "step", exc) from None
+        alarm = _Alarm
+        alarm.limit = self._alarm_s
         try:
-            signal.setitimer(signal.ITIMER_REAL, self._alarm_s, self._alarm_s)
+            alarm.since = _now()
             try:
                 reply = fn(t, inputs)
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                alarm.since = None
         except _Timeout as exc:
             raise self._timed_out(component, "step", exc) from None
         except (Exception, SystemExit) as exc:
             raise self._module_error(component, "step", exc) from None
-        if _Alarm.fired:
+        if alarm.fired:
             raise self._timed_out(component, "step", None)
         return reply
 
@@ -236,12 +265,13 @@ class PythonAdapter(Adapter):
         guarded = self._alarm and _get_ident() == self._main
         try:
             if guarded:
-                signal.setitimer(signal.ITIMER_REAL, self._alarm_s, self._alarm_s)
+                _Alarm.limit = self._alarm_s
+                _Alarm.since = _now()
             try:
                 result = fn(*args)
             finally:
                 if guarded:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    _Alarm.since = None
         except _Timeout as exc:
             raise self._timed_out(component, call, exc) from None
         except (Exception, SystemExit) as exc:
