@@ -108,6 +108,7 @@ def render_html(report: Report, plots: bool = True) -> str:
          if report.in_process else "in a child process"),
         ("Run", report.run_id or "—"),
         *((("Interrupted by", report.interrupted_by),) if report.interrupted_by else ()),
+        ("Suites", ", ".join(report.suites)),
         ("Started", report.started),
         ("Duration", f"{report.duration_s:.1f} s"),
     ]

@@ -42,6 +42,9 @@ def _testcase(parent: ET.Element, r: TestResult) -> None:
 
     prop("requirement", r.requirement)
     prop("verdict", r.verdict)
+    prop("suite", r.suite)
+    if r.case:
+        prop("case", r.case)
     if r.level:
         prop("level", r.level)
     prop("simulated_s", _num(r.simulated_s))

@@ -1,6 +1,7 @@
 """``obsa certify`` end to end: the reference is certified, every faulty module is rejected
-for exactly the requirement it breaks, and misbehaving software ends in ``error`` verdicts
-with the report written.
+for exactly the requirement it breaks — by both suites (``--suite both``: the pytest test
+cases and the Gherkin scenarios, which must agree) — and misbehaving software ends in
+``error`` verdicts with the report written.
 
 Each certification runs the real command line (``obsa certify``) in a process of its own,
 forked from one worker that imported the bench once (:mod:`.certify_worker`); the runs go
@@ -47,6 +48,10 @@ ROOT = Path(__file__).resolve().parents[2]
 NOT_PASSED = ("fail", "error", "inconclusive")
 
 
+Job = tuple[Path | str, Path, bool, bool] | tuple[Path | str, Path, bool, bool, str]
+"""manifest, report directory, in process, with report.html[, suite (default pytest)]"""
+
+
 @dataclass
 class Run:
     exit_code: int
@@ -54,10 +59,12 @@ class Run:
     output: str
     files: frozenset[str] = frozenset()  # what the run left in its report directory
 
-    def verdicts(self) -> dict[str, set[str]]:
+    def verdicts(self, suite: str | None = None) -> dict[str, set[str]]:
+        """Requirement → the verdicts of its results (of ``suite`` only, when given)."""
         out: dict[str, set[str]] = {}
         for r in (self.report or {}).get("results", []):
-            out.setdefault(r["requirement"], set()).add(r["verdict"])
+            if suite is None or r.get("suite", "pytest") == suite:
+                out.setdefault(r["requirement"], set()).add(r["verdict"])
         return out
 
     def not_passed(self) -> set[str]:
@@ -92,10 +99,11 @@ def _variant_manifest(variant: Variant, directory: Path) -> Path:
     return path
 
 
-def _argv(manifest: Path | str, out: Path, in_process: bool, html: bool) -> list[str]:
-    """``obsa certify`` as the catalogue runs it: without report.html unless ``html`` (its
-    plots cost about what the test cases do, and the verdicts are in report.json)."""
-    return ["certify", str(manifest), "--out", str(out), "--no-progress",
+def _argv(manifest: Path | str, out: Path, in_process: bool, html: bool,
+          suite: str = "pytest") -> list[str]:
+    """``obsa certify`` as the catalogue runs it: without report.html unless ``html`` (the
+    verdicts are in report.json), with the given ``--suite``."""
+    return ["certify", str(manifest), "--out", str(out), "--no-progress", "--suite", suite,
             *(["--in-process"] if in_process else []), *([] if html else ["--no-html"])]
 
 
@@ -109,16 +117,16 @@ def _run_of(out: Path, exit_code: int | None, output: str) -> Run:
 
 
 class Certifications:
-    """Certifies every job (name → manifest, out, in_process, html) through the real CLI,
+    """Certifies every job (name → manifest, out, in_process, html, suite) through the real CLI,
     each in its own process forked from one prepared worker (:mod:`.certify_worker`), one
     run per core at a time. Starts at once; :meth:`result` waits for the runs."""
 
-    def __init__(self, jobs: dict[str, tuple[Path | str, Path, bool, bool]], logs: Path,
+    def __init__(self, jobs: dict[str, Job], logs: Path,
                  timeout_s: float = 600) -> None:
         self.jobs = jobs
         self.timeout_s = timeout_s
-        self.runs = [{"argv": _argv(m, out, inproc, html), "log": str(logs / f"{i}.log")}
-                     for i, (m, out, inproc, html) in enumerate(jobs.values())]
+        self.runs = [{"argv": _argv(*job), "log": str(logs / f"{i}.log")}
+                     for i, job in enumerate(jobs.values())]
         request = {"jobs": max(2, os.cpu_count() or 2), "timeout_s": timeout_s,
                    "runs": self.runs}
         env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
@@ -187,7 +195,7 @@ def start(base: Path, only: set[str] | None = None) -> Certifications:
     for less than half the time (a faulty module is never certified either way). The
     reference, the correct variants (which must be certified) and the misbehaving modules
     (which test the isolation) run isolated, as every vendor's module does."""
-    jobs: dict[str, tuple[Path | str, Path, bool, bool]] = {}
+    jobs: dict[str, Job] = {}
     # the longest runs (isolated) first, so that no core idles at the end
     jobs["reference"] = ("reference", base / "reference", False, True)
     jobs["reference basic protection"] = (BASIC_MANIFEST, base / "reference-basic", False,
@@ -204,7 +212,7 @@ def start(base: Path, only: set[str] | None = None) -> Certifications:
     for faulty in ALL_FAULTY:
         d = base / faulty.name
         d.mkdir()
-        jobs[faulty.name] = (_manifest_for(faulty, d), d / "out", True, False)
+        jobs[faulty.name] = (_manifest_for(faulty, d), d / "out", True, False, "both")
     if only is not None:
         jobs = {name: job for name, job in jobs.items() if name in only}
     logs = base / "logs"
@@ -274,8 +282,13 @@ def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty
     assert run.report["outcome"] == "not-certified"
     verdicts = run.verdicts()
     allowed = faulty.breaks | faulty.may_break
-    for rid in faulty.breaks:  # caught by a real failure, whichever test case or monitor
-        assert "fail" in verdicts[rid] and "error" not in verdicts[rid], f"{rid}: {verdicts[rid]}"
+    # both suites ran (the Gherkin scenarios run the same test cases): they agree
+    assert run.report["suites"] == ["pytest", "gherkin"]
+    assert run.report["disagreements"] == [], run.report["suite_verdicts"]
+    for suite in run.report["suites"]:
+        for rid in faulty.breaks:  # caught by a real failure, whichever test case or monitor
+            v = run.verdicts(suite)[rid]
+            assert "fail" in v and "error" not in v, f"{suite}: {rid}: {v}"
     unexpected = {rid for rid, v in verdicts.items() if v & {"fail", "error"}} - allowed
     assert not unexpected, (f"{faulty.name} should fail {sorted(faulty.breaks)} (and may fail "
                             f"{sorted(faulty.may_break)}), also failed {sorted(unexpected)}")

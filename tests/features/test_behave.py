@@ -1,9 +1,13 @@
-"""The Gherkin suite (``features/``, run by behave) end to end, as a user runs it:
-``python -m behave features -D manifest=... -D report=...`` in a fresh process.
+"""The Gherkin suite (``features/``): what it covers, and that it judges as the pytest suite.
 
-The reference passes every scenario; each faulty module of the catalogue that breaks a
-requirement the feature files judge is rejected for exactly that requirement; a refused
-manifest runs nothing. The runs go in parallel, one per core.
+Static checks read the feature files as behave parses them: every scenario names
+requirements of the spec, shows the verdict of each of them in a Then step, and every
+requirement a test case verifies has a scenario (the coverage table is printed). The runs
+check the rest: the reference certified by both suites in one run with no disagreement,
+every test case run by exactly one scenario with the same measured values and evidence
+as its pytest twin; behave run directly as a user runs it, its scenario counts checked
+(behave exits 0 when nothing matched); a refused manifest runs nothing.
+(The faulty-module catalogue runs both suites too: tests/faulty/test_certify_catalogue.py.)
 """
 
 from __future__ import annotations
@@ -13,8 +17,7 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,123 +25,193 @@ import pytest
 import yaml
 from behave.parser import parse_file
 
+from conformance.gherkin.steps import JUDGED
 from conformance.manifest import reference_manifest_path
-from tests.faulty.modules import CATALOGUE, Faulty
+from conformance.paths import features_dir
+from conformance.spec import load_spec
+from conformance.suite.cases import all_cases
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ROOT / "features"
+FEATURES = features_dir()
 REQUIREMENT_TAG = re.compile(r"^OBSA-[A-Z]+-\d{3}$")
-SUMMARY = re.compile(r"^(\d+) scenarios? passed, (\d+) failed", re.M)
+SUMMARY = re.compile(r"^(\d+) scenarios? passed, (\d+) failed, (\d+) skipped", re.M)
+STEPS = re.compile(r"^(\d+) steps? passed, (\d+) failed, (\d+) skipped(?:, (\d+) undefined)?",
+                   re.M)
+BASIC = ROOT / "reference_impl" / "manifest_basic_protection.yaml"
 
 
-def _scenarios() -> list[tuple[str, set[str]]]:
-    """(name, requirement ids) of every scenario of the feature files."""
+def _scenarios() -> list[dict[str, Any]]:
+    """Every scenario of the feature files (outlines expanded), with its tags and the
+    requirements its Then steps show."""
     out = []
     for path in sorted(FEATURES.glob("*.feature")):
         feature = parse_file(str(path))
         for scenario in feature.walk_scenarios():
-            ids = {str(t) for t in scenario.effective_tags if REQUIREMENT_TAG.match(str(t))}
-            out.append((scenario.name, ids))
+            tags = {str(t) for t in scenario.effective_tags}
+            out.append({"name": scenario.name, "file": path.name,
+                        "requirements": {t for t in tags if REQUIREMENT_TAG.match(t)},
+                        "tags": tags,
+                        "shown": {m.group(1) for s in scenario.steps
+                                  for m in [JUDGED.search(s.name)] if m}})
     return out
 
 
 SCENARIOS = _scenarios()
-JUDGED = set().union(*(ids for _, ids in SCENARIOS))
-#: the faulty modules whose broken requirements the feature files judge
-REJECTABLE = [f for f in CATALOGUE if f.breaks <= JUDGED]
+SPEC = load_spec()
+CASES = all_cases()
+#: every requirement a test case of the suite verifies
+TESTED = set().union(*(c.requirements for c in CASES.values()))
 
 
-@dataclass
-class Run:
-    exit_code: int
-    output: str
-    report: dict[str, Any] | None
-
-    def scenario_counts(self) -> tuple[int, int]:
-        m = SUMMARY.search(self.output)
-        assert m, f"no scenario summary in the behave output:\n{self.output}"
-        return int(m.group(1)), int(m.group(2))
-
-    def verdicts(self) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        for r in (self.report or {}).get("results", []):
-            if r["test_case"]:  # judged by a scenario (not filled in by the report)
-                out.setdefault(r["requirement"], set()).add(r["verdict"])
-        return out
+def test_every_scenario_names_requirements_of_the_spec() -> None:
+    assert SCENARIOS, f"no scenario in {FEATURES}"
+    untagged = [s["name"] for s in SCENARIOS if not s["requirements"]]
+    assert not untagged, f"scenarios without a requirement tag: {untagged}"
+    unknown = {(s["name"], r) for s in SCENARIOS for r in s["requirements"]
+               if r not in SPEC.requirements}
+    assert not unknown, f"tags that name no requirement of the spec: {sorted(unknown)}"
+    profiles = set(SPEC.profiles)
+    unprofiled = [s["name"] for s in SCENARIOS if not s["tags"] & profiles]
+    assert not unprofiled, f"scenarios without a profile tag: {unprofiled}"
 
 
-def behave(manifest: Path | str, out: Path) -> Run:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    proc = subprocess.run(
-        [sys.executable, "-m", "behave", "features", "-D", f"manifest={manifest}",
-         "-D", f"report={out}", "--no-capture", "-f", "plain"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+def test_every_tagged_requirement_shows_its_verdict() -> None:
+    wrong = {s["name"]: (sorted(s["requirements"]), sorted(s["shown"])) for s in SCENARIOS
+             if s["requirements"] != s["shown"]}
+    assert not wrong, ("scenarios whose Then steps ('..., judged against ID') do not show "
+                       f"exactly the requirements of their tags (tags, shown): {wrong}")
+
+
+def test_every_tested_requirement_has_a_scenario() -> None:
+    """The coverage table: per requirement a test case verifies, its pytest test cases
+    and its scenarios."""
+    per_case = Counter(r for c in CASES.values() for r in c.requirements)
+    per_scenario = Counter(r for s in SCENARIOS for r in s["requirements"])
+    print(f"\n{'requirement':<15} {'test cases':>10} {'scenarios':>10}")
+    for rid in sorted(TESTED | set(per_scenario)):
+        print(f"{rid:<15} {per_case[rid]:>10} {per_scenario[rid]:>10}")
+    missing = sorted(TESTED - set(per_scenario))
+    assert not missing, f"requirements verified by a test case but by no scenario: {missing}"
+    assert set(per_scenario) <= TESTED, (
+        f"scenarios for requirements no test case verifies: {set(per_scenario) - TESTED}")
+
+
+def test_every_requirement_verified_by_test_has_a_test_case() -> None:
+    """In the profiles the suite covers, a requirement whose verification is 'test' is
+    verified by a test case (hence by a scenario)."""
+    covered = {p for c in CASES.values() for r in c.requirements
+               for p in SPEC.requirements[r].profiles}
+    untested = sorted(r.id for r in SPEC.requirements.values()
+                      if r.verification == "test" and set(r.profiles) & covered
+                      and r.id not in TESTED)
+    assert not untested, f"requirements to be verified by test without a test case: {untested}"
+
+
+def test_one_scenario_per_test_case_count() -> None:
+    assert len(SCENARIOS) == len(CASES), (
+        f"{len(SCENARIOS)} scenarios for {len(CASES)} test cases: each test case of the "
+        "suite has exactly one scenario")
+
+
+# ----------------------------------------------------------------------------- runs
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+
+
+def _report(out: Path) -> dict[str, Any] | None:
     path = out / "report.json"
-    report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-    return Run(proc.returncode, proc.stdout + proc.stderr, report)
-
-
-def _manifest(directory: Path, faulty: Faulty | None = None, **top: Any) -> Path:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
-    if faulty is not None:
-        data["adapter"]["components"][faulty.component] = f"tests.faulty.modules:{faulty.name}"
-    data.update(top)
-    path = directory / "manifest.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    base = tmp_path_factory.mktemp("behave")
-    jobs: dict[str, tuple[Path | str, Path]] = {"reference": ("reference", base / "reference")}
-    for faulty in REJECTABLE:
-        (base / faulty.name).mkdir()
-        jobs[faulty.name] = (_manifest(base / faulty.name, faulty), base / faulty.name / "out")
-    (base / "refused").mkdir()
-    jobs["refused"] = (_manifest(base / "refused", profiles=["no_such_profile"]),
-                       base / "refused" / "out")
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        futures = {name: pool.submit(behave, *job) for name, job in jobs.items()}
-        return {name: f.result() for name, f in futures.items()}
+def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str],
+                                                             dict[str, Any]]:
+    """The reference certified by both suites in one run, isolated as a vendor's module."""
+    out = tmp_path_factory.mktemp("both")
+    proc = subprocess.run([sys.executable, "-m", "conformance", "certify", "reference",
+                           "--out", str(out), "--suite", "both", "--no-html"],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+    report = _report(out)
+    assert report is not None, proc.stdout + proc.stderr
+    return proc, report
 
 
-def test_the_feature_files_judge_requirements() -> None:
-    assert SCENARIOS, "no scenario in features/*.feature"
-    untagged = [name for name, ids in SCENARIOS if not ids]
-    assert not untagged, f"scenarios without a requirement tag: {untagged}"
-    assert {"OBSA-SAFE-001", "OBSA-SAFE-013", "OBSA-CONT-001", "OBSA-CONT-002"} <= JUDGED
+@pytest.mark.slow
+def test_reference_is_certified_by_both_suites(both: Any) -> None:
+    proc, report = both
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    assert report["outcome"] == "certified"
+    assert report["suites"] == ["pytest", "gherkin"]
+    assert report["disagreements"] == []
+    verdicts = report["suite_verdicts"]
+    assert verdicts and all(set(per) == {"pytest", "gherkin"} for per in verdicts.values())
 
 
-def test_reference_passes_every_scenario(runs: dict[str, Run]) -> None:
-    run = runs["reference"]
-    assert run.exit_code == 0, run.output
-    assert run.scenario_counts() == (len(SCENARIOS), 0), run.output
-    verdicts = run.verdicts()
-    assert {rid: verdicts.get(rid) for rid in JUDGED} == {rid: {"pass"} for rid in JUDGED}
+@pytest.mark.slow
+def test_each_case_ran_once_in_each_suite_with_the_same_evidence(both: Any) -> None:
+    _, report = both
+    judged: dict[str, dict[tuple[str, str], dict[str, Any]]] = {"pytest": {}, "gherkin": {}}
+    for r in report["results"]:
+        if not r["case"]:
+            continue  # filled in by the report (not applicable, no test case)
+        key = (r["case"], r["requirement"])
+        assert key not in judged[r["suite"]], f"{key} judged twice by the {r['suite']} suite"
+        judged[r["suite"]][key] = r
+    assert judged["pytest"].keys() == judged["gherkin"].keys()
+    ran = {case for case, _ in judged["gherkin"]}
+    applicable = {k for k, c in CASES.items() if set(c.requirements) & set(verdicts_of(report))}
+    assert ran == applicable, f"test cases without their scenario run: {applicable - ran}"
+    for key, p in judged["pytest"].items():
+        g = judged["gherkin"][key]
+        assert g["verdict"] == p["verdict"], key
+        assert g["criteria"] == p["criteria"], key
+        assert g["evidence"]["events"] == p["evidence"]["events"], key
+        assert g["evidence"]["channels"] == p["evidence"]["channels"], key
+        assert g["simulated_s"] == p["simulated_s"], key
 
 
-def test_ovthresholdhigh_is_rejected_for_safe_001(runs: dict[str, Run]) -> None:
-    run = runs["OvThresholdHigh"]
-    assert run.exit_code != 0, run.output
-    assert run.scenario_counts() == (len(SCENARIOS) - 1, 1), run.output
-    verdicts = run.verdicts()
-    assert verdicts["OBSA-SAFE-001"] == {"fail"}
-    assert {rid for rid in JUDGED if verdicts.get(rid) != {"pass"}} == {"OBSA-SAFE-001"}
+def verdicts_of(report: dict[str, Any]) -> dict[str, str]:
+    """Requirement → verdict of the requirements some test case judged."""
+    return {r["requirement"]: r["verdict"] for r in report["results"] if r["case"]}
 
 
-@pytest.mark.parametrize("faulty", REJECTABLE, ids=lambda f: f.name)
-def test_faulty_module_is_rejected_for_its_requirement(runs: dict[str, Run],
-                                                       faulty: Faulty) -> None:
-    run = runs[faulty.name]
-    assert run.exit_code != 0, run.output
-    not_passed = {rid for rid in JUDGED if run.verdicts().get(rid) != {"pass"}}
-    assert not_passed == set(faulty.breaks), run.output
+def _behave(manifest: str | Path, out: Path) -> tuple[int, str, dict[str, Any] | None]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "behave", str(FEATURES), "-D", f"module={manifest}",
+         "-D", f"report={out}", "-D", "in_process=yes", "-f", "plain", "--no-capture"],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr, _report(out)
 
 
-def test_refused_manifest_runs_nothing(runs: dict[str, Run]) -> None:
-    run = runs["refused"]
-    assert run.exit_code != 0
-    assert "refused" in run.output and "no_such_profile" in run.output, run.output
-    assert run.report is not None and run.report["outcome"] == "refused"
-    assert not run.verdicts()
+def _counts(pattern: re.Pattern[str], output: str) -> tuple[int, ...]:
+    m = pattern.search(output)
+    assert m, f"no summary in the behave output:\n{output[-3000:]}"
+    return tuple(int(g or 0) for g in m.groups())
+
+
+@pytest.mark.slow
+def test_behave_runs_every_scenario_as_a_user_runs_it(tmp_path: Path) -> None:
+    """``python -m behave features -D module=...``: every scenario of the basic-protection
+    profile runs and passes, the others are skipped; no step is undefined."""
+    code, output, report = _behave(BASIC, tmp_path)
+    mine = [s for s in SCENARIOS if "bmu_basic_protection" in s["tags"]]
+    assert mine
+    assert code == 0, output[-5000:]
+    assert _counts(SUMMARY, output) == (len(mine), 0, len(SCENARIOS) - len(mine)), output[-3000:]
+    assert _counts(STEPS, output)[1:] == (0, 0, 0)[:len(_counts(STEPS, output)) - 1]
+    assert report is not None and report["suites"] == ["gherkin"]
+    assert {r["requirement"] for r in report["results"] if r["case"]} == {
+        r for s in mine for r in s["requirements"]}
+    assert all(r["verdict"] == "pass" for r in report["results"] if r["case"])
+
+
+def test_behave_with_a_refused_manifest_runs_nothing(tmp_path: Path) -> None:
+    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data["profiles"] = ["no_such_profile"]
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    code, output, report = _behave(manifest, tmp_path / "out")
+    assert code != 0
+    assert "refused" in output and "no_such_profile" in output, output
+    assert report is not None and report["outcome"] == "refused"
+    assert not [r for r in report["results"] if r["case"]]
