@@ -389,7 +389,8 @@ class Certification:
             verdict: VerdictName = "not-applicable"
             why = f"condition '{req.condition}' is false for the declared features"
         elif self.interrupted_by is not None:
-            verdict, why = "inconclusive", f"not run: the run was interrupted ({self.interrupted_by})"
+            verdict = "inconclusive"
+            why = f"not run: the run was interrupted ({self.interrupted_by})"
         elif req.id in self.deselected:
             verdict, why = "inconclusive", "not run: its test case was deselected"
         else:
