@@ -371,13 +371,17 @@ def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str
 
 def _run_suites(path: Path, out: Path, run_id: str, progress: bool, select: str | None,
                 in_process: bool, html: bool, suite: str) -> int:
-    """``--suite gherkin`` or ``both``: one certification (one module start, one bench
-    set-up) that the suites run on in turn, finished and written here as one report."""
+    """``--suite gherkin`` or ``both``: one certification, finished and written here as one
+    report. With ``both``, the Gherkin suite runs at the same time as the pytest suite, in
+    a process of its own with its own start of the module (:class:`_GherkinChild`), and its
+    results join the run's when it ends; where there is no fork, after it."""
     import pytest
 
     from .gherkin.runner import run_gherkin
     from .pytest_plugin import run_on
 
+    child = _GherkinChild.start(path, out, run_id, in_process, select) \
+        if suite == "both" and hasattr(os, "fork") else None
     cert = Certification.prepare(path, None, out, in_process=in_process, run_id=run_id)
     cert.html = html
     cert.suites = ["pytest", "gherkin"] if suite == "both" else ["gherkin"]
@@ -392,12 +396,18 @@ def _run_suites(path: Path, out: Path, run_id: str, progress: bool, select: str 
                 if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
                     return status
             if cert.interrupted_by is None and STOPS.received is None:
-                if progress:
-                    print("OBSA: the Gherkin suite")
-                run_gherkin(cert, progress=progress, name=select)
+                if child is not None:
+                    child.join(cert, progress)
+                    child = None
+                else:
+                    if progress:
+                        print("OBSA: the Gherkin suite")
+                    run_gherkin(cert, progress=progress, name=select)
     except Interrupted:
         pass
     finally:
+        if child is not None:
+            child.kill()
         if STOPS.received is not None and cert.interrupted_by is None:
             cert.interrupted_by = STOPS.received
         STOPS.holding = True  # the report is the run's record: write it whole
@@ -410,6 +420,91 @@ def _run_suites(path: Path, out: Path, run_id: str, progress: bool, select: str 
         for line in cert.summary_lines(report, paths):
             print(line)
     return status
+
+
+class _GherkinChild:
+    """The Gherkin suite of a ``--suite both`` run, in a forked process: it prepares its
+    own certification (the same manifest, so the same seeds; its own start of the module),
+    runs every scenario quietly and leaves its results in a file of the report directory,
+    which :meth:`join` adds to the run's. Stop signals are the parent's to handle: it kills
+    this process (and the guard, what is left of its module)."""
+
+    def __init__(self, pid: int, results: Path) -> None:
+        self.pid = pid
+        self.results = results
+
+    @classmethod
+    def start(cls, path: Path, out: Path, run_id: str, in_process: bool,
+              select: str | None) -> _GherkinChild:
+        results = out / f".gherkin-{run_id}.json"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            return cls(pid, results)
+        code = 2
+        try:  # the child: never returns
+            from .gherkin.runner import run_gherkin
+
+            cert = Certification.prepare(path, None, out, in_process=in_process,
+                                         run_id=run_id)
+            cert.suites = ["gherkin"]
+            if not cert.refused:
+                run_gherkin(cert, progress=False, name=select)
+            cert.close()
+            data = {"results": [r.model_dump(mode="json") for r in cert.results],
+                    "deselected": sorted(cert.deselected)}
+            tmp = results.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            tmp.replace(results)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the parent reports a child without results
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    def join(self, cert: Certification, progress: bool) -> None:
+        """Wait for the child and add its results to ``cert``; a child that ended without
+        them leaves every requirement of the Gherkin suite in error, saying why."""
+        from .report.model import TestResult
+        from .session import progress_line
+
+        if progress:
+            print("OBSA: the Gherkin suite (it ran alongside)")
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        try:
+            data = json.loads(self.results.read_text(encoding="utf-8"))
+            results = [TestResult.model_validate(r) for r in data["results"]]
+        except (OSError, ValueError, KeyError):
+            how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"exited with status {os.waitstatus_to_exitcode(status)}")
+            why = (f"the Gherkin suite's process {how} without its results (see the "
+                   "messages above)")
+            results = [cert.unjudged("", r.id, "error", why).model_copy(
+                update={"suite": "gherkin"}) for r in cert.scope() if cert.applicable([r.id])]
+            data = {"deselected": []}
+        finally:
+            self.results.unlink(missing_ok=True)
+        cert.results.extend(results)
+        cert.deselected.update(data["deselected"])
+        if progress:
+            for i, r in enumerate(results):
+                print(progress_line(i + 1, len(results), r))
+
+    def kill(self) -> None:
+        """Stop the child (the run was interrupted or failed) and remove its file."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = 0
+        self.results.unlink(missing_ok=True)
+        self.results.with_suffix(".tmp").unlink(missing_ok=True)
 
 
 def _export_pngs(out: Path, status: int) -> int:
