@@ -172,7 +172,7 @@ def _progress(config: pytest.Config, cert: Certification, results: list[Any]) ->
     total = sum(len(ids) for _, ids in cert.planned) or len(results)
     for r in results:
         done[0] += 1
-        tr.write_line(progress_line(done[0], total, r))
+        tr.write_line(progress_line(done[0], max(total, done[0]), r))
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:

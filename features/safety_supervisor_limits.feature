@@ -10,7 +10,8 @@ Feature: Safety supervisor — the declared limits (area SAFE)
   Unless a scenario says otherwise the bench's sensors are ideal (no noise), and a sweep goes
   on until the fault latches or the quantity is four sweep margins beyond the limit. The
   "sampled" cells and temperature sensors are drawn from the run's seed (printed in the
-  report, so the run can be reproduced); each channel is swept on a fresh bench, one by one.
+  report, so the run can be reproduced), fewer on a pack too small for them; each channel is
+  swept on a fresh bench, one by one.
 
   Background:
     Given the module on the bench, configured as its manifest declares
@@ -42,9 +43,9 @@ Feature: Safety supervisor — the declared limits (area SAFE)
 
   # ------------------------------------------------------------------------ the MSL on a late clock
   @OBSA-SAFE-001
-  Scenario Outline: cell over-voltage on a late clock: <boundary>
+  Scenario Outline: cell over-voltage on a late clock (<boundary>): it passes <clock> s, where <what>
     A module keeps time in its own types. Here the module's clock starts late, so that it
-    passes <clock> s, where <what>, in the middle of the over-voltage debounce.
+    passes the boundary of one of them in the middle of the over-voltage debounce.
 
     When the module's clock passes <clock> s half the declared cell_voltage_max_fault_delay_s after the voltage of the cell a third into the string, swept up at 0.01 V per second from 0.02 V below it, crosses the declared cell_voltage_max_msl_V, at rest
     Then the cell_overvoltage fault latches at the MSL within the declared cell_voltage_max_fault_delay_s, judged against OBSA-SAFE-001
@@ -107,7 +108,7 @@ Feature: Safety supervisor — the declared limits (area SAFE)
   # ------------------------------------------------------------------------ declarations and nominal operation
   @OBSA-SAFE-027
   Scenario: The declared limits are ordered
-    When the declared MOL, RSL and MSL of each of the spec's limit sets are read from the manifest
+    When the MOL, RSL and MSL of each of the spec's limit sets are read from the module's configuration (declared in the manifest, else the spec's defaults)
     Then each upper limit has MOL < RSL < MSL and each lower limit MOL > RSL > MSL, judged against OBSA-SAFE-027
 
   @OBSA-SAFE-028

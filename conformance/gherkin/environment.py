@@ -48,7 +48,7 @@ def _say(context: Any, line: str) -> None:
 def before_all(context: Any) -> None:
     userdata = context.config.userdata
     # set here, mutated in place: behave drops what a scenario sets on the context
-    context.planned, context.ran, context.done = set(), set(), [0]
+    context.planned, context.ran, context.done, context.total = set(), set(), [0], [0]
     context.obsa_quiet = bool(userdata.get("quiet"))
     if PROVIDED:
         context.cert, context.owned = PROVIDED[-1], False
@@ -63,6 +63,10 @@ def before_all(context: Any) -> None:
         for line in context.cert.header_lines():
             _say(context, line)
     cert: Certification = context.cert
+    # the progress total: the applicable requirements of every scenario the runner holds
+    context.total = [sum(len(cert.applicable(requirement_ids(scenario)))
+                         for feature in getattr(context._runner, "features", None) or []
+                         for scenario in feature.walk_scenarios())]
     if cert.refused:
         if context.owned:
             _say(context, f"OBSA: manifest {cert.manifest_path} refused:")
@@ -122,7 +126,7 @@ def _collect(context: Any, scenario: Any, harness: Any,
     duration = time.perf_counter() - getattr(context, "started", time.perf_counter())
     results = cert.collect(scenario.name, context.scenario_requirements, harness, exc,
                            duration, suite="gherkin", case=context.case_key or "")
-    total = len(context.planned & set(cert.applicable(sorted(context.planned))))
+    total = context.total[0]
     for r in results:
         context.done[0] += 1
         _say(context, progress_line(context.done[0], max(total, context.done[0]), r))

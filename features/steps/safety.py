@@ -106,7 +106,7 @@ def msl_on_a_late_clock(context: Any, clock: float, rate: float, margin: float) 
     names = [n for n, b in LATE_CLOCKS.items() if math.isclose(b, clock, rel_tol=1e-12)]
     if not names:
         raise SuiteError(f"{clock:g} s is none of the late clocks' boundaries "
-                         f"({', '.join(f'{b:g}' for b in LATE_CLOCKS.values())})")
+                         f"({', '.join(f'{b:.10g}' for b in LATE_CLOCKS.values())})")
     key = f"{LONG_RUNS}::test_trip_on_a_late_clock[{names[0]}]"
     if (rate, margin) != (SWEEP_RATE, SWEEP_MARGIN):
         raise _mismatch(key, f"a sweep at {rate:g} V/s from {margin:g} V below",
@@ -205,8 +205,8 @@ def five_current_spikes(context: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- declarations
-@when("the declared MOL, RSL and MSL of each of the spec's limit sets are read from the "
-      "manifest")
+@when("the MOL, RSL and MSL of each of the spec's limit sets are read from the module's "
+      "configuration (declared in the manifest, else the spec's defaults)")
 def declared_levels(context: Any) -> None:
     run_case(context, f"{MODULE}::test_declared_limits_are_ordered")
 
