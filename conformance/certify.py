@@ -27,6 +27,7 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -198,12 +199,11 @@ def _plugin_args() -> list[str]:
     return ["-p", "conformance.pytest_plugin"]
 
 
-def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select: str | None,
-                 in_process: bool, html: bool = True) -> list[str]:
+def _pytest_args(manifest: Path, out: Path, run_id: str, options: RunOptions) -> list[str]:
     args = [
         str(SUITE_DIR), f"--obsa-module={manifest}", f"--obsa-report={out}",
         f"--obsa-run-id={run_id}", "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR),
-        "-c", str(SUITE_DIR / "pytest.ini"), "--no-header", "-q" if progress else "-qq",
+        "-c", str(SUITE_DIR / "pytest.ini"), "--no-header", "-q" if options.progress else "-qq",
         "-p", "no:randomly", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         # the suite judges with data, not with assert statements: no rewriting (which
         # compiles every suite module anew where bytecode is not written), and none of the
@@ -211,35 +211,52 @@ def _pytest_args(manifest: Path, out: Path, run_id: str, progress: bool, select:
         "--assert=plain", "-p", "no:hypothesispytest",
         *_plugin_args(),
     ]
-    if in_process:
+    if options.in_process:
         args.append("--obsa-in-process")
-    if not html:
+    if not options.html:
         args.append("--obsa-no-html")
-    if select:
-        args += ["-k", select]
+    if options.select:
+        args += ["-k", options.select]
+    if options.fail_fast:
+        args.append("-x")
     return args
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How ``obsa certify`` runs the suites (its command-line options)."""
+
+    progress: bool = True
+    select: str | None = None  # pytest -k expression; for scenarios a name regex
+    in_process: bool = False
+    html: bool = True
+    png: bool = False
+    suite: str = "pytest"  # pytest | gherkin | both
+    fail_fast: bool = False
 
 
 def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None,
                 in_process: bool = False, html: bool = True, png: bool = False,
                 started: float | None = None, guard: bool = False,
-                suite: str = "pytest") -> int:
+                suite: str = "pytest", fail_fast: bool = False) -> int:
     """Certify, write the report in ``out``, return the exit status. ``started``: when the
     command started (``time.monotonic()``; default: now), the start of ``duration_s``.
     ``guard`` (the command line's way): the run happens in a child process that this one
     watches, so that a bench killed by a signal still ends in a report (:func:`_guard`).
     ``suite``: ``pytest`` (default), ``gherkin`` or ``both`` (one report in which each
-    requirement shows each suite's verdict; a disagreement is a failure of the run)."""
+    requirement shows each suite's verdict; a disagreement is a failure of the run).
+    ``fail_fast``: stop at the first verdict that is not a pass (the requirements not run
+    are inconclusive, saying so)."""
     if suite not in SUITE_CHOICES:
         print(f"obsa certify: --suite: expected one of {', '.join(SUITE_CHOICES)}, found "
               f"'{suite}'", file=sys.stderr)
         return 2
+    options = RunOptions(progress, select, in_process, html, png, suite, fail_fast)
     with wall.timing(started):
-        return _certify(manifest, out, progress, select, in_process, html, png, guard, suite)
+        return _certify(manifest, out, options, guard)
 
 
-def _certify(manifest: str, out: Path, progress: bool, select: str | None, in_process: bool,
-             html: bool, png: bool, guard: bool = False, suite: str = "pytest") -> int:
+def _certify(manifest: str, out: Path, options: RunOptions, guard: bool = False) -> int:
     path = resolve_manifest(manifest)
     if not path.is_file():
         print(f"obsa certify: {path}: cannot read: no such file", file=sys.stderr)
@@ -256,15 +273,13 @@ def _certify(manifest: str, out: Path, progress: bool, select: str | None, in_pr
         return _signal_status("SIGINT")
     try:
         if not guard or not hasattr(os, "fork"):  # no guardian where there is no fork
-            return _bench(path, output, run_id, progress, select, in_process, html, png,
-                          suite)
+            return _bench(path, output, run_id, options)
         pid = os.fork()
         if pid == 0:  # the bench: the whole run; the guardian only waits
             code = 2
             try:
                 os.environ[RUN_MARK] = run_id  # every process of the module inherits it
-                code = _bench(path, output, run_id, progress, select, in_process, html,
-                              png, suite)
+                code = _bench(path, output, run_id, options)
             except BaseException:  # noqa: BLE001 - the exit status must come from here
                 traceback.print_exc()
             finally:
@@ -280,15 +295,14 @@ RUN_MARK = "OBSA_RUN_ID"
 """Marks the bench process of a run and every process of its module (their environment)."""
 
 
-def _bench(path: Path, output: OutputDir, run_id: str, progress: bool, select: str | None,
-           in_process: bool, html: bool, png: bool, suite: str = "pytest") -> int:
+def _bench(path: Path, output: OutputDir, run_id: str, options: RunOptions) -> int:
     """The run itself, with the stop signals handled (the bench process)."""
     with stop_signals():
         try:
-            status = _run(path, output, run_id, progress, select, in_process, html, suite)
+            status = _run(path, output, run_id, options)
         except Interrupted:
             return _signal_status(STOPS.received)
-        if png and status in (0, 1):
+        if options.png and status in (0, 1):
             status = _export_pngs(output.path, status)
         return status
 
@@ -337,20 +351,17 @@ def _guard(pid: int, path: Path, output: OutputDir, run_id: str) -> int:
 SUITE_CHOICES = ("pytest", "gherkin", "both")
 
 
-def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str | None,
-         in_process: bool, html: bool = True, suite: str = "pytest") -> int:
+def _run(path: Path, output: OutputDir, run_id: str, options: RunOptions) -> int:
     import pytest
 
     status: int | pytest.ExitCode = pytest.ExitCode.OK
-    if suite == "pytest":  # the plugin prepares, finishes and writes the run
+    if options.suite == "pytest":  # the plugin prepares, finishes and writes the run
         try:
-            status = pytest.main(_pytest_args(path, output.path, run_id, progress, select,
-                                              in_process, html))
+            status = pytest.main(_pytest_args(path, output.path, run_id, options))
         except Interrupted:  # stopped outside a pytest session (e.g. loading the plugin)
             pass
     else:
-        status = _run_suites(path, output.path, run_id, progress, select, in_process, html,
-                             suite)
+        status = _run_suites(path, output.path, run_id, options)
     report = output.own_report(run_id)
     if STOPS.received is not None:
         if report is None:  # stopped before the suite could write: say so in a report
@@ -369,8 +380,7 @@ def _run(path: Path, output: OutputDir, run_id: str, progress: bool, select: str
     return {"certified": 0, "not-certified": 1}.get(str(report.get("outcome")), 2)
 
 
-def _run_suites(path: Path, out: Path, run_id: str, progress: bool, select: str | None,
-                in_process: bool, html: bool, suite: str) -> int:
+def _run_suites(path: Path, out: Path, run_id: str, options: RunOptions) -> int:
     """``--suite gherkin`` or ``both``: one certification, finished and written here as one
     report. With ``both``, the Gherkin suite runs at the same time as the pytest suite, in
     a process of its own with its own start of the module (:class:`_GherkinChild`), and its
@@ -380,29 +390,31 @@ def _run_suites(path: Path, out: Path, run_id: str, progress: bool, select: str 
     from .gherkin.runner import run_gherkin
     from .pytest_plugin import run_on
 
-    child = _GherkinChild.start(path, out, run_id, in_process, select) \
-        if suite == "both" and hasattr(os, "fork") else None
-    cert = Certification.prepare(path, None, out, in_process=in_process, run_id=run_id)
-    cert.html = html
-    cert.suites = ["pytest", "gherkin"] if suite == "both" else ["gherkin"]
+    child = _GherkinChild.start(path, out, run_id, options) \
+        if options.suite == "both" and hasattr(os, "fork") else None
+    cert = Certification.prepare(path, None, out, in_process=options.in_process,
+                                 run_id=run_id)
+    cert.html = options.html
+    cert.fail_fast = options.fail_fast
+    cert.suites = ["pytest", "gherkin"] if options.suite == "both" else ["gherkin"]
     status = 0
     try:
         for line in cert.header_lines():
             print(line)
         if not cert.refused:
             if "pytest" in cert.suites:
-                status = run_on(cert, _pytest_args(path, out, run_id, progress, select,
-                                                   in_process, html))
+                status = run_on(cert, _pytest_args(path, out, run_id, options))
                 if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
                     return status
             if cert.interrupted_by is None and STOPS.received is None:
                 if child is not None:
-                    child.join(cert, progress)
+                    child.join(cert, options.progress)
                     child = None
                 else:
-                    if progress:
+                    if options.progress:
                         print("OBSA: the Gherkin suite")
-                    run_gherkin(cert, progress=progress, name=select)
+                    run_gherkin(cert, progress=options.progress, name=options.select,
+                                stop=options.fail_fast)
     except Interrupted:
         pass
     finally:
@@ -434,8 +446,7 @@ class _GherkinChild:
         self.results = results
 
     @classmethod
-    def start(cls, path: Path, out: Path, run_id: str, in_process: bool,
-              select: str | None) -> _GherkinChild:
+    def start(cls, path: Path, out: Path, run_id: str, options: RunOptions) -> _GherkinChild:
         results = out / f".gherkin-{run_id}.json"
         sys.stdout.flush()
         sys.stderr.flush()
@@ -446,11 +457,12 @@ class _GherkinChild:
         try:  # the child: never returns
             from .gherkin.runner import run_gherkin
 
-            cert = Certification.prepare(path, None, out, in_process=in_process,
+            cert = Certification.prepare(path, None, out, in_process=options.in_process,
                                          run_id=run_id)
             cert.suites = ["gherkin"]
+            cert.fail_fast = options.fail_fast
             if not cert.refused:
-                run_gherkin(cert, progress=False, name=select)
+                run_gherkin(cert, progress=False, name=options.select, stop=options.fail_fast)
             cert.close()
             data = {"results": [r.model_dump(mode="json") for r in cert.results],
                     "deselected": sorted(cert.deselected)}

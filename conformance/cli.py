@@ -21,13 +21,21 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_certify(args: argparse.Namespace) -> int:
+    if args.list:
+        from .plan import print_plan
+
+        return print_plan(args.manifest)
+    if args.out is None:
+        print("obsa certify: --out DIR is required (where the report goes), unless --list",
+              file=sys.stderr)
+        return 2
     from .certify import run_certify
     from .report.wall import process_started
 
     return run_certify(
         args.manifest, Path(args.out), progress=not args.no_progress, select=args.select,
         in_process=args.in_process, html=not args.no_html, png=args.png,
-        started=process_started(), guard=True, suite=args.suite,
+        started=process_started(), guard=True, suite=args.suite, fail_fast=args.fail_fast,
     )
 
 
@@ -72,8 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
         "manifest", help="module manifest (YAML), or 'reference' for the reference implementation"
     )
     c.add_argument(
-        "--out", required=True, help="report directory (report.json, junit.xml, report.html)"
+        "--out", default=None, help="report directory (report.json, junit.xml, report.html); "
+        "required unless --list"
     )
+    c.add_argument("--list", action="store_true",
+                   help="print what would run for this manifest, and why each other "
+                   "requirement would not; run nothing")
+    c.add_argument("-x", "--fail-fast", action="store_true",
+                   help="stop at the first verdict that is not a pass (the requirements not "
+                   "run are inconclusive, saying so)")
     c.add_argument("--no-progress", action="store_true", help="no progress display")
     c.add_argument("--no-html", action="store_true",
                    help="write report.json and junit.xml only (no report.html)")
@@ -116,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("obsa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (obsa ... | head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush cannot fail again
+        return 141  # 128 + SIGPIPE, as a shell reports it
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from .harness.context import Harness
-from .session import STOPS, Certification, Interrupted, progress_line
+from .session import STOPS, Certification, Interrupted, eta, progress_line
 from .suite.cases import case_key
 
 STATE = pytest.StashKey["Certification"]()
@@ -72,10 +72,11 @@ def pytest_configure(config: pytest.Config) -> None:
                                      in_process=config.getoption("--obsa-in-process"),
                                      run_id=config.getoption("--obsa-run-id"))
         cert.html = not config.getoption("--obsa-no-html")
+        cert.fail_fast = config.getoption("maxfail") == 1  # -x: stop at the first failure
         config.stash[OWNED] = True
         _RUNNING.append(cert)
     config.stash[STATE] = cert
-    config.stash[PROGRESS] = [0]
+    config.stash[PROGRESS] = [0, time.perf_counter()]
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         from .suite import SUITE_DIR
 
@@ -86,7 +87,8 @@ def _cert(config: pytest.Config) -> Certification | None:
     return config.stash.get(STATE, None)
 
 
-PROGRESS = pytest.StashKey[list[int]]()
+PROGRESS = pytest.StashKey[list[float]]()
+"""[results shown, when the run started] for the progress lines."""
 
 
 def _key(item: pytest.Item) -> str:
@@ -165,14 +167,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def _progress(config: pytest.Config, cert: Certification, results: list[Any]) -> None:
+    """One line per verdict; on a terminal with the time left, the verdict in colour
+    (pytest's own rules: ``--color``, ``NO_COLOR``)."""
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is None or config.getoption("verbose") < -1:  # -qq: no progress lines
         return
-    done = config.stash[PROGRESS]
+    state = config.stash[PROGRESS]
     total = sum(len(ids) for _, ids in cert.planned) or len(results)
+    writer = config.get_terminal_writer()
+    on_terminal = writer.hasmarkup
     for r in results:
-        done[0] += 1
-        tr.write_line(progress_line(done[0], max(total, done[0]), r))
+        state[0] += 1
+        done = int(state[0])
+        total = max(total, done)
+        tr.write_line(progress_line(done, total, r, colour=on_terminal,
+                                    eta_s=eta(state[1], done, total) if on_terminal
+                                    else None))
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:

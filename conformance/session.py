@@ -95,16 +95,55 @@ def unjudged_verdict(exc: BaseException | None, what: str = "test case"
     return "error", f"the {what} recorded no verdict for this requirement"
 
 
-def progress_line(done: int, total: int, r: TestResult) -> str:
+COLOURS = {"pass": "32", "fail": "31", "error": "35", "inconclusive": "33",
+           "not-applicable": "90"}
+"""ANSI colour of each verdict in a terminal's progress lines."""
+
+
+def progress_line(done: int, total: int, r: TestResult, *, eta_s: float | None = None,
+                  colour: bool = False) -> str:
     """'[ 12/ 57] OBSA-SAFE-001   pass           Title  worst criterion': one finished
-    verdict, as the runners print their progress."""
+    verdict, as the runners print their progress; on a terminal with the time left
+    (``eta_s``) and the verdict in colour."""
     worst = next((c for c in r.criteria if not c.passed), None)
     detail = ""
     if worst is not None:
         detail = f"  {criterion_line(worst)}"
     elif r.verdict != "pass" and r.evidence.message:
         detail = f"  {r.evidence.message}"
-    return f"[{done:3d}/{total:3d}] {r.requirement:<15} {r.verdict:<14} {r.title}{detail}"
+    verdict = f"{r.verdict:<14}"
+    if colour:
+        verdict = f"\x1b[{COLOURS.get(r.verdict, '0')}m{verdict}\x1b[0m"
+    eta = f" ~{eta_s:.0f} s left" if eta_s is not None and done < total else ""
+    return f"[{done:3d}/{total:3d}{eta}] {r.requirement:<15} {verdict} {r.title}{detail}"
+
+
+def eta(started: float, done: int, total: int) -> float | None:
+    """Seconds left at the pace so far (None before the first result)."""
+    if done <= 0 or total <= done:
+        return None
+    return (time.perf_counter() - started) / done * (total - done)
+
+
+def colour_wanted(stream: Any) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def applies(spec: Spec, manifest: Manifest, req: Requirement) -> tuple[bool | None, str]:
+    """Whether ``req`` applies to the module ``manifest`` declares, and why: True (applies),
+    False (not applicable: its condition is false for the declared features) or None (not in
+    scope: a profile or component the module does not claim)."""
+    if not set(req.profiles) & set(manifest.profiles):
+        return None, f"profile {', '.join(req.profiles)} not claimed"
+    if req.component not in manifest.claimed_components(spec):
+        return None, f"component {req.component} not in the claimed profiles"
+    if req.level == "conditional" and req.condition:
+        if not evaluate(req.condition, set(manifest.features)):
+            return False, f"condition '{req.condition}' is false for the declared features"
+        return True, f"condition '{req.condition}' holds"
+    return True, req.level
 
 
 def resolve_manifest(arg: str | Path) -> Path:
@@ -133,6 +172,7 @@ class Certification:
     manifest_sha256: str | None = None
     module_files: dict[str, str] = field(default_factory=dict)
     suites: list[Suite] = field(default_factory=lambda: ["pytest"])  # the suites that run
+    fail_fast: bool = False  # the run stops at the first verdict that is not a pass
 
     # ---- set-up -------------------------------------------------------------------
     @classmethod
@@ -236,14 +276,8 @@ class Certification:
     # ---- selection ----------------------------------------------------------------
     def _requirement_applies(self, req: Requirement) -> bool | None:
         """True: applies; False: not applicable (condition false); None: not in scope."""
-        assert self.manifest is not None and self.session is not None
-        if not set(req.profiles) & set(self.manifest.profiles):
-            return None
-        if req.component not in self.session.components:
-            return None
-        if req.level == "conditional" and req.condition:
-            return evaluate(req.condition, set(self.manifest.features))
-        return True
+        assert self.manifest is not None and self.spec is not None
+        return applies(self.spec, self.manifest, req)[0]
 
     def applicable(self, ids: list[str]) -> list[str]:
         if self.refused or self.spec is None:
@@ -393,6 +427,9 @@ class Certification:
             why = f"not run: the run was interrupted ({self.interrupted_by})"
         elif req.id in self.deselected:
             verdict, why = "inconclusive", "not run: its test case was deselected"
+        elif self.fail_fast and any(r.verdict in BLOCKING for r in self.results):
+            verdict = "inconclusive"
+            why = "not run: --fail-fast stopped the run at the first verdict that was no pass"
         else:
             verdict, why = "inconclusive", (f"no test case of this suite verifies it "
                                             f"(verification: {req.verification})")

@@ -25,7 +25,15 @@ from typing import Any
 
 from ..adapters import AdapterError
 from ..report.model import TestResult
-from ..session import BLOCKING, STOPS, Certification, Interrupted, progress_line
+from ..session import (
+    BLOCKING,
+    STOPS,
+    Certification,
+    Interrupted,
+    colour_wanted,
+    eta,
+    progress_line,
+)
 from ..spec.models import REQ_ID
 from .steps import JUDGED, ModuleError, SuiteError, VerdictNotPassed
 
@@ -49,6 +57,7 @@ def before_all(context: Any) -> None:
     userdata = context.config.userdata
     # set here, mutated in place: behave drops what a scenario sets on the context
     context.planned, context.ran, context.done, context.total = set(), set(), [0], [0]
+    context.started_all = time.perf_counter()
     context.obsa_quiet = bool(userdata.get("quiet"))
     if PROVIDED:
         context.cert, context.owned = PROVIDED[-1], False
@@ -127,9 +136,14 @@ def _collect(context: Any, scenario: Any, harness: Any,
     results = cert.collect(scenario.name, context.scenario_requirements, harness, exc,
                            duration, suite="gherkin", case=context.case_key or "")
     total = context.total[0]
+    terminal = colour_wanted(sys.stdout)
     for r in results:
         context.done[0] += 1
-        _say(context, progress_line(context.done[0], max(total, context.done[0]), r))
+        done = context.done[0]
+        total = max(total, done)
+        _say(context, progress_line(done, total, r, colour=terminal,
+                                    eta_s=eta(context.started_all, done, total) if terminal
+                                    else None))
     return results
 
 

@@ -15,7 +15,8 @@ from ..session import Certification
 from . import environment
 
 
-def behave_args(features: Path, progress: bool, name: str | None = None) -> list[str]:
+def behave_args(features: Path, progress: bool, name: str | None = None,
+                stop: bool = False) -> list[str]:
     """behave's command line: OBSA's progress lines instead of behave's formatter."""
     args = [str(features), "--format", "null", "--no-summary", "--no-capture",
             "--no-capture-stderr", "--no-logcapture", "--no-color"]
@@ -23,19 +24,22 @@ def behave_args(features: Path, progress: bool, name: str | None = None) -> list
         args += ["--name", name]
     if not progress:
         args += ["-D", "quiet=yes"]
+    if stop:
+        args.append("--stop")
     return args
 
 
 def run_gherkin(cert: Certification, progress: bool = True, name: str | None = None,
-                features: Path | None = None) -> int:
+                features: Path | None = None, stop: bool = False) -> int:
     """Run every scenario of ``features`` (default: the bundled suite) on ``cert``; returns 0
-    when every scenario passed, else 1 (the verdicts are in ``cert``)."""
+    when every scenario passed, else 1 (the verdicts are in ``cert``). ``stop``: at the
+    first failed scenario."""
     from behave.configuration import Configuration
     from behave.runner import Runner
     from behave.step_registry import registry
 
     registry.clear()  # the step modules are executed anew by each run
-    config = Configuration(behave_args(features or features_dir(), progress, name),
+    config = Configuration(behave_args(features or features_dir(), progress, name, stop),
                            load_config=False)
     environment.PROVIDED.append(cert)
     behave_log = logging.getLogger("behave")
