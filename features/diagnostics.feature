@@ -45,5 +45,5 @@ Feature: Diagnostics — the fault memory (area DIAG)
 
   @OBSA-DIAG-004
   Scenario: A reset clears the status, not the history
-    When the fault memory runs alone: the flag of the first of its rows that its flag inputs drive rises for 0.2 s and falls (the DTC stored), the flag of the last such row rises and stays raised (the DTC active), and 0.3 s later a fault_reset_request pulse of 0.05 s comes, then 0.3 s more
+    When the fault memory runs alone: the flag of the first of its rows that its flag inputs drive rises for 0.2 s and falls (the DTC stored), 0.3 s later the flag of the last such row rises and stays raised (the DTC active), and 0.3 s later a fault_reset_request pulse of 0.05 s comes, then 0.3 s more
     Then the reset turns the stored DTC inactive within 0.02 s, changes no occurrence counter nor time, and leaves the active DTC active, judged against OBSA-DIAG-004

@@ -31,7 +31,7 @@ Feature: Seeded random scenarios, the always-on monitors as the oracle
     And every contactor is commanded open within 0.1 s of contactor_open_request, judged against OBSA-CONT-006
     And no close command rises while contactor_open_request is raised, judged against OBSA-CONT-010
     And while any other contactor fault is latched no close command rises and every contactor is commanded open within 0.1 s, and the fault clears only on a fault_reset_request, judged against OBSA-CONT-011
-    And every DTC's occurrence counter counts each rising edge of its fault flag exactly once, judged against OBSA-DIAG-001
-    And every DTC's first and last occurrence times match its flag's first and last rising edges within one step period (0.01 s), judged against OBSA-DIAG-002
+    And every DTC's occurrence counter counts each rising edge of its fault flag exactly once up to the first reset of the sequence, and never falls without a reset, judged against OBSA-DIAG-001
+    And every DTC's first and last occurrence times match its flag's first and last rising edges within one step period (0.01 s) up to the first reset of the sequence, and the first time never moves without a reset, judged against OBSA-DIAG-002
     And no DTC turns inactive without a fault_reset_request, judged against OBSA-DIAG-003
     And a reset keeps every occurrence counter and time, and turns no active DTC inactive, judged against OBSA-DIAG-004

@@ -47,7 +47,7 @@ def occurrence_times_on_a_late_clock(context: Any, boundary: float, what: str) -
     ids = [k for k, b in LATE_CLOCKS.items() if abs(b - boundary) <= 1e-6 * max(1.0, b)]
     if not ids:
         raise SuiteError(f"the test case starts its clock before "
-                         f"{', '.join(f'{b:g}' for b in LATE_CLOCKS.values())} s; the scenario "
+                         f"{', '.join(f'{b:.10g}' for b in LATE_CLOCKS.values())} s; the scenario "
                          f"says {boundary:g} s")
     run_case(context, f"{LONG}::test_occurrence_times_on_a_late_clock[{ids[0]}]")
 
@@ -59,8 +59,8 @@ def stored_dtc_kept(context: Any) -> None:
 
 
 @when("the fault memory runs alone: the flag of the first of its rows that its flag inputs drive "
-      "rises for 0.2 s and falls (the DTC stored), the flag of the last such row rises and stays "
-      "raised (the DTC active), and 0.3 s later a fault_reset_request pulse of 0.05 s comes, "
-      "then 0.3 s more")
+      "rises for 0.2 s and falls (the DTC stored), 0.3 s later the flag of the last such row "
+      "rises and stays raised (the DTC active), and 0.3 s later a fault_reset_request pulse of "
+      "0.05 s comes, then 0.3 s more")
 def reset_keeps_history(context: Any) -> None:
     run_case(context, f"{DIAG}::test_reset_keeps_history")
