@@ -46,6 +46,31 @@ class PrechargeRestartsOnRequest(ContactorManager):
         return super()._step(t, inputs)
 
 
+class WeldForgottenOnReset(ContactorManager):
+    """A reset request clears the weld fault of a contactor that still reads closed, and
+    the fault is not set again until that contactor has read open once: the manager may
+    close the path onto a contactor it cannot open (what OBSA-CONT-008 forbids since 0.2.0,
+    "a fault_reset_request notwithstanding")."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._forgotten = 0
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        for contactor, fb in ((self._positive, "main_positive_closed_fb"),
+                              (self._negative, "main_negative_closed_fb"),
+                              (self._precharge, "precharge_closed_fb")):
+            if not inputs[fb]:
+                self._forgotten &= ~contactor.weld_bit
+            elif inputs.get("fault_reset_request", False) and self._faults & contactor.weld_bit:
+                self._forgotten |= contactor.weld_bit
+        if self._forgotten:
+            self._faults &= ~self._forgotten
+            out["contactor_fault_flags"] = int(out["contactor_fault_flags"]) & ~self._forgotten
+        return out
+
+
 class NanCurrentResets(SafetySupervisor):
     """A NaN current reading counts as zero when a reset request is judged: the over-current
     faults clear although the current is unknown (the reference's defect before 0.2.0)."""
@@ -276,6 +301,7 @@ READING_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", OpenRequestMinusFirst, "OBSA-CONT-007"),
     _f("safety_supervisor", SlowLeakDebounce, "OBSA-SAFE-012"),
     _f("contactor_manager", WeldClearedByReset, "OBSA-CONT-008"),
+    _f("contactor_manager", WeldForgottenOnReset, "OBSA-CONT-008"),
     _f("safety_supervisor", ChargeTemperatureHealsAtRest, "OBSA-SAFE-014"),
     # the last DTC row (outside the safety core) is always sampled by the DIAG test cases
     _f("diagnostics", ProfileOnlyFaultMemory, "OBSA-DIAG-001", "OBSA-DIAG-002", "OBSA-DIAG-003",
