@@ -49,11 +49,202 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return code
 
 
+def _fail(message: str) -> int:
+    """A tool's bad input: one line on stderr, exit status 2."""
+    print(f"obsa: {message}", file=sys.stderr)
+    return 2
+
+
+def _cmd_manifest_init(args: argparse.Namespace) -> int:
+    from .tools import ToolError, load_bundled_spec
+    from .tools.manifest_check import check_file
+    from .tools.manifest_init import InitOptions, render_manifest
+
+    try:
+        spec = load_bundled_spec()
+        text = render_manifest(spec, InitOptions(
+            profiles=tuple(args.profiles), chemistry=args.chemistry, cells=args.cells,
+            temperature_sensors=args.temperature_sensors, capacity_Ah=args.capacity,
+            features=not args.no_features))
+    except ToolError as exc:
+        return _fail(str(exc))
+    if args.out is None or args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        return _fail(f"{out} exists (use --force to overwrite it)")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"{out}: cannot be written ({exc.strerror or exc})")
+    issues = check_file(out, spec)
+    for issue in issues:  # a pack the options make impossible, e.g. too many cells
+        print(issue, file=sys.stderr)
+    if issues:
+        return _fail(f"wrote {out}, but obsa manifest check refuses it (the "
+                     "problems above): edit it")
+    print(f"wrote {out}: {args.chemistry}, {', '.join(args.profiles)}; "
+          f"next: edit it, then obsa manifest check {out}")
+    return 0
+
+
+def _cmd_manifest_check(args: argparse.Namespace) -> int:
+    from .tools import ToolError, load_bundled_spec
+    from .tools.manifest_check import check_file, issues_json, resolve
+
+    try:
+        spec = load_bundled_spec()
+    except ToolError as exc:
+        return _fail(str(exc))
+    path = resolve(args.file)
+    issues = check_file(path, spec)
+    if args.json:
+        print(issues_json(issues))
+    else:
+        for issue in issues:
+            print(issue)
+        if len(issues) == 1:
+            print(f"obsa: {path}: refused: {issues[0].message}", file=sys.stderr)
+        elif issues:
+            print(f"obsa: {path}: refused ({len(issues)} problems)", file=sys.stderr)
+        else:
+            print(f"{path}: accepted (spec {spec.version}; nothing was run)")
+    return 2 if issues else 0
+
+
+def _cmd_requirements(args: argparse.Namespace) -> int:
+    from .tools import ToolError, load_bundled_spec
+    from .tools.requirements import select, table
+
+    try:
+        spec = load_bundled_spec()
+        lines = table(spec, select(spec, args.profile, args.area, args.component))
+    except ToolError as exc:
+        return _fail(str(exc))
+    print("\n".join(lines))
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from .tools import ToolError, load_bundled_spec
+    from .tools.requirements import show
+
+    try:
+        lines = show(load_bundled_spec(), args.requirement, args.manifest)
+    except ToolError as exc:
+        return _fail(str(exc))
+    print("\n".join(lines))
+    return 0
+
+
+def _cmd_report_summary(args: argparse.Namespace) -> int:
+    from .tools import ToolError
+    from .tools.reports import summary
+
+    try:
+        lines = summary(args.report)
+    except ToolError as exc:
+        return _fail(str(exc))
+    print("\n".join(lines))
+    return 0
+
+
+def _cmd_report_diff(args: argparse.Namespace) -> int:
+    from .tools import ToolError
+    from .tools.reports import diff_lines
+
+    try:
+        lines, code = diff_lines(args.old, args.new)
+    except ToolError as exc:
+        return _fail(str(exc))
+    print("\n".join(lines))
+    return code
+
+
+class _Version(argparse.Action):
+    """``--version``: computed only when asked (it loads the spec)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0,
+                         help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from .tools import version_lines
+
+        print("\n".join(version_lines()))
+        parser.exit()
+
+
+def _add_tools(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The vendor's tools: scaffold and check a manifest, look up requirements, read and
+    compare reports."""
+    m = sub.add_parser("manifest", help="write a manifest for your profiles, or check one")
+    m_sub = m.add_subparsers(dest="manifest_command", required=True)
+    i = m_sub.add_parser(
+        "init", help="write a complete, commented manifest for the chosen profiles "
+        "(every parameter with unit, range, default and meaning)")
+    i.add_argument("profiles", nargs="+", metavar="PROFILE",
+                   help="profile(s) the module claims, e.g. bmu_safety_core")
+    i.add_argument("--chemistry", default="nmc",
+                   help="cell chemistry: nmc (default), nca, lfp, lto, lmo, lco, other; sets "
+                   "the cell voltage limits")
+    i.add_argument("--cells", type=int, default=None,
+                   help="series cells (default: 96 NMC, 16 LFP, 24 LTO)")
+    i.add_argument("--temperature-sensors", type=int, default=None,
+                   help="cell temperature sensors (default: one per 4 cells)")
+    i.add_argument("--capacity", type=float, default=50.0, metavar="AH",
+                   help="rated capacity in Ah (default 50)")
+    i.add_argument("--no-features", action="store_true",
+                   help="claim none of the optional features (they are listed as comments)")
+    i.add_argument("--out", default=None, metavar="FILE",
+                   help="write here (default: standard output)")
+    i.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    i.set_defaults(func=_cmd_manifest_init)
+    k = m_sub.add_parser(
+        "check", help="every check obsa certify makes of a manifest before a test, nothing "
+        "run (exit 0 accepted, 2 refused or unreadable)")
+    k.add_argument("file", metavar="FILE", help="module manifest (YAML), or 'reference'")
+    k.add_argument("--json", action="store_true",
+                   help="print the problems as a JSON list of {file, line, field, message}")
+    k.set_defaults(func=_cmd_manifest_check)
+
+    r = sub.add_parser("requirements", help="list the spec's requirements (ID, title, level, "
+                       "verification, number of test cases)")
+    r.add_argument("--profile", default=None, help="only the requirements of this profile")
+    r.add_argument("--area", default=None, help="only this area, e.g. SAFE, CONT, PROT")
+    r.add_argument("--component", default=None, help="only this component's requirements")
+    r.set_defaults(func=_cmd_requirements)
+    sh = sub.add_parser("show", help="one requirement: statement, criteria, rationale, and "
+                        "the test cases and scenarios that verify it")
+    sh.add_argument("requirement", metavar="ID", help="e.g. OBSA-SAFE-001")
+    sh.add_argument("--manifest", default=None, metavar="FILE",
+                    help="show the limits this manifest declares for the criteria")
+    sh.set_defaults(func=_cmd_show)
+
+    rep = sub.add_parser("report", help="read a report, or compare two")
+    rep_sub = rep.add_subparsers(dest="report_command", required=True)
+    su = rep_sub.add_parser("summary", help="the verdict table of a report in the terminal")
+    su.add_argument("report", metavar="DIR", help="report directory (or its report.json)")
+    su.set_defaults(func=_cmd_report_summary)
+    d = rep_sub.add_parser(
+        "diff", help="what changed between two runs (exit 0 no verdict changed, 1 some did)")
+    d.add_argument("old", metavar="OLD", help="report directory (or report.json) of the "
+                   "earlier run")
+    d.add_argument("new", metavar="NEW", help="report directory (or report.json) of the "
+                   "later run")
+    d.set_defaults(func=_cmd_report_diff)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="obsa",
         description="OBSA — Open BMS Standard Architecture: spec toolchain and conformance bench.",
     )
+    parser.add_argument("--version", action=_Version,
+                        help="print the tool's, the spec's and the report format's versions")
     sub = parser.add_subparsers(dest="command", required=True)
 
     spec = sub.add_parser("spec", help="validate or export the machine-readable spec")
@@ -121,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="listen on TCP instead of stdio, one session per connection "
                    "(port 0: any free port, printed on stderr)")
     s.set_defaults(func=_cmd_serve)
+    _add_tools(sub)
     return parser
 
 
