@@ -422,13 +422,7 @@ def _run_suites(path: Path, out: Path, run_id: str, options: RunOptions) -> int:
             child.kill()
         if STOPS.received is not None and cert.interrupted_by is None:
             cert.interrupted_by = STOPS.received
-        STOPS.holding = True  # the report is the run's record: write it whole
-        try:
-            report = cert.finish(time.time())
-            cert.close()
-            paths = cert.write(report)
-        finally:
-            STOPS.holding = False
+        report, paths = cert.conclude()
         for line in cert.summary_lines(report, paths):
             print(line)
     return status

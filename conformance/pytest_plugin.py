@@ -201,15 +201,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         cert.interrupted_by = STOPS.received or "SIGINT"
     if not session.config.stash.get(OWNED, True):
         return  # obsa certify finishes and writes the run
-    if exitstatus == pytest.ExitCode.INTERRUPTED and cert.interrupted_by is None:
-        cert.interrupted_by = STOPS.received or "SIGINT"
-    STOPS.holding = True  # the report is the run's record: write it whole
     try:
-        report = cert.finish(time.time())
-        cert.close()
-        paths = cert.write(report)
+        report, paths = cert.conclude()
     finally:
-        STOPS.holding = False
         _RUNNING[:] = [c for c in _RUNNING if c is not cert]
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:

@@ -435,6 +435,18 @@ class Certification:
                                             f"(verification: {req.verification})")
         return self.unjudged("", req.id, verdict, why).model_copy(update={"suite": suite})
 
+    def conclude(self) -> tuple[Report, list[Path]]:
+        """End the run: its report, the module released, the files written — whole: a stop
+        signal arriving meanwhile is held back (the report is the run's record)."""
+        STOPS.holding = True
+        try:
+            report = self.finish(time.time())
+            self.close()
+            paths = self.write(report)
+        finally:
+            STOPS.holding = False
+        return report, paths
+
     def write(self, report: Report) -> list[Path]:
         """Write the report files; and what the module wrote on stderr (its last 64 kB, for
         the vendor's debugging) as module-stderr.log when it wrote anything."""

@@ -172,13 +172,7 @@ def after_all(context: Any) -> None:
     cert.deselected.update(cert.applicable(sorted(context.planned - context.ran)))
     if not getattr(context, "owned", True):
         return  # obsa certify finishes and writes the run
-    STOPS.holding = True
-    try:
-        report = cert.finish(time.time())
-        cert.close()
-        paths = cert.write(report)
-    finally:
-        STOPS.holding = False
+    report, paths = cert.conclude()
     lines = cert.summary_lines(report, paths)
     for line in lines[-2:] if cert.refused else lines:  # the issues were shown at the start
         _say(context, line)

@@ -81,6 +81,17 @@ when = _decorator(behave.when)
 then = _decorator(behave.then)
 
 
+def when_runs(sentences: dict[str, str]) -> None:
+    """Register a When step for each sentence of ``sentences`` (sentence → case key) that
+    runs its test case: the one-off scenarios, whose sentence describes their case alone."""
+    for sentence, key in sentences.items():
+        def runs(context: Any, key: str = key) -> None:
+            run_case(context, key)
+
+        runs.__doc__ = f"Runs {key}."
+        when(sentence)(runs)
+
+
 def run_case(context: Any, key: str) -> None:
     """Run the suite's test case ``key`` on the scenario's harness, seeded as its pytest
     twin. The scenario's requirement tags must be exactly the case's requirements."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conformance.gherkin.steps import SuiteError, run_case, when
+from conformance.gherkin.steps import SuiteError, run_case, when, when_runs
 from conformance.suite.test_protection import HELD_OFF_S, LIMITS, OTHER_DIRECTION_A, PROT
 
 CASES = "test_protection"
@@ -102,7 +102,10 @@ def short_circuit(context: Any, base: float, held: float) -> None:
     run_case(context, f"{CASES}::test_short_circuit_is_cut_at_once")
 
 
-@when("the sense wire of one seeded cell voltage channel opens, then, on a fresh bench, that of "
-      "one seeded temperature sensor")
-def open_sense_wire(context: Any) -> None:
-    run_case(context, f"{CASES}::test_invalid_measurement_switches_both_off")
+#: the one-off scenarios: each sentence → the test case it runs
+ONE_OFF: dict[str, str] = {
+    ('the sense wire of one seeded cell voltage channel opens, then, on a fresh bench, that of '
+     'one seeded temperature sensor'):
+        f"{CASES}::test_invalid_measurement_switches_both_off",
+}
+when_runs(ONE_OFF)

@@ -13,7 +13,7 @@ import inspect
 import math
 from typing import Any
 
-from conformance.gherkin.steps import SuiteError, run_case, when
+from conformance.gherkin.steps import SuiteError, run_case, when, when_runs
 from conformance.suite import steps as S
 from conformance.suite.test_long_runs import LATE_CLOCKS, SWEEP_MARGIN, SWEEP_RATE
 from conformance.suite.test_safety_supervisor import (
@@ -54,6 +54,20 @@ def _check_sampled(key: str, channels: str) -> None:
     if S.SAMPLED_OTHERS != 2:
         raise _mismatch(key, f"the first, the last and two sampled {channels}",
                         f"samples {S.SAMPLED_OTHERS} besides the first and the last")
+
+
+def _swept_family(context: Any, family: dict[str, tuple[str, str]], what: str, rsl: str,
+                  direction: str, swept: str, channels: str) -> None:
+    """Run the case of ``family`` (RSL parameter → its direction and case key) whose RSL the
+    sentence names, once the sentence's direction and sampled channels are the case's."""
+    if rsl not in family:
+        raise SuiteError(f"no {what} test case crosses '{rsl}' (they cross "
+                         f"{', '.join(family)})")
+    expected, key = family[rsl]
+    if direction != expected:
+        raise _mismatch(key, f"swept {direction}", f"sweeps the {swept} {expected}")
+    _check_sampled(key, channels)
+    run_case(context, key)
 
 
 # ----------------------------------------------------------------------------- MSL faults
@@ -115,16 +129,6 @@ def msl_on_a_late_clock(context: Any, clock: float, rate: float, margin: float) 
 
 
 # ----------------------------------------------------------------------------- MOL, RSL
-@when("the cell voltage, at rest, is swept up from 20 mV below the declared "
-      "cell_voltage_max_mol_V to 10 mV above it at 10 mV per second, then back down at 10 mV "
-      "per second to 30 mV below the declared cell_voltage_max_mol_V minus "
-      "cell_voltage_max_hysteresis_V, and likewise down across cell_voltage_min_mol_V and back "
-      "up past cell_voltage_min_mol_V plus cell_voltage_min_hysteresis_V, on the first, the "
-      "last and one sampled cell, one by one")
-def mol_warning(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_mol_warning_with_hysteresis")
-
-
 #: the derating cases that sweep a cell voltage, by the RSL they cross, and its direction
 VOLTAGE_DERATING = {
     "cell_voltage_max_rsl_V": ("up", f"{MODULE}::test_charge_derating_above_voltage_rsl"),
@@ -136,20 +140,7 @@ VOLTAGE_DERATING = {
       "10 mV beyond it at 10 mV per second and held there for 1 s, on the first, the last and "
       "two sampled cells, one by one")
 def voltage_derating(context: Any, direction: str, rsl: str) -> None:
-    if rsl not in VOLTAGE_DERATING:
-        raise SuiteError(f"no derating test case sweeps a cell voltage across '{rsl}' "
-                         f"(they cross {', '.join(VOLTAGE_DERATING)})")
-    expected, key = VOLTAGE_DERATING[rsl]
-    if direction != expected:
-        raise _mismatch(key, f"swept {direction}", f"sweeps the cell {expected}")
-    _check_sampled(key, "cells")
-    run_case(context, key)
-
-
-@when("the charge current, the HV path closed, is ramped up from 5 A below the declared "
-      "charge_current_max_rsl_A to 10 A above it at 5 A per second and held there for 1 s")
-def current_derating(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_charge_derating_above_current_rsl")
+    _swept_family(context, VOLTAGE_DERATING, "derating", rsl, direction, "cell", "cells")
 
 
 #: the charge-window cases, by the RSL they cross, and its direction
@@ -163,132 +154,8 @@ CHARGE_WINDOW = {
       "{rsl} to 0.4 K beyond it at 0.2 K per second and held there for 1 s, on the first, the "
       "last and two sampled temperature sensors, one by one")
 def charge_window(context: Any, direction: str, rsl: str) -> None:
-    if rsl not in CHARGE_WINDOW:
-        raise SuiteError(f"no charge-window test case crosses '{rsl}' "
-                         f"(they cross {', '.join(CHARGE_WINDOW)})")
-    expected, key = CHARGE_WINDOW[rsl]
-    if direction != expected:
-        raise _mismatch(key, f"swept {direction}", f"sweeps the temperature {expected}")
-    _check_sampled(key, "temperature sensors")
-    run_case(context, key)
-
-
-@when("at rest, with no current flowing, the second temperature sensor (the first of a "
-      "single-sensor pack) reads 1 K above the declared charge_temperature_max_msl_degC, and "
-      "then, on a fresh bench, 1 K below the declared charge_temperature_min_msl_degC, each for "
-      "the longer of the declared charge_temperature_max_fault_delay_s and "
-      "charge_temperature_min_fault_delay_s plus 1 s")
-def charge_temperature_at_rest(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_no_charge_temperature_fault_at_rest")
-
-
-# ----------------------------------------------------------------------------- debounce
-@when("the pack is charged at 30 % of the declared charge_current_max_msl_A, one cell drawn "
-      "from the run's seed reads 50 mV above the declared cell_voltage_max_msl_V for the most "
-      "cell-monitor samples that last less than the declared cell_voltage_max_fault_delay_s "
-      "minus two step periods, twice, 1 s apart, and then the charge current steps 10 A above "
-      "the declared charge_current_max_msl_A for the most steps that last less than the "
-      "declared charge_current_max_fault_delay_s minus two step periods, twice, 1 s apart (a "
-      "spike that cannot be that short is left out; with neither, the requirement does not "
-      "apply)")
-def transient_violations(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_transient_violation_is_debounced")
-
-
-@when("the pack is charged at 30 % of the declared charge_current_max_msl_A and the charge "
-      "current steps 10 A above the declared charge_current_max_msl_A five times, 1 s apart, "
-      "each time for the most steps that last less than the declared "
-      "charge_current_max_fault_delay_s minus two step periods (with no such step, the "
-      "requirement does not apply)")
-def five_current_spikes(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_spikes_one_second_apart_never_add_up")
-
-
-# ----------------------------------------------------------------------------- declarations
-@when("the MOL, RSL and MSL of each of the spec's limit sets are read from the module's "
-      "configuration (declared in the manifest, else the spec's defaults)")
-def declared_levels(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_declared_limits_are_ordered")
-
-
-@when("the HV path is closed and the pack current follows a sine of 0.3 rad per second for "
-      "60 s, its charge half-waves peaking at half the declared charge_current_max_mol_A and "
-      "its discharge half-waves at half the declared discharge_current_max_mol_A, with every "
-      "sensor as noisy as its declared accuracy")
-def nominal_operation(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_no_false_trips")
-
-
-# ----------------------------------------------------------------------------- latching
-@when("each of the six limit kinds' faults is latched in turn, then its condition is removed "
-      "(the sensor reads its true value again, or the current returns to zero) and 15 s pass "
-      "without a reset request")
-def each_kind_latches(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_fault_latches")
-
-
-@when("at rest the first cell reads 0.1 V above the declared cell_voltage_max_msl_V until the "
-      "cell_overvoltage fault latches, then reads its true value again for 15 s without a "
-      "reset request")
-def overvoltage_latch_for_15_s(context: Any) -> None:
-    run_case(context, f"{LONG_RUNS}::test_latch_holds_for_15_s")
-
-
-@when("each of the six limit kinds' faults is latched in turn with the HV path closed and "
-      "current flowing (the cell and temperature kinds while charging at 10 A), and the bench "
-      "runs 1 s more")
-def each_kind_opens(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_fault_requests_open_and_zero_limits")
-
-
-# ------------------------------------------------------------------ no reset while present
-@when("each of the four measured limit kinds' faults (cell over- and under-voltage, discharge "
-      "over- and under-temperature) is latched in turn, a reset is requested while the quantity "
-      "is still beyond the declared MSL, and another once it is back inside the MSL by only "
-      "half the declared hysteresis")
-def reset_while_present(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_no_reset_while_condition_persists")
-
-
-@when("the discharge current, the HV path closed, is set 20 A above the declared "
-      "discharge_current_max_msl_A until the discharge_overcurrent fault latches, the current "
-      "returns to zero, 0.3 s later the current sensor starts reading NaN (not a number), and "
-      "0.2 s after that a reset is requested")
-def reset_on_unknown_current(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_no_reset_on_an_unknown_current")
-
-
-@when("the pack is charged at 10 A with the HV path closed, the second temperature sensor (the "
-      "first of a single-sensor pack) reads 1 K above the declared "
-      "charge_temperature_max_msl_degC until the charge_overtemperature fault latches (the "
-      "bench keeps charging), then the current returns to zero and, 0.5 s on, with the "
-      "temperature still 1 K above the MSL, a reset is requested")
-def charge_temperature_reset_at_rest(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_charge_temperature_fault_does_not_heal_at_rest")
-
-
-# ------------------------------------------------------------------ reset of healed faults
-@when("each of the six limit kinds' faults is latched in turn, its condition is removed (the "
-      "sensor reads its true value again, or the current returns to zero), and two "
-      "cell-monitor cycles and 0.2 s later a 50 ms reset request is sent")
-def reset_each_healed_kind(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_reset_clears_healed_fault")
-
-
-@when("at rest the first cell reads 0.1 V above the declared cell_voltage_max_msl_V until the "
-      "cell_overvoltage fault latches, a reset request is raised and held, 0.3 s later the cell "
-      "reads its true value again, and the request is released two cell-monitor cycles and "
-      "0.5 s after that")
-def held_reset(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_held_reset_clears_once_healed")
-
-
-@when("at rest the last cell reads 0.1 V below the declared cell_voltage_min_msl_V and the "
-      "first cell 0.1 V above the declared cell_voltage_max_msl_V until both the "
-      "cell_undervoltage and the cell_overvoltage faults latch, then the first cell reads its "
-      "true value again, and two cell-monitor cycles and 0.2 s later one reset is requested")
-def reset_with_two_faults(context: Any) -> None:
-    run_case(context, f"{SEQUENCES}::test_reset_with_two_faults_one_healed")
+    _swept_family(context, CHARGE_WINDOW, "charge-window", rsl, direction, "temperature",
+                  "temperature sensors")
 
 
 # ----------------------------------------------------------------------------- lockout
@@ -300,14 +167,6 @@ def deep_discharge(context: Any) -> None:
     key = f"{MODULE}::test_deep_discharge_locks_out"
     _check_sampled(key, "cells")
     run_case(context, key)
-
-
-@when("the last cell's voltage, at rest, is swept down across the declared "
-      "deep_discharge_voltage_V from 20 mV above it at 10 mV per second until the deep_discharge "
-      "lockout latches, the cell then reads its true value again and, two cell-monitor cycles "
-      "and 0.2 s later, two reset requests are sent 1 s apart")
-def second_reset_after_lockout(context: Any) -> None:
-    run_case(context, f"{SEQUENCES}::test_second_reset_after_lockout")
 
 
 # ----------------------------------------------------------------------------- measurements
@@ -338,12 +197,6 @@ def invalid_channel(context: Any, channels: str) -> None:
     run_case(context, key)
 
 
-@when("at rest the last cell's sense wire and the first temperature sensor's wire open at once "
-      "(the cell reads 0 V and the sensor −50 °C, both reported invalid) for 2 s")
-def open_wires(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_open_wire_is_not_a_deep_discharge")
-
-
 #: the lost-sensor cases, by the sensor the sentence names, and its declared timeout
 LOST_SENSOR = {
     "cell monitor": ("cell_monitor_timeout_s", f"{MODULE}::test_cell_monitor_loss"),
@@ -363,32 +216,110 @@ def lost_sensor(context: Any, sensor: str, timeout: str) -> None:
     run_case(context, key)
 
 
-@when("at rest the insulation resistance drops to half the declared insulation_error_ohm")
-def insulation_fault(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_insulation_fault")
-
-
-@when("at rest the insulation resistance drops to halfway between the declared "
-      "insulation_warning_ohm and insulation_error_ohm")
-def insulation_warning(context: Any) -> None:
-    run_case(context, f"{MODULE}::test_insulation_warning")
-
-
-@when("at rest the pack voltage reading is 2 V more than the declared pack_voltage_tolerance_V "
-      "off the sum of the cells until the pack_voltage_implausible fault latches, then 90 % of "
-      "the tolerance off it, and 0.3 s later a reset is requested")
-def plausibility_heals(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_plausibility_heals_without_hysteresis")
-
-
-@when("at rest the insulation resistance is half the declared insulation_error_ohm until the "
-      "insulation_fault latches, then 2 % above it, and 0.3 s later a reset is requested")
-def insulation_heals(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_insulation_heals_without_hysteresis")
-
-
-@when("at rest the cell monitor stops delivering for the declared cell_monitor_timeout_s and "
-      "0.5 s, the cell_monitor_timeout fault latches, and two cell-monitor cycles after it "
-      "delivers again a reset is requested")
-def timeout_heals(context: Any) -> None:
-    run_case(context, f"{READINGS}::test_timeout_heals_without_hysteresis")
+#: the one-off scenarios: each sentence → the test case it runs
+ONE_OFF: dict[str, str] = {
+    ('the cell voltage, at rest, is swept up from 20 mV below the declared '
+     'cell_voltage_max_mol_V to 10 mV above it at 10 mV per second, then back down at 10 mV per '
+     'second to 30 mV below the declared cell_voltage_max_mol_V minus '
+     'cell_voltage_max_hysteresis_V, and likewise down across cell_voltage_min_mol_V and back up'
+     ' past cell_voltage_min_mol_V plus cell_voltage_min_hysteresis_V, on the first, the last '
+     'and one sampled cell, one by one'):
+        f"{MODULE}::test_mol_warning_with_hysteresis",
+    ('the charge current, the HV path closed, is ramped up from 5 A below the declared '
+     'charge_current_max_rsl_A to 10 A above it at 5 A per second and held there for 1 s'):
+        f"{MODULE}::test_charge_derating_above_current_rsl",
+    ('at rest, with no current flowing, the second temperature sensor (the first of a single-'
+     'sensor pack) reads 1 K above the declared charge_temperature_max_msl_degC, and then, on a '
+     'fresh bench, 1 K below the declared charge_temperature_min_msl_degC, each for the longer '
+     'of the declared charge_temperature_max_fault_delay_s and '
+     'charge_temperature_min_fault_delay_s plus 1 s'):
+        f"{READINGS}::test_no_charge_temperature_fault_at_rest",
+    ('the pack is charged at 30 % of the declared charge_current_max_msl_A, one cell drawn from '
+     "the run's seed reads 50 mV above the declared cell_voltage_max_msl_V for the most cell-"
+     'monitor samples that last less than the declared cell_voltage_max_fault_delay_s minus two '
+     'step periods, twice, 1 s apart, and then the charge current steps 10 A above the declared '
+     'charge_current_max_msl_A for the most steps that last less than the declared '
+     'charge_current_max_fault_delay_s minus two step periods, twice, 1 s apart (a spike that '
+     'cannot be that short is left out; with neither, the requirement does not apply)'):
+        f"{MODULE}::test_transient_violation_is_debounced",
+    ('the pack is charged at 30 % of the declared charge_current_max_msl_A and the charge '
+     'current steps 10 A above the declared charge_current_max_msl_A five times, 1 s apart, each'
+     ' time for the most steps that last less than the declared charge_current_max_fault_delay_s'
+     ' minus two step periods (with no such step, the requirement does not apply)'):
+        f"{READINGS}::test_spikes_one_second_apart_never_add_up",
+    ("the MOL, RSL and MSL of each of the spec's limit sets are read from the module's "
+     "configuration (declared in the manifest, else the spec's defaults)"):
+        f"{MODULE}::test_declared_limits_are_ordered",
+    ('the HV path is closed and the pack current follows a sine of 0.3 rad per second for 60 s, '
+     'its charge half-waves peaking at half the declared charge_current_max_mol_A and its '
+     'discharge half-waves at half the declared discharge_current_max_mol_A, with every sensor '
+     'as noisy as its declared accuracy'):
+        f"{MODULE}::test_no_false_trips",
+    ("each of the six limit kinds' faults is latched in turn, then its condition is removed (the"
+     ' sensor reads its true value again, or the current returns to zero) and 15 s pass without '
+     'a reset request'):
+        f"{MODULE}::test_fault_latches",
+    ('at rest the first cell reads 0.1 V above the declared cell_voltage_max_msl_V until the '
+     'cell_overvoltage fault latches, then reads its true value again for 15 s without a reset '
+     'request'):
+        f"{LONG_RUNS}::test_latch_holds_for_15_s",
+    ("each of the six limit kinds' faults is latched in turn with the HV path closed and current"
+     ' flowing (the cell and temperature kinds while charging at 10 A), and the bench runs 1 s '
+     'more'):
+        f"{MODULE}::test_fault_requests_open_and_zero_limits",
+    ("each of the four measured limit kinds' faults (cell over- and under-voltage, discharge "
+     'over- and under-temperature) is latched in turn, a reset is requested while the quantity '
+     'is still beyond the declared MSL, and another once it is back inside the MSL by only half '
+     'the declared hysteresis'):
+        f"{MODULE}::test_no_reset_while_condition_persists",
+    ('the discharge current, the HV path closed, is set 20 A above the declared '
+     'discharge_current_max_msl_A until the discharge_overcurrent fault latches, the current '
+     'returns to zero, 0.3 s later the current sensor starts reading NaN (not a number), and 0.2'
+     ' s after that a reset is requested'):
+        f"{READINGS}::test_no_reset_on_an_unknown_current",
+    ('the pack is charged at 10 A with the HV path closed, the second temperature sensor (the '
+     'first of a single-sensor pack) reads 1 K above the declared '
+     'charge_temperature_max_msl_degC until the charge_overtemperature fault latches (the bench '
+     'keeps charging), then the current returns to zero and, 0.5 s on, with the temperature '
+     'still 1 K above the MSL, a reset is requested'):
+        f"{READINGS}::test_charge_temperature_fault_does_not_heal_at_rest",
+    ("each of the six limit kinds' faults is latched in turn, its condition is removed (the "
+     'sensor reads its true value again, or the current returns to zero), and two cell-monitor '
+     'cycles and 0.2 s later a 50 ms reset request is sent'):
+        f"{MODULE}::test_reset_clears_healed_fault",
+    ('at rest the first cell reads 0.1 V above the declared cell_voltage_max_msl_V until the '
+     'cell_overvoltage fault latches, a reset request is raised and held, 0.3 s later the cell '
+     'reads its true value again, and the request is released two cell-monitor cycles and 0.5 s '
+     'after that'):
+        f"{READINGS}::test_held_reset_clears_once_healed",
+    ('at rest the last cell reads 0.1 V below the declared cell_voltage_min_msl_V and the first '
+     'cell 0.1 V above the declared cell_voltage_max_msl_V until both the cell_undervoltage and '
+     'the cell_overvoltage faults latch, then the first cell reads its true value again, and two'
+     ' cell-monitor cycles and 0.2 s later one reset is requested'):
+        f"{SEQUENCES}::test_reset_with_two_faults_one_healed",
+    ("the last cell's voltage, at rest, is swept down across the declared "
+     'deep_discharge_voltage_V from 20 mV above it at 10 mV per second until the deep_discharge '
+     'lockout latches, the cell then reads its true value again and, two cell-monitor cycles and'
+     ' 0.2 s later, two reset requests are sent 1 s apart'):
+        f"{SEQUENCES}::test_second_reset_after_lockout",
+    ("at rest the last cell's sense wire and the first temperature sensor's wire open at once "
+     '(the cell reads 0 V and the sensor −50 °C, both reported invalid) for 2 s'):
+        f"{READINGS}::test_open_wire_is_not_a_deep_discharge",
+    'at rest the insulation resistance drops to half the declared insulation_error_ohm':
+        f"{MODULE}::test_insulation_fault",
+    ('at rest the insulation resistance drops to halfway between the declared '
+     'insulation_warning_ohm and insulation_error_ohm'):
+        f"{MODULE}::test_insulation_warning",
+    ('at rest the pack voltage reading is 2 V more than the declared pack_voltage_tolerance_V '
+     'off the sum of the cells until the pack_voltage_implausible fault latches, then 90 % of '
+     'the tolerance off it, and 0.3 s later a reset is requested'):
+        f"{READINGS}::test_plausibility_heals_without_hysteresis",
+    ('at rest the insulation resistance is half the declared insulation_error_ohm until the '
+     'insulation_fault latches, then 2 % above it, and 0.3 s later a reset is requested'):
+        f"{READINGS}::test_insulation_heals_without_hysteresis",
+    ('at rest the cell monitor stops delivering for the declared cell_monitor_timeout_s and 0.5 '
+     's, the cell_monitor_timeout fault latches, and two cell-monitor cycles after it delivers '
+     'again a reset is requested'):
+        f"{READINGS}::test_timeout_heals_without_hysteresis",
+}
+when_runs(ONE_OFF)
