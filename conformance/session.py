@@ -382,12 +382,16 @@ class Certification:
         suite_verdicts: dict[str, dict[str, VerdictName]] = {}
         disagreements: list[str] = []
         if len(self.suites) > 1:
+            judged: dict[str, dict[str, VerdictName]] = {}  # by the test cases that ran
             for r in results:
-                per = suite_verdicts.setdefault(r.requirement, {})
-                if r.suite not in per or SEVERITY[r.verdict] > SEVERITY[per[r.suite]]:
-                    per[r.suite] = r.verdict
-            disagreements = sorted(rid for rid, per in suite_verdicts.items()
-                                   if len(set(per.values())) > 1)
+                for table in (suite_verdicts, judged) if r.case else (suite_verdicts,):
+                    per = table.setdefault(r.requirement, {})
+                    if r.suite not in per or SEVERITY[r.verdict] > SEVERITY[per[r.suite]]:
+                        per[r.suite] = r.verdict
+            # where both suites ran its test cases (a requirement that one suite did not run,
+            # deselected or interrupted, is inconclusive there anyway)
+            disagreements = sorted(rid for rid, per in judged.items()
+                                   if len(per) == len(self.suites) and len(set(per.values())) > 1)
         outcome: Outcome
         if self.interrupted_by is not None:
             outcome = "interrupted"

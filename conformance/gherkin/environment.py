@@ -47,6 +47,17 @@ def requirement_ids(statement: Any) -> list[str]:
     return sorted({str(t) for t in statement.effective_tags if REQUIREMENT_TAG.match(str(t))})
 
 
+def selected(expression: str, scenario: Any) -> bool:
+    """Whether ``-k EXPRESSION`` (pytest's syntax: words joined by and, or, not and
+    parentheses) selects ``scenario``: a word matches when it is part of the scenario's name
+    or of one of its tags, case ignored, as pytest matches the names of its test cases."""
+    from _pytest.mark.expression import Expression
+
+    haystack = [scenario.name.lower(), *(str(t).lower() for t in scenario.effective_tags)]
+    return Expression.compile(expression).evaluate(
+        lambda word, *_, **__: any(word.lower() in h for h in haystack))
+
+
 def _say(context: Any, line: str) -> None:
     if getattr(context, "obsa_quiet", False):
         return
@@ -73,9 +84,11 @@ def before_all(context: Any) -> None:
             _say(context, line)
     cert: Certification = context.cert
     # the progress total: the applicable requirements of every scenario the runner holds
+    select = userdata.get("select")
     context.total = [sum(len(cert.applicable(requirement_ids(scenario)))
                          for feature in getattr(context._runner, "features", None) or []
-                         for scenario in feature.walk_scenarios())]
+                         for scenario in feature.walk_scenarios()
+                         if not select or selected(select, scenario))]
     if cert.refused:
         if context.owned:
             _say(context, f"OBSA: manifest {cert.manifest_path} refused:")
@@ -103,6 +116,10 @@ def before_scenario(context: Any, scenario: Any) -> None:
     applicable = cert.applicable(ids)
     if not applicable:
         scenario.skip(f"{', '.join(ids)} do not apply to this module")
+        return
+    select = context.config.userdata.get("select")
+    if select and not selected(select, scenario):
+        scenario.skip(f"deselected by -k {select}")
         return
     context.ran.update(ids)
     context.started = time.perf_counter()

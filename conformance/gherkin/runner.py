@@ -20,8 +20,8 @@ def behave_args(features: Path, progress: bool, name: str | None = None,
     """behave's command line: OBSA's progress lines instead of behave's formatter."""
     args = [str(features), "--format", "null", "--no-summary", "--no-capture",
             "--no-capture-stderr", "--no-logcapture", "--no-color"]
-    if name:
-        args += ["--name", name]
+    if name:  # pytest's -k syntax, applied to each scenario's name and tags
+        args += ["-D", f"select={name}"]
     if not progress:
         args += ["-D", "quiet=yes"]
     if stop:

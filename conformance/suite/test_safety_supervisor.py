@@ -190,6 +190,33 @@ def _mol_warning(obsa: Harness, kind: LimitKind, index: int) -> Stimulus:
 
 
 # ----------------------------------------------------------------------------- derating
+@dataclass(frozen=True)
+class RslSweep:
+    """How a measured cell quantity is taken across an RSL: from ``margin`` inside it to
+    ``margin`` beyond it at ``rate`` per second, then held there for ``hold_s``."""
+
+    margin: float
+    rate: float
+    hold_s: float
+
+    def across(self, loop: Any, signal: str, index: int, rsl: float, direction: int) -> float:
+        """Run the sweep on channel ``index`` of ``signal``; returns when it started."""
+        hold = S.true_value(loop, signal, index)
+        t0 = S.ramp_measurement(loop, signal, index, rsl, self.margin, direction * self.rate,
+                                hold)
+        loop.run(2 * self.margin / self.rate)
+        loop.bench.inject(S.Fault(signal=signal, kind="ramp", index=index, start_s=loop.t,
+                                  rate=-direction * self.rate))  # hold
+        loop.run(self.hold_s)
+        return t0
+
+
+#: beyond the RSL by 10 mV: below the MSL of any ordered declaration
+VOLTAGE_RSL_SWEEP = RslSweep(margin=0.01, rate=0.01, hold_s=1.0)
+#: beyond the RSL by 0.4 K: inside the MSL of an ordered declaration
+TEMPERATURE_RSL_SWEEP = RslSweep(margin=0.4, rate=0.2, hold_s=1.0)
+
+
 def _derating(obsa: Harness, rid: str, *, limit_param: str, direction: int,
               limit_channel: str, mol_current_param: str, sweep: str) -> None:
     if sweep == "current":
@@ -219,13 +246,7 @@ def _derating_at(obsa: Harness, index: int | None, *, limit_param: str, directio
         label = "charge current"
     else:
         loop = S.start(obsa, "rest")
-        hold = S.true_value(loop, "cell_voltage_V", index)
-        t0 = S.ramp_measurement(loop, "cell_voltage_V", index, threshold, 0.01,
-                                direction * 0.01, hold)
-        loop.run(2.0)  # to RSL ± 10 mV, below the MSL of any ordered declaration
-        loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="ramp", index=index,
-                                  start_s=loop.t, rate=-direction * 0.01))  # hold
-        loop.run(1.0)
+        t0 = VOLTAGE_RSL_SWEEP.across(loop, "cell_voltage_V", index, threshold, direction)
         q = S.channel(loop, "cell_voltage_max_V" if direction > 0 else "cell_voltage_min_V")
         label = S.channel_label("cell_voltage_V", index)
     beyond = q > threshold if direction > 0 else q < threshold
@@ -526,13 +547,7 @@ def _charge_window(obsa: Harness, rid: str, param: str, direction: int) -> None:
 def _charge_window_at(obsa: Harness, threshold: float, direction: int,
                       index: int) -> Stimulus:
     loop = S.start(obsa, "rest")
-    hold = S.true_value(loop, "cell_temperature_degC", index)
-    t0 = S.ramp_measurement(loop, "cell_temperature_degC", index, threshold, 0.4,
-                            direction * 0.2, hold)
-    loop.run(4.0)  # to 0.4 K beyond the RSL: inside the MSL of an ordered declaration
-    loop.bench.inject(S.Fault(signal="cell_temperature_degC", kind="ramp", index=index,
-                              start_s=loop.t, rate=-direction * 0.2))
-    loop.run(1.0)
+    t0 = TEMPERATURE_RSL_SWEEP.across(loop, "cell_temperature_degC", index, threshold, direction)
     name = "cell_temperature_max_degC" if direction > 0 else "cell_temperature_min_degC"
     q = S.channel(loop, name)
     beyond = q > threshold if direction > 0 else q < threshold

@@ -20,7 +20,10 @@ from conformance.suite.test_safety_supervisor import (
     LIMIT_KINDS,
     PLAUSIBILITY_RATE_V_S,
     SUP,
+    TEMPERATURE_RSL_SWEEP,
+    VOLTAGE_RSL_SWEEP,
     LimitKind,
+    RslSweep,
 )
 
 MODULE = "test_safety_supervisor"
@@ -57,15 +60,21 @@ def _check_sampled(key: str, channels: str) -> None:
 
 
 def _swept_family(context: Any, family: dict[str, tuple[str, str]], what: str, rsl: str,
-                  direction: str, swept: str, channels: str) -> None:
+                  direction: str, swept: str, channels: str, said: RslSweep | None,
+                  sweep: RslSweep) -> None:
     """Run the case of ``family`` (RSL parameter → its direction and case key) whose RSL the
-    sentence names, once the sentence's direction and sampled channels are the case's."""
+    sentence names, once the sentence's direction, sweep (``said``; None: as far beyond as
+    inside is no sweep of the suite) and sampled channels are the case's."""
     if rsl not in family:
         raise SuiteError(f"no {what} test case crosses '{rsl}' (they cross "
                          f"{', '.join(family)})")
     expected, key = family[rsl]
     if direction != expected:
         raise _mismatch(key, f"swept {direction}", f"sweeps the {swept} {expected}")
+    if said is None or not all(math.isclose(a, b) for a, b in zip(
+            (said.margin, said.rate, said.hold_s), (sweep.margin, sweep.rate, sweep.hold_s),
+            strict=True)):
+        raise _mismatch(key, f"the sweep {said}", f"sweeps as {sweep}")
     _check_sampled(key, channels)
     run_case(context, key)
 
@@ -136,11 +145,14 @@ VOLTAGE_DERATING = {
 }
 
 
-@when("the cell voltage, at rest, is swept {direction} from 10 mV inside the declared {rsl} to "
-      "10 mV beyond it at 10 mV per second and held there for 1 s, on the first, the last and "
-      "two sampled cells, one by one")
-def voltage_derating(context: Any, direction: str, rsl: str) -> None:
-    _swept_family(context, VOLTAGE_DERATING, "derating", rsl, direction, "cell", "cells")
+@when("the cell voltage, at rest, is swept {direction} from {margin:g} mV inside the declared "
+      "{rsl} to {beyond:g} mV beyond it at {rate:g} mV per second and held there for {hold:g} s, "
+      "on the first, the last and two sampled cells, one by one")
+def voltage_derating(context: Any, direction: str, margin: float, rsl: str, beyond: float,
+                     rate: float, hold: float) -> None:
+    said = RslSweep(margin / 1000, rate / 1000, hold)
+    _swept_family(context, VOLTAGE_DERATING, "derating", rsl, direction, "cell", "cells",
+                  said if beyond == margin else None, VOLTAGE_RSL_SWEEP)
 
 
 #: the charge-window cases, by the RSL they cross, and its direction
@@ -150,12 +162,15 @@ CHARGE_WINDOW = {
 }
 
 
-@when("the cell temperature, at rest, is swept {direction} from 0.4 K inside the declared "
-      "{rsl} to 0.4 K beyond it at 0.2 K per second and held there for 1 s, on the first, the "
-      "last and two sampled temperature sensors, one by one")
-def charge_window(context: Any, direction: str, rsl: str) -> None:
+@when("the cell temperature, at rest, is swept {direction} from {margin:g} K inside the "
+      "declared {rsl} to {beyond:g} K beyond it at {rate:g} K per second and held there for "
+      "{hold:g} s, on the first, the last and two sampled temperature sensors, one by one")
+def charge_window(context: Any, direction: str, margin: float, rsl: str, beyond: float,
+                  rate: float, hold: float) -> None:
+    said = RslSweep(margin, rate, hold)
     _swept_family(context, CHARGE_WINDOW, "charge-window", rsl, direction, "temperature",
-                  "temperature sensors")
+                  "temperature sensors", said if beyond == margin else None,
+                  TEMPERATURE_RSL_SWEEP)
 
 
 # ----------------------------------------------------------------------------- lockout
