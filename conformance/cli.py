@@ -238,6 +238,28 @@ def _add_tools(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     d.set_defaults(func=_cmd_report_diff)
 
 
+def _cmd_docs_build(args: argparse.Namespace) -> int:
+    from .docs.build import DocsUnavailable, build
+
+    try:
+        return build(Path(args.out), quiet=not args.verbose)
+    except DocsUnavailable as exc:
+        return _fail(str(exc))
+
+
+def _add_docs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``obsa docs build``: the published standard, generated from the spec."""
+    d = sub.add_parser("docs", help="build the published standard (HTML) from the spec")
+    d_sub = d.add_subparsers(dest="docs_command", required=True)
+    b = d_sub.add_parser(
+        "build", help="build the HTML documentation with warnings as errors (exit 0 built, "
+        "1 warnings or errors, 2 Sphinx not installed)")
+    b.add_argument("--out", required=True, metavar="DIR", help="output directory (HTML)")
+    b.add_argument("-v", "--verbose", action="store_true",
+                   help="show Sphinx's progress and the build time")
+    b.set_defaults(func=_cmd_docs_build)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="obsa",
@@ -289,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "-k", dest="select", default=None,
         help="only test cases matching this pytest -k expression (with --suite gherkin or "
-        "both: also only the scenarios whose name matches it as a regular expression)"
+        "both: the same expression on each scenario's name and tags)"
     )
     c.add_argument(
         "--suite", choices=("pytest", "gherkin", "both"), default="pytest",
@@ -313,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(port 0: any free port, printed on stderr)")
     s.set_defaults(func=_cmd_serve)
     _add_tools(sub)
+    _add_docs(sub)
     return parser
 
 
