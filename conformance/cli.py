@@ -239,7 +239,7 @@ def _add_tools(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _cmd_docs_build(args: argparse.Namespace) -> int:
-    from .docs.build import DocsUnavailable, build
+    from .docs.runner import DocsUnavailable, build
 
     try:
         return build(Path(args.out), quiet=not args.verbose)

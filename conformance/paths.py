@@ -24,3 +24,10 @@ def schemas_dir() -> Path:
 def features_dir() -> Path:
     """The Gherkin suite: feature files, ``environment.py`` and ``steps/``."""
     return data_root() / "features"
+
+
+def docs_dir() -> Path:
+    """The sources of the published standard: ``conf.py``, the hand-written pages and
+    guides; the rest is generated from the spec at build time (:mod:`conformance.docs`)."""
+    return data_root() / "docs"
+

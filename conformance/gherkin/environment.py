@@ -54,8 +54,11 @@ def selected(expression: str, scenario: Any) -> bool:
     from _pytest.mark.expression import Expression
 
     haystack = [scenario.name.lower(), *(str(t).lower() for t in scenario.effective_tags)]
-    return Expression.compile(expression).evaluate(
-        lambda word, *_, **__: any(word.lower() in h for h in haystack))
+
+    def matches(word: str, /, **kwargs: str | int | bool | None) -> bool:
+        return any(word.lower() in h for h in haystack)
+
+    return Expression.compile(expression).evaluate(matches)
 
 
 def _say(context: Any, line: str) -> None:
