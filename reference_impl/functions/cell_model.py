@@ -1,0 +1,322 @@
+"""The equivalent-circuit cell model the reference estimators are written against.
+
+A :class:`CellModel` is the nominal cell as characterized at the beginning of life: the
+open-circuit voltage as a table over state of charge (on the declared SoC reference,
+OBSA-SOC-001) and temperature, the capacity, the ohmic resistance R0 per temperature and
+one or more RC pairs (resistance per temperature, time constant). The estimators never ask
+where it came from: :meth:`CellModel.from_ecm` reads the small ``.ecm.json`` shape
+
+.. code-block:: json
+
+    {"capacity_Ah": 5.0,
+     "temperatures_degC": [0, 25, 45],
+     "soc": [0.0, 0.05, ..., 1.0],
+     "ocv_V": [[...], [...], [...]],
+     "r0_ohm": [0.03, 0.015, 0.011],
+     "rc": [{"r_ohm": [0.016, 0.008, 0.006], "tau_s": 10.0}]}
+
+(one OCV row per temperature, one resistance per temperature, a scalar standing for every
+temperature), and a BPX reader can be added beside it without touching an estimator.
+
+For speed the model is resampled once, at construction, onto a uniform SoC grid and a 1 K
+temperature grid (:class:`OcvLookup`): a step then finds a cell's OCV and OCV slope with two
+gathers from a table that fits in the cache, whatever the number of cells.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..component import Block, ConfigurationError, resolve_parameters
+from ..interfaces import PARAMETER_DEFAULTS
+
+FloatArray = np.ndarray
+
+#: Open-circuit voltage of PyBaMM's Chen2020 parameter set (LG M50, NMC811 / graphite-SiOx)
+#: between its stoichiometry limits at 4.2 V and 2.5 V, every 5 % of SoC (PyBaMM 26.10,
+#: get_min_max_stoichiometries and the electrodes' OCP functions; no entropic term).
+CHEN2020_OCV_V = (
+    2.5, 3.1094, 3.2959, 3.4339, 3.4852, 3.5286, 3.5814, 3.629, 3.667, 3.7054, 3.7509,
+    3.7983, 3.8406, 3.8896, 3.9479, 3.9943, 4.0421, 4.0809, 4.0967, 4.1236, 4.2,
+)
+
+
+def _per_temperature(value: Any, n_temperatures: int, what: str) -> FloatArray:
+    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    if arr.shape == (1,):
+        arr = np.full(n_temperatures, float(arr[0]))
+    if arr.shape != (n_temperatures,):
+        raise ValueError(f"cell model: {what}: expected one value or {n_temperatures} "
+                         f"(one per temperature), found {arr.shape[0]}")
+    return arr
+
+
+@dataclass(frozen=True)
+class RcPair:
+    """One RC pair: resistance per temperature of the model (ohm) and time constant (s)."""
+
+    r_ohm: FloatArray
+    tau_s: float
+
+
+@dataclass(frozen=True)
+class CellModel:
+    """The nominal cell: OCV(SoC, T), capacity, R0(T) and RC pairs (R(T), tau)."""
+
+    capacity_Ah: float
+    soc: FloatArray  # (m,) ascending, 0 … 1
+    temperatures_degC: FloatArray  # (k,) ascending
+    ocv_V: FloatArray  # (k, m)
+    r0_ohm: FloatArray  # (k,)
+    rc: tuple[RcPair, ...] = ()
+    lookup: OcvLookup = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        soc = np.asarray(self.soc, dtype=float)
+        temps = np.atleast_1d(np.asarray(self.temperatures_degC, dtype=float))
+        ocv = np.atleast_2d(np.asarray(self.ocv_V, dtype=float))
+        if ocv.shape != (temps.size, soc.size):
+            raise ValueError(f"cell model: ocv_V: expected {temps.size} rows of {soc.size} "
+                             f"values (temperatures × soc), found {ocv.shape}")
+        if soc.size < 2 or np.any(np.diff(soc) <= 0) or soc[0] > 0.0 or soc[-1] < 1.0:
+            raise ValueError("cell model: soc: expected an ascending grid from 0 to 1")
+        if np.any(np.diff(temps) <= 0):
+            raise ValueError("cell model: temperatures_degC: expected ascending values")
+        if np.any(np.diff(ocv, axis=1) <= 0):
+            raise ValueError("cell model: ocv_V: expected OCV rising with SoC at every "
+                             "temperature")
+        if not self.capacity_Ah > 0:
+            raise ValueError(f"cell model: capacity_Ah: expected > 0, found {self.capacity_Ah}")
+        object.__setattr__(self, "soc", soc)
+        object.__setattr__(self, "temperatures_degC", temps)
+        object.__setattr__(self, "ocv_V", ocv)
+        object.__setattr__(self, "r0_ohm", _per_temperature(self.r0_ohm, temps.size, "r0_ohm"))
+        object.__setattr__(self, "rc", tuple(
+            RcPair(_per_temperature(p.r_ohm, temps.size, f"rc[{i}].r_ohm"), float(p.tau_s))
+            for i, p in enumerate(self.rc)))
+        object.__setattr__(self, "lookup", OcvLookup(self))
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_ecm(cls, data: Mapping[str, Any]) -> CellModel:
+        """The model of an ``.ecm.json`` document (shape in the module docstring)."""
+        try:
+            temps = data.get("temperatures_degC", [25.0])
+            ocv = data["ocv_V"]
+            if np.ndim(ocv) == 1:
+                ocv = [ocv]
+            rc = tuple(RcPair(np.asarray(p["r_ohm"], dtype=float), float(p["tau_s"]))
+                       for p in data.get("rc", ()))
+            return cls(capacity_Ah=float(data["capacity_Ah"]), soc=np.asarray(data["soc"]),
+                       temperatures_degC=np.asarray(temps), ocv_V=np.asarray(ocv),
+                       r0_ohm=np.asarray(data["r0_ohm"]), rc=rc)
+        except KeyError as exc:
+            raise ValueError(f"cell model: missing field {exc}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> CellModel:
+        """The model of an ``.ecm.json`` file."""
+        path = Path(path)
+        try:
+            return cls.from_ecm(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+    def to_ecm(self) -> dict[str, Any]:
+        """The ``.ecm.json`` document of this model."""
+        return {
+            "capacity_Ah": self.capacity_Ah,
+            "temperatures_degC": self.temperatures_degC.tolist(),
+            "soc": self.soc.tolist(),
+            "ocv_V": self.ocv_V.tolist(),
+            "r0_ohm": self.r0_ohm.tolist(),
+            "rc": [{"r_ohm": p.r_ohm.tolist(), "tau_s": p.tau_s} for p in self.rc],
+        }
+
+    @classmethod
+    def nominal_nmc(cls) -> CellModel:
+        """The LG M50 (NMC, 5 Ah nominal) as Chen2020 describes it: its OCV, its capacity on
+        the 4.2 V / 2.5 V C/20 reference (5.144 Ah, DOMAIN), and R0 and two RC pairs
+        least-squares fitted at 25 °C to three 1800 s PyBaMM SPMe pulse runs (SoC 0.85,
+        0.6, 0.45; 34 mV RMS residual, the SPMe's diffusion and SoC-dependent resistance
+        the circuit lacks); 0 °C and 45 °C scale them by 2 and 0.73 (not fitted). It stands
+        in until issue 12 item 2 hands the module its cell."""
+        return cls(capacity_Ah=5.144, soc=np.linspace(0.0, 1.0, len(CHEN2020_OCV_V)),
+                   temperatures_degC=np.array([0.0, 25.0, 45.0]),
+                   ocv_V=np.tile(CHEN2020_OCV_V, (3, 1)),
+                   r0_ohm=np.array([0.043, 0.0214, 0.0157]),
+                   rc=(RcPair(np.array([0.0154, 0.0077, 0.0056]), 22.5),
+                       RcPair(np.array([0.031, 0.0155, 0.0113]), 173.0)))
+
+    def scaled(self, capacity: float = 1.0, resistance: float = 1.0) -> CellModel:
+        """The same cell with its capacity and every resistance scaled (an aged variant)."""
+        return CellModel(self.capacity_Ah * capacity, self.soc, self.temperatures_degC,
+                         self.ocv_V, self.r0_ohm * resistance,
+                         tuple(RcPair(p.r_ohm * resistance, p.tau_s) for p in self.rc))
+
+    # -- evaluation (vectorised over cells) -----------------------------------------------
+    def ocv(self, soc: Any, temperature_degC: Any) -> FloatArray:
+        """OCV (V) at ``soc`` and ``temperature_degC`` (arrays broadcast together)."""
+        return self.lookup.ocv(np.asarray(soc, dtype=float), temperature_degC)
+
+    def ocv_slope(self, soc: Any, temperature_degC: Any) -> FloatArray:
+        """dOCV/dSoC (V per unit SoC) at ``soc`` and ``temperature_degC``."""
+        return self.lookup.slope(np.asarray(soc, dtype=float), temperature_degC)
+
+    def soc_of_ocv(self, ocv: Any, temperature_degC: Any) -> FloatArray:
+        """The SoC whose OCV is ``ocv`` (clipped to 0 … 1), per cell."""
+        return self.lookup.soc_of(np.asarray(ocv, dtype=float), temperature_degC)
+
+    def r0(self, temperature_degC: Any) -> FloatArray:
+        """Ohmic resistance (ohm) at ``temperature_degC``."""
+        return self._by_temperature(self.r0_ohm, temperature_degC)
+
+    def rc_r(self, index: int, temperature_degC: Any) -> FloatArray:
+        """Resistance (ohm) of RC pair ``index`` at ``temperature_degC``."""
+        return self._by_temperature(self.rc[index].r_ohm, temperature_degC)
+
+    def _by_temperature(self, values: FloatArray, temperature_degC: Any) -> FloatArray:
+        return np.interp(np.asarray(temperature_degC, dtype=float), self.temperatures_degC,
+                         values)
+
+
+class OcvLookup:
+    """The OCV table resampled for vectorised steps: ``STEPS`` + 1 uniform SoC points per
+    1 K row from the model's lowest to its highest temperature (clamped outside).
+
+    A cell's row offset (``row_base``) changes only with its temperature; a step computes
+    ``x = soc × STEPS``, ``j = floor(x)``, ``k = row_base + j`` and takes ``value[k]`` and
+    ``delta[k]`` (the rise to the next point): OCV = value + delta × (x − j),
+    dOCV/dSoC = delta × STEPS.
+    """
+
+    STEPS = 200
+
+    def __init__(self, model: CellModel) -> None:
+        temps = model.temperatures_degC
+        self.t_min = float(temps[0])
+        rows = int(round(float(temps[-1]) - self.t_min)) + 1
+        self.rows = rows
+        grid_t = self.t_min + np.arange(rows, dtype=float)
+        grid_s = np.linspace(0.0, 1.0, self.STEPS + 1)
+        by_soc = np.array([np.interp(grid_s, model.soc, row) for row in model.ocv_V])  # (k, S)
+        table = np.empty((rows, self.STEPS + 2))
+        for i in range(self.STEPS + 1):
+            table[:, i] = np.interp(grid_t, temps, by_soc[:, i])
+        table[:, -1] = table[:, -2]  # a pad, so that soc = 1 (j = STEPS) reads a zero delta
+        self.value = table.ravel()
+        delta = np.zeros_like(table)
+        delta[:, :-2] = np.diff(table[:, :-1], axis=1)
+        delta[:, -2] = delta[:, -3]  # at SoC 1, the slope of the last interval
+        self.delta = delta.ravel()
+        self.width = self.STEPS + 2
+
+    def row_base(self, temperature_degC: Any) -> np.ndarray:
+        """Offset of each cell's 1 K row in the flat tables (int64)."""
+        t = np.asarray(temperature_degC, dtype=float)
+        row = np.clip(np.rint(t - self.t_min), 0, self.rows - 1)
+        return (row.astype(np.int64) * self.width)
+
+    def _index(self, soc: FloatArray, temperature_degC: Any) -> tuple[np.ndarray, FloatArray]:
+        x = np.clip(soc, 0.0, 1.0) * self.STEPS
+        j = x.astype(np.int64)
+        return self.row_base(temperature_degC) + j, x - j
+
+    def ocv(self, soc: FloatArray, temperature_degC: Any) -> FloatArray:
+        k, f = self._index(soc, temperature_degC)
+        return np.asarray(self.value[k] + self.delta[k] * f)
+
+    def slope(self, soc: FloatArray, temperature_degC: Any) -> FloatArray:
+        k, _ = self._index(soc, temperature_degC)
+        return np.asarray(self.delta[k] * self.STEPS)
+
+    def soc_of(self, ocv: FloatArray, temperature_degC: Any) -> FloatArray:
+        """Inverse by bisection on the monotone table (vectorised, 2^-20 resolution)."""
+        ocv, temps = np.broadcast_arrays(ocv, np.asarray(temperature_degC, dtype=float))
+        lo = np.zeros(ocv.shape)
+        hi = np.ones(ocv.shape)
+        for _ in range(20):
+            mid = 0.5 * (lo + hi)
+            above = self.ocv(mid, temps) > ocv
+            hi = np.where(above, mid, hi)
+            lo = np.where(above, lo, mid)
+        return 0.5 * (lo + hi)
+
+
+def cell_temperatures(sensors: Sequence[float] | np.ndarray, n_cells: int,
+                      fallback_degC: float) -> FloatArray:
+    """One temperature per cell from the temperature sensors: sensor ``i × s // n`` for cell
+    ``i`` (the sensors in the order of the cells), the fallback where a sensor reads NaN or
+    there is none."""
+    t = np.asarray(sensors, dtype=float).ravel()
+    if t.size == 0:
+        return np.full(n_cells, fallback_degC)
+    if t.size != n_cells:
+        t = t[(np.arange(n_cells) * t.size) // n_cells]
+    return np.where(np.isfinite(t), t, fallback_degC)
+
+
+#: The configure() key that carries the cell characterization until the spec names it (issue
+#: 12, item 2): a :class:`CellModel`, an ``.ecm.json`` document (dict) or the path of one.
+CHARACTERIZATION_KEY = "cell_characterization"
+
+
+def split_characterization(parameters: Mapping[str, Any] | None
+                           ) -> tuple[CellModel | None, dict[str, Any]]:
+    """The cell model passed to configure() (None: keep the present one) and the PIXIT
+    values without it."""
+    rest = dict(parameters or {})
+    given = rest.pop(CHARACTERIZATION_KEY, None)
+    if given is None or isinstance(given, CellModel):
+        return given, rest
+    if isinstance(given, Mapping):
+        return CellModel.from_ecm(given), rest
+    if isinstance(given, str | Path):
+        return CellModel.load(given), rest
+    raise ValueError(f"{CHARACTERIZATION_KEY}: expected a CellModel, an .ecm.json document or "
+                     f"its path, found {type(given).__name__}")
+
+
+class CellModelBlock(Block):
+    """A reference :class:`Block` that is given a cell model.
+
+    ``configure`` takes the characterization (see :func:`split_characterization`) and the
+    interface's parameters that have no spec default (``PARAMETERS``, from the generated
+    typing): the generated default table does not list those, so they are checked here as
+    numbers and handed to ``_setup`` beside the resolved ones. One the module was not given
+    is absent from ``_setup``'s dict; the estimators then take the characterization's value.
+    """
+
+    PARAMETERS: ClassVar[type]  # the interface's generated Parameters TypedDict
+
+    def __init__(self, cell_model: CellModel | None = None) -> None:
+        self._model = cell_model or CellModel.nominal_nmc()
+        super().__init__()
+
+    @property
+    def cell_model(self) -> CellModel:
+        return self._model
+
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        model, rest = split_characterization(parameters)
+        if model is not None:
+            self._model = model
+        undefaulted = set(self.PARAMETERS.__annotations__) - set(
+            PARAMETER_DEFAULTS[self.COMPONENT])
+        extra: dict[str, float] = {}
+        for name in sorted(undefaulted & set(rest)):
+            value = rest.pop(name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                    math.isfinite(value)):
+                raise ConfigurationError(f"{self.COMPONENT}: parameter {name}: expected a "
+                                         f"finite number, found {value!r}")
+            extra[name] = float(value)
+        self._setup({**resolve_parameters(self.COMPONENT, rest), **extra})
+        self.reset()

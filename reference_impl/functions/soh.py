@@ -1,0 +1,263 @@
+"""Capacity and ohmic resistance of every series element, and the EU 2023/1542 Annex VII
+part A data derived from them (spec: interfaces/soh_estimator.yaml, OBSA-SOH-*, OBSA-REG-001
+to 006). Vectorised over the cells; the step period is 1 s.
+
+Resistance — recursive least squares of one scale factor g per cell. The characterization's
+overpotential φ = R0(T)·I + Σ v_i (RC voltages propagated with the measured current) is what a
+beginning-of-life cell would show; an aged cell shows g·φ. Differencing two steps removes the
+OCV (and any slowly varying error of the SoC input): Δ(V − OCV(soc)) = g·Δφ. The RLS (with
+forgetting) updates only on steps with enough excitation (|Δφ| of at least a few millivolts,
+i.e. a current step), and cell_resistance_ohm is g·initial_resistance_ohm scaled by the
+characterization's R0(T)/R0(T_ref) — the declared beginning-of-life value until
+MIN_RESISTANCE_UPDATES excitations have been seen (OBSA-SOH-004).
+
+Capacity — charge counted between two *anchors* far apart in SoC. An anchor is a state in
+which the voltage tells the SoC: the current has stayed below C/20 for ANCHOR_HOLD_S (a rest,
+the end of a CV charge), so that OCV⁻¹(V − g·φ) is within millivolts of the truth, on a part
+of the OCV curve steep enough (MIN_ANCHOR_SLOPE) that millivolts are a fraction of a percent
+of SoC — on LFP only the ends qualify. The SoC input is not used: it is itself counted on the
+nominal capacity, and the ratio would return that capacity. Two anchors at least
+MIN_ANCHOR_SPAN apart give a capacity sample |ΔQ| / |ΔSoC|; samples are averaged with weights
+|ΔSoC| and a forgetting factor, so that the estimate follows ageing.
+
+Annex VII data: power_capability_W from the estimated resistance at the declared reference
+SoC, duration and the SoC reference temperature (down to the characterization's empty
+voltage); round_trip_efficiency from the energy discharged over the energy charged between
+equal mean SoCs at least 0.2 apart in between (until measured: the characterization's value
+for a C/3 cycle); self_discharge_current_A from the SoC drift of the voltage over long rests;
+soce as the energy deliverable at C/3 now over certified_energy_Wh (when declared).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..interfaces import SohEstimatorParameters
+from .cell_model import CellModelBlock, cell_temperatures
+
+COMPONENT = "soh_estimator"
+
+
+class SohEstimator(CellModelBlock):
+    """Vectorised capacity and resistance estimation with the Annex VII data."""
+
+    COMPONENT = COMPONENT
+    PARAMETERS = SohEstimatorParameters
+
+    RLS_FORGETTING = 0.995
+    #: Plausible resistance scale against the characterization (noise cannot leave it)
+    GAIN_RANGE = (0.2, 10.0)
+    MIN_RESISTANCE_UPDATES = 5
+    MIN_EXCITATION_V = 0.003
+    ANCHOR_CURRENT_C = 1.0 / 20.0
+    ANCHOR_HOLD_S = 60.0
+    MIN_ANCHOR_SLOPE = 0.4  # V per unit SoC
+    MIN_ANCHOR_SPAN = 0.4
+    CAPACITY_FORGETTING = 0.7
+    SELF_DISCHARGE_MIN_REST_S = 3600.0
+    EFFICIENCY_MIN_SWING = 0.2
+    EFFICIENCY_CLOSE = 0.01
+    DEFAULT_REFERENCE_TEMPERATURE_DEGC = 25.0
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        m = self._model
+        self._t_ref = self.DEFAULT_REFERENCE_TEMPERATURE_DEGC
+        self._rated_Ah = float(p.get("rated_capacity_Ah", m.capacity_Ah))
+        self._r_bol = float(p.get("initial_resistance_ohm", float(m.r0(self._t_ref))))
+        self._certified_Wh = float(p.get("certified_energy_Wh", 0.0))
+        self._power_soc = float(p.get("power_reference_soc", 0.5))
+        self._power_s = float(p.get("power_reference_duration_s", 10.0))
+        self._taus = np.array([pair.tau_s for pair in m.rc])
+        self._v_empty = float(m.ocv(0.0, self._t_ref))
+        self._mean_ocv = float(np.mean(m.ocv(np.linspace(0, 1, 101), self._t_ref)))
+
+    def reset(self) -> None:
+        self._n = -1
+        self._t_prev: float | None = None
+
+    def _allocate(self, n: int) -> None:
+        self._n = n
+        self.gain = np.ones(n)  # resistance scale g
+        self._g_var = np.full(n, 1.0)
+        self._g_updates = np.zeros(n, dtype=np.int64)
+        self._v_rc = np.zeros((len(self._model.rc), n))
+        self._prev_y = np.full(n, math.nan)
+        self._prev_phi = np.full(n, math.nan)
+        self.capacity_Ah = np.full(n, self._rated_Ah)
+        self._cap_weight = np.zeros(n)
+        self._charge_Ah = 0.0  # counted charge since reset (positive: charged)
+        self._anchor_soc = np.full(n, math.nan)
+        self._anchor_Ah = np.zeros(n)
+        self._candidate_soc = np.full(n, math.nan)
+        self._quiet_s = 0.0
+        self._rest_start_soc = np.full(n, math.nan)
+        self._rest_start_t = math.nan
+        self._self_discharge_A = 0.0
+        self._e_in_Wh = self._e_out_Wh = 0.0
+        self._eff_start_soc = math.nan
+        self._eff_swing = 0.0
+        self._efficiency = math.nan
+
+    # -- step -----------------------------------------------------------------------------
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        voltage = np.asarray(inputs["cell_voltage_V"], dtype=float)
+        valid = np.asarray(inputs["cell_voltage_valid"], dtype=bool) & np.isfinite(voltage)
+        current = float(inputs["pack_current_A"])
+        pack_voltage = float(inputs["pack_voltage_V"])
+        soc = np.clip(np.asarray(inputs["cell_soc"], dtype=float), 0.0, 1.0)
+        if voltage.shape[0] != self._n:
+            self._allocate(voltage.shape[0])
+        temps = cell_temperatures(inputs["cell_temperature_degC"], self._n, self._t_ref)
+        dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
+        self._t_prev = t
+        if math.isfinite(current):
+            phi = self._overpotential(current, dt, temps)
+            y = voltage - self._model.ocv(soc, temps)
+            self._update_resistance(y, phi, valid)
+            if dt > 0.0:
+                self._count(current, pack_voltage, dt, soc)
+                self._update_capacity(voltage, phi, current, dt, temps, valid, t)
+        return self._outputs(temps)
+
+    def _overpotential(self, current: float, dt: float, temps: np.ndarray) -> np.ndarray:
+        """φ = R0(T)·I + Σ v_i of the characterization, the RC pairs advanced by dt."""
+        m = self._model
+        phi = m.r0(temps) * current
+        for i in range(len(m.rc)):
+            a = math.exp(-dt / float(self._taus[i])) if dt > 0.0 else 1.0
+            self._v_rc[i] = a * self._v_rc[i] + m.rc_r(i, temps) * (1.0 - a) * current
+            phi += self._v_rc[i]
+        return np.asarray(phi)
+
+    def _update_resistance(self, y: np.ndarray, phi: np.ndarray, valid: np.ndarray) -> None:
+        dy, dphi = y - self._prev_y, phi - self._prev_phi
+        self._prev_y, self._prev_phi = y, phi
+        excited = valid & np.isfinite(dy) & (np.abs(dphi) >= self.MIN_EXCITATION_V)
+        if not excited.any():
+            return
+        lam = self.RLS_FORGETTING
+        x = np.where(excited, dphi, 0.0)
+        k = self._g_var * x / (lam + x * x * self._g_var)
+        gain = np.where(excited, self.gain + k * (np.where(excited, dy, 0.0)
+                                                  - self.gain * x), self.gain)
+        self.gain = np.clip(gain, self.GAIN_RANGE[0], self.GAIN_RANGE[1])
+        self._g_var = np.where(excited, (self._g_var - k * x * self._g_var) / lam,
+                               self._g_var)
+        self._g_updates += excited
+
+    def _count(self, current: float, pack_voltage: float, dt: float, soc: np.ndarray) -> None:
+        self._charge_Ah += current * dt / 3600.0
+        energy = pack_voltage * current * dt / 3600.0
+        if energy > 0:
+            self._e_in_Wh += energy
+        else:
+            self._e_out_Wh -= energy
+        mean_soc = float(np.mean(soc))
+        if math.isnan(self._eff_start_soc):
+            self._eff_start_soc, self._e_in_Wh, self._e_out_Wh = mean_soc, 0.0, 0.0
+            return
+        self._eff_swing = max(self._eff_swing, abs(mean_soc - self._eff_start_soc))
+        if (self._eff_swing >= self.EFFICIENCY_MIN_SWING
+                and abs(mean_soc - self._eff_start_soc) <= self.EFFICIENCY_CLOSE
+                and self._e_in_Wh > 0.0 and self._e_out_Wh > 0.0):
+            self._efficiency = min(self._e_out_Wh / self._e_in_Wh, 1.0)
+            self._eff_start_soc, self._eff_swing = mean_soc, 0.0
+            self._e_in_Wh = self._e_out_Wh = 0.0
+
+    def _update_capacity(self, voltage: np.ndarray, phi: np.ndarray, current: float,
+                         dt: float, temps: np.ndarray, valid: np.ndarray, t: float) -> None:
+        if abs(current) > self.ANCHOR_CURRENT_C * self._rated_Ah:
+            self._commit_anchor()
+            self._quiet_s = 0.0
+            self._rest_start_t = math.nan
+            return
+        self._quiet_s += dt
+        if self._quiet_s < self.ANCHOR_HOLD_S:
+            return
+        m = self._model
+        soc_v = m.soc_of_ocv(voltage - self.gain * phi, temps)
+        steep = m.ocv_slope(soc_v, temps) >= self.MIN_ANCHOR_SLOPE
+        self._candidate_soc = np.where(valid & steep, soc_v, math.nan)
+        self._self_discharge(soc_v, valid & steep, t)
+
+    def _commit_anchor(self) -> None:
+        """A quiet period ended: its last voltage-SoC is an anchor; with the previous anchor
+        far enough it gives a capacity sample."""
+        cand = self._candidate_soc
+        if np.all(np.isnan(cand)):
+            return
+        span = np.abs(cand - self._anchor_soc)
+        use = np.isfinite(span) & (span >= self.MIN_ANCHOR_SPAN)
+        sample = np.abs(self._charge_Ah - self._anchor_Ah) / np.where(use, span, 1.0)
+        w_old = self._cap_weight * self.CAPACITY_FORGETTING
+        new = (w_old * self.capacity_Ah + span * sample) / np.where(use, w_old + span, 1.0)
+        # within the signal's plausible range: half to 1.5 times the rated capacity
+        self.capacity_Ah = np.clip(np.where(use, new, self.capacity_Ah),
+                                   0.5 * self._rated_Ah, 1.5 * self._rated_Ah)
+        self._cap_weight = np.where(use, w_old + span, self._cap_weight)
+        have = np.isfinite(cand)
+        self._anchor_soc = np.where(have, cand, self._anchor_soc)
+        self._anchor_Ah = np.where(have, self._charge_Ah, self._anchor_Ah)
+        self._candidate_soc = np.full(self._n, math.nan)
+
+    def _self_discharge(self, soc_v: np.ndarray, ok: np.ndarray, t: float) -> None:
+        if math.isnan(self._rest_start_t):
+            self._rest_start_t, self._rest_start_soc = t, np.where(ok, soc_v, math.nan)
+            return
+        hours = (t - self._rest_start_t) / 3600.0
+        if hours * 3600.0 >= self.SELF_DISCHARGE_MIN_REST_S:
+            lost = (self._rest_start_soc - soc_v) * self.capacity_Ah / hours
+            lost = lost[np.isfinite(lost)]
+            if lost.size:
+                self._self_discharge_A = float(max(np.max(lost), 0.0))
+
+    # -- outputs --------------------------------------------------------------------------
+    def cell_resistance(self, temps: np.ndarray) -> np.ndarray:
+        m = self._model
+        estimated = self._g_updates >= self.MIN_RESISTANCE_UPDATES
+        scale = np.where(estimated, self.gain * m.r0(temps) / m.r0(self._t_ref), 1.0)
+        return np.asarray(self._r_bol * scale)
+
+    def _outputs(self, temps: np.ndarray) -> dict[str, Any]:
+        n = self._n
+        m = self._model
+        cap = self.capacity_Ah.copy()
+        res = self.cell_resistance(temps)
+        pack_cap = float(np.min(cap))
+        pack_res = float(np.sum(res))
+        # discharge current over the reference duration at the reference SoC and temperature,
+        # down to the characterization's empty voltage, with the estimated resistance scale
+        r0_ref = float(m.r0(self._t_ref))
+        scale = np.where(self._g_updates >= self.MIN_RESISTANCE_UPDATES, self.gain, 1.0)
+        r_dur = r0_ref + sum(
+            float(m.rc_r(i, self._t_ref)) * (1.0 - math.exp(-self._power_s / p.tau_s))
+            for i, p in enumerate(m.rc))
+        r_eff = scale * r_dur * (self._r_bol / r0_ref)
+        slope = float(m.ocv_slope(self._power_soc, self._t_ref))
+        ocv = float(m.ocv(self._power_soc, self._t_ref))
+        i_max = (ocv - self._v_empty) / (r_eff + slope * self._power_s / (3600.0 * cap))
+        power = max(0.0, float(np.min(i_max))) * self._v_empty * n
+        i3 = pack_cap / 3.0
+        r_now = pack_res / n
+        efficiency = self._efficiency
+        if math.isnan(efficiency):
+            efficiency = (self._mean_ocv - i3 * r_now) / (self._mean_ocv + i3 * r_now)
+        energy_Wh = n * pack_cap * max(self._mean_ocv - i3 * r_now, 0.0)
+        soce = (energy_Wh / self._certified_Wh if self._certified_Wh > 0.0
+                else pack_cap / self._rated_Ah)
+        return {
+            "cell_capacity_Ah": cap,
+            "pack_capacity_Ah": pack_cap,
+            "soh_capacity": pack_cap / self._rated_Ah,
+            "cell_resistance_ohm": res,
+            "pack_resistance_ohm": pack_res,
+            "soh_resistance": min(pack_res / (n * self._r_bol), 10.0),
+            "power_capability_W": min(power, 1.0e7),
+            "round_trip_efficiency": float(min(max(efficiency, 0.0), 1.0)),
+            "self_discharge_current_A": min(self._self_discharge_A, 10.0),
+            "soce": float(min(max(soce, 0.0), 1.5)),
+        }

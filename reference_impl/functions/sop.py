@@ -1,0 +1,159 @@
+"""State of power: the largest constant charge and discharge current and power that keep
+every cell within the declared voltage limits over the declared horizon (spec:
+interfaces/sop_estimator.yaml, OBSA-SOP-*). Vectorised over the cells.
+
+Each cell is predicted with the characterization's equivalent circuit, its resistances
+scaled by the estimated resistance (cell_resistance_ohm over the characterization's R0(T),
+so that ageing lowers the limits): for a constant current I from now,
+
+    V(0+) = OCV(soc) + g·R0·I + Σ v_i                                     + r
+    V(H)  = OCV(soc + I·H / 3600 Q) + g·R0·I + Σ (a_i·v_i + g·R_i·(1 − a_i)·I) + r,
+    a_i = exp(−H/τ_i),
+
+where v_i are the RC voltages, propagated here with the measured current, and r is the
+measured voltage's residual against the model now (low-pass filtered), counted only when it
+is adverse (positive for charging, negative for discharging). Under a constant current the
+voltage of the circuit moves monotonically between the two ends of the horizon, so the
+limits are checked at both. The string carries one current, so the limit is the largest
+current for which every cell holds: a bisection on that scalar, each probe evaluating all
+cells at once, between 0 and the safety supervisor's limit (which it never exceeds,
+OBSA-SOP-001).
+
+Power: a constant discharge (charge) power P = I_lim · min over the horizon of the predicted
+string voltage at I_lim draws a current that never exceeds I_lim (the voltage only moves away
+from the limit as less current flows), so it keeps the cells within the same limits.
+
+All four limits are zero while the safety state is fault or lockout (OBSA-SOP-004).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..interfaces import SafetyState, SopEstimatorParameters
+from .cell_model import CellModelBlock, cell_temperatures
+
+COMPONENT = "sop_estimator"
+
+
+class SopEstimator(CellModelBlock):
+    """Model-predictive current and power limits over the horizon."""
+
+    COMPONENT = COMPONENT
+    PARAMETERS = SopEstimatorParameters
+
+    BISECTIONS = 24
+    POWER_MAX_W = 3.0e6  # the signals' range
+    RESIDUAL_TAU_S = 5.0
+    DEFAULT_HORIZON_S = 10.0
+    REFERENCE_TEMPERATURE_DEGC = 25.0
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        self._horizon_s = float(p.get("sop_horizon_s", self.DEFAULT_HORIZON_S))
+        self._v_high = float(p["sop_charge_voltage_limit_V"])
+        self._v_low = float(p["sop_discharge_voltage_limit_V"])
+        self._taus = np.array([pair.tau_s for pair in self._model.rc])
+        self._end_decay = np.exp(-self._horizon_s / self._taus)
+
+    def reset(self) -> None:
+        self._n = -1
+        self._t_prev: float | None = None
+
+    def _allocate(self, n: int) -> None:
+        self._n = n
+        self._v_rc = np.zeros((len(self._model.rc), n))
+        self._residual = np.zeros(n)
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        voltage = np.asarray(inputs["cell_voltage_V"], dtype=float)
+        current = float(inputs["pack_current_A"])
+        soc = np.clip(np.asarray(inputs["cell_soc"], dtype=float), 0.0, 1.0)
+        resistance = np.asarray(inputs["cell_resistance_ohm"], dtype=float)
+        charge_max = float(inputs["charge_current_limit_A"])
+        discharge_max = float(inputs["discharge_current_limit_A"])
+        faulted = int(inputs["safety_state"]) >= SafetyState.FAULT
+        if voltage.shape[0] != self._n:
+            self._allocate(voltage.shape[0])
+        m = self._model
+        temps = cell_temperatures(inputs["cell_temperature_degC"], self._n,
+                                  self.REFERENCE_TEMPERATURE_DEGC)
+        r0 = m.r0(temps)
+        scale = np.where(np.isfinite(resistance) & (resistance > 0), resistance / r0, 1.0)
+        r_rc = np.array([m.rc_r(i, temps) * scale for i in range(len(m.rc))]).reshape(
+            len(m.rc), self._n)
+        dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
+        self._t_prev = t
+        if math.isfinite(current):
+            decay = np.exp(-dt / self._taus)[:, None]
+            self._v_rc = decay * self._v_rc + r_rc * (1.0 - decay) * current
+            model_now = m.ocv(soc, temps) + scale * r0 * current + self._v_rc.sum(axis=0)
+            residual = np.where(np.isfinite(voltage), voltage - model_now, 0.0)
+            w = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
+            self._residual += w * (residual - self._residual)
+        if faulted:
+            return _limits(0.0, 0.0, 0.0, 0.0)
+        ctx = (soc, temps, scale * r0, r_rc)
+        i_charge = self._largest(ctx, +1.0, max(charge_max, 0.0))
+        i_discharge = self._largest(ctx, -1.0, max(discharge_max, 0.0))
+        p_charge = i_charge * self._string_voltage(ctx, i_charge, +1.0)
+        p_discharge = i_discharge * self._string_voltage(ctx, i_discharge, -1.0)
+        return _limits(i_charge, i_discharge, min(max(p_charge, 0.0), self.POWER_MAX_W),
+                       min(max(p_discharge, 0.0), self.POWER_MAX_W))
+
+    # -- prediction -----------------------------------------------------------------------
+    def _predict(self, ctx: tuple[np.ndarray, ...], current: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Cell voltages at the start and the end of the horizon under ``current``."""
+        soc, temps, r0, r_rc = ctx
+        m = self._model
+        adverse = (np.maximum(self._residual, 0.0) if current > 0
+                   else np.minimum(self._residual, 0.0))
+        ohmic = r0 * current + adverse
+        start = m.ocv(soc, temps) + ohmic + self._v_rc.sum(axis=0)
+        soc_end = soc + current * self._horizon_s / (3600.0 * m.capacity_Ah)
+        decay = self._end_decay[:, None]
+        end = (m.ocv(soc_end, temps) + ohmic
+               + (decay * self._v_rc + r_rc * (1.0 - decay) * current).sum(axis=0))
+        # beyond the table's ends the cell is past its full or empty state
+        end = np.where(soc_end > 1.0, np.inf, np.where(soc_end < 0.0, -np.inf, end))
+        return start, end
+
+    def _holds(self, ctx: tuple[np.ndarray, ...], magnitude: float, sign: float) -> bool:
+        start, end = self._predict(ctx, sign * magnitude)
+        if sign > 0:
+            return bool(np.all(start <= self._v_high) and np.all(end <= self._v_high))
+        return bool(np.all(start >= self._v_low) and np.all(end >= self._v_low))
+
+    def _largest(self, ctx: tuple[np.ndarray, ...], sign: float, ceiling: float) -> float:
+        """Largest current magnitude in [0, ceiling] that keeps every cell within its limit."""
+        if ceiling <= 0.0 or not self._holds(ctx, 0.0, sign):
+            return 0.0
+        if self._holds(ctx, ceiling, sign):
+            return ceiling
+        lo, hi = 0.0, ceiling
+        for _ in range(self.BISECTIONS):
+            mid = 0.5 * (lo + hi)
+            if self._holds(ctx, mid, sign):
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def _string_voltage(self, ctx: tuple[np.ndarray, ...], magnitude: float,
+                        sign: float) -> float:
+        """Lowest predicted string voltage over the horizon at the current limit."""
+        start, end = self._predict(ctx, sign * magnitude)
+        value = min(float(np.sum(start)), float(np.sum(end)))
+        return value if math.isfinite(value) else 0.0
+
+
+def _limits(i_charge: float, i_discharge: float, p_charge: float,
+            p_discharge: float) -> dict[str, Any]:
+    return {"sop_charge_current_limit_A": i_charge,
+            "sop_discharge_current_limit_A": i_discharge,
+            "sop_charge_power_limit_W": p_charge,
+            "sop_discharge_power_limit_W": p_discharge}
