@@ -559,15 +559,17 @@ class Pages:
         for file, scens in by_file.items():
             out += [heading(f"{lit(file)} — {esc(scens[0].feature)}", "-")]
             for s in scens:
+                runs = [trace.case_need_id(s.case)] if s.case else []
                 out += [f".. scen:: {one_line(s.name)}", f"   :id: {s.need_id}",
-                        f"   :links: {', '.join(s.requirements)}",
+                        f"   :links: {', '.join([*s.requirements, *runs])}",
                         f"   :spec_source: features/{s.file}:{s.line}", "",
                         indent(".. code-block:: gherkin"), "",
                         indent("\n".join(s.steps), 6), "",
                         indent("Verifies: " + ", ".join(
                             f"{need(r)} ({esc(self.spec.requirements[r].title)})"
                             if r in self.spec.requirements else need(r)
-                            for r in s.requirements) + "."), ""]
+                            for r in s.requirements) + "."
+                            + (f" Runs the test case {need(runs[0])}." if runs else "")), ""]
         return "\n".join(out)
 
     # ---------------------------------------------------------------- schemas

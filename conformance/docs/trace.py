@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from ..paths import features_dir
 from ..suite.cases import Case, all_cases
 
 REQUIREMENT_TAG = re.compile(r"^OBSA-[A-Z]{2,6}-\d{3}$")
@@ -50,6 +49,7 @@ class Scenario:
     tags: frozenset[str]
     requirements: tuple[str, ...]
     steps: tuple[str, ...] = field(default=())
+    case: str | None = None  # the key of the test case it runs
 
 
 def _first_paragraph(text: str | None) -> str:
@@ -72,10 +72,20 @@ def test_cases() -> tuple[TestCase, ...]:
     out = []
     for key, case in all_cases().items():
         out.append(TestCase(key=key, need_id=case_need_id(key), module=key.partition("::")[0],
-                            requirements=case.requirements, doc=_first_paragraph(_doc(case)),
+                            requirements=case.requirements,
+                            doc=_first_paragraph(_doc(case)) or _said(key),
                             source=_source(case)))
     _unique((c.need_id for c in out), "test cases")
     return tuple(out)
+
+
+def _said(key: str) -> str:
+    """What the scenario of test case ``key`` says it does (its When sentence)."""
+    from ..gherkin.catalogue import scenarios_of_case
+
+    found = scenarios_of_case().get(key, [])
+    return found[0].when[0][:1].upper() + found[0].when[0][1:] + "." if found and \
+        found[0].when else ""
 
 
 def _doc(case: Case) -> str | None:
@@ -94,31 +104,16 @@ def _source(case: Case) -> str:
 
 @cache
 def scenarios(directory: Path | None = None) -> tuple[Scenario, ...]:
-    """Every scenario of the feature files (outlines expanded), in file order."""
-    from behave.parser import parse_file
+    """Every scenario of the feature files (outlines expanded), in file order, with the test
+    case it runs (:mod:`conformance.gherkin.catalogue`)."""
+    from ..gherkin.catalogue import scenarios as catalogue
 
-    root = directory or features_dir()
-    out = []
-    for path in sorted(root.glob("*.feature")):
-        feature = parse_file(str(path))
-        if feature is None:
-            continue
-        stem = _part(path.stem)
-        for sc in feature.walk_scenarios():
-            tags = frozenset(str(t) for t in sc.effective_tags)
-            steps = tuple(f"{s.keyword} {s.name}" for s in (*_background(feature), *sc.steps))
-            out.append(Scenario(need_id=f"OBSA-SC-{stem}-{sc.line}", name=sc.name,
-                                file=path.name, line=sc.line, feature=feature.name, tags=tags,
-                                requirements=tuple(sorted(t for t in tags
-                                                          if REQUIREMENT_TAG.match(t))),
-                                steps=steps))
+    out = [Scenario(need_id=f"OBSA-SC-{_part(Path(sc.file).stem)}-{sc.line}", name=sc.name,
+                    file=sc.file, line=sc.line, feature=sc.feature, tags=sc.tags,
+                    requirements=sc.requirements, steps=sc.steps, case=sc.case)
+           for sc in catalogue(directory)]
     _unique((s.need_id for s in out), "scenarios")
     return tuple(out)
-
-
-def _background(feature: object) -> list[object]:
-    background = getattr(feature, "background", None)
-    return list(getattr(background, "steps", []) or [])
 
 
 def cases_of(requirement: str) -> list[TestCase]:

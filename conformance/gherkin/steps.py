@@ -22,9 +22,10 @@ traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import behave
@@ -92,6 +93,21 @@ def when_runs(sentences: dict[str, str]) -> None:
         when(sentence)(runs)
 
 
+_RECORDING: list[list[str]] = []
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[str]]:
+    """While on, :func:`run_case` checks and names its test case but does not run it: the
+    keys named are collected in the list yielded (:mod:`.catalogue` reads the suite so)."""
+    named: list[str] = []
+    _RECORDING.append(named)
+    try:
+        yield named
+    finally:
+        _RECORDING.pop()
+
+
 def run_case(context: Any, key: str) -> None:
     """Run the suite's test case ``key`` on the scenario's harness, seeded as its pytest
     twin. The scenario's requirement tags must be exactly the case's requirements."""
@@ -108,6 +124,9 @@ def run_case(context: Any, key: str) -> None:
         raise SuiteError(f"the scenario is tagged {', '.join(sorted(tagged))} but its test case "
                          f"{key} judges {', '.join(case.requirements)}")
     context.case_key = key
+    if _RECORDING:
+        _RECORDING[-1].append(key)
+        return
     harness.seed = context.cert.case_seed(key)
     case.run(harness)
 
@@ -133,7 +152,10 @@ def verdict(context: Any, requirement: str) -> None:
         raise VerdictNotPassed("\n".join(Certification.describe(r) for r in bad))
 
 
-@then("{claim}, judged against {requirement}")
+JUDGED_AGAINST = "{claim}, judged against {requirement}"
+"""The pattern of the one Then step (registered by the step library, ``features/steps``)."""
+
+
 def judged_against(context: Any, claim: str, requirement: str) -> None:
     """The one Then step: its claim says in words what the requirement asks; the verdict is
     the test case's."""

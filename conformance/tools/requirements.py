@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..gherkin.catalogue import Scenario
 from ..spec.conditions import evaluate
 from ..spec.loader import Spec
 from ..spec.models import REQ_ID, Criterion, Requirement
@@ -32,43 +32,18 @@ def cases_by_requirement() -> dict[str, list[Any]]:
     return out
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """One scenario of the Gherkin suite (an outline's example row is one scenario)."""
-
-    file: str
-    line: int
-    name: str
-    requirements: tuple[str, ...]
-    steps: tuple[str, ...]
-
-
 def scenarios(features: Path | None = None) -> tuple[list[Scenario], list[str]]:
-    """Every scenario of the feature files, and a note for each file that cannot be parsed
-    (the feature files are read, never run)."""
-    from behave.parser import ParserError, parse_file
+    """Every scenario of the Gherkin suite with the test case it runs
+    (:mod:`conformance.gherkin.catalogue`), and a note when the feature files cannot be read
+    (they are read, never run)."""
+    from behave.parser import ParserError
 
-    from ..paths import features_dir
+    from ..gherkin.catalogue import scenarios as catalogue
 
-    root = features if features is not None else features_dir()
-    out: list[Scenario] = []
-    notes: list[str] = []
-    for path in sorted(root.glob("*.feature")):
-        shown = f"features/{path.name}"
-        try:
-            feature = parse_file(str(path))
-        except (ParserError, OSError, UnicodeDecodeError) as exc:
-            notes.append(f"{shown}: not read ({str(exc).splitlines()[0][:120]})")
-            continue
-        if feature is None:
-            continue
-        for sc in feature.walk_scenarios():
-            rids = sorted({str(t) for t in sc.effective_tags
-                           if _REQUIREMENT_TAG.match(str(t))})
-            steps = tuple(f"{st.keyword} {st.name}" for st in sc.all_steps)
-            name = str(sc.name).split(" -- @")[0]  # behave's suffix of an outline's row
-            out.append(Scenario(shown, int(sc.line), name, tuple(rids), steps))
-    return out, notes
+    try:
+        return list(catalogue(features)), []
+    except (ParserError, OSError, UnicodeDecodeError) as exc:
+        return [], [f"the feature files were not read ({str(exc).splitlines()[0][:120]})"]
 
 
 # --------------------------------------------------------------------------- table
@@ -198,7 +173,8 @@ def show(spec: Spec, rid: str, manifest: str | None = None) -> list[str]:
     out += ["", f"Test cases ({len(cases)}):"]
     for case in cases:
         out.append(f"  {case.key}")
-        doc = (case.function.__doc__ or "").strip().split("\n\n")[0]
+        doc = (case.function.__doc__ or "").strip().split("\n\n")[0] or next(
+            (sc.when[0] for sc in scenarios()[0] if sc.case == case.key and sc.when), "")
         if doc:
             out += _wrap(doc, "      ")
     if not cases:
@@ -208,7 +184,7 @@ def show(spec: Spec, rid: str, manifest: str | None = None) -> list[str]:
     mine = [s for s in found if req.id in s.requirements]
     out += ["", f"Scenarios ({len(mine)}):"]
     for s in mine:
-        out.append(f"  {s.file}:{s.line}  {s.name}")
+        out.append(f"  {s.location}  {s.name}" + (f"  (runs {s.case})" if s.case else ""))
         for step in s.steps:
             out += _wrap(step, "      ")
     if not mine:

@@ -1,11 +1,13 @@
-"""Steps every feature shares: the module on the bench, and the one Then step (from
-:mod:`conformance.gherkin.steps`, registered on import)."""
+"""Steps every feature shares: the module on the bench, and the one Then step
+(:func:`conformance.gherkin.steps.judged_against`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from conformance.gherkin.steps import given, judged_against  # noqa: F401 - registers it
+from conformance.gherkin.steps import JUDGED_AGAINST, given, judged_against, then
+
+then(JUDGED_AGAINST)(judged_against)
 
 
 @given("the module on the bench, configured as its manifest declares")

@@ -107,10 +107,18 @@ def test_every_requirement_verified_by_test_has_a_test_case() -> None:
     assert not untested, f"requirements to be verified by test without a test case: {untested}"
 
 
-def test_one_scenario_per_test_case_count() -> None:
-    assert len(SCENARIOS) == len(CASES), (
-        f"{len(SCENARIOS)} scenarios for {len(CASES)} test cases: each test case of the "
-        "suite has exactly one scenario")
+def test_each_test_case_has_exactly_one_scenario() -> None:
+    """Read without running (:mod:`conformance.gherkin.catalogue`): each scenario's steps
+    name one test case, whose requirements are its tags; each test case is named once."""
+    from conformance.gherkin.catalogue import scenarios
+
+    found = scenarios()
+    problems = [(s.location, s.problem) for s in found if s.problem]
+    assert not problems, problems
+    ran = Counter(s.case for s in found)
+    assert {k: n for k, n in ran.items() if n != 1} == {}, "test cases with several scenarios"
+    assert set(ran) == set(CASES), f"test cases without a scenario: {set(CASES) - set(ran)}"
+    assert len(found) == len(SCENARIOS)
 
 
 # ----------------------------------------------------------------------------- runs
