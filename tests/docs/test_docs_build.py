@@ -126,7 +126,10 @@ def test_test_cases_and_scenarios_link_back_to_their_requirements() -> None:
         assert f"   :id: {case.need_id}\n   :links: {', '.join(case.requirements)}\n" in cases
     scenarios = PAGES["verification/scenarios.rst"]
     for sc in trace.scenarios():
-        assert f"   :id: {sc.need_id}\n   :links: {', '.join(sc.requirements)}\n" in scenarios
+        runs = [trace.case_need_id(sc.case)] if sc.case else []
+        assert sc.case, f"{sc.file}:{sc.line} runs no test case"
+        assert (f"   :id: {sc.need_id}\n   :links: {', '.join([*sc.requirements, *runs])}\n"
+                in scenarios)
     assert len(trace.scenarios()) == len(trace.test_cases())
 
 
