@@ -26,7 +26,6 @@ gathers from a table that fits in the cache, whatever the number of cells.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +33,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..component import Block, ConfigurationError, resolve_parameters
-from ..interfaces import PARAMETER_DEFAULTS
+from ..component import Block
 
 FloatArray = np.ndarray
 
@@ -308,15 +306,4 @@ class CellModelBlock(Block):
         model, rest = split_characterization(parameters)
         if model is not None:
             self._model = model
-        undefaulted = set(self.PARAMETERS.__annotations__) - set(
-            PARAMETER_DEFAULTS[self.COMPONENT])
-        extra: dict[str, float] = {}
-        for name in sorted(undefaulted & set(rest)):
-            value = rest.pop(name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                    math.isfinite(value)):
-                raise ConfigurationError(f"{self.COMPONENT}: parameter {name}: expected a "
-                                         f"finite number, found {value!r}")
-            extra[name] = float(value)
-        self._setup({**resolve_parameters(self.COMPONENT, rest), **extra})
-        self.reset()
+        super().configure(rest)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from reference_impl.functions.cell_model import CellModel, RcPair
 from reference_impl.functions.soc import SocEstimator, pack_soc_of
@@ -22,6 +25,17 @@ from reference_impl.functions.soh import SohEstimator
 from reference_impl.functions.sop import SopEstimator
 from reference_impl.interfaces import SafetyState
 from reference_impl.interfaces import SocEstimatorFault as F
+
+#: what the reference's state-estimation manifest declares, per component (the parameters
+#: without a spec default must be given)
+DECLARED = yaml.safe_load((Path(__file__).resolve().parents[2] / "reference_impl"
+                           / "manifest_state_estimation.yaml").read_text(encoding="utf-8")
+                          )["configuration"]
+
+
+def declared(component: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The declared parameters of ``component`` with ``parameters`` on top."""
+    return {**DECLARED[component], **parameters}
 
 DT = 0.1
 NOMINAL = CellModel.nominal_nmc()
@@ -126,8 +140,8 @@ def test_soc_converges_and_tracks_an_unknown_nmc_pack(offset: float) -> None:
     for i in drive_profile(120.0, 5.0, seed=11):  # the truth is not at rest at the start
         truth.step(float(i), DT)
     est = SocEstimator(NOMINAL)
-    est.configure({"reference_capacity_Ah": Q,
-                   "initial_soc": float(truth.soc.mean()) + offset})
+    est.configure(declared("soc_estimator", {"reference_capacity_Ah": Q,
+                   "initial_soc": float(truth.soc.mean()) + offset}))
     current = drive_profile(1800.0, 5.0)
     soc, true, _ = run_soc(est, truth, current)
     err = soc - true
@@ -164,7 +178,8 @@ def test_soc_against_a_pybamm_spme_chen2020_cell(offset: float,
     voltage = sol["Voltage [V]"].entries
     true_soc = 0.7 - sol["Discharge capacity [A.h]"].entries / Q
     est = SocEstimator(NOMINAL)
-    est.configure({"reference_capacity_Ah": Q, "initial_soc": 0.7 + offset})
+    est.configure(declared("soc_estimator", {"reference_capacity_Ah": Q,
+                                             "initial_soc": 0.7 + offset}))
     rng = np.random.default_rng(4)
     soc = []
     for k in range(n + 1):
@@ -188,7 +203,7 @@ def test_soc_against_a_pybamm_spme_chen2020_cell(offset: float,
 def test_soc_on_an_aged_cell_stays_within_the_bounds() -> None:
     truth = Truth.pack(NOMINAL, 8, 0.8, capacity=0.85, resistance=1.3)
     est = SocEstimator(NOMINAL)
-    est.configure({"reference_capacity_Ah": Q, "initial_soc": 0.65})
+    est.configure(declared("soc_estimator", {"reference_capacity_Ah": Q, "initial_soc": 0.65}))
     soc, true, _ = run_soc(est, truth, drive_profile(2400.0, 5.0, seed=5))
     after = (soc - true)[round(300.0 / DT):]
     rmse, worst = float(np.sqrt(np.mean(after ** 2))), float(np.max(np.abs(after)))
@@ -200,8 +215,8 @@ def test_lfp_trusts_counting_on_the_plateau_and_anchors_at_the_end() -> None:
     model = lfp_model()
     truth = Truth.pack(model, 8, 0.97, ocv_error_V=0.005)
     est = SocEstimator(model)
-    est.configure({"reference_capacity_Ah": 100.0, "initial_soc": 0.8,
-                   "soc_full_voltage_V": 3.65})
+    est.configure(declared("soc_estimator", {"reference_capacity_Ah": 100.0, "initial_soc": 0.8,
+                   "soc_full_voltage_V": 3.65}))
     current = np.concatenate([np.zeros(round(60 / DT)), drive_profile(3000.0, 100.0, seed=7)])
     soc, true, _ = run_soc(est, truth, current)
     err = soc - true
@@ -216,7 +231,7 @@ def test_lfp_trusts_counting_on_the_plateau_and_anchors_at_the_end() -> None:
 def test_stale_current_holds_the_estimate_and_raises_the_flag() -> None:
     truth = Truth.pack(NOMINAL, 16, 0.6)
     est = SocEstimator(NOMINAL)
-    est.configure({"reference_capacity_Ah": Q, "initial_soc": 0.6})
+    est.configure(declared("soc_estimator", {"reference_capacity_Ah": Q, "initial_soc": 0.6}))
     current = np.full(600, -5.0)  # 1C discharge
     stale = np.zeros(600, dtype=bool)
     stale[200:400] = True
@@ -233,7 +248,7 @@ def test_an_invalid_cell_voltage_is_not_used() -> None:
     valid = np.ones(16, dtype=bool)
     valid[5] = False  # reads 0 V: a voltage update would drive it to empty
     est = SocEstimator(NOMINAL)
-    est.configure({"reference_capacity_Ah": Q, "initial_soc": 0.6})
+    est.configure(declared("soc_estimator", {"reference_capacity_Ah": Q, "initial_soc": 0.6}))
     soc, true, _ = run_soc(est, truth, drive_profile(300.0, 5.0), valid=valid)
     counted = 0.6 + np.cumsum(drive_profile(300.0, 5.0) * 1.005 + 0.05) * DT / (3600.0 * Q)
     assert abs(soc[-1, 5] - counted[-1]) <= 0.01
@@ -242,8 +257,8 @@ def test_an_invalid_cell_voltage_is_not_used() -> None:
 
 def test_the_characterization_is_taken_at_configure() -> None:
     est = SocEstimator()
-    est.configure({"cell_characterization": lfp_model().to_ecm(),
-                   "reference_capacity_Ah": 100.0})
+    est.configure(declared("soc_estimator", {"cell_characterization": lfp_model().to_ecm(),
+                   "reference_capacity_Ah": 100.0}))
     assert est.cell_model.capacity_Ah == 100.0
     assert est.cell_model.ocv(0.5, 25.0) == pytest.approx(lfp_model().ocv(0.5, 25.0))
     with pytest.raises(ValueError, match="soc"):
@@ -253,7 +268,7 @@ def test_the_characterization_is_taken_at_configure() -> None:
 
 def test_pack_soc_is_min_over_min_plus_headroom() -> None:
     est = SocEstimator(NOMINAL)
-    est.configure({"reference_capacity_Ah": Q})
+    est.configure(declared("soc_estimator", {"reference_capacity_Ah": Q}))
     v = NOMINAL.ocv(np.linspace(0.2, 0.8, 16), 25.0)
     out = est.step(0.0, {"cell_voltage_V": v, "cell_voltage_valid": np.ones(16, dtype=bool),
                          "cell_temperature_degC": [25.0], "pack_current_A": 0.0,
@@ -278,10 +293,11 @@ def test_soh_starts_at_beginning_of_life_then_finds_an_aged_cell() -> None:
     truth = Truth.pack(NOMINAL, 8, 0.9, capacity=0.85, resistance=1.3, seed=4,
                        ocv_error_V=0.005)
     soh = SohEstimator(NOMINAL)
-    soh.configure({"rated_capacity_Ah": Q, "initial_resistance_ohm": R0_BOL,
+    soh.configure(declared("soh_estimator", {
+                   "rated_capacity_Ah": Q, "initial_resistance_ohm": R0_BOL,
                    "certified_energy_Wh": 8 * Q * 3.7, "power_reference_soc": 0.5,
                    "power_reference_duration_s": 10.0, "capacity_accuracy": 0.02,
-                   "resistance_accuracy": 0.1})
+                   "resistance_accuracy": 0.1}))
     rng = np.random.default_rng(9)
     first = None
     soc_est = truth.soc.copy()  # an SoC input with its own error; SoH must not need it
@@ -353,7 +369,7 @@ def test_sop_current_limits_hold_on_the_truth_over_the_horizon(soc: float, aged:
     import copy
     truth = Truth.pack(NOMINAL, 8, soc, resistance=1.6 if aged else 1.0, ocv_error_V=0.0)
     sop = SopEstimator(NOMINAL)
-    sop.configure({"sop_horizon_s": 10.0})
+    sop.configure(declared("sop_estimator", {"sop_horizon_s": 10.0}))
     # history: a discharge pulse, then a rest, estimated resistance = the truth's
     for k, i in enumerate(np.r_[np.full(100, -10.0), np.zeros(50)]):
         truth.step(float(i), DT)
@@ -378,7 +394,7 @@ def test_sop_current_limits_hold_on_the_truth_over_the_horizon(soc: float, aged:
 def test_sop_falls_with_resistance_and_is_zero_when_faulted() -> None:
     truth = Truth.pack(NOMINAL, 8, 0.5, ocv_error_V=0.0)
     sop = SopEstimator(NOMINAL)
-    sop.configure({"sop_horizon_s": 10.0})
+    sop.configure(declared("sop_estimator", {"sop_horizon_s": 10.0}))
     new = sop.step(0.0, sop_inputs(truth, 0.0, truth.r0()))
     sop.reset()
     aged = sop.step(0.0, sop_inputs(truth, 0.0, 2.0 * truth.r0()))
@@ -394,7 +410,7 @@ def test_one_step_costs_the_same_order_for_16_and_16000_cells() -> None:
     per_step = {}
     for n in (16, 16000):
         est = SocEstimator(NOMINAL)
-        est.configure({"reference_capacity_Ah": Q})
+        est.configure(declared("soc_estimator", {"reference_capacity_Ah": Q}))
         inputs = {"cell_voltage_V": np.full(n, 3.7), "cell_voltage_valid": np.ones(n, bool),
                   "cell_temperature_degC": np.full(n, 25.0), "pack_current_A": -5.0,
                   "current_sensor_age_s": 0.0}
@@ -406,3 +422,19 @@ def test_one_step_costs_the_same_order_for_16_and_16000_cells() -> None:
     print(f"\nSoC step: 16 cells {per_step[16] * 1e6:.0f} µs, 16000 cells "
           f"{per_step[16000] * 1e6:.0f} µs (ratio {per_step[16000] / per_step[16]:.1f} for "
           f"1000× the cells)")
+
+
+def test_parameters_without_a_default_must_be_given() -> None:
+    """The spec gives reference_capacity_Ah no default: the module declares it. A component
+    with such parameters is not usable before configure(), and a configuration without
+    them is refused, naming them."""
+    from reference_impl.component import ConfigurationError
+
+    est = SocEstimator(NOMINAL)
+    with pytest.raises(ConfigurationError, match=r"before configure\(\).*reference_capacity_Ah"):
+        est.step(0.0, {})
+    with pytest.raises(ConfigurationError, match="missing parameter.*reference_capacity_Ah"):
+        est.configure({"initial_soc": 0.5})
+    with pytest.raises(ConfigurationError, match="expected a finite number"):
+        est.configure(declared("soc_estimator", {"reference_capacity_Ah": float("nan")}))
+    est.configure(declared("soc_estimator", {}))  # then it is

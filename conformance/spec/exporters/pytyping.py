@@ -184,6 +184,18 @@ def _tables(spec: Spec) -> list[str]:
         out += [f"        {literal(k)}: {literal(v)}," for k, v in defaults]
         out.append("    },")
     out.append("}")
+    out += ["", *comment("The type of every parameter, per component (float, int, bool or "
+                         "enum: an enum's value is its number); a parameter without a default "
+                         "must be given.", ""),
+            "PARAMETER_TYPES: Final[dict[str, dict[str, str]]] = {"]
+    for c, itf in spec.interfaces.items():
+        if not itf.parameters:
+            out.append(f"    {literal(c)}: {{}},")
+            continue
+        out.append(f"    {literal(c)}: {{")
+        out += [f"        {literal(p.name)}: {literal(p.type)}," for p in itf.parameters]
+        out.append("    },")
+    out.append("}")
     out += ["", *comment("The optional feature of every parameter that belongs to one, per "
                          "component: the bench passes such a parameter to configure() only "
                          "when the module claims the feature.", ""),
