@@ -31,3 +31,8 @@ def docs_dir() -> Path:
     guides; the rest is generated from the spec at build time (:mod:`conformance.docs`)."""
     return data_root() / "docs"
 
+
+def vectors_dir() -> Path:
+    """The state-estimation test vectors (``obsa-vector/1``, :mod:`conformance.vectors.format`)
+    and the cell characterizations they name."""
+    return data_root() / "vectors"

@@ -786,8 +786,9 @@ class SocEstimatorParameters(TypedDict, total=False):
 
     #: SoC reference capacity of one series element (a cell, or a parallel group counted together):
     #: the charge between the full and the empty state defined above. PyBaMM's Chen2020 cell (LG
-    #: M50) gives 5.144 Ah at C/20 between 2.5 V and 4.2 V, not its nominal 5.0 Ah. Unit Ah, range
-    #: [0.1, 5000.0].
+    #: M50) gives 5.076 Ah on the reference defined above at C/20, 4.2 V / 2.5 V and 25 °C (5.144 Ah
+    #: discharged at C/20 from a rest at 4.2 V), not its nominal 5.0 Ah. Unit Ah, range [0.1,
+    #: 5000.0].
     reference_capacity_Ah: float
     #: Cell voltage that defines SoC 1 (default the NMC charge voltage limit of Libre Solar
     #: bms-firmware). Unit V, range [1.5, 5.0], default 4.2.
