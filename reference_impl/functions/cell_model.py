@@ -4,19 +4,22 @@ A :class:`CellModel` is the nominal cell as characterized at the beginning of li
 open-circuit voltage as a table over state of charge (on the declared SoC reference,
 OBSA-SOC-001) and temperature, the capacity, the ohmic resistance R0 per temperature and
 one or more RC pairs (resistance per temperature, time constant). The estimators never ask
-where it came from: :meth:`CellModel.from_ecm` reads the small ``.ecm.json`` shape
+where it came from: :meth:`CellModel.from_ecm` reads the cell characterization the bench
+hands a module with the test vectors, the ``obsa-ecm/1`` document (``vectors/*.ecm.json``,
+see ``vectors/README.md``)::
 
-.. code-block:: json
+    {"format": "obsa-ecm/1",
+     "reference_capacity_Ah": 5.076,
+     "ocv": {"soc": [0.0, 0.01, ..., 1.0],
+             "ocv_V": {"10": [...], "25": [...], "40": [...]}},
+     "ecm": {"points": [{"temperature_degC": 25, "soc": 0.5, "r0_ohm": 0.023,
+                         "r1_ohm": 0.0028, "tau1_s": 9.5, "r2_ohm": 0.0167,
+                         "tau2_s": 53.1}, ...]}}
 
-    {"capacity_Ah": 5.0,
-     "temperatures_degC": [0, 25, 45],
-     "soc": [0.0, 0.05, ..., 1.0],
-     "ocv_V": [[...], [...], [...]],
-     "r0_ohm": [0.03, 0.015, 0.011],
-     "rc": [{"r_ohm": [0.016, 0.008, 0.006], "tau_s": 10.0}]}
-
-(one OCV row per temperature, one resistance per temperature, a scalar standing for every
-temperature), and a BPX reader can be added beside it without touching an estimator.
+(one OCV row per temperature; R0 and the RC pairs fitted at several temperatures and SoCs:
+the model takes, per temperature, their mean over the SoCs, and one time constant per pair,
+the mean over every point). A BPX reader can be added beside it without touching an
+estimator.
 
 For speed the model is resampled once, at construction, onto a uniform SoC grid and a 1 K
 temperature grid (:class:`OcvLookup`): a step then finds a cell's OCV and OCV slope with two
@@ -36,6 +39,7 @@ import numpy as np
 from ..component import Block
 
 FloatArray = np.ndarray
+ECM_FORMAT = "obsa-ecm/1"
 
 #: Open-circuit voltage of PyBaMM's Chen2020 parameter set (LG M50, NMC811 / graphite-SiOx)
 #: between its stoichiometry limits at 4.2 V and 2.5 V, every 5 % of SoC (PyBaMM 26.10,
@@ -104,19 +108,36 @@ class CellModel:
     # -- construction ---------------------------------------------------------------------
     @classmethod
     def from_ecm(cls, data: Mapping[str, Any]) -> CellModel:
-        """The model of an ``.ecm.json`` document (shape in the module docstring)."""
+        """The model of an ``obsa-ecm/1`` document (shape in the module docstring)."""
         try:
-            temps = data.get("temperatures_degC", [25.0])
-            ocv = data["ocv_V"]
-            if np.ndim(ocv) == 1:
-                ocv = [ocv]
-            rc = tuple(RcPair(np.asarray(p["r_ohm"], dtype=float), float(p["tau_s"]))
-                       for p in data.get("rc", ()))
-            return cls(capacity_Ah=float(data["capacity_Ah"]), soc=np.asarray(data["soc"]),
-                       temperatures_degC=np.asarray(temps), ocv_V=np.asarray(ocv),
-                       r0_ohm=np.asarray(data["r0_ohm"]), rc=rc)
+            if data.get("format") != ECM_FORMAT:
+                raise ValueError(f"format: expected {ECM_FORMAT!r}, found {data.get('format')!r}")
+            rows = {float(t): v for t, v in data["ocv"]["ocv_V"].items()}
+            temps = sorted(rows)
+            points = list(data["ecm"]["points"])
+            n_rc = sum(1 for k in points[0] if k.startswith("tau") and k.endswith("_s"))
+
+            def per_temperature(key: str) -> list[float]:
+                out = []
+                for t in temps:
+                    at = [float(p[key]) for p in points if float(p["temperature_degC"]) == t]
+                    if not at:
+                        raise ValueError(f"ecm.points: no point at {t:g} °C for {key}")
+                    out.append(float(np.mean(at)))
+                return out
+
+            rc = tuple(RcPair(np.asarray(per_temperature(f"r{k}_ohm")),
+                              float(np.mean([float(p[f"tau{k}_s"]) for p in points])))
+                       for k in range(1, n_rc + 1))
+            return cls(capacity_Ah=float(data["reference_capacity_Ah"]),
+                       soc=np.asarray(data["ocv"]["soc"], dtype=float),
+                       temperatures_degC=np.asarray(temps),
+                       ocv_V=np.asarray([rows[t] for t in temps], dtype=float),
+                       r0_ohm=np.asarray(per_temperature("r0_ohm")), rc=rc)
         except KeyError as exc:
-            raise ValueError(f"cell model: missing field {exc}") from None
+            raise ValueError(f"cell characterization: missing field {exc}") from None
+        except (TypeError, IndexError) as exc:
+            raise ValueError(f"cell characterization: malformed: {exc}") from None
 
     @classmethod
     def load(cls, path: str | Path) -> CellModel:
@@ -128,15 +149,21 @@ class CellModel:
             raise ValueError(f"{path}: {exc}") from None
 
     def to_ecm(self) -> dict[str, Any]:
-        """The ``.ecm.json`` document of this model."""
-        return {
-            "capacity_Ah": self.capacity_Ah,
-            "temperatures_degC": self.temperatures_degC.tolist(),
-            "soc": self.soc.tolist(),
-            "ocv_V": self.ocv_V.tolist(),
-            "r0_ohm": self.r0_ohm.tolist(),
-            "rc": [{"r_ohm": p.r_ohm.tolist(), "tau_s": p.tau_s} for p in self.rc],
-        }
+        """The ``obsa-ecm/1`` document of this model (R0 and the RC pairs at SoC 0.5)."""
+        points = []
+        for i, t in enumerate(self.temperatures_degC.tolist()):
+            point: dict[str, float] = {"temperature_degC": t, "soc": 0.5,
+                                       "r0_ohm": float(self.r0_ohm[i])}
+            for k, pair in enumerate(self.rc, start=1):
+                point[f"r{k}_ohm"] = float(pair.r_ohm[i])
+                point[f"tau{k}_s"] = pair.tau_s
+            points.append(point)
+        return {"format": ECM_FORMAT, "reference_capacity_Ah": self.capacity_Ah,
+                "ocv": {"soc": self.soc.tolist(),
+                        "ocv_V": {f"{t:g}": row.tolist()
+                                  for t, row in zip(self.temperatures_degC.tolist(),
+                                                    self.ocv_V, strict=True)}},
+                "ecm": {"points": points}}
 
     @classmethod
     def nominal_nmc(cls) -> CellModel:

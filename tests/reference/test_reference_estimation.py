@@ -261,9 +261,31 @@ def test_the_characterization_is_taken_at_configure() -> None:
                    "reference_capacity_Ah": 100.0}))
     assert est.cell_model.capacity_Ah == 100.0
     assert est.cell_model.ocv(0.5, 25.0) == pytest.approx(lfp_model().ocv(0.5, 25.0))
-    with pytest.raises(ValueError, match="soc"):
+    with pytest.raises(ValueError, match="format: expected 'obsa-ecm/1'"):
         CellModel.from_ecm({"capacity_Ah": 1.0, "soc": [0.0, 0.5], "ocv_V": [3.0, 3.5],
                             "r0_ohm": 0.01})
+    broken = lfp_model().to_ecm()
+    broken["ocv"]["soc"] = [0.0, 0.5]
+    with pytest.raises(ValueError, match="soc"):
+        CellModel.from_ecm(broken)
+
+
+@pytest.mark.parametrize("name", ["nmc-chen2020", "lfp-prada2013"])
+def test_the_shipped_characterizations_are_read(name: str) -> None:
+    """The nominal cells the test vectors name (vectors/*.ecm.json, obsa-ecm/1)."""
+    import json
+
+    from conformance.paths import vectors_dir
+
+    data = json.loads((vectors_dir() / f"{name}.ecm.json").read_text(encoding="utf-8"))
+    model = CellModel.from_ecm(data)
+    assert model.capacity_Ah == pytest.approx(data["reference_capacity_Ah"])
+    # the reference charge and discharge stop at their voltages under a small current: at
+    # rest the cell sits a little inside them (far inside on LFP's steep ends)
+    ref = data["soc_reference"]
+    assert ref["empty_voltage_V"] <= model.ocv(0.0, 25.0) <= ref["empty_voltage_V"] + 0.3
+    assert ref["full_voltage_V"] - 0.3 <= model.ocv(1.0, 25.0) <= ref["full_voltage_V"]
+    assert len(model.rc) == 2 and 0.005 < float(model.r0_ohm[1]) < 0.1
 
 
 def test_pack_soc_is_min_over_min_plus_headroom() -> None:
