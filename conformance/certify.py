@@ -251,6 +251,13 @@ def run_certify(manifest: str, out: Path, progress: bool = True, select: str | N
         print(f"obsa certify: --suite: expected one of {', '.join(SUITE_CHOICES)}, found "
               f"'{suite}'", file=sys.stderr)
         return 2
+    if select:
+        from .gherkin.environment import expression_problem
+
+        problem = expression_problem(select)
+        if problem:
+            print(f"obsa certify: {problem}", file=sys.stderr)
+            return 2
     options = RunOptions(progress, select, in_process, html, png, suite, fail_fast)
     with wall.timing(started):
         return _certify(manifest, out, options, guard)

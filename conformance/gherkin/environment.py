@@ -61,6 +61,18 @@ def selected(expression: str, scenario: Any) -> bool:
     return Expression.compile(expression).evaluate(matches)
 
 
+def expression_problem(expression: str) -> str | None:
+    """Why ``-k EXPRESSION`` is no expression of pytest's syntax; None when it is one."""
+    from _pytest.mark.expression import Expression
+
+    try:
+        Expression.compile(expression)
+    except SyntaxError as exc:  # pytest's ParseError, in the versions that name it
+        return (f"-k {expression!r}: expected words joined by and, or, not and parentheses: "
+                f"{getattr(exc, 'msg', None) or exc}")
+    return None
+
+
 def _say(context: Any, line: str) -> None:
     if getattr(context, "obsa_quiet", False):
         return
@@ -86,8 +98,13 @@ def before_all(context: Any) -> None:
         for line in context.cert.header_lines():
             _say(context, line)
     cert: Certification = context.cert
-    # the progress total: the applicable requirements of every scenario the runner holds
     select = userdata.get("select")
+    problem = expression_problem(select) if select else None
+    if problem:
+        _say(context, f"OBSA: {problem}")
+        context.abort(reason="bad -k expression")
+        return
+    # the progress total: the applicable requirements of every scenario the runner holds
     context.total = [sum(len(cert.applicable(requirement_ids(scenario)))
                          for feature in getattr(context._runner, "features", None) or []
                          for scenario in feature.walk_scenarios()

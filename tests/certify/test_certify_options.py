@@ -104,3 +104,12 @@ def test_progress_lines_are_plain_unless_on_a_terminal(monkeypatch) -> None:
     assert colour_wanted(Tty()) and not colour_wanted(object())
     monkeypatch.setenv("NO_COLOR", "1")
     assert not colour_wanted(Tty())
+
+
+def test_a_bad_selection_expression_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    proc = _obsa("certify", "reference", "--out", str(tmp_path / "out"), "--suite", "both",
+                 "-k", "msl and (")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("obsa certify: -k 'msl and (': expected words joined by")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
