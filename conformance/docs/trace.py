@@ -125,6 +125,9 @@ def scenarios_of(requirement: str) -> list[Scenario]:
 
 
 def tested_profiles(profile_ids: Iterable[str]) -> list[str]:
-    """The profiles the suite covers: those the feature files are tagged with."""
+    """The profiles the suite covers completely (:data:`~conformance.suite.
+    COMPLETE_PROFILES`) that the feature files are tagged with."""
+    from ..suite import COMPLETE_PROFILES
+
     tags = set().union(*(s.tags for s in scenarios())) if scenarios() else set()
-    return [p for p in profile_ids if p in tags]
+    return [p for p in profile_ids if p in tags and p in COMPLETE_PROFILES]

@@ -253,6 +253,23 @@ class LimitSet(_Model):
     description: Text
 
 
+class Characterization(_Model):
+    """The cell the bench simulates, handed to a component at configure: a state estimator
+    is judged on cells it is told about as a real one is calibrated for its cell."""
+
+    format: Literal["obsa-ecm/1"] = Field(
+        description="the document's format: obsa-ecm/1, the OCV per temperature and the "
+                    "equivalent-circuit fit of the nominal cell (vectors/README.md)")
+    parameter: Name = Field(default="cell_characterization",
+                            description="the key configure() receives the document under; "
+                                        "the bench supplies it, a manifest never declares it")
+    overrides: dict[Name, str] = Field(
+        default_factory=dict,
+        description="parameter → field of the document (dotted path) that the bench gives "
+                    "it: the values that describe the simulated cell, not the module's own")
+    description: Text
+
+
 class Interface(_Model):
     kind: Literal["interface"]
     component: Ident
@@ -263,6 +280,23 @@ class Interface(_Model):
     outputs: list[Port] = Field(min_length=1)
     fault_codes: list[FaultCode] = []
     limit_sets: list[LimitSet] = []
+    characterization: Characterization | None = Field(
+        default=None, description="the simulated cell's data configure() receives (state "
+                                  "estimators)")
+
+    @model_validator(mode="after")
+    def _overrides_are_parameters(self) -> Interface:
+        if self.characterization is not None:
+            names = {p.name for p in self.parameters}
+            unknown = sorted(set(self.characterization.overrides) - names)
+            if unknown:
+                raise ValueError(f"characterization.overrides: expected parameters of "
+                                 f"{self.component}, found {', '.join(unknown)}")
+            if self.characterization.parameter in names:
+                raise ValueError(f"characterization.parameter: "
+                                 f"'{self.characterization.parameter}' is a declared parameter "
+                                 "of the interface; expected a key of its own")
+        return self
 
 
 # --------------------------------------------------------------------------- requirements

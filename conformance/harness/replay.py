@@ -1,0 +1,180 @@
+"""Replaying a test vector into a state estimator: open loop, sample by sample.
+
+A vector (:mod:`conformance.vectors`) records what simulated cells did; an estimator only
+observes, so the bench plays the record to it instead of closing a loop. The module's pack
+is the vector's cells repeated to the declared cell count (cell ``i`` of the pack is cell
+``i mod n`` of the vector), each reading with errors of its own: the estimator runs at the
+size it declares, on cells it is told about (the characterization, :func:`configuration`)
+but that deviate from it.
+
+Sensor errors follow the manifest's declared accuracies with the bench's conventions
+(:mod:`conformance.bench.sensors`: at most 0.8 × the accuracy): per sample, uniform within
+±0.8 × ``cell_voltage_accuracy_V`` on every cell voltage and ±0.8 ×
+``cell_temperature_accuracy_K`` on every temperature sensor (sensor ``j`` on cell
+``j × cells // sensors``); the current with a fixed gain error within ±0.8 ×
+``current_gain_error``, a fixed offset within ±0.4 × ``current_offset_error_A`` and a
+per-sample part within ±0.4 × the same. All drawn from the test case's seed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..bench.sensors import ERROR_SHARE
+from ..vectors import Vector, VectorError
+from .context import Harness
+
+
+def characterization(vector: Vector) -> dict[str, Any]:
+    """The obsa-ecm/1 document of the vector's nominal cell (beside the vector; a BPX name
+    ``<cell>.bpx.json`` stands for ``<cell>.ecm.json``)."""
+    name = vector.info.characterization
+    if name.endswith(".bpx.json"):
+        name = name[: -len(".bpx.json")] + ".ecm.json"
+    path = vector.path.parent / name
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VectorError(f"{path}: the characterization of vector {vector.info.id} cannot be "
+                          f"read: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != "obsa-ecm/1":
+        raise VectorError(f"{path}: expected an obsa-ecm/1 document")
+    return doc
+
+
+def _field(doc: dict[str, Any], dotted: str, where: Path) -> Any:
+    value: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise VectorError(f"{where}: expected the field '{dotted}' of the characterization")
+        value = value[part]
+    return value
+
+
+def configuration(h: Harness, component: str, vector: Vector,
+                  **settings: Any) -> dict[str, Any]:
+    """What ``component`` is configured with for ``vector``: its declared parameters, the
+    simulated cell's values in place of those the spec names (``characterization.
+    overrides``), the characterization itself, and ``settings`` (what the test case sets,
+    e.g. ``initial_soc``)."""
+    spec_char = h.spec.interfaces[component].characterization
+    params = dict(h.params(component))
+    if spec_char is not None:
+        doc = characterization(vector)
+        where = vector.path.parent / vector.info.characterization
+        for name, dotted in spec_char.overrides.items():
+            params[name] = float(_field(doc, dotted, where))
+        params[spec_char.parameter] = doc
+    params.update(settings)
+    return params
+
+
+@dataclass
+class Replay:
+    """What the estimator answered to a vector: its outputs per sample and the truth."""
+
+    vector: Vector
+    t_s: np.ndarray  # (n,) the samples replayed
+    outputs: dict[str, np.ndarray]  # signal → (n,) or (n, cells)
+    truth_soc: np.ndarray  # (n, cells) the pack's true cell SoC (the vector's, repeated)
+    start: int  # index of the first replayed sample in the vector
+
+    @property
+    def truth_pack_soc(self) -> np.ndarray:
+        """The true SoC of the series string (OBSA-SOC-005's definition)."""
+        lo, hi = self.truth_soc.min(axis=1), self.truth_soc.max(axis=1)
+        return lo / (lo + 1.0 - hi)
+
+
+def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
+           stale: tuple[float, float] | None = None, stale_current_A: float = 0.0,
+           **settings: Any) -> Replay:
+    """Configure and reset ``component`` for ``vector`` (``settings`` on top, see
+    :func:`configuration`), then step it with every sample from ``start_s`` on, the
+    readings with the declared sensor errors. ``stale``: a window (start, end in s of the
+    vector) during which the current measurement is not renewed: its age grows from the
+    window's start and it reads ``stale_current_A``, the last value received."""
+    adapter = h.session.adapter
+    adapter.configure(component, configuration(h, component, vector, **settings))
+    adapter.reset(component)
+    dims = h.session.dimensions
+    cells, sensors = int(dims["cell"]), int(dims["temperature_sensor"])
+    source = np.arange(cells) % vector.info.n_cells
+    sensor_cell = source[(np.arange(sensors) * cells) // max(1, sensors)]
+    cm = h.params("cell_monitor")
+    cs = h.params("current_sensor")
+    rng = np.random.default_rng([h.seed, 0x5EC7])
+    v_err = ERROR_SHARE * float(cm["cell_voltage_accuracy_V"])
+    t_err = ERROR_SHARE * float(cm["cell_temperature_accuracy_K"])
+    gain = 1.0 + ERROR_SHARE * float(cs["current_gain_error"]) * rng.uniform(-1, 1)
+    offset_A = float(cs["current_offset_error_A"])
+    offset = 0.5 * ERROR_SHARE * offset_A * rng.uniform(-1, 1)
+    t_all = vector["t_s"]
+    first = int(np.searchsorted(t_all, start_s - 1e-9))
+    n = len(t_all) - first
+    v = vector["cell_voltage_V"][first:][:, source].astype(float)
+    v += rng.uniform(-v_err, v_err, v.shape)
+    temp = vector["cell_temperature_degC"][first:][:, sensor_cell].astype(float)
+    temp += rng.uniform(-t_err, t_err, temp.shape)
+    current = (vector["current_A"][first:].astype(float) * gain + offset
+               + rng.uniform(-0.5 * ERROR_SHARE * offset_A, 0.5 * ERROR_SHARE * offset_A, n))
+    valid = np.ones(cells, dtype=bool)
+    t = t_all[first:]
+    outputs: dict[str, list[Any]] = {}
+    for i in range(n):
+        ti = float(t[i])
+        if stale is not None and stale[0] <= ti < stale[1]:
+            held, age = stale_current_A, ti - stale[0]
+        else:
+            held, age = current[i], 0.0
+        reply = adapter.step(component, ti, {
+            "cell_voltage_V": v[i], "cell_voltage_valid": valid,
+            "cell_temperature_degC": temp[i], "pack_current_A": float(held),
+            "current_sensor_age_s": age})
+        for name, value in reply.items():
+            outputs.setdefault(name, []).append(value)
+    return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
+                  outputs={k: np.asarray(vals, dtype=float) for k, vals in outputs.items()},
+                  truth_soc=vector["cell_soc"][first:][:, source].astype(float), start=first)
+
+
+def judge_replay(h: Harness, requirement: str, measured: dict[str, float | None],
+                 r: Replay, message: str, events: dict[str, float] | None = None,
+                 max_points: int = 600) -> Any:
+    """Judge ``requirement`` on what replay ``r`` measured, with its estimate against the
+    truth as the evidence: the lowest and highest cell_soc estimate and truth, pack_soc and
+    its truth, and the largest cell error, downsampled to ``max_points``."""
+    from ..report.model import Channel, Evidence, TestResult
+
+    req = h.spec.requirements[requirement]
+    results = h.criteria(requirement, measured)
+    stride = max(1, -(-len(r.t_s) // max_points))
+    est = r.outputs.get("cell_soc")
+    channels: list[tuple[str, str, np.ndarray]] = []
+    if est is not None:
+        err = np.max(np.abs(est - r.truth_soc), axis=1)
+        channels += [("cell_soc_min", "1", est.min(axis=1)), ("cell_soc_max", "1", est.max(axis=1)),
+                     ("true_cell_soc_min", "1", r.truth_soc.min(axis=1)),
+                     ("true_cell_soc_max", "1", r.truth_soc.max(axis=1)),
+                     ("cell_soc_error_max", "1", err)]
+    if "pack_soc" in r.outputs:
+        channels += [("pack_soc", "1", r.outputs["pack_soc"]),
+                     ("true_pack_soc", "1", r.truth_pack_soc)]
+    for name in ("soc_fault_flags",):
+        if name in r.outputs:
+            channels.append((name, "1", r.outputs[name]))
+    evidence = Evidence(
+        message=f"vector {r.vector.info.id}: {message}",
+        t_s=[float(x) for x in r.t_s[::stride]],
+        channels=[Channel(name=n, unit=u, values=[float(x) for x in vals[::stride]])
+                  for n, u, vals in channels],
+        events=dict(events or {}))
+    return h.record(TestResult(
+        test_case=h.test_case, requirement=requirement, title=req.title, level=req.level,
+        verdict="pass" if all(c.passed for c in results) else "fail", criteria=results,
+        evidence=evidence, simulated_s=float(r.t_s[-1] - r.t_s[0])))

@@ -1,0 +1,127 @@
+"""Conformance test cases of the SoC estimator (area SOC), judged against test vectors.
+
+The estimator only observes, so each test case replays a vector to it (open loop:
+:mod:`conformance.harness.replay`): cells simulated by PyBaMM, repeated to the declared
+pack size, read with the declared sensor errors; the estimator is configured with the
+characterization of the vector's nominal cell, which the simulated cell deviates from.
+Every drive-cycle vector (WLTC) is replayed from the middle of the drive, where the cells
+are not at rest and one voltage reading cannot tell the SoC, with the initial SoC 0.1 away
+from the truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conformance.harness.context import Harness
+from conformance.harness.replay import characterization, judge_replay, replay
+from conformance.paths import vectors_dir
+from conformance.vectors import Vector, load_vector
+
+SOC = "soc_estimator"
+req = pytest.mark.requirement
+START_S = 600.0
+"""Where a replay starts: 60 s of rest and 540 s of WLTC into a drive-cycle vector."""
+INITIAL_ERROR = 0.1
+"""How far from the truth the estimate starts (OBSA-SOC-004)."""
+BAND = 0.05
+"""The error an estimate has converged within (OBSA-SOC-004)."""
+STALE_S = (700.0, 760.0)
+"""The current measurement is not renewed in this window of the stale-input case (s)."""
+
+
+def _drive_cycles() -> list[str]:
+    """The ids of the shipped drive-cycle vectors."""
+    ids = []
+    for path in sorted(vectors_dir().glob("*.json")):
+        if path.with_suffix(".npz").exists():
+            info = load_vector(path).info
+            if info.profile.startswith("wltc"):
+                ids.append(info.id)
+    return ids
+
+
+DRIVE_CYCLES = _drive_cycles()
+
+
+def _vector(vector_id: str) -> Vector:
+    return load_vector(vectors_dir() / f"{vector_id}.json")
+
+
+def _initial(truth: float) -> float:
+    """The truth moved by INITIAL_ERROR, upwards unless that leaves [0, 1]."""
+    return truth + INITIAL_ERROR if truth + INITIAL_ERROR <= 1.0 else truth - INITIAL_ERROR
+
+
+@pytest.mark.parametrize("vector_id", [pytest.param(v, id=v) for v in DRIVE_CYCLES])
+@req("OBSA-SOC-002", "OBSA-SOC-003", "OBSA-SOC-004", "OBSA-SOC-005")
+def test_soc_on_a_drive_cycle(obsa: Harness, vector_id: str) -> None:
+    """A drive-cycle vector replayed from 540 s into the drive with the initial SoC 0.1 from
+    the truth: the convergence time, then the RMS and largest errors of every cell_soc and of
+    pack_soc after the declared soc_convergence_time_s, and pack_soc against its own
+    definition over the cells' estimates."""
+    vector = _vector(vector_id)
+    converge_s = float(obsa.param(SOC, "soc_convergence_time_s"))
+    start = int(np.searchsorted(vector["t_s"], START_S - 1e-9))
+    truth0 = float(vector["cell_soc"][start].mean())
+    initial = _initial(truth0)
+    r = replay(obsa, vector, SOC, start_s=START_S, initial_soc=initial)
+    t = r.t_s - r.t_s[0]
+    est, pack = r.outputs["cell_soc"], r.outputs["pack_soc"]
+    cell_err = est - r.truth_soc
+    pack_err = pack - r.truth_pack_soc
+    after = t >= converge_s - 1e-9
+    message = (f"replayed from {START_S:g} s with the initial SoC {initial:.3f} "
+               f"(truth {truth0:.3f}); scored from the declared {converge_s:g} s on")
+    events = {"scored from": float(r.t_s[0] + converge_s)}
+    outside = np.flatnonzero(np.any(np.abs(cell_err) >= BAND, axis=1))
+    converged = 0.0 if outside.size == 0 else float(t[outside[-1]] + vector.info.dt_s)
+    judge_replay(obsa, "OBSA-SOC-004", {"convergence_time_s": converged}, r, message,
+                 {"converged": float(r.t_s[0] + converged)})
+    if not after.any():
+        for rid in ("OBSA-SOC-002", "OBSA-SOC-003"):
+            obsa.inconclusive(rid, f"vector {vector_id} ends before the declared "
+                                   f"soc_convergence_time_s {converge_s:g} s")
+    else:
+        judge_replay(obsa, "OBSA-SOC-002", {
+            "cell_soc_rmse": float(np.max(np.sqrt(np.mean(cell_err[after] ** 2, axis=0)))),
+            "pack_soc_rmse": float(np.sqrt(np.mean(pack_err[after] ** 2))),
+        }, r, message, events)
+        judge_replay(obsa, "OBSA-SOC-003", {
+            "soc_max_error": float(max(np.max(np.abs(cell_err[after])),
+                                       np.max(np.abs(pack_err[after])))),
+        }, r, message, events)
+    lo, hi = est.min(axis=1), est.max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        defined = np.where(lo + 1.0 - hi > 0, lo / (lo + 1.0 - hi), 0.0)
+    judge_replay(obsa, "OBSA-SOC-005", {
+        "pack_soc_definition_error": float(np.max(np.abs(pack - defined))),
+    }, r, "pack_soc against min/(min + 1 − max) of the reported cell_soc")
+
+
+@req("OBSA-SOC-006")
+def test_stale_current_is_not_integrated(obsa: Harness) -> None:
+    """The nominal NMC drive cycle replayed from 600 s; from 700 s to 760 s the current
+    measurement is not renewed (its age grows; it reads 1C discharge, the last value
+    received): the delay from the age passing the declared soc_input_timeout_s to
+    soc_inputs_stale, and how far any cell_soc moves while the flag is raised."""
+    vector = _vector("nmc-wltc-25c")
+    timeout = float(obsa.param(SOC, "soc_input_timeout_s"))
+    mask = obsa.bit(SOC, "soc_inputs_stale")
+    one_c = float(characterization(vector)["reference_capacity_Ah"])  # A, discharging
+    r = replay(obsa, vector, SOC, start_s=START_S, stale=STALE_S, stale_current_A=-one_c)
+    t = r.t_s
+    flags = r.outputs["soc_fault_flags"].astype(np.int64) & mask != 0
+    late = np.flatnonzero((t - STALE_S[0] > timeout + 1e-9) & (t < STALE_S[1]))
+    t_late = float(t[late[0]]) if late.size else None
+    raised = np.flatnonzero(flags & (t >= STALE_S[0]) & (t < STALE_S[1]))
+    t_flag = float(t[raised[0]]) if raised.size else None
+    delay = None if t_late is None or t_flag is None else max(0.0, t_flag - t_late)
+    est = r.outputs["cell_soc"]
+    drift = float(np.max(np.ptp(est[raised], axis=0))) if raised.size else None
+    events = {"current frozen": STALE_S[0], "current renewed": STALE_S[1]}
+    if t_flag is not None:
+        events["soc_inputs_stale"] = t_flag
+    judge_replay(obsa, "OBSA-SOC-006", {"detection_delay_s": delay, "stale_drift": drift}, r,
+                 f"current not renewed from {STALE_S[0]:g} s to {STALE_S[1]:g} s", events)

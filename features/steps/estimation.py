@@ -1,0 +1,41 @@
+"""Steps of the state estimators' scenarios (area SOC): a test vector replayed to the module.
+
+The family step finds its case from the vector the sentence names and checks the sentence's
+start, initial error and window against the case's constants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.gherkin.steps import SuiteError, run_case, when
+from conformance.suite.test_soc_estimator import (
+    DRIVE_CYCLES,
+    INITIAL_ERROR,
+    STALE_S,
+    START_S,
+)
+
+MODULE = "test_soc_estimator"
+
+
+@when("the drive-cycle vector {vector} is replayed from {start:g} s on, the estimator "
+      "configured with the characterization of its nominal cell and started {error:g} away "
+      "from the true SoC")
+def drive_cycle(context: Any, vector: str, start: float, error: float) -> None:
+    if vector not in DRIVE_CYCLES:
+        raise SuiteError(f"'{vector}' is no drive-cycle vector of the suite "
+                         f"({', '.join(DRIVE_CYCLES)})")
+    if (start, error) != (START_S, INITIAL_ERROR):
+        raise SuiteError(f"the test case replays from {START_S:g} s, {INITIAL_ERROR:g} away; "
+                         f"the scenario says {start:g} s, {error:g}")
+    run_case(context, f"{MODULE}::test_soc_on_a_drive_cycle[{vector}]")
+
+
+@when("the nominal NMC drive cycle is replayed from {start:g} s on and the current measurement "
+      "is not renewed from {first:g} s to {last:g} s, reading 1C discharge")
+def stale_current(context: Any, start: float, first: float, last: float) -> None:
+    if (start, (first, last)) != (START_S, STALE_S):
+        raise SuiteError(f"the test case replays from {START_S:g} s and freezes the current "
+                         f"from {STALE_S[0]:g} s to {STALE_S[1]:g} s; the scenario says "
+                         f"{start:g} s, {first:g} s to {last:g} s")
+    run_case(context, f"{MODULE}::test_stale_current_is_not_integrated")

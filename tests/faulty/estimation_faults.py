@@ -1,0 +1,61 @@
+"""Faulty SoC estimators: the reference estimator with one realistic defect each, and the
+requirement of the state-estimation profile it breaks (``ESTIMATION_CATALOGUE``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from reference_impl.functions.soc import SocEstimator, pack_soc_of
+
+from .modules import Faulty, _f
+
+
+class CoulombCountingOnly(SocEstimator):
+    """Counts charge from initial_soc and never corrects with the voltage: an initial error
+    (and a current offset) stays for good."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._counted: np.ndarray | None = None
+        self._last_t: float | None = None
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)  # for its flags
+        n = len(inputs["cell_voltage_V"])
+        if self._counted is None:
+            self._counted = np.full(n, float(self._p["initial_soc"]))
+        elif self._last_t is not None and not out["soc_fault_flags"]:
+            dt = t - self._last_t
+            self._counted += float(inputs["pack_current_A"]) * dt / (
+                3600.0 * float(self._p["reference_capacity_Ah"]))
+        self._last_t = t
+        soc = np.clip(self._counted, 0.0, 1.0)
+        return {**out, "cell_soc": soc, "pack_soc": pack_soc_of(soc)}
+
+
+class PackSocIsMean(SocEstimator):
+    """Reports the mean of the cell estimates as pack_soc: it hides the weakest cell (and,
+    on a pack whose cells spread, misses the true SoC of the string)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        return {**out, "pack_soc": float(np.mean(out["cell_soc"]))}
+
+
+class IntegratesStaleCurrent(SocEstimator):
+    """Ignores the age of the current measurement: a lost sensor's last value is integrated
+    on and on, and soc_inputs_stale is never raised."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return super()._step(t, {**inputs, "current_sensor_age_s": 0.0})
+
+
+ESTIMATION_CATALOGUE: tuple[Faulty, ...] = (
+    _f("soc_estimator", CoulombCountingOnly, "OBSA-SOC-002", "OBSA-SOC-003", "OBSA-SOC-004"),
+    # the mean also misses the true string SoC where the cells spread: pack_soc's RMSE
+    _f("soc_estimator", PackSocIsMean, "OBSA-SOC-002", "OBSA-SOC-005"),
+    _f("soc_estimator", IntegratesStaleCurrent, "OBSA-SOC-006"),
+)
