@@ -44,7 +44,8 @@ def best_of(fn: Callable[[], None], repeat: int) -> float:
 def reference_rate(n: int, dtype: type[np.floating], steps: int) -> float:
     """Cell-updates/s of SocEstimator.step over ``n`` cells (inputs prepared beforehand)."""
     est = SocEstimator(MODEL, dtype=dtype)
-    est.configure({"reference_capacity_Ah": 5.0, "initial_soc": 0.6})
+    est.configure({"reference_capacity_Ah": 5.0, "soc_reference_current_A": 0.25,
+                   "soc_convergence_time_s": 300.0, "initial_soc": 0.6})
     rng = np.random.default_rng(1)
     voltage = (MODEL.ocv(rng.uniform(0.4, 0.7, n), 25.0)).astype(dtype)
     inputs = {"cell_voltage_V": voltage, "cell_voltage_valid": np.ones(n, dtype=bool),
