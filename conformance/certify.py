@@ -466,7 +466,8 @@ class _GherkinChild:
                 run_gherkin(cert, progress=False, name=options.select, stop=options.fail_fast)
             cert.close()
             data = {"results": [r.model_dump(mode="json") for r in cert.results],
-                    "deselected": sorted(cert.deselected)}
+                    "deselected": sorted(cert.deselected),
+                    "vectors": dict(cert.session.vectors) if cert.session else {}}
             tmp = results.with_suffix(".tmp")
             tmp.write_text(json.dumps(data), encoding="utf-8")
             tmp.replace(results)
@@ -503,6 +504,8 @@ class _GherkinChild:
             self.results.unlink(missing_ok=True)
         cert.results.extend(results)
         cert.deselected.update(data["deselected"])
+        if cert.session is not None:
+            cert.session.vectors.update(data.get("vectors", {}))
         if progress:
             for i, r in enumerate(results):
                 print(progress_line(i + 1, len(results), r))

@@ -416,6 +416,7 @@ class Certification:
             suites=list(self.suites), suite_verdicts=suite_verdicts,
             disagreements=disagreements,
             manifest_issues=list(self.issues), results=results,
+            vectors=dict(sorted(self.session.vectors.items())) if self.session else {},
             environment={"python": sys.version.split()[0], "platform": platform.platform(),
                          "obsa": _version(), "bench_chemistry": self.bench_chemistry,
                          "seed": f"{self.seed:#010x}"},

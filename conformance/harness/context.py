@@ -109,6 +109,8 @@ class Session:
     components: list[str]
     dimensions: dict[str, int]
     bench_factory: Any
+    #: the test vectors replayed in the run: id → SHA-256 of its arrays (for the report)
+    vectors: dict[str, str] = field(default_factory=dict)
 
 
 class Harness:

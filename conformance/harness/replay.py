@@ -100,6 +100,7 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     vector) during which the current measurement is not renewed: its age grows from the
     window's start and it reads ``stale_current_A``, the last value received."""
     adapter = h.session.adapter
+    h.session.vectors[vector.info.id] = vector.info.sha256
     adapter.configure(component, configuration(h, component, vector, **settings))
     adapter.reset(component)
     dims = h.session.dimensions

@@ -109,6 +109,7 @@ def render_html(report: Report, plots: bool = True) -> str:
         ("Run", report.run_id or "—"),
         *((("Interrupted by", report.interrupted_by),) if report.interrupted_by else ()),
         ("Suites", ", ".join(report.suites)),
+        *((f"Test vector {vid}", f"SHA-256 {digest}") for vid, digest in report.vectors.items()),
         ("Started", report.started),
         ("Duration", f"{report.duration_s:.1f} s"),
     ]

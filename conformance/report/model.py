@@ -153,5 +153,8 @@ class Report(_Model):
         default=[], description="requirements the suites judged differently: a defect of the "
                                 "suites, never of the module; the run is not certified")
     manifest_issues: list[str] = []
+    vectors: dict[str, str] = Field(
+        default_factory=dict, description="the test vectors judged (state estimation): id → "
+                                          "SHA-256 of its arrays")
     results: list[TestResult] = []
     environment: dict[str, Any] = Field(default_factory=dict)

@@ -49,6 +49,12 @@ def test_the_reference_passes_the_selected_vectors(tmp_path: Path) -> None:
     judged = {r["requirement"] for r in report["results"] if r["case"]}
     assert judged == {f"OBSA-SOC-00{i}" for i in range(2, 7)}
     assert _not_passed(report) == set()
+    # the report names the vectors judged, by the hash of their arrays
+    from conformance.paths import vectors_dir
+    from conformance.vectors import load_vector
+
+    assert report["vectors"] == {v: load_vector(vectors_dir() / f"{v}.json").info.sha256
+                                 for v in ("nmc-pack4-wltc-25c", "nmc-wltc-25c")}
 
 
 @pytest.mark.slow
