@@ -5,7 +5,7 @@ The OCV tables are representative curves with the published shape of each chemis
 flat plateau with two small steps and steep ends; LTO: a gently sloped curve around 2.3 V).
 They are not measurements of a particular cell. Over the rated window 0 ≤ SoC ≤ 1 each
 curve stays between the chemistry's discharge and charge voltage limits of the Libre Solar
-bms-firmware defaults (bms_common.c, quoted in DOMAIN.md). Outside that window the table
+bms-firmware defaults (bms_common.c). Outside that window the table
 continues steeply, so that over-charging a cell drives it past its over-voltage fault and
 over-discharging it below its under-voltage fault, as the safety tests need.
 
@@ -22,7 +22,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class VoltageLimits:
-    """Per-cell voltage limits, V (Libre Solar bms-firmware, bms_common.c, via DOMAIN.md)."""
+    """Per-cell voltage limits, V (Libre Solar bms-firmware, bms_common.c)."""
 
     over_voltage_fault_V: float
     charge_limit_V: float

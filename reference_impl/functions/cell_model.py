@@ -168,11 +168,11 @@ class CellModel:
     @classmethod
     def nominal_nmc(cls) -> CellModel:
         """The LG M50 (NMC, 5 Ah nominal) as Chen2020 describes it: its OCV, its capacity on
-        the 4.2 V / 2.5 V C/20 reference (5.144 Ah, DOMAIN), and R0 and two RC pairs
+        a C/20 discharge from a rest at 4.2 V to 2.5 V (5.144 Ah), and R0 and two RC pairs
         least-squares fitted at 25 °C to three 1800 s PyBaMM SPMe pulse runs (SoC 0.85,
         0.6, 0.45; 34 mV RMS residual, the SPMe's diffusion and SoC-dependent resistance
         the circuit lacks); 0 °C and 45 °C scale them by 2 and 0.73 (not fitted). It stands
-        in until issue 12 item 2 hands the module its cell."""
+        in when configure() brings no characterization."""
         return cls(capacity_Ah=5.144, soc=np.linspace(0.0, 1.0, len(CHEN2020_OCV_V)),
                    temperatures_degC=np.array([0.0, 25.0, 45.0]),
                    ocv_V=np.tile(CHEN2020_OCV_V, (3, 1)),
@@ -288,8 +288,9 @@ def cell_temperatures(sensors: Sequence[float] | np.ndarray, n_cells: int,
     return np.where(np.isfinite(t), t, fallback_degC)
 
 
-#: The configure() key that carries the cell characterization until the spec names it (issue
-#: 12, item 2): a :class:`CellModel`, an ``.ecm.json`` document (dict) or the path of one.
+#: The configure() key that carries the cell characterization (the spec's
+#: ``characterization.parameter``): an obsa-ecm/1 document (dict), the path of one, or a
+#: :class:`CellModel`.
 CHARACTERIZATION_KEY = "cell_characterization"
 
 

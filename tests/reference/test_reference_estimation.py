@@ -5,7 +5,7 @@ deviates from the estimators' characterization as a real pack deviates from its 
 an OCV off by up to ±15 mV (another cell), capacities and resistances spread from cell to
 cell, an aged variant (capacity −15 %, resistance +30 %). Sensors: 2 mV voltage noise, a
 current gain error of 0.5 % and an offset of 50 mA (the safety core's declared accuracies).
-Numbers are printed (run with -s); assertions carry the issue's targets.
+Numbers are printed (run with -s); assertions carry the targets set for the reference.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def test_soc_converges_and_tracks_an_unknown_nmc_pack(offset: float) -> None:
           f"{rmse:.4f}, max {worst:.4f}, SoC {true[-1].mean():.2f}→ over "
           f"{true[:, 0].min():.2f}…{true[:, 0].max():.2f}")
     # the truth's OCV is 15 mV off in places: that alone costs about 1 % of SoC where the
-    # OCV rises 0.8 V over the SoC range (the issue's 1 % target is for PyBaMM vectors)
+    # OCV rises 0.8 V over the SoC range (the 1 % target is for PyBaMM vectors)
     assert t_conv <= 300.0
     assert rmse <= 0.015
     assert worst <= 0.03
@@ -342,7 +342,7 @@ def test_soh_starts_at_beginning_of_life_then_finds_an_aged_cell() -> None:
           f"resistance error max {res_err.max():.4f}; soh_capacity {out['soh_capacity']:.3f}, "
           f"soh_resistance {out['soh_resistance']:.3f}, P {out['power_capability_W']:.0f} W, "
           f"eta {out['round_trip_efficiency']:.4f}, soce {out['soce']:.3f}")
-    # 2 % is the issue's target; the 50 mA offset alone is 0.7 % of a 0.6 h discharge
+    # 2 % is the target; the 50 mA offset alone is 0.7 % of a 0.6 h discharge
     assert cap_err.max() <= 0.025 and pack_err <= 0.02
     assert res_err.max() <= 0.10
     assert out["soh_capacity"] == pytest.approx(out["pack_capacity_Ah"] / Q, abs=1e-9)
