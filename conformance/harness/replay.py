@@ -92,17 +92,60 @@ class Replay:
 
 
 def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
-           stale: tuple[float, float] | None = None, stale_current_A: float = 0.0,
+           stop_s: float | None = None, stale: tuple[float, float] | None = None,
+           stale_current_A: float = 0.0, fault: tuple[float, float] | None = None,
            **settings: Any) -> Replay:
     """Configure and reset ``component`` for ``vector`` (``settings`` on top, see
-    :func:`configuration`), then step it with every sample from ``start_s`` on, the
-    readings with the declared sensor errors. ``stale``: a window (start, end in s of the
+    :func:`configuration`), then step it at its step period with the samples from
+    ``start_s`` to ``stop_s`` (default: the end), each input the component's interface names
+    taken from the vector (:func:`inputs_of`). ``stale``: a window (start, end in s of the
     vector) during which the current measurement is not renewed: its age grows from the
-    window's start and it reads ``stale_current_A``, the last value received."""
+    window's start and it reads ``stale_current_A``, the last value received. ``fault``: a
+    window in which safety_state is fault (else normal)."""
     adapter = h.session.adapter
     h.session.vectors[vector.info.id] = vector.info.sha256
     adapter.configure(component, configuration(h, component, vector, **settings))
     adapter.reset(component)
+    t_all = vector["t_s"]
+    first = int(np.searchsorted(t_all, start_s - 1e-9))
+    last = len(t_all) if stop_s is None else int(np.searchsorted(t_all, stop_s + 1e-9))
+    stride = max(1, round(h.step_period(component) / vector.info.dt_s))
+    rows = np.arange(first, last, stride)
+    source = inputs_of(h, vector, rows, stale=stale, stale_current_A=stale_current_A,
+                       fault=fault)
+    names = [p.signal for p in h.spec.interfaces[component].inputs]
+    missing = [n for n in names if n not in source]
+    if missing:
+        raise NotImplementedError(f"a vector replay provides no {', '.join(missing)} "
+                                  f"(inputs of {component})")
+    outputs: dict[str, list[Any]] = {}
+    t = t_all[rows]
+    for i in range(len(rows)):
+        reply = adapter.step(component, float(t[i]), {n: source[n][i] for n in names})
+        for name, value in reply.items():
+            outputs.setdefault(name, []).append(value)
+    cells = source["cell_soc"].shape[1]
+    columns = np.arange(cells) % vector.info.n_cells
+    return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
+                  outputs={k: np.asarray(vals, dtype=float) for k, vals in outputs.items()},
+                  truth_soc=vector["cell_soc"][rows][:, columns].astype(float), start=first)
+
+
+#: the current limits a replay hands a state-of-power estimator, in C of the simulated cell
+#: (as the safety supervisor of a pack would grant at its maximum operating limits)
+CHARGE_LIMIT_C, DISCHARGE_LIMIT_C = 1.0, 2.0
+
+
+def inputs_of(h: Harness, vector: Vector, rows: np.ndarray, *,
+              stale: tuple[float, float] | None = None, stale_current_A: float = 0.0,
+              fault: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
+    """Every input a state estimator may take, per replayed sample (``rows`` of the vector),
+    for the declared pack: the readings with the declared sensor errors (module docstring);
+    ``pack_voltage_V`` the sum of the true cell voltages with the current sensor's voltage
+    accuracy; ``cell_soc`` the truth (what a perfect SoC estimator would give); the cells'
+    ``cell_resistance_ohm`` the characterization's R0 at 25 °C; current limits of
+    :data:`CHARGE_LIMIT_C` and :data:`DISCHARGE_LIMIT_C`; ``safety_state`` normal, or fault
+    inside ``fault``."""
     dims = h.session.dimensions
     cells, sensors = int(dims["cell"]), int(dims["temperature_sensor"])
     source = np.arange(cells) % vector.info.n_cells
@@ -112,36 +155,43 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     rng = np.random.default_rng([h.seed, 0x5EC7])
     v_err = ERROR_SHARE * float(cm["cell_voltage_accuracy_V"])
     t_err = ERROR_SHARE * float(cm["cell_temperature_accuracy_K"])
+    hv_err = ERROR_SHARE * float(cs["voltage_accuracy_V"])
     gain = 1.0 + ERROR_SHARE * float(cs["current_gain_error"]) * rng.uniform(-1, 1)
     offset_A = float(cs["current_offset_error_A"])
     offset = 0.5 * ERROR_SHARE * offset_A * rng.uniform(-1, 1)
-    t_all = vector["t_s"]
-    first = int(np.searchsorted(t_all, start_s - 1e-9))
-    n = len(t_all) - first
-    v = vector["cell_voltage_V"][first:][:, source].astype(float)
-    v += rng.uniform(-v_err, v_err, v.shape)
-    temp = vector["cell_temperature_degC"][first:][:, sensor_cell].astype(float)
+    n = len(rows)
+    t = vector["t_s"][rows]
+    true_v = vector["cell_voltage_V"][rows][:, source].astype(float)
+    v = true_v + rng.uniform(-v_err, v_err, true_v.shape)
+    temp = vector["cell_temperature_degC"][rows][:, sensor_cell].astype(float)
     temp += rng.uniform(-t_err, t_err, temp.shape)
-    current = (vector["current_A"][first:].astype(float) * gain + offset
+    current = (vector["current_A"][rows].astype(float) * gain + offset
                + rng.uniform(-0.5 * ERROR_SHARE * offset_A, 0.5 * ERROR_SHARE * offset_A, n))
-    valid = np.ones(cells, dtype=bool)
-    t = t_all[first:]
-    outputs: dict[str, list[Any]] = {}
-    for i in range(n):
-        ti = float(t[i])
-        if stale is not None and stale[0] <= ti < stale[1]:
-            held, age = stale_current_A, ti - stale[0]
-        else:
-            held, age = current[i], 0.0
-        reply = adapter.step(component, ti, {
-            "cell_voltage_V": v[i], "cell_voltage_valid": valid,
-            "cell_temperature_degC": temp[i], "pack_current_A": float(held),
-            "current_sensor_age_s": age})
-        for name, value in reply.items():
-            outputs.setdefault(name, []).append(value)
-    return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
-                  outputs={k: np.asarray(vals, dtype=float) for k, vals in outputs.items()},
-                  truth_soc=vector["cell_soc"][first:][:, source].astype(float), start=first)
+    age = np.zeros(n)
+    if stale is not None:
+        inside = (t >= stale[0]) & (t < stale[1])
+        current = np.where(inside, stale_current_A, current)
+        age = np.where(inside, t - stale[0], 0.0)
+    doc = characterization(vector)
+    points = [p for p in doc["ecm"]["points"] if float(p["temperature_degC"]) == 25.0]
+    r0 = float(np.mean([float(p["r0_ohm"]) for p in points or doc["ecm"]["points"]]))
+    capacity = float(doc["reference_capacity_Ah"])
+    normal = h.enum("safety_state", "normal")
+    faulted = h.enum("safety_state", "fault")
+    state = np.full(n, normal, dtype=np.int64)
+    if fault is not None:
+        state = np.where((t >= fault[0]) & (t < fault[1]), faulted, normal)
+    return {
+        "cell_voltage_V": v, "cell_voltage_valid": np.ones((n, cells), dtype=bool),
+        "cell_temperature_degC": temp, "pack_current_A": current,
+        "current_sensor_age_s": age,
+        "pack_voltage_V": true_v.sum(axis=1) + rng.uniform(-hv_err, hv_err, n),
+        "cell_soc": vector["cell_soc"][rows][:, source].astype(float),
+        "cell_resistance_ohm": np.full((n, cells), r0),
+        "charge_current_limit_A": np.full(n, CHARGE_LIMIT_C * capacity),
+        "discharge_current_limit_A": np.full(n, DISCHARGE_LIMIT_C * capacity),
+        "safety_state": state,
+    }
 
 
 def judge_replay(h: Harness, requirement: str, measured: dict[str, float | None],
@@ -157,18 +207,26 @@ def judge_replay(h: Harness, requirement: str, measured: dict[str, float | None]
     stride = max(1, -(-len(r.t_s) // max_points))
     est = r.outputs.get("cell_soc")
     channels: list[tuple[str, str, np.ndarray]] = []
-    if est is not None:
+    if "cell_soc" in r.outputs:
+        est = r.outputs["cell_soc"]
         err = np.max(np.abs(est - r.truth_soc), axis=1)
-        channels += [("cell_soc_min", "1", est.min(axis=1)), ("cell_soc_max", "1", est.max(axis=1)),
+        channels += [("cell_soc_min", "1", est.min(axis=1)),
+                     ("cell_soc_max", "1", est.max(axis=1)),
                      ("true_cell_soc_min", "1", r.truth_soc.min(axis=1)),
                      ("true_cell_soc_max", "1", r.truth_soc.max(axis=1)),
                      ("cell_soc_error_max", "1", err)]
-    if "pack_soc" in r.outputs:
-        channels += [("pack_soc", "1", r.outputs["pack_soc"]),
-                     ("true_pack_soc", "1", r.truth_pack_soc)]
-    for name in ("soc_fault_flags",):
-        if name in r.outputs:
-            channels.append((name, "1", r.outputs[name]))
+        if "pack_soc" in r.outputs:
+            channels += [("pack_soc", "1", r.outputs["pack_soc"]),
+                         ("true_pack_soc", "1", r.truth_pack_soc)]
+    for name, values in r.outputs.items():
+        if name in ("cell_soc", "pack_soc"):
+            continue
+        unit = h.spec.signals[name].unit if name in h.spec.signals else "1"
+        if values.ndim == 1:
+            channels.append((name, unit, values))
+        else:
+            channels += [(f"{name}_min", unit, values.min(axis=1)),
+                         (f"{name}_max", unit, values.max(axis=1))]
     evidence = Evidence(
         message=f"vector {r.vector.info.id}: {message}",
         t_s=[float(x) for x in r.t_s[::stride]],

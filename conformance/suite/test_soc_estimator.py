@@ -125,3 +125,45 @@ def test_stale_current_is_not_integrated(obsa: Harness) -> None:
         events["soc_inputs_stale"] = t_flag
     judge_replay(obsa, "OBSA-SOC-006", {"detection_delay_s": delay, "stale_drift": drift}, r,
                  f"current not renewed from {STALE_S[0]:g} s to {STALE_S[1]:g} s", events)
+
+
+# ----------------------------------------------------------------------------- SoH, SoP
+SOH, SOP = "soh_estimator", "sop_estimator"
+#: the faulted window of the state-of-power case, s of the vector
+FAULT_S = (630.0, 660.0)
+
+
+@req("OBSA-SOH-004")
+def test_soh_starts_from_the_declared_values(obsa: Harness) -> None:
+    """The nominal NMC drive cycle replayed to the SoH estimator from 600 s for 5 s, right
+    after reset(): its first cell_capacity_Ah and cell_resistance_ohm against the declared
+    rated_capacity_Ah and initial_resistance_ohm."""
+    vector = _vector("nmc-wltc-25c")
+    rated = float(obsa.param(SOH, "rated_capacity_Ah"))
+    r0 = float(obsa.param(SOH, "initial_resistance_ohm"))
+    r = replay(obsa, vector, SOH, start_s=START_S, stop_s=START_S + 5.0)
+    judge_replay(obsa, "OBSA-SOH-004", {
+        "initial_capacity_error_Ah": float(np.max(np.abs(r.outputs["cell_capacity_Ah"][0]
+                                                         - rated))),
+        "initial_resistance_error_ohm": float(np.max(np.abs(r.outputs["cell_resistance_ohm"][0]
+                                                            - r0))),
+    }, r, f"the first step after reset(): declared {rated:g} Ah and {r0:g} ohm")
+
+
+@req("OBSA-SOP-004")
+def test_sop_is_zero_while_faulted(obsa: Harness) -> None:
+    """The nominal NMC drive cycle replayed to the SoP estimator from 600 s to 700 s, the
+    safety state fault from 630 s to 660 s and normal otherwise: the largest current and
+    power limits it reports while faulted."""
+    vector = _vector("nmc-wltc-25c")
+    r = replay(obsa, vector, SOP, start_s=START_S, stop_s=700.0, fault=FAULT_S)
+    faulted = (r.t_s >= FAULT_S[0]) & (r.t_s < FAULT_S[1])
+    currents = np.maximum(r.outputs["sop_charge_current_limit_A"],
+                          r.outputs["sop_discharge_current_limit_A"])
+    powers = np.maximum(r.outputs["sop_charge_power_limit_W"],
+                        r.outputs["sop_discharge_power_limit_W"])
+    judge_replay(obsa, "OBSA-SOP-004", {
+        "current_limit_while_faulted_A": float(np.max(currents[faulted])),
+        "power_limit_while_faulted_W": float(np.max(powers[faulted])),
+    }, r, f"safety_state fault from {FAULT_S[0]:g} s to {FAULT_S[1]:g} s",
+        {"fault": FAULT_S[0], "normal again": FAULT_S[1]})

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.gherkin.steps import SuiteError, run_case, when
+from conformance.gherkin.steps import SuiteError, run_case, when, when_runs
 from conformance.suite.test_soc_estimator import (
     DRIVE_CYCLES,
+    FAULT_S,
     INITIAL_ERROR,
     STALE_S,
     START_S,
@@ -39,3 +40,20 @@ def stale_current(context: Any, start: float, first: float, last: float) -> None
                          f"from {STALE_S[0]:g} s to {STALE_S[1]:g} s; the scenario says "
                          f"{start:g} s, {first:g} s to {last:g} s")
     run_case(context, f"{MODULE}::test_stale_current_is_not_integrated")
+
+
+@when("the nominal NMC drive cycle is replayed to the SoP estimator from {start:g} s to "
+      "{stop:g} s, the safety state fault from {first:g} s to {last:g} s")
+def sop_faulted(context: Any, start: float, stop: float, first: float, last: float) -> None:
+    if (start, (first, last)) != (START_S, FAULT_S):
+        raise SuiteError(f"the test case replays from {START_S:g} s with the fault from "
+                         f"{FAULT_S[0]:g} s to {FAULT_S[1]:g} s; the scenario says "
+                         f"{start:g} s, {first:g} s to {last:g} s")
+    run_case(context, f"{MODULE}::test_sop_is_zero_while_faulted")
+
+
+#: the one-off scenarios: each sentence → the test case it runs
+when_runs({
+    ("the nominal NMC drive cycle is replayed to the SoH estimator from 600 s for 5 s, right "
+     "after reset()"): f"{MODULE}::test_soh_starts_from_the_declared_values",
+})

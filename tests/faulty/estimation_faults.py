@@ -1,5 +1,5 @@
-"""Faulty SoC estimators: the reference estimator with one realistic defect each, and the
-requirement of the state-estimation profile it breaks (``ESTIMATION_CATALOGUE``)."""
+"""Faulty state estimators: the reference estimators with one realistic defect each, and the
+requirements of the state-estimation profile each breaks (``ESTIMATION_CATALOGUE``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from reference_impl.functions.soc import SocEstimator, pack_soc_of
+from reference_impl.functions.soh import SohEstimator
+from reference_impl.functions.sop import SopEstimator
 
 from .modules import Faulty, _f
 
@@ -53,9 +55,35 @@ class IntegratesStaleCurrent(SocEstimator):
         return super()._step(t, {**inputs, "current_sensor_age_s": 0.0})
 
 
+class SohStartsAtZero(SohEstimator):
+    """Reports no capacity and no resistance until it has estimated them, instead of the
+    declared beginning-of-life values."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._steps_taken = 0
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        self._steps_taken += 1
+        if self._steps_taken > 60:
+            return out
+        zeros = np.zeros(len(inputs["cell_voltage_V"]))
+        return {**out, "cell_capacity_Ah": zeros, "cell_resistance_ohm": zeros}
+
+
+class SopIgnoresFault(SopEstimator):
+    """Predicts power from the cells alone, whatever the safety state."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return super()._step(t, {**inputs, "safety_state": 0})
+
+
 ESTIMATION_CATALOGUE: tuple[Faulty, ...] = (
     _f("soc_estimator", CoulombCountingOnly, "OBSA-SOC-002", "OBSA-SOC-003", "OBSA-SOC-004"),
     # the mean also misses the true string SoC where the cells spread: pack_soc's RMSE
     _f("soc_estimator", PackSocIsMean, "OBSA-SOC-002", "OBSA-SOC-005"),
     _f("soc_estimator", IntegratesStaleCurrent, "OBSA-SOC-006"),
+    _f("soh_estimator", SohStartsAtZero, "OBSA-SOH-004"),
+    _f("sop_estimator", SopIgnoresFault, "OBSA-SOP-004"),
 )

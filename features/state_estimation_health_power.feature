@@ -1,0 +1,19 @@
+@state_estimation
+Feature: SoH and SoP estimators — what they report before and beyond estimating (areas SOH, SOP)
+  The bench replays a test vector to the estimator as to the SoC estimator: simulated cells
+  repeated to the declared pack, read with the declared sensor errors; the SoC the SoH and
+  SoP estimators take is the truth, the resistance the SoP estimator takes is the nominal
+  cell's, and the safety state is set by the scenario.
+
+  Background:
+    Given the module on the bench, configured as its manifest declares
+
+  @OBSA-SOH-004 @soh_estimator
+  Scenario: The SoH estimator starts from the declared beginning-of-life values
+    When the nominal NMC drive cycle is replayed to the SoH estimator from 600 s for 5 s, right after reset()
+    Then its first cell_capacity_Ah is the declared rated_capacity_Ah within 0.001 Ah and its first cell_resistance_ohm the declared initial_resistance_ohm within 1 µΩ, judged against OBSA-SOH-004
+
+  @OBSA-SOP-004 @sop_estimator
+  Scenario: The SoP estimator reports no power while the pack is faulted
+    When the nominal NMC drive cycle is replayed to the SoP estimator from 600 s to 700 s, the safety state fault from 630 s to 660 s
+    Then all four limits are zero while the safety state is fault, judged against OBSA-SOP-004
