@@ -15,7 +15,13 @@ import numpy as np
 import pytest
 
 from conformance.harness.context import Harness
-from conformance.harness.replay import characterization, judge_replay, replay
+from conformance.harness.replay import (
+    CHARGE_LIMIT_C,
+    DISCHARGE_LIMIT_C,
+    characterization,
+    judge_replay,
+    replay,
+)
 from conformance.paths import vectors_dir
 from conformance.vectors import Vector, load_vector
 
@@ -131,39 +137,55 @@ def test_stale_current_is_not_integrated(obsa: Harness) -> None:
 SOH, SOP = "soh_estimator", "sop_estimator"
 #: the faulted window of the state-of-power case, s of the vector
 FAULT_S = (630.0, 660.0)
+#: where the state-of-power case ends: 5 minutes of WLTC after its start, s of the vector
+SOP_STOP_S = 900.0
 
 
-@req("OBSA-SOH-004")
-def test_soh_starts_from_the_declared_values(obsa: Harness) -> None:
-    """The nominal NMC drive cycle replayed to the SoH estimator from 600 s for 5 s, right
+@req("OBSA-SOH-003", "OBSA-SOH-004")
+def test_soh_definitions_and_first_values(obsa: Harness) -> None:
+    """The nominal NMC drive cycle replayed to the SoH estimator from 600 s to its end, right
     after reset(): its first cell_capacity_Ah and cell_resistance_ohm against the declared
-    rated_capacity_Ah and initial_resistance_ohm."""
+    rated_capacity_Ah and initial_resistance_ohm, and at every step soh_capacity and
+    soh_resistance against their definitions over what it reports for the cells."""
     vector = _vector("nmc-wltc-25c")
     rated = float(obsa.param(SOH, "rated_capacity_Ah"))
     r0 = float(obsa.param(SOH, "initial_resistance_ohm"))
-    r = replay(obsa, vector, SOH, start_s=START_S, stop_s=START_S + 5.0)
+    r = replay(obsa, vector, SOH, start_s=START_S)
+    capacity, resistance = r.outputs["cell_capacity_Ah"], r.outputs["cell_resistance_ohm"]
     judge_replay(obsa, "OBSA-SOH-004", {
-        "initial_capacity_error_Ah": float(np.max(np.abs(r.outputs["cell_capacity_Ah"][0]
-                                                         - rated))),
-        "initial_resistance_error_ohm": float(np.max(np.abs(r.outputs["cell_resistance_ohm"][0]
-                                                            - r0))),
+        "initial_capacity_error_Ah": float(np.max(np.abs(capacity[0] - rated))),
+        "initial_resistance_error_ohm": float(np.max(np.abs(resistance[0] - r0))),
     }, r, f"the first step after reset(): declared {rated:g} Ah and {r0:g} ohm")
+    cells = capacity.shape[1]
+    judge_replay(obsa, "OBSA-SOH-003", {
+        "soh_capacity_definition_error": float(np.max(np.abs(
+            r.outputs["soh_capacity"] - capacity.min(axis=1) / rated))),
+        "soh_resistance_definition_error": float(np.max(np.abs(
+            r.outputs["soh_resistance"] - resistance.sum(axis=1) / (cells * r0)))),
+    }, r, "soh_capacity and soh_resistance against their definitions at every step")
 
 
-@req("OBSA-SOP-004")
-def test_sop_is_zero_while_faulted(obsa: Harness) -> None:
-    """The nominal NMC drive cycle replayed to the SoP estimator from 600 s to 700 s, the
-    safety state fault from 630 s to 660 s and normal otherwise: the largest current and
-    power limits it reports while faulted."""
+@req("OBSA-SOP-001", "OBSA-SOP-004")
+def test_sop_within_the_safety_limits_and_zero_while_faulted(obsa: Harness) -> None:
+    """The nominal NMC drive cycle replayed to the SoP estimator from 600 s to 900 s, the
+    safety supervisor's limits 1C charge and 2C discharge, the safety state fault from 630 s
+    to 660 s and normal otherwise: how far its current limits go beyond the supervisor's,
+    and the largest current and power limits it reports while faulted."""
     vector = _vector("nmc-wltc-25c")
-    r = replay(obsa, vector, SOP, start_s=START_S, stop_s=700.0, fault=FAULT_S)
+    r = replay(obsa, vector, SOP, start_s=START_S, stop_s=SOP_STOP_S, fault=FAULT_S)
+    capacity = float(characterization(vector)["reference_capacity_Ah"])
+    charge, discharge = (r.outputs["sop_charge_current_limit_A"],
+                         r.outputs["sop_discharge_current_limit_A"])
+    judge_replay(obsa, "OBSA-SOP-001", {
+        "charge_limit_excess_A": float(np.max(charge - CHARGE_LIMIT_C * capacity)),
+        "discharge_limit_excess_A": float(np.max(discharge - DISCHARGE_LIMIT_C * capacity)),
+    }, r, f"the safety supervisor's limits {CHARGE_LIMIT_C:g}C charge and "
+          f"{DISCHARGE_LIMIT_C:g}C discharge ({capacity:g} Ah)")
     faulted = (r.t_s >= FAULT_S[0]) & (r.t_s < FAULT_S[1])
-    currents = np.maximum(r.outputs["sop_charge_current_limit_A"],
-                          r.outputs["sop_discharge_current_limit_A"])
     powers = np.maximum(r.outputs["sop_charge_power_limit_W"],
                         r.outputs["sop_discharge_power_limit_W"])
     judge_replay(obsa, "OBSA-SOP-004", {
-        "current_limit_while_faulted_A": float(np.max(currents[faulted])),
+        "current_limit_while_faulted_A": float(np.max(np.maximum(charge, discharge)[faulted])),
         "power_limit_while_faulted_W": float(np.max(powers[faulted])),
     }, r, f"safety_state fault from {FAULT_S[0]:g} s to {FAULT_S[1]:g} s",
         {"fault": FAULT_S[0], "normal again": FAULT_S[1]})

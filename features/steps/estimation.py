@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.gherkin.steps import SuiteError, run_case, when, when_runs
+from conformance.harness.replay import CHARGE_LIMIT_C, DISCHARGE_LIMIT_C
 from conformance.suite.test_soc_estimator import (
     DRIVE_CYCLES,
     FAULT_S,
     INITIAL_ERROR,
+    SOP_STOP_S,
     STALE_S,
     START_S,
 )
@@ -43,17 +45,21 @@ def stale_current(context: Any, start: float, first: float, last: float) -> None
 
 
 @when("the nominal NMC drive cycle is replayed to the SoP estimator from {start:g} s to "
-      "{stop:g} s, the safety state fault from {first:g} s to {last:g} s")
-def sop_faulted(context: Any, start: float, stop: float, first: float, last: float) -> None:
-    if (start, (first, last)) != (START_S, FAULT_S):
-        raise SuiteError(f"the test case replays from {START_S:g} s with the fault from "
-                         f"{FAULT_S[0]:g} s to {FAULT_S[1]:g} s; the scenario says "
-                         f"{start:g} s, {first:g} s to {last:g} s")
-    run_case(context, f"{MODULE}::test_sop_is_zero_while_faulted")
+      "{stop:g} s, the safety supervisor's limits {charge:g}C charge and {discharge:g}C "
+      "discharge, the safety state fault from {first:g} s to {last:g} s")
+def sop_replay(context: Any, start: float, stop: float, charge: float, discharge: float,
+               first: float, last: float) -> None:
+    said = (start, stop, charge, discharge, (first, last))
+    case = (START_S, SOP_STOP_S, CHARGE_LIMIT_C, DISCHARGE_LIMIT_C, FAULT_S)
+    if said != case:
+        raise SuiteError(f"the test case replays from {START_S:g} s to {SOP_STOP_S:g} s with "
+                         f"limits {CHARGE_LIMIT_C:g}C / {DISCHARGE_LIMIT_C:g}C and the fault "
+                         f"from {FAULT_S[0]:g} s to {FAULT_S[1]:g} s; the scenario says {said}")
+    run_case(context, f"{MODULE}::test_sop_within_the_safety_limits_and_zero_while_faulted")
 
 
 #: the one-off scenarios: each sentence → the test case it runs
 when_runs({
-    ("the nominal NMC drive cycle is replayed to the SoH estimator from 600 s for 5 s, right "
-     "after reset()"): f"{MODULE}::test_soh_starts_from_the_declared_values",
+    ("the nominal NMC drive cycle is replayed to the SoH estimator from 600 s to its end, "
+     "right after reset()"): f"{MODULE}::test_soh_definitions_and_first_values",
 })

@@ -69,7 +69,27 @@ class SohStartsAtZero(SohEstimator):
         if self._steps_taken > 60:
             return out
         zeros = np.zeros(len(inputs["cell_voltage_V"]))
-        return {**out, "cell_capacity_Ah": zeros, "cell_resistance_ohm": zeros}
+        return {**out, "cell_capacity_Ah": zeros, "cell_resistance_ohm": zeros,
+                "pack_capacity_Ah": 0.0, "soh_capacity": 0.0, "pack_resistance_ohm": 0.0,
+                "soh_resistance": 0.0}
+
+
+class SohCapacityIsMean(SohEstimator):
+    """Reports the string's capacity as the mean of its cells (the weakest cell limits it):
+    soh_capacity then overstates the string's health."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        capacity = float(np.mean(out["cell_capacity_Ah"])) * 1.01  # as if one cell were new
+        return {**out, "pack_capacity_Ah": capacity, "soh_capacity": capacity / self._rated_Ah}
+
+
+class SopBeyondSafetyLimits(SopEstimator):
+    """Predicts what the cells could do, without narrowing to the safety supervisor's limits."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return super()._step(t, {**inputs, "charge_current_limit_A": 1.0e4,
+                                 "discharge_current_limit_A": 1.0e4})
 
 
 class SopIgnoresFault(SopEstimator):
@@ -85,5 +105,7 @@ ESTIMATION_CATALOGUE: tuple[Faulty, ...] = (
     _f("soc_estimator", PackSocIsMean, "OBSA-SOC-002", "OBSA-SOC-005"),
     _f("soc_estimator", IntegratesStaleCurrent, "OBSA-SOC-006"),
     _f("soh_estimator", SohStartsAtZero, "OBSA-SOH-004"),
+    _f("soh_estimator", SohCapacityIsMean, "OBSA-SOH-003"),
+    _f("sop_estimator", SopBeyondSafetyLimits, "OBSA-SOP-001"),
     _f("sop_estimator", SopIgnoresFault, "OBSA-SOP-004"),
 )
