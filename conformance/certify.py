@@ -251,13 +251,6 @@ def run_certify(manifest: str, out: Path, progress: bool = True, select: str | N
         print(f"obsa certify: --suite: expected one of {', '.join(SUITE_CHOICES)}, found "
               f"'{suite}'", file=sys.stderr)
         return 2
-    if select:
-        from .gherkin.environment import expression_problem
-
-        problem = expression_problem(select)
-        if problem:
-            print(f"obsa certify: {problem}", file=sys.stderr)
-            return 2
     options = RunOptions(progress, select, in_process, html, png, suite, fail_fast)
     with wall.timing(started):
         return _certify(manifest, out, options, guard)
@@ -279,6 +272,12 @@ def _certify(manifest: str, out: Path, options: RunOptions, guard: bool = False)
     except KeyboardInterrupt:
         return _signal_status("SIGINT")
     try:
+        problem = _selection_problem(options.select)
+        if problem:  # refused before anything runs, in a report of this run
+            print(f"obsa certify: the suite could not run as asked: {problem}",
+                  file=sys.stderr)
+            _write_interrupted(path, out, run_id, f"the suite could not run as asked: {problem}")
+            return 2
         if not guard or not hasattr(os, "fork"):  # no guardian where there is no fork
             return _bench(path, output, run_id, options)
         pid = os.fork()
@@ -296,6 +295,15 @@ def _certify(manifest: str, out: Path, options: RunOptions, guard: bool = False)
         return _guard(pid, path, output, run_id)
     finally:
         output.release()
+
+
+def _selection_problem(select: str | None) -> str | None:
+    """Why ``-k`` cannot select test cases and scenarios (pytest's expression syntax)."""
+    if not select:
+        return None
+    from .gherkin.environment import expression_problem
+
+    return expression_problem(select)
 
 
 RUN_MARK = "OBSA_RUN_ID"

@@ -110,6 +110,8 @@ def test_a_bad_selection_expression_is_refused_before_anything_runs(tmp_path: Pa
     proc = _obsa("certify", "reference", "--out", str(tmp_path / "out"), "--suite", "both",
                  "-k", "msl and (")
     assert proc.returncode == 2
-    assert proc.stderr.startswith("obsa certify: -k 'msl and (': expected words joined by")
+    assert proc.stderr.startswith("obsa certify: the suite could not run as asked: "
+                                  "-k 'msl and (': expected words joined by")
     assert len(proc.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "out").exists()
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["outcome"] == "refused" and not report["results"]
