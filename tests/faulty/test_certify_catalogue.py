@@ -4,8 +4,8 @@ cases and the Gherkin scenarios, which must agree) — and misbehaving software 
 ``error`` verdicts with the report written.
 
 Each certification runs the real command line (``obsa certify``) in a process of its own,
-forked from one worker that imported the bench once (:mod:`.certify_worker`); the runs go
-in parallel, one per core. They start when the tests are collected and this module's
+forked from one worker that imported the bench once (:mod:`.certify_worker`); one run per
+two cores at a time. They start when the tests are collected and this module's
 tests run last (conftest.py), so the rest of the project's tests run meanwhile. These are
 the project's slow tests (``-m "not slow"`` leaves them out).
 """
