@@ -247,17 +247,21 @@ class Harness:
 
     def judge(self, requirement: str, measured: dict[str, float | None], *,
               message: str = "", events: dict[str, float] | None = None,
-              notes: dict[str, str] | None = None) -> TestResult:
+              notes: dict[str, str] | None = None, evidence: Evidence | None = None,
+              simulated_s: float | None = None) -> TestResult:
         """Judge ``requirement`` on measured values (see :meth:`criteria`) and record it,
-        with the trace of the current loop around ``events`` as evidence."""
+        with the trace of the current loop around ``events`` as evidence (or ``evidence``
+        and ``simulated_s`` given by a test case that ran no loop, e.g. a vector replay)."""
         req = self.spec.requirements[requirement]
         results = self.criteria(requirement, measured, notes)
         verdict: VerdictName = "pass" if all(r.passed for r in results) else "fail"
+        if simulated_s is None:
+            simulated_s = self.loop.t if self.loop is not None else 0.0
         result = TestResult(
             test_case=self.test_case, requirement=requirement, title=req.title, level=req.level,
             verdict=verdict, criteria=results,
-            evidence=self.evidence(message, events or {}),
-            simulated_s=self.loop.t if self.loop is not None else 0.0,
+            evidence=evidence if evidence is not None else self.evidence(message, events or {}),
+            simulated_s=simulated_s,
         )
         self.results.append(result)
         return result

@@ -200,12 +200,9 @@ def judge_replay(h: Harness, requirement: str, measured: dict[str, float | None]
     """Judge ``requirement`` on what replay ``r`` measured, with its estimate against the
     truth as the evidence: the lowest and highest cell_soc estimate and truth, pack_soc and
     its truth, and the largest cell error, downsampled to ``max_points``."""
-    from ..report.model import Channel, Evidence, TestResult
+    from ..report.model import Channel, Evidence
 
-    req = h.spec.requirements[requirement]
-    results = h.criteria(requirement, measured)
     stride = max(1, -(-len(r.t_s) // max_points))
-    est = r.outputs.get("cell_soc")
     channels: list[tuple[str, str, np.ndarray]] = []
     if "cell_soc" in r.outputs:
         est = r.outputs["cell_soc"]
@@ -233,7 +230,5 @@ def judge_replay(h: Harness, requirement: str, measured: dict[str, float | None]
         channels=[Channel(name=n, unit=u, values=[float(x) for x in vals[::stride]])
                   for n, u, vals in channels],
         events=dict(events or {}))
-    return h.record(TestResult(
-        test_case=h.test_case, requirement=requirement, title=req.title, level=req.level,
-        verdict="pass" if all(c.passed for c in results) else "fail", criteria=results,
-        evidence=evidence, simulated_s=float(r.t_s[-1] - r.t_s[0])))
+    return h.judge(requirement, measured, evidence=evidence,
+                   simulated_s=float(r.t_s[-1] - r.t_s[0]))
