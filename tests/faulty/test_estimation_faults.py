@@ -23,7 +23,9 @@ MANIFEST = ROOT / "reference_impl" / "manifest_state_estimation.yaml"
 SELECT = "nmc-pack4-wltc-25c or stale or soh or sop"
 
 
-def _certify(tmp_path: Path, faulty: Faulty | None) -> dict[str, Any]:
+def _certify(tmp_path: Path, faulty: Faulty | None, select: str = SELECT) -> dict[str, Any]:
+    """Certify the state-estimation reference with ``faulty`` in place of its component, the
+    test cases ``select`` (pytest's -k expression) under both suites."""
     data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     if faulty is not None:
         data["adapter"]["components"][faulty.component] = (
@@ -32,7 +34,7 @@ def _certify(tmp_path: Path, faulty: Faulty | None) -> dict[str, Any]:
     manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "conformance", "certify", str(manifest),
                            "--out", str(tmp_path / "out"), "--no-html", "--no-progress",
-                           "--in-process", "--suite", "both", "-k", SELECT],
+                           "--in-process", "--suite", "both", "-k", select],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["disagreements"] == [], proc.stdout[-3000:]
