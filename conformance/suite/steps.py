@@ -450,6 +450,7 @@ class Closing:
     t_main_positive: float | None  # main positive first commanded closed
     voltage_difference_V: float | None  # |pack − link| when main positive was commanded
     precharge_open: int | None  # 1: precharge commanded open 0.1 s after closed
+    order_kept: int | None  # 1: main negative, precharge, main positive, each a later step
 
     def events(self) -> dict[str, float]:
         ev = {"close request": self.t_request}
@@ -473,7 +474,12 @@ def close_through_precharge(h: Harness, loop: ClosedLoop) -> Closing:
     precharge_open = None
     if t_closed is not None:
         precharge_open = int(value_at(loop, "precharge_close_cmd", t_closed + 0.1) < 0.5)
-    return Closing(t_req, t_closed, t_pos, diff, precharge_open)
+    firsts = [first_time(loop, channel(loop, f"{c}_close_cmd") > 0.5, after=t_req)
+              for c in ("main_negative", "precharge", "main_positive")]
+    order_kept = None
+    if t_closed is not None:
+        order_kept = int(None not in firsts and firsts[0] < firsts[1] < firsts[2])
+    return Closing(t_req, t_closed, t_pos, diff, precharge_open, order_kept)
 
 
 # ----------------------------------------------------------------------------- fault memory

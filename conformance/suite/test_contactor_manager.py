@@ -43,7 +43,9 @@ def test_close_through_precharge(obsa: Harness) -> None:
     obsa.judge("OBSA-CONT-002", {
         "close_time_s": None if c.t_closed is None else c.t_closed - c.t_request,
         "precharge_open_when_closed": c.precharge_open,
-    }, events=events, message="close request on a healthy HV circuit")
+        "closing_order_kept": c.order_kept,
+    }, events=events, message="close request on a healthy HV circuit; first close command "
+                              "of each contactor in order main negative, precharge, main positive")
 
 
 @req("OBSA-CONT-003", "OBSA-CONT-004", "OBSA-CONT-005")
@@ -200,9 +202,26 @@ def _fails_to_close(obsa: Harness, contactor: str) -> Stimulus:
     t_req = loop.t
     loop.set("close_request", True)
     loop.run(4.0)
-    return _detection(obsa, loop, contactor.replace("_", " "), t_req,
-                      S.channel(loop, f"{contactor}_close_cmd") > 0.5, "commanded closed",
-                      S.flag_set(loop, "contactor_fault_flags", mask), "mismatch detected")
+    label = contactor.replace("_", " ")
+    flagged = S.flag_set(loop, "contactor_fault_flags", mask)
+    found = _detection(obsa, loop, label, t_req,
+                       S.channel(loop, f"{contactor}_close_cmd") > 0.5, "commanded closed",
+                       flagged, "mismatch detected")
+    # the path opens after the fault and stays open for the rest of the run
+    t_flag = S.first_time(loop, flagged, after=t_req)
+    closing = _any_close(loop)
+    t = S.times(loop)
+    open_time = None
+    if t_flag is not None:
+        last_closing = np.flatnonzero(closing & (t >= t_flag - 1e-9))
+        t_open = t_flag if last_closing.size == 0 else None
+        if last_closing.size and last_closing[-1] + 1 < len(t):
+            t_open = float(t[last_closing[-1] + 1])
+        if t_open is not None:
+            open_time = max(0.0, t_open - t_flag - float(obsa.param(CM, "opening_delay_s")))
+            found.events[f"{label}: path open"] = t_open
+    found.measured["open_time_s"] = open_time
+    return found
 
 
 @req("OBSA-CONT-009")

@@ -40,6 +40,34 @@ class PrechargeLeftClosed(ContactorManager):
         super()._sequence(t, pack_V, link_V, neg_fb, pos_fb)
 
 
+class PrechargeWithNegative(ContactorManager):
+    """Precharge is commanded together with main negative instead of once main negative
+    reads closed (one feedback wait saved): the attempt's timer starts with the precharge
+    command, so every time limit still holds, but the closing order is not kept."""
+
+    def _start_attempt(self, t: float) -> None:
+        super()._start_attempt(t)
+        self._precharge.set_command(True, t)
+        self._attempts += 1
+        self._attempt_start_s = t
+        self._phase = cm.PRECHARGE
+
+
+class MismatchPathKept(ContactorManager):
+    """A feedback mismatch is flagged, but while close_request stands the manager keeps its
+    commands and goes on waiting for the contactor to close, instead of opening the path."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        self._hold = (bool(inputs["close_request"])
+                      and not bool(inputs["contactor_open_request"]))
+        return super()._step(t, inputs)
+
+    def _open_in_order(self, t: float) -> bool:
+        if self._faults == _FEEDBACK_MISMATCH and self._hold:
+            return not self._negative.command
+        return super()._open_in_order(t)
+
+
 class LongPrechargeAttempt(ContactorManager):
     """The attempt timer grants the precharge contactor its feedback time on top of the
     declared precharge_timeout_s: every failed attempt runs a feedback timeout too long."""
@@ -190,6 +218,10 @@ CONTACTOR_DIAG_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", NegativeHeldAfterPrechargeFailure, "OBSA-CONT-005"),
     _f("contactor_manager", DebouncedOpenRequest, "OBSA-CONT-006"),
     _f("contactor_manager", HardCodedCloseTimeout, "OBSA-CONT-009"),
+    _f("contactor_manager", PrechargeWithNegative, "OBSA-CONT-002"),
+    # the path kept half closed when main positive fails leaves precharge closed past its
+    # timeout (OBSA-CONT-003's monitor) and commands closed under a latched fault (CONT-011's)
+    _f("contactor_manager", MismatchPathKept, "OBSA-CONT-003", "OBSA-CONT-009", "OBSA-CONT-011"),
     _f("contactor_manager", OpenRequestEdgeOnly, "OBSA-CONT-010"),
     # once the mismatch clears itself the manager leaves "error" while the close request
     # still stands: OBSA-CONT-012's state rules see that too
