@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
+import json
 import os
 import platform
 import sys
@@ -298,13 +299,19 @@ class Certification:
     # ---- running ------------------------------------------------------------------
     @functools.cached_property
     def seed(self) -> int:
-        """The run's seed, drawn from the module's manifest: the same module always gets the
-        same stimuli (a run can be reproduced), yet no module can choose which cells,
+        """The run's seed, drawn from what the module's manifest declares (identity, spec
+        version, profiles, features, pack, configuration — not how it is connected, not
+        the file's layout or comments): the same module always gets the same stimuli, over
+        any transport (a run can be reproduced), yet no module can choose which cells,
         sensors and scenarios will be stimulated without changing what it declares."""
-        try:
-            data = self.manifest_path.read_bytes()
-        except OSError:
-            data = str(self.manifest_path).encode()
+        if self.manifest is not None:
+            declared = self.manifest.model_dump(mode="json", exclude={"adapter"})
+            data = json.dumps(declared, sort_keys=True, separators=(",", ":")).encode()
+        else:
+            try:
+                data = self.manifest_path.read_bytes()
+            except OSError:
+                data = str(self.manifest_path).encode()
         return int.from_bytes(hashlib.sha256(data).digest()[:4], "big")
 
     def harness(self, test_case: str, requirements: list[str], case: str | None = None

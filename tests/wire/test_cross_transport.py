@@ -5,8 +5,8 @@ verdicts and the same measured values.
 One certification per transport, run in parallel, on a selection of the suite that drives
 the three components of the safety core (supervisor, contactor manager, fault memory); the
 values cross JSON in three of the four runs, in the fourth they never leave the process.
-The seed is drawn from the manifest's bytes, which name the transport: every run here has
-the same seed (fixed_seed_certify.py), so that all four see the same stimuli.
+The seed is drawn from what the manifest declares, never from how the module is connected,
+so all four see the same stimuli (checked first).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ import pytest
 from conformance.manifest import reference_manifest_path
 
 from ..hostile.runs import ROOT, Run, manifest_for
-
-FIXED_SEED = Path(__file__).with_name("fixed_seed_certify.py")
 
 SELECTION = "test_close_through_precharge or test_fault_latches or test_occurrences_and_times"
 
@@ -71,7 +69,8 @@ def runs(tcp_port: int, tmp_path_factory: pytest.TempPathFactory) -> dict[str, R
 
 
 def _certify(manifest: Path, out: Path, *args: str) -> Run:
-    proc = subprocess.run([sys.executable, str(FIXED_SEED), str(manifest), "--out", str(out),
+    proc = subprocess.run([sys.executable, "-m", "conformance", "certify", str(manifest),
+                           "--out", str(out),
                            "--no-progress", "--no-html", "-k", SELECTION, *args], cwd=ROOT,
                           env=dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg"),
                           capture_output=True, text=True, timeout=900)
