@@ -241,6 +241,25 @@ PROFILES: dict[str, Callable[[CellDef, np.random.Generator], np.ndarray]] = {
 CCCV = "cccv"
 """CC-CV charge (single cell: the CV phase needs a voltage-controlled cell): 120 s rest, 1C
 charge to the full voltage, 600 s at the full voltage, 300 s rest."""
+CYCLES = "cycles"
+"""Two full cycles between the SoC reference voltages (single cell, :func:`simulate_cycles`):
+60 s rest, a C/3 discharge to the empty voltage and :data:`CYCLE_REST_S` of rest (the start:
+empty and relaxed), then :data:`CYCLE_COUNT` times: CC charge at C/2 to the full voltage, CV
+at the full voltage until the current falls to C/20, rest, CC discharge at C/3 to the empty
+voltage, rest. Half-way through each cycle's discharge (half the nominal capacity out) the
+discharge pauses for a pulse as in a reference performance test: :data:`CYCLE_PULSE`
+(rest, a 10 s 1C discharge pulse, rest), so that the resistance can be seen near SoC 0.5,
+where the truth's is defined, and not only at the ends of the SoC range. C-rates of the
+nominal capacity, as a cycler runs a datasheet's cell. The discharge rate is the capacity
+test's of IEC 62660-1 for cells of battery-electric vehicles (1/3 C); the charge is the
+cells' standard charge (C/2 CC-CV, C/20 end). Sampled every :data:`CYCLE_DT_S`: a
+state-of-health estimator's step, and a 13-hour vector stays small."""
+CYCLE_DT_S = 1.0
+CYCLE_REST_S = 1800.0
+CYCLE_COUNT = 2
+CYCLE_CHARGE_C, CYCLE_CV_END_C, CYCLE_DISCHARGE_C = 0.5, 0.05, 1.0 / 3.0
+#: the mid-discharge pause: rest s, pulse s, pulse C-rate (discharge), rest s
+CYCLE_PULSE = (600.0, 10.0, 1.0, 40.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,6 +282,7 @@ class VectorDef:
     soc_spread: float = 0.0  # standard deviation of the initial SoC
     seed: int = 0
     duration_s: float | None = None  # cut the profile (the regeneration test's short case)
+    dt_s: float = DT_S  # the sample period (CYCLE_DT_S for the cycles profile)
 
 
 # Ageing: loss of active material (capacity × f) and a contact resistance chosen so that the
@@ -307,6 +327,16 @@ CATALOGUE: list[VectorDef] = [
               changes=AGED_LFP),
     VectorDef("lfp-aged-cccv-40c", "aged LFP (as lfp-aged-pulses-10c), CC-CV charge at 1C from "
               "SoC ≈ 0.6, warm 40 °C", "lfp-prada2013", CCCV, 40.0, 0.6, changes=AGED_LFP),
+    VectorDef("nmc-aged-cycles-25c", "aged NMC (as nmc-aged-wltc-40c: Chen2020, capacity −15 %, "
+              "resistance +40 %), two full cycles (CC-CV C/2 charge, C/3 discharge), 25 °C",
+              "nmc-chen2020", CYCLES, 25.0, 0.3, changes=AGED_NMC, dt_s=CYCLE_DT_S),
+    VectorDef("lfp-aged-cycles-25c", "aged LFP (as lfp-aged-pulses-10c), two full cycles "
+              "(CC-CV C/2 charge, C/3 discharge), 25 °C", "lfp-prada2013", CYCLES, 25.0, 0.3,
+              changes=AGED_LFP, dt_s=CYCLE_DT_S),
+    VectorDef("nmc-other-cycles-40c", "another NMC cell than characterized (as "
+              "nmc-other-wltc-10c: more capacity than rated), two full cycles (CC-CV C/2 "
+              "charge, C/3 discharge), warm 40 °C", "nmc-chen2020", CYCLES, 40.0, 0.3,
+              parameter_set="OKane2022", changes=OTHER_NMC, dt_s=CYCLE_DT_S),
 ]
 
 SHORT_CASE = VectorDef(
@@ -461,6 +491,71 @@ def simulate_cccv(parameter_set: str, changes: dict[str, float], temperature_deg
         "Discharge capacity [A.h]")
 
 
+def simulate_cycles(parameter_set: str, changes: dict[str, float], temperature_degC: float,
+                    x0: float, cell: CellDef, dt_s: float = CYCLE_DT_S
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The :data:`CYCLES` profile of one cell on a ``dt_s`` grid: t, current (+ charge),
+    voltage, discharge capacity.
+
+    Two passes, so that the recorded current is the one simulated: the first runs the
+    cycler's steps (CC until a voltage, CV until a current) and finds how long each lasts;
+    the second drives the cell with that current on the grid — every step shortened to whole
+    samples (a CC phase ends less than one sample before its cut-off), the CV current of the
+    first pass sampled at the grid, linear between samples — so that the trapezoidal charge
+    of ``current_A`` is the solver's own charge (the truth SoC's) to solver tolerance."""
+    pybamm = _pybamm()
+    nominal = cell.nominal_Ah
+    cv_end = round(CYCLE_CV_END_C * nominal, 9)
+    charge, discharge = CYCLE_CHARGE_C * nominal, CYCLE_DISCHARGE_C * nominal
+    rest = f"Rest for {CYCLE_REST_S:g} seconds"
+    half_s = 0.5 / CYCLE_DISCHARGE_C * 3600.0
+    pause_s, pulse_s, pulse_c, after_s = CYCLE_PULSE
+    cycle = [f"Charge at {charge:.6g} A until {cell.full_V} V",
+             f"Hold at {cell.full_V} V until {cv_end} A", rest,
+             f"Discharge at {discharge:.6g} A for {half_s:g} seconds or until {cell.empty_V} V",
+             f"Rest for {pause_s:g} seconds",
+             f"Discharge at {pulse_c * nominal:.6g} A for {pulse_s:g} seconds",
+             f"Rest for {after_s:g} seconds",
+             f"Discharge at {discharge:.6g} A until {cell.empty_V} V", rest]
+    steps = [f"Rest for {REST_START_S:g} seconds",
+             f"Discharge at {discharge:.6g} A until {cell.empty_V} V", rest]
+    steps += cycle * CYCLE_COUNT
+
+    def cell_params() -> Any:
+        p = parameter_values(parameter_set, changes, temperature_degC)
+        # the cycler's limits, not the model's cut-offs, end each step
+        p.update({"Lower voltage cut-off [V]": cell.empty_V - 0.3,
+                  "Upper voltage cut-off [V]": cell.full_V + 0.2})
+        return p
+
+    sim = pybamm.Simulation(_model(), parameter_values=cell_params(),
+                            experiment=pybamm.Experiment(steps, period="10 seconds"),
+                            solver=_solver())
+    sol = sim.solve(initial_soc=x0)
+    if len(sol.cycles) != len(steps):
+        raise RuntimeError(f"{parameter_set} {changes}: the cycles stopped after "
+                           f"{len(sol.cycles)} of {len(steps)} steps ({sol.termination})")
+    levels: list[np.ndarray] = []
+    for step_solution in sol.cycles:
+        ts = np.asarray(step_solution["Time [s]"].entries, dtype=float)
+        amps = -np.asarray(step_solution["Current [A]"].entries, dtype=float)
+        samples = math.floor((ts[-1] - ts[0]) / dt_s + 1e-6)
+        levels.append(np.interp(ts[0] + np.arange(samples) * dt_s, ts, amps))
+    current = np.concatenate(levels + [np.zeros(1)])
+    current[0] = 0.0
+    t = np.arange(current.size) * dt_s
+    p = cell_params()
+    p["Current function [A]"] = pybamm.Interpolant(t, -current, pybamm.t,
+                                                   interpolator="linear")
+    sim = pybamm.Simulation(_model(), parameter_values=p, solver=_solver(dt_max=0.5))
+    replayed = sim.solve([0.0, float(t[-1])], t_interp=t, initial_soc=x0)
+    if replayed.t[-1] < t[-1] - 1e-9:
+        raise RuntimeError(f"{parameter_set}: simulation stopped at {replayed.t[-1]} s "
+                           f"({replayed.termination})")
+    return (t, current, np.asarray(replayed["Voltage [V]"](t), dtype=float),
+            np.asarray(replayed["Discharge capacity [A.h]"](t), dtype=float))
+
+
 # ---------------------------------------------------------------------------------------------
 # One vector
 
@@ -521,6 +616,13 @@ def build_vector(vdef: VectorDef, out: Path, log: Callable[[str], None] = print)
                                             x0s[0], cell)
         voltages.append(v)
         dcaps.append(dcap)
+    elif vdef.profile == CYCLES:
+        if vdef.n_cells != 1:
+            raise ValueError(f"{vdef.id}: the cycles hold a CV phase: a single-cell profile")
+        t, current, v, dcap = simulate_cycles(base_set, per_cell[0], vdef.temperature_degC,
+                                              x0s[0], cell, vdef.dt_s)
+        voltages.append(v)
+        dcaps.append(dcap)
     else:
         current = PROFILES[vdef.profile](cell, rng)
         t = _grid((current.size - 1) * DT_S)
@@ -563,7 +665,7 @@ def build_vector(vdef: VectorDef, out: Path, log: Callable[[str], None] = print)
         "profile": vdef.profile,
         "temperature_degC": vdef.temperature_degC,
         "n_cells": vdef.n_cells,
-        "dt_s": DT_S,
+        "dt_s": vdef.dt_s,
         "duration_s": float(round(t[-1], 6)),
         "seed": vdef.seed,
         "generator": f"{GENERATOR}; DFN, isothermal, contact resistance",

@@ -2,14 +2,19 @@
 part A data derived from them (spec: interfaces/soh_estimator.yaml, OBSA-SOH-*, OBSA-REG-001
 to 006). Vectorised over the cells; the step period is 1 s.
 
-Resistance — recursive least squares of one scale factor g per cell. The characterization's
+Resistance — recursive least squares of scale factors per cell. The characterization's
 overpotential φ = R0(T)·I + Σ v_i (RC voltages propagated with the measured current) is what a
 beginning-of-life cell would show; an aged cell shows g·φ. Differencing two steps removes the
 OCV (and any slowly varying error of the SoC input): Δ(V − OCV(soc)) = g·Δφ. The RLS (with
 forgetting) updates only on steps with enough excitation (|Δφ| of at least a few millivolts,
-i.e. a current step), and cell_resistance_ohm is g·initial_resistance_ohm scaled by the
-characterization's R0(T)/R0(T_ref) — the declared beginning-of-life value until
-MIN_RESISTANCE_UPDATES excitations have been seen (OBSA-SOH-004).
+i.e. a current step); g corrects the whole overpotential (the capacity anchors, the power
+capability). The ohmic resistance has a scale g0 of its own: ageing raises R0 more than the RC
+pairs (a contact or film resistance), so on a current step the ohmic part alone is fitted,
+Δ(V − OCV) − Δ(Σ v_i) = g0·R0(T)·ΔI, and only where the characterization's R0 holds (SoC
+OHMIC_SOC_RANGE, where it was fitted: a cell's resistance rises at the ends of its SoC range).
+cell_resistance_ohm is g0·initial_resistance_ohm scaled by the characterization's
+R0(T)/R0(T_ref) — the declared beginning-of-life value until MIN_RESISTANCE_UPDATES such steps
+have been seen (OBSA-SOH-004).
 
 Capacity — charge counted between two *anchors* far apart in SoC. An anchor is a state in
 which the voltage tells the SoC: the current has stayed below C/20 for ANCHOR_HOLD_S (a rest,
@@ -53,6 +58,8 @@ class SohEstimator(CellModelBlock):
     GAIN_RANGE = (0.2, 10.0)
     MIN_RESISTANCE_UPDATES = 5
     MIN_EXCITATION_V = 0.003
+    OHMIC_SOC_RANGE = (0.2, 0.8)
+    OHMIC_PRIOR_VARIANCE = 1.0e4
     ANCHOR_CURRENT_C = 1.0 / 20.0
     ANCHOR_HOLD_S = 60.0
     MIN_ANCHOR_SLOPE = 0.4  # V per unit SoC
@@ -87,6 +94,12 @@ class SohEstimator(CellModelBlock):
         self._v_rc = np.zeros((len(self._model.rc), n))
         self._prev_y = np.full(n, math.nan)
         self._prev_phi = np.full(n, math.nan)
+        self.ohmic_gain = np.ones(n)  # R0 scale g0
+        # a weak prior (1/V²): the first step's ratio is taken almost whole
+        self._g0_var = np.full(n, self.OHMIC_PRIOR_VARIANCE)
+        self._g0_updates = np.zeros(n, dtype=np.int64)
+        self._prev_current = math.nan
+        self._prev_rc = np.full(n, math.nan)
         self.capacity_Ah = np.full(n, self._rated_Ah)
         self._cap_weight = np.zeros(n)
         self._charge_Ah = 0.0  # counted charge since reset (positive: charged)
@@ -117,6 +130,7 @@ class SohEstimator(CellModelBlock):
         if math.isfinite(current):
             phi = self._overpotential(current, dt, temps)
             y = voltage - self._model.ocv(soc, temps)
+            self._update_ohmic(y, phi, current, temps, soc, valid)
             self._update_resistance(y, phi, valid)
             if dt > 0.0:
                 self._count(current, pack_voltage, dt, soc)
@@ -132,6 +146,31 @@ class SohEstimator(CellModelBlock):
             self._v_rc[i] = a * self._v_rc[i] + m.rc_r(i, temps) * (1.0 - a) * current
             phi += self._v_rc[i]
         return np.asarray(phi)
+
+    def _update_ohmic(self, y: np.ndarray, phi: np.ndarray, current: float, temps: np.ndarray,
+                      soc: np.ndarray, valid: np.ndarray) -> None:
+        """RLS of g0 on current steps: Δy − Δ(Σ v_i) = g0·R0(T)·ΔI (before
+        :meth:`_update_resistance` moves the previous y on)."""
+        r0 = self._model.r0(temps)
+        rc = phi - r0 * current
+        dy, drc = y - self._prev_y, rc - self._prev_rc
+        x = r0 * (current - self._prev_current)
+        self._prev_rc, self._prev_current = rc, current
+        lo, hi = self.OHMIC_SOC_RANGE
+        excited = (valid & np.isfinite(dy) & np.isfinite(x) & (np.abs(x) >= self.MIN_EXCITATION_V)
+                   & (soc >= lo) & (soc <= hi))
+        if not excited.any():
+            return
+        lam = self.RLS_FORGETTING
+        x = np.where(excited, x, 0.0)
+        target = np.where(excited, dy - drc, 0.0)
+        k = self._g0_var * x / (lam + x * x * self._g0_var)
+        gain = np.where(excited, self.ohmic_gain + k * (target - self.ohmic_gain * x),
+                        self.ohmic_gain)
+        self.ohmic_gain = np.clip(gain, self.GAIN_RANGE[0], self.GAIN_RANGE[1])
+        self._g0_var = np.where(excited, (self._g0_var - k * x * self._g0_var) / lam,
+                                self._g0_var)
+        self._g0_updates += excited
 
     def _update_resistance(self, y: np.ndarray, phi: np.ndarray, valid: np.ndarray) -> None:
         dy, dphi = y - self._prev_y, phi - self._prev_phi
@@ -218,8 +257,8 @@ class SohEstimator(CellModelBlock):
     # -- outputs --------------------------------------------------------------------------
     def cell_resistance(self, temps: np.ndarray) -> np.ndarray:
         m = self._model
-        estimated = self._g_updates >= self.MIN_RESISTANCE_UPDATES
-        scale = np.where(estimated, self.gain * m.r0(temps) / m.r0(self._t_ref), 1.0)
+        estimated = self._g0_updates >= self.MIN_RESISTANCE_UPDATES
+        scale = np.where(estimated, self.ohmic_gain * m.r0(temps) / m.r0(self._t_ref), 1.0)
         return np.asarray(self._r_bol * scale)
 
     def _outputs(self, temps: np.ndarray) -> dict[str, Any]:

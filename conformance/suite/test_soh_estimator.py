@@ -1,0 +1,170 @@
+"""Conformance test cases of the SoH estimator judged against the truth (area SOH, and the
+state-of-health data of EU Regulation 2023/1542 Annex VII part A, area REG).
+
+Each test case replays a cycle vector (:mod:`conformance.harness.replay`): an aged or
+another cell than characterized, simulated by PyBaMM, doing two full cycles between the
+reference voltages of its SoC — CC-CV charge, rest, C/3 discharge, rest — repeated to the
+declared pack and read with the declared sensor errors. The estimator is configured with
+the characterization of the vector's nominal cell and that cell's beginning-of-life values
+(interface ``soh_estimator``, ``characterization``), so what it must find is how far the
+simulated cell has moved from them. Its outputs are judged at the end of the second full
+cycle, against the truth the vector records per cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conformance.harness.context import Harness
+from conformance.harness.replay import Replay, characterization, inputs_of, judge_replay, replay
+from conformance.paths import vectors_dir
+from conformance.vectors import Vector, load_vector
+
+SOH = "soh_estimator"
+req = pytest.mark.requirement
+CYCLE_PROFILE = "cycles"
+"""The profile of the vectors that hold full cycles (vectors/README.md)."""
+FULL_CYCLES = 2
+"""How many full cycles the estimator has seen when it is judged (OBSA-SOH-001, -002)."""
+REFERENCE_VOLTAGE_SLACK_V = 0.02
+"""A charge or discharge reached a reference voltage when its cell came this close: a cycler
+ends a step within a sample of its limit (10 mV at most on the shipped vectors)."""
+
+
+def _cycle_vectors() -> list[str]:
+    """The ids of the shipped vectors that hold full cycles."""
+    ids = []
+    for path in sorted(vectors_dir().glob("*.json")):
+        if path.with_suffix(".npz").exists():
+            info = load_vector(path).info
+            if info.profile == CYCLE_PROFILE:
+                ids.append(info.id)
+    return ids
+
+
+CYCLE_VECTORS = _cycle_vectors()
+
+
+def full_cycle_ends(vector: Vector) -> list[float]:
+    """When each full cycle of ``vector`` ends (s): a charge that brought every cell to the
+    SoC reference's full voltage, then a discharge that brought one to its empty voltage;
+    the cycle ends when the rest after that discharge does (the next charge starts, or the
+    vector ends)."""
+    ref = vector.info.soc_reference
+    current = vector["current_A"].astype(float)
+    voltage = vector["cell_voltage_V"].astype(float)
+    full = (current > 0) & (voltage.min(axis=1) >= ref.full_voltage_V
+                            - REFERENCE_VOLTAGE_SLACK_V)
+    empty = (current < 0) & (voltage.min(axis=1) <= ref.empty_voltage_V
+                             + REFERENCE_VOLTAGE_SLACK_V)
+    t = vector["t_s"]
+    ends: list[float] = []
+    i, n = 0, len(t)
+    while True:
+        charged = np.flatnonzero(full[i:])
+        if charged.size == 0:
+            return ends
+        emptied = np.flatnonzero(empty[i + charged[0]:])
+        if emptied.size == 0:
+            return ends
+        k = i + int(charged[0]) + int(emptied[0])
+        charging = np.flatnonzero(current[k:] > 0)
+        i = n if charging.size == 0 else k + int(charging[0])
+        ends.append(float(t[i - 1]))
+        if i >= n:
+            return ends
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The truth of the declared pack: the vector's cells repeated to the declared count."""
+
+    capacity_Ah: np.ndarray  # (cells,)
+    resistance_ohm: np.ndarray  # (cells,)
+
+    @property
+    def pack_capacity_Ah(self) -> float:
+        """The string's: its weakest cell's."""
+        return float(self.capacity_Ah.min())
+
+    @property
+    def pack_resistance_ohm(self) -> float:
+        return float(self.resistance_ohm.sum())
+
+
+def pack_truth(vector: Vector, cells: int) -> Truth:
+    columns = np.arange(cells) % vector.info.n_cells
+    return Truth(vector["cell_capacity_Ah"].astype(float)[columns],
+                 vector["cell_resistance_ohm"].astype(float)[columns])
+
+
+def beginning_of_life(obsa: Harness, vector: Vector) -> dict[str, Any]:
+    """The beginning-of-life values of the vector's nominal cell a SoH estimator is given
+    (interface soh_estimator, characterization): the characterization's reference capacity
+    and R0 at the SoC reference temperature (the replay's nominal cell resistance)."""
+    doc = characterization(vector)
+    capacity = float(doc["reference_capacity_Ah"])
+    r0 = inputs_of(obsa, vector, np.zeros(1, dtype=np.int64))["cell_resistance_ohm"]
+    reference_t = f"{vector.info.soc_reference.temperature_degC:g}"
+    ocv = np.asarray(doc["ocv"]["ocv_V"][reference_t], dtype=float)
+    cells = int(obsa.session.dimensions["cell"])
+    return {"rated_capacity_Ah": capacity, "initial_resistance_ohm": float(r0[0, 0]),
+            "certified_energy_Wh": cells * capacity * float(np.mean(ocv))}
+
+
+def _relative(estimate: np.ndarray | float, truth: np.ndarray | float) -> float:
+    return float(np.max(np.abs(np.asarray(estimate) - truth) / truth))
+
+
+def _replay_cycles(obsa: Harness, vector_id: str) -> tuple[Replay, int, list[float], str]:
+    """The whole cycle vector replayed to the SoH estimator right after reset(): the replay,
+    the index of the judged step (the end of the second full cycle), the cycles' ends and a
+    message naming the values it was configured with."""
+    vector = load_vector(vectors_dir() / f"{vector_id}.json")
+    bol = beginning_of_life(obsa, vector)
+    ends = full_cycle_ends(vector)
+    r = replay(obsa, vector, SOH, **bol)
+    judged = (int(np.searchsorted(r.t_s, ends[FULL_CYCLES - 1] + 1e-9)) - 1
+              if len(ends) >= FULL_CYCLES else -1)
+    message = (f"configured with the nominal cell's rated_capacity_Ah "
+               f"{bol['rated_capacity_Ah']:.4f} Ah and initial_resistance_ohm "
+               f"{bol['initial_resistance_ohm'] * 1000:.2f} mΩ")
+    return r, judged, ends, message
+
+
+@pytest.mark.parametrize("vector_id", [pytest.param(v, id=v) for v in CYCLE_VECTORS])
+@req("OBSA-SOH-001", "OBSA-SOH-002")
+def test_soh_after_two_full_cycles(obsa: Harness, vector_id: str) -> None:
+    """A cycle vector replayed to the SoH estimator from its start: at the end of the second
+    full cycle, the largest relative error of every cell_capacity_Ah and of pack_capacity_Ah
+    against the truth capacity of its cell and of the string (its weakest cell), and of every
+    cell_resistance_ohm and pack_resistance_ohm against the truth ohmic resistance."""
+    r, judged, ends, message = _replay_cycles(obsa, vector_id)
+    if judged < 0:
+        for rid in ("OBSA-SOH-001", "OBSA-SOH-002"):
+            obsa.inconclusive(rid, f"vector {vector_id} holds {len(ends)} full cycles, "
+                                   f"fewer than {FULL_CYCLES}")
+        return
+    out = {name: values[judged] for name, values in r.outputs.items()}
+    truth = pack_truth(r.vector, len(out["cell_capacity_Ah"]))
+    events = {f"full cycle {k + 1} ends": end for k, end in enumerate(ends[:FULL_CYCLES])}
+    judge_replay(obsa, "OBSA-SOH-001", {"capacity_relative_error": max(
+        _relative(out["cell_capacity_Ah"], truth.capacity_Ah),
+        _relative(out["pack_capacity_Ah"], truth.pack_capacity_Ah))}, r,
+        f"{message}; judged at {r.t_s[judged]:g} s against the truth capacity "
+        f"{', '.join(f'{c:.4f}' for c in r.vector['cell_capacity_Ah'])} Ah per cell "
+        f"(string {truth.pack_capacity_Ah:.4f} Ah); estimated "
+        f"{float(np.min(out['cell_capacity_Ah'])):.4f}…"
+        f"{float(np.max(out['cell_capacity_Ah'])):.4f} Ah, string "
+        f"{float(out['pack_capacity_Ah']):.4f} Ah", events)
+    judge_replay(obsa, "OBSA-SOH-002", {"resistance_relative_error": max(
+        _relative(out["cell_resistance_ohm"], truth.resistance_ohm),
+        _relative(out["pack_resistance_ohm"], truth.pack_resistance_ohm))}, r,
+        f"{message}; judged at {r.t_s[judged]:g} s against the truth ohmic resistance "
+        f"{', '.join(f'{x * 1000:.2f}' for x in r.vector['cell_resistance_ohm'])} mΩ per "
+        f"cell; estimated {float(np.min(out['cell_resistance_ohm'])) * 1000:.2f}…"
+        f"{float(np.max(out['cell_resistance_ohm'])) * 1000:.2f} mΩ", events)
