@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from conformance.bench import Bench, BenchConfig, Fault
+from conformance.bench import Bench, BenchConfig, Offset, Ramp, Welded
 
 CLOSED = {"main_positive_close_cmd": True, "main_negative_close_cmd": True,
           "precharge_close_cmd": False}
@@ -20,9 +20,9 @@ PRECHARGE = {"main_positive_close_cmd": False, "main_negative_close_cmd": True,
 
 
 FAULTS = (
-    Fault(signal="pack_current_A", kind="offset", value=1.0),
-    Fault(signal="cell_voltage_V", kind="ramp", index=3, rate=0.001),
-    Fault(signal="main_positive", kind="welded"),
+    Offset(signal="pack_current_A", value=1.0),
+    Ramp(signal="cell_voltage_V", index=3, rate=0.001),
+    Welded(signal="main_positive"),
 )
 
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from conformance.bench import Fault
+from conformance.bench import Offset
 from conformance.harness.context import Harness, standard_channels
 from conformance.harness.loop import ClosedLoop
 from conformance.harness.monitors import Watch, violations
@@ -32,7 +32,7 @@ def _loop(h: Harness, watch: Watch | None) -> ClosedLoop:
         s.adapter.reset(comp)
     channels = standard_channels() + (watch.channels() if watch else [])
     loop = ClosedLoop(h.spec, bench, s.adapter, s.components, s.dimensions, channels)
-    bench.inject(Fault(signal="cell_voltage_V", kind="offset", index=0, start_s=1.0, value=1.0))
+    bench.inject(Offset(signal="cell_voltage_V", index=0, start_s=1.0, value=1.0))
     return loop
 
 

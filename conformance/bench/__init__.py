@@ -1,7 +1,7 @@
 """The conformance bench plant: pack, HV circuit, sensors, fault injection and clock that a
 module under test runs against in closed loop.
 
-    from conformance.bench import Bench, BenchConfig, Fault
+    from conformance.bench import Bench, BenchConfig, Offset
     bench = Bench(BenchConfig(n_cells=96, seed=0))
     m = bench.measurements(); bench.apply(commands); bench.advance()
 """
@@ -10,11 +10,31 @@ from .bench import COMMANDS, MEASURED, TRUTH, Bench
 from .chemistry import CHEMISTRIES, Chemistry, VoltageLimits, bench_model
 from .clock import Clock
 from .config import BenchConfig, BenchConfigError
-from .faults import HV_FAULTS, MEASURED_SIGNALS, Fault, FaultError
+from .faults import (
+    HV_FAULTS,
+    KINDS,
+    MEASURED_SIGNALS,
+    Dropout,
+    FailToClose,
+    Fault,
+    FaultError,
+    Gain,
+    Noise,
+    Offset,
+    OpenResistor,
+    OpenWire,
+    Ramp,
+    ShortedLink,
+    Stuck,
+    Welded,
+    fault_of,
+)
 from .hv import MainPathClosing
 
 __all__ = [
-    "CHEMISTRIES", "COMMANDS", "HV_FAULTS", "MEASURED", "MEASURED_SIGNALS", "TRUTH", "Bench",
-    "BenchConfig", "BenchConfigError", "Chemistry", "Clock", "Fault", "FaultError",
-    "MainPathClosing", "VoltageLimits", "bench_model",
+    "CHEMISTRIES", "COMMANDS", "HV_FAULTS", "KINDS", "MEASURED", "MEASURED_SIGNALS", "TRUTH",
+    "Bench", "BenchConfig", "BenchConfigError", "Chemistry", "Clock", "Dropout", "FailToClose",
+    "Fault", "FaultError", "Gain", "MainPathClosing", "Noise", "Offset", "OpenResistor",
+    "OpenWire", "Ramp", "ShortedLink", "Stuck", "VoltageLimits", "Welded", "bench_model",
+    "fault_of",
 ]

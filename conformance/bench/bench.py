@@ -25,9 +25,10 @@ from .cells import SeriesString
 from .clock import Clock
 from .config import BenchConfig
 from .faults import (
-    HV_FAULTS,
     MEASURED_SIGNALS,
     ActiveFault,
+    CircuitFault,
+    Dropout,
     Fault,
     FaultError,
     apply_to_array,
@@ -113,8 +114,8 @@ class Bench:
             iso.sample(step, self.insulation_resistance_ohm)
 
     def _dropout(self, sensor: str, t: float) -> bool:
-        return any(af.fault.kind == "dropout" and af.fault.sensor == sensor and af.fault.active(t)
-                   for af in self._faults)
+        return any(isinstance(af.fault, Dropout) and af.fault.sensor == sensor
+                   and af.fault.active(t) for af in self._faults)
 
     # ---- the module's side ----------------------------------------------------------------------
     def measurements(self) -> dict[str, Any]:
@@ -264,8 +265,9 @@ class Bench:
     # ---- faults ---------------------------------------------------------------------------------
     def inject(self, fault: Fault) -> None:
         """Add a fault; it acts inside its time window (see conformance.bench.faults)."""
-        if not isinstance(fault, Fault):
-            raise FaultError(f"inject: expected a Fault, found {type(fault).__name__}")
+        if not isinstance(fault, Fault) or type(fault) is Fault:
+            raise FaultError(f"inject: expected a fault of a kind (conformance.bench.faults), "
+                             f"found {type(fault).__name__}")
         if fault.index is not None:
             name = fault.signal
             size = (self.config.n_cells if name.startswith("cell_voltage")
@@ -275,7 +277,7 @@ class Bench:
                                  f"0 … {size - 1}, found {fault.index}")
         af = ActiveFault(fault)
         self._faults.append(af)
-        if fault.signal in HV_FAULTS:
+        if isinstance(fault, CircuitFault):
             self._hv_faults.append(af)
             self._update_hv_faults(self.clock.t)
         else:
@@ -305,16 +307,9 @@ class Bench:
         hv.open_resistor = hv.shorted_link = False
         for af in self._hv_faults:
             f = af.fault
-            if not f.active(t):
-                continue
-            if f.kind == "welded":
-                getattr(hv, f.signal).welded = True
-            elif f.kind == "fail_to_close":
-                getattr(hv, f.signal).fail_to_close = True
-            elif f.kind == "open_resistor":
-                hv.open_resistor = True
-            elif f.kind == "shorted_link":
-                hv.shorted_link = True
+            if f.active(t):
+                assert isinstance(f, CircuitFault)
+                f.on_circuit(hv)
 
     @staticmethod
     def _check_index(index: int | None, size: int, what: str) -> None:

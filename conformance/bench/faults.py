@@ -9,7 +9,8 @@ signals of a sampling sensor (the cell monitor, the isolation monitor) t is the 
 sample being delivered, so a fault reaches the module with the sensor's next sample, as
 it would on real hardware. Every other measured signal is sampled every step.
 
-Kinds:
+One class per kind (a small discriminated union on ``kind``), each checking its own
+parameters and applying itself; :func:`fault_of` builds one from its kind's name:
   offset     value += value                  gain   value *= factor
   noise      value += N(0, std) per sample   ramp   value += rate · (t − start_s)
   stuck      the value freezes at what the first affected sample delivered, or at
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -35,7 +37,7 @@ from .clock import TIME_EPS_S
 
 
 class FaultError(ValueError):
-    """A Fault names a signal or kind the bench cannot inject, or lacks a parameter."""
+    """A fault names a signal or kind the bench cannot inject, or lacks a parameter."""
 
 
 # measured signal → (sensor, value type); value types: float, bool, float[], bool[]
@@ -54,107 +56,7 @@ MEASURED_SIGNALS: dict[str, tuple[str, str]] = {
     "main_negative_closed_fb": ("contactor_driver", "bool"),
     "precharge_closed_fb": ("contactor_driver", "bool"),
 }
-HV_FAULTS: dict[str, tuple[str, ...]] = {
-    "main_positive": ("welded", "fail_to_close"),
-    "main_negative": ("welded", "fail_to_close"),
-    "precharge": ("welded", "fail_to_close", "open_resistor", "shorted_link"),
-}
-_KINDS_BY_TYPE = {
-    "float[]": ("offset", "gain", "noise", "stuck", "ramp", "dropout", "open_wire"),
-    "bool[]": ("stuck",),
-    "float": ("offset", "gain", "noise", "stuck", "ramp", "dropout"),
-    "bool": ("stuck", "dropout"),
-}
 _OPEN_WIRE_SIGNALS = ("cell_voltage_V", "cell_temperature_degC")
-_REQUIRED = {"offset": "value", "gain": "factor", "noise": "std", "ramp": "rate"}
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One fault to inject; see the module docstring for the kinds and their parameters."""
-
-    signal: str
-    kind: str
-    index: int | None = None
-    start_s: float = 0.0
-    end_s: float | None = None
-    value: float | bool | None = None  # offset amount; stuck-at value
-    factor: float | None = None  # gain
-    std: float | None = None  # noise standard deviation
-    rate: float | None = None  # ramp, signal units per second
-
-    def __post_init__(self) -> None:
-        def bad(message: str) -> FaultError:
-            return FaultError(f"Fault(signal={self.signal!r}, kind={self.kind!r}): {message}")
-
-        if self.signal in HV_FAULTS:
-            kinds = HV_FAULTS[self.signal]
-            if self.kind not in kinds:
-                raise bad(f"expected a kind among {', '.join(kinds)}")
-            if self.index is not None:
-                raise bad(f"index is only for array signals, found index={self.index!r}")
-        elif self.signal in MEASURED_SIGNALS:
-            sensor, vtype = MEASURED_SIGNALS[self.signal]
-            kinds = _KINDS_BY_TYPE[vtype]
-            if sensor == "age":
-                kinds = tuple(k for k in kinds if k != "dropout")
-            if self.kind not in kinds:
-                raise bad(f"a {vtype} signal takes a kind among {', '.join(kinds)}")
-            if self.kind == "open_wire" and self.signal not in _OPEN_WIRE_SIGNALS:
-                raise bad(f"open_wire applies to {' and '.join(_OPEN_WIRE_SIGNALS)}")
-            if self.index is not None:
-                if not vtype.endswith("[]"):
-                    raise bad(f"index is only for array signals, found index={self.index!r}")
-                if not isinstance(self.index, int) or isinstance(self.index, bool) \
-                        or self.index < 0:
-                    raise bad(f"index: expected an integer ≥ 0, found {self.index!r}")
-        else:
-            known = ", ".join([*MEASURED_SIGNALS, *HV_FAULTS])
-            raise bad(f"unknown signal; expected one of {known}")
-        needed = _REQUIRED.get(self.kind)
-        if needed is not None:
-            v = getattr(self, needed)
-            if isinstance(v, bool) or not _finite(v):
-                raise bad(f"needs a finite number {needed}=…, found {v!r}")
-        if self.value is not None and not _finite(self.value) and not self._invalid_reading():
-            raise bad(f"value: expected a finite number or a bool, found {self.value!r}")
-        if self.kind == "noise" and self.std is not None and self.std < 0:
-            raise bad(f"std: expected ≥ 0, found {self.std!r}")
-        if isinstance(self.start_s, bool) or not _finite(self.start_s):
-            raise bad(f"start_s: expected a finite time in s, found {self.start_s!r}")
-        if self.end_s is not None and not (
-                isinstance(self.end_s, int | float) and self.end_s > self.start_s):
-            raise bad(f"end_s: expected None or > start_s ({self.start_s!r}), found {self.end_s!r}")
-
-    def _invalid_reading(self) -> bool:
-        """A float signal stuck at NaN or ±inf (what a broken sensor or driver delivers)."""
-        vtype = MEASURED_SIGNALS.get(self.signal, ("", ""))[1]
-        return (self.kind == "stuck" and vtype.startswith("float")
-                and isinstance(self.value, float) and not math.isfinite(self.value))
-
-    def active(self, t_s: float) -> bool:
-        """True when the fault acts at simulated time ``t_s``."""
-        t = t_s + TIME_EPS_S
-        return t >= self.start_s and (self.end_s is None or t < self.end_s)
-
-    @property
-    def sensor(self) -> str:
-        """The sensor that delivers this fault's signal ("hv" for circuit faults)."""
-        return MEASURED_SIGNALS[self.signal][0] if self.signal in MEASURED_SIGNALS else "hv"
-
-
-def catalogue() -> tuple[tuple[str, str], ...]:
-    """Every (signal, kind) pair the bench can inject: each measured signal with the kinds
-    its type takes, then each HV circuit fault — what a random scenario draws from."""
-    pairs = []
-    for signal, (sensor, vtype) in MEASURED_SIGNALS.items():
-        for kind in _KINDS_BY_TYPE[vtype]:
-            if (sensor == "age" and kind == "dropout") or (
-                    kind == "open_wire" and signal not in _OPEN_WIRE_SIGNALS):
-                continue
-            pairs.append((signal, kind))
-    pairs += [(signal, kind) for signal, kinds in HV_FAULTS.items() for kind in kinds]
-    return tuple(pairs)
 
 
 def _finite(value: object) -> bool:
@@ -172,6 +74,365 @@ class ActiveFault:
         self.frozen: object = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Fault:
+    """One fault on one signal, active for start_s ≤ t < end_s (end_s None: for ever).
+    A kind is a subclass; see the module docstring for what each does."""
+
+    #: the kind's name, as the catalogue and reports spell it
+    kind: ClassVar[str] = ""
+    signal: str
+    index: int | None = None
+    start_s: float = 0.0
+    end_s: float | None = None
+
+    def _bad(self, message: str) -> FaultError:
+        return FaultError(f"Fault(signal={self.signal!r}, kind={self.kind!r}): {message}")
+
+    def __post_init__(self) -> None:
+        if type(self) is Fault:
+            raise FaultError("Fault is the base of the fault kinds; inject one of them "
+                             f"({', '.join(KINDS)})")
+        self._check_signal()
+        if isinstance(self.start_s, bool) or not _finite(self.start_s):
+            raise self._bad(f"start_s: expected a finite time in s, found {self.start_s!r}")
+        if self.end_s is not None and not (
+                isinstance(self.end_s, int | float) and self.end_s > self.start_s):
+            raise self._bad(f"end_s: expected None or > start_s ({self.start_s!r}), "
+                            f"found {self.end_s!r}")
+        self._check_parameters()
+
+    def _check_signal(self) -> None:
+        raise NotImplementedError
+
+    def _check_parameters(self) -> None:
+        """A kind's own parameters (none by default)."""
+
+    def _needs_finite(self, name: str) -> None:
+        v = getattr(self, name)
+        if isinstance(v, bool) or not _finite(v):
+            raise self._bad(f"needs a finite number {name}=…, found {v!r}")
+
+    def active(self, t_s: float) -> bool:
+        """True when the fault acts at simulated time ``t_s``."""
+        t = t_s + TIME_EPS_S
+        return t >= self.start_s and (self.end_s is None or t < self.end_s)
+
+    @property
+    def sensor(self) -> str:
+        """The sensor that delivers this fault's signal ("hv" for circuit faults)."""
+        return MEASURED_SIGNALS[self.signal][0] if self.signal in MEASURED_SIGNALS else "hv"
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The kind's own parameters (for reports)."""
+        base = {"signal", "index", "start_s", "end_s"}
+        return {k: v for k, v in vars(self).items() if k not in base}
+
+
+# ----------------------------------------------------------------------------- measurements
+@dataclass(frozen=True, kw_only=True)
+class MeasurementFault(Fault):
+    """A fault between the plant and the module: it changes what a sensor delivers."""
+
+    #: the value types (MEASURED_SIGNALS) this kind applies to
+    value_types: ClassVar[tuple[str, ...]] = ()
+    #: what an age signal cannot take (it belongs to no sensor of its own)
+    on_ages: ClassVar[bool] = True
+
+    def _check_signal(self) -> None:
+        if self.signal not in MEASURED_SIGNALS:
+            known = ", ".join([*MEASURED_SIGNALS, *HV_FAULTS])
+            if self.signal in HV_FAULTS:
+                raise self._bad(f"expected a kind among {', '.join(HV_FAULTS[self.signal])}")
+            raise self._bad(f"unknown signal; expected one of {known}")
+        sensor, vtype = MEASURED_SIGNALS[self.signal]
+        if not self.takes(self.signal):
+            kinds = [k for k, cls in KINDS.items() if issubclass(cls, MeasurementFault)
+                     and cls.takes(self.signal)]
+            raise self._bad(f"a {vtype} signal takes a kind among {', '.join(kinds)}")
+        if self.index is not None:
+            if not vtype.endswith("[]"):
+                raise self._bad(f"index is only for array signals, found index={self.index!r}")
+            if not isinstance(self.index, int) or isinstance(self.index, bool) or self.index < 0:
+                raise self._bad(f"index: expected an integer ≥ 0, found {self.index!r}")
+
+    @classmethod
+    def takes(cls, signal: str) -> bool:
+        """Whether this kind can be injected on ``signal``."""
+        sensor, vtype = MEASURED_SIGNALS[signal]
+        return vtype in cls.value_types and (cls.on_ages or sensor != "age")
+
+    def on_scalar(self, value: Any, state: ActiveFault, t_s: float,
+                  normal: np.random.Generator) -> Any:
+        """The delivered scalar with this fault acting on ``value``."""
+        raise NotImplementedError
+
+    def on_array(self, values: np.ndarray, idx: int | slice, state: ActiveFault, t_s: float,
+                 normal: np.random.Generator, open_wire_value: float) -> None:
+        """Act on ``values[idx]`` in place (``values`` is the bench's own copy)."""
+        raise NotImplementedError
+
+
+_NUMBERS = ("float[]", "float")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Offset(MeasurementFault):
+    kind: ClassVar[str] = "offset"
+    value_types: ClassVar[tuple[str, ...]] = _NUMBERS
+    value: float = math.nan  # not given: refused by the check
+
+    def _check_parameters(self) -> None:
+        self._needs_finite("value")
+
+    def on_scalar(self, value: Any, state: ActiveFault, t_s: float,
+                  normal: np.random.Generator) -> Any:
+        return value + self.value
+
+    def on_array(self, values: np.ndarray, idx: int | slice, state: ActiveFault, t_s: float,
+                 normal: np.random.Generator, open_wire_value: float) -> None:
+        values[idx] += self.value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gain(MeasurementFault):
+    kind: ClassVar[str] = "gain"
+    value_types: ClassVar[tuple[str, ...]] = _NUMBERS
+    factor: float = math.nan
+
+    def _check_parameters(self) -> None:
+        self._needs_finite("factor")
+
+    def on_scalar(self, value: Any, state: ActiveFault, t_s: float,
+                  normal: np.random.Generator) -> Any:
+        return value * self.factor
+
+    def on_array(self, values: np.ndarray, idx: int | slice, state: ActiveFault, t_s: float,
+                 normal: np.random.Generator, open_wire_value: float) -> None:
+        values[idx] *= self.factor
+
+
+@dataclass(frozen=True, kw_only=True)
+class Noise(MeasurementFault):
+    kind: ClassVar[str] = "noise"
+    value_types: ClassVar[tuple[str, ...]] = _NUMBERS
+    std: float = math.nan
+
+    def _check_parameters(self) -> None:
+        self._needs_finite("std")
+        if self.std < 0:
+            raise self._bad(f"std: expected ≥ 0, found {self.std!r}")
+
+    def on_scalar(self, value: Any, state: ActiveFault, t_s: float,
+                  normal: np.random.Generator) -> Any:
+        return value + self.std * float(normal.standard_normal())
+
+    def on_array(self, values: np.ndarray, idx: int | slice, state: ActiveFault, t_s: float,
+                 normal: np.random.Generator, open_wire_value: float) -> None:
+        values[idx] += self.std * normal.standard_normal(np.shape(values[idx]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ramp(MeasurementFault):
+    kind: ClassVar[str] = "ramp"
+    value_types: ClassVar[tuple[str, ...]] = _NUMBERS
+    rate: float = math.nan  # signal units per second
+
+    def _check_parameters(self) -> None:
+        self._needs_finite("rate")
+
+    def on_scalar(self, value: Any, state: ActiveFault, t_s: float,
+                  normal: np.random.Generator) -> Any:
+        return value + self.rate * (t_s - self.start_s)
+
+    def on_array(self, values: np.ndarray, idx: int | slice, state: ActiveFault, t_s: float,
+                 normal: np.random.Generator, open_wire_value: float) -> None:
+        values[idx] += self.rate * (t_s - self.start_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stuck(MeasurementFault):
+    """Frozen at what the first affected sample delivered, or at ``value`` (stuck-at; on a
+    float signal NaN or ±inf: a reading that is no measurement at all)."""
+
+    kind: ClassVar[str] = "stuck"
+    value_types: ClassVar[tuple[str, ...]] = ("float[]", "bool[]", "float", "bool")
+    value: float | bool | None = None
+
+    def _check_parameters(self) -> None:
+        if self.value is None or _finite(self.value):
+            return
+        vtype = MEASURED_SIGNALS[self.signal][1]
+        if not (vtype.startswith("float") and isinstance(self.value, float)):
+            raise self._bad(f"value: expected a finite number or a bool, found {self.value!r}")
+
+    def on_scalar(self, value: Any, state: ActiveFault, t_s: float,
+                  normal: np.random.Generator) -> Any:
+        if self.value is not None:
+            return type(value)(self.value)
+        if state.frozen is None:
+            state.frozen = value
+        return state.frozen
+
+    def on_array(self, values: np.ndarray, idx: int | slice, state: ActiveFault, t_s: float,
+                 normal: np.random.Generator, open_wire_value: float) -> None:
+        if self.value is not None:
+            values[idx] = self.value
+            return
+        if state.frozen is None:
+            state.frozen = np.copy(values[idx])
+        values[idx] = state.frozen
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dropout(MeasurementFault):
+    """The sensor stops delivering: the bench's sensor holds every value and its age grows;
+    on a contactor feedback (no sensor of its own) the value is held here."""
+
+    kind: ClassVar[str] = "dropout"
+    value_types: ClassVar[tuple[str, ...]] = ("float[]", "float", "bool")
+    on_ages: ClassVar[bool] = False
+
+    def on_scalar(self, value: Any, state: ActiveFault, t_s: float,
+                  normal: np.random.Generator) -> Any:
+        if state.frozen is None:
+            state.frozen = value
+        return state.frozen
+
+    def on_array(self, values: np.ndarray, idx: int | slice, state: ActiveFault, t_s: float,
+                 normal: np.random.Generator, open_wire_value: float) -> None:
+        """Nothing here: the sensor stopped sampling (Bench)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenWire(MeasurementFault):
+    """cell_voltage_V[index] reads 0 V, cell_temperature_degC[index] −50 °C, and the matching
+    *_valid[index] is False (index None: every channel)."""
+
+    kind: ClassVar[str] = "open_wire"
+    value_types: ClassVar[tuple[str, ...]] = ("float[]",)
+
+    @classmethod
+    def takes(cls, signal: str) -> bool:
+        return signal in _OPEN_WIRE_SIGNALS
+
+    def _check_signal(self) -> None:
+        if self.signal in MEASURED_SIGNALS and MEASURED_SIGNALS[self.signal][1] == "float[]" \
+                and self.signal not in _OPEN_WIRE_SIGNALS:
+            raise self._bad(f"open_wire applies to {' and '.join(_OPEN_WIRE_SIGNALS)}")
+        super()._check_signal()
+
+    def on_array(self, values: np.ndarray, idx: int | slice, state: ActiveFault, t_s: float,
+                 normal: np.random.Generator, open_wire_value: float) -> None:
+        values[idx] = open_wire_value
+
+
+# ----------------------------------------------------------------------------- HV circuit
+@dataclass(frozen=True, kw_only=True)
+class CircuitFault(Fault):
+    """A fault of the HV circuit itself (a contactor, the precharge circuit)."""
+
+    #: the circuit elements this kind can hit
+    signals: ClassVar[tuple[str, ...]] = ()
+
+    def _check_signal(self) -> None:
+        if self.signal not in HV_FAULTS:
+            if self.signal in MEASURED_SIGNALS:
+                vtype = MEASURED_SIGNALS[self.signal][1]
+                kinds = [k for k, cls in KINDS.items() if issubclass(cls, MeasurementFault)
+                         and cls.takes(self.signal)]
+                raise self._bad(f"a {vtype} signal takes a kind among {', '.join(kinds)}")
+            known = ", ".join([*MEASURED_SIGNALS, *HV_FAULTS])
+            raise self._bad(f"unknown signal; expected one of {known}")
+        if self.signal not in self.signals:
+            raise self._bad(f"expected a kind among {', '.join(HV_FAULTS[self.signal])}")
+        if self.index is not None:
+            raise self._bad(f"index is only for array signals, found index={self.index!r}")
+
+    def on_circuit(self, hv: Any) -> None:
+        """Set this fault on the HV circuit (while it is active)."""
+        raise NotImplementedError
+
+
+_CONTACTORS = ("main_positive", "main_negative", "precharge")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Welded(CircuitFault):
+    kind: ClassVar[str] = "welded"
+    signals: ClassVar[tuple[str, ...]] = _CONTACTORS
+
+    def on_circuit(self, hv: Any) -> None:
+        getattr(hv, self.signal).welded = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailToClose(CircuitFault):
+    kind: ClassVar[str] = "fail_to_close"
+    signals: ClassVar[tuple[str, ...]] = _CONTACTORS
+
+    def on_circuit(self, hv: Any) -> None:
+        getattr(hv, self.signal).fail_to_close = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenResistor(CircuitFault):
+    """The precharge resistor is open: the DC link never precharges."""
+
+    kind: ClassVar[str] = "open_resistor"
+    signals: ClassVar[tuple[str, ...]] = ("precharge",)
+
+    def on_circuit(self, hv: Any) -> None:
+        hv.open_resistor = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShortedLink(CircuitFault):
+    """The DC link is shorted: it never charges up."""
+
+    kind: ClassVar[str] = "shorted_link"
+    signals: ClassVar[tuple[str, ...]] = ("precharge",)
+
+    def on_circuit(self, hv: Any) -> None:
+        hv.shorted_link = True
+
+
+#: every fault kind by its name, measurement kinds first
+KINDS: dict[str, type[Fault]] = {cls.kind: cls for cls in (
+    Offset, Gain, Noise, Stuck, Ramp, Dropout, OpenWire,
+    Welded, FailToClose, OpenResistor, ShortedLink)}
+#: circuit element → the kinds it takes
+HV_FAULTS: dict[str, tuple[str, ...]] = {
+    signal: tuple(k for k, cls in KINDS.items()
+                  if issubclass(cls, CircuitFault) and signal in cls.signals)
+    for signal in _CONTACTORS}
+
+
+def fault_of(kind: str, **fields: Any) -> Fault:
+    """The fault of kind ``kind`` with ``fields`` (a field given as None is left out: not
+    given) — for faults drawn or listed by name."""
+    cls = KINDS.get(kind)
+    if cls is None:
+        raise FaultError(f"Fault(signal={fields.get('signal')!r}, kind={kind!r}): unknown kind; "
+                         f"expected one of {', '.join(KINDS)}")
+    given = {k: v for k, v in fields.items() if v is not None}
+    try:
+        return cls(**given)
+    except TypeError as exc:
+        raise FaultError(f"Fault(signal={fields.get('signal')!r}, kind={kind!r}): {exc}"
+                         ) from None
+
+
+def catalogue() -> tuple[tuple[str, str], ...]:
+    """Every (signal, kind) pair the bench can inject: each measured signal with the kinds
+    its type takes, then each HV circuit fault — what a random scenario draws from."""
+    pairs = [(signal, kind) for signal in MEASURED_SIGNALS for kind, cls in KINDS.items()
+             if issubclass(cls, MeasurementFault) and cls.takes(signal)]
+    pairs += [(signal, kind) for signal, kinds in HV_FAULTS.items() for kind in kinds]
+    return tuple(pairs)
+
+
 def apply_to_scalar(
     value: float | bool, faults: list[ActiveFault], t_s: float, normal: np.random.Generator
 ) -> float | bool:
@@ -182,23 +443,9 @@ def apply_to_scalar(
     """
     for af in faults:
         f = af.fault
-        if not f.active(t_s):
-            continue
-        kind = f.kind
-        if kind == "offset":
-            value += f.value  # type: ignore[operator]
-        elif kind == "gain":
-            value *= f.factor  # type: ignore[operator]
-        elif kind == "noise":
-            value += f.std * float(normal.standard_normal())  # type: ignore[operator]
-        elif kind == "ramp":
-            value += f.rate * (t_s - f.start_s)  # type: ignore[operator]
-        elif kind == "stuck" and f.value is not None:
-            value = type(value)(f.value)
-        elif kind in ("stuck", "dropout"):
-            if af.frozen is None:
-                af.frozen = value
-            value = af.frozen  # type: ignore[assignment]
+        if f.active(t_s):
+            assert isinstance(f, MeasurementFault)
+            value = f.on_scalar(value, af, t_s, normal)
     return value
 
 
@@ -218,35 +465,19 @@ def apply_to_array(
     copied = copied_valid = False
     for af in faults:
         f = af.fault
-        if not f.active(t_s) or f.kind == "dropout":
+        if not f.active(t_s) or isinstance(f, Dropout):
             continue
+        assert isinstance(f, MeasurementFault)
         if not copied:
             values = values.copy()
             copied = True
         idx: int | slice = slice(None) if f.index is None else f.index
-        kind = f.kind
-        if kind == "offset":
-            values[idx] += f.value
-        elif kind == "gain":
-            values[idx] *= f.factor
-        elif kind == "noise":
-            values[idx] += f.std * normal.standard_normal(np.shape(values[idx]))  # type: ignore[operator]
-        elif kind == "ramp":
-            values[idx] += f.rate * (t_s - f.start_s)  # type: ignore[operator]
-        elif kind == "stuck":
-            if f.value is not None:
-                values[idx] = f.value
-            else:
-                if af.frozen is None:
-                    af.frozen = np.copy(values[idx])
-                values[idx] = af.frozen
-        elif kind == "open_wire":
-            values[idx] = open_wire_value
-            if valid is not None:
-                if not copied_valid:
-                    valid = valid.copy()
-                    copied_valid = True
-                valid[idx] = False
+        f.on_array(values, idx, af, t_s, normal, open_wire_value)
+        if isinstance(f, OpenWire) and valid is not None:
+            if not copied_valid:
+                valid = valid.copy()
+                copied_valid = True
+            valid[idx] = False
     if copied:
         values.flags.writeable = False
     if copied_valid and valid is not None:

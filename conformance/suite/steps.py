@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from ..bench import Fault
+# the fault kinds the test cases inject, as S.<kind>
+from ..bench import Dropout as Dropout
+from ..bench import FailToClose as FailToClose
+from ..bench import Offset as Offset
+from ..bench import OpenResistor as OpenResistor
+from ..bench import OpenWire as OpenWire
+from ..bench import Ramp as Ramp
+from ..bench import Stuck as Stuck
+from ..bench import Welded as Welded
 from ..bench.clock import TIME_EPS_S
 from ..harness.context import Harness, PreconditionFailed, Stimulus
 from ..harness.loop import ClosedLoop, TraceChannel
@@ -216,9 +224,9 @@ def ramp_measurement(loop: ClosedLoop, signal: str, index: int | None, target: f
     across at ``rate_per_s`` (signed). Returns the ramp's start time."""
     t0 = loop.t
     start_offset = (target - margin * np.sign(rate_per_s)) - hold_value
-    loop.bench.inject(Fault(signal=signal, kind="offset", index=index, start_s=t0,
+    loop.bench.inject(Offset(signal=signal, index=index, start_s=t0,
                             value=float(start_offset)))
-    loop.bench.inject(Fault(signal=signal, kind="ramp", index=index, start_s=t0,
+    loop.bench.inject(Ramp(signal=signal, index=index, start_s=t0,
                             rate=float(rate_per_s)))
     return t0
 
@@ -415,7 +423,7 @@ def latch_overvoltage(h: Harness, loop: ClosedLoop, index: int = 0,
     msl = float(h.param(SUPERVISOR, "cell_voltage_max_msl_V"))
     mask = h.bit(SUPERVISOR, "cell_overvoltage")
     hold = true_value(loop, "cell_voltage_V", index)
-    loop.bench.inject(Fault(signal="cell_voltage_V", kind="offset", index=index,
+    loop.bench.inject(Offset(signal="cell_voltage_V", index=index,
                             start_s=loop.t, value=msl + above - hold))
     delay = float(h.param(SUPERVISOR, "cell_voltage_max_fault_delay_s"))
     t = run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
@@ -474,11 +482,12 @@ def close_through_precharge(h: Harness, loop: ClosedLoop) -> Closing:
     precharge_open = None
     if t_closed is not None:
         precharge_open = int(value_at(loop, "precharge_close_cmd", t_closed + 0.1) < 0.5)
-    firsts = [first_time(loop, channel(loop, f"{c}_close_cmd") > 0.5, after=t_req)
-              for c in ("main_negative", "precharge", "main_positive")]
+    neg, pre, pos = (first_time(loop, channel(loop, f"{c}_close_cmd") > 0.5, after=t_req)
+                     for c in ("main_negative", "precharge", "main_positive"))
     order_kept = None
     if t_closed is not None:
-        order_kept = int(None not in firsts and firsts[0] < firsts[1] < firsts[2])
+        order_kept = int(neg is not None and pre is not None and pos is not None
+                         and neg < pre < pos)
     return Closing(t_req, t_closed, t_pos, diff, precharge_open, order_kept)
 
 

@@ -57,7 +57,7 @@ def test_precharge_failure(obsa: Harness) -> None:
     mask = obsa.bit(CM, "precharge_failed")
     error = obsa.enum("contactor_state", "error")
     loop = obsa.run()
-    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    loop.bench.inject(S.OpenResistor(signal="precharge", start_s=0.0))
     S.settle(loop, 0.3)
     t_req = loop.t
     loop.set("close_request", True)
@@ -161,7 +161,7 @@ def _weld(obsa: Harness, contactor: str) -> Stimulus:
     loop = obsa.run()
     S.settle(loop, 0.2)
     if contactor == "precharge":  # opened by the closing sequence itself, once precharged
-        loop.bench.inject(S.Fault(signal=contactor, kind="welded", start_s=loop.t))
+        loop.bench.inject(S.Welded(signal=contactor, start_s=loop.t))
         t_after = loop.t
         loop.set("close_request", True)
         loop.run(4.0)
@@ -175,7 +175,7 @@ def _weld(obsa: Harness, contactor: str) -> Stimulus:
         t_after = closed
     else:
         S.hv_closed(obsa, loop)
-        loop.bench.inject(S.Fault(signal=contactor, kind="welded", start_s=loop.t))
+        loop.bench.inject(S.Welded(signal=contactor, start_s=loop.t))
         loop.run(0.3)
         t_after = loop.t
         loop.set("close_request", False)
@@ -197,7 +197,7 @@ def test_weld_detection(obsa: Harness) -> None:
 def _fails_to_close(obsa: Harness, contactor: str) -> Stimulus:
     mask = obsa.bit(CM, "feedback_mismatch")
     loop = obsa.run()
-    loop.bench.inject(S.Fault(signal=contactor, kind="fail_to_close", start_s=0.0))
+    loop.bench.inject(S.FailToClose(signal=contactor, start_s=0.0))
     S.settle(loop, 0.2)
     t_req = loop.t
     loop.set("close_request", True)
@@ -234,7 +234,7 @@ def test_feedback_mismatch(obsa: Harness) -> None:
 def test_contactor_fault_latches(obsa: Harness) -> None:
     mask = obsa.bit(CM, "feedback_mismatch")
     loop = obsa.run()
-    loop.bench.inject(S.Fault(signal="main_negative", kind="fail_to_close", start_s=0.0,
+    loop.bench.inject(S.FailToClose(signal="main_negative", start_s=0.0,
                               end_s=1.5))
     S.settle(loop, 0.2)
     loop.set("close_request", True)

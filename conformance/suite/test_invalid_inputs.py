@@ -29,7 +29,7 @@ def test_non_finite_link_voltage_is_no_precharge(obsa: Harness, value: float) ->
     timeout = float(obsa.param(CM, "precharge_timeout_s"))
     loop = obsa.run()
     S.settle(loop, 0.3)
-    loop.bench.inject(S.Fault(signal="link_voltage_V", kind="stuck", start_s=loop.t,
+    loop.bench.inject(S.Stuck(signal="link_voltage_V", start_s=loop.t,
                               value=value))
     t_req = loop.t
     loop.set("close_request", True)

@@ -253,7 +253,7 @@ def _release(obsa: Harness, lim: Limit, hysteresis: str, index: int) -> Stimulus
     rate = lim.rate
     loop = powered(obsa)
     hold = S.true_value(loop, lim.signal, index)
-    loop.bench.inject(S.Fault(signal=lim.signal, kind="offset", index=index, start_s=loop.t,
+    loop.bench.inject(S.Offset(signal=lim.signal, index=index, start_s=loop.t,
                               value=level + d * 2 * lim.margin - hold))
     t0 = loop.t
     loop.run(delay + 1.0, until=lambda pool: not pool[f"{lim.direction}_fet_cmd"])
@@ -266,7 +266,7 @@ def _release(obsa: Harness, lim: Limit, hysteresis: str, index: int) -> Stimulus
             f"held {2 * lim.margin:g} beyond the declared {lim.limit} = {level:g} "
             f"({S.seen(loop, PROT_SEEN)})", blame=lim.rid)
     t1 = loop.t
-    loop.bench.inject(S.Fault(signal=lim.signal, kind="ramp", index=index, start_s=t1,
+    loop.bench.inject(S.Ramp(signal=lim.signal, index=index, start_s=t1,
                               rate=-d * rate))
     span = 2 * lim.margin + hyst + 2 * tol + 4 * lim.margin
     loop.run(span / rate + 1.5)
@@ -391,7 +391,7 @@ def _invalid(obsa: Harness, signal: str, fault: str, index: int) -> Stimulus:
     dt = obsa.step_period(PROT)
     loop = powered(obsa)
     t0 = loop.t
-    loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=index, start_s=t0))
+    loop.bench.inject(S.OpenWire(signal=signal, index=index, start_s=t0))
     loop.run(delay + 1.0, until=lambda pool: not (pool["charge_fet_cmd"]
                                                   or pool["discharge_fet_cmd"]))
     loop.run(0.1)

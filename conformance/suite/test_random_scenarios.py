@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.bench.faults import HV_FAULTS, MEASURED_SIGNALS, Fault, catalogue
+from conformance.bench.faults import MEASURED_SIGNALS, CircuitFault, Fault, catalogue, fault_of
 from conformance.harness.context import Harness
 from conformance.harness.loop import ClosedLoop
 from conformance.harness.monitors import MONITORED, applies
@@ -72,7 +72,7 @@ def _fault(rng: np.random.Generator, signal: str, kind: str, t: float, spans: di
             kw["rate"] = float(rng.uniform(-1.0, 1.0) * span / 3.0)
         elif kind == "stuck" and vtype.startswith("bool"):
             kw["value"] = bool(rng.random() < 0.5)
-    return Fault(**kw)
+    return fault_of(**kw)
 
 
 def _schedule(h: Harness, rng: np.random.Generator, loop: ClosedLoop
@@ -109,10 +109,10 @@ def _describe(t: float, action: str, arg: Any) -> str:
     if action == "fault":
         f: Fault = arg
         where = "" if f.index is None else f"[{f.index}]"
-        params = ", ".join(f"{n}={getattr(f, n):.4g}" for n in ("value", "factor", "std", "rate")
-                           if isinstance(getattr(f, n), float))
+        params = ", ".join(f"{n}={v:.4g}" for n, v in f.parameters.items()
+                           if isinstance(v, float))
         until = "" if f.end_s is None else f" until {f.end_s:.2f}"
-        kind = f.kind if f.signal in HV_FAULTS or not params else f"{f.kind} {params}"
+        kind = f.kind if isinstance(f, CircuitFault) or not params else f"{f.kind} {params}"
         return f"{t:.2f} {f.signal}{where} {kind}{until}"
     if action == "heal":
         return f"{t:.2f} faults cleared"

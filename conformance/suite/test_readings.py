@@ -70,7 +70,7 @@ def test_retry_wait_survives_a_dropped_request(obsa: Harness) -> None:
     timeout, attempts = float(p["precharge_timeout_s"]), int(p["precharge_max_attempts"])
     wait = float(p["precharge_retry_wait_s"])
     loop = obsa.run(components=[CM])
-    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    loop.bench.inject(S.OpenResistor(signal="precharge", start_s=0.0))
     S.settle(loop, 0.3)
     loop.run(attempts * (timeout + wait) + 5.0, every=_requests_dropped_in_each_wait(obsa))
     pre = S.channel(loop, "precharge_close_cmd") > 0.5
@@ -190,7 +190,7 @@ def test_weld_survives_a_reset_while_closed(obsa: Harness) -> None:
     S.settle(loop, 0.2)
     S.hv_closed(obsa, loop)
     t_weld = loop.t
-    loop.bench.inject(S.Fault(signal="main_positive", kind="welded", start_s=t_weld,
+    loop.bench.inject(S.Welded(signal="main_positive", start_s=t_weld,
                               end_s=t_weld + 2.5))
     loop.run(0.3)
     t_open = loop.t
@@ -243,7 +243,7 @@ def test_charge_temperature_fault_does_not_heal_at_rest(obsa: Harness) -> None:
     index = S.swept_index(loop, "cell_temperature_degC")
     hold = S.true_value(loop, "cell_temperature_degC", index)
     # the bench's load ignores the zero charge limit: a charger that keeps charging
-    loop.bench.inject(S.Fault(signal="cell_temperature_degC", kind="offset", index=index,
+    loop.bench.inject(S.Offset(signal="cell_temperature_degC", index=index,
                               start_s=loop.t, value=msl + 1.0 - hold))
     t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
     if t_fault is None:
@@ -320,14 +320,14 @@ def test_contactor_state_through_retries_and_a_mismatch(obsa: Harness) -> None:
     attempts = int(p["precharge_max_attempts"])
     span = attempts * (float(p["precharge_timeout_s"]) + float(p["precharge_retry_wait_s"]))
     loop = obsa.run(components=[CM])
-    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    loop.bench.inject(S.OpenResistor(signal="precharge", start_s=0.0))
     S.settle(loop, 0.3)
     t_retries = loop.t
     loop.set("close_request", True)
     loop.run(span + 2.0)
     errors = _state_errors(obsa, loop, t_retries)
     loop = obsa.run(components=[CM])
-    loop.bench.inject(S.Fault(signal="main_negative", kind="fail_to_close", start_s=0.0))
+    loop.bench.inject(S.FailToClose(signal="main_negative", start_s=0.0))
     S.settle(loop, 0.3)
     t_mismatch = loop.t
     loop.set("close_request", True)
@@ -384,7 +384,7 @@ def test_plausibility_heals_without_hysteresis(obsa: Harness) -> None:
     # the bench's own difference between the pack voltage and the cells' sum, at rest
     base = S.value_at(loop, "pack_voltage_V", loop.t_s[-1]) - S.value_at(
         loop, "cell_voltage_sum_V", loop.t_s[-1])
-    loop.bench.inject(S.Fault(signal="pack_voltage_V", kind="offset", start_s=loop.t,
+    loop.bench.inject(S.Offset(signal="pack_voltage_V", start_s=loop.t,
                               value=tol + 2.0))
     t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, delay + 1.0)
     if t_fault is None:
@@ -392,7 +392,7 @@ def test_plausibility_heals_without_hysteresis(obsa: Harness) -> None:
                                    f"of a pack voltage {tol + 2.0:g} V off the cells' sum",
                                    blame="OBSA-SAFE-020")
     loop.bench.clear_faults()
-    loop.bench.inject(S.Fault(signal="pack_voltage_V", kind="offset", start_s=loop.t,
+    loop.bench.inject(S.Offset(signal="pack_voltage_V", start_s=loop.t,
                               value=0.9 * tol - base))
     loop.run(0.3)
     _judge_healed(obsa, loop, mask, t_fault, "pack voltage 90 % of the tolerance off",
@@ -447,7 +447,7 @@ def test_timeout_heals_without_hysteresis(obsa: Harness) -> None:
     mask = obsa.bit(SUP, "cell_monitor_timeout")
     loop = S.start(obsa, "rest")
     t0 = loop.t
-    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="dropout", start_s=t0,
+    loop.bench.inject(S.Dropout(signal="cell_voltage_V", start_s=t0,
                               end_s=t0 + timeout + 0.5))
     t_fault = S.run_until_flag(loop, "safety_fault_flags", mask, timeout + 0.5)
     if t_fault is None:
@@ -473,7 +473,7 @@ def test_open_wire_is_not_a_deep_discharge(obsa: Harness) -> None:
     t0 = loop.t
     cell = loop.bench.config.n_cells - 1
     for signal, index in (("cell_voltage_V", cell), ("cell_temperature_degC", 0)):
-        loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=index, start_s=t0))
+        loop.bench.inject(S.OpenWire(signal=signal, index=index, start_s=t0))
     loop.run(2.0)
     flags = S.channel(loop, "safety_fault_flags").astype(np.int64)
     latched = int(flags[-1]) & masks
@@ -494,7 +494,7 @@ def test_everything_opens_after_the_last_attempt(obsa: Harness) -> None:
     due_after = float(p["opening_delay_s"]) + obsa.step_period(CM)
     mask = obsa.bit(CM, "precharge_failed")
     loop = obsa.run(components=[CM])
-    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    loop.bench.inject(S.OpenResistor(signal="precharge", start_s=0.0))
     S.settle(loop, 0.3)
     loop.set("close_request", True)
     loop.run(span + 12.0)
@@ -534,7 +534,7 @@ def test_no_charge_temperature_fault_at_rest(obsa: Harness) -> None:
         index = S.swept_index(loop, "cell_temperature_degC")
         hold = S.true_value(loop, "cell_temperature_degC", index)
         events[f"cell at {value:g} °C, at rest"] = loop.t
-        loop.bench.inject(S.Fault(signal="cell_temperature_degC", kind="offset", index=index,
+        loop.bench.inject(S.Offset(signal="cell_temperature_degC", index=index,
                                   start_s=loop.t, value=value - hold))
         loop.run(delay + 1.0)
         flags = S.channel(loop, "safety_fault_flags").astype(np.int64)

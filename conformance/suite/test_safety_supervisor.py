@@ -164,7 +164,7 @@ def _mol_warning(obsa: Harness, kind: LimitKind, index: int) -> Stimulus:
     t0 = S.ramp_measurement(loop, "cell_voltage_V", index, mol, 0.02, d * 0.01, hold)
     loop.run(3.0)  # to MOL ± 10 mV, short of the RSL in any ordered declaration
     t1 = loop.t
-    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="ramp", index=index, start_s=t1,
+    loop.bench.inject(S.Ramp(signal="cell_voltage_V", index=index, start_s=t1,
                               rate=-d * 0.02))  # net ∓10 mV/s
     loop.run((0.01 + hyst + 0.03) / 0.01)
     q = S.channel(loop, kind.quantity)
@@ -205,7 +205,7 @@ class RslSweep:
         t0 = S.ramp_measurement(loop, signal, index, rsl, self.margin, direction * self.rate,
                                 hold)
         loop.run(2 * self.margin / self.rate)
-        loop.bench.inject(S.Fault(signal=signal, kind="ramp", index=index, start_s=loop.t,
+        loop.bench.inject(S.Ramp(signal=signal, index=index, start_s=loop.t,
                                   rate=-direction * self.rate))  # hold
         loop.run(self.hold_s)
         return t0
@@ -322,7 +322,7 @@ def test_transient_violation_is_debounced(obsa: Harness) -> None:
         hold = S.true_value(loop, "cell_voltage_V", spiked)
         for k, (start, end) in enumerate(_spikes(2, v_samples * cycle,
                                                  loop.t_s[-1] + cycle / 2)):
-            loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=spiked,
+            loop.bench.inject(S.Offset(signal="cell_voltage_V", index=spiked,
                                       start_s=start, end_s=end, value=v_msl + 0.05 - hold))
             events[f"cell voltage spike {k + 1}"] = start
         loop.run(2 * v_samples * cycle + 2.5)
@@ -374,7 +374,7 @@ def _latch(obsa: Harness, loop: Any, kind: LimitKind, index: int) -> float:
         what = f"a pack current {far:g} A beyond the declared MSL"
     else:
         hold = S.true_value(loop, kind.signal, index)
-        loop.bench.inject(S.Fault(signal=kind.signal, kind="offset", index=index,
+        loop.bench.inject(S.Offset(signal=kind.signal, index=index,
                                   start_s=loop.t, value=msl + kind.direction * far - hold))
         what = f"{S.channel_label(kind.signal, index)} {far:g} beyond the declared MSL"
     t = S.run_until_flag(loop, "safety_fault_flags", obsa.bit(SUP, kind.fault), delay + 1.0)
@@ -451,7 +451,7 @@ def test_no_reset_while_condition_persists(obsa: Harness) -> None:
         cleared += 0 if _fault_present(loop, mask) else 1
         # 2) back inside the MSL but not yet by the hysteresis: a second offset on top of
         #    the first, so that no sample in between shows a healed channel
-        loop.bench.inject(S.Fault(signal=kind.signal, kind="offset", index=index,
+        loop.bench.inject(S.Offset(signal=kind.signal, index=index,
                                   start_s=loop.t, value=-kind.direction * (far + hyst / 2)))
         loop.run(2 * _cycle(obsa) + 0.1)
         events[f"{label}: reset inside the hysteresis"] = S.reset_faults(loop)
@@ -632,7 +632,7 @@ def _reaction(obsa: Harness, rid: str, *, stimulus: Any, channel: str, limit: fl
 
 
 def _open_wire(signal: str, index: int) -> Any:
-    return lambda loop: loop.bench.inject(S.Fault(signal=signal, kind="open_wire", index=index,
+    return lambda loop: loop.bench.inject(S.OpenWire(signal=signal, index=index,
                                                   start_s=loop.t))
 
 
@@ -686,7 +686,7 @@ def _response(obsa: Harness, rid: str, criterion: str, *, stimulus: Any, conditi
 
 
 def _dropout(signal: str) -> Any:
-    return lambda loop: loop.bench.inject(S.Fault(signal=signal, kind="dropout", start_s=loop.t))
+    return lambda loop: loop.bench.inject(S.Dropout(signal=signal, start_s=loop.t))
 
 
 @req("OBSA-SAFE-023")

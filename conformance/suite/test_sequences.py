@@ -44,7 +44,7 @@ def test_reset_with_two_faults_one_healed(obsa: Harness) -> None:
                                            "under-voltage at once")
         return
     hold = S.true_value(loop, "cell_voltage_V", last)
-    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=last,
+    loop.bench.inject(S.Offset(signal="cell_voltage_V", index=last,
                               start_s=loop.t, value=uv_msl - S.TRIP_ABOVE_V - hold))
     t_ov = S.latch_overvoltage(obsa, loop)
     t_uv = loop.run(delay + 1.0, until=S.flags_have(uv))
@@ -54,7 +54,7 @@ def test_reset_with_two_faults_one_healed(obsa: Harness) -> None:
                                    f"seen instead: {S.seen(loop)}", blame="OBSA-SAFE-002")
     # heal the over-voltage: a second offset cancels the first one
     msl = float(obsa.param(SUP, "cell_voltage_max_msl_V"))
-    loop.bench.inject(S.Fault(signal="cell_voltage_V", kind="offset", index=0, start_s=loop.t,
+    loop.bench.inject(S.Offset(signal="cell_voltage_V", index=0, start_s=loop.t,
                               value=-(msl + S.TRIP_ABOVE_V - S.true_value(loop, "cell_voltage_V",
                                                                           0))))
     loop.run(2 * _cycle(obsa) + 0.2)
@@ -144,7 +144,7 @@ def test_close_request_toggled_after_failed_precharge(obsa: Harness) -> None:
     mask = obsa.bit(CM, "precharge_failed")
     error = obsa.enum("contactor_state", "error")
     loop = obsa.run()
-    loop.bench.inject(S.Fault(signal="precharge", kind="open_resistor", start_s=0.0))
+    loop.bench.inject(S.OpenResistor(signal="precharge", start_s=0.0))
     S.settle(loop, 0.3)
     loop.set("close_request", True)
     t_fail = loop.run(span + 2.0, until=S.flags_have(mask, "contactor_fault_flags"))

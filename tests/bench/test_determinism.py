@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conformance.bench import Bench, BenchConfig, BenchConfigError, Clock, Fault
+from conformance.bench import Bench, BenchConfig, BenchConfigError, Clock, Noise
 
 from .bench_helpers import close_path
 
@@ -11,8 +11,8 @@ from .bench_helpers import close_path
 def _trace(seed: int, read_truth: bool = False) -> list[np.ndarray]:
     cfg = BenchConfig(seed=seed, soc_spread=0.01, capacity_spread=0.02, resistance_spread=0.05)
     bench = Bench(cfg)
-    bench.inject(Fault(signal="cell_voltage_V", kind="noise", std=0.01, index=2, start_s=0.3))
-    bench.inject(Fault(signal="pack_current_A", kind="noise", std=1.0))
+    bench.inject(Noise(signal="cell_voltage_V", std=0.01, index=2, start_s=0.3))
+    bench.inject(Noise(signal="pack_current_A", std=1.0))
     close_path(bench)
     bench.set_load_current(-80.0)
     rows = []

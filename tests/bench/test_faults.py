@@ -11,7 +11,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.bench import Bench, BenchConfig, Fault, FaultError
+from conformance.bench import (
+    Bench,
+    BenchConfig,
+    Dropout,
+    FailToClose,
+    Fault,
+    FaultError,
+    Gain,
+    Noise,
+    Offset,
+    OpenWire,
+    Stuck,
+    fault_of,
+)
 
 from .bench_helpers import PRECHARGE, differences
 
@@ -48,7 +61,7 @@ def _window(trace, start: float, end: float, cycle: float = 0.0):
     ("precharge_closed_fb", "stuck", {"value": False}, lambda a, t: False),
 ])
 def test_scalar_faults_change_only_their_signal_inside_the_window(signal, kind, params, expect):
-    trace = _pair_trace(Fault(signal=signal, kind=kind, start_s=0.5, end_s=1.0, **params))
+    trace = _pair_trace(fault_of(kind, signal=signal, start_s=0.5, end_s=1.0, **params))
     inside, outside = _window(trace, 0.5, 1.0)
     for _, a, b in outside:
         assert not differences(a, b)
@@ -61,7 +74,7 @@ def test_scalar_faults_change_only_their_signal_inside_the_window(signal, kind, 
 
 
 def test_noise_fault_has_the_requested_spread() -> None:
-    trace = _pair_trace(Fault(signal="pack_voltage_V", kind="noise", std=2.0, start_s=0.2),
+    trace = _pair_trace(Noise(signal="pack_voltage_V", std=2.0, start_s=0.2),
                         duration_s=20.0)
     inside, outside = _window(trace, 0.2, 1e9)
     assert all(not differences(a, b) for _, a, b in outside)
@@ -72,7 +85,7 @@ def test_noise_fault_has_the_requested_spread() -> None:
 
 def test_stuck_freezes_the_first_affected_value() -> None:
     cfg = BenchConfig(seed=4)
-    trace = _pair_trace(Fault(signal="link_voltage_V", kind="stuck", start_s=0.05, end_s=0.3),
+    trace = _pair_trace(Stuck(signal="link_voltage_V", start_s=0.05, end_s=0.3),
                         cfg=cfg)
     inside, outside = _window(trace, 0.05, 0.3)
     frozen = inside[0][1]["link_voltage_V"]
@@ -82,7 +95,7 @@ def test_stuck_freezes_the_first_affected_value() -> None:
 
 
 def test_contactor_feedback_dropout_holds_the_feedback() -> None:
-    trace = _pair_trace(Fault(signal="main_negative_closed_fb", kind="dropout", end_s=0.5))
+    trace = _pair_trace(Dropout(signal="main_negative_closed_fb", end_s=0.5))
     inside, outside = _window(trace, 0.0, 0.5)
     assert all(b["main_negative_closed_fb"] is False for _, _, b in inside)
     assert inside[-1][1]["main_negative_closed_fb"] is True
@@ -101,7 +114,7 @@ def test_contactor_feedback_dropout_holds_the_feedback() -> None:
 def test_cell_array_faults_change_only_their_index_from_the_sample_in_the_window(
         signal, kind, params):
     index = 3
-    trace = _pair_trace(Fault(signal=signal, kind=kind, index=index, start_s=0.5, end_s=1.05,
+    trace = _pair_trace(fault_of(kind, signal=signal, index=index, start_s=0.5, end_s=1.05,
                               **params))
     inside, outside = _window(trace, 0.5, 1.05, cycle=0.1)
     assert all(not differences(a, b) for _, a, b in outside)
@@ -126,7 +139,7 @@ def test_cell_array_faults_change_only_their_index_from_the_sample_in_the_window
 
 
 def test_open_wire_reads_zero_volt_and_invalid() -> None:
-    trace = _pair_trace(Fault(signal="cell_voltage_V", kind="open_wire", index=7, start_s=0.5))
+    trace = _pair_trace(OpenWire(signal="cell_voltage_V", index=7, start_s=0.5))
     inside, outside = _window(trace, 0.5, 1e9, cycle=0.1)
     assert all(not differences(a, b) for _, a, b in outside)
     for _, _, b in inside:
@@ -137,7 +150,7 @@ def test_open_wire_reads_zero_volt_and_invalid() -> None:
 
 
 def test_open_wire_temperature_reads_minus_50_and_invalid() -> None:
-    trace = _pair_trace(Fault(signal="cell_temperature_degC", kind="open_wire", index=0))
+    trace = _pair_trace(OpenWire(signal="cell_temperature_degC", index=0))
     for _, a, b in trace:
         assert b["cell_temperature_degC"][0] == -50.0 and not b["cell_temperature_valid"][0]
         assert differences(a, b) == {("cell_temperature_degC", 0), ("cell_temperature_valid", 0)}
@@ -145,7 +158,7 @@ def test_open_wire_temperature_reads_minus_50_and_invalid() -> None:
 
 def test_cell_monitor_dropout_holds_every_array_and_ages() -> None:
     bench = Bench(BenchConfig(seed=4))
-    bench.inject(Fault(signal="cell_temperature_degC", kind="dropout", start_s=0.5, end_s=1.0))
+    bench.inject(Dropout(signal="cell_temperature_degC", start_s=0.5, end_s=1.0))
     bench.run(0.45)
     held = bench.measurements()
     assert held["cell_monitor_age_s"] == pytest.approx(0.05)
@@ -163,7 +176,7 @@ def test_cell_monitor_dropout_holds_every_array_and_ages() -> None:
 def test_current_sensor_dropout_holds_current_and_hv_voltages() -> None:
     bench = Bench(BenchConfig(seed=4))
     bench.apply(PRECHARGE)
-    bench.inject(Fault(signal="pack_current_A", kind="dropout", start_s=0.2, end_s=0.4))
+    bench.inject(Dropout(signal="pack_current_A", start_s=0.2, end_s=0.4))
     bench.run(0.19)
     held = bench.measurements()
     bench.run(0.1)
@@ -180,7 +193,7 @@ def test_current_sensor_dropout_holds_current_and_hv_voltages() -> None:
 def test_insulation_faults_act_on_the_isolation_monitor_sample() -> None:
     bench = Bench(BenchConfig(seed=4))
     r0 = bench.measurements()["insulation_resistance_ohm"]
-    bench.inject(Fault(signal="insulation_resistance_ohm", kind="gain", factor=0.01, start_s=0.05))
+    bench.inject(Gain(signal="insulation_resistance_ohm", factor=0.01, start_s=0.05))
     bench.run(0.05)
     assert bench.measurements()["insulation_resistance_ohm"] == r0  # sample of t = 0
     bench.run(0.05)
@@ -192,10 +205,10 @@ def test_insulation_faults_act_on_the_isolation_monitor_sample() -> None:
 def test_faults_never_touch_the_truth() -> None:
     cfg = BenchConfig(seed=2)
     ref, dut = Bench(cfg), Bench(cfg)
-    for f in (Fault(signal="cell_voltage_V", kind="offset", value=1.0),
-              Fault(signal="pack_current_A", kind="noise", std=5.0),
-              Fault(signal="cell_temperature_degC", kind="open_wire", index=1),
-              Fault(signal="main_negative_closed_fb", kind="stuck", value=False)):
+    for f in (Offset(signal="cell_voltage_V", value=1.0),
+              Noise(signal="pack_current_A", std=5.0),
+              OpenWire(signal="cell_temperature_degC", index=1),
+              Stuck(signal="main_negative_closed_fb", value=False)):
         dut.inject(f)
     for b in (ref, dut):
         b.apply(PRECHARGE)
@@ -207,8 +220,8 @@ def test_faults_never_touch_the_truth() -> None:
 def test_clear_faults_restores_the_healthy_view() -> None:
     cfg = BenchConfig(seed=2)
     ref, dut = Bench(cfg), Bench(cfg)
-    dut.inject(Fault(signal="cell_voltage_V", kind="offset", value=0.1, index=0))
-    dut.inject(Fault(signal="main_positive", kind="fail_to_close"))
+    dut.inject(Offset(signal="cell_voltage_V", value=0.1, index=0))
+    dut.inject(FailToClose(signal="main_positive"))
     assert differences(ref.measurements(), dut.measurements()) == {("cell_voltage_V", 0)}
     dut.clear_faults()
     assert dut.faults == []
@@ -229,10 +242,10 @@ def test_clear_faults_restores_the_healthy_view() -> None:
 ])
 def test_bad_faults_are_explained(kwargs, message) -> None:
     with pytest.raises(FaultError, match=message):
-        Fault(**kwargs)
+        fault_of(**kwargs)
 
 
 def test_out_of_range_index_is_explained() -> None:
     bench = Bench(BenchConfig(n_cells=8, n_temp_sensors=2))
     with pytest.raises(FaultError, match=r"index: expected 0 … 1, found 2"):
-        bench.inject(Fault(signal="cell_temperature_degC", kind="open_wire", index=2))
+        bench.inject(OpenWire(signal="cell_temperature_degC", index=2))

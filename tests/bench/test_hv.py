@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from conformance.bench import Bench, BenchConfig, Fault
+from conformance.bench import Bench, BenchConfig, FailToClose, OpenResistor, ShortedLink, Welded
 
 from .bench_helpers import CLOSED, OPEN, PRECHARGE, close_path
 
@@ -52,7 +52,7 @@ def test_precharge_current_is_the_capacitor_charging_current() -> None:
 
 def test_open_precharge_resistor_never_completes() -> None:
     bench = Bench()
-    bench.inject(Fault(signal="precharge", kind="open_resistor"))
+    bench.inject(OpenResistor(signal="precharge"))
     assert _precharge_done_time(bench) is None
     tr = bench.truth(arrays=False)
     assert tr["true_link_voltage_V"] == 0.0 and tr["true_pack_current_A"] == 0.0
@@ -62,7 +62,7 @@ def test_open_precharge_resistor_never_completes() -> None:
 def test_shorted_link_holds_the_link_at_zero() -> None:
     cfg = BenchConfig()
     bench = Bench(cfg)
-    bench.inject(Fault(signal="precharge", kind="shorted_link"))
+    bench.inject(ShortedLink(signal="precharge"))
     assert _precharge_done_time(bench) is None
     tr = bench.truth(arrays=False)
     assert tr["true_link_voltage_V"] == 0.0
@@ -136,7 +136,7 @@ def test_closing_without_precharge_is_logged_with_the_full_voltage_step() -> Non
 def test_welded_contactor_stays_closed_after_open_command() -> None:
     bench = Bench()
     close_path(bench)
-    bench.inject(Fault(signal="main_positive", kind="welded"))
+    bench.inject(Welded(signal="main_positive"))
     bench.apply(OPEN)
     bench.run(0.5)
     m, tr = bench.measurements(), bench.truth(arrays=False)
@@ -148,7 +148,7 @@ def test_welded_contactor_stays_closed_after_open_command() -> None:
 def test_welded_fault_window_ends() -> None:
     bench = Bench()
     close_path(bench)
-    bench.inject(Fault(signal="main_negative", kind="welded", start_s=0.0, end_s=bench.t + 0.3))
+    bench.inject(Welded(signal="main_negative", start_s=0.0, end_s=bench.t + 0.3))
     bench.apply(OPEN)
     bench.run(0.2)
     assert bench.truth(arrays=False)["true_main_negative_closed"]
@@ -158,7 +158,7 @@ def test_welded_fault_window_ends() -> None:
 
 def test_fail_to_close_contactor_never_closes() -> None:
     bench = Bench()
-    bench.inject(Fault(signal="main_negative", kind="fail_to_close"))
+    bench.inject(FailToClose(signal="main_negative"))
     bench.apply(PRECHARGE)
     bench.run(1.0)
     m, tr = bench.measurements(), bench.truth(arrays=False)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.bench import Bench, BenchConfig, Fault, FaultError
+from conformance.bench import Bench, BenchConfig, FaultError, Stuck, fault_of
 from conformance.bench.clock import Clock
 from conformance.bench.config import BenchConfigError
 from conformance.bench.faults import HV_FAULTS, MEASURED_SIGNALS, catalogue
@@ -38,7 +38,7 @@ def _trace(start: float, faults: list[tuple[float, dict[str, Any]]],
     """Measurements of a bench started at ``start``, with faults placed relative to it."""
     bench = Bench(BenchConfig(seed=3, clock_start_s=start))
     for offset, kw in faults:
-        bench.inject(Fault(start_s=start + offset, **kw))
+        bench.inject(fault_of(start_s=start + offset, **kw))
     bench.apply(PRECHARGE)
     out = []
     while bench.t < start + duration_s - 1e-9:
@@ -67,8 +67,8 @@ def test_a_late_bench_delivers_what_an_early_one_does(start: float) -> None:
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_a_float_signal_can_be_stuck_at_a_non_finite_reading(value: float) -> None:
     bench = Bench(BenchConfig(seed=1))
-    bench.inject(Fault(signal="link_voltage_V", kind="stuck", value=value, start_s=0.0))
-    bench.inject(Fault(signal="cell_voltage_V", kind="stuck", value=value, index=1,
+    bench.inject(Stuck(signal="link_voltage_V", value=value, start_s=0.0))
+    bench.inject(Stuck(signal="cell_voltage_V", value=value, index=1,
                        start_s=0.0))
     m = bench.measurements()
     assert np.array_equal(m["link_voltage_V"], value, equal_nan=True)
@@ -79,7 +79,7 @@ def test_a_float_signal_can_be_stuck_at_a_non_finite_reading(value: float) -> No
         dict(signal="main_positive_closed_fb", kind="stuck", value=value)]
     for bad in bad_faults:
         with pytest.raises(FaultError, match="value"):
-            Fault(**bad)
+            fault_of(**bad)
 
 
 def test_catalogue_lists_every_injectable_fault_once() -> None:
@@ -87,8 +87,8 @@ def test_catalogue_lists_every_injectable_fault_once() -> None:
     assert len(set(pairs)) == len(pairs)
     assert {s for s, _ in pairs} == set(MEASURED_SIGNALS) | set(HV_FAULTS)
     for signal, kind in pairs:  # every pair is accepted (with its parameters)
-        Fault(signal=signal, kind=kind, value=0.1 if kind == "offset" else None,
-              factor=1.1 if kind == "gain" else None, std=0.1 if kind == "noise" else None,
-              rate=0.1 if kind == "ramp" else None)
+        fault_of(kind, signal=signal, value=0.1 if kind == "offset" else None,
+                 factor=1.1 if kind == "gain" else None, std=0.1 if kind == "noise" else None,
+                 rate=0.1 if kind == "ramp" else None)
     assert ("cell_monitor_age_s", "dropout") not in pairs
     assert ("pack_voltage_V", "open_wire") not in pairs
