@@ -31,7 +31,7 @@ class CellMonitor(Block):
         self._sampled_s: float | None = None
         self._record: dict[str, Any] = {}
 
-    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if self._sampled_s is None or t - self._sampled_s >= self._cycle_s:
             voltages, voltages_valid = measure_array(
                 "cell_voltage_V", np.asarray(inputs["true_cell_voltage_V"], dtype=float))

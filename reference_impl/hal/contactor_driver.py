@@ -23,7 +23,7 @@ class ContactorDriver(Block):
 
     # coil_economiser changes the coil current, not the logic: nothing to set up or reset
 
-    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         outputs: dict[str, Any] = {}
         for name in _CONTACTORS:
             outputs[f"{name}_coil_on"] = bool(inputs[f"{name}_close_cmd"])

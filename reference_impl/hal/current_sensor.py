@@ -28,7 +28,7 @@ class CurrentSensor(Block):
         self._held = {"pack_current_A": 0.0, "pack_voltage_V": 0.0, "link_voltage_V": 0.0}
         self._fresh_s: float | None = None  # time of the last current measurement
 
-    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         held = self._held
         for signal in held:
             value = measure(signal, inputs[f"true_{signal}"])

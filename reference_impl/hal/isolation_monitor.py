@@ -26,7 +26,7 @@ class IsolationMonitor(Block):
         # before the first measurement: the top of the range, i.e. no insulation fault known
         self._held_ohm = SIGNAL_FORMAT["insulation_resistance_ohm"][1]
 
-    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         value = measure("insulation_resistance_ohm", inputs["true_insulation_resistance_ohm"])
         if not math.isnan(value):
             self._held_ohm = value

@@ -1,9 +1,5 @@
-"""Range and resolution of the measured signals, as the data dictionary declares them.
-
-The generated module :mod:`reference_impl.interfaces` does not carry ranges and resolutions
-yet, so they are listed here once; a test of the project
-(tests/reference/test_reference_hal_and_node.py) compares this table with the spec, so a
-change of the dictionary cannot go unnoticed.
+"""Measuring as the data dictionary declares it: clamped to the signal's range, rounded to its
+resolution (both from the generated :data:`reference_impl.interfaces.SIGNAL_FORMAT`).
 """
 
 from __future__ import annotations
@@ -13,17 +9,9 @@ from typing import Any
 
 import numpy as np
 
-#: signal name → (range min, range max, resolution or None)
-SIGNAL_FORMAT: dict[str, tuple[float, float, float | None]] = {
-    "cell_voltage_V": (0.0, 5.0, 0.0001),
-    "cell_temperature_degC": (-50.0, 150.0, 0.1),
-    "cell_monitor_age_s": (0.0, 1.0e6, 0.001),
-    "pack_current_A": (-2000.0, 2000.0, 0.01),
-    "current_sensor_age_s": (0.0, 1.0e6, 0.001),
-    "pack_voltage_V": (0.0, 1500.0, 0.01),
-    "link_voltage_V": (0.0, 1500.0, 0.01),
-    "insulation_resistance_ohm": (0.0, 1.0e9, None),
-}
+from ..interfaces import SIGNAL_FORMAT
+
+__all__ = ["SIGNAL_FORMAT", "measure", "measure_array"]
 
 
 def _quantise(values: Any, resolution: float | None) -> Any:

@@ -229,6 +229,13 @@ def _tables(spec: Spec) -> list[str]:
              if s.flags_of is not None]
     out += _mapping("FLAGS_SIGNALS", "dict[str, str]", flags,
                     "Every flags signal → the component whose fault codes are its bits.")
+    formats = [(literal(s.name), f"({literal(float(s.range.min))}, {literal(float(s.range.max))}, "
+                f"{literal(s.resolution)})")
+               for s in spec.dictionary.signals if s.type == "float" and s.range is not None
+               and s.range.min is not None and s.range.max is not None]
+    out += _mapping("SIGNAL_FORMAT", "dict[str, tuple[float, float, float | None]]", formats,
+                    "Every float signal with a closed range → (range min, range max, "
+                    "resolution or None).")
     return out
 
 
