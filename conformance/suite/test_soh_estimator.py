@@ -136,16 +136,51 @@ def _replay_cycles(obsa: Harness, vector_id: str) -> tuple[Replay, int, list[flo
     return r, judged, ends, message
 
 
+def cycle_energies_Wh(obsa: Harness, r: Replay, first_s: float, last_s: float
+                      ) -> tuple[float, float]:
+    """The energy charged and discharged (Wh) between ``first_s`` and ``last_s`` by the
+    estimator's own inputs, pack_voltage_V × pack_current_A, each held over its step (the
+    inputs of the replayed samples, as :func:`replay` gave them)."""
+    rows = np.searchsorted(r.vector["t_s"], r.t_s - 1e-9)
+    given = inputs_of(obsa, r.vector, rows)
+    power = given["pack_voltage_V"] * given["pack_current_A"]
+    dt = np.diff(r.t_s, append=r.t_s[-1])
+    inside = (r.t_s >= first_s - 1e-9) & (r.t_s < last_s - 1e-9)
+    energy = power * dt * inside / 3600.0
+    return float(np.sum(np.maximum(energy, 0.0))), float(np.sum(np.maximum(-energy, 0.0)))
+
+
+def last_discharge_Wh(vector: Vector, end_s: float, cells: int) -> float:
+    """The true energy (Wh) the declared pack's cells deliver in the discharge that ends the
+    full cycle ending at ``end_s``: from the end of its charge to ``end_s``, the sum of the
+    cells' true voltages times the current."""
+    t = vector["t_s"]
+    current = vector["current_A"].astype(float)
+    stop = int(np.searchsorted(t, end_s + 1e-9))
+    start = int(np.flatnonzero(current[:stop] > 0)[-1]) + 1
+    columns = np.arange(cells) % vector.info.n_cells
+    volts = vector["cell_voltage_V"][start:stop][:, columns].astype(float).sum(axis=1)
+    power = volts * current[start:stop]
+    return float(-np.trapezoid(power, t[start:stop]) / 3600.0)
+
+
+ANNEX_VII = ("OBSA-REG-001", "OBSA-REG-003", "OBSA-REG-005", "OBSA-REG-006")
+
+
 @pytest.mark.parametrize("vector_id", [pytest.param(v, id=v) for v in CYCLE_VECTORS])
-@req("OBSA-SOH-001", "OBSA-SOH-002")
+@req("OBSA-SOH-001", "OBSA-SOH-002", *ANNEX_VII)
 def test_soh_after_two_full_cycles(obsa: Harness, vector_id: str) -> None:
     """A cycle vector replayed to the SoH estimator from its start: at the end of the second
     full cycle, the largest relative error of every cell_capacity_Ah and of pack_capacity_Ah
     against the truth capacity of its cell and of the string (its weakest cell), and of every
-    cell_resistance_ohm and pack_resistance_ohm against the truth ohmic resistance."""
+    cell_resistance_ohm and pack_resistance_ohm against the truth ohmic resistance; the
+    Annex VII figures: soh_capacity and soh_resistance against the truth over their
+    beginning-of-life denominators, round_trip_efficiency against the energy out over the
+    energy in of the second cycle by the estimator's inputs, soce against the true energy of
+    the second discharge over certified_energy_Wh."""
     r, judged, ends, message = _replay_cycles(obsa, vector_id)
     if judged < 0:
-        for rid in ("OBSA-SOH-001", "OBSA-SOH-002"):
+        for rid in ("OBSA-SOH-001", "OBSA-SOH-002", *ANNEX_VII):
             obsa.inconclusive(rid, f"vector {vector_id} holds {len(ends)} full cycles, "
                                    f"fewer than {FULL_CYCLES}")
         return
@@ -168,3 +203,38 @@ def test_soh_after_two_full_cycles(obsa: Harness, vector_id: str) -> None:
         f"{', '.join(f'{x * 1000:.2f}' for x in r.vector['cell_resistance_ohm'])} mΩ per "
         f"cell; estimated {float(np.min(out['cell_resistance_ohm'])) * 1000:.2f}…"
         f"{float(np.max(out['cell_resistance_ohm'])) * 1000:.2f} mΩ", events)
+    _judge_annex_vii(obsa, r, judged, ends, truth, out, events, message)
+
+
+def _judge_annex_vii(obsa: Harness, r: Replay, judged: int, ends: list[float], truth: Truth,
+                     out: dict[str, np.ndarray], events: dict[str, float], message: str
+                     ) -> None:
+    """OBSA-REG-001, 003, 005 and 006 at the end of the second full cycle."""
+    bol = beginning_of_life(obsa, r.vector)
+    cells = len(out["cell_capacity_Ah"])
+    soh_capacity = truth.pack_capacity_Ah / bol["rated_capacity_Ah"]
+    soh_resistance = truth.pack_resistance_ohm / (cells * bol["initial_resistance_ohm"])
+    at = f"{message}; judged at {r.t_s[judged]:g} s"
+    judge_replay(obsa, "OBSA-REG-001", {
+        "soh_capacity_relative_error": _relative(out["soh_capacity"], soh_capacity)}, r,
+        f"{at}: true soh_capacity {soh_capacity:.4f}, reported "
+        f"{float(out['soh_capacity']):.4f}", events)
+    judge_replay(obsa, "OBSA-REG-005", {
+        "soh_resistance_relative_error": _relative(out["soh_resistance"], soh_resistance)}, r,
+        f"{at}: true soh_resistance {soh_resistance:.4f}, reported "
+        f"{float(out['soh_resistance']):.4f}", events)
+    first, last = ends[FULL_CYCLES - 2], ends[FULL_CYCLES - 1]
+    e_in, e_out = cycle_energies_Wh(obsa, r, first, last)
+    efficiency = e_out / e_in
+    judge_replay(obsa, "OBSA-REG-003", {
+        "round_trip_efficiency_error": abs(float(out["round_trip_efficiency"]) - efficiency)},
+        r, f"{at}: from {first:g} s to {last:g} s the estimator was given {e_in:.1f} Wh in "
+           f"and {e_out:.1f} Wh out (ratio {efficiency:.4f}), it reports "
+           f"{float(out['round_trip_efficiency']):.4f}", events)
+    energy = last_discharge_Wh(r.vector, last, cells)
+    soce = energy / bol["certified_energy_Wh"]
+    judge_replay(obsa, "OBSA-REG-006", {
+        "soce_relative_error": _relative(out["soce"], soce)}, r,
+        f"{at}: the second discharge delivered {energy:.1f} Wh, over certified_energy_Wh "
+        f"{bol['certified_energy_Wh']:.1f} Wh a soce of {soce:.4f}; reported "
+        f"{float(out['soce']):.4f}", events)

@@ -27,10 +27,14 @@ MIN_ANCHOR_SPAN apart give a capacity sample |ΔQ| / |ΔSoC|; samples are averag
 
 Annex VII data: power_capability_W from the estimated resistance at the declared reference
 SoC, duration and the SoC reference temperature (down to the characterization's empty
-voltage); round_trip_efficiency from the energy discharged over the energy charged between
-equal mean SoCs at least 0.2 apart in between (until measured: the characterization's value
-for a C/3 cycle); self_discharge_current_A from the SoC drift of the voltage over long rests;
-soce as the energy deliverable at C/3 now over certified_energy_Wh (when declared).
+voltage); round_trip_efficiency from the energy discharged over the energy charged over a
+whole loop of the mean SoC (it went at least EFFICIENCY_MIN_SWING above and below where the
+loop started, and crossed that SoC again; until measured: the characterization's value for a
+C/3 cycle); self_discharge_current_A from the SoC drift of the voltage over long rests;
+soce as the energy of the last discharge from the full state (a charge that brought every
+cell to the characterization's full voltage) to the empty voltage at C/5 to C/2, the rates of
+a C/3 capacity test, over certified_energy_Wh; until such a discharge is seen, the energy
+deliverable at C/3 by the capacity and resistance estimated now.
 """
 
 from __future__ import annotations
@@ -67,7 +71,10 @@ class SohEstimator(CellModelBlock):
     CAPACITY_FORGETTING = 0.7
     SELF_DISCHARGE_MIN_REST_S = 3600.0
     EFFICIENCY_MIN_SWING = 0.2
-    EFFICIENCY_CLOSE = 0.01
+    #: a charge reached the full voltage, a discharge the empty voltage, this close (V)
+    END_VOLTAGE_SLACK_V = 0.02
+    #: mean C-rates of a discharge whose energy stands for the C/3 energy (soce)
+    ENERGY_RATE_RANGE_C = (0.2, 0.5)
     DEFAULT_REFERENCE_TEMPERATURE_DEGC = 25.0
 
     def _setup(self, p: dict[str, Any]) -> None:
@@ -81,6 +88,7 @@ class SohEstimator(CellModelBlock):
         self._taus = np.array([pair.tau_s for pair in m.rc])
         self._v_empty = float(m.ocv(0.0, self._t_ref))
         self._mean_ocv = float(np.mean(m.ocv(np.linspace(0, 1, 101), self._t_ref)))
+        self._v_full = float(m.ocv(1.0, self._t_ref))
 
     def reset(self) -> None:
         self._n = -1
@@ -112,8 +120,12 @@ class SohEstimator(CellModelBlock):
         self._self_discharge_A = 0.0
         self._e_in_Wh = self._e_out_Wh = 0.0
         self._eff_start_soc = math.nan
-        self._eff_swing = 0.0
+        self._eff_up = self._eff_down = 0.0
+        self._eff_side = 0.0
         self._efficiency = math.nan
+        self._from_full = False
+        self._discharge_Wh = self._discharge_Ah = self._discharge_s = 0.0
+        self._measured_Wh = math.nan
 
     # -- step -----------------------------------------------------------------------------
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,6 +146,7 @@ class SohEstimator(CellModelBlock):
             self._update_resistance(y, phi, valid)
             if dt > 0.0:
                 self._count(current, pack_voltage, dt, soc)
+                self._track_discharge(voltage[valid], current, pack_voltage, dt)
                 self._update_capacity(voltage, phi, current, dt, temps, valid, t)
         return self._outputs(temps)
 
@@ -199,13 +212,43 @@ class SohEstimator(CellModelBlock):
         if math.isnan(self._eff_start_soc):
             self._eff_start_soc, self._e_in_Wh, self._e_out_Wh = mean_soc, 0.0, 0.0
             return
-        self._eff_swing = max(self._eff_swing, abs(mean_soc - self._eff_start_soc))
-        if (self._eff_swing >= self.EFFICIENCY_MIN_SWING
-                and abs(mean_soc - self._eff_start_soc) <= self.EFFICIENCY_CLOSE
+        offset = mean_soc - self._eff_start_soc
+        self._eff_up = max(self._eff_up, offset)
+        self._eff_down = max(self._eff_down, -offset)
+        side = math.copysign(1.0, offset) if offset else 0.0
+        crossed = side == 0.0 or (self._eff_side != 0.0 and side != self._eff_side)
+        if side:
+            self._eff_side = side
+        if (crossed and min(self._eff_up, self._eff_down) >= self.EFFICIENCY_MIN_SWING
                 and self._e_in_Wh > 0.0 and self._e_out_Wh > 0.0):
             self._efficiency = min(self._e_out_Wh / self._e_in_Wh, 1.0)
-            self._eff_start_soc, self._eff_swing = mean_soc, 0.0
+            self._eff_start_soc, self._eff_up, self._eff_down = mean_soc, 0.0, 0.0
+            self._eff_side = 0.0
             self._e_in_Wh = self._e_out_Wh = 0.0
+
+    def _track_discharge(self, voltage: np.ndarray, current: float, pack_voltage: float,
+                         dt: float) -> None:
+        """The energy of a discharge from the full state to the empty voltage (soce)."""
+        if voltage.size == 0:
+            return
+        charging = current > self.ANCHOR_CURRENT_C * self._rated_Ah
+        if charging:
+            full = float(np.min(voltage)) >= self._v_full - self.END_VOLTAGE_SLACK_V
+            self._from_full = full
+            self._discharge_Wh = self._discharge_Ah = self._discharge_s = 0.0
+            return
+        if not self._from_full:
+            return
+        self._discharge_Wh -= pack_voltage * current * dt / 3600.0
+        if current < 0.0:
+            self._discharge_Ah -= current * dt / 3600.0
+            self._discharge_s += dt
+        if current < 0.0 and float(np.min(voltage)) <= self._v_empty + self.END_VOLTAGE_SLACK_V:
+            rate_C = self._discharge_Ah / max(self._discharge_s / 3600.0, 1e-9) / self._rated_Ah
+            lo, hi = self.ENERGY_RATE_RANGE_C
+            if lo <= rate_C <= hi:
+                self._measured_Wh = self._discharge_Wh
+            self._from_full = False
 
     def _update_capacity(self, voltage: np.ndarray, phi: np.ndarray, current: float,
                          dt: float, temps: np.ndarray, valid: np.ndarray, t: float) -> None:
@@ -285,7 +328,8 @@ class SohEstimator(CellModelBlock):
         efficiency = self._efficiency
         if math.isnan(efficiency):
             efficiency = (self._mean_ocv - i3 * r_now) / (self._mean_ocv + i3 * r_now)
-        energy_Wh = n * pack_cap * max(self._mean_ocv - i3 * r_now, 0.0)
+        energy_Wh = (self._measured_Wh if math.isfinite(self._measured_Wh)
+                     else n * pack_cap * max(self._mean_ocv - i3 * r_now, 0.0))
         soce = (energy_Wh / self._certified_Wh if self._certified_Wh > 0.0
                 else pack_cap / self._rated_Ah)
         return {
