@@ -1,0 +1,283 @@
+"""The truth model of a vector (``<id>.truth.json``, ``obsa-truth/1``: written by
+:mod:`conformance.vectors.truth_model`, format in its docstring): an equivalent circuit of
+each true cell, fitted to the DFN the vector was simulated with, so that a limit a module
+predicts can be drawn from the truth in closed loop (OBSA-SOP-002, OBSA-SOP-003).
+
+The model's state at a time of the vector is its SoC there (the vector's ``cell_soc``) and
+its RC voltages, found by running the model along the vector's current from the start
+(at rest). From that state :meth:`TruthPack.draw_current` and :meth:`TruthPack.draw_power`
+integrate the model under a constant current or a constant power of the string every
+:data:`DT_S`. Everything is vectorised over the vector's cells.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..vectors import Vector, VectorError
+
+FORMAT = "obsa-truth/1"
+DT_S = 0.1
+"""The integration step of a drawn limit (s)."""
+_POINT_FIELDS = ("soc", "r0_ohm", "r1_ohm", "tau1_s", "r2_ohm", "tau2_s")
+
+
+@dataclass
+class TruthPack:
+    """The equivalent circuits of a vector's cells (arrays: one row per cell)."""
+
+    capacity_Ah: np.ndarray  # (cells,)
+    ocv_soc: np.ndarray  # (cells, m)
+    ocv_V: np.ndarray  # (cells, m)
+    point_soc: np.ndarray  # (cells, k)
+    step_A: np.ndarray  # (s,) the step currents of the instantaneous resistance (+ charge)
+    r0: np.ndarray  # (cells, k, s) the instantaneous resistance per point and step current
+    r: np.ndarray  # (2, cells, k)
+    tau: np.ndarray  # (2, cells, k)
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any], where: str) -> TruthPack:
+        """From the ``cells`` of an obsa-truth/1 document; a defect names ``where`` and the
+        field."""
+        cells = doc.get("cells") if isinstance(doc, dict) else None
+        if not isinstance(cells, list) or not cells:
+            raise VectorError(f"{where}: expected 'cells', a non-empty list of cell models")
+        rows: list[tuple[float, list[float], list[float], list[list[float]],
+                         list[float], list[list[float]]]] = []
+        for i, cell in enumerate(cells):
+            try:
+                capacity = float(cell["reference_capacity_Ah"])
+                soc = [float(x) for x in cell["ocv"]["soc"]]
+                ocv = [float(x) for x in cell["ocv"]["ocv_V"]]
+                points = sorted(cell["points"], key=lambda p: float(p["soc"]))
+                values = [[float(p[f]) for f in _POINT_FIELDS] for p in points]
+                steps = [float(a) for a in points[0]["instant"]["current_A"]]
+                instant = [[float(r) for r in p["instant"]["r0_ohm"]] for p in points]
+                if any([float(a) for a in p["instant"]["current_A"]] != steps
+                       for p in points):
+                    raise ValueError("the points' instant.current_A differ")
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise VectorError(f"{where}: cells[{i}]: expected reference_capacity_Ah, "
+                                  f"ocv.soc, ocv.ocv_V and points with "
+                                  f"{', '.join(_POINT_FIELDS)} and instant.current_A / "
+                                  f"instant.r0_ohm ({exc!r})") from None
+            if (len(soc) != len(ocv) or len(soc) < 2 or capacity <= 0 or len(steps) < 2
+                    or any(len(x) != len(steps) for x in instant)
+                    or list(steps) != sorted(steps)):
+                raise VectorError(f"{where}: cells[{i}]: expected ocv.soc and ocv.ocv_V of "
+                                  f"one length ≥ 2, a positive capacity, and per point an "
+                                  f"instant.r0_ohm for each of ≥ 2 ascending step currents")
+            rows.append((capacity, soc, ocv, values, steps, instant))
+        if (len({len(r[1]) for r in rows}) != 1 or len({len(r[3]) for r in rows}) != 1
+                or len({tuple(r[4]) for r in rows}) != 1):
+            raise VectorError(f"{where}: expected every cell on the same SoC points and step "
+                              f"currents")
+        pts = np.array([r[3] for r in rows])  # (cells, k, 6)
+        return cls(capacity_Ah=np.array([r[0] for r in rows]),
+                   ocv_soc=np.array([r[1] for r in rows]), ocv_V=np.array([r[2] for r in rows]),
+                   point_soc=pts[:, :, 0], step_A=np.array(rows[0][4]),
+                   r0=np.array([r[5] for r in rows]),
+                   r=np.stack([pts[:, :, 2], pts[:, :, 4]]),
+                   tau=np.stack([pts[:, :, 3], pts[:, :, 5]]))
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.capacity_Ah.size)
+
+    # -- the model ----------------------------------------------------------------------
+    def _interp(self, table_x: np.ndarray, table_y: np.ndarray, soc: np.ndarray
+                ) -> np.ndarray:
+        return np.array([np.interp(soc[j], table_x[j], table_y[j])
+                         for j in range(self.n_cells)])
+
+    def ocv(self, soc: np.ndarray) -> np.ndarray:
+        return self._interp(self.ocv_soc, self.ocv_V, soc)
+
+    def rc(self, soc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """R (2, cells) and τ (2, cells) at each cell's SoC."""
+        r = np.stack([self._interp(self.point_soc, self.r[i], soc) for i in range(2)])
+        tau = np.stack([self._interp(self.point_soc, self.tau[i], soc) for i in range(2)])
+        return r, tau
+
+    def instant_r(self, soc: np.ndarray, current_A: float | np.ndarray) -> np.ndarray:
+        """The instantaneous resistance (cells, currents) at each cell's SoC for each current
+        (+ charge): linear in the current between the step currents, the nearest beyond."""
+        amps = np.clip(np.atleast_1d(np.asarray(current_A, dtype=float)), self.step_A[0],
+                       self.step_A[-1])
+        hi = np.clip(np.searchsorted(self.step_A, amps), 1, self.step_A.size - 1)
+        w = (amps - self.step_A[hi - 1]) / (self.step_A[hi] - self.step_A[hi - 1])
+        at_points = self.r0[:, :, hi - 1] * (1.0 - w) + self.r0[:, :, hi] * w  # (c, k, n)
+        out = np.empty((self.n_cells, amps.size))
+        for j in range(self.n_cells):
+            xs = self.point_soc[j]
+            x = float(np.clip(soc[j], xs[0], xs[-1]))
+            k = int(np.clip(np.searchsorted(xs, x), 1, xs.size - 1))
+            v = (x - xs[k - 1]) / (xs[k] - xs[k - 1])
+            out[j] = at_points[j, k - 1] * (1.0 - v) + at_points[j, k] * v
+        return out
+
+    @staticmethod
+    def _advance(u: np.ndarray, r: np.ndarray, tau: np.ndarray, current: float | np.ndarray,
+                 dt: float) -> np.ndarray:
+        a = np.exp(-dt / tau)
+        return a * u + r * (1.0 - a) * current
+
+    def states_along(self, vector: Vector, rows: np.ndarray) -> np.ndarray:
+        """The RC voltages (len(rows), 2, cells) at the vector's samples ``rows``, the model
+        run from rest along the vector's current (linear between samples, each interval at
+        its mean) with its SoC the vector's."""
+        t = vector["t_s"].astype(float)
+        current = vector["current_A"].astype(float)
+        soc = vector["cell_soc"].astype(float)
+        wanted = np.zeros(len(t), dtype=bool)
+        wanted[rows] = True
+        out = np.zeros((len(rows), 2, self.n_cells))
+        u = np.zeros((2, self.n_cells))
+        k = 0
+        last = int(np.max(rows)) if len(rows) else -1
+        order = {int(r): i for i, r in enumerate(rows)}
+        for n in range(last + 1):
+            if n > 0:
+                r, tau = self.rc(0.5 * (soc[n - 1] + soc[n]))
+                u = self._advance(u, r, tau, 0.5 * (current[n - 1] + current[n]),
+                                  float(t[n] - t[n - 1]))
+            if wanted[n]:
+                out[order[n]] = u
+                k += 1
+        return out
+
+    def run_from_rest(self, soc0: float, t: np.ndarray, current_A: np.ndarray) -> np.ndarray:
+        """The first cell's voltage on ``t`` from rest at ``soc0`` under ``current_A``."""
+        soc = np.full(self.n_cells, float(soc0))
+        u = np.zeros((2, self.n_cells))
+        out = np.zeros(len(t))
+        for n in range(len(t)):
+            if n > 0:
+                dt = float(t[n] - t[n - 1])
+                i_mean = 0.5 * (current_A[n - 1] + current_A[n])
+                r, tau = self.rc(soc)
+                u = self._advance(u, r, tau, i_mean, dt)
+                soc = soc + i_mean * dt / (3600.0 * self.capacity_Ah)
+            r0 = self.instant_r(soc, current_A[n])[:, 0]
+            out[n] = (self.ocv(soc) + r0 * current_A[n] + u.sum(axis=0))[0]
+        return out
+
+    # -- drawing a limit ------------------------------------------------------------------
+    def draw_current(self, soc: np.ndarray, u: np.ndarray, current_A: float,
+                     horizon_s: float) -> np.ndarray:
+        """Cell voltages (steps, cells) from the state (soc, u) under a constant current
+        (+ charge) for ``horizon_s``, at its start and every :data:`DT_S`."""
+        steps = max(1, int(np.ceil(horizon_s / DT_S - 1e-9)))
+        dt = horizon_s / steps
+        soc, u = soc.astype(float).copy(), u.copy()
+        out = np.zeros((steps + 1, self.n_cells))
+        for n in range(steps + 1):
+            r, tau = self.rc(soc)
+            r0 = self.instant_r(soc, current_A)[:, 0]
+            out[n] = self.ocv(soc) + r0 * current_A + u.sum(axis=0)
+            if n < steps:
+                u = self._advance(u, r, tau, current_A, dt)
+                soc = soc + current_A * dt / (3600.0 * self.capacity_Ah)
+        return out
+
+    def draw_power(self, soc: np.ndarray, u: np.ndarray, power_W: float, sign: float,
+                   counts: np.ndarray, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Cell voltages (steps, cells) and the string current (steps,) from (soc, u) under a
+        constant string power ``power_W`` (a magnitude; ``sign`` +1 charge, −1 discharge),
+        the string holding ``counts[j]`` cells like cell ``j``. At each step the current is
+        the one at which the string, its RC voltages as they are, takes that power; where no
+        current can deliver it (the string's voltage collapses first) the current is the one
+        of the largest power, and the voltage what it gives."""
+        steps = max(1, int(np.ceil(horizon_s / DT_S - 1e-9)))
+        dt = horizon_s / steps
+        soc, u = soc.astype(float).copy(), u.copy()
+        out = np.zeros((steps + 1, self.n_cells))
+        amps = np.zeros(steps + 1)
+        for n in range(steps + 1):
+            r, tau = self.rc(soc)
+            base = self.ocv(soc) + u.sum(axis=0)  # (cells,)
+            current = self._power_current(soc, base, power_W, sign, counts)
+            out[n] = base + self.instant_r(soc, current)[:, 0] * current
+            amps[n] = current
+            if n < steps:
+                u = self._advance(u, r, tau, current, dt)
+                soc = soc + current * dt / (3600.0 * self.capacity_Ah)
+        return out, amps
+
+    def _power_current(self, soc: np.ndarray, base: np.ndarray, power_W: float,
+                       sign: float, counts: np.ndarray) -> float:
+        """The string current (+ charge) at which the string takes (sign +1) or gives (−1)
+        ``power_W``: the smallest such magnitude; where none exists, the magnitude of the
+        largest power the string gives."""
+        def string_power(magnitudes: np.ndarray) -> np.ndarray:
+            amps = sign * magnitudes
+            volts = base[:, None] + self.instant_r(soc, amps) * amps[None, :]
+            return magnitudes * (counts[:, None] * volts).sum(axis=0)
+
+        e = float(np.sum(counts * base))
+        if power_W <= 0.0 or e <= 0.0:
+            return 0.0
+        guess = power_W / e
+        top = 4.0 * guess + 1.0
+        if sign > 0:  # the power grows with the current: a bracket, then bisection
+            while string_power(np.array([top]))[0] < power_W:
+                top *= 2.0
+        else:  # the power given peaks: search up to the short circuit of the steepest end
+            r_min = float(np.sum(counts * self.instant_r(soc, self.step_A[[0]])[:, 0]))
+            top = max(top, e / max(r_min, 1e-9))
+        grid = np.linspace(0.0, top, 401)
+        powers = string_power(grid)
+        above = np.flatnonzero(powers >= power_W)
+        if above.size == 0:
+            return sign * float(grid[int(np.argmax(powers))])
+        lo, hi = float(grid[above[0] - 1]), float(grid[above[0]])
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if string_power(np.array([mid]))[0] < power_W else (lo, mid)
+        return sign * hi
+
+    def largest_current(self, soc: np.ndarray, u: np.ndarray, sign: float, ceiling: float,
+                        v_high: float, v_low: float, horizon_s: float,
+                        bisections: int = 20) -> float:
+        """The largest constant current magnitude in [0, ceiling] the truth sustains for the
+        horizon within the voltage limits (what a perfect state-of-power estimator reports)."""
+        def holds(magnitude: float) -> bool:
+            v = self.draw_current(soc, u, sign * magnitude, horizon_s)
+            return bool(np.all(v <= v_high)) if sign > 0 else bool(np.all(v >= v_low))
+
+        if ceiling <= 0.0 or not holds(0.0):
+            return 0.0
+        if holds(ceiling):
+            return ceiling
+        lo, hi = 0.0, ceiling
+        for _ in range(bisections):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+        return lo
+
+
+def truth_model(vector: Vector) -> TruthPack:
+    """The truth model shipped beside ``vector`` (``<id>.truth.json``), checked to be the
+    model of this vector's cells."""
+    path = vector.path.parent / f"{vector.info.id}.truth.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VectorError(f"{path}: the truth model of vector {vector.info.id} cannot be "
+                          f"read: {exc} (python -m conformance.vectors.truth_model writes "
+                          f"it)") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise VectorError(f"{path}: expected an {FORMAT} document")
+    if doc.get("vector_sha256") != vector.info.sha256:
+        raise VectorError(f"{path}: fitted for another version of vector {vector.info.id} "
+                          f"(vector_sha256 {doc.get('vector_sha256')!r}, the vector's "
+                          f"{vector.info.sha256}): regenerate it")
+    pack = TruthPack.from_document(doc, str(path))
+    if pack.n_cells != vector.info.n_cells:
+        raise VectorError(f"{path}: expected {vector.info.n_cells} cells (the vector's), "
+                          f"found {pack.n_cells}")
+    return pack
