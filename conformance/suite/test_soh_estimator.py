@@ -20,9 +20,15 @@ import numpy as np
 import pytest
 
 from conformance.harness.context import Harness
-from conformance.harness.replay import Replay, characterization, inputs_of, judge_replay, replay
+from conformance.harness.replay import (
+    Replay,
+    characterization,
+    configuration,
+    inputs_of,
+    judge_replay,
+)
 from conformance.paths import vectors_dir
-from conformance.vectors import Vector, load_vector
+from conformance.vectors import Vector, VectorError, load_vector
 
 SOH = "soh_estimator"
 req = pytest.mark.requirement
@@ -104,16 +110,81 @@ def pack_truth(vector: Vector, cells: int) -> Truth:
 
 def beginning_of_life(obsa: Harness, vector: Vector) -> dict[str, Any]:
     """The beginning-of-life values of the vector's nominal cell a SoH estimator is given
-    (interface soh_estimator, characterization): the characterization's reference capacity
-    and R0 at the SoC reference temperature (the replay's nominal cell resistance)."""
+    (interface soh_estimator, characterization): the characterization's reference capacity,
+    its R0 at the SoC reference temperature (the mean over its points there) and the
+    certified energy of the declared pack of such cells (the cell count times the capacity
+    times the mean OCV over SoC at that temperature)."""
     doc = characterization(vector)
     capacity = float(doc["reference_capacity_Ah"])
-    r0 = inputs_of(obsa, vector, np.zeros(1, dtype=np.int64))["cell_resistance_ohm"]
-    reference_t = f"{vector.info.soc_reference.temperature_degC:g}"
-    ocv = np.asarray(doc["ocv"]["ocv_V"][reference_t], dtype=float)
+    reference_t = vector.info.soc_reference.temperature_degC
+    r0 = [float(p["r0_ohm"]) for p in doc["ecm"]["points"]
+          if float(p["temperature_degC"]) == reference_t]
+    if not r0:
+        raise VectorError(f"{vector.info.characterization}: expected ecm points at the SoC "
+                          f"reference temperature {reference_t:g} °C")
+    ocv = np.asarray(doc["ocv"]["ocv_V"][f"{reference_t:g}"], dtype=float)
     cells = int(obsa.session.dimensions["cell"])
-    return {"rated_capacity_Ah": capacity, "initial_resistance_ohm": float(r0[0, 0]),
+    return {"rated_capacity_Ah": capacity, "initial_resistance_ohm": float(np.mean(r0)),
             "certified_energy_Wh": cells * capacity * float(np.mean(ocv))}
+
+
+SOC_BOUND = ("OBSA-SOC-003", "soc_max_error")
+"""The criterion whose limit bounds how far the SoC input strays from the truth."""
+SOC_REST_S = 300.0
+"""A rest this long (current below C/20 of rated_capacity_Ah) lets a SoC estimator read the
+SoC from the voltage: the SoC input is the truth there."""
+
+
+def soc_input(obsa: Harness, vector: Vector, rows: np.ndarray, cells: int,
+              rated_Ah: float) -> np.ndarray:
+    """The cell_soc the SoH estimator is given (interface soh_estimator, characterization):
+    what a conforming SoC estimator counting on the beginning-of-life capacity may report.
+    From the truth at the start and after every rest of :data:`SOC_REST_S`, the charge is
+    counted on ``rated_Ah``; the input is the truth moved towards that count by at most the
+    largest SoC error OBSA-SOC-003 allows. So the input tells where the cell is, within a
+    SoC estimator's accuracy, but not its capacity: charge over the input's SoC change gives
+    rated_Ah back wherever the count is within that bound."""
+    rid, name = SOC_BOUND
+    bound = next(float(c.value or 0.0) for c in obsa.spec.requirements[rid].acceptance
+                 if c.name == name)
+    t = vector["t_s"]
+    current = vector["current_A"].astype(float)
+    charge_Ah = np.concatenate([[0.0], np.cumsum(0.5 * (current[1:] + current[:-1])
+                                                 * np.diff(t))]) / 3600.0
+    resting = np.abs(current) <= rated_Ah / 20.0
+    since = np.arange(len(t)) - np.maximum.accumulate(np.where(resting, 0, np.arange(len(t))))
+    anchor = np.maximum.accumulate(np.where(resting & (since * vector.info.dt_s >= SOC_REST_S),
+                                            np.arange(len(t)), 0))
+    truth = vector["cell_soc"].astype(float)[:, np.arange(cells) % vector.info.n_cells]
+    counted = truth[anchor] + ((charge_Ah - charge_Ah[anchor]) / rated_Ah)[:, None]
+    given = truth + np.clip(counted - truth, -bound, bound)
+    return np.asarray(np.clip(given, 0.0, 1.0)[rows])
+
+
+def replay_cycles(obsa: Harness, vector: Vector, settings: dict[str, Any]) -> Replay:
+    """The whole vector replayed to the SoH estimator, configured for the vector (replay's
+    :func:`configuration`, ``settings`` on top) and reset: at its step period, every input
+    as :func:`inputs_of` gives it except cell_soc, which is :func:`soc_input`'s."""
+    adapter = obsa.session.adapter
+    obsa.session.vectors[vector.info.id] = vector.info.sha256
+    adapter.configure(SOH, configuration(obsa, SOH, vector, **settings))
+    adapter.reset(SOH)
+    stride = max(1, round(obsa.step_period(SOH) / vector.info.dt_s))
+    rows = np.arange(0, vector.n_samples, stride)
+    source = inputs_of(obsa, vector, rows)
+    cells = source["cell_voltage_V"].shape[1]
+    source["cell_soc"] = soc_input(obsa, vector, rows, cells, settings["rated_capacity_Ah"])
+    names = [p.signal for p in obsa.spec.interfaces[SOH].inputs]
+    t = vector["t_s"][rows]
+    outputs: dict[str, list[Any]] = {}
+    for i in range(len(rows)):
+        reply = adapter.step(SOH, float(t[i]), {n: source[n][i] for n in names})
+        for name, value in reply.items():
+            outputs.setdefault(name, []).append(value)
+    columns = np.arange(cells) % vector.info.n_cells
+    return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
+                  outputs={k: np.asarray(v, dtype=float) for k, v in outputs.items()},
+                  truth_soc=vector["cell_soc"][rows][:, columns].astype(float), start=0)
 
 
 def _relative(estimate: np.ndarray | float, truth: np.ndarray | float) -> float:
@@ -127,7 +198,7 @@ def _replay_cycles(obsa: Harness, vector_id: str) -> tuple[Replay, int, list[flo
     vector = load_vector(vectors_dir() / f"{vector_id}.json")
     bol = beginning_of_life(obsa, vector)
     ends = full_cycle_ends(vector)
-    r = replay(obsa, vector, SOH, **bol)
+    r = replay_cycles(obsa, vector, bol)
     judged = (int(np.searchsorted(r.t_s, ends[FULL_CYCLES - 1] + 1e-9)) - 1
               if len(ends) >= FULL_CYCLES else -1)
     message = (f"configured with the nominal cell's rated_capacity_Ah "
