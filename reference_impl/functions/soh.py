@@ -10,11 +10,12 @@ forgetting) updates only on steps with enough excitation (|Δφ| of at least a f
 i.e. a current step); g corrects the whole overpotential (the capacity anchors, the power
 capability). The ohmic resistance has a scale g0 of its own: ageing raises R0 more than the RC
 pairs (a contact or film resistance), so on a current step the ohmic part alone is fitted,
-Δ(V − OCV) − Δ(Σ v_i) = g0·R0(T)·ΔI, and only where the characterization's R0 holds (SoC
-OHMIC_SOC_RANGE, where it was fitted: a cell's resistance rises at the ends of its SoC range).
-cell_resistance_ohm is g0·initial_resistance_ohm scaled by the characterization's
-R0(T)/R0(T_ref) — the declared beginning-of-life value until MIN_RESISTANCE_UPDATES such steps
-have been seen (OBSA-SOH-004).
+Δ(V − OCV) − Δ(Σ v_i) = g0·R0(T)·ΔI, twice: over the steps where the characterization's R0
+holds (SoC OHMIC_SOC_RANGE, where it was fitted: a cell's resistance rises at the ends of its
+SoC range, and not always in proportion) and over every step. The first is reported once it
+has MIN_RESISTANCE_UPDATES steps, else the second once it has: cell_resistance_ohm is
+g0·initial_resistance_ohm scaled by the characterization's R0(T)/R0(T_ref) — the declared
+beginning-of-life value until then (OBSA-SOH-004).
 
 Capacity — charge counted between two *anchors* far apart in SoC. An anchor is a state in
 which the voltage tells the SoC: the current has stayed below C/20 for ANCHOR_HOLD_S (a rest,
@@ -102,10 +103,11 @@ class SohEstimator(CellModelBlock):
         self._v_rc = np.zeros((len(self._model.rc), n))
         self._prev_y = np.full(n, math.nan)
         self._prev_phi = np.full(n, math.nan)
-        self.ohmic_gain = np.ones(n)  # R0 scale g0
+        # R0 scale g0: row 0 from the steps inside OHMIC_SOC_RANGE, row 1 from every step
+        self.ohmic_gain = np.ones((2, n))
         # a weak prior (1/V²): the first step's ratio is taken almost whole
-        self._g0_var = np.full(n, self.OHMIC_PRIOR_VARIANCE)
-        self._g0_updates = np.zeros(n, dtype=np.int64)
+        self._g0_var = np.full((2, n), self.OHMIC_PRIOR_VARIANCE)
+        self._g0_updates = np.zeros((2, n), dtype=np.int64)
         self._prev_current = math.nan
         self._prev_rc = np.full(n, math.nan)
         self.capacity_Ah = np.full(n, self._rated_Ah)
@@ -170,10 +172,11 @@ class SohEstimator(CellModelBlock):
         x = r0 * (current - self._prev_current)
         self._prev_rc, self._prev_current = rc, current
         lo, hi = self.OHMIC_SOC_RANGE
-        excited = (valid & np.isfinite(dy) & np.isfinite(x) & (np.abs(x) >= self.MIN_EXCITATION_V)
-                   & (soc >= lo) & (soc <= hi))
-        if not excited.any():
+        stepped = (valid & np.isfinite(dy) & np.isfinite(x)
+                   & (np.abs(x) >= self.MIN_EXCITATION_V))
+        if not stepped.any():
             return
+        excited = np.stack([stepped & (soc >= lo) & (soc <= hi), stepped])
         lam = self.RLS_FORGETTING
         x = np.where(excited, x, 0.0)
         target = np.where(excited, dy - drc, 0.0)
@@ -301,7 +304,8 @@ class SohEstimator(CellModelBlock):
     def cell_resistance(self, temps: np.ndarray) -> np.ndarray:
         m = self._model
         estimated = self._g0_updates >= self.MIN_RESISTANCE_UPDATES
-        scale = np.where(estimated, self.ohmic_gain * m.r0(temps) / m.r0(self._t_ref), 1.0)
+        gain = np.where(estimated[0], self.ohmic_gain[0], self.ohmic_gain[1])
+        scale = np.where(estimated.any(axis=0), gain * m.r0(temps) / m.r0(self._t_ref), 1.0)
         return np.asarray(self._r_bol * scale)
 
     def _outputs(self, temps: np.ndarray) -> dict[str, Any]:
