@@ -15,7 +15,8 @@ initial SoC. Each cell is PyBaMM's DFN (Doyle–Fuller–Newman) with a contact 
 *isothermal* at the vector's temperature (ambient = initial = cell temperature: the
 temperature channel is constant; a lumped thermal model costs ~15× the time and the
 estimators under test take the measured temperature as an input anyway). Every cell of a pack
-carries the same series current, sampled every 0.1 s (the soc_estimator step period).
+carries the same series current, sampled every 0.1 s (the soc_estimator step period; the
+13-hour cycle vectors every 1 s, the soh_estimator's, :data:`CYCLES`).
 
 Ageing and spread are parameter changes, recorded in the vector's ``changes``:
 
