@@ -142,10 +142,11 @@ def inputs_of(h: Harness, vector: Vector, rows: np.ndarray, *,
     """Every input a state estimator may take, per replayed sample (``rows`` of the vector),
     for the declared pack: the readings with the declared sensor errors (module docstring);
     ``pack_voltage_V`` the sum of the true cell voltages with the current sensor's voltage
-    accuracy; ``cell_soc`` the truth (what a perfect SoC estimator would give); the cells'
-    ``cell_resistance_ohm`` the characterization's R0 at 25 °C; current limits of
-    :data:`CHARGE_LIMIT_C` and :data:`DISCHARGE_LIMIT_C`; ``safety_state`` normal, or fault
-    inside ``fault``."""
+    accuracy; ``cell_soc`` the truth (what a perfect SoC estimator would give);
+    ``cell_resistance_ohm`` the true cells' ohmic resistance (the vector's, at its
+    temperature: what a perfect SoH estimator would give, so that ageing reaches a
+    state-of-power estimator); current limits of :data:`CHARGE_LIMIT_C` and
+    :data:`DISCHARGE_LIMIT_C`; ``safety_state`` normal, or fault inside ``fault``."""
     dims = h.session.dimensions
     cells, sensors = int(dims["cell"]), int(dims["temperature_sensor"])
     source = np.arange(cells) % vector.info.n_cells
@@ -172,10 +173,7 @@ def inputs_of(h: Harness, vector: Vector, rows: np.ndarray, *,
         inside = (t >= stale[0]) & (t < stale[1])
         current = np.where(inside, stale_current_A, current)
         age = np.where(inside, t - stale[0], 0.0)
-    doc = characterization(vector)
-    points = [p for p in doc["ecm"]["points"] if float(p["temperature_degC"]) == 25.0]
-    r0 = float(np.mean([float(p["r0_ohm"]) for p in points or doc["ecm"]["points"]]))
-    capacity = float(doc["reference_capacity_Ah"])
+    capacity = float(characterization(vector)["reference_capacity_Ah"])
     normal = h.enum("safety_state", "normal")
     faulted = h.enum("safety_state", "fault")
     state = np.full(n, normal, dtype=np.int64)
@@ -187,7 +185,8 @@ def inputs_of(h: Harness, vector: Vector, rows: np.ndarray, *,
         "current_sensor_age_s": age,
         "pack_voltage_V": true_v.sum(axis=1) + rng.uniform(-hv_err, hv_err, n),
         "cell_soc": vector["cell_soc"][rows][:, source].astype(float),
-        "cell_resistance_ohm": np.full((n, cells), r0),
+        "cell_resistance_ohm": np.tile(vector["cell_resistance_ohm"][source].astype(float),
+                                       (n, 1)),
         "charge_current_limit_A": np.full(n, CHARGE_LIMIT_C * capacity),
         "discharge_current_limit_A": np.full(n, DISCHARGE_LIMIT_C * capacity),
         "safety_state": state,

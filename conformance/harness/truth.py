@@ -23,7 +23,7 @@ from ..vectors import Vector, VectorError
 FORMAT = "obsa-truth/1"
 DT_S = 0.1
 """The integration step of a drawn limit (s)."""
-_POINT_FIELDS = ("soc", "r0_ohm", "r1_ohm", "tau1_s", "r2_ohm", "tau2_s")
+_POINT_FIELDS = ("soc", "r0_ohm", "r1_ohm", "tau1_s", "r2_ohm", "tau2_s", "fit_rms_V")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class TruthPack:
     r0: np.ndarray  # (cells, k, s) the instantaneous resistance per point and step current
     r: np.ndarray  # (2, cells, k)
     tau: np.ndarray  # (2, cells, k)
+    fit_rms_V: np.ndarray  # (cells, k) the fit's RMS error against the DFN at each point
 
     @classmethod
     def from_document(cls, doc: dict[str, Any], where: str) -> TruthPack:
@@ -82,11 +83,33 @@ class TruthPack:
                    point_soc=pts[:, :, 0], step_A=np.array(rows[0][4]),
                    r0=np.array([r[5] for r in rows]),
                    r=np.stack([pts[:, :, 2], pts[:, :, 4]]),
-                   tau=np.stack([pts[:, :, 3], pts[:, :, 5]]))
+                   tau=np.stack([pts[:, :, 3], pts[:, :, 5]]), fit_rms_V=pts[:, :, 6])
 
     @property
     def n_cells(self) -> int:
         return int(self.capacity_Ah.size)
+
+    def covered_range(self, fit_rms_V: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per cell, the SoC range the model stands for the DFN in: the run of fitted points
+        around the one nearest SoC 0.5 whose fit's RMS error is at most ``fit_rms_V``
+        (beyond the points, or at a point fitted worse, it is not the truth)."""
+        lo, hi = np.empty(self.n_cells), np.empty(self.n_cells)
+        for j in range(self.n_cells):
+            good = self.fit_rms_V[j] <= fit_rms_V
+            mid = int(np.argmin(np.abs(self.point_soc[j] - 0.5)))
+            a = b = mid
+            while a > 0 and good[a - 1]:
+                a -= 1
+            while b < good.size - 1 and good[b + 1]:
+                b += 1
+            lo[j], hi[j] = self.point_soc[j, a], self.point_soc[j, b]
+        return lo, hi
+
+    def covers(self, soc: np.ndarray, fit_rms_V: float) -> np.ndarray:
+        """Per row of ``soc`` (samples, cells): whether every cell's SoC is in its
+        :meth:`covered_range`."""
+        lo, hi = self.covered_range(fit_rms_V)
+        return np.all((soc >= lo[None, :]) & (soc <= hi[None, :]), axis=1)
 
     # -- the model ----------------------------------------------------------------------
     def _interp(self, table_x: np.ndarray, table_y: np.ndarray, soc: np.ndarray

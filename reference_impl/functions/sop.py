@@ -3,8 +3,10 @@ every cell within the declared voltage limits over the declared horizon (spec:
 interfaces/sop_estimator.yaml, OBSA-SOP-*). Vectorised over the cells.
 
 Each cell is predicted with the characterization's equivalent circuit, its resistances
-scaled by the estimated resistance (cell_resistance_ohm over the characterization's R0(T),
-so that ageing lowers the limits): for a constant current I from now,
+scaled by the estimated resistance (cell_resistance_ohm, the ohmic resistance at SoC 0.5,
+over the characterization's R0 there, so that ageing lowers the limits); R0 follows the
+characterization's dependence on SoC (its points per temperature, relative to SoC 0.5,
+the nearest point's beyond them). For a constant current I from now,
 
     V(0+) = OCV(soc) + g·R0·I + Σ v_i                                     + r
     V(H)  = OCV(soc + I·H / 3600 Q) + g·R0·I + Σ (a_i·v_i + g·R_i·(1 − a_i)·I) + r,
@@ -12,7 +14,9 @@ so that ageing lowers the limits): for a constant current I from now,
 
 where v_i are the RC voltages, propagated here with the measured current, and r is the
 measured voltage's residual against the model now (low-pass filtered), counted only when it
-is adverse (positive for charging, negative for discharging). Under a constant current the
+is adverse (positive for charging, negative for discharging). The limits are found for
+voltage limits narrowed by :attr:`SopEstimator.MARGIN_V`, the model's error this estimator
+allows for. Under a constant current the
 voltage of the circuit moves monotonically between the two ends of the horizon, so the
 limits are checked at both. The string carries one current, so the limit is the largest
 current for which every cell holds: a bisection on that scalar, each probe evaluating all
@@ -35,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..interfaces import SafetyState, SopEstimatorParameters
-from .cell_model import CellModelBlock, cell_temperatures
+from .cell_model import CHARACTERIZATION_KEY, CellModelBlock, cell_temperatures
 
 COMPONENT = "sop_estimator"
 
@@ -51,11 +55,17 @@ class SopEstimator(CellModelBlock):
     RESIDUAL_TAU_S = 5.0
     DEFAULT_HORIZON_S = 10.0
     REFERENCE_TEMPERATURE_DEGC = 25.0
+    RESISTANCE_SOC = 0.5  # where cell_resistance_ohm is defined
+    MARGIN_V = 0.01
+
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        self._r0_shape = _r0_shape(parameters.get(CHARACTERIZATION_KEY))
+        super().configure(parameters)
 
     def _setup(self, p: dict[str, Any]) -> None:
         self._horizon_s = float(p.get("sop_horizon_s", self.DEFAULT_HORIZON_S))
-        self._v_high = float(p["sop_charge_voltage_limit_V"])
-        self._v_low = float(p["sop_discharge_voltage_limit_V"])
+        self._v_high = float(p["sop_charge_voltage_limit_V"]) - self.MARGIN_V
+        self._v_low = float(p["sop_discharge_voltage_limit_V"]) + self.MARGIN_V
         self._taus = np.array([pair.tau_s for pair in self._model.rc])
         self._end_decay = np.exp(-self._horizon_s / self._taus)
 
@@ -82,7 +92,9 @@ class SopEstimator(CellModelBlock):
         temps = cell_temperatures(inputs["cell_temperature_degC"], self._n,
                                   self.REFERENCE_TEMPERATURE_DEGC)
         r0 = m.r0(temps)
-        scale = np.where(np.isfinite(resistance) & (resistance > 0), resistance / r0, 1.0)
+        at_half, shape = self._shape(temps, soc)
+        scale = np.where(np.isfinite(resistance) & (resistance > 0),
+                         resistance / (r0 * at_half), 1.0)
         r_rc = np.array([m.rc_r(i, temps) * scale for i in range(len(m.rc))]).reshape(
             len(m.rc), self._n)
         dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
@@ -90,19 +102,35 @@ class SopEstimator(CellModelBlock):
         if math.isfinite(current):
             decay = np.exp(-dt / self._taus)[:, None]
             self._v_rc = decay * self._v_rc + r_rc * (1.0 - decay) * current
-            model_now = m.ocv(soc, temps) + scale * r0 * current + self._v_rc.sum(axis=0)
+            model_now = (m.ocv(soc, temps) + scale * r0 * shape * current
+                         + self._v_rc.sum(axis=0))
             residual = np.where(np.isfinite(voltage), voltage - model_now, 0.0)
             w = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
             self._residual += w * (residual - self._residual)
         if faulted:
             return _limits(0.0, 0.0, 0.0, 0.0)
-        ctx = (soc, temps, scale * r0, r_rc)
+        ctx = (soc, temps, scale * r0 * shape, r_rc)
         i_charge = self._largest(ctx, +1.0, max(charge_max, 0.0))
         i_discharge = self._largest(ctx, -1.0, max(discharge_max, 0.0))
         p_charge = i_charge * self._string_voltage(ctx, i_charge, +1.0)
         p_discharge = i_discharge * self._string_voltage(ctx, i_discharge, -1.0)
         return _limits(i_charge, i_discharge, min(max(p_charge, 0.0), self.POWER_MAX_W),
                        min(max(p_discharge, 0.0), self.POWER_MAX_W))
+
+    def _shape(self, temps: np.ndarray, soc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per cell: the characterization's R0 at RESISTANCE_SOC and at the cell's SoC, each
+        over the model's R0 at the cell's temperature (1 without points)."""
+        if self._r0_shape is None:
+            return np.ones_like(soc), np.ones_like(soc)
+        temperatures, socs, table = self._r0_shape
+        row = np.abs(temps[:, None] - temperatures[None, :]).argmin(axis=1)
+        half = np.array([np.interp(self.RESISTANCE_SOC, socs, table[k]) for k in range(
+            temperatures.size)])[row]
+        at = np.empty_like(soc)
+        for k in range(temperatures.size):
+            here = row == k
+            at[here] = np.interp(soc[here], socs, table[k])
+        return half, at
 
     # -- prediction -----------------------------------------------------------------------
     def _predict(self, ctx: tuple[np.ndarray, ...], current: float
@@ -149,6 +177,27 @@ class SopEstimator(CellModelBlock):
         start, end = self._predict(ctx, sign * magnitude)
         value = min(float(np.sum(start)), float(np.sum(end)))
         return value if math.isfinite(value) else 0.0
+
+
+def _r0_shape(doc: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """From an obsa-ecm/1 document's points: the temperatures, the SoCs and R0 per
+    temperature and SoC over its mean at that temperature (the model's R0); None when the
+    points are not on one SoC grid at every temperature."""
+    if not isinstance(doc, Mapping):
+        return None
+    try:
+        points = [(float(p["temperature_degC"]), float(p["soc"]), float(p["r0_ohm"]))
+                  for p in doc["ecm"]["points"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    temperatures = np.array(sorted({p[0] for p in points}))
+    socs = np.array(sorted({p[1] for p in points}))
+    table = np.full((temperatures.size, socs.size), np.nan)
+    for t, x, r in points:
+        table[np.searchsorted(temperatures, t), np.searchsorted(socs, x)] = r
+    if not np.all(np.isfinite(table)) or socs.size < 1:
+        return None
+    return temperatures, socs, table / table.mean(axis=1, keepdims=True)
 
 
 def _limits(i_charge: float, i_discharge: float, p_charge: float,
