@@ -18,6 +18,7 @@ evidence plots as PNG files (:mod:`.report.plots`, matplotlib: loaded only then)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -35,6 +36,7 @@ from typing import Any
 from .report import PNG_DIR, REPORT_FILES, wall
 from .session import STOPS, Certification, Interrupted, resolve_manifest
 from .suite import SUITE_DIR
+from .vectors.discovery import extra_dirs, extra_vectors
 
 LOCK_NAME = ".obsa-run.lock"
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
@@ -233,12 +235,14 @@ class RunOptions:
     png: bool = False
     suite: str = "pytest"  # pytest | gherkin | both
     fail_fast: bool = False
+    vectors: tuple[Path, ...] = ()  # the vendor's vector directories, judged too
 
 
 def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None,
                 in_process: bool = False, html: bool = True, png: bool = False,
                 started: float | None = None, guard: bool = False,
-                suite: str = "pytest", fail_fast: bool = False) -> int:
+                suite: str = "pytest", fail_fast: bool = False,
+                vectors: list[Path] | None = None) -> int:
     """Certify, write the report in ``out``, return the exit status. ``started``: when the
     command started (``time.monotonic()``; default: now), the start of ``duration_s``.
     ``guard`` (the command line's way): the run happens in a child process that this one
@@ -246,14 +250,68 @@ def run_certify(manifest: str, out: Path, progress: bool = True, select: str | N
     ``suite``: ``pytest`` (default), ``gherkin`` or ``both`` (one report in which each
     requirement shows each suite's verdict; a disagreement is a failure of the run).
     ``fail_fast``: stop at the first verdict that is not a pass (the requirements not run
-    are inconclusive, saying so)."""
+    are inconclusive, saying so). ``vectors``: directories of the vendor's own test vectors
+    (obsa-vector/1, each with the characterization it names beside it), judged by every test
+    case that replays vectors of their kind, in addition to the shipped ones
+    (:func:`check_vectors` refuses a bad one before anything runs)."""
     if suite not in SUITE_CHOICES:
         print(f"obsa certify: --suite: expected one of {', '.join(SUITE_CHOICES)}, found "
               f"'{suite}'", file=sys.stderr)
         return 2
-    options = RunOptions(progress, select, in_process, html, png, suite, fail_fast)
-    with wall.timing(started):
+    options = RunOptions(progress, select, in_process, html, png, suite, fail_fast,
+                         tuple(Path(v) for v in vectors or ()))
+    # the directories of OBSA_VECTORS, if set, and those given here
+    judged = extra_vectors([*extra_dirs(), *options.vectors]) if options.vectors \
+        else contextlib.nullcontext()
+    with wall.timing(started), judged:
         return _certify(manifest, out, options, guard)
+
+
+def check_vectors(directories: list[Path]) -> str | None:
+    """Why the vendor's vector ``directories`` cannot be judged, naming the file and what
+    was expected; None when every vector there can. Each directory holds obsa-vector/1
+    vectors (read and checked whole: the hash and every array), no id that another
+    directory or the shipped set already has, each with the obsa-ecm/1 characterization it
+    names beside it carrying every field the spec's estimator interfaces take from it; a
+    drive-cycle vector lasts longer than the drive-cycle test cases' start."""
+    from .harness.replay import characterization
+    from .spec import ReadError, SpecError, load_spec
+    from .vectors import VectorError, load_vector
+    from .vectors.discovery import DRIVE_CYCLE_START_S, discover_vectors, is_drive_cycle
+
+    if not directories:
+        return None
+    try:
+        spec = load_spec()
+    except (SpecError, ReadError) as exc:
+        return f"the spec is invalid: {exc}"
+    fields = sorted({dotted for interface in spec.interfaces.values()
+                     if interface.characterization is not None
+                     for dotted in interface.characterization.overrides.values()})
+    with extra_vectors(directories):
+        try:
+            for found in discover_vectors():
+                if found.source != "vendor":
+                    continue
+                vector = load_vector(found.path)
+                doc = characterization(vector)
+                where = found.path.parent / found.info.characterization
+                for dotted in fields:
+                    value: Any = doc
+                    for part in dotted.split("."):
+                        value = value.get(part) if isinstance(value, dict) else None
+                    if not isinstance(value, (int, float)) or isinstance(value, bool):
+                        return (f"{where}: expected the number '{dotted}' (the "
+                                f"characterization of vector {found.id}), found {value!r}")
+                if is_drive_cycle(found.info) and \
+                        found.info.duration_s <= DRIVE_CYCLE_START_S:
+                    return (f"{found.path}: profile '{found.info.profile}' makes it a drive "
+                            f"cycle, replayed from {DRIVE_CYCLE_START_S:g} s on: expected "
+                            f"duration_s above {DRIVE_CYCLE_START_S:g} s, found "
+                            f"{found.info.duration_s:g} s")
+        except VectorError as exc:
+            return str(exc)
+    return None
 
 
 def _certify(manifest: str, out: Path, options: RunOptions, guard: bool = False) -> int:
@@ -277,6 +335,11 @@ def _certify(manifest: str, out: Path, options: RunOptions, guard: bool = False)
             print(f"obsa certify: the suite could not run as asked: {problem}",
                   file=sys.stderr)
             _write_interrupted(path, out, run_id, f"the suite could not run as asked: {problem}")
+            return 2
+        problem = check_vectors(extra_dirs())
+        if problem:
+            print(f"obsa certify: --vectors: {problem}", file=sys.stderr)
+            _write_interrupted(path, out, run_id, f"--vectors: {problem}")
             return 2
         if not guard or not hasattr(os, "fork"):  # no guardian where there is no fork
             return _bench(path, output, run_id, options)
@@ -310,8 +373,22 @@ RUN_MARK = "OBSA_RUN_ID"
 """Marks the bench process of a run and every process of its module (their environment)."""
 
 
+def _fresh_suite() -> None:
+    """Forget the suite's modules imported earlier in this process (an earlier run's, or a
+    test's): the test cases parametrized over vectors are then collected over this run's
+    (:mod:`conformance.vectors.discovery`). A run of its own process imported none."""
+    from .gherkin.catalogue import scenarios
+    from .suite.cases import PACKAGE, all_cases
+
+    for name in [n for n in sys.modules if n.startswith(f"{PACKAGE}.test_")]:
+        del sys.modules[name]
+    all_cases.cache_clear()
+    scenarios.cache_clear()
+
+
 def _bench(path: Path, output: OutputDir, run_id: str, options: RunOptions) -> int:
     """The run itself, with the stop signals handled (the bench process)."""
+    _fresh_suite()
     with stop_signals():
         try:
             status = _run(path, output, run_id, options)

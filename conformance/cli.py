@@ -36,6 +36,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         args.manifest, Path(args.out), progress=not args.no_progress, select=args.select,
         in_process=args.in_process, html=not args.no_html, png=args.png,
         started=process_started(), guard=True, suite=args.suite, fail_fast=args.fail_fast,
+        vectors=[Path(v) for v in args.vectors or ()],
     )
 
 
@@ -318,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the suite that judges the module: the pytest test cases (default), the Gherkin "
         "scenarios, or both in one run and one report where each requirement shows the "
         "verdict of each suite (a disagreement fails the run)")
+    c.add_argument(
+        "--vectors", action="append", metavar="DIR", default=None,
+        help="a directory of your own test vectors (obsa-vector/1, each with the "
+        "characterization it names beside it), judged in addition to the shipped ones by "
+        "every test case that replays vectors of their kind; repeatable")
     c.add_argument(
         "--in-process", action="store_true",
         help="run a python module inside this process (debugging and profiling only: the "

@@ -19,7 +19,8 @@ Feature: SoC estimator — judged against independent truth (area SOC)
     And after the declared soc_convergence_time_s no error of a cell_soc or of pack_soc exceeds 0.05, judged against OBSA-SOC-003
     And pack_soc is min(cell_soc) / (min(cell_soc) + 1 − max(cell_soc)) of the reported cell_soc within 0.001, judged against OBSA-SOC-005
 
-    Examples:
+    @vectors.drive_cycle
+    Examples: the shipped drive cycles, and every drive-cycle vector given with obsa certify --vectors
       | vector                 |
       | lfp-wltc-25c           |
       | nmc-aged-wltc-40c      |

@@ -56,12 +56,15 @@ def scenarios(directory: Path | None = None) -> tuple[Scenario, ...]:
     in file order, each with the test case it runs."""
     from behave.parser import parse_file
 
+    from .environment import add_vector_rows
+
     root = directory or features_dir()
     parsed = []
     for path in sorted(root.glob("*.feature")):
         feature = parse_file(str(path))
         if feature is None:
             continue
+        add_vector_rows([feature])  # a vendor's vectors too (obsa certify --vectors)
         background = list(getattr(getattr(feature, "background", None), "steps", None) or [])
         for sc in feature.walk_scenarios():
             parsed.append((path, feature, background, sc))

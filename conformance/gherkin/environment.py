@@ -73,6 +73,35 @@ def expression_problem(expression: str) -> str | None:
     return None
 
 
+VECTOR_TAG = "vectors."
+"""An ``Examples`` block tagged ``@vectors.<kind>`` (a kind of
+:data:`conformance.vectors.discovery.KINDS`) takes a row for every vector of that kind the
+run judges that it does not list: the vendor's (``obsa certify --vectors``)."""
+
+
+def add_vector_rows(features: list[Any]) -> None:
+    """Extend every ``@vectors.<kind>`` examples table of ``features`` with the vectors of
+    that kind the run judges and the table lacks (one row each, the id in its first column,
+    the row's other cells copied from its first row): the Gherkin suite judges a vendor's
+    vectors as the pytest suite does."""
+    from ..vectors.discovery import discover_vectors
+
+    for feature in features:
+        for outline in feature.walk_scenarios(with_outlines=True):
+            for examples in getattr(outline, "examples", None) or []:
+                kinds = [str(t)[len(VECTOR_TAG):] for t in examples.tags
+                         if str(t).startswith(VECTOR_TAG)]
+                table = examples.table
+                if not kinds or table is None or not table.rows:
+                    continue
+                listed = {row.cells[0] for row in table.rows}
+                for kind in kinds:
+                    for found in discover_vectors(kind):
+                        if found.id not in listed:
+                            table.add_row([found.id, *table.rows[0].cells[1:]])
+                            listed.add(found.id)
+
+
 def _say(context: Any, line: str) -> None:
     if getattr(context, "obsa_quiet", False):
         return
@@ -85,6 +114,7 @@ def before_all(context: Any) -> None:
     context.planned, context.ran, context.done, context.total = set(), set(), [0], [0]
     context.started_all = time.perf_counter()
     context.obsa_quiet = bool(userdata.get("quiet"))
+    add_vector_rows(getattr(context._runner, "features", None) or [])
     if PROVIDED:
         context.cert, context.owned = PROVIDED[-1], False
     else:

@@ -26,13 +26,18 @@ _SAMPLES = {"results": {"__all__": {"evidence": {"t_s", "channels"}}}}
 
 def evidence_data(evidence: Evidence, message: str | None = None) -> dict[str, Any]:
     """The evidence as report.json carries it (sample arrays compact and rounded)."""
-    return {
+    data: dict[str, Any] = {
         "message": evidence.message if message is None else message,
         "t_s": times_array(evidence.t_s),
         "channels": [{"name": ch.name, "unit": ch.unit, "values": values_array(ch.values)}
                      for ch in evidence.channels],
         "events": dict(evidence.events),
     }
+    if evidence.vector:  # a vector replay's: which vector, and the sensor errors drawn
+        data["vector"] = evidence.vector
+        data["sensor_errors"] = (evidence.sensor_errors.model_dump(mode="json")
+                                 if evidence.sensor_errors is not None else None)
+    return data
 
 
 def report_data(report: Report) -> dict[str, Any]:

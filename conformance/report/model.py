@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 VerdictName = Literal["pass", "fail", "inconclusive", "not-applicable", "error"]
 Suite = Literal["pytest", "gherkin"]
@@ -78,6 +78,23 @@ class Channel(_Model):
                     "null where no finite sample")
 
 
+class SensorErrors(_Model):
+    """The sensor errors a vector replay drew for the module's readings, within the
+    accuracies its manifest declares (:mod:`conformance.harness.replay`)."""
+
+    current_gain_error: float = Field(description="the current's fixed gain error drawn "
+                                                  "(0.002: it reads 0.2 % high)")
+    current_offset_A: float = Field(description="the current's fixed offset drawn, A")
+    current_noise_A: float = Field(ge=0, description="bound of the current's per-sample "
+                                                     "error: uniform within ±this, A")
+    cell_voltage_noise_V: float = Field(ge=0, description="bound of every cell voltage's "
+                                                          "per-sample error, V")
+    cell_temperature_noise_K: float = Field(ge=0, description="bound of every temperature "
+                                                              "sensor's per-sample error, K")
+    pack_voltage_noise_V: float = Field(ge=0, description="bound of the pack voltage's "
+                                                          "per-sample error, V")
+
+
 class Evidence(_Model):
     """What a reader needs to check a verdict: a message, the trace around the event."""
 
@@ -85,6 +102,10 @@ class Evidence(_Model):
     t_s: list[float] = Field(default=[], description="sample times (s), to the microsecond")
     channels: list[Channel] = []
     events: dict[str, float] = Field(default_factory=dict, description="name → time (s)")
+    vector: str = Field(default="", description="the test vector replayed to judge it "
+                                                "(state estimation), else empty")
+    sensor_errors: SensorErrors | None = Field(
+        default=None, description="the sensor errors that replay drew, when recorded")
 
 
 class TestResult(_Model):
@@ -106,6 +127,47 @@ class TestResult(_Model):
     evidence: Evidence = Field(default_factory=Evidence)
     duration_s: float = 0.0
     simulated_s: float = 0.0
+
+
+class VectorJudgement(_Model):
+    """One requirement judged on one vector: a row of the report's per-vector table."""
+
+    requirement: str
+    suite: Suite
+    case: str = Field(description="the test case key (as TestResult.case)")
+    test_case: str = Field(description="the test case as its suite names it (the anchor of "
+                                       "its evidence plot in report.html)")
+    verdict: VerdictName
+    criteria: list[CriterionResult] = []
+    sensor_errors: SensorErrors | None = None
+
+    @classmethod
+    def of(cls, r: TestResult) -> VectorJudgement:
+        return cls(requirement=r.requirement, suite=r.suite, case=r.case,
+                   test_case=r.test_case, verdict=r.verdict, criteria=list(r.criteria),
+                   sensor_errors=r.evidence.sensor_errors)
+
+
+VectorSource = Literal["shipped", "vendor", "unknown"]
+
+
+class VectorRecord(_Model):
+    """A test vector judged: which one exactly, where it came from, what it stands for."""
+
+    sha256: str = Field(description="SHA-256 of its arrays (<id>.npz)")
+    source: VectorSource = Field(
+        description="shipped: OBSA's vectors/; vendor: a directory given with obsa certify "
+                    "--vectors; unknown: not found where this report was read")
+    path: str = Field(default="", description="its description (<id>.json) as found")
+    profile: str = Field(default="", description="the current profile it stands for")
+    drive_cycle: bool = Field(default=False, description="judged as a drive cycle (by its "
+                                                         "profile)")
+    characterization: str = Field(default="", description="the nominal cell's file it names")
+    characterization_sha256: str | None = Field(default=None,
+                                                description="SHA-256 of that file")
+    judged: list[VectorJudgement] = Field(
+        default=[], description="every requirement judged on it, per test case and suite: "
+                                "the measured values against their limits")
 
 
 class ModuleInfo(_Model):
@@ -153,8 +215,38 @@ class Report(_Model):
         default=[], description="requirements the suites judged differently: a defect of the "
                                 "suites, never of the module; the run is not certified")
     manifest_issues: list[str] = []
-    vectors: dict[str, str] = Field(
-        default_factory=dict, description="the test vectors judged (state estimation): id → "
-                                          "SHA-256 of its arrays")
+    vectors: dict[str, VectorRecord | str] = Field(
+        default_factory=dict, description="the test vectors judged (state estimation), "
+                                          "shipped or the vendor's: id → what it is, where it "
+                                          "came from and its numbers per requirement (a run "
+                                          "records the SHA-256 of its arrays, which becomes "
+                                          "the record when the report is made)")
     results: list[TestResult] = []
     environment: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("vectors", mode="before")
+    @classmethod
+    def _described(cls, value: Any) -> Any:
+        """A bare SHA-256 (what a replay records in the run's session, and what reports
+        before the vector records held) is completed from the vectors this process
+        discovered (:func:`conformance.report.replays.vector_record`)."""
+        if not isinstance(value, dict):
+            return value
+        from .replays import vector_record
+
+        return {vid: vector_record(vid, rec) if isinstance(rec, str) else rec
+                for vid, rec in value.items()}
+
+    @model_validator(mode="after")
+    def _judged_per_vector(self) -> Report:
+        """Each vector's numbers, from the results judged on it, unless given."""
+        for vid, rec in self.vector_records.items():
+            if not rec.judged:
+                rec.judged = [VectorJudgement.of(r) for r in self.results
+                              if r.evidence.vector == vid]
+        return self
+
+    @property
+    def vector_records(self) -> dict[str, VectorRecord]:
+        """:attr:`vectors`, every one a record (as validation leaves them)."""
+        return {vid: rec for vid, rec in self.vectors.items() if isinstance(rec, VectorRecord)}

@@ -4,9 +4,12 @@ The estimator only observes, so each test case replays a vector to it (open loop
 :mod:`conformance.harness.replay`): cells simulated by PyBaMM, repeated to the declared
 pack size, read with the declared sensor errors; the estimator is configured with the
 characterization of the vector's nominal cell, which the simulated cell deviates from.
-Every drive-cycle vector (WLTC) is replayed from the middle of the drive, where the cells
-are not at rest and one voltage reading cannot tell the SoC, with the initial SoC 0.1 away
-from the truth.
+Every drive-cycle vector — the shipped WLTC ones and a vendor's own given with ``obsa
+certify --vectors`` (:mod:`conformance.vectors.discovery` says which vectors are drive
+cycles) — is replayed from the middle of the drive, where the cells are not at rest and one
+voltage reading cannot tell the SoC, with the initial SoC 0.1 away from the truth. Each
+test case marks its results with the vector it replayed (:func:`conformance.report.
+replays.on_vector`): the report's numbers per vector.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from conformance.harness.replay import (
     judge_replay,
     replay,
 )
-from conformance.paths import vectors_dir
-from conformance.vectors import Vector, load_vector
+from conformance.report.replays import on_vector
+from conformance.vectors import Vector
+from conformance.vectors.discovery import DRIVE_CYCLE_START_S, discover_vectors, vector
 
 SOC = "soc_estimator"
 req = pytest.mark.requirement
-START_S = 600.0
-"""Where a replay starts: 60 s of rest and 540 s of WLTC into a drive-cycle vector."""
+START_S = DRIVE_CYCLE_START_S
+"""Where a replay starts: 60 s of rest and 540 s of WLTC into a shipped drive-cycle vector."""
 INITIAL_ERROR = 0.1
 """How far from the truth the estimate starts (OBSA-SOC-004)."""
 BAND = 0.05
@@ -37,22 +41,13 @@ STALE_S = (700.0, 760.0)
 """The current measurement is not renewed in this window of the stale-input case (s)."""
 
 
-def _drive_cycles() -> list[str]:
-    """The ids of the shipped drive-cycle vectors."""
-    ids = []
-    for path in sorted(vectors_dir().glob("*.json")):
-        if path.with_suffix(".npz").exists():
-            info = load_vector(path).info
-            if info.profile.startswith("wltc"):
-                ids.append(info.id)
-    return ids
-
-
-DRIVE_CYCLES = _drive_cycles()
+DRIVE_CYCLES = [f.id for f in discover_vectors("drive_cycle")]
+"""The drive-cycle vectors judged: the shipped ones and a vendor's (``obsa certify
+--vectors``), :mod:`conformance.vectors.discovery`."""
 
 
 def _vector(vector_id: str) -> Vector:
-    return load_vector(vectors_dir() / f"{vector_id}.json")
+    return vector(vector_id)
 
 
 def _initial(truth: float) -> float:
@@ -104,6 +99,7 @@ def test_soc_on_a_drive_cycle(obsa: Harness, vector_id: str) -> None:
     judge_replay(obsa, "OBSA-SOC-005", {
         "pack_soc_definition_error": float(np.max(np.abs(pack - defined))),
     }, r, "pack_soc against min/(min + 1 − max) of the reported cell_soc")
+    on_vector(obsa, vector_id)  # the report's numbers per vector
 
 
 @req("OBSA-SOC-006")
@@ -131,6 +127,7 @@ def test_stale_current_is_not_integrated(obsa: Harness) -> None:
         events["soc_inputs_stale"] = t_flag
     judge_replay(obsa, "OBSA-SOC-006", {"detection_delay_s": delay, "stale_drift": drift}, r,
                  f"current not renewed from {STALE_S[0]:g} s to {STALE_S[1]:g} s", events)
+    on_vector(obsa, vector.info.id)
 
 
 # ----------------------------------------------------------------------------- SoH, SoP
@@ -163,6 +160,7 @@ def test_soh_definitions_and_first_values(obsa: Harness) -> None:
         "soh_resistance_definition_error": float(np.max(np.abs(
             r.outputs["soh_resistance"] - resistance.sum(axis=1) / (cells * r0)))),
     }, r, "soh_capacity and soh_resistance against their definitions at every step")
+    on_vector(obsa, vector.info.id)
 
 
 @req("OBSA-SOP-001", "OBSA-SOP-004")
@@ -189,3 +187,4 @@ def test_sop_within_the_safety_limits_and_zero_while_faulted(obsa: Harness) -> N
         "power_limit_while_faulted_W": float(np.max(powers[faulted])),
     }, r, f"safety_state fault from {FAULT_S[0]:g} s to {FAULT_S[1]:g} s",
         {"fault": FAULT_S[0], "normal again": FAULT_S[1]})
+    on_vector(obsa, vector.info.id)

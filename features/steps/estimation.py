@@ -1,7 +1,9 @@
 """Steps of the state estimators' scenarios (area SOC): a test vector replayed to the module.
 
-The family step finds its case from the vector the sentence names and checks the sentence's
-start, initial error and window against the case's constants."""
+The family step finds its case from the vector the sentence names — a shipped drive cycle or
+one of a vendor's (``obsa certify --vectors``: the scenario outline's examples take them,
+:func:`conformance.gherkin.environment.add_vector_rows`) — and checks the sentence's start,
+initial error and window against the case's constants."""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from typing import Any
 from conformance.gherkin.steps import SuiteError, run_case, when, when_runs
 from conformance.harness.replay import CHARGE_LIMIT_C, DISCHARGE_LIMIT_C
 from conformance.suite.test_soc_estimator import (
-    DRIVE_CYCLES,
     FAULT_S,
     INITIAL_ERROR,
     SOP_STOP_S,
     STALE_S,
     START_S,
 )
+from conformance.vectors.discovery import discover_vectors
 
 MODULE = "test_soc_estimator"
 
@@ -25,9 +27,10 @@ MODULE = "test_soc_estimator"
       "configured with the characterization of its nominal cell and started {error:g} away "
       "from the true SoC")
 def drive_cycle(context: Any, vector: str, start: float, error: float) -> None:
-    if vector not in DRIVE_CYCLES:
-        raise SuiteError(f"'{vector}' is no drive-cycle vector of the suite "
-                         f"({', '.join(DRIVE_CYCLES)})")
+    drive_cycles = [f.id for f in discover_vectors("drive_cycle")]
+    if vector not in drive_cycles:
+        raise SuiteError(f"'{vector}' is no drive-cycle vector of the run "
+                         f"({', '.join(drive_cycles)})")
     if (start, error) != (START_S, INITIAL_ERROR):
         raise SuiteError(f"the test case replays from {START_S:g} s, {INITIAL_ERROR:g} away; "
                          f"the scenario says {start:g} s, {error:g}")
