@@ -1,14 +1,16 @@
 """report.html: one self-contained page a person can read, mail and archive.
 
 Header (module, spec version, profiles, outcome, counts), the manifest issues of a refused
-module, one table row per verdict (requirement, level, verdict, every criterion's measured
-value against its limit, the evidence message) and one plot per test case that recorded a
-trace, passes included. The page carries each test case's trace once, as JSON data, and a
-small script of its own (``templates/plot.js``) draws the plots as SVG in the reader's
-browser: writing the page costs no drawing, and it needs no network, external file or
-font. The page is built from Jinja2 templates with autoescaping on; the data block is JSON
-with ``<``, ``>`` and ``&`` escaped, so no text from a module, a manifest or the spec can
-end it. PNG files of the same plots are exported on request (:mod:`.plots`).
+module, the test vectors judged (state estimation: each vector's origin and SHA-256, and a
+table of the numbers measured on it per requirement, with the sensor errors its replay drew
+and a link to the evidence plot), one table row per verdict (requirement, level, verdict,
+every criterion's measured value against its limit, the evidence message) and one plot per
+test case that recorded a trace, passes included. The page carries each test case's trace
+once, as JSON data, and a small script of its own (``templates/plot.js``) draws the plots as
+SVG in the reader's browser: writing the page costs no drawing, and it needs no network,
+external file or font. The page is built from Jinja2 templates with autoescaping on; the
+data block is JSON with ``<``, ``>`` and ``&`` escaped, so no text from a module, a manifest
+or the spec can end it. PNG files of the same plots are exported on request (:mod:`.plots`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .files import write_atomic
 from .json_report import evidence_data
 from .model import Report
 from .panels import Figure, channel_arrays, choose_panels, figures
+from .replays import sensor_line
 
 COLOURS = {
     "pass": "#1a7f37",
@@ -73,6 +76,7 @@ def environment() -> Environment:
                       lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["num"] = _num
     env.filters["unit"] = _unit
+    env.filters["sensors"] = sensor_line
     env.globals["colour"] = lambda word: COLOURS.get(word, "#57606a")
     return env
 
@@ -109,12 +113,12 @@ def render_html(report: Report, plots: bool = True) -> str:
         ("Run", report.run_id or "—"),
         *((("Interrupted by", report.interrupted_by),) if report.interrupted_by else ()),
         ("Suites", ", ".join(report.suites)),
-        *((f"Test vector {vid}", f"SHA-256 {digest}") for vid, digest in report.vectors.items()),
         ("Started", report.started),
         ("Duration", f"{report.duration_s:.1f} s"),
     ]
     return environment().get_template("report.html.j2").render(
         report=report, header=header, anchors=anchors, figures=figs,
+        vectors=report.vector_records,
         data=script_json([plot_data(f) for f in figs]) if figs else None,
         data_id=DATA_ID, css=_asset("report.css"), script=_asset("plot.js"),
         title=f"OBSA report — {m.name} {m.version}")

@@ -11,7 +11,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..report.model import Report, TestResult, VerdictName, criterion_line
+from ..report.model import (
+    CriterionResult,
+    Report,
+    TestResult,
+    VectorJudgement,
+    VerdictName,
+    criterion_line,
+)
+from ..report.replays import sensor_line
 from . import ToolError
 
 REPORT_FILE = "report.json"
@@ -79,6 +87,7 @@ def summary(arg: str | Path) -> list[str]:
     if rep.manifest_issues:
         out += ["", f"manifest refused ({len(rep.manifest_issues)} problems):"]
         out += [f"  {i}" for i in rep.manifest_issues]
+    out += vector_lines(rep)
     by_req: dict[str, list[TestResult]] = {}
     for r in rep.results:
         by_req.setdefault(r.requirement, []).append(r)
@@ -109,6 +118,41 @@ def summary(arg: str | Path) -> list[str]:
             f"results  {counts}"]
     if rep.disagreements:
         out.append(f"the suites disagree on {', '.join(rep.disagreements)}")
+    return out
+
+
+def _measured(c: CriterionResult) -> str:
+    """'cell_soc_rmse 0.0107 <= 0.03'"""
+    unit = "" if c.unit == "1" else f" {c.unit}"
+    value = "not measured" if c.measured is None else f"{c.measured:.3g}{unit}"
+    return f"{c.name} {value} {c.comparison} {c.limit:.3g}{unit}"
+
+
+def vector_lines(rep: Report) -> list[str]:
+    """The test vectors judged: each one's origin, path and SHA-256, then per test case the
+    sensor errors its replay drew and every requirement judged with its measured values."""
+    records = rep.vector_records
+    if not records:
+        return []
+    out = ["", f"vectors  {len(records)} judged (id, origin, SHA-256 of the arrays, file)"]
+    for vid, v in records.items():
+        profile = f", profile {v.profile}" if v.profile else ""
+        out.append(f"  {vid}  {v.source}{profile}  {v.sha256}  {v.path or '-'}")
+        cases: dict[tuple[str, str], list[VectorJudgement]] = {}
+        for j in v.judged:
+            cases.setdefault((j.suite, j.case or j.test_case), []).append(j)
+        for (suite, case), rows in cases.items():
+            where = f"{suite}: {case}" if len(rep.suites) > 1 else case
+            out.append(f"    {where}")
+            drawn = rows[0].sensor_errors
+            if drawn is not None:
+                out += textwrap.wrap(f"sensor errors drawn: {sensor_line(drawn)}", width=110,
+                                     initial_indent=" " * 6, subsequent_indent=" " * 8)
+            for j in rows:
+                text = f"{j.requirement:<13} {j.verdict:<13} " + "; ".join(
+                    _measured(c) for c in j.criteria)
+                out += textwrap.wrap(text, width=110, initial_indent=" " * 6,
+                                     subsequent_indent=" " * 34)
     return out
 
 

@@ -20,7 +20,6 @@ e.g. the shipped ``wltc3b``); the drive-cycle test cases replay it from
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -119,8 +118,9 @@ def _vector_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.json") if p.with_suffix(".npz").exists())
 
 
-@functools.cache
 def _discover(extra: tuple[Path, ...], shipped: Path) -> tuple[Found, ...]:
+    """Read anew at every call (a few small JSON files): a directory's vectors may change
+    between two runs of one process."""
     found: dict[str, Found] = {}
     sources: list[tuple[Path, Source]] = [(shipped, "shipped")]
     sources += [(d, "vendor") for d in extra]
