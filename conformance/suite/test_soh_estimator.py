@@ -27,8 +27,8 @@ from conformance.harness.replay import (
     inputs_of,
     judge_replay,
 )
-from conformance.paths import vectors_dir
-from conformance.vectors import Vector, VectorError, load_vector
+from conformance.report.replays import on_vector
+from conformance.vectors import Vector, VectorError, discovery
 
 SOH = "soh_estimator"
 req = pytest.mark.requirement
@@ -41,18 +41,9 @@ REFERENCE_VOLTAGE_SLACK_V = 0.02
 ends a step within a sample of its limit (10 mV at most on the shipped vectors)."""
 
 
-def _cycle_vectors() -> list[str]:
-    """The ids of the shipped vectors that hold full cycles."""
-    ids = []
-    for path in sorted(vectors_dir().glob("*.json")):
-        if path.with_suffix(".npz").exists():
-            info = load_vector(path).info
-            if info.profile == CYCLE_PROFILE:
-                ids.append(info.id)
-    return ids
-
-
-CYCLE_VECTORS = _cycle_vectors()
+CYCLE_VECTORS = [f.id for f in discovery.discover_vectors()
+                 if f.source == "shipped" and f.info.profile == CYCLE_PROFILE]
+"""The shipped vectors that hold full cycles (:mod:`conformance.vectors.discovery`)."""
 
 
 def full_cycle_ends(vector: Vector) -> list[float]:
@@ -195,10 +186,10 @@ def _replay_cycles(obsa: Harness, vector_id: str) -> tuple[Replay, int, list[flo
     """The whole cycle vector replayed to the SoH estimator right after reset(): the replay,
     the index of the judged step (the end of the second full cycle), the cycles' ends and a
     message naming the values it was configured with."""
-    vector = load_vector(vectors_dir() / f"{vector_id}.json")
-    bol = beginning_of_life(obsa, vector)
-    ends = full_cycle_ends(vector)
-    r = replay_cycles(obsa, vector, bol)
+    cycles = discovery.vector(vector_id)
+    bol = beginning_of_life(obsa, cycles)
+    ends = full_cycle_ends(cycles)
+    r = replay_cycles(obsa, cycles, bol)
     judged = (int(np.searchsorted(r.t_s, ends[FULL_CYCLES - 1] + 1e-9)) - 1
               if len(ends) >= FULL_CYCLES else -1)
     message = (f"configured with the nominal cell's rated_capacity_Ah "
@@ -275,6 +266,7 @@ def test_soh_after_two_full_cycles(obsa: Harness, vector_id: str) -> None:
         f"cell; estimated {float(np.min(out['cell_resistance_ohm'])) * 1000:.2f}…"
         f"{float(np.max(out['cell_resistance_ohm'])) * 1000:.2f} mΩ", events)
     _judge_annex_vii(obsa, r, judged, ends, truth, out, events, message)
+    on_vector(obsa, vector_id)  # the report's numbers per vector
 
 
 def _judge_annex_vii(obsa: Harness, r: Replay, judged: int, ends: list[float], truth: Truth,
