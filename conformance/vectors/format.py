@@ -17,8 +17,8 @@ empty states) and ``cell_resistance_ohm`` (the ohmic resistance: the voltage ste
 current step at SoC 0.5 and the vector's temperature, divided by the current step). Sampled
 arrays are float32: ample for millivolts and milli-SoC, and a 2-hour, 16-cell vector stays
 near a megabyte. The sample period ``dt_s`` is the vector's: 0.1 s (the soc_estimator's step)
-for drive cycles and pulses, 1 s (the soh_estimator's) for the cycle vectors, whose 13 hours
-would be ten times larger at 0.1 s; a replay steps an estimator at its own period where the
+for drive cycles and pulses, 1 s (the soh_estimator's) for the cycle vectors, whose 11–15 hours
+would take ten times the samples at 0.1 s; a replay steps an estimator at its own period where the
 vector's is shorter.
 
 Reading checks everything (:func:`load_vector`): a wrong hash, a missing or misshapen array,

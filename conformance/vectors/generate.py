@@ -16,7 +16,7 @@ initial SoC. Each cell is PyBaMM's DFN (Doyle–Fuller–Newman) with a contact 
 temperature channel is constant; a lumped thermal model costs ~15× the time and the
 estimators under test take the measured temperature as an input anyway). Every cell of a pack
 carries the same series current, sampled every 0.1 s (the soc_estimator step period; the
-13-hour cycle vectors every 1 s, the soh_estimator's, :data:`CYCLES`).
+11–15-hour cycle vectors every 1 s, the soh_estimator's, :data:`CYCLES`).
 
 Ageing and spread are parameter changes, recorded in the vector's ``changes``:
 
@@ -254,7 +254,7 @@ where the truth's is defined, and not only at the ends of the SoC range. C-rates
 nominal capacity, as a cycler runs a datasheet's cell. The discharge rate is the capacity
 test's of IEC 62660-1 for cells of battery-electric vehicles (1/3 C); the charge is the
 cells' standard charge (C/2 CC-CV, C/20 end). Sampled every :data:`CYCLE_DT_S`: a
-state-of-health estimator's step, and a 13-hour vector stays small."""
+state-of-health estimator's step, and an 11–15-hour vector stays within 250–360 kB."""
 CYCLE_DT_S = 1.0
 CYCLE_REST_S = 1800.0
 CYCLE_COUNT = 2
