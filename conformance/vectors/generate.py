@@ -254,7 +254,7 @@ where the truth's is defined, and not only at the ends of the SoC range. C-rates
 nominal capacity, as a cycler runs a datasheet's cell. The discharge rate is the capacity
 test's of IEC 62660-1 for cells of battery-electric vehicles (1/3 C); the charge is the
 cells' standard charge (C/2 CC-CV, C/20 end). Sampled every :data:`CYCLE_DT_S`: a
-state-of-health estimator's step, and an 11–15-hour vector stays within 250–360 kB."""
+state-of-health estimator's step, and an 11–15-hour vector stays within 255–365 kB."""
 CYCLE_DT_S = 1.0
 CYCLE_REST_S = 1800.0
 CYCLE_COUNT = 2
