@@ -19,7 +19,7 @@ per-sample part within ±0.4 × the same. All drawn from the test case's seed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,7 @@ class Replay:
     outputs: dict[str, np.ndarray]  # signal → (n,) or (n, cells)
     truth_soc: np.ndarray  # (n, cells) the pack's true cell SoC (the vector's, repeated)
     start: int  # index of the first replayed sample in the vector
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)  # what the estimator was given
 
     @property
     def truth_pack_soc(self) -> np.ndarray:
@@ -128,7 +129,8 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     columns = np.arange(cells) % vector.info.n_cells
     return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
                   outputs={k: np.asarray(vals, dtype=float) for k, vals in outputs.items()},
-                  truth_soc=vector["cell_soc"][rows][:, columns].astype(float), start=first)
+                  truth_soc=vector["cell_soc"][rows][:, columns].astype(float), start=first,
+                  inputs={n: np.asarray(source[n]) for n in names})
 
 
 #: the current limits a replay hands a state-of-power estimator, in C of the simulated cell

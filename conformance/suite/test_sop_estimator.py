@@ -92,6 +92,7 @@ class Drawn:
     excess_V: float  # beyond the voltage limit (> 0: beyond)
     at_rest_V: float  # the same at zero current: > 0 means no limit can hold
     covered: bool  # the truth model covers the cells' SoC there
+    sustained: float | None = None  # the truth's largest constant current (current limits)
 
     @property
     def scored(self) -> bool:
@@ -111,19 +112,23 @@ def _draw(truth: TruthPack, vector: Vector, r: Replay, samples: list[int], rows:
     vector's samples) and add what it gave to ``drawn``."""
     states = truth.states_along(vector, rows)
     out = r.outputs
+    inputs = r.inputs
     for i, row, u in zip(samples, rows, states, strict=True):
         soc = vector["cell_soc"][row].astype(float)
         covered = bool(truth.covers(soc[None, :], fit_V)[0])
         t = float(r.t_s[i])
         rest = truth.draw_current(soc, u, 0.0, horizon)
         rest_high, rest_low = float(np.max(rest - v_high)), float(np.max(v_low - rest))
-        for key, sign, signal in (("ic", 1.0, "sop_charge_current_limit_A"),
-                                  ("id", -1.0, "sop_discharge_current_limit_A")):
+        for key, sign, signal, ceiling in (
+                ("ic", 1.0, "sop_charge_current_limit_A", "charge_current_limit_A"),
+                ("id", -1.0, "sop_discharge_current_limit_A", "discharge_current_limit_A")):
             limit = float(out[signal][i])
             v = truth.draw_current(soc, u, sign * max(limit, 0.0), horizon)
             excess = float(np.max(v - v_high) if sign > 0 else np.max(v_low - v))
+            sustained = truth.largest_current(soc, u, sign, float(inputs[ceiling][i]),
+                                              v_high, v_low, horizon, bisections=10)
             drawn[key].append(Drawn(t, limit, excess, rest_high if sign > 0 else rest_low,
-                                    covered))
+                                    covered, sustained))
         for key, sign, signal in (("pc", 1.0, "sop_charge_power_limit_W"),
                                   ("pd", -1.0, "sop_discharge_power_limit_W")):
             limit = float(out[signal][i])
@@ -175,7 +180,9 @@ def test_sop_limits_hold_on_the_truth(obsa: Harness, vector_id: str) -> None:
         return max(scored) if scored else None
 
     def described(key: str, unit: str) -> str:
-        return ", ".join(f"{d.t_s:g} s: {d.limit:.4g} {unit} → {d.excess_V * 1000:+.1f} mV"
+        return ", ".join(f"{d.t_s:g} s: {d.limit:.4g} {unit}"
+                         + ("" if d.sustained is None else f" (truth {d.sustained:.4g} {unit})")
+                         + f" → {d.excess_V * 1000:+.1f} mV"
                          + ("" if d.scored else " (not scored: " + (
                              "beyond at rest)" if d.covered else "SoC beyond the truth's)"))
                          for d in drawn[key])
@@ -200,7 +207,8 @@ def test_sop_limits_hold_on_the_truth(obsa: Harness, vector_id: str) -> None:
         windows_said = ", ".join(f"{w[1]:g}–{w[2]:g} s" for w in replays)
         judge_replay(obsa, rid, measured, r,
                      f"replayed {windows_said} (evidence: {start:g}–{stop:g} s); each limit "
-                     f"drawn from the truth model for {horizon:g} s at the samples (limit → "
-                     f"largest excess over the voltage limit); charge: "
+                     f"drawn from the truth model for {horizon:g} s at the samples (limit, the "
+                     f"largest current the truth sustains within the voltage limits and the "
+                     f"safety supervisor's → largest excess over the voltage limit); charge: "
                      f"{described(charge, unit)}; discharge: {described(discharge, unit)}",
                      events)
