@@ -207,16 +207,12 @@ def _fails_to_close(obsa: Harness, contactor: str) -> Stimulus:
     found = _detection(obsa, loop, label, t_req,
                        S.channel(loop, f"{contactor}_close_cmd") > 0.5, "commanded closed",
                        flagged, "mismatch detected")
-    # the path opens after the fault and stays open for the rest of the run
+    # the whole path opens after the fault (that it stays open while the fault is latched
+    # is OBSA-CONT-011's, watched by its monitor)
     t_flag = S.first_time(loop, flagged, after=t_req)
-    closing = _any_close(loop)
-    t = S.times(loop)
     open_time = None
     if t_flag is not None:
-        last_closing = np.flatnonzero(closing & (t >= t_flag - 1e-9))
-        t_open = t_flag if last_closing.size == 0 else None
-        if last_closing.size and last_closing[-1] + 1 < len(t):
-            t_open = float(t[last_closing[-1] + 1])
+        t_open = S.first_time(loop, ~_any_close(loop), after=t_flag)
         if t_open is not None:
             open_time = max(0.0, t_open - t_flag - float(obsa.param(CM, "opening_delay_s")))
             found.events[f"{label}: path open"] = t_open

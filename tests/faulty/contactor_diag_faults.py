@@ -53,21 +53,6 @@ class PrechargeWithNegative(ContactorManager):
         self._phase = cm.PRECHARGE
 
 
-class MismatchPathKept(ContactorManager):
-    """A feedback mismatch is flagged, but while close_request stands the manager keeps its
-    commands and goes on waiting for the contactor to close, instead of opening the path."""
-
-    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        self._hold = (bool(inputs["close_request"])
-                      and not bool(inputs["contactor_open_request"]))
-        return super()._step(t, inputs)
-
-    def _open_in_order(self, t: float) -> bool:
-        if self._faults == _FEEDBACK_MISMATCH and self._hold:
-            return not self._negative.command
-        return super()._open_in_order(t)
-
-
 class LongPrechargeAttempt(ContactorManager):
     """The attempt timer grants the precharge contactor its feedback time on top of the
     declared precharge_timeout_s: every failed attempt runs a feedback timeout too long."""
@@ -219,13 +204,12 @@ CONTACTOR_DIAG_CATALOGUE: tuple[Faulty, ...] = (
     _f("contactor_manager", DebouncedOpenRequest, "OBSA-CONT-006"),
     _f("contactor_manager", HardCodedCloseTimeout, "OBSA-CONT-009"),
     _f("contactor_manager", PrechargeWithNegative, "OBSA-CONT-002"),
-    # the path kept half closed when main positive fails leaves precharge closed past its
-    # timeout (OBSA-CONT-003's monitor) and commands closed under a latched fault (CONT-011's)
-    _f("contactor_manager", MismatchPathKept, "OBSA-CONT-003", "OBSA-CONT-009", "OBSA-CONT-011"),
     _f("contactor_manager", OpenRequestEdgeOnly, "OBSA-CONT-010"),
     # once the mismatch clears itself the manager leaves "error" while the close request
-    # still stands: OBSA-CONT-012's state rules see that too
-    _f("contactor_manager", MismatchNotLatched, "OBSA-CONT-011", "OBSA-CONT-012"),
+    # still stands: OBSA-CONT-012's state rules see that too; and it starts closing again
+    # before main negative has opened, so the path is never open whole (OBSA-CONT-009)
+    _f("contactor_manager", MismatchNotLatched, "OBSA-CONT-009", "OBSA-CONT-011",
+       "OBSA-CONT-012"),
     _f("diagnostics", FirstTimeOverwritten, "OBSA-DIAG-002"),
     _f("diagnostics", HealedIsInactive, "OBSA-DIAG-003"),
 )
