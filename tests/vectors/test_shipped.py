@@ -45,8 +45,12 @@ def test_vector_loads_with_its_shapes(vector: Vector) -> None:
     assert vector["cell_voltage_V"].shape == (n, c)
     assert vector["cell_soc"].shape == (n, c)
     assert vector["cell_capacity_Ah"].shape == (c,)
-    assert vector.info.dt_s == pytest.approx(0.1)
-    assert 60.0 <= vector.info.duration_s <= 2400.0 + 1e-6
+    if vector.info.profile == "cycles":  # two full cycles, hours long: 1 s samples
+        assert vector.info.dt_s == pytest.approx(1.0)
+        assert 3600.0 <= vector.info.duration_s <= 54000.0
+    else:
+        assert vector.info.dt_s == pytest.approx(0.1)
+        assert 60.0 <= vector.info.duration_s <= 2400.0 + 1e-6
 
 
 def test_soc_and_voltage_within_the_reference(vector: Vector) -> None:
@@ -126,7 +130,10 @@ def test_vector_files_come_in_pairs() -> None:
     for npz in vectors_dir().glob("*.npz"):
         assert npz.with_suffix(".json").is_file(), npz.name
     for js in vectors_dir().glob("*.json"):
-        assert js.name.endswith((".bpx.json", ".ecm.json")) or js.with_suffix(".npz").is_file()
+        if js.name.endswith(".truth.json"):  # the truth model of a vector's cells
+            assert js.with_name(js.name[: -len(".truth.json")] + ".npz").is_file(), js.name
+        else:
+            assert js.name.endswith((".bpx.json", ".ecm.json")) or js.with_suffix(".npz").is_file()
 
 
 def test_vectors_dir_holds_the_documented_vectors() -> None:
