@@ -124,8 +124,8 @@ def summary(arg: str | Path) -> list[str]:
 def _measured(c: CriterionResult) -> str:
     """'cell_soc_rmse 0.0107 <= 0.03'"""
     unit = "" if c.unit == "1" else f" {c.unit}"
-    value = "not measured" if c.measured is None else f"{c.measured:.3g}{unit}"
-    return f"{c.name} {value} {c.comparison} {c.limit:.3g}{unit}"
+    value = "not measured" if c.measured is None else f"{c.measured:.4g}{unit}"
+    return f"{c.name} {value} {c.comparison} {c.limit:.4g}{unit}"
 
 
 def vector_lines(rep: Report) -> list[str]:

@@ -1,0 +1,101 @@
+"""The vendor guide's state-estimation walkthrough ("From nothing to a certificate: a SoC
+estimator"), run verbatim: the example's files are copied into a fresh directory, as its
+prose says, then every ``$ …`` line of its examples is run there, in order. What a command
+prints must hold what the guide shows, line for line in order, where ``...`` stands for
+lines not shown (an excerpt: the report's other requirements, pytest's failure details);
+run ids, times, durations and the progress total (which grows with the suite) aside."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDE = ROOT / "docs" / "vendor-guide.md"
+SECTION = "## 9. From nothing to a certificate: a SoC estimator"
+EXAMPLE = ROOT / "examples" / "soc_estimator"
+#: what the prose says to copy into the directory first
+COPIED = [EXAMPLE / "soc_counter.py", EXAMPLE / "make_vector.py", EXAMPLE / "drive_log.csv",
+          ROOT / "vectors" / "nmc-chen2020.ecm.json"]
+
+_VARYING = [
+    (re.compile(r"\b[0-9a-f]{32}\b"), "<run id>"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"), "<time>"),
+    (re.compile(r"\b\d+\.\d s, suites"), "<duration>, suites"),
+    (re.compile(r"\[\s*(\d+)/\s*\d+\]"), r"[\1/N]"),
+]
+
+
+def _steps() -> list[tuple[str, list[str]]]:
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index(SECTION):]
+    following = section.find("\n## ", len(SECTION))
+    section = section if following < 0 else section[:following]
+    steps: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"^```\n(.*?)^```", section, re.S | re.M):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                steps.append((line[2:], []))
+            elif steps:
+                steps[-1][1].append(line)
+    return steps
+
+
+def _normal(line: str) -> str:
+    for pattern, replacement in _VARYING:
+        line = pattern.sub(replacement, line)
+    return line.rstrip()
+
+
+def _holds(printed: list[str], shown: list[str]) -> str | None:
+    """None when ``printed`` holds ``shown`` (``...``: any lines); else the first line shown
+    that was not found where it should be."""
+    lines = [_normal(x) for x in printed]
+    at, gap = 0, False
+    for want in (_normal(x) for x in shown):
+        if want == "...":
+            gap = True
+            continue
+        if gap:
+            if want not in lines[at:]:
+                return want
+            at = lines.index(want, at) + 1
+        else:
+            if at >= len(lines) or lines[at] != want:
+                return want
+            at += 1
+        gap = False
+    return None
+
+
+def test_holds_reads_an_excerpt() -> None:
+    assert _holds(["a", "b", "c"], ["a", "...", "c"]) is None
+    assert _holds(["a", "b", "c"], ["a", "c"]) == "c"  # no gap where none is shown
+    assert _holds(["a", "b"], ["...", "c"]) == "c"
+    assert _holds(["[  1/ 73] x"], ["[  1/ 80] x"]) is None
+
+
+@pytest.mark.slow
+def test_the_state_estimation_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    steps = _steps()
+    commands = [command for command, _ in steps]
+    assert any("--vectors" in c for c in commands) and any("make_vector.py" in c
+                                                          for c in commands), commands
+    for path in COPIED:
+        shutil.copy(path, tmp_path / path.name)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               NO_COLOR="1")
+    env.pop("OBSA_VECTORS", None)
+    for command, shown in steps:
+        proc = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.returncode in (0, 1), (command, proc.stdout[-2000:], proc.stderr)
+        missing = _holds((proc.stdout + proc.stderr).splitlines(), shown)
+        assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"
