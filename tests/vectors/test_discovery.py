@@ -169,3 +169,24 @@ def test_a_good_directory_passes(tmp_path: Path) -> None:
     vendor_dir(tmp_path)
     assert check_vectors([tmp_path]) is None
     assert check_vectors([]) is None
+
+
+def test_the_drive_cycle_examples_take_a_row_for_each_vendor_vector(tmp_path: Path) -> None:
+    from behave.parser import parse_file
+
+    from conformance.gherkin.environment import add_vector_rows
+    from conformance.paths import features_dir
+
+    def rows() -> list[str]:
+        feature = parse_file(str(features_dir() / "state_estimation.feature"))
+        add_vector_rows([feature])
+        return [s.name.split(" -- @")[0] for s in feature.walk_scenarios()
+                if "drive cycle" in s.name]
+
+    shipped = rows()
+    assert len(shipped) == len(discover_vectors("drive_cycle"))
+    vendor_dir(tmp_path, "acme-drive-25c")
+    vendor_dir(tmp_path, "acme-pulses-25c", profile="pulses")  # no drive cycle: no row
+    with extra_vectors([tmp_path]):
+        extended = rows()
+    assert extended == [*shipped, "SoC on the drive cycle acme-drive-25c"]
