@@ -49,9 +49,12 @@ Each step:
    soc_inputs_stale (OBSA-SOC-006), do not even correct from the voltages;
 2. **predict**: integrate the current on the declared reference capacity (OBSA-SOC-001),
    propagate the RC voltages and the slow current, add the counting's process noise;
-3. **correct** each cell with its voltage: innovation e = V − V̂, H = [secant slope, i_s],
-   gain K = P·Hᵀ / (H·P·Hᵀ + R + spread); a cell whose voltage the cell monitor does not
-   vouch for (cell_voltage_valid false, or not a number) gets K = 0.
+3. **correct**, once per CORRECTION_PERIOD_S (1 s: a tenth of the correlation time, so
+   that nothing is lost by not reading every 0.1 s sample, and the step's cost is mostly
+   the counting), each cell with its voltage: innovation e = V − V̂, H = [secant slope,
+   i_s], gain K = P·Hᵀ / (H·P·Hᵀ + R + spread), the model part of R weighted by the time
+   since the last correction; a cell whose voltage the cell monitor does not vouch for
+   (cell_voltage_valid false, or not a number) gets K = 0.
 
 Flat OCV (LFP). Seen as a measurement of SoC, a voltage has the variance R / H²: on an LFP
 plateau (H of a few hundredths of a volt per unit SoC) that is a SoC error of tens of
