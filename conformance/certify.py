@@ -273,11 +273,17 @@ def check_vectors(directories: list[Path]) -> str | None:
     vectors (read and checked whole: the hash and every array), no id that another
     directory or the shipped set already has, each with the obsa-ecm/1 characterization it
     names beside it carrying every field the spec's estimator interfaces take from it; a
-    drive-cycle vector lasts longer than the drive-cycle test cases' start."""
+    drive-cycle vector lasts longer than the drive-cycle test cases' start and is sampled at
+    the step of the component they replay it to, or a whole fraction of it."""
     from .harness.replay import characterization
     from .spec import ReadError, SpecError, load_spec
     from .vectors import VectorError, load_vector
-    from .vectors.discovery import DRIVE_CYCLE_START_S, discover_vectors, is_drive_cycle
+    from .vectors.discovery import (
+        DRIVE_CYCLE_COMPONENT,
+        DRIVE_CYCLE_START_S,
+        discover_vectors,
+        is_drive_cycle,
+    )
 
     if not directories:
         return None
@@ -303,12 +309,19 @@ def check_vectors(directories: list[Path]) -> str | None:
                     if not isinstance(value, (int, float)) or isinstance(value, bool):
                         return (f"{where}: expected the number '{dotted}' (the "
                                 f"characterization of vector {found.id}), found {value!r}")
-                if is_drive_cycle(found.info) and \
-                        found.info.duration_s <= DRIVE_CYCLE_START_S:
-                    return (f"{found.path}: profile '{found.info.profile}' makes it a drive "
-                            f"cycle, replayed from {DRIVE_CYCLE_START_S:g} s on: expected "
+                if not is_drive_cycle(found.info):
+                    continue
+                drive = f"{found.path}: profile '{found.info.profile}' makes it a drive cycle"
+                if found.info.duration_s <= DRIVE_CYCLE_START_S:
+                    return (f"{drive}, replayed from {DRIVE_CYCLE_START_S:g} s on: expected "
                             f"duration_s above {DRIVE_CYCLE_START_S:g} s, found "
                             f"{found.info.duration_s:g} s")
+                step = spec.interfaces[DRIVE_CYCLE_COMPONENT].step_period_s
+                per_step = step / found.info.dt_s
+                if per_step < 1 - 1e-9 or abs(per_step - round(per_step)) > 1e-6:
+                    return (f"{drive}, replayed to the {DRIVE_CYCLE_COMPONENT} at its step of "
+                            f"{step:g} s: expected dt_s {step:g} s or a whole fraction of it, "
+                            f"found {found.info.dt_s:g} s")
         except VectorError as exc:
             return str(exc)
     return None

@@ -15,7 +15,8 @@ What a vector stands for is its ``profile`` field. A vector is a **drive cycle**
 profile is ``drive`` or starts with ``drive-`` (a vendor's own driving, e.g.
 ``drive-city-10c``) or with the name of a standard drive cycle (:data:`DRIVE_CYCLE_PROFILES`,
 e.g. the shipped ``wltc3b``); the drive-cycle test cases replay it from
-:data:`DRIVE_CYCLE_START_S`, so it must last longer than that.
+:data:`DRIVE_CYCLE_START_S` to :data:`DRIVE_CYCLE_COMPONENT`, so it must last longer than
+that and be sampled at that component's step period or a whole fraction of it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ DRIVE_CYCLE_PROFILES = ("wltc", "nedc", "udds", "hwfet", "us06", "ftp", "cltc", 
                         "artemis")
 """Profile prefixes of the standard drive cycles (WLTC of any class, NEDC, the EPA cycles
 UDDS, HWFET, US06 and FTP-75, China's CLTC, Japan's JC08, the Artemis cycles)."""
+DRIVE_CYCLE_COMPONENT = "soc_estimator"
+"""The component the drive-cycle test cases replay a drive cycle to, at its step period: a
+drive cycle is sampled at that period or a whole fraction of it, so that the component's
+time grows by one step at every step (the spec's lifecycle rules)."""
 DRIVE_CYCLE_START_S = 600.0
 """Where the drive-cycle test cases start a replay: 60 s of rest and 540 s into the drive
 of a shipped vector, where the cells are not at rest and one voltage reading cannot tell

@@ -7,10 +7,13 @@ from the logged current, on the SoC reference of the cell's characterization, fr
 the cell was brought to before the log started (``--initial-soc``: e.g. discharged to the
 empty voltage at the reference current, then charged by a known charge); ``--capacity-Ah``
 and ``--resistance-ohm`` are the cell's measured reference capacity and ohmic resistance.
-The characterization (obsa-ecm/1) is copied beside the vector, as the format asks.
+The characterization (obsa-ecm/1) is copied beside the vector, as the format asks. A log
+coarser than the step the vector is replayed at is resampled (``--dt-s``) by linear
+interpolation.
 
     python make_vector.py LOG.csv --id ID --profile drive-city --initial-soc 0.86 \\
-        --capacity-Ah 5.2 --resistance-ohm 0.033 --characterization CELL.ecm.json --out DIR
+        --capacity-Ah 5.2 --resistance-ohm 0.033 --characterization CELL.ecm.json \\
+        --dt-s 0.1 --out DIR
 """
 
 from __future__ import annotations
@@ -37,11 +40,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--capacity-Ah", type=float, required=True)
     p.add_argument("--resistance-ohm", type=float, required=True)
     p.add_argument("--characterization", type=Path, required=True)
+    p.add_argument("--dt-s", type=float, default=None,
+                   help="resample the log to this step by linear interpolation (a drive "
+                   "cycle is replayed to the soc_estimator at its 0.1 s step, so it is "
+                   "sampled at 0.1 s); default: the log's own step")
     p.add_argument("--out", type=Path, required=True, help="the vector directory")
     args = p.parse_args(argv)
 
     log = np.genfromtxt(args.log, delimiter=",", names=True)
-    t, current = log["t_s"], log["current_A"]
+    t = log["t_s"]
+    if args.dt_s is not None:
+        fine = np.arange(0.0, t[-1] + args.dt_s / 2, args.dt_s)
+        log = {name: np.interp(fine, t, log[name]) for name in log.dtype.names}
+        t = fine
+    current = log["current_A"]
     counted_Ah = np.concatenate(([0.0], np.cumsum(np.diff(t) * (current[1:] + current[:-1])
                                                   / 2.0))) / 3600.0
     soc = args.initial_soc + counted_Ah / args.capacity_Ah

@@ -5,8 +5,10 @@ expected (:mod:`conformance.vectors.discovery`, :func:`conformance.certify.check
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conformance.certify import check_vectors
@@ -190,3 +192,33 @@ def test_the_drive_cycle_examples_take_a_row_for_each_vendor_vector(tmp_path: Pa
     with extra_vectors([tmp_path]):
         extended = rows()
     assert extended == [*shipped, "SoC on the drive cycle acme-drive-25c"]
+
+
+def test_a_drive_cycle_sampled_slower_than_the_estimator_steps_is_refused(
+        tmp_path: Path) -> None:
+    from conformance.spec import load_spec
+    from conformance.vectors import load_vector, write_vector
+    from conformance.vectors.discovery import DRIVE_CYCLE_COMPONENT
+
+    step = load_spec().interfaces[DRIVE_CYCLE_COMPONENT].step_period_s
+    v = load_vector(vendor_dir(tmp_path / "fine"))
+    assert check_vectors([tmp_path / "fine"]) is None  # at the step itself
+    sampled = [a for a in v.arrays if v.arrays[a].ndim and v.arrays[a].shape[0] == v.n_samples]
+    for dt, arrays in (
+            (2 * step, {k: a[::2] if k in sampled else a for k, a in v.arrays.items()}),
+            (step / 2, {k: a.repeat(2, axis=0)[:-1] if k in sampled else a
+                        for k, a in v.arrays.items()})):
+        arrays["t_s"] = np.arange(len(arrays["t_s"])) * dt
+        info = {**v.info.model_dump(), "dt_s": dt, "duration_s": float(arrays["t_s"][-1])}
+        directory = tmp_path / f"dt{dt:g}"
+        write_vector(directory, info, arrays)
+        shutil.copy(tmp_path / "fine" / CHARACTERIZATION, directory / CHARACTERIZATION)
+        problem = check_vectors([directory])
+        if dt < step:
+            assert problem is None, problem  # a whole fraction: the replay takes every 2nd
+        else:
+            assert problem == (
+                f"{(directory / 'acme-drive-25c.json').resolve()}: profile 'drive-city' makes "
+                f"it a drive cycle, replayed to the {DRIVE_CYCLE_COMPONENT} at its step of "
+                f"{step:g} s: expected dt_s {step:g} s or a whole fraction of it, found "
+                f"{dt:g} s")
