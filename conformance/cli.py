@@ -22,9 +22,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_certify(args: argparse.Namespace) -> int:
     if args.list:
+        from .certify import check_vectors
         from .plan import print_plan
+        from .vectors.discovery import extra_dirs, extra_vectors
 
-        return print_plan(args.manifest)
+        with extra_vectors([*extra_dirs(), *(Path(v) for v in args.vectors or ())]):
+            problem = check_vectors(extra_dirs())
+            if problem:
+                print(f"obsa certify: --vectors: {problem}", file=sys.stderr)
+                return 2
+            return print_plan(args.manifest)  # the vendor's vectors' test cases too
     if args.out is None:
         print("obsa certify: --out DIR is required (where the report goes), unless --list",
               file=sys.stderr)

@@ -85,3 +85,14 @@ def test_a_vendor_vector_is_judged_by_both_suites_and_named_in_the_certificate(
     summary = _obsa("report", "summary", str(out))
     assert f"  acme-drive-25c  vendor, profile drive-city  {vendor['sha256']}  " \
            f"{path.resolve()}" in summary.stdout.splitlines()
+
+
+def test_list_names_the_test_cases_of_a_vendor_vector(tmp_path: Path) -> None:
+    vendor_dir(tmp_path / "vectors")
+    proc = _obsa("certify", str(MANIFEST), "--list", "--vectors", str(tmp_path / "vectors"))
+    assert proc.returncode == 0, proc.stderr
+    assert "test_soc_estimator::test_soc_on_a_drive_cycle[acme-drive-25c]" in proc.stdout
+    assert "test_soc_estimator::test_soc_on_a_drive_cycle[nmc-wltc-25c]" in proc.stdout
+    bad = _obsa("certify", str(MANIFEST), "--list", "--vectors", str(tmp_path / "none"))
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.startswith(f"obsa certify: --vectors: {tmp_path / 'none'}: expected a ")
