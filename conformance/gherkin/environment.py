@@ -114,7 +114,6 @@ def before_all(context: Any) -> None:
     context.planned, context.ran, context.done, context.total = set(), set(), [0], [0]
     context.started_all = time.perf_counter()
     context.obsa_quiet = bool(userdata.get("quiet"))
-    add_vector_rows(getattr(context._runner, "features", None) or [])
     if PROVIDED:
         context.cert, context.owned = PROVIDED[-1], False
     else:
@@ -134,6 +133,16 @@ def before_all(context: Any) -> None:
         _say(context, f"OBSA: {problem}")
         context.abort(reason="bad -k expression")
         return
+    if context.owned:  # run directly: the vector directories of OBSA_VECTORS are checked here
+        from ..certify import check_vectors
+        from ..vectors.discovery import ENV, extra_dirs
+
+        problem = check_vectors(extra_dirs())
+        if problem:
+            _say(context, f"OBSA: {ENV}: {problem}")
+            context.abort(reason="a bad vector directory")
+            return
+    add_vector_rows(getattr(context._runner, "features", None) or [])
     # the progress total: the applicable requirements of every scenario the runner holds
     context.total = [sum(len(cert.applicable(requirement_ids(scenario)))
                          for feature in getattr(context._runner, "features", None) or []
