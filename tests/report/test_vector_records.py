@@ -25,6 +25,7 @@ from conformance.vectors import load_vector
 from conformance.vectors.discovery import extra_vectors
 
 from ..vectors.vendor import vendor_dir
+from .test_html_page import Page
 
 DRAWN = dict(current_gain_error=0.0031, current_offset_A=-0.012, current_noise_A=0.006,
              cell_voltage_noise_V=0.0016, cell_temperature_noise_K=0.8,
@@ -126,6 +127,7 @@ def test_the_report_tabulates_every_vector_with_its_numbers(tmp_path: Path) -> N
     assert again.results[0].evidence.sensor_errors == records[vendor.id].judged[0].sensor_errors
 
     page = render_html(report)
+    assert Page(page).problems == []  # well formed, every id once
     section = page[page.index('<h2 id="vectors">Vectors</h2>'):page.index("<h2>Requirements")]
     assert f"{vendor.id} <span class=\"muted\">— vendor, profile drive-city (a drive " \
            "cycle)" in section
