@@ -14,7 +14,8 @@ parameter, the scenario's row), so an id may occur once among all the directorie
 What a vector stands for is its ``profile`` field. A vector is a **drive cycle** when its
 profile is ``drive`` or starts with ``drive-`` (a vendor's own driving, e.g.
 ``drive-city-10c``) or with the name of a standard drive cycle (:data:`DRIVE_CYCLE_PROFILES`,
-e.g. the shipped ``wltc3b``); the drive-cycle test cases replay it from
+e.g. the shipped ``wltc3b``); it holds **full cycles** when its profile is ``cycles`` or
+starts with ``cycles-``. The drive-cycle test cases replay it from
 :data:`DRIVE_CYCLE_START_S` to :data:`DRIVE_CYCLE_COMPONENT`, so it must last longer than
 that and be sampled at that component's step period or a whole fraction of it.
 """
@@ -59,8 +60,16 @@ def is_drive_cycle(info: VectorInfo) -> bool:
             or profile.startswith(DRIVE_CYCLE_PROFILES))
 
 
+def is_full_cycles(info: VectorInfo) -> bool:
+    """Whether the vector holds full cycles between the SoC reference voltages (the shipped
+    ``cycles`` vectors, vectors/README.md): profile ``cycles`` or ``cycles-…``."""
+    profile = info.profile.lower()
+    return profile == "cycles" or profile.startswith("cycles-")
+
+
 KINDS: dict[str, Callable[[VectorInfo], bool]] = {
     "drive_cycle": is_drive_cycle,
+    "cycles": is_full_cycles,
 }
 """The kinds of vector a test case can ask for by name (a Gherkin ``Examples`` block tagged
 ``@vectors.<kind>`` takes every vector of the kind, :func:`conformance.gherkin.environment.

@@ -20,6 +20,7 @@ from conformance.vectors.discovery import (
     extra_vectors,
     find,
     is_drive_cycle,
+    is_full_cycles,
     vector,
 )
 
@@ -61,6 +62,23 @@ def test_a_vendor_directory_adds_its_vectors_to_their_kind(tmp_path: Path) -> No
 def test_a_drive_cycle_is_known_by_its_profile(profile: str, drive: bool) -> None:
     info = vector("nmc-wltc-25c").info.model_copy(update={"profile": profile})
     assert is_drive_cycle(info) is drive
+
+
+@pytest.mark.parametrize(("profile", "cycles"), [
+    ("cycles", True), ("cycles-40c", True), ("CYCLES", True), ("cyclesx", False),
+    ("wltc3b", False), ("pulses", False)])
+def test_full_cycles_are_known_by_their_profile(profile: str, cycles: bool) -> None:
+    info = vector("nmc-wltc-25c").info.model_copy(update={"profile": profile})
+    assert is_full_cycles(info) is cycles
+
+
+def test_the_shipped_kinds() -> None:
+    with extra_vectors([]):
+        assert [f.id for f in discover_vectors("cycles")] == [
+            "lfp-aged-cycles-25c", "nmc-aged-cycles-25c", "nmc-other-cycles-40c"]
+        assert [f.id for f in discover_vectors("drive_cycle")] == [
+            "lfp-wltc-25c", "nmc-aged-wltc-40c", "nmc-other-wltc-10c", "nmc-pack4-wltc-25c",
+            "nmc-wltc-25c"]
 
 
 def test_no_directory_is_refused(tmp_path: Path) -> None:
