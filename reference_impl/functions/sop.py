@@ -16,7 +16,9 @@ where v_i are the RC voltages, propagated here with the measured current, and r 
 measured voltage's residual against the model now (low-pass filtered), counted only when it
 is adverse (positive for charging, negative for discharging). The limits are found for
 voltage limits narrowed by :attr:`SopEstimator.MARGIN_V`, the model's error this estimator
-allows for. Under a constant current the
+allows for: with 10 mV, drawn from the truth model of the other NMC cell at 10 °C
+(``nmc-other-wltc-10c``, whose OCV is up to 17 mV from the characterization's) a charge
+limit overshot 4.2 V by 10.2 mV at one seed. Under a constant current the
 voltage of the circuit moves monotonically between the two ends of the horizon, so the
 limits are checked at both. The string carries one current, so the limit is the largest
 current for which every cell holds: a bisection on that scalar, each probe evaluating all
@@ -56,7 +58,7 @@ class SopEstimator(CellModelBlock):
     DEFAULT_HORIZON_S = 10.0
     REFERENCE_TEMPERATURE_DEGC = 25.0
     RESISTANCE_SOC = 0.5  # where cell_resistance_ohm is defined
-    MARGIN_V = 0.01
+    MARGIN_V = 0.02
 
     def configure(self, parameters: Mapping[str, Any]) -> None:
         self._r0_shape = _r0_shape(parameters.get(CHARACTERIZATION_KEY))
