@@ -176,7 +176,8 @@ class CellMonitorParameters(TypedDict, total=False):
     #: Declared largest error of a cell temperature measurement. Unit K, range [0.0, 3.0], default
     #: 2.0.
     cell_temperature_accuracy_K: float
-    #: Period of a complete measurement cycle of all cells. Unit s, range [0.005, 0.2], default 0.1.
+    #: Period of a complete measurement cycle of all cells and temperature sensors: a change of a
+    #: true value reaches the outputs within it. Unit s, range [0.01, 0.2], default 0.1.
     measurement_cycle_s: float
 
 
@@ -1449,7 +1450,7 @@ class HmiApiOutputs(TypedDict):
 
 #: Nominal step period of every component, in seconds.
 STEP_PERIOD_S: Final[dict[str, float]] = {
-    "cell_monitor": 0.1,
+    "cell_monitor": 0.01,
     "current_sensor": 0.01,
     "contactor_driver": 0.01,
     "isolation_monitor": 0.1,

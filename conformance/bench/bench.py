@@ -31,6 +31,7 @@ from .faults import (
     Dropout,
     Fault,
     FaultError,
+    FrontEndFault,
     apply_to_array,
     apply_to_scalar,
 )
@@ -71,6 +72,7 @@ class Bench:
         self._faults: list[ActiveFault] = []
         self._by_signal: dict[str, list[ActiveFault]] = {}
         self._hv_faults: list[ActiveFault] = []
+        self._front_faults: list[FrontEndFault] = []
         self._fault_version = 0
         self._measured: dict[str, Any] | None = None
         self._cell_view_key: tuple[int, int] = (-1, -1)
@@ -198,6 +200,23 @@ class Bench:
         if "discharge_fet_cmd" in commands:
             hv.discharge_fet.command(bool(commands["discharge_fet_cmd"]), step)
 
+    # ---- a cell monitor under test -----------------------------------------------------------
+    def plant_inputs(self) -> dict[str, Any]:
+        """What the input pins of a cell monitor under test see at ``t``: the true cell
+        voltages and sensor temperatures (new arrays), with the front-end faults
+        (open sense wire, open or shorted sensor) acting on them. ``truth()`` stays the truth."""
+        cells, hv = self.cells, self.hv
+        out = {
+            "true_cell_voltage_V": cells.cell_voltages_V(hv.current_A, synced=False),
+            "true_cell_temperature_degC": cells.sensor_temperatures_degC(
+                cells.cell_temperatures_now_degC()),
+        }
+        t = self.clock.t
+        for f in self._front_faults:
+            if f.active(t):
+                f.on_plant(out[f.signal])
+        return out
+
     # ---- the truth ------------------------------------------------------------------------------
     def truth(self, arrays: bool = True) -> dict[str, Any]:
         """The ``true_*`` signals of the dictionary at ``t`` (arrays are new copies).
@@ -268,6 +287,15 @@ class Bench:
         if not isinstance(fault, Fault) or type(fault) is Fault:
             raise FaultError(f"inject: expected a fault of a kind (conformance.bench.faults), "
                              f"found {type(fault).__name__}")
+        if isinstance(fault, FrontEndFault):
+            size = fault.channels(self.config.n_cells, self.config.n_temp_sensors)
+            if fault.index is not None and fault.index >= size:
+                raise FaultError(f"Fault(signal={fault.signal!r}, kind={fault.kind!r}): index: "
+                                 f"expected 0 … {size - 1}, found {fault.index}")
+            self._faults.append(ActiveFault(fault))
+            self._front_faults.append(fault)
+            self._changed()
+            return
         if fault.index is not None:
             name = fault.signal
             size = (self.config.n_cells if name.startswith("cell_voltage")
@@ -289,6 +317,7 @@ class Bench:
         self._faults.clear()
         self._by_signal.clear()
         self._hv_faults.clear()
+        self._front_faults.clear()
         self._update_hv_faults(self.clock.t)
         self._changed()
 

@@ -23,6 +23,16 @@ parameters and applying itself; :func:`fault_of` builds one from its kind's name
              and the matching *_valid[index] is False (index None: every channel)
   welded, fail_to_close            on main_positive, main_negative, precharge
   open_resistor, shorted_link      on precharge (the precharge resistor / the DC link)
+
+Front-end faults act on the plant side of a cell monitor under test: they change the
+``true_*`` inputs it reads (``Bench.plant_inputs()``), as its input pins would see them,
+never ``truth()``:
+  open_sense_wire  on true_cell_voltage_V; index is the sense wire, 0 (below cell 1) …
+                   n_cells (above the last cell): the cells on either side of it have no
+                   defined voltage (NaN, null on the wire)
+  open_sensor      on true_cell_temperature_degC[index]: the input sits at the cold rail,
+                   the bottom of the signal's range
+  shorted_sensor   on true_cell_temperature_degC[index]: the hot rail, the top of its range
 """
 
 from __future__ import annotations
@@ -328,6 +338,76 @@ class OpenWire(MeasurementFault):
         values[idx] = open_wire_value
 
 
+# ----------------------------------------------------------------------------- front end
+#: the plant signals a cell monitor under test reads, with their ranges (the dictionary's
+#: ranges of true_cell_voltage_V and true_cell_temperature_degC; a test checks them)
+FRONT_END_SIGNALS: dict[str, tuple[float, float]] = {
+    "true_cell_voltage_V": (0.0, 6.0),
+    "true_cell_temperature_degC": (-60.0, 200.0),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrontEndFault(Fault):
+    """A fault at the input pins of a cell monitor under test (see the module docstring)."""
+
+    #: the plant signal this kind acts on
+    plant_signal: ClassVar[str] = ""
+
+    def _check_signal(self) -> None:
+        if self.signal != self.plant_signal:
+            raise self._bad(f"expected signal {self.plant_signal!r}")
+        if self.index is None or isinstance(self.index, bool) or not isinstance(
+                self.index, int) or self.index < 0:
+            raise self._bad(f"index: expected an integer ≥ 0, found {self.index!r}")
+
+    def channels(self, n_cells: int, n_temp_sensors: int) -> int:
+        """How many positions ``index`` can take on a pack of this size."""
+        return n_temp_sensors
+
+    def on_plant(self, values: np.ndarray) -> None:
+        """Act on the plant-side array in place."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenSenseWire(FrontEndFault):
+    """Sense wire ``index`` (0 below cell 1 … n_cells above the last) is open: the cells on
+    either side of it read NaN at the front end's input."""
+
+    kind: ClassVar[str] = "open_sense_wire"
+    plant_signal: ClassVar[str] = "true_cell_voltage_V"
+
+    def channels(self, n_cells: int, n_temp_sensors: int) -> int:
+        return n_cells + 1
+
+    def on_plant(self, values: np.ndarray) -> None:
+        assert self.index is not None
+        values[max(self.index - 1, 0):self.index + 1] = math.nan
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenSensor(FrontEndFault):
+    """Temperature sensor ``index`` is open: its input sits at the bottom of the range."""
+
+    kind: ClassVar[str] = "open_sensor"
+    plant_signal: ClassVar[str] = "true_cell_temperature_degC"
+
+    def on_plant(self, values: np.ndarray) -> None:
+        values[self.index] = FRONT_END_SIGNALS[self.plant_signal][0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShortedSensor(FrontEndFault):
+    """Temperature sensor ``index`` is shorted: its input sits at the top of the range."""
+
+    kind: ClassVar[str] = "shorted_sensor"
+    plant_signal: ClassVar[str] = "true_cell_temperature_degC"
+
+    def on_plant(self, values: np.ndarray) -> None:
+        values[self.index] = FRONT_END_SIGNALS[self.plant_signal][1]
+
+
 # ----------------------------------------------------------------------------- HV circuit
 @dataclass(frozen=True, kw_only=True)
 class CircuitFault(Fault):
@@ -401,7 +481,8 @@ class ShortedLink(CircuitFault):
 #: every fault kind by its name, measurement kinds first
 KINDS: dict[str, type[Fault]] = {cls.kind: cls for cls in (
     Offset, Gain, Noise, Stuck, Ramp, Dropout, OpenWire,
-    Welded, FailToClose, OpenResistor, ShortedLink)}
+    Welded, FailToClose, OpenResistor, ShortedLink,
+    OpenSenseWire, OpenSensor, ShortedSensor)}
 #: circuit element → the kinds it takes
 HV_FAULTS: dict[str, tuple[str, ...]] = {
     signal: tuple(k for k, cls in KINDS.items()

@@ -2,8 +2,11 @@
 
 Signals are wired by name: every component reads its inputs from one signal pool that
 holds the bench's measurements, the operator's commands and every component's latest
-outputs. Components step in the profile's order; an input produced by a later component
-is its value from the previous step (a unit delay), as on a real controller.
+outputs. A component that reads plant signals (``source: plant``: a cell monitor under
+test reads the true cell voltages and temperatures) gets them from the bench's
+``plant_inputs()`` every step. Components step in the profile's order; an input produced
+by a later component is its value from the previous step (a unit delay), as on a real
+controller.
 """
 
 from __future__ import annotations
@@ -132,6 +135,9 @@ class ClosedLoop:
         self._inputs = {
             c: tuple(p.signal for p in spec.interfaces[c].inputs) for c in self.components
         }
+        self._plant = any(spec.signals[s].source == "plant"
+                          for c in self.components for s in self._inputs[c]
+                          if s in spec.signals)
         # one call steps every component (one round trip for a module in a child process)
         self._chain = getattr(adapter, "step_chain", None)
         self.channels = channels
@@ -163,6 +169,8 @@ class ClosedLoop:
         bench = self.bench
         t = bench.t
         pool.update(bench.measurements())
+        if self._plant:
+            pool.update(bench.plant_inputs())
         if self._chain is not None:
             self._chain(t, self.components, pool)
         else:

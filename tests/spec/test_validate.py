@@ -263,8 +263,8 @@ CASES: list[Case] = [
     # ---- ranges ----------------------------------------------------------------------
     case("signal_range_reversed", DICT, "range: {min: 0, max: 100}", "range: {min: 100, max: 0}",
          "signals[*].range", "expected min <= max, found min 100 > max 0"),
-    case("parameter_range_reversed", CELL, "range: {min: 0.005, max: 0.2}",
-         "range: {min: 0.2, max: 0.005}", "parameters[*].range", "expected min <= max"),
+    case("parameter_range_reversed", CELL, "range: {min: 0.01, max: 0.2}",
+         "range: {min: 0.2, max: 0.01}", "parameters[*].range", "expected min <= max"),
     case("default_outside_range", CM, "default: 2.0", "default: 2.5", "parameters[*].default",
          "inside the range [0.1, 2], found 2.5", after="name: precharge_timeout_s"),
     case("default_not_int", CM, "default: 3", "default: 2.5", "parameters[*].default",
@@ -330,7 +330,7 @@ CASES: list[Case] = [
     case("listed_file_above_spec", STD, "    - requirements/hmi.yaml\n", "    - ../x.yaml\n",
          "files.requirements[*]", "found '../x.yaml'", semantic=False),
     # ---- non-finite numbers (refused by the reader, with the line) --------------------
-    case("step_period_infinite", CELL, "step_period_s: 0.1", "step_period_s: .inf",
+    case("step_period_infinite", CELL, "step_period_s: 0.01", "step_period_s: .inf",
          "step_period_s", "expected a finite number, found .inf", semantic=False),
     case("range_nan", CELL, "range: {min: 0.0, max: 0.01}", "range: {min: .nan, max: 0.01}",
          "parameters[*].range.min", "expected a finite number, found .nan", semantic=False),
@@ -345,7 +345,7 @@ CASES: list[Case] = [
          line="    extra: *c"),
     case("yaml_custom_tag", PROF, "title: Cell monitoring unit", "title: !shout Cell monitoring",
          "profiles[*].title", "expected a plain value", semantic=False),
-    case("yaml_bad_int", CELL, "step_period_s: 0.1", "step_period_s: !!int xyz",
+    case("yaml_bad_int", CELL, "step_period_s: 0.01", "step_period_s: !!int xyz",
          "step_period_s", "expected a value of the tag !!int, found 'xyz'", semantic=False),
     case("yaml_nul_byte", PROF, "title: Cell monitoring unit", "title: Cell\x00monitoring unit",
          "", "expected printable characters, found U+0000 at column 16", semantic=False),
