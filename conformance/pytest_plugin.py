@@ -67,6 +67,12 @@ def pytest_configure(config: pytest.Config) -> None:
         cert = PROVIDED[-1]
         config.stash[OWNED] = False
     else:
+        from .certify import check_vectors
+        from .vectors.discovery import extra_dirs
+
+        problem = check_vectors(extra_dirs())  # OBSA_VECTORS names the vendor's directories
+        if problem is not None:
+            pytest.exit(problem, returncode=2)
         cert = Certification.prepare(manifest, spec_dir=config.getoption("--obsa-spec"),
                                      out_dir=Path(config.getoption("--obsa-report")),
                                      in_process=config.getoption("--obsa-in-process"),

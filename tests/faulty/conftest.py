@@ -1,5 +1,9 @@
 """Starts the catalogue's certifications as soon as the session knows which it needs (the
-tests selected), and runs their tests last: the session's other tests run meanwhile."""
+tests selected), and runs their tests last: the session's other tests run meanwhile.
+
+A test module of this package that reads certifications takes the ``runs`` fixture and
+defines ``needed(item)``: the names of the runs (:func:`.test_certify_catalogue.start`) a
+test of it reads."""
 
 from __future__ import annotations
 
@@ -10,18 +14,24 @@ from pathlib import Path
 import pytest
 
 
+def _needed(item: pytest.Item) -> set[str]:
+    needed = getattr(getattr(item, "module", None), "needed", None)
+    if not callable(needed) or "runs" not in getattr(item, "fixturenames", ()):
+        return set()
+    return set(needed(item))
+
+
 @pytest.hookimpl(trylast=True)  # after -m / -k deselected what they deselect
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     from . import test_certify_catalogue as catalogue
 
-    waiting = [item for item in items if getattr(item, "module", None) is catalogue
-               and catalogue.needed(item)]
+    waiting = [item for item in items if _needed(item)]
     if not waiting or catalogue.STARTED or config.option.collectonly:
         return
     items[:] = [item for item in items if item not in waiting] + waiting
     base = Path(tempfile.mkdtemp(prefix="obsa-catalogue-"))
-    started = catalogue.start(base, set().union(*(catalogue.needed(i) for i in waiting)))
+    started = catalogue.start(base, set().union(*(_needed(i) for i in waiting)))
     catalogue.STARTED.append(started)
 
     def clean_up() -> None:
@@ -30,3 +40,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         shutil.rmtree(base, ignore_errors=True)
 
     config.add_cleanup(clean_up)
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every certification the session's tests read, run in parallel once per session
+    (started at collection when such tests are selected, else now: all of them)."""
+    from . import test_certify_catalogue as catalogue
+
+    if not catalogue.STARTED:
+        catalogue.STARTED.append(catalogue.start(tmp_path_factory.mktemp("certify")))
+    return catalogue.STARTED[0].result()

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -50,8 +50,15 @@ FAULTY_TIMEOUT_S = 10.0
 """The per-call timeout of the faulty modules' runs (the reference's manifest says 1 s)."""
 
 
-Job = tuple[Path | str, Path, bool, bool] | tuple[Path | str, Path, bool, bool, str]
-"""manifest, report directory, in process, with report.html[, suite (default pytest)]"""
+class Job(NamedTuple):
+    """One certification of the catalogue."""
+
+    manifest: Path | str
+    out: Path  # its report directory
+    in_process: bool
+    html: bool  # with report.html
+    suite: str = "pytest"
+    select: str | None = None  # pytest's -k expression; None: every test case
 
 
 @dataclass
@@ -102,11 +109,12 @@ def _variant_manifest(variant: Variant, directory: Path) -> Path:
 
 
 def _argv(manifest: Path | str, out: Path, in_process: bool, html: bool,
-          suite: str = "pytest") -> list[str]:
+          suite: str = "pytest", select: str | None = None) -> list[str]:
     """``obsa certify`` as the catalogue runs it: without report.html unless ``html`` (the
-    verdicts are in report.json), with the given ``--suite``."""
+    verdicts are in report.json), with the given ``--suite`` and ``-k``."""
     return ["certify", str(manifest), "--out", str(out), "--no-progress", "--suite", suite,
-            *(["--in-process"] if in_process else []), *([] if html else ["--no-html"])]
+            *(["--in-process"] if in_process else []), *([] if html else ["--no-html"]),
+            *(["-k", select] if select is not None else [])]
 
 
 def _run_of(out: Path, exit_code: int | None, output: str) -> Run:
@@ -160,7 +168,7 @@ class Certifications:
             self._result = {}
             for i, (name, job) in enumerate(self.jobs.items()):
                 log = Path(self.runs[i]["log"])
-                self._result[name] = _run_of(job[1], codes[i],
+                self._result[name] = _run_of(job.out, codes[i],
                                              log.read_text(encoding="utf-8", errors="replace"))
         return self._result
 
@@ -202,25 +210,28 @@ def start(base: Path, only: set[str] | None = None) -> Certifications:
     (which test the isolation) run isolated, as every vendor's module does."""
     jobs: dict[str, Job] = {}
     # the longest runs (isolated) first, so that no core idles at the end
-    jobs["reference"] = ("reference", base / "reference", False, True)
-    jobs["reference basic protection"] = (BASIC_MANIFEST, base / "reference-basic", False,
-                                          False)
+    jobs["reference"] = Job("reference", base / "reference", False, True)
+    jobs["reference basic protection"] = Job(BASIC_MANIFEST, base / "reference-basic", False,
+                                             False)
     for bad in BAD_SOFTWARE:
         d = base / bad.name
         d.mkdir()
-        jobs[bad.name] = (_manifest_for(bad, d, timeout_s=0.5), d / "out", False, False)
+        jobs[bad.name] = Job(_manifest_for(bad, d, timeout_s=0.5), d / "out", False, False)
     for variant in ALL_VARIANTS:
         d = base / variant.name
         d.mkdir()
-        jobs[f"variant: {variant.name}"] = (_variant_manifest(variant, d), d / "out", False,
-                                            False)
+        jobs[f"variant: {variant.name}"] = Job(_variant_manifest(variant, d), d / "out", False,
+                                               False)
     for faulty in ALL_FAULTY:
         d = base / faulty.name
         d.mkdir()
         # 10 s per call: two suites side by side on a busy machine must not time a healthy
         # call out (the faulty modules are judged on behaviour, never on their speed)
-        jobs[faulty.name] = (_manifest_for(faulty, d, timeout_s=FAULTY_TIMEOUT_S), d / "out",
-                             True, False, "both")
+        jobs[faulty.name] = Job(_manifest_for(faulty, d, timeout_s=FAULTY_TIMEOUT_S),
+                                d / "out", True, False, "both")
+    from .estimation_runs import estimation_jobs
+
+    jobs.update(estimation_jobs(base))
     if only is not None:
         jobs = {name: job for name, job in jobs.items() if name in only}
     logs = base / "logs"
@@ -231,15 +242,6 @@ def start(base: Path, only: set[str] | None = None) -> Certifications:
 STARTED: list[Certifications] = []
 """The certifications started when the session's tests were collected (conftest.py), so
 that they run while the other tests do."""
-
-
-@pytest.fixture(scope="session")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """Every certification of this module, run in parallel once per session (started at
-    collection when this module's tests are selected, else now)."""
-    if not STARTED:
-        STARTED.append(start(tmp_path_factory.mktemp("certify")))
-    return STARTED[0].result()
 
 
 @pytest.mark.slow

@@ -1,0 +1,122 @@
+"""The state-estimation certifications of the catalogue: the reference on each selection of
+test cases, each faulty estimator on the selection that judges what it breaks, and the
+reference declared for packs unlike its own. They run in the catalogue's background worker
+(:func:`tests.faulty.test_certify_catalogue.start`) while the session's other tests run;
+the test modules read their verdicts through the ``runs`` fixture (conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .estimation_faults import ESTIMATION_CATALOGUE
+from .modules import Faulty
+from .soh_faults import SOH_CATALOGUE
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "reference_impl" / "manifest_state_estimation.yaml"
+FAULTY_TIMEOUT_S = 10.0
+"""Per call, as the catalogue's faulty modules (judged on behaviour, never on speed)."""
+
+DRIVE_SELECT = ("(nmc-pack4-wltc-25c and not truth) or stale or definitions "
+                "or (within and safety)")
+"""The SoC, SoH-definition and SoP-limit test cases on the vectors the reference passes (in
+both suites: pytest's case names, the Gherkin scenarios' names)."""
+CYCLES_SELECT = "after and cycles"
+"""The test cases on the cycle vectors (pytest: test_soh_after_two_full_cycles[…]; Gherkin:
+"SoH after two full cycles of …")."""
+
+#: selection name → (-k expression, the faulty estimators judged on it)
+SELECTIONS: dict[str, tuple[str, tuple[Faulty, ...]]] = {
+    "drive cycles": (DRIVE_SELECT, ESTIMATION_CATALOGUE),
+    "cycles": (CYCLES_SELECT, SOH_CATALOGUE),
+}
+
+
+def _one_cell(data: dict[str, Any]) -> None:
+    data["pack"].update(cell_count=1, temperature_sensor_count=1)
+
+
+def _small(data: dict[str, Any]) -> None:
+    data["pack"].update(cell_count=12, temperature_sensor_count=1)
+
+
+def _lfp_large(data: dict[str, Any]) -> None:
+    data["pack"].update(chemistry="lfp", cell_count=200, temperature_sensor_count=64)
+
+
+#: a pack unlike the reference's → how its manifest differs
+PACKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "one-cell": _one_cell, "12-cells-1-sensor": _small, "lfp-200-cells-64-sensors": _lfp_large,
+}
+
+
+def reference_run(selection: str) -> str:
+    return f"estimation reference: {selection}"
+
+
+def faulty_run(faulty: Faulty) -> str:
+    return f"estimation: {faulty.name}"
+
+
+def pack_run(pack: str) -> str:
+    return f"estimation pack: {pack}"
+
+
+def _manifest(directory: Path, edit: Callable[[dict[str, Any]], None] | None = None,
+              faulty: Faulty | None = None) -> Path:
+    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    if faulty is not None:
+        data["module"]["name"] = f"faulty: {faulty.name}"
+        data["adapter"]["components"][faulty.component] = (
+            f"{faulty.cls.__module__}:{faulty.name}")
+        data["adapter"]["timeout_s"] = FAULTY_TIMEOUT_S
+    if edit is not None:
+        edit(data)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "manifest.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def estimation_jobs(base: Path) -> dict[str, Any]:
+    """Every state-estimation certification, by run name (see the module docstring): in the
+    in-process mode and under both suites, which must agree."""
+    from .test_certify_catalogue import Job
+
+    jobs: dict[str, Any] = {}
+    root = base / "estimation"
+    for selection, (select, catalogue) in SELECTIONS.items():
+        d = root / selection.replace(" ", "-")
+        jobs[reference_run(selection)] = Job(_manifest(d), d / "out", True, False, "both",
+                                             select)
+        for faulty in catalogue:
+            d = root / faulty.name
+            jobs[faulty_run(faulty)] = Job(_manifest(d, faulty=faulty), d / "out", True, False,
+                                           "both", select)
+    for pack, edit in PACKS.items():
+        d = root / f"pack-{pack}"
+        jobs[pack_run(pack)] = Job(_manifest(d, edit), d / "out", True, False, "pytest",
+                                   DRIVE_SELECT)
+    return jobs
+
+
+def needed(item: pytest.Item, selection: str) -> set[str]:
+    """The run a test of an estimation module reads: its faulty estimator's, its pack's, or
+    the reference's on ``selection``."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "faulty" in params:
+        return {faulty_run(params["faulty"])}
+    if "pack" in params:
+        return {pack_run(params["pack"])}
+    return {reference_run(selection)}
+
+
+def not_passed(report: dict[str, Any]) -> set[str]:
+    """The requirements a test case of the run did not pass."""
+    return {r["requirement"] for r in report["results"]
+            if r["case"] and r["verdict"] != "pass"}
