@@ -14,12 +14,17 @@ from .modules import Faulty, _f
 from .sop_faults import SOP_CATALOGUE, SopResistanceOnly
 from .test_estimation_faults import _certify, _not_passed
 
-SOP_SELECT = ("test_sop_limits_hold_on_the_truth and (nmc-aged-wltc-40c or nmc-other-wltc-10c "
+SOP_SELECT = ("truth and limits and (nmc-aged-wltc-40c or nmc-other-wltc-10c "
               "or lfp-aged-pulses-10c)")
+"""In both suites: pytest's test_sop_limits_hold_on_the_truth[…], the Gherkin scenarios "SoP
+limits drawn from the truth of …"."""
 JUDGED = {"OBSA-SOP-002", "OBSA-SOP-003"}
 
 
 def _judged(report: dict) -> set[str]:
+    """The requirements judged by a test case, in each suite: both must have run."""
+    suites = {r.get("suite") for r in report["results"] if r["case"]}
+    assert suites == {"pytest", "gherkin"}, suites
     return {r["requirement"] for r in report["results"] if r["case"]}
 
 
