@@ -170,11 +170,13 @@ class ThermalManagerFault(enum.IntFlag):
 class CellMonitorParameters(TypedDict, total=False):
     """Parameters of the cell_monitor component (configure()); all optional."""
 
-    #: Declared largest error of a cell voltage measurement over the operating range. Unit V, range
-    #: [0.0, 0.01], default 0.002.
+    #: Declared largest error of a cell voltage measurement over the operating range; at least the
+    #: resolution of cell_voltage_V, which alone rounds a reading by half of it. Unit V, range
+    #: [0.0001, 0.01], default 0.002.
     cell_voltage_accuracy_V: float
-    #: Declared largest error of a cell temperature measurement. Unit K, range [0.0, 3.0], default
-    #: 2.0.
+    #: Declared largest error of a cell temperature measurement; at least the resolution of
+    #: cell_temperature_degC, which alone rounds a reading by half of it. Unit K, range [0.1, 3.0],
+    #: default 2.0.
     cell_temperature_accuracy_K: float
     #: Period of a complete measurement cycle of all cells and temperature sensors: a change of a
     #: true value reaches the outputs within it. Unit s, range [0.01, 0.2], default 0.1.

@@ -332,7 +332,7 @@ CASES: list[Case] = [
     # ---- non-finite numbers (refused by the reader, with the line) --------------------
     case("step_period_infinite", CELL, "step_period_s: 0.01", "step_period_s: .inf",
          "step_period_s", "expected a finite number, found .inf", semantic=False),
-    case("range_nan", CELL, "range: {min: 0.0, max: 0.01}", "range: {min: .nan, max: 0.01}",
+    case("range_nan", CELL, "range: {min: 0.0001, max: 0.01}", "range: {min: .nan, max: 0.01}",
          "parameters[*].range.min", "expected a finite number, found .nan", semantic=False),
     case("default_infinite", CELL, "default: 0.002", "default: -.inf",
          "parameters[*].default", "expected a finite number, found -.inf", semantic=False),
