@@ -129,6 +129,21 @@ class ShortedNtcNotFlagged(CellMonitor):
         return out
 
 
+class OpenNtcNotFlagged(CellMonitor):
+    """Only the shorted-sensor rail is checked: an open NTC reads as the bottom of the
+    measuring range, valid — a frozen pack, as the firmware sees it."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        before = self._sampled_s
+        out = super()._step(t, inputs)
+        if self._sampled_s != before:
+            true = np.asarray(inputs["true_cell_temperature_degC"], dtype=float)
+            high = SIGNAL_FORMAT["cell_temperature_degC"][1]
+            self._record["cell_temperature_valid"] = np.isfinite(true) & (true <= high)
+            out["cell_temperature_valid"] = self._record["cell_temperature_valid"]
+        return out
+
+
 #: module → the requirements it must fail (and no other; may_break: judged on a channel or
 #: a phase drawn from the run's seed)
 CMU_CATALOGUE: tuple[Faulty, ...] = (
@@ -141,6 +156,7 @@ CMU_CATALOGUE: tuple[Faulty, ...] = (
     _f("cell_monitor", OneChannelEveryOtherCycle, "OBSA-MEAS-003"),
     _f("cell_monitor", OpenWireReadsZero, "OBSA-MEAS-004"),
     _f("cell_monitor", ShortedNtcNotFlagged, "OBSA-MEAS-005"),
+    _f("cell_monitor", OpenNtcNotFlagged, "OBSA-MEAS-005"),
 )
 
 
