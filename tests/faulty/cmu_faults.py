@@ -144,6 +144,26 @@ class OpenNtcNotFlagged(CellMonitor):
         return out
 
 
+class EmptyCellInvalid(CellMonitor):
+    """A plausibility window of 3.35 V and up, written for a full NMC cell, flags an empty
+    cell invalid though its reading is right."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        return {**out, "cell_voltage_valid": out["cell_voltage_valid"]
+                & (np.asarray(out["cell_voltage_V"]) >= 3.35)}
+
+
+class ColdSensorInvalid(CellMonitor):
+    """The open-sensor threshold was set at −30 °C: a sensor colder than that is flagged
+    open though it works."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        return {**out, "cell_temperature_valid": out["cell_temperature_valid"]
+                & (np.asarray(out["cell_temperature_degC"]) >= -30.0)}
+
+
 #: module → the requirements it must fail (and no other; may_break: judged on a channel or
 #: a phase drawn from the run's seed)
 CMU_CATALOGUE: tuple[Faulty, ...] = (
@@ -157,6 +177,8 @@ CMU_CATALOGUE: tuple[Faulty, ...] = (
     _f("cell_monitor", OpenWireReadsZero, "OBSA-MEAS-004"),
     _f("cell_monitor", ShortedNtcNotFlagged, "OBSA-MEAS-005"),
     _f("cell_monitor", OpenNtcNotFlagged, "OBSA-MEAS-005"),
+    _f("cell_monitor", EmptyCellInvalid, "OBSA-MEAS-001"),
+    _f("cell_monitor", ColdSensorInvalid, "OBSA-MEAS-002"),
 )
 
 
