@@ -12,9 +12,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
+from conformance.bench import (
+    Bench,
+    BenchConfig,
+    FaultError,
+    OpenSenseWire,
+    OpenSensor,
+    ShortedSensor,
+)
 from conformance.bench.faults import FRONT_END_SIGNALS
 from conformance.spec import load_spec
 
@@ -68,6 +77,37 @@ def test_front_end_ranges_are_the_dictionarys() -> None:
     for name, (low, high) in FRONT_END_SIGNALS.items():
         rng = spec.signals[name].range
         assert rng is not None and (rng.min, rng.max) == (low, high), name
+
+
+def test_front_end_faults_act_on_the_input_pins_only() -> None:
+    """An open sense wire makes the cells beside it undefined, an open or shorted sensor sits
+    at a rail of its range; truth() stays the truth."""
+    bench = Bench(BenchConfig(n_cells=4, n_temp_sensors=2))
+    bench.inject(OpenSenseWire(signal="true_cell_voltage_V", index=4))  # above the last cell
+    bench.inject(OpenSenseWire(signal="true_cell_voltage_V", index=1))  # between cells 1 and 2
+    bench.inject(ShortedSensor(signal="true_cell_temperature_degC", index=1))
+    seen = bench.plant_inputs()
+    assert np.isnan(seen["true_cell_voltage_V"]).tolist() == [True, True, False, True]
+    assert seen["true_cell_temperature_degC"][1] == FRONT_END_SIGNALS[
+        "true_cell_temperature_degC"][1]
+    assert np.isfinite(bench.truth()["true_cell_voltage_V"]).all()
+    bench.clear_faults()
+    assert np.isfinite(bench.plant_inputs()["true_cell_voltage_V"]).all()
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda: OpenSenseWire(signal="true_cell_voltage_V", index=5), "index: expected 0 … 4"),
+    (lambda: OpenSensor(signal="true_cell_temperature_degC", index=2), "expected 0 … 1"),
+    (lambda: OpenSensor(signal="cell_temperature_degC", index=0),
+     "expected signal 'true_cell_temperature_degC'"),
+    (lambda: OpenSenseWire(signal="true_cell_voltage_V"), "index: expected an integer ≥ 0"),
+], ids=["wire_beyond_the_string", "sensor_beyond_the_pack", "measured_signal", "no_index"])
+def test_a_bad_front_end_fault_is_refused_by_name(make: Callable[[], Any],
+                                                   expected: str) -> None:
+    bench = Bench(BenchConfig(n_cells=4, n_temp_sensors=2))
+    with pytest.raises(FaultError) as err:
+        bench.inject(make())
+    assert expected in str(err.value)
 
 
 @pytest.mark.slow
