@@ -2,8 +2,8 @@
 Feature: SoH and SoP estimators — what they report before and beyond estimating (areas SOH, SOP)
   The bench replays a test vector to the estimator as to the SoC estimator: simulated cells
   repeated to the declared pack, read with the declared sensor errors; the SoC the SoH and
-  SoP estimators take is the truth, the resistance the SoP estimator takes is the nominal
-  cell's, and the safety state is set by the scenario.
+  SoP estimators take is the truth, the resistance the SoP estimator takes is the true
+  cells' ohmic resistance, and the safety state is set by the scenario.
 
   Background:
     Given the module on the bench, configured as its manifest declares

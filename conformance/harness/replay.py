@@ -162,6 +162,12 @@ def inputs_of(h: Harness, vector: Vector, rows: np.ndarray, *,
     gain = 1.0 + ERROR_SHARE * float(cs["current_gain_error"]) * rng.uniform(-1, 1)
     offset_A = float(cs["current_offset_error_A"])
     offset = 0.5 * ERROR_SHARE * offset_A * rng.uniform(-1, 1)
+    from ..report.replays import record_sensor_errors  # shown in the report per vector
+
+    record_sensor_errors(h, vector.info.id, current_gain_error=gain - 1.0,
+                         current_offset_A=offset, current_noise_A=0.5 * ERROR_SHARE * offset_A,
+                         cell_voltage_noise_V=v_err, cell_temperature_noise_K=t_err,
+                         pack_voltage_noise_V=hv_err)
     n = len(rows)
     t = vector["t_s"][rows]
     true_v = vector["cell_voltage_V"][rows][:, source].astype(float)
@@ -231,5 +237,9 @@ def judge_replay(h: Harness, requirement: str, measured: dict[str, float | None]
         channels=[Channel(name=n, unit=u, values=[float(x) for x in vals[::stride]])
                   for n, u, vals in channels],
         events=dict(events or {}))
-    return h.judge(requirement, measured, evidence=evidence,
-                   simulated_s=float(r.t_s[-1] - r.t_s[0]))
+    from ..report.replays import on_vector
+
+    result = h.judge(requirement, measured, evidence=evidence,
+                     simulated_s=float(r.t_s[-1] - r.t_s[0]))
+    on_vector(h, r.vector.info.id, [result])
+    return result

@@ -981,7 +981,11 @@ def main(argv: list[str] | None = None) -> int:
                 write_characterization(cell, args.out)
             other_cell_ocv_shift()
         else:
-            build_vector(SHORT_CASE if name == "short" else known[name], args.out)
+            path = build_vector(SHORT_CASE if name == "short" else known[name], args.out)
+            if name != "short":  # the truth model follows its vector (OBSA-SOP-002/003)
+                from conformance.vectors.truth_model import write_truth
+
+                write_truth(path)
         print(f"  ({time.perf_counter() - t0:.1f} s)", flush=True)
     print(f"done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0

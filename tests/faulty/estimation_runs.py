@@ -16,6 +16,7 @@ import yaml
 from .estimation_faults import ESTIMATION_CATALOGUE
 from .modules import Faulty
 from .soh_faults import SOH_CATALOGUE
+from .sop_faults import SOP_CATALOGUE, SopResistanceOnly
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "reference_impl" / "manifest_state_estimation.yaml"
@@ -30,10 +31,22 @@ CYCLES_SELECT = "after and cycles"
 """The test cases on the cycle vectors (pytest: test_soh_after_two_full_cycles[…]; Gherkin:
 "SoH after two full cycles of …")."""
 
+SOP_SELECT = ("truth and limits and (nmc-aged-wltc-40c or nmc-other-wltc-10c "
+              "or lfp-aged-pulses-10c)")
+"""The closed-loop SoP cases on an aged NMC drive cycle at 40 °C, another NMC cell than
+characterized at 10 °C and an aged LFP cell's pulses at 10 °C (pytest:
+test_sop_limits_hold_on_the_truth[…]; Gherkin: "SoP limits drawn from the truth of …")."""
+
 #: selection name → (-k expression, the faulty estimators judged on it)
 SELECTIONS: dict[str, tuple[str, tuple[Faulty, ...]]] = {
     "drive cycles": (DRIVE_SELECT, ESTIMATION_CATALOGUE),
     "cycles": (CYCLES_SELECT, SOH_CATALOGUE),
+    "sop truth": (SOP_SELECT, SOP_CATALOGUE),
+}
+#: correct estimators unlike the reference → the selection they must pass
+CORRECT: dict[str, tuple[Faulty, str]] = {
+    "SopResistanceOnly": (Faulty("SopResistanceOnly", "sop_estimator", SopResistanceOnly,
+                                 frozenset()), "sop truth"),
 }
 
 
@@ -63,15 +76,19 @@ def faulty_run(faulty: Faulty) -> str:
     return f"estimation: {faulty.name}"
 
 
+def correct_run(name: str) -> str:
+    return f"estimation correct: {name}"
+
+
 def pack_run(pack: str) -> str:
     return f"estimation pack: {pack}"
 
 
 def _manifest(directory: Path, edit: Callable[[dict[str, Any]], None] | None = None,
-              faulty: Faulty | None = None) -> Path:
+              faulty: Faulty | None = None, what: str = "faulty") -> Path:
     data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     if faulty is not None:
-        data["module"]["name"] = f"faulty: {faulty.name}"
+        data["module"]["name"] = f"{what}: {faulty.name}"
         data["adapter"]["components"][faulty.component] = (
             f"{faulty.cls.__module__}:{faulty.name}")
         data["adapter"]["timeout_s"] = FAULTY_TIMEOUT_S
@@ -98,6 +115,11 @@ def estimation_jobs(base: Path) -> dict[str, Any]:
             d = root / faulty.name
             jobs[faulty_run(faulty)] = Job(_manifest(d, faulty=faulty), d / "out", True, False,
                                            "both", select)
+    for name, (module, selection) in CORRECT.items():
+        d = root / name
+        jobs[correct_run(name)] = Job(_manifest(d, faulty=module, what="correct"), d / "out",
+                                      True, False,
+                                      "both", SELECTIONS[selection][0])
     for pack, edit in PACKS.items():
         d = root / f"pack-{pack}"
         jobs[pack_run(pack)] = Job(_manifest(d, edit), d / "out", True, False, "pytest",
@@ -113,6 +135,8 @@ def needed(item: pytest.Item, selection: str) -> set[str]:
         return {faulty_run(params["faulty"])}
     if "pack" in params:
         return {pack_run(params["pack"])}
+    if "correct" in params:
+        return {correct_run(params["correct"])}
     return {reference_run(selection)}
 
 

@@ -49,25 +49,3 @@ def test_a_faulty_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: F
     report = _report(runs, f"estimation: {faulty.name}")
     assert not_passed(report) == set(faulty.breaks)
 
-
-def _certify(tmp_path: Any, faulty: Faulty | None, select: str) -> dict[str, Any]:
-    """Certify the state-estimation reference with ``faulty`` in place of its component, the
-    test cases ``select`` under both suites, in this process's time (for a test that cannot
-    wait for the background worker)."""
-    import json
-    import subprocess
-    import sys
-
-    from .estimation_runs import ROOT, _manifest
-
-    manifest = _manifest(tmp_path / "manifest", faulty=faulty)
-    proc = subprocess.run([sys.executable, "-m", "conformance", "certify", str(manifest),
-                           "--out", str(tmp_path / "out"), "--no-html", "--no-progress",
-                           "--in-process", "--suite", "both", "-k", select],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
-    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["disagreements"] == [], proc.stdout[-3000:]
-    return report
-
-
-_not_passed = not_passed
