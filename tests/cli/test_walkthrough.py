@@ -16,24 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from .guide import guide_steps
+
 ROOT = Path(__file__).resolve().parents[2]
-GUIDE = ROOT / "docs" / "vendor-guide.md"
 SECTION = "## 7. Your first hour"
-
-
-def _steps() -> list[tuple[str, list[str]]]:
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index(SECTION):]
-    following = section.find("\n## ", len(SECTION))
-    section = section if following < 0 else section[:following]
-    steps: list[tuple[str, list[str]]] = []
-    for block in re.findall(r"^```\n(.*?)^```", section, re.S | re.M):
-        for line in block.splitlines():
-            if line.startswith("$ "):
-                steps.append((line[2:], []))
-            elif steps:
-                steps[-1][1].append(line)
-    return steps
 
 
 def _set(key: str, value: str) -> Callable[[Path], None]:
@@ -97,7 +83,7 @@ def _normal(lines: list[str]) -> list[str]:
 
 @pytest.mark.slow
 def test_the_first_hour_walkthrough_runs_as_written(tmp_path: Path) -> None:
-    steps = _steps()
+    steps = guide_steps(SECTION)
     commands = [command for command, _ in steps]
     assert len(steps) >= 8 and all(c.startswith(("obsa ", "sed ")) for c in commands), commands
     assert set(EDITS) <= set(commands), "an edit names a command the guide no longer shows"

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from .guide import guide_steps
+
 ROOT = Path(__file__).resolve().parents[2]
-GUIDE = ROOT / "docs" / "vendor-guide.md"
 SECTION = "## 9. From nothing to a certificate: a SoC estimator"
 EXAMPLE = ROOT / "examples" / "soc_estimator"
 #: what the prose says to copy into the directory first
@@ -30,21 +31,6 @@ _VARYING = [
     (re.compile(r"\b\d+\.\d s, suites"), "<duration>, suites"),
     (re.compile(r"\[\s*(\d+)/\s*\d+\]"), r"[\1/N]"),
 ]
-
-
-def _steps() -> list[tuple[str, list[str]]]:
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index(SECTION):]
-    following = section.find("\n## ", len(SECTION))
-    section = section if following < 0 else section[:following]
-    steps: list[tuple[str, list[str]]] = []
-    for block in re.findall(r"^```\n(.*?)^```", section, re.S | re.M):
-        for line in block.splitlines():
-            if line.startswith("$ "):
-                steps.append((line[2:], []))
-            elif steps:
-                steps[-1][1].append(line)
-    return steps
 
 
 def _normal(line: str) -> str:
@@ -79,7 +65,7 @@ def test_holds_reads_an_excerpt() -> None:
 
 @pytest.mark.slow
 def test_the_state_estimation_walkthrough_runs_as_written(tmp_path: Path) -> None:
-    steps = _steps()
+    steps = guide_steps(SECTION)
     commands = [command for command, _ in steps]
     assert any("--vectors" in c for c in commands) and any("make_vector.py" in c
                                                           for c in commands), commands

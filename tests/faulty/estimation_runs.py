@@ -140,6 +140,14 @@ def needed(item: pytest.Item, selection: str) -> set[str]:
     return {reference_run(selection)}
 
 
+def report_of(runs: dict[str, Any], name: str) -> dict[str, Any]:
+    """The report of run ``name``, whose two suites agreed."""
+    run = runs[name]
+    assert run.report is not None, run.output[-3000:]
+    assert run.report["disagreements"] == [], run.output[-3000:]
+    return dict(run.report)
+
+
 def not_passed(report: dict[str, Any]) -> set[str]:
     """The requirements a test case of the run did not pass."""
     return {r["requirement"] for r in report["results"]

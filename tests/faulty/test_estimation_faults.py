@@ -12,7 +12,7 @@ import pytest
 
 from .estimation_faults import ESTIMATION_CATALOGUE
 from .estimation_runs import needed as _needed
-from .estimation_runs import not_passed
+from .estimation_runs import not_passed, report_of
 from .modules import Faulty
 
 
@@ -20,16 +20,11 @@ def needed(item: pytest.Item) -> set[str]:
     return _needed(item, "drive cycles")
 
 
-def _report(runs: dict[str, Any], name: str) -> dict[str, Any]:
-    run = runs[name]
-    assert run.report is not None, run.output[-3000:]
-    assert run.report["disagreements"] == [], run.output[-3000:]
-    return run.report
 
 
 @pytest.mark.slow
 def test_the_reference_passes_the_selected_vectors(runs: dict[str, Any]) -> None:
-    report = _report(runs, "estimation reference: drive cycles")
+    report = report_of(runs, "estimation reference: drive cycles")
     judged = {r["requirement"] for r in report["results"] if r["case"]}
     assert judged == {*(f"OBSA-SOC-00{i}" for i in range(2, 7)), "OBSA-SOH-003",
                       "OBSA-SOH-004", "OBSA-SOP-001", "OBSA-SOP-004"}
@@ -46,6 +41,6 @@ def test_the_reference_passes_the_selected_vectors(runs: dict[str, Any]) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("faulty", ESTIMATION_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty) -> None:
-    report = _report(runs, f"estimation: {faulty.name}")
+    report = report_of(runs, f"estimation: {faulty.name}")
     assert not_passed(report) == set(faulty.breaks)
 

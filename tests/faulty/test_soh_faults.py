@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .estimation_runs import needed as _needed
-from .estimation_runs import not_passed
+from .estimation_runs import not_passed, report_of
 from .modules import Faulty
 from .soh_faults import SOH_CATALOGUE
 
@@ -22,16 +22,11 @@ def needed(item: pytest.Item) -> set[str]:
     return _needed(item, "cycles")
 
 
-def _report(runs: dict[str, Any], name: str) -> dict[str, Any]:
-    run = runs[name]
-    assert run.report is not None, run.output[-3000:]
-    assert run.report["disagreements"] == [], run.output[-3000:]
-    return run.report
 
 
 @pytest.mark.slow
 def test_the_reference_passes_the_cycle_vectors(runs: dict[str, Any]) -> None:
-    report = _report(runs, "estimation reference: cycles")
+    report = report_of(runs, "estimation reference: cycles")
     soh = {r["requirement"] for r in report["results"]
            if r["case"] and r["requirement"] in JUDGED}
     assert soh == JUDGED
@@ -42,4 +37,4 @@ def test_the_reference_passes_the_cycle_vectors(runs: dict[str, Any]) -> None:
 @pytest.mark.parametrize("faulty", SOH_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_soh_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty
                                                      ) -> None:
-    assert not_passed(_report(runs, f"estimation: {faulty.name}")) == set(faulty.breaks)
+    assert not_passed(report_of(runs, f"estimation: {faulty.name}")) == set(faulty.breaks)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .estimation_runs import CORRECT, correct_run, not_passed
+from .estimation_runs import CORRECT, correct_run, not_passed, report_of
 from .estimation_runs import needed as _needed
 from .modules import Faulty
 from .sop_faults import SOP_CATALOGUE
@@ -25,15 +25,13 @@ def needed(item: pytest.Item) -> set[str]:
 
 
 def _report(runs: dict[str, Any], name: str) -> dict[str, Any]:
-    run = runs[name]
-    assert run.report is not None, run.output[-3000:]
-    assert run.report["disagreements"] == [], run.output[-3000:]
+    report = report_of(runs, name)
     # both suites judged the selection (a -k that matched no scenario would leave one empty)
     for suite in ("pytest", "gherkin"):
-        judged = {r["requirement"] for r in run.report["results"]
+        judged = {r["requirement"] for r in report["results"]
                   if r["case"] and r.get("suite") == suite}
         assert judged == JUDGED, (suite, judged)
-    return run.report
+    return report
 
 
 @pytest.mark.slow
