@@ -13,7 +13,7 @@ Feature: SoC estimator — judged against independent truth (area SOC)
 
   @OBSA-SOC-002 @OBSA-SOC-003 @OBSA-SOC-004 @OBSA-SOC-005
   Scenario Outline: SoC on the drive cycle <vector>
-    When the drive-cycle vector <vector> is replayed from 600 s on, the estimator configured with the characterization of its nominal cell and started 0.1 away from the true SoC
+    When the drive-cycle vector <vector> is replayed from 600 s on, the estimator configured with the characterization of its nominal cell and started 0.1 away from the true SoC (above it on the first, third, … drive cycle of the run, below it on the others)
     Then every cell_soc comes within 0.05 of the truth within the declared soc_convergence_time_s and stays there, judged against OBSA-SOC-004
     And after the declared soc_convergence_time_s the RMS error of every cell_soc and of pack_soc is at most 0.03, judged against OBSA-SOC-002
     And after the declared soc_convergence_time_s no error of a cell_soc or of pack_soc exceeds 0.05, judged against OBSA-SOC-003

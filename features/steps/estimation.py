@@ -25,7 +25,8 @@ MODULE = "test_soc_estimator"
 
 @when("the drive-cycle vector {vector} is replayed from {start:g} s on, the estimator "
       "configured with the characterization of its nominal cell and started {error:g} away "
-      "from the true SoC")
+      "from the true SoC (above it on the first, third, … drive cycle of the run, below it "
+      "on the others)")
 def drive_cycle(context: Any, vector: str, start: float, error: float) -> None:
     drive_cycles = [f.id for f in discover_vectors("drive_cycle")]
     if vector not in drive_cycles:
