@@ -102,9 +102,11 @@ class SopIgnoresFault(SopEstimator):
 ESTIMATION_CATALOGUE: tuple[Faulty, ...] = (
     _f("soc_estimator", CoulombCountingOnly, "OBSA-SOC-002", "OBSA-SOC-003", "OBSA-SOC-004"),
     # the mean also misses the true string SoC where the cells spread: pack_soc's RMSE
-    # the mean misses the string's SoC by the cells' spread: on the 4-cell pack 0.029 RMS
-    # (within OBSA-SOC-002's 0.03), so only the definition catches it
-    _f("soc_estimator", PackSocIsMean, "OBSA-SOC-005"),
+    # the mean misses the string's SoC by the cells' spread: on the 4-cell pack about 0.029
+    # RMS, near OBSA-SOC-002's 0.03 (which side depends on the seeded sensor errors), so the
+    # definition is what must catch it
+    Faulty("PackSocIsMean", "soc_estimator", PackSocIsMean, frozenset({"OBSA-SOC-005"}),
+           may_break=frozenset({"OBSA-SOC-002"})),
     _f("soc_estimator", IntegratesStaleCurrent, "OBSA-SOC-006"),
     _f("soh_estimator", SohStartsAtZero, "OBSA-SOH-004"),
     _f("soh_estimator", SohCapacityIsMean, "OBSA-SOH-003"),

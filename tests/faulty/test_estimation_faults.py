@@ -42,5 +42,6 @@ def test_the_reference_passes_the_selected_vectors(runs: dict[str, Any]) -> None
 @pytest.mark.parametrize("faulty", ESTIMATION_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty) -> None:
     report = report_of(runs, f"estimation: {faulty.name}")
-    assert not_passed(report) == set(faulty.breaks)
+    failed = not_passed(report)
+    assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 

@@ -37,4 +37,5 @@ def test_the_reference_passes_the_cycle_vectors(runs: dict[str, Any]) -> None:
 @pytest.mark.parametrize("faulty", SOH_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_soh_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty
                                                      ) -> None:
-    assert not_passed(report_of(runs, f"estimation: {faulty.name}")) == set(faulty.breaks)
+    failed = not_passed(report_of(runs, f"estimation: {faulty.name}"))
+    assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed

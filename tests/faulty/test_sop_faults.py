@@ -50,4 +50,5 @@ def test_a_correct_estimator_written_otherwise_passes(runs: dict[str, Any], corr
 @pytest.mark.parametrize("faulty", SOP_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_sop_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty
                                                      ) -> None:
-    assert not_passed(_report(runs, f"estimation: {faulty.name}")) == set(faulty.breaks)
+    failed = not_passed(_report(runs, f"estimation: {faulty.name}"))
+    assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
