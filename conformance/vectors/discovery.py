@@ -23,7 +23,6 @@ that and be sampled at that component's step period or a whole fraction of it.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..paths import vectors_dir
-from .format import Vector, VectorError, VectorInfo, load_vector
+from .format import Vector, VectorError, VectorInfo, load_vector, read_json
 
 ENV = "OBSA_VECTORS"
 """The environment variable holding the extra vector directories (``os.pathsep``-joined)."""
@@ -110,12 +109,7 @@ def extra_vectors(directories: list[Path]) -> Iterator[None]:
 
 def _info(path: Path) -> VectorInfo:
     """The description of the vector ``path`` names (without reading its arrays)."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise VectorError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise VectorError(f"{path}: not JSON: {exc}") from None
+    raw = read_json(path)
     if not isinstance(raw, dict) or raw.get("format") != "obsa-vector/1":
         found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
         raise VectorError(f"{path}: expected an obsa-vector/1 description (format: "

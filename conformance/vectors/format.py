@@ -117,15 +117,21 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_vector(path: str | Path) -> Vector:
-    """Read and check the vector described by ``path`` (its ``.json``)."""
-    path = Path(path)
+def read_json(path: Path) -> Any:
+    """The JSON document ``path`` holds; a file that cannot be read or is no JSON is a
+    VectorError naming it."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise VectorError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise VectorError(f"{path}: not JSON: {exc}") from None
+
+
+def load_vector(path: str | Path) -> Vector:
+    """Read and check the vector described by ``path`` (its ``.json``)."""
+    path = Path(path)
+    raw = read_json(path)
     try:
         info = VectorInfo.model_validate(raw)
     except ValidationError as exc:
