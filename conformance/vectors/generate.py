@@ -853,6 +853,27 @@ def fit_two_rc(current: np.ndarray, drop: np.ndarray, r0: float
     return r1, tau1, r2, tau2, float(np.sqrt(np.mean(fit.fun**2)))
 
 
+def fit_pulse(cell: CellDef) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The current the RC pairs are fitted to: 1 s of rest, a 1C discharge pulse of 30 s,
+    60 s of rest — (sample times, knots, levels of the piecewise-linear current, discharge
+    positive)."""
+    pulse_s, relax_s = 30.0, 60.0
+    t = np.round(np.arange(0, 1.0 + pulse_s + relax_s + 1e-9, DT_S), 6)
+    i_step = cell.nominal_Ah
+    knots = np.array([0.0, 1.0, 1.001, 1.0 + pulse_s, 1.001 + pulse_s, t[-1]])
+    level = np.array([0.0, 0.0, i_step, i_step, 0.0, 0.0])
+    return t, knots, level
+
+
+def fit_pulse_soc(soc: float, t: np.ndarray, knots: np.ndarray, level: np.ndarray,
+                  capacity_Ah: float) -> tuple[np.ndarray, np.ndarray]:
+    """The fit pulse's current at ``t`` (discharge positive) and the SoC it leaves from
+    ``soc``, counted on ``capacity_Ah``."""
+    i = np.interp(t, knots, level)
+    counted = np.concatenate([[0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * DT_S)])
+    return i, soc - counted / 3600 / capacity_Ah
+
+
 def ecm_document(cell: CellDef, truth: Truth, temperatures: tuple[float, ...] = (10, 25, 40),
                  socs: tuple[float, ...] = (0.2, 0.5, 0.8)) -> dict[str, Any]:
     """OCV vs SoC per temperature and R0 / two RC pairs per temperature and SoC, from the DFN
@@ -868,11 +889,7 @@ def ecm_document(cell: CellDef, truth: Truth, temperatures: tuple[float, ...] = 
     # the entropic coefficients of both sets are 0: the OCV is the same at every temperature
     ocv_table = {f"{t:g}": [round(float(v), 5) for v in ocv] for t in temperatures}
 
-    pulse_s, relax_s = 30.0, 60.0
-    t = np.round(np.arange(0, 1.0 + pulse_s + relax_s + 1e-9, DT_S), 6)
-    i_step = cell.nominal_Ah
-    knots = np.array([0.0, 1.0, 1.001, 1.0 + pulse_s, 1.001 + pulse_s, t[-1]])
-    level = np.array([0.0, 0.0, i_step, i_step, 0.0, 0.0])
+    t, knots, level = fit_pulse(cell)
     fits: list[dict[str, float]] = []
     for temp in temperatures:
         for soc in socs:
@@ -882,9 +899,7 @@ def ecm_document(cell: CellDef, truth: Truth, temperatures: tuple[float, ...] = 
             sim = pybamm.Simulation(_model(), parameter_values=q, solver=_solver())
             sol = sim.solve([0.0, float(t[-1])], t_interp=t, initial_soc=truth.x_of_soc(soc))
             v = np.asarray(sol["Voltage [V]"](t), dtype=float)
-            i = np.interp(t, knots, level)  # discharge positive
-            soc_t = soc - np.concatenate([[0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * DT_S)]
-                                         ) / 3600 / truth.capacity_Ah
+            i, soc_t = fit_pulse_soc(soc, t, knots, level, truth.capacity_Ah)
             ocv_t = np.interp(soc_t, soc_grid, ocv)
             r0 = ohmic_resistance(cell.parameter_set, {}, truth, cell, temp, soc)
             drop = ocv_t - v  # positive under discharge

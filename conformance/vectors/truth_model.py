@@ -84,6 +84,8 @@ from conformance.vectors.generate import (
     _ocp,
     _pybamm,
     _solver,
+    fit_pulse,
+    fit_pulse_soc,
     fit_two_rc,
     ohmic_resistance,
     parameter_values,
@@ -161,18 +163,12 @@ def fit_points(parameter_set: str, changes: dict[str, float], truth: Truth, cell
                temperature_degC: float, soc_grid: np.ndarray, ocv: np.ndarray
                ) -> list[dict[str, Any]]:
     """R0 and two RC pairs at every SoC of :data:`SOCS` (the characterization's method)."""
-    pulse_s, relax_s = 30.0, 60.0
-    t = np.round(np.arange(0, 1.0 + pulse_s + relax_s + 1e-9, DT_S), 6)
-    i_step = cell.nominal_Ah
-    knots = np.array([0.0, 1.0, 1.001, 1.0 + pulse_s, 1.001 + pulse_s, t[-1]])
-    level = np.array([0.0, 0.0, i_step, i_step, 0.0, 0.0])
+    t, knots, level = fit_pulse(cell)
     points: list[dict[str, Any]] = []
     for soc in SOCS:
         v = _dfn(parameter_set, changes, temperature_degC, truth.x_of_soc(soc), knots, level, t,
                  cell)
-        i = np.interp(t, knots, level)  # discharge positive
-        soc_t = soc - np.concatenate([[0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * DT_S)]
-                                     ) / 3600 / truth.capacity_Ah
+        i, soc_t = fit_pulse_soc(soc, t, knots, level, truth.capacity_Ah)
         r0 = ohmic_resistance(parameter_set, changes, truth, cell, temperature_degC, soc)
         r1, tau1, r2, tau2, rms = fit_two_rc(i, np.interp(soc_t, soc_grid, ocv) - v, r0)
         amps = [c * cell.nominal_Ah for c in STEP_C]
