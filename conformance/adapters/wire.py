@@ -78,9 +78,21 @@ if _orjson is not None:
             return _encode_std(message)
 
     decode = _orjson.loads
+
+    def encoded(value: Any) -> Any:
+        """``value`` encoded once, to be placed in messages that :func:`encode` writes:
+        an input that stays the same over many steps (a sensor snapshot between two
+        samples) is not formatted again at every step."""
+        try:
+            return _orjson.Fragment(_dumps(value, option=_orjson.OPT_SERIALIZE_NUMPY))
+        except TypeError:  # as in encode(): a value orjson does not know travels as is
+            return value
 else:  # pragma: no cover
     encode = _encode_std
     decode = json.loads
+
+    def encoded(value: Any) -> Any:
+        return value
 
 DecodeError = ValueError
 """What :func:`decode` raises on a line that is not JSON (orjson's error subclasses it)."""

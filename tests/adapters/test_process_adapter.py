@@ -155,6 +155,33 @@ def test_unchanged_inputs_are_not_resent(spec, dims):
     assert seen.count("cell_voltage_V ndarray float64 writeable=False [3.9, 3.8]") == 2
 
 
+def test_a_read_only_array_is_encoded_once(spec, dims, monkeypatch):
+    """A sensor snapshot the bench hands over again is written as it was encoded the
+    first time; a new snapshot, or an array that could change, is encoded afresh."""
+    encodings: list = []
+    real = wire.encoded
+    monkeypatch.setattr(wire, "encoded", lambda value: encodings.append(value) or real(value))
+    with _open(spec, dims, "DescribesInputs") as adapter:
+        inputs = {name: 0.0 for name in adapter._chain_inputs[SS]}
+        for cells in ([3.7, math.nan], [3.6, 3.5]):
+            snapshot = np.array(cells)
+            snapshot.flags.writeable = False
+            inputs["cell_voltage_V"] = snapshot
+            adapter.step(SS, 0.0, inputs)
+            adapter.step(SS, 0.01, inputs)
+        assert len(encodings) == 2
+        writable = np.array([3.9, 3.8])
+        inputs["cell_voltage_V"] = writable
+        adapter.step(SS, 0.02, inputs)
+        writable[0] = 4.0
+        adapter.step(SS, 0.03, inputs)
+        assert len(encodings) == 2
+    seen = adapter.stderr_text()
+    assert seen.count("cell_voltage_V ndarray float64 writeable=False [3.7, nan]") == 2
+    assert seen.count("cell_voltage_V ndarray float64 writeable=False [3.6, 3.5]") == 2
+    assert "[3.9, 3.8]" in seen and "[4.0, 3.8]" in seen
+
+
 @pytest.mark.parametrize("cls,field,found", [
     ("TurnsNaN", "charge_current_limit_A", "null"),
     ("TurnsFloatFlags", "safety_fault_flags", "0.0"),

@@ -65,3 +65,16 @@ def test_the_moment_follows_the_answer_times(pipe, monkeypatch):
         os.write(w, b"x")
         assert reader.read(1.0) == b"x"
     assert reader.spin_s == pytest.approx(spin.MIN_SPIN_S)
+
+
+def test_a_wait_yields_the_core_only_past_twice_the_typical_answer(pipe, monkeypatch):
+    monkeypatch.setattr(spin, "usable_cores", lambda: 2)
+    yields: list[None] = []
+    monkeypatch.setattr(spin, "_yield", lambda: yields.append(None))
+    reader = Reader(pipe[0])
+    reader.spin_s, reader.typical_s = 0.001, 1.0  # answers usually take far longer
+    assert reader.read(0.0) is None
+    assert not yields  # the whole moment spun without a system call
+    reader.spin_s, reader.typical_s = 0.001, 0.0  # every answer comes at once
+    assert reader.read(0.0) is None
+    assert yields  # a late one: the core is offered at every turn
