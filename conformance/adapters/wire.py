@@ -13,8 +13,10 @@ Encoding rules
     - NaN and ±inf never travel: the bench writes a non-finite float input as ``null`` (an
       invalid reading also carries its validity flag, e.g. ``cell_voltage_valid``), and a
       module's reply must never contain ``null``;
+    - a float32 value is written with the shortest digits that read back as the same
+      float32 (``3.7``, not ``3.700000047683716``), a float64 value likewise as a float64;
     - the encoder is orjson when it is installed (numpy arrays serialised natively), else
-      the standard library; both produce the same documents.
+      the standard library.
 """
 
 from __future__ import annotations
@@ -70,11 +72,22 @@ if _orjson is not None:
     _OPTIONS = _orjson.OPT_SERIALIZE_NUMPY | _orjson.OPT_APPEND_NEWLINE
     _dumps = _orjson.dumps
 
+    def _listed(value: Any) -> Any:
+        # what orjson leaves to its caller: an array that is not C-contiguous (a column of
+        # a vector's samples: written as its contiguous copy, so a float32 column reads as
+        # a float32 row does), a numpy scalar of a kind it does not serialise
+        flags = getattr(value, "flags", None)
+        if flags is not None and getattr(value, "ndim", 0) and not flags.c_contiguous:
+            return value.copy(order="C")
+        if hasattr(value, "tolist"):
+            return value.tolist()
+        raise TypeError
+
     def encode(message: Any) -> bytes:
         """One message as a line of bytes (NaN/inf → null, numpy → JSON)."""
         try:
-            return _dumps(message, option=_OPTIONS)
-        except TypeError:  # a value orjson does not know (non-contiguous array, set...)
+            return _dumps(message, default=_listed, option=_OPTIONS)
+        except TypeError:  # a value orjson does not know (a set...)
             return _encode_std(message)
 
     decode = _orjson.loads
@@ -84,7 +97,8 @@ if _orjson is not None:
         an input that stays the same over many steps (a sensor snapshot between two
         samples) is not formatted again at every step."""
         try:
-            return _orjson.Fragment(_dumps(value, option=_orjson.OPT_SERIALIZE_NUMPY))
+            return _orjson.Fragment(_dumps(value, default=_listed,
+                                           option=_orjson.OPT_SERIALIZE_NUMPY))
         except TypeError:  # as in encode(): a value orjson does not know travels as is
             return value
 else:  # pragma: no cover

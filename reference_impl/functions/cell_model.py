@@ -242,37 +242,57 @@ class OcvLookup:
         delta[:, -2] = delta[:, -3]  # at SoC 1, the slope of the last interval
         self.delta = delta.ravel()
         self.width = self.STEPS + 2
+        # for soc_at: the rows without their pad, row r lifted by r × _lift (above the
+        # one before it), so that the whole is one ascending array
+        self._lift = float(table.max() - table.min()) + 1.0
+        self._ascending = (table[:, :-1] + self._lift * np.arange(rows)[:, None]).ravel()
 
     def row_base(self, temperature_degC: Any) -> np.ndarray:
-        """Offset of each cell's 1 K row in the flat tables (int64)."""
+        """Offset of each cell's 1 K row in the flat tables (int64): computed once per step
+        and passed to :meth:`ocv_at`, :meth:`slope_at` and :meth:`soc_at` when a step looks
+        several SoCs up at the same temperatures."""
         t = np.asarray(temperature_degC, dtype=float)
-        row = np.clip(np.rint(t - self.t_min), 0, self.rows - 1)
+        row = np.minimum(np.maximum(np.rint(t - self.t_min), 0.0), self.rows - 1.0)
         return (row.astype(np.int64) * self.width)
 
-    def _index(self, soc: FloatArray, temperature_degC: Any) -> tuple[np.ndarray, FloatArray]:
-        x = np.clip(soc, 0.0, 1.0) * self.STEPS
+    def _index(self, soc: FloatArray, base: np.ndarray) -> tuple[np.ndarray, FloatArray]:
+        x = np.minimum(np.maximum(soc, 0.0), 1.0) * self.STEPS
         j = x.astype(np.int64)
-        return self.row_base(temperature_degC) + j, x - j
+        return base + j, x - j
 
-    def ocv(self, soc: FloatArray, temperature_degC: Any) -> FloatArray:
-        k, f = self._index(soc, temperature_degC)
+    def ocv_at(self, soc: FloatArray, base: np.ndarray) -> FloatArray:
+        """OCV at ``soc`` on the rows ``base`` (:meth:`row_base`)."""
+        k, f = self._index(soc, base)
         return np.asarray(self.value[k] + self.delta[k] * f)
 
-    def slope(self, soc: FloatArray, temperature_degC: Any) -> FloatArray:
-        k, _ = self._index(soc, temperature_degC)
+    def slope_at(self, soc: FloatArray, base: np.ndarray) -> FloatArray:
+        """dOCV/dSoC at ``soc`` on the rows ``base`` (:meth:`row_base`)."""
+        k, _ = self._index(soc, base)
         return np.asarray(self.delta[k] * self.STEPS)
 
+    def soc_at(self, ocv: FloatArray, base: np.ndarray) -> FloatArray:
+        """The SoC whose OCV on the rows ``base`` is ``ocv``, clipped to 0 … 1: the exact
+        inverse of :meth:`ocv_at` (each row rises, so a binary search finds the interval
+        and the interval's line gives the fraction). An OCV that is not a number reads as
+        above every row (SoC 1)."""
+        ocv, base = np.broadcast_arrays(np.asarray(ocv, dtype=float), base)
+        ocv = np.where(np.isnan(ocv), np.inf, ocv)
+        row = base // self.width
+        # the rows one after the other, each lifted above the one before: one sorted array
+        pos = np.searchsorted(self._ascending, ocv + row * self._lift, side="right") - 1
+        j = np.minimum(np.maximum(pos - row * (self.STEPS + 1), 0), self.STEPS - 1)
+        k = base + j
+        f = (ocv - self.value[k]) / self.delta[k]
+        return np.asarray(np.minimum(np.maximum((j + f) / self.STEPS, 0.0), 1.0))
+
+    def ocv(self, soc: FloatArray, temperature_degC: Any) -> FloatArray:
+        return self.ocv_at(soc, self.row_base(temperature_degC))
+
+    def slope(self, soc: FloatArray, temperature_degC: Any) -> FloatArray:
+        return self.slope_at(soc, self.row_base(temperature_degC))
+
     def soc_of(self, ocv: FloatArray, temperature_degC: Any) -> FloatArray:
-        """Inverse by bisection on the monotone table (vectorised, 2^-20 resolution)."""
-        ocv, temps = np.broadcast_arrays(ocv, np.asarray(temperature_degC, dtype=float))
-        lo = np.zeros(ocv.shape)
-        hi = np.ones(ocv.shape)
-        for _ in range(20):
-            mid = 0.5 * (lo + hi)
-            above = self.ocv(mid, temps) > ocv
-            hi = np.where(above, mid, hi)
-            lo = np.where(above, lo, mid)
-        return 0.5 * (lo + hi)
+        return self.soc_at(ocv, self.row_base(temperature_degC))
 
 
 def cell_temperatures(sensors: Sequence[float] | np.ndarray, n_cells: int,

@@ -90,6 +90,13 @@ class SohEstimator(CellModelBlock):
         self._v_empty = float(m.ocv(0.0, self._t_ref))
         self._mean_ocv = float(np.mean(m.ocv(np.linspace(0, 1, 101), self._t_ref)))
         self._v_full = float(m.ocv(1.0, self._t_ref))
+        # the power capability's circuit at the reference conditions (fixed by the PIXIT)
+        self._r0_ref = float(m.r0(self._t_ref))
+        self._r_duration = self._r0_ref + sum(
+            float(m.rc_r(i, self._t_ref)) * (1.0 - math.exp(-self._power_s / pair.tau_s))
+            for i, pair in enumerate(m.rc))
+        self._power_slope = float(m.ocv_slope(self._power_soc, self._t_ref))
+        self._power_ocv = float(m.ocv(self._power_soc, self._t_ref))
 
     def reset(self) -> None:
         self._n = -1
@@ -139,34 +146,37 @@ class SohEstimator(CellModelBlock):
         if voltage.shape[0] != self._n:
             self._allocate(voltage.shape[0])
         temps = cell_temperatures(inputs["cell_temperature_degC"], self._n, self._t_ref)
+        # what depends on the temperatures only, once per step
+        rows = self._model.lookup.row_base(temps)
+        r0 = self._model.r0(temps)
         dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
         self._t_prev = t
         if math.isfinite(current):
-            phi = self._overpotential(current, dt, temps)
-            y = voltage - self._model.ocv(soc, temps)
-            self._update_ohmic(y, phi, current, temps, soc, valid)
+            phi = self._overpotential(current, dt, temps, r0)
+            y = voltage - self._model.lookup.ocv_at(soc, rows)
+            self._update_ohmic(y, phi, current, r0, soc, valid)
             self._update_resistance(y, phi, valid)
             if dt > 0.0:
                 self._count(current, pack_voltage, dt, soc)
                 self._track_discharge(voltage[valid], current, pack_voltage, dt)
-                self._update_capacity(voltage, phi, current, dt, temps, valid, t)
-        return self._outputs(temps)
+                self._update_capacity(voltage, phi, current, dt, rows, valid, t)
+        return self._outputs(r0)
 
-    def _overpotential(self, current: float, dt: float, temps: np.ndarray) -> np.ndarray:
+    def _overpotential(self, current: float, dt: float, temps: np.ndarray,
+                       r0: np.ndarray) -> np.ndarray:
         """φ = R0(T)·I + Σ v_i of the characterization, the RC pairs advanced by dt."""
         m = self._model
-        phi = m.r0(temps) * current
+        phi = r0 * current
         for i in range(len(m.rc)):
             a = math.exp(-dt / float(self._taus[i])) if dt > 0.0 else 1.0
             self._v_rc[i] = a * self._v_rc[i] + m.rc_r(i, temps) * (1.0 - a) * current
             phi += self._v_rc[i]
         return np.asarray(phi)
 
-    def _update_ohmic(self, y: np.ndarray, phi: np.ndarray, current: float, temps: np.ndarray,
+    def _update_ohmic(self, y: np.ndarray, phi: np.ndarray, current: float, r0: np.ndarray,
                       soc: np.ndarray, valid: np.ndarray) -> None:
         """RLS of g0 on current steps: Δy − Δ(Σ v_i) = g0·R0(T)·ΔI (before
         :meth:`_update_resistance` moves the previous y on)."""
-        r0 = self._model.r0(temps)
         rc = phi - r0 * current
         dy, drc = y - self._prev_y, rc - self._prev_rc
         x = r0 * (current - self._prev_current)
@@ -254,7 +264,7 @@ class SohEstimator(CellModelBlock):
             self._from_full = False
 
     def _update_capacity(self, voltage: np.ndarray, phi: np.ndarray, current: float,
-                         dt: float, temps: np.ndarray, valid: np.ndarray, t: float) -> None:
+                         dt: float, rows: np.ndarray, valid: np.ndarray, t: float) -> None:
         if abs(current) > self.ANCHOR_CURRENT_C * self._rated_Ah:
             self._commit_anchor()
             self._quiet_s = 0.0
@@ -263,9 +273,9 @@ class SohEstimator(CellModelBlock):
         self._quiet_s += dt
         if self._quiet_s < self.ANCHOR_HOLD_S:
             return
-        m = self._model
-        soc_v = m.soc_of_ocv(voltage - self.gain * phi, temps)
-        steep = m.ocv_slope(soc_v, temps) >= self.MIN_ANCHOR_SLOPE
+        lookup = self._model.lookup
+        soc_v = lookup.soc_at(voltage - self.gain * phi, rows)
+        steep = lookup.slope_at(soc_v, rows) >= self.MIN_ANCHOR_SLOPE
         self._candidate_soc = np.where(valid & steep, soc_v, math.nan)
         self._self_discharge(soc_v, valid & steep, t)
 
@@ -301,31 +311,25 @@ class SohEstimator(CellModelBlock):
                 self._self_discharge_A = float(max(np.max(lost), 0.0))
 
     # -- outputs --------------------------------------------------------------------------
-    def cell_resistance(self, temps: np.ndarray) -> np.ndarray:
-        m = self._model
+    def cell_resistance(self, r0: np.ndarray) -> np.ndarray:
+        """Per cell, from the characterization's R0 at the cells' temperatures."""
         estimated = self._g0_updates >= self.MIN_RESISTANCE_UPDATES
         gain = np.where(estimated[0], self.ohmic_gain[0], self.ohmic_gain[1])
-        scale = np.where(estimated.any(axis=0), gain * m.r0(temps) / m.r0(self._t_ref), 1.0)
+        scale = np.where(estimated.any(axis=0), gain * r0 / self._r0_ref, 1.0)
         return np.asarray(self._r_bol * scale)
 
-    def _outputs(self, temps: np.ndarray) -> dict[str, Any]:
+    def _outputs(self, r0: np.ndarray) -> dict[str, Any]:
         n = self._n
-        m = self._model
         cap = self.capacity_Ah.copy()
-        res = self.cell_resistance(temps)
+        res = self.cell_resistance(r0)
         pack_cap = float(np.min(cap))
         pack_res = float(np.sum(res))
         # discharge current over the reference duration at the reference SoC and temperature,
         # down to the characterization's empty voltage, with the estimated resistance scale
-        r0_ref = float(m.r0(self._t_ref))
         scale = np.where(self._g_updates >= self.MIN_RESISTANCE_UPDATES, self.gain, 1.0)
-        r_dur = r0_ref + sum(
-            float(m.rc_r(i, self._t_ref)) * (1.0 - math.exp(-self._power_s / p.tau_s))
-            for i, p in enumerate(m.rc))
-        r_eff = scale * r_dur * (self._r_bol / r0_ref)
-        slope = float(m.ocv_slope(self._power_soc, self._t_ref))
-        ocv = float(m.ocv(self._power_soc, self._t_ref))
-        i_max = (ocv - self._v_empty) / (r_eff + slope * self._power_s / (3600.0 * cap))
+        r_eff = scale * self._r_duration * (self._r_bol / self._r0_ref)
+        i_max = ((self._power_ocv - self._v_empty)
+                 / (r_eff + self._power_slope * self._power_s / (3600.0 * cap)))
         power = max(0.0, float(np.min(i_max))) * self._v_empty * n
         i3 = pack_cap / 3.0
         r_now = pack_res / n

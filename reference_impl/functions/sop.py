@@ -21,9 +21,9 @@ allows for: with 10 mV, drawn from the truth model of the other NMC cell at 10 �
 limit overshot 4.2 V by 10.2 mV at one seed. Under a constant current the
 voltage of the circuit moves monotonically between the two ends of the horizon, so the
 limits are checked at both. The string carries one current, so the limit is the largest
-current for which every cell holds: a bisection on that scalar, each probe evaluating all
-cells at once, between 0 and the safety supervisor's limit (which it never exceeds,
-OBSA-SOP-001).
+current for which every cell holds: a search on that scalar (regula falsi on the worst
+cell's margin, safeguarded by bisection), each probe evaluating all cells at once, between
+0 and the safety supervisor's limit (which it never exceeds, OBSA-SOP-001).
 
 Power: a constant discharge (charge) power P = I_lim · min over the horizon of the predicted
 string voltage at I_lim draws a current that never exceeds I_lim (the voltage only moves away
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,7 @@ class SopEstimator(CellModelBlock):
         m = self._model
         temps = cell_temperatures(inputs["cell_temperature_degC"], self._n,
                                   self.REFERENCE_TEMPERATURE_DEGC)
+        rows = m.lookup.row_base(temps)
         r0 = m.r0(temps)
         at_half, shape = self._shape(temps, soc)
         scale = np.where(np.isfinite(resistance) & (resistance > 0),
@@ -101,17 +103,23 @@ class SopEstimator(CellModelBlock):
             len(m.rc), self._n)
         dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
         self._t_prev = t
+        ocv_now = m.lookup.ocv_at(soc, rows)
         if math.isfinite(current):
             decay = np.exp(-dt / self._taus)[:, None]
             self._v_rc = decay * self._v_rc + r_rc * (1.0 - decay) * current
-            model_now = (m.ocv(soc, temps) + scale * r0 * shape * current
-                         + self._v_rc.sum(axis=0))
+            model_now = ocv_now + scale * r0 * shape * current + self._v_rc.sum(axis=0)
             residual = np.where(np.isfinite(voltage), voltage - model_now, 0.0)
             w = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
             self._residual += w * (residual - self._residual)
         if faulted:
             return _limits(0.0, 0.0, 0.0, 0.0)
-        ctx = (soc, temps, scale * r0 * shape, r_rc)
+        end_decay = self._end_decay[:, None]
+        ctx = _Now(soc=soc, rows=rows, r0=scale * r0 * shape,
+                   at_rest=ocv_now + self._v_rc.sum(axis=0),
+                   rc_end=(end_decay * self._v_rc).sum(axis=0),
+                   r_rc_end=(r_rc * (1.0 - end_decay)).sum(axis=0),
+                   adverse_charge=np.maximum(self._residual, 0.0),
+                   adverse_discharge=np.minimum(self._residual, 0.0))
         i_charge = self._largest(ctx, +1.0, max(charge_max, 0.0))
         i_discharge = self._largest(ctx, -1.0, max(discharge_max, 0.0))
         p_charge = i_charge * self._string_voltage(ctx, i_charge, +1.0)
@@ -135,50 +143,84 @@ class SopEstimator(CellModelBlock):
         return half, at
 
     # -- prediction -----------------------------------------------------------------------
-    def _predict(self, ctx: tuple[np.ndarray, ...], current: float
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def _predict(self, ctx: _Now, current: float) -> tuple[np.ndarray, np.ndarray]:
         """Cell voltages at the start and the end of the horizon under ``current``."""
-        soc, temps, r0, r_rc = ctx
-        m = self._model
-        adverse = (np.maximum(self._residual, 0.0) if current > 0
-                   else np.minimum(self._residual, 0.0))
-        ohmic = r0 * current + adverse
-        start = m.ocv(soc, temps) + ohmic + self._v_rc.sum(axis=0)
-        soc_end = soc + current * self._horizon_s / (3600.0 * m.capacity_Ah)
-        decay = self._end_decay[:, None]
-        end = (m.ocv(soc_end, temps) + ohmic
-               + (decay * self._v_rc + r_rc * (1.0 - decay) * current).sum(axis=0))
+        adverse = ctx.adverse_charge if current > 0 else ctx.adverse_discharge
+        ohmic = ctx.r0 * current + adverse
+        start = ctx.at_rest + ohmic
+        soc_end = ctx.soc + current * self._horizon_s / (3600.0 * self._model.capacity_Ah)
+        end = (self._model.lookup.ocv_at(soc_end, ctx.rows) + ohmic + ctx.rc_end
+               + ctx.r_rc_end * current)
         # beyond the table's ends the cell is past its full or empty state
         end = np.where(soc_end > 1.0, np.inf, np.where(soc_end < 0.0, -np.inf, end))
         return start, end
 
-    def _holds(self, ctx: tuple[np.ndarray, ...], magnitude: float, sign: float) -> bool:
+    def _margin(self, ctx: _Now, magnitude: float, sign: float) -> float:
+        """How far inside its limit the worst cell stays over the horizon under the current
+        ``sign × magnitude`` (V): ≥ 0 when every cell holds (NaN: it does not)."""
         start, end = self._predict(ctx, sign * magnitude)
         if sign > 0:
-            return bool(np.all(start <= self._v_high) and np.all(end <= self._v_high))
-        return bool(np.all(start >= self._v_low) and np.all(end >= self._v_low))
+            return self._v_high - max(float(np.max(start)), float(np.max(end)))
+        return min(float(np.min(start)), float(np.min(end))) - self._v_low
 
-    def _largest(self, ctx: tuple[np.ndarray, ...], sign: float, ceiling: float) -> float:
-        """Largest current magnitude in [0, ceiling] that keeps every cell within its limit."""
-        if ceiling <= 0.0 or not self._holds(ctx, 0.0, sign):
+    def _largest(self, ctx: _Now, sign: float, ceiling: float) -> float:
+        """Largest current magnitude in [0, ceiling] that keeps every cell within its limit,
+        to ceiling × 2^-BISECTIONS: the bracket [holds, fails] narrowed by regula falsi on
+        the worst cell's margin, which is nearly linear in the current (the Illinois
+        variant: an end kept twice has its margin halved, so both ends close in), and by a
+        bisection whenever a probe did not halve it — a few probes, never many more than a
+        bisection's."""
+        if ceiling <= 0.0:
             return 0.0
-        if self._holds(ctx, ceiling, sign):
+        lo, m_lo = 0.0, self._margin(ctx, 0.0, sign)
+        if not m_lo >= 0.0:
+            return 0.0
+        hi, m_hi = ceiling, self._margin(ctx, ceiling, sign)
+        if m_hi >= 0.0:
             return ceiling
-        lo, hi = 0.0, ceiling
-        for _ in range(self.BISECTIONS):
-            mid = 0.5 * (lo + hi)
-            if self._holds(ctx, mid, sign):
-                lo = mid
+        tolerance = ceiling * 2.0 ** -self.BISECTIONS
+        halved, kept = True, 0
+        while hi - lo > tolerance:
+            width = hi - lo
+            if halved and math.isfinite(m_hi):
+                mid = lo + width * m_lo / (m_lo - m_hi)
+                mid = min(max(mid, lo + 0.25 * tolerance), hi - 0.25 * tolerance)
             else:
-                hi = mid
+                mid = 0.5 * (lo + hi)
+            m_mid = self._margin(ctx, mid, sign)
+            if m_mid >= 0.0:
+                lo, m_lo = mid, m_mid
+                m_hi = 0.5 * m_hi if kept > 0 else m_hi
+                kept = 1
+            else:
+                hi, m_hi = mid, m_mid
+                m_lo = 0.5 * m_lo if kept < 0 else m_lo
+                kept = -1
+            halved = hi - lo <= 0.5 * width
         return lo
 
-    def _string_voltage(self, ctx: tuple[np.ndarray, ...], magnitude: float,
-                        sign: float) -> float:
+    def _string_voltage(self, ctx: _Now, magnitude: float, sign: float) -> float:
         """Lowest predicted string voltage over the horizon at the current limit."""
         start, end = self._predict(ctx, sign * magnitude)
         value = min(float(np.sum(start)), float(np.sum(end)))
         return value if math.isfinite(value) else 0.0
+
+
+@dataclass(frozen=True)
+class _Now:
+    """What a step's predictions share: per cell, the SoC, the OCV rows (temperature), the
+    ohmic resistance, the voltage at rest now (OCV and RC voltages), the RC voltages left
+    at the end of the horizon and the RC resistance built up over it, the adverse residual
+    when charging and when discharging."""
+
+    soc: np.ndarray
+    rows: np.ndarray
+    r0: np.ndarray
+    at_rest: np.ndarray
+    rc_end: np.ndarray
+    r_rc_end: np.ndarray
+    adverse_charge: np.ndarray
+    adverse_discharge: np.ndarray
 
 
 def _r0_shape(doc: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -383,3 +383,19 @@ def test_wire_schemas_reject_what_the_contract_forbids():
     assert wire.problem({"protocol": "1.0"}, "response", "hello_result") is not None
     assert wire.problem({"a": {"x": None}}, "response", "batch_step_result") is not None
     assert wire.problem({"a": {"x": [1.0, True]}}, "response", "batch_step_result") is None
+
+
+def test_the_encoder_writes_every_array_the_bench_may_hold_as_the_standard_library_does():
+    """Every array and scalar the bench may hold, C-contiguous or not (a column of a
+    vector's samples): float32 values with the digits that read back as the same float32
+    whatever the array's layout, NaN and inf as null, the rest as the standard library."""
+    samples = np.array([[3.7, math.nan, 0.1], [3.6, math.inf, 0.2]], dtype=np.float32)
+    message = {"column": samples[:, 0], "row": samples[0], "half": np.float16(1.5),
+               "flags": np.array([True, False])[::-1], "count": np.int64(3), "t": math.nan,
+               "wide": np.array([[1 / 3, 2.0]])[:, 0]}
+    assert not message["column"].flags.c_contiguous
+    decoded = json.loads(wire.encode(message))
+    assert decoded == {"column": [3.7, 3.6], "row": [3.7, None, 0.1], "half": 1.5,
+                       "flags": [False, True], "count": 3, "t": None, "wide": [1 / 3]}
+    assert np.array_equal(np.float32(decoded["column"]), samples[:, 0])
+    assert json.loads(wire.encode({"set": {1}})) == {"set": "{1}"}  # anything else: its text
