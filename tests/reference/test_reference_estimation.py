@@ -463,3 +463,58 @@ def test_parameters_without_a_default_must_be_given() -> None:
     with pytest.raises(ConfigurationError, match="expected a finite number"):
         est.configure(declared("soc_estimator", {"reference_capacity_Ah": float("nan")}))
     est.configure(declared("soc_estimator", {}))  # then it is
+
+
+# -- the lookups and the limit search against their plain definitions ---------------------
+@pytest.mark.parametrize("model", [NOMINAL, lfp_model()],
+                         ids=["nmc", "lfp"])
+def test_the_ocv_inverse_is_exact_and_clipped(model: CellModel) -> None:
+    lookup = model.lookup
+    rng = np.random.default_rng(7)
+    temps = rng.uniform(-30.0, 70.0, 4000)  # beyond the table's rows too (clamped)
+    soc = rng.uniform(0.0, 1.0, 4000)
+    rows = lookup.row_base(temps)
+    assert np.allclose(lookup.soc_at(lookup.ocv_at(soc, rows), rows), soc, atol=1e-9)
+    # outside the curve, and not a number: the ends, as a bisection on it would give
+    ocv = np.array([0.0, 9.0, -np.inf, np.inf, np.nan])
+    assert lookup.soc_at(ocv, rows[:5]).tolist() == [0.0, 1.0, 0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("soc", [0.02, 0.3, 0.97])
+def test_the_sop_search_finds_what_a_bisection_finds(soc: float) -> None:
+    truth = Truth.pack(NOMINAL, 8, soc, resistance=1.3, ocv_error_V=0.0)
+    sop = SopEstimator(NOMINAL)
+    sop.configure(declared("sop_estimator", {"sop_horizon_s": 10.0}))
+    searched: list[tuple[float, float, float]] = []
+    search = sop._largest
+
+    def spy(ctx: Any, sign: float, ceiling: float) -> float:
+        found = search(ctx, sign, ceiling)
+
+        def holds(magnitude: float) -> bool:  # the search's definition, probed plainly
+            start, end = sop._predict(ctx, sign * magnitude)
+            if sign > 0:
+                return bool(np.all(start <= sop._v_high) and np.all(end <= sop._v_high))
+            return bool(np.all(start >= sop._v_low) and np.all(end >= sop._v_low))
+
+        lo, hi = 0.0, ceiling
+        if not holds(0.0):
+            lo = hi = 0.0
+        elif holds(ceiling):
+            lo = ceiling
+        else:
+            for _ in range(40):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+        searched.append((found, lo, ceiling))
+        return found
+
+    sop._largest = spy  # type: ignore[method-assign]
+    for k, i in enumerate(np.r_[np.full(60, -30.0), np.full(30, 20.0), np.zeros(10)]):
+        truth.step(float(i), DT)
+        sop.step(k * DT, sop_inputs(truth, float(i), truth.r0()))
+    assert len(searched) == 200
+    assert any(0.0 < lo < ceiling for _, lo, ceiling in searched)  # limits were searched
+    for found, lo, ceiling in searched:
+        assert found <= lo + 1e-12 * ceiling  # never above what holds
+        assert found == pytest.approx(lo, abs=ceiling * 2.0 ** -SopEstimator.BISECTIONS)
