@@ -399,13 +399,20 @@ class Certification:
             # deselected or interrupted, is inconclusive there anyway)
             disagreements = sorted(rid for rid, per in judged.items()
                                    if len(per) == len(self.suites) and len(set(per.values())) > 1)
+        # verified by inspection, analysis or demonstration, and judged by no test case:
+        # the certification body's part, listed in the report, never the suite's verdict
+        cased = {r.requirement for r in results if r.test_case}
+        left = (sorted(req.id for req in self.scope() if req.verification != "test"
+                       and req.id not in cased and self._requirement_applies(req))
+                if not self.refused and spec is not None else [])
         outcome: Outcome
         if self.interrupted_by is not None:
             outcome = "interrupted"
         elif self.refused:
             outcome = "refused"
         else:
-            blocking = [r for r in results if r.verdict in BLOCKING and r.level != "optional"]
+            blocking = [r for r in results if r.verdict in BLOCKING and r.level != "optional"
+                        and not (r.requirement in left and not r.test_case)]
             outcome = ("not-certified" if blocking or disagreements or not results
                        or self.in_process else "certified")
         module = (ModuleInfo(vendor=m.module.vendor, name=m.module.name,
@@ -423,6 +430,7 @@ class Certification:
             suites=list(self.suites), suite_verdicts=suite_verdicts,
             disagreements=disagreements,
             manifest_issues=list(self.issues), results=results,
+            left_to_certification_body=left,
             vectors=dict(sorted(self.session.vectors.items())) if self.session else {},
             environment={"python": sys.version.split()[0], "platform": platform.platform(),
                          "obsa": _version(), "bench_chemistry": self.bench_chemistry,
@@ -442,6 +450,10 @@ class Certification:
         elif self.fail_fast and any(r.verdict in BLOCKING for r in self.results):
             verdict = "inconclusive"
             why = "not run: --fail-fast stopped the run at the first verdict that was no pass"
+        elif req.verification != "test":
+            verdict, why = "inconclusive", (f"verified by {req.verification}: left to the "
+                                            "certification body (no test case of the suite "
+                                            "judges it; it does not block the outcome)")
         else:
             verdict, why = "inconclusive", (f"no test case of this suite verifies it "
                                             f"(verification: {req.verification})")
@@ -486,6 +498,9 @@ class Certification:
         if report.disagreements:
             lines.append(f"OBSA: the suites disagree on {', '.join(report.disagreements)} (a "
                          "defect of the suites, not of the module): the run is not certified")
+        if report.left_to_certification_body:
+            lines.append(f"OBSA: verified by inspection, analysis or demonstration, left to the "
+                         f"certification body: {', '.join(report.left_to_certification_body)}")
         lines.append(
             f"OBSA: {report.outcome.upper()} — {s['pass']} pass, {s['fail']} fail, "
             f"{s['error']} error, {s['inconclusive']} inconclusive, "

@@ -215,6 +215,11 @@ class Report(_Model):
         default=[], description="requirements the suites judged differently: a defect of the "
                                 "suites, never of the module; the run is not certified")
     manifest_issues: list[str] = []
+    left_to_certification_body: list[str] = Field(
+        default=[], description="requirements in scope verified by inspection, analysis or "
+                                "demonstration that no test case judges: the certification "
+                                "body's part (their verdict is inconclusive, saying so); they "
+                                "do not block the outcome")
     vectors: dict[str, VectorRecord | str] = Field(
         default_factory=dict, description="the test vectors judged (state estimation), "
                                           "shipped or the vendor's: id → what it is, where it "

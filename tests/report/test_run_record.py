@@ -127,3 +127,36 @@ def test_a_stop_request_is_raised_once_and_never_while_the_report_is_written() -
     STOPS.request("SIGINT")  # a second signal does not interrupt the report
     assert STOPS.received == "SIGTERM"
     STOPS.received = None
+
+
+def test_what_only_the_certification_body_can_judge_does_not_block() -> None:
+    """A profile whose requirements include some verified by inspection or demonstration
+    (state estimation: OBSA-SOC-001, REG-002, REG-004) is certified when every requirement
+    verified by test passes; those are listed as left to the certification body, with a
+    verdict that says so. A failure of a requirement verified by test still blocks."""
+    import tempfile
+
+    from conformance.manifest import reference_manifest_path
+
+    manifest = reference_manifest_path().with_name("manifest_state_estimation.yaml")
+    c = Certification.prepare(str(manifest), None, Path(tempfile.mkdtemp()))
+    try:
+        others = {r.id for r in c.scope() if r.verification != "test"}
+        assert {"OBSA-SOC-001", "OBSA-REG-002", "OBSA-REG-004"} <= others
+        c.results = [c.unjudged("case", r.id, "pass", "") for r in c.scope()
+                     if r.id not in others]
+        report = c.finish(0.0)
+        assert report.outcome == "certified"
+        assert report.left_to_certification_body == sorted(others)
+        left = [r for r in report.results if r.requirement in others]
+        assert left and all(r.verdict == "inconclusive" and "certification body"
+                            in r.evidence.message for r in left)
+        assert "Left to the certification body" in render_html(report, plots=False)
+        c.results[0] = c.results[0].model_copy(update={"verdict": "fail"})
+        assert c.finish(0.0).outcome == "not-certified"
+        # a requirement verified by test that no test case judged still blocks
+        c.results = c.results[2:]
+        c.results[0] = c.results[0].model_copy(update={"verdict": "pass"})
+        assert c.finish(0.0).outcome == "not-certified"
+    finally:
+        c.close()
