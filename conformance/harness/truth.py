@@ -7,7 +7,9 @@ The model's state at a time of the vector is its SoC there (the vector's ``cell_
 its RC voltages, found by running the model along the vector's current from the start
 (at rest). From that state :meth:`TruthPack.draw_current` and :meth:`TruthPack.draw_power`
 integrate the model under a constant current or a constant power of the string every
-:data:`DT_S`. Everything is vectorised over the vector's cells.
+:data:`DT_S`. Everything is vectorised over the vector's cells (and over the samples or
+steps where the SoC along them is known beforehand: :meth:`TruthPack.states_along`,
+:meth:`TruthPack.draw_current`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,26 @@ FORMAT = "obsa-truth/1"
 DT_S = 0.1
 """The integration step of a drawn limit (s)."""
 _POINT_FIELDS = ("soc", "r0_ohm", "r1_ohm", "tau1_s", "r2_ohm", "tau2_s", "fit_rms_V")
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where each cell's SoC falls on a table of its own (one row per cell): the segment's
+    upper end ``k`` (1 … m−1) and its weight ``v`` (…, cells), the SoC held to the table
+    (beyond it, the end value, as np.interp)."""
+
+    k: np.ndarray
+    v: np.ndarray
+
+    def __getitem__(self, index: Any) -> _Where:
+        """The same for some of the SoCs (an index on the leading axes)."""
+        return _Where(self.k[index], self.v[index])
+
+    def of(self, table_y: np.ndarray) -> np.ndarray:
+        """A table on those points (cells, m, …) at each SoC: (…, cells, …)."""
+        cells = np.arange(table_y.shape[0])
+        v = self.v.reshape(self.v.shape + (1,) * (table_y.ndim - 2))
+        return table_y[cells, self.k - 1] * (1.0 - v) + table_y[cells, self.k] * v
 
 
 @dataclass
@@ -112,36 +134,43 @@ class TruthPack:
         return np.all((soc >= lo[None, :]) & (soc <= hi[None, :]), axis=1)
 
     # -- the model ----------------------------------------------------------------------
-    def _interp(self, table_x: np.ndarray, table_y: np.ndarray, soc: np.ndarray
-                ) -> np.ndarray:
-        return np.array([np.interp(soc[j], table_x[j], table_y[j])
-                         for j in range(self.n_cells)])
+    def _where(self, table_x: np.ndarray, soc: np.ndarray) -> _Where:
+        """Where each cell's SoC (…, cells) falls on its own row of ``table_x`` (cells, m)."""
+        x = np.clip(soc, table_x[:, 0], table_x[:, -1])  # beyond the table: its end value
+        # per row, how many of its points lie below (np.searchsorted on rows of their own)
+        k = np.clip(np.sum(table_x < x[..., None], axis=-1), 1, table_x.shape[1] - 1)
+        cells = np.arange(self.n_cells)
+        lo, hi = table_x[cells, k - 1], table_x[cells, k]
+        return _Where(k, (x - lo) / (hi - lo))
 
     def ocv(self, soc: np.ndarray) -> np.ndarray:
-        return self._interp(self.ocv_soc, self.ocv_V, soc)
+        """The OCV (…, cells) at each cell's SoC (…, cells)."""
+        return self._where(self.ocv_soc, soc).of(self.ocv_V)
 
     def rc(self, soc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """R (2, cells) and τ (2, cells) at each cell's SoC."""
-        r = np.stack([self._interp(self.point_soc, self.r[i], soc) for i in range(2)])
-        tau = np.stack([self._interp(self.point_soc, self.tau[i], soc) for i in range(2)])
+        """R (…, 2, cells) and τ (…, 2, cells) at each cell's SoC (…, cells)."""
+        return self._rc_at(self._where(self.point_soc, soc))
+
+    def _rc_at(self, at: _Where) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`rc` at SoCs already placed on the fitted points."""
+        r = np.stack([at.of(self.r[i]) for i in range(2)], axis=-2)
+        tau = np.stack([at.of(self.tau[i]) for i in range(2)], axis=-2)
         return r, tau
 
     def instant_r(self, soc: np.ndarray, current_A: float | np.ndarray) -> np.ndarray:
         """The instantaneous resistance (cells, currents) at each cell's SoC for each current
         (+ charge): linear in the current between the step currents, the nearest beyond."""
+        at_steps = self._where(self.point_soc, soc).of(self.r0)  # (cells, step currents)
+        return self._at_current(at_steps, current_A)
+
+    def _at_current(self, at_steps: np.ndarray, current_A: float | np.ndarray) -> np.ndarray:
+        """Values given at the step currents (…, s) at each current (…, currents): linear
+        between the step currents, the nearest beyond."""
         amps = np.clip(np.atleast_1d(np.asarray(current_A, dtype=float)), self.step_A[0],
                        self.step_A[-1])
         hi = np.clip(np.searchsorted(self.step_A, amps), 1, self.step_A.size - 1)
         w = (amps - self.step_A[hi - 1]) / (self.step_A[hi] - self.step_A[hi - 1])
-        at_points = self.r0[:, :, hi - 1] * (1.0 - w) + self.r0[:, :, hi] * w  # (c, k, n)
-        out = np.empty((self.n_cells, amps.size))
-        for j in range(self.n_cells):
-            xs = self.point_soc[j]
-            x = float(np.clip(soc[j], xs[0], xs[-1]))
-            k = int(np.clip(np.searchsorted(xs, x), 1, xs.size - 1))
-            v = (x - xs[k - 1]) / (xs[k] - xs[k - 1])
-            out[j] = at_points[j, k - 1] * (1.0 - v) + at_points[j, k] * v
-        return out
+        return at_steps[..., hi - 1] * (1.0 - w) + at_steps[..., hi] * w
 
     @staticmethod
     def _advance(u: np.ndarray, r: np.ndarray, tau: np.ndarray, current: float | np.ndarray,
@@ -149,29 +178,32 @@ class TruthPack:
         a = np.exp(-dt / tau)
         return a * u + r * (1.0 - a) * current
 
+    @staticmethod
+    def _run(u0: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The RC voltages (n + 1, 2, cells) from ``u0`` (2, cells) through the steps
+        u ← a[i]·u + b[i] (a, b: (n, 2, cells))."""
+        out = np.empty((a.shape[0] + 1, *u0.shape))
+        out[0] = u = u0
+        for i in range(a.shape[0]):
+            out[i + 1] = u = a[i] * u + b[i]
+        return out
+
     def states_along(self, vector: Vector, rows: np.ndarray) -> np.ndarray:
         """The RC voltages (len(rows), 2, cells) at the vector's samples ``rows``, the model
         run from rest along the vector's current (linear between samples, each interval at
         its mean) with its SoC the vector's."""
-        t = vector["t_s"].astype(float)
-        current = vector["current_A"].astype(float)
-        soc = vector["cell_soc"].astype(float)
-        wanted = np.zeros(len(t), dtype=bool)
-        wanted[rows] = True
-        out = np.zeros((len(rows), 2, self.n_cells))
-        u = np.zeros((2, self.n_cells))
-        k = 0
-        last = int(np.max(rows)) if len(rows) else -1
-        order = {int(r): i for i, r in enumerate(rows)}
-        for n in range(last + 1):
-            if n > 0:
-                r, tau = self.rc(0.5 * (soc[n - 1] + soc[n]))
-                u = self._advance(u, r, tau, 0.5 * (current[n - 1] + current[n]),
-                                  float(t[n] - t[n - 1]))
-            if wanted[n]:
-                out[order[n]] = u
-                k += 1
-        return out
+        rows = np.asarray(rows, dtype=int)
+        if rows.size == 0:
+            return np.zeros((0, 2, self.n_cells))
+        last = int(np.max(rows))
+        t = vector["t_s"][: last + 1].astype(float)
+        current = vector["current_A"][: last + 1].astype(float)
+        soc = vector["cell_soc"][: last + 1].astype(float)
+        # each interval at its mean SoC and current: u ← a·u + R·(1 − a)·I
+        r, tau = self.rc(0.5 * (soc[:-1] + soc[1:]))  # (intervals, 2, cells)
+        a = np.exp(-np.diff(t)[:, None, None] / tau)
+        b = r * (1.0 - a) * (0.5 * (current[:-1] + current[1:]))[:, None, None]
+        return self._run(np.zeros((2, self.n_cells)), a, b)[rows]
 
     def run_from_rest(self, soc0: float, t: np.ndarray, current_A: np.ndarray) -> np.ndarray:
         """The first cell's voltage on ``t`` from rest at ``soc0`` under ``current_A``."""
@@ -196,16 +228,15 @@ class TruthPack:
         (+ charge) for ``horizon_s``, at its start and every :data:`DT_S`."""
         steps = max(1, int(np.ceil(horizon_s / DT_S - 1e-9)))
         dt = horizon_s / steps
-        soc, u = soc.astype(float).copy(), u.copy()
-        out = np.zeros((steps + 1, self.n_cells))
-        for n in range(steps + 1):
-            r, tau = self.rc(soc)
-            r0 = self.instant_r(soc, current_A)[:, 0]
-            out[n] = self.ocv(soc) + r0 * current_A + u.sum(axis=0)
-            if n < steps:
-                u = self._advance(u, r, tau, current_A, dt)
-                soc = soc + current_A * dt / (3600.0 * self.capacity_Ah)
-        return out
+        # under a constant current the SoC at each step is known beforehand
+        socs = (soc.astype(float)[None, :] + np.arange(steps + 1)[:, None]
+                * (current_A * dt / (3600.0 * self.capacity_Ah))[None, :])
+        at = self._where(self.point_soc, socs)
+        r, tau = self._rc_at(at[:-1])  # (steps, 2, cells): each step from its start
+        a = np.exp(-dt / tau)
+        rc = self._run(u, a, r * (1.0 - a) * current_A)  # (steps + 1, 2, cells)
+        r0 = self._at_current(at.of(self.r0), current_A)[..., 0]  # (steps + 1, cells)
+        return self.ocv(socs) + r0 * current_A + rc.sum(axis=1)
 
     def draw_power(self, soc: np.ndarray, u: np.ndarray, power_W: float, sign: float,
                    counts: np.ndarray, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -221,46 +252,73 @@ class TruthPack:
         out = np.zeros((steps + 1, self.n_cells))
         amps = np.zeros(steps + 1)
         for n in range(steps + 1):
-            r, tau = self.rc(soc)
+            at = self._where(self.point_soc, soc)
+            r0 = at.of(self.r0)  # (cells, step currents)
             base = self.ocv(soc) + u.sum(axis=0)  # (cells,)
-            current = self._power_current(soc, base, power_W, sign, counts)
-            out[n] = base + self.instant_r(soc, current)[:, 0] * current
+            current = self._power_current(r0, base, power_W, sign, counts)
+            out[n] = base + self._at_current(r0, current)[:, 0] * current
             amps[n] = current
             if n < steps:
+                r, tau = self._rc_at(at)
                 u = self._advance(u, r, tau, current, dt)
                 soc = soc + current * dt / (3600.0 * self.capacity_Ah)
         return out, amps
 
-    def _power_current(self, soc: np.ndarray, base: np.ndarray, power_W: float,
+    def _power_current(self, r0: np.ndarray, base: np.ndarray, power_W: float,
                        sign: float, counts: np.ndarray) -> float:
         """The string current (+ charge) at which the string takes (sign +1) or gives (−1)
         ``power_W``: the smallest such magnitude; where none exists, the magnitude of the
-        largest power the string gives."""
-        def string_power(magnitudes: np.ndarray) -> np.ndarray:
-            amps = sign * magnitudes
-            volts = base[:, None] + self.instant_r(soc, amps) * amps[None, :]
-            return magnitudes * (counts[:, None] * volts).sum(axis=0)
+        largest power the string gives. ``r0``: the cells' instantaneous resistance at the
+        step currents (cells, s); ``base``: their voltage at zero current (cells,).
 
+        The string's power is searched on a grid of 401 currents up to a bound, and the
+        first grid interval that reaches ``power_W`` is narrowed by regula falsi (the
+        Illinois variant) to the resolution 30 bisections of it would give."""
         e = float(np.sum(counts * base))
+        r_string = counts @ r0  # (s,): the string's instantaneous resistance
+
+        def string_power(magnitude: Any) -> Any:  # a float, or an array of them
+            amps = sign * magnitude  # np.interp: linear between step currents, ends beyond
+            return magnitude * (e + np.interp(amps, self.step_A, r_string) * amps)
+
+        def excess(magnitude: float) -> float:
+            return float(string_power(magnitude)) - power_W
+
         if power_W <= 0.0 or e <= 0.0:
             return 0.0
         guess = power_W / e
         top = 4.0 * guess + 1.0
-        if sign > 0:  # the power grows with the current: a bracket, then bisection
-            while string_power(np.array([top]))[0] < power_W:
+        if sign > 0:  # the power grows with the current: a bracket
+            while excess(top) < 0.0:
                 top *= 2.0
         else:  # the power given peaks: search up to the short circuit of the steepest end
-            r_min = float(np.sum(counts * self.instant_r(soc, self.step_A[[0]])[:, 0]))
-            top = max(top, e / max(r_min, 1e-9))
+            top = max(top, e / max(float(r_string[0]), 1e-9))
         grid = np.linspace(0.0, top, 401)
         powers = string_power(grid)
         above = np.flatnonzero(powers >= power_W)
         if above.size == 0:
             return sign * float(grid[int(np.argmax(powers))])
         lo, hi = float(grid[above[0] - 1]), float(grid[above[0]])
-        for _ in range(30):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if string_power(np.array([mid]))[0] < power_W else (lo, mid)
+        f_lo, f_hi = float(powers[above[0] - 1]) - power_W, float(powers[above[0]]) - power_W
+        tolerance = (hi - lo) * 2.0 ** -30
+        kept = 0  # which end the last step kept: −1 lo, +1 hi
+        for _ in range(100):  # converges in far fewer; the bound only guards the loop
+            if hi - lo <= tolerance:
+                break
+            x = hi - f_hi * (hi - lo) / (f_hi - f_lo)  # where the chord crosses power_W
+            if not lo < x < hi:
+                x = 0.5 * (lo + hi)
+            f = excess(x)
+            if f >= 0.0:  # x reaches power_W: the new upper end
+                hi, f_hi = x, f
+                if kept == -1:
+                    f_lo *= 0.5  # Illinois: lo kept twice, halve its weight
+                kept = -1
+            else:
+                lo, f_lo = x, f
+                if kept == 1:
+                    f_hi *= 0.5
+                kept = 1
         return sign * hi
 
     def largest_current(self, soc: np.ndarray, u: np.ndarray, sign: float, ceiling: float,
