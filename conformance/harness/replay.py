@@ -19,6 +19,7 @@ per-sample part within ±0.4 × the same. All drawn from the test case's seed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ class Replay:
 def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
            stop_s: float | None = None, stale: tuple[float, float] | None = None,
            stale_current_A: float = 0.0, fault: tuple[float, float] | None = None,
+           cell_soc: Callable[[np.ndarray, int], np.ndarray] | None = None,
            **settings: Any) -> Replay:
     """Configure and reset ``component`` for ``vector`` (``settings`` on top, see
     :func:`configuration`), then step it at its step period with the samples from
@@ -102,7 +104,8 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     taken from the vector (:func:`inputs_of`). ``stale``: a window (start, end in s of the
     vector) during which the current measurement is not renewed: its age grows from the
     window's start and it reads ``stale_current_A``, the last value received. ``fault``: a
-    window in which safety_state is fault (else normal)."""
+    window in which safety_state is fault (else normal). ``cell_soc``: the SoC input given
+    instead of the truth, a function of the replayed rows and the declared cell count."""
     adapter = h.session.adapter
     h.session.vectors[vector.info.id] = vector.info.sha256
     adapter.configure(component, configuration(h, component, vector, **settings))
@@ -114,6 +117,8 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     rows = np.arange(first, last, stride)
     source = inputs_of(h, vector, rows, stale=stale, stale_current_A=stale_current_A,
                        fault=fault)
+    if cell_soc is not None:
+        source["cell_soc"] = cell_soc(rows, source["cell_voltage_V"].shape[1])
     names = [p.signal for p in h.spec.interfaces[component].inputs]
     missing = [n for n in names if n not in source]
     if missing:

@@ -23,9 +23,8 @@ from conformance.harness.context import Harness
 from conformance.harness.replay import (
     Replay,
     characterization,
-    configuration,
-    inputs_of,
     judge_replay,
+    replay,
 )
 from conformance.report.replays import on_vector
 from conformance.vectors import Vector, VectorError, discovery
@@ -153,29 +152,11 @@ def soc_input(obsa: Harness, vector: Vector, rows: np.ndarray, cells: int,
 
 
 def replay_cycles(obsa: Harness, vector: Vector, settings: dict[str, Any]) -> Replay:
-    """The whole vector replayed to the SoH estimator, configured for the vector (replay's
-    :func:`configuration`, ``settings`` on top) and reset: at its step period, every input
-    as :func:`inputs_of` gives it except cell_soc, which is :func:`soc_input`'s."""
-    adapter = obsa.session.adapter
-    obsa.session.vectors[vector.info.id] = vector.info.sha256
-    adapter.configure(SOH, configuration(obsa, SOH, vector, **settings))
-    adapter.reset(SOH)
-    stride = max(1, round(obsa.step_period(SOH) / vector.info.dt_s))
-    rows = np.arange(0, vector.n_samples, stride)
-    source = inputs_of(obsa, vector, rows)
-    cells = source["cell_voltage_V"].shape[1]
-    source["cell_soc"] = soc_input(obsa, vector, rows, cells, settings["rated_capacity_Ah"])
-    names = [p.signal for p in obsa.spec.interfaces[SOH].inputs]
-    t = vector["t_s"][rows]
-    outputs: dict[str, list[Any]] = {}
-    for i in range(len(rows)):
-        reply = adapter.step(SOH, float(t[i]), {n: source[n][i] for n in names})
-        for name, value in reply.items():
-            outputs.setdefault(name, []).append(value)
-    columns = np.arange(cells) % vector.info.n_cells
-    return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
-                  outputs={k: np.asarray(v, dtype=float) for k, v in outputs.items()},
-                  truth_soc=vector["cell_soc"][rows][:, columns].astype(float), start=0)
+    """The whole vector replayed to the SoH estimator (:func:`replay`, ``settings`` on top
+    of the vector's configuration), with :func:`soc_input`'s cell_soc instead of the truth."""
+    rated_Ah = settings["rated_capacity_Ah"]
+    return replay(obsa, vector, SOH, **settings,
+                  cell_soc=lambda rows, cells: soc_input(obsa, vector, rows, cells, rated_Ah))
 
 
 def _relative(estimate: np.ndarray | float, truth: np.ndarray | float) -> float:
@@ -198,14 +179,12 @@ def _replay_cycles(obsa: Harness, vector_id: str) -> tuple[Replay, int, list[flo
     return r, judged, ends, message
 
 
-def cycle_energies_Wh(obsa: Harness, r: Replay, first_s: float, last_s: float
+def cycle_energies_Wh(r: Replay, first_s: float, last_s: float
                       ) -> tuple[float, float]:
     """The energy charged and discharged (Wh) between ``first_s`` and ``last_s`` by the
     estimator's own inputs, pack_voltage_V × pack_current_A, each held over its step (the
     inputs of the replayed samples, as :func:`replay` gave them)."""
-    rows = np.searchsorted(r.vector["t_s"], r.t_s - 1e-9)
-    given = inputs_of(obsa, r.vector, rows)
-    power = given["pack_voltage_V"] * given["pack_current_A"]
+    power = r.inputs["pack_voltage_V"] * r.inputs["pack_current_A"]
     dt = np.diff(r.t_s, append=r.t_s[-1])
     inside = (r.t_s >= first_s - 1e-9) & (r.t_s < last_s - 1e-9)
     energy = power * dt * inside / 3600.0
@@ -287,7 +266,7 @@ def _judge_annex_vii(obsa: Harness, r: Replay, judged: int, ends: list[float], t
         f"{at}: true soh_resistance {soh_resistance:.4f}, reported "
         f"{float(out['soh_resistance']):.4f}", events)
     first, last = ends[FULL_CYCLES - 2], ends[FULL_CYCLES - 1]
-    e_in, e_out = cycle_energies_Wh(obsa, r, first, last)
+    e_in, e_out = cycle_energies_Wh(r, first, last)
     efficiency = e_out / e_in
     judge_replay(obsa, "OBSA-REG-003", {
         "round_trip_efficiency_error": abs(float(out["round_trip_efficiency"]) - efficiency)},
