@@ -85,6 +85,13 @@ class Replay:
     truth_soc: np.ndarray  # (n, cells) the pack's true cell SoC (the vector's, repeated)
     start: int  # index of the first replayed sample in the vector
     inputs: dict[str, np.ndarray] = field(default_factory=dict)  # what the estimator was given
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # the vector's sample each step was given (a sparse vector's sample held over steps)
+
+    @property
+    def on_sample(self) -> np.ndarray:
+        """Per step: whether it is at the time of the sample it was given (not held)."""
+        return np.asarray(np.abs(self.vector["t_s"][self.rows] - self.t_s) < 1e-9)
 
     @property
     def truth_pack_soc(self) -> np.ndarray:
@@ -113,8 +120,8 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     t_all = vector["t_s"]
     first = int(np.searchsorted(t_all, start_s - 1e-9))
     last = len(t_all) if stop_s is None else int(np.searchsorted(t_all, stop_s + 1e-9))
-    stride = max(1, round(h.step_period(component) / vector.info.dt_s))
-    rows = np.arange(first, last, stride)
+    t, rows = step_times(t_all[first:last], h.step_period(component), vector.info.dt_s)
+    rows = rows + first
     source = inputs_of(h, vector, rows, stale=stale, stale_current_A=stale_current_A,
                        fault=fault)
     if cell_soc is not None:
@@ -125,7 +132,6 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
         raise NotImplementedError(f"a vector replay provides no {', '.join(missing)} "
                                   f"(inputs of {component})")
     outputs: dict[str, list[Any]] = {}
-    t = t_all[rows]
     for i in range(len(rows)):
         reply = adapter.step(component, float(t[i]), {n: source[n][i] for n in names})
         for name, value in reply.items():
@@ -135,7 +141,26 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
                   outputs={k: np.asarray(vals, dtype=float) for k, vals in outputs.items()},
                   truth_soc=vector["cell_soc"][rows][:, columns].astype(float), start=first,
-                  inputs={n: np.asarray(source[n]) for n in names})
+                  inputs={n: np.asarray(source[n]) for n in names}, rows=rows)
+
+
+def step_times(t: np.ndarray, period_s: float, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The times a component with step period ``period_s`` is stepped at over samples ``t``
+    (``dt_s`` apart), and the sample each step is given (its index in ``t``). Samples as
+    dense as the period or denser: every n-th sample, n = period / dt (a step per period).
+    Sparser samples (a 1 s vector for a 0.1 s estimator): a step every period from the
+    first sample, each given the last sample at or before it — the sample held, as a
+    sensor read between two updates gives its last value — so that the component is stepped
+    at its own period whatever the vector (the contract's time rule)."""
+    if len(t) == 0:
+        return np.asarray(t, dtype=float), np.zeros(0, dtype=np.int64)
+    if dt_s <= period_s * (1.0 + 1e-9):
+        rows = np.arange(0, len(t), max(1, round(period_s / dt_s)))
+        return np.asarray(t[rows], dtype=float), rows
+    steps = int(np.floor((float(t[-1]) - float(t[0])) / period_s + 1e-6)) + 1
+    times = float(t[0]) + np.arange(steps) * period_s
+    rows = np.searchsorted(t, times + 1e-6 * period_s, side="right") - 1
+    return times, rows.astype(np.int64)
 
 
 #: the current limits a replay hands a state-of-power estimator, in C of the simulated cell
