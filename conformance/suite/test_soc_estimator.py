@@ -29,7 +29,7 @@ from conformance.harness.replay import (
 )
 from conformance.report.replays import on_vector
 from conformance.vectors import Vector
-from conformance.vectors.discovery import DRIVE_CYCLE_START_S, discover_vectors, vector
+from conformance.vectors.discovery import DRIVE_CYCLE_START_S, parameters, vector
 
 SOC = "soc_estimator"
 req = pytest.mark.requirement
@@ -43,7 +43,7 @@ STALE_S = (700.0, 760.0)
 """The current measurement is not renewed in this window of the stale-input case (s)."""
 
 
-DRIVE_CYCLES = [f.id for f in discover_vectors("drive_cycle")]
+DRIVE_CYCLES = [f.id for f in parameters("drive_cycle")]
 """The drive-cycle vectors judged: the shipped ones and a vendor's (``obsa certify
 --vectors``), :mod:`conformance.vectors.discovery`."""
 

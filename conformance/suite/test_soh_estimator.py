@@ -40,7 +40,7 @@ REFERENCE_VOLTAGE_SLACK_V = 0.02
 ends a step within a sample of its limit (10 mV at most on the shipped vectors)."""
 
 
-CYCLE_VECTORS = [f.id for f in discovery.discover_vectors()
+CYCLE_VECTORS = [f.id for f in discovery.parameters()
                  if f.source == "shipped" and f.info.profile == CYCLE_PROFILE]
 """The shipped vectors that hold full cycles (:mod:`conformance.vectors.discovery`)."""
 

@@ -240,3 +240,25 @@ def test_a_drive_cycle_sampled_slower_than_the_estimator_steps_is_refused(
                 f"it a drive cycle, replayed to the {DRIVE_CYCLE_COMPONENT} at its step of "
                 f"{step:g} s: expected dt_s {step:g} s or a whole fraction of it, found "
                 f"{dt:g} s")
+
+
+def test_behave_run_directly_refuses_a_bad_vector_directory_without_a_traceback(
+        tmp_path: Path) -> None:
+    """The step modules import the suite's modules, whose parameters are the vectors: a bad
+    OBSA_VECTORS directory gives them the shipped vectors (discovery.parameters), and the
+    Gherkin environment refuses it, naming it, before any scenario."""
+    import os
+    import subprocess
+    import sys
+
+    from conformance.paths import features_dir
+
+    env = {**os.environ, "OBSA_VECTORS": str(tmp_path / "missing")}
+    proc = subprocess.run([sys.executable, "-m", "behave", str(features_dir()), "-i",
+                           "state_estimation", "--no-capture"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert "Traceback" not in out, out[-3000:]
+    assert (f"OBSA: OBSA_VECTORS: {tmp_path / 'missing'}: expected a directory of test "
+            "vectors") in out
+    assert proc.returncode != 0
