@@ -268,11 +268,19 @@ class Certification:
     def header_lines(self) -> list[str]:
         if self.refused or self.manifest is None or self.spec is None:
             return [f"OBSA: manifest {self.manifest_path} REFUSED"]
+        from .vectors.discovery import extra_dirs
+
         m = self.manifest
-        return [f"OBSA {self.spec.version}: {m.module.vendor} {m.module.name} {m.module.version}"
-                f" — profiles {', '.join(m.profiles)}; features {', '.join(m.features) or 'none'}",
-                f"OBSA seed {self.seed:#010x} (from the manifest: stimulated cells, sensors and "
-                "scenarios)"]
+        lines = [f"OBSA {self.spec.version}: {m.module.vendor} {m.module.name} "
+                 f"{m.module.version} — profiles {', '.join(m.profiles)}; features "
+                 f"{', '.join(m.features) or 'none'}",
+                 f"OBSA seed {self.seed:#010x} (from the manifest: stimulated cells, sensors "
+                 "and scenarios)"]
+        vendor = extra_dirs()
+        if vendor:
+            lines.append(f"OBSA vectors: the shipped ones and those of "
+                         f"{', '.join(str(d) for d in vendor)}")
+        return lines
 
     # ---- selection ----------------------------------------------------------------
     def _requirement_applies(self, req: Requirement) -> bool | None:

@@ -262,3 +262,17 @@ def test_behave_run_directly_refuses_a_bad_vector_directory_without_a_traceback(
     assert (f"OBSA: OBSA_VECTORS: {tmp_path / 'missing'}: expected a directory of test "
             "vectors") in out
     assert proc.returncode != 0
+
+
+def test_the_run_header_names_the_vendor_directories(tmp_path: Path) -> None:
+    from conformance.session import Certification
+
+    directory = vendor_dir(tmp_path).parent
+    cert = Certification.prepare("reference", None, tmp_path / "out", in_process=True)
+    try:
+        assert not any("vectors" in line for line in cert.header_lines())
+        with extra_vectors([directory]):
+            assert cert.header_lines()[-1] == (f"OBSA vectors: the shipped ones and those of "
+                                               f"{directory}")
+    finally:
+        cert.close()
