@@ -130,7 +130,7 @@ def sample_list(h: Harness, n: int, purpose: str, others: int = SAMPLED_OTHERS) 
     """Positions in a list of ``n``: the first, the last and ``others`` seeded ones."""
     if n <= 0:
         return []
-    rng = _rng(h, purpose)
+    rng = seeded_rng(h, purpose)
     chosen = {0, n - 1}
     middle = np.arange(1, n - 1)
     if len(middle):
@@ -144,10 +144,10 @@ def seeded_index(h: Harness, dimension: str, purpose: str) -> int:
     n = int(h.session.dimensions.get(dimension, 0))
     if n <= 0:
         raise KeyError(f"the module declares no '{dimension}' channels")
-    return int(_rng(h, purpose).integers(n))
+    return int(seeded_rng(h, purpose).integers(n))
 
 
-def _rng(h: Harness, purpose: str) -> np.random.Generator:
+def seeded_rng(h: Harness, purpose: str) -> np.random.Generator:
     """A generator of the run's seed, one stream per purpose (a test case and what it draws)."""
     return np.random.default_rng([h.seed, zlib.crc32(purpose.encode())])
 

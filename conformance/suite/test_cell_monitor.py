@@ -74,7 +74,7 @@ def _cmu_loop(h: Harness) -> ClosedLoop:
 
 def _levels(h: Harness, purpose: str) -> list[float]:
     """Operating points as fractions of the range: both ends first, then seeded ones."""
-    rng = S._rng(h, purpose)
+    rng = S.seeded_rng(h, purpose)
     return [0.0, 1.0, *(float(x) for x in rng.uniform(0.05, 0.95, SEEDED_LEVELS))]
 
 
@@ -127,7 +127,7 @@ def test_cell_voltage_accuracy(obsa: Harness) -> None:
     cycle = _cycle(obsa)
     loop = _cmu_loop(obsa)
     n = int(obsa.session.dimensions["cell"])
-    rng = S._rng(obsa, "cell voltage levels")
+    rng = S.seeded_rng(obsa, "cell voltage levels")
     worst = {"error": 0.0, "invalid": 0, "samples": 0}
     events: dict[str, float] = {}
     low_V, high_V = voltage_window(loop)
@@ -166,7 +166,7 @@ def test_cell_temperature_accuracy(obsa: Harness) -> None:
     low, high = temperature_range(obsa)
     loop = _cmu_loop(obsa)
     n = int(obsa.session.dimensions["temperature_sensor"])
-    rng = S._rng(obsa, "cell temperature levels")
+    rng = S.seeded_rng(obsa, "cell temperature levels")
     worst = {"error": 0.0, "invalid": 0, "samples": 0}
     events: dict[str, float] = {}
 
@@ -210,7 +210,7 @@ def _age_error(h: Harness, loop: ClosedLoop) -> tuple[float, float]:
     step after the settling cycles, and when it occurred."""
     cycle = _cycle(h)
     low_T, high_T = temperature_range(h)
-    starts = S._rng(h, "age").random(2)
+    starts = S.seeded_rng(h, "age").random(2)
     prev: tuple[np.ndarray, np.ndarray] | None = None
     pending = np.zeros(0, dtype=bool)
     completed_at = math.nan
@@ -247,7 +247,7 @@ def _update_delays(h: Harness, loop: ClosedLoop) -> tuple[np.ndarray, np.ndarray
     cycle = _cycle(h)
     n_cells = int(h.session.dimensions["cell"])
     n_temp = int(h.session.dimensions["temperature_sensor"])
-    rng = S._rng(h, "update delay")
+    rng = S.seeded_rng(h, "update delay")
     low_T, high_T = temperature_range(h)
     temps = (low_T + 0.25 * (high_T - low_T), high_T - 0.25 * (high_T - low_T))
     loop.bench.set_ambient_temperature(temps[0])
@@ -313,7 +313,7 @@ def _detect(h: Harness, fault_of: Callable[[float], FrontEndFault], signal: str,
     loop = _cmu_loop(h)
     loop.bench.set_cell_soc(0.5)
     loop.run((SETTLE_CYCLES + 1) * cycle)
-    phase = int(S._rng(h, purpose).integers(0, _steps(loop, cycle)))
+    phase = int(S.seeded_rng(h, purpose).integers(0, _steps(loop, cycle)))
     for _ in range(phase):
         loop.step()
     t0 = loop.t
