@@ -1,5 +1,6 @@
-"""Connectivity and HMI: telemetry, on-board logging and the application interface.
+"""Connectivity and HMI: on-board lifetime data and the application interface.
 
-The spec does not define these components yet (version 0.1.0 covers the BMU safety core);
-this package holds their place in the layering so that the tree shows the architecture.
+- :mod:`.data_logger` — the lifetime data of EU Regulation 2023/1542 Annex VII part B;
+- :mod:`.hmi_api` — the read-only application interface of user interfaces and service
+  tools.
 """

@@ -28,7 +28,7 @@ from conformance.adapters.base import AdapterError
 from conformance.adapters.validation import compile_outputs
 from conformance.spec import load_spec
 from reference_impl.interfaces import PARAMETER_DEFAULTS
-from reference_impl.services.data_logger import CompensatedSum, DataLogger
+from reference_impl.connectivity.data_logger import CompensatedSum, DataLogger
 
 COMPONENT = "data_logger"
 DEFAULTS = PARAMETER_DEFAULTS[COMPONENT]
