@@ -77,7 +77,8 @@ if _orjson is not None:
         # a vector's samples: written as its contiguous copy, so a float32 column reads as
         # a float32 row does), a numpy scalar of a kind it does not serialise
         flags = getattr(value, "flags", None)
-        if flags is not None and getattr(value, "ndim", 0) and not flags.c_contiguous:
+        dimensions: int = getattr(value, "ndim", 0)
+        if flags is not None and dimensions > 0 and not flags.c_contiguous:
             return value.copy(order="C")
         if hasattr(value, "tolist"):
             return value.tolist()

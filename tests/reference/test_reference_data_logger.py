@@ -27,8 +27,8 @@ import pytest
 from conformance.adapters.base import AdapterError
 from conformance.adapters.validation import compile_outputs
 from conformance.spec import load_spec
-from reference_impl.interfaces import PARAMETER_DEFAULTS
 from reference_impl.connectivity.data_logger import CompensatedSum, DataLogger
+from reference_impl.interfaces import PARAMETER_DEFAULTS
 
 COMPONENT = "data_logger"
 DEFAULTS = PARAMETER_DEFAULTS[COMPONENT]
