@@ -9,8 +9,9 @@ the same untouched state a fresh process would have (the worker itself never cer
 anything), runs the real command line (:func:`conformance.cli.main`) with its own
 stdout/stderr, and exits. At most ``jobs`` children run at once.
 
-Input (stdin, JSON): ``{"jobs": N, "timeout_s": T, "runs": [{"argv": [...], "log": path},
-...]}``. Output (stdout): one JSON line per finished run, ``{"index": i, "exit_code": c}``
+Input (stdin, JSON): ``{"jobs": N, "timeout_s": T, "every_core": path, "runs": [{"argv":
+[...], "log": path}, ...]}``; when the file ``every_core`` names appears, one run per core
+may go. Output (stdout): one JSON line per finished run, ``{"index": i, "exit_code": c}``
 (a child killed by signal N reports -N; a child past its timeout is killed and reports
 ``null``).
 """
@@ -97,7 +98,10 @@ def child(argv: list[str], log: str, worker: int) -> None:
             os._exit(code)
 
 
-def run(jobs: int, timeout_s: float, runs: list[dict[str, Any]]) -> None:
+def run(jobs: int, timeout_s: float, runs: list[dict[str, Any]],
+        every_core: str | None = None) -> None:
+    """The runs, ``jobs`` at a time — one per core once the file ``every_core`` exists (the
+    session's other tests are done and wait for these runs: the cores are theirs)."""
     pending = list(enumerate(runs))
     pending.reverse()
     running: dict[int, tuple[int, float]] = {}  # pid -> (index, deadline)
@@ -107,6 +111,8 @@ def run(jobs: int, timeout_s: float, runs: list[dict[str, Any]]) -> None:
         sys.stdout.flush()
 
     while pending or running:
+        if every_core is not None and os.path.exists(every_core):
+            jobs, every_core = max(jobs, os.cpu_count() or 1), None
         while pending and len(running) < jobs:
             index, job = pending.pop()
             worker = os.getpid()
@@ -138,7 +144,7 @@ def main() -> int:
     request = json.load(sys.stdin)
     prepare()
     run(int(request.get("jobs") or os.cpu_count() or 1), float(request.get("timeout_s", 600)),
-        request["runs"])
+        request["runs"], request.get("every_core"))
     return 0
 
 
