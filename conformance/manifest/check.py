@@ -210,6 +210,16 @@ def _consistency(m: Manifest, spec: Spec) -> Iterator[Issue]:
             yield issue("protection", "short_circuit_A",
                         f"expected a short-circuit level above the discharge over-current "
                         f"limit discharge_overcurrent_A = {over:g} A, found {short:g} A")
+    if "balancing" in claimed:
+        threshold = value("balancing", "balancing_threshold_V")
+        hysteresis = value("balancing", "balancing_hysteresis_V")
+        if threshold is not None and hysteresis is not None and hysteresis > threshold:
+            # OBSA-BAL-008: a balanced cell would have to fall below the lowest cell
+            yield issue("balancing", "balancing_hysteresis_V",
+                        f"expected a balancing hysteresis of at most the threshold "
+                        f"balancing_threshold_V = {threshold:g} V (OBSA-BAL-008: a cell would "
+                        f"have to fall below the lowest cell to stop; declare both when the "
+                        f"threshold is below the default hysteresis), found {hysteresis:g} V")
     if "safety_supervisor" not in claimed:
         return
     warning = value("safety_supervisor", "insulation_warning_ohm")

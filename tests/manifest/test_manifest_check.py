@@ -323,3 +323,28 @@ def test_a_short_circuit_level_below_the_over_current_limit_is_refused(tmp_path,
         in issues[0].message
     _, issues = load_manifest(BASIC_MANIFEST, spec)
     assert issues == []
+
+
+@pytest.mark.parametrize("threshold,hysteresis,refused", [
+    (0.2, 0.2, False), (0.01, 0.005, False), (0.01, None, True), (0.05, 0.06, True)])
+def test_a_balancing_hysteresis_above_its_threshold_is_refused(tmp_path, spec, threshold,
+                                                               hysteresis, refused):
+    """OBSA-BAL-008: a cell would have to fall below the lowest cell to stop balancing
+    (the default hysteresis, 0.2 V, counts when only a smaller threshold is declared)."""
+    import yaml
+
+    data = yaml.safe_load(REFERENCE_TEXT)
+    data["profiles"] = ["full_bms"]
+    data["configuration"]["balancing"] = {"balancing_threshold_V": threshold}
+    if hysteresis is not None:
+        data["configuration"]["balancing"]["balancing_hysteresis_V"] = hysteresis
+    path = tmp_path / "full.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    _, issues = load_manifest(path, spec)
+    found = [i for i in issues if i.field and i.field.startswith("configuration.balancing")]
+    if not refused:
+        assert found == []
+        return
+    assert len(found) == 1 and "OBSA-BAL-008" in found[0].message, [str(i) for i in issues]
+    assert found[0].field == ("configuration.balancing.balancing_hysteresis_V"
+                              if hysteresis is not None else "configuration.balancing")
