@@ -7,8 +7,9 @@ same floats in every run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -172,3 +173,24 @@ class ContactorLoop:
         for i in range(steps):
             out = self.step(**(commands if i == 0 else {}))
         return out
+
+
+@cache
+def reply_check(component: str, cells: int, sensors: int) -> Callable[[Any], None]:
+    """The suite's compiled check of ``component``'s replies for a pack of ``cells`` cells
+    and ``sensors`` temperature sensors (raises AdapterError naming the field)."""
+    from conformance.adapters.validation import compile_outputs
+    from conformance.spec import load_spec
+
+    return compile_outputs(load_spec(), component, {"cell": cells,
+                                                   "temperature_sensor": sensors})
+
+
+def unchecked(component: str, checked: Iterable[str]) -> set[str]:
+    """The requirements of ``component`` verified by test that ``checked`` leaves out."""
+    from conformance.spec import load_spec
+
+    tested = {rid for rid, r in load_spec().requirements.items()
+              if r.component == component and r.verification == "test"}
+    assert tested, f"no requirement of {component} is verified by test"
+    return tested - set(checked)

@@ -23,10 +23,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from reference_helpers import reply_check
 
 from conformance.adapters.base import AdapterError
-from conformance.adapters.validation import compile_outputs
-from conformance.spec import load_spec
 from reference_impl.connectivity.data_logger import CompensatedSum, DataLogger
 from reference_impl.interfaces import PARAMETER_DEFAULTS
 
@@ -66,15 +65,8 @@ class Config:
 CONFIGS = [Config(c, s, p, t0, timing) for (c, s), p, t0, timing
            in itertools.product(PACKS, PARAMETER_SETS, (0.0, 1.0e6), ("uniform", "uneven"))]
 
-_CHECKS: dict[tuple[int, int], Any] = {}
-
-
 def check_reply(cells: int, sensors: int, reply: dict[str, Any]) -> None:
-    key = (cells, sensors)
-    if key not in _CHECKS:
-        _CHECKS[key] = compile_outputs(load_spec(), COMPONENT,
-                                       {"cell": cells, "temperature_sensor": sensors})
-    _CHECKS[key](reply)
+    reply_check(COMPONENT, cells, sensors)(reply)
 
 
 def step_times(cfg: Config, steps: int, seed: int) -> np.ndarray:
