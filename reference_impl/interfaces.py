@@ -1811,6 +1811,48 @@ PARAMETER_FEATURES: Final[dict[str, dict[str, str]]] = {
     },
 }
 
+#: The components of every profile, in their execution order within a step.
+PROFILE_COMPONENTS: Final[dict[str, tuple[str, ...]]] = {
+    "cell_monitoring_unit": (
+        "cell_monitor",
+    ),
+    "bmu_safety_core": (
+        "safety_supervisor",
+        "contactor_manager",
+        "diagnostics",
+    ),
+    "bmu_basic_protection": (
+        "protection",
+    ),
+    "state_estimation": (
+        "soc_estimator",
+        "soh_estimator",
+        "sop_estimator",
+    ),
+    "full_bms": (
+        "cell_monitor",
+        "current_sensor",
+        "isolation_monitor",
+        "contactor_driver",
+        "safety_supervisor",
+        "contactor_manager",
+        "soc_estimator",
+        "soh_estimator",
+        "sop_estimator",
+        "balancing",
+        "thermal_manager",
+        "charge_control",
+        "data_logger",
+        "diagnostics",
+        "hmi_api",
+    ),
+    "telemetry_gateway": (
+        "network_link",
+        "telemetry",
+        "hmi_api",
+    ),
+}
+
 #: The fault flag type of every component that has fault codes.
 FAULTS: Final[dict[str, type[enum.IntFlag]]] = {
     "safety_supervisor": SafetySupervisorFault,

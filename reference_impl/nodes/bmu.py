@@ -21,21 +21,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..component import ConfigurationError
+from ..component import Block, ConfigurationError
 from ..functions.contactors import ContactorManager
 from ..functions.safety import SafetySupervisor
+from ..interfaces import PROFILE_COMPONENTS
 from ..services.diagnostics import Diagnostics
+
+PROFILE = "bmu_safety_core"
+BLOCKS: dict[str, type[Block]] = {
+    "safety_supervisor": SafetySupervisor,
+    "contactor_manager": ContactorManager,
+    "diagnostics": Diagnostics,
+}
+"""The reference block of each component of the profile."""
 
 
 class BmuSafetyCore:
-    """Safety supervisor, contactor manager and diagnostics, stepped in order."""
+    """Safety supervisor, contactor manager and diagnostics, stepped in the profile's order
+    (the spec's, from the generated :data:`~reference_impl.interfaces.PROFILE_COMPONENTS`)."""
 
     def __init__(self) -> None:
-        self.components: dict[str, Any] = {
-            "safety_supervisor": SafetySupervisor(),
-            "contactor_manager": ContactorManager(),
-            "diagnostics": Diagnostics(),
-        }
+        self.components: dict[str, Any] = {c: BLOCKS[c]() for c in PROFILE_COMPONENTS[PROFILE]}
 
     def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
         """Parameters per component id; a component not named takes the spec defaults."""

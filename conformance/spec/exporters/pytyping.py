@@ -207,6 +207,14 @@ def _tables(spec: Spec) -> list[str]:
             out += [f"        {literal(k)}: {literal(v)}," for k, v in owned]
             out.append("    },")
     out.append("}")
+    out += ["", *comment("The components of every profile, in their execution order within "
+                         "a step.", ""),
+            "PROFILE_COMPONENTS: Final[dict[str, tuple[str, ...]]] = {"]
+    for pid, profile in spec.profiles.items():
+        out.append(f"    {literal(pid)}: (")
+        out += [f"        {literal(c)}," for c in profile.components]
+        out.append("    ),")
+    out.append("}")
     faults = [(literal(c), f"{camel(c)}Fault") for c, i in spec.interfaces.items() if i.fault_codes]
     out += _mapping("FAULTS", "dict[str, type[enum.IntFlag]]", faults,
                     "The fault flag type of every component that has fault codes.")
