@@ -184,9 +184,9 @@ class Bench:
         return self._cell_view
 
     def apply(self, commands: dict[str, Any]) -> None:
-        """Take the contactor and MOSFET commands from ``commands``; other keys are ignored,
-        so a module's whole output record can be passed. A missing command keeps its value;
-        a command of the other power path is held but moves nothing."""
+        """Take the contactor, MOSFET and balancing commands from ``commands``; other keys
+        are ignored, so a module's whole output record can be passed. A missing command
+        keeps its value; a command of the other power path is held but moves nothing."""
         step = self.clock.step
         hv = self.hv
         if "main_positive_close_cmd" in commands:
@@ -199,6 +199,8 @@ class Bench:
             hv.charge_fet.command(bool(commands["charge_fet_cmd"]), step)
         if "discharge_fet_cmd" in commands:
             hv.discharge_fet.command(bool(commands["discharge_fet_cmd"]), step)
+        if "balancing_cmd" in commands:
+            self.cells.set_balancing(commands["balancing_cmd"])
 
     # ---- a cell monitor under test -----------------------------------------------------------
     def plant_inputs(self) -> dict[str, Any]:

@@ -12,6 +12,15 @@ integration). The per-cell arrays are brought up to date ("synced") only when so
 needs them: when the cell monitor samples, when the truth is read or a scenario sets a
 cell. Between syncs the pack's OCV sum moves with Q along the cells' OCV slopes.
 The model has no temperature dependence of R0 or OCV.
+
+Passive balancing: a cell whose balancing switch is on discharges through its balancing
+resistor (``balancing_resistance_ohm``) with a current b_i = OCV_i / R_bal fixed when the
+switches change (they change at most once per balancing step, 1 s), and the resistor's heat
+b_i² · R_bal goes into that cell (the worst case: none into the board). Between two syncs
+the bleed is constant, so it integrates lazily like the rest: the cell loses b_i · s of
+charge over s seconds, its temperature rises by b_i² · R_bal · (1 − D) / G, its terminal
+voltage carries the drop of b_i through its R0, and the string's source voltage moves with
+the bleed along the cells' OCV slopes.
 """
 
 from __future__ import annotations
@@ -73,6 +82,15 @@ class SeriesString:
         self._d = math.exp(-self.dt_s * self.heat_transfer_W_per_K / self.thermal_capacity_J_per_K)
         self._d_heat = -math.expm1(-self.dt_s * self.heat_transfer_W_per_K
                                    / self.thermal_capacity_J_per_K) / self.heat_transfer_W_per_K
+        self.balancing_resistance_ohm = cfg.balancing_resistance_ohm
+        self.balancing = np.zeros(n, dtype=bool)  # the switches as last commanded
+        self._bleed_A = np.zeros(n)  # per cell, while the switches stay as they are
+        self._bleed_heat_W = np.zeros(n)
+        self._bleed_s = 0.0  # bleeding time since the last sync
+        self._bleeding = False  # any switch on
+        self._bleed_drop_V = 0.0  # Σ k_i · R0 · b_i: the bleeds' drop inside the string
+        self._bleed_slope_V_per_s = 0.0  # Σ dOCV_i/dQ · b_i: the string's OCV drift
+        self._slope_V_per_As = np.zeros(n)
         self.x_A = 0.0  # current through R1 (v_rc = k_i · R1 · x)
         self._q_As = 0.0  # charge since the last sync
         self._decay = 1.0  # D
@@ -92,6 +110,8 @@ class SeriesString:
         d = self._d
         self._heat_K = d * self._heat_K + self._d_heat * heat_W
         self._decay *= d
+        if self._bleeding:
+            self._bleed_s += self.dt_s
 
     def add_charge(self, charge_As: float) -> None:
         """A charge pulse too short to resolve (inrush into the DC link)."""
@@ -100,7 +120,24 @@ class SeriesString:
     def source_voltage_V(self) -> float:
         """Pack voltage behind R0: Σ OCV_i + Σ v_rc_i."""
         return (self._ocv_sum_V + self._ocv_slope_V_per_As * self._q_As
-                + self.k_sum * self.r1_ohm * self.x_A)
+                + self.k_sum * self.r1_ohm * self.x_A
+                - self._bleed_drop_V - self._bleed_slope_V_per_s * self._bleed_s)
+
+    def set_balancing(self, switches: np.ndarray) -> None:
+        """The balancing switches (one per cell) as commanded from now on."""
+        switches = np.asarray(switches, dtype=bool)
+        if switches.shape != self.balancing.shape:
+            raise ValueError(f"balancing_cmd: expected {self.balancing.size} switches (one per "
+                             f"cell), found {switches.size}")
+        if np.array_equal(switches, self.balancing):
+            return
+        self.sync()  # what bled so far, at the old currents
+        self.balancing = switches.copy()
+        self._bleeding = bool(switches.any())
+        self._bleed_A = np.where(switches, self._ocv / self.balancing_resistance_ohm, 0.0)
+        self._bleed_heat_W = self._bleed_A ** 2 * self.balancing_resistance_ohm
+        self._bleed_drop_V = float(self.r0_ohm * (self.resistance_factor @ self._bleed_A))
+        self._bleed_slope_V_per_s = float(self._slope_V_per_As @ self._bleed_A)
 
     # ---- per-cell views ----------------------------------------------------------------
     def sync(self) -> None:
@@ -108,6 +145,9 @@ class SeriesString:
         if self._q_As != 0.0:
             self.soc += self._q_As * self._inv_cap
             self._q_As = 0.0
+        if self._bleed_s:
+            self.soc -= self._bleed_A * (self._bleed_s * self._inv_cap)
+            self._bleed_s = 0.0
         if self._decay != 1.0 or self._heat_K != 0.0:
             t = self.temperature_degC
             amb = self.ambient_degC
@@ -115,6 +155,8 @@ class SeriesString:
             t *= self._decay
             t += amb
             t += self._heat_K * self.resistance_factor
+            if self._bleeding:
+                t += self._bleed_heat_W * ((1.0 - self._decay) / self.heat_transfer_W_per_K)
             self._decay = 1.0
             self._heat_K = 0.0
         self._refresh_ocv()
@@ -123,23 +165,27 @@ class SeriesString:
         self._ocv = np.interp(self.soc, self._soc_knots, self._ocv_knots)
         self._ocv_sum_V = float(self._ocv.sum())
         slope = np.interp(self.soc, self._slope_soc, self._slope_V)
+        self._slope_V_per_As = slope * self._inv_cap
         self._ocv_slope_V_per_As = float(slope @ self._inv_cap)
+        self._bleed_slope_V_per_s = float(self._slope_V_per_As @ self._bleed_A)
 
     def soc_now(self) -> np.ndarray:
         """Per-cell SoC now (a new array; does not sync)."""
-        return self.soc + self._q_As * self._inv_cap
+        return self.soc + self._q_As * self._inv_cap - self._bleed_A * (self._bleed_s
+                                                                        * self._inv_cap)
 
     def cell_temperatures_now_degC(self) -> np.ndarray:
         """Per-cell temperature now (a new array; does not sync)."""
         amb = self.ambient_degC
         rise = self._decay * (self.temperature_degC - amb)
-        return amb + rise + self._heat_K * self.resistance_factor
+        bled = self._bleed_heat_W * ((1.0 - self._decay) / self.heat_transfer_W_per_K)
+        return amb + rise + self._heat_K * self.resistance_factor + bled
 
     def cell_voltages_V(self, current_A: float, synced: bool) -> np.ndarray:
         """Terminal voltage of every cell (a new array)."""
         ocv = self._ocv if synced else np.interp(self.soc_now(), self._soc_knots, self._ocv_knots)
         drop_V = self.r0_ohm * current_A + self.r1_ohm * self.x_A
-        return ocv + drop_V * self.resistance_factor
+        return ocv + (drop_V - self.r0_ohm * self._bleed_A) * self.resistance_factor
 
     def sensor_temperatures_degC(self, cell_temperatures_degC: np.ndarray) -> np.ndarray:
         """Mean temperature of each sensor's group of cells (a new array)."""

@@ -44,6 +44,8 @@ class BenchConfig:
     cell_tau1_s: float | None = None  # None: chemistry.TAU1_S
     cell_thermal_capacity_J_per_K: float | None = None
     cell_heat_transfer_W_per_K: float | None = None
+    # each cell's passive-balancing resistor (a bench value: about 0.1 A at 3.7 V)
+    balancing_resistance_ohm: float = 33.0
     # simulation
     dt_s: float = 0.01
     seed: int = 0
@@ -103,7 +105,8 @@ class BenchConfig:
             raise bad("seed", "an integer ≥ 0")
         check(("capacity_Ah", "dt_s", "cell_monitor_cycle_s", "insulation_monitor_cycle_s",
                "precharge_resistance_ohm", "link_capacitance_F", "bleeder_resistance_ohm",
-               "link_short_resistance_ohm", "insulation_resistance_ohm"),
+               "link_short_resistance_ohm", "insulation_resistance_ohm",
+               "balancing_resistance_ohm"),
               lambda v: v > 0, "a finite number > 0")
         check(("cell_r0_ohm", "cell_r1_ohm", "cell_tau1_s", "cell_thermal_capacity_J_per_K",
                "cell_heat_transfer_W_per_K"),

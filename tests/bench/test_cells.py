@@ -115,3 +115,79 @@ def test_set_cell_soc_moves_one_cell_beyond_the_overvoltage_fault() -> None:
     assert np.all(np.delete(v, 5) < 4.0)
     with pytest.raises(IndexError, match="set_cell_soc: index"):
         bench.set_cell_soc(0.5, index=96)
+
+
+# ---------------------------------------------------------------------------- balancing
+def _balancing_bench(**kw) -> Bench:
+    return Bench(BenchConfig(n_cells=8, n_temp_sensors=8, capacity_Ah=5.0,
+                             capacity_spread=0.05, resistance_spread=0.1, seed=4, **kw))
+
+
+def test_a_balanced_cell_bleeds_through_its_resistor_and_only_it() -> None:
+    bench = _balancing_bench()
+    cells = bench.cells
+    soc0, ocv0 = bench.cell_soc(), bench.truth()["true_cell_voltage_V"]
+    switches = np.zeros(8, dtype=bool)
+    switches[[2, 5]] = True
+    bench.apply({"balancing_cmd": switches})
+    bench.run(1000.0)
+    bleed_A = ocv0[[2, 5]] / cells.balancing_resistance_ohm
+    expected = -bleed_A * 1000.0 / cells.capacity_As[[2, 5]]
+    lost = bench.cell_soc() - soc0
+    np.testing.assert_allclose(lost[[2, 5]], expected, rtol=1e-9)
+    assert np.all(lost[[0, 1, 3, 4, 6, 7]] == 0.0)
+    assert 0.1 < bleed_A.min() and bleed_A.max() < 0.13  # about 0.1 A through 33 Ω
+
+
+def test_its_heat_warms_its_cell_and_its_r0_drop_shows_at_its_terminals() -> None:
+    bench = _balancing_bench(cell_r1_ohm=1e-12)
+    cells = bench.cells
+    switches = np.zeros(8, dtype=bool)
+    switches[3] = True
+    before = bench.truth()["true_cell_voltage_V"]
+    bench.apply({"balancing_cmd": switches})
+    after = bench.truth()["true_cell_voltage_V"]
+    bleed_A = before[3] / cells.balancing_resistance_ohm
+    assert after[3] == pytest.approx(before[3] - cells.r0_ohm * cells.resistance_factor[3]
+                                     * bleed_A, abs=1e-12)
+    assert np.all(after[np.arange(8) != 3] == before[np.arange(8) != 3])
+    bench.run(600.0)
+    g, c = cells.heat_transfer_W_per_K, cells.thermal_capacity_J_per_K
+    expected = bleed_A**2 * cells.balancing_resistance_ohm / g * (1 - math.exp(-g * 600 / c))
+    rise = bench.cell_temperatures_degC() - 25.0
+    assert rise[3] == pytest.approx(expected, rel=1e-6) and expected > 0.01
+    assert np.all(rise[np.arange(8) != 3] == 0.0)
+
+
+def test_lazy_bleeding_equals_bleeding_synced_at_every_step() -> None:
+    """The string integrates the bleed lazily: reading the cells at every step (a sync each
+    time) and once at the end give the same state; the string's source voltage is the sum
+    of its cells' at rest."""
+    lazy, eager = _balancing_bench(), _balancing_bench()
+    pattern = np.array([True, False, True, False, False, True, False, False])
+    for bench in (lazy, eager):
+        bench.apply({"balancing_cmd": pattern})
+    for _ in range(3000):
+        eager.run(0.01)
+        eager.cells.sync()
+    lazy.run(30.0)
+    np.testing.assert_allclose(lazy.cell_soc(), eager.cell_soc(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(lazy.cell_temperatures_degC(), eager.cell_temperatures_degC(),
+                               rtol=0, atol=1e-9)
+    for bench in (lazy, eager):
+        source = bench.cells.source_voltage_V()
+        cells = bench.truth()["true_cell_voltage_V"].sum()
+        assert source == pytest.approx(cells, abs=1e-6)
+
+
+def test_switching_off_stops_the_bleed_and_a_wrong_length_is_refused() -> None:
+    bench = _balancing_bench()
+    on = np.ones(8, dtype=bool)
+    bench.apply({"balancing_cmd": on})
+    bench.run(100.0)
+    bench.apply({"balancing_cmd": np.zeros(8, dtype=bool)})
+    soc = bench.cell_soc()
+    bench.run(100.0)
+    np.testing.assert_array_equal(bench.cell_soc(), soc)
+    with pytest.raises(ValueError, match="expected 8 switches"):
+        bench.apply({"balancing_cmd": np.ones(7, dtype=bool)})
