@@ -215,6 +215,26 @@ def _tables(spec: Spec) -> list[str]:
         out += [f"        {literal(c)}," for c in profile.components]
         out.append("    ),")
     out.append("}")
+    for name, doc, ports in (
+            ("COMPONENT_INPUTS", "The input signals of every component.", "inputs"),
+            ("COMPONENT_OUTPUTS", "The output signals of every component.", "outputs")):
+        out += ["", *comment(doc, ""), f"{name}: Final[dict[str, tuple[str, ...]]] = {{"]
+        for c, itf in spec.interfaces.items():
+            out.append(f"    {literal(c)}: (")
+            out += [f"        {literal(port.signal)}," for port in getattr(itf, ports)]
+            out.append("    ),")
+        out.append("}")
+    out += _mapping("SIGNAL_START", "dict[str, float | int | bool]",
+                    [(literal(sig.name), "False" if sig.type == "bool"
+                      else "0.0" if sig.type == "float" else "0")
+                     for sig in spec.dictionary.signals],
+                    "The value every signal (every element of an array signal) holds before "
+                    "anything produced it: zero, False or the first enum value.")
+    out += _mapping("SIGNAL_DIMENSION", "dict[str, str]",
+                    [(literal(sig.name), literal(sig.dimension)) for sig in spec.dictionary.signals
+                     if sig.dimension is not None],
+                    "The dimension of every array signal (its length is the module's count "
+                    "of that dimension).")
     faults = [(literal(c), f"{camel(c)}Fault") for c, i in spec.interfaces.items() if i.fault_codes]
     out += _mapping("FAULTS", "dict[str, type[enum.IntFlag]]", faults,
                     "The fault flag type of every component that has fault codes.")
