@@ -18,49 +18,13 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from ..component import Block, ConfigurationError
-from ..functions.contactors import ContactorManager
-from ..functions.safety import SafetySupervisor
-from ..interfaces import PROFILE_COMPONENTS
-from ..services.diagnostics import Diagnostics
-
-PROFILE = "bmu_safety_core"
-BLOCKS: dict[str, type[Block]] = {
-    "safety_supervisor": SafetySupervisor,
-    "contactor_manager": ContactorManager,
-    "diagnostics": Diagnostics,
-}
-"""The reference block of each component of the profile."""
+from .node import Node
 
 
-class BmuSafetyCore:
+class BmuSafetyCore(Node):
     """Safety supervisor, contactor manager and diagnostics, stepped in the profile's order
-    (the spec's, from the generated :data:`~reference_impl.interfaces.PROFILE_COMPONENTS`)."""
+    (the spec's, from the generated :data:`~reference_impl.interfaces.PROFILE_COMPONENTS`):
+    the :class:`~.node.Node` of ``bmu_safety_core``."""
 
     def __init__(self) -> None:
-        self.components: dict[str, Any] = {c: BLOCKS[c]() for c in PROFILE_COMPONENTS[PROFILE]}
-
-    def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
-        """Parameters per component id; a component not named takes the spec defaults."""
-        unknown = sorted(set(parameters) - set(self.components))
-        if unknown:
-            raise ConfigurationError(
-                f"bmu: unknown component(s) {', '.join(unknown)}; "
-                f"expected one of: {', '.join(self.components)}"
-            )
-        for name, component in self.components.items():
-            component.configure(parameters.get(name, {}))
-
-    def reset(self) -> None:
-        for component in self.components.values():
-            component.reset()
-
-    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """Every signal of the step: the inputs and the outputs of the three components."""
-        signals = dict(inputs)
-        for component in self.components.values():
-            signals.update(component.step(t, signals))
-        return signals
+        super().__init__("bmu_safety_core")
