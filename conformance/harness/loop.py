@@ -24,14 +24,9 @@ from ..spec.models import Signal
 
 
 def default_value(signal: Signal, dimensions: dict[str, int]) -> Any:
-    """The value a signal holds before anyone produced it: zero, False or the first enum value."""
-    scalar: Any
-    if signal.type == "bool":
-        scalar = False
-    elif signal.type == "float":
-        scalar = 0.0
-    else:
-        scalar = 0
+    """The value a signal holds before anyone produced it (:attr:`Signal.start_value`), an
+    array of it for an array signal."""
+    scalar = signal.start_value
     if signal.dimension is None:
         return scalar
     return np.full(dimensions.get(signal.dimension, 0), scalar)

@@ -178,6 +178,14 @@ class Signal(_Model):
     )
     description: Text
 
+    @property
+    def start_value(self) -> float | int | bool:
+        """What the signal (each element of an array signal) holds before anything produced
+        it: 0.0, False, or 0 (the first enum value, no flag, no count)."""
+        if self.type == "bool":
+            return False
+        return 0.0 if self.type == "float" else 0
+
     @model_validator(mode="after")
     def _type_fields(self) -> Signal:
         if self.type == "enum" and self.enum is None:

@@ -157,12 +157,15 @@ def discover_vectors(kind: str | None = None) -> list[Found]:
     """Every vector of this run, shipped then each extra directory's, by id within each;
     only those of ``kind`` (a key of :data:`KINDS`) when given. The one way a test case
     finds the vectors it is parametrized over."""
-    every = _discover(tuple(p.resolve() for p in extra_dirs()), vectors_dir())
+    return _of_kind(_discover(tuple(p.resolve() for p in extra_dirs()), vectors_dir()), kind)
+
+
+def _of_kind(found: tuple[Found, ...], kind: str | None) -> list[Found]:
     if kind is None:
-        return list(every)
+        return list(found)
     if kind not in KINDS:
         raise KeyError(f"no kind of vector '{kind}'; expected one of {', '.join(KINDS)}")
-    return [f for f in every if KINDS[kind](f.info)]
+    return [f for f in found if KINDS[kind](f.info)]
 
 
 def parameters(kind: str | None = None) -> list[Found]:
@@ -173,8 +176,7 @@ def parameters(kind: str | None = None) -> list[Found]:
     try:
         return discover_vectors(kind)
     except VectorError:
-        every = _discover((), vectors_dir())
-        return [f for f in every if kind is None or KINDS[kind](f.info)]
+        return _of_kind(_discover((), vectors_dir()), kind)
 
 
 def find(vector_id: str) -> Found:

@@ -225,8 +225,7 @@ def _tables(spec: Spec) -> list[str]:
             out.append("    ),")
         out.append("}")
     out += _mapping("SIGNAL_START", "dict[str, float | int | bool]",
-                    [(literal(sig.name), "False" if sig.type == "bool"
-                      else "0.0" if sig.type == "float" else "0")
+                    [(literal(sig.name), literal(sig.start_value))
                      for sig in spec.dictionary.signals],
                     "The value every signal (every element of an array signal) holds before "
                     "anything produced it: zero, False or the first enum value.")
