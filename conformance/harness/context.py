@@ -149,6 +149,13 @@ class Harness:
                 return v.value
         raise KeyError(f"enum {enum_id} has no value '{name}'")
 
+    def reads_plant(self, component: str) -> bool:
+        """Whether ``component`` reads a plant signal (``source: plant``): a hardware
+        abstraction block fed the true quantities at its input pins."""
+        signals = self.spec.signals
+        return any(p.signal in signals and signals[p.signal].source == "plant"
+                   for p in self.spec.interfaces[component].inputs)
+
     def step_period(self, component: str) -> float:
         return self.spec.interfaces[component].step_period_s
 
@@ -158,11 +165,17 @@ class Harness:
         """A fresh bench and freshly configured and reset components, in closed loop.
 
         ``components`` runs a subset of the module's components (in the module's order):
-        the harness then drives the inputs the others would produce. ``channels`` adds
-        trace channels; ``bench_overrides`` change the bench configuration.
+        the harness then drives the inputs the others would produce. By default every
+        component of the module that reads no plant signal: the test cases stimulate the
+        measurement side of the hardware abstraction (the bench's sensor models and faults),
+        so a module's hardware-abstraction blocks (a cell monitor, a current sensor, a
+        contactor driver — judged from the plant side by the test cases that name them) stay
+        out of the loop. ``channels`` adds trace channels; ``bench_overrides`` change the
+        bench configuration.
         """
         s = self.session
-        chosen = [c for c in s.components if components is None or c in components]
+        chosen = [c for c in s.components
+                  if (c in components if components is not None else not self.reads_plant(c))]
         bench = s.bench_factory(**({"seed": self.seed} | bench_overrides))
         for comp in chosen:
             s.adapter.configure(comp, self.params(comp))

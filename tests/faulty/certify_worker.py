@@ -11,9 +11,9 @@ stdout/stderr, and exits. At most ``jobs`` children run at once.
 
 Input (stdin, JSON): ``{"jobs": N, "timeout_s": T, "every_core": path, "runs": [{"argv":
 [...], "log": path}, ...]}``; when the file ``every_core`` names appears, one run per core
-may go. Output (stdout): one JSON line per finished run, ``{"index": i, "exit_code": c}``
-(a child killed by signal N reports -N; a child past its timeout is killed and reports
-``null``).
+may go. Output (stdout): one JSON line per finished run, ``{"index": i, "exit_code": c,
+"elapsed_s": s}`` (a child killed by signal N reports -N; a child past its timeout is killed
+and reports ``null``; ``elapsed_s`` is its wall time from fork to end).
 """
 
 from __future__ import annotations
@@ -105,9 +105,12 @@ def run(jobs: int, timeout_s: float, runs: list[dict[str, Any]],
     pending = list(enumerate(runs))
     pending.reverse()
     running: dict[int, tuple[int, float]] = {}  # pid -> (index, deadline)
+    began: dict[int, float] = {}  # index -> when its child was forked
 
     def report(index: int, code: int | None) -> None:
-        sys.stdout.write(json.dumps({"index": index, "exit_code": code}) + "\n")
+        elapsed = round(time.monotonic() - began[index], 3)
+        sys.stdout.write(json.dumps({"index": index, "exit_code": code,
+                                     "elapsed_s": elapsed}) + "\n")
         sys.stdout.flush()
 
     while pending or running:
@@ -116,6 +119,7 @@ def run(jobs: int, timeout_s: float, runs: list[dict[str, Any]],
         while pending and len(running) < jobs:
             index, job = pending.pop()
             worker = os.getpid()
+            began[index] = time.monotonic()
             pid = os.fork()
             if pid == 0:
                 child(list(job["argv"]), str(job["log"]), worker)

@@ -51,3 +51,21 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     if not catalogue.STARTED:
         catalogue.STARTED.append(catalogue.start(tmp_path_factory.mktemp("certify")))
     return catalogue.STARTED[0].result()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    """With ``--durations``: the catalogue's slowest certifications too (they run in the
+    background worker, outside any test's own duration)."""
+    from . import test_certify_catalogue as catalogue
+
+    count = config.option.durations
+    if count is None or not catalogue.STARTED or not catalogue.STARTED[0].elapsed_s:
+        return
+    elapsed = catalogue.STARTED[0].elapsed_s
+    shown = sorted(elapsed.items(), key=lambda item: -item[1])[:count or None]
+    terminalreporter.write_sep("=", f"slowest {len(shown)} of the catalogue's "
+                               f"{len(elapsed)} certifications ({sum(elapsed.values()):.0f} s "
+                               "in all)")
+    for name, seconds in shown:
+        terminalreporter.write_line(f"{seconds:8.2f}s {name}")

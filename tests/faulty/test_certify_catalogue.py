@@ -153,6 +153,7 @@ class Certifications:
                                          stderr=subprocess.PIPE, cwd=ROOT, env=env, text=True,
                                          start_new_session=True)
         self._result: dict[str, Run] | None = None
+        self.elapsed_s: dict[str, float] = {}  # run name -> its wall time, once finished
 
     def result(self) -> dict[str, Run]:
         if self._result is None:
@@ -164,9 +165,11 @@ class Certifications:
             finally:
                 self.stop()
             codes: dict[int, int | None] = {}
+            names = list(self.jobs)
             for line in stdout.splitlines():
                 done = json.loads(line)
                 codes[done["index"]] = done["exit_code"]
+                self.elapsed_s[names[done["index"]]] = float(done["elapsed_s"])
             assert len(codes) == len(self.runs), (
                 f"the certify worker stopped early:\n{stderr[-3000:]}")
             self._result = {}
@@ -234,8 +237,10 @@ def start(base: Path, only: set[str] | None = None) -> Certifications:
         jobs[faulty.name] = Job(_manifest_for(faulty, d, timeout_s=FAULTY_TIMEOUT_S),
                                 d / "out", True, False, "both")
     from .estimation_runs import estimation_jobs
+    from .full_bms_runs import full_bms_jobs
 
     jobs.update(estimation_jobs(base))
+    jobs.update(full_bms_jobs(base))
     if only is not None:
         jobs = {name: job for name, job in jobs.items() if name in only}
     logs = base / "logs"

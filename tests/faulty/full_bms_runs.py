@@ -1,0 +1,117 @@
+"""The full-BMS certifications of the catalogue, one area at a time: the reference full BMS
+(``reference_impl/manifest_full_bms.yaml``) on each area's selection of test cases, each
+faulty module of the area on that selection, each correct module unlike the reference on
+it, and the reference declared for packs unlike its own. They run in the catalogue's
+background worker (:func:`tests.faulty.test_certify_catalogue.start`) in the in-process
+mode under both suites (which must agree); :mod:`.test_full_bms_catalogue` reads them.
+
+An area is one entry of :data:`AREAS`: the ``-k`` expression that selects its test cases in
+both suites (pytest's case names and the Gherkin scenarios' names), its faulty modules
+(each must fail exactly ``breaks``, at most ``may_break`` besides), its correct variants
+(each must pass the selection) and the packs the reference must pass it on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .modules import Faulty
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "reference_impl" / "manifest_full_bms.yaml"
+FAULTY_TIMEOUT_S = 10.0
+"""Per call, as the catalogue's faulty modules (judged on behaviour, never on speed)."""
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Area:
+    """The certifications of one area of the full BMS."""
+
+    select: str  # pytest's -k expression, matching the area's cases in both suites
+    faulty: tuple[Faulty, ...] = ()
+    #: correct modules unlike the reference (component and class as a Faulty whose
+    #: ``breaks`` is empty; its ``edit`` may change the declaration)
+    correct: tuple[Faulty, ...] = ()
+    #: pack name → how the manifest differs (the reference must pass the selection there)
+    packs: dict[str, Edit] = field(default_factory=dict)
+
+
+def one_cell(data: dict[str, Any]) -> None:
+    data["pack"].update(cell_count=1, temperature_sensor_count=1)
+
+
+def twelve_cells_one_sensor(data: dict[str, Any]) -> None:
+    data["pack"].update(cell_count=12, temperature_sensor_count=1)
+
+
+def lfp_200_cells(data: dict[str, Any]) -> None:
+    """200 LFP cells with 64 sensors, the safety and balancing voltages of LFP."""
+    data["pack"].update(chemistry="lfp", cell_count=200, temperature_sensor_count=64)
+
+
+#: area name → its certifications; each area's module adds its own entry
+AREAS: dict[str, Area] = {}
+
+
+def reference_run(area: str) -> str:
+    return f"full bms reference: {area}"
+
+
+def faulty_run(area: str, faulty: Faulty) -> str:
+    return f"full bms {area}: {faulty.name}"
+
+
+def correct_run(area: str, correct: Faulty) -> str:
+    return f"full bms {area} correct: {correct.name}"
+
+
+def pack_run(area: str, pack: str) -> str:
+    return f"full bms {area} pack: {pack}"
+
+
+def _manifest(directory: Path, module: Faulty | None = None, what: str = "faulty",
+              edit: Edit | None = None) -> Path:
+    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    if module is not None:
+        data["module"]["name"] = f"{what}: {module.name}"
+        data["adapter"]["components"][module.component] = f"{module.cls.__module__}:{module.name}"
+        data["adapter"]["timeout_s"] = FAULTY_TIMEOUT_S
+        if module.edit is not None:
+            module.edit(data)
+    if edit is not None:
+        edit(data)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "manifest.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def full_bms_jobs(base: Path) -> dict[str, Any]:
+    """Every full-BMS certification, by run name (see the module docstring)."""
+    from .test_certify_catalogue import Job
+
+    jobs: dict[str, Any] = {}
+    for name, area in AREAS.items():
+        root = base / "full-bms" / name.replace(" ", "-")
+        d = root / "reference"
+        jobs[reference_run(name)] = Job(_manifest(d), d / "out", True, False, "both",
+                                        area.select)
+        for faulty in area.faulty:
+            d = root / faulty.name
+            jobs[faulty_run(name, faulty)] = Job(_manifest(d, faulty), d / "out", True, False,
+                                                 "both", area.select)
+        for correct in area.correct:
+            d = root / f"correct-{correct.name}"
+            jobs[correct_run(name, correct)] = Job(_manifest(d, correct, "correct"), d / "out",
+                                                   True, False, "both", area.select)
+        for pack, edit in area.packs.items():
+            d = root / f"pack-{pack}"
+            jobs[pack_run(name, pack)] = Job(_manifest(d, edit=edit), d / "out", True, False,
+                                             "pytest", area.select)
+    return jobs

@@ -1,0 +1,73 @@
+"""The full BMS's areas have teeth and are fair: on each area's selection of test cases
+(:data:`.full_bms_runs.AREAS`) the reference full BMS passes every requirement the
+selection judges, on its own pack and on each pack unlike it; every faulty module fails
+exactly the requirements it breaks; every correct module unlike the reference passes —
+under both suites, which must agree. The certifications run in the catalogue's background
+worker (:func:`.full_bms_runs.full_bms_jobs`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .estimation_runs import not_passed, report_of
+from .full_bms_runs import AREAS, correct_run, faulty_run, pack_run, reference_run
+from .modules import Faulty
+
+FAULTY = [pytest.param(area, faulty, id=f"{area}-{faulty.name}")
+          for area, spec in AREAS.items() for faulty in spec.faulty]
+CORRECT = [pytest.param(area, correct, id=f"{area}-{correct.name}")
+           for area, spec in AREAS.items() for correct in spec.correct]
+PACKS = [pytest.param(area, pack, id=f"{area}-{pack}")
+         for area, spec in AREAS.items() for pack in spec.packs]
+
+
+def needed(item: pytest.Item) -> set[str]:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    area = params.get("area")
+    if area is None:
+        return set()
+    if "faulty" in params:
+        return {faulty_run(area, params["faulty"])}
+    if "correct" in params:
+        return {correct_run(area, params["correct"])}
+    if "pack" in params:
+        return {pack_run(area, params["pack"])}
+    return {reference_run(area)}
+
+
+def _judged(report: dict[str, Any]) -> set[str]:
+    return {r["requirement"] for r in report["results"] if r["case"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("area", list(AREAS))
+def test_the_reference_passes_the_area(runs: dict[str, Any], area: str) -> None:
+    report = report_of(runs, reference_run(area))
+    assert _judged(report), "the selection judged no requirement"
+    assert not_passed(report) == set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("area", "faulty"), FAULTY)
+def test_a_faulty_module_fails_what_it_breaks(runs: dict[str, Any], area: str,
+                                              faulty: Faulty) -> None:
+    failed = not_passed(report_of(runs, faulty_run(area, faulty)))
+    assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("area", "correct"), CORRECT)
+def test_a_correct_module_unlike_the_reference_passes(runs: dict[str, Any], area: str,
+                                                      correct: Faulty) -> None:
+    assert not_passed(report_of(runs, correct_run(area, correct))) == set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("area", "pack"), PACKS)
+def test_the_reference_passes_the_area_on_other_packs(runs: dict[str, Any], area: str,
+                                                      pack: str) -> None:
+    report = report_of(runs, pack_run(area, pack))
+    assert _judged(report)
+    assert not_passed(report) == set()
