@@ -204,19 +204,20 @@ class Bench:
 
     # ---- a cell monitor under test -----------------------------------------------------------
     def plant_inputs(self) -> dict[str, Any]:
-        """What the input pins of a cell monitor under test see at ``t``: the true cell
-        voltages and sensor temperatures (new arrays), with the front-end faults
-        (open sense wire, open or shorted sensor) acting on them. ``truth()`` stays the truth."""
+        """What the input pins of a hardware-abstraction block under test see at ``t``: the
+        true cell voltages and sensor temperatures (new arrays) and the true scalars of
+        ``truth()``, with the front-end faults (open sense wire, open or shorted sensor, a
+        sensor delivering nothing, a stuck auxiliary contact) acting on them. ``truth()``
+        stays the truth."""
         cells, hv = self.cells, self.hv
-        out = {
-            "true_cell_voltage_V": cells.cell_voltages_V(hv.current_A, synced=False),
-            "true_cell_temperature_degC": cells.sensor_temperatures_degC(
-                cells.cell_temperatures_now_degC()),
-        }
+        out = self.truth(arrays=False)
+        out["true_cell_voltage_V"] = cells.cell_voltages_V(hv.current_A, synced=False)
+        out["true_cell_temperature_degC"] = cells.sensor_temperatures_degC(
+            cells.cell_temperatures_now_degC())
         t = self.clock.t
         for f in self._front_faults:
             if f.active(t):
-                f.on_plant(out[f.signal])
+                f.on_pins(out)
         return out
 
     # ---- the truth ------------------------------------------------------------------------------

@@ -33,6 +33,15 @@ never ``truth()``:
   open_sensor      on true_cell_temperature_degC[index]: the input sits at the cold rail,
                    the bottom of the signal's range
   shorted_sensor   on true_cell_temperature_degC[index]: the hot rail, the top of its range
+
+Pin faults are the front-end faults of the other hardware-abstraction blocks under test
+(current sensor, isolation monitor, contactor driver): they act on a scalar ``true_*`` input
+(``index`` is not used):
+  no_reading         on true_pack_current_A, true_pack_voltage_V, true_link_voltage_V,
+                     true_insulation_resistance_ohm: the sensor delivers nothing (NaN)
+  stuck_aux_contact  on true_main_positive_closed, true_main_negative_closed,
+                     true_precharge_closed: the auxiliary contact reads ``value`` whatever
+                     the main contacts do
 """
 
 from __future__ import annotations
@@ -369,6 +378,10 @@ class FrontEndFault(Fault):
         """Act on the plant-side array in place."""
         raise NotImplementedError
 
+    def on_pins(self, pins: dict[str, Any]) -> None:
+        """Act on the plant inputs (``Bench.plant_inputs()``) in place."""
+        self.on_plant(pins[self.signal])
+
 
 @dataclass(frozen=True, kw_only=True)
 class OpenSenseWire(FrontEndFault):
@@ -406,6 +419,73 @@ class ShortedSensor(FrontEndFault):
 
     def on_plant(self, values: np.ndarray) -> None:
         values[self.index] = FRONT_END_SIGNALS[self.plant_signal][1]
+
+
+# ----------------------------------------------------------------------------- input pins
+#: the scalar plant signals of the current sensor, isolation monitor and contactor driver
+#: (``Bench.plant_inputs()``) with their value types
+PIN_SIGNALS: dict[str, str] = {
+    "true_pack_current_A": "float",
+    "true_pack_voltage_V": "float",
+    "true_link_voltage_V": "float",
+    "true_insulation_resistance_ohm": "float",
+    "true_main_positive_closed": "bool",
+    "true_main_negative_closed": "bool",
+    "true_precharge_closed": "bool",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PinFault(FrontEndFault):
+    """A fault at a scalar input pin of a hardware-abstraction block under test (see the
+    module docstring); ``index`` is not used."""
+
+    #: the value types (PIN_SIGNALS) this kind acts on
+    value_types: ClassVar[tuple[str, ...]] = ()
+
+    def _check_signal(self) -> None:
+        if PIN_SIGNALS.get(self.signal) not in self.value_types:
+            known = [s for s, vtype in PIN_SIGNALS.items() if vtype in self.value_types]
+            raise self._bad(f"expected a signal among {', '.join(known)}")
+        if self.index is not None:
+            raise self._bad(f"index is only for array signals, found index={self.index!r}")
+
+    def channels(self, n_cells: int, n_temp_sensors: int) -> int:
+        return 1
+
+    def on_pins(self, pins: dict[str, Any]) -> None:
+        pins[self.signal] = self.on_pin(pins[self.signal])
+
+    def on_pin(self, value: Any) -> Any:
+        """The value the pin delivers with this fault acting on ``value``."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoReading(PinFault):
+    """The sensor delivers nothing: its input reads NaN."""
+
+    kind: ClassVar[str] = "no_reading"
+    value_types: ClassVar[tuple[str, ...]] = ("float",)
+
+    def on_pin(self, value: Any) -> Any:
+        return math.nan
+
+
+@dataclass(frozen=True, kw_only=True)
+class StuckAuxContact(PinFault):
+    """The auxiliary contact is stuck: it reads ``value`` whatever the main contacts do."""
+
+    kind: ClassVar[str] = "stuck_aux_contact"
+    value_types: ClassVar[tuple[str, ...]] = ("bool",)
+    value: bool | None = None  # not given: refused by the check
+
+    def _check_parameters(self) -> None:
+        if not isinstance(self.value, bool):
+            raise self._bad(f"value: expected True or False, found {self.value!r}")
+
+    def on_pin(self, value: Any) -> Any:
+        return self.value
 
 
 # ----------------------------------------------------------------------------- HV circuit
@@ -482,7 +562,7 @@ class ShortedLink(CircuitFault):
 KINDS: dict[str, type[Fault]] = {cls.kind: cls for cls in (
     Offset, Gain, Noise, Stuck, Ramp, Dropout, OpenWire,
     Welded, FailToClose, OpenResistor, ShortedLink,
-    OpenSenseWire, OpenSensor, ShortedSensor)}
+    OpenSenseWire, OpenSensor, ShortedSensor, NoReading, StuckAuxContact)}
 #: circuit element → the kinds it takes
 HV_FAULTS: dict[str, tuple[str, ...]] = {
     signal: tuple(k for k, cls in KINDS.items()
