@@ -1,0 +1,468 @@
+"""Conformance test cases of the data logger (area REG, component data_logger): the lifetime
+data of Regulation (EU) 2023/1542 Annex VII part B.
+
+The logger runs alone (``components=["data_logger"]``) on a bench with ideal sensors and the
+HV path open: its inputs are the bench's measurements, driven by stuck-at faults on the
+measured pack current and voltage and on the cell voltages and temperatures (and their valid
+flags), so every input is known exactly. Every judgement is against the logger's own inputs
+as the trace recorded them, each held from its step to the next (as the bench holds them):
+only the logger's arithmetic and its counting rules are judged, never a sensor. The stimuli
+are drawn from the run's seed and scaled by the declarations (currents in multiples of the
+declared equivalent_cycle_capacity_Ah, thresholds and windows as declared); the channels are
+the first, the last and seeded cells and sensors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conformance.bench import OpenWire, Stuck
+from conformance.harness.context import Harness
+from conformance.harness.loop import ClosedLoop, TraceChannel
+from conformance.suite import steps as S
+
+LOG = "data_logger"
+req = pytest.mark.requirement
+
+#: the counters of the logger (every output but the two dates)
+COUNTERS = ("charged_capacity_Ah", "discharged_capacity_Ah", "charged_energy_Wh",
+            "discharged_energy_Wh", "equivalent_full_cycles", "deep_discharge_events",
+            "time_above_temperature_max_s", "time_below_temperature_min_s",
+            "charge_time_above_temperature_max_s", "charge_time_below_temperature_min_s")
+DATES = (("battery_manufacture_date_s", "manufacture_date_s"),
+         ("battery_service_start_date_s", "service_start_date_s"))
+#: current segments of the throughput run, each of a seeded duration
+THROUGHPUT_SEGMENTS = 40
+SEGMENT_S = (0.5, 3.0)
+#: C-rates of the throughput run (log-uniform), in multiples of the declared cycle capacity
+C_RATE = (0.02, 40.0)
+#: share of the throughput segments that discharge (the rest charge or rest)
+DISCHARGE_SHARE = 0.6
+#: how far a stimulated reading sits beyond a declared threshold (V, K, A)
+VOLTAGE_MARGIN_V = (0.05, 0.5)
+TEMPERATURE_MARGIN_K = (1.0, 10.0)
+HOLD_S = (0.5, 2.0)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _limits(h: Harness, signal: str) -> tuple[float, float]:
+    rng = h.spec.signals[signal].range
+    assert rng is not None and rng.min is not None and rng.max is not None
+    return float(rng.min), float(rng.max)
+
+
+def _counter_channels() -> list[TraceChannel]:
+    return [TraceChannel(name, "1", name) for name in COUNTERS + tuple(d for d, _ in DATES)]
+
+
+def _logger_loop(h: Harness, extra: list[TraceChannel] | None = None,
+                 **bench: Any) -> ClosedLoop:
+    return h.run(components=[LOG], channels=_counter_channels() + list(extra or []),
+                 ideal_sensors=True, **bench)
+
+
+def _hold(loop: ClosedLoop, seconds: float, *faults: Any) -> None:
+    """Inject ``faults`` (stuck-at readings) from now for ``seconds``, and run that long."""
+    for f in faults:
+        loop.bench.inject(f)
+    loop.run(seconds)
+
+
+def _stuck(loop: ClosedLoop, signal: str, value: Any, seconds: float,
+           index: int | None = None) -> Stuck:
+    return Stuck(signal=signal, index=index, value=value, start_s=loop.t,
+                 end_s=loop.t + seconds)
+
+
+def _held_integral(t: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per step, the integral up to that step of ``x`` held from each step to the next."""
+    dt = np.diff(t)
+    return np.concatenate(([0.0], np.cumsum(np.where(dt > 0, x[:-1] * dt, 0.0))))
+
+
+def _relative(measured: float, true: float) -> float:
+    if true <= 0.0:
+        return abs(measured) if math.isfinite(measured) else math.inf
+    err = abs(measured - true) / true
+    return err if math.isfinite(err) else math.inf
+
+
+def _baseline(h: Harness, loop: ClosedLoop) -> tuple[float, float]:
+    """Every cell voltage well above the deep-discharge threshold and every temperature in
+    the middle of the declared windows, for the whole run (later faults override them)."""
+    p = h.params(LOG)
+    v_low, v_high = _limits(h, "cell_voltage_V")
+    v = min(float(p["deep_discharge_threshold_V"]) + 0.3, v_high)
+    lo = max(float(p["extreme_temperature_min_degC"]),
+             float(p["extreme_charge_temperature_min_degC"]))
+    hi = min(float(p["extreme_temperature_max_degC"]),
+             float(p["extreme_charge_temperature_max_degC"]))
+    temp = 0.5 * (lo + hi)
+    loop.bench.inject(Stuck(signal="cell_voltage_V", value=v, start_s=0.0))
+    loop.bench.inject(Stuck(signal="cell_temperature_degC", value=temp, start_s=0.0))
+    return v, temp
+
+
+# ----------------------------------------------------------------------------- dates
+@req("OBSA-REG-007")
+def test_dates_reported(obsa: Harness) -> None:
+    """The logger runs 2 s; both dates are compared with the declared ones on every step."""
+    loop = _logger_loop(obsa)
+    loop.run(2.0)
+    p = obsa.params(LOG)
+    worst, where = 0.0, {}
+    for out, param in DATES:
+        err = np.abs(loop.channel(out) - float(p[param]))
+        e = float(err.max()) if np.all(np.isfinite(err)) else math.inf
+        if not e <= worst:
+            worst = e
+            where = {f"largest {out} error": float(loop.t_s[int(np.nanargmax(
+                np.where(np.isfinite(err), err, np.inf)))])}
+    obsa.judge("OBSA-REG-007", {"date_error_s": worst},
+               message=f"declared manufacture {float(p['manufacture_date_s']):.0f} s, service "
+                       f"start {float(p['service_start_date_s']):.0f} s; {loop.steps} steps",
+               events=where)
+
+
+# ----------------------------------------------------------------------------- throughput
+def _throughput_run(h: Harness, **bench: Any) -> ClosedLoop:
+    """Seeded segments of charge, discharge and rest at C-rates from C_RATE of the declared
+    cycle capacity (some below the charging threshold), with a pack voltage that follows the
+    current (a seeded internal resistance) and moves by a seeded few per cent."""
+    p = h.params(LOG)
+    cap = float(p["equivalent_cycle_capacity_Ah"])
+    i_low, i_high = _limits(h, "pack_current_A")
+    v_low, v_high = _limits(h, "pack_voltage_V")
+    rng = S.seeded_rng(h, "data logger throughput")
+    loop = _logger_loop(h, **bench)
+    loop.run(0.1)
+    v0 = float(loop.pool["pack_voltage_V"])
+    if not (math.isfinite(v0) and v0 > 0.0):
+        v0 = 0.5 * v_high
+    r = float(rng.uniform(0.02, 0.2)) * v0 / max(cap * 10.0, 1e-9)  # ~2…20 % at 10C
+    for _ in range(THROUGHPUT_SEGMENTS):
+        kind = rng.random()
+        rate = math.exp(rng.uniform(math.log(C_RATE[0]), math.log(C_RATE[1])))
+        current = rate * cap * (-1.0 if kind < DISCHARGE_SHARE else 1.0)
+        if kind > 0.95:
+            current = 0.0
+        current = float(np.clip(current, 0.9 * i_low, 0.9 * i_high))
+        voltage = float(np.clip(v0 * (1.0 + rng.uniform(-0.05, 0.05)) + current * r,
+                                0.01 * v_high, 0.99 * v_high))
+        seconds = float(rng.uniform(*SEGMENT_S))
+        _hold(loop, seconds, _stuck(loop, "pack_current_A", current, seconds),
+              _stuck(loop, "pack_voltage_V", voltage, seconds))
+    return loop
+
+
+@req("OBSA-REG-008")
+@req("OBSA-REG-009")
+@req("OBSA-REG-010")
+def test_throughput(obsa: Harness) -> None:
+    """A seeded profile of charge, discharge and rest: the throughput counters at the end
+    against the integrals of the logger's own inputs, and the equivalent full cycles on every
+    step against the discharged capacity it reported."""
+    loop = _throughput_run(obsa)
+    t = np.asarray(loop.t_s, dtype=float)
+    i = loop.channel("pack_current_A")
+    v = loop.channel("pack_voltage_V")
+    ok_i = np.isfinite(i)
+    ok_v = ok_i & np.isfinite(v) & (v > 0.0)
+    charge = np.where(ok_i, np.maximum(i, 0.0), 0.0)
+    discharge = np.where(ok_i, np.maximum(-i, 0.0), 0.0)
+    true = {
+        "charged_capacity_Ah": _held_integral(t, charge)[-1] / 3600.0,
+        "discharged_capacity_Ah": _held_integral(t, discharge)[-1] / 3600.0,
+        "charged_energy_Wh": _held_integral(t, np.where(ok_v, v * charge, 0.0))[-1] / 3600.0,
+        "discharged_energy_Wh": _held_integral(t, np.where(ok_v, v * discharge, 0.0))[-1]
+        / 3600.0,
+    }
+    got = {name: float(loop.channel(name)[-1]) for name in true}
+    err = {name: _relative(got[name], true[name]) for name in true}
+    summary = ", ".join(f"{n} {got[n]:.6g} (integral {true[n]:.6g})" for n in true)
+    end = {"end of the profile": float(t[-1])}
+    obsa.judge("OBSA-REG-008", {
+        "charged_energy_relative_error": err["charged_energy_Wh"],
+        "discharged_energy_relative_error": err["discharged_energy_Wh"]},
+        message=f"{THROUGHPUT_SEGMENTS} seeded segments over {t[-1]:.1f} s: {summary}",
+        events=end)
+    obsa.judge("OBSA-REG-009", {
+        "charged_capacity_relative_error": err["charged_capacity_Ah"],
+        "discharged_capacity_relative_error": err["discharged_capacity_Ah"]},
+        message=f"{THROUGHPUT_SEGMENTS} seeded segments over {t[-1]:.1f} s: {summary}",
+        events=end)
+    cap = float(obsa.param(LOG, "equivalent_cycle_capacity_Ah"))
+    cycles = np.abs(loop.channel("equivalent_full_cycles")
+                    - loop.channel("discharged_capacity_Ah") / cap)
+    cycles = np.where(np.isfinite(cycles), cycles, np.inf)
+    k = int(np.argmax(cycles))
+    obsa.judge("OBSA-REG-010", {"cycle_count_error": float(cycles[k])},
+               message=f"equivalent_full_cycles {loop.channel('equivalent_full_cycles')[-1]:.6g}"
+                       f" at the end, discharged_capacity_Ah "
+                       f"{got['discharged_capacity_Ah']:.6g} over the declared "
+                       f"equivalent_cycle_capacity_Ah {cap:g}",
+               events={"largest error": float(t[k])})
+
+
+# ----------------------------------------------------------------------------- deep discharge
+def _deep_discharge_run(h: Harness) -> tuple[ClosedLoop, int, list[str]]:
+    """Excursions below the declared threshold: the first, the last and seeded cells alone;
+    the sampled cells overlapping (one excursion); a cell below whose reading turns invalid
+    and back (one excursion); an open wire (0 V, invalid) while no cell is below (none).
+    Returns the loop, the excursions injected and what was done."""
+    thr = float(h.param(LOG, "deep_discharge_threshold_V"))
+    cells = S.sample_indices(h, "cell", "deep discharge cells")
+    rng = S.seeded_rng(h, "deep discharge")
+    loop = _logger_loop(h)
+    _baseline(h, loop)
+    loop.run(0.5)
+    v_low, _ = _limits(h, "cell_voltage_V")
+
+    def below() -> float:
+        return max(thr - float(rng.uniform(*VOLTAGE_MARGIN_V)), v_low)
+
+    def hold() -> float:
+        return float(rng.uniform(*HOLD_S))
+
+    done: list[str] = []
+    excursions = 0
+    if thr <= v_low:  # no reading can be below: nothing is injected
+        return loop, 0, ["no cell voltage can be below the declared threshold"]
+    for c in cells:  # one cell at a time
+        s = hold()
+        _hold(loop, s, _stuck(loop, "cell_voltage_V", below(), s, c))
+        loop.run(hold())
+        excursions += 1
+        done.append(f"cell {c + 1} alone")
+    if len(cells) > 1:  # overlapping: each cell falls while the previous is still below
+        total = hold() * len(cells)
+        starts = np.sort(rng.uniform(0.0, 0.4 * total, len(cells)))
+        starts[0] = 0.0
+        t0 = loop.t
+        for c, s0 in zip(cells, starts, strict=True):
+            loop.bench.inject(Stuck(signal="cell_voltage_V", index=c, value=below(),
+                                    start_s=t0 + float(s0), end_s=t0 + 0.6 * total
+                                    + float(s0)))
+        loop.run(0.6 * total + float(starts[-1]) + 0.2)
+        loop.run(hold())
+        excursions += 1
+        done.append(f"cells {', '.join(str(c + 1) for c in cells)} overlapping")
+    c = cells[-1]  # below, reading invalid for a while (its value above), then below again
+    s1, s2, s3 = hold(), hold(), hold()
+    t0 = loop.t
+    loop.bench.inject(Stuck(signal="cell_voltage_V", index=c, value=below(), start_s=t0,
+                            end_s=t0 + s1 + s2 + s3))
+    loop.bench.inject(Stuck(signal="cell_voltage_V", index=c, value=thr + 0.2,
+                            start_s=t0 + s1, end_s=t0 + s1 + s2))
+    loop.bench.inject(Stuck(signal="cell_voltage_valid", index=c, value=False,
+                            start_s=t0 + s1, end_s=t0 + s1 + s2))
+    loop.run(s1 + s2 + s3 + 0.2)
+    loop.run(hold())
+    excursions += 1
+    done.append(f"cell {c + 1} with its reading invalid during the excursion")
+    c = cells[0]  # an open wire alone: invalid readings start nothing
+    s = hold()
+    _hold(loop, s, OpenWire(signal="cell_voltage_V", index=c, start_s=loop.t,
+                            end_s=loop.t + s))
+    loop.run(hold())
+    done.append(f"an open wire at cell {c + 1} (not an excursion)")
+    return loop, excursions, done
+
+
+@req("OBSA-REG-011")
+def test_deep_discharge_events(obsa: Harness) -> None:
+    """Injected excursions below the declared deep_discharge_threshold_V are each counted
+    once (see :func:`_deep_discharge_run`)."""
+    loop, injected, done = _deep_discharge_run(obsa)
+    counted = float(loop.channel("deep_discharge_events")[-1])
+    obsa.judge("OBSA-REG-011", {"event_count_error": abs(counted - injected)},
+               message=f"{injected} excursions injected ({'; '.join(done)}), "
+                       f"deep_discharge_events {counted:g}",
+               events={"end": loop.t_s[-1]})
+
+
+# ----------------------------------------------------------------------------- temperatures
+def _extreme_channels(h: Harness) -> list[TraceChannel]:
+    """Per step, from the logger's inputs: whether a valid temperature is beyond each
+    declared threshold, and whether the current is above the charging threshold."""
+    p = h.params(LOG)
+    thr = {k: float(p[k]) for k in ("extreme_temperature_max_degC",
+                                    "extreme_temperature_min_degC",
+                                    "extreme_charge_temperature_max_degC",
+                                    "extreme_charge_temperature_min_degC",
+                                    "charging_current_threshold_A")}
+
+    def valid(pool: dict[str, Any]) -> np.ndarray:
+        temp = np.asarray(pool["cell_temperature_degC"], dtype=float)
+        ok = np.asarray(pool["cell_temperature_valid"], dtype=bool) & np.isfinite(temp)
+        return temp[ok]
+
+    def beyond(key: str, upper: bool) -> Callable[[dict[str, Any]], float]:
+        def read(pool: dict[str, Any]) -> float:
+            temp = valid(pool)
+            return float(np.any(temp > thr[key]) if upper else np.any(temp < thr[key]))
+        return read
+
+    def charging(pool: dict[str, Any]) -> float:
+        i = float(pool["pack_current_A"])
+        return float(math.isfinite(i) and i > thr["charging_current_threshold_A"])
+
+    return [TraceChannel("hot", "1", read=beyond("extreme_temperature_max_degC", True)),
+            TraceChannel("cold", "1", read=beyond("extreme_temperature_min_degC", False)),
+            TraceChannel("charge_hot", "1",
+                         read=beyond("extreme_charge_temperature_max_degC", True)),
+            TraceChannel("charge_cold", "1",
+                         read=beyond("extreme_charge_temperature_min_degC", False)),
+            TraceChannel("charging", "1", read=charging)]
+
+
+def _temperature_run(h: Harness) -> tuple[ClosedLoop, list[str]]:
+    """Per sampled sensor (first, last, seeded): hot and cold beyond the extreme window at
+    rest; hot and cold beyond the charge window while charging above the threshold, while
+    charging below it and while discharging; two sensors beyond at once; an invalid sensor
+    reading an extreme temperature (not counted)."""
+    p = h.params(LOG)
+    t_low, t_high = _limits(h, "cell_temperature_degC")
+    i_low, i_high = _limits(h, "pack_current_A")
+    rng = S.seeded_rng(h, "extreme temperatures")
+    sensors = S.sample_indices(h, "temperature_sensor", "extreme temperature sensors")
+    loop = _logger_loop(h, _extreme_channels(h))
+    _, mid = _baseline(h, loop)
+    loop.run(0.5)
+    thr_i = float(p["charging_current_threshold_A"])
+    done: list[str] = []
+
+    def temp(threshold: str, upper: bool) -> float | None:
+        d = float(rng.uniform(*TEMPERATURE_MARGIN_K))
+        x = float(p[threshold]) + (d if upper else -d)
+        x = min(max(x, t_low), t_high)
+        beyond = x > float(p[threshold]) if upper else x < float(p[threshold])
+        return x if beyond else None
+
+    def segment(sensor: int, value: float, current: float, label: str,
+                valid: bool = True) -> None:
+        s = float(rng.uniform(*HOLD_S))
+        faults = [_stuck(loop, "cell_temperature_degC", value, s, sensor),
+                  _stuck(loop, "pack_current_A", float(np.clip(current, i_low, i_high)), s)]
+        if not valid:
+            faults.append(_stuck(loop, "cell_temperature_valid", False, s, sensor))
+        _hold(loop, s, *faults)
+        loop.run(float(rng.uniform(0.2, 1.0)))
+        done.append(label)
+
+    above_i = thr_i + float(rng.uniform(0.5, 20.0))
+    for sensor in sensors:
+        n = sensor + 1
+        for key, upper, word in (("extreme_temperature_max_degC", True, "hot"),
+                                 ("extreme_temperature_min_degC", False, "cold")):
+            x = temp(key, upper)
+            if x is not None:
+                segment(sensor, x, 0.0, f"sensor {n} {word} at rest")
+        for key, upper, word in (("extreme_charge_temperature_max_degC", True, "hot"),
+                                 ("extreme_charge_temperature_min_degC", False, "cold")):
+            x = temp(key, upper)
+            if x is None:
+                continue
+            segment(sensor, x, above_i, f"sensor {n} {word} charging")
+            if thr_i > 0.0:
+                segment(sensor, x, 0.5 * thr_i, f"sensor {n} {word} below the threshold")
+            segment(sensor, x, -above_i, f"sensor {n} {word} discharging")
+    segment(sensors[0], mid, above_i, "charging in the window")
+    if len(sensors) > 1:  # two sensors beyond at once, overlapping
+        x = temp("extreme_temperature_max_degC", True)
+        if x is not None:
+            s = float(rng.uniform(*HOLD_S))
+            t0 = loop.t
+            loop.bench.inject(Stuck(signal="cell_temperature_degC", index=sensors[0], value=x,
+                                    start_s=t0, end_s=t0 + s))
+            loop.bench.inject(Stuck(signal="cell_temperature_degC", index=sensors[-1],
+                                    value=x, start_s=t0 + 0.5 * s, end_s=t0 + 1.5 * s))
+            loop.run(1.5 * s + 0.5)
+            done.append(f"sensors {sensors[0] + 1} and {sensors[-1] + 1} hot together")
+    for key, upper, word in (("extreme_temperature_max_degC", True, "hot"),
+                             ("extreme_temperature_min_degC", False, "cold")):
+        x = temp(key, upper)
+        if x is not None:
+            segment(sensors[-1], x, 0.0, f"sensor {sensors[-1] + 1} invalid reading {word}",
+                    valid=False)
+    return loop, done
+
+
+def _time_error(loop: ClosedLoop, counter: str, mask: np.ndarray) -> tuple[float, int, str]:
+    """|accumulated − true time| per excursion of ``mask`` (held from step to step)."""
+    t = np.asarray(loop.t_s, dtype=float)
+    true = float(_held_integral(t, mask.astype(float))[-1])
+    got = float(loop.channel(counter)[-1])
+    edges = int(np.count_nonzero(mask[1:] & ~mask[:-1]) + int(bool(mask[0])))
+    err = abs(got - true) if math.isfinite(got) else math.inf
+    return err / max(edges, 1), edges, f"{counter} {got:.3f} s (true {true:.3f} s, {edges} " \
+                                       f"excursions)"
+
+
+@req("OBSA-REG-012")
+@req("OBSA-REG-013")
+def test_time_at_extreme_temperatures(obsa: Harness) -> None:
+    """Time beyond the declared windows, and time charging beyond the charge window,
+    against the time the logger's own inputs were there (see :func:`_temperature_run`)."""
+    loop, done = _temperature_run(obsa)
+    if not done:
+        obsa.not_applicable("OBSA-REG-012", "no temperature can be beyond the declared window")
+        obsa.not_applicable("OBSA-REG-013", "no temperature can be beyond the declared window")
+        return
+    ch = {n: loop.channel(n) > 0.5 for n in ("hot", "cold", "charge_hot", "charge_cold",
+                                            "charging")}
+    end = {"end": loop.t_s[-1]}
+    message = f"{len(done)} segments: {', '.join(done)}"
+    for rid, parts in (
+            ("OBSA-REG-012", (("time_above_temperature_max_s", ch["hot"]),
+                              ("time_below_temperature_min_s", ch["cold"]))),
+            ("OBSA-REG-013", (("charge_time_above_temperature_max_s",
+                               ch["charge_hot"] & ch["charging"]),
+                              ("charge_time_below_temperature_min_s",
+                               ch["charge_cold"] & ch["charging"])))):
+        results = [_time_error(loop, counter, mask) for counter, mask in parts]
+        obsa.judge(rid, {"time_error_per_excursion_s": max(r[0] for r in results)},
+                   message=f"{'; '.join(r[2] for r in results)}; {message}", events=end)
+
+
+# ----------------------------------------------------------------------------- never decrease
+def count_decreases(loop: ClosedLoop) -> tuple[int, str, float]:
+    """Steps in which any counter is lower than in the previous step, with the first."""
+    bad = np.zeros(max(len(loop.t_s) - 1, 0), dtype=bool)
+    first, t_first = "", math.nan
+    for name in COUNTERS:
+        x = loop.channel(name)
+        dec = x[1:] < x[:-1]
+        if dec.any():
+            k = int(np.flatnonzero(dec)[0])
+            if not first or loop.t_s[k + 1] < t_first:
+                first, t_first = f"{name} {x[k]:.9g} → {x[k + 1]:.9g}", loop.t_s[k + 1]
+        bad |= dec
+    return int(np.count_nonzero(bad)), first, t_first
+
+
+@req("OBSA-REG-014")
+def test_counters_never_decrease(obsa: Harness) -> None:
+    """The throughput profile from a late clock start (float time far from 0), then the
+    extreme temperatures and deep discharges: no counter goes down on any step (the
+    always-on monitor checks the same on every loop that runs the logger)."""
+    start = float(S.seeded_rng(obsa, "late start").uniform(1.0e6, 1.0e8))
+    loops = [_throughput_run(obsa, clock_start_s=start), _temperature_run(obsa)[0],
+             _deep_discharge_run(obsa)[0]]
+    found = [(count_decreases(lp), lp) for lp in loops]
+    total = sum(n for (n, _, _), _ in found)
+    worst = next(((f, lp) for f, lp in found if f[0]), None)
+    events: dict[str, float] = {}
+    note = ""
+    if worst is not None:
+        obsa.loop = worst[1]
+        events = {"first decrease": worst[0][2]}
+        note = f"; first: {worst[0][1]} at t = {worst[0][2]:.3f} s"
+    obsa.judge("OBSA-REG-014", {"counter_decreases": total},
+               message=f"{sum(lp.steps for lp in loops)} steps in {len(loops)} runs (one from "
+                       f"t = {start:.0f} s){note}", events=events)
