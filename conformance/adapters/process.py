@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from ..frozen import frozen
 from . import wire
 from .base import Adapter, AdapterError, Call
 from .spin import Reader
@@ -508,10 +509,7 @@ _SCALARS = frozenset({bool, int, float, str})
 def _immutable(value: Any) -> bool:
     """True for a value that cannot change behind its identity: a scalar, or a read-only
     numpy array that owns its data (the bench's sensor snapshots)."""
-    if type(value) in _SCALARS:
-        return True
-    return (type(value) is np.ndarray and not value.flags.writeable
-            and (value.base is None or not getattr(value.base, "flags", value.flags).writeable))
+    return type(value) in _SCALARS or frozen(value)
 
 
 def _clip(data: bytes, limit: int = 160) -> str:

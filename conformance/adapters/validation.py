@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..frozen import frozen
+
 if TYPE_CHECKING:
     from ..spec.loader import Spec
 
@@ -122,8 +124,7 @@ def _array_check(rule: FieldRule) -> Check:
                 return False
             if boolean:
                 return True
-            if v is last[0] and not v.flags.writeable and (
-                    v.base is None or not getattr(v.base, "flags", v.flags).writeable):
+            if v is last[0] and frozen(v):
                 return True
             items = v.tolist()  # plain Python values: faster to scan than numpy reductions
         elif tv is not list and tv is not tuple or (n is not None and len(v) != n):

@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from ..frozen import frozen
 from . import chemistry as chem
 from .config import BenchConfig
 
@@ -84,6 +85,7 @@ class SeriesString:
                                    / self.thermal_capacity_J_per_K) / self.heat_transfer_W_per_K
         self.balancing_resistance_ohm = cfg.balancing_resistance_ohm
         self.balancing = np.zeros(n, dtype=bool)  # the switches as last commanded
+        self._switches_seen: np.ndarray | None = None  # the frozen command they came from
         self._bleed_A = np.zeros(n)  # per cell, while the switches stay as they are
         self._bleed_heat_W = np.zeros(n)
         self._bleed_s = 0.0  # bleeding time since the last sync
@@ -125,10 +127,14 @@ class SeriesString:
 
     def set_balancing(self, switches: np.ndarray) -> None:
         """The balancing switches (one per cell) as commanded from now on."""
+        if switches is self._switches_seen:  # the same read-only command as before
+            return
+        seen = switches if frozen(switches) else None
         switches = np.asarray(switches, dtype=bool)
         if switches.shape != self.balancing.shape:
             raise ValueError(f"balancing_cmd: expected {self.balancing.size} switches (one per "
                              f"cell), found {switches.size}")
+        self._switches_seen = seen
         if np.array_equal(switches, self.balancing):
             return
         self.sync()  # what bled so far, at the old currents

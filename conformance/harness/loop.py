@@ -24,12 +24,15 @@ from ..spec.models import Signal
 
 
 def default_value(signal: Signal, dimensions: dict[str, int]) -> Any:
-    """The value a signal holds before anyone produced it (:attr:`Signal.start_value`), an
-    array of it for an array signal."""
+    """The value a signal holds before anyone produced it (:attr:`Signal.start_value`), a
+    read-only array of it for an array signal (it stays the same object until someone
+    produces the signal: whoever reads it may reuse what it computed from it)."""
     scalar = signal.start_value
     if signal.dimension is None:
         return scalar
-    return np.full(dimensions.get(signal.dimension, 0), scalar)
+    array = np.full(dimensions.get(signal.dimension, 0), scalar)
+    array.flags.writeable = False
+    return array
 
 
 _REDUCERS: dict[str, Callable[[Any], float]] = {
