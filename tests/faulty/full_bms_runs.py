@@ -115,3 +115,6 @@ def full_bms_jobs(base: Path) -> dict[str, Any]:
             jobs[pack_run(name, pack)] = Job(_manifest(d, edit=edit), d / "out", True, False,
                                              "pytest", area.select)
     return jobs
+from .balancing_faults import AREA as _balancing  # noqa: E402
+
+AREAS["balancing"] = _balancing
