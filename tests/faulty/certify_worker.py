@@ -44,6 +44,9 @@ def prepare() -> None:
     import reference_impl
     import tests.faulty
 
+    # first: it imports every area's faults module, which imports it back (Area, packs)
+    import tests.faulty.full_bms_runs  # noqa: F401
+
     for package in (conformance, reference_impl, tests.faulty):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             name = info.name
