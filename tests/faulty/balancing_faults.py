@@ -14,7 +14,6 @@ from reference_impl.component import Block, ConfigurationError
 from reference_impl.functions.balancing import PERMITTED_STATES, Balancing
 from reference_impl.interfaces import SafetyState
 
-from .full_bms_runs import Area, lfp_200_cells, twelve_cells_one_sensor
 from .modules import Faulty, _f
 
 COMPONENT = "balancing"
@@ -51,7 +50,7 @@ def _wide_hysteresis(data: dict[str, Any]) -> None:
     """A threshold of 30 mV with 20 mV of hysteresis: a hysteresis far beyond the 5 mV
     accuracy of the stop threshold, so that stopping at the start threshold shows (the
     reference declaration's 5 mV hysteresis is within it)."""
-    data["parameters"][COMPONENT].update(balancing_threshold_V=0.03,
+    data["configuration"][COMPONENT].update(balancing_threshold_V=0.03,
                                          balancing_hysteresis_V=0.02)
 
 
@@ -208,24 +207,42 @@ class SortedListBalancing(Block):
         return {"balancing_cmd": cmd, "balancing_active": bool(on)}
 
 
-AREA = Area(
-    select="balancing",
-    faulty=(
-        _f(COMPONENT, StartsFiftyMillivoltsLate, "OBSA-BAL-001"),
-        _f(COMPONENT, BalancesAllButTheLowest, "OBSA-BAL-001"),
-        Faulty("NoHysteresis", COMPONENT, NoHysteresis, frozenset({"OBSA-BAL-002"}),
-               edit=_wide_hysteresis),
-        _f(COMPONENT, SignedRestCurrent, "OBSA-BAL-003"),
-        _f(COMPONENT, RestTimerNotRestarted, "OBSA-BAL-003"),
-        _f(COMPONENT, LastCellNotChecked, "OBSA-BAL-004"),
-        _f(COMPONENT, InvalidTemperatureIgnored, "OBSA-BAL-005"),
-        _f(COMPONENT, BalancesInLockout, "OBSA-BAL-006"),
-        _f(COMPONENT, InvalidTakenAsLowest, "OBSA-BAL-007"),
-        _f(COMPONENT, InvalidCellBalanced, "OBSA-BAL-007"),
-    ),
-    correct=(
-        _f(COMPONENT, SortedListBalancing),
-    ),
-    packs={"twelve-cells-one-sensor": twelve_cells_one_sensor,
-           "lfp-200-cells": lfp_200_cells},
-)
+def _area() -> Any:
+    """The area's entry of :data:`.full_bms_runs.AREAS` (an ``Area``)."""
+    from .full_bms_runs import Area, lfp_200_cells, twelve_cells_one_sensor
+
+    return Area(
+        select="balancing",
+        faulty=(
+            _f(COMPONENT, StartsFiftyMillivoltsLate, "OBSA-BAL-001"),
+            _f(COMPONENT, BalancesAllButTheLowest, "OBSA-BAL-001"),
+            Faulty("NoHysteresis", COMPONENT, NoHysteresis, frozenset({"OBSA-BAL-002"}),
+                   edit=_wide_hysteresis),
+            _f(COMPONENT, SignedRestCurrent, "OBSA-BAL-003"),
+            _f(COMPONENT, RestTimerNotRestarted, "OBSA-BAL-003"),
+            _f(COMPONENT, LastCellNotChecked, "OBSA-BAL-004"),
+            _f(COMPONENT, InvalidTemperatureIgnored, "OBSA-BAL-005"),
+            _f(COMPONENT, BalancesInLockout, "OBSA-BAL-006"),
+            _f(COMPONENT, InvalidTakenAsLowest, "OBSA-BAL-007"),
+            _f(COMPONENT, InvalidCellBalanced, "OBSA-BAL-007"),
+        ),
+        correct=(
+            _f(COMPONENT, SortedListBalancing),
+        ),
+        packs={"twelve-cells-one-sensor": twelve_cells_one_sensor,
+               "lfp-200-cells": lfp_200_cells},
+    )
+
+
+_AREA: list[Any] = []
+
+
+def __getattr__(name: str) -> Any:
+    """``AREA``, built when first asked for: :mod:`.full_bms_runs` imports it from here at
+    its end, and a certification imports this module alone first (to load a balancing), so
+    neither module may need the other complete while it is being imported."""
+    if name != "AREA":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not _AREA:
+        _AREA.append(_area())
+    return _AREA[0]
