@@ -1,0 +1,37 @@
+@full_bms @data_logger @lifetime_data
+Feature: Data logger — the lifetime data of Regulation (EU) 2023/1542 Annex VII part B (area REG)
+  The data logger runs alone on a bench with ideal sensors and the HV path open; its inputs
+  are the bench's measurements, driven by stuck-at readings of the pack current and voltage,
+  of the cell voltages and temperatures and of their valid flags, so every input is known.
+  Each counter is judged against the logger's own inputs as the trace recorded them: only
+  its arithmetic and its counting rules are judged. Currents are drawn from the run's seed
+  in multiples of the declared equivalent_cycle_capacity_Ah; thresholds and windows are the
+  declared ones; the channels are the first, the last and seeded cells and sensors.
+
+  Background:
+    Given the module on the bench, configured as its manifest declares
+
+  @OBSA-REG-007
+  Scenario: The declared dates are reported unchanged
+    When the data logger runs for 2 s
+    Then both dates equal the declared manufacture_date_s and service_start_date_s on every step, judged against OBSA-REG-007
+
+  @OBSA-REG-008 @OBSA-REG-009 @OBSA-REG-010
+  Scenario: Throughput and equivalent full cycles follow the logger's own inputs
+    When the measured pack current runs through 40 seeded segments of charge, discharge and rest, with a pack voltage that follows it
+    Then the charged and discharged energy and capacity at the end lie within 0.1 % of the integrals of the logger's inputs and the equivalent full cycles equal the discharged capacity over the declared cycle capacity on every step, judged against OBSA-REG-008, OBSA-REG-009 and OBSA-REG-010
+
+  @OBSA-REG-011
+  Scenario: Every deep-discharge excursion is counted once
+    When the first, the last and seeded cells fall below the declared deep_discharge_threshold_V one at a time, then together overlapping, then one with its reading invalid during the excursion, and an open wire reads 0 V while no cell is below
+    Then deep_discharge_events equals the excursions injected, judged against OBSA-REG-011
+
+  @OBSA-REG-012 @OBSA-REG-013
+  Scenario: Time at and time charging at extreme temperatures
+    When the first, the last and seeded sensors go beyond the declared extreme and charge windows at rest, charging above and below the declared charging_current_threshold_A and discharging, two sensors overlap and an invalid sensor reads an extreme temperature
+    Then the accumulated times equal the times the logger's valid inputs were beyond within one nominal step per excursion, judged against OBSA-REG-012 and OBSA-REG-013
+
+  @OBSA-REG-014
+  Scenario: No lifetime counter ever decreases
+    When the throughput profile runs from a seeded late clock start, then the extreme temperatures and the deep discharges
+    Then no counter is lower than on the step before, judged against OBSA-REG-014

@@ -1,0 +1,237 @@
+"""Faulty data loggers (OBSA-REG-007 to 014): the reference with one realistic defect each,
+the requirement each breaks, a correct logger written otherwise that must pass
+(:class:`IntervalLogger`), and the catalogue's area "lifetime" (:data:`AREA`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from reference_impl.component import Block
+from reference_impl.connectivity.data_logger import CompensatedSum, DataLogger
+
+from .full_bms_runs import Area, lfp_200_cells, one_cell, twelve_cells_one_sensor
+from .modules import Faulty, _f
+
+_S_PER_DAY = 86400.0
+
+
+class DatesInWholeDays(DataLogger):
+    """Stores the dates as whole days since 1970 (a 16-bit day number in the NVM) and
+    reports the start of that day."""
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        super()._setup(p)
+        self._manufacture_s = math.floor(self._manufacture_s / _S_PER_DAY) * _S_PER_DAY
+        self._service_start_s = math.floor(self._service_start_s / _S_PER_DAY) * _S_PER_DAY
+
+
+class EnergyAtFirstVoltage(DataLogger):
+    """Counts the energy with the pack voltage of its first step, taken as the nominal
+    voltage, instead of the voltage of every interval."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._first_V: float | None = None
+
+    def _take(self, inputs: Mapping[str, Any]) -> None:
+        super()._take(inputs)
+        if self._first_V is None:
+            self._first_V = self._voltage_V
+        self._voltage_V = self._first_V
+
+
+class ChargedCountsBothDirections(DataLogger):
+    """The charged capacity adds the magnitude of the current in both directions (a copy of
+    the discharge line with abs() left in); energies and the discharged capacity are right."""
+
+    def _integrate(self, dt: float) -> None:
+        super()._integrate(dt)
+        current = self._current_A
+        if math.isfinite(current) and current < 0.0:
+            self._charged_As.add(-current * dt)
+
+
+class CyclesFromTotalThroughput(DataLogger):
+    """Equivalent full cycles as (charged + discharged) / 2 over the cycle capacity — another
+    usual definition, not the one the spec asks for."""
+
+    def _outputs(self) -> dict[str, Any]:
+        out = super()._outputs()
+        total_Ah = out["charged_capacity_Ah"] + out["discharged_capacity_Ah"]
+        out["equivalent_full_cycles"] = 0.5 * total_Ah * 3600.0 / self._cycle_capacity_As
+        return out
+
+
+class DeepDischargePerCell(DataLogger):
+    """Counts every cell that falls below the threshold, even while another cell of the pack
+    is already in an excursion."""
+
+    def _take(self, inputs: Mapping[str, Any]) -> None:
+        before = None if self._cell_below is None else self._cell_below.copy()
+        count = self._deep_discharges
+        super()._take(inputs)
+        now = self._cell_below
+        assert now is not None
+        was = np.zeros_like(now) if before is None or before.shape != now.shape else before
+        self._deep_discharges = count + int(np.count_nonzero(now & ~was))
+
+
+class DeepDischargeIgnoresValidity(DataLogger):
+    """Judges every cell by its reading, valid or not: an open wire's 0 V starts an
+    excursion, and an invalid reading during one ends it."""
+
+    def _take(self, inputs: Mapping[str, Any]) -> None:
+        n = len(inputs["cell_voltage_valid"])
+        super()._take({**inputs, "cell_voltage_valid": np.ones(n, dtype=bool)})
+
+
+class ExtremeIgnoresValidity(DataLogger):
+    """Counts the time at extreme temperatures from every sensor's reading, valid or not (an
+    open sensor reads the cold rail); the charging times judge validity as they should."""
+
+    def _take(self, inputs: Mapping[str, Any]) -> None:
+        super()._take(inputs)
+        temp = np.asarray(inputs["cell_temperature_degC"], dtype=float)
+        temp = temp[np.isfinite(temp)]
+        if len(temp):
+            self._hot = bool(temp.max() > self._hot_degC)
+            self._cold = bool(temp.min() < self._cold_degC)
+
+
+class ChargingAnyPositiveCurrent(DataLogger):
+    """Counts charging time whenever the current is positive, ignoring the declared
+    charging_current_threshold_A (a sensor offset counts as charging)."""
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        super()._setup(p)
+        self._charging_A = 0.0
+
+
+class ChargeWindowIsExtremeWindow(DataLogger):
+    """Uses the extreme temperature window for the charging times too, not the declared
+    charge window."""
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        super()._setup(p)
+        self._charge_hot_degC = self._hot_degC
+        self._charge_cold_degC = self._cold_degC
+
+
+class Float32Checkpoint(CompensatedSum):
+    """A counter saved to single precision (the NVM's format) every SAVE_EVERY reads, and
+    continued from the saved value: at a save it drops by up to half a float32 step."""
+
+    SAVE_EVERY = 50
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reads = 0
+
+    def add(self, term: float) -> None:
+        self._sum += term
+
+    @property
+    def value(self) -> float:
+        self._reads += 1
+        if self._reads % self.SAVE_EVERY == 0:
+            self._sum = float(np.float32(self._sum))
+        return self._sum
+
+
+class SavesInSinglePrecision(DataLogger):
+    """Checkpoints every counter to float32 and continues from it (:class:`Float32Checkpoint`):
+    the counters are right to 7 digits but step down at a save."""
+
+    accumulator = Float32Checkpoint
+
+
+class IntervalLogger(Block):
+    """A correct logger written otherwise: each step's inputs count over the interval since
+    the previous step (as firmware that multiplies by the elapsed time), plain float64 sums
+    (a sum of non-negative terms never decreases), the deep-discharge state as the set of
+    cells whose last valid reading was below."""
+
+    COMPONENT = "data_logger"
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        self.p = {k: float(v) for k, v in p.items()}
+
+    def reset(self) -> None:
+        self.t_last: float | None = None
+        self.sums = dict.fromkeys(("ch_As", "dis_As", "ch_Ws", "dis_Ws", "hot", "cold",
+                                   "ch_hot", "ch_cold"), 0.0)
+        self.below: set[int] = set()
+        self.events = 0
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        p, s = self.p, self.sums
+        dt = 0.0 if self.t_last is None else max(t - self.t_last, 0.0)
+        self.t_last = t if self.t_last is None else max(t, self.t_last)
+        i, v = float(inputs["pack_current_A"]), float(inputs["pack_voltage_V"])
+        if math.isfinite(i) and dt > 0.0:
+            key = "ch" if i > 0 else "dis"
+            s[f"{key}_As"] += abs(i) * dt
+            if math.isfinite(v) and v > 0.0:
+                s[f"{key}_Ws"] += abs(i) * v * dt
+        temps = [float(x) for x, ok in zip(inputs["cell_temperature_degC"],
+                                           inputs["cell_temperature_valid"], strict=True)
+                 if ok and math.isfinite(float(x))]
+        hottest = max(temps, default=-math.inf)
+        coldest = min(temps, default=math.inf)
+        charging = math.isfinite(i) and i > p["charging_current_threshold_A"]
+        s["hot"] += dt * (hottest > p["extreme_temperature_max_degC"])
+        s["cold"] += dt * (coldest < p["extreme_temperature_min_degC"])
+        s["ch_hot"] += dt * (charging and hottest > p["extreme_charge_temperature_max_degC"])
+        s["ch_cold"] += dt * (charging and coldest < p["extreme_charge_temperature_min_degC"])
+        was = bool(self.below)
+        for k, (x, ok) in enumerate(zip(inputs["cell_voltage_V"], inputs["cell_voltage_valid"],
+                                        strict=True)):
+            if ok and math.isfinite(float(x)):
+                if float(x) < p["deep_discharge_threshold_V"]:
+                    self.below.add(k)
+                else:
+                    self.below.discard(k)
+        if self.below and not was:
+            self.events += 1
+        return {
+            "battery_manufacture_date_s": p["manufacture_date_s"],
+            "battery_service_start_date_s": p["service_start_date_s"],
+            "charged_capacity_Ah": s["ch_As"] / 3600.0,
+            "discharged_capacity_Ah": s["dis_As"] / 3600.0,
+            "charged_energy_Wh": s["ch_Ws"] / 3600.0,
+            "discharged_energy_Wh": s["dis_Ws"] / 3600.0,
+            "equivalent_full_cycles": s["dis_As"] / 3600.0 / p["equivalent_cycle_capacity_Ah"],
+            "deep_discharge_events": self.events,
+            "time_above_temperature_max_s": s["hot"],
+            "time_below_temperature_min_s": s["cold"],
+            "charge_time_above_temperature_max_s": s["ch_hot"],
+            "charge_time_below_temperature_min_s": s["ch_cold"],
+        }
+
+
+LOG = "data_logger"
+LOGGER_CATALOGUE: tuple[Faulty, ...] = (
+    _f(LOG, DatesInWholeDays, "OBSA-REG-007"),
+    _f(LOG, EnergyAtFirstVoltage, "OBSA-REG-008"),
+    _f(LOG, ChargedCountsBothDirections, "OBSA-REG-009"),
+    _f(LOG, CyclesFromTotalThroughput, "OBSA-REG-010"),
+    _f(LOG, DeepDischargePerCell, "OBSA-REG-011"),
+    _f(LOG, DeepDischargeIgnoresValidity, "OBSA-REG-011"),
+    _f(LOG, ExtremeIgnoresValidity, "OBSA-REG-012"),
+    _f(LOG, ChargingAnyPositiveCurrent, "OBSA-REG-013"),
+    _f(LOG, ChargeWindowIsExtremeWindow, "OBSA-REG-013"),
+    _f(LOG, SavesInSinglePrecision, "OBSA-REG-014"),
+)
+LOGGER_CORRECT: tuple[Faulty, ...] = (_f(LOG, IntervalLogger),)
+
+AREA = Area(
+    select="data_logger or lifetime_data",
+    faulty=LOGGER_CATALOGUE,
+    correct=LOGGER_CORRECT,
+    packs={"one cell": one_cell, "twelve cells one sensor": twelve_cells_one_sensor,
+           "200 LFP cells": lfp_200_cells},
+)
