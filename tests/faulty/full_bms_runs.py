@@ -118,3 +118,9 @@ def full_bms_jobs(base: Path) -> dict[str, Any]:
 from .balancing_faults import AREA as _balancing  # noqa: E402
 
 AREAS["balancing"] = _balancing
+
+from .hmi_faults import AREA as _hmi  # noqa: E402
+from .logger_faults import AREA as _lifetime  # noqa: E402
+
+AREAS["lifetime"] = _lifetime
+AREAS["hmi"] = _hmi
