@@ -102,11 +102,13 @@ class Pins:
         self.now: dict[str, float] = {}
 
     def step(self) -> None:
-        self.loop.step()
-        pool = self.loop.pool
-        now = {s: float(pool[s]) for s in self.signals}
-        self.before = self.now or now
-        self.now = now
+        loop = self.loop
+        pool = loop.pool
+        # the pool still holds the plant inputs of the step before (none before the first)
+        before = {s: float(pool[s]) for s in self.signals} if loop.steps else None
+        loop.step()
+        self.now = {s: float(pool[s]) for s in self.signals}
+        self.before = before if before is not None else self.now
 
 
 def _close_path(loop: ClosedLoop) -> None:
@@ -239,7 +241,7 @@ def test_current_offset_error(obsa: Harness) -> None:
 def test_current_sign(obsa: Harness) -> None:
     """Currents alternating in sign, from just above twice the declared offset to the
     largest the module is declared to carry, each held for many steps: the samples whose
-    sign is not the true current's over the last step period."""
+    sign is the opposite of the true current's over the whole last step period."""
     offset = float(obsa.param(CS, "current_offset_error_A"))
     loop, pins = _cs_loop(obsa)
     _close_path(loop)
@@ -254,7 +256,7 @@ def test_current_sign(obsa: Harness) -> None:
                 continue
             counted += 1
             measured = float(loop.pool["pack_current_A"])
-            if not any(measured * x > 0 for x in (a, b)):
+            if all(measured * x < 0 for x in (a, b)):  # zero has no sign: not counted
                 errors += 1
                 t_first = loop.t_s[-1] if errors == 1 else t_first
     obsa.judge("OBSA-MEAS-008", {"sign_errors": errors},
