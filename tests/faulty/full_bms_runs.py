@@ -124,3 +124,7 @@ from .logger_faults import AREA as _lifetime  # noqa: E402
 
 AREAS["lifetime"] = _lifetime
 AREAS["hmi"] = _hmi
+
+from .charge_faults import AREA as _charging  # noqa: E402
+
+AREAS["charging"] = _charging
