@@ -44,6 +44,9 @@ LIMIT_SEGMENTS = 8
 SEGMENT_S = 1.0
 #: seconds each condition that forbids charging is held, drawn in this span (OBSA-CHG-004)
 FORBIDDEN_S = (1.0, 2.0)
+#: time allowed for the constant-voltage phase of a charge, and for a whole charge at most (s)
+TAPER_S = 300.0
+MAX_CHARGE_S = 3600.0
 #: the charger's lag, in step periods of the charge control
 CHARGER_LAG_STEPS = 1.0
 
@@ -145,13 +148,17 @@ def set_charge_start(c: Charge, fullest: int, purpose: str) -> str:
 
 
 def charge_bound_s(h: Harness, loop: ClosedLoop) -> float:
-    """Longest a charge from the start state may take: the fullest cell's remaining charge
-    at the termination current (a charge that has not ended by then never ends)."""
-    soc_hi = soc_at(_chemistry(loop), _v_limit(h) - START_MARGIN_V[1])
+    """Longest a charge from the start state may take: twice the time the declared current
+    takes to bring the emptiest possible start to the limit's open-circuit voltage, plus
+    TAPER_S for the constant-voltage phase (a charge that has not ended by then never ends;
+    the reference ends in about a tenth of it)."""
+    chem = _chemistry(loop)
+    v_limit = _v_limit(h)
+    soc_span = (soc_at(chem, v_limit) - soc_at(chem, v_limit - START_MARGIN_V[1])
+                + CELL_SPREAD)
     capacity_As = float(loop.bench.config.capacity_Ah) * 3600.0
-    i_term = float(h.param(CHG, "charge_termination_current_A"))
-    i_cc = min(_i_max(h), max(i_term, 1e-3))
-    return min(1.2 * (1.0 - soc_hi) * capacity_As / max(0.5 * (i_cc + i_term), 1e-3), 3600.0)
+    cc_s = 2.0 * soc_span * capacity_As / max(_i_max(h), 1e-3)
+    return min(cc_s + TAPER_S, MAX_CHARGE_S)
 
 
 def _phase(h: Harness, name: str) -> int:
@@ -257,6 +264,9 @@ def test_no_cell_above_limit(obsa: Harness) -> None:
             obsa.not_applicable("OBSA-CHG-002", str(why))
             return
         true_max = S.channel(c.loop, "true_cell_voltage_max_V")
+        if not len(true_max):
+            raise S.PreconditionFailed("the charge ran no step")
+        true_max = np.where(np.isnan(true_max), np.inf, true_max)
         k = int(np.argmax(true_max))
         done = (f"complete at {t_done:.1f} s" if t_done is not None
                 else f"not complete after {c.loop.t:.0f} s")
