@@ -119,6 +119,10 @@ from .balancing_faults import AREA as _balancing  # noqa: E402
 
 AREAS["balancing"] = _balancing
 
+from .measurement_faults import AREA as _measurement  # noqa: E402
+
+AREAS["measurement"] = _measurement
+
 from .hmi_faults import AREA as _hmi  # noqa: E402
 from .logger_faults import AREA as _lifetime  # noqa: E402
 
