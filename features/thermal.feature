@@ -8,9 +8,10 @@ Feature: Thermal manager — cooling, heating and the temperature spread (area T
   It runs alone on the bench with ideal sensors. Every sensor rests midway between the
   declared heating_off and cooling_off temperatures; one sensor at a time — the first, the
   last and 2 seeded others, each on a fresh bench — is swept at 0.2 K/s across a threshold,
-  starting 2 K before it. Where the pack has another sensor, the one beside the swept one is
-  invalid and reads beyond the threshold (a shorted sensor reads hot for cooling, an open
-  one −50 °C for heating and the spread): only valid temperatures count.
+  starting 2 K before it (or set 2 K beyond it where only the priority is judged). Where
+  the pack has another sensor, the one beside the swept one is invalid and reads beyond the
+  threshold (a shorted sensor reads hot for cooling, an open one −50 °C for heating and the
+  spread): only valid temperatures count.
 
   Background:
     Given the module on the bench, configured as its manifest declares
@@ -29,7 +30,7 @@ Feature: Thermal manager — cooling, heating and the temperature spread (area T
 
   @OBSA-THERM-005
   Scenario: Cooling wins when cooling and heating are both due
-    When heating is requested for one sensor 2 K below heating_on, then the first, the last and 2 seeded other sensors are each swept up across cooling_on, and set 2 K below cooling_off once cooling is requested
+    When heating is requested for one sensor 2 K below heating_on, then the first, the last and 2 seeded other sensors are each set 2 K above cooling_on, and 2 K below cooling_off once cooling is requested
     Then the two requests are never raised in the same step, cooling is raised within one step and heating comes back within one step of cooling ending, judged against OBSA-THERM-005
 
   @OBSA-THERM-006

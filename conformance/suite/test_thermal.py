@@ -38,6 +38,9 @@ RAMP_K_PER_S = 0.2
 MARGIN_K = 2.0
 #: a sweep runs on this many margins past its threshold before the reaction counts as missing
 SWEEP_MARGINS = 3
+#: how long a request may take after a jump MARGIN_K beyond its threshold before it counts
+#: as missing
+JUMP_WATCH_S = 3.0
 #: how far beyond the threshold an invalid sensor reads (the reading a module must ignore)
 DECOY_BEYOND_K = 20.0
 
@@ -134,12 +137,12 @@ class Drive:
             self.loop.bench.inject(S.Stuck(signal="cell_temperature_valid", index=self.decoy,
                                            start_s=t0, value=False))
 
-    def sweep(self, target: float, direction: int) -> float:
-        """The swept sensor jumps to MARGIN_K before ``target`` and moves across it
+    def sweep(self, target: float, direction: int, margin: float = MARGIN_K) -> float:
+        """The swept sensor jumps to ``margin`` before ``target`` and moves across it
         (``direction`` +1 up, −1 down); returns the sweep's start."""
         self.loop.bench.clear_faults()
         self._decoy()
-        return _set_sensor(self.loop, self.index, target - direction * MARGIN_K,
+        return _set_sensor(self.loop, self.index, target - direction * margin,
                            direction * RAMP_K_PER_S)
 
     def run_sweep(self, until: Callable[[dict[str, Any]], bool]) -> float | None:
@@ -265,9 +268,10 @@ def test_heating_request(obsa: Harness) -> None:
 
 # ----------------------------------------------------------------------------- both due
 def _both_due(h: Harness, hot: int, cold: int) -> Stimulus:
-    """Sensor ``cold`` below heating_on until heating is requested; sensor ``hot`` swept up
-    across cooling_on (cooling must rise, heating step back); then ``hot`` jumps below
-    cooling_off (heating, still due, must come back)."""
+    """Sensor ``cold`` MARGIN_K below heating_on until heating is requested; sensor ``hot``
+    jumps MARGIN_K above cooling_on — four tolerances of OBSA-THERM-001 beyond it, so that
+    any module that meets it is due at once — (cooling must rise, heating step back); then
+    ``hot`` jumps MARGIN_K below cooling_off (heating, still due, must come back)."""
     p = h.params(TM)
     cool_on = float(p["cooling_on_temperature_degC"])
     cool_off = float(p["cooling_off_temperature_degC"])
@@ -280,14 +284,13 @@ def _both_due(h: Harness, hot: int, cold: int) -> Stimulus:
             f"awaited heating_request within 2 s of {S.channel_label(T, cold)} at "
             f"{cold_value:g} °C (declared heating_on {heat_on:g} °C)", blame="OBSA-THERM-003")
     t_heat = loop.t
-    drive = Drive(loop, hot, None, None)
-    t0 = _set_sensor(loop, hot, cool_on - MARGIN_K, RAMP_K_PER_S)
-    drive.run_sweep(_request_is("cooling_request", True))
+    t0 = _set_sensor(loop, hot, cool_on + MARGIN_K)
+    loop.run(JUMP_WATCH_S, until=_request_is("cooling_request", True))
     loop.run(0.05)
     hottest = S.channel(loop, "valid_temperature_max_degC")
     t_due = S.first_time(loop, hottest >= cool_on, after=t0)
     t_cool = _edge(loop, "cooling_request", True, t0)
-    events = {"heating requested": t_heat, "cooling sweep starts": t0}
+    events = {"heating requested": t_heat, "hot sensor set": t0}
     measured: dict[str, float | None] = {"simultaneous_requests": None,
                                          "cooling_on_delay_s": None,
                                          "heating_resume_delay_s": None}
@@ -302,14 +305,15 @@ def _both_due(h: Harness, hot: int, cold: int) -> Stimulus:
         loop.bench.clear_faults()
         _set_sensor(loop, cold, cold_value)
         t1 = _set_sensor(loop, hot, cool_off - MARGIN_K)
-        loop.run(3.0, until=_request_is("heating_request", True))
+        loop.run(JUMP_WATCH_S, until=_request_is("heating_request", True))
         loop.run(0.05)
         t_end = _edge(loop, "cooling_request", False, t1)
         t_back = _edge(loop, "heating_request", True, t1)
         if t_end is None:
             raise PreconditionFailed(
-                f"awaited cooling_request withdrawn within 3 s of {S.channel_label(T, hot)} at "
-                f"{cool_off - MARGIN_K:g} °C (declared cooling_off {cool_off:g} °C)",
+                f"awaited cooling_request withdrawn within {JUMP_WATCH_S:g} s of "
+                f"{S.channel_label(T, hot)} at {cool_off - MARGIN_K:g} °C (declared "
+                f"cooling_off {cool_off:g} °C)",
                 blame="OBSA-THERM-002")
         events["cooling withdrawn"] = t_end
         if t_back is not None:
@@ -327,8 +331,8 @@ def _both_due(h: Harness, hot: int, cold: int) -> Stimulus:
     return Stimulus(label=f"{S.channel_label(T, hot)} hot, {S.channel_label(T, cold)} cold",
                     measured=measured, events=events, loop=loop, notes=notes or None,
                     message=f"{S.channel_label(T, cold)} held at {cold_value:g} °C, "
-                            f"{S.channel_label(T, hot)} swept up from {cool_on - MARGIN_K:g} °C "
-                            f"at {RAMP_K_PER_S:g} K/s, then set to {cool_off - MARGIN_K:g} °C")
+                            f"{S.channel_label(T, hot)} set to {cool_on + MARGIN_K:g} °C, "
+                            f"then to {cool_off - MARGIN_K:g} °C")
 
 
 @req("OBSA-THERM-005")
@@ -364,7 +368,9 @@ def _spread_stimulus(h: Harness, index: int, direction: int) -> Stimulus:
     decoy = _neighbour(n, index) if n >= 3 else None
     drive = Drive(loop, index, decoy, None)
     label = f"{S.channel_label(T, index)} {'hotter' if direction > 0 else 'colder'}"
-    t0 = drive.sweep(rest + direction * limit, direction)
+    # from the rest at the latest: a sweep from below it would start with a spread
+    margin = min(MARGIN_K, limit)
+    t0 = drive.sweep(rest + direction * limit, direction, margin)
     drive.run_sweep(S.flags_have(mask, "thermal_fault_flags"))
     loop.run(0.05)
     spread = S.channel(loop, "valid_temperature_spread_K")
@@ -383,7 +389,7 @@ def _spread_stimulus(h: Harness, index: int, direction: int) -> Stimulus:
         measured["set_threshold_error_K"] = abs(S.value_at(loop, "valid_temperature_spread_K",
                                                            t_set) - limit)
         measured["set_delay_s"] = 0.0 if t_over is None or t_over > t_set else t_set - t_over
-        t1 = drive.sweep(rest + direction * limit, -direction)
+        t1 = drive.sweep(rest + direction * limit, -direction, margin)
         events["sweep back starts"] = t1
         drive.run_sweep(lambda pool: int(pool["thermal_fault_flags"]) & mask == 0)
         loop.run(0.05)
@@ -399,7 +405,7 @@ def _spread_stimulus(h: Harness, index: int, direction: int) -> Stimulus:
     return Stimulus(label=label, measured=measured, events=events, loop=loop,
                     notes=notes or None,
                     message=f"the others at {rest:g} °C; {label} swept from "
-                            f"{MARGIN_K:g} K inside the limit across it and back at "
+                            f"{margin:g} K inside the limit across it and back at "
                             f"{RAMP_K_PER_S:g} K/s" + beside)
 
 

@@ -42,11 +42,12 @@ def switch_cycle(context: Any, others: int, way: str, on: str, margin: float, si
 
 
 @when("heating is requested for one sensor {margin:g} K below heating_on, then the first, the "
-      "last and {others:d} seeded other sensors are each swept up across cooling_on, and set "
-      "{margin2:g} K below cooling_off once cooling is requested")
-def both_due(context: Any, margin: float, others: int, margin2: float) -> None:
-    _check(others, margin)
-    _check(others, margin2)
+      "last and {others:d} seeded other sensors are each set {margin2:g} K above cooling_on, "
+      "and {margin3:g} K below cooling_off once cooling is requested")
+def both_due(context: Any, margin: float, others: int, margin2: float,
+             margin3: float) -> None:
+    for m in (margin, margin2, margin3):
+        _check(others, m)
     run_case(context, f"{THERM}::test_cooling_and_heating_due")
 
 

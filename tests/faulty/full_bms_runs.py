@@ -118,6 +118,9 @@ def full_bms_jobs(base: Path) -> dict[str, Any]:
 from .balancing_faults import AREA as _balancing  # noqa: E402
 
 AREAS["balancing"] = _balancing
+from .thermal_faults import AREA as _thermal  # noqa: E402
+
+AREAS["thermal"] = _thermal
 
 from .measurement_faults import AREA as _measurement  # noqa: E402
 
