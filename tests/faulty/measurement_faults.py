@@ -98,6 +98,30 @@ class AgeOfLastStep(CurrentSensor):
         return out
 
 
+class AgeInTicks(CurrentSensor):
+    """The age is counted by a 100 ms housekeeping task: it reads the time since the last
+    fresh measurement rounded down to whole 100 ms ticks."""
+
+    TICK_S = 0.1
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        ticks = math.floor(float(out["current_sensor_age_s"]) / self.TICK_S + 1e-9)
+        out["current_sensor_age_s"] = measure("current_sensor_age_s", ticks * self.TICK_S)
+        return out
+
+
+class PackVoltageOffset(_DeclaredSensor):
+    """The pack-voltage ADC's offset, referred to the input twice the declared accuracy, was
+    never calibrated out (the link channel was)."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        offset = 2.0 * float(self._p["voltage_accuracy_V"])
+        out["pack_voltage_V"] = measure("pack_voltage_V", out["pack_voltage_V"] + offset)
+        return out
+
+
 class LinkDividerTolerance(CurrentSensor):
     """The DC-link voltage divider was built with 1 % resistors and is not calibrated."""
 
@@ -291,7 +315,9 @@ AREA = Area(
         # reversed, every reading is off by twice the current: the gain fails with the sign
         _f(CS, MountedReversed, "OBSA-MEAS-006", "OBSA-MEAS-008"),
         _f(CS, AgeOfLastStep, "OBSA-MEAS-009"),
+        _f(CS, AgeInTicks, "OBSA-MEAS-009"),
         _f(CS, LinkDividerTolerance, "OBSA-MEAS-010"),
+        _f(CS, PackVoltageOffset, "OBSA-MEAS-010"),
         _f(IMD, NarrowRangeImd, "OBSA-MEAS-011"),
         _f(DRV, DebouncedFeedback, "OBSA-MEAS-012"),
         _f(DRV, QueuedCoils, "OBSA-MEAS-012"),
