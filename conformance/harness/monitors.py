@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from .context import Harness
 
 SUP, CM, DIAG = "safety_supervisor", "contactor_manager", "diagnostics"
+TM = "thermal_manager"
+THERMAL_REQUESTS = ("cooling_request", "heating_request")
 CLOSE_CMDS = ("main_positive_close_cmd", "main_negative_close_cmd", "precharge_close_cmd")
 _EPS = 1e-9
 
@@ -51,6 +53,8 @@ MONITORED: tuple[str, ...] = (
     "OBSA-CONT-011",
     "OBSA-DIAG-001", "OBSA-DIAG-002", "OBSA-DIAG-003", "OBSA-DIAG-004",
 )
+#: monitored too, in every loop that runs the thermal manager (the random scenarios do not)
+MONITORED_THERMAL: tuple[str, ...] = ("OBSA-THERM-005",)
 
 #: the supervisor's limit faults: fault code → (limit-set quantity, trace channel of the
 #: quantity, the MSL requirement whose threshold tolerance applies); the limit set names
@@ -128,6 +132,8 @@ class Watch:
                  TraceChannel("fault_reset_request", "1", "fault_reset_request")]
         if self.dtc:
             chans.append(TraceChannel("dtc_occurrences_total", "1", read=self._record_dtc))
+        if TM in self.components:
+            chans += [TraceChannel(name, "1", name) for name in THERMAL_REQUESTS]
         return chans
 
     def _record_dtc(self, pool: dict[str, Any]) -> float:
@@ -455,6 +461,15 @@ def _contactor_faults(h: Harness, tr: _Trace, cmds: dict[str, np.ndarray],
     return out
 
 
+# ----------------------------------------------------------------------------- thermal manager
+def _thermal(h: Harness, tr: _Trace) -> list[Violation | None]:
+    """OBSA-THERM-005: never cooling and heating requested in the same step."""
+    cooling, heating = (tr.raw(name) > 0.5 for name in THERMAL_REQUESTS)
+    return [tr.first("OBSA-THERM-005", cooling & heating,
+                     "cooling_request and heating_request are never raised in the same step",
+                     lambda k: "both raised")]
+
+
 # ----------------------------------------------------------------------------- fault memory
 def _diagnostics(h: Harness, tr: _Trace) -> list[Violation | None]:
     w = tr.watch
@@ -555,7 +570,7 @@ def _dtc_times(tr: _Trace, t: np.ndarray, row: int, edges: np.ndarray, first: np
 
 # ----------------------------------------------------------------------------- verdicts
 _CHECKS: dict[str, Callable[[Harness, _Trace], list[Violation | None]]] = {
-    SUP: _supervisor, CM: _contactors, DIAG: _diagnostics,
+    SUP: _supervisor, CM: _contactors, DIAG: _diagnostics, TM: _thermal,
 }
 
 
