@@ -166,6 +166,17 @@ class DebouncedFeedback(ContactorDriver):
         return out
 
 
+class FeedbackFromCoil(ContactorDriver):
+    """The auxiliary inputs are never read: the feedback echoes the coil output, so it runs
+    ahead of the contacts by their closing and opening times."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        for name in _CONTACTORS:
+            out[f"{name}_closed_fb"] = out[f"{name}_coil_on"]
+        return out
+
+
 class QueuedCoils(ContactorDriver):
     """The coils sit on an output expander written from a queue: each coil switches two
     steps after its command."""
@@ -321,6 +332,7 @@ AREA = Area(
         _f(IMD, NarrowRangeImd, "OBSA-MEAS-011"),
         _f(DRV, DebouncedFeedback, "OBSA-MEAS-012"),
         _f(DRV, QueuedCoils, "OBSA-MEAS-012"),
+        _f(DRV, FeedbackFromCoil, "OBSA-MEAS-012"),
     ),
     correct=(
         _correct(CS, AveragingCurrentSensor),
