@@ -39,8 +39,11 @@ if TYPE_CHECKING:
     from .context import Harness
 
 SUP, CM, DIAG = "safety_supervisor", "contactor_manager", "diagnostics"
+CHG = "charge_control"
+CHARGE_REQUESTS = ("charge_voltage_request_V", "charge_current_request_A")
 TM = "thermal_manager"
 THERMAL_REQUESTS = ("cooling_request", "heating_request")
+BAL = "balancing"
 CLOSE_CMDS = ("main_positive_close_cmd", "main_negative_close_cmd", "precharge_close_cmd")
 _EPS = 1e-9
 
@@ -52,9 +55,12 @@ MONITORED: tuple[str, ...] = (
     "OBSA-CONT-001", "OBSA-CONT-003", "OBSA-CONT-005", "OBSA-CONT-006", "OBSA-CONT-010",
     "OBSA-CONT-011",
     "OBSA-DIAG-001", "OBSA-DIAG-002", "OBSA-DIAG-003", "OBSA-DIAG-004",
+    "OBSA-CHG-001", "OBSA-CHG-003",
 )
 #: monitored too, in every loop that runs the thermal manager (the random scenarios do not)
 MONITORED_THERMAL: tuple[str, ...] = ("OBSA-THERM-005",)
+#: monitored too, in every loop that runs the balancing
+MONITORED_BALANCING: tuple[str, ...] = ("OBSA-BAL-006", "OBSA-BAL-007")
 
 #: the supervisor's limit faults: fault code → (limit-set quantity, trace channel of the
 #: quantity, the MSL requirement whose threshold tolerance applies); the limit set names
@@ -132,8 +138,15 @@ class Watch:
                  TraceChannel("fault_reset_request", "1", "fault_reset_request")]
         if self.dtc:
             chans.append(TraceChannel("dtc_occurrences_total", "1", read=self._record_dtc))
+        if CHG in self.components:
+            chans += [TraceChannel(name, "V" if name.endswith("_V") else "A", name)
+                      for name in (*CHARGE_REQUESTS, "sop_charge_current_limit_A")]
         if TM in self.components:
             chans += [TraceChannel(name, "1", name) for name in THERMAL_REQUESTS]
+        if BAL in self.components:
+            chans += [TraceChannel("balancing_cmd_count", "1", read=_commanded),
+                      TraceChannel("balancing_invalid_commanded", "1",
+                                   read=_invalid_commanded())]
         return chans
 
     def _record_dtc(self, pool: dict[str, Any]) -> float:
@@ -155,6 +168,29 @@ class Watch:
         for name, values in self.flags.items():
             values.append(int(pool[name]))
         return float(self.dtc["dtc_occurrences"][-1].sum())
+
+
+def _commanded(pool: dict[str, Any]) -> float:
+    """How many cells the balancing commands."""
+    return float(np.count_nonzero(np.asarray(pool["balancing_cmd"], dtype=bool)))
+
+
+def _invalid_commanded() -> Callable[[dict[str, Any]], float]:
+    """How many cells the balancing commands whose voltage reads invalid in this step and
+    read invalid in the step before (after one step, OBSA-BAL-007)."""
+    before: list[np.ndarray] = []
+
+    def read(pool: dict[str, Any]) -> float:
+        v = np.asarray(pool["cell_voltage_V"], dtype=float)
+        invalid = ~(np.asarray(pool["cell_voltage_valid"], dtype=bool) & np.isfinite(v))
+        held = invalid & before[0] if before and before[0].shape == invalid.shape else invalid
+        before[:] = [invalid]
+        if not held.any():
+            return 0.0
+        cmd = np.asarray(pool["balancing_cmd"], dtype=bool)
+        return float(np.count_nonzero(cmd & held)) if cmd.shape == held.shape else 0.0
+
+    return read
 
 
 # ----------------------------------------------------------------------------- the trace
@@ -470,6 +506,54 @@ def _thermal(h: Harness, tr: _Trace) -> list[Violation | None]:
                      lambda k: "both raised")]
 
 
+# ----------------------------------------------------------------------------- charge control
+def _charging(h: Harness, tr: _Trace) -> list[Violation | None]:
+    """OBSA-CHG-001: the voltage request never above n × the declared charge voltage limit;
+    OBSA-CHG-003: the current request never above the declared maximum, nor the charge
+    current limit or the SoP limit the charge control saw in the same step."""
+    n = int(h.session.dimensions.get("cell", 0))
+    v_max = n * float(h.param(CHG, "charge_voltage_limit_V"))
+    v_req, i_req = (tr.raw(name) for name in CHARGE_REQUESTS)
+    limit = np.minimum(tr.seen(CHG, "charge_current_limit_A"),
+                       tr.seen(CHG, "sop_charge_current_limit_A"))
+    i_max = float(h.param(CHG, "charge_current_max_A"))
+    smallest = np.minimum(limit, i_max)
+    slack = FLOAT_SLACK * np.maximum(1.0, np.abs(smallest))
+    over_i = ~(i_req <= smallest + slack)  # NaN counts as over
+    over_v = ~(v_req <= v_max + FLOAT_SLACK * max(1.0, v_max))
+    return [
+        tr.first("OBSA-CHG-001", over_v,
+                 f"charge_voltage_request_V is never above {n} cells × charge_voltage_limit_V "
+                 f"= {v_max:g} V", lambda k: f"charge_voltage_request_V {v_req[k]:g} V"),
+        tr.first("OBSA-CHG-003", over_i,
+                 "charge_current_request_A is never above charge_current_max_A, "
+                 "charge_current_limit_A or sop_charge_current_limit_A of the same step",
+                 lambda k: f"charge_current_request_A {i_req[k]:g} A, the smallest limit "
+                           f"{smallest[k]:g} A"),
+    ]
+
+
+# ----------------------------------------------------------------------------- balancing
+def _balancing(h: Harness, tr: _Trace) -> list[Violation | None]:
+    """OBSA-BAL-006: no cell commanded while the safety state the balancing saw is fault or
+    lockout, in that step and the one before; OBSA-BAL-007: no cell commanded whose voltage
+    reads invalid, in that step and the one before (both: after one step)."""
+    state = tr.seen(BAL, "safety_state")
+    blocked = np.isin(state, [h.enum("safety_state", "fault"),
+                              h.enum("safety_state", "lockout")])
+    held = blocked & np.concatenate(([False], blocked[:-1]))
+    count = tr.raw("balancing_cmd_count")
+    invalid = tr.raw("balancing_invalid_commanded")
+    return [
+        tr.first("OBSA-BAL-006", held & (count > 0),
+                 "no cell is commanded while safety_state is fault or lockout (after one step)",
+                 lambda k: f"safety_state {int(state[k])}, {int(count[k])} cells commanded"),
+        tr.first("OBSA-BAL-007", invalid > 0,
+                 "no cell is commanded whose voltage reads invalid (after one step)",
+                 lambda k: f"{int(invalid[k])} invalid cells commanded"),
+    ]
+
+
 # ----------------------------------------------------------------------------- fault memory
 def _diagnostics(h: Harness, tr: _Trace) -> list[Violation | None]:
     w = tr.watch
@@ -570,7 +654,8 @@ def _dtc_times(tr: _Trace, t: np.ndarray, row: int, edges: np.ndarray, first: np
 
 # ----------------------------------------------------------------------------- verdicts
 _CHECKS: dict[str, Callable[[Harness, _Trace], list[Violation | None]]] = {
-    SUP: _supervisor, CM: _contactors, DIAG: _diagnostics, TM: _thermal,
+    CHG: _charging,
+    SUP: _supervisor, CM: _contactors, DIAG: _diagnostics, TM: _thermal, BAL: _balancing,
 }
 
 

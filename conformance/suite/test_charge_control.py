@@ -50,12 +50,10 @@ MAX_CHARGE_S = 3600.0
 #: the charger's lag, in step periods of the charge control
 CHARGER_LAG_STEPS = 1.0
 
+#: besides the standard channels and the requests and SoP limit the always-on monitors record
 CHANNELS = [
-    TraceChannel("charge_current_request_A", "A", "charge_current_request_A"),
-    TraceChannel("charge_voltage_request_V", "V", "charge_voltage_request_V"),
     TraceChannel("charge_phase", "1", "charge_phase"),
     TraceChannel("charger_connected", "1", "charger_connected"),
-    TraceChannel("sop_charge_current_limit_A", "A", "sop_charge_current_limit_A"),
     TraceChannel("true_cell_voltage_max_V", "V", "true_cell_voltage_V", "max"),
 ]
 
