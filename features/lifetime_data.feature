@@ -18,7 +18,7 @@ Feature: Data logger — the lifetime data of Regulation (EU) 2023/1542 Annex VI
 
   @OBSA-REG-008 @OBSA-REG-009 @OBSA-REG-010
   Scenario: Throughput and equivalent full cycles follow the logger's own inputs
-    When the measured pack current runs through 40 seeded segments of charge, discharge and rest, with a pack voltage that follows it
+    When the measured pack current runs through 40 seeded segments of charge, discharge and rest and a closing discharge, with a pack voltage that follows it
     Then the charged and discharged energy and capacity at the end lie within 0.1 % of the integrals of the logger's inputs and the equivalent full cycles equal the discharged capacity over the declared cycle capacity on every step, judged against OBSA-REG-008, OBSA-REG-009 and OBSA-REG-010
 
   @OBSA-REG-011

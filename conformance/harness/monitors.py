@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .context import Harness
 
 SUP, CM, DIAG = "safety_supervisor", "contactor_manager", "diagnostics"
+LOG = "data_logger"
 CHG = "charge_control"
 CHARGE_REQUESTS = ("charge_voltage_request_V", "charge_current_request_A")
 TM = "thermal_manager"
@@ -55,6 +56,7 @@ MONITORED: tuple[str, ...] = (
     "OBSA-CONT-001", "OBSA-CONT-003", "OBSA-CONT-005", "OBSA-CONT-006", "OBSA-CONT-010",
     "OBSA-CONT-011",
     "OBSA-DIAG-001", "OBSA-DIAG-002", "OBSA-DIAG-003", "OBSA-DIAG-004",
+    "OBSA-REG-014",
     "OBSA-CHG-001", "OBSA-CHG-003",
 )
 #: monitored too, in every loop that runs the thermal manager (the random scenarios do not)
@@ -119,6 +121,10 @@ class Watch:
         self.dtc: dict[str, list[np.ndarray]] = {}
         self._last: dict[str, tuple[list[Any], np.ndarray]] = {}  # see _record_dtc
         self.flags: dict[str, list[int]] = {}
+        #: the data logger's lifetime counters (every output but the dates), when it runs
+        self.counters = ([p.signal for p in spec.interfaces[LOG].outputs
+                          if not p.signal.endswith("_date_s")]
+                         if LOG in self.components and LOG in spec.interfaces else [])
         if DIAG in self.components:
             read = {p.signal for p in spec.interfaces[DIAG].inputs}
             signal_of = {}
@@ -138,6 +144,7 @@ class Watch:
                  TraceChannel("fault_reset_request", "1", "fault_reset_request")]
         if self.dtc:
             chans.append(TraceChannel("dtc_occurrences_total", "1", read=self._record_dtc))
+        chans += [TraceChannel(f"counter:{name}", "1", name) for name in self.counters]
         if CHG in self.components:
             chans += [TraceChannel(name, "V" if name.endswith("_V") else "A", name)
                       for name in (*CHARGE_REQUESTS, "sop_charge_current_limit_A")]
@@ -652,9 +659,27 @@ def _dtc_times(tr: _Trace, t: np.ndarray, row: int, edges: np.ndarray, first: np
              f"(edge at {latest[k]:.6f} s)")
 
 
+# ----------------------------------------------------------------------------- lifetime data
+def _logger(h: Harness, tr: _Trace) -> list[Violation | None]:
+    """OBSA-REG-014: no lifetime counter is lower than on the step before."""
+    worst: Violation | None = None
+    for name in tr.watch.counters:
+        x = tr.raw(f"counter:{name}")
+        down = np.concatenate(([False], x[1:] < x[:-1]))
+
+        def seen(k: int, x: np.ndarray = x, name: str = name) -> str:
+            return f"{name} {x[k - 1]:.9g} → {x[k]:.9g}"
+
+        v = tr.first("OBSA-REG-014", down, "no lifetime counter of the data logger may "
+                     "decrease", seen)
+        if v is not None and (worst is None or v.t_s < worst.t_s):
+            worst = v
+    return [worst]
+
+
 # ----------------------------------------------------------------------------- verdicts
 _CHECKS: dict[str, Callable[[Harness, _Trace], list[Violation | None]]] = {
-    CHG: _charging,
+    CHG: _charging, LOG: _logger,
     SUP: _supervisor, CM: _contactors, DIAG: _diagnostics, TM: _thermal, BAL: _balancing,
 }
 

@@ -43,6 +43,8 @@ SEGMENT_S = (0.5, 3.0)
 C_RATE = (0.02, 40.0)
 #: share of the throughput segments that discharge (the rest charge or rest)
 DISCHARGE_SHARE = 0.6
+#: the throughput run discharges at least this many equivalent cycles more than it charges
+NET_DISCHARGE = 0.1
 #: how far a stimulated reading sits beyond a declared threshold (V, K, A)
 VOLTAGE_MARGIN_V = (0.05, 0.5)
 TEMPERATURE_MARGIN_K = (1.0, 10.0)
@@ -159,18 +161,28 @@ def _throughput_run(h: Harness, **bench: Any) -> ClosedLoop:
     if not (math.isfinite(v0) and v0 > 0.0):
         v0 = 0.5 * v_high
     r = float(rng.uniform(0.02, 0.2)) * v0 / max(cap * 10.0, 1e-9)  # ~2…20 % at 10C
+    net_Ah = 0.0  # discharged − charged so far
+
+    def segment(current: float, seconds: float) -> None:
+        nonlocal net_Ah
+        current = float(np.clip(current, 0.9 * i_low, 0.9 * i_high))
+        voltage = float(np.clip(v0 * (1.0 + rng.uniform(-0.05, 0.05)) + current * r,
+                                0.01 * v_high, 0.99 * v_high))
+        _hold(loop, seconds, _stuck(loop, "pack_current_A", current, seconds),
+              _stuck(loop, "pack_voltage_V", voltage, seconds))
+        net_Ah -= current * seconds / 3600.0
+
     for _ in range(THROUGHPUT_SEGMENTS):
         kind = rng.random()
         rate = math.exp(rng.uniform(math.log(C_RATE[0]), math.log(C_RATE[1])))
         current = rate * cap * (-1.0 if kind < DISCHARGE_SHARE else 1.0)
-        if kind > 0.95:
-            current = 0.0
-        current = float(np.clip(current, 0.9 * i_low, 0.9 * i_high))
-        voltage = float(np.clip(v0 * (1.0 + rng.uniform(-0.05, 0.05)) + current * r,
-                                0.01 * v_high, 0.99 * v_high))
-        seconds = float(rng.uniform(*SEGMENT_S))
-        _hold(loop, seconds, _stuck(loop, "pack_current_A", current, seconds),
-              _stuck(loop, "pack_voltage_V", voltage, seconds))
+        segment(0.0 if kind > 0.95 else current, float(rng.uniform(*SEGMENT_S)))
+    # a closing discharge, so that the discharged charge exceeds the charged one by
+    # NET_DISCHARGE cycles: cycles counted from the total throughput show
+    missing_Ah = NET_DISCHARGE * cap - net_Ah
+    if missing_Ah > 0.0:
+        current = max(-C_RATE[1] * cap, 0.9 * i_low)
+        segment(current, missing_Ah * 3600.0 / -current)
     return loop
 
 

@@ -19,7 +19,7 @@ def dates(context: Any, seconds: float) -> None:
 
 
 @when("the measured pack current runs through {segments:d} seeded segments of charge, "
-      "discharge and rest, with a pack voltage that follows it")
+      "discharge and rest and a closing discharge, with a pack voltage that follows it")
 def throughput(context: Any, segments: int) -> None:
     if segments != THROUGHPUT_SEGMENTS:
         raise SuiteError(f"the test case runs {THROUGHPUT_SEGMENTS} segments; the scenario "
