@@ -37,3 +37,13 @@ Feature: Thermal manager — cooling, heating and the temperature spread (area T
   Scenario: The temperature spread warning follows the spread both ways
     When the first, the last and 2 seeded temperature sensors are each made hotter, then colder, than the others until the valid temperatures spread by more than the declared temperature_spread_limit_K, and back
     Then the temperature_spread warning sets within 0.5 K of the limit and one step, and clears within 0.5 K of it, judged against OBSA-THERM-006
+
+  @OBSA-THERM-002
+  Scenario: Cooling brings the cells back in closed loop and ends at cooling_off
+    When every cell starts 1 K above the declared cooling_on_temperature_degC with the bench's coolant following cooling_request
+    Then the cooling brings the cells down and cooling_request is withdrawn within 0.5 K of cooling_off, judged against OBSA-THERM-002
+
+  @OBSA-THERM-004
+  Scenario: Heating brings the cells back in closed loop and ends at heating_off
+    When every cell starts 1 K below the declared heating_on_temperature_degC with the bench's heaters following heating_request
+    Then the heating brings the cells up and heating_request is withdrawn within 0.5 K of heating_off, judged against OBSA-THERM-004

@@ -184,8 +184,9 @@ class Bench:
         return self._cell_view
 
     def apply(self, commands: dict[str, Any]) -> None:
-        """Take the contactor, MOSFET and balancing commands from ``commands``; other keys
-        are ignored, so a module's whole output record can be passed. A missing command
+        """Take the contactor, MOSFET and balancing commands (and, with the thermal
+        actuators, the cooling and heating requests) from ``commands``; other keys are
+        ignored, so a module's whole output record can be passed. A missing command
         keeps its value; a command of the other power path is held but moves nothing."""
         step = self.clock.step
         hv = self.hv
@@ -201,6 +202,11 @@ class Bench:
             hv.discharge_fet.command(bool(commands["discharge_fet_cmd"]), step)
         if "balancing_cmd" in commands:
             self.cells.set_balancing(commands["balancing_cmd"])
+        if self.config.thermal_actuators and ("cooling_request" in commands
+                                              or "heating_request" in commands):
+            cells = self.cells
+            cells.set_conditioning(bool(commands.get("cooling_request", cells.cooling)),
+                                   bool(commands.get("heating_request", cells.heating)))
 
     # ---- a cell monitor under test -----------------------------------------------------------
     def plant_inputs(self) -> dict[str, Any]:

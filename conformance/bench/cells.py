@@ -21,6 +21,15 @@ the bleed is constant, so it integrates lazily like the rest: the cell loses b_i
 charge over s seconds, its temperature rises by b_i² · R_bal · (1 − D) / G, its terminal
 voltage carries the drop of b_i through its R0, and the string's source voltage moves with
 the bleed along the cells' OCV slopes.
+
+Surroundings and thermal actuators: each cell exchanges heat with its own ambient, the
+pack's ambient plus its share of ``ambient_gradient_K`` (0 at the first cell, the whole
+gradient at the last: cell-to-cell gradients at rest). A cooling request couples every cell
+to the coolant at ``coolant_temperature_degC`` through ``coolant_heat_transfer_W_per_K``;
+a heating request adds ``heater_power_W`` to every cell. Both are folded into one
+surrounding temperature per cell and one conductance, T_env = (G·T_amb + G_c·T_c + P_h) /
+(G + G_c), so the lazy integration above holds with T_env for T_amb and G + G_c for G; the
+arrays are synced whenever a request changes.
 """
 
 from __future__ import annotations
@@ -69,7 +78,16 @@ class SeriesString:
         )
         t0 = cfg.initial_temperature_degC
         self.ambient_degC = float(cfg.ambient_degC)
-        self.temperature_degC = np.full(n, self.ambient_degC if t0 is None else float(t0))
+        self.ambient_offset_K = (np.arange(n) / max(n - 1, 1)) * float(cfg.ambient_gradient_K)
+        self.coolant_degC = float(cfg.coolant_temperature_degC)
+        g_c, p_h = cfg.coolant_heat_transfer_W_per_K, cfg.heater_power_W
+        self.coolant_heat_transfer_W_per_K = (
+            g_c if g_c is not None else chem.COOLANT_HEAT_TRANSFER_W_PER_K_AH * cfg.capacity_Ah)
+        self.heater_power_W = p_h if p_h is not None else chem.HEATER_POWER_W_AH * cfg.capacity_Ah
+        self.cooling = False  # the coolant flows
+        self.heating = False  # the heaters are on
+        self.temperature_degC = (self.ambient_degC + self.ambient_offset_K if t0 is None
+                                 else np.full(n, float(t0)))
         # temperature sensors: consecutive groups of cells
         starts = (np.arange(cfg.n_temp_sensors) * n) // cfg.n_temp_sensors
         self.sensor_starts = starts
@@ -80,9 +98,7 @@ class SeriesString:
         self.k_sum = float(self.resistance_factor.sum())
         self.pack_r0_ohm = self.k_sum * self.r0_ohm
         self._a1 = math.exp(-self.dt_s / self.tau1_s)
-        self._d = math.exp(-self.dt_s * self.heat_transfer_W_per_K / self.thermal_capacity_J_per_K)
-        self._d_heat = -math.expm1(-self.dt_s * self.heat_transfer_W_per_K
-                                   / self.thermal_capacity_J_per_K) / self.heat_transfer_W_per_K
+        self._surroundings()
         self.balancing_resistance_ohm = cfg.balancing_resistance_ohm
         self.balancing = np.zeros(n, dtype=bool)  # the switches as last commanded
         self._switches_seen: np.ndarray | None = None  # the frozen command they came from
@@ -156,13 +172,13 @@ class SeriesString:
             self._bleed_s = 0.0
         if self._decay != 1.0 or self._heat_K != 0.0:
             t = self.temperature_degC
-            amb = self.ambient_degC
+            amb = self._env_degC
             t -= amb
             t *= self._decay
             t += amb
             t += self._heat_K * self.resistance_factor
             if self._bleeding:
-                t += self._bleed_heat_W * ((1.0 - self._decay) / self.heat_transfer_W_per_K)
+                t += self._bleed_heat_W * ((1.0 - self._decay) / self._g_W_per_K)
             self._decay = 1.0
             self._heat_K = 0.0
         self._refresh_ocv()
@@ -182,9 +198,9 @@ class SeriesString:
 
     def cell_temperatures_now_degC(self) -> np.ndarray:
         """Per-cell temperature now (a new array; does not sync)."""
-        amb = self.ambient_degC
+        amb = self._env_degC
         rise = self._decay * (self.temperature_degC - amb)
-        bled = self._bleed_heat_W * ((1.0 - self._decay) / self.heat_transfer_W_per_K)
+        bled = self._bleed_heat_W * ((1.0 - self._decay) / self._g_W_per_K)
         return amb + rise + self._heat_K * self.resistance_factor + bled
 
     def cell_voltages_V(self, current_A: float, synced: bool) -> np.ndarray:
@@ -216,3 +232,28 @@ class SeriesString:
     def set_ambient(self, degC: float) -> None:
         self.sync()
         self.ambient_degC = float(degC)
+        self._surroundings()
+
+    # ---- thermal actuators -----------------------------------------------------------------
+    def set_conditioning(self, cooling: bool, heating: bool) -> None:
+        """The coolant flows (``cooling``) and the heaters are on (``heating``) from now on."""
+        if (cooling, heating) == (self.cooling, self.heating):
+            return
+        self.sync()  # what changed so far, in the old surroundings
+        self.cooling, self.heating = bool(cooling), bool(heating)
+        self._surroundings()
+
+    def _surroundings(self) -> None:
+        """Each cell's surrounding temperature and the conductance to it (see the module
+        docstring), and the per-step constants of the thermal integration. Call after a
+        sync: the arrays hold the temperatures up to now."""
+        g = self.heat_transfer_W_per_K
+        g_c = self.coolant_heat_transfer_W_per_K if self.cooling else 0.0
+        p_h = self.heater_power_W if self.heating else 0.0
+        g_all = g + g_c
+        self._g_W_per_K = g_all
+        self._env_degC = (g * (self.ambient_degC + self.ambient_offset_K)
+                          + g_c * self.coolant_degC + p_h) / g_all
+        c = self.thermal_capacity_J_per_K
+        self._d = math.exp(-self.dt_s * g_all / c)
+        self._d_heat = -math.expm1(-self.dt_s * g_all / c) / g_all

@@ -90,6 +90,11 @@ R1_OHM_AH = 0.025
 TAU1_S = 20.0
 THERMAL_CAPACITY_J_PER_K_AH = 18.0
 HEAT_TRANSFER_W_PER_K_AH = 0.005
+#: a liquid cold plate under the cells while the coolant flows (20 × the natural heat
+#: transfer: a 50 Ah cell at 15 K above the coolant sheds 75 W)
+COOLANT_HEAT_TRANSFER_W_PER_K_AH = 0.1
+#: a heater film on every cell while heating (30 W on a 50 Ah cell: ~3 kW for 96 cells)
+HEATER_POWER_W_AH = 0.6
 
 
 def bench_model(declared: str) -> str:

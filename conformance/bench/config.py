@@ -46,6 +46,14 @@ class BenchConfig:
     cell_heat_transfer_W_per_K: float | None = None
     # each cell's passive-balancing resistor (a bench value: about 0.1 A at 3.7 V)
     balancing_resistance_ohm: float = 33.0
+    # surroundings: the last cell's ambient minus the first's (linear along the string)
+    ambient_gradient_K: float = 0.0
+    # thermal actuators: with thermal_actuators, the module's cooling_request lets the
+    # coolant flow and its heating_request switches the heaters on (off: both are ignored)
+    thermal_actuators: bool = False
+    coolant_temperature_degC: float = 15.0
+    coolant_heat_transfer_W_per_K: float | None = None  # per cell; None: per Ah (chemistry)
+    heater_power_W: float | None = None  # per cell; None: per Ah (chemistry)
     # simulation
     dt_s: float = 0.01
     seed: int = 0
@@ -109,8 +117,13 @@ class BenchConfig:
                "balancing_resistance_ohm"),
               lambda v: v > 0, "a finite number > 0")
         check(("cell_r0_ohm", "cell_r1_ohm", "cell_tau1_s", "cell_thermal_capacity_J_per_K",
-               "cell_heat_transfer_W_per_K"),
+               "cell_heat_transfer_W_per_K", "coolant_heat_transfer_W_per_K"),
               lambda v: v > 0, "a finite number > 0", optional=True)
+        check(("heater_power_W",), lambda v: v >= 0, "a finite power ≥ 0 W", optional=True)
+        check(("ambient_gradient_K", "coolant_temperature_degC"), lambda v: True,
+              "a finite temperature (difference) in °C (K)")
+        if not isinstance(self.thermal_actuators, bool):
+            raise bad("thermal_actuators", "True or False")
         check(("clock_start_s",), lambda v: v >= 0, "a finite time ≥ 0 s")
         check(("soc_spread", "cell_voltage_accuracy_V", "cell_temperature_accuracy_K",
                "current_gain_error", "current_offset_error_A", "voltage_accuracy_V",

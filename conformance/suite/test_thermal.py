@@ -16,6 +16,7 @@ never withdraws. Temperatures are judged as the module saw them: the highest and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.bench import OpenWire
+from conformance.bench import OpenWire, chemistry
 from conformance.harness.context import Harness, PreconditionFailed, Stimulus
 from conformance.harness.loop import ClosedLoop, TraceChannel
 from conformance.suite import steps as S
@@ -424,3 +425,80 @@ def test_temperature_spread(obsa: Harness) -> None:
     obsa.judge_each("OBSA-THERM-006", stimuli,
                     message=f"declared temperature_spread_limit_K = "
                             f"{obsa.param(TM, 'temperature_spread_limit_K')} K")
+
+
+# ----------------------------------------------------------------------------- closed loop
+#: the coolant's time constant on the bench (its conductance is C / this), and how far below
+#: cooling_off the coolant is: the cells cross cooling_off at (COOLANT_BELOW_K / τ) K/s
+COOLANT_TAU_S = 60.0
+COOLANT_BELOW_K = 10.0
+#: how fast the heaters warm a cell (their power is C times this)
+HEATING_K_PER_S = 0.2
+#: where the cells start beyond the on threshold
+START_BEYOND_K = 1.0
+
+
+def _closed_loop(h: Harness, sw: Switch) -> Stimulus:
+    """Every cell starts START_BEYOND_K beyond the on threshold with the thermal actuators of
+    the bench following the module's requests: the request must rise, bring the cells back
+    and be withdrawn at the off threshold."""
+    p = h.params(TM)
+    on, off = float(p[sw.on_param]), float(p[sw.off_param])
+    capacity_Ah = float(h.manifest.pack.capacity_Ah)
+    c = chemistry.THERMAL_CAPACITY_J_PER_K_AH * capacity_Ah
+    start = on + sw.direction * START_BEYOND_K
+    loop = h.run(components=[TM], channels=CHANNELS, ideal_sensors=True,
+                 thermal_actuators=True, initial_temperature_degC=start,
+                 ambient_degC=start, ambient_gradient_K=0.0,
+                 coolant_temperature_degC=off - COOLANT_BELOW_K,
+                 coolant_heat_transfer_W_per_K=c / COOLANT_TAU_S,
+                 heater_power_W=c * HEATING_K_PER_S)
+    if sw.direction > 0:
+        watch = COOLANT_TAU_S * math.log((start - off + COOLANT_BELOW_K) / COOLANT_BELOW_K)
+    else:
+        watch = (off - start) / HEATING_K_PER_S
+    watch = 1.5 * watch + 5.0
+    t0 = loop.t
+    loop.run(JUMP_WATCH_S, until=_request_is(sw.request, True))
+    t_on = _edge(loop, sw.request, True, t0) if loop.t_s else None
+    events = {"start": t0}
+    measured: dict[str, float | None] = {"off_threshold_error_K": None}
+    notes: dict[str, str] = {}
+    label = "every cell " + ("hot" if sw.direction > 0 else "cold")
+    if t_on is None:
+        raise PreconditionFailed(f"awaited {sw.request} within {JUMP_WATCH_S:g} s of every "
+                                 f"cell at {start:g} °C", blame=sw.on_requirement)
+    events["request raised"] = t_on
+    loop.run(watch, until=_request_is(sw.request, False))
+    loop.run(0.05)
+    t_off = _edge(loop, sw.request, False, t_on)
+    extreme = S.channel(loop, sw.extreme)
+    if t_off is None:
+        notes["off_threshold_error_K"] = (
+            f"{sw.request} still raised {watch:g} s after it rose, the "
+            f"{'highest' if sw.direction > 0 else 'lowest'} temperature at "
+            f"{float(extreme[-1]):.2f} °C")
+    else:
+        events["request withdrawn"] = t_off
+        measured["off_threshold_error_K"] = abs(S.value_at(loop, sw.extreme, t_off) - off)
+    actuator = (f"coolant at {off - COOLANT_BELOW_K:g} °C (τ {COOLANT_TAU_S:g} s)"
+                if sw.direction > 0 else f"heaters ({HEATING_K_PER_S:g} K/s)")
+    return Stimulus(label=label, measured=measured, events=events, loop=loop,
+                    notes=notes or None,
+                    message=f"every cell started at {start:g} °C with the bench's {actuator} "
+                            f"following {sw.request}; the "
+                            f"{'highest' if sw.direction > 0 else 'lowest'} valid temperature "
+                            f"went from {float(extreme[0]):.2f} to {float(extreme[-1]):.2f} °C")
+
+
+@pytest.mark.parametrize("switch", [
+    pytest.param(COOLING, id="cooling", marks=req("OBSA-THERM-002")),
+    pytest.param(HEATING, id="heating", marks=req("OBSA-THERM-004")),
+])
+def test_conditioning_closes_the_loop(obsa: Harness, switch: Switch) -> None:
+    """The bench's coolant or heaters follow the module's request: every cell starts beyond
+    the on threshold, the request conditions them back and is withdrawn at the off
+    threshold, measured on the cells' own temperatures."""
+    obsa.judge_each(switch.off_requirement, [_closed_loop(obsa, switch)],
+                    message=f"closed thermal loop; declared {switch.off_param} = "
+                            f"{obsa.param(TM, switch.off_param)} °C")

@@ -6,7 +6,7 @@ from typing import Any
 
 from conformance.gherkin.steps import SuiteError, run_case, when
 from conformance.suite.steps import SAMPLED_OTHERS
-from conformance.suite.test_thermal import MARGIN_K
+from conformance.suite.test_thermal import MARGIN_K, START_BEYOND_K
 
 THERM = "test_thermal"
 
@@ -57,3 +57,20 @@ def both_due(context: Any, margin: float, others: int, margin2: float,
 def spread(context: Any, others: int) -> None:
     _check(others)
     run_case(context, f"{THERM}::test_temperature_spread")
+
+
+_ACTUATORS = {("above", "cooling_on_temperature_degC", "coolant", "cooling_request"): "cooling",
+              ("below", "heating_on_temperature_degC", "heaters", "heating_request"): "heating"}
+
+
+@when("every cell starts {beyond:g} K {side} the declared {on} with the bench's {actuator} "
+      "following {request}")
+def closed_loop(context: Any, beyond: float, side: str, on: str, actuator: str,
+                request: str) -> None:
+    which = _ACTUATORS.get((side, on, actuator, request))
+    if which is None or beyond != START_BEYOND_K:
+        raise SuiteError(f"the test case starts every cell {START_BEYOND_K:g} K above "
+                         "cooling_on (coolant, cooling_request) or below heating_on (heaters, "
+                         f"heating_request); the scenario says {beyond:g} K {side} {on}, "
+                         f"{actuator}, {request}")
+    run_case(context, f"{THERM}::test_conditioning_closes_the_loop[{which}]")
