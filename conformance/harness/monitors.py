@@ -521,10 +521,12 @@ def _charging(h: Harness, tr: _Trace) -> list[Violation | None]:
     n = int(h.session.dimensions.get("cell", 0))
     v_max = n * float(h.param(CHG, "charge_voltage_limit_V"))
     v_req, i_req = (tr.raw(name) for name in CHARGE_REQUESTS)
-    limit = np.minimum(tr.seen(CHG, "charge_current_limit_A"),
-                       tr.seen(CHG, "sop_charge_current_limit_A"))
+    # a limit that is not a number is left out (a module must then request nothing or
+    # keep to the other limits); none below zero
+    limit = np.fmin(tr.seen(CHG, "charge_current_limit_A"),
+                    tr.seen(CHG, "sop_charge_current_limit_A"))
     i_max = float(h.param(CHG, "charge_current_max_A"))
-    smallest = np.minimum(limit, i_max)
+    smallest = np.maximum(np.fmin(limit, i_max), 0.0)
     slack = FLOAT_SLACK * np.maximum(1.0, np.abs(smallest))
     over_i = ~(i_req <= smallest + slack)  # NaN counts as over
     over_v = ~(v_req <= v_max + FLOAT_SLACK * max(1.0, v_max))
