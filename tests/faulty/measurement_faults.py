@@ -16,7 +16,6 @@ from reference_impl.hal.current_sensor import CurrentSensor
 from reference_impl.hal.isolation_monitor import IsolationMonitor
 from reference_impl.hal.signal_format import measure
 
-from .full_bms_runs import Area, lfp_200_cells, one_cell, twelve_cells_one_sensor
 from .modules import Faulty, _f
 
 CS = "current_sensor"
@@ -314,31 +313,48 @@ def _correct(component: str, cls: type) -> Faulty:
     return Faulty(cls.__name__, component, cls, frozenset())
 
 
-#: the area's certifications (tests/faulty/full_bms_runs.py)
-AREA = Area(
-    # pytest: the cases of test_measurement.py (the cell monitor's test_measurement_cycle
-    # is not the area's); behave: the feature's tag
-    select="hal_measurement or test_measurement and not test_measurement_cycle",
-    faulty=(
-        _f(CS, ShuntTempcoGain, "OBSA-MEAS-006"),
-        _f(CS, UntrimmedOffset, "OBSA-MEAS-007"),
-        _f(CS, DirectionComparator, "OBSA-MEAS-008"),
-        # reversed, every reading is off by twice the current: the gain fails with the sign
-        _f(CS, MountedReversed, "OBSA-MEAS-006", "OBSA-MEAS-008"),
-        _f(CS, AgeOfLastStep, "OBSA-MEAS-009"),
-        _f(CS, AgeInTicks, "OBSA-MEAS-009"),
-        _f(CS, LinkDividerTolerance, "OBSA-MEAS-010"),
-        _f(CS, PackVoltageOffset, "OBSA-MEAS-010"),
-        _f(IMD, NarrowRangeImd, "OBSA-MEAS-011"),
-        _f(DRV, DebouncedFeedback, "OBSA-MEAS-012"),
-        _f(DRV, QueuedCoils, "OBSA-MEAS-012"),
-        _f(DRV, FeedbackFromCoil, "OBSA-MEAS-012"),
-    ),
-    correct=(
-        _correct(CS, AveragingCurrentSensor),
-        _correct(IMD, BiasDividerImd),
-        _correct(DRV, EconomiserDriver),
-    ),
-    packs={"one-cell": one_cell, "twelve-cells-one-sensor": twelve_cells_one_sensor,
-           "lfp-200-cells": lfp_200_cells},
-)
+def _area() -> Any:
+    """The area's entry of :data:`.full_bms_runs.AREAS` (an ``Area``)."""
+    from .full_bms_runs import Area, lfp_200_cells, one_cell, twelve_cells_one_sensor
+
+    return Area(
+        # pytest: the cases of test_measurement.py (the cell monitor's test_measurement_cycle
+        # is not the area's); behave: the feature's tag
+        select="hal_measurement or test_measurement and not test_measurement_cycle",
+        faulty=(
+            _f(CS, ShuntTempcoGain, "OBSA-MEAS-006"),
+            _f(CS, UntrimmedOffset, "OBSA-MEAS-007"),
+            _f(CS, DirectionComparator, "OBSA-MEAS-008"),
+            # reversed, every reading is off by twice the current: the gain fails with the sign
+            _f(CS, MountedReversed, "OBSA-MEAS-006", "OBSA-MEAS-008"),
+            _f(CS, AgeOfLastStep, "OBSA-MEAS-009"),
+            _f(CS, AgeInTicks, "OBSA-MEAS-009"),
+            _f(CS, LinkDividerTolerance, "OBSA-MEAS-010"),
+            _f(CS, PackVoltageOffset, "OBSA-MEAS-010"),
+            _f(IMD, NarrowRangeImd, "OBSA-MEAS-011"),
+            _f(DRV, DebouncedFeedback, "OBSA-MEAS-012"),
+            _f(DRV, QueuedCoils, "OBSA-MEAS-012"),
+            _f(DRV, FeedbackFromCoil, "OBSA-MEAS-012"),
+        ),
+        correct=(
+            _correct(CS, AveragingCurrentSensor),
+            _correct(IMD, BiasDividerImd),
+            _correct(DRV, EconomiserDriver),
+        ),
+        packs={"one-cell": one_cell, "twelve-cells-one-sensor": twelve_cells_one_sensor,
+               "lfp-200-cells": lfp_200_cells},
+    )
+
+
+_AREA: list[Any] = []
+
+
+def __getattr__(name: str) -> Any:
+    """``AREA``, built when first asked for: :mod:`.full_bms_runs` imports it from here at its
+    end, and a certification imports this module alone first (to load a block of it), so
+    neither module may need the other complete while it is being imported."""
+    if name != "AREA":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not _AREA:
+        _AREA.append(_area())
+    return _AREA[0]
