@@ -28,7 +28,7 @@ Feature: Balancing — passive balancing of the cells above the lowest, at rest 
 
   @OBSA-BAL-003
   Scenario: Balancing waits for the declared rest
-    When a cell reads 100 mV beyond the threshold while the measured current is a discharge above the declared balancing_rest_current_A, then exactly it, then below it for half the declared balancing_rest_time_s, at it for one step and below it again
+    When a cell reads 100 mV beyond the threshold while the measured current is a discharge above the declared balancing_rest_current_A, then exactly it, then below it for half the declared balancing_rest_time_s, at it for one step, below it again, and last a charge above it
     Then no cell is commanded while the current is at or above the rest current, nor before the declared rest time below it, judged against OBSA-BAL-003
 
   @OBSA-BAL-004

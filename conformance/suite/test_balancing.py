@@ -399,10 +399,10 @@ def test_rest(obsa: Harness) -> None:
     """A seeded cell reads 100 mV beyond the threshold throughout. The measured current is
     first a discharge above the declared rest current, then exactly the rest current (a
     charge), each for the rest time and three steps; then below it for half the rest time,
-    exactly at it (a discharge) for one step, and below it again for the rest time and three
-    steps. On every step: any command while the current is at or above the rest current;
-    and how much earlier than the declared rest time after the last interruption balancing
-    started."""
+    exactly at it (a discharge) for one step, below it again for the rest time and three
+    steps, and last a charge above it for five steps. On every step: any command while the
+    current is at or above the rest current (after one step); and how much earlier than the
+    declared rest time after the last interruption balancing started."""
     if not (needs_two_cells(obsa, "OBSA-BAL-003") and needs_rest(obsa, "OBSA-BAL-003")):
         return
     rest_A = float(obsa.param(BAL, "balancing_rest_current_A"))
@@ -415,15 +415,13 @@ def test_rest(obsa: Harness) -> None:
     long = rest_steps(obsa) + 2
     half = rest_steps(obsa) // 2
     for current, steps in ((-(rest_A + 1.0), long), (rest_A, long), (0.5 * rest_A, half),
-                           (-rest_A, 1), (0.5 * rest_A, long)):
+                           (-rest_A, 1), (0.5 * rest_A, long), (rest_A + 1.0, HOLD_STEPS)):
         if steps == 0:  # no half of a rest time of one step or none
             continue
         _offset(loop, "pack_current_A", None, current, steps)
         rec.run(obsa, loop, steps)
     at_or_above = [abs(i) >= rest_A for i in rec.current]
-    not_at_rest = sum(1 for k in range(len(rec.t)) if at_or_above[k] and rec.any_cmd(k))
-    t_bad = next((rec.t[k] for k in range(len(rec.t)) if at_or_above[k] and rec.any_cmd(k)),
-                 None)
+    not_at_rest, t_bad = rec.blocked_steps(at_or_above)
     k_cmd = next((k for k in range(len(rec.t)) if rec.any_cmd(k) and not at_or_above[k]),
                  None)
     events = {} if t_bad is None else {"commanded at or above the rest current": t_bad}
@@ -445,7 +443,8 @@ def test_rest(obsa: Harness) -> None:
                {"commands_not_at_rest": not_at_rest, "early_start_s": early},
                message=f"measured current {-(rest_A + 1.0):g} A, then {rest_A:g} A, each "
                        f"{long} steps, then {0.5 * rest_A:g} A for {half} steps, {-rest_A:g} A "
-                       f"for one step and {0.5 * rest_A:g} A; declared rest "
+                       f"for one step, {0.5 * rest_A:g} A for {long} steps and "
+                       f"{rest_A + 1.0:g} A for {HOLD_STEPS}; declared rest "
                        f"{rest_s:g} s below {rest_A:g} A",
                events=events, notes=None if early is not None else
                {"early_start_s": "no command below the rest current"})

@@ -30,8 +30,8 @@ ONE_OFF: dict[str, str] = {
         f"{BAL}::test_stop_threshold",
     (f"a cell reads {BALANCED_ABOVE_V * _mV:g} mV beyond the threshold while the measured "
      "current is a discharge above the declared balancing_rest_current_A, then exactly it, "
-     "then below it for half the declared balancing_rest_time_s, at it for one step and "
-     "below it again"):
+     "then below it for half the declared balancing_rest_time_s, at it for one step, below "
+     "it again, and last a charge above it"):
         f"{BAL}::test_rest",
     (f"at rest with a seeded cell balanced, {_OTHERS} cells each read "
      f"{BELOW_MIN_V * _mV:g} mV below the declared balancing_min_cell_voltage_V"):

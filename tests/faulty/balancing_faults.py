@@ -80,6 +80,15 @@ class RestTimerNotRestarted(Balancing):
         return below and self._below_s >= self._rest_time_s - 1e-9
 
 
+class RestKeptWhileBalancing(Balancing):
+    """The rest condition is checked only before balancing starts: once cells are balanced,
+    a current rising above the rest current no longer ends it."""
+
+    def _at_rest(self, t: float, current_A: float) -> bool:
+        rest = super()._at_rest(t, current_A)
+        return rest or bool(self._balancing.any())
+
+
 # ----------------------------------------------------------------------------- OBSA-BAL-004
 class LastCellNotChecked(Balancing):
     """The minimum-voltage check loops over all cells but the last (an off-by-one)."""
@@ -144,6 +153,25 @@ class InvalidCellBalanced(Balancing):
 
 
 # ----------------------------------------------------------------------------- correct
+class CommandsOneStepLater(Balancing):
+    """The reference's decision applied one step later (the switches are written to the
+    cell monitor in the next cycle): every reaction within the one step the spec allows."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._pending: dict[str, Any] | None = None
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        decided = super()._step(t, inputs)
+        earlier, self._pending = self._pending, decided
+        if earlier is None or np.shape(earlier["balancing_cmd"]) != np.shape(
+                decided["balancing_cmd"]):
+            return {"balancing_cmd": np.zeros(np.shape(decided["balancing_cmd"]), dtype=bool),
+                    "balancing_active": False}
+        return earlier
+
+
+
 class SortedListBalancing(Block):
     """A balancing written otherwise: the rest timer counts whole milliseconds since the
     current last went below the rest current (an integer, as a microcontroller keeps it),
@@ -220,6 +248,7 @@ def _area() -> Any:
                    edit=_wide_hysteresis),
             _f(COMPONENT, SignedRestCurrent, "OBSA-BAL-003"),
             _f(COMPONENT, RestTimerNotRestarted, "OBSA-BAL-003"),
+            _f(COMPONENT, RestKeptWhileBalancing, "OBSA-BAL-003"),
             _f(COMPONENT, LastCellNotChecked, "OBSA-BAL-004"),
             _f(COMPONENT, InvalidTemperatureIgnored, "OBSA-BAL-005"),
             _f(COMPONENT, BalancesInLockout, "OBSA-BAL-006"),
@@ -228,6 +257,7 @@ def _area() -> Any:
         ),
         correct=(
             _f(COMPONENT, SortedListBalancing),
+            _f(COMPONENT, CommandsOneStepLater),
         ),
         packs={"twelve-cells-one-sensor": twelve_cells_one_sensor,
                "lfp-200-cells": lfp_200_cells},
