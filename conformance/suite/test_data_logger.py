@@ -45,6 +45,9 @@ C_RATE = (0.02, 40.0)
 DISCHARGE_SHARE = 0.6
 #: the throughput run discharges at least this many equivalent cycles more than it charges
 NET_DISCHARGE = 0.1
+#: the closing discharge lasts at most this long (a capacity the current range cannot cycle
+#: in that time is left with less)
+CLOSING_MAX_S = 60.0
 #: how far a stimulated reading sits beyond a declared threshold (V, K, A)
 VOLTAGE_MARGIN_V = (0.05, 0.5)
 TEMPERATURE_MARGIN_K = (1.0, 10.0)
@@ -182,7 +185,7 @@ def _throughput_run(h: Harness, **bench: Any) -> ClosedLoop:
     missing_Ah = NET_DISCHARGE * cap - net_Ah
     if missing_Ah > 0.0:
         current = max(-C_RATE[1] * cap, 0.9 * i_low)
-        segment(current, missing_Ah * 3600.0 / -current)
+        segment(current, min(missing_Ah * 3600.0 / -current, CLOSING_MAX_S))
     return loop
 
 

@@ -1,12 +1,13 @@
 """Conformance test cases of the HMI API (area HMI, component hmi_api).
 
 The snapshot is judged against the HMI API's own inputs as it saw them. For the refresh
-period and the content, the API runs alone: the harness writes a seeded new value of every
-input it reads on every step (the pack current and voltage through seeded ramps of the
-bench's measurements), the states and the DTC statuses change at seeded instants. For the
-fault memory, the diagnostics run in front of it and set the DTCs of the first, the last and
-seeded rows from fault flags the harness raises and lowers, with a fault reset request in
-between; the HMI outputs are compared with the diagnostics' dtc_status.
+period and the content, the API runs alone from a seeded late clock: the harness writes a
+seeded new value of every input it reads on every step (the pack current and voltage
+through seeded ramps of the bench's measurements), the states and the DTC statuses change at
+seeded instants. For the fault memory, the diagnostics run in front of it and set the DTCs of
+the first, the last and seeded rows from fault flags the harness raises and lowers, with a
+fault reset request in between; the HMI outputs are compared with the diagnostics'
+dtc_status.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ WRITTEN = ("pack_soc", "soh_capacity", "charge_current_limit_A", "discharge_curr
 ENUMS = ("safety_state", "contactor_state")
 #: simulated time of the refresh and content runs, in declared refresh periods
 RUN_PERIODS = 60
+#: the refresh and content runs start their clock at a seeded time in this range (a module
+#: keeping time in single precision serves old or mixed snapshots there)
+LATE_START_S = (1.0e5, 1.0e8)
 #: mean time between two changes of a state or a DTC status
 STATE_CHANGE_S = 1.0
 #: the fault memory run: per row, flag high and low times
@@ -111,11 +115,18 @@ def _content_run(h: Harness) -> tuple[ClosedLoop, Record]:
     statuses changing at seeded instants, the pack current and voltage ramping."""
     rng = S.seeded_rng(h, "hmi content")
     period = float(h.param(HMI, "hmi_refresh_period_s"))
-    loop = h.run(components=[HMI], ideal_sensors=True)
-    loop.bench.inject(Ramp(signal="pack_current_A", start_s=0.0,
-                           rate=float(rng.uniform(5.0, 50.0)) * float(rng.choice([-1, 1]))))
-    loop.bench.inject(Ramp(signal="pack_voltage_V", start_s=0.0,
-                           rate=float(rng.uniform(0.5, 5.0))))
+    start = float(rng.uniform(*LATE_START_S))
+    loop = h.run(components=[HMI], ideal_sensors=True, clock_start_s=start)
+    # ramps that change the readings on every step and stay inside their ranges
+    run_s = RUN_PERIODS * period
+    _, i_high = _range(h, "pack_current_A")
+    _, v_high = _range(h, "pack_voltage_V")
+    v0 = float(loop.bench.measurements()["pack_voltage_V"])
+    loop.bench.inject(Ramp(signal="pack_current_A", start_s=start,
+                           rate=float(rng.uniform(0.2, 0.4) * rng.choice([-1, 1])) * i_high
+                           / run_s))
+    loop.bench.inject(Ramp(signal="pack_voltage_V", start_s=start,
+                           rate=float(rng.uniform(0.2, 0.4)) * (v_high - v0) / run_s))
     ranges = {s: _range(h, s) for s in WRITTEN}
     enums = {s: _enum_values(h, s) for s in ENUMS}
     statuses = _enum_values(h, "dtc_status")
