@@ -40,10 +40,10 @@ Feature: Thermal manager — cooling, heating and the temperature spread (area T
 
   @OBSA-THERM-002
   Scenario: Cooling brings the cells back in closed loop and ends at cooling_off
-    When every cell starts 1 K above the declared cooling_on_temperature_degC with the bench's coolant following cooling_request
+    When every cell starts 2 K above the declared cooling_on_temperature_degC with the bench's coolant following cooling_request
     Then the cooling brings the cells down and cooling_request is withdrawn within 0.5 K of cooling_off, judged against OBSA-THERM-002
 
   @OBSA-THERM-004
   Scenario: Heating brings the cells back in closed loop and ends at heating_off
-    When every cell starts 1 K below the declared heating_on_temperature_degC with the bench's heaters following heating_request
+    When every cell starts 2 K below the declared heating_on_temperature_degC with the bench's heaters following heating_request
     Then the heating brings the cells up and heating_request is withdrawn within 0.5 K of heating_off, judged against OBSA-THERM-004

@@ -434,8 +434,9 @@ COOLANT_TAU_S = 60.0
 COOLANT_BELOW_K = 10.0
 #: how fast the heaters warm a cell (their power is C times this)
 HEATING_K_PER_S = 0.2
-#: where the cells start beyond the on threshold
-START_BEYOND_K = 1.0
+#: where the cells start beyond the on threshold (four tolerances of OBSA-THERM-001/003:
+#: any module that meets them is due at once)
+START_BEYOND_K = MARGIN_K
 
 
 def _closed_loop(h: Harness, sw: Switch) -> Stimulus:
