@@ -9,8 +9,8 @@ Feature: Charge control — constant-current / constant-voltage charge requests 
   which follows its requests with a lag of one step period and is rated above every
   request. The bench closes the HV path itself and sets the inputs the other components
   would produce: the contactor state, the safety state, the supervisor's charge current
-  limit and the SoP limit. A whole charge starts with the fullest cell a seeded 10 to 30 mV
-  of open-circuit voltage below the limit and the other cells up to 0.02 of state of charge
+  limit and the SoP limit. A whole charge starts with the fullest cell a seeded 20 to 50 mV
+  of open-circuit voltage below the limit and the other cells up to 0.05 of state of charge
   below it.
 
   Background:

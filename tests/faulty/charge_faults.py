@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from reference_impl.component import Block
 from reference_impl.functions.charging import CURRENT_REQUEST_MAX_A, ChargeControl
 from reference_impl.interfaces import ChargePhase, ContactorState, SafetyState
@@ -48,6 +50,32 @@ class LateConstantVoltage(ChargeControl):
             n = len(inputs["cell_voltage_V"])
             out["charge_voltage_request_V"] = min(n * self._declared_V,
                                                   out["charge_voltage_request_V"])
+        return out
+
+
+class PackVoltageConstantVoltage(ChargeControl):
+    """Regulates the average cell (the pack voltage over the number of cells) to the limit
+    instead of the highest cell: with unbalanced cells the fullest one goes above it."""
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        n = len(inputs["cell_voltage_V"])
+        average = np.full(n, float(inputs["pack_voltage_V"]) / max(n, 1))
+        return super()._step(t, {**inputs, "cell_voltage_V": average})
+
+
+class FirstSlaveOnly(ChargeControl):
+    """Looks for the highest cell among the first twelve cells only (the first slave's),
+    the voltage request still for every cell."""
+
+    SLAVE_CELLS = 12
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        k = self.SLAVE_CELLS
+        n = len(inputs["cell_voltage_V"])
+        out = super()._step(t, {**inputs, "cell_voltage_V": inputs["cell_voltage_V"][:k],
+                                "cell_voltage_valid": inputs["cell_voltage_valid"][:k]})
+        if out["charge_voltage_request_V"] > 0.0:
+            out["charge_voltage_request_V"] = min(n * self._v_limit, 1500.0)
         return out
 
 
@@ -221,6 +249,8 @@ def _area() -> Area:
             # never come
             Faulty("LateConstantVoltage", COMPONENT, LateConstantVoltage,
                    frozenset({"OBSA-CHG-002"}), may_break=frozenset({"OBSA-CHG-006"})),
+            _f(PackVoltageConstantVoltage, "OBSA-CHG-002"),
+            _f(FirstSlaveOnly, "OBSA-CHG-002"),
             _f(IgnoresSopLimit, "OBSA-CHG-003"),
             _f(IgnoresContactorState, "OBSA-CHG-004"),
             _f(ChargesInLockout, "OBSA-CHG-004"),
