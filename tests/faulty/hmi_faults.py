@@ -54,6 +54,15 @@ class LaggingCurrentHmi(HmiApi):
         return out
 
 
+class SinglePrecisionClockHmi(HmiApi):
+    """Keeps the snapshot time in single precision (a float32 timestamp): far from the
+    clock's start it names another instant than the one the snapshot was taken at."""
+
+    def _take(self, t: float, inputs: Mapping[str, Any]) -> None:
+        super()._take(t, inputs)
+        self._served["hmi_snapshot_time_s"] = float(np.float32(t))
+
+
 class ActiveCountsStored(HmiApi):
     """Counts every DTC that is not inactive as active: a stored DTC still counts."""
 
@@ -108,6 +117,10 @@ def _faulty(cls: type, *breaks: str) -> Faulty:
 HMI_CATALOGUE: tuple[Faulty, ...] = (
     _faulty(EventDrivenHmi, "OBSA-HMI-001"),
     _faulty(LaggingCurrentHmi, "OBSA-HMI-002"),
+    # the age is measured from the rounded time, which may fall on either side of the true
+    # one: OBSA-HMI-001 fails only when it falls a period or more before
+    Faulty("SinglePrecisionClockHmi", HMI, SinglePrecisionClockHmi,
+           frozenset({"OBSA-HMI-002"}), may_break=frozenset({"OBSA-HMI-001"})),
     _faulty(ActiveCountsStored, "OBSA-HMI-003"),
     _faulty(DtcTableTruncated, "OBSA-HMI-003"),
 )
