@@ -23,7 +23,7 @@ Feature: Data logger — the lifetime data of Regulation (EU) 2023/1542 Annex VI
 
   @OBSA-REG-011
   Scenario: Every deep-discharge excursion is counted once
-    When the first, the last and seeded cells fall below the declared deep_discharge_threshold_V one at a time, then together overlapping, then one with its reading invalid during the excursion, and an open wire reads 0 V while no cell is below
+    When the first, the last and seeded cells fall below the declared deep_discharge_threshold_V one at a time, then together overlapping, then one twice with a return just at or above the threshold in between, then one with its reading invalid during the excursion, and an open wire reads 0 V while no cell is below
     Then deep_discharge_events equals the excursions injected, judged against OBSA-REG-011
 
   @OBSA-REG-012 @OBSA-REG-013

@@ -52,6 +52,9 @@ CLOSING_MAX_S = 60.0
 VOLTAGE_MARGIN_V = (0.05, 0.5)
 TEMPERATURE_MARGIN_K = (1.0, 10.0)
 HOLD_S = (0.5, 2.0)
+#: a cell back from an excursion sits at most this far above the threshold (the spec
+#: declares no hysteresis: the excursion has ended)
+JUST_ABOVE_V = 0.02
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -243,7 +246,8 @@ def test_throughput(obsa: Harness) -> None:
 # ----------------------------------------------------------------------------- deep discharge
 def _deep_discharge_run(h: Harness) -> tuple[ClosedLoop, int, list[str]]:
     """Excursions below the declared threshold: the first, the last and seeded cells alone;
-    the sampled cells overlapping (one excursion); a cell below whose reading turns invalid
+    the sampled cells overlapping (one excursion); a cell below, back just at or above the
+    threshold and below again (two excursions); a cell below whose reading turns invalid
     and back (one excursion); an open wire (0 V, invalid) while no cell is below (none).
     Returns the loop, the excursions injected and what was done."""
     thr = float(h.param(LOG, "deep_discharge_threshold_V"))
@@ -283,6 +287,18 @@ def _deep_discharge_run(h: Harness) -> tuple[ClosedLoop, int, list[str]]:
         loop.run(hold())
         excursions += 1
         done.append(f"cells {', '.join(str(c + 1) for c in cells)} overlapping")
+    c = cells[len(cells) // 2]  # below, just back at or above the threshold, below again
+    s1, s2, s3 = hold(), hold(), hold()
+    t0 = loop.t
+    loop.bench.inject(Stuck(signal="cell_voltage_V", index=c, value=below(), start_s=t0,
+                            end_s=t0 + s1 + s2 + s3))
+    loop.bench.inject(Stuck(signal="cell_voltage_V", index=c,
+                            value=thr + float(rng.uniform(0.0, JUST_ABOVE_V)),
+                            start_s=t0 + s1, end_s=t0 + s1 + s2))
+    loop.run(s1 + s2 + s3 + 0.2)
+    loop.run(hold())
+    excursions += 2
+    done.append(f"cell {c + 1} twice, back just at or above the threshold in between")
     c = cells[-1]  # below, reading invalid for a while (its value above), then below again
     s1, s2, s3 = hold(), hold(), hold()
     t0 = loop.t

@@ -28,8 +28,9 @@ def throughput(context: Any, segments: int) -> None:
 
 
 @when("the first, the last and seeded cells fall below the declared deep_discharge_threshold_V "
-      "one at a time, then together overlapping, then one with its reading invalid during the "
-      "excursion, and an open wire reads 0 V while no cell is below")
+      "one at a time, then together overlapping, then one twice with a return just at or above "
+      "the threshold in between, then one with its reading invalid during the excursion, and "
+      "an open wire reads 0 V while no cell is below")
 def deep_discharges(context: Any) -> None:
     run_case(context, f"{MODULE}::test_deep_discharge_events")
 

@@ -79,6 +79,25 @@ class DeepDischargePerCell(DataLogger):
         self._deep_discharges = count + int(np.count_nonzero(now & ~was))
 
 
+class DeepDischargeHysteresis(DataLogger):
+    """Ends an excursion only when every cell is 0.1 V above the threshold (a hysteresis the
+    spec does not declare): a cell that comes back just above and falls again is counted
+    once."""
+
+    HYSTERESIS_V = 0.1
+
+    def _take(self, inputs: Mapping[str, Any]) -> None:
+        held = self._cell_below
+        super()._take(inputs)
+        if held is None or self._cell_below is None or held.shape != self._cell_below.shape:
+            return
+        volts = np.asarray(inputs["cell_voltage_V"], dtype=float)
+        measured = (np.asarray(inputs["cell_voltage_valid"], dtype=bool)
+                    & np.isfinite(volts))
+        near = measured & (volts < self._deep_discharge_V + self.HYSTERESIS_V)
+        self._cell_below = self._cell_below | (held & near)
+
+
 class DeepDischargeIgnoresValidity(DataLogger):
     """Judges every cell by its reading, valid or not: an open wire's 0 V starts an
     excursion, and an invalid reading during one ends it."""
@@ -219,6 +238,7 @@ LOGGER_CATALOGUE: tuple[Faulty, ...] = (
     _f(LOG, ChargedCountsBothDirections, "OBSA-REG-009"),
     _f(LOG, CyclesFromTotalThroughput, "OBSA-REG-010"),
     _f(LOG, DeepDischargePerCell, "OBSA-REG-011"),
+    _f(LOG, DeepDischargeHysteresis, "OBSA-REG-011"),
     _f(LOG, DeepDischargeIgnoresValidity, "OBSA-REG-011"),
     _f(LOG, ExtremeIgnoresValidity, "OBSA-REG-012"),
     _f(LOG, ChargingAnyPositiveCurrent, "OBSA-REG-013"),
