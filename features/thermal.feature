@@ -11,7 +11,8 @@ Feature: Thermal manager — cooling, heating and the temperature spread (area T
   starting 2 K before it (or set 2 K beyond it where only the priority is judged). Where
   the pack has another sensor, the one beside the swept one is invalid and reads beyond the
   threshold (a shorted sensor reads hot for cooling, an open one −50 °C for heating and the
-  spread): only valid temperatures count.
+  spread): only valid temperatures count. In the closed-loop scenarios nothing is driven:
+  the bench's coolant and heaters follow the module's requests.
 
   Background:
     Given the module on the bench, configured as its manifest declares

@@ -12,6 +12,13 @@ reads hot for cooling, an open one −50 °C for heating and the spread): the re
 speak of the valid temperatures only, so a module that counts it requests too early and
 never withdraws. Temperatures are judged as the module saw them: the highest and the lowest
 *valid* measured temperature of every step (trace channels ``valid_temperature_*``).
+
+Where only the priority of the requests is judged (OBSA-THERM-005), the temperatures jump
+MARGIN_K beyond the thresholds instead of sweeping: four tolerances of the threshold
+requirements, so any module that meets those is due at once. The closed-loop cases
+(``test_conditioning_closes_the_loop``) drive nothing: the bench's coolant and heaters
+follow the module's requests (``thermal_actuators``) and the cells' own temperatures must
+come back to the off threshold.
 """
 
 from __future__ import annotations
