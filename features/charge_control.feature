@@ -10,8 +10,8 @@ Feature: Charge control — constant-current / constant-voltage charge requests 
   request. The bench closes the HV path itself and sets the inputs the other components
   would produce: the contactor state, the safety state, the supervisor's charge current
   limit and the SoP limit. A whole charge starts with the fullest cell a seeded 20 to 50 mV
-  of open-circuit voltage below the limit and the other cells up to 0.05 of state of charge
-  below it.
+  of open-circuit voltage, plus its resistive drop at the declared charge_current_max_A,
+  below the limit and the other cells up to 0.05 of state of charge below it.
 
   Background:
     Given the module on the bench, configured as its manifest declares

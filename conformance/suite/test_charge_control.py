@@ -121,9 +121,10 @@ def _reachable(h: Harness, loop: ClosedLoop) -> str | None:
     """Why a charge of the declared pack can never reach the declared limit, if it cannot."""
     chem = _chemistry(loop)
     full_V = float(chem.ocv_knots_V[-1])  # the table's end, beyond the rated window
-    if _v_limit(h) - START_MARGIN_V[1] < float(chem.ocv_V(0.0)):
+    if _v_limit(h) - START_MARGIN_V[1] - resistive_drop_V(h, loop) < float(chem.ocv_V(0.0)):
         return (f"the declared charge_voltage_limit_V {_v_limit(h):g} V is below the bench's "
-                f"{chem.name} cell at empty plus the start margin")
+                f"{chem.name} cell at empty plus the start margin and its resistive drop at "
+                f"charge_current_max_A")
     if _v_limit(h) >= full_V:
         return (f"the bench's {chem.name} cell reaches only {full_V:.3f} V even overcharged, "
                 f"not the declared charge_voltage_limit_V {_v_limit(h):g} V: no constant-"
@@ -131,18 +132,30 @@ def _reachable(h: Harness, loop: ClosedLoop) -> str | None:
     return None
 
 
+def resistive_drop_V(h: Harness, loop: ClosedLoop) -> float:
+    """The largest steady voltage rise of a bench cell at the declared charge current (its
+    R0 and RC pair): a charge starts this much lower, so that the constant-current phase
+    that OBSA-CHG-005 asks for can end at the limit without a cell already above it."""
+    cells = loop.bench.cells
+    factor = float(np.max(cells.resistance_factor)) if len(cells.resistance_factor) else 1.0
+    return (float(cells.r0_ohm) + float(cells.r1_ohm)) * factor * _i_max(h)
+
+
 def set_charge_start(c: Charge, fullest: int, purpose: str) -> str:
-    """The fullest cell a seeded margin below the limit, the others spread below it."""
+    """The fullest cell a seeded margin (plus the resistive drop at the declared current)
+    below the limit, the others spread below it."""
     rng = S.seeded_rng(c.h, purpose)
     chem = _chemistry(c.loop)
     margin = float(rng.uniform(*START_MARGIN_V))
-    soc_hi = soc_at(chem, _v_limit(c.h) - margin)
+    drop = resistive_drop_V(c.h, c.loop)
+    soc_hi = soc_at(chem, _v_limit(c.h) - margin - drop)
     socs = np.clip(soc_hi - rng.uniform(0.0, CELL_SPREAD, c.n), 0.0, 1.0)
     socs[fullest] = soc_hi
     for i in range(c.n):
         c.loop.bench.set_cell_soc(float(socs[i]), i)
     return (f"cell {fullest + 1} of {c.n} fullest at SoC {soc_hi:.4f} (OCV {margin * 1e3:.1f} mV "
-            f"below the limit), the others up to {CELL_SPREAD:g} below")
+            f"+ its resistive drop {drop * 1e3:.1f} mV below the limit), the others up to "
+            f"{CELL_SPREAD:g} below")
 
 
 def charge_bound_s(h: Harness, loop: ClosedLoop) -> float:
@@ -152,8 +165,8 @@ def charge_bound_s(h: Harness, loop: ClosedLoop) -> float:
     the reference ends in about a tenth of it)."""
     chem = _chemistry(loop)
     v_limit = _v_limit(h)
-    soc_span = (soc_at(chem, v_limit) - soc_at(chem, v_limit - START_MARGIN_V[1])
-                + CELL_SPREAD)
+    lowest_V = v_limit - START_MARGIN_V[1] - resistive_drop_V(h, loop)
+    soc_span = soc_at(chem, v_limit) - soc_at(chem, lowest_V) + CELL_SPREAD
     capacity_As = float(loop.bench.config.capacity_Ah) * 3600.0
     cc_s = 2.0 * soc_span * capacity_As / max(_i_max(h), 1e-3)
     return min(cc_s + TAPER_S, MAX_CHARGE_S)
