@@ -75,10 +75,10 @@ CHANNELS = [
     TraceChannel("valid_temperature_min_degC", "degC",
                  read=_valid_extreme(lambda a: float(a.min()))),
     TraceChannel("valid_temperature_spread_K", "K", read=_spread),
-    TraceChannel("cooling_request", "1", "cooling_request"),
-    TraceChannel("heating_request", "1", "heating_request"),
     TraceChannel("thermal_fault_flags", "1", "thermal_fault_flags"),
 ]
+# cooling_request and heating_request: recorded in every loop that runs the thermal manager
+# (the always-on monitor of OBSA-THERM-005 reads them)
 
 
 # ----------------------------------------------------------------------------- the bench
