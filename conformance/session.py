@@ -34,6 +34,7 @@ from .report.model import (
     Evidence,
     ModuleInfo,
     Outcome,
+    ProfileOutcome,
     Report,
     Suite,
     TestResult,
@@ -413,16 +414,28 @@ class Certification:
         left = (sorted(req.id for req in self.scope() if req.verification != "test"
                        and req.id not in cased and self._requirement_applies(req))
                 if not self.refused and spec is not None else [])
-        outcome: Outcome
-        if self.interrupted_by is not None:
-            outcome = "interrupted"
-        elif self.refused:
-            outcome = "refused"
-        else:
-            blocking = [r for r in results if r.verdict in BLOCKING and r.level != "optional"
-                        and not (r.requirement in left and not r.test_case)]
-            outcome = ("not-certified" if blocking or disagreements or not results
-                       or self.in_process else "certified")
+        blocking = sorted({r.requirement for r in results
+                           if r.verdict in BLOCKING and r.level != "optional"
+                           and not (r.requirement in left and not r.test_case)}
+                          | set(disagreements))
+
+        def outcome_of(judged: list[TestResult], blocked: list[str]) -> Outcome:
+            if self.interrupted_by is not None:
+                return "interrupted"
+            if self.refused:
+                return "refused"
+            return "not-certified" if blocked or not judged or self.in_process else "certified"
+
+        outcome = outcome_of(results, blocking)
+        profile_outcomes = []
+        if m is not None and spec is not None and len(m.profiles) > 1:
+            for profile in m.profiles:
+                mine = {rid for rid, req in spec.requirements.items() if profile in req.profiles}
+                judged = [r for r in results if r.requirement in mine]
+                blocked = [rid for rid in blocking if rid in mine]
+                profile_outcomes.append(ProfileOutcome(
+                    profile=profile, outcome=outcome_of(judged, blocked),
+                    requirements=len({r.requirement for r in judged}), blocking=blocked))
         module = (ModuleInfo(vendor=m.module.vendor, name=m.module.name,
                              version=m.module.version, software_hash=m.module.software_hash)
                   if m is not None else ModuleInfo(vendor="?", name="?", version="?"))
@@ -436,7 +449,7 @@ class Certification:
                 timespec="seconds"),
             duration_s=round(now - self.started, 3), outcome=outcome, summary=summary,
             suites=list(self.suites), suite_verdicts=suite_verdicts,
-            disagreements=disagreements,
+            disagreements=disagreements, profile_outcomes=profile_outcomes,
             manifest_issues=list(self.issues), results=results,
             left_to_certification_body=left,
             vectors=dict(sorted(self.session.vectors.items())) if self.session else {},
@@ -509,6 +522,10 @@ class Certification:
         if report.left_to_certification_body:
             lines.append(f"OBSA: verified by inspection, analysis or demonstration, left to the "
                          f"certification body: {', '.join(report.left_to_certification_body)}")
+        for p in report.profile_outcomes:
+            lines.append(f"OBSA: profile {p.profile}: {p.outcome.upper()} ({p.requirements} "
+                         "requirements" + (f"; not passed: {', '.join(p.blocking)})"
+                                           if p.blocking else ")"))
         lines.append(
             f"OBSA: {report.outcome.upper()} — {s['pass']} pass, {s['fail']} fail, "
             f"{s['error']} error, {s['inconclusive']} inconclusive, "

@@ -183,6 +183,18 @@ not-certified: judged and failed (or run in process); refused: the manifest or s
 invalid; interrupted: the run was stopped by a signal before it ended."""
 
 
+class ProfileOutcome(_Model):
+    """The outcome of one claimed profile: the run's rule applied to the requirements of that
+    profile alone."""
+
+    profile: str
+    outcome: Outcome
+    requirements: int = Field(description="requirements of the profile in the run's scope")
+    blocking: list[str] = Field(
+        default=[], description="its requirements that keep it from being certified (a "
+                                "verdict other than pass on a test, or the suites disagreeing)")
+
+
 class Report(_Model):
     """Everything ``obsa certify`` found; serialised as report.json (schemas/report.schema.json)."""
 
@@ -214,6 +226,10 @@ class Report(_Model):
     disagreements: list[str] = Field(
         default=[], description="requirements the suites judged differently: a defect of the "
                                 "suites, never of the module; the run is not certified")
+    profile_outcomes: list[ProfileOutcome] = Field(
+        default=[], description="with more than one claimed profile: the outcome of each, "
+                                "judged on its own requirements (the run's outcome is "
+                                "certified only when every claimed profile is)")
     manifest_issues: list[str] = []
     left_to_certification_body: list[str] = Field(
         default=[], description="requirements in scope verified by inspection, analysis or "

@@ -160,3 +160,41 @@ def test_what_only_the_certification_body_can_judge_does_not_block() -> None:
         assert c.finish(0.0).outcome == "not-certified"
     finally:
         c.close()
+
+
+def test_each_claimed_profile_has_its_outcome() -> None:
+    """A module claiming several profiles (the reference full BMS claims the four its
+    components make up) gets one outcome per profile, judged on that profile's requirements
+    alone: a failure of a state-estimation requirement leaves the safety core and the cell
+    monitoring unit certified; the run is certified only when every profile is."""
+    import tempfile
+
+    from conformance.manifest import reference_manifest_path
+
+    manifest = reference_manifest_path().with_name("manifest_full_bms.yaml")
+    c = Certification.prepare(str(manifest), None, Path(tempfile.mkdtemp()))
+    try:
+        assert c.manifest is not None and len(c.manifest.profiles) == 4
+        c.results = [c.unjudged("case", r.id, "pass", "") for r in c.scope()
+                     if r.verification == "test"]
+        report = c.finish(0.0)
+        assert report.outcome == "certified"
+        assert [p.profile for p in report.profile_outcomes] == list(c.manifest.profiles)
+        assert all(p.outcome == "certified" and not p.blocking and p.requirements
+                   for p in report.profile_outcomes)
+        i = next(k for k, r in enumerate(c.results) if r.requirement == "OBSA-SOH-001")
+        c.results[i] = c.results[i].model_copy(update={"verdict": "fail"})
+        report = c.finish(0.0)
+        outcomes = {p.profile: (p.outcome, p.blocking) for p in report.profile_outcomes}
+        assert report.outcome == "not-certified"
+        assert outcomes == {"bmu_safety_core": ("certified", []),
+                            "cell_monitoring_unit": ("certified", []),
+                            "state_estimation": ("not-certified", ["OBSA-SOH-001"]),
+                            "full_bms": ("not-certified", ["OBSA-SOH-001"])}
+        page = render_html(report, plots=False)
+        assert "<h2>Profiles</h2>" in page and "state_estimation" in page
+        lines = c.summary_lines(report, [])
+        assert ("OBSA: profile state_estimation: NOT-CERTIFIED" in "\n".join(lines)
+                and "not passed: OBSA-SOH-001" in "\n".join(lines))
+    finally:
+        c.close()
