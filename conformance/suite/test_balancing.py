@@ -12,8 +12,10 @@ so that balancing is permitted wherever a declaration allows it at all.
 
 Each case measures, per step, the module's commands against what it was given: the
 difference of every cell to the lowest valid cell, the current, the temperatures and the
-safety state. Conditions that block balancing are judged "after one step": a module that
-reacts in the step after its input changed is not late (OBSA-BAL-004..007).
+safety state. Conditions that end balancing are judged "after one step": a module that
+reacts in the step after its input changed is not late (OBSA-BAL-003..007); thresholds are
+judged between the differences of the step before a reaction and of its step
+(OBSA-BAL-001, 002).
 """
 
 from __future__ import annotations

@@ -46,6 +46,16 @@ class NoHysteresis(Balancing):
         return difference > self._start_above_V
 
 
+class StopsAtTheHysteresis(Balancing):
+    """A balanced cell stops once it is within balancing_hysteresis_V of the lowest (the
+    parameter read as the stop level, as some firmware names it) instead of the threshold
+    less the hysteresis."""
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        super()._setup(p)
+        self._stop_at_V = p["balancing_hysteresis_V"] + 1e-9
+
+
 def _wide_hysteresis(data: dict[str, Any]) -> None:
     """A threshold of 30 mV with 20 mV of hysteresis: a hysteresis far beyond the 5 mV
     accuracy of the stop threshold, so that stopping at the start threshold shows (the
@@ -97,6 +107,14 @@ class LastCellNotChecked(Balancing):
         return super()._voltages_permit(voltages[:-1], usable[:-1])
 
 
+class MinVoltageCheckedOnlyAtStart(Balancing):
+    """The minimum cell voltage is checked only before balancing starts: cells already
+    balanced go on while a cell falls below it."""
+
+    def _voltages_permit(self, voltages: np.ndarray, usable: np.ndarray) -> bool:
+        return bool(self._balancing.any()) or super()._voltages_permit(voltages, usable)
+
+
 # ----------------------------------------------------------------------------- OBSA-BAL-005
 class InvalidTemperatureIgnored(Balancing):
     """Only valid temperature readings are compared with the maximum: an invalid sensor
@@ -104,6 +122,13 @@ class InvalidTemperatureIgnored(Balancing):
 
     def _temperatures_permit(self, temperatures: np.ndarray, valid: np.ndarray) -> bool:
         return bool(np.all(~valid | (temperatures <= self._max_temperature_degC)))
+
+
+class LastSensorNotChecked(Balancing):
+    """The temperature check loops over all sensors but the last (an off-by-one)."""
+
+    def _temperatures_permit(self, temperatures: np.ndarray, valid: np.ndarray) -> bool:
+        return super()._temperatures_permit(temperatures[:-1], valid[:-1])
 
 
 # ----------------------------------------------------------------------------- OBSA-BAL-006
@@ -246,11 +271,15 @@ def _area() -> Any:
             _f(COMPONENT, BalancesAllButTheLowest, "OBSA-BAL-001"),
             Faulty("NoHysteresis", COMPONENT, NoHysteresis, frozenset({"OBSA-BAL-002"}),
                    edit=_wide_hysteresis),
+            Faulty("StopsAtTheHysteresis", COMPONENT, StopsAtTheHysteresis,
+                   frozenset({"OBSA-BAL-002"}), edit=_wide_hysteresis),
             _f(COMPONENT, SignedRestCurrent, "OBSA-BAL-003"),
             _f(COMPONENT, RestTimerNotRestarted, "OBSA-BAL-003"),
             _f(COMPONENT, RestKeptWhileBalancing, "OBSA-BAL-003"),
             _f(COMPONENT, LastCellNotChecked, "OBSA-BAL-004"),
+            _f(COMPONENT, MinVoltageCheckedOnlyAtStart, "OBSA-BAL-004"),
             _f(COMPONENT, InvalidTemperatureIgnored, "OBSA-BAL-005"),
+            _f(COMPONENT, LastSensorNotChecked, "OBSA-BAL-005"),
             _f(COMPONENT, BalancesInLockout, "OBSA-BAL-006"),
             _f(COMPONENT, InvalidTakenAsLowest, "OBSA-BAL-007"),
             _f(COMPONENT, InvalidCellBalanced, "OBSA-BAL-007"),
