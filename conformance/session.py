@@ -431,11 +431,11 @@ class Certification:
         if m is not None and spec is not None and len(m.profiles) > 1:
             for profile in m.profiles:
                 mine = {rid for rid, req in spec.requirements.items() if profile in req.profiles}
-                judged = [r for r in results if r.requirement in mine]
+                theirs = [r for r in results if r.requirement in mine]
                 blocked = [rid for rid in blocking if rid in mine]
                 profile_outcomes.append(ProfileOutcome(
-                    profile=profile, outcome=outcome_of(judged, blocked),
-                    requirements=len({r.requirement for r in judged}), blocking=blocked))
+                    profile=profile, outcome=outcome_of(theirs, blocked),
+                    requirements=len({r.requirement for r in theirs}), blocking=blocked))
         module = (ModuleInfo(vendor=m.module.vendor, name=m.module.name,
                              version=m.module.version, software_hash=m.module.software_hash)
                   if m is not None else ModuleInfo(vendor="?", name="?", version="?"))
