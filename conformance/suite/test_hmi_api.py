@@ -166,7 +166,7 @@ def _snapshot_errors(h: Harness, rec: Record) -> tuple[int, float, int, int]:
             fields = 0
             for out, signal in FIELDS:
                 a, b = float(served[out]), float(seen[signal])
-                if not abs(a - b) <= res[out] * 0.5 + 1e-9:
+                if not abs(a - b) <= res[out] * (1.0 + 1e-9) + 1e-12:
                     fields += 1
             want = np.asarray(seen["dtc_status"], dtype=np.int64)
             got = np.asarray(served["hmi_dtc_status"], dtype=np.int64)
