@@ -106,6 +106,31 @@ class ChargesInLockout(ChargeControl):
         return super()._step(t, inputs)
 
 
+class SlowInhibit(ChargeControl):
+    """Holds its last requests for half a second after charging stops being permitted (a
+    debounce meant for the charger bus, applied to the permission)."""
+
+    HOLD_S = 0.5
+
+    def reset(self) -> None:
+        super().reset()
+        self._last: dict[str, Any] | None = None
+        self._stopped_at: float | None = None
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = super()._step(t, inputs)
+        stopped = out["charge_phase"] in (int(ChargePhase.INHIBITED), int(ChargePhase.IDLE))
+        if not stopped:
+            self._stopped_at = None
+            self._last = dict(out)
+            return out
+        if self._stopped_at is None:
+            self._stopped_at = t
+        if self._last is not None and t - self._stopped_at < self.HOLD_S:
+            return dict(self._last)
+        return out
+
+
 class CurrentMargin(ChargeControl):
     """Requests 90 % of the smallest limit in constant current (a "safety margin" the
     requirement does not ask for)."""
@@ -254,6 +279,10 @@ def _area() -> Area:
             _f(IgnoresSopLimit, "OBSA-CHG-003"),
             _f(IgnoresContactorState, "OBSA-CHG-004"),
             _f(ChargesInLockout, "OBSA-CHG-004"),
+            # may break OBSA-CHG-003: the request it holds while charge_current_limit_A has
+            # dropped to zero is above that limit too (the always-on monitor sees it)
+            Faulty("SlowInhibit", COMPONENT, SlowInhibit, frozenset({"OBSA-CHG-004"}),
+                   may_break=frozenset({"OBSA-CHG-003"})),
             _f(CurrentMargin, "OBSA-CHG-005"),
             _f(TerminatesAtTwiceTheCurrent, "OBSA-CHG-006"),
             _f(CompletionNotLatched, "OBSA-CHG-006"),
