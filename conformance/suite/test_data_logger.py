@@ -52,6 +52,8 @@ CLOSING_MAX_S = 60.0
 VOLTAGE_MARGIN_V = (0.05, 0.5)
 TEMPERATURE_MARGIN_K = (1.0, 10.0)
 HOLD_S = (0.5, 2.0)
+#: deep discharges of the long run of OBSA-REG-014 (a counter of one byte wraps)
+MANY_EXCURSIONS = 300
 #: a cell back from an excursion sits at most this far above the threshold (the spec
 #: declares no hysteresis: the excursion has ended)
 JUST_ABOVE_V = 0.02
@@ -493,14 +495,35 @@ def count_decreases(loop: ClosedLoop) -> tuple[int, str, float]:
     return int(np.count_nonzero(bad)), first, t_first
 
 
+def _many_excursions(h: Harness) -> ClosedLoop:
+    """MANY_EXCURSIONS deep discharges one after the other, each of a seeded sampled cell
+    for two cell-monitor cycles, two cycles apart: the event counter goes past 255."""
+    thr = float(h.param(LOG, "deep_discharge_threshold_V"))
+    cells = S.sample_indices(h, "cell", "many deep discharges")
+    rng = S.seeded_rng(h, "many deep discharges")
+    loop = _logger_loop(h)
+    _baseline(h, loop)
+    v_low, _ = _limits(h, "cell_voltage_V")
+    if thr <= v_low:
+        return loop
+    cycle = float(loop.bench.config.cell_monitor_cycle_s)
+    for _ in range(MANY_EXCURSIONS):
+        c = int(rng.choice(cells))
+        _hold(loop, 2 * cycle, _stuck(loop, "cell_voltage_V", max(thr - 0.1, v_low), 2 * cycle,
+                                      c))
+        loop.run(2 * cycle)
+    return loop
+
+
 @req("OBSA-REG-014")
 def test_counters_never_decrease(obsa: Harness) -> None:
-    """The throughput profile from a late clock start (float time far from 0), then the
-    extreme temperatures and deep discharges: no counter goes down on any step (the
-    always-on monitor checks the same on every loop that runs the logger)."""
+    """The throughput profile from a late clock start (float time far from 0), the extreme
+    temperatures, the deep discharges and MANY_EXCURSIONS more (an event counter past 255):
+    no counter goes down on any step (the always-on monitor checks the same on every loop
+    that runs the logger)."""
     start = float(S.seeded_rng(obsa, "late start").uniform(1.0e6, 1.0e8))
     loops = [_throughput_run(obsa, clock_start_s=start), _temperature_run(obsa)[0],
-             _deep_discharge_run(obsa)[0]]
+             _deep_discharge_run(obsa)[0], _many_excursions(obsa)]
     found = [(count_decreases(lp), lp) for lp in loops]
     total = sum(n for (n, _, _), _ in found)
     worst = next(((f, lp) for f, lp in found if f[0]), None)
@@ -512,4 +535,5 @@ def test_counters_never_decrease(obsa: Harness) -> None:
         note = f"; first: {worst[0][1]} at t = {worst[0][2]:.3f} s"
     obsa.judge("OBSA-REG-014", {"counter_decreases": total},
                message=f"{sum(lp.steps for lp in loops)} steps in {len(loops)} runs (one from "
-                       f"t = {start:.0f} s){note}", events=events)
+                       f"t = {start:.0f} s), {MANY_EXCURSIONS} deep discharges in the last{note}",
+               events=events)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.gherkin.steps import SuiteError, run_case, when
-from conformance.suite.test_data_logger import THROUGHPUT_SEGMENTS
+from conformance.suite.test_data_logger import MANY_EXCURSIONS, THROUGHPUT_SEGMENTS
 
 MODULE = "test_data_logger"
 
@@ -43,6 +43,9 @@ def extreme_temperatures(context: Any) -> None:
 
 
 @when("the throughput profile runs from a seeded late clock start, then the extreme "
-      "temperatures and the deep discharges")
-def never_decrease(context: Any) -> None:
+      "temperatures, the deep discharges and {many:d} more deep discharges one after the other")
+def never_decrease(context: Any, many: int) -> None:
+    if many != MANY_EXCURSIONS:
+        raise SuiteError(f"the test case runs {MANY_EXCURSIONS} more deep discharges; the "
+                         f"scenario says {many}")
     run_case(context, f"{MODULE}::test_counters_never_decrease")

@@ -167,6 +167,15 @@ class SavesInSinglePrecision(DataLogger):
     accumulator = Float32Checkpoint
 
 
+class EventsInOneByte(DataLogger):
+    """Keeps the deep-discharge count in one byte: the 256th event reads 0."""
+
+    def _outputs(self) -> dict[str, Any]:
+        out = super()._outputs()
+        out["deep_discharge_events"] = int(out["deep_discharge_events"]) & 0xFF
+        return out
+
+
 class IntervalLogger(Block):
     """A correct logger written otherwise: each step's inputs count over the interval since
     the previous step (as firmware that multiplies by the elapsed time), plain float64 sums
@@ -244,6 +253,7 @@ LOGGER_CATALOGUE: tuple[Faulty, ...] = (
     _f(LOG, ChargingAnyPositiveCurrent, "OBSA-REG-013"),
     _f(LOG, ChargeWindowIsExtremeWindow, "OBSA-REG-013"),
     _f(LOG, SavesInSinglePrecision, "OBSA-REG-014"),
+    _f(LOG, EventsInOneByte, "OBSA-REG-014"),
 )
 LOGGER_CORRECT: tuple[Faulty, ...] = (_f(LOG, IntervalLogger),)
 
