@@ -27,9 +27,10 @@ from typing import Any
 
 
 def prepare() -> None:
-    """Import what every certification imports: the bench, the reference, the catalogue's
-    modules and the pytest plugins that load at the end of a session (hypothesis) — not
-    the suite's test files, which pytest imports in each run with its assertion rewriting.
+    """Import what every certification imports and load the spec: the bench, the
+    reference, the catalogue's modules and the pytest plugins that load at the end of a
+    session (hypothesis) — not the suite's test files, which pytest imports in each run
+    with its assertion rewriting.
     The packages of the ``obsa`` distribution are imported here, before any pytest session:
     a run's pytest would otherwise rewrite (compile again) each one it imports."""
     import importlib
@@ -54,6 +55,10 @@ def prepare() -> None:
                     or name.endswith(("__main__", "certify_worker")):
                 continue
             importlib.import_module(name)
+    # the spec every run loads (cached per directory): read and validated once, here
+    from conformance.spec import load_spec
+
+    load_spec()
 
 
 def die_with_parent() -> None:
