@@ -220,6 +220,19 @@ def _consistency(m: Manifest, spec: Spec) -> Iterator[Issue]:
                         f"balancing_threshold_V = {threshold:g} V (OBSA-BAL-008: a cell would "
                         f"have to fall below the lowest cell to stop; declare both when the "
                         f"threshold is below the default hysteresis), found {hysteresis:g} V")
+    if "thermal_manager" in claimed:
+        # OBSA-THERM-007: heating_on < heating_off < cooling_off < cooling_on (declared or
+        # the spec's defaults)
+        names = ("heating_on_temperature_degC", "heating_off_temperature_degC",
+                 "cooling_off_temperature_degC", "cooling_on_temperature_degC")
+        values = [value("thermal_manager", n) for n in names]
+        for i in range(len(names) - 1):
+            low_name, low, high_name, high = names[i], values[i], names[i + 1], values[i + 1]
+            if low is not None and high is not None and not low < high:
+                yield issue("thermal_manager", high_name,
+                            f"expected a temperature above {low_name} = {low:g} °C (OBSA-THERM-"
+                            f"007: heating on < heating off < cooling off < cooling on), found "
+                            f"{high:g} °C")
     if "safety_supervisor" not in claimed:
         return
     warning = value("safety_supervisor", "insulation_warning_ohm")

@@ -348,3 +348,31 @@ def test_a_balancing_hysteresis_above_its_threshold_is_refused(tmp_path, spec, t
     assert len(found) == 1 and "OBSA-BAL-008" in found[0].message, [str(i) for i in issues]
     assert found[0].field == ("configuration.balancing.balancing_hysteresis_V"
                               if hysteresis is not None else "configuration.balancing")
+
+
+@pytest.mark.parametrize("declared,refused", [
+    ({}, None),  # the spec's defaults: 5 < 10 < 35 < 40 °C
+    ({"heating_on_temperature_degC": -5.0, "heating_off_temperature_degC": 0.0,
+      "cooling_off_temperature_degC": 44.0, "cooling_on_temperature_degC": 45.0}, None),
+    ({"heating_off_temperature_degC": 4.0}, "heating_off_temperature_degC"),
+    ({"cooling_off_temperature_degC": 9.0}, "cooling_off_temperature_degC"),
+    ({"cooling_on_temperature_degC": 35.0}, "cooling_on_temperature_degC"),
+])
+def test_unordered_thermal_thresholds_are_refused(tmp_path, spec, declared, refused):
+    """OBSA-THERM-007: heating on < heating off < cooling off < cooling on, the spec's
+    defaults standing for what is not declared; the refusal names the threshold out of
+    order and the one it must exceed."""
+    import yaml
+
+    data = yaml.safe_load(REFERENCE_TEXT)
+    data["profiles"] = ["full_bms"]
+    data["configuration"]["thermal_manager"] = dict(declared)
+    path = tmp_path / "full.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    _, issues = load_manifest(path, spec)
+    found = [i for i in issues if i.field and i.field.startswith("configuration.thermal")]
+    if refused is None:
+        assert found == [], [str(i) for i in found]
+        return
+    assert len(found) == 1 and "OBSA-THERM-007" in found[0].message, [str(i) for i in found]
+    assert found[0].field == f"configuration.thermal_manager.{refused}"
