@@ -56,8 +56,9 @@ MONITORED: tuple[str, ...] = (
     "OBSA-CONT-001", "OBSA-CONT-003", "OBSA-CONT-005", "OBSA-CONT-006", "OBSA-CONT-010",
     "OBSA-CONT-011",
     "OBSA-DIAG-001", "OBSA-DIAG-002", "OBSA-DIAG-003", "OBSA-DIAG-004",
-    "OBSA-CHG-001", "OBSA-CHG-003",
 )
+#: monitored too, in every loop that runs the charge control (the random scenarios do not)
+MONITORED_CHARGING: tuple[str, ...] = ("OBSA-CHG-001", "OBSA-CHG-003")
 #: monitored too, in every loop that runs the thermal manager (the random scenarios do not)
 MONITORED_THERMAL: tuple[str, ...] = ("OBSA-THERM-005",)
 #: monitored too, in every loop that runs the data logger (the random scenarios do not)
