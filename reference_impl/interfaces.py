@@ -998,8 +998,8 @@ class BalancingParameters(TypedDict, total=False):
     #: A balanced cell stops once it is within balancing_threshold_V minus this of the lowest cell;
     #: not above balancing_threshold_V. Unit V, range [0.0, 0.5], default 0.2.
     balancing_hysteresis_V: float
-    #: No cell is balanced while any cell voltage is below this. Unit V, range [1.0, 4.5], default
-    #: 2.0.
+    #: No cell is balanced while any valid cell voltage is below this. Unit V, range [1.0, 4.5],
+    #: default 2.0.
     balancing_min_cell_voltage_V: float
     #: No cell is balanced while any cell temperature is above this. Unit degC, range [0.0, 100.0],
     #: default 70.0.
