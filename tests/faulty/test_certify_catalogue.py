@@ -45,6 +45,7 @@ ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_D
 ALL_VARIANTS: tuple[Variant, ...] = VARIANTS + PROTECTION_VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
+FULL_BMS_MANIFEST = ROOT / "reference_impl" / "manifest_full_bms.yaml"
 NOT_PASSED = ("fail", "error", "inconclusive")
 FAULTY_TIMEOUT_S = 10.0
 """The per-call timeout of the faulty modules' runs (the reference's manifest says 1 s)."""
@@ -202,6 +203,8 @@ def needed(item: pytest.Item) -> set[str]:
     name = getattr(item, "originalname", item.name)
     if name == "test_reference_basic_protection_is_certified":
         return {"reference basic protection"}
+    if name == "test_reference_full_bms_is_certified_in_every_profile":
+        return {"reference full bms"}
     return {ALL_FAULTY[0].name} if name == "test_no_html_writes_the_record_without_the_page" \
         else {"reference"}
 
@@ -217,6 +220,8 @@ def start(base: Path, only: set[str] | None = None) -> Certifications:
     (which test the isolation) run isolated, as every vendor's module does."""
     jobs: dict[str, Job] = {}
     # the longest runs (isolated) first, so that no core idles at the end
+    jobs["reference full bms"] = Job(FULL_BMS_MANIFEST, base / "reference-full-bms", False,
+                                     False)
     jobs["reference"] = Job("reference", base / "reference", False, True)
     jobs["reference basic protection"] = Job(BASIC_MANIFEST, base / "reference-basic", False,
                                              False)
@@ -261,6 +266,23 @@ def test_reference_is_certified(runs: dict[str, Run]) -> None:
     assert run.not_passed() == set()
     assert run.report["summary"]["pass"] >= 44
     assert {"report.json", "junit.xml", "report.html"} <= run.files
+
+
+@pytest.mark.slow
+def test_reference_full_bms_is_certified_in_every_profile(runs: dict[str, Run]) -> None:
+    """The reference full BMS, isolated, in one run: every profile it claims is certified,
+    each on its own requirements, and every requirement verified by test was judged."""
+    run = runs["reference full bms"]
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.report is not None and run.report["outcome"] == "certified", run.output[-3000:]
+    assert run.not_passed() - set(run.report["left_to_certification_body"]) == set()
+    outcomes = {p["profile"]: p["outcome"] for p in run.report["profile_outcomes"]}
+    assert outcomes == {"bmu_safety_core": "certified", "cell_monitoring_unit": "certified",
+                        "state_estimation": "certified", "full_bms": "certified"}
+    judged = {r["requirement"] for r in run.report["results"] if r["case"]}
+    by_test = {r["requirement"] for r in run.report["results"]
+               if r["verdict"] != "not-applicable"} - set(run.report["left_to_certification_body"])
+    assert by_test <= judged, sorted(by_test - judged)
 
 
 @pytest.mark.slow
