@@ -17,6 +17,7 @@ import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from ..paths import schemas_dir, spec_dir
+from .can_models import CanCatalog
 from .models import (
     KINDS,
     Architecture,
@@ -57,6 +58,7 @@ class Spec:
     interfaces: dict[str, Interface]
     requirement_files: list[RequirementFile]
     sources: dict[str, Located] = field(repr=False)
+    can_catalogs: list[CanCatalog] = field(default_factory=list)
     _origin: dict[int, tuple[str, PathKey]] = field(repr=False, default_factory=dict)
 
     # ---- lookups -------------------------------------------------------------
@@ -244,6 +246,8 @@ def iter_spec_files(standard: Standard) -> Iterator[tuple[str, str]]:
         yield p, "interface"
     for p in f.requirements:
         yield p, "requirements"
+    for p in f.can:
+        yield p, "can_catalog"
 
 
 def _file_paths(standard: Standard) -> Iterator[PathKey]:
@@ -256,6 +260,8 @@ def _file_paths(standard: Standard) -> Iterator[PathKey]:
         yield ("files", "interfaces", i)
     for i in range(len(f.requirements)):
         yield ("files", "requirements", i)
+    for i in range(len(f.can)):
+        yield ("files", "can", i)
 
 
 def _outside(root: Path, rel: str) -> str | None:
@@ -359,6 +365,7 @@ def read_spec(root: Path | None = None) -> tuple[Spec | None, list[Issue]]:
         interfaces=interfaces,
         requirement_files=built["requirements"],  # type: ignore[arg-type]
         sources=sources,
+        can_catalogs=built["can_catalog"],  # type: ignore[arg-type]
         _origin=origin,
     )
     return spec, issues

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .can_models import CanCatalog
+
 SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$"
 IDENT = r"^[a-z][a-z0-9_]*$"
 NAME = r"^[a-z][a-z0-9]*(?:_[A-Za-z0-9]+)*$"
@@ -54,6 +56,7 @@ class StandardFiles(_Model):
     profiles: Text
     interfaces: list[Text] = Field(min_length=1, description="interface files, relative paths")
     requirements: list[Text] = Field(min_length=1, description="requirement files")
+    can: list[Text] = Field(default=[], description="CAN catalog files, one per bus")
 
 
 class Change(_Model):
@@ -347,7 +350,12 @@ class Requirement(_Model):
     statement: Text
     rationale: Text
     component: Ident
-    profiles: list[Ident] = Field(min_length=1)
+    profiles: list[Ident] = Field(
+        default=[], description="the profiles that hold it; none only while it is a draft")
+    status: Literal["active", "draft"] = Field(
+        default="active",
+        description="'draft': stated, but no test case judges it yet and no profile holds it, "
+                    "so no module can claim it")
     level: Level
     condition: Text | None = Field(
         default=None, description="expression over feature ids: and, or, not, parentheses"
@@ -366,6 +374,13 @@ class Requirement(_Model):
             raise ValueError("the statement must be a 'shall' statement")
         if self.verification == "test" and not self.acceptance:
             raise ValueError("a requirement verified by test needs acceptance criteria")
+        if self.status == "active" and not self.profiles:
+            raise ValueError("expected at least one profile for an active requirement, found "
+                             "none (a requirement no profile holds yet is status 'draft')")
+        if self.status == "draft" and self.profiles:
+            raise ValueError(f"expected no profiles for a draft requirement (a module could "
+                             f"claim it before any test case judges it), found "
+                             f"{', '.join(self.profiles)}")
         return self
 
 
@@ -396,11 +411,12 @@ class Profiles(_Model):
     profiles: list[Profile] = Field(min_length=1)
 
 
-KINDS: dict[str, type[_Model]] = {
+KINDS: dict[str, type[BaseModel]] = {
     "standard": Standard,
     "architecture": Architecture,
     "dictionary": Dictionary,
     "interface": Interface,
     "requirements": RequirementFile,
     "profiles": Profiles,
+    "can_catalog": CanCatalog,
 }

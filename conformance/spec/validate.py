@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from ..paths import spec_dir
 from . import conditions
+from .can import CAN_CHECKS
 from .loader import Spec, check_spec
 from .models import Interface, Parameter, Range, Requirement, Signal
 from .source import Issue, ReadError
@@ -556,6 +557,7 @@ CHECKS: tuple[Check, ...] = (
     check_ranges,
     check_enum_signals,
     check_signal_flow,
+    *CAN_CHECKS,
 )
 
 

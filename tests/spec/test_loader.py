@@ -31,14 +31,14 @@ def test_the_real_spec_reads_without_structural_issues() -> None:
     assert set(spec.interfaces) <= set(spec.components)
     assert len(spec.sources) == 3 + 1 + len(spec.standard.files.interfaces) + len(
         spec.standard.files.requirements
-    )
+    ) + len(spec.standard.files.can)
 
 
 def test_every_model_object_has_an_origin() -> None:
     spec, _ = read_spec(SPEC_DIR)
     assert spec is not None
     roots = [spec.standard, spec.architecture, spec.dictionary, spec.profiles_file,
-             *spec.interfaces.values(), *spec.requirement_files]
+             *spec.interfaces.values(), *spec.requirement_files, *spec.can_catalogs]
     for obj in (o for root in roots for o in _walk(root)):
         file, line, _ = spec.where(obj)
         assert file in spec.sources and line is not None and line >= 1

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from ..loader import Spec, check_spec
 from ..source import ReadError
-from . import metaschema, needs, pytyping, records, wire
+from . import dbc, metaschema, needs, pytyping, records, wire
 
 
 class Exporter(Protocol):
@@ -52,6 +52,7 @@ EXPORTERS: dict[str, Exporter] = {
     "pytyping": pytyping,
     "needs": needs,
     "wire": wire,
+    "can": dbc,
 }
 
 CHECKED_IN: dict[str, Target] = {
@@ -60,6 +61,7 @@ CHECKED_IN: dict[str, Target] = {
     "pytyping": Target("reference_impl", "interfaces.py"),
     "needs": Target("docs/_generated", "needs.json"),
     "wire": Target("schemas/wire", "*.schema.json"),
+    "can": Target("docs/_generated/can", "obsa_*"),
 }
 
 REGENERATE = "python -m conformance.spec.exporters"
