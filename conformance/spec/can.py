@@ -20,6 +20,7 @@ smallest interval. The load is the sum of bits per second over the nominal bit r
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -200,11 +201,14 @@ def check_can_frames(spec: Spec) -> Iterator[Issue]:
     data length; CAN FD only where 8 bytes do not hold the payload; timeouts longer than
     the latest expected frame."""
     arch_nodes = {n.id for n in spec.architecture.topology.nodes}
+    buses = {link.bus for link in spec.architecture.topology.links}
+    catalogs_of = Counter(cat.bus.id for cat in spec.can_catalogs)
     for cat in spec.can_catalogs:
         nodes = bus_nodes(spec, cat)
-        # a link to an unknown node is check_architecture_refs' issue: judge no node then
-        judge_nodes = all(n in arch_nodes or n in {e.id for e in cat.external_nodes}
-                          for n in nodes)
+        # an unknown bus, a bus with two catalogs, or a link to an unknown node is
+        # check_can_buses' or check_architecture_refs' issue: judge no node then
+        judge_nodes = cat.bus.id in buses and catalogs_of[cat.bus.id] == 1 and all(
+            n in arch_nodes or n in {e.id for e in cat.external_nodes} for n in nodes)
         ids: dict[tuple[int, bool], Frame] = {}
         names: dict[str, Frame] = {}
         for frame in cat.frames:
@@ -392,9 +396,10 @@ def check_can_layout(spec: Spec) -> Iterator[Issue]:
                         continue
                     reported.add((i, j))
                     where = "" if together < 0 else f" under multiplexer value {together}"
+                    bits = "bit" if len(shared) == 1 else "bits"
                     yield spec.issue(b.obj, ("start_bit",),
                                      f"expected no bit shared with the {a.what}{where}, found "
-                                     f"bits {', '.join(map(str, sorted(shared)))} in both "
+                                     f"{bits} {', '.join(map(str, sorted(shared)))} in both "
                                      f"(frame {frame.name})")
 
 
