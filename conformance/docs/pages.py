@@ -128,6 +128,8 @@ class Pages:
         }
         for comp, itf in self.spec.interfaces.items():
             pages[f"{IF_DIR}/{comp}.rst"] = self.interface(itf)
+        if self.spec.can_catalogs:
+            pages[f"{IF_DIR}/can.rst"] = self.can_matrix()
         for rf in self.spec.requirement_files:
             pages[f"{REQ_DIR}/{rf.area.lower()}.rst"] = self.area(rf.area)
             for req in rf.requirements:
@@ -315,8 +317,94 @@ class Pages:
             ":ref:`synchronous-block contract <component-contract>`.", "",
             table(["component", "title", "layer", "node", "step (s)", "parameters", "inputs",
                    "outputs", "fault codes"], rows, widths=[16, 20, 14, 8, 7, 8, 7, 7, 8]),
+            *(["", "The frames on the CAN buses, with the DBC and KCD files generated from "
+                "them: :doc:`can`."] if self.spec.can_catalogs else []),
             "", ".. toctree::", "   :hidden:", "",
-            *[f"   {c}" for c in order], ""])
+            *[f"   {c}" for c in order], *(["   can"] if self.spec.can_catalogs else []),
+            ""])
+
+    # ---------------------------------------------------------------- CAN matrix
+    def can_matrix(self) -> str:
+        """Per bus: its figures, the downloadable DBC and KCD, its frames and their signals."""
+        from ..spec.can import (
+            bus_load_pct,
+            bus_nodes,
+            field_bits,
+            frame_bits,
+            frames_per_second,
+            signal_range,
+        )
+        from ..spec.exporters import CHECKED_IN
+        from ..spec.exporters.dbc import file_stem
+
+        out = [heading("CAN matrix", "=", over=True),
+               "The frames of every bus, as the CAN catalogs in ``spec/can/`` define them. "
+               "Bit positions follow the DBC conventions (little endian: the start bit is the "
+               "least significant bit). The bus load is the worst case: every frame at its "
+               "longest with bit stuffing (47 + 8·DLC bits plus one stuff bit per 4 of the "
+               "34 + 8·DLC stuffable bits, 29-bit ids 20 bits more; Davis et al. 2007), each "
+               "multiplexer value once per cycle, event frames at their smallest interval.",
+               ""]
+        # the download role's absolute paths start at the docs sources (docs/)
+        where = CHECKED_IN["can"].directory.removeprefix("docs/")
+        for cat in self.spec.can_catalogs:
+            bus = cat.bus
+            stem = file_stem(cat)
+            out += [heading(esc(bus.title), "-"),
+                    f"Bus {lit(bus.id)}: {bus.bit_rate_bps} bit/s; nodes "
+                    + ", ".join(lit(n) for n in bus_nodes(self.spec, cat))
+                    + f". Worst-case load {bus_load_pct(cat):.1f} % (limit "
+                    f"{number(bus.max_load_pct)} %: {esc(bus.max_load_source.rstrip('.'))}).", "",
+                    f"Downloads: :download:`{stem}.dbc </{where}/{stem}.dbc>`, "
+                    f":download:`{stem}.kcd </{where}/{stem}.kcd>`.", ""]
+            rows = []
+            for f in cat.frames:
+                timing = (f"{number(f.cycle.period_ms)} ± {number(f.cycle.tolerance_ms)} ms"
+                          if f.cycle else f"event, ≥ {number(f.event.min_interval_ms)} ms"
+                          if f.event else "")
+                share = 100 * frame_bits(f) * frames_per_second(f) / bus.bit_rate_bps
+                rows.append([lit(f.name), lit(f"0x{f.id:X}") + (" (29-bit)" if f.extended
+                                                                 else ""),
+                             str(f.dlc), esc(timing), esc(", ".join(f.senders)),
+                             esc(", ".join(f.receivers)),
+                             esc(f"{number(f.timeout.time_ms)} ms" if f.timeout else "–"),
+                             esc(f.e2e.profile if f.e2e else "–"), f"{share:.2f}"])
+            out += [table(["frame", "id", "DLC", "cycle", "senders", "receivers", "timeout",
+                           "E2E", "load %"], rows,
+                          widths=[17, 12, 5, 12, 8, 14, 8, 14, 10]), ""]
+            for f in cat.frames:
+                out += [heading(lit(f.name), "~"), esc(f.description), ""]
+                if f.source:
+                    out += [f"Source: {esc(f.source)}", ""]
+                if f.timeout:
+                    out += [f"Reception timeout {number(f.timeout.time_ms)} ms; reaction within "
+                            f"{number(f.timeout.reaction_time_ms)} ms: "
+                            f"{esc(f.timeout.reaction)}", ""]
+                fields = []
+                if f.multiplexer:
+                    m = f.multiplexer
+                    fields.append([lit(m.name) + " (multiplexer)", "", str(m.start_bit),
+                                   str(m.length), "", "", esc(f"0 … {m.count - 1}"), ""])
+                if f.e2e:
+                    for name, fld in (("alive counter", f.e2e.counter), ("CRC", f.e2e.crc)):
+                        fields.append([esc(name), "", str(fld.start_bit), str(fld.length), "",
+                                       "", esc("raw"), ""])
+                for s in f.signals:
+                    rng = signal_range(self.spec, s)
+                    mux = ("all" if s.multiplexer_values is None else
+                           ", ".join(map(str, s.multiplexer_values))) if s.multiplexed else ""
+                    fields.append([
+                        signal_link(s.signal), "" if s.element is None else str(s.element),
+                        str(min(field_bits(s))) if s.byte_order == "little_endian"
+                        else f"{s.start_bit} (big endian)",
+                        str(s.length) + (" signed" if s.signed else ""),
+                        esc(number(s.scale)), esc(number(s.offset)),
+                        esc(f"{number(rng[0])} … {number(rng[1])} {s.unit}" if rng else ""),
+                        esc(mux)])
+                out += [table(["field", "element", "start bit", "bits", "scale", "offset",
+                               "range", "multiplexer values"], fields,
+                              widths=[24, 8, 10, 10, 10, 8, 20, 10]), ""]
+        return "\n".join(out)
 
     def _param_type(self, p: Parameter) -> str:
         return f"enum {enum_link(p.enum)}" if p.type == "enum" and p.enum else esc(p.type)

@@ -175,3 +175,19 @@ def test_dbc_text_is_ascii_and_stable(spec: Spec) -> None:
     for name, text in first.items():
         assert text.isascii(), name
         assert "\r" not in text and text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_docs_page_lists_every_frame_and_links_existing_downloads(spec: Spec) -> None:
+    import re
+
+    from conformance.docs.pages import IF_DIR, Pages
+    from conformance.paths import schemas_dir
+
+    page = Pages(spec, schemas_dir()).render()[f"{IF_DIR}/can.rst"]
+    for cat in spec.can_catalogs:
+        for frame in cat.frames:
+            assert f"``{frame.name}``" in page and f"``0x{frame.id:X}``" in page
+    targets = re.findall(r":download:`[^<`]+<(/[^>]+)>`", page)
+    assert len(targets) == 2 * len(spec.can_catalogs)
+    for target in targets:
+        assert (REPO / "docs" / target.lstrip("/")).is_file(), target
