@@ -2166,6 +2166,29 @@ COMPONENT_OUTPUTS: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+#: The step period of every component (s): it is stepped that often.
+COMPONENT_PERIOD_S: Final[dict[str, float]] = {
+    "cell_monitor": 0.01,
+    "current_sensor": 0.01,
+    "contactor_driver": 0.01,
+    "isolation_monitor": 0.1,
+    "diagnostics": 0.01,
+    "safety_supervisor": 0.01,
+    "contactor_manager": 0.01,
+    "protection": 0.01,
+    "can_stack": 0.01,
+    "soc_estimator": 0.1,
+    "soh_estimator": 1.0,
+    "sop_estimator": 0.1,
+    "balancing": 1.0,
+    "thermal_manager": 1.0,
+    "charge_control": 0.1,
+    "network_link": 0.1,
+    "telemetry": 0.1,
+    "data_logger": 0.1,
+    "hmi_api": 0.1,
+}
+
 #: The value every signal (every element of an array signal) holds before anything produced it:
 #: zero, False or the first enum value.
 SIGNAL_START: Final[dict[str, float | int | bool]] = {

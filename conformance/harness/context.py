@@ -14,7 +14,7 @@ import numpy as np
 
 from ..report.model import Channel, CriterionResult, Evidence, TestResult, VerdictName, compare
 from ..spec import Spec
-from .loop import ClosedLoop, TraceChannel
+from .loop import ClosedLoop, TraceChannel, steps_per_period
 from .monitors import Watch, apply_monitors
 
 STANDARD_CHANNELS: tuple[TraceChannel, ...] = tuple(
@@ -180,7 +180,9 @@ class Harness:
         for comp in chosen:
             s.adapter.configure(comp, self.params(comp))
             s.adapter.reset(comp)
-        watch = Watch(self.spec, chosen)
+        dt_s = float(bench.config.dt_s)
+        watch = Watch(self.spec, chosen, {c: steps_per_period(self.step_period(c), dt_s)
+                                          for c in chosen})
         self.loop = ClosedLoop(self.spec, bench, s.adapter, chosen, s.dimensions,
                                standard_channels() + watch.channels() + list(channels or []))
         self.watched.append((self.loop, watch))

@@ -7,6 +7,11 @@ test reads the true cell voltages and temperatures) gets them from the bench's
 ``plant_inputs()`` every step. Components step in the profile's order; an input produced
 by a later component is its value from the previous step (a unit delay), as on a real
 controller.
+
+Each component is stepped every ``step_period_s`` of its interface, as the spec says —
+a 1 s balancing every hundredth step of a 10 ms loop — reading the pool as it is at its
+step; its outputs hold in the pool between its steps. A period that is not a whole number
+of the bench's steps (or is shorter than one) steps the component every step.
 """
 
 from __future__ import annotations
@@ -118,6 +123,14 @@ class _Recorder:
         return list(recorded) if i < 0 else [row[i] for row in recorded]
 
 
+def steps_per_period(period_s: float, dt_s: float) -> int:
+    """Every how many bench steps of ``dt_s`` a component of ``period_s`` is stepped: its
+    period in whole steps, or 1 when the period is not a whole number of steps."""
+    ratio = period_s / dt_s
+    n = round(ratio)
+    return n if n >= 1 and abs(ratio - n) <= 1e-6 * ratio else 1
+
+
 class ClosedLoop:
     """Steps a bench and the module's components together on the simulated clock."""
 
@@ -136,6 +149,13 @@ class ClosedLoop:
         self._plant = any(spec.signals[s].source == "plant"
                           for c in self.components for s in self._inputs[c]
                           if s in spec.signals)
+        #: component → every how many steps it is stepped (its period over the bench's step)
+        self.every = {c: steps_per_period(spec.interfaces[c].step_period_s,
+                                          float(bench.config.dt_s)) for c in self.components}
+        cycle = math.lcm(*self.every.values()) if self.every else 1
+        #: the components due at step k are self._due[k % len(self._due)], in order
+        self._due = [[c for c in self.components if k % self.every[c] == 0]
+                     for k in range(cycle)]
         # one call steps every component (one round trip for a module in a child process)
         self._chain = getattr(adapter, "step_chain", None)
         self.channels = channels
@@ -169,11 +189,14 @@ class ClosedLoop:
         pool.update(bench.measurements())
         if self._plant:
             pool.update(bench.plant_inputs())
-        if self._chain is not None:
-            self._chain(t, self.components, pool)
+        due = self._due[self.steps % len(self._due)]
+        if not due:
+            pass
+        elif self._chain is not None:
+            self._chain(t, due, pool)
         else:
             step = self.adapter.step
-            for comp in self.components:
+            for comp in due:
                 pool.update(step(comp, t, {name: pool[name] for name in self._inputs[comp]}))
         bench.apply(pool)
         self.t_s.append(t)

@@ -116,8 +116,11 @@ class Watch:
     """What the monitors need recorded from one loop beyond the standard channels: the
     operator commands, and (when the fault memory runs) its arrays and the flags it reads."""
 
-    def __init__(self, spec: Spec, components: list[str]) -> None:
+    def __init__(self, spec: Spec, components: list[str],
+                 every: dict[str, int] | None = None) -> None:
         self.components = list(components)
+        #: component → every how many loop steps it is stepped (its period; default 1)
+        self.every = dict(every or {})
         self.flags_signals: list[str] = []
         self.rows: list[tuple[str, int]] = []  # per DTC row: (flags signal, bit mask)
         self.dtc: dict[str, list[np.ndarray]] = {}
@@ -155,7 +158,7 @@ class Watch:
         if BAL in self.components:
             chans += [TraceChannel("balancing_cmd_count", "1", read=_commanded),
                       TraceChannel("balancing_invalid_commanded", "1",
-                                   read=_invalid_commanded())]
+                                   read=_invalid_commanded(self.every.get(BAL, 1)))]
         return chans
 
     def _record_dtc(self, pool: dict[str, Any]) -> float:
@@ -184,20 +187,26 @@ def _commanded(pool: dict[str, Any]) -> float:
     return float(np.count_nonzero(np.asarray(pool["balancing_cmd"], dtype=bool)))
 
 
-def _invalid_commanded() -> Callable[[dict[str, Any]], float]:
-    """How many cells the balancing commands whose voltage reads invalid in this step and
-    read invalid in the step before (after one step, OBSA-BAL-007)."""
-    before: list[np.ndarray] = []
+def _invalid_commanded(every: int = 1) -> Callable[[dict[str, Any]], float]:
+    """How many cells the balancing commands whose voltage read invalid at its last step
+    and at its step before (after one step, OBSA-BAL-007); it steps every ``every`` loop
+    steps, from the first."""
+    held: list[np.ndarray] = []  # the cells invalid at its last two steps
+    before: list[np.ndarray] = []  # those invalid at its last step
+    calls = [0]
 
     def read(pool: dict[str, Any]) -> float:
-        v = np.asarray(pool["cell_voltage_V"], dtype=float)
-        invalid = ~(np.asarray(pool["cell_voltage_valid"], dtype=bool) & np.isfinite(v))
-        held = invalid & before[0] if before and before[0].shape == invalid.shape else invalid
-        before[:] = [invalid]
-        if not held.any():
+        if calls[0] % every == 0:  # the balancing stepped in this step: what it read
+            v = np.asarray(pool["cell_voltage_V"], dtype=float)
+            invalid = ~(np.asarray(pool["cell_voltage_valid"], dtype=bool) & np.isfinite(v))
+            held[:] = [invalid & before[0] if before and before[0].shape == invalid.shape
+                       else invalid]
+            before[:] = [invalid]
+        calls[0] += 1
+        if not held[0].any():
             return 0.0
         cmd = np.asarray(pool["balancing_cmd"], dtype=bool)
-        return float(np.count_nonzero(cmd & held)) if cmd.shape == held.shape else 0.0
+        return float(np.count_nonzero(cmd & held[0])) if cmd.shape == held[0].shape else 0.0
 
     return read
 
@@ -234,11 +243,20 @@ class _Trace:
         return p is not None and self.order.get(p, -1) > self.order.get(consumer, -1)
 
     def seen(self, consumer: str, name: str) -> np.ndarray:
-        """A channel as ``consumer`` saw it at each step."""
+        """A channel as ``consumer`` saw it at each step: at its own last step (it steps
+        every ``every`` loop steps, from the first), from the step before where its
+        producer steps later in the order."""
         x = self.raw(name)
-        if not self.delayed(consumer, name) or not len(x):
+        if not len(x):
             return x
-        return np.concatenate(([0.0], x[:-1]))  # before the first step: the default, 0
+        if self.delayed(consumer, name):
+            x = np.concatenate(([0.0], x[:-1]))  # before the first step: the default, 0
+        n = self.every(consumer)
+        return x if n == 1 else x[(np.arange(len(x)) // n) * n]
+
+    def every(self, component: str) -> int:
+        """Every how many loop steps ``component`` is stepped."""
+        return int(getattr(self.loop, "every", {}).get(component, 1))
 
     def bits(self, name: str, mask: int, consumer: str | None = None) -> np.ndarray:
         x = self.raw(name) if consumer is None else self.seen(consumer, name)
@@ -552,7 +570,8 @@ def _balancing(h: Harness, tr: _Trace) -> list[Violation | None]:
     state = tr.seen(BAL, "safety_state")
     blocked = np.isin(state, [h.enum("safety_state", "fault"),
                               h.enum("safety_state", "lockout")])
-    held = blocked & np.concatenate(([False], blocked[:-1]))
+    n = tr.every(BAL)  # its step before is n loop steps back
+    held = blocked & np.concatenate((np.zeros(min(n, len(blocked)), dtype=bool), blocked[:-n]))
     count = tr.raw("balancing_cmd_count")
     invalid = tr.raw("balancing_invalid_commanded")
     return [

@@ -35,6 +35,12 @@ def times(loop: ClosedLoop) -> np.ndarray:
     return np.asarray(loop.t_s)
 
 
+def own_steps(loop: ClosedLoop, component: str) -> np.ndarray:
+    """The indices of the recorded steps at which ``component`` was stepped (every step of
+    its own period, from the loop's first)."""
+    return np.arange(0, len(loop.t_s), loop.every.get(component, 1))
+
+
 def channel(loop: ClosedLoop, name: str) -> np.ndarray:
     return loop.channel(name)
 

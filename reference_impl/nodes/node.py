@@ -14,6 +14,11 @@ False, the first enum value: :data:`~reference_impl.interfaces.SIGNAL_START`). O
 BMS this is the contactor driver, which runs before the contactor manager and drives the
 contactors with the manager's commands of the step before.
 
+Each component runs at its own period (the generated
+:data:`~reference_impl.interfaces.COMPONENT_PERIOD_S`), as the tasks of a controller do:
+called every 10 ms, the node steps the safety supervisor every time, the estimators every
+tenth time and the balancing every hundredth; between its steps a component's outputs hold.
+
 Example::
 
     bms = Node("full_bms", {"cell": 96, "temperature_sensor": 24})
@@ -30,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..component import Block, ConfigurationError
+from ..component import TIME_EPS_S, Block, ConfigurationError
 from ..connectivity.data_logger import DataLogger
 from ..connectivity.hmi_api import HmiApi
 from ..functions.balancing import Balancing
@@ -49,6 +54,7 @@ from ..hal.isolation_monitor import IsolationMonitor
 from ..interfaces import (
     COMPONENT_INPUTS,
     COMPONENT_OUTPUTS,
+    COMPONENT_PERIOD_S,
     PROFILE_COMPONENTS,
     SIGNAL_DIMENSION,
     SIGNAL_START,
@@ -132,11 +138,22 @@ class Node:
             component.reset()
         self._last = {k: v.copy() if isinstance(v, np.ndarray) else v
                       for k, v in self._start.items()}
+        self._due: dict[str, float | None] = dict.fromkeys(self.components)  # next step time
+        self._held: dict[str, dict[str, Any]] = {}  # every component's latest outputs
 
     def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """Every signal of the step: the inputs and the outputs of every component."""
+        """Every signal of the step: the inputs and the outputs of every component (of
+        those not due at ``t``, their outputs of their last step)."""
         signals = {**self._last, **inputs}
-        for component in self.components.values():
-            signals.update(component.step(t, signals))
+        due, held = self._due, self._held
+        for name, component in self.components.items():
+            next_s = due[name]
+            if next_s is None or t >= next_s - TIME_EPS_S:
+                period = COMPONENT_PERIOD_S[name]
+                # its steps keep to its period from its first; a late call starts anew
+                base = next_s if next_s is not None and t < next_s + period else t
+                due[name] = base + period
+                held[name] = component.step(t, signals)
+            signals.update(held[name])
         self._last = {signal: signals[signal] for signal in self.carried}
         return signals

@@ -224,6 +224,10 @@ def _tables(spec: Spec) -> list[str]:
             out += [f"        {literal(port.signal)}," for port in getattr(itf, ports)]
             out.append("    ),")
         out.append("}")
+    out += _mapping("COMPONENT_PERIOD_S", "dict[str, float]",
+                    [(literal(c), literal(float(itf.step_period_s)))
+                     for c, itf in spec.interfaces.items()],
+                    "The step period of every component (s): it is stepped that often.")
     out += _mapping("SIGNAL_START", "dict[str, float | int | bool]",
                     [(literal(sig.name), literal(sig.start_value))
                      for sig in spec.dictionary.signals],
