@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from .estimation_faults import ESTIMATION_CATALOGUE
+from .full_bms_runs import lfp_200_cells, one_cell, twelve_cells_one_sensor
 from .modules import Faulty
 from .soh_faults import SOH_CATALOGUE
 from .sop_faults import SOP_CATALOGUE, SopResistanceOnly
@@ -62,21 +63,10 @@ CORRECT: dict[str, tuple[Faulty, str]] = {
 }
 
 
-def _one_cell(data: dict[str, Any]) -> None:
-    data["pack"].update(cell_count=1, temperature_sensor_count=1)
-
-
-def _small(data: dict[str, Any]) -> None:
-    data["pack"].update(cell_count=12, temperature_sensor_count=1)
-
-
-def _lfp_large(data: dict[str, Any]) -> None:
-    data["pack"].update(chemistry="lfp", cell_count=200, temperature_sensor_count=64)
-
-
 #: a pack unlike the reference's → how its manifest differs
 PACKS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "one-cell": _one_cell, "12-cells-1-sensor": _small, "lfp-200-cells-64-sensors": _lfp_large,
+    "one-cell": one_cell, "12-cells-1-sensor": twelve_cells_one_sensor,
+    "lfp-200-cells-64-sensors": lfp_200_cells,
 }
 
 

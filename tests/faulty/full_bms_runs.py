@@ -51,7 +51,7 @@ def twelve_cells_one_sensor(data: dict[str, Any]) -> None:
 
 
 def lfp_200_cells(data: dict[str, Any]) -> None:
-    """200 LFP cells with 64 sensors, the safety and balancing voltages of LFP."""
+    """200 LFP cells with 64 sensors (the declaration unchanged)."""
     data["pack"].update(chemistry="lfp", cell_count=200, temperature_sensor_count=64)
 
 
