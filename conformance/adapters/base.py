@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -149,6 +150,16 @@ class Adapter(ABC):
                                component=component, call="step") from exc
         self._checks[component](reply)
         return reply
+
+    def step_series(self, component: str, times: Sequence[float],
+                    inputs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Step ``component`` at each of ``times`` with the matching ``inputs``, open loop (no
+        input depends on an earlier output: a replay of recorded data); its validated
+        outputs per step, in order. The same calls and checks as :meth:`step` one by one; a
+        transport that can overlap them (send a request before the previous reply is in)
+        overrides it."""
+        return [self.step(component, float(t), values)
+                for t, values in zip(times, inputs, strict=True)]
 
     def step_chain(self, t: float, components: list[str], pool: dict[str, Any]) -> None:
         """Step ``components`` in order at ``t``: each reads its inputs from ``pool`` and

@@ -45,6 +45,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,9 @@ from .base import Adapter, AdapterError, Call
 from .spin import Reader
 
 STARTUP_TIMEOUT_S = 30.0
+IN_FLIGHT_BYTES = 32 * 1024
+"""The most request bytes a series of steps has outstanding: half a Linux pipe's (64 KiB), so
+that the bench never blocks writing while the module blocks writing its replies."""
 NO_LIMIT_S = 600.0
 """A ``timeout_s`` of null still has a watchdog: the manifest's longest allowed value."""
 STDERR_KEEP_BYTES = 64 * 1024
@@ -287,7 +291,13 @@ class WireAdapter(Adapter):
 
     def _step(self, component: str, t: float, inputs: dict[str, Any]) -> Any:
         self._sent.clear()  # the child's pool is not involved, but keep the cache honest
-        # a read-only array the bench sent before is written as it was encoded then
+        return self._call(f"{component}.step", self._step_params(component, t, inputs),
+                          component, "step", self.call_timeout_s)
+
+    def _step_params(self, component: str, t: float, inputs: dict[str, Any]
+                     ) -> dict[str, Any]:
+        """The params of ``<component>.step``: a read-only array the bench sent before is
+        written as it was encoded then."""
         cache = self._encoded
         sent = inputs.copy()
         for name in self._arrays[component]:
@@ -298,8 +308,70 @@ class WireAdapter(Adapter):
             elif type(value) is np.ndarray and _immutable(value):
                 sent[name] = fragment = wire.encoded(value)
                 cache[name] = (value, fragment)
-        return self._call(f"{component}.step", {"t": t, "inputs": sent}, component, "step",
-                          self.call_timeout_s)
+        return {"t": t, "inputs": sent}
+
+    def step_series(self, component: str, times: Sequence[float],
+                    inputs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """As :meth:`Adapter.step_series`, pipelined: the next requests are written before
+        the reply to the first is in (JSON-RPC 2.0 lets a client have several requests
+        outstanding; the module reads and answers them one after the other, as always), so
+        the module computes while the bench encodes and checks. Requests in flight are kept
+        under :data:`IN_FLIGHT_BYTES`, so that neither end ever blocks on a full pipe. Each
+        reply has ``timeout_s`` from the moment the bench starts waiting for it (the
+        previous reply read); a reply is checked like :meth:`step`'s. When a call fails,
+        the replies still owed are read and dropped, so the channel stays in step."""
+        self._ready(component, "step")
+        self._sent.clear()
+        method, timeout = f"{component}.step", self.call_timeout_s
+        check = self._checks[component]
+        replies: list[dict[str, Any]] = []
+        owed: deque[tuple[int, int]] = deque()  # (request id, its size in bytes)
+        items = iter(zip(times, inputs, strict=True))
+        in_flight = 0
+        waiting: bytes | None = None  # encoded, not sent: no room yet
+        try:
+            while True:
+                while True:  # write while the requests in flight leave room
+                    if waiting is None:
+                        item = next(items, None)
+                        if item is None:
+                            break
+                        self._id += 1
+                        waiting = wire.encode(wire.request(self._id, method, self._step_params(
+                            component, float(item[0]), item[1])))
+                    if owed and in_flight + len(waiting) > IN_FLIGHT_BYTES:
+                        break
+                    self._send(waiting, time.monotonic() + timeout, component, "step", timeout)
+                    owed.append((self._id, len(waiting)))
+                    in_flight += len(waiting)
+                    waiting = None
+                if not owed:
+                    return replies
+                id_, size = owed.popleft()
+                in_flight -= size
+                line = self._read_line(time.monotonic() + timeout, component, "step", timeout)
+                reply = self._result(id_, line, component, "step")
+                check(reply)
+                replies.append(reply)
+        except AdapterError:
+            self._settle(owed, component)
+            raise
+        except Exception as exc:  # as in step(): a transport bug is no crash of the suite
+            self._settle(owed, component)
+            raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
+                               component=component, call="step") from exc
+
+    def _settle(self, owed: deque[tuple[int, int]], component: str) -> None:
+        """After a failed call of a series: read and drop the replies still owed, so the next
+        call reads its own; if they do not come, the channel is out of step — unusable."""
+        if self._broken is not None:
+            return
+        try:
+            for _ in owed:
+                self._read_line(time.monotonic() + self.call_timeout_s, component, "step",
+                                self.call_timeout_s)
+        except AdapterError:
+            pass  # the adapter marked itself broken (no reply, or the module died)
 
     def step_chain(self, t: float, components: list[str], pool: dict[str, Any]) -> None:
         """Step ``components`` in order at ``t`` with inputs from ``pool``, and write their

@@ -224,3 +224,15 @@ class TurnsFloatFlags(TurnsBad):
 
 class TurnsText(TurnsBad):
     BAD = {"contactor_open_request": "no"}
+
+
+class FailsWhenAsked(Echo):
+    """Echoes, except the step whose inputs ask it to raise or to hang."""
+
+    def step(self, t: float, inputs: dict) -> dict:
+        if inputs.get("raise"):
+            raise ValueError(f"asked to fail at t={t:g}")
+        if inputs.get("hang"):
+            while True:
+                pass
+        return inputs["reply"]
