@@ -37,7 +37,7 @@ import numpy as np
 import yaml
 
 from conformance.harness.context import Harness
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 from conformance.session import Certification
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # null_module, here and in the child
@@ -115,7 +115,7 @@ def pipe_round_trip_us(n: int = 5000) -> float:
 
 
 def _null_manifest(directory: Path) -> Path:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     data["module"]["name"] = "null module (benchmark)"
     data["adapter"]["components"] = dict(null_module.COMPONENTS)
     path = directory / "null-manifest.yaml"
@@ -148,7 +148,7 @@ def main() -> None:
     speeds: dict[str, float] = {}
     for in_process in (True, False):
         mode = "in process" if in_process else "isolated"
-        for name, manifest in (("null", null), ("reference", "reference")):
+        for name, manifest in (("null", null), ("reference", safety_core_manifest_path())):
             cert = _open(manifest, in_process)
             try:
                 if name == "null" and in_process:

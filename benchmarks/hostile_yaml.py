@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from conformance.manifest import read_manifest, reference_manifest_path  # noqa: E402
+from conformance.manifest import read_manifest, safety_core_manifest_path  # noqa: E402
 from conformance.spec.source import LIMITS  # noqa: E402
 from tests.spec.helpers import billion_laughs  # noqa: E402
 
 
 def _cases(tmp: Path) -> dict[str, Path]:
-    reference = reference_manifest_path().read_text(encoding="utf-8")
+    reference = safety_core_manifest_path().read_text(encoding="utf-8")
 
     def write(name: str, text: str) -> Path:
         path = tmp / f"{name}.yaml"
@@ -45,7 +45,7 @@ def _cases(tmp: Path) -> dict[str, Path]:
     items = (LIMITS.max_bytes - len(reference) - 100) // 3
     nest = LIMITS.max_depth - 2
     return {
-        "reference manifest": reference_manifest_path(),
+        "reference manifest": safety_core_manifest_path(),
         "billion laughs, 9 levels": write("bomb9", reference + billion_laughs(9, prefix="b")),
         "billion laughs, 30 levels": write("bomb30", reference + billion_laughs(30, prefix="b")),
         "recursive alias": write("recursive", reference + "loop: &l [*l]\n"),

@@ -19,6 +19,7 @@ from conformance.bench import Offset
 from conformance.harness.context import Harness, standard_channels
 from conformance.harness.loop import ClosedLoop
 from conformance.harness.monitors import Watch, violations
+from conformance.manifest import safety_core_manifest_path
 from conformance.session import Certification
 
 SIMULATED_S = 20.0
@@ -38,7 +39,7 @@ def _loop(h: Harness, watch: Watch | None) -> ClosedLoop:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as out:
-        cert = Certification.prepare("reference", None, Path(out))
+        cert = Certification.prepare(safety_core_manifest_path(), None, Path(out))
         assert cert.session is not None
         h = Harness(cert.session, "benchmark", [])
         start = time.perf_counter()

@@ -40,7 +40,7 @@ import numpy as np
 import yaml
 
 from conformance.adapters.process import ProcessAdapter
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 from conformance.session import Certification
 from conformance.spec import load_spec
 
@@ -165,15 +165,15 @@ def bare(program: Path, spec, seconds: float) -> float:
 def closed_loops(seconds: float, directory: Path) -> None:
     from closed_loop import loop_speed  # a sibling script: benchmarks/ is on sys.path
 
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     data["adapter"] = {**data["adapter"], "type": "process", "options": {
         "command": [sys.executable, "-m", "conformance", "serve",
-                    str(reference_manifest_path())]}}
+                    str(safety_core_manifest_path())]}}
     served = directory / "served.yaml"
     served.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     rates = {}
     for name, manifest, in_process in (("obsa serve, stdio", served, False),
-                                       ("in process       ", reference_manifest_path(), True)):
+                                       ("in process       ", safety_core_manifest_path(), True)):
         cert = Certification.prepare(manifest, None, Path(tempfile.mkdtemp()),
                                      in_process=in_process)
         if cert.refused or cert.adapter is None:

@@ -29,7 +29,7 @@ from .bench import CHEMISTRIES, Bench, BenchConfig, bench_model
 from .bench.chemistry import cell_resistances
 from .bench.hv import circuit_for
 from .harness.context import Harness, PreconditionFailed, Session
-from .manifest import Manifest, load_manifest, reference_manifest_path
+from .manifest import Manifest, load_manifest, resolve_manifest
 from .report.model import (
     Evidence,
     ModuleInfo,
@@ -146,11 +146,6 @@ def applies(spec: Spec, manifest: Manifest, req: Requirement) -> tuple[bool | No
             return False, f"condition '{req.condition}' is false for the declared features"
         return True, f"condition '{req.condition}' holds"
     return True, req.level
-
-
-def resolve_manifest(arg: str | Path) -> Path:
-    """'reference' names the reference implementation's manifest."""
-    return reference_manifest_path() if str(arg) == "reference" else Path(arg)
 
 
 @dataclass

@@ -28,13 +28,28 @@ __all__ = [
     "load_manifest",
     "read_manifest",
     "reference_manifest_path",
+    "resolve_manifest",
+    "safety_core_manifest_path",
     "value_problem",
 ]
 
 
 def reference_manifest_path() -> Path:
-    """The reference implementation's manifest (``reference_impl/manifest.yaml``)."""
+    """The reference implementation's manifest: the whole BMS, claiming every profile the
+    reference implements (``reference_impl/manifest_full_bms.yaml``); what ``reference``
+    names on the command line."""
+    return Path(__file__).resolve().parents[2] / "reference_impl" / "manifest_full_bms.yaml"
+
+
+def safety_core_manifest_path() -> Path:
+    """The reference's BMU safety core alone (``reference_impl/manifest.yaml``: the three
+    components of ``bmu_safety_core``), the base of most derived manifests in the tests."""
     return Path(__file__).resolve().parents[2] / "reference_impl" / "manifest.yaml"
+
+
+def resolve_manifest(arg: str | Path) -> Path:
+    """``reference`` names the reference implementation's manifest; anything else is a path."""
+    return reference_manifest_path() if str(arg) == "reference" else Path(arg)
 
 
 def read_manifest(path: Path | str) -> tuple[Manifest | None, list[Issue]]:

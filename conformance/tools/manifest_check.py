@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..manifest import load_manifest, reference_manifest_path
+from ..manifest import load_manifest, resolve_manifest
 from ..spec.loader import Spec
 from ..spec.source import Issue
 
 
 def resolve(arg: str) -> Path:
     """'reference' names the reference implementation's manifest, as for ``obsa certify``."""
-    return reference_manifest_path() if arg == "reference" else Path(arg)
+    return resolve_manifest(arg)
 
 
 def check_file(path: Path, spec: Spec) -> list[Issue]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.manifest import safety_core_manifest_path
 from conformance.spec import load_spec
 
 from .fmu_build import EXAMPLE, ROOT, build_crashing_contactor_manager, build_example
@@ -65,7 +66,7 @@ def test_same_verdicts_as_the_reference_in_process(fmu_run, tmp_path):
     """The transport adds nothing and loses nothing: every test case judges every
     requirement the same whether the reference runs in process or as FMUs."""
     _, as_fmus = fmu_run
-    _, in_process = certify("reference", tmp_path / "ref", "--in-process")
+    _, in_process = certify(str(safety_core_manifest_path()), tmp_path / "ref", "--in-process")
     assert verdicts(as_fmus) == verdicts(in_process)
     assert as_fmus["summary"] == in_process["summary"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 from conformance.report.model import Evidence, TestResult
 from conformance.session import colour_wanted, progress_line
 
@@ -24,7 +24,7 @@ def _obsa(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def _manifest(tmp_path: Path, **edits: object) -> Path:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     data.update(edits)
     if "deep_discharge_lockout" not in data["features"]:  # its parameters go with it
         supervisor = data["configuration"]["safety_supervisor"]
@@ -67,7 +67,7 @@ def test_certify_without_out_says_what_is_missing() -> None:
 def test_fail_fast_stops_at_the_first_failure(tmp_path: Path) -> None:
     """A contactor manager that leaves precharge closed fails in the first test file; the
     run stops there, and what did not run says so."""
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     data["adapter"]["components"]["contactor_manager"] = (
         "tests.faulty.contactor_diag_faults:PrechargeLeftClosed")
     manifest = tmp_path / "manifest.yaml"

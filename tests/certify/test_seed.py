@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 from conformance.session import Certification
 
 
@@ -24,7 +24,7 @@ def _seed(tmp_path: Path, name: str, data: dict, comment: str = "") -> int:
 
 
 def test_the_seed_ignores_the_transport_and_the_layout(tmp_path: Path) -> None:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     base = _seed(tmp_path, "base", data)
     # the same declarations, keys in another order, a comment, another adapter setting
     moved = dict(reversed(list(data.items())))
@@ -33,7 +33,7 @@ def test_the_seed_ignores_the_transport_and_the_layout(tmp_path: Path) -> None:
 
 
 def test_another_declaration_draws_another_seed(tmp_path: Path) -> None:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     base = _seed(tmp_path, "base", data)
     data["module"] = {**data["module"], "version": data["module"]["version"] + "-1"}
     assert _seed(tmp_path, "renamed", data) != base

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 
 from .contactor_diag_faults import CONTACTOR_DIAG_CATALOGUE
 from .correct_modules import VARIANTS, Variant
@@ -45,7 +45,6 @@ ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_D
 ALL_VARIANTS: tuple[Variant, ...] = VARIANTS + PROTECTION_VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
-FULL_BMS_MANIFEST = ROOT / "reference_impl" / "manifest_full_bms.yaml"
 NOT_PASSED = ("fail", "error", "inconclusive")
 FAULTY_TIMEOUT_S = 10.0
 """The per-call timeout of the faulty modules' runs (the reference's manifest says 1 s)."""
@@ -88,7 +87,7 @@ class Run:
 
 
 def _manifest_for(faulty: Faulty | None, directory: Path, **adapter: Any) -> Path:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     if faulty is not None:
         data["module"]["name"] = f"faulty: {faulty.name}"
         data["adapter"]["components"][faulty.component] = f"{faulty.cls.__module__}:{faulty.name}"
@@ -101,7 +100,7 @@ def _manifest_for(faulty: Faulty | None, directory: Path, **adapter: Any) -> Pat
 
 
 def _variant_manifest(variant: Variant, directory: Path) -> Path:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     data["module"]["name"] = f"correct variant: {variant.name}"
     variant.edit(data)
     path = directory / "manifest.yaml"
@@ -203,8 +202,8 @@ def needed(item: pytest.Item) -> set[str]:
     name = getattr(item, "originalname", item.name)
     if name == "test_reference_basic_protection_is_certified":
         return {"reference basic protection"}
-    if name == "test_reference_full_bms_is_certified_in_every_profile":
-        return {"reference full bms"}
+    if name == "test_reference_safety_core_is_certified":
+        return {"reference safety core"}
     return {ALL_FAULTY[0].name} if name == "test_no_html_writes_the_record_without_the_page" \
         else {"reference"}
 
@@ -220,9 +219,9 @@ def start(base: Path, only: set[str] | None = None) -> Certifications:
     (which test the isolation) run isolated, as every vendor's module does."""
     jobs: dict[str, Job] = {}
     # the longest runs (isolated) first, so that no core idles at the end
-    jobs["reference full bms"] = Job(FULL_BMS_MANIFEST, base / "reference-full-bms", False,
-                                     False)
-    jobs["reference"] = Job("reference", base / "reference", False, True)
+    jobs["reference"] = Job("reference", base / "reference", False, True)  # the README's
+    jobs["reference safety core"] = Job(safety_core_manifest_path(),
+                                        base / "reference-safety-core", False, False)
     jobs["reference basic protection"] = Job(BASIC_MANIFEST, base / "reference-basic", False,
                                              False)
     for bad in BAD_SOFTWARE:
@@ -259,20 +258,11 @@ that they run while the other tests do."""
 
 
 @pytest.mark.slow
-def test_reference_is_certified(runs: dict[str, Run]) -> None:
+def test_reference_is_certified_in_every_profile(runs: dict[str, Run]) -> None:
+    """``obsa certify reference`` (the README's command): the whole reference BMS, isolated,
+    in one run; every profile it claims is certified, each on its own requirements, and
+    every requirement verified by test was judged."""
     run = runs["reference"]
-    assert run.exit_code == 0, run.output[-3000:]
-    assert run.report is not None and run.report["outcome"] == "certified"
-    assert run.not_passed() == set()
-    assert run.report["summary"]["pass"] >= 44
-    assert {"report.json", "junit.xml", "report.html"} <= run.files
-
-
-@pytest.mark.slow
-def test_reference_full_bms_is_certified_in_every_profile(runs: dict[str, Run]) -> None:
-    """The reference full BMS, isolated, in one run: every profile it claims is certified,
-    each on its own requirements, and every requirement verified by test was judged."""
-    run = runs["reference full bms"]
     assert run.exit_code == 0, run.output[-3000:]
     assert run.report is not None and run.report["outcome"] == "certified", run.output[-3000:]
     assert run.not_passed() - set(run.report["left_to_certification_body"]) == set()
@@ -283,6 +273,18 @@ def test_reference_full_bms_is_certified_in_every_profile(runs: dict[str, Run]) 
     by_test = {r["requirement"] for r in run.report["results"]
                if r["verdict"] != "not-applicable"} - set(run.report["left_to_certification_body"])
     assert by_test <= judged, sorted(by_test - judged)
+    assert {"report.json", "junit.xml", "report.html"} <= run.files
+
+
+@pytest.mark.slow
+def test_reference_safety_core_is_certified(runs: dict[str, Run]) -> None:
+    """The reference's BMU safety core alone (reference_impl/manifest.yaml), isolated."""
+    run = runs["reference safety core"]
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.report is not None and run.report["outcome"] == "certified"
+    assert run.not_passed() - set(run.report["left_to_certification_body"]) == set()
+    assert [p["profile"] for p in run.report["profile_outcomes"]] == ["bmu_safety_core"]
+    assert run.report["summary"]["pass"] >= 44
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def _manifest(tmp_path: Path, edit) -> Path:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     edit(data)
     path = tmp_path / "manifest.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -91,7 +91,7 @@ def test_missing_manifest_file() -> None:
 def test_pytest_plugin_runs_the_same_suite(tmp_path: Path) -> None:
     """``pytest --obsa-module`` selects, judges and reports like ``obsa certify``."""
     out = tmp_path / "out"
-    proc = _run("-m", "pytest", "--obsa-module", str(reference_manifest_path()),
+    proc = _run("-m", "pytest", "--obsa-module", str(safety_core_manifest_path()),
                 "--obsa-report", str(out), "-q", "-p", "no:cacheprovider", "-k", "diagnostics",
                 cwd=tmp_path)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))

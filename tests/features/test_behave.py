@@ -26,7 +26,7 @@ import yaml
 from behave.parser import parse_file
 
 from conformance.gherkin.steps import JUDGED
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 from conformance.paths import features_dir
 from conformance.spec import load_spec
 from conformance.suite.cases import all_cases
@@ -137,9 +137,12 @@ def _report(out: Path) -> dict[str, Any] | None:
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str],
                                                              dict[str, Any]]:
-    """The reference certified by both suites in one run, isolated as a vendor's module."""
+    """The reference safety core certified by both suites in one run, isolated as a vendor's
+    module (the whole reference BMS is judged by both suites area by area:
+    tests/faulty/full_bms_runs.py)."""
     out = tmp_path_factory.mktemp("both")
-    proc = subprocess.run([sys.executable, "-m", "conformance", "certify", "reference",
+    proc = subprocess.run([sys.executable, "-m", "conformance", "certify",
+                           str(safety_core_manifest_path()),
                            "--out", str(out), "--suite", "both", "--no-html"],
                           cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
     report = _report(out)
@@ -218,7 +221,7 @@ def test_behave_runs_every_scenario_as_a_user_runs_it(tmp_path: Path) -> None:
 
 
 def test_behave_with_a_refused_manifest_runs_nothing(tmp_path: Path) -> None:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     data["profiles"] = ["no_such_profile"]
     manifest = tmp_path / "manifest.yaml"
     manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

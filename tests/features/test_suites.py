@@ -14,6 +14,7 @@ import pytest
 from conformance.certify import _GherkinChild
 from conformance.gherkin.runner import run_gherkin
 from conformance.harness.context import PreconditionFailed
+from conformance.manifest import safety_core_manifest_path
 from conformance.report.model import TestResult
 from conformance.session import Certification
 from conformance.suite.cases import all_cases, case
@@ -21,7 +22,7 @@ from conformance.suite.cases import all_cases, case
 
 @pytest.fixture
 def cert(tmp_path: Path) -> Any:
-    c = Certification.prepare("reference", None, tmp_path / "out", in_process=True)
+    c = Certification.prepare(safety_core_manifest_path(), None, tmp_path / "out", in_process=True)
     assert not c.refused, c.issues
     yield c
     c.close()

@@ -60,8 +60,10 @@ def test_installed_wheel_runs_the_gherkin_suite(installed: Path, tmp_path: Path)
     elsewhere = tmp_path / "somewhere else"
     elsewhere.mkdir()
     obsa = installed.parent / "obsa"
+    # the safety core's and the SoH estimator's scenarios: the closed loop and the replay of
+    # shipped vectors, from the wheel's own data (the whole reference takes a minute)
     proc = _run([str(obsa), "certify", "reference", "--out", "report", "--suite", "gherkin",
-                 "--no-html", "--in-process"], cwd=elsewhere)
+                 "--no-html", "--in-process", "-k", "contactor or soh"], cwd=elsewhere)
     report = json.loads((elsewhere / "report" / "report.json").read_text(encoding="utf-8"))
     judged = {r["requirement"]: r["verdict"] for r in report["results"] if r["case"]}
     assert report["suites"] == ["gherkin"], proc.stdout[-3000:] + proc.stderr[-3000:]

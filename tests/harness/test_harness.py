@@ -11,6 +11,7 @@ import pytest
 
 from conformance.harness.context import Harness, Session
 from conformance.harness.loop import ClosedLoop, TraceChannel
+from conformance.manifest import safety_core_manifest_path
 from conformance.report.model import compare
 from conformance.session import Certification, unjudged_verdict
 from conformance.spec import load_spec
@@ -109,7 +110,7 @@ def test_run_stops_at_the_condition_and_rounds_durations_up(spec) -> None:
 
 @pytest.fixture
 def cert(tmp_path: Path):
-    c = Certification.prepare("reference", None, tmp_path)
+    c = Certification.prepare(safety_core_manifest_path(), None, tmp_path)
     assert c.session is not None and not c.refused
     yield c
     c.close()

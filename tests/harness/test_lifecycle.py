@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 from conformance.session import Certification
 from conformance.spec import load_spec
 from reference_impl.functions.safety import SafetySupervisor
@@ -37,7 +37,7 @@ class Recorder(SafetySupervisor):
 
 @pytest.fixture
 def cert(tmp_path: Path) -> Any:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     data["adapter"]["components"]["safety_supervisor"] = "tests.harness.test_lifecycle:Recorder"
     path = tmp_path / "manifest.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

@@ -19,6 +19,7 @@ from conformance.bench.clock import Clock
 from conformance.harness.context import Harness, standard_channels
 from conformance.harness.loop import ClosedLoop
 from conformance.harness.monitors import Watch, violations
+from conformance.manifest import safety_core_manifest_path
 from conformance.report.model import TestResult
 from conformance.session import Certification
 
@@ -64,7 +65,8 @@ class _Adapter:
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory):
-    c = Certification.prepare("reference", None, tmp_path_factory.mktemp("monitors"))
+    c = Certification.prepare(safety_core_manifest_path(), None,
+                              tmp_path_factory.mktemp("monitors"))
     assert c.session is not None and not c.refused
     yield c
     c.close()

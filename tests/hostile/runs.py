@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANTED_RUN_ID = "planted-old-certified-report"
@@ -53,7 +53,7 @@ class Run:
 
 def manifest_for(ref: str | None, directory: Path, **adapter: Any) -> Path:
     """The reference manifest with the safety supervisor replaced by ``ref``."""
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     if ref is not None:
         data["adapter"]["components"]["safety_supervisor"] = ref
     options = adapter.pop("options", None)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 
-REFERENCE_TEXT = reference_manifest_path().read_text(encoding="utf-8")
+REFERENCE_TEXT = safety_core_manifest_path().read_text(encoding="utf-8")
 
 
 def line_of(text: str, fragment: str) -> int:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.manifest import load_manifest, reference_manifest_path
+from conformance.manifest import load_manifest, safety_core_manifest_path
 from conformance.spec import load_spec
 
 
 def _check(tmp_path: Path, edit: dict[str, dict[str, Any]]) -> list[str]:
-    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     for component, values in edit.items():
         data["configuration"][component].update(values)
     path = tmp_path / "manifest.yaml"

@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from conformance.manifest import Manifest, load_manifest, read_manifest, reference_manifest_path
+from conformance.manifest import Manifest, load_manifest, read_manifest, safety_core_manifest_path
 from conformance.manifest.schema import FILE_NAME
 from conformance.paths import schemas_dir
 from conformance.spec import load_spec
@@ -23,15 +23,15 @@ def spec():
 
 
 def test_reference_manifest_is_valid(spec):
-    manifest, issues = load_manifest(reference_manifest_path(), spec)
+    manifest, issues = load_manifest(safety_core_manifest_path(), spec)
     assert issues == [], "\n".join(str(i) for i in issues)
     assert isinstance(manifest, Manifest)
-    assert manifest.source == str(reference_manifest_path())
+    assert manifest.source == str(safety_core_manifest_path())
     assert {"insulation_monitoring", "weld_detection"} <= set(manifest.features)
 
 
 def test_reference_manifest_declares_every_safety_core_parameter(spec):
-    manifest, _ = load_manifest(reference_manifest_path(), spec)
+    manifest, _ = load_manifest(safety_core_manifest_path(), spec)
     for component in spec.profiles["bmu_safety_core"].components:
         names = {p.name for p in spec.interfaces[component].parameters}
         assert names <= set(manifest.declared(component)), component
@@ -64,7 +64,7 @@ def test_effective_parameters_overlay_declarations_on_spec_defaults(spec, tmp_pa
 
 
 def test_dimensions_come_from_the_pack_and_the_spec(spec):
-    manifest, _ = load_manifest(reference_manifest_path(), spec)
+    manifest, _ = load_manifest(safety_core_manifest_path(), spec)
     dims = manifest.dimensions(spec)
     assert dims["cell"] == manifest.pack.cell_count
     assert dims["temperature_sensor"] == manifest.pack.temperature_sensor_count

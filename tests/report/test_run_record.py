@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.manifest import safety_core_manifest_path
 from conformance.report import read_json, render_html, render_junit, write_all
 from conformance.report.files import write_atomic
 from conformance.session import STOPS, Certification, Interrupted
@@ -82,7 +83,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path,
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory) -> Certification:
     """The reference, prepared in process (no child needed to judge outcome rules)."""
-    c = Certification.prepare("reference", None, tmp_path_factory.mktemp("out"),
+    c = Certification.prepare(safety_core_manifest_path(), None, tmp_path_factory.mktemp("out"),
                               in_process=True)
     yield c
     c.close()
@@ -136,9 +137,9 @@ def test_what_only_the_certification_body_can_judge_does_not_block() -> None:
     verdict that says so. A failure of a requirement verified by test still blocks."""
     import tempfile
 
-    from conformance.manifest import reference_manifest_path
+    from conformance.manifest import safety_core_manifest_path
 
-    manifest = reference_manifest_path().with_name("manifest_state_estimation.yaml")
+    manifest = safety_core_manifest_path().with_name("manifest_state_estimation.yaml")
     c = Certification.prepare(str(manifest), None, Path(tempfile.mkdtemp()))
     try:
         others = {r.id for r in c.scope() if r.verification != "test"}
@@ -169,9 +170,9 @@ def test_each_claimed_profile_has_its_outcome() -> None:
     monitoring unit certified; the run is certified only when every profile is."""
     import tempfile
 
-    from conformance.manifest import reference_manifest_path
+    from conformance.manifest import safety_core_manifest_path
 
-    manifest = reference_manifest_path().with_name("manifest_full_bms.yaml")
+    manifest = safety_core_manifest_path().with_name("manifest_full_bms.yaml")
     c = Certification.prepare(str(manifest), None, Path(tempfile.mkdtemp()))
     try:
         assert c.manifest is not None and len(c.manifest.profiles) == 4

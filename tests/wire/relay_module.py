@@ -1,5 +1,6 @@
 """A module that breaks the wire contract in one way, on purpose: ``python relay_module.py
-MODE`` serves the reference (``obsa serve reference`` in a child process) and relays every
+MODE`` serves the reference safety core (``obsa serve reference_impl/manifest.yaml`` in a
+child process) and relays every
 line, except that it misbehaves as MODE says — at obsa.hello, or at the first step of the
 safety supervisor, so that a test case without the supervisor in the loop still passes.
 """
@@ -12,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+
+from conformance.manifest import safety_core_manifest_path
 
 HELLO_MODES = {"silent", "other_spec"}
 
@@ -51,7 +54,8 @@ def misbehave(mode: str, request: dict, reply: dict) -> str | None:
 
 
 def main(mode: str) -> None:
-    reference = subprocess.Popen([sys.executable, "-m", "conformance", "serve", "reference"],
+    reference = subprocess.Popen([sys.executable, "-m", "conformance", "serve",
+                                  str(safety_core_manifest_path())],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert reference.stdin is not None and reference.stdout is not None
     for line in sys.stdin:

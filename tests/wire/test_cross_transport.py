@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from conformance.manifest import reference_manifest_path
+from conformance.manifest import safety_core_manifest_path
 
 from ..hostile.runs import ROOT, Run, manifest_for
 
@@ -33,9 +33,11 @@ SELECTION = "test_close_through_precharge or test_fault_latches or test_occurren
 
 @pytest.fixture(scope="module")
 def tcp_port() -> Iterator[int]:
-    """``obsa serve reference --tcp 127.0.0.1:0``; yields the port it listens on."""
-    proc = subprocess.Popen([sys.executable, "-m", "conformance", "serve", "reference", "--tcp",
-                             "127.0.0.1:0"], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    """``obsa serve reference_impl/manifest.yaml --tcp 127.0.0.1:0`` (the safety core);
+    yields the port it listens on."""
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "serve",
+                             str(safety_core_manifest_path()), "--tcp", "127.0.0.1:0"],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                             stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     line = proc.stderr.readline()
@@ -51,10 +53,10 @@ def tcp_port() -> Iterator[int]:
 @pytest.fixture(scope="module")
 def runs(tcp_port: int, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     base = tmp_path_factory.mktemp("transports")
-    serve = [sys.executable, "-m", "conformance", "serve", str(reference_manifest_path())]
+    serve = [sys.executable, "-m", "conformance", "serve", str(safety_core_manifest_path())]
     jobs: dict[str, tuple[Path, tuple[str, ...]]] = {
-        "in_process": (reference_manifest_path(), ("--in-process",)),
-        "python": (reference_manifest_path(), ()),
+        "in_process": (safety_core_manifest_path(), ("--in-process",)),
+        "python": (safety_core_manifest_path(), ()),
     }
     for name, adapter in (
         ("serve_stdio", {"type": "process", "options": {"command": serve}}),
