@@ -17,6 +17,13 @@ is not scored in a direction in which the truth is beyond its voltage limit even
 (no limit could hold it), nor where a cell's SoC is outside the range in which the truth
 model fits the DFN within the criteria's tolerance (:meth:`TruthPack.covered_range`: there
 it is no truth).
+
+The voltage limits are the module's declaration for its pack, so a vector is judged only
+when its cell is of the declared chemistry (as the bench models it,
+:func:`conformance.bench.chemistry.bench_model`: NCA, LMO and LCO as layered oxides like
+NMC): the limits of an LFP pack say nothing about an NMC cell. The other vectors' cases are
+not applicable; with no vector of the declared chemistry at all, they are inconclusive
+(nothing could judge the limits).
 """
 
 from __future__ import annotations
@@ -26,11 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from conformance.bench.chemistry import bench_model
 from conformance.harness.context import Harness
 from conformance.harness.replay import Replay, configuration, judge_replay, replay
 from conformance.harness.truth import TruthPack, truth_model
 from conformance.paths import vectors_dir
-from conformance.vectors import Vector, load_vector
+from conformance.vectors import Vector, discovery, load_vector
 
 SOP = "sop_estimator"
 req = pytest.mark.requirement
@@ -52,6 +60,31 @@ def _vectors() -> list[str]:
 
 
 VECTORS = _vectors()
+
+
+def _chemistry(vector_id: str) -> str:
+    """The bench's model of the vector's cell chemistry (from its description alone)."""
+    return bench_model(discovery.find(vector_id).info.chemistry)
+
+
+def _unjudged_chemistry(obsa: Harness, vector_id: str) -> bool:
+    """Whether the vector's cell is of another chemistry than the declared pack's; if so,
+    the verdicts say so (see the module docstring)."""
+    declared = bench_model(obsa.manifest.pack.chemistry)
+    found = _chemistry(vector_id)
+    if found == declared:
+        return False
+    same = [v for v in VECTORS if _chemistry(v) == declared]
+    for rid in ("OBSA-SOP-002", "OBSA-SOP-003"):
+        if same:
+            obsa.not_applicable(rid, f"vector {vector_id} is of a {found} cell; the module's "
+                                f"voltage limits are declared for a {declared} pack and are "
+                                f"judged on {', '.join(same)}")
+        else:
+            obsa.inconclusive(rid, f"vector {vector_id} is of a {found} cell and no vector with "
+                              f"a truth model is of the declared {declared} chemistry: the "
+                              "declared voltage limits cannot be judged")
+    return True
 
 
 def _vector(vector_id: str) -> Vector:
@@ -147,6 +180,8 @@ def test_sop_limits_hold_on_the_truth(obsa: Harness, vector_id: str) -> None:
     truth model for the declared sop_horizon_s: the largest rise above
     sop_charge_voltage_limit_V and fall below sop_discharge_voltage_limit_V, for the current
     (OBSA-SOP-002) and the power limits (OBSA-SOP-003)."""
+    if _unjudged_chemistry(obsa, vector_id):
+        return
     vector = _vector(vector_id)
     truth: TruthPack = truth_model(vector)
     params = configuration(obsa, SOP, vector)

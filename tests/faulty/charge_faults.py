@@ -249,20 +249,12 @@ class StepwiseChargeControl(Block):
 # ----------------------------------------------------------------------------- the area
 # AREA is built when first read: the certifying process imports this module by the name of
 # a module's class without the catalogue, and full_bms_runs imports AREA from here.
-def lfp_200_cells_charging(data: dict[str, Any]) -> None:
-    """200 LFP cells with 64 sensors, charged to the LFP charge voltage limit (3.55 V)."""
-    from .full_bms_runs import lfp_200_cells
-
-    lfp_200_cells(data)
-    data["configuration"]["charge_control"]["charge_voltage_limit_V"] = 3.55
-
-
 def _f(cls: type, *breaks: str) -> Faulty:
     return Faulty(cls.__name__, COMPONENT, cls, frozenset(breaks))
 
 
 def _area() -> Area:
-    from .full_bms_runs import Area, one_cell, twelve_cells_one_sensor
+    from .full_bms_runs import Area, lfp_200_cells, one_cell, twelve_cells_one_sensor
 
     return Area(
         select="charge_control",
@@ -289,7 +281,7 @@ def _area() -> Area:
         ),
         correct=(_f(StepwiseChargeControl),),
         packs={"one-cell": one_cell, "twelve-cells-one-sensor": twelve_cells_one_sensor,
-               "lfp-200-cells": lfp_200_cells_charging},
+               "lfp-200-cells": lfp_200_cells},
     )
 
 

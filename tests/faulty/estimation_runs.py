@@ -33,10 +33,11 @@ CYCLES_SELECT = "after and cycles"
 "SoH after two full cycles of …")."""
 
 SOP_SELECT = ("truth and limits and (nmc-aged-wltc-40c or nmc-other-wltc-10c "
-              "or lfp-aged-pulses-10c)")
+              "or nmc-aged-pulses-25c)")
 """The closed-loop SoP cases on an aged NMC drive cycle at 40 °C, another NMC cell than
-characterized at 10 °C and an aged LFP cell's pulses at 10 °C (pytest:
-test_sop_limits_hold_on_the_truth[…]; Gherkin: "SoP limits drawn from the truth of …")."""
+characterized at 10 °C and an aged NMC cell's pulses (pytest:
+test_sop_limits_hold_on_the_truth[…]; Gherkin: "SoP limits drawn from the truth of …"): the
+reference's pack is NMC, and its declared voltage limits are judged on NMC cells only."""
 
 #: selection name → (-k expression, the faulty estimators judged on it)
 SELECTIONS: dict[str, tuple[str, tuple[Faulty, ...]]] = {

@@ -51,8 +51,51 @@ def twelve_cells_one_sensor(data: dict[str, Any]) -> None:
 
 
 def lfp_200_cells(data: dict[str, Any]) -> None:
-    """200 LFP cells with 64 sensors (the declaration unchanged)."""
+    """200 LFP cells with 64 sensors, declared for LFP (:func:`lfp_declaration`)."""
     data["pack"].update(chemistry="lfp", cell_count=200, temperature_sensor_count=64)
+    lfp_declaration(data)
+
+
+def lfp_declaration(data: dict[str, Any]) -> None:
+    """The reference's declaration moved to an LFP cell: the voltage limits of Libre Solar
+    bms-firmware's LFP defaults (bms_common.c: over-voltage fault 3.80 V, charge voltage
+    limit 3.55 V, discharge voltage limit 2.80 V, under-voltage fault 2.50 V;
+    ../shared/DOMAIN.md "Chemistry defaults") spread over the three levels, and every other
+    voltage the module declares (SoC and SoP references, balancing floor, charge voltage,
+    deep-discharge thresholds) moved to the LFP cell's."""
+    config = data["configuration"]
+    config["safety_supervisor"].update(
+        cell_voltage_max_mol_V=3.55, cell_voltage_max_rsl_V=3.65, cell_voltage_max_msl_V=3.8,
+        cell_voltage_min_mol_V=2.9, cell_voltage_min_rsl_V=2.8, cell_voltage_min_msl_V=2.5,
+        deep_discharge_voltage_V=2.0)
+    config["soc_estimator"].update(soc_full_voltage_V=3.55, soc_empty_voltage_V=2.5)
+    config["sop_estimator"].update(sop_charge_voltage_limit_V=3.55,
+                                   sop_discharge_voltage_limit_V=2.8)
+    config["balancing"].update(balancing_min_cell_voltage_V=3.25)
+    config["charge_control"].update(charge_voltage_limit_V=3.55)
+    config["data_logger"].update(deep_discharge_threshold_V=2.5)
+
+
+def lfp_twelve_cells_one_sensor(data: dict[str, Any]) -> None:
+    """12 LFP cells with one temperature sensor, declared for LFP."""
+    data["pack"].update(chemistry="lfp", cell_count=12, temperature_sensor_count=1)
+    lfp_declaration(data)
+
+
+def nmc_200_cells_64_sensors(data: dict[str, Any]) -> None:
+    """The reference's NMC cell, 200 in series with 64 temperature sensors."""
+    data["pack"].update(cell_count=200, temperature_sensor_count=64)
+
+
+#: packs unlike the reference's on which the reference must pass the whole suite
+WHOLE_SUITE_PACKS: dict[str, Edit] = {
+    "lfp 12 cells 1 sensor": lfp_twelve_cells_one_sensor,
+    "nmc 200 cells 64 sensors": nmc_200_cells_64_sensors,
+}
+
+
+def whole_suite_run(pack: str) -> str:
+    return f"full bms reference on pack: {pack}"
 
 
 #: area name → its certifications; each area's module adds its own entry
@@ -97,6 +140,9 @@ def full_bms_jobs(base: Path) -> dict[str, Any]:
     from .test_certify_catalogue import Job
 
     jobs: dict[str, Any] = {}
+    for pack, edit in WHOLE_SUITE_PACKS.items():
+        d = base / "full-bms" / "packs" / pack.replace(" ", "-")
+        jobs[whole_suite_run(pack)] = Job(_manifest(d, edit=edit), d / "out", True, False)
     for name, area in AREAS.items():
         root = base / "full-bms" / name.replace(" ", "-")
         d = root / "reference"

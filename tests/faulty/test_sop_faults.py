@@ -2,7 +2,7 @@
 ``SOP_CATALOGUE`` fails exactly the requirements it breaks, the reference and a correct
 estimator written otherwise (``SopResistanceOnly``) pass, on the vectors of
 :data:`.estimation_runs.SOP_SELECT` (an aged NMC drive cycle at 40 °C, another NMC cell than
-characterized on a drive cycle at 10 °C, an aged LFP cell's pulses at 10 °C), under both
+characterized on a drive cycle at 10 °C, an aged NMC cell's pulses), under both
 suites. The certifications run in the catalogue's background worker
 (:mod:`.estimation_runs`)."""
 
