@@ -63,17 +63,21 @@ def lfp_declaration(data: dict[str, Any]) -> None:
     ../shared/DOMAIN.md "Chemistry defaults") spread over the three levels, and every other
     voltage the module declares (SoC and SoP references, balancing floor, charge voltage,
     deep-discharge thresholds) moved to the LFP cell's."""
+    lfp = {
+        "safety_supervisor": dict(
+            cell_voltage_max_mol_V=3.55, cell_voltage_max_rsl_V=3.65, cell_voltage_max_msl_V=3.8,
+            cell_voltage_min_mol_V=2.9, cell_voltage_min_rsl_V=2.8, cell_voltage_min_msl_V=2.5,
+            deep_discharge_voltage_V=2.0),
+        "soc_estimator": dict(soc_full_voltage_V=3.55, soc_empty_voltage_V=2.5),
+        "sop_estimator": dict(sop_charge_voltage_limit_V=3.55, sop_discharge_voltage_limit_V=2.8),
+        "balancing": dict(balancing_min_cell_voltage_V=3.25),
+        "charge_control": dict(charge_voltage_limit_V=3.55),
+        "data_logger": dict(deep_discharge_threshold_V=2.5),
+    }
     config = data["configuration"]
-    config["safety_supervisor"].update(
-        cell_voltage_max_mol_V=3.55, cell_voltage_max_rsl_V=3.65, cell_voltage_max_msl_V=3.8,
-        cell_voltage_min_mol_V=2.9, cell_voltage_min_rsl_V=2.8, cell_voltage_min_msl_V=2.5,
-        deep_discharge_voltage_V=2.0)
-    config["soc_estimator"].update(soc_full_voltage_V=3.55, soc_empty_voltage_V=2.5)
-    config["sop_estimator"].update(sop_charge_voltage_limit_V=3.55,
-                                   sop_discharge_voltage_limit_V=2.8)
-    config["balancing"].update(balancing_min_cell_voltage_V=3.25)
-    config["charge_control"].update(charge_voltage_limit_V=3.55)
-    config["data_logger"].update(deep_discharge_threshold_V=2.5)
+    for component, values in lfp.items():  # those the manifest configures
+        if component in config:
+            config[component].update(values)
 
 
 def lfp_twelve_cells_one_sensor(data: dict[str, Any]) -> None:
