@@ -160,7 +160,10 @@ def show(spec: Spec, rid: str, manifest: str | None = None) -> list[str]:
            f"component {req.component}; level {req.level}"
            + (f" (when {req.condition})" if req.condition else "")
            + f"; verification {req.verification}; since {req.since}",
-           f"profiles: {', '.join(req.profiles)}",
+           # an active requirement is in a profile (the loader checks); a draft in none
+           f"profiles: {', '.join(req.profiles)}" if req.profiles else
+           f"profiles: none yet (status {req.status}: no profile holds it, so no run judges "
+           "it)",
            f"defined in spec/{file}:{line}"]
     out += notes
     out += ["", "Statement:", *_wrap(req.statement)]

@@ -73,6 +73,14 @@ def test_show(capsys) -> None:
     assert "When the cell voltage is swept up across the declared" in out
 
 
+def test_show_says_a_draft_is_in_no_profile_yet(capsys) -> None:
+    code, out, err = run(capsys, "show", "OBSA-CAN-001")
+    assert code == 0, err
+    assert "\nprofiles: none yet (status draft: no profile holds it, so no run judges it)\n" in out
+    code, out, err = run(capsys, "show", "OBSA-SAFE-001")
+    assert "\nprofiles: bmu_safety_core, full_bms\n" in out
+
+
 def test_show_with_a_manifest(capsys, tmp_path: Path) -> None:
     text = Path("reference_impl/manifest.yaml").read_text(encoding="utf-8")
     path = tmp_path / "m.yaml"
