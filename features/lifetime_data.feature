@@ -38,3 +38,8 @@ Feature: Data logger — the lifetime data of Regulation (EU) 2023/1542 Annex VI
   Scenario: No lifetime counter ever decreases
     When the throughput profile runs from a seeded late clock start, then the extreme temperatures, the deep discharges and 300 more deep discharges one after the other
     Then no counter is lower than on the step before, judged against OBSA-REG-014
+
+  @OBSA-REG-015
+  Scenario: The lifetime data survives a power loss
+    When the module's power is cut 4 times while the pack is charged and discharged at extreme temperatures and deep discharges, the first cut more than one declared lifetime_save_period_s after the start and the second just over one after its restart, and each time the module is started again and configured without a reset
+    Then at the logger's first step after each restart every counter has lost at most one declared lifetime_save_period_s of counting, none is above its value before the cut and the dates are unchanged, judged against OBSA-REG-015

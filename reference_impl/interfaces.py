@@ -1266,6 +1266,10 @@ class DataLoggerParameters(TypedDict, total=False):
     #: Pack current above which the battery counts as being charged (default the safety supervisor's
     #: rest_current_A). Unit A, range [0.0, 10.0], default 1.0.
     charging_current_threshold_A: float
+    #: Longest interval of simulated time between two saves of the counters to non-volatile memory,
+    #: which a power loss may lose (OBSA-REG-015); from one logger step to an hour (a firmware that
+    #: spares its EEPROM writes every few minutes). Unit s, range [0.1, 3600.0], default 60.0.
+    lifetime_save_period_s: float
 
 
 class DataLoggerInputs(TypedDict):
@@ -1619,6 +1623,7 @@ PARAMETER_DEFAULTS: Final[dict[str, dict[str, float | int | bool | str]]] = {
         "extreme_charge_temperature_max_degC": 45.0,
         "extreme_charge_temperature_min_degC": 0.0,
         "charging_current_threshold_A": 1.0,
+        "lifetime_save_period_s": 60.0,
     },
     "hmi_api": {
         "hmi_refresh_period_s": 0.1,
@@ -1789,6 +1794,7 @@ PARAMETER_TYPES: Final[dict[str, dict[str, str]]] = {
         "extreme_charge_temperature_max_degC": "float",
         "extreme_charge_temperature_min_degC": "float",
         "charging_current_threshold_A": "float",
+        "lifetime_save_period_s": "float",
     },
     "hmi_api": {
         "hmi_refresh_period_s": "float",

@@ -11,10 +11,21 @@ from a module, so a misbehaving module gets a verdict (error), not a crashed sui
 Writing a transport: subclass :class:`Adapter`, implement ``_configure``, ``_reset`` and
 ``_step``; override ``_open``/``_close`` when the transport holds resources; register it
 under the entry-point group ``obsa.transports`` (name → ``package.module:Class``).
+
+Power loss (spec: lifecycle rule power_loss, OBSA-REG-015). :meth:`Adapter.power_cycle`
+cuts the module's power without warning and starts it again: a transport that can (it
+started the module: ``python``, ``process``, the in-process debugging mode) implements
+``_power_cycle`` and sets :attr:`Adapter.power_cycle_refusal` to None; every other says why
+it cannot, and the test cases that need a power loss are then not applicable. The module's
+non-volatile store is :attr:`Adapter.nvm_dir`, a directory of its own for the adapter's
+life (one certification run), given to the module in ``OBSA_NVM_DIR``, kept across power
+cycles and deleted by :meth:`Adapter.close`.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -26,7 +37,10 @@ from .validation import RecordCheck, compile_outputs
 if TYPE_CHECKING:
     from ..spec.loader import Spec
 
-Call = Literal["import", "configure", "reset", "step"]
+Call = Literal["import", "configure", "reset", "step", "power_cycle"]
+
+NVM_VARIABLE = "OBSA_NVM_DIR"
+"""The environment variable that names the module's non-volatile store (a directory)."""
 
 MIN_TIMEOUT_S = 0.05
 """The shortest per-call timeout a transport accepts: below it a healthy module on a busy
@@ -64,6 +78,8 @@ class Adapter(ABC):
     """
 
     transport: ClassVar[str] = "abstract"
+    #: why this transport cannot cut the module's power (None: it can, see power_cycle)
+    power_cycle_refusal: ClassVar[str | None] = "this transport cannot cut the module's power"
 
     def __init__(self, settings: dict[str, Any], spec: Spec, components: list[str],
                  dimensions: dict[str, int] | None = None) -> None:
@@ -79,6 +95,7 @@ class Adapter(ABC):
                                field="adapter.timeout_s")
         self._is_open = False
         self._broken: str | None = None
+        self._nvm_dir: Path | None = None
         self._checks: dict[str, RecordCheck] = {}
         self._chain_inputs: dict[str, tuple[str, ...]] = {}
         for component in self.components:
@@ -99,16 +116,19 @@ class Adapter(ABC):
         self._is_open = True
 
     def close(self) -> None:
-        """Release the module. Idempotent; never raises: it runs when the verdicts are in and
-        the report is still to be written, so a failure is only a warning."""
-        if not self._is_open:
-            return
-        self._is_open = False
-        try:
-            self._close()
-        except Exception as exc:
-            warnings.warn(f"{type(self).__name__}.close() failed: {type(exc).__name__}: {exc}",
-                          RuntimeWarning, stacklevel=2)
+        """Release the module and delete its non-volatile store. Idempotent; never raises:
+        it runs when the verdicts are in and the report is still to be written, so a failure
+        is only a warning."""
+        if self._is_open:
+            self._is_open = False
+            try:
+                self._close()
+            except Exception as exc:
+                warnings.warn(f"{type(self).__name__}.close() failed: {type(exc).__name__}: "
+                              f"{exc}", RuntimeWarning, stacklevel=2)
+        nvm, self._nvm_dir = self._nvm_dir, None
+        if nvm is not None:
+            shutil.rmtree(nvm, ignore_errors=True)
 
     def __enter__(self) -> Adapter:
         self.open()
@@ -125,6 +145,33 @@ class Adapter(ABC):
     def broken(self) -> str | None:
         """Why the adapter can no longer be used (after a timeout), or None."""
         return self._broken
+
+    @property
+    def nvm_dir(self) -> Path:
+        """The module's non-volatile store: a directory private to this adapter's module,
+        created when first asked for, kept across :meth:`power_cycle`, deleted by
+        :meth:`close` (like a board's EEPROM, for one certification run). Transports give it
+        to the module in ``OBSA_NVM_DIR``."""
+        if self._nvm_dir is None:
+            self._nvm_dir = Path(tempfile.mkdtemp(prefix="obsa-nvm-"))
+        return self._nvm_dir
+
+    def power_cycle(self) -> None:
+        """Cut the module's power without warning and start it again (spec: lifecycle rule
+        power_loss): it gets no call in between and may lose anything it did not write to
+        its non-volatile store (:attr:`nvm_dir`), which is kept. The caller then configures
+        every component again, with the same parameters and without ``reset``. A transport
+        that cannot (:attr:`power_cycle_refusal`) raises AdapterError saying why; a module
+        that does not start again leaves the adapter unusable."""
+        if self.power_cycle_refusal is not None:
+            raise AdapterError(self.power_cycle_refusal, call="power_cycle")
+        if self._broken is not None:
+            raise AdapterError(f"the adapter is unusable after an earlier failure: "
+                               f"{self._broken}", call="power_cycle")
+        if not self._is_open:
+            raise AdapterError("the adapter is not open (call open() or use 'with')",
+                               call="power_cycle")
+        self._guard("power_cycle", None, self._power_cycle)
 
     # ---- the block interface (template methods) ----------------------------------
     def configure(self, component: str, parameters: dict[str, Any]) -> None:
@@ -207,6 +254,12 @@ class Adapter(ABC):
 
     def _close(self) -> None:  # noqa: B027 - optional, like _open
         """Release what ``_open`` acquired."""
+
+    def _power_cycle(self) -> None:
+        """Stop the module at once (nothing flushed, no call) and start it again; only for a
+        transport whose :attr:`power_cycle_refusal` is None."""
+        raise AdapterError(self.power_cycle_refusal or "this transport cannot cut the "
+                           "module's power", call="power_cycle")
 
     @abstractmethod
     def _configure(self, component: str, parameters: dict[str, Any]) -> None: ...

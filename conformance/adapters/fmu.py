@@ -26,7 +26,11 @@ How the block maps (the vendor guide, §6, says the same for FMU authors):
 - a call that returns ``fmi2Discard`` or ``fmi2Error`` is the module's error for that call
   (the message quotes what the FMU logged) and the next test case resets the instance;
   after ``fmi2Fatal`` FMI 2.0 allows no further call to any FMU, so every later call is
-  refused naming that failure.
+  refused naming that failure;
+- a power loss (:meth:`~.base.Adapter.power_cycle`) is refused: an FMU keeps no data across
+  instances (FMI 2.0 has no non-volatile store; a new instance starts from the start
+  values), so what survives a power loss is the product's, not the FMU's — the test cases
+  that cut the power are not applicable, saying so.
 
 Before any test case the manifest check reads every FMU's ``modelDescription.xml`` (with
 FMPy; no code of the FMU runs) and refuses the manifest when a variable is missing, has
@@ -220,6 +224,10 @@ class FmuAdapter(PythonProcessAdapter):
     """``adapter.type: fmu``: FMI 2.0 co-simulation FMUs served by :mod:`.fmu_serve`."""
 
     transport = "fmu"
+    power_cycle_refusal = (
+        "an FMU keeps no data across instances (FMI 2.0 has no non-volatile store): the "
+        "bench cannot show what survives a power loss; the product's persistence is left to "
+        "the certification body")
 
     def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
                  dimensions: dict[str, int] | None = None) -> None:

@@ -27,6 +27,13 @@ What the bench guarantees, whatever the module does:
   routes a stop signal sent by a process of the module's session here
   (:func:`blame_sender`): the module's error, not a stop of the run.
 
+Power loss (:meth:`~.base.Adapter.power_cycle`): the child's whole session is killed with
+SIGKILL, as above, and a new child is started with the same command and environment and
+greeted anew (``obsa.hello``, within ``startup_timeout_s``). Its environment names the
+module's non-volatile store in ``OBSA_NVM_DIR`` (:attr:`~.base.Adapter.nvm_dir`: the same
+directory for every child of the run, deleted when the adapter closes). The stderr of the
+children so far is kept, a line marking each power cycle.
+
 Options (``adapter.options``): ``command`` (process only), ``cwd``, ``env`` (added to
 the environment), ``startup_timeout_s`` (default 30), ``memory_limit_MB`` (address space
 of a Python child, default 4096).
@@ -47,13 +54,13 @@ import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..frozen import frozen
 from . import wire
-from .base import Adapter, AdapterError, Call
+from .base import NVM_VARIABLE, Adapter, AdapterError, Call
 from .spin import Reader
 
 STARTUP_TIMEOUT_S = 30.0
@@ -593,6 +600,7 @@ class ProcessAdapter(WireAdapter):
     """A module in a child process over JSON-RPC on stdio (see the module docstring)."""
 
     transport = "process"
+    power_cycle_refusal: ClassVar[str | None] = None
 
     def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
                  dimensions: dict[str, int] | None = None) -> None:
@@ -600,6 +608,7 @@ class ProcessAdapter(WireAdapter):
         self.proc: subprocess.Popen[bytes] | None = None
         self.mark = f"{os.getpid()}-{secrets.token_hex(8)}"  # see MARK_VARIABLE
         self.stderr: StderrTail | None = None
+        self._stderr_before = ""  # the stderr of the children before the last power cycle
 
     # ---- what a subclass changes --------------------------------------------------
     def command(self) -> list[str]:
@@ -618,6 +627,7 @@ class ProcessAdapter(WireAdapter):
         extra = self.options.get("env") or {}
         env.update({str(k): str(v) for k, v in dict(extra).items()})
         env[MARK_VARIABLE] = self.mark
+        env[NVM_VARIABLE] = str(self.nvm_dir)
         return env
 
     @classmethod
@@ -678,9 +688,43 @@ class ProcessAdapter(WireAdapter):
                 if f is not None:
                     f.close()
 
+    def _power_cycle(self) -> None:
+        """Kill the child's whole session at once (SIGKILL: nothing flushed, no call) and
+        start and greet a new child; a child that does not start again leaves the adapter
+        unusable."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            _SESSIONS.pop(proc.pid, None)
+            kill_session(proc.pid, self.mark)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            if self.stderr is not None:
+                self.stderr.thread.join(timeout=1)
+            for f in (proc.stdin, proc.stdout, proc.stderr):
+                if f is not None:
+                    f.close()
+        said = f"{self._stderr_before}{self.stderr.text() if self.stderr else ''}"
+        if said:  # a module that wrote nothing still has nothing to show
+            self._stderr_before = f"{said}[obsa: power cycle]\n"[-STDERR_KEEP_BYTES:]
+        self.stderr = None
+        self._buf.clear()
+        self._sent.clear()
+        self._last = None
+        try:
+            self._open()
+        except AdapterError as exc:
+            if self._broken is None:
+                self._fail(f"the module did not start again after a power cycle: {exc}")
+            raise
+
     def stderr_text(self) -> str:
-        """The last bytes the child wrote on stderr (complete once the adapter is closed)."""
-        return self.stderr.text() if self.stderr is not None else ""
+        """The last bytes the child wrote on stderr (complete once the adapter is closed),
+        after those of the children before a power cycle."""
+        text = self.stderr.text() if self.stderr is not None else ""
+        return f"{self._stderr_before}{text}"[-STDERR_KEEP_BYTES:] if self._stderr_before \
+            else text
 
     def _halt(self) -> None:
         if self.proc is not None:

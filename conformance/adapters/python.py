@@ -27,6 +27,14 @@ Per-call timeout
     timer already uses ``ITIMER_REAL`` at :meth:`open` (e.g. pytest-timeout's signal
     method), the adapter leaves it alone and runs without per-call timeouts
     (:attr:`PythonAdapter.timeout_mode` says which applies).
+
+Power loss
+    :meth:`~.base.Adapter.power_cycle` drops every component instance and creates new ones
+    from the same classes (nothing of the old instances is called: no ``close``, no
+    ``reset``); what survives is what the module wrote to its non-volatile store, the
+    directory in ``OBSA_NVM_DIR``, which this adapter sets in ``os.environ`` while it is
+    open (and puts back as it was when it closes). Unlike a killed process, threads the old
+    instances started keep running: a debugging mode, not a proof.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .base import Adapter, AdapterError, Call
+from .base import NVM_VARIABLE, Adapter, AdapterError, Call
 
 ENTRY_POINT_GROUP = "obsa.adapters"
 METHODS: dict[str, tuple[tuple[Any, ...], str]] = {
@@ -182,6 +190,7 @@ class PythonAdapter(Adapter):
     """Drives component classes in this process (see the module docstring)."""
 
     transport = "python-inprocess"
+    power_cycle_refusal: ClassVar[str | None] = None
 
     @classmethod
     def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
@@ -192,6 +201,8 @@ class PythonAdapter(Adapter):
         super().__init__(settings, spec, components, dimensions)
         self._instances: dict[str, Any] = {}
         self._steps: dict[str, Any] = {}
+        self._classes: dict[str, type] = {}
+        self._environ_nvm: str | None = None  # OBSA_NVM_DIR as it was before open()
         self._alarm = False
         self._alarm_s = 0.0  # the per-call timer, when the alarm is armed
         self._main = threading.main_thread().ident
@@ -200,21 +211,19 @@ class PythonAdapter(Adapter):
     # ---- life cycle ---------------------------------------------------------------
     def _open(self) -> None:
         refs = self.settings.get("components", {})
-        for component in self.components:
-            ref = refs.get(component)
-            if not ref:
-                raise AdapterError("no entry in the manifest's adapter.components",
-                                   component=component, call="import", field=component)
-            cls = load_component_class(ref, component)
-            try:
-                instance = cls()
-            except Exception as exc:
-                raise AdapterError(f"creating {cls.__qualname__}() failed: "
-                                   f"{type(exc).__name__}: {exc}{_where(exc)}",
-                                   component=component, call="import") from None
-            _check_signatures(instance, component)
-            self._instances[component] = instance
-            self._steps[component] = instance.step
+        self._environ_nvm = os.environ.get(NVM_VARIABLE)
+        os.environ[NVM_VARIABLE] = str(self.nvm_dir)
+        try:
+            for component in self.components:
+                ref = refs.get(component)
+                if not ref:
+                    raise AdapterError("no entry in the manifest's adapter.components",
+                                       component=component, call="import", field=component)
+                self._classes[component] = load_component_class(ref, component)
+                self._create(component)
+        except BaseException:
+            self._restore_environ()  # close() will not run _close() for an adapter not open
+            raise
         if self.timeout_s is not None:
             self._alarm_s = self.timeout_s
             self._alarm = _Alarm.acquire(self.timeout_s)
@@ -222,12 +231,45 @@ class PythonAdapter(Adapter):
                                  "thread)" if self._alarm
                                  else "none (timer unavailable or in use)")
 
+    def _create(self, component: str) -> None:
+        """A new instance of the component's class, its signatures checked."""
+        cls = self._classes[component]
+        try:
+            instance = cls()
+        except Exception as exc:
+            raise AdapterError(f"creating {cls.__qualname__}() failed: "
+                               f"{type(exc).__name__}: {exc}{_where(exc)}",
+                               component=component, call="import") from None
+        _check_signatures(instance, component)
+        self._instances[component] = instance
+        self._steps[component] = instance.step
+
+    def _power_cycle(self) -> None:
+        """Drop every instance and create it anew (see the module docstring)."""
+        self._instances.clear()
+        self._steps.clear()
+        try:
+            for component in self.components:
+                self._create(component)
+        except AdapterError as exc:
+            self._mark_broken(f"the module did not start again after a power cycle: {exc}")
+            raise
+
     def _close(self) -> None:
         if self._alarm:
             self._alarm = False
             _Alarm.release(self._alarm_s)
         self._instances.clear()
         self._steps.clear()
+        self._restore_environ()
+
+    def _restore_environ(self) -> None:
+        """``OBSA_NVM_DIR`` as it was before :meth:`_open`, if it still names our store."""
+        if self._nvm_dir is not None and os.environ.get(NVM_VARIABLE) == str(self._nvm_dir):
+            if self._environ_nvm is None:
+                os.environ.pop(NVM_VARIABLE, None)
+            else:
+                os.environ[NVM_VARIABLE] = self._environ_nvm
 
     # ---- calls ---------------------------------------------------------------------
     def _configure(self, component: str, parameters: dict[str, Any]) -> None:

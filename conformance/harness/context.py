@@ -127,6 +127,8 @@ class Harness:
         self.results: list[TestResult] = []
         self.loop: ClosedLoop | None = None
         self.watched: list[tuple[ClosedLoop, Watch]] = []  # every loop, for the monitors
+        self._extra: dict[ClosedLoop, list[TraceChannel]] = {}  # a loop's own channels
+        self._before_cut: dict[ClosedLoop, ClosedLoop] = {}  # loop after a power cut → before
 
     # ---- declarations -------------------------------------------------------------
     def params(self, component: str) -> dict[str, Any]:
@@ -186,7 +188,47 @@ class Harness:
         self.loop = ClosedLoop(self.spec, bench, s.adapter, chosen, s.dimensions,
                                standard_channels() + watch.channels() + list(channels or []))
         self.watched.append((self.loop, watch))
+        self._extra[self.loop] = list(channels or [])
         return self.loop
+
+    # ---- power loss ---------------------------------------------------------------
+    def power_cycle_refusal(self) -> str | None:
+        """Why the module's transport cannot cut its power (None: it can)."""
+        return getattr(self.session.adapter, "power_cycle_refusal",
+                       "this transport cannot cut the module's power")
+
+    def power_cycle(self, loop: ClosedLoop | None = None) -> ClosedLoop:
+        """Cut the module's power after the last step of ``loop`` (default: the current
+        one), without warning, and start it again (spec: lifecycle rule power_loss); then
+        configure the loop's components with the same parameters — no reset — and return
+        the loop that goes on on the same bench (:meth:`ClosedLoop.restarted`), now the
+        current one. The two loops are watched apart: the monitors judge each power-on
+        period; :meth:`evidence` shows the trace across the cut. AdapterError where the
+        transport cannot (:meth:`power_cycle_refusal`) or the module fails to start."""
+        old = loop if loop is not None else self.loop
+        if old is None:
+            raise RuntimeError(f"test case {self.test_case} cut the power before any run")
+        s = self.session
+        s.adapter.power_cycle()
+        for comp in old.components:
+            s.adapter.configure(comp, self.params(comp))
+        dt_s = float(old.bench.config.dt_s)
+        watch = Watch(self.spec, old.components,
+                      {c: steps_per_period(self.step_period(c), dt_s) for c in old.components})
+        extra = self._extra.get(old, [])
+        self.loop = old.restarted(standard_channels() + watch.channels() + extra)
+        self.watched.append((self.loop, watch))
+        self._extra[self.loop] = extra
+        self._before_cut[self.loop] = old
+        return self.loop
+
+    def power_on_periods(self, loop: ClosedLoop | None = None) -> list[ClosedLoop]:
+        """The loops of one bench run split by power cuts, up to ``loop`` (default: the
+        current one), first first."""
+        chain = [loop if loop is not None else self.loop]
+        while chain[-1] is not None and chain[-1] in self._before_cut:
+            chain.append(self._before_cut[chain[-1]])
+        return [lp for lp in reversed(chain) if lp is not None]
 
     def apply_monitors(self) -> list[TestResult]:
         """Check the always-on monitors on every loop this test case ran (once, when it
@@ -302,11 +344,13 @@ class Harness:
 
     def evidence(self, message: str, events: dict[str, float], window_s: float = 3.0,
                  max_points: int = 600) -> Evidence:
-        """The trace around the events (or the whole run), downsampled for the report."""
+        """The trace around the events (or the whole run), downsampled for the report;
+        across the power cuts of the run (:meth:`power_on_periods`)."""
         loop = self.loop
         if loop is None or not loop.t_s:
             return Evidence(message=message, events=events)
-        t = np.asarray(loop.t_s)
+        periods = self.power_on_periods(loop)
+        t = np.concatenate([np.asarray(lp.t_s, dtype=float) for lp in periods])
         if events:
             lo = min(events.values()) - window_s
             hi = max(events.values()) + window_s
@@ -318,8 +362,18 @@ class Harness:
         stride = max(1, math.ceil(len(sel) / max_points))
         sel = sel[::stride]
         channels = [
-            Channel(name=ch.name, unit=ch.unit, values=loop.channel(ch.name)[sel].tolist())
+            Channel(name=ch.name, unit=ch.unit, values=(
+                loop.channel(ch.name) if len(periods) == 1 else np.concatenate(
+                    [_channel_or_nan(lp, ch.name) for lp in periods]))[sel].tolist())
             for ch in loop.channels
         ]
         return Evidence(message=message, t_s=[float(x) for x in t[sel]], channels=channels,
                         events=events)
+
+
+def _channel_or_nan(loop: ClosedLoop, name: str) -> np.ndarray:
+    """A recorded channel of ``loop``, NaN on every step where it has none."""
+    try:
+        return loop.channel(name)
+    except KeyError:
+        return np.full(len(loop.t_s), np.nan)

@@ -12,6 +12,10 @@ Each component is stepped every ``step_period_s`` of its interface, as the spec 
 a 1 s balancing every hundredth step of a 10 ms loop — reading the pool as it is at its
 step; its outputs hold in the pool between its steps. A period that is not a whole number
 of the bench's steps (or is shorter than one) steps the component every step.
+
+A power loss of the module (:meth:`ClosedLoop.restarted`) ends a loop: the bench goes on in
+a new loop with a trace of its own, so that an invariant between two steps is judged within
+one power-on period, and what survives the cut is judged by the test case that cut it.
 """
 
 from __future__ import annotations
@@ -140,6 +144,7 @@ class ClosedLoop:
         self.bench = bench
         self.adapter = adapter
         self.components = list(components)
+        self.dimensions = dict(dimensions)
         self.pool: dict[str, Any] = {
             name: default_value(sig, dimensions) for name, sig in spec.signals.items()
         }
@@ -175,6 +180,20 @@ class ClosedLoop:
     def channel(self, name: str) -> np.ndarray:
         """A recorded channel as a float array (booleans as 0/1)."""
         return np.asarray(self._recorder.column(name), dtype=float)
+
+    def restarted(self, channels: list[TraceChannel]) -> ClosedLoop:
+        """The loop that goes on after the module's power was cut and restored (the caller
+        cut it and configured the components again): the same bench — its clock, plant and
+        injected faults go on — adapter and components, and a new trace of ``channels``.
+        The pool keeps the bench's measurements and every signal the module does not
+        produce (the operator's commands); the outputs of the module's components are back
+        at their start values until they step, and every component is due at the first
+        step, as a controller starts all its tasks at power-up."""
+        loop = ClosedLoop(self.spec, self.bench, self.adapter, self.components,
+                          self.dimensions, channels)
+        produced = {p.signal for c in self.components for p in self.spec.interfaces[c].outputs}
+        loop.pool.update({k: v for k, v in self.pool.items() if k not in produced})
+        return loop
 
     def set(self, name: str, value: Any) -> None:
         """Set an operator command (or any signal no component produces)."""

@@ -538,3 +538,200 @@ def test_counters_never_decrease(obsa: Harness) -> None:
                message=f"{sum(lp.steps for lp in loops)} steps in {len(loops)} runs (one from "
                        f"t = {start:.0f} s), {MANY_EXCURSIONS} deep discharges in the last{note}",
                events=events)
+
+
+# ----------------------------------------------------------------------------- power loss
+#: power cuts of OBSA-REG-015's run
+POWER_CUTS = 4
+#: the first cut, in declared save periods after the first step: beyond one, so that a
+#: module that keeps nothing loses more than a period
+FIRST_CUT_PERIODS = (1.3, 2.2)
+#: the second, after its restart: just over one period, so that a save timer started at
+#: power-up that runs slower than declared has not fired yet
+SECOND_CUT_PERIODS = (1.05, 1.3)
+#: the others, after their restart: seeded phases of the module's saves
+LATER_CUT_PERIODS = (0.3, 2.0)
+#: a cut comes at least this many logger steps after the start or the restart
+MIN_CUT_STEPS = 10
+#: a stimulus segment lasts this share of the declared period, and at least
+#: MIN_SEGMENT_STEPS logger steps
+SEGMENT_PERIODS = (0.03, 0.1)
+MIN_SEGMENT_STEPS = 4
+#: a counter stored in single precision comes back up to this much (relative) below what
+#: it saved (float32 keeps about 6e-8)
+KEPT_RELATIVE = 1e-6
+#: the run goes on this long after the last restart
+AFTER_LAST_S = 1.0
+
+
+class _PowerLossStimulus:
+    """The stimulus of OBSA-REG-015's run, laid out ahead of the clock in segments that
+    cycle through charging with a sensor hot, discharging with one cold, charging with one
+    cold and discharging with a deep discharge in its middle (the first, the last and seeded
+    cells and sensors in turn), so that every counter grows during every save period:
+    whatever a module fails to keep shows as lost time."""
+
+    KINDS = ("charge hot", "discharge cold", "charge cold", "discharge deep")
+
+    def __init__(self, h: Harness, loop: ClosedLoop, rng: np.random.Generator,
+                 period_s: float, step_s: float, margin_s: float) -> None:
+        p = h.params(LOG)
+        self.loop, self.rng = loop, rng
+        self.period_s, self.step_s, self.margin_s = period_s, step_s, margin_s
+        self.cells = S.sample_indices(h, "cell", "power loss cells")
+        self.sensors = S.sample_indices(h, "temperature_sensor", "power loss sensors")
+        t_low, t_high = _limits(h, "cell_temperature_degC")
+        v_low, _ = _limits(h, "cell_voltage_V")
+        i_low, i_high = _limits(h, "pack_current_A")
+        cap = float(p["equivalent_cycle_capacity_Ah"])
+        self.hot = min(max(float(p["extreme_temperature_max_degC"]),
+                           float(p["extreme_charge_temperature_max_degC"]))
+                       + float(rng.uniform(*TEMPERATURE_MARGIN_K)), t_high)
+        self.cold = max(min(float(p["extreme_temperature_min_degC"]),
+                            float(p["extreme_charge_temperature_min_degC"]))
+                        - float(rng.uniform(*TEMPERATURE_MARGIN_K)), t_low)
+        self.below = max(float(p["deep_discharge_threshold_V"])
+                         - float(rng.uniform(*VOLTAGE_MARGIN_V)), v_low)
+        self.deep = self.below < float(p["deep_discharge_threshold_V"])
+        charging = float(p["charging_current_threshold_A"])  # at most 10 A (its range)
+        self.charge_A = min(max(float(rng.uniform(0.2, 2.0)) * cap, charging + 1.0),
+                            0.9 * i_high)
+        self.discharge_A = -min(float(rng.uniform(0.2, 2.0)) * cap, -0.9 * i_low)
+        self.end_s = loop.t
+        self.segments = 0
+        self.excursions: list[tuple[float, float]] = []  # (start, end) of each deep discharge
+
+    def extend(self, until_s: float) -> None:
+        """Lay segments out up to ``until_s`` at least."""
+        while self.end_s < until_s:
+            kind = self.KINDS[self.segments % len(self.KINDS)]
+            k = self.segments // len(self.KINDS)
+            length = max(float(self.rng.uniform(*SEGMENT_PERIODS)) * self.period_s,
+                         MIN_SEGMENT_STEPS * self.step_s)
+            t0, t1 = self.end_s, self.end_s + length
+            sensor = self.sensors[k % len(self.sensors)]
+            current = self.charge_A if kind.startswith("charge") else self.discharge_A
+            faults = [Stuck(signal="pack_current_A", value=current, start_s=t0, end_s=t1)]
+            if kind.endswith("hot") or kind.endswith("cold"):
+                faults.append(Stuck(signal="cell_temperature_degC", index=sensor,
+                                    value=self.hot if kind.endswith("hot") else self.cold,
+                                    start_s=t0, end_s=t1))
+            elif self.deep:
+                cell = self.cells[k % len(self.cells)]
+                e0, e1 = t0 + 0.25 * length, t0 + 0.5 * length
+                faults.append(Stuck(signal="cell_voltage_V", index=cell, value=self.below,
+                                    start_s=e0, end_s=e1))
+                self.excursions.append((e0, e1))
+            for f in faults:
+                self.loop.bench.inject(f)
+            self.end_s = t1
+            self.segments += 1
+
+    def clear_of_excursions(self, t_cut: float) -> float:
+        """``t_cut``, or later if a deep discharge is under way around it (a module
+        restarted during one sees it anew: the statement of OBSA-REG-011 leaves open
+        whether that counts, so no cut comes near one)."""
+        for e0, e1 in self.excursions:
+            if e0 - self.margin_s <= t_cut <= e1 + self.margin_s:
+                t_cut = e1 + self.margin_s + 0.5 * self.step_s
+        return t_cut
+
+
+def _counter_rows(loop: ClosedLoop) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At the logger's own steps of ``loop``: the times, the counters (a column each, in
+    COUNTERS' order) and the dates."""
+    k = S.own_steps(loop, LOG)
+    t = np.asarray(loop.t_s, dtype=float)[k]
+    counters = np.column_stack([loop.channel(name)[k] for name in COUNTERS])
+    dates = np.column_stack([loop.channel(out)[k] for out, _ in DATES])
+    return t, counters, dates
+
+
+def _judge_cut(periods: list[ClosedLoop], i: int) -> tuple[float, int, str]:
+    """What the power cut after ``periods[i]`` lost: the lost time (from the latest step of
+    the run so far at which every counter was at most its value at the first step after
+    the restart, to the last step before the cut), the mismatches (counters above their
+    value before the cut by more than their largest one-step increment, dates changed) and
+    what was seen."""
+    rows = [_counter_rows(lp) for lp in periods[:i + 1]]
+    t = np.concatenate([r[0] for r in rows])
+    counted = np.concatenate([r[1] for r in rows])
+    t_after, after, dates_after = _counter_rows(periods[i + 1])
+    if not len(t) or not len(t_after):
+        return math.inf, len(COUNTERS), "no logger step before the cut or after the restart"
+    restored, last = after[0], counted[-1]
+    kept = np.all(counted <= restored + KEPT_RELATIVE * np.abs(restored), axis=1)
+    kept_at = np.flatnonzero(kept)
+    lost = float(t[-1] - t[kept_at[-1]]) if len(kept_at) else math.inf
+    own = rows[-1][1]
+    step_increase = (np.max(np.diff(own, axis=0), axis=0, initial=0.0) if len(own) > 1
+                     else np.zeros(len(COUNTERS)))
+    above = ~(restored <= last + np.maximum(step_increase, 0.0) + KEPT_RELATIVE * np.abs(last))
+    moved = ~(dates_after[0] == rows[-1][2][-1])
+    names = [n for n, bad in zip(COUNTERS, above, strict=True) if bad] + \
+            [out for (out, _), bad in zip(DATES, moved, strict=True) if bad]
+    drop = np.where(last > 0, (last - restored) / np.where(last > 0, last, 1.0), -np.inf)
+    worst = int(np.argmax(np.where(np.isnan(drop), np.inf, drop)))  # the most lost, relatively
+    seen = (f"last step before the cut at {t[-1]:.2f} s, first after the restart at "
+            f"{t_after[0]:.2f} s; lost {lost:.2f} s of counting (e.g. {COUNTERS[worst]} "
+            f"{last[worst]:.9g} → {restored[worst]:.9g})")
+    if names:
+        seen += f"; not as before the cut: {', '.join(names)}"
+    return lost, len(names), seen
+
+
+def _power_loss_run(h: Harness) -> tuple[list[ClosedLoop], list[float], int]:
+    """The logger alone on a bench stepped at its own period, stimulated by
+    :class:`_PowerLossStimulus`; its power cut POWER_CUTS times (see FIRST_CUT_PERIODS and
+    the others) and restored at once: the loop of every power-on period, the cut times and
+    the stimulus segments run."""
+    period = float(h.param(LOG, "lifetime_save_period_s"))
+    step = h.step_period(LOG)
+    cycle = max(float(h.param("cell_monitor", "measurement_cycle_s")), step)
+    rng = S.seeded_rng(h, "power loss")
+    loop = _logger_loop(h, dt_s=step, cell_monitor_cycle_s=cycle)
+    _baseline(h, loop)
+    stimulus = _PowerLossStimulus(h, loop, rng, period, step, margin_s=cycle + 2.0 * step)
+    periods, cuts = [loop], []
+    least = MIN_CUT_STEPS * step
+    after = max(float(rng.uniform(*FIRST_CUT_PERIODS)) * period, period + least)
+    for n in range(POWER_CUTS):
+        t_cut = loop.t + after
+        stimulus.extend(t_cut + 2.0 * period)
+        t_cut = stimulus.clear_of_excursions(t_cut)
+        loop.run(t_cut - loop.t)  # the last step comes before t_cut, the next one after
+        cuts.append(t_cut)
+        loop = h.power_cycle(loop)
+        periods.append(loop)
+        span = SECOND_CUT_PERIODS if n == 0 else LATER_CUT_PERIODS
+        after = max(float(rng.uniform(*span)) * period, least)
+    stimulus.extend(loop.t + AFTER_LAST_S)
+    loop.run(AFTER_LAST_S)
+    return periods, cuts, stimulus.segments
+
+
+@req("OBSA-REG-015")
+def test_lifetime_data_survives_power_loss(obsa: Harness) -> None:
+    """The module's power is cut POWER_CUTS times while the counters grow, and restored at
+    once (configured again, not reset): at its first step after each restart, the counters
+    against what the logger reported before the cut (see :func:`_judge_cut`)."""
+    refusal = obsa.power_cycle_refusal()
+    if refusal is not None:
+        obsa.not_applicable("OBSA-REG-015", f"{refusal}: what survives a power loss is left to "
+                                            "the certification body")
+        return
+    periods, cuts, segments = _power_loss_run(obsa)
+    judged = [_judge_cut(periods, i) for i in range(len(cuts))]
+    worst = max(range(len(cuts)), key=lambda i: (judged[i][1] > 0, judged[i][0]))
+    period = float(obsa.param(LOG, "lifetime_save_period_s"))
+    lines = "; ".join(f"cut {i + 1} at {t:.2f} s: {judged[i][2]}" for i, t in enumerate(cuts))
+    obsa.loop = periods[worst + 1]
+    obsa.judge("OBSA-REG-015", {
+        "lost_time_s": max(j[0] for j in judged),
+        "restart_mismatches": sum(j[1] for j in judged)},
+        message=f"declared lifetime_save_period_s {period:g} s; {segments} stimulus segments "
+                f"over {obsa.loop.t:.1f} s, the power cut {len(cuts)} times: {lines}; "
+                f"evidence around cut {worst + 1}",
+        events={f"power cut {worst + 1}": cuts[worst],
+                "restart": float(periods[worst + 1].t_s[0]) if periods[worst + 1].t_s
+                else cuts[worst]})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.gherkin.steps import SuiteError, run_case, when
-from conformance.suite.test_data_logger import MANY_EXCURSIONS, THROUGHPUT_SEGMENTS
+from conformance.suite.test_data_logger import MANY_EXCURSIONS, POWER_CUTS, THROUGHPUT_SEGMENTS
 
 MODULE = "test_data_logger"
 
@@ -49,3 +49,14 @@ def never_decrease(context: Any, many: int) -> None:
         raise SuiteError(f"the test case runs {MANY_EXCURSIONS} more deep discharges; the "
                          f"scenario says {many}")
     run_case(context, f"{MODULE}::test_counters_never_decrease")
+
+
+@when("the module's power is cut {cuts:d} times while the pack is charged and discharged at "
+      "extreme temperatures and deep discharges, the first cut more than one declared "
+      "lifetime_save_period_s after the start and the second just over one after its "
+      "restart, and each time the module is started again and configured without a reset")
+def power_loss(context: Any, cuts: int) -> None:
+    if cuts != POWER_CUTS:
+        raise SuiteError(f"the test case cuts the power {POWER_CUTS} times; the scenario says "
+                         f"{cuts}")
+    run_case(context, f"{MODULE}::test_lifetime_data_survives_power_loss")

@@ -36,6 +36,17 @@ Precision. Each counter is a compensated (Neumaier) sum in SI units (A·s, W·s,
 increment of 1 mA over 10 ms (2.8e-9 Ah) is kept even on top of 10⁸ Ah, where a plain float64
 sum would round it away. Every reported counter is the largest value reported since reset(),
 so rounding can never make it go down, and saturates at the end of its signal's range.
+
+Power loss (OBSA-REG-015). The counters live in RAM and are saved to the component's
+non-volatile store (:mod:`..services.nvm`: the directory in ``OBSA_NVM_DIR``, written
+atomically) at the first step at least lifetime_save_period_s of simulated time after the
+last save, so a power loss at any instant loses less than that period of counting.
+``configure`` is the power-up: it starts from the power-on state and restores what the store
+holds; ``reset()`` is a new battery and erases the store. The sums are saved whole (sum,
+compensation, largest value reported): restored, they continue exactly. What is not saved
+starts afresh after a restart, as after a reset: the first step adds nothing (the time the
+module was off is not counted), and an excursion under way at the loss, if a cell is still
+below, is seen anew. Without ``OBSA_NVM_DIR`` (a unit test) the logger keeps RAM only.
 """
 
 from __future__ import annotations
@@ -46,7 +57,8 @@ from typing import Any
 
 import numpy as np
 
-from ..component import Block
+from ..component import TIME_EPS_S, Block
+from ..services.nvm import NvmStore
 
 COMPONENT = "data_logger"
 
@@ -86,13 +98,45 @@ class CompensatedSum:
         self._reported = max(self._reported, self._sum + self._compensation)
         return self._reported
 
+    def state(self) -> list[float]:
+        """What a save keeps: the sum, its compensation and the largest value reported."""
+        return [self._sum, self._compensation, self._reported]
+
+    def restore(self, state: list[float]) -> None:
+        """Continue from a saved :meth:`state` (ValueError when it is not one)."""
+        values = [float(x) for x in state]
+        if (len(values) != 3 or not all(math.isfinite(x) for x in values)
+                or values[0] < 0.0 or values[2] < 0.0):
+            raise ValueError(f"expected [sum, compensation, reported], found {state!r}")
+        self._sum, self._compensation, self._reported = values
+
+
+#: the counters' sums, by the name their state is saved under
+_SUMS = ("charged_As", "discharged_As", "charged_Ws", "discharged_Ws", "hot_s", "cold_s",
+         "charge_hot_s", "charge_cold_s")
+
 
 class DataLogger(Block):
-    """Annex VII part B lifetime counters of one battery, from reset() (a new battery)."""
+    """Annex VII part B lifetime counters of one battery, from reset() (a new battery),
+    kept across a power loss in the non-volatile store."""
 
     COMPONENT = COMPONENT
     #: the accumulator of every counter (a class attribute, so that a test can swap it)
     accumulator: type[CompensatedSum] = CompensatedSum
+
+    def __init__(self) -> None:
+        self._store: NvmStore | None = None
+        super().__init__()
+
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        """Power-up: take the parameters, start from the power-on state, then restore the
+        counters the non-volatile store kept (a restart after a power loss; nothing after a
+        reset or in a unit test without ``OBSA_NVM_DIR``)."""
+        self._store = None  # the reset() inside starts the RAM afresh; the store stays
+        super().configure(parameters)
+        self._store = NvmStore.from_environment(COMPONENT)
+        if self._store is not None:
+            self._restore(self._store.load())
 
     def _setup(self, p: dict[str, Any]) -> None:
         self._manufacture_s = float(p["manufacture_date_s"])
@@ -104,9 +148,11 @@ class DataLogger(Block):
         self._charge_hot_degC = float(p["extreme_charge_temperature_max_degC"])
         self._charge_cold_degC = float(p["extreme_charge_temperature_min_degC"])
         self._charging_A = float(p["charging_current_threshold_A"])
+        self._save_period_s = float(p["lifetime_save_period_s"])
 
     def reset(self) -> None:
-        """A new battery: every counter at zero, no time seen, no excursion under way."""
+        """A new battery: every counter at zero, no time seen, no excursion under way, the
+        non-volatile store erased."""
         acc = self.accumulator
         self._charged_As, self._discharged_As = acc(), acc()
         self._charged_Ws, self._discharged_Ws = acc(), acc()
@@ -119,15 +165,52 @@ class DataLogger(Block):
         self._current_A = math.nan
         self._voltage_V = math.nan
         self._hot = self._cold = self._charge_hot = self._charge_cold = False
+        self._saved_t: float | None = None  # when the store was last written (or found)
+        if self._store is not None:
+            self._store.erase()
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """Integrate the previous inputs up to ``t`` (s), then take this step's."""
+        """Integrate the previous inputs up to ``t`` (s), take this step's, save when due."""
         if self._t_prev is None or t > self._t_prev:
             if self._t_prev is not None:
                 self._integrate(t - self._t_prev)
             self._t_prev = t
         self._take(inputs)
+        self._save_if_due(t)
         return self._outputs()
+
+    # ---- the non-volatile store ------------------------------------------------------
+    def _save_if_due(self, t: float) -> None:
+        """Save the counters when lifetime_save_period_s has passed since the last save;
+        the first step after a power-up or a reset starts the period (the store then holds
+        what the RAM holds)."""
+        if self._saved_t is None:
+            self._saved_t = t
+        elif t - self._saved_t >= self._save_period_s - TIME_EPS_S:
+            if self._store is not None:
+                self._store.save(self._saved_data())
+            self._saved_t = t
+
+    def _saved_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: getattr(self, f"_{name}").state() for name in _SUMS}
+        data["deep_discharges"] = self._deep_discharges
+        return data
+
+    def _restore(self, data: Mapping[str, Any] | None) -> None:
+        """Continue every counter from ``data`` (a saved record); a record that lacks a
+        counter or holds a wrong value restores nothing (the counters stay at zero)."""
+        if data is None:
+            return
+        sums = {name: self.accumulator() for name in _SUMS}
+        try:
+            for name, acc in sums.items():
+                acc.restore(data[name])
+            events = int(data["deep_discharges"])
+        except (KeyError, TypeError, ValueError):
+            return
+        for name, acc in sums.items():
+            setattr(self, f"_{name}", acc)
+        self._deep_discharges = min(max(events, 0), _MAX_EVENTS)
 
     def _integrate(self, dt: float) -> None:
         """Add what the held inputs contribute over ``dt`` (s)."""

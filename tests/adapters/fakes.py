@@ -236,3 +236,62 @@ class FailsWhenAsked(Echo):
             while True:
                 pass
         return inputs["reply"]
+
+
+class CountsInRam(Echo):
+    """Counts its steps in RAM and reports the count as its charge current limit: a power
+    loss starts it again from nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def step(self, t: float, inputs: dict) -> dict:
+        self.count += 1
+        return {**inputs["reply"], "charge_current_limit_A": float(self.count)}
+
+
+class CountsInNvm(CountsInRam):
+    """Counts its steps in its non-volatile store (``OBSA_NVM_DIR``): saved at every step,
+    restored at configure; each process leaves a file ``pid-<pid>`` holding the store it
+    was given."""
+
+    @staticmethod
+    def _store():
+        import os
+        from pathlib import Path
+
+        directory = os.environ.get("OBSA_NVM_DIR")
+        return Path(directory) if directory else None
+
+    def configure(self, parameters: dict) -> None:
+        import os
+
+        super().configure(parameters)
+        store = self._store()
+        if store is not None:
+            saved = store / "count"
+            self.count = int(saved.read_text()) if saved.exists() else 0
+            (store / f"pid-{os.getpid()}").write_text(str(store))
+
+    def step(self, t: float, inputs: dict) -> dict:
+        reply = super().step(t, inputs)
+        store = self._store()
+        if store is not None:
+            (store / "count").write_text(str(self.count))
+        return reply
+
+
+class BricksOnRestart(Echo):
+    """Starts once; started again with its store (``OBSA_NVM_DIR``) it finds its own mark
+    there and fails to start, as firmware that bricks on a checksum it wrote itself."""
+
+    def __init__(self) -> None:
+        import os
+        from pathlib import Path
+
+        super().__init__()
+        mark = Path(os.environ["OBSA_NVM_DIR"]) / "started"
+        if mark.exists():
+            raise OSError("flash checksum error")
+        mark.write_text("1")

@@ -1,17 +1,22 @@
-"""Faulty data loggers (OBSA-REG-007 to 014): the reference with one realistic defect each,
+"""Faulty data loggers (OBSA-REG-007 to 015): the reference with one realistic defect each,
 the requirement each breaks, a correct logger written otherwise that must pass
-(:class:`IntervalLogger`), and the catalogue's area "lifetime" (:data:`AREA`)."""
+(:class:`IntervalLogger`, which keeps its counters in an append-only journal), and the
+catalogue's area "lifetime" (:data:`AREA`)."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reference_impl.component import Block
 from reference_impl.connectivity.data_logger import CompensatedSum, DataLogger
+from reference_impl.services.nvm import NVM_VARIABLE
 
 from .modules import Faulty, _f
 
@@ -176,13 +181,99 @@ class EventsInOneByte(DataLogger):
         return out
 
 
+class CountersInRamOnly(DataLogger):
+    """Never writes its counters to the non-volatile store (the save call was left out of
+    the build): a power loss loses everything counted since the battery was new."""
+
+    def _save_if_due(self, t: float) -> None:
+        pass
+
+
+class SavesEveryThirdPeriod(DataLogger):
+    """Saves every three declared lifetime_save_period_s (a save timer that counts its
+    ticks at a third of the rate it assumes): a power loss may lose three periods."""
+
+    def _setup(self, p: dict[str, Any]) -> None:
+        super()._setup(p)
+        self._save_period_s *= 3.0
+
+
+class Journal:
+    """An append-only journal of records, one JSON line each, in the directory of
+    ``OBSA_NVM_DIR``: a record is written with one ``write`` of a whole line at the end of
+    the file (a killed process leaves the page cache to the kernel, which writes it), the
+    last complete line that loads is the state, a torn last line is ignored. Past
+    COMPACT_BYTES the journal starts anew with its last record (written beside it, then
+    renamed over it)."""
+
+    COMPACT_BYTES = 256 * 1024
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.size = path.stat().st_size if path.exists() else 0
+
+    @classmethod
+    def from_environment(cls) -> Journal | None:
+        directory = os.environ.get(NVM_VARIABLE)
+        return cls(Path(directory) / "interval_logger.journal") if directory else None
+
+    def last(self) -> dict[str, Any] | None:
+        try:
+            lines = self.path.read_bytes().split(b"\n")
+        except FileNotFoundError:
+            return None
+        for line in reversed(lines[:-1]):  # the part after the last newline is torn
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                return record
+        return None
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, allow_nan=False) + "\n").encode()
+        if self.size + len(line) > self.COMPACT_BYTES:
+            tmp = self.path.with_name(self.path.name + ".new")
+            tmp.write_bytes(line)
+            os.replace(tmp, self.path)
+            self.size = len(line)
+            return
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        self.size += len(line)
+
+    def erase(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.size = 0
+
+
 class IntervalLogger(Block):
     """A correct logger written otherwise: each step's inputs count over the interval since
     the previous step (as firmware that multiplies by the elapsed time), plain float64 sums
     (a sum of non-negative terms never decreases), the deep-discharge state as the set of
-    cells whose last valid reading was below."""
+    cells whose last valid reading was below; every step appends its counters and that set
+    to a :class:`Journal` (a save period of one step, whatever it declares), restored at
+    configure."""
 
     COMPONENT = "data_logger"
+
+    def __init__(self) -> None:
+        self.journal: Journal | None = None
+        super().__init__()
+
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        self.journal = None  # the reset() inside configure must not erase the journal
+        super().configure(parameters)
+        self.journal = Journal.from_environment()
+        record = self.journal.last() if self.journal is not None else None
+        if record is not None:
+            self.sums.update({k: float(record["sums"][k]) for k in self.sums})
+            self.events = int(record["events"])
+            self.below = {int(c) for c in record["below"]}
 
     def _setup(self, p: dict[str, Any]) -> None:
         self.p = {k: float(v) for k, v in p.items()}
@@ -193,6 +284,8 @@ class IntervalLogger(Block):
                                    "ch_hot", "ch_cold"), 0.0)
         self.below: set[int] = set()
         self.events = 0
+        if self.journal is not None:
+            self.journal.erase()
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         p, s = self.p, self.sums
@@ -224,6 +317,8 @@ class IntervalLogger(Block):
                     self.below.discard(k)
         if self.below and not was:
             self.events += 1
+        if self.journal is not None:
+            self.journal.append({"sums": s, "events": self.events, "below": sorted(self.below)})
         return {
             "battery_manufacture_date_s": p["manufacture_date_s"],
             "battery_service_start_date_s": p["service_start_date_s"],
@@ -254,6 +349,8 @@ LOGGER_CATALOGUE: tuple[Faulty, ...] = (
     _f(LOG, ChargeWindowIsExtremeWindow, "OBSA-REG-013"),
     _f(LOG, SavesInSinglePrecision, "OBSA-REG-014"),
     _f(LOG, EventsInOneByte, "OBSA-REG-014"),
+    _f(LOG, CountersInRamOnly, "OBSA-REG-015"),
+    _f(LOG, SavesEveryThirdPeriod, "OBSA-REG-015"),
 )
 LOGGER_CORRECT: tuple[Faulty, ...] = (_f(LOG, IntervalLogger),)
 

@@ -1,4 +1,4 @@
-"""The reference data logger against the Annex VII part B requirements (OBSA-REG-007 to 014).
+"""The reference data logger against the Annex VII part B requirements (OBSA-REG-007 to 015).
 
 Every requirement verified by test is checked on every configuration of ``CONFIGS``: pack
 sizes of 1, 12 and 96 cells with 1, 3 and 32 temperature sensors, the declared parameters
@@ -11,6 +11,10 @@ outputs check.
 Each check also runs against small defect subclasses (a plausible wrong implementation
 each) and must fail on at least one configuration: a check that cannot tell them from the
 reference would pass anything.
+
+A power loss (OBSA-REG-015) is a new instance configured with the same parameters, the
+non-volatile store (``OBSA_NVM_DIR``) kept: the counters come back as they were at the last
+save, never older than lifetime_save_period_s.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from reference_helpers import reply_check
 from conformance.adapters.base import AdapterError
 from reference_impl.connectivity.data_logger import CompensatedSum, DataLogger
 from reference_impl.interfaces import PARAMETER_DEFAULTS
+from reference_impl.services.nvm import NVM_VARIABLE, NvmStore
 
 COMPONENT = "data_logger"
 DEFAULTS = PARAMETER_DEFAULTS[COMPONENT]
@@ -648,3 +653,176 @@ def test_reg014_catches(defect: type[DataLogger]) -> None:
 def test_small_increments_catch_a_plain_sum() -> None:
     with pytest.raises(AssertionError):
         check_small_increments(Uncompensated)
+
+
+# ------------------------------------------------------------------ power loss (OBSA-REG-015)
+SAVE_PERIOD_S = 1.0
+
+
+@pytest.fixture
+def nvm(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A non-volatile store for the loggers of one test, as the bench gives it."""
+    monkeypatch.setenv(NVM_VARIABLE, str(tmp_path))
+    return tmp_path
+
+
+def powered_up(params: dict[str, Any]) -> DataLogger:
+    """A logger started (again): a new instance, configured, not reset."""
+    logger = DataLogger()
+    logger.configure(params)
+    return logger
+
+
+def counters(reply: dict[str, Any]) -> np.ndarray:
+    return np.array([reply[name] for name in COUNTERS], dtype=float)
+
+
+#: after how many steps the power is cut
+CUTS = (1, 3, 10, 11, 19, 26, 37, 64)
+
+
+def check_power_loss(cls: type[DataLogger], timing: str) -> None:
+    """OBSA-REG-015: the power cut after each of CUTS steps: the counters at the first step
+    after the restart are those reported at one earlier step (the last save: the restart
+    adds nothing), no lower than any reported lifetime_save_period_s or more before the
+    cut, no higher than before it, and the dates are the declared ones."""
+    cfg = Config(12, 3, "declared", 1.0e6, timing)
+    params = cfg.p | {"lifetime_save_period_s": SAVE_PERIOD_S}
+    times, records = throughput_scenario(cfg, seed=9)
+    for cut in CUTS:
+        logger = cls()
+        logger.configure(params)
+        logger.reset()  # a new battery
+        before = [counters(logger.step(float(t), r))
+                  for t, r in zip(times[:cut], records[:cut], strict=True)]
+        restarted = cls()  # the power cut: this instance never saw a step
+        restarted.configure(params)
+        reply = restarted.step(float(times[cut]), records[cut])
+        check_reply(cfg.cells, cfg.sensors, reply)
+        after = counters(reply)
+        where = f"{timing}, cut after {cut} steps"
+        old = [b for t, b in zip(times[:cut], before, strict=True)
+               if t <= times[cut - 1] - SAVE_PERIOD_S]
+        assert all(np.all(after >= b) for b in old), f"{where}: older than the period"
+        assert np.all(after <= before[-1]), f"{where}: above the counters before the cut"
+        assert reply["battery_manufacture_date_s"] == params["manufacture_date_s"], where
+        # the reference's own way: the state of its last save, the restart adding nothing
+        assert any(np.array_equal(after, b) for b in before), f"{where}: not a reported state"
+
+
+class NeverSaves(DataLogger):
+    """Keeps its counters in RAM only."""
+
+    def _save_if_due(self, t: float) -> None:
+        pass
+
+
+class SavesEveryOtherPeriod(DataLogger):
+    def _setup(self, p: dict[str, Any]) -> None:
+        super()._setup(p)
+        self._save_period_s *= 2.0
+
+
+class CountsTheOutage(DataLogger):
+    """Saves the time and current of its last step and, restarted, counts the interval up
+    to its first step at that current (the module was off: nothing was measured)."""
+
+    def _saved_data(self) -> dict[str, Any]:
+        return super()._saved_data() | {"t": self._t_prev, "current_A": self._current_A}
+
+    def _restore(self, data: Mapping[str, Any] | None) -> None:
+        super()._restore(data)
+        if data is not None:
+            self._t_prev, self._current_A = data["t"], data["current_A"]
+
+
+@pytest.mark.parametrize("timing", ["uniform", "uneven"])
+def test_reg015_a_power_loss_loses_less_than_the_save_period(nvm: Any, timing: str) -> None:
+    check_power_loss(DataLogger, timing)
+
+
+@pytest.mark.parametrize("defect", [NeverSaves, SavesEveryOtherPeriod, CountsTheOutage])
+def test_reg015_catches(nvm: Any, defect: type[DataLogger]) -> None:
+    with pytest.raises(AssertionError, match="older than the period|above the counters"):
+        check_power_loss(defect, "uniform")
+
+
+def test_counting_goes_on_from_the_restored_counters(nvm: Any) -> None:
+    cfg = Config(12, 3, "declared", 0.0, "uniform")
+    params = cfg.p | {"lifetime_save_period_s": SAVE_PERIOD_S}
+    charging = healthy(cfg) | {"pack_current_A": 36.0}  # 0.01 Ah per second
+    logger = powered_up(params)
+    for k in range(16):  # saved at 1.0 s, 2.0 s … (the first step starts the period)
+        logger.step(k * 0.1, charging)
+    restarted = powered_up(params)
+    assert restarted.step(1.55, charging)["charged_capacity_Ah"] == pytest.approx(0.01)
+    assert restarted.step(1.65, charging)["charged_capacity_Ah"] == pytest.approx(0.011)
+
+
+def test_reset_is_a_new_battery_and_erases_the_store(nvm: Any) -> None:
+    cfg = Config(1, 1, "declared", 0.0, "uniform")
+    params = cfg.p | {"lifetime_save_period_s": SAVE_PERIOD_S}
+    charging = healthy(cfg) | {"pack_current_A": 36.0}
+    logger = powered_up(params)
+    for k in range(25):
+        logger.step(k * 0.1, charging)
+    assert (nvm / "data_logger.json").exists()
+    assert powered_up(params).step(3.0, charging)["charged_capacity_Ah"] > 0.0
+    logger.reset()
+    assert not (nvm / "data_logger.json").exists()
+    assert powered_up(params).step(3.0, charging)["charged_capacity_Ah"] == 0.0
+
+
+def test_without_a_store_the_counters_live_in_ram_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(NVM_VARIABLE, raising=False)
+    cfg = Config(1, 1, "declared", 0.0, "uniform")
+    params = cfg.p | {"lifetime_save_period_s": 0.1}
+    logger = powered_up(params)
+    for k in range(5):
+        logger.step(k * 0.1, healthy(cfg) | {"pack_current_A": 36.0})
+    assert powered_up(params).step(0.5, healthy(cfg))["charged_capacity_Ah"] == 0.0
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "another crc", "wrong counter"])
+def test_a_record_that_does_not_load_restores_nothing(nvm: Any, damage: str) -> None:
+    """A damaged record (not JSON, cut short, a CRC that does not match, a counter that is
+    not a saved sum) is read as none: every counter at zero, never half a record."""
+    cfg = Config(1, 1, "declared", 0.0, "uniform")
+    params = cfg.p | {"lifetime_save_period_s": 0.1}
+    logger = powered_up(params)
+    for k in range(5):
+        logger.step(k * 0.1, healthy(cfg) | {"pack_current_A": 36.0})
+    path = nvm / "data_logger.json"
+    text = path.read_text()
+    if damage == "garbage":
+        path.write_text("\x00\xff" * 10)
+    elif damage == "truncated":
+        path.write_text(text[: len(text) // 2])
+    elif damage == "another crc":
+        path.write_text(text.replace('"crc32": ', '"crc32": 1'))
+    else:
+        store = NvmStore(path)
+        data = store.load()
+        assert data is not None
+        store.save(data | {"hot_s": [1.0]})
+    restarted = powered_up(params)
+    assert all(restarted.step(1.0, healthy(cfg))[name] == 0 for name in COUNTERS)
+
+
+def test_a_save_that_is_interrupted_leaves_the_last_record(tmp_path: Any,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """The record is replaced whole or not at all: a save that fails before the rename (a
+    power loss between writing and switching) leaves the last record readable."""
+    store = NvmStore(tmp_path / "data_logger.json")
+    store.save({"count": 1})
+
+    def lost_power(src: Any, dst: Any) -> None:
+        raise OSError("power lost")
+
+    monkeypatch.setattr("reference_impl.services.nvm.os.replace", lost_power)
+    with pytest.raises(OSError):
+        store.save({"count": 2})
+    assert NvmStore(tmp_path / "data_logger.json").load() == {"count": 1}
+    assert store.problem is None
+
