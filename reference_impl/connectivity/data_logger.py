@@ -123,6 +123,8 @@ class DataLogger(Block):
     COMPONENT = COMPONENT
     #: the accumulator of every counter (a class attribute, so that a test can swap it)
     accumulator: type[CompensatedSum] = CompensatedSum
+    #: the non-volatile store (a class attribute, as ``accumulator``)
+    store: type[NvmStore] = NvmStore
 
     def __init__(self) -> None:
         self._store: NvmStore | None = None
@@ -134,7 +136,7 @@ class DataLogger(Block):
         reset or in a unit test without ``OBSA_NVM_DIR``)."""
         self._store = None  # the reset() inside starts the RAM afresh; the store stays
         super().configure(parameters)
-        self._store = NvmStore.from_environment(COMPONENT)
+        self._store = self.store.from_environment(COMPONENT)
         if self._store is not None:
             self._restore(self._store.load())
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from reference_impl.component import Block
 from reference_impl.connectivity.data_logger import CompensatedSum, DataLogger
-from reference_impl.services.nvm import NVM_VARIABLE
+from reference_impl.services.nvm import NVM_VARIABLE, NvmStore
 
 from .modules import Faulty, _f
 
@@ -198,6 +198,61 @@ class SavesEveryThirdPeriod(DataLogger):
         self._save_period_s *= 3.0
 
 
+class OlderPageStore(NvmStore):
+    """An EEPROM emulation on two pages: each save programs the page not holding the
+    newest record, with a sequence number one higher; at power-up it should take the page
+    with the higher number — this one takes the lower (the comparison inverted)."""
+
+    def _page(self, which: str) -> NvmStore:
+        return NvmStore(self.path.with_name(f"{self.path.stem}.{which}{self.path.suffix}"))
+
+    def _pages(self) -> list[tuple[int, str, dict[str, Any]]]:
+        found = []
+        for which in ("a", "b"):
+            data = self._page(which).load()
+            if data is not None:
+                found.append((int(data["seq"]), which, data))
+        return sorted(found)
+
+    def load(self) -> dict[str, Any] | None:
+        pages = self._pages()
+        return dict(pages[0][2]) if pages else None  # the defect: the oldest record
+
+    def save(self, data: Mapping[str, Any]) -> None:
+        pages = self._pages()
+        seq, newest = (pages[-1][0], pages[-1][1]) if pages else (0, "b")
+        self._page("a" if newest == "b" else "b").save({**data, "seq": seq + 1})
+
+    def erase(self) -> None:
+        for which in ("a", "b"):
+            self._page(which).erase()
+
+
+class RestoresTheOlderPage(DataLogger):
+    """Saves on two pages in turn, as declared, but restores the older one after a power
+    loss (:class:`OlderPageStore`): it loses up to two periods."""
+
+    store = OlderPageStore
+
+
+class CountsWhileOff(DataLogger):
+    """Saves the time and the inputs of its last step with its counters and, started
+    again, counts the interval from that step to its first one at those inputs, as if the
+    battery had gone on as it was while the module was off."""
+
+    def _saved_data(self) -> dict[str, Any]:
+        return super()._saved_data() | {
+            "t": self._t_prev, "current_A": self._current_A, "voltage_V": self._voltage_V,
+            "flags": [self._hot, self._cold, self._charge_hot, self._charge_cold]}
+
+    def _restore(self, data: Mapping[str, Any] | None) -> None:
+        super()._restore(data)
+        if data is not None and "t" in data:
+            self._t_prev = float(data["t"])
+            self._current_A, self._voltage_V = data["current_A"], data["voltage_V"]
+            self._hot, self._cold, self._charge_hot, self._charge_cold = data["flags"]
+
+
 class Journal:
     """An append-only journal of records, one JSON line each, in the directory of
     ``OBSA_NVM_DIR``: a record is written with one ``write`` of a whole line at the end of
@@ -351,6 +406,8 @@ LOGGER_CATALOGUE: tuple[Faulty, ...] = (
     _f(LOG, EventsInOneByte, "OBSA-REG-014"),
     _f(LOG, CountersInRamOnly, "OBSA-REG-015"),
     _f(LOG, SavesEveryThirdPeriod, "OBSA-REG-015"),
+    _f(LOG, RestoresTheOlderPage, "OBSA-REG-015"),
+    _f(LOG, CountsWhileOff, "OBSA-REG-015"),
 )
 LOGGER_CORRECT: tuple[Faulty, ...] = (_f(LOG, IntervalLogger),)
 
