@@ -1,6 +1,6 @@
 """Balancings for the full BMS's balancing area (OBSA-BAL-001..007): faulty ones, each the
 reference :class:`Balancing` with one realistic defect, so that it fails exactly the
-requirement it breaks; and one written otherwise, which must certify. :data:`AREA` is the
+requirement it breaks; and one written otherwise, which must certify. :func:`area` is the
 area's entry of :data:`.full_bms_runs.AREAS`."""
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ class SortedListBalancing(Block):
         return {"balancing_cmd": cmd, "balancing_active": bool(on)}
 
 
-def _area() -> Any:
+def area() -> Any:
     """The area's entry of :data:`.full_bms_runs.AREAS` (an ``Area``)."""
     from .full_bms_runs import Area, lfp_200_cells, twelve_cells_one_sensor
 
@@ -292,16 +292,3 @@ def _area() -> Any:
                "lfp-200-cells": lfp_200_cells},
     )
 
-
-_AREA: list[Any] = []
-
-
-def __getattr__(name: str) -> Any:
-    """``AREA``, built when first asked for: :mod:`.full_bms_runs` imports it from here at
-    its end, and a certification imports this module alone first (to load a balancing), so
-    neither module may need the other complete while it is being imported."""
-    if name != "AREA":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if not _AREA:
-        _AREA.append(_area())
-    return _AREA[0]

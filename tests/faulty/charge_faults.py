@@ -1,7 +1,7 @@
 """Faulty charge controls (area CHG) and one correct one written unlike the reference.
 
 Each faulty module is the reference charge control with one realistic defect and must fail
-exactly the requirement it breaks; :data:`AREA` registers them, the correct variant and the
+exactly the requirement it breaks; :func:`area` registers them, the correct variant and the
 packs in the full-BMS catalogue (:mod:`.full_bms_runs`).
 """
 
@@ -247,13 +247,11 @@ class StepwiseChargeControl(Block):
 
 
 # ----------------------------------------------------------------------------- the area
-# AREA is built when first read: the certifying process imports this module by the name of
-# a module's class without the catalogue, and full_bms_runs imports AREA from here.
 def _f(cls: type, *breaks: str) -> Faulty:
     return Faulty(cls.__name__, COMPONENT, cls, frozenset(breaks))
 
 
-def _area() -> Area:
+def area() -> Area:
     from .full_bms_runs import Area, lfp_200_cells, one_cell, twelve_cells_one_sensor
 
     return Area(
@@ -284,8 +282,3 @@ def _area() -> Area:
                "lfp-200-cells": lfp_200_cells},
     )
 
-
-def __getattr__(name: str) -> Any:
-    if name == "AREA":
-        return _area()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

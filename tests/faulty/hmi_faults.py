@@ -1,7 +1,7 @@
 """Faulty HMI APIs (OBSA-HMI-001 to 003): the reference with one realistic defect each, the
 requirement each breaks, a correct API written otherwise that must pass
 (:class:`ScheduledHmi`, declared with another refresh period), and the catalogue's area
-"hmi" (:data:`AREA`)."""
+"hmi" (:func:`area`)."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ HMI_CORRECT: tuple[Faulty, ...] = (
     Faulty("ScheduledHmi", HMI, ScheduledHmi, frozenset(), edit=_slow_refresh),
 )
 
-def _area() -> Any:
+def area() -> Any:
     """The area's entry of :data:`.full_bms_runs.AREAS` (an ``Area``)."""
     from .full_bms_runs import Area, lfp_200_cells, one_cell, twelve_cells_one_sensor
 
@@ -140,16 +140,3 @@ def _area() -> Any:
                "200 LFP cells": lfp_200_cells},
     )
 
-
-_AREA: list[Any] = []
-
-
-def __getattr__(name: str) -> Any:
-    """``AREA``, built when first asked for: :mod:`.full_bms_runs` imports it from here at
-    its end, and a certification imports this module alone first, so neither module may
-    need the other complete while it is being imported."""
-    if name != "AREA":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if not _AREA:
-        _AREA.append(_area())
-    return _AREA[0]

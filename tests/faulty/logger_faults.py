@@ -1,7 +1,7 @@
 """Faulty data loggers (OBSA-REG-007 to 015): the reference with one realistic defect each,
 the requirement each breaks, a correct logger written otherwise that must pass
 (:class:`IntervalLogger`, which keeps its counters in an append-only journal), and the
-catalogue's area "lifetime" (:data:`AREA`)."""
+catalogue's area "lifetime" (:func:`area`)."""
 
 from __future__ import annotations
 
@@ -411,7 +411,7 @@ LOGGER_CATALOGUE: tuple[Faulty, ...] = (
 )
 LOGGER_CORRECT: tuple[Faulty, ...] = (_f(LOG, IntervalLogger),)
 
-def _area() -> Any:
+def area() -> Any:
     """The area's entry of :data:`.full_bms_runs.AREAS` (an ``Area``)."""
     from .full_bms_runs import Area, lfp_200_cells, one_cell, twelve_cells_one_sensor
 
@@ -423,16 +423,3 @@ def _area() -> Any:
                "200 LFP cells": lfp_200_cells},
     )
 
-
-_AREA: list[Any] = []
-
-
-def __getattr__(name: str) -> Any:
-    """``AREA``, built when first asked for: :mod:`.full_bms_runs` imports it from here at
-    its end, and a certification imports this module alone first, so neither module may
-    need the other complete while it is being imported."""
-    if name != "AREA":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if not _AREA:
-        _AREA.append(_area())
-    return _AREA[0]

@@ -1,7 +1,7 @@
 """The measurement hardware abstraction of the full BMS (area MEAS: current sensor, isolation
 monitor, contactor driver): faulty modules, each with one realistic defect built on the
 reference block, and correct ones made differently from the reference, which must pass
-(:data:`AREA`, registered in :data:`.full_bms_runs.AREAS`)."""
+(:func:`area`, registered in :data:`.full_bms_runs.AREAS`)."""
 
 from __future__ import annotations
 
@@ -313,7 +313,7 @@ def _correct(component: str, cls: type) -> Faulty:
     return Faulty(cls.__name__, component, cls, frozenset())
 
 
-def _area() -> Any:
+def area() -> Any:
     """The area's entry of :data:`.full_bms_runs.AREAS` (an ``Area``)."""
     from .full_bms_runs import Area, lfp_200_cells, one_cell, twelve_cells_one_sensor
 
@@ -345,16 +345,3 @@ def _area() -> Any:
                "lfp-200-cells": lfp_200_cells},
     )
 
-
-_AREA: list[Any] = []
-
-
-def __getattr__(name: str) -> Any:
-    """``AREA``, built when first asked for: :mod:`.full_bms_runs` imports it from here at its
-    end, and a certification imports this module alone first (to load a block of it), so
-    neither module may need the other complete while it is being imported."""
-    if name != "AREA":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    if not _AREA:
-        _AREA.append(_area())
-    return _AREA[0]

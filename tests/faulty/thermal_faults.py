@@ -1,6 +1,6 @@
 """Deliberately faulty thermal managers, one realistic defect each, and a correct thermal
 manager written unlike the reference; the thermal area of the full BMS's catalogue
-(:data:`AREA`, registered in :mod:`.full_bms_runs`).
+(:func:`area`, registered in :mod:`.full_bms_runs`).
 
 Each faulty class is the reference :class:`ThermalManager` with one detail changed — a
 calibration offset on a threshold, a missing hysteresis, invalid sensors counted, a wrong
@@ -255,8 +255,8 @@ def _two_sensors(data: dict[str, Any]) -> None:
     data["pack"].update(cell_count=12, temperature_sensor_count=2)
 
 
-def _area() -> Any:
-    # imported here: full_bms_runs imports this module's AREA at its end, and a module
+def area() -> Any:
+    # imported here: full_bms_runs calls area() at its end, and a module
     # manifest imports this module alone
     from .full_bms_runs import Area, lfp_200_cells, twelve_cells_one_sensor
 
@@ -270,9 +270,3 @@ def _area() -> Any:
                "200 LFP cells": lfp_200_cells},
     )
 
-
-def __getattr__(name: str) -> Any:
-    """``AREA``: the thermal area of the full BMS's catalogue (built when first asked for)."""
-    if name == "AREA":
-        return _area()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
