@@ -1,0 +1,153 @@
+"""The vendor guide's whole-BMS walkthrough ("A whole BMS: one run, four profiles"), run as
+written: the example's files are copied into a fresh directory, as its prose says, then every
+``$ …`` line of its examples is run there, in order, and what a command prints must hold
+every line the guide shows, in order (``...`` marks where the guide leaves lines out); run
+ids, times, durations and the progress total aside.
+
+The guide's two runs of the whole suite (a minute or two each) are left out: their outputs
+are not compared here, and the runs after them use only what the ``-k`` runs wrote. What the
+guide says of the balancing is checked on the reports: the vendor's first balancing fails
+OBSA-BAL-004 and nothing else of the selection, the fixed one passes all of it. The manifest
+the walk ends with is ``examples/full_bms/my_bms.yaml``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDE = ROOT / "docs" / "vendor-guide.md"
+SECTION = "## 10. A whole BMS: one run, four profiles"
+EXAMPLE = ROOT / "examples" / "full_bms"
+#: what the prose says to copy into the directory first
+COPIED = [EXAMPLE / "my_balancing.py", EXAMPLE / "my_bms.sed"]
+SELECTION = {f"OBSA-BAL-00{i}" for i in range(1, 8)}
+"""The requirements ``-k balancing`` judges: the seven of test_balancing (BAL-008 is verified
+by inspection)."""
+
+_VARYING = [
+    (re.compile(r"\b[0-9a-f]{32}\b"), "<run id>"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"), "<time>"),
+    (re.compile(r"\(\d+\.\d s\)$"), "(<duration>)"),
+    (re.compile(r"\[\s*(\d+)/\s*\d+\]"), r"[\1/N]"),
+]
+
+
+def guide_steps(heading: str) -> list[tuple[str, list[str]]]:
+    """(command, the lines shown after it) of every ``$`` line in the plain code blocks of the
+    section ``heading``, in order; blocks with a language (```` ```python ````) show code,
+    not a session. (tests/cli/guide.py reads sections that have no such block.)"""
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    following = section.find("\n## ", len(heading))
+    section = section if following < 0 else section[:following]
+    steps: list[tuple[str, list[str]]] = []
+    for language, block in re.findall(r"^```(\w*)\n(.*?)^```", section, re.S | re.M):
+        if language:
+            continue
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                steps.append((line[2:], []))
+            elif steps:
+                steps[-1][1].append(line)
+    return steps
+
+
+def _normal(line: str) -> str:
+    for pattern, replacement in _VARYING:
+        line = pattern.sub(replacement, line.rstrip())
+    return line
+
+
+def _holds(printed: list[str], shown: list[str]) -> str | None:
+    """None when every line of ``shown`` but ``...`` is printed, in the order shown; else the
+    first line shown that was not printed where it should be."""
+    lines = [_normal(x) for x in printed]
+    at = 0
+    for want in (_normal(x) for x in shown):
+        if want == "...":
+            continue
+        if want not in lines[at:]:
+            return want
+        at = lines.index(want, at) + 1
+    return None
+
+
+def test_holds_reads_an_excerpt() -> None:
+    assert _holds(["a", "b", "c"], ["a", "...", "c"]) is None
+    assert _holds(["a", "b", "c"], ["c", "a"]) == "a"
+    assert _holds(["x (3.1 s)"], ["x (2.0 s)"]) is None
+    assert _holds(["[  2/210] x"], ["[  2/211] x"]) is None
+    assert _holds(["[  2/210] x"], ["[  1/210] x"]) == "[1/N] x"
+
+
+def test_the_code_the_guide_shows_is_the_example_s() -> None:
+    """The guide's Python excerpts (the mistake and the fix) are verbatim in my_balancing.py."""
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index(SECTION):]
+    code = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
+    source = (EXAMPLE / "my_balancing.py").read_text(encoding="utf-8")
+    assert len(code) == 2
+    for excerpt in code:
+        assert excerpt in source, excerpt
+
+
+def _whole_suite(command: str) -> bool:
+    """An ``obsa certify`` run of every case (no ``-k``, not ``--list``)."""
+    words = shlex.split(command)
+    return "certify" in words and "-k" not in words and "--list" not in words
+
+
+def _out(command: str) -> str:
+    words = shlex.split(command)
+    return words[words.index("--out") + 1]
+
+
+def _verdicts(report_dir: Path) -> dict[str, set[str]]:
+    """verdict -> the requirements with a result of that verdict: those of the selection,
+    and any other that failed or erred (none should: the rest was not run)."""
+    report: dict[str, Any] = json.loads((report_dir / "report.json").read_text(
+        encoding="utf-8"))
+    verdicts: dict[str, set[str]] = {}
+    for result in report["results"]:
+        if result["requirement"] in SELECTION or result["verdict"] in ("fail", "error"):
+            verdicts.setdefault(result["verdict"], set()).add(result["requirement"])
+    return verdicts
+
+
+def test_the_whole_bms_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    steps = guide_steps(SECTION)
+    commands = [command for command, _ in steps]
+    whole = [c for c in commands if _whole_suite(c)]
+    balancing_runs = [c for c in commands if "certify" in c and "-k balancing" in c]
+    assert len(whole) == 2 and len(balancing_runs) == 2, commands
+    for path in COPIED:
+        shutil.copy(path, tmp_path / path.name)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               NO_COLOR="1")
+    env.pop("OBSA_VECTORS", None)
+    for command, shown in steps:
+        if command in whole:
+            continue
+        proc = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.returncode in (0, 1), (command, proc.stdout[-2000:], proc.stderr)
+        missing = _holds((proc.stdout + proc.stderr).splitlines(), shown)
+        assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"
+
+    first, fixed = (tmp_path / _out(c) for c in balancing_runs)
+    assert _verdicts(first) == {"pass": SELECTION - {"OBSA-BAL-004"}, "fail": {"OBSA-BAL-004"}}
+    assert _verdicts(fixed) == {"pass": SELECTION}
+    ended = yaml.safe_load((tmp_path / "my_bms.yaml").read_text(encoding="utf-8"))
+    kept = yaml.safe_load((EXAMPLE / "my_bms.yaml").read_text(encoding="utf-8"))
+    assert ended == kept, "examples/full_bms/my_bms.yaml is no longer what the walk writes"
