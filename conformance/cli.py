@@ -31,7 +31,14 @@ def _cmd_certify(args: argparse.Namespace) -> int:
             if problem:
                 print(f"obsa certify: --vectors: {problem}", file=sys.stderr)
                 return 2
-            return print_plan(args.manifest)  # the vendor's vectors' test cases too
+            from .certify import _selection_problem
+
+            problem = _selection_problem(args.select)
+            if problem:
+                print(f"obsa certify: {problem}", file=sys.stderr)
+                return 2
+            # the vendor's vectors' test cases too
+            return print_plan(args.manifest, select=args.select)
     if args.out is None:
         print("obsa certify: --out DIR is required (where the report goes), unless --list",
               file=sys.stderr)

@@ -26,9 +26,26 @@ class Planned:
     cases: tuple[str, ...] = ()
 
 
-def plan(manifest: str | Path, spec_dir: str | None = None) -> tuple[list[Planned], list[str]]:
+def selected(select: str | None, key: str) -> bool:
+    """Whether ``-k SELECT`` (pytest's syntax) selects the test case ``key``
+    (``test_module::test_name[parameters]``): a word matches a part of it, case ignored."""
+    if not select:
+        return True
+    from _pytest.mark.expression import Expression
+
+    haystack = key.lower()
+
+    def matches(word: str, /, **kwargs: str | int | bool | None) -> bool:
+        return word.lower() in haystack
+
+    return Expression.compile(select).evaluate(matches)
+
+
+def plan(manifest: str | Path, spec_dir: str | None = None, select: str | None = None
+         ) -> tuple[list[Planned], list[str]]:
     """Every requirement of the spec with its plan for ``manifest``, or the reasons the
-    manifest is refused (then no plan)."""
+    manifest is refused (then no plan). ``select``: ``-k``, as the run would take it — a
+    requirement whose test cases it leaves out all is "not selected"."""
     spec = load_spec(spec_dir)
     m, issues = load_manifest(resolve_manifest(manifest), spec)
     if issues or m is None:
@@ -37,6 +54,7 @@ def plan(manifest: str | Path, spec_dir: str | None = None) -> tuple[list[Planne
     for key, case in all_cases().items():
         for rid in case.requirements:
             by_requirement[rid].append(key)
+    chosen = {key for key in all_cases() if selected(select, key)}
     out = []
     for req in spec.requirements.values():
         ok, why = applies(spec, m, req)
@@ -48,16 +66,20 @@ def plan(manifest: str | Path, spec_dir: str | None = None) -> tuple[list[Planne
         elif not cases:
             status = "no test case"
             why = f"verification: {req.verification} — no test case of the suite judges it"
+        elif not set(cases) & chosen:
+            status = "not selected"
+            why = f"-k {select!r} selects none of its {len(cases)} test cases"
         else:
             status = "runs"
+            cases = tuple(c for c in cases if c in chosen)
         out.append(Planned(req.id, req.title, status, why, cases))
     return out, []
 
 
-def print_plan(manifest: str, spec_dir: str | None = None) -> int:
+def print_plan(manifest: str, spec_dir: str | None = None, select: str | None = None) -> int:
     """Print the plan; 0 when the manifest is accepted, 2 when it is refused or unreadable."""
     try:
-        planned, refused = plan(manifest, spec_dir)
+        planned, refused = plan(manifest, spec_dir, select)
     except (SpecError, ReadError) as exc:
         print(f"obsa certify: the spec is invalid: {exc}", file=sys.stderr)
         return 2
@@ -80,6 +102,10 @@ def print_plan(manifest: str, spec_dir: str | None = None) -> int:
             print(f"{len(chosen)} requirements {status}:")
             for p in chosen:
                 print(f"  {p.requirement:<15} {p.title} — {p.why}")
+    unselected = [p for p in planned if p.status == "not selected"]
+    if unselected:  # a count: the list is the plan without -k
+        print(f"{len(unselected)} requirements not selected by -k {select!r} (inconclusive in "
+              "the run's report)")
     scope = [p for p in planned if p.status == "out of scope"]
     if scope:
         why: dict[str, int] = defaultdict(int)

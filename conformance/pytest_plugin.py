@@ -115,6 +115,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     return cert.header_lines() if cert else None
 
 
+@pytest.hookimpl(trylast=True)  # after -k's deselection: the plan is what runs
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     cert = _cert(config)
@@ -189,6 +190,17 @@ def _progress(config: pytest.Config, cert: Certification, results: list[Any]) ->
         tr.write_line(progress_line(done, total, r, colour=on_terminal,
                                     eta_s=eta(state[1], done, total) if on_terminal
                                     else None))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config
+                             ) -> tuple[str, str, str] | None:
+    """No progress letter (pytest's ``.``/``F``) beside the run's own progress lines: off a
+    terminal it would start the next line (``.[  2/ 73] …``)."""
+    verbose = config.getoption("verbose")
+    if _cert(config) is None or not -1 <= verbose <= 0 or report.when != "call":
+        return None
+    return report.outcome, "", report.outcome.upper()
 
 
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:

@@ -137,6 +137,8 @@ def applies(spec: Spec, manifest: Manifest, req: Requirement) -> tuple[bool | No
     """Whether ``req`` applies to the module ``manifest`` declares, and why: True (applies),
     False (not applicable: its condition is false for the declared features) or None (not in
     scope: a profile or component the module does not claim)."""
+    if not req.profiles:
+        return None, f"status {req.status}: in no profile yet"
     if not set(req.profiles) & set(manifest.profiles):
         return None, f"profile {', '.join(req.profiles)} not claimed"
     if req.component not in manifest.claimed_components(spec):

@@ -50,6 +50,30 @@ def test_list_names_what_runs_and_why_the_rest_does_not(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_list_with_a_selection_plans_what_it_selects() -> None:
+    """``--list -k``: the requirements the selection judges, with the selected test cases
+    only; the others counted as not selected; a draft requirement is in no profile yet."""
+    proc = _obsa("certify", "reference", "--list", "-k", "test_start_threshold or stop_thr")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith("2 requirements judged by 2 test cases")
+    assert "test_balancing::test_start_threshold" in out and "test_rest" not in out
+    assert "requirements not selected by -k 'test_start_threshold or stop_thr'" in out
+    assert "× status draft: in no profile yet" in out and "× profile  not claimed" not in out
+    bad = _obsa("certify", "reference", "--list", "-k", "start and (")
+    assert bad.returncode == 2 and "expected words joined by" in bad.stderr
+
+
+def test_a_selected_run_counts_its_own_test_cases(tmp_path: Path) -> None:
+    """The progress lines count the selected results, and no progress letter of pytest's
+    starts a line."""
+    proc = _obsa("certify", "reference", "--out", str(tmp_path / "out"), "--no-html",
+                 "--in-process", "-k", "test_start_threshold or test_stop_threshold")
+    lines = [ln for ln in proc.stdout.splitlines() if "OBSA-BAL-00" in ln and "pass" in ln
+             and not ln.startswith("OBSA:")]
+    assert [ln[:10] for ln in lines] == ["[  1/  2] ", "[  2/  2] "], proc.stdout
+
+
 def test_list_of_a_refused_manifest_says_why(tmp_path: Path) -> None:
     proc = _obsa("certify", str(_manifest(tmp_path, profiles=["no_such_profile"])), "--list")
     assert proc.returncode == 2
