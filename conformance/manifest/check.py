@@ -172,6 +172,37 @@ def _current_for_capacity(m: Manifest, spec: Spec) -> Iterator[Issue]:
 
 
 # --------------------------------------------------------------------------- consistency
+#: cell voltages other components declare that must lie within the safety supervisor's MSL
+#: window (component, parameter, the side it may not pass: "max" or "min", why)
+CELL_VOLTAGES_INSIDE_MSL: tuple[tuple[str, str, str, str], ...] = (
+    ("charge_control", "charge_voltage_limit_V", "max",
+     "a charge to it would trip the over-voltage fault (OBSA-CHG-001, OBSA-SAFE-001)"),
+    ("sop_estimator", "sop_charge_voltage_limit_V", "max",
+     "a charge limit kept to it would let the cells reach the over-voltage fault"),
+    ("sop_estimator", "sop_discharge_voltage_limit_V", "min",
+     "a discharge limit kept to it would let the cells reach the under-voltage fault"),
+    ("balancing", "balancing_min_cell_voltage_V", "max",
+     "above the over-voltage fault no cell could ever be balanced"),
+)
+
+
+def _inside_the_safety_limits(claimed: set[str], value: Any, issue: Any) -> Iterator[Issue]:
+    """The cell voltages of :data:`CELL_VOLTAGES_INSIDE_MSL` within the declared (or
+    default) cell_voltage_max_msl_V / cell_voltage_min_msl_V: e.g. a scaffold moved to LFP
+    whose charger still targets the NMC 4.2 V."""
+    bounds = {"max": value("safety_supervisor", "cell_voltage_max_msl_V"),
+              "min": value("safety_supervisor", "cell_voltage_min_msl_V")}
+    for component, name, side, why in CELL_VOLTAGES_INSIDE_MSL:
+        v, bound = (value(component, name) if component in claimed else None), bounds[side]
+        if v is None or bound is None:
+            continue
+        if (side == "max" and v > bound) or (side == "min" and v < bound):
+            word = "at most" if side == "max" else "at least"
+            yield issue(component, name,
+                        f"expected {word} the safety supervisor's cell_voltage_{side}_msl_V = "
+                        f"{bound:g} V ({why}), found {v:g} V")
+
+
 def _consistency(m: Manifest, spec: Spec) -> Iterator[Issue]:
     """Declarations that are each in range but contradict each other: a module so declared
     would fail requirements for reasons of its own declaration, not of its behaviour, so
@@ -235,6 +266,7 @@ def _consistency(m: Manifest, spec: Spec) -> Iterator[Issue]:
                             f"{high:g} °C")
     if "safety_supervisor" not in claimed:
         return
+    yield from _inside_the_safety_limits(claimed, value, issue)
     warning = value("safety_supervisor", "insulation_warning_ohm")
     error = value("safety_supervisor", "insulation_error_ohm")
     if warning is not None and error is not None and not warning > error:

@@ -41,7 +41,12 @@ INSULATION = ("isolation_monitor", "insulation_monitoring")
 #: single-level protection limits are the chemistry's fault limits of the bench's cell model
 #: (Libre Solar bms-firmware's defaults, :mod:`conformance.bench.chemistry`; LFP's over-voltage
 #: as the reference basic protection declares it); the deep-discharge lockout lies below the
-#: under-voltage MSL.
+#: under-voltage MSL. Every other cell voltage a component declares moves with them where the
+#: spec's NMC defaults stand: the charge voltage, the SoC reference's full voltage and the
+#: SoP's charge limit at Libre Solar's charge voltage limit, the SoP's discharge limit at its
+#: discharge voltage limit (4.20 V and 3.20 V for NMC, the spec defaults), the balancing floor
+#: near 10 % SoC of the bench's curve, the logger's deep-discharge count at the under-voltage
+#: MSL.
 _CELL_VOLTAGES: dict[str, dict[str, float]] = {
     "lfp": {
         "cell_voltage_max_mol_V": 3.55, "cell_voltage_max_rsl_V": 3.6,
@@ -50,6 +55,9 @@ _CELL_VOLTAGES: dict[str, dict[str, float]] = {
         "cell_voltage_min_msl_V": 2.5,
         "deep_discharge_voltage_V": 2.0,
         "cell_overvoltage_V": 3.65, "cell_undervoltage_V": 2.5,
+        "charge_voltage_limit_V": 3.55, "soc_full_voltage_V": 3.55, "soc_empty_voltage_V": 2.5,
+        "sop_charge_voltage_limit_V": 3.55, "sop_discharge_voltage_limit_V": 2.8,
+        "balancing_min_cell_voltage_V": 3.2, "deep_discharge_threshold_V": 2.5,
     },
     "lto": {
         "cell_voltage_max_mol_V": 2.75, "cell_voltage_max_rsl_V": 2.8,
@@ -58,11 +66,11 @@ _CELL_VOLTAGES: dict[str, dict[str, float]] = {
         "cell_voltage_min_msl_V": 1.9,
         "deep_discharge_voltage_V": 1.5,
         "cell_overvoltage_V": 2.85, "cell_undervoltage_V": 1.9,
+        "charge_voltage_limit_V": 2.8, "soc_full_voltage_V": 2.8, "soc_empty_voltage_V": 1.9,
+        "sop_charge_voltage_limit_V": 2.8, "sop_discharge_voltage_limit_V": 2.0,
+        "balancing_min_cell_voltage_V": 2.2, "deep_discharge_threshold_V": 1.9,
     },
 }
-
-#: Components whose cell voltage parameters the table above sets.
-_VOLTAGE_COMPONENTS = ("safety_supervisor", "protection")
 
 _TRANSPORTS = """\
 # Other transports (docs/vendor-guide.md §6): replace 'type' (and 'options') above.
@@ -236,7 +244,7 @@ def _values(spec: Spec, component: str, pack: _Pack) -> dict[str, tuple[Any, boo
     out: dict[str, tuple[Any, bool]] = {}
     for param in spec.interfaces[component].parameters:
         value = param.default
-        if component in _VOLTAGE_COMPONENTS and param.name in table:
+        if param.name in table:
             value = table[param.name]
         if value is None:
             value = placeholders.get(param.name, _fallback(param))

@@ -17,19 +17,9 @@ s/my_bms\.diagnostics:/reference_impl.services.diagnostics:/
 s/my_bms\.\(data_logger\|hmi_api\):/reference_impl.connectivity.\1:/
 s/my_bms\.balancing:Balancing/my_balancing:MyBalancing/
 #
-# The voltages `--chemistry lfp` leaves at the spec's NMC defaults, moved to the LFP cell:
-# the charge voltage limit (SoC, SoP, charger) at the supervisor's warning limit, the SoP's
-# discharge limit above its derating limit, the deep-discharge count at its fault limit.
-s/^\(    soc_full_voltage_V:\) 4.2 \(.*\)spec default$/\1 3.55\2spec default 4.2 (NMC); set for lfp/
-s/^\(    sop_charge_voltage_limit_V:\) 4.2 \(.*\)spec default$/\1 3.55\2spec default 4.2 (NMC); set for lfp/
-s/^\(    sop_discharge_voltage_limit_V:\) 3.2 \(.*\)spec default$/\1 2.8 \2spec default 3.2 (NMC); set for lfp/
-s/^\(    charge_voltage_limit_V:\) 4.2 \(.*\)spec default$/\1 3.55\2spec default 4.2 (NMC); set for lfp/
-s/^\(    deep_discharge_threshold_V:\) 3.0 \(.*\)spec default$/\1 2.5 \2spec default 3.0 (NMC); set for lfp/
-#
 # The balancing as an LFP pack needs it: a 20 mV window (the flat LFP curve hides a charge
-# difference inside the spec's 200 mV), no balancing below 3.2 V (the bottom of the
-# plateau) nor above 50 degC.
+# difference inside the spec's 200 mV) and none above 50 degC (`--chemistry lfp` already
+# moved the floor to 3.2 V, the bottom of the plateau, with every other cell voltage).
 s/^\(    balancing_threshold_V:\) 0.2 \(.*\)spec default$/\1 0.02\2spec default 0.2; yours/
 s/^\(    balancing_hysteresis_V:\) 0.2 \(.*\)spec default$/\1 0.01\2spec default 0.2; yours/
-s/^\(    balancing_min_cell_voltage_V:\) 2.0 \(.*\)spec default$/\1 3.2 \2spec default 2.0; yours/
 s/^\(    balancing_max_temperature_degC:\) 70.0\(.*\)spec default$/\1 50.0\2spec default 70.0; yours/

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.manifest import load_manifest, safety_core_manifest_path
+from conformance.manifest import load_manifest, reference_manifest_path, safety_core_manifest_path
 from conformance.spec import load_spec
 
 
@@ -56,3 +56,31 @@ def test_contradicting_declarations_are_refused(tmp_path: Path, edit: dict[str, 
 def test_the_tightest_consistent_declarations_are_accepted(tmp_path: Path,
                                                            edit: dict[str, Any]) -> None:
     assert _check(tmp_path, edit) == []
+
+
+def _check_full(tmp_path: Path, edit: dict[str, dict[str, Any]]) -> list[str]:
+    """As :func:`_check`, on the reference's whole-BMS manifest."""
+    data = yaml.safe_load(reference_manifest_path().read_text(encoding="utf-8"))
+    for component, values in edit.items():
+        data["configuration"][component].update(values)
+    path = tmp_path / "manifest.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    _, issues = load_manifest(path, load_spec())
+    return [str(i) for i in issues]
+
+
+@pytest.mark.parametrize(("component", "name", "bad", "good"), [
+    ("charge_control", "charge_voltage_limit_V", 4.26, 4.25),
+    ("sop_estimator", "sop_charge_voltage_limit_V", 4.3, 4.25),
+    ("sop_estimator", "sop_discharge_voltage_limit_V", 2.9, 3.0),
+    ("balancing", "balancing_min_cell_voltage_V", 4.3, 4.25),
+])
+def test_cell_voltages_of_other_components_stay_inside_the_msl_window(
+        tmp_path: Path, component: str, name: str, bad: float, good: float) -> None:
+    """A charger, SoP or balancing voltage beyond the declared MSLs (4.25 V, 3.0 V in the
+    reference's manifest): e.g. an LFP scaffold whose charger still targets NMC's 4.2 V."""
+    issues = _check_full(tmp_path, {component: {name: bad}})
+    assert len(issues) == 1, issues
+    assert f"configuration.{component}.{name}" in issues[0]
+    assert "msl_V" in issues[0] and f"found {bad:g} V" in issues[0]
+    assert _check_full(tmp_path, {component: {name: good}}) == []
