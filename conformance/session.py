@@ -519,11 +519,7 @@ class Certification:
         if report.left_to_certification_body:
             lines.append(f"OBSA: verified by inspection, analysis or demonstration, left to the "
                          f"certification body: {', '.join(report.left_to_certification_body)}")
-        for p in report.profile_outcomes:
-            shown = ", ".join(p.blocking[:6]) + (f" and {len(p.blocking) - 6} more"
-                                                  if len(p.blocking) > 6 else "")
-            lines.append(f"OBSA: profile {p.profile}: {p.outcome.upper()} ({p.requirements} "
-                         "requirements" + (f"; not passed: {shown})" if p.blocking else ")"))
+        lines += [f"OBSA: {p.line()}" for p in report.profile_outcomes]
         lines.append(
             f"OBSA: {report.outcome.upper()} — {s['pass']} pass, {s['fail']} fail, "
             f"{s['error']} error, {s['inconclusive']} inconclusive, "

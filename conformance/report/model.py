@@ -194,6 +194,13 @@ class ProfileOutcome(_Model):
         default=[], description="its requirements that keep it from being certified (a "
                                 "verdict other than pass on a test, or the suites disagreeing)")
 
+    def line(self, shown: int = 6) -> str:
+        """'profile P: OUTCOME (N requirements; not passed: A, B and 3 more)'."""
+        blocking = ", ".join(self.blocking[:shown]) + (
+            f" and {len(self.blocking) - shown} more" if len(self.blocking) > shown else "")
+        return (f"profile {self.profile}: {self.outcome.upper()} ({self.requirements} "
+                "requirements" + (f"; not passed: {blocking})" if self.blocking else ")"))
+
 
 class Report(_Model):
     """Everything ``obsa certify`` found; serialised as report.json (schemas/report.schema.json)."""

@@ -114,8 +114,10 @@ def summary(arg: str | Path) -> list[str]:
     counts = ", ".join(f"{s.get(v, 0)} {v}" for v in
                        ("pass", "fail", "error", "inconclusive", "not-applicable"))
     out += ["", f"outcome  {rep.outcome.upper()}"
-            + (f" (interrupted by {rep.interrupted_by})" if rep.interrupted_by else ""),
-            f"results  {counts}"]
+            + (f" (interrupted by {rep.interrupted_by})" if rep.interrupted_by else "")]
+    # each claimed profile on its own requirements (those not passed are listed above)
+    out += [f"  {p.line()}" for p in rep.profile_outcomes]
+    out.append(f"results  {counts}")
     if rep.disagreements:
         out.append(f"the suites disagree on {', '.join(rep.disagreements)}")
     return out

@@ -71,6 +71,11 @@ def test_summary_of_a_real_run(capsys, tmp_path: Path) -> None:
     rows = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.startswith("OBSA-")}
     assert rows["OBSA-SAFE-001"][1] == "pass"
     assert "IN PROCESS" in out
+    # one line per claimed profile under the outcome, at most six blocking ids named
+    profiles = [ln for ln in out.splitlines() if ln.startswith("  profile ")]
+    assert [ln.split()[1] for ln in profiles] == [
+        "bmu_safety_core:", "cell_monitoring_unit:", "state_estimation:", "full_bms:"]
+    assert all("NOT-CERTIFIED" in ln and " more)" in ln for ln in profiles if "full_bms" in ln)
 
 
 def test_diff(capsys, tmp_path: Path) -> None:
