@@ -16,7 +16,7 @@ from typing import Protocol
 
 from ..loader import Spec, check_spec
 from ..source import ReadError
-from . import dbc, metaschema, needs, pytyping, records, wire
+from . import can_reference, dbc, metaschema, needs, pytyping, records, wire
 
 
 class Exporter(Protocol):
@@ -53,6 +53,7 @@ EXPORTERS: dict[str, Exporter] = {
     "needs": needs,
     "wire": wire,
     "can": dbc,
+    "can_reference": can_reference,
 }
 
 CHECKED_IN: dict[str, Target] = {
@@ -62,6 +63,7 @@ CHECKED_IN: dict[str, Target] = {
     "needs": Target("docs/_generated", "needs.json"),
     "wire": Target("schemas/wire", "*.schema.json"),
     "can": Target("docs/_generated/can", "obsa_*"),
+    "can_reference": Target("reference_impl/can", "obsa_*"),
 }
 
 REGENERATE = "python -m conformance.spec.exporters"
