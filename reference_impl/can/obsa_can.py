@@ -64,8 +64,9 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
         # temperatures on reception, so that the cells of all modules are measured at one instant
         # (the BMU compares them with one current sample). Its counter and CRC are its whole
         # payload.
-        # On timeout: The CMU goes on measuring on its own 100 ms clock; cell_monitor_age_s in its
-        # cmu_status frame tells the BMU that its measurements are no longer synchronous.
+        # On timeout: The CMU goes on measuring on its own 100 ms clock: its measurements stay fresh
+        # (cell_monitor_age_s in its cmu_status frame stays within the cycle) but are no longer
+        # taken at the instant of the other modules'; no status bit reports it yet.
         "bmu_measurement_sync": FrameRule(
             bus="internal_can",
             senders=("bmu",),
@@ -229,8 +230,8 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
                 max_delta_counter=1,
             ),
         ),
-        # Pack voltage, current (positive discharging, as in the dictionary) and DC-link voltage in
-        # 0.1 V and 0.1 A steps.
+        # Pack voltage, current (positive when the battery is charged, as in the dictionary) and
+        # DC-link voltage in 0.1 V and 0.1 A steps.
         "bms_pack_measurements": FrameRule(
             bus="vehicle_can",
             senders=("bmu",),
