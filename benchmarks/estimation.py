@@ -1,6 +1,7 @@
-"""Multi-cell throughput of the reference SoC estimator, not a test.
+"""The cost of a step of the reference state estimators and the multi-cell throughput of the
+SoC estimator, not a test.
 
-    .venv/bin/python benchmarks/estimation.py [--quick]
+    .venv/bin/python benchmarks/estimation.py [--quick] [--estimators]
 
 Cell-updates per second of SocEstimator.step at 96, 10 000 and 100 000 cells, in float64
 and float32: steps 0.1 s apart (the cell monitor's cycle; every step counts the charge and
@@ -15,19 +16,42 @@ update), and steps 1 s apart (every step corrects: the cost of a correcting step
   measured voltages), i.e. the best any kernel that touches that state once could do.
 
 Targets (issue 12): ≥ 50 M cell-updates/s at 100 k cells on one core, ≥ 1000× the filterpy
-loop. Everything printed is measured in this run; nothing is asserted.
+loop.
+
+First (alone with --estimators), the cost of one step (µs) of each reference state
+estimator, SoC, SoH and SoP, at the 96 cells and 24 temperature sensors of the
+state-estimation manifest, configured as the bench configures them (the manifest's
+parameters, the vector's characterization) and fed as conformance/harness/replay.py feeds
+them: a shipped vector's cell repeated to 96 cells, replayed 0.1 s apart with sensor errors
+as the bench draws them (within 0.8 × the declared 2 mV, 2 K, 0.5 % current gain and 50 mA
+offset, seeded); the SoP estimator given the true SoC and resistance and the bench's 1C
+charge and 2C discharge current limits. Three stretches of 300 s (:data:`STRETCHES`), in
+each of which the SoP estimator searches one of its limits (the other stays at the safety
+supervisor's). In CPU time of this process, per 100 steps the least of three replays: the
+least disturbed by other processes.
+
+Everything printed is measured in this run; nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 
+from conformance.paths import vectors_dir
+from conformance.vectors import load_vector
+from reference_impl.component import Block
 from reference_impl.functions.cell_model import CellModel
 from reference_impl.functions.soc import SocEstimator
+from reference_impl.functions.soh import SohEstimator
+from reference_impl.functions.sop import SopEstimator
 
 MODEL = CellModel.nominal_nmc()
 DT = 0.1
@@ -115,10 +139,114 @@ def filterpy_rate(n: int, steps: int) -> float:
     return n * steps / best_of(run, 1)
 
 
+MANIFEST = Path(__file__).resolve().parents[1] / "reference_impl" / "manifest_state_estimation.yaml"
+#: (vector, start s, stop s): mid-drive (the SoP charge limit searched); current pulses near
+#: the discharge voltage limit, aged NMC (its discharge limit); pulses on an aged LFP cell at
+#: 10 °C, its steep empty end (its discharge limit)
+STRETCHES = (("nmc-wltc-25c", 600.0, 900.0), ("nmc-aged-pulses-25c", 1000.0, 1300.0),
+             ("lfp-aged-pulses-10c", 0.0, 300.0))
+CELLS, SENSORS = 96, 24
+ERROR_SHARE = 0.8  # of a declared accuracy, the most the bench draws (conformance/bench)
+
+
+def vector_steps(vector_id: str, start_s: float, stop_s: float) -> list[dict[str, Any]]:
+    """Every input a state estimator takes, per 0.1 s step of the stretch of the vector, for
+    a string of CELLS cells (the vector's cells repeated), with sensor errors."""
+    vector = load_vector(vectors_dir() / f"{vector_id}.json")
+    capacity = characterization(vector_id)["reference_capacity_Ah"]
+    t = vector["t_s"]
+    rows = np.flatnonzero((t >= start_s - 1e-9) & (t <= stop_s + 1e-9))
+    rows = rows[::max(1, round(DT / vector.info.dt_s))]
+    cell = np.arange(CELLS) % vector.info.n_cells
+    sensor_cell = cell[(np.arange(SENSORS) * CELLS) // SENSORS]
+    rng = np.random.default_rng(7)
+    v_err, t_err, offset = ERROR_SHARE * 0.002, ERROR_SHARE * 2.0, ERROR_SHARE * 0.05
+    true_v = vector["cell_voltage_V"][rows][:, cell].astype(float)
+    voltage = true_v + rng.uniform(-v_err, v_err, true_v.shape)
+    temps = vector["cell_temperature_degC"][rows][:, sensor_cell].astype(float)
+    temps += rng.uniform(-t_err, t_err, temps.shape)
+    current = (vector["current_A"][rows].astype(float) * (1.0 + ERROR_SHARE * 0.005)
+               + 0.5 * offset + rng.uniform(-0.5 * offset, 0.5 * offset, rows.size))
+    soc = vector["cell_soc"][rows][:, cell].astype(float)
+    resistance = vector["cell_resistance_ohm"][cell].astype(float)
+    valid = np.ones(CELLS, dtype=bool)
+    return [{"cell_voltage_V": voltage[i], "cell_voltage_valid": valid,
+             "cell_temperature_degC": temps[i], "pack_current_A": float(current[i]),
+             "current_sensor_age_s": 0.0, "pack_voltage_V": float(true_v[i].sum()),
+             "cell_soc": soc[i], "cell_resistance_ohm": resistance,
+             "charge_current_limit_A": 1.0 * capacity,
+             "discharge_current_limit_A": 2.0 * capacity, "safety_state": 0,
+             "t_s": float(t[rows[i]])} for i in range(rows.size)]
+
+
+def characterization(vector_id: str) -> dict[str, Any]:
+    """The obsa-ecm/1 document of the vector's cell (its ``.ecm.json`` beside it)."""
+    vector = load_vector(vectors_dir() / f"{vector_id}.json")
+    name = vector.info.characterization.replace(".bpx.json", ".ecm.json")
+    doc: dict[str, Any] = json.loads((vectors_dir() / name).read_text(encoding="utf-8"))
+    return doc
+
+
+def configured(block: type[Block], component: str, vector_id: str) -> Block:
+    """``block`` configured with the manifest's parameters of ``component`` and the vector's
+    characterization (and, for the SoC estimator, the SoC reference of the vector's cell)."""
+    params = dict(yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["configuration"]
+                  [component])
+    doc = characterization(vector_id)
+    if component == "soc_estimator":
+        ref = load_vector(vectors_dir() / f"{vector_id}.json").info.soc_reference
+        params.update(reference_capacity_Ah=doc["reference_capacity_Ah"],
+                      soc_full_voltage_V=ref.full_voltage_V,
+                      soc_empty_voltage_V=ref.empty_voltage_V,
+                      soc_reference_current_A=ref.current_A)
+    est = block()
+    est.configure({**params, "cell_characterization": doc})
+    return est
+
+
+def step_us(est: Block, steps: list[dict[str, Any]], repeat: int = 3, batch: int = 100
+            ) -> float:
+    """Mean time of one step (µs) over ``steps``, in CPU time of this process (what other
+    processes on a shared machine disturb least): per ``batch`` consecutive steps the least
+    of ``repeat`` replays, each from a reset."""
+    best = np.full(-(-len(steps) // batch), np.inf)
+    for _ in range(repeat):
+        est.reset()
+        for k in range(best.size):
+            start = time.process_time()
+            for inputs in steps[k * batch:(k + 1) * batch]:
+                est.step(inputs["t_s"], inputs)
+            best[k] = min(best[k], time.process_time() - start)
+    return 1e6 * float(best.sum()) / len(steps)
+
+
+def estimator_steps(quick: bool) -> None:
+    """Print µs per step of the SoC, SoH and SoP reference estimators at CELLS cells."""
+    print(f"µs per step (CPU) at {CELLS} cells, {SENSORS} temperature sensors, steps {DT:g} s "
+          f"apart (least of {1 if quick else 3} replays per 100 steps):")
+    print(f"{'stretch':>34} {'SoC':>8} {'SoH':>8} {'SoP':>8}")
+    for vector_id, start, stop in STRETCHES:
+        stop = start + 60.0 if quick else stop
+        steps = vector_steps(vector_id, start, stop)
+        row = [step_us(configured(block, component, vector_id), steps, 1 if quick else 3)
+               for block, component in ((SocEstimator, "soc_estimator"),
+                                        (SohEstimator, "soh_estimator"),
+                                        (SopEstimator, "sop_estimator"))]
+        label = f"{vector_id} {start:g}–{stop:g} s"
+        print(f"{label:>34} " + " ".join(f"{us:8.1f}" for us in row))
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps")
-    quick = parser.parse_args().quick
+    parser.add_argument("--estimators", action="store_true",
+                        help="only the µs per step of the SoC, SoH and SoP estimators")
+    args = parser.parse_args()
+    quick = args.quick
+    estimator_steps(quick)
+    if args.estimators:
+        return
     loop = filterpy_rate(96, 5 if quick else 20)
     print(f"filterpy EKF, Python loop over 96 cells: {loop / 1e3:9.1f} k cell-updates/s")
     print(f"{'cells':>8} {'dtype':>8} {'0.1 s steps':>14} {'1 s steps':>14} "

@@ -18,16 +18,35 @@ is adverse (positive for charging, negative for discharging). The limits are fou
 voltage limits narrowed by :attr:`SopEstimator.MARGIN_V`, the model's error this estimator
 allows for: with 10 mV, drawn from the truth model of the other NMC cell at 10 °C
 (``nmc-other-wltc-10c``, whose OCV is up to 17 mV from the characterization's) a charge
-limit overshot 4.2 V by 10.2 mV at one seed. Under a constant current the
-voltage of the circuit moves monotonically between the two ends of the horizon, so the
-limits are checked at both. The string carries one current, so the limit is the largest
-current for which every cell holds: a search on that scalar (regula falsi on the worst
-cell's margin, safeguarded by bisection), each probe evaluating all cells at once, between
-0 and the safety supervisor's limit (which it never exceeds, OBSA-SOP-001).
+limit overshot 4.2 V by 10.2 mV at one seed. Under a constant current the voltage of the
+circuit moves monotonically between the two ends of the horizon, so the limits are checked
+at both.
+
+The string carries one current, so its limit is the least of its cells' own, and each cell's
+is found exactly, all cells at once, without iterating. V(0+) is a line in the current: its
+crossing of the limit is a division. V(H) is a line too, but for the OCV, which the model
+interpolates linearly between the points of a uniform SoC grid (:class:`.cell_model.
+OcvLookup`, ``STEPS`` intervals): V(H) is a line between the currents that take the SoC the
+horizon ends at to neighbouring grid points. Over the horizon the SoC moves by at most
+top·H / 3600 Q, past a grid point or two (2C over 10 s: 0.0056; the grid's step is 0.005),
+so each cell's V(H) is known exactly from its values at a few grid points, the table's own
+(a gather, no interpolation): from the one at or behind its SoC now (a current the other
+way: the line from it to the next is that of the SoC's present interval) to one beyond its
+SoC at the top. Where V(H) goes from within the limit to beyond it between two of them, the
+line between them gives the crossing. The top is the safety supervisor's limit (the
+ceiling, which the limits never exceed, OBSA-SOP-001) or, if less, the current that takes
+the fullest (emptiest) cell to its full (empty) state, beyond which it holds nothing.
+
+The string's limit is then the least crossing over the cells and both ends of the horizon,
+capped at the top, 0 when a cell is beyond its limit already: what a bisection of [0, top]
+on the definition (:meth:`SopEstimator._predict`) converges to, less a quarter of the
+resolution of one of :attr:`SopEstimator.BISECTIONS` steps, so that rounding never puts it
+beyond. Two dozen array operations per direction, whatever the cell count.
 
 Power: a constant discharge (charge) power P = I_lim · min over the horizon of the predicted
 string voltage at I_lim draws a current that never exceeds I_lim (the voltage only moves away
-from the limit as less current flows), so it keeps the cells within the same limits.
+from the limit as less current flows), so it keeps the cells within the same limits. Both
+directions' string voltages are predicted in one pass.
 
 All four limits are zero while the safety state is fault or lockout (OBSA-SOP-004).
 """
@@ -42,9 +61,12 @@ from typing import Any
 import numpy as np
 
 from ..interfaces import SafetyState, SopEstimatorParameters
-from .cell_model import CHARACTERIZATION_KEY, CellModelBlock, cell_temperatures
+from .cell_model import CHARACTERIZATION_KEY, CellModelBlock, OcvLookup, cell_temperatures
 
 COMPONENT = "sop_estimator"
+
+#: 0, 1, 2, … grid points on from the one behind a SoC (as many as a table has, and 2): a column
+_OFFSETS = np.arange(OcvLookup.STEPS + 3, dtype=float)[:, None]
 
 
 class SopEstimator(CellModelBlock):
@@ -53,16 +75,19 @@ class SopEstimator(CellModelBlock):
     COMPONENT = COMPONENT
     PARAMETERS = SopEstimatorParameters
 
-    BISECTIONS = 24
+    BISECTIONS = 24  # the limits' resolution: a bisection's of [0, top] in as many steps
     POWER_MAX_W = 3.0e6  # the signals' range
     RESIDUAL_TAU_S = 5.0
     DEFAULT_HORIZON_S = 10.0
     REFERENCE_TEMPERATURE_DEGC = 25.0
     RESISTANCE_SOC = 0.5  # where cell_resistance_ohm is defined
     MARGIN_V = 0.02
+    # a shorter horizon (the spec's is at least 1 s) moves the SoC as little as this one does,
+    # i.e. not at all, but keeps the OCV grid's points a finite current apart
+    MIN_HORIZON_S = 1e-6
 
     def configure(self, parameters: Mapping[str, Any]) -> None:
-        self._r0_shape = _r0_shape(parameters.get(CHARACTERIZATION_KEY))
+        self._r0_shape = _r0_shape(parameters.get(CHARACTERIZATION_KEY), self.RESISTANCE_SOC)
         super().configure(parameters)
 
     def _setup(self, p: dict[str, Any]) -> None:
@@ -70,6 +95,7 @@ class SopEstimator(CellModelBlock):
         self._v_high = float(p["sop_charge_voltage_limit_V"]) - self.MARGIN_V
         self._v_low = float(p["sop_discharge_voltage_limit_V"]) + self.MARGIN_V
         self._taus = np.array([pair.tau_s for pair in self._model.rc])
+        self._rc_r = [pair.r_ohm for pair in self._model.rc]
         self._end_decay = np.exp(-self._horizon_s / self._taus)
 
     def reset(self) -> None:
@@ -80,11 +106,12 @@ class SopEstimator(CellModelBlock):
         self._n = n
         self._v_rc = np.zeros((len(self._model.rc), n))
         self._residual = np.zeros(n)
+        self._dt = math.nan  # the step of _decay
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         voltage = np.asarray(inputs["cell_voltage_V"], dtype=float)
         current = float(inputs["pack_current_A"])
-        soc = np.clip(np.asarray(inputs["cell_soc"], dtype=float), 0.0, 1.0)
+        soc = np.minimum(np.maximum(np.asarray(inputs["cell_soc"], dtype=float), 0.0), 1.0)
         resistance = np.asarray(inputs["cell_resistance_ohm"], dtype=float)
         charge_max = float(inputs["charge_current_limit_A"])
         discharge_max = float(inputs["discharge_current_limit_A"])
@@ -99,119 +126,143 @@ class SopEstimator(CellModelBlock):
         at_half, shape = self._shape(temps, soc)
         scale = np.where(np.isfinite(resistance) & (resistance > 0),
                          resistance / (r0 * at_half), 1.0)
-        r_rc = np.array([m.rc_r(i, temps) * scale for i in range(len(m.rc))]).reshape(
-            len(m.rc), self._n)
+        r0 = scale * r0 * shape  # the cell's ohmic resistance at its SoC
+        r_rc = np.array([np.interp(temps, m.temperatures_degC, r) for r in self._rc_r]
+                        ).reshape(len(m.rc), self._n) * scale  # CellModel.rc_r
         dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
         self._t_prev = t
-        ocv_now = m.lookup.ocv_at(soc, rows)
+        ocv = m.lookup.ocv_at(soc, rows)
         if math.isfinite(current):
-            decay = np.exp(-dt / self._taus)[:, None]
-            self._v_rc = decay * self._v_rc + r_rc * (1.0 - decay) * current
-            model_now = ocv_now + scale * r0 * shape * current + self._v_rc.sum(axis=0)
-            residual = np.where(np.isfinite(voltage), voltage - model_now, 0.0)
-            w = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
-            self._residual += w * (residual - self._residual)
+            if dt != self._dt:  # the RC pairs' and the residual filter's decay over dt
+                self._dt = dt
+                decay = np.exp(-dt / self._taus)[:, None]
+                self._decay, self._rise = decay, 1.0 - decay
+                self._w = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
+            self._v_rc = self._decay * self._v_rc + r_rc * (self._rise * current)
+        at_rest = ocv + self._v_rc.sum(axis=0)  # the model's voltage without current, now
+        if math.isfinite(current):
+            residual = np.where(np.isfinite(voltage), voltage - (at_rest + r0 * current), 0.0)
+            self._residual += self._w * (residual - self._residual)
         if faulted:
             return _limits(0.0, 0.0, 0.0, 0.0)
-        end_decay = self._end_decay[:, None]
-        ctx = _Now(soc=soc, rows=rows, r0=scale * r0 * shape,
-                   at_rest=ocv_now + self._v_rc.sum(axis=0),
-                   rc_end=(end_decay * self._v_rc).sum(axis=0),
-                   r_rc_end=(r_rc * (1.0 - end_decay)).sum(axis=0),
+        r_rc_end = (1.0 - self._end_decay) @ r_rc
+        ctx = _Now(soc=soc, rows=rows, r0=r0, at_rest=at_rest,
+                   rc_end=self._end_decay @ self._v_rc, r_rc_end=r_rc_end,
                    adverse_charge=np.maximum(self._residual, 0.0),
-                   adverse_discharge=np.minimum(self._residual, 0.0))
+                   adverse_discharge=np.minimum(self._residual, 0.0),
+                   r_end=r0 + r_rc_end, grid=soc * OcvLookup.STEPS,
+                   per_amp=max(self._horizon_s, self.MIN_HORIZON_S) / (3600.0 * m.capacity_Ah))
         i_charge = self._largest(ctx, +1.0, max(charge_max, 0.0))
         i_discharge = self._largest(ctx, -1.0, max(discharge_max, 0.0))
-        p_charge = i_charge * self._string_voltage(ctx, i_charge, +1.0)
-        p_discharge = i_discharge * self._string_voltage(ctx, i_discharge, -1.0)
-        return _limits(i_charge, i_discharge, min(max(p_charge, 0.0), self.POWER_MAX_W),
-                       min(max(p_discharge, 0.0), self.POWER_MAX_W))
+        v_charge, v_discharge = self._string_voltages(ctx, i_charge, i_discharge)
+        return _limits(i_charge, i_discharge,
+                       min(max(i_charge * v_charge, 0.0), self.POWER_MAX_W),
+                       min(max(i_discharge * v_discharge, 0.0), self.POWER_MAX_W))
 
     def _shape(self, temps: np.ndarray, soc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per cell: the characterization's R0 at RESISTANCE_SOC and at the cell's SoC, each
         over the model's R0 at the cell's temperature (1 without points)."""
         if self._r0_shape is None:
             return np.ones_like(soc), np.ones_like(soc)
-        temperatures, socs, table = self._r0_shape
-        row = np.abs(temps[:, None] - temperatures[None, :]).argmin(axis=1)
-        half = np.array([np.interp(self.RESISTANCE_SOC, socs, table[k]) for k in range(
-            temperatures.size)])[row]
-        at = np.empty_like(soc)
-        for k in range(temperatures.size):
-            here = row == k
-            at[here] = np.interp(soc[here], socs, table[k])
-        return half, at
+        return self._r0_shape.at(temps, soc)
 
     # -- prediction -----------------------------------------------------------------------
     def _predict(self, ctx: _Now, current: float) -> tuple[np.ndarray, np.ndarray]:
-        """Cell voltages at the start and the end of the horizon under ``current``."""
+        """Cell voltages at the start and the end of the horizon under ``current`` (the
+        definition the limits are found for)."""
         adverse = ctx.adverse_charge if current > 0 else ctx.adverse_discharge
         ohmic = ctx.r0 * current + adverse
         start = ctx.at_rest + ohmic
-        soc_end = ctx.soc + current * self._horizon_s / (3600.0 * self._model.capacity_Ah)
+        soc_end = ctx.soc + current * ctx.per_amp
         end = (self._model.lookup.ocv_at(soc_end, ctx.rows) + ohmic + ctx.rc_end
                + ctx.r_rc_end * current)
         # beyond the table's ends the cell is past its full or empty state
         end = np.where(soc_end > 1.0, np.inf, np.where(soc_end < 0.0, -np.inf, end))
         return start, end
 
-    def _margin(self, ctx: _Now, magnitude: float, sign: float) -> float:
-        """How far inside its limit the worst cell stays over the horizon under the current
-        ``sign × magnitude`` (V): ≥ 0 when every cell holds (NaN: it does not)."""
-        start, end = self._predict(ctx, sign * magnitude)
-        if sign > 0:
-            return self._v_high - max(float(np.max(start)), float(np.max(end)))
-        return min(float(np.min(start)), float(np.min(end))) - self._v_low
-
     def _largest(self, ctx: _Now, sign: float, ceiling: float) -> float:
-        """Largest current magnitude in [0, ceiling] that keeps every cell within its limit,
-        to ceiling × 2^-BISECTIONS: the bracket [holds, fails] narrowed by regula falsi on
-        the worst cell's margin, which is nearly linear in the current (the Illinois
-        variant: an end kept twice has its margin halved, so both ends close in), and by a
-        bisection whenever a probe did not halve it — a few probes, never many more than a
-        bisection's."""
+        """Largest current magnitude in [0, ceiling] that keeps every cell within its limit
+        at both ends of the horizon (:meth:`_predict`): the least crossing of the limit over
+        the cells, capped at the top (module docstring), less a quarter of the resolution
+        of a bisection of [0, top] in BISECTIONS steps."""
         if ceiling <= 0.0:
             return 0.0
-        lo, m_lo = 0.0, self._margin(ctx, 0.0, sign)
-        if not m_lo >= 0.0:
-            return 0.0
-        hi, m_hi = ceiling, self._margin(ctx, ceiling, sign)
-        if m_hi >= 0.0:
+        charge = sign > 0
+        # the top: the ceiling, or the current that takes the fullest (emptiest) cell to its
+        # full (empty) state by the end of the horizon
+        top = min(ceiling, (1.0 - float(ctx.soc.max()) if charge else float(ctx.soc.min()))
+                  / ctx.per_amp)
+        # the room each cell has before the limit, ≥ 0 where it holds: limit − V charging,
+        # V − limit discharging. At the start, a line in the current (its magnitude here)
+        # that falls by R0 per A
+        if charge:
+            rest = self._v_high - ctx.adverse_charge
+            start = float(((rest - ctx.at_rest) / ctx.r0).min())
+        else:
+            rest = ctx.adverse_discharge - self._v_low
+            start = float(((rest + ctx.at_rest) / ctx.r0).min())
+        # at the end: at the OCV grid's points from the one behind the SoC now (at it or
+        # before it) to one beyond its SoC at the top, d grid intervals from the SoC now in
+        # the current's direction (d ≤ 0 for the one behind), `width` A each; a line between
+        # neighbours (from the one behind, that of the SoC's present interval). Beyond the
+        # table's ends (past the top) its end values stand in
+        steps = OcvLookup.STEPS
+        width = 1.0 / (ctx.per_amp * steps)
+        offsets = _OFFSETS[:int(top / width) + 3]
+        table = self._model.lookup.value
+        if charge:
+            points = np.floor(ctx.grid) + offsets
+            room = (rest - ctx.rc_end) - table[ctx.rows + np.minimum(points, steps).astype(int)]
+            d = points - ctx.grid
+        else:
+            points = np.ceil(ctx.grid) - offsets
+            room = (rest + ctx.rc_end) + table[ctx.rows + np.maximum(points, 0.0).astype(int)]
+            d = ctx.grid - points
+        room -= (width * ctx.r_end) * d
+        # per interval, room h0 at its start d0 and h1 at its end: where it goes from within
+        # (h0 ≥ 0) to beyond (h1 < 0), the crossing of its line, d0 + h0 / (h0 − h1); d0
+        # where it is beyond throughout (the crossing is before it); none where it is within
+        # at its end (the room falls with the current: within throughout). Not a number
+        # counts as beyond
+        h0, h1 = room[:-1], room[1:]
+        crossing = d[:-1] + np.maximum(h0 / (h0 - h1), 0.0)
+        end = width * float(crossing.min(initial=np.inf, where=~(h1 >= 0.0)))
+        if not (start > 0.0 and end > 0.0 and top > 0.0):
+            return 0.0  # a cell beyond its limit already, full (empty), or not a number
+        found = min(start, end, top)
+        if found >= ceiling:
             return ceiling
-        tolerance = ceiling * 2.0 ** -self.BISECTIONS
-        halved, kept = True, 0
-        while hi - lo > tolerance:
-            width = hi - lo
-            if halved and math.isfinite(m_hi):
-                mid = lo + width * m_lo / (m_lo - m_hi)
-                mid = min(max(mid, lo + 0.25 * tolerance), hi - 0.25 * tolerance)
-            else:
-                mid = 0.5 * (lo + hi)
-            m_mid = self._margin(ctx, mid, sign)
-            if m_mid >= 0.0:
-                lo, m_lo = mid, m_mid
-                m_hi = 0.5 * m_hi if kept > 0 else m_hi
-                kept = 1
-            else:
-                hi, m_hi = mid, m_mid
-                m_lo = 0.5 * m_lo if kept < 0 else m_lo
-                kept = -1
-            halved = hi - lo <= 0.5 * width
-        return lo
+        return max(found - top * 2.0 ** -(self.BISECTIONS + 2), 0.0)
 
-    def _string_voltage(self, ctx: _Now, magnitude: float, sign: float) -> float:
-        """Lowest predicted string voltage over the horizon at the current limit."""
-        start, end = self._predict(ctx, sign * magnitude)
-        value = min(float(np.sum(start)), float(np.sum(end)))
-        return value if math.isfinite(value) else 0.0
+    def _string_voltages(self, ctx: _Now, i_charge: float, i_discharge: float
+                         ) -> tuple[float, float]:
+        """Lowest predicted string voltage over the horizon at the charge and at the
+        discharge current limit: the lower of the sums of :meth:`_predict`'s start and end
+        voltages (0 if not a number), both limits in one pass. (At a limit no cell goes
+        beyond the table's ends: the limits stop at their full and empty states.)"""
+        ocv = self._model.lookup.ocv_at(
+            ctx.soc + np.array((i_charge * ctx.per_amp, -i_discharge * ctx.per_amp))[:, None],
+            ctx.rows)
+        ocv_charge, ocv_discharge = ocv.sum(axis=1).tolist()
+        rest, charge, discharge, r0, rc_end, r_end = np.array(
+            [ctx.at_rest, ctx.adverse_charge, ctx.adverse_discharge, ctx.r0, ctx.rc_end,
+             ctx.r_end]).sum(axis=1).tolist()
+        low_charge = min(rest + charge + i_charge * r0,
+                         ocv_charge + charge + rc_end + i_charge * r_end)
+        low_discharge = min(rest + discharge - i_discharge * r0,
+                            ocv_discharge + discharge + rc_end - i_discharge * r_end)
+        return (low_charge if math.isfinite(low_charge) else 0.0,
+                low_discharge if math.isfinite(low_discharge) else 0.0)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Now:
-    """What a step's predictions share: per cell, the SoC, the OCV rows (temperature), the
-    ohmic resistance, the voltage at rest now (OCV and RC voltages), the RC voltages left
-    at the end of the horizon and the RC resistance built up over it, the adverse residual
-    when charging and when discharging."""
+    """What a step's predictions share (read only): per cell, the SoC, the OCV rows
+    (temperature), the ohmic resistance, the voltage at rest now (OCV and RC voltages), the
+    RC voltages left at the end of the horizon and the RC resistance built up over it, the
+    adverse residual when charging and when discharging, the whole resistance at the end of
+    the horizon (ohmic and RC) and the SoC in OCV grid intervals; and the SoC a current moves
+    over the horizon, per A."""
 
     soc: np.ndarray
     rows: np.ndarray
@@ -221,9 +272,39 @@ class _Now:
     r_rc_end: np.ndarray
     adverse_charge: np.ndarray
     adverse_discharge: np.ndarray
+    r_end: np.ndarray
+    grid: np.ndarray
+    per_amp: float
 
 
-def _r0_shape(doc: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+class _R0Shape:
+    """The characterization's R0 per temperature (ascending) and SoC (ascending, the same at
+    every temperature), each over its mean at that temperature (the model's R0), read per
+    cell on the row of the nearest temperature: at a fixed SoC (precomputed per row) and at
+    the cell's SoC (np.interp's: linear between the SoCs, the nearest one's beyond them),
+    with one gather per cell of the line of its interval instead of a pass per
+    temperature."""
+
+    def __init__(self, temperatures: np.ndarray, socs: np.ndarray, table: np.ndarray,
+                 fixed_soc: float) -> None:
+        self._between = 0.5 * (temperatures[1:] + temperatures[:-1])
+        self._fixed = np.array([np.interp(fixed_soc, socs, row) for row in table])
+        self._socs = socs
+        # per row, S + 1 intervals: before the first SoC (flat), between the SoCs, after
+        # the last (flat); each a line a + b·soc
+        slope = np.zeros((table.shape[0], socs.size + 1))
+        slope[:, 1:-1] = np.diff(table, axis=1) / np.diff(socs)
+        intercept = np.concatenate((table[:, :1], table - slope[:, 1:] * socs), axis=1)
+        self._slope, self._intercept = slope.ravel(), intercept.ravel()
+
+    def at(self, temps: np.ndarray, soc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per cell: the value at the fixed SoC and at ``soc``."""
+        row = np.searchsorted(self._between, temps)  # the nearest (the lower on a tie)
+        k = row * (self._socs.size + 1) + np.searchsorted(self._socs, soc, side="right")
+        return self._fixed[row], self._intercept[k] + self._slope[k] * soc
+
+
+def _r0_shape(doc: Any, fixed_soc: float) -> _R0Shape | None:
     """From an obsa-ecm/1 document's points: the temperatures, the SoCs and R0 per
     temperature and SoC over its mean at that temperature (the model's R0); None when the
     points are not on one SoC grid at every temperature."""
@@ -241,7 +322,7 @@ def _r0_shape(doc: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         table[np.searchsorted(temperatures, t), np.searchsorted(socs, x)] = r
     if not np.all(np.isfinite(table)) or socs.size < 1:
         return None
-    return temperatures, socs, table / table.mean(axis=1, keepdims=True)
+    return _R0Shape(temperatures, socs, table / table.mean(axis=1, keepdims=True), fixed_soc)
 
 
 def _limits(i_charge: float, i_discharge: float, p_charge: float,
