@@ -24,15 +24,36 @@ def _quantise(values: Any, resolution: float | None) -> Any:
     return np.round(values / resolution) * resolution
 
 
+def _decimals(resolution: float | None) -> int | None:
+    """The decimals a power-of-ten resolution rounds to (0.01 → 2), else None."""
+    if resolution is None:
+        return None
+    decimals = round(-math.log10(resolution))
+    return decimals if math.isclose(10.0 ** -decimals, resolution) else None
+
+
+#: signal → (low, high, resolution, its decimals): the scalar path's table, computed once
+_SCALAR = {name: (low, high, resolution, _decimals(resolution))
+           for name, (low, high, resolution) in SIGNAL_FORMAT.items()}
+
+
 def measure(signal: str, true_value: float) -> float:
-    """A scalar measurement: clamped to the signal's range, rounded to its resolution.
+    """A scalar measurement: clamped to the signal's range, rounded to its resolution (plain
+    float arithmetic: a call per sensor per step, where numpy's per-call cost would be most
+    of the block's).
 
     NaN stays NaN: a measurement that does not exist must not look like a number.
     """
-    low, high, resolution = SIGNAL_FORMAT[signal]
-    if math.isnan(true_value):
+    low, high, resolution, decimals = _SCALAR[signal]
+    value = float(true_value)
+    if math.isnan(value):
         return math.nan
-    return float(_quantise(min(max(float(true_value), low), high), resolution))
+    value = min(max(value, low), high)
+    if resolution is None:
+        return value
+    if decimals is not None:
+        return round(value, decimals)
+    return round(value / resolution) * resolution
 
 
 def measure_array(signal: str, true_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
