@@ -677,16 +677,20 @@ class ProcessAdapter(WireAdapter):
         except (OSError, subprocess.TimeoutExpired):
             pass
         finally:
-            kill_session(proc.pid, self.mark)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            if self.stderr is not None:
-                self.stderr.thread.join(timeout=1)
-            for f in (proc.stdout, proc.stderr):
-                if f is not None:
-                    f.close()
+            self._kill(proc)
+
+    def _kill(self, proc: subprocess.Popen[bytes]) -> None:
+        """Kill what is left of the child's session, reap it, close its pipes."""
+        kill_session(proc.pid, self.mark)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.stderr is not None:
+            self.stderr.thread.join(timeout=1)
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            if f is not None and not f.closed:
+                f.close()
 
     def _power_cycle(self) -> None:
         """Kill the child's whole session at once (SIGKILL: nothing flushed, no call) and
@@ -695,16 +699,7 @@ class ProcessAdapter(WireAdapter):
         proc, self.proc = self.proc, None
         if proc is not None:
             _SESSIONS.pop(proc.pid, None)
-            kill_session(proc.pid, self.mark)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            if self.stderr is not None:
-                self.stderr.thread.join(timeout=1)
-            for f in (proc.stdin, proc.stdout, proc.stderr):
-                if f is not None:
-                    f.close()
+            self._kill(proc)
         said = f"{self._stderr_before}{self.stderr.text() if self.stderr else ''}"
         if said:  # a module that wrote nothing still has nothing to show
             self._stderr_before = f"{said}[obsa: power cycle]\n"[-STDERR_KEEP_BYTES:]

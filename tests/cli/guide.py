@@ -10,17 +10,45 @@ GUIDE = Path(__file__).resolve().parents[2] / "docs" / "vendor-guide.md"
 
 
 def guide_steps(heading: str) -> list[tuple[str, list[str]]]:
-    """(command, the lines shown after it) of every ``$`` line in the section ``heading``
-    of the vendor guide, in order."""
+    """(command, the lines shown after it) of every ``$`` line in the plain code blocks of the
+    section ``heading`` of the vendor guide, in order; blocks with a language (```` ```python
+    ````) show code, not a session."""
     text = GUIDE.read_text(encoding="utf-8")
     section = text[text.index(heading):]
     following = section.find("\n## ", len(heading))
     section = section if following < 0 else section[:following]
     steps: list[tuple[str, list[str]]] = []
-    for block in re.findall(r"^```\n(.*?)^```", section, re.S | re.M):
+    for language, block in re.findall(r"^```(\w*)\n(.*?)^```", section, re.S | re.M):
+        if language:
+            continue
         for line in block.splitlines():
             if line.startswith("$ "):
                 steps.append((line[2:], []))
             elif steps:
                 steps[-1][1].append(line)
     return steps
+
+
+Varying = list[tuple["re.Pattern[str]", str]]
+
+
+def excerpt_holds(printed: list[str], shown: list[str], varying: Varying) -> str | None:
+    """None when every line of ``shown`` but ``...`` is printed, in the order shown (lines
+    the guide leaves out may come between: ``...`` marks where it leaves some out, and a
+    run may say more than the guide); else the first line shown that was not printed where
+    it should be. ``varying``: (pattern, replacement) for what differs from run to run
+    (times, durations, progress totals), applied to both sides."""
+    def normal(line: str) -> str:
+        for pattern, replacement in varying:
+            line = pattern.sub(replacement, line.rstrip())
+        return line
+
+    lines = [normal(x) for x in printed]
+    at = 0
+    for want in (normal(x) for x in shown):
+        if want == "...":
+            continue
+        if want not in lines[at:]:
+            return want
+        at = lines.index(want, at) + 1
+    return None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .guide import guide_steps
+from .guide import excerpt_holds, guide_steps
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## 9. From nothing to a certificate: a SoC estimator"
@@ -33,26 +33,8 @@ _VARYING = [
 ]
 
 
-def _normal(line: str) -> str:
-    for pattern, replacement in _VARYING:
-        line = pattern.sub(replacement, line)
-    return line.rstrip()
-
-
 def _holds(printed: list[str], shown: list[str]) -> str | None:
-    """None when every line of ``shown`` but ``...`` is printed, in the order shown (lines
-    the guide leaves out may come between: ``...`` marks where it leaves some out, and a
-    report may say more than the guide, e.g. the sensor errors each replay drew); else the
-    first line shown that was not printed where it should be."""
-    lines = [_normal(x) for x in printed]
-    at = 0
-    for want in (_normal(x) for x in shown):
-        if want == "...":
-            continue
-        if want not in lines[at:]:
-            return want
-        at = lines.index(want, at) + 1
-    return None
+    return excerpt_holds(printed, shown, _VARYING)
 
 
 def test_holds_reads_an_excerpt() -> None:

@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from tests.cli.guide import excerpt_holds, guide_steps
+
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "vendor-guide.md"
 SECTION = "## 10. A whole BMS: one run, four profiles"
@@ -42,44 +44,8 @@ _VARYING = [
 ]
 
 
-def guide_steps(heading: str) -> list[tuple[str, list[str]]]:
-    """(command, the lines shown after it) of every ``$`` line in the plain code blocks of the
-    section ``heading``, in order; blocks with a language (```` ```python ````) show code,
-    not a session. (tests/cli/guide.py reads sections that have no such block.)"""
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index(heading):]
-    following = section.find("\n## ", len(heading))
-    section = section if following < 0 else section[:following]
-    steps: list[tuple[str, list[str]]] = []
-    for language, block in re.findall(r"^```(\w*)\n(.*?)^```", section, re.S | re.M):
-        if language:
-            continue
-        for line in block.splitlines():
-            if line.startswith("$ "):
-                steps.append((line[2:], []))
-            elif steps:
-                steps[-1][1].append(line)
-    return steps
-
-
-def _normal(line: str) -> str:
-    for pattern, replacement in _VARYING:
-        line = pattern.sub(replacement, line.rstrip())
-    return line
-
-
 def _holds(printed: list[str], shown: list[str]) -> str | None:
-    """None when every line of ``shown`` but ``...`` is printed, in the order shown; else the
-    first line shown that was not printed where it should be."""
-    lines = [_normal(x) for x in printed]
-    at = 0
-    for want in (_normal(x) for x in shown):
-        if want == "...":
-            continue
-        if want not in lines[at:]:
-            return want
-        at = lines.index(want, at) + 1
-    return None
+    return excerpt_holds(printed, shown, _VARYING)
 
 
 def test_holds_reads_an_excerpt() -> None:
