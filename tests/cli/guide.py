@@ -4,6 +4,7 @@ blocks with the lines printed after it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "vendor-guide.md"
@@ -31,15 +32,24 @@ def guide_steps(heading: str) -> list[tuple[str, list[str]]]:
 
 Varying = list[tuple["re.Pattern[str]", str]]
 
+#: what differs between two runs of any command: the run id, the start time, a progress
+#: line's total
+RUN_VARYING: Varying = [
+    (re.compile(r"\b[0-9a-f]{32}\b"), "<run id>"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"), "<time>"),
+    (re.compile(r"\[\s*(\d+)/\s*\d+\]"), r"[\1/N]"),
+]
 
-def excerpt_holds(printed: list[str], shown: list[str], varying: Varying) -> str | None:
+
+def excerpt_holds(printed: list[str], shown: list[str],
+                  varying: Sequence[tuple[re.Pattern[str], str]] = ()) -> str | None:
     """None when every line of ``shown`` but ``...`` is printed, in the order shown (lines
     the guide leaves out may come between: ``...`` marks where it leaves some out, and a
     run may say more than the guide); else the first line shown that was not printed where
-    it should be. ``varying``: (pattern, replacement) for what differs from run to run
-    (times, durations, progress totals), applied to both sides."""
+    it should be. :data:`RUN_VARYING` and ``varying`` (pattern, replacement: e.g. a
+    section's durations) are applied to both sides."""
     def normal(line: str) -> str:
-        for pattern, replacement in varying:
+        for pattern, replacement in [*RUN_VARYING, *varying]:
             line = pattern.sub(replacement, line.rstrip())
         return line
 
