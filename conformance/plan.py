@@ -28,17 +28,10 @@ class Planned:
 
 def selected(select: str | None, key: str) -> bool:
     """Whether ``-k SELECT`` (pytest's syntax) selects the test case ``key``
-    (``test_module::test_name[parameters]``): a word matches a part of it, case ignored."""
-    if not select:
-        return True
-    from _pytest.mark.expression import Expression
+    (``test_module::test_name[parameters]``), as a run of the suite would."""
+    from .gherkin.environment import selects
 
-    haystack = key.lower()
-
-    def matches(word: str, /, **kwargs: str | int | bool | None) -> bool:
-        return word.lower() in haystack
-
-    return Expression.compile(select).evaluate(matches)
+    return not select or selects(select, [key])
 
 
 def plan(manifest: str | Path, spec_dir: str | None = None, select: str | None = None

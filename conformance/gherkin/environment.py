@@ -51,9 +51,15 @@ def selected(expression: str, scenario: Any) -> bool:
     """Whether ``-k EXPRESSION`` (pytest's syntax: words joined by and, or, not and
     parentheses) selects ``scenario``: a word matches when it is part of the scenario's name
     or of one of its tags, case ignored, as pytest matches the names of its test cases."""
+    return selects(expression, [scenario.name, *(str(t) for t in scenario.effective_tags)])
+
+
+def selects(expression: str, names: list[str]) -> bool:
+    """Whether ``-k EXPRESSION`` selects what ``names`` name: a word matches when it is part
+    of one of them, case ignored (a test case's key, a scenario's name and tags)."""
     from _pytest.mark.expression import Expression
 
-    haystack = [scenario.name.lower(), *(str(t).lower() for t in scenario.effective_tags)]
+    haystack = [n.lower() for n in names]
 
     def matches(word: str, /, **kwargs: str | int | bool | None) -> bool:
         return any(word.lower() in h for h in haystack)
