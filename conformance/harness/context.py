@@ -185,7 +185,10 @@ class Harness:
         dt_s = float(bench.config.dt_s)
         watch = Watch(self.spec, chosen, {c: steps_per_period(self.step_period(c), dt_s)
                                           for c in chosen})
-        self.loop = ClosedLoop(self.spec, bench, s.adapter, chosen, s.dimensions,
+        # the arrays nobody produced yet are as long as the pack the bench simulates
+        dimensions = {**s.dimensions, "cell": bench.config.n_cells,
+                      "temperature_sensor": bench.config.n_temp_sensors}
+        self.loop = ClosedLoop(self.spec, bench, s.adapter, chosen, dimensions,
                                standard_channels() + watch.channels() + list(channels or []))
         self.watched.append((self.loop, watch))
         self._extra[self.loop] = list(channels or [])

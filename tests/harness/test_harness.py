@@ -178,3 +178,14 @@ def test_harness_reads_spec_facts(cert: Certification) -> None:
     assert h.dtc_row("safety_supervisor", "cell_overvoltage") == 0
     with pytest.raises(KeyError):
         h.bit("safety_supervisor", "no_such_fault")
+
+
+def test_a_bench_override_of_the_pack_sizes_the_unproduced_arrays(cert: Certification) -> None:
+    """A loop on a bench of another pack size than the manifest's (a benchmark's 9600 cells)
+    starts the arrays nobody produces yet at the bench's size, so the plant takes them."""
+    h = _harness(cert)
+    loop = h.run(n_cells=12, n_temp_sensors=3)
+    assert len(loop.pool["balancing_cmd"]) == 12
+    assert len(loop.pool["cell_voltage_V"]) == 12
+    loop.run(0.05)  # the bench applies balancing_cmd every step
+    assert loop.bench.config.n_cells == 12
