@@ -213,8 +213,8 @@ class Bench:
         """What the input pins of a hardware-abstraction block under test see at ``t``: the
         true cell voltages and sensor temperatures (new arrays) and the true scalars of
         ``truth()``, with the front-end faults (open sense wire, open or shorted sensor, a
-        sensor delivering nothing, a stuck auxiliary contact) acting on them. ``truth()``
-        stays the truth."""
+        sensor delivering nothing, a stuck auxiliary contact, a drifted conversion) acting
+        on them. ``truth()`` stays the truth."""
         cells, hv = self.cells, self.hv
         out = self.truth(arrays=False)
         out["true_cell_voltage_V"] = cells.cell_voltages_V(hv.current_A, synced=False)
@@ -223,7 +223,7 @@ class Bench:
         t = self.clock.t
         for f in self._front_faults:
             if f.active(t):
-                f.on_pins(out)
+                f.on_pins(out, t)
         return out
 
     # ---- the truth ------------------------------------------------------------------------------

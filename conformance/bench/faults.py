@@ -42,6 +42,16 @@ Pin faults are the front-end faults of the other hardware-abstraction blocks und
   stuck_aux_contact  on true_main_positive_closed, true_main_negative_closed,
                      true_precharge_closed: the auxiliary contact reads ``value`` whatever
                      the main contacts do
+
+ADC faults are a drifted conversion at the front end of a hardware-abstraction block under
+test: on true_cell_voltage_V (``index`` one cell; None every cell: a drift of the cell
+monitor's common reference) and on the float pins (``index`` not used). The error starts at
+its own value at start_s and drifts by ``rate`` per second from there (t: the pins' time):
+  adc_gain    reading *= factor + rate · (t − start_s)
+  adc_offset  reading += value + rate · (t − start_s)    (value and rate in the signal's unit)
+A block under test cannot tell such an error from the plant, so it is judged on a whole
+module: the safety supervisor's pack-voltage plausibility check (OBSA-SAFE-020) is what
+finds a cell monitor and a pack-voltage measurement that disagree.
 """
 
 from __future__ import annotations
@@ -378,8 +388,8 @@ class FrontEndFault(Fault):
         """Act on the plant-side array in place."""
         raise NotImplementedError
 
-    def on_pins(self, pins: dict[str, Any]) -> None:
-        """Act on the plant inputs (``Bench.plant_inputs()``) in place."""
+    def on_pins(self, pins: dict[str, Any], t_s: float) -> None:
+        """Act on the plant inputs (``Bench.plant_inputs()``) at time ``t_s`` in place."""
         self.on_plant(pins[self.signal])
 
 
@@ -453,7 +463,7 @@ class PinFault(FrontEndFault):
     def channels(self, n_cells: int, n_temp_sensors: int) -> int:
         return 1
 
-    def on_pins(self, pins: dict[str, Any]) -> None:
+    def on_pins(self, pins: dict[str, Any], t_s: float) -> None:
         pins[self.signal] = self.on_pin(pins[self.signal])
 
     def on_pin(self, value: Any) -> Any:
@@ -486,6 +496,91 @@ class StuckAuxContact(PinFault):
 
     def on_pin(self, value: Any) -> Any:
         return self.value
+
+
+# ----------------------------------------------------------------------------- conversions
+#: the plant signals an ADC of a block under test converts: the cell voltages at the cell
+#: monitor's inputs and the float pins of the other blocks
+ADC_SIGNALS: tuple[str, ...] = ("true_cell_voltage_V", *(
+    s for s, vtype in PIN_SIGNALS.items() if vtype == "float"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdcFault(FrontEndFault):
+    """A drifted conversion at the input pins of a block under test (see the module
+    docstring): the error is the kind's own at start_s, changing by ``rate`` per second."""
+
+    rate: float = 0.0
+
+    def _check_signal(self) -> None:
+        if self.signal not in ADC_SIGNALS:
+            raise self._bad(f"expected a signal among {', '.join(ADC_SIGNALS)}")
+        if self.signal in PIN_SIGNALS:
+            if self.index is not None:
+                raise self._bad("index is only for true_cell_voltage_V (a cell), found "
+                                f"index={self.index!r}")
+        elif self.index is not None and (isinstance(self.index, bool) or not isinstance(
+                self.index, int) or self.index < 0):
+            raise self._bad(f"index: expected None (every cell) or an integer ≥ 0, found "
+                            f"{self.index!r}")
+
+    def _check_parameters(self) -> None:
+        self._needs_finite("rate")
+
+    def channels(self, n_cells: int, n_temp_sensors: int) -> int:
+        return n_cells if self.signal == "true_cell_voltage_V" else 1
+
+    def on_pins(self, pins: dict[str, Any], t_s: float) -> None:
+        elapsed = t_s - self.start_s
+        if self.signal in PIN_SIGNALS:
+            pins[self.signal] = self.convert(float(pins[self.signal]), elapsed)
+            return
+        values = pins[self.signal]
+        idx: int | slice = slice(None) if self.index is None else self.index
+        values[idx] = self.convert(values[idx], elapsed)
+
+    def convert(self, value: Any, elapsed_s: float) -> Any:
+        """What the drifted conversion makes of ``value`` (a float or an array)
+        ``elapsed_s`` after start_s."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdcGain(AdcFault):
+    """The conversion's gain is ``factor`` at start_s and drifts by ``rate`` per second."""
+
+    kind: ClassVar[str] = "adc_gain"
+    factor: float = 1.0
+
+    def _check_parameters(self) -> None:
+        super()._check_parameters()
+        self._needs_finite("factor")
+        if not self.factor > 0:
+            raise self._bad(f"factor: expected a gain > 0, found {self.factor!r}")
+        if self.factor == 1 and self.rate == 0:
+            raise self._bad("a gain of 1 that does not drift is no fault: give factor ≠ 1 "
+                            "or rate ≠ 0")
+
+    def convert(self, value: Any, elapsed_s: float) -> Any:
+        return value * (self.factor + self.rate * elapsed_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdcOffset(AdcFault):
+    """The conversion is offset by ``value`` at start_s, drifting by ``rate`` per second."""
+
+    kind: ClassVar[str] = "adc_offset"
+    value: float = 0.0
+
+    def _check_parameters(self) -> None:
+        super()._check_parameters()
+        self._needs_finite("value")
+        if self.value == 0 and self.rate == 0:
+            raise self._bad("an offset of 0 that does not drift is no fault: give value ≠ 0 "
+                            "or rate ≠ 0")
+
+    def convert(self, value: Any, elapsed_s: float) -> Any:
+        return value + (self.value + self.rate * elapsed_s)
 
 
 # ----------------------------------------------------------------------------- HV circuit
@@ -562,7 +657,7 @@ class ShortedLink(CircuitFault):
 KINDS: dict[str, type[Fault]] = {cls.kind: cls for cls in (
     Offset, Gain, Noise, Stuck, Ramp, Dropout, OpenWire,
     Welded, FailToClose, OpenResistor, ShortedLink,
-    OpenSenseWire, OpenSensor, ShortedSensor, NoReading, StuckAuxContact)}
+    OpenSenseWire, OpenSensor, ShortedSensor, NoReading, StuckAuxContact, AdcGain, AdcOffset)}
 #: circuit element → the kinds it takes
 HV_FAULTS: dict[str, tuple[str, ...]] = {
     signal: tuple(k for k, cls in KINDS.items()
