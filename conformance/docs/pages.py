@@ -377,18 +377,23 @@ class Pages:
                 if f.source:
                     out += [f"Source: {esc(f.source)}", ""]
                 if f.timeout:
-                    out += [f"Reception timeout {number(f.timeout.time_ms)} ms; reaction within "
-                            f"{number(f.timeout.reaction_time_ms)} ms: "
+                    fault = ("reported as rx_timeout" if f.timeout.rx_timeout_fault
+                             else "not a fault (no rx_timeout)")
+                    out += [f"Reception timeout {number(f.timeout.time_ms)} ms, {fault}; "
+                            f"reaction within {number(f.timeout.reaction_time_ms)} ms: "
                             f"{esc(f.timeout.reaction)}", ""]
                 fields = []
                 if f.multiplexer:
                     m = f.multiplexer
+                    out += [f"Multiplexer {lit(m.name)}: {esc(m.description)}", ""]
                     fields.append([lit(m.name) + " (multiplexer)", "", str(m.start_bit),
                                    str(m.length), "", "", esc(f"0 … {m.count - 1}"), ""])
                 if f.e2e:
-                    for name, fld in (("alive counter", f.e2e.counter), ("CRC", f.e2e.crc)):
+                    counter = f"0 … {f.e2e.counter_values - 1}, then 0"
+                    for name, fld, what in (("alive counter", f.e2e.counter, counter),
+                                            ("CRC", f.e2e.crc, "raw")):
                         fields.append([esc(name), "", str(fld.start_bit), str(fld.length), "",
-                                       "", esc("raw"), ""])
+                                       "", esc(what), ""])
                 for s in f.signals:
                     rng = signal_range(self.spec, s)
                     mux = ("all" if s.multiplexer_values is None else

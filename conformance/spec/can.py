@@ -374,6 +374,32 @@ def _fits(spec: Spec, sig: CanSignal, rng: tuple[float, float], unit: str) -> It
                          f"{_fmt(raw_ends[1])}")
 
 
+def check_can_modules(spec: Spec) -> Iterator[Issue]:
+    """A multiplexer numbered per module (``elements_per_module``) has whole modules of
+    values, and every such multiplexer of a bus carries as many modules."""
+    for cat in spec.can_catalogs:
+        first: tuple[Frame, int, int] | None = None
+        for frame in cat.frames:
+            mux = frame.multiplexer
+            vpm = mux.values_per_module if mux is not None else None
+            if mux is None or vpm is None:
+                continue
+            if mux.count % vpm:
+                yield spec.issue(mux, ("count",),
+                                 f"expected whole modules of {vpm} values "
+                                 f"(⌈{mux.elements_per_module} / {mux.elements_per_value}⌉), "
+                                 f"found count {mux.count}")
+                continue
+            modules = mux.count // vpm
+            if first is None:
+                first = (frame, modules, vpm)
+            elif modules != first[1]:
+                yield spec.issue(mux, ("count",),
+                                 f"expected {first[1]} modules, as frame {first[0].name} of bus "
+                                 f"'{cat.bus.id}' carries ({first[1] * first[2]} values of "
+                                 f"{first[2]} per module), found {modules} (count {mux.count})")
+
+
 def check_can_layout(spec: Spec) -> Iterator[Issue]:
     """No two fields of a frame share a bit under any multiplexer value; the multiplexer
     field holds its values."""
@@ -427,10 +453,10 @@ def check_can_e2e(spec: Spec) -> Iterator[Issue]:
                 yield spec.issue(e2e.crc, ("length",),
                                  f"expected 8 bits for {e2e.crc.algorithm}, found "
                                  f"{e2e.crc.length}")
-            if e2e.max_delta_counter >= (1 << e2e.counter.length):
+            if e2e.max_delta_counter >= e2e.counter_values:
                 yield spec.issue(e2e, ("max_delta_counter",),
                                  f"expected a step below the counter's "
-                                 f"{1 << e2e.counter.length} values, found "
+                                 f"{e2e.counter_values} values, found "
                                  f"{e2e.max_delta_counter}")
             if e2e.profile != "autosar_e2e_p1":
                 continue
@@ -469,4 +495,4 @@ def check_can_bus_load(spec: Spec) -> Iterator[Issue]:
 
 
 CAN_CHECKS = (check_can_buses, check_can_frames, check_can_signals, check_can_layout,
-              check_can_e2e, check_can_bus_load)
+              check_can_modules, check_can_e2e, check_can_bus_load)

@@ -83,11 +83,46 @@ class Multiplexer(Field_):
     elements_per_value: int | None = Field(
         default=None, ge=1,
         description="array elements a multiplexed array signal carries per value")
+    elements_per_module: int | None = Field(
+        default=None, ge=1,
+        description="array elements of one module (one CMU): the values are numbered per "
+                    "module, value = module × values_per_module + k carrying the module's "
+                    "elements k × elements_per_value …, values_per_module = ⌈"
+                    "elements_per_module / elements_per_value⌉ (the last value of a module "
+                    "partly unused when it does not divide); none: value v carries the "
+                    "array's elements v × elements_per_value …")
     description: Text
+
+    @model_validator(mode="after")
+    def _per_module(self) -> Multiplexer:
+        if self.elements_per_module is not None and self.elements_per_value is None:
+            raise ValueError("'elements_per_module' needs 'elements_per_value'")
+        return self
+
+    @property
+    def values_per_module(self) -> int | None:
+        """Multiplexer values one module's elements take (None: not numbered per module)."""
+        if self.elements_per_module is None or self.elements_per_value is None:
+            return None
+        return -(-self.elements_per_module // self.elements_per_value)
+
+    def element_of(self, value: int, element: int) -> int | None:
+        """The array element that ``element`` of the group under multiplexer ``value``
+        carries; None for an unused place past a module's last element."""
+        per = self.elements_per_value
+        if per is None:
+            return None
+        vpm, epm = self.values_per_module, self.elements_per_module
+        if vpm is None or epm is None:
+            return value * per + element
+        module, k = divmod(value, vpm)
+        local = k * per + element
+        return module * epm + local if local < epm else None
 
 
 class Counter(Field_):
-    """Alive counter: incremented by one (modulo 2^length) in each transmission."""
+    """Alive counter: incremented by one in each transmission, wrapping to 0 after its
+    largest value (:attr:`E2e.counter_values`)."""
 
 
 class Crc(Field_):
@@ -99,13 +134,19 @@ class Crc(Field_):
                     "final XOR (the variant AUTOSAR E2E profile 1 uses)")
 
 
+#: Values of the AUTOSAR E2E profile 1 alive counter: 0 … 14, then 0 again; 15 is never
+#: sent (AUTOSAR SWS E2E Library, profile 1: E2E_P01_MAXCOUNTER = 14).
+P1_COUNTER_VALUES = 15
+
+
 class E2e(_Model):
     """End-to-end protection of a frame: alive counter and CRC, and where they sit."""
 
     profile: Literal["autosar_e2e_p1", "obsa_counter_crc8"] = Field(
         description="autosar_e2e_p1: AUTOSAR E2E profile 1 (CRC-8 SAE J1850 over data id "
-                    "and data, 4-bit counter, CRC on a byte, counter on a nibble boundary); "
-                    "obsa_counter_crc8: the same checks without a data id")
+                    "and data, 4-bit counter 0 … 14, CRC on a byte, counter on a nibble "
+                    "boundary); obsa_counter_crc8: CRC and a counter over all 2^length values, "
+                    "without a data id")
     data_id: int | None = Field(default=None, ge=0, le=0xFFFF,
                                 description="16-bit data id mixed into the CRC (profile 1)")
     counter: Counter
@@ -113,6 +154,14 @@ class E2e(_Model):
     max_delta_counter: int = Field(
         default=1, ge=1, le=14,
         description="largest counter step a receiver accepts (1: no frame may be lost)")
+
+    @property
+    def counter_values(self) -> int:
+        """How many values the alive counter takes before it wraps to 0: 15 in AUTOSAR E2E
+        profile 1 (0 … 14), else every value of its bits (2^length)."""
+        if self.profile == "autosar_e2e_p1":
+            return P1_COUNTER_VALUES
+        return 1 << self.counter.length
 
 
 class Cycle(_Model):
@@ -143,6 +192,11 @@ class Timeout(_Model):
     reaction: Text
     reaction_time_ms: float = Field(
         gt=0, description="bound from the timeout to the completed reaction")
+    rx_timeout_fault: bool = Field(
+        default=True,
+        description="the receiver reports the timeout as rx_timeout in can_fault_flags; "
+                    "false for a frame whose absence is a normal state (a charger that is "
+                    "not plugged in), where the reaction alone follows")
 
 
 class Frame(_Model):

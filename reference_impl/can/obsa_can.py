@@ -27,6 +27,9 @@ class E2eRule:
     crc_algorithm: str
     #: Largest counter step from the previous frame a receiver accepts.
     max_delta_counter: int
+    #: Values the alive counter takes before it wraps to 0 (AUTOSAR E2E profile 1: 15,
+    #: i.e. 0 … 14; otherwise 2^bits of the DBC's alive_counter field).
+    counter_values: int
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,14 @@ class FrameRule:
     timeout_s: float | None
     #: Bound from the timeout to the completed reaction.
     reaction_time_s: float | None
+    #: The receiver reports the timeout as rx_timeout (False: the reaction alone, e.g. a
+    #: charger that is not plugged in; also False for a frame without a timeout).
+    rx_timeout_fault: bool
     #: Array elements a multiplexed array signal carries per multiplexer value.
     elements_per_value: int | None
+    #: Array elements of one module when the multiplexer values are numbered per module
+    #: (value = module · ⌈elements_per_module / elements_per_value⌉ + k); None: not.
+    elements_per_module: int | None
     e2e: E2eRule | None
 
 
@@ -76,12 +85,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=0.3,
             reaction_time_s=0.1,
+            rx_timeout_fault=True,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0100,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # Balancing command of one module per frame (the multiplexer is the module index): one bit
@@ -97,12 +109,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=1.0,
             reaction_time_s=0.1,
+            rx_timeout_fault=True,
             elements_per_value=16,
+            elements_per_module=16,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0110,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # Cell voltages, three per frame, multiplexed by cell group, with their validity.
@@ -117,12 +132,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=0.3,
             reaction_time_s=0.01,
+            rx_timeout_fault=True,
             elements_per_value=3,
+            elements_per_module=16,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0200,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # Cell temperatures, three per frame, multiplexed by sensor group, with their validity (0.1
@@ -138,12 +156,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=0.6,
             reaction_time_s=0.01,
+            rx_timeout_fault=True,
             elements_per_value=3,
+            elements_per_module=8,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0210,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # Status and diagnostics of one CMU per frame: whether it balances and how old its
@@ -159,12 +180,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=0.3,
             reaction_time_s=0.01,
+            rx_timeout_fault=True,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0220,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
     },
@@ -183,12 +207,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=1.0,
             reaction_time_s=0.2,
+            rx_timeout_fault=True,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0210,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # BMS state, contactor state, charge phase, balancing and thermal requests.
@@ -203,12 +230,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=0.5,
             reaction_time_s=0.1,
+            rx_timeout_fault=True,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0220,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # Faults and warnings as the components' fault-code bits (the bit of each fault code in its
@@ -222,12 +252,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=None,
             reaction_time_s=None,
+            rx_timeout_fault=False,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0222,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # Pack voltage, current (positive when the battery is charged, as in the dictionary) and
@@ -241,12 +274,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=None,
             reaction_time_s=None,
+            rx_timeout_fault=False,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0230,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # The current limits of the safety supervisor, charge and discharge.
@@ -261,12 +297,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=0.5,
             reaction_time_s=0.1,
+            rx_timeout_fault=True,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0232,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # The state-of-power estimator's power limits for its horizon, in 10 W steps.
@@ -279,12 +318,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=None,
             reaction_time_s=None,
+            rx_timeout_fault=False,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0233,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # State of charge, state of health (capacity) and state of certified energy.
@@ -297,12 +339,15 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=None,
             reaction_time_s=None,
+            rx_timeout_fault=False,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="autosar_e2e_p1",
                 data_id=0x0235,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=15,
             ),
         ),
         # Charger request: the charge control's voltage and current requests and its phase.
@@ -317,18 +362,22 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=5.0,
             reaction_time_s=1.0,
+            rx_timeout_fault=True,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=E2eRule(
                 profile="obsa_counter_crc8",
                 data_id=None,
                 crc_algorithm="crc8_sae_j1850_zero",
                 max_delta_counter=1,
+                counter_values=16,
             ),
         ),
         # The charger's presence: charger_connected is true while this frame arrives, false once it
         # times out (the can_stack interface's charger_connected).
         # On timeout: The BMU reports charger_connected false, and the charge control's requests
-        # fall to zero.
+        # fall to zero. Not a fault: the frame stops whenever no charger is plugged in, so the BMU
+        # reports no rx_timeout for it.
         "charger_status": FrameRule(
             bus="vehicle_can",
             senders=("charger",),
@@ -338,7 +387,9 @@ FRAMES: Final[dict[str, dict[str, FrameRule]]] = {
             min_interval_s=None,
             timeout_s=3.0,
             reaction_time_s=0.1,
+            rx_timeout_fault=False,
             elements_per_value=None,
+            elements_per_module=None,
             e2e=None,
         ),
     },

@@ -31,9 +31,10 @@ catalog (``spec/can/internal.yaml``, ``spec/can/vehicle.yaml``):
    ``bms_current_limits``, ``bms_power_limits`` every 100 ms, ``bms_state_estimation`` and
    ``bms_charger_request`` every 1 s — every signal the dictionary signal of its name.
 
-``rx_timeout`` covers the frames the BMU relies on: the CMUs' and the state request. The
-charger's frame is left out: it stops whenever no charger is plugged in, and its timeout only
-means charger_connected false (the catalog's reaction), not a fault.
+``rx_timeout`` covers the received frames whose catalog timeout says ``rx_timeout_fault``
+(the CMUs' and the state request). The charger's frame says not: it stops whenever no
+charger is plugged in, and its timeout only means charger_connected false (the catalog's
+reaction).
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ class CanBmu:
                            for frames in (internal_frames, vehicle_frames)
                            for name, rule in frames.items()
                            if NODE in rule.receivers and rule.timeout_s is not None}
+        #: the received frames whose timeout is a fault (rx_timeout), as the catalog says
+        self._fault_timeouts = [name for frames in (internal_frames, vehicle_frames)
+                                for name, rule in frames.items()
+                                if NODE in rule.receivers and rule.rx_timeout_fault]
         # the groups that carry at least one of the pack's cells or sensors
         v_groups = [layout.voltage_group(m, j) for m in range(self.n_modules)
                     for j in range(layout.voltage_groups_per_module)]
@@ -149,6 +154,7 @@ class CanBmu:
         self._request_at: float | None = None
         self._request = {"close_request": False, "fault_reset_request": False}
         self._charger_at: float | None = None
+        self._charger_seen_at: float | None = None  # the last valid frame, connected or not
         self._rx_at: dict[tuple[str, int | None], float] = {}  # for the counters' resync
         self.signals: dict[str, Any] = {}
         self.send_errors = 0
@@ -206,6 +212,7 @@ class CanBmu:
             self._request = {"close_request": bool(rx.signals["close_request"]),
                              "fault_reset_request": bool(rx.signals["fault_reset_request"])}
         elif rx.name == "charger_status":
+            self._charger_seen_at = t
             self._charger_at = t if rx.signals["charger_connected"] else None
 
     def _fresh(self, name: str, at: Any, t: float) -> Any:
@@ -230,12 +237,15 @@ class CanBmu:
             ages = np.where(np.isnan(times), never, t - times)
             return bool(np.any(ages > self._timeout_s[name] + TIME_EPS_S))
 
-        timed_out = (
-            lost("cmu_cell_voltages", self._v_at[list(self._v_members)])
-            or lost("cmu_cell_temperatures", self._temp_at[list(self._t_members)])
-            or lost("cmu_status", self._status_at)
-            or lost("vcu_state_request", np.array([np.nan if self._request_at is None
-                                                   else self._request_at])))
+        def last(at: float | None) -> Any:
+            return np.array([np.nan if at is None else at])
+
+        received = {"cmu_cell_voltages": self._v_at[list(self._v_members)],
+                    "cmu_cell_temperatures": self._temp_at[list(self._t_members)],
+                    "cmu_status": self._status_at,
+                    "vcu_state_request": last(self._request_at),
+                    "charger_status": last(self._charger_seen_at)}
+        timed_out = any(lost(name, received[name]) for name in self._fault_timeouts)
         return int(CanStackFault.RX_TIMEOUT) if timed_out else 0
 
     def _bus_off_flags(self) -> int:

@@ -16,9 +16,11 @@ End-to-end protection (the catalog's ``e2e``; AUTOSAR E2E profile 1 where it say
   E2E profile 1 computes (check value 0x37, the CRC-8/GSM-A entry of the CRC catalogue);
 - it runs over the 16-bit data id, low byte then high byte (profile 1's "both bytes"
   mode; ``obsa_counter_crc8`` has none), then over every payload byte except the CRC's own;
-- the alive counter counts up by one per frame of the same identifier and multiplexer value,
-  modulo 2^length as the catalog states (OBSA-CAN-004; AUTOSAR profile 1 itself wraps after
-  14);
+- the alive counter counts up by one per frame of the same identifier and multiplexer value
+  and wraps to 0 after its largest value (OBSA-CAN-004): 0 … 14 in AUTOSAR E2E profile 1,
+  whose counter never takes 15 (:attr:`E2eRule.counter_values`), 0 … 2^length − 1
+  otherwise; a receiver computes the step modulo the same count, and takes a counter outside
+  it (15 in profile 1) as a jump;
 - a receiver discards a frame whose CRC fails, whose counter repeats the previous one or
   steps by more than ``max_delta_counter`` (OBSA-CAN-005). A discarded jump still becomes
   the counter the next frame is compared with, so one lost frame costs one more frame, not
@@ -134,7 +136,8 @@ class FrameCodec:
     message: DbcMessage
     rule: FrameRule
     mux_signal: str | None
-    counter_bits: int | None
+    #: values the alive counter takes (None: no end-to-end protection)
+    counter_values: int | None
     crc_byte: int | None
     #: scaled signals (not the multiplexer, counter or CRC): (minimum, maximum)
     limits: dict[str, tuple[float, float]]
@@ -142,18 +145,21 @@ class FrameCodec:
 
 def _frame_codec(name: str, message: DbcMessage, rule: FrameRule) -> FrameCodec:
     mux = next((s.name for s in message.signals if s.is_multiplexer), None)
-    counter_bits = crc_byte = None
+    counter_values = crc_byte = None
     if rule.e2e is not None:
         counter = message.get_signal_by_name(COUNTER)
         crc = message.get_signal_by_name(CRC)
         if crc.length != 8 or crc.start % 8 or crc.byte_order != "little_endian":
             raise ValueError(f"{name}: the reference codec expects the CRC on a whole byte, "
                              f"found start bit {crc.start}, {crc.length} bits")
-        counter_bits, crc_byte = counter.length, crc.start // 8
+        if rule.e2e.counter_values > 1 << counter.length:
+            raise ValueError(f"{name}: {rule.e2e.counter_values} counter values do not fit "
+                             f"the {counter.length}-bit alive_counter field")
+        counter_values, crc_byte = rule.e2e.counter_values, crc.start // 8
     limits = {s.name: (float(s.minimum), float(s.maximum)) for s in message.signals
               if s.name not in (COUNTER, CRC) and not s.is_multiplexer
               and s.minimum is not None and s.maximum is not None}
-    return FrameCodec(name, message, rule, mux, counter_bits, crc_byte, limits)
+    return FrameCodec(name, message, rule, mux, counter_values, crc_byte, limits)
 
 
 class BusCodec:
@@ -215,10 +221,10 @@ class BusCodec:
             if mux is None:
                 raise ValueError(f"{name}: a multiplexed frame needs its multiplexer value")
             data[f.mux_signal] = mux
-        if f.counter_bits is not None:
+        if f.counter_values is not None:
             key = (name, mux)
             counter = self._tx_counter.get(key, 0)
-            self._tx_counter[key] = (counter + 1) % (1 << f.counter_bits)
+            self._tx_counter[key] = (counter + 1) % f.counter_values
             data[COUNTER], data[CRC] = counter, 0
         payload = bytearray(f.message.encode(data, scaling=True, strict=True))
         if f.rule.e2e is not None and f.crc_byte is not None:
@@ -261,7 +267,7 @@ class BusCodec:
         assert isinstance(raw, dict)
         decoded: dict[str, Any] = dict(raw)
         mux = int(decoded[f.mux_signal]) if f.mux_signal is not None else None
-        if e2e is not None and f.counter_bits is not None:
+        if e2e is not None and f.counter_values is not None:
             status = self._counter_status(f, mux, int(decoded[COUNTER]), e2e.max_delta_counter)
             if status is not RxStatus.ACCEPTED:
                 return self._count(f, status, mux)
@@ -271,13 +277,15 @@ class BusCodec:
 
     def _counter_status(self, f: FrameCodec, mux: int | None, counter: int,
                         max_delta: int) -> RxStatus:
-        assert f.counter_bits is not None
+        assert f.counter_values is not None
         key = (f.name, mux)
+        if counter >= f.counter_values:  # a value the counter never takes (15 in profile 1)
+            return RxStatus.COUNTER_JUMP
         previous = self._rx_counter.get(key)
         self._rx_counter[key] = counter
         if previous is None:
             return RxStatus.ACCEPTED
-        delta = (counter - previous) % (1 << f.counter_bits)
+        delta = (counter - previous) % f.counter_values
         if delta == 0:
             return RxStatus.COUNTER_REPEATED
         if key in self._resync:
@@ -323,19 +331,12 @@ class ModuleLayout:
     """Which cells and temperature sensors each CMU carries, and in which multiplexed frames.
 
     From the internal bus's catalog: a module is the set of cells one ``bmu_balancing_cmd``
-    frame commands (its elements per multiplexer value: 16 cells, 12 module values); the
-    catalog is sized for 12 modules and as many temperature sensors as its sensor groups
-    carry (32 × 3 = 96), 8 per module. Module ``m`` owns cells ``16·m … 16·m+15`` and
-    sensors ``8·m … 8·m+7`` of the pack.
-
-    Groups are numbered per module, as ``cmu_cell_voltages`` says each CMU sends "the groups
-    of its own module's cells (a 16-cell module: 6 groups, the last one partly unused)":
-    group ``6·m + j`` carries the module's cells ``3·j … 3·j+2`` (sensor group ``3·m + j``
-    its sensors ``3·j … 3·j+2``), an element past the module's last cell sent invalid. The
-    catalog's other sentence, "group g carries cells 3·g … 3·g+2 of the pack", cannot hold
-    for 16-cell modules — group 5 would hold cells of two CMUs, sent by both with the same
-    identifier and counter — so the multiplexers' 64 and 32 values carry
-    :attr:`max_modules` (10) modules, not 12.
+    frame commands (16 cells, 12 module values). The voltage and temperature groups are
+    numbered per module (their multiplexers' ``elements_per_module``, 16 cells and 8
+    sensors): group ``6·m + k`` carries the cells ``3·k … 3·k+2`` of module ``m`` (pack
+    cells ``16·m + 3·k …``), sensor group ``3·m + k`` its sensors ``3·k …``; a place past the
+    module's last cell or sensor is unused and sent invalid. So each CMU sends only groups
+    of its own cells, and the multiplexers' 72 and 36 values carry all 12 modules.
     """
 
     modules: int
@@ -404,15 +405,20 @@ def _mux_values(bus: str, name: str) -> int:
 def module_layout() -> ModuleLayout:
     """The :class:`ModuleLayout` the internal bus's catalog gives."""
     frames = FRAMES["internal_can"]
-    cells_per_module = frames["bmu_balancing_cmd"].elements_per_value
-    cells_per_group = frames["cmu_cell_voltages"].elements_per_value
-    sensors_per_group = frames["cmu_cell_temperatures"].elements_per_value
-    assert cells_per_module and cells_per_group and sensors_per_group
-    modules = _mux_values("internal_can", "bmu_balancing_cmd")
-    temperature_groups = _mux_values("internal_can", "cmu_cell_temperatures")
+    cmd = frames["bmu_balancing_cmd"]
+    voltages, temperatures = frames["cmu_cell_voltages"], frames["cmu_cell_temperatures"]
+    cells_per_module = cmd.elements_per_module
+    sensors_per_module = temperatures.elements_per_module
+    cells_per_group = voltages.elements_per_value
+    sensors_per_group = temperatures.elements_per_value
+    if not (cells_per_module and sensors_per_module and cells_per_group and sensors_per_group
+            and voltages.elements_per_module == cells_per_module):
+        raise ValueError("the internal bus's catalog does not number its groups per module "
+                         "(elements_per_module of the balancing command, cell voltage and "
+                         "temperature multiplexers)")
     return ModuleLayout(
-        modules=modules, cells_per_module=cells_per_module,
-        sensors_per_module=temperature_groups * sensors_per_group // modules,
+        modules=_mux_values("internal_can", "bmu_balancing_cmd"),
+        cells_per_module=cells_per_module, sensors_per_module=sensors_per_module,
         cells_per_group=cells_per_group, sensors_per_group=sensors_per_group,
         voltage_groups=_mux_values("internal_can", "cmu_cell_voltages"),
-        temperature_groups=temperature_groups)
+        temperature_groups=_mux_values("internal_can", "cmu_cell_temperatures"))

@@ -102,7 +102,8 @@ def independent_crc(frame: Frame, data: bytes) -> int:
 
 def e2e_problems(catalog: CanCatalog, seen: list[Seen]) -> list[str]:
     """Frames whose CRC is not the catalog algorithm's, or whose alive counter is not the
-    previous one (same identifier and multiplexer value) plus 1 modulo 2^length."""
+    previous one (same identifier and multiplexer value) plus 1, wrapping after the
+    catalog's counter values (0 … 14 in AUTOSAR E2E profile 1)."""
     frames, problems = _by_id(catalog), []
     last: dict[tuple[str, int | None], int] = {}
     for s in seen:
@@ -117,7 +118,7 @@ def e2e_problems(catalog: CanCatalog, seen: list[Seen]) -> list[str]:
         c = frame.e2e.counter
         counter = int.from_bytes(data, "little") >> c.start_bit & ((1 << c.length) - 1)
         key = (frame.name, _mux_of(frame, data))
-        if key in last and counter != (last[key] + 1) % (1 << c.length):
+        if key in last and counter != (last[key] + 1) % frame.e2e.counter_values:
             problems.append(f"{frame.name} {key[1]} at {s.t:.2f} s: counter {counter} after "
                             f"{last[key]}")
         last[key] = counter
@@ -376,8 +377,14 @@ def test_alive_counters_increment_and_crcs_check(spec: Spec, healthy_run: Rig) -
     for bus in ("internal_can", "vehicle_can"):
         seen = healthy_run.seen[bus]
         assert e2e_problems(_catalog(spec, bus), seen) == []
-        counters = {int(s.msg.data[1]) & 0x0F for s in seen}
-        assert counters == set(range(16)), "the counters must wrap at 2^4"
+        catalog = _catalog(spec, bus)
+        for frame in catalog.frames:
+            if frame.e2e is None or "bmu" not in frame.senders:
+                continue
+            counters = {int(s.msg.data[1]) & 0x0F for s in seen
+                        if s.msg.arbitration_id == frame.id}
+            # AUTOSAR E2E profile 1 counts 0 … 14 and never sends 15; the rest 0 … 15
+            assert counters == set(range(frame.e2e.counter_values)), frame.name
 
 
 def test_the_frame_checks_fire_on_broken_frames(spec: Spec, healthy_run: Rig) -> None:
@@ -502,7 +509,7 @@ def test_the_bmu_drops_and_counts_a_bad_frame(spec: Spec, rig: Rig, defect: str)
     counter = {"crc": c + 1, "frozen_counter": c, "counter_jump": c + 2, "none": c + 1}[defect]
     values = {"cell_voltage_V_0": 4.2, "cell_voltage_V_1": 3.6, "cell_voltage_V_2": 3.6,
               "cell_voltage_valid_0": 1, "cell_voltage_valid_1": 1, "cell_voltage_valid_2": 1}
-    rig.internal_tap.send(forge(spec, "cmu_cell_voltages", values, 0, counter % 16,
+    rig.internal_tap.send(forge(spec, "cmu_cell_voltages", values, 0, counter % 15,
                                 crc_ok=defect != "crc"))
     before = rig.bmu.rx_counts["cmu_cell_voltages"]
     crc0, cnt0, ok0 = before.crc_errors, before.counter_errors, before.accepted
@@ -606,9 +613,17 @@ def test_the_cmu_measures_on_its_own_clock_without_sync() -> None:
 
 
 def test_a_cmu_refuses_a_module_the_multiplexers_cannot_carry() -> None:
+    """The groups are numbered per module: the multiplexers' 72 and 36 values carry the
+    catalog's 12 modules, and the last one, module 11, sends groups 66 … 71 and 33 … 35."""
+    layout = module_layout()
+    assert layout.max_modules == 12
+    assert [layout.voltage_group(11, j) for j in range(6)] == list(range(66, 72))
+    assert [layout.temperature_group(11, j) for j in range(3)] == [33, 34, 35]
+    assert layout.cells_of(71) == [(0, 191)] and layout.sensors_of(35) == [(0, 94), (1, 95)]
     with can.Bus(interface="virtual", channel=f"x-{uuid.uuid4().hex}") as bus:
-        with pytest.raises(ValueError, match="expected 0 … 9"):
-            CanCmu(bus, 10, lambda t: (np.zeros(16), np.zeros(8)))
+        CanCmu(bus, 11, lambda t: (np.zeros(16), np.zeros(8)))
+        with pytest.raises(ValueError, match="expected 0 … 11"):
+            CanCmu(bus, 12, lambda t: (np.zeros(16), np.zeros(8)))
 
 
 # ------------------------------------------------------------------ heartbeat and safety

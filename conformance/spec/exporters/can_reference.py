@@ -53,8 +53,11 @@ def _frame(catalog: CanCatalog, frame: Frame) -> list[str]:
                f"                data_id={data_id},",
                f"                crc_algorithm={literal(frame.e2e.crc.algorithm)},",
                f"                max_delta_counter={frame.e2e.max_delta_counter},",
+               f"                counter_values={frame.e2e.counter_values},",
                "            ),"]
-    per = frame.multiplexer.elements_per_value if frame.multiplexer is not None else None
+    mux = frame.multiplexer
+    per = mux.elements_per_value if mux is not None else None
+    per_module = mux.elements_per_module if mux is not None else None
     lines += [
         f"        {literal(frame.name)}: FrameRule(",
         f"            bus={literal(catalog.bus.id)},",
@@ -65,7 +68,9 @@ def _frame(catalog: CanCatalog, frame: Frame) -> list[str]:
         f"            min_interval_s={_seconds(event.min_interval_ms if event else None)},",
         f"            timeout_s={_seconds(timeout.time_ms if timeout else None)},",
         f"            reaction_time_s={_seconds(timeout.reaction_time_ms if timeout else None)},",
+        f"            rx_timeout_fault={timeout.rx_timeout_fault if timeout else False},",
         f"            elements_per_value={per},",
+        f"            elements_per_module={per_module},",
         *e2e,
         "        ),",
     ]
@@ -105,6 +110,9 @@ class E2eRule:
     crc_algorithm: str
     #: Largest counter step from the previous frame a receiver accepts.
     max_delta_counter: int
+    #: Values the alive counter takes before it wraps to 0 (AUTOSAR E2E profile 1: 15,
+    #: i.e. 0 … 14; otherwise 2^bits of the DBC's alive_counter field).
+    counter_values: int
 
 
 @dataclass(frozen=True)
@@ -124,8 +132,14 @@ class FrameRule:
     timeout_s: float | None
     #: Bound from the timeout to the completed reaction.
     reaction_time_s: float | None
+    #: The receiver reports the timeout as rx_timeout (False: the reaction alone, e.g. a
+    #: charger that is not plugged in; also False for a frame without a timeout).
+    rx_timeout_fault: bool
     #: Array elements a multiplexed array signal carries per multiplexer value.
     elements_per_value: int | None
+    #: Array elements of one module when the multiplexer values are numbered per module
+    #: (value = module · ⌈elements_per_module / elements_per_value⌉ + k); None: not.
+    elements_per_module: int | None
     e2e: E2eRule | None
 '''
 

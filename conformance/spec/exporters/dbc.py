@@ -8,8 +8,11 @@ written here. The same objects serve the tests that load the files back.
   (``SG_MUL_VAL_``, extended multiplexing), so a multiplexed array is one signal per
   element of a group (``cell_voltage_V_0`` … ``_2``: element value·3 + 0 … 2).
 - ``obsa_<bus>.kcd``: KCD gives each multiplexed signal one multiplexer value, so every
-  value gets its own signals, named after the element they carry (``cell_voltage_V_191``)
-  or with the value (``balancing_active_m11``).
+  value gets its own signals, named after the array element they carry
+  (``cell_voltage_V_191``: with groups numbered per module, value 6·m + k carries the
+  module's cells 3·k …, :meth:`~conformance.spec.can_models.Multiplexer.element_of`; the
+  unused places past a module's last cell are left out) or with the value
+  (``balancing_active_m11``).
 
 A dimensionless unit (``1``) is written as no unit; alive counter and CRC are signals
 ``alive_counter`` and ``crc`` with their raw values; enums carry their value names.
@@ -87,7 +90,9 @@ def _fixed(frame: Frame) -> list[Signal]:
         e2e = frame.e2e
         out.append(Signal(COUNTER, e2e.counter.start_bit, e2e.counter.length,
                           e2e.counter.byte_order, receivers=list(frame.receivers),
-                          comment=f"alive counter, +1 per frame ({e2e.profile})"))
+                          minimum=0, maximum=e2e.counter_values - 1,
+                          comment=f"alive counter 0...{e2e.counter_values - 1}, +1 per frame, "
+                                  f"then 0 ({e2e.profile})"))
         data_id = "" if e2e.data_id is None else f", data id 0x{e2e.data_id:04X}"
         out.append(Signal(CRC, e2e.crc.start_bit, e2e.crc.length, e2e.crc.byte_order,
                           receivers=list(frame.receivers),
@@ -110,10 +115,14 @@ def _message(spec: Spec, catalog: CanCatalog, frame: Frame, expand: bool) -> Mes
         if values is None or not expand:
             signals.append(_signal(spec, frame, sig, dbc_name(sig), values))
             continue
-        per = frame.multiplexer.elements_per_value if frame.multiplexer else None
+        mux = frame.multiplexer
         for v in values:
-            if sig.element is not None and per is not None:
-                name = f"{sig.signal}_{v * per + sig.element}"
+            carried = (mux.element_of(v, sig.element)
+                       if mux is not None and sig.element is not None else None)
+            if sig.element is not None and mux is not None and mux.elements_per_value:
+                if carried is None:
+                    continue  # a place past the module's last element: unused
+                name = f"{sig.signal}_{carried}"
             else:
                 name = f"{dbc_name(sig)}_m{v}"
             # the comment once: the copies for the other values would repeat it
