@@ -17,6 +17,11 @@ Feature: Safety supervisor — measurements it cannot trust (area SAFE)
     When at rest the pack voltage reading starts 0.2 V (or half the declared pack_voltage_tolerance_V, if less) inside the tolerance off the sum of the cell voltages and drifts across it at 0.2 V per second, once upwards and once downwards
     Then the pack_voltage_implausible fault latches within the declared plausibility_fault_delay_s of the difference exceeding the tolerance, judged against OBSA-SAFE-020
 
+  @OBSA-SAFE-020
+  Scenario: A drifting ADC of the whole BMS makes the pack voltage implausible
+    When at rest with the module's own cell_monitor and current_sensor in the loop, one drift of its front ends at a time, each on a fresh bench and from the calibrated reading, moves the difference between the pack voltage and the sum of the cells by the declared pack_voltage_tolerance_V every 10 s until the fault latches, for at most 12 s and the declared plausibility_fault_delay_s and 0.5 s: the cell monitor's gain of every cell, downwards and upwards, and the pack-voltage measurement's offset, upwards and downwards (a gain that would take a cell beyond the declared RSLs is left out, saying so; a module without those components of its own is not applicable)
+    Then the pack_voltage_implausible fault latches within the declared plausibility_fault_delay_s of the difference between the module's own readings exceeding the tolerance, judged against OBSA-SAFE-020
+
   # ------------------------------------------------------------------------ invalid channels
   @<requirement>
   Scenario Outline: An open wire on <one>: the invalid-measurement fault latches

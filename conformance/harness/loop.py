@@ -13,6 +13,10 @@ a 1 s balancing every hundredth step of a 10 ms loop — reading the pool as it 
 step; its outputs hold in the pool between its steps. A period that is not a whole number
 of the bench's steps (or is shorter than one) steps the component every step.
 
+A measured signal that a component of the loop produces (its own cell monitor, current
+sensor …) is the module's: the bench's sensor model fills it only before the first step,
+and every component reads the module's own measurement from then on.
+
 A power loss of the module (:meth:`ClosedLoop.restarted`) ends a loop: the bench goes on in
 a new loop with a trace of its own, so that an invariant between two steps is judged within
 one power-on period, and what survives the cut is judged by the test case that cut it.
@@ -154,6 +158,11 @@ class ClosedLoop:
         self._plant = any(spec.signals[s].source == "plant"
                           for c in self.components for s in self._inputs[c]
                           if s in spec.signals)
+        #: the module's own outputs; those among the bench's measurements (a cell monitor or
+        #: current sensor under test) are the module's from its first step on
+        self._produced = frozenset(p.signal for c in self.components
+                                   for p in spec.interfaces[c].outputs)
+        self._own_measurements: tuple[str, ...] | None = None
         #: component → every how many steps it is stepped (its period over the bench's step)
         self.every = {c: steps_per_period(spec.interfaces[c].step_period_s,
                                           float(bench.config.dt_s)) for c in self.components}
@@ -205,7 +214,14 @@ class ClosedLoop:
         pool = self.pool
         bench = self.bench
         t = bench.t
-        pool.update(bench.measurements())
+        measured = bench.measurements()
+        if self.steps and self._plant:  # keep what the module's hardware abstraction measured
+            own = self._own_measurements
+            if own is None:
+                own = self._own_measurements = tuple(k for k in measured if k in self._produced)
+            for name in own:
+                del measured[name]
+        pool.update(measured)
         if self._plant:
             pool.update(bench.plant_inputs())
         due = self._due[self.steps % len(self._due)]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conformance.bench.faults import AdcFault, AdcGain, AdcOffset
 from conformance.harness.context import Harness, Stimulus
 from conformance.report.model import FLOAT_SLACK, Evidence, TestResult
 from conformance.suite import steps as S
@@ -593,19 +594,146 @@ def _plausibility(obsa: Harness, direction: int) -> Stimulus:
     across it, upwards or downwards: near the declared tolerance, on any pack size."""
     tol = float(obsa.param(SUP, "pack_voltage_tolerance_V"))
     delay = float(obsa.param(SUP, "plausibility_fault_delay_s"))
-    mask = obsa.bit(SUP, "pack_voltage_implausible")
     margin = min(0.2, tol / 2)
     loop = S.start(obsa, "rest")
     t0 = S.ramp_measurement(loop, "pack_voltage_V", None, direction * tol, margin,
                             direction * PLAUSIBILITY_RATE_V_S, 0.0)
-    loop.run(S.SWEEP_MARGINS * margin / PLAUSIBILITY_RATE_V_S + delay + 0.5,
-             until=S.flags_have(mask))
+    label = "reading high" if direction > 0 else "reading low"
+    return _plausibility_trip(obsa, loop, t0, label,
+                              S.SWEEP_MARGINS * margin / PLAUSIBILITY_RATE_V_S + delay + 0.5)
+
+
+def _plausibility_trip(obsa: Harness, loop: Any, t0: float, label: str,
+                       duration_s: float) -> Stimulus:
+    """Run the drift started at ``t0`` until the pack_voltage_implausible fault latches (at
+    most ``duration_s``) and time it from the module's own readings: the difference between
+    its pack voltage and the sum of its cell voltages exceeding the declared tolerance."""
+    tol = float(obsa.param(SUP, "pack_voltage_tolerance_V"))
+    delay = float(obsa.param(SUP, "plausibility_fault_delay_s"))
+    mask = obsa.bit(SUP, "pack_voltage_implausible")
+    loop.run(duration_s, until=S.flags_have(mask))
     loop.run(0.2)
     diff = np.abs(S.channel(loop, "pack_voltage_V") - S.channel(loop, "cell_voltage_sum_V"))
     trip = S.observe_trip(loop, diff, tol, +1, mask, delay, after=t0)
-    label = "reading high" if direction > 0 else "reading low"
     return Stimulus(label, {"reaction_time_s": trip.reaction_s(obsa.step_period(SUP))},
                     {f"{label}: {k}": v for k, v in trip.events().items()}, loop)
+
+
+#: the hardware abstraction whose raw side a drift acts on: the whole module is judged
+FRONT_ENDS = ("cell_monitor", "current_sensor")
+#: a front end's drift starts at the calibrated reading and takes the difference between the
+#: pack voltage and the sum of the cells to the declared tolerance in this time, s
+FRONT_END_DRIFT_S = 10.0
+#: the drift goes on to this multiple of the tolerance (a late module shows by how much)
+FRONT_END_SWEEP = 1.2
+
+
+@dataclass(frozen=True)
+class FrontEndDrift:
+    """One drifting conversion of a whole module's hardware abstraction: the gain of the
+    cell monitor's common reference (every cell), or the offset of the pack-voltage
+    measurement; ``direction`` +1 takes the pack voltage above the sum of the cells."""
+
+    label: str
+    kind: type[AdcFault]
+    signal: str
+    direction: int
+
+    def fault(self, h: Harness, loop: Any, t0: float) -> AdcFault:
+        """The fault that takes the difference from the reading at ``t0`` towards the
+        declared tolerance at its rate (:func:`front_end_rate`), on this pack's voltage."""
+        rate = self.direction * front_end_rate(h)
+        if self.kind is AdcGain:  # the sum of the cells moves against the pack voltage
+            cells = float(np.sum(loop.bench.truth()["true_cell_voltage_V"]))
+            return AdcGain(signal=self.signal, start_s=t0, rate=-rate / cells)
+        return AdcOffset(signal=self.signal, start_s=t0, rate=rate)
+
+
+FRONT_END_DRIFTS = (
+    FrontEndDrift("cell monitor gain low", AdcGain, "true_cell_voltage_V", +1),
+    FrontEndDrift("cell monitor gain high", AdcGain, "true_cell_voltage_V", -1),
+    FrontEndDrift("pack voltage offset up", AdcOffset, "true_pack_voltage_V", +1),
+    FrontEndDrift("pack voltage offset down", AdcOffset, "true_pack_voltage_V", -1),
+)
+
+
+def front_end_rate(h: Harness) -> float:
+    """How fast a front end's drift moves the difference, V/s: the declared tolerance in
+    :data:`FRONT_END_DRIFT_S`."""
+    return float(h.param(SUP, "pack_voltage_tolerance_V")) / FRONT_END_DRIFT_S
+
+
+def _front_end_duration(h: Harness) -> float:
+    """How long a drift runs at most: to the end of the sweep, the declared delay and half
+    a second."""
+    return (FRONT_END_SWEEP * FRONT_END_DRIFT_S
+            + float(h.param(SUP, "plausibility_fault_delay_s")) + 0.5)
+
+
+def _gain_leaves_window(h: Harness, cells: np.ndarray, drift: FrontEndDrift) -> str | None:
+    """Why a gain drift of every cell would take one of ``cells`` (the pack at rest) beyond
+    a declared RSL before the sweep ends (a derating or a limit fault would then run beside
+    the plausibility check: on a pack whose voltage is a few times the tolerance); None when
+    they stay inside."""
+    if drift.kind is not AdcGain:
+        return None
+    excursion = front_end_rate(h) * (_front_end_duration(h) + 0.5)
+    gain = 1.0 + drift.direction * -excursion / float(np.sum(cells))
+    high = KIND["cell_overvoltage"].level(h, "rsl")
+    low = KIND["cell_undervoltage"].level(h, "rsl")
+    if low < gain * float(np.min(cells)) and gain * float(np.max(cells)) < high:
+        return None
+    return (f"{drift.label}: a gain of {gain:.3f} takes a cell beyond the declared RSLs "
+            f"({low} V … {high} V) on a pack of {len(cells)} cells")
+
+
+@req("OBSA-SAFE-020")
+def test_pack_voltage_implausible_at_the_front_ends(obsa: Harness) -> None:
+    """The whole module judged from the raw side: its own cell monitor and current sensor
+    convert the plant's true values, and the gain of the cell monitor's reference or the
+    pack-voltage measurement's offset drifts from the calibrated reading across ± the
+    declared tolerance. Its pack voltage and the sum of its cell voltages disagree only
+    through its own readings, as on a real BMS."""
+    missing = [c for c in FRONT_ENDS if c not in obsa.session.components]
+    if missing:
+        obsa.not_applicable("OBSA-SAFE-020", (
+            f"the module has no {' or '.join(missing)} of its own: the raw-side drift needs "
+            "its whole hardware abstraction (the supervisor's check is judged on the "
+            "measured side by test_pack_voltage_implausible)"))
+        return
+    rate = front_end_rate(obsa)
+    at_rest = obsa.session.bench_factory(seed=obsa.seed, ideal_sensors=True)
+    cells = np.asarray(at_rest.truth()["true_cell_voltage_V"], dtype=float)
+    left_out: list[str] = []
+    makers = []
+    for drift in FRONT_END_DRIFTS:
+        why = _gain_leaves_window(obsa, cells, drift)
+        if why is not None:
+            left_out.append(why)
+            continue
+        makers.append((drift.label, functools.partial(_front_end_stimulus, obsa, drift)))
+    note = f"; not stimulated on this pack: {'; '.join(left_out)}" if left_out else ""
+    S.judge_each_possible(
+        obsa, "OBSA-SAFE-020", makers,
+        message=(f"with the module's own {' and '.join(FRONT_ENDS)} in the loop, the cell "
+                 f"monitor's gain (every cell) or the pack voltage's offset drifted from the "
+                 f"calibrated reading across ± the declared tolerance at {rate:g} V/s"
+                 f"{note}"))
+
+
+def _front_end_stimulus(obsa: Harness, drift: FrontEndDrift) -> Stimulus:
+    """Every component of the module in the loop, settled at rest on an ideal bench; then
+    the drift, timed by :func:`_plausibility_trip`."""
+    loop = obsa.run(components=list(obsa.session.components), ideal_sensors=True)
+    S.settle(loop, 0.3)
+    mask = obsa.bit(SUP, "pack_voltage_implausible")
+    if int(loop.pool["safety_fault_flags"]) & mask:
+        raise S.PreconditionFailed(
+            f"the pack_voltage_implausible fault was latched at rest before any drift; seen: "
+            f"{S.seen(loop)}", blame="OBSA-SAFE-028")
+    t0 = loop.t
+    loop.bench.inject(drift.fault(obsa, loop, t0))
+    return _plausibility_trip(obsa, loop, t0, drift.label, _front_end_duration(obsa))
 
 
 # --------------------------------------------------------------- invalid, lost, insulation

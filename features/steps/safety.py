@@ -17,6 +17,9 @@ from conformance.gherkin.steps import SuiteError, run_case, when, when_runs
 from conformance.suite import steps as S
 from conformance.suite.test_long_runs import LATE_CLOCKS, SWEEP_MARGIN, SWEEP_RATE
 from conformance.suite.test_safety_supervisor import (
+    FRONT_END_DRIFT_S,
+    FRONT_END_SWEEP,
+    FRONT_ENDS,
     LIMIT_KINDS,
     PLAUSIBILITY_RATE_V_S,
     SUP,
@@ -193,6 +196,29 @@ def implausible_pack_voltage(context: Any, rate: float) -> None:
     if rate != PLAUSIBILITY_RATE_V_S:
         raise _mismatch(key, f"a drift at {rate:g} V/s",
                         f"drifts at {PLAUSIBILITY_RATE_V_S:g} V/s")
+    run_case(context, key)
+
+
+@when("at rest with the module's own {front_ends} in the loop, one drift of its front ends "
+      "at a time, each on a fresh bench and from the calibrated reading, moves the difference "
+      "between the pack voltage and the sum of the cells by the declared "
+      "pack_voltage_tolerance_V every {drift_s:g} s until the fault latches, for at most "
+      "{sweep_s:g} s and the declared plausibility_fault_delay_s and 0.5 s: the cell "
+      "monitor's gain of every cell, downwards and upwards, and the pack-voltage "
+      "measurement's offset, upwards and downwards (a gain that would take a cell beyond the "
+      "declared RSLs is left out, saying so; a module without those components of its own "
+      "is not applicable)")
+def implausible_at_the_front_ends(context: Any, front_ends: str, drift_s: float,
+                                  sweep_s: float) -> None:
+    key = f"{MODULE}::test_pack_voltage_implausible_at_the_front_ends"
+    if tuple(front_ends.split(" and ")) != FRONT_ENDS:
+        raise _mismatch(key, f"the module's own {front_ends}",
+                        f"needs the module's own {' and '.join(FRONT_ENDS)}")
+    if not (math.isclose(drift_s, FRONT_END_DRIFT_S)
+            and math.isclose(sweep_s, FRONT_END_SWEEP * FRONT_END_DRIFT_S)):
+        raise _mismatch(key, f"the tolerance every {drift_s:g} s for at most {sweep_s:g} s",
+                        f"drifts by the tolerance every {FRONT_END_DRIFT_S:g} s for at most "
+                        f"{FRONT_END_SWEEP * FRONT_END_DRIFT_S:g} s")
     run_case(context, key)
 
 
