@@ -170,6 +170,7 @@ def _register() -> None:
     this module (an area imports :class:`Area` and the packs from it); a certifying process
     that loads a faulty class imports that module alone, without the catalogue."""
     from . import (
+        adc_faults,
         balancing_faults,
         charge_faults,
         hmi_faults,
@@ -180,7 +181,8 @@ def _register() -> None:
 
     for name, module in (("balancing", balancing_faults), ("thermal", thermal_faults),
                          ("measurement", measurement_faults), ("lifetime", logger_faults),
-                         ("hmi", hmi_faults), ("charging", charge_faults)):
+                         ("hmi", hmi_faults), ("charging", charge_faults),
+                         ("plausibility", adc_faults)):
         AREAS[name] = module.area()
 
 
