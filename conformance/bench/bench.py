@@ -36,6 +36,7 @@ from .faults import (
     apply_to_scalar,
 )
 from .hv import CONTACTORS, HvCircuit, MainPathClosing
+from .network import Uplink
 from .sensors import (
     OPEN_WIRE_TEMPERATURE_DEGC,
     OPEN_WIRE_VOLTAGE_V,
@@ -69,6 +70,8 @@ class Bench:
         self.current_sensor = CurrentSensor(cfg, np.random.default_rng(cs_ss))
         self.isolation_monitor = IsolationMonitor(cfg, np.random.default_rng(iso_ss), iso_steps)
         self._fault_rng = np.random.default_rng(fault_ss)
+        #: the gateway's uplink (true_uplink_available): up but in its scheduled outages
+        self.uplink = Uplink()
         self._faults: list[ActiveFault] = []
         self._by_signal: dict[str, list[ActiveFault]] = {}
         self._hv_faults: list[ActiveFault] = []
@@ -224,6 +227,7 @@ class Bench:
         for f in self._front_faults:
             if f.active(t):
                 f.on_pins(out, t)
+        out["true_uplink_available"] = self.uplink.available(t)
         return out
 
     # ---- the truth ------------------------------------------------------------------------------

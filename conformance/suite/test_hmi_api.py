@@ -7,7 +7,8 @@ through seeded ramps of the bench's measurements), the states and the DTC status
 seeded instants. For the fault memory, the diagnostics run in front of it and set the DTCs of
 the first, the last and seeded rows from fault flags the harness raises and lowers, with a
 fault reset request in between; the HMI outputs are compared with the diagnostics'
-dtc_status.
+dtc_status. A module without diagnostics (a gateway, which reads the fault memory from the
+BMS) gets the statuses of those rows written by the harness instead.
 """
 
 from __future__ import annotations
@@ -223,6 +224,9 @@ def test_fault_memory_readable(obsa: Harness) -> None:
     if not drivable:
         raise S.PreconditionFailed("no fault code of the spec is an input of the diagnostics")
     rows = [drivable[k] for k in S.sample_list(obsa, len(drivable), "hmi dtc rows")]
+    if DIAG not in obsa.session.components:
+        _fault_memory_from_the_bus(obsa, [i for i, _, _ in rows])
+        return
     loop = obsa.run(components=[DIAG, HMI])
     rec, last = Record(), {}  # type: ignore[var-annotated]
 
@@ -254,3 +258,41 @@ def test_fault_memory_readable(obsa: Harness) -> None:
                message=f"DTC rows {', '.join(str(i) for i, _, _ in rows)} set and cleared by "
                        f"the diagnostics, up to {seen_active} active at once; {len(rec.t)} "
                        f"steps compared", events={"end": rec.t[-1]})
+
+
+def _fault_memory_from_the_bus(obsa: Harness, rows: list[int]) -> None:
+    """OBSA-HMI-003 for a module without diagnostics (a gateway reads the fault memory from
+    the BMS over the vehicle bus): the harness writes dtc_status as diagnostics would — the
+    rows active one after the other, overlapping, then stored, then cleared — and the HMI
+    outputs are compared with it as in :func:`test_fault_memory_readable`."""
+    loop = obsa.run(components=[HMI])
+    rec, last = Record(), {}  # type: ignore[var-annotated]
+    status = np.zeros(len(np.asarray(loop.pool["dtc_status"])), dtype=np.int64)
+    active, stored = obsa.enum("dtc_status", "active"), obsa.enum("dtc_status", "stored")
+
+    def run(seconds: float) -> None:
+        for _ in range(loop.bench.clock.steps_for(seconds)):
+            _step_and_record(loop, rec, last)
+
+    def write(row: int, value: int) -> None:
+        nonlocal status
+        status = status.copy()
+        status[row] = value
+        loop.set("dtc_status", status)
+
+    run(0.3)
+    for row in rows:
+        write(row, active)
+        run(FLAG_HIGH_S)
+    for row in rows:
+        write(row, stored)
+        run(FLAG_LOW_S)
+    for row in rows:
+        write(row, obsa.enum("dtc_status", "inactive"))
+    run(1.0)
+    _, _, dtc, count = _snapshot_errors(obsa, rec)
+    obsa.judge("OBSA-HMI-003", {"dtc_status_mismatches": dtc, "active_count_error": count},
+               message=f"the module has no diagnostics: DTC rows {', '.join(map(str, rows))} "
+                       f"written active, stored and cleared as the bus delivers them, up to "
+                       f"{len(rows)} active at once; {len(rec.t)} steps compared",
+               events={"end": rec.t[-1]})

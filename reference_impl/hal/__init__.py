@@ -10,4 +10,5 @@ reference stays a clean baseline.
 - :mod:`.current_sensor` — pack current, pack and DC-link voltage;
 - :mod:`.contactor_driver` — coils on command, auxiliary contacts read back;
 - :mod:`.isolation_monitor` — insulation resistance.
+- :mod:`.network_link` — whether the gateway's uplink carries data.
 """
