@@ -625,7 +625,7 @@ FRONT_ENDS = ("cell_monitor", "current_sensor")
 #: pack voltage and the sum of the cells to the declared tolerance in this time, s
 FRONT_END_DRIFT_S = 10.0
 #: the drift goes on to this multiple of the tolerance (a late module shows by how much)
-FRONT_END_SWEEP = 1.2
+FRONT_END_SWEEP = 2.0
 
 
 @dataclass(frozen=True)
@@ -672,19 +672,22 @@ def _front_end_duration(h: Harness) -> float:
 
 def _gain_leaves_window(h: Harness, cells: np.ndarray, drift: FrontEndDrift) -> str | None:
     """Why a gain drift of every cell would take one of ``cells`` (the pack at rest) beyond
-    a declared RSL before the sweep ends (a derating or a limit fault would then run beside
-    the plausibility check: on a pack whose voltage is a few times the tolerance); None when
-    they stay inside."""
+    a declared RSL before a module in time has latched the fault — the difference at the
+    tolerance, the declared delay and half a second later (a derating or a limit fault
+    would then run beside the plausibility check: on a pack whose voltage is a few times the
+    tolerance); None when they stay inside."""
     if drift.kind is not AdcGain:
         return None
-    excursion = front_end_rate(h) * (_front_end_duration(h) + 0.5)
+    tolerance = float(h.param(SUP, "pack_voltage_tolerance_V"))
+    delay = float(h.param(SUP, "plausibility_fault_delay_s"))
+    excursion = tolerance + front_end_rate(h) * (delay + 0.5)
     gain = 1.0 + drift.direction * -excursion / float(np.sum(cells))
     high = KIND["cell_overvoltage"].level(h, "rsl")
     low = KIND["cell_undervoltage"].level(h, "rsl")
     if low < gain * float(np.min(cells)) and gain * float(np.max(cells)) < high:
         return None
-    return (f"{drift.label}: a gain of {gain:.3f} takes a cell beyond the declared RSLs "
-            f"({low} V … {high} V) on a pack of {len(cells)} cells")
+    return (f"{drift.label}: a gain drifting to {gain:.3f} takes a cell beyond the declared "
+            f"RSLs ({low} V … {high} V) on a pack of {len(cells)} cells")
 
 
 @req("OBSA-SAFE-020")

@@ -206,8 +206,8 @@ def implausible_pack_voltage(context: Any, rate: float) -> None:
       "{sweep_s:g} s and the declared plausibility_fault_delay_s and 0.5 s: the cell "
       "monitor's gain of every cell, downwards and upwards, and the pack-voltage "
       "measurement's offset, upwards and downwards (a gain that would take a cell beyond the "
-      "declared RSLs is left out, saying so; a module without those components of its own "
-      "is not applicable)")
+      "declared RSLs before the fault is due is left out, saying so; a module without those "
+      "components of its own is not applicable)")
 def implausible_at_the_front_ends(context: Any, front_ends: str, drift_s: float,
                                   sweep_s: float) -> None:
     key = f"{MODULE}::test_pack_voltage_implausible_at_the_front_ends"

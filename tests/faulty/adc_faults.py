@@ -36,6 +36,8 @@ class RestTrimmedPackVoltage(SafetySupervisor):
     disagreement is still found; a slow drift of either ADC is trimmed away as it grows."""
 
     TAU_S = 1.0
+    #: the largest trim, in declared tolerances
+    TRIM_RANGE = math.inf
 
     def reset(self) -> None:
         super().reset()
@@ -50,9 +52,19 @@ class RestTrimmedPackVoltage(SafetySupervisor):
         if (at_rest and bool(np.all(inputs["cell_voltage_valid"]))
                 and abs(difference - self._trim_V) < self._tolerance_V / 2):
             self._trim_V += (difference - self._trim_V) * (1.0 - math.exp(-dt / self.TAU_S))
+            limit = self.TRIM_RANGE * self._tolerance_V
+            self._trim_V = min(max(self._trim_V, -limit), limit)
         trimmed = dict(inputs)
         trimmed["pack_voltage_V"] = float(inputs["pack_voltage_V"]) - self._trim_V
         return super()._step(t, trimmed)
+
+
+class BoundedRestTrim(RestTrimmedPackVoltage):
+    """The same re-calibration at rest, its trim limited to half the declared tolerance (the
+    sensor's calibration range): a drift is found, but only once it is one and a half
+    tolerances large."""
+
+    TRIM_RANGE = 0.5
 
 
 class FilteredPlausibility(SafetySupervisor):
@@ -105,7 +117,8 @@ def area() -> Any:
         # pytest: the plausibility cases (both OBSA-SAFE-020 cases and the plausibility
         # fault's reset, OBSA-SAFE-015); behave: their scenarios' names and tags
         select="plausib or OBSA-SAFE-020",
-        faulty=(_f(SUP, RestTrimmedPackVoltage, "OBSA-SAFE-020"),),
+        faulty=(_f(SUP, RestTrimmedPackVoltage, "OBSA-SAFE-020"),
+                _f(SUP, BoundedRestTrim, "OBSA-SAFE-020")),
         correct=(_correct(FilteredPlausibility),),
         packs={"one-cell": one_cell, "twelve-cells-one-sensor": twelve_cells_one_sensor,
                "lfp-200-cells": lfp_200_cells},
