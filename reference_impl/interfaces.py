@@ -1857,6 +1857,12 @@ PROFILE_COMPONENTS: Final[dict[str, tuple[str, ...]]] = {
         "telemetry",
         "hmi_api",
     ),
+    "cmu_can": (
+        "can_stack",
+    ),
+    "bms_can": (
+        "can_stack",
+    ),
 }
 
 #: The input signals of every component.

@@ -8,7 +8,9 @@ opens it. The transport module is imported only when used.
 Every built-in transport keeps the module out of the certifying process and talks the wire
 contract (:mod:`.wire`): ``python`` serves the manifest's classes with :mod:`.serve` in a
 child process, ``process`` starts any program, ``tcp`` reaches a module behind a gateway,
-``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`.
+``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`, ``can`` judges a node by
+its frames on the CAN buses (a board paced in real time, or a Python node hosted by
+:mod:`.can_serve` in simulated time).
 ``in_process=True`` swaps ``python`` for the in-process transport (:data:`IN_PROCESS`), a
 debugging mode whose runs are never certified.
 """
@@ -35,6 +37,7 @@ TRANSPORTS: dict[str, str] = {
     "process": "conformance.adapters.process:ProcessAdapter",
     "fmu": "conformance.adapters.fmu:FmuAdapter",
     "tcp": "conformance.adapters.tcp:TcpAdapter",
+    "can": "conformance.adapters.can:CanAdapter",
 }
 """Built-in transports: adapter.type → 'package.module:Class'."""
 IN_PROCESS = "conformance.adapters.python:PythonAdapter"

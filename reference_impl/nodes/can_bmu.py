@@ -25,7 +25,9 @@ catalog (``spec/can/internal.yaml``, ``spec/can/vehicle.yaml``):
 4. steps the reference blocks on the node's hardware inputs (``hardware(t)``: the true
    pack current and voltages, insulation resistance and contactor positions its own sensors
    and drivers see) and the signals above;
-5. sends what is due at ``t``: on the internal bus ``bmu_measurement_sync`` and
+5. sends what is due at ``t`` (``bms_faults`` carries every can_fault_flags bit raised
+   since its previous frame, so that a one-step flag such as ``crc_error`` reaches the
+   vehicle): on the internal bus ``bmu_measurement_sync`` and
    ``bmu_balancing_cmd`` (one per module, the balancing block's commands) every 100 ms; on
    the vehicle bus ``bms_state``, ``bms_faults``, ``bms_pack_measurements``,
    ``bms_current_limits``, ``bms_power_limits`` every 100 ms, ``bms_state_estimation`` and
@@ -53,6 +55,10 @@ from .can_timing import Periodic
 from .node import Node
 
 NODE = "bmu"
+
+#: The BMU's outputs that drive its hardware: the contactor coils.
+CONTACTOR_COMMANDS = ("main_positive_close_cmd", "main_negative_close_cmd",
+                      "precharge_close_cmd")
 
 HardwareSource = Callable[[float], Mapping[str, Any]]
 """``hardware(t)``: what the BMU's own input pins see at ``t`` — true_pack_current_A,
@@ -89,6 +95,8 @@ class CanBmu:
         self.n_modules = layout.modules_for(n_cells, n_sensors)
         self.n_cells, self.n_sensors = n_cells, n_sensors
         self.internal, self.vehicle, self._hardware = internal, vehicle, hardware
+        #: called with every step's signals: the node's output pins (the contactor drivers)
+        self.drive: Callable[[Mapping[str, Any]], object] | None = None
         self.functions = BmuFunctions({"cell": n_cells, "temperature_sensor": n_sensors})
         self.internal_codec = BusCodec("internal_can", NODE)
         self.vehicle_codec = BusCodec("vehicle_can", NODE)
@@ -127,6 +135,19 @@ class CanBmu:
             if NODE in rule.senders and rule.period_s is not None}
         self.reset()
 
+    @classmethod
+    def from_pins(cls, buses: Mapping[str, can.BusABC], pins: Any,
+                  setup: Mapping[str, Any]) -> CanBmu:
+        """The BMU as a bench hosts a Python CAN node (``conformance.adapters.can_serve``):
+        on ``buses["internal_can"]`` and ``buses["vehicle_can"]``, its hardware inputs
+        ``pins.read()`` (as ``hardware(t)``), its contactor commands written to the pins of
+        their names after every step; ``setup`` gives the pack's cells and sensors."""
+        node = cls(buses["internal_can"], buses["vehicle_can"], lambda t: pins.read(),
+                   n_cells=int(setup["n_cells"]), n_sensors=int(setup["n_sensors"]))
+        node.drive = lambda signals: [pins.write(name, bool(signals[name]))
+                                      for name in CONTACTOR_COMMANDS if name in signals]
+        return node
+
     def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
         """Parameters per component id (as :meth:`Node.configure`); resets the node."""
         self.functions.configure(parameters)
@@ -158,6 +179,7 @@ class CanBmu:
         self._rx_at: dict[tuple[str, int | None], float] = {}  # for the counters' resync
         self.signals: dict[str, Any] = {}
         self.send_errors = 0
+        self._flags_unsent = 0  # can_fault_flags raised since the last bms_faults frame
 
     @property
     def rx_counts(self) -> dict[str, RxCounts]:
@@ -181,10 +203,13 @@ class CanBmu:
                     flags |= _E2E_FLAGS.get(rx.status, 0)
         flags |= self._supervise_timeouts(t)
         flags |= self._bus_off_flags()
+        self._flags_unsent |= int(flags)
         inputs = {**self._hardware(t), **self._cell_arrays(t),
                   **self._vehicle_requests(t), "can_fault_flags": int(flags)}
         self.signals = self.functions.step(t, inputs)
         self._send_due(t, self.signals)
+        if self.drive is not None:
+            self.drive(self.signals)
         return self.signals
 
     # -------------------------------------------------------------------- receiving
@@ -292,6 +317,11 @@ class CanBmu:
             codec = self.vehicle_codec
             names = [s.name for s in codec.frames[name].message.signals]
             values = {n: signals[n] for n in names if n in signals}
+            if "can_fault_flags" in values:
+                # a discarded frame's flag lasts one step: the frame carries every flag
+                # raised since the last one, so that no discard goes unreported
+                values["can_fault_flags"] = int(values["can_fault_flags"]) | self._flags_unsent
+                self._flags_unsent = 0
             self._send(self.vehicle, codec.encode(name, values, t))
 
     def _send_internal(self, name: str, t: float, signals: Mapping[str, Any]) -> None:

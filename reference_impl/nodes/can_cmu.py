@@ -95,6 +95,31 @@ class CanCmu:
         self.monitor.configure({**(cell_monitor or {}), "measurement_cycle_s": 0.01})
         self.reset()
 
+    @classmethod
+    def from_pins(cls, buses: Mapping[str, can.BusABC], pins: Any,
+                  setup: Mapping[str, Any]) -> CanCmu:
+        """The CMU as a bench hosts a Python CAN node (``conformance.adapters.can_serve``):
+        on ``buses["internal_can"]``, its measurement pins ``pins.read()``'s
+        true_cell_voltage_V and true_cell_temperature_degC (its module's), its balancing
+        switches written to the pin ``balancing_switches``; ``setup`` gives the module index
+        and its cells and sensors."""
+        def measure(t: float) -> tuple[ArrayLike, ArrayLike]:
+            pin = pins.read()
+            return pin["true_cell_voltage_V"], pin["true_cell_temperature_degC"]
+
+        def switches(closed: NDArray[np.bool_]) -> None:
+            pins.write("balancing_switches", closed)
+
+        return cls(buses["internal_can"], int(setup["module"]), measure, switches=switches,
+                   n_cells=int(setup["n_cells"]), n_sensors=int(setup["n_sensors"]))
+
+    def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
+        """Parameters per component id: the cell monitor's accuracies (its cycle is the
+        sync's); resets the node."""
+        cell_monitor = dict(parameters.get("cell_monitor", {}))
+        self.monitor.configure({**cell_monitor, "measurement_cycle_s": 0.01})
+        self.reset()
+
     def reset(self) -> None:
         """Power-on: switches open, nothing measured, counters and schedules from the start."""
         self.codec.reset()

@@ -256,12 +256,13 @@ CASES = [
          "crc: {start_bit: 0, length: 16"),
     # ---- draft requirements -----------------------------------------------------------
     Case("draft_requirement_in_a_profile",
-         (edit(REQ, "    status: draft\n", "    profiles: [full_bms]\n    status: draft\n"),),
+         (edit(REQ, "    profiles: [cmu_can, bms_can]\n",
+               "    profiles: [cmu_can, bms_can]\n    status: draft\n"),),
          REQ, "requirements[*]",
          "expected no profiles for a draft requirement (a module could claim it before any "
-         "test case judges it), found full_bms", "- id: OBSA-CAN-001"),
+         "test case judges it), found cmu_can, bms_can", "- id: OBSA-CAN-001"),
     Case("active_requirement_without_profile",
-         (edit(REQ, "    status: draft\n", ""),),
+         (edit(REQ, "    profiles: [cmu_can, bms_can]\n", ""),),
          REQ, "requirements[*]",
          "expected at least one profile for an active requirement, found none",
          "- id: OBSA-CAN-001"),

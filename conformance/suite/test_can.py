@@ -1,0 +1,516 @@
+"""Conformance test cases of the CAN layer (area CAN, profiles cmu_can and bms_can).
+
+The module under test is a node of the CAN catalog on its buses (the ``can`` transport); the
+bench emulates the nodes it talks to (:class:`~conformance.adapters.can_rig.CanRig`) and
+judges only what is on the bus, so a board paced in real time and a Python node stepped in
+simulated time meet the same test cases. Cycle times are judged statistically (mean and 99th
+percentile of the intervals), control timing against the catalog's timeouts with one period
+of the frame that shows it, and values against the plant's truth within the declared
+accuracy of the block that measures them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import can
+import numpy as np
+import pytest
+
+from conformance.adapters import AdapterError
+from conformance.adapters.can import CanAdapter
+from conformance.adapters.can_frames import Checked
+from conformance.adapters.can_rig import CanRig
+from conformance.harness.context import Harness, PreconditionFailed
+from conformance.spec.can import frame_bits
+from conformance.suite import steps as S
+
+req = pytest.mark.requirement
+STACK = "can_stack"
+
+#: the traffic run: 200 periods of a 100 ms frame, 20 of a 1 s frame (OBSA-CAN-002)
+TRAFFIC_S = 20.0
+#: a frame counts as present when it came within this many of its periods (OBSA-CAN-001)
+PRESENT_PERIODS = 3
+#: frames injected by the malformed-frame test case (OBSA-CAN-007), and over how long
+MALFORMED_FRAMES = 1000
+MALFORMED_S = 5.0
+#: bad frames injected per kind (OBSA-CAN-005), and the time between two
+BAD_FRAMES_PER_KIND = 2
+BAD_FRAME_SPACING_S = 1.5
+#: the longest the bench waits for the HV path to close or the balancing to start
+SETTLE_S = 10.0
+
+
+# ----------------------------------------------------------------------------- helpers
+def _rig(h: Harness, **kw: Any) -> CanRig:
+    adapter = h.session.adapter
+    if not isinstance(adapter, CanAdapter):
+        raise AdapterError(f"the CAN profiles' test cases need adapter.type 'can', found "
+                           f"'{getattr(adapter, 'transport', type(adapter).__name__)}'",
+                           component=STACK, call="configure", field="adapter.type")
+    adapter.configure(STACK, h.params(STACK))
+    bench = h.session.bench_factory(seed=h.seed)
+    rig = CanRig(adapter, h.spec, bench, h.manifest)
+    for key, value in kw.items():
+        setattr(rig, key, value)
+    return rig
+
+
+def _is_bmu(rig: CanRig) -> bool:
+    return rig.node == "bmu"
+
+
+def _wait_closed(h: Harness, rig: CanRig) -> float:
+    """Run until the module's bms_state says the HV path is closed; its time."""
+    closed = h.enum("contactor_state", "closed")
+    rig.run(SETTLE_S, until=lambda r: r.last_value("bms_state", "contactor_state") == closed)
+    if rig.last_value("bms_state", "contactor_state") != closed:
+        raise PreconditionFailed(f"the HV path did not close within {SETTLE_S:g} s of a close "
+                                 "request (bms_state)", blame="OBSA-CONT-002")
+    return rig.t
+
+
+def _own(rig: CanRig, since: float = -1.0) -> list[Checked]:
+    return [c for c in rig.log if c.t > since]
+
+
+def _times(rig: CanRig, since: float = -1.0, until: float = math.inf
+           ) -> dict[tuple[str, int | None], list[float]]:
+    out: dict[tuple[str, int | None], list[float]] = defaultdict(list)
+    for c in rig.log:
+        if c.frame is not None and since < c.t <= until:
+            out[(c.frame.name, c.mux)].append(c.t)
+    return out
+
+
+def _seeded_cells(h: Harness, n: int, purpose: str) -> list[int]:
+    return S.sample_list(h, n, purpose, others=1)
+
+
+# --------------------------------------------------------------------------- the traffic
+def _missing_and_malformed(rig: CanRig) -> tuple[int, int, list[str]]:
+    times = _times(rig)
+    missing = [f"{e.name}[{e.mux}]" if e.mux is not None else e.name for e in rig.expected
+               if not times.get((e.name, e.mux))
+               or times[(e.name, e.mux)][0] > PRESENT_PERIODS * e.period_s + e.tolerance_s]
+    malformed = [c for c in rig.log
+                 if c.frame is None or rig.node not in c.frame.frame.senders
+                 or not c.length_ok]
+    return len(missing), len(malformed), missing
+
+
+def _cycle_ratios(rig: CanRig) -> tuple[float | None, float | None, str]:
+    times = _times(rig)
+    worst_mean: tuple[float, str] | None = None
+    worst_p99: tuple[float, str] | None = None
+    for e in rig.expected:
+        ts = np.asarray(times.get((e.name, e.mux), []))
+        if ts.size < 3:
+            continue  # absent: OBSA-CAN-001's
+        d = np.diff(ts)
+        tol = e.tolerance_s if e.tolerance_s > 0 else rig.dt / 2
+        mean = abs(float(d.mean()) - e.period_s) / tol
+        p99 = float(np.percentile(np.abs(d - e.period_s), 99)) / tol
+        label = e.name if e.mux is None else f"{e.name}[{e.mux}]"
+        if worst_mean is None or mean > worst_mean[0]:
+            worst_mean = (mean, label)
+        if worst_p99 is None or p99 > worst_p99[0]:
+            worst_p99 = (p99, label)
+    if worst_mean is None or worst_p99 is None:
+        return None, None, "no periodic frame seen"
+    return worst_mean[0], worst_p99[0], (f"worst mean interval: {worst_mean[1]}; worst 99th "
+                                         f"percentile: {worst_p99[1]}")
+
+
+def _allowances(h: Harness, rig: CanRig) -> dict[str, tuple[str, Any]]:
+    """DBC signal prefix → (truth key, allowance function of the true value)."""
+    if _is_bmu(rig):
+        cs = h.params("current_sensor")
+        v_acc = float(cs["voltage_accuracy_V"])
+        off, gain = float(cs["current_offset_error_A"]), float(cs["current_gain_error"])
+        return {"pack_voltage_V": ("true_pack_voltage_V", lambda x: v_acc),
+                "link_voltage_V": ("true_link_voltage_V", lambda x: v_acc),
+                "pack_current_A": ("true_pack_current_A", lambda x: off + gain * abs(x))}
+    cm = h.params("cell_monitor")
+    return {"cell_voltage_V": ("true_cell_voltage_V",
+                               lambda x: float(cm["cell_voltage_accuracy_V"])),
+            "cell_temperature_degC": ("true_cell_temperature_degC",
+                                      lambda x: float(cm["cell_temperature_accuracy_K"]))}
+
+
+def _values(h: Harness, rig: CanRig, since: float) -> tuple[int, float | None, str]:
+    """Out-of-range decoded values, and the largest value error over its allowance."""
+    out_of_range, worst, where = 0, None, ""
+    allow = _allowances(h, rig)
+    for c in rig.log:
+        if c.frame is None or not c.values or not c.crc_ok:
+            continue
+        msg = c.frame.message
+        for name, value in c.values.items():
+            sig = msg.get_signal_by_name(name)
+            if sig.is_multiplexer:
+                continue
+            if sig.minimum is not None and sig.maximum is not None and not (
+                    sig.minimum - 1e-9 <= value <= sig.maximum + 1e-9):
+                out_of_range += 1
+            if c.t <= since:
+                continue
+            base, _, element = name.rpartition("_")
+            key = name if name in allow else base if base in allow else None
+            if key is None:
+                continue
+            truth_key, allowance = allow[key]
+            index = None
+            if key != name:  # an array element: its place in the pack
+                mux = c.frame.frame.multiplexer
+                if mux is None or c.mux is None or not element.isdigit():
+                    continue
+                valid = c.values.get(f"{key.rsplit('_', 1)[0]}_valid_{element}")
+                if not valid:
+                    continue
+                index = mux.element_of(c.mux, int(element))
+                if index is None:
+                    continue
+                first = rig.cells.start if "voltage" in key else rig.sensors.start
+                index -= first
+            errors = []
+            scale = float(sig.scale)
+            for lag in (0.0, 0.1):  # sampled now, or up to a period before the frame
+                truth = rig.truth_at(c.t - lag)[truth_key]
+                true = float(truth if index is None else np.asarray(truth)[index])
+                errors.append(abs(value - true) / (allowance(true) + scale))
+            ratio = min(errors)
+            if worst is None or ratio > worst:
+                worst, where = ratio, f"{c.frame.name}.{name} at {c.t:.2f} s"
+    return out_of_range, worst, where
+
+
+def _e2e_errors(rig: CanRig) -> tuple[int, int]:
+    counters, crcs = 0, 0
+    last: dict[tuple[str, int | None], int] = {}
+    for c in rig.log:
+        if c.frame is None or c.frame.frame.e2e is None or not c.length_ok:
+            continue
+        crcs += not c.crc_ok
+        key = (c.frame.name, c.mux)
+        n = c.frame.frame.e2e.counter_values
+        if key in last and c.counter != (last[key] + 1) % n:
+            counters += 1
+        if c.counter is not None:
+            last[key] = c.counter
+    return counters, crcs
+
+
+def _load_ratio(rig: CanRig) -> tuple[float | None, str]:
+    duration = rig.t + rig.dt
+    ratios: dict[str, float] = {}
+    for bus in rig.adapter.can.buses:
+        estimate = sum(frame_bits(rig.codec.frame(e.name).frame) / e.period_s
+                       for e in rig.expected if rig.codec.frame(e.name).bus == bus)
+        if estimate <= 0:
+            continue
+        bits = 0
+        for c in rig.log:
+            if c.bus != bus:
+                continue
+            if c.frame is not None:
+                bits += frame_bits(c.frame.frame)
+            else:  # as a classic frame of its length
+                g = 54 if c.msg.is_extended_id else 34
+                s = len(c.msg.data)
+                bits += g + 8 * s + 13 + (g + 8 * s - 1) // 4
+        ratios[bus] = bits / duration / estimate
+    if not ratios:
+        return None, "the node sends no periodic frame"
+    bus = max(ratios, key=lambda b: ratios[b])
+    return ratios[bus], ", ".join(f"{b} {r:.3f}" for b, r in ratios.items())
+
+
+@req("OBSA-CAN-001", "OBSA-CAN-002", "OBSA-CAN-003", "OBSA-CAN-004", "OBSA-CAN-008")
+def test_traffic(obsa: Harness) -> None:
+    """TRAFFIC_S of the node on its buses, every cell at a seeded state of charge and
+    temperature, the plant under a seeded load current (a BMU closes its HV path on the
+    vehicle's request): every frame it sends judged."""
+    rig = _rig(obsa)
+    rng = S.seeded_rng(obsa, "can traffic load")
+    capacity = float(obsa.manifest.pack.capacity_Ah)
+    rig.bench.set_load_current(-float(rng.uniform(0.2, 0.5)) * capacity)
+    # every cell of the node at its own state of charge and temperature: a value in the
+    # wrong element, group or byte shows
+    for i in rig.cells:
+        rig.bench.set_cell_soc(float(rng.uniform(0.1, 0.95)), i)
+    for i in rig.sensors:
+        rig.bench.set_cell_temperature(float(rng.uniform(5.0, 45.0)), i)
+    rig.run(TRAFFIC_S)
+    missing, malformed, which = _missing_and_malformed(rig)
+    obsa.judge("OBSA-CAN-001", {"missing_frames": missing, "malformed_frames": malformed},
+               message=f"{len(rig.expected)} periodic frames (with multiplexer values) expected "
+                       f"of node {rig.node} within {PRESENT_PERIODS} periods; "
+                       f"{len(rig.log)} frames received"
+                       + (f"; missing: {', '.join(which[:8])}" if which else ""),
+               simulated_s=rig.t)
+    mean, p99, where = _cycle_ratios(rig)
+    obsa.judge("OBSA-CAN-002", {"mean_interval_error_ratio": mean,
+                                "p99_interval_error_ratio": p99},
+               message=f"intervals over {TRAFFIC_S:g} s; {where}", simulated_s=rig.t)
+    out_of_range, ratio, where = _values(obsa, rig, since=1.0)
+    obsa.judge("OBSA-CAN-003", {"out_of_range_values": out_of_range,
+                                "value_error_ratio": ratio},
+               message=f"every decoded value against the catalog's range; plant-measuring "
+                       f"signals against the truth (largest at {where or 'none'})",
+               simulated_s=rig.t)
+    counters, crcs = _e2e_errors(rig)
+    obsa.judge("OBSA-CAN-004", {"counter_errors": counters, "crc_errors": crcs},
+               message="alive counter and CRC of every protected frame, computed by the bench "
+                       "from the catalog", simulated_s=rig.t)
+    ratio, per_bus = _load_ratio(rig)
+    obsa.judge("OBSA-CAN-008", {"load_ratio": ratio},
+               message=f"mean worst-case load of the node's frames over the catalog's estimate "
+                       f"per bus: {per_bus}", simulated_s=rig.t)
+
+
+# ------------------------------------------------------------------- stale and corrupt
+@req("OBSA-CAN-005")
+def test_bad_frames_are_discarded(obsa: Harness) -> None:
+    """Frames with a bad CRC or a repeated alive counter whose content would act at once —
+    a state request to open (BMU), a balancing command closing every switch (CMU) — injected
+    between the emulated node's own: none may act, and a node that sends can_fault_flags
+    reports each in its next fault frame."""
+    rig = _rig(obsa)
+    bmu = _is_bmu(rig)
+    reporting = [cf for bus in rig.adapter.can.buses for cf in rig.codec.frames[bus].values()
+                 if rig.node in cf.frame.senders
+                 and any(s.signal == "can_fault_flags" for s in cf.frame.signals)]
+    if bmu:
+        _wait_closed(obsa, rig)
+        target, content, mux = "vcu_state_request", {"close_request": False}, None
+    else:
+        rig.run(1.0)
+        rig.balancing_command = True
+        target, mux = "bmu_balancing_cmd", rig.module
+        content = {f"balancing_cmd_{i}": True for i in range(len(rig.cells))}
+    cf = rig.codec.frame(target)
+    period = float(cf.frame.cycle.period_ms) / 1000 if cf.frame.cycle else 0.1
+    injected: list[tuple[float, str]] = []
+    for _ in range(BAD_FRAMES_PER_KIND):
+        for kind in ("crc_error", "alive_counter_error"):
+            # just after the emulated node's frame: the next valid one is a period away
+            rig.run(BAD_FRAME_SPACING_S, until=lambda r: r.sent_at.get(target) == r.t)
+            if not bmu:
+                rig.balancing_command = False  # an accepted command would last to its timeout
+            last = rig.codec.last_counter(target, mux) or 0
+            values = {**content}
+            if kind == "crc_error":
+                msg = rig.codec.encode(target, values, mux, counter=(last + 1) %
+                                       cf.frame.e2e.counter_values if cf.frame.e2e else 0,
+                                       crc_ok=False)
+            else:
+                msg = rig.codec.encode(target, values, mux, counter=last)
+            at = rig.t + rig.dt
+            rig.inject((cf.bus, msg))
+            injected.append((at, kind))
+            rig.run(period * 3 + 0.3)
+            if not bmu:
+                rig.balancing_command = True
+    rig.run(0.5)
+    accepted = unreported = 0
+    closed = obsa.enum("contactor_state", "closed") if bmu else None
+    for at, kind in injected:
+        window = [c for c in rig.log if at <= c.t <= at + 0.3 + period and c.values]
+        if bmu:
+            acted = any(c.frame is not None and c.frame.name == "bms_state"
+                        and c.values.get("contactor_state") != closed for c in window)
+        else:
+            acted = any(c.frame is not None and c.frame.name == "cmu_status"
+                        and c.values.get("balancing_active") for c in window)
+        accepted += acted
+        for rf in reporting:
+            rp = float(rf.frame.cycle.period_ms) / 1000 if rf.frame.cycle else 0.1
+            rt = float(rf.frame.cycle.tolerance_ms) / 1000 if rf.frame.cycle else 0.0
+            bit = obsa.bit(STACK, kind)
+            seen = any(c.frame is not None and c.frame.name == rf.name
+                       and int(c.values.get("can_fault_flags", 0)) & bit
+                       for c in rig.log if at <= c.t <= at + 2 * rp + rt)
+            unreported += not seen
+    notes = {} if reporting else {"unreported_discards": "the node's frames carry no "
+                                                         "can_fault_flags"}
+    obsa.judge("OBSA-CAN-005", {"accepted_bad_frames": accepted,
+                                "unreported_discards": unreported},
+               message=f"{len(injected)} bad {target} frames injected (bad CRC, repeated alive "
+                       "counter), " + ("each asking to open the HV path" if bmu else
+                                      "each closing every balancing switch"),
+               notes=notes, simulated_s=rig.t)
+
+
+# --------------------------------------------------------------------------- timeouts
+@req("OBSA-CAN-006")
+def test_lost_frame_reaction(obsa: Harness) -> None:
+    """The frame the node's safe reaction hangs on stops: the vehicle's state request
+    (BMU: HV path open and rx_timeout), the master's balancing command (CMU: every switch
+    open). Judged on the node's frames, one period of the frame that shows it allowed."""
+    rig = _rig(obsa)
+    bmu = _is_bmu(rig)
+    if bmu:
+        _wait_closed(obsa, rig)
+        target = "vcu_state_request"
+        closed = obsa.enum("contactor_state", "closed")
+        rx_bit = obsa.bit(STACK, "rx_timeout")
+
+        def reacted(c: Checked) -> bool | None:
+            if c.frame is None or not c.values:
+                return None
+            if c.frame.name == "bms_state":
+                return c.values.get("contactor_state") == obsa.enum("contactor_state", "open")
+            if c.frame.name == "bms_faults":
+                return bool(int(c.values.get("can_fault_flags", 0)) & rx_bit)
+            return None
+        shows: tuple[str, ...] = ("bms_state", "bms_faults")
+        early_show = lambda c: (c.frame is not None and c.values and (  # noqa: E731
+            (c.frame.name == "bms_state" and c.values.get("contactor_state") != closed)
+            or (c.frame.name == "bms_faults"
+                and int(c.values.get("can_fault_flags", 0)) & rx_bit)))
+    else:
+        target = "bmu_balancing_cmd"
+        cells = _seeded_cells(obsa, len(rig.cells), "can balancing cells")
+        command = np.zeros(len(rig.cells), dtype=bool)
+        command[cells] = True
+        rig.balancing = command
+        rig.run(SETTLE_S, until=lambda r: bool(r.last_value("cmu_status", "balancing_active")))
+        if not rig.last_value("cmu_status", "balancing_active"):
+            raise PreconditionFailed(f"the CMU did not report balancing within {SETTLE_S:g} s "
+                                     f"of a command closing cells {cells}",
+                                     blame="OBSA-CAN-005")
+
+        def reacted(c: Checked) -> bool | None:
+            if c.frame is None or c.frame.name != "cmu_status" or not c.values:
+                return None
+            return not c.values.get("balancing_active")
+        shows = ("cmu_status",)
+        early_show = lambda c: bool(reacted(c))  # noqa: E731
+    healthy_from = rig.t
+    rig.run(2.0)
+    rule = rig.codec.frame(target).frame
+    assert rule.timeout is not None
+    timeout = rule.timeout.time_ms / 1000
+    reaction = rule.timeout.reaction_time_ms / 1000
+    # while the frame still came, nothing may show the reaction
+    early = [c for c in _own(rig, healthy_from) if early_show(c)]
+    early_s = 0.0
+    if early:
+        sent = [t for t in rig.sent_log.get(target, []) if t <= early[0].t]
+        age = early[0].t - (sent[-1] if sent else healthy_from)
+        early_s = max(early_s, timeout - age)
+    if bmu:
+        rig.heartbeat = False
+    else:
+        rig.balancing_command = False
+    last_valid = rig.sent_at[target]
+    bound = last_valid + timeout + reaction
+    rig.run(timeout + reaction + 1.0)
+    after = _own(rig, last_valid)
+    complete: dict[str, float] = {}
+    for name in shows:
+        first = next((c for c in after if c.frame is not None and c.frame.name == name
+                      and reacted(c)), None)
+        if first is None:
+            continue
+        if first.t < last_valid + timeout - 1e-9:
+            early_s = max(early_s, last_valid + timeout - first.t)
+        cyc = rig.codec.frame(name).frame.cycle
+        allowance = (cyc.period_ms + cyc.tolerance_ms) / 1000 if cyc else 0.0
+        complete[name] = first.t - allowance
+    delay = None if len(complete) < len(shows) else max(complete.values()) - bound
+    notes = {} if delay is not None else {
+        "reaction_delay_s": "never complete: " + ", ".join(n for n in shows
+                                                           if n not in complete)}
+    obsa.judge("OBSA-CAN-006", {"early_timeout_s": early_s, "reaction_delay_s": delay},
+               message=f"{target} stopped after the frame at {last_valid:.2f} s: timeout "
+                       f"{timeout:g} s, reaction {reaction:g} s, bound {bound:.2f} s; shown "
+                       f"by {', '.join(shows)}",
+               events={"last frame": last_valid, "bound": bound}, notes=notes,
+               simulated_s=rig.t)
+
+
+# --------------------------------------------------------------------------- malformed
+STATE_SIGNALS = {"bms_state": ("safety_state", "contactor_state"),
+                 "bms_faults": ("safety_fault_flags", "contactor_fault_flags"),
+                 "cmu_status": ("balancing_active",)}
+
+
+def _junk(h: Harness, rig: CanRig) -> list[tuple[str, can.Message]]:
+    """MALFORMED_FRAMES seeded frames no correct node acts on: identifiers the catalog does
+    not list on the bus (11- and 29-bit), catalog frames the node receives cut short, error
+    and remote frames."""
+    rng = S.seeded_rng(h, "can malformed frames")
+    buses = list(rig.adapter.can.buses)
+    known = {(cf.frame.id, cf.frame.extended) for b in buses for cf in rig.codec.frames[b].values()}
+    received = [cf for b in buses for cf in rig.codec.frames[b].values()
+                if rig.node in cf.frame.receivers and cf.frame.dlc > 0]
+    out = []
+    for _ in range(MALFORMED_FRAMES):
+        bus = buses[int(rng.integers(len(buses)))]
+        kind = int(rng.integers(10))
+        if kind < 5:
+            ext = bool(rng.integers(2))
+            ident = int(rng.integers(1 << (29 if ext else 11)))
+            while (ident, ext) in known:
+                ident = (ident + 1) % (1 << (29 if ext else 11))
+            data = bytes(rng.integers(0, 256, int(rng.integers(0, 9))).tolist())
+            out.append((bus, can.Message(arbitration_id=ident, is_extended_id=ext, data=data)))
+        elif kind < 8 and received:
+            cf = received[int(rng.integers(len(received)))]
+            data = bytes(rng.integers(0, 256, int(rng.integers(0, cf.frame.dlc))).tolist())
+            out.append((cf.bus, can.Message(arbitration_id=cf.frame.id,
+                                            is_extended_id=cf.frame.extended, data=data)))
+        elif kind < 9:
+            out.append((bus, can.Message(arbitration_id=0, is_error_frame=True, data=b"")))
+        else:
+            out.append((bus, can.Message(arbitration_id=int(rng.integers(0x800)),
+                                         is_remote_frame=True, dlc=int(rng.integers(9)))))
+    return out
+
+
+@req("OBSA-CAN-007")
+def test_malformed_frames_survived(obsa: Harness) -> None:
+    """MALFORMED_FRAMES unknown, short, error and remote frames over MALFORMED_S, on every
+    bus of the node: its state in its frames must not change and no frame it sends may go
+    missing."""
+    rig = _rig(obsa)
+    if _is_bmu(rig):
+        _wait_closed(obsa, rig)
+    rig.run(1.0)
+    before = {(name, sig): rig.last_value(name, sig) for name, sigs in STATE_SIGNALS.items()
+              for sig in sigs if rig.last_value(name, sig) is not None}
+    junk = _junk(obsa, rig)
+    start = rig.t
+    per_step = math.ceil(len(junk) / (MALFORMED_S / rig.dt))
+    crashed = ""
+    steps = round(MALFORMED_S / rig.dt)
+    try:
+        for i in range(steps):
+            for frame in junk[i * per_step:(i + 1) * per_step]:
+                rig.inject(frame)
+            rig.step()
+    except AdapterError as exc:
+        crashed = str(exc)
+    end = start + MALFORMED_S
+    changed = {key for c in _own(rig, start) if c.frame is not None and c.values
+               for key in [(c.frame.name, s) for s in STATE_SIGNALS.get(c.frame.name, ())]
+               if key in before and c.values.get(key[1]) != before[key]}
+    missed = 0
+    times = _times(rig, since=start - 0.2)
+    for e in rig.expected:
+        ts = [start, *[t for t in times.get((e.name, e.mux), []) if t <= end], end]
+        ts.sort()
+        for a, b in zip(ts, ts[1:], strict=False):
+            if b - a > e.period_s + 2 * e.tolerance_s:
+                missed += max(1, math.floor((b - a) / e.period_s) - 1)
+    message = (f"{len(junk)} frames over {MALFORMED_S:g} s from {start:.2f} s; state signals "
+               f"watched: {', '.join(f'{n}.{s}' for n, s in sorted(before))}"
+               + (f"; changed: {', '.join(f'{n}.{s}' for n, s in sorted(changed))}"
+                  if changed else "") + (f"; the node failed: {crashed}" if crashed else ""))
+    obsa.judge("OBSA-CAN-007", {"disturbed_outputs": len(changed), "missed_sends": missed},
+               message=message, events={"injection": start}, simulated_s=rig.t)

@@ -1,0 +1,34 @@
+@cmu_can @bms_can @can_stack
+Feature: CAN layer — a node judged by its frames on the catalog's buses (area CAN)
+  The module is a node of the CAN catalog on its buses: a CMU on the internal bus, or the
+  BMS master on the internal and the vehicle bus. The bench emulates the nodes it talks to
+  (the CMUs from the plant, the master, the vehicle controller and the charger) and judges
+  only what is on the bus, so a board paced in real time and a Python node stepped in
+  simulated time meet the same scenarios.
+
+  Background:
+    Given the module on the bench, configured as its manifest declares
+
+  @OBSA-CAN-001 @OBSA-CAN-002 @OBSA-CAN-003 @OBSA-CAN-004 @OBSA-CAN-008
+  Scenario: The node's traffic follows the catalog
+    When the node runs for 20 s with every cell at a seeded state of charge and temperature and the plant under a seeded load current, the BMS master closing its HV path on the vehicle's request
+    Then every periodic frame of its node comes within 3 of its periods, with the catalog's identifier and length, judged against OBSA-CAN-001
+    And the intervals of each frame lie within its tolerance of the period on average and within twice the tolerance in 99 % of them, judged against OBSA-CAN-002
+    And every value decodes inside its range, and the plant-measuring ones to the plant's truth within the declared accuracy and one step, judged against OBSA-CAN-003
+    And every alive counter is the previous one plus 1 and every CRC the catalog's, judged against OBSA-CAN-004
+    And the frames load each bus no more than the catalog's estimate for them, judged against OBSA-CAN-008
+
+  @OBSA-CAN-005
+  Scenario: Corrupt and stale frames are discarded
+    When 2 frames with a bad CRC and 2 with a repeated alive counter are injected, each asking the node to act at once (the vehicle to open the HV path, the master to close every balancing switch)
+    Then none acts and a node that sends can_fault_flags reports each in its next fault frame, judged against OBSA-CAN-005
+
+  @OBSA-CAN-006
+  Scenario: A lost frame brings the safe reaction in time
+    When the frame the node's safe reaction hangs on stops (the vehicle's state request, the master's balancing command)
+    Then the node's frames show the reaction complete within the timeout and reaction time, and not before the timeout, judged against OBSA-CAN-006
+
+  @OBSA-CAN-007
+  Scenario: Unknown, short, error and remote frames are survived
+    When 1000 seeded unknown, short, error and remote frames are injected over 5 s on every bus of the node
+    Then the node's state in its frames does not change and no frame it sends goes missing, judged against OBSA-CAN-007

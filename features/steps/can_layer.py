@@ -1,0 +1,50 @@
+"""Steps of the CAN layer's scenarios (area CAN): each sentence runs its test case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.gherkin.steps import SuiteError, run_case, when
+from conformance.suite.test_can import (
+    BAD_FRAMES_PER_KIND,
+    MALFORMED_FRAMES,
+    MALFORMED_S,
+    TRAFFIC_S,
+)
+
+CAN = "test_can"
+
+
+@when("the node runs for {seconds:d} s with every cell at a seeded state of charge and "
+      "temperature and the plant under a seeded load current, the BMS master closing its HV "
+      "path on the vehicle's request")
+def traffic(context: Any, seconds: int) -> None:
+    if seconds != TRAFFIC_S:
+        raise SuiteError(f"the test case runs the node for {TRAFFIC_S:g} s; the scenario says "
+                         f"{seconds} s")
+    run_case(context, f"{CAN}::test_traffic")
+
+
+@when("{crc:d} frames with a bad CRC and {counter:d} with a repeated alive counter are "
+      "injected, each asking the node to act at once (the vehicle to open the HV path, the "
+      "master to close every balancing switch)")
+def bad_frames(context: Any, crc: int, counter: int) -> None:
+    if (crc, counter) != (BAD_FRAMES_PER_KIND, BAD_FRAMES_PER_KIND):
+        raise SuiteError(f"the test case injects {BAD_FRAMES_PER_KIND} frames of each kind; "
+                         f"the scenario says {crc} and {counter}")
+    run_case(context, f"{CAN}::test_bad_frames_are_discarded")
+
+
+@when("the frame the node's safe reaction hangs on stops (the vehicle's state request, the "
+      "master's balancing command)")
+def lost_frame(context: Any) -> None:
+    run_case(context, f"{CAN}::test_lost_frame_reaction")
+
+
+@when("{frames:d} seeded unknown, short, error and remote frames are injected over "
+      "{seconds:d} s on every bus of the node")
+def malformed(context: Any, frames: int, seconds: int) -> None:
+    if (frames, seconds) != (MALFORMED_FRAMES, MALFORMED_S):
+        raise SuiteError(f"the test case injects {MALFORMED_FRAMES} frames over "
+                         f"{MALFORMED_S:g} s; the scenario says {frames} over {seconds} s")
+    run_case(context, f"{CAN}::test_malformed_frames_survived")

@@ -1,0 +1,160 @@
+"""The ``can`` transport: its manifest settings, a Python node in a child process in
+simulated time, and a device on a bus paced on the wall clock."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import can
+import numpy as np
+import pytest
+import yaml
+
+from conformance.adapters import AdapterError, open_adapter
+from conformance.adapters.can import CanAdapter
+from conformance.adapters.can_rig import CanRig
+from conformance.bench import Bench, BenchConfig
+from conformance.manifest import load_manifest
+from conformance.spec import load_spec
+from conformance.spec.loader import Spec
+from reference_impl.nodes.can_cmu import CanCmu
+from reference_impl.nodes.can_timing import run_realtime
+
+ROOT = Path(__file__).resolve().parents[2]
+CMU_MANIFEST = ROOT / "reference_impl" / "manifest_can_cmu.yaml"
+
+
+@pytest.fixture(scope="module")
+def spec() -> Spec:
+    return load_spec()
+
+
+def _manifest(tmp_path: Path, edit: Any) -> Path:
+    data = yaml.safe_load(CMU_MANIFEST.read_text(encoding="utf-8"))
+    edit(data)
+    path = tmp_path / "manifest.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _set(path: tuple[str, ...], value: Any) -> Any:
+    def edit(data: dict[str, Any]) -> None:
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        if value is KeyError:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize(("edit", "field", "message"), [
+    (_set(("adapter", "options", "node"), "vcu"), "adapter.options.node",
+     "expected the catalog's node the module is (bmu, cmu), found 'vcu'"),
+    (_set(("adapter", "options", "module"), 12), "adapter.options.module",
+     "expected a module index 0 … 11"),
+    (_set(("adapter", "options", "buses"), {}), "adapter.options.buses",
+     "expected bus 'internal_can' (node cmu sends or receives on it), found none"),
+    (_set(("adapter", "options", "buses", "internal_can", "bitrate"), 250000),
+     "adapter.options.buses.internal_can.bitrate",
+     "expected the catalog's 500000 bit/s for 'internal_can', found 250000"),
+    (_set(("adapter", "options", "buses", "internal_can", "interface"), "socketcan"),
+     "adapter.options.buses.internal_can.interface", "expected 'virtual' for a Python node"),
+    (_set(("adapter", "options", "buses", "body_can"),
+          {"interface": "virtual", "channel": "x"}),
+     "adapter.options.buses.body_can", "expected a bus of the CAN catalog"),
+    (_set(("adapter", "components", "can_stack"), "cmu"), "adapter.components.can_stack",
+     "expected 'device' or 'package.module:Class', found 'cmu'"),
+    (_set(("adapter", "options", "speed"), 1), "adapter.options.speed",
+     "expected an option of the can transport (buses, module, node), found 'speed'"),
+])
+def test_bad_settings_refuse_the_manifest(spec: Spec, tmp_path: Path, edit: Any, field: str,
+                                          message: str) -> None:
+    manifest, issues = load_manifest(_manifest(tmp_path, edit), spec)
+    found = [str(i) for i in issues]
+    assert any(message in text and field in text for text in found), found
+
+
+def test_the_reference_manifests_are_accepted(spec: Spec) -> None:
+    for name in ("manifest_can_cmu.yaml", "manifest_can_bmu.yaml"):
+        manifest, issues = load_manifest(ROOT / "reference_impl" / name, spec)
+        assert manifest is not None and not issues, issues
+
+
+class Crashes(CanCmu):
+    """A node that fails at its first step."""
+
+    def step(self, t: float) -> None:
+        raise ZeroDivisionError("boom")
+
+
+def test_a_failing_python_node_is_an_adapter_error_naming_it(spec: Spec, tmp_path: Path
+                                                             ) -> None:
+    path = _manifest(tmp_path, _set(("adapter", "components", "can_stack"),
+                                    f"{__name__}:Crashes"))
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and not issues
+    with open_adapter(manifest, spec, manifest.dimensions(spec)) as adapter:
+        assert isinstance(adapter, CanAdapter) and not adapter.realtime
+        rig = CanRig(adapter, spec, Bench(BenchConfig(n_cells=16, n_temp_sensors=8)), manifest)
+        with pytest.raises(AdapterError, match="the node failed: ZeroDivisionError: boom"):
+            rig.step()
+        # the host lives on: a power-on builds the node anew
+        rig.power_on()
+
+
+def test_a_python_node_runs_in_a_child_in_simulated_time(spec: Spec) -> None:
+    manifest, _ = load_manifest(CMU_MANIFEST, spec)
+    assert manifest is not None
+    with open_adapter(manifest, spec, manifest.dimensions(spec)) as adapter:
+        assert isinstance(adapter, CanAdapter)
+        assert adapter.proc is not None and adapter.proc.pid > 0
+        rig = CanRig(adapter, spec, Bench(BenchConfig(n_cells=16, n_temp_sensors=8)), manifest)
+        rig.balancing = np.zeros(16, dtype=bool)
+        rig.balancing[[0, 15]] = True
+        rig.run(1.0)
+        status = rig.sent("cmu_status")
+        # simulated time: every frame at its step, status every 100 ms from the first step
+        assert [round(c.t, 2) for c in status] == [round(0.1 * i, 2) for i in range(10)]
+        assert status[-1].values["balancing_active"] == 1
+        assert rig.bench.cells.balancing[[0, 15]].all()  # the switches act on the plant
+
+
+def test_a_device_is_paced_on_the_wall_clock(spec: Spec, tmp_path: Path) -> None:
+    """A 'device': the reference CMU stepped in real time by a thread of its own on a
+    virtual bus (as a board would be on its bus); the bench reaches it only through the
+    bus, stamps frames with their arrival and keeps to the wall clock."""
+    channel = f"can-device-{uuid.uuid4().hex}"
+    path = _manifest(tmp_path, lambda d: (
+        _set(("adapter", "components", "can_stack"), "device")(d),
+        _set(("adapter", "options", "buses", "internal_can", "channel"), channel)(d)))
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and not issues
+    stop = threading.Event()
+    board_bus = can.Bus(interface="virtual", channel=channel)
+    board = CanCmu(board_bus, 0, lambda t: (np.full(16, 3.6), np.full(8, 25.0)))
+    thread = threading.Thread(target=run_realtime, args=([board], 30.0),
+                              kwargs={"stop": stop.is_set}, daemon=True)
+    try:
+        with open_adapter(manifest, spec, manifest.dimensions(spec)) as adapter:
+            assert isinstance(adapter, CanAdapter) and adapter.realtime
+            thread.start()
+            rig = CanRig(adapter, spec, Bench(BenchConfig(n_cells=16, n_temp_sensors=8)),
+                         manifest)
+            import time
+            start = time.monotonic()
+            rig.run(1.5)
+            assert time.monotonic() - start >= 1.45  # paced on the wall clock
+            status = rig.sent("cmu_status")
+            assert 12 <= len(status) <= 17
+            intervals = np.diff([c.t for c in status])
+            assert abs(float(intervals.mean()) - 0.1) < 0.005
+            assert board.synchronised_conversions > 0  # it heard the emulated master
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        board_bus.shutdown()
