@@ -20,17 +20,18 @@ Feature: SoP estimator — limits kept on a model of the true cells (area SOP)
     And drawn as a constant string power, the charge and discharge power limits do the same, judged against OBSA-SOP-003
 
     Examples:
-      | vector                |
-      | lfp-aged-cccv-40c     |
-      | lfp-aged-cycles-25c   |
-      | lfp-aged-pulses-10c   |
-      | lfp-pack4-storage-25c |
-      | lfp-wltc-25c          |
-      | nmc-aged-cycles-25c   |
-      | nmc-aged-pulses-25c   |
-      | nmc-aged-wltc-40c     |
-      | nmc-other-cccv-25c    |
-      | nmc-other-cycles-40c  |
-      | nmc-other-wltc-10c    |
-      | nmc-pack4-wltc-25c    |
-      | nmc-wltc-25c          |
+      | vector                  |
+      | lfp-aged-cccv-40c       |
+      | lfp-aged-cycles-25c     |
+      | lfp-aged-pulses-10c     |
+      | lfp-pack4-storage-25c   |
+      | lfp-wltc-25c            |
+      | nmc-aged-cycles-25c     |
+      | nmc-aged-low-pulses-10c |
+      | nmc-aged-pulses-25c     |
+      | nmc-aged-wltc-40c       |
+      | nmc-other-cccv-25c      |
+      | nmc-other-cycles-40c    |
+      | nmc-other-wltc-10c      |
+      | nmc-pack4-wltc-25c      |
+      | nmc-wltc-25c            |

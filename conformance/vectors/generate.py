@@ -234,9 +234,24 @@ def profile_storage(cell: CellDef, rng: np.random.Generator) -> np.ndarray:
     return _from_segments(segments, cell.nominal_Ah)
 
 
+def profile_low_pulses(cell: CellDef, rng: np.random.Generator) -> np.ndarray:
+    """The pulse train's block with a shorter 1C discharge, for a cell started low in its
+    SoC range: 60 s rest, then 4 × [10 s 2C discharge, 40 s rest, 10 s 1C charge, 40 s
+    rest, 120 s 1C discharge, 60 s rest]: 1180 s, 14 % of the nominal capacity out. Low in
+    the SoC range (the OCV a few hundred millivolts above a discharge voltage limit) and
+    cold, the largest discharge current a cell sustains is bounded by that voltage limit,
+    not by the safety supervisor's current limit, and the string's voltage at that current
+    is far below its full voltage: a discharge power limit is then only kept if it is
+    computed at the voltage the string will be at."""
+    block: list[tuple[float, float]] = [(10, -2.0), (40, 0.0), (10, 1.0), (40, 0.0),
+                                        (120, -1.0), (60, 0.0)]
+    return _from_segments([(REST_START_S, 0.0)] + block * 4, cell.nominal_Ah)
+
+
 PROFILES: dict[str, Callable[[CellDef, np.random.Generator], np.ndarray]] = {
     "wltc3b": profile_wltc,
     "pulses": profile_pulses,
+    "low-pulses": profile_low_pulses,
     "storage": profile_storage,
 }
 CCCV = "cccv"
@@ -313,6 +328,11 @@ CATALOGUE: list[VectorDef] = [
     VectorDef("nmc-aged-pulses-25c", "aged NMC (Chen2020, capacity −20 %, resistance +55 %), "
               "pulse train, 25 °C", "nmc-chen2020", "pulses", 25.0, 0.7,
               changes=AGED_NMC_HARD),
+    VectorDef("nmc-aged-low-pulses-10c", "aged NMC (as nmc-aged-wltc-40c: Chen2020, capacity "
+              "−15 %, resistance +40 %), pulse train low in the SoC range (SoC 0.33 down to "
+              "0.17), cold 10 °C: the discharge voltage limit, not the current limit, "
+              "bounds the power",
+              "nmc-chen2020", "low-pulses", 10.0, 0.33, changes=AGED_NMC),
     VectorDef("nmc-other-cccv-25c", "another NMC cell than characterized (as "
               "nmc-other-wltc-10c), CC-CV charge at 1C from SoC ≈ 0.55, 25 °C",
               "nmc-chen2020", CCCV, 25.0, 0.55, parameter_set="OKane2022", changes=OTHER_NMC),

@@ -33,9 +33,10 @@ CYCLES_SELECT = "after and cycles"
 "SoH after two full cycles of …")."""
 
 SOP_SELECT = ("truth and limits and (nmc-aged-wltc-40c or nmc-other-wltc-10c "
-              "or nmc-aged-pulses-25c)")
+              "or nmc-aged-pulses-25c or nmc-aged-low-pulses-10c)")
 """The closed-loop SoP cases on an aged NMC drive cycle at 40 °C, another NMC cell than
-characterized at 10 °C and an aged NMC cell's pulses (pytest:
+characterized at 10 °C, an aged NMC cell's pulses at 25 °C and low in its SoC range at
+10 °C, where the discharge voltage limit bounds the power (pytest:
 test_sop_limits_hold_on_the_truth[…]; Gherkin: "SoP limits drawn from the truth of …"): the
 reference's pack is NMC, and its declared voltage limits are judged on NMC cells only."""
 
@@ -56,6 +57,9 @@ FAULTY_VECTOR: dict[str, str] = {
     "SohCapacityFromSocInput": "nmc-aged-cycles-25c",
     "RoundTripNeverMeasured": "nmc-aged-cycles-25c",
     "SoceFromCapacity": "lfp-aged-cycles-25c",
+    # a power limit taken at the full string voltage overdraws where the string is far below
+    # it at the limit: low in the SoC range, the discharge voltage limit binding
+    "SopPowerAtFullVoltage": "nmc-aged-low-pulses-10c",
 }
 #: correct estimators unlike the reference → the selection they must pass
 CORRECT: dict[str, tuple[Faulty, str]] = {

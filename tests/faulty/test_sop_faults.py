@@ -2,8 +2,8 @@
 ``SOP_CATALOGUE`` fails exactly the requirements it breaks, the reference and a correct
 estimator written otherwise (``SopResistanceOnly``) pass, on the vectors of
 :data:`.estimation_runs.SOP_SELECT` (an aged NMC drive cycle at 40 °C, another NMC cell than
-characterized on a drive cycle at 10 °C, an aged NMC cell's pulses), under both
-suites. The certifications run in the catalogue's background worker
+characterized on a drive cycle at 10 °C, an aged NMC cell's pulses at 25 °C and, low in its
+SoC range, at 10 °C), under both suites. The certifications run in the catalogue's background worker
 (:mod:`.estimation_runs`)."""
 
 from __future__ import annotations
@@ -46,23 +46,8 @@ def test_a_correct_estimator_written_otherwise_passes(runs: dict[str, Any], corr
     assert not_passed(_report(runs, correct_run(correct))) == set()
 
 
-#: faulty estimators the shipped vectors do not catch yet, with the reason (strict: the day
-#: one is caught, the mark must go)
-ESCAPES = {
-    "SopPowerAtFullVoltage": (
-        "no shipped vector brings a cell of the declared chemistry to its discharge voltage "
-        "limit at a high current: a power limit computed at the full string voltage then "
-        "overdraws by little (measured: 2.3 mV below the limit on nmc-aged-cycles-25c, "
-        "within the 10 mV tolerance). It was caught only while an LFP cell was judged against "
-        "an NMC pack's limits, which the chemistry gate ended; the vector that catches it "
-        "(e.g. an aged NMC cell's pulses at 0 °C down to the cut-off) is still to generate"),
-}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("faulty", [
-    pytest.param(f, id=f.name, marks=pytest.mark.xfail(strict=True, reason=ESCAPES[f.name]))
-    if f.name in ESCAPES else pytest.param(f, id=f.name) for f in SOP_CATALOGUE])
+@pytest.mark.parametrize("faulty", [pytest.param(f, id=f.name) for f in SOP_CATALOGUE])
 def test_a_faulty_sop_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty
                                                      ) -> None:
     failed = not_passed(_report(runs, f"estimation: {faulty.name}"))
