@@ -281,6 +281,42 @@ class Characterization(_Model):
     description: Text
 
 
+class WireKey(_Model):
+    """A key of a wire record that is no signal of the dictionary."""
+
+    name: Ident
+    description: Text
+
+
+class Topic(_Model):
+    """An MQTT topic of a component's wire format."""
+
+    name: Ident = Field(description="what the topic carries, as code refers to it")
+    pattern: str = Field(pattern=r"^[a-z0-9_]+(/([a-z0-9_]+|\{[a-z_]+\}))*$",
+                         description="the topic, '/'-separated levels; {placeholder} levels "
+                                     "are filled in by the deployment (e.g. {gateway_id})")
+    qos: int = Field(ge=0, le=2, description="MQTT quality of service of every message")
+    retain: bool
+    payload: Literal["record", "status"] = Field(
+        description="record: one wire record (JSON); status: the publisher's presence, "
+                    "the JSON object {\"online\": true|false}, false as its last will")
+    description: Text
+
+
+class Wire(_Model):
+    """How a component's records travel beyond the bench: a JSON object per record whose
+    keys are the dictionary signals it lists, plus a sequence number and a time stamp."""
+
+    encoding: Literal["json"]
+    sequence: WireKey = Field(description="the record's number: consecutive integers from "
+                                          "0 per publisher, kept across restarts")
+    timestamp: WireKey = Field(description="the record's wall-clock time, Unix time in s")
+    fields: list[Name] = Field(min_length=1, description="outputs of the interface the record "
+                                                         "carries, each under its own name")
+    topics: list[Topic] = Field(min_length=1)
+    description: Text
+
+
 class Interface(_Model):
     kind: Literal["interface"]
     component: Ident
@@ -294,6 +330,8 @@ class Interface(_Model):
     characterization: Characterization | None = Field(
         default=None, description="the simulated cell's data configure() receives (state "
                                   "estimators)")
+    wire: Wire | None = Field(default=None, description="the records' format on the wire "
+                                                        "(telemetry)")
 
     @model_validator(mode="after")
     def _overrides_are_parameters(self) -> Interface:

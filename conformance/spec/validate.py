@@ -204,6 +204,34 @@ def check_signal_refs(spec: Spec) -> Iterator[Issue]:
                                      f"expected a signal of the dictionary, found '{port.signal}'")
 
 
+def check_wire(spec: Spec) -> Iterator[Issue]:
+    """A wire format carries outputs of its interface, each key once, each topic name once."""
+    for itf in _interfaces(spec):
+        wire = itf.wire
+        if wire is None:
+            continue
+        outputs = {p.signal for p in itf.outputs}
+        seen: set[str] = {wire.sequence.name, wire.timestamp.name}
+        if wire.sequence.name == wire.timestamp.name:
+            yield spec.issue(itf, ("wire", "timestamp", "name"),
+                             f"expected a key other than the sequence's, found "
+                             f"'{wire.timestamp.name}'")
+        for i, name in enumerate(wire.fields):
+            if name not in outputs:
+                yield spec.issue(itf, ("wire", "fields", i),
+                                 f"expected an output of {itf.component}, found '{name}'")
+            elif name in seen:
+                yield spec.issue(itf, ("wire", "fields", i),
+                                 f"expected each key once, found '{name}' again")
+            seen.add(name)
+        names: set[str] = set()
+        for i, topic in enumerate(wire.topics):
+            if topic.name in names:
+                yield spec.issue(itf, ("wire", "topics", i, "name"),
+                                 f"expected each topic name once, found '{topic.name}' again")
+            names.add(topic.name)
+
+
 def check_parameter_refs(spec: Spec) -> Iterator[Issue]:
     """An enum parameter names a declared enum; only enum parameters name one."""
     for itf in _interfaces(spec):
@@ -547,6 +575,7 @@ CHECKS: tuple[Check, ...] = (
     check_architecture_refs,
     check_interface_coverage,
     check_signal_refs,
+    check_wire,
     check_parameter_refs,
     check_limit_sets,
     check_parameter_features,

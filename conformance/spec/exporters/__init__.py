@@ -16,7 +16,7 @@ from typing import Protocol
 
 from ..loader import Spec, check_spec
 from ..source import ReadError
-from . import can_reference, dbc, metaschema, needs, pytyping, records, wire
+from . import can_reference, dbc, metaschema, needs, pytyping, records, telemetry_wire, wire
 
 
 class Exporter(Protocol):
@@ -54,6 +54,8 @@ EXPORTERS: dict[str, Exporter] = {
     "wire": wire,
     "can": dbc,
     "can_reference": can_reference,
+    "telemetry_wire": telemetry_wire,
+    "telemetry_wire_reference": telemetry_wire.REFERENCE,
 }
 
 CHECKED_IN: dict[str, Target] = {
@@ -64,6 +66,8 @@ CHECKED_IN: dict[str, Target] = {
     "wire": Target("schemas/wire", "*.schema.json"),
     "can": Target("docs/_generated/can", "obsa_*"),
     "can_reference": Target("reference_impl/can", "obsa_*"),
+    "telemetry_wire": Target("schemas/telemetry", "*"),
+    "telemetry_wire_reference": Target("reference_impl/connectivity", "obsa_*"),
 }
 
 REGENERATE = "python -m conformance.spec.exporters"
