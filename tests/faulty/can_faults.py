@@ -1,0 +1,204 @@
+"""Faulty CAN nodes: the reference CMU and BMU with one realistic defect each, and a correct
+CMU made differently from the reference (``CAN_VARIANTS``). Each faulty node must fail the
+requirements it breaks and no other (tests/faulty/test_can_catalogue.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import can
+
+from reference_impl.interfaces import CanStackFault
+from reference_impl.nodes.can_bmu import CanBmu
+from reference_impl.nodes.can_cmu import CanCmu
+from reference_impl.nodes.can_codec import BusCodec, RxStatus, crc8_sae_j1850
+from reference_impl.nodes.can_timing import Periodic
+
+
+# ------------------------------------------------------------------------------- CMUs
+class WrongScaleCmu(CanCmu):
+    """Cell voltages packed with a 1.1 mV step (a DBC edited by hand, the receiver's 1 mV
+    kept): every voltage reads 9 % low."""
+
+    def _send(self, name: str, values: Mapping[str, Any], t: float, mux: int) -> None:
+        if name == "cmu_cell_voltages":
+            values = {k: v / 1.1 if k.startswith("cell_voltage_V_") else v
+                      for k, v in values.items()}
+        super()._send(name, values, t, mux)
+
+
+class StuckCounterCmu(CanCmu):
+    """The status frame's alive counter never advances (the counter lives in a task that
+    hung), its CRC still right."""
+
+    def _send(self, name: str, values: Mapping[str, Any], t: float, mux: int) -> None:
+        if name == "cmu_status":
+            self.codec._tx_counter[(name, mux)] = 0
+        super()._send(name, values, t, mux)
+
+
+class NoDataIdCmu(CanCmu):
+    """The temperature frames' CRC leaves out the data id (profile 1's implicit id
+    forgotten): a correct receiver drops every one."""
+
+    def _send(self, name: str, values: Mapping[str, Any], t: float, mux: int) -> None:
+        msg = self.codec.encode(name, values, t, mux)
+        if name == "cmu_cell_temperatures":
+            data = bytearray(msg.data)
+            data[0] = crc8_sae_j1850(bytes(data[1:]), 0x00, 0x00)
+            msg = can.Message(arbitration_id=msg.arbitration_id, data=bytes(data),
+                              is_extended_id=msg.is_extended_id, timestamp=t)
+        self.bus.send(msg)
+
+
+class SlowTemperaturesCmu(CanCmu):
+    """The temperature frames every 220 ms instead of 200 (a timer counted in the wrong
+    tick)."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._schedules["cmu_cell_temperatures"] = Periodic(0.22)
+
+
+class IgnoresCommandTimeoutCmu(CanCmu):
+    """Keeps the balancing switches as last commanded when the master falls silent."""
+
+    def _supervise_command(self, t: float) -> None:
+        return
+
+
+class _CrcOnlyCodec(BusCodec):
+    """A receiver that checks the CRC but not the alive counter."""
+
+    def _counter_status(self, f: Any, mux: int | None, counter: int, max_delta: int
+                        ) -> RxStatus:
+        return RxStatus.ACCEPTED
+
+
+class AcceptsRepeatedCounterCmu(CanCmu):
+    """Takes a balancing command whose alive counter repeats the previous one."""
+
+    def reset(self) -> None:
+        if not isinstance(getattr(self, "codec", None), _CrcOnlyCodec):
+            self.codec = _CrcOnlyCodec("internal_can", "cmu")
+        super().reset()
+
+
+class _IndexingCodec(BusCodec):
+    """A receiver that reads the module index of a balancing command from its last byte
+    before checking the frame's length."""
+
+    def decode(self, msg: can.Message) -> Any:
+        if msg.arbitration_id == 0x110 and not msg.is_extended_id:
+            _ = msg.data[4]  # IndexError on a short frame
+        return super().decode(msg)
+
+
+class CrashesOnShortFrameCmu(CanCmu):
+    """Indexes a short balancing command: the node goes down on the first one."""
+
+    def reset(self) -> None:
+        if not isinstance(getattr(self, "codec", None), _IndexingCodec):
+            self.codec = _IndexingCodec("internal_can", "cmu")
+        super().reset()
+
+
+class TwoModulesCmu(CanCmu):
+    """Configured for two modules: sends its cell and temperature groups also under the
+    next module's multiplexer values (the same readings twice), doubling its load."""
+
+    def _send(self, name: str, values: Mapping[str, Any], t: float, mux: int) -> None:
+        super()._send(name, values, t, mux)
+        per = {"cmu_cell_voltages": self.layout.voltage_groups_per_module,
+               "cmu_cell_temperatures": self.layout.temperature_groups_per_module}
+        if name in per:
+            super()._send(name, values, t, mux + per[name])
+
+
+class SpreadCmu(CanCmu):
+    """Correct, but made differently: its frames start 40 ms after power-on and its cell
+    voltage groups are spread over the cycle, one per 10 ms step, instead of a burst."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._offset_s = 0.04
+        self._spread: list[tuple[float, str, dict[str, Any], int]] = []
+
+    def _send_due(self, t: float) -> None:
+        if self._t0 is not None and t < self._t0 + self._offset_s - 1e-9:
+            return
+        queued: list[tuple[str, Mapping[str, Any], int]] = []
+        original = self._send
+
+        def collect(name: str, values: Mapping[str, Any], t_: float, mux: int) -> None:
+            queued.append((name, values, mux))
+
+        self._send = collect  # type: ignore[method-assign]
+        try:
+            super()._send_due(t)
+        finally:
+            self._send = original  # type: ignore[method-assign]
+        k = 0
+        for name, values, mux in queued:
+            if name == "cmu_cell_voltages":
+                self._spread.append((t + 0.01 * k, name, dict(values), mux))
+                k += 1
+            else:
+                original(name, values, t, mux)
+        due = [s for s in self._spread if s[0] <= t + 1e-9]
+        self._spread = [s for s in self._spread if s[0] > t + 1e-9]
+        for _, name, values, mux in due:
+            original(name, values, t, mux)
+
+
+# ------------------------------------------------------------------------------- BMUs
+class IgnoresHeartbeatBmu(CanBmu):
+    """Goes on with the vehicle's last request when the state request stops (no heartbeat
+    supervision): the HV path stays closed."""
+
+    def _supervise_timeouts(self, t: float) -> int:
+        self._request_at = t if self._request_at is not None else None
+        return super()._supervise_timeouts(t)
+
+
+class SilentCrcBmu(CanBmu):
+    """Discards a frame with a bad CRC but reports crc_error only in the step it happened,
+    which the 100 ms fault frame almost never carries."""
+
+    def _send_due(self, t: float, signals: Mapping[str, Any]) -> None:
+        self._flags_unsent &= ~int(CanStackFault.CRC_ERROR)
+        super()._send_due(t, signals)
+
+
+@dataclass(frozen=True)
+class CanFaulty:
+    cls: type
+    node: str
+    breaks: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        return self.cls.__name__
+
+
+def _f(cls: type, node: str, *breaks: str) -> CanFaulty:
+    return CanFaulty(cls, node, frozenset(breaks))
+
+
+CAN_CATALOGUE = (
+    _f(WrongScaleCmu, "cmu", "OBSA-CAN-003"),
+    _f(StuckCounterCmu, "cmu", "OBSA-CAN-004"),
+    _f(NoDataIdCmu, "cmu", "OBSA-CAN-004"),
+    _f(SlowTemperaturesCmu, "cmu", "OBSA-CAN-002"),
+    _f(IgnoresCommandTimeoutCmu, "cmu", "OBSA-CAN-006"),
+    _f(AcceptsRepeatedCounterCmu, "cmu", "OBSA-CAN-005"),
+    _f(CrashesOnShortFrameCmu, "cmu", "OBSA-CAN-007"),
+    _f(TwoModulesCmu, "cmu", "OBSA-CAN-008"),
+    _f(IgnoresHeartbeatBmu, "bmu", "OBSA-CAN-006"),
+    _f(SilentCrcBmu, "bmu", "OBSA-CAN-005"),
+)
+
+#: correct nodes made differently from the reference: each must be certified
+CAN_VARIANTS = (_f(SpreadCmu, "cmu"),)
