@@ -681,7 +681,7 @@ def _gain_leaves_window(h: Harness, cells: np.ndarray, drift: FrontEndDrift) -> 
     tolerance = float(h.param(SUP, "pack_voltage_tolerance_V"))
     delay = float(h.param(SUP, "plausibility_fault_delay_s"))
     excursion = tolerance + front_end_rate(h) * (delay + 0.5)
-    gain = 1.0 + drift.direction * -excursion / float(np.sum(cells))
+    gain = 1.0 - drift.direction * excursion / float(np.sum(cells))  # against the pack
     high = KIND["cell_overvoltage"].level(h, "rsl")
     low = KIND["cell_undervoltage"].level(h, "rsl")
     if low < gain * float(np.min(cells)) and gain * float(np.max(cells)) < high:
