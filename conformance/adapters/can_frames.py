@@ -35,13 +35,23 @@ CRC = "crc"
 _CRC_START_XOR = {"crc8_sae_j1850": (0xFF, 0xFF), "crc8_sae_j1850_zero": (0x00, 0x00)}
 
 
+def _shifted(reg: int) -> int:
+    """The register after 8 shifts of polynomial 0x1D, MSB first."""
+    for _ in range(8):
+        reg = ((reg << 1) ^ 0x1D) & 0xFF if reg & 0x80 else (reg << 1) & 0xFF
+    return reg
+
+
+#: the register after one byte, for every register value (one lookup per data byte)
+_STEP = bytes(_shifted(r) for r in range(256))
+
+
 def crc8(data: bytes, algorithm: str) -> int:
-    """CRC-8, polynomial 0x1D, MSB first, bit by bit (the catalog's two variants)."""
+    """CRC-8, polynomial 0x1D, MSB first (the catalog's two variants)."""
     reg, final = _CRC_START_XOR[algorithm]
+    step = _STEP
     for byte in data:
-        reg ^= byte
-        for _ in range(8):
-            reg = ((reg << 1) ^ 0x1D) & 0xFF if reg & 0x80 else (reg << 1) & 0xFF
+        reg = step[reg ^ byte]
     return reg ^ final
 
 
@@ -63,6 +73,8 @@ class CatalogFrame:
     bus: str
     frame: Frame
     message: DbcMessage
+    #: every scaled signal's (minimum, maximum) by DBC name
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -120,7 +132,11 @@ class CatalogCodec:
             db = self.databases[bus]
             self.frames[bus] = {}
             for f in cat.frames:
-                cf = CatalogFrame(bus, f, db.get_message_by_name(f.name))
+                m = db.get_message_by_name(f.name)
+                limits = {sg.name: (float(sg.minimum), float(sg.maximum)) for sg in m.signals
+                          if sg.minimum is not None and sg.maximum is not None
+                          and not sg.is_multiplexer and sg.name not in (COUNTER, CRC)}
+                cf = CatalogFrame(bus, f, m, limits)
                 self.frames[bus][f.name] = cf
                 self._by_id[(bus, f.id, f.extended)] = cf
         self._tx_counter: dict[tuple[str, str, int | None], int] = {}

@@ -148,13 +148,12 @@ def _values(h: Harness, rig: CanRig, since: float) -> tuple[int, float | None, s
     for c in rig.log:
         if c.frame is None or not c.values or not c.crc_ok:
             continue
-        msg = c.frame.message
+        limits = c.frame.limits
         for name, value in c.values.items():
-            sig = msg.get_signal_by_name(name)
-            if sig.is_multiplexer:
-                continue
-            if sig.minimum is not None and sig.maximum is not None and not (
-                    sig.minimum - 1e-9 <= value <= sig.maximum + 1e-9):
+            if name not in limits:
+                continue  # the multiplexer
+            lo, hi = limits[name]
+            if not lo - 1e-9 <= value <= hi + 1e-9:
                 out_of_range += 1
             if c.t <= since:
                 continue
@@ -179,7 +178,7 @@ def _values(h: Harness, rig: CanRig, since: float) -> tuple[int, float | None, s
                     continue  # another module's element: not this node's to send
                 index -= own.start
             errors = []
-            scale = float(sig.scale)
+            scale = float(c.frame.message.get_signal_by_name(name).scale)
             for lag in (0.0, 0.1):  # sampled now, or up to a period before the frame
                 truth = rig.truth_at(c.t - lag)[truth_key]
                 true = float(truth if index is None else np.asarray(truth)[index])

@@ -45,7 +45,7 @@ def test_the_catalogue_rules_hold() -> None:
 
 def test_the_suite_covers_the_profiles_its_feature_files_name() -> None:
     assert check.covered_profiles(SPEC) == ["cell_monitoring_unit", "bmu_safety_core",
-                                            "bmu_basic_protection"]
+                                            "bmu_basic_protection", "cmu_can", "bms_can"]
 
 
 def test_an_untested_requirement_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ import can
 from reference_impl.interfaces import CanStackFault
 from reference_impl.nodes.can_bmu import CanBmu
 from reference_impl.nodes.can_cmu import CanCmu
-from reference_impl.nodes.can_codec import BusCodec, RxStatus, crc8_sae_j1850
+from reference_impl.nodes.can_codec import BusCodec, RxStatus, crc8_sae_j1850, e2e_crc
 from reference_impl.nodes.can_timing import Periodic
 
 
@@ -27,6 +27,30 @@ class WrongScaleCmu(CanCmu):
             values = {k: v / 1.1 if k.startswith("cell_voltage_V_") else v
                       for k, v in values.items()}
         super()._send(name, values, t, mux)
+
+
+class ByteOrderCmu(CanCmu):
+    """Cell voltages written with their two bytes swapped (a big-endian writer for a
+    little-endian field): 3.600 V (raw 0x0E10) reads 4.110 V."""
+
+    def _send(self, name: str, values: Mapping[str, Any], t: float, mux: int) -> None:
+        if name != "cmu_cell_voltages":
+            super()._send(name, values, t, mux)
+            return
+        msg = self.codec.encode(name, values, t, mux)
+        f = self.codec.frames[name]
+        x = int.from_bytes(msg.data, "little")
+        for e in range(3):
+            sig = f.message.get_signal_by_name(f"cell_voltage_V_{e}")
+            mask = (1 << sig.length) - 1
+            raw = (x >> sig.start) & mask
+            swapped = (((raw & 0xFF) << 8) | (raw >> 8)) & mask
+            x = (x & ~(mask << sig.start)) | (swapped << sig.start)
+        data = bytearray(x.to_bytes(len(msg.data), "little"))
+        assert f.rule.e2e is not None and f.crc_byte is not None
+        data[f.crc_byte] = e2e_crc(f.rule.e2e, data, f.crc_byte)
+        self.bus.send(can.Message(arbitration_id=msg.arbitration_id, data=bytes(data),
+                                  is_extended_id=False, timestamp=t))
 
 
 class StuckCounterCmu(CanCmu):
@@ -189,6 +213,7 @@ def _f(cls: type, node: str, *breaks: str) -> CanFaulty:
 
 CAN_CATALOGUE = (
     _f(WrongScaleCmu, "cmu", "OBSA-CAN-003"),
+    _f(ByteOrderCmu, "cmu", "OBSA-CAN-003"),
     _f(StuckCounterCmu, "cmu", "OBSA-CAN-004"),
     _f(NoDataIdCmu, "cmu", "OBSA-CAN-004"),
     _f(SlowTemperaturesCmu, "cmu", "OBSA-CAN-002"),
