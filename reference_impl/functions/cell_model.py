@@ -28,6 +28,7 @@ gathers from a table that fits in the cache, whatever the number of cells.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -207,6 +208,13 @@ class CellModel:
         """Resistance (ohm) of RC pair ``index`` at ``temperature_degC``."""
         return self._by_temperature(self.rc[index].r_ohm, temperature_degC)
 
+    def resistances(self, temperature_degC: Any) -> FloatArray:
+        """R0 and the resistance of each RC pair (ohm) at ``temperature_degC``: rows 0 (R0),
+        1, 2, … (1 + len(rc), …), the values of :meth:`r0` and :meth:`rc_r`."""
+        t = np.asarray(temperature_degC, dtype=float)
+        return np.array([np.interp(t, self.temperatures_degC, row)
+                         for row in (self.r0_ohm, *(p.r_ohm for p in self.rc))])
+
     def _by_temperature(self, values: FloatArray, temperature_degC: Any) -> FloatArray:
         return np.interp(np.asarray(temperature_degC, dtype=float), self.temperatures_degC,
                          values)
@@ -304,8 +312,17 @@ def cell_temperatures(sensors: Sequence[float] | np.ndarray, n_cells: int,
     if t.size == 0:
         return np.full(n_cells, fallback_degC)
     if t.size != n_cells:
-        t = t[(np.arange(n_cells) * t.size) // n_cells]
+        t = t[_sensor_of_cell(t.size, n_cells)]
     return np.where(np.isfinite(t), t, fallback_degC)
+
+
+@functools.lru_cache(maxsize=16)
+def _sensor_of_cell(sensors: int, n_cells: int) -> np.ndarray:
+    """The sensor of each cell (:func:`cell_temperatures`), for a pack's shape: the same at
+    every step."""
+    index = (np.arange(n_cells) * sensors) // n_cells
+    index.setflags(write=False)
+    return index
 
 
 #: The configure() key that carries the cell characterization (the spec's

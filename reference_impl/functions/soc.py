@@ -87,7 +87,7 @@ COMPONENT = "soc_estimator"
 def pack_soc_of(cell_soc: np.ndarray) -> float:
     """min / (min + 1 − max): 0 when the emptiest cell is empty, 1 when the fullest is full
     (both at once, an empty string and a full cell: 0)."""
-    lo, hi = float(np.min(cell_soc)), float(np.max(cell_soc))
+    lo, hi = float(cell_soc.min()), float(cell_soc.max())
     denominator = lo + 1.0 - hi
     return lo / denominator if denominator > 0.0 else 0.0
 
@@ -353,6 +353,6 @@ class SocEstimator(CellModelBlock):
         self.r_slow += k_r
 
     def _outputs(self, flags: int) -> dict[str, Any]:
-        cell_soc = np.clip(self.soc, 0.0, 1.0).astype(float, copy=False)
+        cell_soc = np.minimum(np.maximum(self.soc, 0.0), 1.0).astype(float, copy=False)
         return {"cell_soc": cell_soc, "pack_soc": pack_soc_of(cell_soc),
                 "soc_fault_flags": flags}

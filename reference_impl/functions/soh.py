@@ -97,6 +97,12 @@ class SohEstimator(CellModelBlock):
             for i, pair in enumerate(m.rc))
         self._power_slope = float(m.ocv_slope(self._power_soc, self._t_ref))
         self._power_ocv = float(m.ocv(self._power_soc, self._t_ref))
+        # no cell's R0 exceeds this: a current change smaller than MIN_EXCITATION_V over it
+        # is no ohmic step for any cell (checked before any array is touched)
+        self._r0_max = float(np.max(m.r0_ohm))
+        self._anchor_A = self.ANCHOR_CURRENT_C * self._rated_Ah
+        self._decay_dt = math.nan  # the dt the RC decays below were computed for
+        self._decay = self._rise = np.zeros((len(m.rc), 1))
 
     def reset(self) -> None:
         self._n = -1
@@ -108,21 +114,24 @@ class SohEstimator(CellModelBlock):
         self._g_var = np.full(n, 1.0)
         self._g_updates = np.zeros(n, dtype=np.int64)
         self._v_rc = np.zeros((len(self._model.rc), n))
-        self._prev_y = np.full(n, math.nan)
+        # the last step's readings (voltage, validity, SoC, temperatures) and overpotential:
+        # y = V − OCV(SoC) is needed only on a step with excitation, then for both steps
+        self._prev: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._prev_phi = np.full(n, math.nan)
+        self._prev_r0 = np.full(n, math.nan)
         # R0 scale g0: row 0 from the steps inside OHMIC_SOC_RANGE, row 1 from every step
         self.ohmic_gain = np.ones((2, n))
         # a weak prior (1/V²): the first step's ratio is taken almost whole
         self._g0_var = np.full((2, n), self.OHMIC_PRIOR_VARIANCE)
         self._g0_updates = np.zeros((2, n), dtype=np.int64)
         self._prev_current = math.nan
-        self._prev_rc = np.full(n, math.nan)
         self.capacity_Ah = np.full(n, self._rated_Ah)
         self._cap_weight = np.zeros(n)
         self._charge_Ah = 0.0  # counted charge since reset (positive: charged)
         self._anchor_soc = np.full(n, math.nan)
         self._anchor_Ah = np.zeros(n)
         self._candidate_soc = np.full(n, math.nan)
+        self._candidate = False  # a quiet period has set _candidate_soc since the last commit
         self._quiet_s = 0.0
         self._rest_start_soc = np.full(n, math.nan)
         self._rest_start_t = math.nan
@@ -135,52 +144,78 @@ class SohEstimator(CellModelBlock):
         self._from_full = False
         self._discharge_Wh = self._discharge_Ah = self._discharge_s = 0.0
         self._measured_Wh = math.nan
+        self._estimates_changed()
 
     # -- step -----------------------------------------------------------------------------
+    # The state arrays are replaced, never written into, at an update: what a step returned
+    # stays as it was. Most steps of a cycle change no estimate (no current step, no quiet
+    # period ending): what follows from the estimates alone is kept between changes
+    # (_estimates_changed), and the OCV is looked up only on steps that use it.
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         voltage = np.asarray(inputs["cell_voltage_V"], dtype=float)
-        valid = np.asarray(inputs["cell_voltage_valid"], dtype=bool) & np.isfinite(voltage)
         current = float(inputs["pack_current_A"])
         pack_voltage = float(inputs["pack_voltage_V"])
-        soc = np.clip(np.asarray(inputs["cell_soc"], dtype=float), 0.0, 1.0)
         if voltage.shape[0] != self._n:
             self._allocate(voltage.shape[0])
+        valid = np.asarray(inputs["cell_voltage_valid"], dtype=bool) & np.isfinite(voltage)
+        soc = np.minimum(np.maximum(np.asarray(inputs["cell_soc"], dtype=float), 0.0), 1.0)
         temps = cell_temperatures(inputs["cell_temperature_degC"], self._n, self._t_ref)
-        # what depends on the temperatures only, once per step
-        rows = self._model.lookup.row_base(temps)
-        r0 = self._model.r0(temps)
+        resistances = self._model.resistances(temps)  # R0, then each RC pair's R
+        r0 = resistances[0]
         dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
         self._t_prev = t
         if math.isfinite(current):
-            phi = self._overpotential(current, dt, temps, r0)
-            y = voltage - self._model.lookup.ocv_at(soc, rows)
-            self._update_ohmic(y, phi, current, r0, soc, valid)
-            self._update_resistance(y, phi, valid)
+            phi = self._overpotential(current, dt, r0, resistances[1:])
+            now = (voltage, valid, soc, temps)
+            ohmic = self._ohmic_step(current)
+            dphi = phi - self._prev_phi
+            excited = bool(np.any(np.abs(dphi) >= self.MIN_EXCITATION_V))
+            if ohmic or excited:
+                dy = (self._y(now) - self._y(self._prev) if self._prev is not None
+                      else np.full(self._n, math.nan))
+                if ohmic:
+                    self._update_ohmic(dy, phi, current, r0, soc, valid)
+                if excited:
+                    self._update_resistance(dy, dphi, valid)
+            self._prev, self._prev_phi, self._prev_r0 = now, phi, r0
+            self._prev_current = current
             if dt > 0.0:
                 self._count(current, pack_voltage, dt, soc)
-                self._track_discharge(voltage[valid], current, pack_voltage, dt)
-                self._update_capacity(voltage, phi, current, dt, rows, valid, t)
+                self._track_discharge(voltage, valid, current, pack_voltage, dt)
+                self._update_capacity(voltage, phi, current, dt, temps, valid, t)
         return self._outputs(r0)
 
-    def _overpotential(self, current: float, dt: float, temps: np.ndarray,
-                       r0: np.ndarray) -> np.ndarray:
-        """φ = R0(T)·I + Σ v_i of the characterization, the RC pairs advanced by dt."""
-        m = self._model
+    def _y(self, readings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+           ) -> np.ndarray:
+        """V − OCV(SoC) of a step's readings: what the overpotential must explain."""
+        voltage, _, soc, temps = readings
+        lookup = self._model.lookup
+        return np.asarray(voltage - lookup.ocv_at(soc, lookup.row_base(temps)))
+
+    def _overpotential(self, current: float, dt: float, r0: np.ndarray,
+                       r_rc: np.ndarray) -> np.ndarray:
+        """φ = R0(T)·I + Σ v_i of the characterization, the RC pairs (resistances ``r_rc``
+        at the cells' temperatures) advanced by dt."""
+        if dt != self._decay_dt:  # the decay of each pair over dt (1 s steps: once)
+            a = np.array([math.exp(-dt / float(tau)) if dt > 0.0 else 1.0
+                          for tau in self._taus])[:, None]
+            self._decay, self._rise, self._decay_dt = a, 1.0 - a, dt
+        self._v_rc = self._decay * self._v_rc + r_rc * self._rise * current
         phi = r0 * current
-        for i in range(len(m.rc)):
-            a = math.exp(-dt / float(self._taus[i])) if dt > 0.0 else 1.0
-            self._v_rc[i] = a * self._v_rc[i] + m.rc_r(i, temps) * (1.0 - a) * current
-            phi += self._v_rc[i]
+        for v in self._v_rc:
+            phi = phi + v
         return np.asarray(phi)
 
-    def _update_ohmic(self, y: np.ndarray, phi: np.ndarray, current: float, r0: np.ndarray,
+    def _ohmic_step(self, current: float) -> bool:
+        """Whether the current moved enough since the last step for any cell's ohmic drop to
+        change by MIN_EXCITATION_V (False after a current that was not a number)."""
+        return abs(current - self._prev_current) * self._r0_max >= self.MIN_EXCITATION_V
+
+    def _update_ohmic(self, dy: np.ndarray, phi: np.ndarray, current: float, r0: np.ndarray,
                       soc: np.ndarray, valid: np.ndarray) -> None:
-        """RLS of g0 on current steps: Δy − Δ(Σ v_i) = g0·R0(T)·ΔI (before
-        :meth:`_update_resistance` moves the previous y on)."""
-        rc = phi - r0 * current
-        dy, drc = y - self._prev_y, rc - self._prev_rc
+        """RLS of g0 on current steps: Δy − Δ(Σ v_i) = g0·R0(T)·ΔI."""
+        drc = (phi - r0 * current) - (self._prev_phi - self._prev_r0 * self._prev_current)
         x = r0 * (current - self._prev_current)
-        self._prev_rc, self._prev_current = rc, current
         lo, hi = self.OHMIC_SOC_RANGE
         stepped = (valid & np.isfinite(dy) & np.isfinite(x)
                    & (np.abs(x) >= self.MIN_EXCITATION_V))
@@ -196,11 +231,11 @@ class SohEstimator(CellModelBlock):
         self.ohmic_gain = np.clip(gain, self.GAIN_RANGE[0], self.GAIN_RANGE[1])
         self._g0_var = np.where(excited, (self._g0_var - k * x * self._g0_var) / lam,
                                 self._g0_var)
-        self._g0_updates += excited
+        self._g0_updates = self._g0_updates + excited
+        self._estimates_changed()
 
-    def _update_resistance(self, y: np.ndarray, phi: np.ndarray, valid: np.ndarray) -> None:
-        dy, dphi = y - self._prev_y, phi - self._prev_phi
-        self._prev_y, self._prev_phi = y, phi
+    def _update_resistance(self, dy: np.ndarray, dphi: np.ndarray, valid: np.ndarray) -> None:
+        """RLS of g on the steps with excitation: Δy = g·Δφ."""
         excited = valid & np.isfinite(dy) & (np.abs(dphi) >= self.MIN_EXCITATION_V)
         if not excited.any():
             return
@@ -212,7 +247,8 @@ class SohEstimator(CellModelBlock):
         self.gain = np.clip(gain, self.GAIN_RANGE[0], self.GAIN_RANGE[1])
         self._g_var = np.where(excited, (self._g_var - k * x * self._g_var) / lam,
                                self._g_var)
-        self._g_updates += excited
+        self._g_updates = self._g_updates + excited
+        self._estimates_changed()
 
     def _count(self, current: float, pack_voltage: float, dt: float, soc: np.ndarray) -> None:
         self._charge_Ah += current * dt / 3600.0
@@ -221,7 +257,7 @@ class SohEstimator(CellModelBlock):
             self._e_in_Wh += energy
         else:
             self._e_out_Wh -= energy
-        mean_soc = float(np.mean(soc))
+        mean_soc = float(soc.sum()) / soc.size
         if math.isnan(self._eff_start_soc):
             self._eff_start_soc, self._e_in_Wh, self._e_out_Wh = mean_soc, 0.0, 0.0
             return
@@ -239,24 +275,24 @@ class SohEstimator(CellModelBlock):
             self._eff_side = 0.0
             self._e_in_Wh = self._e_out_Wh = 0.0
 
-    def _track_discharge(self, voltage: np.ndarray, current: float, pack_voltage: float,
-                         dt: float) -> None:
+    def _track_discharge(self, voltage: np.ndarray, valid: np.ndarray, current: float,
+                         pack_voltage: float, dt: float) -> None:
         """The energy of a discharge from the full state to the empty voltage (soce)."""
-        if voltage.size == 0:
+        charging = current > self._anchor_A
+        if not charging and not self._from_full:
             return
-        charging = current > self.ANCHOR_CURRENT_C * self._rated_Ah
+        lowest = float(np.min(voltage, where=valid, initial=math.inf))
+        if lowest == math.inf:  # no valid reading
+            return
         if charging:
-            full = float(np.min(voltage)) >= self._v_full - self.END_VOLTAGE_SLACK_V
-            self._from_full = full
+            self._from_full = lowest >= self._v_full - self.END_VOLTAGE_SLACK_V
             self._discharge_Wh = self._discharge_Ah = self._discharge_s = 0.0
-            return
-        if not self._from_full:
             return
         self._discharge_Wh -= pack_voltage * current * dt / 3600.0
         if current < 0.0:
             self._discharge_Ah -= current * dt / 3600.0
             self._discharge_s += dt
-        if current < 0.0 and float(np.min(voltage)) <= self._v_empty + self.END_VOLTAGE_SLACK_V:
+        if current < 0.0 and lowest <= self._v_empty + self.END_VOLTAGE_SLACK_V:
             rate_C = self._discharge_Ah / max(self._discharge_s / 3600.0, 1e-9) / self._rated_Ah
             lo, hi = self.ENERGY_RATE_RANGE_C
             if lo <= rate_C <= hi:
@@ -264,9 +300,10 @@ class SohEstimator(CellModelBlock):
             self._from_full = False
 
     def _update_capacity(self, voltage: np.ndarray, phi: np.ndarray, current: float,
-                         dt: float, rows: np.ndarray, valid: np.ndarray, t: float) -> None:
-        if abs(current) > self.ANCHOR_CURRENT_C * self._rated_Ah:
-            self._commit_anchor()
+                         dt: float, temps: np.ndarray, valid: np.ndarray, t: float) -> None:
+        if abs(current) > self._anchor_A:
+            if self._candidate:
+                self._commit_anchor()
             self._quiet_s = 0.0
             self._rest_start_t = math.nan
             return
@@ -274,15 +311,18 @@ class SohEstimator(CellModelBlock):
         if self._quiet_s < self.ANCHOR_HOLD_S:
             return
         lookup = self._model.lookup
+        rows = lookup.row_base(temps)
         soc_v = lookup.soc_at(voltage - self.gain * phi, rows)
         steep = lookup.slope_at(soc_v, rows) >= self.MIN_ANCHOR_SLOPE
         self._candidate_soc = np.where(valid & steep, soc_v, math.nan)
+        self._candidate = True
         self._self_discharge(soc_v, valid & steep, t)
 
     def _commit_anchor(self) -> None:
         """A quiet period ended: its last voltage-SoC is an anchor; with the previous anchor
         far enough it gives a capacity sample."""
         cand = self._candidate_soc
+        self._candidate = False
         if np.all(np.isnan(cand)):
             return
         span = np.abs(cand - self._anchor_soc)
@@ -298,6 +338,7 @@ class SohEstimator(CellModelBlock):
         self._anchor_soc = np.where(have, cand, self._anchor_soc)
         self._anchor_Ah = np.where(have, self._charge_Ah, self._anchor_Ah)
         self._candidate_soc = np.full(self._n, math.nan)
+        self._estimates_changed()
 
     def _self_discharge(self, soc_v: np.ndarray, ok: np.ndarray, t: float) -> None:
         if math.isnan(self._rest_start_t):
@@ -311,26 +352,38 @@ class SohEstimator(CellModelBlock):
                 self._self_discharge_A = float(max(np.max(lost), 0.0))
 
     # -- outputs --------------------------------------------------------------------------
-    def cell_resistance(self, r0: np.ndarray) -> np.ndarray:
-        """Per cell, from the characterization's R0 at the cells' temperatures."""
+    def _estimates_changed(self) -> None:
+        """Recompute what the outputs take from the estimates alone (after an update)."""
+        if self._n < 0:
+            return
         estimated = self._g0_updates >= self.MIN_RESISTANCE_UPDATES
-        gain = np.where(estimated[0], self.ohmic_gain[0], self.ohmic_gain[1])
-        scale = np.where(estimated.any(axis=0), gain * r0 / self._r0_ref, 1.0)
-        return np.asarray(self._r_bol * scale)
-
-    def _outputs(self, r0: np.ndarray) -> dict[str, Any]:
-        n = self._n
-        cap = self.capacity_Ah.copy()
-        res = self.cell_resistance(r0)
-        pack_cap = float(np.min(cap))
-        pack_res = float(np.sum(res))
+        self._r_estimated = estimated.any(axis=0)
+        self._r_gain = np.where(estimated[0], self.ohmic_gain[0], self.ohmic_gain[1])
+        self._r_fixed = (None if self._r_estimated.any()
+                         else np.full(self._n, self._r_bol))
+        cap = self.capacity_Ah
+        self._pack_cap = float(np.min(cap))
         # discharge current over the reference duration at the reference SoC and temperature,
         # down to the characterization's empty voltage, with the estimated resistance scale
         scale = np.where(self._g_updates >= self.MIN_RESISTANCE_UPDATES, self.gain, 1.0)
         r_eff = scale * self._r_duration * (self._r_bol / self._r0_ref)
         i_max = ((self._power_ocv - self._v_empty)
                  / (r_eff + self._power_slope * self._power_s / (3600.0 * cap)))
-        power = max(0.0, float(np.min(i_max))) * self._v_empty * n
+        self._power_W = max(0.0, float(np.min(i_max))) * self._v_empty * self._n
+
+    def cell_resistance(self, r0: np.ndarray) -> np.ndarray:
+        """Per cell, from the characterization's R0 at the cells' temperatures."""
+        if self._r_fixed is not None:
+            return self._r_fixed
+        scale = np.where(self._r_estimated, self._r_gain * r0 / self._r0_ref, 1.0)
+        return np.asarray(self._r_bol * scale)
+
+    def _outputs(self, r0: np.ndarray) -> dict[str, Any]:
+        n = self._n
+        cap = self.capacity_Ah
+        res = self.cell_resistance(r0)
+        pack_cap = self._pack_cap
+        pack_res = float(res.sum())
         i3 = pack_cap / 3.0
         r_now = pack_res / n
         efficiency = self._efficiency
@@ -347,7 +400,7 @@ class SohEstimator(CellModelBlock):
             "cell_resistance_ohm": res,
             "pack_resistance_ohm": pack_res,
             "soh_resistance": min(pack_res / (n * self._r_bol), 10.0),
-            "power_capability_W": min(power, 1.0e7),
+            "power_capability_W": min(self._power_W, 1.0e7),
             "round_trip_efficiency": float(min(max(efficiency, 0.0), 1.0)),
             "self_discharge_current_A": min(self._self_discharge_A, 10.0),
             "soce": float(min(max(soce, 0.0), 1.5)),
