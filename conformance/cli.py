@@ -356,7 +356,39 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_serve)
     _add_tools(sub)
     _add_docs(sub)
+    _add_telemetry(sub)
     return parser
+
+
+def _add_telemetry(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``obsa telemetry collect``: the gateways' records from an MQTT broker into a database."""
+    t = sub.add_parser("telemetry", help="collect the telemetry gateways publish")
+    t_sub = t.add_subparsers(dest="telemetry_command", required=True)
+    c = t_sub.add_parser(
+        "collect", help="subscribe to the gateways' records on an MQTT broker and store each "
+        "once in a database (until interrupted)")
+    c.add_argument("--broker", required=True, metavar="URL",
+                   help="mqtt://[user[:password]@]host[:port] or mqtts://… (TLS)")
+    c.add_argument("--db", default="sqlite:///telemetry.sqlite", metavar="URL",
+                   help="sqlite:///PATH (default: sqlite:///telemetry.sqlite, created on first "
+                   "use)")
+    c.add_argument("--ca-file", default=None, metavar="FILE",
+                   help="CA bundle that signs the broker's certificate (mqtts://)")
+    c.add_argument("--client-id", default="obsa-collector", metavar="ID",
+                   help="MQTT client id: its persistent session keeps what arrives while the "
+                   "collector is away (default obsa-collector)")
+    c.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds")
+    c.add_argument("--count", type=int, default=None, metavar="N",
+                   help="stop once the database holds N records")
+    c.set_defaults(func=_cmd_telemetry_collect)
+
+
+def _cmd_telemetry_collect(args: argparse.Namespace) -> int:
+    from .telemetry.collector import collect
+
+    return collect(args.broker, args.db, duration_s=args.duration, count=args.count,
+                   ca_file=args.ca_file, client_id=args.client_id)
 
 
 def main(argv: list[str] | None = None) -> int:

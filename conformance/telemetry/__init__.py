@@ -1,0 +1,2 @@
+"""Getting a gateway's telemetry into a database: :mod:`.collector` (``obsa telemetry
+collect``)."""

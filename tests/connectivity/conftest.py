@@ -1,0 +1,94 @@
+"""A real Mosquitto broker for the gateway's and the collector's tests, started on a free
+port of the loopback interface in a temporary directory (persistence on, so that a restart
+keeps the collector's session and what is queued for it); skipped, saying why, where the
+Debian package mosquitto is not installed."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+LOOPBACK = "127.0.0.1"
+
+
+def _mosquitto() -> str | None:
+    return shutil.which("mosquitto") or next(
+        (p for p in ("/usr/sbin/mosquitto",) if Path(p).is_file()), None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+class Mosquitto:
+    """One broker on ``LOOPBACK``:``port``; stop and start it again on the same port."""
+
+    def __init__(self, exe: str, directory: Path, extra: str = "") -> None:
+        self.exe = exe
+        self.port = free_port()
+        self.directory = directory
+        self.conf = directory / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} {LOOPBACK}\n"
+            # run as root, mosquitto would become the user mosquitto and lose the directory
+            f"user {getpass.getuser()}\n"
+            f"persistence true\npersistence_location {directory}/\n"
+            f"log_dest file {directory}/mosquitto.log\n"
+            + (extra or "allow_anonymous true\n"), encoding="utf-8")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([self.exe, "-c", str(self.conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"mosquitto exited with {self.proc.returncode}: {err}")
+            try:
+                with socket.create_connection((LOOPBACK, self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"mosquitto did not listen on {LOOPBACK}:{self.port} within 10 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10.0)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    exe = _mosquitto()
+    if exe is None:
+        pytest.skip("the Debian package mosquitto is not installed (apt-get install mosquitto; "
+                    ".ci/run installs it)")
+    broker = Mosquitto(exe, tmp_path)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
