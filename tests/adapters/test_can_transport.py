@@ -158,3 +158,50 @@ def test_a_device_is_paced_on_the_wall_clock(spec: Spec, tmp_path: Path) -> None
         stop.set()
         thread.join(timeout=5)
         board_bus.shutdown()
+
+
+def test_the_bench_crc_matches_the_published_check_values() -> None:
+    """The bench's own CRC-8 (not the reference's): the CRC catalogue's check values over
+    the ASCII bytes "123456789" — CRC-8/SAE-J1850 0x4B, and 0x37 for the start-0x00,
+    no-XOR variant of AUTOSAR E2E profile 1 (CRC-8/GSM-A)."""
+    from conformance.adapters.can_frames import crc8
+
+    assert crc8(b"123456789", "crc8_sae_j1850") == 0x4B
+    assert crc8(b"123456789", "crc8_sae_j1850_zero") == 0x37
+
+
+def _socketcan(channel: str) -> bool:
+    try:
+        can.Bus(interface="socketcan", channel=channel).shutdown()
+    except Exception:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _socketcan("vcan0"), reason="no SocketCAN vcan0 on this machine "
+                                                    "(the kernel has no CAN)")
+def test_a_device_on_socketcan(spec: Spec, tmp_path: Path) -> None:
+    """The same device path on SocketCAN's vcan0, where the kernel has it: the bench opens
+    the bus and the reference CMU, in a thread, answers on it."""
+    path = _manifest(tmp_path, lambda d: (
+        _set(("adapter", "components", "can_stack"), "device")(d),
+        _set(("adapter", "options", "buses", "internal_can"),
+             {"interface": "socketcan", "channel": "vcan0", "bitrate": 500000})(d)))
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and not issues
+    stop = threading.Event()
+    board_bus = can.Bus(interface="socketcan", channel="vcan0")
+    board = CanCmu(board_bus, 0, lambda t: (np.full(16, 3.6), np.full(8, 25.0)))
+    thread = threading.Thread(target=run_realtime, args=([board], 30.0),
+                              kwargs={"stop": stop.is_set}, daemon=True)
+    try:
+        with open_adapter(manifest, spec, manifest.dimensions(spec)) as adapter:
+            thread.start()
+            rig = CanRig(adapter, spec, Bench(BenchConfig(n_cells=16, n_temp_sensors=8)),
+                         manifest)
+            rig.run(1.0)
+            assert len(rig.sent("cmu_status")) >= 8
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        board_bus.shutdown()
