@@ -196,6 +196,17 @@ class SilentCrcBmu(CanBmu):
         super()._send_due(t, signals)
 
 
+class LateStartBmu(CanBmu):
+    """Correct, but made differently: it sends nothing in its first 50 ms (its CAN
+    controller comes up after its blocks), so every frame runs 50 ms behind the
+    reference's grid."""
+
+    def _send_due(self, t: float, signals: Mapping[str, Any]) -> None:
+        if self._t0 is not None and t < self._t0 + 0.05 - 1e-9:
+            return
+        super()._send_due(t, signals)
+
+
 @dataclass(frozen=True)
 class CanFaulty:
     cls: type
@@ -226,4 +237,4 @@ CAN_CATALOGUE = (
 )
 
 #: correct nodes made differently from the reference: each must be certified
-CAN_VARIANTS = (_f(SpreadCmu, "cmu"),)
+CAN_VARIANTS = (_f(SpreadCmu, "cmu"), _f(LateStartBmu, "bmu"))
