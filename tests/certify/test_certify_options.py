@@ -52,14 +52,14 @@ def test_list_names_what_runs_and_why_the_rest_does_not(tmp_path: Path) -> None:
 
 def test_list_with_a_selection_plans_what_it_selects() -> None:
     """``--list -k``: the requirements the selection judges, with the selected test cases
-    only; the others counted as not selected; a draft requirement is in no profile yet."""
+    only; the others counted as not selected, and out of scope by the profile they need."""
     proc = _obsa("certify", "reference", "--list", "-k", "test_start_threshold or stop_thr")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.startswith("2 requirements judged by 2 test cases")
     assert "test_balancing::test_start_threshold" in out and "test_rest" not in out
     assert "requirements not selected by -k 'test_start_threshold or stop_thr'" in out
-    assert "× status draft: in no profile yet" in out and "× profile  not claimed" not in out
+    assert "× profile cmu_can, bms_can not claimed" in out and "× profile  not claimed" not in out
     bad = _obsa("certify", "reference", "--list", "-k", "start and (")
     assert bad.returncode == 2 and "expected words joined by" in bad.stderr
 

@@ -73,7 +73,20 @@ def test_show(capsys) -> None:
     assert "When the cell voltage is swept up across the declared" in out
 
 
-def test_show_says_a_draft_is_in_no_profile_yet(capsys) -> None:
+def test_show_says_a_draft_is_in_no_profile_yet(capsys, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """OBSA-CAN-001 made a draft in a copy of the spec (the spec has no draft now)."""
+    import shutil
+
+    from conformance.paths import spec_dir
+
+    root = tmp_path / "spec"
+    shutil.copytree(spec_dir(), root)
+    can_file = root / "requirements" / "can.yaml"
+    text = can_file.read_text(encoding="utf-8")
+    can_file.write_text(text.replace("    profiles: [cmu_can, bms_can]\n", "    status: draft\n",
+                                     1), encoding="utf-8")
+    monkeypatch.setattr("conformance.spec.loader.spec_dir", lambda: root)
     code, out, err = run(capsys, "show", "OBSA-CAN-001")
     assert code == 0, err
     assert "\nprofiles: none yet (status draft: no profile holds it, so no run judges it)\n" in out
