@@ -149,11 +149,16 @@ class Manifest(_Model):
         }
 
     def claimed_components(self, spec: Spec) -> list[str]:
-        """Components of every claimed profile, in execution order, without repeats."""
+        """Components of every claimed profile, in execution order, without repeats.
+
+        A profile's order is the execution order within a step, so the largest claimed
+        profile sets it (``full_bms``: the hardware abstraction first, its readings used in
+        the same step), whatever order the manifest lists its profiles in; the components
+        of smaller profiles it does not hold follow in their own order."""
+        known = [spec.profiles[pid] for pid in self.profiles if pid in spec.profiles]
         seen: dict[str, None] = {}
-        for pid in self.profiles:
-            profile = spec.profiles.get(pid)
-            for component in profile.components if profile else []:
+        for profile in sorted(known, key=lambda p: -len(p.components)):  # stable
+            for component in profile.components:
                 seen.setdefault(component, None)
         return list(seen)
 

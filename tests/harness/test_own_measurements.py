@@ -34,7 +34,8 @@ def _harness(cert: Certification) -> Harness:
 def test_the_supervisor_reads_the_module_s_pack_voltage(cert: Certification) -> None:
     h = _harness(cert)
     loop = h.run(components=["cell_monitor", "current_sensor", SUP], ideal_sensors=True)
-    assert loop.components.index(SUP) < loop.components.index("current_sensor")
+    # the full BMS's order: its hardware abstraction first, read in the same step
+    assert loop.components.index(SUP) > loop.components.index("current_sensor")
     loop.run(0.2)
     mask = h.bit(SUP, "pack_voltage_implausible")
     assert int(loop.pool["safety_fault_flags"]) & mask == 0
@@ -45,8 +46,7 @@ def test_the_supervisor_reads_the_module_s_pack_voltage(cert: Certification) -> 
     truth = loop.bench.truth(arrays=False)["true_pack_voltage_V"]
     assert loop.bench.measurements()["pack_voltage_V"] == pytest.approx(truth, abs=0.1)
     assert float(loop.pool["pack_voltage_V"]) == pytest.approx(truth + 2 * tolerance, abs=0.1)
-    # stepped before the current sensor, the supervisor read the module's reading of the
-    # step before, not the bench's sensor's
+    # the supervisor read the module's reading, not the bench's sensor's
     assert int(loop.pool["safety_fault_flags"]) & mask
 
 
