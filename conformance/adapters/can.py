@@ -22,8 +22,10 @@ judges the frames it sends (``conformance/suite/test_can.py``). The manifest say
 ``device``: the bench opens the named python-can buses (socketcan, pcan, vector, kvaser,
 slcan, gs_usb, …; nothing here is specific to one interface) and paces itself on the wall
 clock: each bench step waits for its instant, sends the emulated nodes' frames and reads
-what arrived, stamped with its arrival time. Cycle times on a PC jitter by milliseconds, so
-the suite judges them statistically.
+what arrived, each frame stamped with the interface's receive time. Cycle times on a PC
+jitter by milliseconds, so the suite judges them statistically. The plant does not drive a
+board's own inputs (no cell emulator interface yet): its values are not judged against the
+plant's truth (OBSA-CAN-003 inconclusive).
 
 ``pkg.mod:Class``: a Python node (:mod:`.can_serve` states its contract) runs in a child
 process on ``virtual`` buses private to that process, stepped with explicit time: the bench
@@ -200,6 +202,7 @@ class CanAdapter(Adapter):
         self._stderr: Any = None
         self._buses: dict[str, can.BusABC] = {}
         self._wall0: float | None = None
+        self._epoch0: float | None = None
         self._runs = 0
         self.parameters: dict[str, dict[str, Any]] = {}
 
@@ -280,6 +283,7 @@ class CanAdapter(Adapter):
                 while bus.recv(timeout=0.0) is not None:
                     pass
             self._wall0 = time.monotonic()
+            self._epoch0 = time.time()
             return
         buses = {b: {"interface": s.interface, "channel": s.channel, "bitrate": s.bitrate}
                  for b, s in self.can.buses.items()}
@@ -320,8 +324,13 @@ class CanAdapter(Adapter):
                 if got.is_error_frame:
                     continue
                 msg = got
-                # python-can stamps with time.time(); the bench's clock is monotonic
-                arrived = time.monotonic() - self._wall0
+                # the interface's receive time stamp (python-can: seconds since the epoch),
+                # not the moment this step drained the bus: the step would add up to its
+                # own length of jitter to every interval
+                if msg.timestamp and self._epoch0 is not None:
+                    arrived = msg.timestamp - self._epoch0
+                else:
+                    arrived = time.monotonic() - self._wall0
                 out.append((arrived, bus, msg))
         return out
 

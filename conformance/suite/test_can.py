@@ -258,11 +258,19 @@ def test_traffic(obsa: Harness) -> None:
                                 "p99_interval_error_ratio": p99},
                message=f"intervals over {TRAFFIC_S:g} s; {where}", simulated_s=rig.t)
     out_of_range, ratio, where = _values(obsa, rig, since=1.0)
-    obsa.judge("OBSA-CAN-003", {"out_of_range_values": out_of_range,
-                                "value_error_ratio": ratio},
-               message=f"every decoded value against the catalog's range; plant-measuring "
-                       f"signals against the truth (largest at {where or 'none'})",
-               simulated_s=rig.t)
+    if rig.adapter.realtime:
+        # a board measures its own cells: without a cell emulator driven by the plant the
+        # bench knows no truth to hold its values against
+        obsa.inconclusive("OBSA-CAN-003", f"a device measures its own cells and pack, which "
+                                          f"the bench's plant does not drive: the values "
+                                          f"cannot be held against the truth "
+                                          f"({out_of_range} decoded values out of range)")
+    else:
+        obsa.judge("OBSA-CAN-003", {"out_of_range_values": out_of_range,
+                                    "value_error_ratio": ratio},
+                   message=f"every decoded value against the catalog's range; plant-measuring "
+                           f"signals against the truth (largest at {where or 'none'})",
+                   simulated_s=rig.t)
     counters, crcs = _e2e_errors(rig)
     obsa.judge("OBSA-CAN-004", {"counter_errors": counters, "crc_errors": crcs},
                message="alive counter and CRC of every protected frame, computed by the bench "
