@@ -175,9 +175,9 @@ def _outage(run: Run, steps: int, stim: _Stimulus) -> None:
     _steps(run, steps, stim)
 
 
-def _drain(run: Run, stim: _Stimulus) -> None:
+def _drain(run: Run, stim: _Stimulus, settle: bool = True) -> None:
     """Keep the link up until the telemetry reports an empty backlog (at most the time one
-    record per DRAIN_STEPS_PER_RECORD steps needs), then SETTLE_PERIODS more."""
+    record per DRAIN_STEPS_PER_RECORD steps needs), then SETTLE_PERIODS more (``settle``)."""
     loop = run.loop
     backlog = int(loop.pool["telemetry_backlog_records"])
     limit = DRAIN_STEPS_PER_RECORD * max(backlog, 0) + loop.bench.clock.steps_for(
@@ -186,7 +186,8 @@ def _drain(run: Run, stim: _Stimulus) -> None:
         if int(loop.pool["telemetry_backlog_records"]) == 0:
             break
         _steps(run, 1, stim)
-    _seconds(run, float(stim.rng.uniform(*SETTLE_PERIODS)) * run.period_s, stim)
+    if settle:
+        _seconds(run, float(stim.rng.uniform(*SETTLE_PERIODS)) * run.period_s, stim)
 
 
 def _seen_outages(run: Run) -> None:
@@ -209,25 +210,47 @@ def _link_up_run(h: Harness) -> Run:
     return run
 
 
+def _short_outage_steps(h: Harness) -> int:
+    """The most whole steps an outage may last to be shorter than the declared buffer
+    (buffer_capacity_records × publish_period_s); 0 when not even one step is."""
+    buffer_s = int(h.param(TEL, "buffer_capacity_records")) * float(
+        h.param(TEL, "publish_period_s"))
+    return max(0, math.ceil(buffer_s / h.step_period(TEL) - 1e-9) - 1)
+
+
 def _short_outages_run(h: Harness) -> Run:
     """An outage of a seeded share of the declared buffer, then a burst of outages of one to
-    three steps, each followed by the drain."""
+    three steps (each shorter than the buffer too), each followed by the drain."""
     run, stim = _start(h, "telemetry short outages")
     capacity = int(h.param(TEL, "buffer_capacity_records"))
+    longest = _short_outage_steps(h)
     _seconds(run, float(stim.rng.uniform(*SETTLE_PERIODS)) * run.period_s, stim)
     records = float(stim.rng.uniform(*SHORT_SHARE)) * min(capacity, SHORT_MAX_RECORDS)
-    steps = max(1, int(records * run.period_s / run.step_s))
+    steps = min(longest, max(1, int(records * run.period_s / run.step_s)))
     _outage(run, steps, stim)
-    run.done.append(f"an outage of {steps * run.step_s:.1f} s ({records:.1f} periods; the "
-                    f"buffer holds {capacity})")
+    run.done.append(f"an outage of {steps * run.step_s:.1f} s "
+                    f"({steps * run.step_s / run.period_s:.1f} periods; the buffer holds "
+                    f"{capacity})")
     _drain(run, stim)
+    burst = (BURST_STEPS[0], min(BURST_STEPS[1], longest))
     for _ in range(BURST_OUTAGES):
-        _outage(run, int(stim.rng.integers(BURST_STEPS[0], BURST_STEPS[1] + 1)), stim)
+        _outage(run, int(stim.rng.integers(burst[0], burst[1] + 1)), stim)
         _steps(run, int(stim.rng.integers(BURST_STEPS[0], BURST_STEPS[1] + 1)), stim)
-    run.done.append(f"{BURST_OUTAGES} outages of {BURST_STEPS[0]} to {BURST_STEPS[1]} steps")
+        _drain(run, stim, settle=False)  # the next outage finds the buffer empty again
+    run.done.append(f"{BURST_OUTAGES} outages of {burst[0]} to {burst[1]} steps, each after "
+                    f"{BURST_STEPS[0]} to {BURST_STEPS[1]} steps up and an empty backlog")
     _drain(run, stim)
     _seen_outages(run)
     return run
+
+
+def _short_refusal(h: Harness) -> str | None:
+    """Why no outage on the bench is shorter than the declared buffer (None: one is)."""
+    if _short_outage_steps(h) >= 1:
+        return None
+    return (f"the declared buffer_capacity_records {h.param(TEL, 'buffer_capacity_records')} "
+            f"at publish_period_s {h.param(TEL, 'publish_period_s')} s lasts no longer than "
+            f"one step of {h.step_period(TEL):g} s: no outage of whole steps is shorter")
 
 
 def _overflow_steps(h: Harness) -> tuple[int, int]:
@@ -263,6 +286,19 @@ def _overflow_refusal(h: Harness) -> str | None:
             f"at publish_period_s {h.param(TEL, 'publish_period_s')} s fills in "
             f"{steps} steps of {h.step_period(TEL):g} s; the bench runs at most "
             f"{MAX_OVERFLOW_STEPS} for one outage")
+
+
+def _outage_runs(h: Harness) -> list[Run]:
+    """The short outages run and the overflow run, those the declarations allow (one of the
+    two always: a buffer too short for the first overflows in any outage)."""
+    runs = []
+    if _short_refusal(h) is None:
+        runs.append(_short_outages_run(h))
+    if _overflow_refusal(h) is None:
+        runs.append(_overflow_run(h))
+    if not runs:
+        raise S.PreconditionFailed(f"{_overflow_refusal(h)}, and no outage is shorter")
+    return runs
 
 
 # ----------------------------------------------------------------------------- what was sampled
@@ -418,7 +454,9 @@ def test_record_content(obsa: Harness) -> None:
     """Every record published in the link-up run and in the short outages and overflow
     runs (records published from the buffer) against the inputs at its time stamp, within
     each field's resolution."""
-    runs = [_link_up_run(obsa), _short_outages_run(obsa)]
+    runs = [_link_up_run(obsa)]
+    if _short_refusal(obsa) is None:
+        runs.append(_short_outages_run(obsa))
     if _overflow_refusal(obsa) is None:
         runs.append(_overflow_run(obsa))
     found = [(_content_errors(obsa, r), r) for r in runs]
@@ -436,6 +474,10 @@ def test_no_record_lost_in_a_short_outage(obsa: Harness) -> None:
     """The short outages run: every grid point within the outages (one step around each)
     against the records published after the link returned, and the steps that published
     while the link was down."""
+    refusal = _short_refusal(obsa)
+    if refusal is not None:
+        obsa.not_applicable("OBSA-CONN-003", refusal)
+        return
     run = _short_outages_run(obsa)
     _need_outage(run)
     grid = _grid(obsa, run)
@@ -458,9 +500,7 @@ def test_no_record_lost_in_a_short_outage(obsa: Harness) -> None:
 def test_records_in_time_order(obsa: Harness) -> None:
     """The short outages run and the overflow run: records whose time stamp is not later
     than the one published before."""
-    runs = [_short_outages_run(obsa)]
-    if _overflow_refusal(obsa) is None:
-        runs.append(_overflow_run(obsa))
+    runs = _outage_runs(obsa)
     found = [(_out_of_order(r), r) for r in runs]
     total = sum(n for (n, _), _ in found)
     (_, first), run = max(found, key=lambda f: f[0][0])
@@ -517,9 +557,7 @@ def test_buffer_overflow(obsa: Harness) -> None:
 def test_backlog_drains(obsa: Harness) -> None:
     """The short outages run and the overflow run: steps with the link up that report a
     backlog and publish no record."""
-    runs = [_short_outages_run(obsa)]
-    if _overflow_refusal(obsa) is None:
-        runs.append(_overflow_run(obsa))
+    runs = _outage_runs(obsa)
     for r in runs:
         _need_outage(r)
     found = [(_idle_steps(r), r) for r in runs]

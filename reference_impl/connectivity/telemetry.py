@@ -5,8 +5,8 @@ buffered while it is down.
 Sampling. The first step after reset() samples a record, whatever its time; the next ones
 are due on a grid of publish_period_s from it (first + k × period), so that a period that is
 not a whole number of steps keeps its mean. A step that finds itself past several grid
-points (a late step) samples once and puts the next point one period after it; a clock that
-goes back starts the grid again.
+points (a late step) samples once, for the latest of them; a clock that goes back starts the
+grid again.
 
 A record holds every input at the step that samples it (OBSA-CONN-002): the scalars as they
 are — a value that is not finite keeps the field of the previous record, a finite one outside
@@ -15,11 +15,12 @@ temperature; an enum value outside its enum keeps the previous record's.
 
 Buffer. Every record goes into a first-in first-out buffer of buffer_capacity_records; when
 it is full the oldest record is dropped and counted (OBSA-CONN-005). While uplink_connected is
-true, each step publishes the oldest record of the buffer (at most one per step): with the
-link up and nothing buffered, a record is published in the step that samples it
-(OBSA-CONN-001); after an outage the backlog drains one record per step, oldest first
-(OBSA-CONN-003, 004, 006). The telemetry_* outputs hold the last record published;
-telemetry_record_published says whether it was published in this step.
+true, each step publishes the oldest record of the buffer (at most one per step), before it
+samples: a buffer that filled during an outage loses nothing to the record sampled in the
+step the link returns. With the link up and nothing buffered, a record is published in the
+step that samples it (OBSA-CONN-001); after an outage the backlog drains one record per
+step, oldest first (OBSA-CONN-003, 004, 006). The telemetry_* outputs hold the last record
+published; telemetry_record_published says whether it was published in this step.
 
 The buffer here is in memory, as the component contract asks of a block; the MQTT gateway
 (:mod:`.mqtt_gateway`) keeps the same buffer on disk, with the same rules.
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..component import TIME_EPS_S, Block
+from ..component import Block
 from ..interfaces import SIGNAL_FORMAT, ContactorState, SafetyState
 
 COMPONENT = "telemetry"
@@ -59,6 +60,8 @@ ENUMS = (
     ("telemetry_safety_state", "safety_state", frozenset(int(v) for v in SafetyState)),
     ("telemetry_contactor_state", "contactor_state", frozenset(int(v) for v in ContactorState)),
 )
+#: how close to a grid point, in periods, a step samples
+GRID_TOLERANCE = 1e-4
 #: every field of a record, the time stamp first
 FIELDS = ("telemetry_record_time_s", *(f for f, _ in NUMBERS),
           *(f for lo, hi, _ in EXTREMES for f in (lo, hi)), *(f for f, _, _ in ENUMS))
@@ -111,7 +114,9 @@ class Telemetry(Block):
         """Nothing sampled, nothing buffered, nothing dropped."""
         self._buffer: deque[dict[str, Any]] = deque()
         self._dropped = 0
-        self._due_s: float | None = None  # the next grid point; None: sample at once
+        self._t0_s: float | None = None  # the first record's time; None: sample at once
+        self._next = 1  # the grid point due next, in periods from the first record
+        self._last_s = -math.inf  # the last step's time
         self._last_sampled: dict[str, Any] = empty_record()
         self._served: dict[str, Any] = empty_record()
 
@@ -134,25 +139,35 @@ class Telemetry(Block):
 
     # ---- the step ----------------------------------------------------------------------
     def _due(self, t: float) -> bool:
-        due = self._due_s
-        if due is None or t < self._last_sampled["telemetry_record_time_s"]:
-            self._due_s = t + self._period_s
+        t0 = self._t0_s
+        if t0 is None or t < self._last_s:
+            self._t0_s, self._next, self._last_s = t, 1, t
             return True
-        if t < due - TIME_EPS_S:
+        self._last_s = t
+        period = self._period_s
+        # grid points as t0 + k × period, never a running sum: far from 0 a sum of periods
+        # drifts from the step times, and a tolerance of 1e-4 period absorbs their rounding
+        if t < t0 + self._next * period - GRID_TOLERANCE * period:
             return False
-        due += self._period_s
-        self._due_s = due if due > t + TIME_EPS_S else t + self._period_s
+        self._next = max(self._next + 1,
+                         math.floor((t - t0) / period + GRID_TOLERANCE) + 1)
+        return True
+
+    def _publish(self) -> bool:
+        record = self._pop()
+        if record is None:
+            return False
+        self._served = record
         return True
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        up = bool(inputs["uplink_connected"])
+        published = up and self._publish()  # the backlog first: a full buffer keeps it
         if self._due(t):
             self._last_sampled = sample(t, inputs, self._last_sampled)
             self._push(self._last_sampled)
-        published = False
-        if bool(inputs["uplink_connected"]):
-            record = self._pop()
-            if record is not None:
-                self._served, published = record, True
+            if up and not published:
+                published = self._publish()
         return {**self._served, "telemetry_record_published": published,
                 "telemetry_backlog_records": self._backlog(),
                 "telemetry_dropped_records": self._dropped}

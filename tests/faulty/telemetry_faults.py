@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from reference_impl.component import TIME_EPS_S, Block
+from reference_impl.component import Block
 from reference_impl.connectivity.telemetry import FIELDS, Telemetry, empty_record, sample
 
 from .modules import Faulty, _f
@@ -107,9 +107,9 @@ class DrainsEveryOtherStep(Telemetry):
 
 
 class RingTelemetry(Block):
-    """A correct telemetry written otherwise: a preallocated ring of numpy rows, the records
-    due at first + k × period computed from the time of the first record (no running
-    schedule), and the step that finds the link back publishes before it samples."""
+    """A correct telemetry written otherwise: a preallocated ring of numpy rows and the
+    records due at first + k × period computed from the time of the first record (no running
+    schedule; a millionth of a period of tolerance, as times far from 0 are coarse)."""
 
     COMPONENT = "telemetry"
 
@@ -147,7 +147,7 @@ class RingTelemetry(Block):
             published = True
         if self._t0 is None or t < self._t0:
             self._t0, self._k = t, -1
-        k = math.floor((t - self._t0) / self._period_s + TIME_EPS_S)
+        k = math.floor((t - self._t0) / self._period_s + 1e-6)
         if k > self._k:
             self._k = k
             self._last = sample(t, inputs, self._last)
