@@ -61,6 +61,8 @@ if TYPE_CHECKING:
 COMPONENT = "can_stack"
 DEVICE = "device"
 NODES = ("bmu", "cmu")
+#: the node of the catalog each CAN profile certifies
+PROFILE_NODES = {"cmu_can": "cmu", "bms_can": "bmu"}
 #: the longest a Python node may take to import and build
 START_TIMEOUT_S = 60.0
 

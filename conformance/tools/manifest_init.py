@@ -344,6 +344,9 @@ def render_manifest(spec: Spec, opts: InitOptions) -> str:
             w(f"{entry:<46} # {comment}")
     if not any(spec.interfaces[c].parameters for c in components):
         out[-1] = "configuration: {}"
+    if own == [CAN_COMPONENT]:  # a CAN profile: the module is a node on the buses
+        out.extend(can_adapter(spec, profiles).splitlines())
+        return "\n".join(out) + "\n"
     w("adapter:")
     w("  type: python        # python | process | tcp | fmu (see the comments below)")
     w("  timeout_s: 1.0      # longest accepted duration of one call, s (null: no limit)")
@@ -356,6 +359,29 @@ def render_manifest(spec: Spec, opts: InitOptions) -> str:
     fmus = "\n".join(f"#     {c}: build/{c}.fmu" for c in own)
     out.extend(_TRANSPORTS.format(fmus=fmus).rstrip("\n").splitlines())
     return "\n".join(out) + "\n"
+
+
+def can_adapter(spec: Spec, profiles: list[str]) -> str:
+    """The adapter section of a CAN profile's manifest: transport can, the node's buses."""
+    from ..adapters.can import PROFILE_NODES, node_buses
+
+    node = next((PROFILE_NODES[p] for p in profiles if p in PROFILE_NODES), "bmu")
+    rates = {c.bus.id: c.bus.bit_rate_bps for c in spec.can_catalogs}
+    lines = ["adapter:",
+             "  type: can           # a node on the CAN catalog's buses "
+             "(docs: guides/can-nodes)",
+             "  timeout_s: 1.0",
+             "  components:",
+             "    can_stack: device  # a board on the buses below; package.module:Class for "
+             "a Python node",
+             "  options:",
+             f"    node: {node}",
+             *(["    module: 0           # the CMU's module index"] if node == "cmu" else []),
+             "    buses:             # python-can interface and channel of each bus"]
+    for i, bus in enumerate(node_buses(spec, node)):
+        lines.append(f"      {bus}: {{interface: socketcan, channel: can{i}, "
+                     f"bitrate: {rates[bus]}}}")
+    return "\n".join(lines) + "\n"
 
 
 def _features(spec: Spec, w: Any, features: dict[str, list[str]], claimed: set[str]) -> None:
@@ -378,6 +404,9 @@ def _features(spec: Spec, w: Any, features: dict[str, list[str]], claimed: set[s
             for line in textwrap.wrap("parameters " + ", ".join(params), width=84):
                 w(f"  #   {line}")
         w(f"  - {fid}" if fid in claimed else f"  # - {fid}")
+
+
+CAN_COMPONENT = "can_stack"
 
 
 def _class_name(component: str) -> str:

@@ -253,3 +253,19 @@ def test_the_can_test_cases_judge_a_device_in_real_time(spec: Spec, tmp_path: Pa
     assert cycle[0].name == "mean_interval_error_ratio" and cycle[0].passed
     verdicts.pop("OBSA-CAN-002")
     assert set(verdicts.values()) == {"pass"}, verdicts
+
+
+@pytest.mark.parametrize(("profile", "node", "buses"), [
+    ("cmu_can", "cmu", {"internal_can"}), ("bms_can", "bmu", {"internal_can", "vehicle_can"})])
+def test_manifest_init_writes_the_can_transport(spec: Spec, tmp_path: Path, profile: str,
+                                                node: str, buses: set[str]) -> None:
+    from conformance.cli import main
+
+    out = tmp_path / "m.yaml"
+    assert main(["manifest", "init", profile, "--out", str(out)]) == 0
+    manifest, issues = load_manifest(out, spec)
+    assert manifest is not None and not issues, issues
+    assert manifest.adapter.type == "can" and manifest.adapter.components == {
+        "can_stack": "device"}
+    assert manifest.adapter.options["node"] == node
+    assert set(manifest.adapter.options["buses"]) == buses
