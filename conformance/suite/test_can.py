@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from conformance.adapters import AdapterError
-from conformance.adapters.can import CanAdapter
+from conformance.adapters.can import PROFILE_NODES, CanAdapter
 from conformance.adapters.can_frames import Checked
 from conformance.adapters.can_rig import CanRig
 from conformance.harness.context import Harness, PreconditionFailed
@@ -51,6 +51,12 @@ def _rig(h: Harness, **kw: Any) -> CanRig:
         raise AdapterError(f"the CAN profiles' test cases need adapter.type 'can', found "
                            f"'{getattr(adapter, 'transport', type(adapter).__name__)}'",
                            component=STACK, call="configure", field="adapter.type")
+    claimed = {PROFILE_NODES[p] for p in h.manifest.profiles if p in PROFILE_NODES}
+    if claimed and adapter.can.node not in claimed:
+        raise AdapterError(f"expected node {' or '.join(sorted(claimed))} for the claimed "
+                           f"profiles {', '.join(h.manifest.profiles)}, found node "
+                           f"'{adapter.can.node}'", component=STACK, call="configure",
+                           field="adapter.options.node")
     adapter.configure(STACK, h.params(STACK))
     bench = h.session.bench_factory(seed=h.seed)
     rig = CanRig(adapter, h.spec, bench, h.manifest)
