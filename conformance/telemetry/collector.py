@@ -346,8 +346,12 @@ def collect(broker_url: str, db_url: str, *, duration_s: float | None = None,
         return 2
     initial = collector.store.count()
     collector.start()
-    print(f"obsa telemetry collect: {broker.host}:{broker.port} → {path}", file=sys.stderr,
-          flush=True)
+    if collector.connected.wait(10.0):
+        print(f"obsa telemetry collect: {broker.host}:{broker.port} → {path}: subscribed",
+              file=sys.stderr, flush=True)
+    else:
+        print(f"obsa telemetry collect: {broker.host}:{broker.port}: not reachable within "
+              "10 s; still trying", file=sys.stderr, flush=True)
     end = None if duration_s is None else time.monotonic() + duration_s
     try:
         while end is None or time.monotonic() < end:

@@ -269,3 +269,60 @@ def test_user_name_and_password(tmp_path: Path) -> None:
         right.stop()
     finally:
         broker.stop()
+
+
+def test_tls(tmp_path: Path) -> None:
+    """A broker that speaks TLS only: the gateway and the collector (mqtts://) that trust its
+    CA deliver and store; a gateway without TLS never connects."""
+    from .conftest import _mosquitto, make_certificates
+
+    exe = _mosquitto()
+    if exe is None:
+        pytest.skip("the Debian package mosquitto is not installed")
+    ca, crt, key = make_certificates(tmp_path)
+    broker = Mosquitto(exe, tmp_path, f"allow_anonymous true\ncafile {ca}\ncertfile {crt}\n"
+                                      f"keyfile {key}\n")
+    broker.start()
+    c = Collector(parse_broker(f"mqtts://{LOOPBACK}:{broker.port}"),
+                  tmp_path / "collected.sqlite", load_spec(), client_id="tls-collector",
+                  ca_file=str(ca), log=lambda m: None)
+    try:
+        c.start()
+        wait_for("the collector subscribed over TLS", c.connected.is_set, 10.0)
+        plain = gateway(broker.port, tmp_path / "plain.sqlite")
+        plain.start()
+        secure = gateway(broker.port, tmp_path / "tls.sqlite", tls_ca=str(ca))
+        secure.start()
+        run_steps(secure, 0, 5)
+        wait_for("5 records stored", lambda: c.counts.stored >= 5, 10.0)
+        assert not plain.connected
+        plain.stop()
+        secure.stop()
+    finally:
+        c.stop()
+        broker.stop()
+    assert [r[1] for r in rows(tmp_path / "collected.sqlite")] == list(range(5))
+
+
+def test_obsa_telemetry_collect(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """The command a user runs: it stores what a gateway publishes and stops at --count,
+    saying what it did; a bad URL is refused with what was expected."""
+    db = tmp_path / "fleet.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "telemetry", "collect",
+                             "--broker", mosquitto.url, "--db", f"sqlite:///{db}",
+                             "--count", "20", "--duration", "60"],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    assert proc.stderr.readline().rstrip().endswith(": subscribed")  # its session exists
+    gw = gateway(mosquitto.port, tmp_path / "gw.sqlite")
+    gw.start()
+    run_steps(gw, 0, 20)
+    assert proc.wait(60) == 0
+    gw.stop()
+    assert "20 stored, 0 duplicates ignored, 0 rejected" in proc.stderr.read()
+    assert [r[1] for r in rows(db)] == list(range(20))
+    bad = subprocess.run([sys.executable, "-m", "conformance", "telemetry", "collect",
+                          "--broker", "tcp://127.0.0.1:1", "--db", str(db)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "expected mqtt://[user[:password]@]host[:port]" in bad.stderr
