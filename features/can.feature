@@ -29,6 +29,6 @@ Feature: CAN layer — a node judged by its frames on the catalog's buses (area 
     Then the node's frames show the reaction complete within the timeout and reaction time, and not before the timeout, judged against OBSA-CAN-006
 
   @OBSA-CAN-007
-  Scenario: Unknown, short, error and remote frames are survived
-    When 1000 seeded unknown, short, error and remote frames are injected over 5 s on every bus of the node
+  Scenario: Unknown, short, error and remote frames and a saturated bus are survived
+    When 1000 seeded unknown, short, error and remote frames are injected over 5 s on every bus of the node, then 1 s of frames saturating each bus at priorities below the catalog's
     Then the node's state in its frames does not change and no frame it sends goes missing, judged against OBSA-CAN-007

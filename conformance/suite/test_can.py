@@ -37,6 +37,11 @@ PRESENT_PERIODS = 3
 #: frames injected by the malformed-frame test case (OBSA-CAN-007), and over how long
 MALFORMED_FRAMES = 1000
 MALFORMED_S = 5.0
+#: then a saturated bus: this long, every bus at its bit rate filled with 8-byte frames of
+#: identifiers below every catalog frame's priority (OBSA-CAN-007)
+FLOOD_S = 1.0
+#: the flood's identifiers count down from the lowest priority (the largest 29-bit id)
+FLOOD_ID = 0x1FFFFFFF
 #: bad frames injected per kind (OBSA-CAN-005), and the time between two
 BAD_FRAMES_PER_KIND = 2
 BAD_FRAME_SPACING_S = 1.5
@@ -488,11 +493,27 @@ def _junk(h: Harness, rig: CanRig) -> list[tuple[str, can.Message]]:
     return out
 
 
+def _flood(h: Harness, rig: CanRig) -> list[tuple[str, can.Message]]:
+    """One bench step of a saturated bus on every bus of the node: as many 8-byte frames as
+    its bit rate carries in a step (135 bits each, 29-bit ids: 160), with identifiers of a
+    lower priority than every frame of the catalog (on a real bus the node's frames still
+    win arbitration)."""
+    rng = S.seeded_rng(h, "can flood")
+    out = []
+    for bus in rig.adapter.can.buses:
+        rate = rig.codec.catalogs[bus].bus.bit_rate_bps
+        n = math.ceil(rate * rig.dt / 160)
+        for k in range(n):
+            out.append((bus, can.Message(arbitration_id=FLOOD_ID - k, is_extended_id=True,
+                                         data=bytes(rng.integers(0, 256, 8).tolist()))))
+    return out
+
+
 @req("OBSA-CAN-007")
 def test_malformed_frames_survived(obsa: Harness) -> None:
-    """MALFORMED_FRAMES unknown, short, error and remote frames over MALFORMED_S, on every
-    bus of the node: its state in its frames must not change and no frame it sends may go
-    missing."""
+    """MALFORMED_FRAMES unknown, short, error and remote frames over MALFORMED_S, then FLOOD_S
+    of a saturated bus, on every bus of the node: its state in its frames must not change
+    and no frame it sends may go missing."""
     rig = _rig(obsa)
     if _is_bmu(rig):
         _wait_closed(obsa, rig)
@@ -504,14 +525,21 @@ def test_malformed_frames_survived(obsa: Harness) -> None:
     per_step = math.ceil(len(junk) / (MALFORMED_S / rig.dt))
     crashed = ""
     steps = round(MALFORMED_S / rig.dt)
+    flood = _flood(obsa, rig)
+    flooded = 0
     try:
         for i in range(steps):
             for frame in junk[i * per_step:(i + 1) * per_step]:
                 rig.inject(frame)
             rig.step()
+        for _ in range(round(FLOOD_S / rig.dt)):
+            for frame in flood:
+                rig.inject(frame)
+            flooded += len(flood)
+            rig.step()
     except AdapterError as exc:
         crashed = str(exc)
-    end = start + MALFORMED_S
+    end = start + MALFORMED_S + FLOOD_S
     changed = {key for c in _own(rig, start) if c.frame is not None and c.values
                for key in [(c.frame.name, s) for s in STATE_SIGNALS.get(c.frame.name, ())]
                if key in before and c.values.get(key[1]) != before[key]}
@@ -528,7 +556,8 @@ def test_malformed_frames_survived(obsa: Harness) -> None:
         for a, b in zip(ts, ts[1:], strict=False):
             if b - a > usual + 1e-6:
                 missed += max(1, math.floor((b - a) / e.period_s) - 1)
-    message = (f"{len(junk)} frames over {MALFORMED_S:g} s from {start:.2f} s; state signals "
+    message = (f"{len(junk)} frames over {MALFORMED_S:g} s from {start:.2f} s, then "
+               f"{flooded} over {FLOOD_S:g} s saturating the bus; state signals "
                f"watched: {', '.join(f'{n}.{s}' for n, s in sorted(before))}"
                + (f"; changed: {', '.join(f'{n}.{s}' for n, s in sorted(changed))}"
                   if changed else "") + (f"; the node failed: {crashed}" if crashed else ""))

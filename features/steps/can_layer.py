@@ -7,6 +7,7 @@ from typing import Any
 from conformance.gherkin.steps import SuiteError, run_case, when
 from conformance.suite.test_can import (
     BAD_FRAMES_PER_KIND,
+    FLOOD_S,
     MALFORMED_FRAMES,
     MALFORMED_S,
     TRAFFIC_S,
@@ -42,9 +43,11 @@ def lost_frame(context: Any) -> None:
 
 
 @when("{frames:d} seeded unknown, short, error and remote frames are injected over "
-      "{seconds:d} s on every bus of the node")
-def malformed(context: Any, frames: int, seconds: int) -> None:
-    if (frames, seconds) != (MALFORMED_FRAMES, MALFORMED_S):
+      "{seconds:d} s on every bus of the node, then {flood:d} s of frames saturating each bus "
+      "at priorities below the catalog's")
+def malformed(context: Any, frames: int, seconds: int, flood: int) -> None:
+    if (frames, seconds, flood) != (MALFORMED_FRAMES, MALFORMED_S, FLOOD_S):
         raise SuiteError(f"the test case injects {MALFORMED_FRAMES} frames over "
-                         f"{MALFORMED_S:g} s; the scenario says {frames} over {seconds} s")
+                         f"{MALFORMED_S:g} s, then floods for {FLOOD_S:g} s; the scenario "
+                         f"says {frames} over {seconds} s and {flood} s")
     run_case(context, f"{CAN}::test_malformed_frames_survived")
