@@ -73,8 +73,10 @@ BURST_OUTAGES = 12
 BURST_STEPS = (1, 3)
 #: the long outage outlasts the buffer by this share of it (at least two records)
 OVERFLOW_SHARE = (0.1, 0.5)
-#: the bench runs at most this many steps for one long outage (see the inconclusive verdict)
-MAX_OVERFLOW_STEPS = 400_000
+#: the bench runs at most this many steps for one long outage, about 80 s with a module in a
+#: child process (0.4 ms a step measured with the reference gateway); a declared buffer that
+#: takes longer to fill leaves OBSA-CONN-005 inconclusive, saying so
+MAX_OVERFLOW_STEPS = 200_000
 #: after an outage the backlog must drain within this many steps per buffered record (it
 #: needs one: OBSA-CONN-006) plus DRAIN_EXTRA_PERIODS periods, else the run goes on
 DRAIN_STEPS_PER_RECORD = 3
