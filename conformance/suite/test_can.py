@@ -24,6 +24,7 @@ from conformance.adapters.can import PROFILE_NODES, CanAdapter
 from conformance.adapters.can_frames import Checked
 from conformance.adapters.can_rig import CanRig
 from conformance.harness.context import Harness, PreconditionFailed
+from conformance.report.model import Channel, Evidence
 from conformance.spec.can import frame_bits
 from conformance.suite import steps as S
 
@@ -101,6 +102,56 @@ def _seeded_cells(h: Harness, n: int, purpose: str) -> list[int]:
     return S.sample_list(h, n, purpose, others=1)
 
 
+Series = tuple[str, str, list[tuple[float, float]]]
+"""A trace channel of the evidence: name, unit and (time, value) samples, held between."""
+
+#: the most samples an evidence trace keeps
+EVIDENCE_POINTS = 600
+
+
+def _evidence(rig: CanRig, message: str, series: list[Series],
+              events: dict[str, float] | None = None, window: tuple[float, float] | None = None
+              ) -> Evidence:
+    """The evidence of a CAN test case: ``series`` held between their samples on a grid of
+    at most EVIDENCE_POINTS instants over ``window`` (default: the whole run)."""
+    lo, hi = window if window is not None else (0.0, rig.t)
+    step = max(rig.dt, (hi - lo) / EVIDENCE_POINTS)
+    grid = [round(lo + i * step, 6) for i in range(int((hi - lo) / step) + 1)]
+    channels = []
+    for name, unit, samples in series:
+        samples = sorted(samples)
+        values: list[float | None] = []
+        i, last = 0, None
+        for t in grid:
+            while i < len(samples) and samples[i][0] <= t + 1e-9:
+                last = samples[i][1]
+                i += 1
+            values.append(None if last is None or not math.isfinite(last)
+                          else float(f"{last:.6g}"))
+        channels.append(Channel(name=name, unit=unit, values=values))
+    return Evidence(message=message, t_s=grid, channels=channels, events=events or {})
+
+
+def _signal_series(rig: CanRig, frame: str, signal: str, unit: str = "1",
+                   bit: int | None = None) -> Series:
+    """A signal of the node's frames (one bit of it with ``bit``) over time."""
+    samples = []
+    for c in rig.log:
+        if c.frame is not None and c.frame.name == frame and signal in c.values:
+            v = c.values[signal]
+            samples.append((c.t, float(bool(int(v) & bit)) if bit is not None else v))
+    name = f"{frame}.{signal}" if bit is None else f"{frame}.{signal}&{bit}"
+    return name, unit, samples
+
+
+def _sent_series(rig: CanRig, name: str) -> Series:
+    """1 at each step the emulated nodes sent ``name``, 0 between (its heartbeat)."""
+    sent = set(rig.sent_log.get(name, []))
+    return (f"{name} sent", "1",
+            [(round(k * rig.dt, 9), 1.0 if round(k * rig.dt, 9) in sent else 0.0)
+             for k in range(rig.k)])
+
+
 # --------------------------------------------------------------------------- the traffic
 def _missing_and_malformed(rig: CanRig) -> tuple[int, int, list[str]]:
     times = _times(rig)
@@ -111,6 +162,15 @@ def _missing_and_malformed(rig: CanRig) -> tuple[int, int, list[str]]:
                  if c.frame is None or rig.node not in c.frame.frame.senders
                  or not c.length_ok]
     return len(missing), len(malformed), missing
+
+
+def _intervals_series(rig: CanRig, label: str) -> Series:
+    """The intervals of a frame (``name`` or ``name[mux]``) at the frames that end them."""
+    name, _, rest = label.partition("[")
+    mux = int(rest.rstrip("]")) if rest else None
+    ts = _times(rig).get((name, mux), [])
+    return (f"{label} interval", "ms",
+            [(b, (b - a) * 1000) for a, b in zip(ts, ts[1:], strict=False)])
 
 
 def _cycle_ratios(rig: CanRig) -> tuple[float | None, float | None, str]:
@@ -134,6 +194,11 @@ def _cycle_ratios(rig: CanRig) -> tuple[float | None, float | None, str]:
         return None, None, "no periodic frame seen"
     return worst_mean[0], worst_p99[0], (f"worst mean interval: {worst_mean[1]}; worst 99th "
                                          f"percentile: {worst_p99[1]}")
+
+
+def _worst_p99_label(where: str) -> str | None:
+    marker = "worst 99th percentile: "
+    return where.split(marker, 1)[1] if marker in where else None
 
 
 def _allowances(h: Harness, rig: CanRig) -> dict[str, tuple[str, Any]]:
@@ -265,9 +330,12 @@ def test_traffic(obsa: Harness) -> None:
                        + (f"; missing: {', '.join(which[:8])}" if which else ""),
                simulated_s=rig.t)
     mean, p99, where = _cycle_ratios(rig)
+    label = _worst_p99_label(where)
+    message = f"intervals over {TRAFFIC_S:g} s; {where}"
     obsa.judge("OBSA-CAN-002", {"mean_interval_error_ratio": mean,
                                 "p99_interval_error_ratio": p99},
-               message=f"intervals over {TRAFFIC_S:g} s; {where}", simulated_s=rig.t)
+               evidence=_evidence(rig, message, [_intervals_series(rig, label)] if label
+                                  else []), simulated_s=rig.t)
     out_of_range, ratio, where = _values(obsa, rig, since=1.0)
     if rig.adapter.realtime:
         # a board measures its own cells: without a cell emulator driven by the plant the
@@ -357,12 +425,17 @@ def test_bad_frames_are_discarded(obsa: Harness) -> None:
             unreported += not seen
     notes = {} if reporting else {"unreported_discards": "the node's frames carry no "
                                                          "can_fault_flags"}
+    message = (f"{len(injected)} bad {target} frames injected (bad CRC, repeated alive "
+               "counter), " + ("each asking to open the HV path" if bmu else
+                              "each closing every balancing switch"))
+    series = ([_signal_series(rig, "bms_state", "contactor_state"),
+               _signal_series(rig, "bms_faults", "can_fault_flags")] if bmu else
+              [_signal_series(rig, "cmu_status", "balancing_active")])
+    events = {f"{kind} {i + 1}": at for i, (at, kind) in enumerate(injected)}
     obsa.judge("OBSA-CAN-005", {"accepted_bad_frames": accepted,
                                 "unreported_discards": unreported},
-               message=f"{len(injected)} bad {target} frames injected (bad CRC, repeated alive "
-                       "counter), " + ("each asking to open the HV path" if bmu else
-                                      "each closing every balancing switch"),
-               notes=notes, simulated_s=rig.t)
+               evidence=_evidence(rig, message, series, events), notes=notes,
+               simulated_s=rig.t)
 
 
 # --------------------------------------------------------------------------- timeouts
@@ -446,12 +519,20 @@ def test_lost_frame_reaction(obsa: Harness) -> None:
     notes = {} if delay is not None else {
         "reaction_delay_s": "never complete: " + ", ".join(n for n in shows
                                                            if n not in complete)}
+    message = (f"{target} stopped after the frame at {last_valid:.2f} s: timeout "
+               f"{timeout:g} s, reaction {reaction:g} s, bound {bound:.2f} s; shown by "
+               f"{', '.join(shows)}")
+    events = {"last frame": last_valid, "bound": bound}
+    series = [_sent_series(rig, target)]
+    if bmu:
+        series += [_signal_series(rig, "bms_state", "contactor_state"),
+                   _signal_series(rig, "bms_faults", "can_fault_flags", bit=rx_bit)]
+    else:
+        series.append(_signal_series(rig, "cmu_status", "balancing_active"))
     obsa.judge("OBSA-CAN-006", {"early_timeout_s": early_s, "reaction_delay_s": delay},
-               message=f"{target} stopped after the frame at {last_valid:.2f} s: timeout "
-                       f"{timeout:g} s, reaction {reaction:g} s, bound {bound:.2f} s; shown "
-                       f"by {', '.join(shows)}",
-               events={"last frame": last_valid, "bound": bound}, notes=notes,
-               simulated_s=rig.t)
+               evidence=_evidence(rig, message, series, events,
+                                  window=(max(0.0, last_valid - 1.0), rig.t)),
+               notes=notes, simulated_s=rig.t)
 
 
 # --------------------------------------------------------------------------- malformed
@@ -561,5 +642,8 @@ def test_malformed_frames_survived(obsa: Harness) -> None:
                f"watched: {', '.join(f'{n}.{s}' for n, s in sorted(before))}"
                + (f"; changed: {', '.join(f'{n}.{s}' for n, s in sorted(changed))}"
                   if changed else "") + (f"; the node failed: {crashed}" if crashed else ""))
+    series = [_signal_series(rig, name, sig) for name, sig in sorted(before)]
     obsa.judge("OBSA-CAN-007", {"disturbed_outputs": len(changed), "missed_sends": missed},
-               message=message, events={"injection": start}, simulated_s=rig.t)
+               evidence=_evidence(rig, message, series, {"injection": start,
+                                                         "flood": start + MALFORMED_S}),
+               simulated_s=rig.t)
