@@ -312,9 +312,10 @@ class CanRig:
         if name == "cmu_status":
             first = mux * self.layout.cells_per_module
             active = bool(self.switches[first:first + self.layout.cells_per_module].any())
-            age = min(float(m["cell_monitor_age_s"]), 65.535)
+            # the age saturates at the field's largest value (encode holds it in range)
             return codec.encode(name, {"balancing_active": active,
-                                       "cell_monitor_age_s": age}, mux)
+                                       "cell_monitor_age_s": float(m["cell_monitor_age_s"])},
+                                mux)
         dim = _dimension(codec, cf)
         arrays = {"cell": ("cell_voltage_V", "cell_voltage_valid"),
                   "temperature_sensor": ("cell_temperature_degC", "cell_temperature_valid")}

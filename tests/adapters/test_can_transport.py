@@ -269,3 +269,15 @@ def test_manifest_init_writes_the_can_transport(spec: Spec, tmp_path: Path, prof
         "can_stack": "device"}
     assert manifest.adapter.options["node"] == node
     assert set(manifest.adapter.options["buses"]) == buses
+
+
+def test_a_bus_that_cannot_be_opened_is_an_error_naming_it(spec: Spec, tmp_path: Path) -> None:
+    path = _manifest(tmp_path, lambda d: (
+        _set(("adapter", "components", "can_stack"), "device")(d),
+        _set(("adapter", "options", "buses", "internal_can", "interface"), "no_such_if")(d)))
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and not issues
+    with pytest.raises(AdapterError, match=r"cannot open bus 'internal_can' \(no_such_if, "
+                                           r"channel obsa-internal\)") as err:
+        open_adapter(manifest, spec, manifest.dimensions(spec))
+    assert err.value.field == "adapter.options.buses.internal_can"
