@@ -61,8 +61,6 @@ if TYPE_CHECKING:
 COMPONENT = "can_stack"
 DEVICE = "device"
 NODES = ("bmu", "cmu")
-#: the node of the catalog each CAN profile certifies
-PROFILE_NODES = {"cmu_can": "cmu", "bms_can": "bmu"}
 #: the longest a Python node may take to import and build
 START_TIMEOUT_S = 60.0
 
@@ -86,6 +84,11 @@ class CanSettings:
     @property
     def realtime(self) -> bool:
         return self.factory is None
+
+
+def profile_nodes(spec: Spec) -> dict[str, str]:
+    """The node of the topology each CAN profile certifies (its ``node``)."""
+    return {p.id: p.node for p in spec.profiles.values() if p.node is not None}
 
 
 def node_buses(spec: Spec, node: str) -> list[str]:

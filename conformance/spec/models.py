@@ -441,6 +441,11 @@ class Profile(_Model):
     title: Text
     description: Text
     components: list[Ident] = Field(min_length=1, description="in execution order")
+    node: Ident | None = Field(
+        default=None,
+        description="for a profile judged on the CAN buses: the node of the architecture's "
+                    "topology a module claiming it is (its frames are the catalog's frames of "
+                    "that node)")
 
 
 class Profiles(_Model):

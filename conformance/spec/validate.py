@@ -121,6 +121,11 @@ def check_unique_ids(spec: Spec) -> Iterator[Issue]:
                     f"(first at components[{seen[c]}])",
                 )
             seen.setdefault(c, i)
+        nodes = [n.id for n in arch.topology.nodes]
+        if profile.node is not None and profile.node not in nodes:
+            yield spec.issue(profile, ("node",),
+                             f"expected a node of architecture.yaml's topology "
+                             f"({', '.join(nodes)}), found '{profile.node}'")
     yield from _unique(
         spec, (r for f in spec.requirement_files for r in f.requirements), "id", "requirement id"
     )

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from conformance.adapters import AdapterError
-from conformance.adapters.can import PROFILE_NODES, CanAdapter
+from conformance.adapters.can import CanAdapter, profile_nodes
 from conformance.adapters.can_frames import Checked
 from conformance.adapters.can_rig import CanRig
 from conformance.harness.context import Harness, PreconditionFailed
@@ -57,7 +57,8 @@ def _rig(h: Harness, **kw: Any) -> CanRig:
         raise AdapterError(f"the CAN profiles' test cases need adapter.type 'can', found "
                            f"'{getattr(adapter, 'transport', type(adapter).__name__)}'",
                            component=STACK, call="configure", field="adapter.type")
-    claimed = {PROFILE_NODES[p] for p in h.manifest.profiles if p in PROFILE_NODES}
+    nodes = profile_nodes(h.spec)
+    claimed = {nodes[p] for p in h.manifest.profiles if p in nodes}
     if claimed and adapter.can.node not in claimed:
         raise AdapterError(f"expected node {' or '.join(sorted(claimed))} for the claimed "
                            f"profiles {', '.join(h.manifest.profiles)}, found node "

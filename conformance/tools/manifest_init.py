@@ -363,9 +363,10 @@ def render_manifest(spec: Spec, opts: InitOptions) -> str:
 
 def can_adapter(spec: Spec, profiles: list[str]) -> str:
     """The adapter section of a CAN profile's manifest: transport can, the node's buses."""
-    from ..adapters.can import PROFILE_NODES, node_buses
+    from ..adapters.can import node_buses, profile_nodes
 
-    node = next((PROFILE_NODES[p] for p in profiles if p in PROFILE_NODES), "bmu")
+    nodes = profile_nodes(spec)
+    node = next((nodes[p] for p in profiles if p in nodes), "bmu")
     rates = {c.bus.id: c.bus.bit_rate_bps for c in spec.can_catalogs}
     lines = ["adapter:",
              "  type: can           # a node on the CAN catalog's buses "

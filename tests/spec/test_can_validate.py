@@ -254,6 +254,12 @@ CASES = [
                "{signal: charge_current_request_A, start_bit: 38,")),
          VEH, "frames[*].e2e.crc.length", "expected 8 bits for crc8_sae_j1850_zero, found 16",
          "crc: {start_bit: 0, length: 16"),
+    # ---- the CAN profiles' node --------------------------------------------------------
+    Case("profile_node_not_in_the_topology",
+         (edit("profiles.yaml", "    node: cmu\n", "    node: slave\n"),),
+         "profiles.yaml", "profiles[*].node",
+         "expected a node of architecture.yaml's topology (bmu, cmu, gateway), found 'slave'",
+         "node: slave"),
     # ---- draft requirements -----------------------------------------------------------
     Case("draft_requirement_in_a_profile",
          (edit(REQ, "    profiles: [cmu_can, bms_can]\n",
