@@ -282,6 +282,9 @@ class Pages:
                     esc(p.description), "",
                     "Components, in execution order: "
                     + ", ".join(comp_link(self.spec, c) for c in p.components) + ".", "",
+                    *([f"Judged on the CAN buses as node {lit(p.node)}: its frames are the "
+                       f"catalog's frames of that node (:doc:`interfaces/can`).", ""]
+                      if p.node else []),
                     graphviz(diagrams.signal_flow(self.spec, p.id),
                              f"Signal flow of {p.id}"), ""]
             out += [self.requirement_table(reqs), ""]
