@@ -187,6 +187,26 @@ class IgnoresHeartbeatBmu(CanBmu):
         return super()._supervise_timeouts(t)
 
 
+class CurrentSignBmu(CanBmu):
+    """Sends the pack current positive when discharged (the sign convention of many
+    chargers, not the dictionary's)."""
+
+    def _send_due(self, t: float, signals: Mapping[str, Any]) -> None:
+        flipped = dict(signals)
+        if "pack_current_A" in flipped:
+            flipped["pack_current_A"] = -float(flipped["pack_current_A"])
+        super()._send_due(t, flipped)
+
+
+class HastyHeartbeatBmu(CanBmu):
+    """Takes the state request as lost after 0.5 s instead of the catalog's 1 s (a timeout
+    set to five periods): it opens the HV path before the vehicle may expect it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._timeout_s = {**self._timeout_s, "vcu_state_request": 0.5}
+
+
 class SilentCrcBmu(CanBmu):
     """Discards a frame with a bad CRC but reports crc_error only in the step it happened,
     which the 100 ms fault frame almost never carries."""
@@ -233,6 +253,8 @@ CAN_CATALOGUE = (
     _f(CrashesOnShortFrameCmu, "cmu", "OBSA-CAN-007"),
     _f(TwoModulesCmu, "cmu", "OBSA-CAN-008"),
     _f(IgnoresHeartbeatBmu, "bmu", "OBSA-CAN-006"),
+    _f(HastyHeartbeatBmu, "bmu", "OBSA-CAN-006"),
+    _f(CurrentSignBmu, "bmu", "OBSA-CAN-003"),
     _f(SilentCrcBmu, "bmu", "OBSA-CAN-005"),
 )
 
