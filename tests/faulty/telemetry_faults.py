@@ -1,7 +1,8 @@
 """Faulty telemetries (OBSA-CONN-001 to 006): the reference with one realistic defect each,
-the requirements each breaks, and a correct telemetry written otherwise that must pass
-(:class:`RingTelemetry`). The catalogue certifies them on the reference gateway's manifest
-(:mod:`.test_telemetry_catalogue`)."""
+the requirements each breaks, and correct telemetries unlike the reference that must pass
+(:class:`RingTelemetry`, written otherwise, and :class:`DiskTelemetry`, the reference with
+the MQTT gateway's buffer on disk). The catalogue certifies them on the reference gateway's
+manifest (:mod:`.test_telemetry_catalogue`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from reference_impl.component import Block
+from reference_impl.connectivity.disk_telemetry import DiskTelemetry
 from reference_impl.connectivity.telemetry import FIELDS, Telemetry, empty_record, sample
 
 from .modules import Faulty, _f
@@ -186,4 +188,4 @@ TELEMETRY_CATALOGUE: tuple[Faulty, ...] = (
     _f(TEL, DrainsEveryOtherStep, "OBSA-CONN-006"),
 )
 #: correct telemetries unlike the reference (each must be certified)
-TELEMETRY_CORRECT: tuple[Faulty, ...] = (_f(TEL, RingTelemetry),)
+TELEMETRY_CORRECT: tuple[Faulty, ...] = (_f(TEL, RingTelemetry), _f(TEL, DiskTelemetry))
