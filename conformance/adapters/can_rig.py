@@ -142,6 +142,9 @@ class CanRig:
         #: the time each frame of the emulated nodes was last sent, and every time it was
         self.sent_at: dict[str, float] = {}
         self.sent_log: dict[str, list[float]] = {}
+        #: where a test case found the largest value error: (frame, multiplexer value,
+        #: DBC signal, truth key, array index), for its evidence
+        self.worst_value: tuple[str, int | None, str, str, int | None] | None = None
         self._schedules = self._emulated()
         self.expected = self._expected()
         self.power_on()

@@ -263,7 +263,25 @@ def _values(h: Harness, rig: CanRig, since: float) -> tuple[int, float | None, s
             ratio = min(errors)
             if worst is None or ratio > worst:
                 worst, where = ratio, f"{c.frame.name}.{name} at {c.t:.2f} s"
+                rig.worst_value = (c.frame.name, c.mux, name, truth_key, index)
     return out_of_range, worst, where
+
+
+def _value_series(rig: CanRig) -> list[Series]:
+    """The signal with the largest value error, as decoded and as the plant's truth."""
+    if rig.worst_value is None:
+        return []
+    frame, mux, name, truth_key, index = rig.worst_value
+    decoded = [(c.t, c.values[name]) for c in rig.log
+               if c.frame is not None and c.frame.name == frame and c.mux == mux
+               and name in c.values and c.crc_ok]
+    unit = rig.codec.frame(frame).message.get_signal_by_name(name).unit or "1"
+    truth = []
+    for k, values in enumerate(rig.truth):
+        v = values[truth_key]
+        truth.append((round(k * rig.dt, 9), float(v if index is None else np.asarray(v)[index])))
+    return [(f"{frame}.{name}", unit, decoded), (truth_key + ("" if index is None else
+                                                             f"[{index}]"), unit, truth)]
 
 
 def _e2e_errors(rig: CanRig) -> tuple[int, int]:
@@ -338,6 +356,8 @@ def test_traffic(obsa: Harness) -> None:
                evidence=_evidence(rig, message, [_intervals_series(rig, label)] if label
                                   else []), simulated_s=rig.t)
     out_of_range, ratio, where = _values(obsa, rig, since=1.0)
+    message = (f"every decoded value against the catalog's range; plant-measuring signals "
+               f"against the truth (largest at {where or 'none'})")
     if rig.adapter.realtime:
         # a board measures its own cells: without a cell emulator driven by the plant the
         # bench knows no truth to hold its values against
@@ -348,9 +368,7 @@ def test_traffic(obsa: Harness) -> None:
     else:
         obsa.judge("OBSA-CAN-003", {"out_of_range_values": out_of_range,
                                     "value_error_ratio": ratio},
-                   message=f"every decoded value against the catalog's range; plant-measuring "
-                           f"signals against the truth (largest at {where or 'none'})",
-                   simulated_s=rig.t)
+                   evidence=_evidence(rig, message, _value_series(rig)), simulated_s=rig.t)
     counters, crcs = _e2e_errors(rig)
     obsa.judge("OBSA-CAN-004", {"counter_errors": counters, "crc_errors": crcs},
                message="alive counter and CRC of every protected frame, computed by the bench "
