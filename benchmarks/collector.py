@@ -20,6 +20,7 @@ seconds; the collector's database is then compared with what the gateway sampled
 lost, records stored twice, redeliveries ignored. Not a test: nothing is asserted.
 
     .venv/bin/python benchmarks/collector.py [--records 20000] [--repeat 3] [--broker]
+        [--postgresql postgresql://user@127.0.0.1:PORT/db]
     .venv/bin/python benchmarks/collector.py --outages [--restarts 10] [--outage-s 60]
 """
 
@@ -41,7 +42,13 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from conformance.spec import load_spec
-from conformance.telemetry.collector import BATCH_RECORDS, Broker, Collector, Store
+from conformance.telemetry.collector import (
+    BATCH_RECORDS,
+    Broker,
+    Collector,
+    PostgresStore,
+    Store,
+)
 
 TARGET = 5000.0
 LOOPBACK = "127.0.0.1"
@@ -78,9 +85,31 @@ def bare(rows: list[tuple[Any, ...]], spec: Any, directory: Path) -> float:
     return len(rows) / dt
 
 
-def ingest(data: list[bytes], spec: Any, directory: Path) -> tuple[float, list[tuple[Any, ...]]]:
-    c = Collector(Broker(LOOPBACK, 1, False), directory / "ingest.sqlite", spec,
-                  log=lambda m: None)
+def bare_postgres(rows: list[tuple[Any, ...]], spec: Any, url: str) -> float:
+    """The same rows into an emptied PostgreSQL table with executemany, batch by batch."""
+    store = PostgresStore(url, spec)
+    with store.db.cursor() as cur:
+        cur.execute("TRUNCATE telemetry")
+    store.db.commit()
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), BATCH_RECORDS):
+        with store.db.cursor() as cur:
+            cur.executemany(store.insert, rows[i:i + BATCH_RECORDS])
+        store.db.commit()
+    dt = time.perf_counter() - t0
+    assert store.count() == len(rows)
+    store.close()
+    return len(rows) / dt
+
+
+def ingest(data: list[bytes], spec: Any, db: Path | str) -> tuple[float, list[tuple[Any, ...]]]:
+    if isinstance(db, str):  # PostgreSQL: start from an empty table
+        store = PostgresStore(db, spec)
+        with store.db.cursor() as cur:
+            cur.execute("TRUNCATE telemetry")
+        store.db.commit()
+        store.close()
+    c = Collector(Broker(LOOPBACK, 1, False), db, spec, log=lambda m: None)
     messages = []
     for k, payload in enumerate(data):
         m = mqtt.MQTTMessage(mid=k + 1, topic=b"obsa/bench/telemetry")
@@ -91,7 +120,8 @@ def ingest(data: list[bytes], spec: Any, directory: Path) -> tuple[float, list[t
         c.handle(messages[i:i + BATCH_RECORDS])
     dt = time.perf_counter() - t0
     assert c.counts.stored == len(data), c.counts
-    rows = c.store.db.execute("SELECT * FROM telemetry ORDER BY seq").fetchall()
+    rows = [] if isinstance(db, str) else c.store.db.execute(
+        "SELECT * FROM telemetry ORDER BY seq").fetchall()
     c.store.close()
     return len(data) / dt, rows
 
@@ -229,6 +259,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--broker", action="store_true",
                     help="also end to end through a Mosquitto broker on a loopback port")
+    ap.add_argument("--postgresql", metavar="URL", default=None,
+                    help="also into this PostgreSQL database (its table telemetry is "
+                    "emptied)")
     ap.add_argument("--outages", action="store_true",
                     help="instead: a gateway through broker restarts and a long outage")
     ap.add_argument("--restarts", type=int, default=10)
@@ -245,9 +278,14 @@ def main() -> None:
     results: dict[str, list[float]] = {"bare": [], "ingest": [], "e2e": []}
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            rate, rows = ingest(data, spec, Path(tmp))
+            rate, rows = ingest(data, spec, Path(tmp) / "ingest.sqlite")
             results["ingest"].append(rate)
             results["bare"].append(bare(rows, spec, Path(tmp)))
+            if args.postgresql:
+                results.setdefault("pg_ingest", []).append(
+                    ingest(data, spec, args.postgresql)[0])
+                results.setdefault("pg_bare", []).append(
+                    bare_postgres(rows, spec, args.postgresql))
             if args.broker and exe is not None:
                 results["e2e"].append(end_to_end(data, spec, Path(tmp), exe))
     med = {k: statistics.median(v) for k, v in results.items() if v}
@@ -257,6 +295,10 @@ def main() -> None:
     print(f"  collector ingest (decode, schema, idempotent insert)"
           f" {med['ingest']:10.0f} records/s = {med['ingest'] / med['bare']:.2f} × bare "
           f"(target ≥ {TARGET:.0f})")
+    if "pg_ingest" in med:
+        print(f"  PostgreSQL: bare executemany {med['pg_bare']:10.0f} records/s, collector "
+              f"ingest {med['pg_ingest']:10.0f} records/s = "
+              f"{med['pg_ingest'] / med['pg_bare']:.2f} × bare")
     if "e2e" in med:
         print(f"  end to end through mosquitto (QoS 1, ack after commit)"
               f" {med['e2e']:10.0f} records/s")

@@ -370,8 +370,9 @@ def _add_telemetry(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     c.add_argument("--broker", required=True, metavar="URL",
                    help="mqtt://[user[:password]@]host[:port] or mqtts://… (TLS)")
     c.add_argument("--db", default="sqlite:///telemetry.sqlite", metavar="URL",
-                   help="sqlite:///PATH (default: sqlite:///telemetry.sqlite, created on first "
-                   "use)")
+                   help="sqlite:///PATH (default: sqlite:///telemetry.sqlite) or "
+                   "postgresql://[user[:password]@]host[:port]/database; the tables are "
+                   "created on first use")
     c.add_argument("--ca-file", default=None, metavar="FILE",
                    help="CA bundle that signs the broker's certificate (mqtts://)")
     c.add_argument("--client-id", default="obsa-collector", metavar="ID",

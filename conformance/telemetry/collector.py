@@ -4,10 +4,11 @@ store every record in a database, once.
 The records are the spec's wire format (spec/interfaces/telemetry.yaml, section wire; the
 JSON Schema of :mod:`conformance.spec.exporters.telemetry_wire`): each is checked against
 it, and stored in the table ``telemetry`` with one column per key, keyed by the gateway
-(the ``{gateway_id}`` level of its topic) and the record's sequence number. The schema is
-created on first use. Storing is idempotent: a record the broker delivers again (QoS 1
-redelivery, or a gateway that resends after a restart) is ignored, so nothing is counted
-twice.
+(the ``{gateway_id}`` level of its topic) and the record's sequence number: in SQLite by
+default (a file, nothing to set up), in PostgreSQL for a fleet (``postgresql://…``, through
+psycopg). The schema is created on first use. Storing is idempotent: a record the broker
+delivers again (QoS 1 redelivery, or a gateway that resends after a restart) is ignored, so
+nothing is counted twice.
 
 Nothing is acknowledged to the broker before it is committed: the collector subscribes
 with QoS 1 on a persistent session and acknowledges a record only after the transaction
@@ -80,32 +81,40 @@ def parse_broker(url: str) -> Broker:
                   urllib.parse.unquote(parts.password) if parts.password else None)
 
 
-def parse_db(url: str) -> Path:
-    """``sqlite:///relative/path``, ``sqlite:////absolute/path`` or a plain file path."""
+def parse_db(url: str) -> Path | str:
+    """``sqlite:///relative/path``, ``sqlite:////absolute/path`` or a plain file path (a
+    Path); ``postgresql://[user[:password]@]host[:port]/database`` (the URL)."""
     if "://" not in url:
         return Path(url)
     scheme, _, rest = url.partition("://")
     if scheme == "sqlite" and rest.startswith("/") and len(rest) > 1:
         return Path(rest[1:])
-    if scheme.startswith("postgres"):
-        raise CollectorError(f"--db {url!r}: PostgreSQL is not supported by this collector "
-                             "yet; expected sqlite:///PATH or a file path")
+    if scheme in ("postgresql", "postgres"):
+        return url
     raise CollectorError(f"--db {url!r}: expected sqlite:///PATH (relative), "
-                         "sqlite:////PATH (absolute) or a file path")
+                         "sqlite:////PATH (absolute), a file path or "
+                         "postgresql://[user[:password]@]host[:port]/database")
 
 
 # ----------------------------------------------------------------------------- the store
-class Store:
-    """The SQLite database of the records: schema from the wire format, idempotent."""
+class _Columns:
+    """The keys of a record and their JSON types, from the spec's wire format."""
 
-    def __init__(self, path: Path, spec: Spec) -> None:
+    def __init__(self, spec: Spec) -> None:
         itf = spec.interfaces[COMPONENT]
         assert itf.wire is not None
         self.schema = record_schema(spec, itf)
         self.keys = [itf.wire.sequence.name, itf.wire.timestamp.name, *itf.wire.fields]
-        props = self.schema["properties"]
-        columns = [(k, SQL_TYPE[props[k]["type"]]) for k in self.keys]
         self.seq_key = itf.wire.sequence.name
+        self.types = {k: str(self.schema["properties"][k]["type"]) for k in self.keys}
+
+
+class Store(_Columns):
+    """The SQLite database of the records: schema from the wire format, idempotent."""
+
+    def __init__(self, path: Path, spec: Spec) -> None:
+        super().__init__(spec)
+        columns = [(k, SQL_TYPE[self.types[k]]) for k in self.keys]
         try:
             self.db = sqlite3.connect(path, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -148,6 +157,90 @@ class Store:
         self.db.close()
 
 
+PG_TYPE = {"integer": "bigint", "number": "double precision", "boolean": "boolean"}
+
+
+class PostgresStore(_Columns):
+    """The same tables in PostgreSQL (psycopg 3), for a fleet: created on first use,
+    idempotent (``ON CONFLICT DO NOTHING``)."""
+
+    def __init__(self, url: str, spec: Spec) -> None:
+        super().__init__(spec)
+        try:
+            import psycopg
+        except ImportError:
+            raise CollectorError(f"--db {_safe(url)}: PostgreSQL needs the package psycopg "
+                                 "(pip install 'psycopg[binary]')") from None
+        self.url = url
+        try:
+            self.db = psycopg.connect(url, autocommit=False)
+            with self.db.cursor() as cur:
+                cur.execute(
+                    "CREATE TABLE IF NOT EXISTS telemetry (gateway_id text NOT NULL, "
+                    + ", ".join(f'"{k}" {PG_TYPE[self.types[k]]} NOT NULL' for k in self.keys)
+                    + f', received_unix_s double precision NOT NULL, PRIMARY KEY (gateway_id, '
+                      f'"{self.seq_key}"))')
+                cur.execute("CREATE TABLE IF NOT EXISTS gateway_status (gateway_id text "
+                            "PRIMARY KEY, online boolean NOT NULL, since_unix_s double "
+                            "precision NOT NULL)")
+                cur.execute("SELECT column_name FROM information_schema.columns WHERE "
+                            "table_name = 'telemetry' AND table_schema = current_schema() "
+                            "ORDER BY ordinal_position")
+                have = [str(r[0]) for r in cur.fetchall()]
+            self.db.commit()
+        except psycopg.Error as exc:
+            raise CollectorError(f"--db {_safe(url)}: {type(exc).__name__}: "
+                                 f"{str(exc).strip()}") from None
+        want = ["gateway_id", *self.keys, "received_unix_s"]
+        if have != want:
+            raise CollectorError(f"--db {_safe(url)}: its table telemetry has the columns "
+                                 f"{', '.join(have)}; expected {', '.join(want)} (the wire "
+                                 "format of this spec version): use another database")
+        self.insert = ("INSERT INTO telemetry VALUES (%s, " + ", ".join("%s" for _ in self.keys)
+                       + ", %s) ON CONFLICT DO NOTHING")
+
+    def add(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        with self.db.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM telemetry")
+            before = int(cur.fetchone()[0])  # type: ignore[index]
+            cur.executemany(self.insert, list(rows))
+            cur.execute("SELECT COUNT(*) FROM telemetry")
+            after = int(cur.fetchone()[0])  # type: ignore[index]
+        self.db.commit()
+        return after - before
+
+    def status(self, gateway: str, online: bool, at: float) -> None:
+        with self.db.cursor() as cur:
+            cur.execute("INSERT INTO gateway_status VALUES (%s, %s, %s) ON CONFLICT "
+                        "(gateway_id) DO UPDATE SET online = EXCLUDED.online, "
+                        "since_unix_s = EXCLUDED.since_unix_s", (gateway, online, at))
+        self.db.commit()
+
+    def count(self) -> int:
+        with self.db.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM telemetry")
+            n = int(cur.fetchone()[0])  # type: ignore[index]
+        self.db.commit()
+        return n
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def open_store(db: Path | str, spec: Spec) -> Store | PostgresStore:
+    """The store a parsed ``--db`` names."""
+    return Store(db, spec) if isinstance(db, Path) else PostgresStore(db, spec)
+
+
 # ----------------------------------------------------------------------------- the records
 def _check_of(prop: dict[str, Any]) -> Callable[[Any], bool]:
     """A fast test of one value against its property schema (type, bounds, enum): the
@@ -168,7 +261,7 @@ def _check_of(prop: dict[str, Any]) -> Callable[[Any], bool]:
 class Decoder:
     """Payload → row, or why not."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store | PostgresStore) -> None:
         self.keys = store.keys
         self.key_set = frozenset(store.keys)
         props = store.schema["properties"]
@@ -203,13 +296,13 @@ class Counts:
 class Collector:
     """Subscribes, stores, acknowledges after the commit; see the module docstring."""
 
-    def __init__(self, broker: Broker, db: Path, spec: Spec | None = None,
+    def __init__(self, broker: Broker, db: Path | str, spec: Spec | None = None,
                  client_id: str = "obsa-collector", ca_file: str | None = None,
                  log: Callable[[str], None] | None = None) -> None:
         spec = spec if spec is not None else load_spec()
         itf = spec.interfaces[COMPONENT]
         assert itf.wire is not None
-        self.store = Store(db, spec)
+        self.store = open_store(db, spec)
         self.decoder = Decoder(self.store)
         self.counts = Counts()
         self._log = log if log is not None else (lambda m: print(m, file=sys.stderr))
@@ -347,7 +440,8 @@ def collect(broker_url: str, db_url: str, *, duration_s: float | None = None,
     initial = collector.store.count()
     collector.start()
     if collector.connected.wait(10.0):
-        print(f"obsa telemetry collect: {broker.host}:{broker.port} → {path}: subscribed",
+        print(f"obsa telemetry collect: {broker.host}:{broker.port} → {_safe(str(path))}: "
+              "subscribed",
               file=sys.stderr, flush=True)
     else:
         print(f"obsa telemetry collect: {broker.host}:{broker.port}: not reachable within "

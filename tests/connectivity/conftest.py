@@ -6,9 +6,11 @@ Debian package mosquitto is not installed."""
 from __future__ import annotations
 
 import getpass
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +116,52 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
     ):
         subprocess.run([openssl, *args], check=True, capture_output=True)
     return ca, crt, key
+
+
+class Postgres:
+    """A PostgreSQL server of the Debian package in a temporary directory, listening on a
+    free port of the loopback interface only (run as the user postgres when root, as
+    initdb requires)."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.directory = Path(tempfile.mkdtemp(prefix="obsa-pg-"))
+        self.port = free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.data = self.directory / "data"
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "obsa", "--no-sync")
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.directory / "log"),
+                  "-o", f"-c listen_addresses={LOOPBACK} -p {self.port} "
+                        f"-k {self.directory} -c fsync=off", "start")
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_user, str(self.bindir / tool), *args], check=True,
+                       capture_output=True, timeout=60)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://obsa@{LOOPBACK}:{self.port}/postgres"
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres() -> Iterator[Postgres]:
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        pytest.skip("the Debian package postgresql is not installed (apt-get install "
+                    "postgresql)")
+    pytest.importorskip("psycopg", reason="PostgreSQL needs the package psycopg "
+                                          "(pip install 'psycopg[binary]')")
+    server = Postgres(bins[-1].parent)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -326,3 +326,29 @@ def test_obsa_telemetry_collect(mosquitto: Mosquitto, tmp_path: Path) -> None:
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2
     assert "expected mqtt://[user[:password]@]host[:port]" in bad.stderr
+
+
+def test_postgresql(mosquitto: Mosquitto, postgres: Any, tmp_path: Path) -> None:
+    """The collector into PostgreSQL (a server of the Debian package started in a temporary
+    directory on a loopback port): tables created on first use, each record stored once
+    through a broker restart and a redelivery."""
+    import psycopg
+
+    c = Collector(parse_broker(mosquitto.url), postgres.url, load_spec(), client_id="pg",
+                  log=lambda m: None)
+    c.start()
+    wait_for("the collector subscribed", c.connected.is_set, 10.0)
+    gw = gateway(mosquitto.port, tmp_path / "gw.sqlite")
+    gw.start()
+
+    def restart(k: int) -> None:
+        if k == 50:
+            mosquitto.restart()
+
+    run_steps(gw, 0, 100, pause_s=0.002, during=restart)
+    wait_for("100 records stored", lambda: c.counts.stored >= 100, 30.0)
+    gw.stop()
+    c.stop()
+    with psycopg.connect(postgres.url) as db:
+        seqs = [r[0] for r in db.execute('SELECT "seq" FROM telemetry ORDER BY "seq"')]
+    assert seqs == list(range(100))
