@@ -505,6 +505,8 @@ class Pages:
                           [[lit(f.name), str(f.bit), lit(f"0x{f.dtc:04X}"), esc(f.severity),
                             esc(f.description)] for f in itf.fault_codes],
                           widths=[22, 5, 9, 9, 55]), ""]
+        if itf.wire is not None:
+            out += self._wire(itf)
         reqs = [r for r in spec.requirements.values() if r.component == itf.component]
         out += [heading("Requirements", "-")]
         out += [self.requirement_table(reqs) if reqs
@@ -515,6 +517,28 @@ class Pages:
                         f"</{GENERATED}/_downloads/generated/{itf.component}.{k}.schema.json>`"
                         for k in ("parameters", "inputs", "outputs"))]
         return "\n".join(out)
+
+    def _wire(self, itf: Interface) -> list[str]:
+        """The section of an interface's wire format: the record's keys and the topics
+        (their JSON Schemas are generated into ``schemas/telemetry/``)."""
+        wire = itf.wire
+        assert wire is not None
+        keys = [[lit(wire.sequence.name), "integer", "1", esc(wire.sequence.description)],
+                [lit(wire.timestamp.name), "number", "s", esc(wire.timestamp.description)],
+                *[[lit(f), esc(self.spec.signals[f].type), unit_text(self.spec.signals[f].unit),
+                   esc(self.spec.signals[f].description)] for f in wire.fields]]
+        topics = [[lit(t.pattern), str(t.qos), "yes" if t.retain else "no", esc(t.payload),
+                   esc(t.description)] for t in wire.topics]
+        return [heading("Wire format", "-"), esc(wire.description), "",
+                f"Each record is one {esc(wire.encoding.upper())} object with these keys, "
+                "all required, no other (JSON Schema: "
+                f"``schemas/telemetry/{itf.component}.record.schema.json``, generated from "
+                "this page's spec):", "",
+                table(["key", "type", "unit", "description"], keys, widths=[30, 8, 6, 56]),
+                "", "MQTT topics (``{gateway_id}`` is filled in by the deployment; topic "
+                f"layout: ``schemas/telemetry/{itf.component}.topics.json``):", "",
+                table(["topic", "QoS", "retained", "payload", "description"], topics,
+                      widths=[28, 5, 8, 9, 50]), ""]
 
     def _enums_of(self, itf: Interface) -> list[str]:
         found = [p.enum for p in itf.parameters if p.enum]
