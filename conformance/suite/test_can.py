@@ -256,7 +256,9 @@ def _values(h: Harness, rig: CanRig, since: float) -> tuple[int, float | None, s
                 index -= own.start
             errors = []
             scale = float(c.frame.message.get_signal_by_name(name).scale)
-            for lag in (0.0, 0.1):  # sampled now, or up to a period before the frame
+            cycle = c.frame.frame.cycle
+            period = cycle.period_ms / 1000 if cycle is not None else 0.0
+            for lag in (0.0, period):  # sampled now, or up to a period before the frame
                 truth = rig.truth_at(c.t - lag)[truth_key]
                 true = float(truth if index is None else np.asarray(truth)[index])
                 errors.append(abs(value - true) / (allowance(true) + scale))
