@@ -49,6 +49,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import can
@@ -215,6 +216,17 @@ class CanAdapter(Adapter):
     def realtime(self) -> bool:
         """A device paced on the wall clock (else a Python node in simulated time)."""
         return self.can.realtime
+
+    @classmethod
+    def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
+        """A Python node's module file (the report hashes it); none for a device."""
+        ref = (settings.get("components") or {}).get(COMPONENT)
+        if not isinstance(ref, str) or ref == DEVICE:
+            return []
+        from .python import module_file
+
+        found = module_file(ref)
+        return [found] if found is not None else []
 
     @classmethod
     def settings_problems(cls, settings: dict[str, Any], spec: Spec,

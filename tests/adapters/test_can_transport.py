@@ -281,3 +281,9 @@ def test_a_bus_that_cannot_be_opened_is_an_error_naming_it(spec: Spec, tmp_path:
                                            r"channel obsa-internal\)") as err:
         open_adapter(manifest, spec, manifest.dimensions(spec))
     assert err.value.field == "adapter.options.buses.internal_can"
+
+
+def test_the_report_hashes_a_python_node_and_nothing_for_a_device() -> None:
+    settings = {"components": {"can_stack": "reference_impl.nodes.can_cmu:CanCmu"}}
+    assert [p.name for p in CanAdapter.judged_files(settings)] == ["can_cmu.py"]
+    assert CanAdapter.judged_files({"components": {"can_stack": "device"}}) == []
