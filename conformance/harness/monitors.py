@@ -1,5 +1,6 @@
-"""Always-on monitors: the invariants of the safety core, checked on every step of every
-closed loop a test case runs — not only in the test case that targets them.
+"""Always-on monitors: the invariants of the safety core (and of the other components below),
+checked on every step of every closed loop a test case runs — not only in the test case that
+targets them.
 
 A test case drives one situation and measures one requirement; a defect that shows only in
 another situation (a latch that clears itself after ten seconds, a close command honoured
@@ -65,6 +66,14 @@ MONITORED_THERMAL: tuple[str, ...] = ("OBSA-THERM-005",)
 MONITORED_LIFETIME: tuple[str, ...] = ("OBSA-REG-014",)
 #: monitored too, in every loop that runs the balancing
 MONITORED_BALANCING: tuple[str, ...] = ("OBSA-BAL-006", "OBSA-BAL-007")
+#: monitored too, in every loop that runs the telemetry
+MONITORED_TELEMETRY: tuple[str, ...] = ("OBSA-CONN-003", "OBSA-CONN-004", "OBSA-CONN-006")
+TEL = "telemetry"
+#: what the telemetry monitors record, as (channel, signal)
+TELEMETRY_CHANNELS = (("telemetry:published", "telemetry_record_published"),
+                      ("telemetry:time_s", "telemetry_record_time_s"),
+                      ("telemetry:backlog", "telemetry_backlog_records"),
+                      ("telemetry:uplink", "uplink_connected"))
 
 #: the supervisor's limit faults: fault code → (limit-set quantity, trace channel of the
 #: quantity, the MSL requirement whose threshold tolerance applies); the limit set names
@@ -155,6 +164,8 @@ class Watch:
                       for name in (*CHARGE_REQUESTS, "sop_charge_current_limit_A")]
         if TM in self.components:
             chans += [TraceChannel(name, "1", name) for name in THERMAL_REQUESTS]
+        if TEL in self.components:
+            chans += [TraceChannel(name, "1", signal) for name, signal in TELEMETRY_CHANNELS]
         if BAL in self.components:
             chans += [TraceChannel("balancing_cmd_count", "1", read=_commanded),
                       TraceChannel("balancing_invalid_commanded", "1",
@@ -700,9 +711,49 @@ def _logger(h: Harness, tr: _Trace) -> list[Violation | None]:
     return [worst]
 
 
+def _telemetry(h: Harness, tr: _Trace) -> list[Violation | None]:
+    """At the telemetry's own steps, with the link as it saw it: OBSA-CONN-003, nothing
+    published while the link is down; OBSA-CONN-004, each record published later than the
+    one before; OBSA-CONN-006, a record published in every step with the link up that
+    reports a backlog."""
+    n = tr.every(TEL)
+    own = np.arange(0, len(tr.t), n)
+    up = tr.seen(TEL, "telemetry:uplink")[own] > 0.5
+    published = tr.raw("telemetry:published")[own] > 0.5
+    stamp = tr.raw("telemetry:time_s")[own]
+    backlog = tr.raw("telemetry:backlog")[own]
+    t = tr.t[own]
+    k_pub = np.flatnonzero(published)
+    back = np.zeros(len(own), dtype=bool)
+    if len(k_pub) > 1:
+        back[k_pub[1:]] = ~(stamp[k_pub[1:]] > stamp[k_pub[:-1]])
+    previous = np.full(len(own), np.nan)
+    if len(k_pub) > 1:
+        previous[k_pub[1:]] = stamp[k_pub[:-1]]
+
+    def at(mask: np.ndarray, rid: str, what: str, seen: Callable[[int], str]
+           ) -> Violation | None:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return None
+        k = int(idx[0])
+        return Violation(rid, float(t[k]), what, seen(k), len(idx))
+
+    return [
+        at(published & ~up, "OBSA-CONN-003", "the telemetry may publish nothing while the "
+           "link is down", lambda k: f"record stamped {stamp[k]:.3f} s published with "
+                                     "uplink_connected false"),
+        at(back, "OBSA-CONN-004", "each record published must be later than the one before",
+           lambda k: f"record stamped {stamp[k]:.3f} s after one stamped {previous[k]:.3f} s"),
+        at(up & ~(backlog <= 0) & ~published, "OBSA-CONN-006", "with the link up and a "
+           "backlog the telemetry publishes a record in every step",
+           lambda k: f"telemetry_backlog_records {backlog[k]:g}, nothing published"),
+    ]
+
+
 # ----------------------------------------------------------------------------- verdicts
 _CHECKS: dict[str, Callable[[Harness, _Trace], list[Violation | None]]] = {
-    CHG: _charging, LOG: _logger,
+    CHG: _charging, LOG: _logger, TEL: _telemetry,
     SUP: _supervisor, CM: _contactors, DIAG: _diagnostics, TM: _thermal, BAL: _balancing,
 }
 
