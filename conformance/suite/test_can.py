@@ -650,6 +650,8 @@ def test_malformed_frames_survived(obsa: Harness) -> None:
     for e in rig.expected:
         own = times.get((e.name, e.mux), [])
         earlier = [t for t in own if t <= start]
+        if not earlier:
+            continue  # never sent before the injection: OBSA-CAN-001's
         # the node's own rhythm before the injection: a slow cycle is OBSA-CAN-002's
         usual = max(np.diff(earlier).max(initial=0.0) if len(earlier) > 1 else 0.0,
                     e.period_s + 2 * e.tolerance_s)

@@ -53,6 +53,17 @@ class ByteOrderCmu(CanCmu):
                                   is_extended_id=False, timestamp=t))
 
 
+class FifteenCellsCmu(CanCmu):
+    """Sends 5 voltage groups of 3 cells (15 cells): the module's 16th cell, alone in the
+    sixth group, is never sent (an off-by-one in the group count)."""
+
+    def _send(self, name: str, values: Mapping[str, Any], t: float, mux: int) -> None:
+        per = self.layout.voltage_groups_per_module
+        if name == "cmu_cell_voltages" and mux % per == per - 1:
+            return
+        super()._send(name, values, t, mux)
+
+
 class StuckCounterCmu(CanCmu):
     """The status frame's alive counter never advances (the counter lives in a task that
     hung), its CRC still right."""
@@ -243,6 +254,7 @@ def _f(cls: type, node: str, *breaks: str) -> CanFaulty:
 
 
 CAN_CATALOGUE = (
+    _f(FifteenCellsCmu, "cmu", "OBSA-CAN-001"),
     _f(WrongScaleCmu, "cmu", "OBSA-CAN-003"),
     _f(ByteOrderCmu, "cmu", "OBSA-CAN-003"),
     _f(StuckCounterCmu, "cmu", "OBSA-CAN-004"),
