@@ -9,8 +9,10 @@ import getpass
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,3 +167,74 @@ def postgres() -> Iterator[Postgres]:
         yield server
     finally:
         server.stop()
+
+
+class Proxy:
+    """A TCP relay on a free loopback port to ``LOOPBACK``:``target``, which can cut every
+    connection at once (as a NAT or a cellular modem does) or stall them (hold the bytes
+    for a while, then go on)."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.server = socket.create_server((LOOPBACK, 0))
+        self.port = int(self.server.getsockname()[1])
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._go = threading.Event()
+        self._go.set()
+        self.cuts = 0  # cuts that closed a connection
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection((LOOPBACK, self.target))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                self._go.wait()
+                sink.sendall(data)
+        except OSError:
+            pass
+        for s in (source, sink):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        """Close every connection now, without a word to either end."""
+        with self._lock:
+            opened, self._open = self._open, []
+        self.cuts += bool(opened)
+        for s in opened:
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                s.close()  # a reset
+            except OSError:
+                pass
+
+    def stall(self, seconds: float) -> None:
+        """Hold every byte for ``seconds``, then deliver them in order."""
+        self._go.clear()
+        time.sleep(seconds)
+        self._go.set()
+
+    def close(self) -> None:
+        self.server.close()
+        self.cut()

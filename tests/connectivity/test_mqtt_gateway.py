@@ -1,7 +1,8 @@
 """The reference MQTT gateway and the collector against a real Mosquitto broker on a
 loopback port: records reach the database once and in order; a broker stopped and started
-again during publishing (ten times), a gateway killed with records on disk and a buffer that
-overflows lose nothing they must keep and duplicate nothing; a collector that receives a
+again during publishing (ten times), connections reset and stalled by a relay, a gateway
+killed with records on disk and a buffer that overflows lose nothing they must keep and
+duplicate nothing; a collector that receives a
 record twice stores it once and a payload that is not a record is refused with its topic and
 what was expected; a user name and password are required where the broker asks."""
 
@@ -352,3 +353,34 @@ def test_postgresql(mosquitto: Mosquitto, postgres: Any, tmp_path: Path) -> None
     with psycopg.connect(postgres.url) as db:
         seqs = [r[0] for r in db.execute('SELECT "seq" FROM telemetry ORDER BY "seq"')]
     assert seqs == list(range(100))
+
+
+def test_connections_cut_and_stalled_lose_and_duplicate_nothing(mosquitto: Mosquitto,
+                                                               collector: Collector,
+                                                               tmp_path: Path) -> None:
+    """The gateway reaches the broker through a relay that resets its connection every 40
+    records (9 times) and holds its bytes for 1 s twice: every one of 400 records is stored
+    once."""
+    from .conftest import Proxy
+
+    proxy = Proxy(mosquitto.port)
+    gw = gateway(proxy.port, tmp_path / "gw.sqlite")
+    gw.start()
+    wait_for("the gateway connected", lambda: gw.connected, 10.0)
+
+    def trouble(k: int) -> None:
+        if k and k % 40 == 0:  # each cut hits a live connection
+            wait_for("the gateway connected again", lambda: gw.connected, 10.0)
+            proxy.cut()
+        if k in (100, 300):
+            proxy.stall(1.0)
+
+    try:
+        run_steps(gw, 0, 400, pause_s=0.002, during=trouble)
+        wait_for("every record stored", lambda: collector.counts.stored >= 400, 60.0)
+        wait_for("the buffer emptied", lambda: len(gw.buffer) == 0, 30.0)
+        assert proxy.cuts == 9  # at 40, 80, … 360, each of a live connection
+    finally:
+        gw.stop()
+        proxy.close()
+    assert [r[1] for r in rows(tmp_path / "collected.sqlite")] == list(range(400))
