@@ -145,10 +145,11 @@ def soc_input(obsa: Harness, vector: Vector, rows: np.ndarray, cells: int,
     since = np.arange(len(t)) - np.maximum.accumulate(np.where(resting, 0, np.arange(len(t))))
     anchor = np.maximum.accumulate(np.where(resting & (since * vector.info.dt_s >= SOC_REST_S),
                                             np.arange(len(t)), 0))
-    truth = vector["cell_soc"].astype(float)[:, np.arange(cells) % vector.info.n_cells]
+    # per cell of the vector, then repeated to the declared pack (cell i is cell i mod n)
+    truth = vector["cell_soc"].astype(float)
     counted = truth[anchor] + ((charge_Ah - charge_Ah[anchor]) / rated_Ah)[:, None]
-    given = truth + np.clip(counted - truth, -bound, bound)
-    return np.asarray(np.clip(given, 0.0, 1.0)[rows])
+    given = np.clip(truth + np.clip(counted - truth, -bound, bound), 0.0, 1.0)
+    return np.asarray(given[rows][:, np.arange(cells) % vector.info.n_cells])
 
 
 def replay_cycles(obsa: Harness, vector: Vector, settings: dict[str, Any]) -> Replay:
