@@ -357,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tools(sub)
     _add_docs(sub)
     _add_telemetry(sub)
+    _add_hmi(sub)
     return parser
 
 
@@ -390,6 +391,41 @@ def _cmd_telemetry_collect(args: argparse.Namespace) -> int:
 
     return collect(args.broker, args.db, duration_s=args.duration, count=args.count,
                    ca_file=args.ca_file, client_id=args.client_id)
+
+
+def _add_hmi(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``obsa hmi reference``: the reference full BMS on the bench plant behind the HMI API."""
+    h = sub.add_parser("hmi", help="the HMI API over HTTP and its dashboard")
+    h_sub = h.add_subparsers(dest="hmi_command", required=True)
+    r = h_sub.add_parser(
+        "reference", help="run the reference full BMS in closed loop with the bench plant "
+        "behind the HMI API; open http://HOST:PORT/ for the dashboard (until interrupted)")
+    r.add_argument("--speed", type=float, default=1.0, metavar="X",
+                   help="simulated seconds per second (default 1: real time)")
+    r.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    r.add_argument("--port", type=int, default=8000, metavar="P", help="TCP port (default 8000)")
+    r.add_argument("--token", default=None,
+                   help="require 'Authorization: Bearer TOKEN' (the page: ?token=TOKEN)")
+    r.add_argument("--load", type=float, default=-20.0, metavar="A",
+                   help="pack current the plant draws, A; positive charges (default -20)")
+    r.set_defaults(func=_cmd_hmi_reference)
+
+
+def _cmd_hmi_reference(args: argparse.Namespace) -> int:
+    from reference_impl.hmi.runner import reference_loop, serve
+
+    from .bench import Bench
+
+    if not args.speed > 0:
+        print(f"obsa hmi reference: --speed: expected a positive number, got {args.speed}",
+              file=sys.stderr)
+        return 2
+    bench = Bench()
+    bench.set_load_current(args.load)
+    print(f"obsa hmi reference: dashboard on http://{args.host}:{args.port}/ "
+          f"(simulated time ×{args.speed:g}; Ctrl-C stops)", flush=True)
+    serve(reference_loop(bench, args.speed), args.host, args.port, args.token)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

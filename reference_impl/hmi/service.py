@@ -1,0 +1,139 @@
+"""The read-only HTTP service of the HMI API (Starlette; run it with uvicorn).
+
+A :class:`Feed` holds the latest signals of the BMS (whoever steps it publishes them); the
+application serves them as JSON resources (:data:`~reference_impl.hmi.resources.RESOURCES`),
+as Server-Sent Events on every new snapshot, and the dashboard page. Every write method is
+refused with 405 (OBSA-HMI-004); with a token, every request without
+``Authorization: Bearer <token>`` is refused with 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import resources as R
+
+STATIC = Path(__file__).with_name("static")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DEFAULT_HOST = "127.0.0.1"
+
+
+class Feed:
+    """The latest signals of the BMS, shared between the thread that steps it and the server.
+
+    ``publish`` keeps a new record when its ``hmi_snapshot_time_s`` differs from the one held
+    (a new snapshot) and always keeps the newest record for the cell arrays.
+    """
+
+    def __init__(self, limits: Mapping[str, float] | None = None) -> None:
+        self.limits = dict(limits or {})
+        self._lock = threading.Lock()
+        self._signals: dict[str, Any] | None = None
+        self.sequence = 0  # count of the snapshots published
+
+    def publish(self, signals: Mapping[str, Any]) -> None:
+        with self._lock:
+            new = (self._signals is None
+                   or signals["hmi_snapshot_time_s"] != self._signals["hmi_snapshot_time_s"])
+            self._signals = dict(signals)
+            if new:
+                self.sequence += 1
+
+    def latest(self) -> tuple[int, dict[str, Any] | None]:
+        with self._lock:
+            return self.sequence, self._signals
+
+
+class _ReadOnly:
+    """Refuses every write method (405) and, with a token, every unauthorised request (401)."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if scope["method"] not in READ_METHODS:
+                response: Response = JSONResponse(
+                    {"error": f"{scope['method']} refused: the HMI API is read-only; "
+                              "commands reach the BMS through the vehicle interface"},
+                    status_code=405, headers={"Allow": ", ".join(sorted(READ_METHODS))})
+                await response(scope, receive, send)
+                return
+            if self.token is not None:
+                given = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+                query = dict(p.split("=", 1) for p in scope.get("query_string", b"")
+                             .decode("latin-1").split("&") if "=" in p)
+                expected = f"Bearer {self.token}"
+                if not (hmac.compare_digest(given, expected)
+                        or hmac.compare_digest(query.get("token", ""), self.token)):
+                    response = JSONResponse(
+                        {"error": "missing or wrong token: expected the header "
+                                  "'Authorization: Bearer <token>'"},
+                        status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def create_app(feed: Feed, token: str | None = None, poll_s: float = 0.02) -> ASGIApp:
+    """The ASGI application over ``feed``; ``poll_s`` how often the event stream looks for a
+    new snapshot."""
+
+    def served(make: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
+        async def endpoint(request: Request) -> Response:
+            _, signals = feed.latest()
+            if signals is None:
+                return JSONResponse({"error": "no snapshot yet: the BMS has not stepped"},
+                                    status_code=503)
+            return JSONResponse(make(signals))
+        return endpoint
+
+    def everything(signals: dict[str, Any]) -> dict[str, Any]:
+        return {"snapshot": R.snapshot(signals), "cells": R.cells(signals, feed.limits),
+                "faults": R.faults(signals), "annex_vii": R.annex_vii(signals)}
+
+    async def events(request: Request) -> Response:
+        async def stream() -> AsyncIterator[str]:
+            seen = -1
+            while not await request.is_disconnected():
+                sequence, signals = feed.latest()
+                if signals is not None and sequence != seen:
+                    seen = sequence
+                    body = json.dumps({"sequence": sequence, **everything(signals)})
+                    yield f"event: snapshot\nid: {sequence}\ndata: {body}\n\n"
+                await asyncio.sleep(poll_s)
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    async def script(request: Request) -> Response:
+        return FileResponse(STATIC / "dashboard.js", media_type="text/javascript")
+
+    async def listing(request: Request) -> Response:
+        return JSONResponse({"resources": R.RESOURCES})
+
+    routes = [
+        Route("/", index), Route("/dashboard.js", script), Route("/api", listing),
+        Route("/api/snapshot", served(R.snapshot)),
+        Route("/api/cells", served(lambda s: R.cells(s, feed.limits))),
+        Route("/api/faults", served(R.faults)),
+        Route("/api/annex-vii", served(R.annex_vii)),
+        Route("/api/all", served(everything)),
+        Route("/api/events", events),
+    ]
+    return _ReadOnly(Starlette(routes=routes), token)
