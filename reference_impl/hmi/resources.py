@@ -8,7 +8,9 @@ the fault memory is ``hmi_dtc_status`` beside the spec's DTC table.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,14 +35,15 @@ CELL_FIELDS: tuple[str, ...] = ("cell_voltage_V", "cell_temperature_degC")
 #: the enum of each enumerated snapshot field, to name its value
 ENUM_FIELDS: dict[str, type[Any]] = {"hmi_safety_state": SafetyState,
                                       "hmi_contactor_state": ContactorState}
-#: the resources, path → what it serves
-RESOURCES: dict[str, str] = {
-    "/api/snapshot": "every output of hmi_api (the snapshot)",
-    "/api/cells": "the cell voltage and temperature arrays and their declared limits",
-    "/api/faults": "the fault memory: the status of every DTC of the snapshot",
-    "/api/annex-vii": "the state-of-health and lifetime data of EU 2023/1542 Annex VII",
-    "/api/events": "Server-Sent Events: one 'snapshot' event per new snapshot",
-}
+#: the OpenAPI document generated from the spec (conformance/spec/exporters/openapi.py)
+OPENAPI_PATH = Path(__file__).with_name("obsa_hmi_openapi.json")
+OPENAPI: dict[str, Any] = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+#: the resources, path → what it serves (the document's paths)
+RESOURCES: dict[str, str] = {path: item["get"]["summary"]
+                             for path, item in OPENAPI["paths"].items()}
+#: the declared limits the cell arrays are served with (safety supervisor parameters)
+LIMIT_PARAMETERS: tuple[str, ...] = tuple(
+    OPENAPI["components"]["schemas"]["Cells"]["properties"]["limits"]["properties"])
 
 
 def plain(value: Any) -> Any:

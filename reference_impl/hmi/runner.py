@@ -13,19 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..nodes.node import Node
+from .resources import LIMIT_PARAMETERS
 from .service import Feed
 
 #: the vehicle's and the operator's inputs while the dashboard runs: the HV path requested
 DRIVER_INPUTS: dict[str, Any] = {"close_request": True, "fault_reset_request": False,
                                  "charger_connected": False, "can_fault_flags": 0}
-#: the safety supervisor's limits the dashboard draws the cell bars against
-LIMIT_PARAMETERS = tuple(f"{q}_{side}_{level}_{u}" for q, u in
-                         (("cell_voltage", "V"),) for side in ("max", "min")
-                         for level in ("mol", "rsl", "msl")) + tuple(
-    f"discharge_temperature_{side}_{level}_degC" for side in ("max", "min")
-    for level in ("mol", "rsl", "msl"))
-
-
 class ClosedLoopFeed:
     """Steps ``node`` with ``plant`` in a thread and publishes every step to ``feed``."""
 

@@ -127,8 +127,12 @@ def create_app(feed: Feed, token: str | None = None, poll_s: float = 0.02) -> AS
     async def listing(request: Request) -> Response:
         return JSONResponse({"resources": R.RESOURCES})
 
+    async def openapi(request: Request) -> Response:
+        return FileResponse(R.OPENAPI_PATH, media_type="application/json")
+
     routes = [
         Route("/", index), Route("/dashboard.js", script), Route("/api", listing),
+        Route("/openapi.json", openapi),
         Route("/api/snapshot", served(R.snapshot)),
         Route("/api/cells", served(lambda s: R.cells(s, feed.limits))),
         Route("/api/faults", served(R.faults)),

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -17,8 +18,8 @@ from reference_impl.interfaces import DTC_TABLE, PARAMETER_DEFAULTS, ContactorSt
 from .conftest import MANIFEST, TOKEN, Served
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-PATHS = ("/", "/api", "/api/snapshot", "/api/cells", "/api/faults", "/api/annex-vii",
-         "/api/all", "/api/events", "/dashboard.js")
+PATHS = ("/", "/api", "/openapi.json", "/api/snapshot", "/api/cells", "/api/faults",
+         "/api/annex-vii", "/api/all", "/api/events", "/dashboard.js")
 REFRESH_S = float(PARAMETER_DEFAULTS["hmi_api"]["hmi_refresh_period_s"])
 #: the reference manifest's discharge over-temperature fault delay
 FAULT_DELAY_S = float(yaml.safe_load(MANIFEST.read_text())["configuration"]["safety_supervisor"]
@@ -78,6 +79,16 @@ def test_content_equals_the_component_outputs(served: Served) -> None:
     assert len(cells["cell_voltage_V"]) == 96 and len(cells["cell_temperature_degC"]) == 24
     assert cells["limits"]["cell_voltage_max_msl_V"] == 4.25
     assert [row["dtc"] for row in faults["dtcs"]] == [f"0x{e.dtc:04X}" for e in DTC_TABLE]
+    # every resource is valid against its schema in the OpenAPI document generated from spec/
+    doc = get(served, "/openapi.json")
+    assert doc == R.OPENAPI
+    for path, body in (("/api/snapshot", snap), ("/api/annex-vii", annex),
+                       ("/api/cells", cells), ("/api/faults", faults)):
+        ref = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        schema = {**doc["components"]["schemas"][ref["schema"]["$ref"].rsplit("/", 1)[1]],
+                  "components": doc["components"]}
+        jsonschema.validate(body, schema)
+    assert set(R.RESOURCES) == {p for p in PATHS if p.startswith("/api/")}
 
 
 def test_snapshot_age_and_event_rate(served: Served) -> None:

@@ -16,7 +16,17 @@ from typing import Protocol
 
 from ..loader import Spec, check_spec
 from ..source import ReadError
-from . import can_reference, dbc, metaschema, needs, pytyping, records, telemetry_wire, wire
+from . import (
+    can_reference,
+    dbc,
+    metaschema,
+    needs,
+    openapi,
+    pytyping,
+    records,
+    telemetry_wire,
+    wire,
+)
 
 
 class Exporter(Protocol):
@@ -56,6 +66,7 @@ EXPORTERS: dict[str, Exporter] = {
     "can_reference": can_reference,
     "telemetry_wire": telemetry_wire,
     "telemetry_wire_reference": telemetry_wire.REFERENCE,
+    "openapi": openapi,
 }
 
 CHECKED_IN: dict[str, Target] = {
@@ -68,6 +79,7 @@ CHECKED_IN: dict[str, Target] = {
     "can_reference": Target("reference_impl/can", "obsa_*"),
     "telemetry_wire": Target("schemas/telemetry", "*"),
     "telemetry_wire_reference": Target("reference_impl/connectivity", "obsa_*"),
+    "openapi": Target("reference_impl/hmi", "obsa_*"),
 }
 
 REGENERATE = "python -m conformance.spec.exporters"
