@@ -3,8 +3,8 @@
 A :class:`Feed` holds the latest signals of the BMS (whoever steps it publishes them); the
 application serves them as JSON resources (:data:`~reference_impl.hmi.resources.RESOURCES`),
 as Server-Sent Events on every new snapshot, and the dashboard page. Every write method is
-refused with 405 (OBSA-HMI-004); with a token, every request without
-``Authorization: Bearer <token>`` is refused with 401.
+refused with 405 (OBSA-HMI-004); with a token, every request for data without
+``Authorization: Bearer <token>`` (or ``?token=<token>``) is refused with 401.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,6 +29,9 @@ from . import resources as R
 STATIC = Path(__file__).with_name("static")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_HOST = "127.0.0.1"
+#: the page and its script hold no data of the BMS: served without the token (the page then
+#: opens the event stream with the token of its own address, ``?token=``)
+PUBLIC = frozenset({"/", "/dashboard.js"})
 
 
 class Feed:
@@ -72,13 +76,13 @@ class _ReadOnly:
                     status_code=405, headers={"Allow": ", ".join(sorted(READ_METHODS))})
                 await response(scope, receive, send)
                 return
-            if self.token is not None:
+            if self.token is not None and scope["path"] not in PUBLIC:
                 given = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-                query = dict(p.split("=", 1) for p in scope.get("query_string", b"")
-                             .decode("latin-1").split("&") if "=" in p)
+                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
                 expected = f"Bearer {self.token}"
-                if not (hmac.compare_digest(given, expected)
-                        or hmac.compare_digest(query.get("token", ""), self.token)):
+                if not (hmac.compare_digest(given.encode(), expected.encode())
+                        or hmac.compare_digest(query.get("token", [""])[0].encode(),
+                                               self.token.encode())):
                     response = JSONResponse(
                         {"error": "missing or wrong token: expected the header "
                                   "'Authorization: Bearer <token>'"},

@@ -161,3 +161,10 @@ def test_token_is_enforced(served_token: Served) -> None:
     assert status == 200 and "hmi_pack_soc" in body
     assert request(served_token.url + f"/api/faults?token={TOKEN}")[0] == 200
     assert request(url, method="POST", token=TOKEN)[0] == 405
+    # the page and its script hold no data: served without it, every data resource is not
+    for path in PATHS:
+        if path in ("/", "/dashboard.js"):
+            with urllib.request.urlopen(served_token.url + path, timeout=10) as r:
+                assert r.status == 200
+        else:
+            assert request(served_token.url + path)[0] == 401, path
