@@ -350,17 +350,18 @@ def test_misbehaving_module_gets_error_verdicts(runs: dict[str, Run], bad: Fault
     assert run.exit_code == 1, run.output[-3000:]
     assert "Traceback" not in run.output, run.output[-3000:]
     verdicts = run.verdicts()
-    supervisor = [r for r in run.report["results"]
-                  if r["requirement"].startswith("OBSA-SAFE-") and r["test_case"]
-                  and r["requirement"] != "OBSA-SAFE-027"]
+    # the raw-side plausibility case needs a module's own hardware abstraction: on a safety
+    # core it calls nothing and is not applicable, saying why
+    called = [r for r in run.report["results"] if r["test_case"]
+              and r["requirement"] != "OBSA-SAFE-027"
+              and not r["case"].endswith("test_pack_voltage_implausible_at_the_front_ends")]
+    supervisor = [r for r in called if r["requirement"].startswith("OBSA-SAFE-")]
     assert supervisor and all(r["verdict"] == "error" for r in supervisor), verdicts
     # every error says what went wrong, naming the component
     assert all("safety_supervisor" in r["evidence"]["message"] for r in supervisor)
     if bad.name == "BadHangs":
         # after a call that hung, the module's state is unknown: every later call is refused
-        tested = [r for r in run.report["results"] if r["test_case"]
-                  and r["requirement"] != "OBSA-SAFE-027"]
-        assert all(r["verdict"] == "error" for r in tested), verdicts
+        assert all(r["verdict"] == "error" for r in called), verdicts
     else:  # test cases without the supervisor in the loop still pass
         diagnostics_alone = [r for r in run.report["results"] if r["requirement"] ==
                              "OBSA-DIAG-004" and "test_diagnostics.py" in r["test_case"]]
