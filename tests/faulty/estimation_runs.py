@@ -160,7 +160,3 @@ def report_of(runs: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(run.report)
 
 
-def not_passed(report: dict[str, Any]) -> set[str]:
-    """The requirements a test case of the run did not pass."""
-    return {r["requirement"] for r in report["results"]
-            if r["case"] and r["verdict"] != "pass"}

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from .can_faults import CAN_CATALOGUE, CAN_VARIANTS, CanFaulty
+from .reports import judged, not_passed
 
 ROOT = Path(__file__).resolve().parents[2]
 CAN_REQUIREMENTS = {f"OBSA-CAN-00{i}" for i in range(1, 9)}
@@ -37,18 +38,15 @@ def _certify(tmp_path: Path, node: CanFaulty) -> dict[str, Any]:
 
 
 def _outcome(report: dict[str, Any]) -> tuple[set[str], set[str]]:
-    judged = {r["requirement"] for r in report["results"] if r["case"]}
-    failed = {r["requirement"] for r in report["results"]
-              if r["case"] and r["verdict"] != "pass"}
-    return judged, failed
+    return judged(report), not_passed(report)
 
 
 @pytest.mark.parametrize("faulty", CAN_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_can_node_fails_what_it_breaks_and_nothing_else(tmp_path: Path,
                                                                   faulty: CanFaulty) -> None:
     report = _certify(tmp_path, faulty)
-    judged, failed = _outcome(report)
-    assert judged == CAN_REQUIREMENTS
+    covered, failed = _outcome(report)
+    assert covered == CAN_REQUIREMENTS
     verdicts = {r["requirement"]: r["verdict"] for r in report["results"] if r["case"]}
     assert failed == faulty.breaks, verdicts
     assert all(verdicts[r] == "fail" for r in faulty.breaks), verdicts
@@ -59,8 +57,8 @@ def test_a_faulty_can_node_fails_what_it_breaks_and_nothing_else(tmp_path: Path,
 def test_a_correct_can_node_made_differently_is_certified(tmp_path: Path,
                                                           variant: CanFaulty) -> None:
     report = _certify(tmp_path, variant)
-    judged, failed = _outcome(report)
-    assert judged == CAN_REQUIREMENTS and not failed, [
+    covered, failed = _outcome(report)
+    assert covered == CAN_REQUIREMENTS and not failed, [
         (r["requirement"], r["verdict"], r["evidence"]["message"][:200])
         for r in report["results"] if r["verdict"] != "pass"]
     assert report["outcome"] == "certified"

@@ -5,16 +5,12 @@ scanning front end) is certified, under both suites."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 from conformance.bench import (
     Bench,
@@ -30,6 +26,7 @@ from conformance.spec import load_spec
 from .cmu_faults import CMU_CATALOGUE, CMU_VARIANTS
 from .correct_modules import Variant
 from .modules import Faulty
+from .reports import Edit, certify_both_suites, judged, not_passed, replace_component
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "reference_impl" / "manifest_cell_monitoring_unit.yaml"
@@ -37,37 +34,9 @@ PROFILE = ("OBSA-MEAS-001", "OBSA-MEAS-002", "OBSA-MEAS-003", "OBSA-MEAS-004",
            "OBSA-MEAS-005")
 
 
-def _certify(tmp_path: Path, edit: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
+def _certify(tmp_path: Path, edit: Edit | None) -> dict[str, Any]:
     """Certify the reference cell monitor's manifest changed by ``edit``, under both suites."""
-    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
-    if edit is not None:
-        edit(data)
-    manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "conformance", "certify", str(manifest),
-                           "--out", str(tmp_path / "out"), "--no-html", "--no-progress",
-                           "--in-process", "--suite", "both"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["disagreements"] == [], proc.stdout[-3000:]
-    return report
-
-
-def _judged(report: dict[str, Any]) -> set[str]:
-    return {r["requirement"] for r in report["results"] if r["case"]}
-
-
-def _not_passed(report: dict[str, Any]) -> set[str]:
-    return {r["requirement"] for r in report["results"]
-            if r["case"] and r["verdict"] != "pass"}
-
-
-def _replace(faulty: Faulty) -> Callable[[dict[str, Any]], None]:
-    def edit(data: dict[str, Any]) -> None:
-        data["adapter"]["components"][faulty.component] = (
-            f"{faulty.cls.__module__}:{faulty.name}")
-
-    return edit
+    return certify_both_suites(MANIFEST, tmp_path, edit)
 
 
 def test_front_end_ranges_are_the_dictionarys() -> None:
@@ -113,14 +82,14 @@ def test_a_bad_front_end_fault_is_refused_by_name(make: Callable[[], Any],
 @pytest.mark.slow
 def test_the_reference_cell_monitor_is_certified(tmp_path: Path) -> None:
     report = _certify(tmp_path, None)
-    assert _judged(report) == set(PROFILE)
-    assert _not_passed(report) == set()
+    assert judged(report) == set(PROFILE)
+    assert not_passed(report) == set()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("faulty", CMU_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_cell_monitor_fails_what_it_breaks(tmp_path: Path, faulty: Faulty) -> None:
-    failed = _not_passed(_certify(tmp_path, _replace(faulty)))
+    failed = not_passed(_certify(tmp_path, replace_component(faulty)))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break
 
 
@@ -128,5 +97,5 @@ def test_a_faulty_cell_monitor_fails_what_it_breaks(tmp_path: Path, faulty: Faul
 @pytest.mark.parametrize("variant", CMU_VARIANTS, ids=lambda v: v.name)
 def test_a_correct_cell_monitor_is_certified(tmp_path: Path, variant: Variant) -> None:
     report = _certify(tmp_path, variant.edit)
-    assert _judged(report) == set(PROFILE)
-    assert _not_passed(report) == set(), variant.why
+    assert judged(report) == set(PROFILE)
+    assert not_passed(report) == set(), variant.why

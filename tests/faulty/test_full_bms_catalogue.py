@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .estimation_runs import not_passed, report_of
+from .estimation_runs import report_of
 from .full_bms_runs import (
     AREAS,
     WHOLE_SUITE_PACKS,
@@ -22,6 +22,7 @@ from .full_bms_runs import (
     whole_suite_run,
 )
 from .modules import Faulty
+from .reports import judged, not_passed
 
 FAULTY = [pytest.param(area, faulty, id=f"{area}-{faulty.name}")
           for area, spec in AREAS.items() for faulty in spec.faulty]
@@ -47,15 +48,11 @@ def needed(item: pytest.Item) -> set[str]:
     return {reference_run(area)}
 
 
-def _judged(report: dict[str, Any]) -> set[str]:
-    return {r["requirement"] for r in report["results"] if r["case"]}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("area", list(AREAS))
 def test_the_reference_passes_the_area(runs: dict[str, Any], area: str) -> None:
     report = report_of(runs, reference_run(area))
-    assert _judged(report), "the selection judged no requirement"
+    assert judged(report), "the selection judged no requirement"
     assert not_passed(report) == set()
 
 
@@ -82,7 +79,7 @@ def test_the_reference_passes_the_area_on_other_packs(runs: dict[str, Any], area
     with nothing to judge there (a spread between sensors on one sensor) is not applicable,
     saying why; every other requirement of the area passes."""
     report = report_of(runs, pack_run(area, pack))
-    assert _judged(report)
+    assert judged(report)
     failed = {r["requirement"] for r in report["results"]
               if r["case"] and r["verdict"] not in ("pass", "not-applicable")}
     assert failed == set()
@@ -100,9 +97,9 @@ def test_the_reference_passes_the_whole_suite_on_other_packs(runs: dict[str, Any
     why; every other requirement verified by test passes."""
     report = report_of(runs, whole_suite_run(whole_suite_pack))
     left = set(report["left_to_certification_body"])
-    judged = _judged(report)
-    assert judged and {r["requirement"] for r in report["results"]
-                       if r["verdict"] != "not-applicable"} - left <= judged
+    covered = judged(report)
+    assert covered and {r["requirement"] for r in report["results"]
+                        if r["verdict"] != "not-applicable"} - left <= covered
     failed = {r["requirement"] for r in report["results"]
               if r["case"] and r["verdict"] not in ("pass", "not-applicable")}
     assert failed == set(), failed

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from .estimation_runs import needed as _needed
-from .estimation_runs import not_passed, report_of
+from .estimation_runs import report_of
 from .modules import Faulty
+from .reports import not_passed
 from .soh_faults import SOH_CATALOGUE
 
 JUDGED = {"OBSA-SOH-001", "OBSA-SOH-002", "OBSA-REG-001", "OBSA-REG-003", "OBSA-REG-005",

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from .estimation_runs import CORRECT, correct_run, not_passed, report_of
+from .estimation_runs import CORRECT, correct_run, report_of
 from .estimation_runs import needed as _needed
 from .modules import Faulty
+from .reports import not_passed
 from .sop_faults import SOP_CATALOGUE
 
 JUDGED = {"OBSA-SOP-002", "OBSA-SOP-003"}

@@ -5,20 +5,16 @@ under both suites; the bench's uplink model refuses an outage that is no time in
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from conformance.bench import Bench, BenchConfig
 from conformance.bench.network import UplinkError
 
 from .modules import Faulty
+from .reports import Edit, certify_both_suites, judged, not_passed, replace_component
 from .telemetry_faults import TELEMETRY_CATALOGUE, TELEMETRY_CORRECT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,37 +22,9 @@ MANIFEST = ROOT / "reference_impl" / "manifest_telemetry_gateway.yaml"
 CONN = {f"OBSA-CONN-00{i}" for i in range(1, 7)}
 
 
-def _certify(tmp_path: Path, edit: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
+def _certify(tmp_path: Path, edit: Edit | None) -> dict[str, Any]:
     """Certify the reference gateway's manifest changed by ``edit``, under both suites."""
-    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
-    if edit is not None:
-        edit(data)
-    manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "conformance", "certify", str(manifest),
-                           "--out", str(tmp_path / "out"), "--no-html", "--no-progress",
-                           "--in-process", "--suite", "both", "-k", "telemetry"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
-    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["disagreements"] == [], proc.stdout[-3000:]
-    return report
-
-
-def _judged(report: dict[str, Any]) -> set[str]:
-    return {r["requirement"] for r in report["results"] if r["case"]}
-
-
-def _not_passed(report: dict[str, Any]) -> set[str]:
-    return {r["requirement"] for r in report["results"]
-            if r["case"] and r["verdict"] != "pass"}
-
-
-def _replace(faulty: Faulty) -> Callable[[dict[str, Any]], None]:
-    def edit(data: dict[str, Any]) -> None:
-        data["adapter"]["components"][faulty.component] = (
-            f"{faulty.cls.__module__}:{faulty.name}")
-
-    return edit
+    return certify_both_suites(MANIFEST, tmp_path, edit, "-k", "telemetry", timeout_s=900)
 
 
 def test_the_uplink_is_down_inside_an_outage_only() -> None:
@@ -84,14 +52,14 @@ def test_a_bad_outage_is_refused_by_name(window: tuple[float, float | None],
 @pytest.mark.slow
 def test_the_reference_telemetry_is_certified(tmp_path: Path) -> None:
     report = _certify(tmp_path, None)
-    assert _judged(report) == CONN
-    assert _not_passed(report) == set()
+    assert judged(report) == CONN
+    assert not_passed(report) == set()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("faulty", TELEMETRY_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_telemetry_fails_what_it_breaks(tmp_path: Path, faulty: Faulty) -> None:
-    failed = _not_passed(_certify(tmp_path, _replace(faulty)))
+    failed = not_passed(_certify(tmp_path, replace_component(faulty)))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 
 
@@ -99,9 +67,9 @@ def test_a_faulty_telemetry_fails_what_it_breaks(tmp_path: Path, faulty: Faulty)
 @pytest.mark.parametrize("correct", TELEMETRY_CORRECT, ids=lambda f: f.name)
 def test_a_correct_telemetry_unlike_the_reference_is_certified(tmp_path: Path,
                                                                correct: Faulty) -> None:
-    report = _certify(tmp_path, _replace(correct))
-    assert _judged(report) == CONN
-    assert _not_passed(report) == set()
+    report = _certify(tmp_path, replace_component(correct))
+    assert judged(report) == CONN
+    assert not_passed(report) == set()
 
 
 def test_every_telemetry_requirement_has_a_faulty_module() -> None:
