@@ -110,8 +110,10 @@ def _array_check(rule: FieldRule) -> Check:
     boolean = rule.kind == "boolean"
     number = rule.kind == "number"
     # the last valid value: a list whose items are the very objects of the last valid list
-    # holds the same values of the same types; a read-only array that owns its data (or
-    # views read-only data) holds the values it held. Either is valid again at no cost.
+    # holds the same values of the same types; the very tuple validated last (kept as it
+    # is: tuple(v) is v) and a read-only array that owns its data (or views read-only data)
+    # hold the values they held. Each is valid again at no cost (the tuple and the array
+    # without a scan).
     last: list[Any] = [None, ()]
     is_ = operator.is_
 
@@ -131,6 +133,8 @@ def _array_check(rule: FieldRule) -> Check:
             return False
         else:
             seen = last[1]
+            if v is seen:  # the very tuple validated last: immutable, of immutable items
+                return True
             if len(seen) == len(v) and all(map(is_, v, seen)):
                 return True
             if not set(map(type, v)) <= types:

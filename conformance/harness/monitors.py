@@ -133,7 +133,8 @@ class Watch:
         self.flags_signals: list[str] = []
         self.rows: list[tuple[str, int]] = []  # per DTC row: (flags signal, bit mask)
         self.dtc: dict[str, list[np.ndarray]] = {}
-        self._last: dict[str, tuple[list[Any], np.ndarray]] = {}  # see _record_dtc
+        self._last: dict[str, tuple[Any, np.ndarray]] = {}  # see _record_dtc
+        self._total: tuple[Any, float] = (None, 0.0)  # the last occurrences row and its sum
         self.flags: dict[str, list[int]] = {}
         #: the data logger's lifetime counters (every output but the dates), when it runs
         self.counters = ([p.signal for p in spec.interfaces[LOG].outputs
@@ -174,13 +175,14 @@ class Watch:
 
     def _record_dtc(self, pool: dict[str, Any]) -> float:
         """Keep a copy of the fault memory's arrays and of the flags it read; the channel
-        itself is the sum of the occurrence counters. The memory changes rarely: a list
-        equal to the last one recorded shares its (read-only) copy."""
+        itself is the sum of the occurrence counters. The memory changes rarely: the very
+        tuple recorded last, or a list equal to the last one, shares its (read-only) copy."""
         last = self._last
         for name, rows in self.dtc.items():
             value = pool[name]
             seen = last.get(name)
-            if seen is not None and type(value) is list and value == seen[0]:
+            if seen is not None and (value is seen[0] if type(value) is tuple
+                                     else type(value) is list and value == seen[0]):
                 rows.append(seen[1])
                 continue
             row = np.array(value, dtype=float)
@@ -188,9 +190,14 @@ class Watch:
             rows.append(row)
             if type(value) is list:
                 last[name] = (list(value), row)
+            elif type(value) is tuple:
+                last[name] = (value, row)
         for name, values in self.flags.items():
             values.append(int(pool[name]))
-        return float(self.dtc["dtc_occurrences"][-1].sum())
+        occurrences = self.dtc["dtc_occurrences"][-1]
+        if occurrences is not self._total[0]:
+            self._total = (occurrences, float(occurrences.sum()))
+        return self._total[1]
 
 
 def _commanded(pool: dict[str, Any]) -> float:

@@ -11,6 +11,11 @@ needs no change here. Per DTC, in ascending DTC order (the order of every output
 - first and last occurrence time: the step time of the first and of the latest rising edge,
   −1 when it never occurred. Counters and times survive a fault reset; only reset() erases
   them.
+
+The four arrays are returned as tuples, built again only when the memory changes: a tuple
+cannot change behind the caller's back, so whoever reads the reply may keep it, and a
+memory that did not change costs no copy (the memory changes on fault edges only, a step
+happens every 10 ms).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class Diagnostics(Block):
         self._last_s = [-1.0] * n
         self._previous = dict.fromkeys((signal for signal, _ in self._signals), 0)
         self._stored = 0  # number of stored DTCs, so that a reset request costs nothing otherwise
+        self._reply: dict[str, tuple[Any, ...]] | None = None  # built again after a change
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """Record the flag edges seen at simulated time ``t`` (s)."""
@@ -66,18 +72,22 @@ class Diagnostics(Block):
             if changed:
                 self._previous[signal] = flags
                 self._record(t, flags, changed, rows)
+                self._reply = None
         if self._stored and inputs.get("fault_reset_request", False):
             status = self._status
             for row, value in enumerate(status):
                 if value == _STORED:
                     status[row] = _INACTIVE
             self._stored = 0
-        return {
-            "dtc_status": list(self._status),
-            "dtc_occurrences": list(self._occurrences),
-            "dtc_first_time_s": list(self._first_s),
-            "dtc_last_time_s": list(self._last_s),
-        }
+            self._reply = None
+        if self._reply is None:
+            self._reply = {
+                "dtc_status": tuple(self._status),
+                "dtc_occurrences": tuple(self._occurrences),
+                "dtc_first_time_s": tuple(self._first_s),
+                "dtc_last_time_s": tuple(self._last_s),
+            }
+        return dict(self._reply)
 
     def _record(self, t: float, flags: int, changed: int,
                 rows: tuple[tuple[int, int], ...]) -> None:

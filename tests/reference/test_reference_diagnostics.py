@@ -35,12 +35,24 @@ def test_power_on_memory_is_empty_and_in_dtc_order(spec) -> None:
     assert set(out) == {p.signal for p in spec.interfaces["diagnostics"].outputs}
     dtcs = sorted(f.dtc for itf in spec.interfaces.values() for f in itf.fault_codes)
     assert [row[0] for row in DTC_TABLE] == dtcs
-    assert out["dtc_status"] == [DtcStatus.INACTIVE] * len(dtcs)
-    assert out["dtc_occurrences"] == [0] * N
-    assert out["dtc_first_time_s"] == [-1.0] * N
-    assert out["dtc_last_time_s"] == [-1.0] * N
+    assert out["dtc_status"] == (DtcStatus.INACTIVE,) * len(dtcs)
+    assert out["dtc_occurrences"] == (0,) * N
+    assert out["dtc_first_time_s"] == (-1.0,) * N
+    assert out["dtc_last_time_s"] == (-1.0,) * N
     assert all(type(v) is int for v in out["dtc_status"] + out["dtc_occurrences"])
     assert all(type(v) is float for v in out["dtc_first_time_s"] + out["dtc_last_time_s"])
+
+
+def test_an_unchanged_memory_is_the_same_tuples_and_a_change_leaves_old_replies_alone() -> None:
+    diag = Diagnostics()
+    first = step(diag, 0.0)
+    again = step(diag, 0.01)
+    assert first is not again  # a new record every step ...
+    assert all(again[k] is first[k] for k in first)  # ... of the very same tuples
+    changed = step(diag, 0.02, safety=F.CELL_OVERVOLTAGE)
+    assert changed["dtc_status"][OV] == DtcStatus.ACTIVE
+    assert first["dtc_status"][OV] == DtcStatus.INACTIVE  # an earlier reply never changes
+    assert step(diag, 0.03, safety=F.CELL_OVERVOLTAGE)["dtc_status"] is changed["dtc_status"]
 
 
 def test_rising_edge_activates_counts_and_stamps() -> None:
@@ -97,8 +109,8 @@ def test_every_fault_flags_signal_and_bit_maps_to_its_own_row() -> None:
                                  if owner == component)
     assert {"safety_fault_flags", "contactor_fault_flags"} <= set(inputs)
     out = Diagnostics().step(0.0, inputs)
-    assert out["dtc_status"] == [DtcStatus.ACTIVE] * N
-    assert out["dtc_occurrences"] == [1] * N
+    assert out["dtc_status"] == (DtcStatus.ACTIVE,) * N
+    assert out["dtc_occurrences"] == (1,) * N
 
 
 def test_missing_flags_signal_is_ignored() -> None:
