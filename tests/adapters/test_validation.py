@@ -152,6 +152,12 @@ def test_an_array_seen_before_is_checked_again_when_it_changed(spec, dims):
     ints = _first(diag, "integer", enum=True, array=True)
     same = reply | {ints: [float(v) for v in reply[ints]]}  # equal values, not integers
     assert _field_of(diag, same).field == ints
+    as_tuple = tuple(items)
+    diag(reply | {name: as_tuple})
+    diag(reply | {name: as_tuple})  # the very tuple again: valid without a scan
+    bad = (*as_tuple[:2], math.nan, *as_tuple[3:])  # an equal-length tuple is scanned
+    assert _field_of(diag, reply | {name: bad}).message.startswith("item [2]:")
+    assert _field_of(diag, reply | {name: tuple(items[:-1])}).field == name
 
 
 def test_numpy_values_are_accepted_unchanged(ss, diag):
