@@ -1362,6 +1362,10 @@ class HmiApiInputs(TypedDict):
     safety_state: int
     #: State of the HV path. Unit 1, enum ContactorState.
     contactor_state: int
+    #: Measured voltage of every series cell. Unit V, range [0.0, 5.0], one per cell.
+    cell_voltage_V: Sequence[float]
+    #: Measured cell temperatures. Unit degC, range [-50.0, 150.0], one per temperature_sensor.
+    cell_temperature_degC: Sequence[float]
     #: Largest charge current the battery accepts now (magnitude). Unit A, range [0.0, 2000.0].
     charge_current_limit_A: float
     #: Largest discharge current the battery delivers now (magnitude). Unit A, range [0.0, 2000.0].
@@ -1452,6 +1456,11 @@ class HmiApiOutputs(TypedDict):
     hmi_dtc_status: Sequence[int]
     #: Number of DTCs active at hmi_snapshot_time_s. Unit 1, range [0, 65535].
     hmi_active_dtc_count: int
+    #: cell_voltage_V at hmi_snapshot_time_s. Unit V, range [0.0, 5.0], one per cell.
+    hmi_cell_voltage_V: Sequence[float]
+    #: cell_temperature_degC at hmi_snapshot_time_s. Unit degC, range [-50.0, 150.0], one per
+    #: temperature_sensor.
+    hmi_cell_temperature_degC: Sequence[float]
 
 
 #: Nominal step period of every component, in seconds.
@@ -2009,6 +2018,8 @@ COMPONENT_INPUTS: Final[dict[str, tuple[str, ...]]] = {
         "pack_current_A",
         "safety_state",
         "contactor_state",
+        "cell_voltage_V",
+        "cell_temperature_degC",
         "charge_current_limit_A",
         "discharge_current_limit_A",
         "dtc_status",
@@ -2175,6 +2186,8 @@ COMPONENT_OUTPUTS: Final[dict[str, tuple[str, ...]]] = {
         "hmi_discharge_current_limit_A",
         "hmi_dtc_status",
         "hmi_active_dtc_count",
+        "hmi_cell_voltage_V",
+        "hmi_cell_temperature_degC",
     ),
 }
 
@@ -2319,6 +2332,8 @@ SIGNAL_START: Final[dict[str, float | int | bool]] = {
     "hmi_discharge_current_limit_A": 0.0,
     "hmi_dtc_status": 0,
     "hmi_active_dtc_count": 0,
+    "hmi_cell_voltage_V": 0.0,
+    "hmi_cell_temperature_degC": 0.0,
 }
 
 #: The dimension of every array signal (its length is the module's count of that dimension).
@@ -2338,6 +2353,8 @@ SIGNAL_DIMENSION: Final[dict[str, str]] = {
     "cell_resistance_ohm": "cell",
     "balancing_cmd": "cell",
     "hmi_dtc_status": "dtc",
+    "hmi_cell_voltage_V": "cell",
+    "hmi_cell_temperature_degC": "temperature_sensor",
 }
 
 #: The fault flag type of every component that has fault codes.
@@ -2472,4 +2489,6 @@ SIGNAL_FORMAT: Final[dict[str, tuple[float, float, float | None]]] = {
     "hmi_pack_current_A": (-2000.0, 2000.0, 0.01),
     "hmi_charge_current_limit_A": (0.0, 2000.0, 0.1),
     "hmi_discharge_current_limit_A": (0.0, 2000.0, 0.1),
+    "hmi_cell_voltage_V": (0.0, 5.0, 0.0001),
+    "hmi_cell_temperature_degC": (-50.0, 150.0, 0.1),
 }

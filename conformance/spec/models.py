@@ -317,6 +317,48 @@ class Wire(_Model):
     description: Text
 
 
+class HttpLimits(_Model):
+    """Parameters of another component a resource serves beside its data (not judged)."""
+
+    component: Ident
+    parameters: list[Name] = Field(min_length=1)
+    description: Text
+
+
+class HttpResource(_Model):
+    """A resource of a component's HTTP binding: what it carries, under which path."""
+
+    name: Ident = Field(description="the key it is served under where resources are combined")
+    path: str = Field(pattern=r"^/[a-z0-9_-]+(/[a-z0-9_-]+)*$", description="absolute path")
+    media_type: Literal["application/json", "text/event-stream"]
+    summary: Text
+    outputs: list[Name] = Field(default=[], description="outputs of the interface it carries")
+    inputs: list[Name] = Field(default=[], description="inputs it serves unchanged, as of the "
+                                                       "snapshot")
+    dtc_rows: Name | None = Field(default=None, description="an output along the dtc "
+                                  "dimension served as one row per DTC of the spec's table")
+    limits: HttpLimits | None = None
+    includes: list[Ident] = Field(default=[], description="other resources it serves in one "
+                                                          "object, each under its name")
+    required: bool = Field(default=True, description="false: a binding may leave it out "
+                                                     "(a client then polls)")
+
+
+class Http(_Model):
+    """How a component's outputs are served over HTTP: read-only JSON resources."""
+
+    description: Text
+    write_methods: list[Literal["POST", "PUT", "PATCH", "DELETE"]] = Field(
+        min_length=1, description="the methods every resource refuses")
+    resources: list[HttpResource] = Field(min_length=1)
+
+    def resource(self, name: str) -> HttpResource:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(f"the HTTP binding has no resource '{name}'")
+
+
 class Interface(_Model):
     kind: Literal["interface"]
     component: Ident
@@ -332,6 +374,8 @@ class Interface(_Model):
                                   "estimators)")
     wire: Wire | None = Field(default=None, description="the records' format on the wire "
                                                         "(telemetry)")
+    http: Http | None = Field(default=None, description="the binding of the outputs to HTTP "
+                                                        "resources (HMI API)")
 
     @model_validator(mode="after")
     def _overrides_are_parameters(self) -> Interface:

@@ -237,6 +237,57 @@ def check_wire(spec: Spec) -> Iterator[Issue]:
             names.add(topic.name)
 
 
+def check_http(spec: Spec) -> Iterator[Issue]:
+    """An HTTP binding carries ports of its interface, names and paths once each, includes
+    resources it declares, limits that are parameters of the named component."""
+    for itf in _interfaces(spec):
+        http = itf.http
+        if http is None:
+            continue
+        outputs = {p.signal for p in itf.outputs}
+        inputs = {p.signal for p in itf.inputs}
+        names = [r.name for r in http.resources]
+        for i, res in enumerate(http.resources):
+            at = ("http", "resources", i)
+            if res.name in names[:i]:
+                yield spec.issue(itf, (*at, "name"),
+                                 f"expected each resource name once, found '{res.name}' again")
+            if res.path in [r.path for r in http.resources[:i]]:
+                yield spec.issue(itf, (*at, "path"),
+                                 f"expected each path once, found '{res.path}' again")
+            for j, name in enumerate(res.outputs):
+                if name not in outputs:
+                    yield spec.issue(itf, (*at, "outputs", j),
+                                     f"expected an output of {itf.component}, found '{name}'")
+            for j, name in enumerate(res.inputs):
+                if name not in inputs:
+                    yield spec.issue(itf, (*at, "inputs", j),
+                                     f"expected an input of {itf.component}, found '{name}'")
+            if res.dtc_rows is not None:
+                sig = spec.signals.get(res.dtc_rows)
+                if res.dtc_rows not in outputs or sig is None or sig.dimension != "dtc":
+                    yield spec.issue(itf, (*at, "dtc_rows"),
+                                     f"expected an output of {itf.component} along the dtc "
+                                     f"dimension, found '{res.dtc_rows}'")
+            for j, name in enumerate(res.includes):
+                if name not in names or name == res.name:
+                    yield spec.issue(itf, (*at, "includes", j),
+                                     f"expected another resource of the binding, found "
+                                     f"'{name}'")
+            if res.limits is not None:
+                other = spec.interfaces.get(res.limits.component)
+                known = {p.name for p in other.parameters} if other is not None else set()
+                for j, name in enumerate(res.limits.parameters):
+                    if name not in known:
+                        yield spec.issue(itf, (*at, "limits", "parameters", j),
+                                         f"expected a parameter of {res.limits.component}, "
+                                         f"found '{name}'")
+            carries = bool(res.outputs or res.inputs or res.dtc_rows or res.includes)
+            if not carries:
+                yield spec.issue(itf, at, f"expected resource '{res.name}' to carry outputs, "
+                                          "inputs or other resources, found none")
+
+
 def check_parameter_refs(spec: Spec) -> Iterator[Issue]:
     """An enum parameter names a declared enum; only enum parameters name one."""
     for itf in _interfaces(spec):
@@ -581,6 +632,7 @@ CHECKS: tuple[Check, ...] = (
     check_interface_coverage,
     check_signal_refs,
     check_wire,
+    check_http,
     check_parameter_refs,
     check_limit_sets,
     check_parameter_features,

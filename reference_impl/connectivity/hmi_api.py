@@ -12,13 +12,13 @@ next one once at least hmi_refresh_period_s has passed since the snapshot served
 from that snapshot's time, so that uneven steps or a late first step change nothing), so the
 snapshot served is always younger than the period (OBSA-HMI-001 allows one step more).
 Before the first snapshot — only between reset() and the first step — the outputs hold their
-start values: hmi_snapshot_time_s −1, every other field 0.
+start values: hmi_snapshot_time_s −1, every other field 0, the cell arrays empty.
 
 Inputs out of what the outputs can carry: the outputs have the ranges of the signals they
 copy, so a snapshot field equals its input for every valid input. A number that is not finite
-keeps the field's previous value (a display shows the last known value rather than NaN), a
-finite one outside the signal's range is clipped to it; an enum value that is not a member of
-its enum (a DTC status included) likewise keeps the previous value. The active-DTC count is
+keeps the field's previous value (an element of a cell array likewise; a display shows the
+last known value rather than NaN), a finite one outside the signal's range is clipped to it;
+an enum value that is not a member of its enum (a DTC status included) likewise keeps the previous value. The active-DTC count is
 that of the statuses served.
 
 Read-only. The API has no command input: nothing it receives reaches another component. The
@@ -56,6 +56,11 @@ _ENUMS = (
     ("hmi_safety_state", "safety_state", frozenset(int(v) for v in SafetyState)),
     ("hmi_contactor_state", "contactor_state", frozenset(int(v) for v in ContactorState)),
 )
+#: (output, input) of every array field (the cell arrays)
+_ARRAYS = (
+    ("hmi_cell_voltage_V", "cell_voltage_V"),
+    ("hmi_cell_temperature_degC", "cell_temperature_degC"),
+)
 _DTC_VALUES = np.array(sorted(int(v) for v in DtcStatus))
 _ACTIVE = int(DtcStatus.ACTIVE)
 #: the Annex VII inputs (state of health and lifetime data) served by :attr:`lifetime_data`
@@ -92,6 +97,7 @@ class HmiApi(Block):
             **{out: 0 for out, _, _ in _ENUMS},
             "hmi_dtc_status": _read_only(np.zeros(len(DTC_TABLE), dtype=np.int64)),
             "hmi_active_dtc_count": 0,
+            **{out: _read_only(np.zeros(0)) for out, _ in _ARRAYS},
         }
         self._lifetime: Mapping[str, Any] = MappingProxyType({})
 
@@ -120,6 +126,12 @@ class HmiApi(Block):
         for out, signal, members in _ENUMS:
             value = int(inputs[signal])
             fresh[out] = value if value in members else served[out]
+        for out, signal in _ARRAYS:
+            values = np.asarray(inputs[signal], dtype=float)
+            low, high = SIGNAL_FORMAT[out][:2]
+            before = served[out] if served[out].shape == values.shape else np.zeros(values.shape)
+            fresh[out] = _read_only(np.where(np.isfinite(values),
+                                             np.clip(values, low, high), before))
         status = np.asarray(inputs["dtc_status"], dtype=np.int64)
         previous = served["hmi_dtc_status"]
         if previous.shape != status.shape:

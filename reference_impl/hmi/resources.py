@@ -1,49 +1,76 @@
-"""The HTTP resources of the HMI API, derived from the generated interface of ``hmi_api``.
+"""The HTTP resources of the HMI API, read from the OpenAPI document generated from the spec.
 
-No field is listed here by hand: the snapshot is every output of the component
-(:data:`~reference_impl.interfaces.COMPONENT_OUTPUTS`), the Annex VII state-of-health and
-lifetime data are the inputs it serves unchanged (every input no ``hmi_`` output mirrors),
-the fault memory is ``hmi_dtc_status`` beside the spec's DTC table.
+No field or path is listed here by hand: the section ``http`` of ``interfaces/hmi_api.yaml``
+names every resource and what it carries, and the generated document
+(``obsa_hmi_openapi.json``) holds it under ``x-obsa-resource`` on every path. A resource
+serves the outputs it lists (an enumerated scalar also by name, ``<field>_name``), the inputs
+it lists as of the snapshot, the fault memory as one row per DTC of the spec's table, the
+declared limits it lists, and the resources it includes, each under its name.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..interfaces import (
-    COMPONENT_INPUTS,
-    COMPONENT_OUTPUTS,
-    DTC_TABLE,
-    ContactorState,
-    DtcStatus,
-    SafetyState,
-)
+from ..interfaces import DTC_TABLE, ContactorState, DtcStatus, SafetyState
 
 COMPONENT = "hmi_api"
-#: every output of the component, in the spec's order
-SNAPSHOT_FIELDS: tuple[str, ...] = COMPONENT_OUTPUTS[COMPONENT]
-#: the inputs served unchanged (EU 2023/1542 Annex VII): those no hmi_ output mirrors
-ANNEX_VII_FIELDS: tuple[str, ...] = tuple(
-    s for s in COMPONENT_INPUTS[COMPONENT] if f"hmi_{s}" not in SNAPSHOT_FIELDS)
-#: the cell arrays of the pack (the measured values the cell monitor reports)
-CELL_FIELDS: tuple[str, ...] = ("cell_voltage_V", "cell_temperature_degC")
-#: the enum of each enumerated snapshot field, to name its value
-ENUM_FIELDS: dict[str, type[Any]] = {"hmi_safety_state": SafetyState,
-                                      "hmi_contactor_state": ContactorState}
 #: the OpenAPI document generated from the spec (conformance/spec/exporters/openapi.py)
 OPENAPI_PATH = Path(__file__).with_name("obsa_hmi_openapi.json")
 OPENAPI: dict[str, Any] = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
-#: the resources, path → what it serves (the document's paths)
-RESOURCES: dict[str, str] = {path: item["get"]["summary"]
-                             for path, item in OPENAPI["paths"].items()}
-#: the declared limits the cell arrays are served with (safety supervisor parameters)
-LIMIT_PARAMETERS: tuple[str, ...] = tuple(
-    OPENAPI["components"]["schemas"]["Cells"]["properties"]["limits"]["properties"])
+#: the enum of each enumerated scalar output, to name its value
+ENUM_FIELDS: dict[str, type[Any]] = {"hmi_safety_state": SafetyState,
+                                      "hmi_contactor_state": ContactorState}
+#: the write methods every resource refuses
+WRITE_METHODS: tuple[str, ...] = tuple(OPENAPI["x-obsa-write-methods"])
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of the binding, as the document describes it."""
+
+    name: str
+    path: str
+    media_type: str
+    summary: str
+    outputs: tuple[str, ...]
+    inputs: tuple[str, ...]
+    includes: tuple[str, ...]
+    dtc_rows: str | None
+    limits: tuple[str, ...]
+    required: bool
+
+
+def _resources(doc: Mapping[str, Any]) -> dict[str, Resource]:
+    out: dict[str, Resource] = {}
+    for path, item in doc["paths"].items():
+        get = item["get"]
+        x = get["x-obsa-resource"]
+        media = next(iter(get["responses"]["200"]["content"]))
+        out[x["name"]] = Resource(
+            name=x["name"], path=path, media_type=media, summary=get["summary"],
+            outputs=tuple(x["outputs"]), inputs=tuple(x["inputs"]),
+            includes=tuple(x["includes"]), dtc_rows=x.get("dtc_rows"),
+            limits=tuple(x.get("limits", {}).get("parameters", ())), required=x["required"])
+    return out
+
+
+#: every resource of the binding, by name
+BINDING: dict[str, Resource] = _resources(OPENAPI)
+#: the resources, path → what it serves
+RESOURCES: dict[str, str] = {r.path: r.summary for r in BINDING.values()}
+#: the declared limits the resources serve (safety supervisor parameters)
+LIMIT_PARAMETERS: tuple[str, ...] = tuple(p for r in BINDING.values() for p in r.limits)
+#: the signals the service needs from whoever feeds it: outputs, and inputs as of the snapshot
+SIGNALS: tuple[str, ...] = tuple(dict.fromkeys(
+    s for r in BINDING.values() for s in (*r.outputs, *r.inputs,
+                                          *((r.dtc_rows,) if r.dtc_rows else ()))))
 
 
 def plain(value: Any) -> Any:
@@ -57,33 +84,30 @@ def plain(value: Any) -> Any:
     return value
 
 
-def snapshot(signals: Mapping[str, Any]) -> dict[str, Any]:
-    """Every hmi_api output, and the name of each enumerated one (``<field>_name``)."""
-    out = {f: plain(signals[f]) for f in SNAPSHOT_FIELDS}
-    for field, enum in ENUM_FIELDS.items():
-        out[f"{field}_name"] = enum(int(out[field])).name.lower()
-    return out
-
-
-def faults(signals: Mapping[str, Any]) -> dict[str, Any]:
-    """The fault memory of the snapshot: one row per DTC of the spec's table."""
-    status = plain(signals["hmi_dtc_status"])
+def _dtc_rows(status: Any) -> list[dict[str, Any]]:
+    status = plain(status)
     if len(status) != len(DTC_TABLE):
         raise ValueError(f"hmi_dtc_status has {len(status)} entries; expected one per DTC "
                          f"of the spec ({len(DTC_TABLE)})")
-    rows = [{"dtc": f"0x{e.dtc:04X}", "component": e.component, "fault": e.fault,
+    return [{"dtc": f"0x{e.dtc:04X}", "component": e.component, "fault": e.fault,
              "severity": e.severity, "status": int(s),
              "status_name": DtcStatus(int(s)).name.lower()}
             for e, s in zip(DTC_TABLE, status, strict=True)]
-    return {"hmi_snapshot_time_s": plain(signals["hmi_snapshot_time_s"]),
-            "hmi_active_dtc_count": plain(signals["hmi_active_dtc_count"]), "dtcs": rows}
 
 
-def annex_vii(signals: Mapping[str, Any]) -> dict[str, Any]:
-    """The Annex VII data as the component reads them (it serves them unchanged)."""
-    return {f: plain(signals[f]) for f in ANNEX_VII_FIELDS}
-
-
-def cells(signals: Mapping[str, Any], limits: Mapping[str, float]) -> dict[str, Any]:
-    """The cell arrays and the declared limits they are drawn against."""
-    return {**{f: plain(signals[f]) for f in CELL_FIELDS}, "limits": dict(limits)}
+def body(name: str, signals: Mapping[str, Any],
+         limits: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The JSON object of resource ``name`` over ``signals`` (outputs and inputs by name)."""
+    res = BINDING[name]
+    out: dict[str, Any] = {}
+    for field in (*res.outputs, *res.inputs):
+        out[field] = plain(signals[field])
+        if field in ENUM_FIELDS:
+            out[f"{field}_name"] = ENUM_FIELDS[field](int(out[field])).name.lower()
+    if res.dtc_rows is not None:
+        out["dtcs"] = _dtc_rows(signals[res.dtc_rows])
+    if res.limits:
+        out["limits"] = {k: float(v) for k, v in (limits or {}).items() if k in res.limits}
+    for other in res.includes:
+        out[other] = body(other, signals, limits)
+    return out

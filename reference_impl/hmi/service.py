@@ -93,34 +93,34 @@ class _ReadOnly:
 
 
 def create_app(feed: Feed, token: str | None = None, poll_s: float = 0.02) -> ASGIApp:
-    """The ASGI application over ``feed``; ``poll_s`` how often the event stream looks for a
-    new snapshot."""
+    """The ASGI application over ``feed``: a route per resource of the binding
+    (:data:`~reference_impl.hmi.resources.BINDING`); ``poll_s`` how often an event stream
+    looks for a new snapshot."""
 
-    def served(make: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
+    def served(name: str) -> Callable[..., Any]:
         async def endpoint(request: Request) -> Response:
             _, signals = feed.latest()
             if signals is None:
                 return JSONResponse({"error": "no snapshot yet: the BMS has not stepped"},
                                     status_code=503)
-            return JSONResponse(make(signals))
+            return JSONResponse(R.body(name, signals, feed.limits))
         return endpoint
 
-    def everything(signals: dict[str, Any]) -> dict[str, Any]:
-        return {"snapshot": R.snapshot(signals), "cells": R.cells(signals, feed.limits),
-                "faults": R.faults(signals), "annex_vii": R.annex_vii(signals)}
-
-    async def events(request: Request) -> Response:
-        async def stream() -> AsyncIterator[str]:
-            seen = -1
-            while not await request.is_disconnected():
-                sequence, signals = feed.latest()
-                if signals is not None and sequence != seen:
-                    seen = sequence
-                    body = json.dumps({"sequence": sequence, **everything(signals)})
-                    yield f"event: snapshot\nid: {sequence}\ndata: {body}\n\n"
-                await asyncio.sleep(poll_s)
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"})
+    def stream_of(res: R.Resource) -> Callable[..., Any]:
+        async def events(request: Request) -> Response:
+            async def stream() -> AsyncIterator[str]:
+                seen = -1
+                while not await request.is_disconnected():
+                    sequence, signals = feed.latest()
+                    if signals is not None and sequence != seen:
+                        seen = sequence
+                        data = {"sequence": sequence, **{
+                            n: R.body(n, signals, feed.limits) for n in res.includes}}
+                        yield f"event: snapshot\nid: {sequence}\ndata: {json.dumps(data)}\n\n"
+                    await asyncio.sleep(poll_s)
+            return StreamingResponse(stream(), media_type=res.media_type,
+                                     headers={"Cache-Control": "no-cache"})
+        return events
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
@@ -134,14 +134,9 @@ def create_app(feed: Feed, token: str | None = None, poll_s: float = 0.02) -> AS
     async def openapi(request: Request) -> Response:
         return FileResponse(R.OPENAPI_PATH, media_type="application/json")
 
-    routes = [
-        Route("/", index), Route("/dashboard.js", script), Route("/api", listing),
-        Route("/openapi.json", openapi),
-        Route("/api/snapshot", served(R.snapshot)),
-        Route("/api/cells", served(lambda s: R.cells(s, feed.limits))),
-        Route("/api/faults", served(R.faults)),
-        Route("/api/annex-vii", served(R.annex_vii)),
-        Route("/api/all", served(everything)),
-        Route("/api/events", events),
-    ]
+    routes = [Route("/", index), Route("/dashboard.js", script), Route("/api", listing),
+              Route("/openapi.json", openapi)]
+    for res in R.BINDING.values():
+        make = served(res.name) if res.media_type == "application/json" else stream_of(res)
+        routes.append(Route(res.path, make))
     return _ReadOnly(Starlette(routes=routes), token)

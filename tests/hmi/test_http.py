@@ -64,19 +64,21 @@ def test_content_equals_the_component_outputs(served: Served) -> None:
         annex = get(served, "/api/annex-vii")
         cells = get(served, "/api/cells")
         faults = get(served, "/api/faults")
-    for field in R.SNAPSHOT_FIELDS:
+    for field in R.BINDING["snapshot"].outputs:
         expected = signals[field]
         assert snap[field] == (list(expected) if field == "hmi_dtc_status" else expected), field
     assert snap["hmi_contactor_state_name"] == "closed"
     assert snap["hmi_safety_state_name"] == "normal"
     assert snap["hmi_pack_current_A"] == pytest.approx(-20.0, abs=0.5)
     # Annex VII: every input the component serves unchanged, as it read it
-    assert set(annex) == set(R.ANNEX_VII_FIELDS) and len(annex) == 18
-    for field in R.ANNEX_VII_FIELDS:
+    annex_fields = R.BINDING["annex_vii"].inputs
+    assert set(annex) == {"hmi_snapshot_time_s", *annex_fields} and len(annex_fields) == 19
+    for field in annex_fields:
         assert annex[field] == pytest.approx(signals[field]), field
     assert annex["discharged_capacity_Ah"] > 0
-    assert cells["cell_voltage_V"] == pytest.approx(list(signals["cell_voltage_V"]))
-    assert len(cells["cell_voltage_V"]) == 96 and len(cells["cell_temperature_degC"]) == 24
+    assert cells["hmi_cell_voltage_V"] == pytest.approx(list(signals["hmi_cell_voltage_V"]))
+    assert len(cells["hmi_cell_voltage_V"]) == 96
+    assert len(cells["hmi_cell_temperature_degC"]) == 24
     assert cells["limits"]["cell_voltage_max_msl_V"] == 4.25
     assert [row["dtc"] for row in faults["dtcs"]] == [f"0x{e.dtc:04X}" for e in DTC_TABLE]
     # every resource is valid against its schema in the OpenAPI document generated from spec/

@@ -45,8 +45,8 @@ function render(data) {
     el.textContent = (k + "_name") in s ? s[k + "_name"] : FORMAT[k] ? FORMAT[k](v) : String(v);
   }
   const c = data.cells;
-  $("cell_voltage_range").textContent = bars("cell_voltage_V", c.cell_voltage_V, c.limits, "cell_voltage", "V");
-  $("cell_temperature_range").textContent = bars("cell_temperature_degC", c.cell_temperature_degC, c.limits, "discharge_temperature", "degC");
+  $("cell_voltage_range").textContent = bars("cell_voltage_V", c.hmi_cell_voltage_V, c.limits, "cell_voltage", "V");
+  $("cell_temperature_range").textContent = bars("cell_temperature_degC", c.hmi_cell_temperature_degC, c.limits, "discharge_temperature", "degC");
   const active = data.faults.dtcs.filter((d) => d.status_name === "active");
   const list = $("active_faults");
   list.textContent = "";
