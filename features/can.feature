@@ -32,3 +32,18 @@ Feature: CAN layer — a node judged by its frames on the catalog's buses (area 
   Scenario: Unknown, short, error and remote frames and a saturated bus are survived
     When 1000 seeded unknown, short, error and remote frames are injected over 5 s on every bus of the node, then 1 s of frames saturating each bus at priorities below the catalog's
     Then the node's state in its frames does not change and no frame it sends goes missing, judged against OBSA-CAN-007
+
+  @OBSA-CAN-009
+  Scenario: The BMS master follows the vehicle's state request
+    When the vehicle asks to close, then to open the HV path, then a cell is held 5 K above the declared discharge over-temperature MSL until a fault shows and the vehicle asks to close for 3 s
+    Then the HV path closes within 2 s and opens within 0.2 s of the request, and stays open while the fault is latched, judged against OBSA-CAN-009
+
+  @OBSA-CAN-010
+  Scenario: The CMU executes the master's balancing command
+    When the master commands 4 seeded sets of the module's cells, the third naming none, each for 1 s, then falls silent
+    Then the balancing switches follow each command within 0.1 s, close exactly the cells named and all open by the command's timeout and reaction time, judged against OBSA-CAN-010
+
+  @OBSA-CAN-011
+  Scenario: The node sends again after its controller was bus-off
+    When each bus of the node is bus-off for 0.5 s in turn
+    Then every periodic frame of that bus comes again within its period and tolerance of the recovery, and a node that sends can_fault_flags reports the bus-off, judged against OBSA-CAN-011

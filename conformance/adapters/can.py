@@ -308,17 +308,30 @@ class CanAdapter(Adapter):
                     "setup": setup, "parameters": parameters, "run": self._runs},
                    START_TIMEOUT_S, "configure")
 
-    def exchange(self, t: float, frames: Sequence[Frame], pins: dict[str, Any]
-                 ) -> tuple[list[Received], dict[str, Any]]:
+    @property
+    def can_bus_off(self) -> bool:
+        """Whether the bench can put the node's controllers bus-off: a Python node's, whose
+        bus handles are the host's (:class:`.can_serve.Controller`); not a board's, whose
+        controller goes bus-off only on a bus that errors (a disturber the bench lacks)."""
+        return not self.realtime
+
+    def exchange(self, t: float, frames: Sequence[Frame], pins: dict[str, Any],
+                 bus_off: Sequence[str] = ()) -> tuple[list[Received], dict[str, Any]]:
         """One bench step at ``t``: put ``frames`` on their buses and give the node its input
         ``pins``; the frames the module sent since the last step and the output pins it
-        drove (none for a device: its pins are its own)."""
+        drove (none for a device: its pins are its own). The node's controllers of the buses
+        ``bus_off`` are bus-off for the step (only where :attr:`can_bus_off`)."""
         if self.realtime:
+            if bus_off:
+                raise AdapterError("the bench cannot put a board's controller bus-off",
+                                   component=COMPONENT, call="step")
             return self._exchange_realtime(t, frames), {}
         rx = [[bus, m.arbitration_id, bool(m.is_extended_id), bytes(m.data).hex(),
                bool(m.is_error_frame), bool(m.is_remote_frame)] for bus, m in frames]
-        reply = self._call({"op": "step", "t": t, "rx": rx, "pins": pins},
-                           self.timeout_s, "step")
+        request: dict[str, Any] = {"op": "step", "t": t, "rx": rx, "pins": pins}
+        if bus_off:
+            request["bus_off"] = list(bus_off)
+        reply = self._call(request, self.timeout_s, "step")
         out = [(t, bus, can.Message(arbitration_id=ident, is_extended_id=ext,
                                     data=bytes.fromhex(data), timestamp=t))
                for bus, ident, ext, data in reply.get("tx", [])]

@@ -106,6 +106,7 @@ class CanRig:
     sync: bool = True  # the emulated master sends its measurement sync
     balancing_command: bool = True  # … and its balancing command
     balancing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    bus_off: set[str] = field(default_factory=set)  # the node's controllers bus-off now
     log: list[Checked] = field(default_factory=list)
     k: int = 0
     t: float = 0.0
@@ -139,6 +140,8 @@ class CanRig:
         self._injected: dict[int, list[Frame]] = {}
         #: per step: the plant's true values the module's signals are judged against
         self.truth: list[dict[str, Any]] = []
+        #: per step: the node's balancing switches after the step (a CMU's: its module's)
+        self.switch_log: list[np.ndarray] = []
         #: the time each frame of the emulated nodes was last sent, and every time it was
         self.sent_at: dict[str, float] = {}
         self.sent_log: dict[str, list[float]] = {}
@@ -240,12 +243,13 @@ class CanRig:
                 self.sent_log.setdefault(cf.name, []).append(t)
         frames += self._injected.pop(k, [])
         self.truth.append(self._truth())
-        received, pins = self.adapter.exchange(t, frames, self._pins())
+        received, pins = self.adapter.exchange(t, frames, self._pins(), sorted(self.bus_off))
         checked = [self.codec.check(at, bus, msg) for at, bus, msg in received]
         self.log += checked
         for c in checked:
             self._listen(c)
         self._apply(pins)
+        self.switch_log.append(self.switches[self.cells.start:self.cells.stop].copy())
         self.bench.advance()
         self.k += 1
         return checked
@@ -258,7 +262,17 @@ class CanRig:
 
     def _truth(self) -> dict[str, Any]:
         if self.node == "bmu":
-            return self.bench.truth(arrays=False)
+            # the cells' extremes and the plant's balancing switches: what the BMU's state
+            # signals are judged against (OBSA-CAN-003)
+            out = self.bench.truth(arrays=True)
+            v = np.asarray(out.pop("true_cell_voltage_V"), dtype=float)
+            temp = np.asarray(out.pop("true_cell_temperature_degC"), dtype=float)
+            out.update(true_cell_voltage_min_V=float(v.min()),
+                       true_cell_voltage_max_V=float(v.max()),
+                       true_cell_temperature_min_degC=float(temp.min()),
+                       true_cell_temperature_max_degC=float(temp.max()),
+                       balancing_switch_closed=bool(self.switches.any()))
+            return out
         pins = self.bench.plant_inputs()
         return {"true_cell_voltage_V": np.asarray(pins["true_cell_voltage_V"], dtype=float),
                 "true_cell_temperature_degC": np.asarray(pins["true_cell_temperature_degC"],

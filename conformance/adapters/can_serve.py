@@ -15,9 +15,10 @@ to the bench. One JSON object per line, each request answered by one line:
   buses and builds the node with ``Class.from_pins(buses, pins, setup)``, then calls
   ``node.configure(parameters)``; a second ``start`` is a power-on: a new node, new buses;
 - ``{"op": "step", "t": s, "rx": [[bus, id, extended, hex, error, remote], ...],
-  "pins": {...}}`` puts the bench's frames on the buses, sets the input pins, calls
-  ``node.step(t)`` and replies ``{"tx": [[bus, id, extended, hex], ...], "pins": {...}}``:
-  the frames the node sent, and its output pins (what it drove since the last step);
+  "pins": {...}, "bus_off": [bus, ...]}`` puts the bench's frames on the buses, sets the
+  input pins, calls ``node.step(t)`` and replies ``{"tx": [[bus, id, extended, hex], ...],
+  "pins": {...}}``: the frames the node sent, and its output pins (what it drove since the
+  last step). The buses ``bus_off`` names are bus-off for the step (:class:`Controller`);
 - ``{"op": "stop"}`` ends the process.
 
 A reply ``{"error": text}`` says what the node did wrong (an exception with its place).
@@ -45,6 +46,42 @@ import can
 from .serve import limit_process, protect_channel
 
 
+class Controller(can.BusABC):
+    """The node's handle on one bus, with the controller's bus-off state, which the bench
+    switches (OBSA-CAN-011): while bus-off, as a controller past 255 transmit errors
+    (ISO 11898-1), ``send`` raises :class:`can.CanOperationError`, nothing is received and
+    ``state`` is ``BusState.ERROR``; back on the bus, all as before. Everything else is the
+    virtual bus's."""
+
+    def __init__(self, inner: can.BusABC) -> None:
+        self.inner = inner
+        self.off = False
+        super().__init__(channel=inner.channel_info)
+
+    @property
+    def state(self) -> can.BusState:
+        return can.BusState.ERROR if self.off else can.BusState.ACTIVE
+
+    @state.setter
+    def state(self, new_state: can.BusState) -> None:
+        raise NotImplementedError("the bench sets the controller's state")
+
+    def send(self, msg: can.Message, timeout: float | None = None) -> None:
+        if self.off:
+            raise can.CanOperationError("bus-off: the controller takes no frame to send")
+        self.inner.send(msg, timeout)
+
+    def _recv_internal(self, timeout: float | None) -> tuple[can.Message | None, bool]:
+        msg = self.inner.recv(timeout=timeout)
+        if self.off:
+            return None, False
+        return msg, False
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+        super().shutdown()
+
+
 class Pins:
     """The node's hardware pins: inputs set by the bench each step, outputs it drives."""
 
@@ -70,7 +107,7 @@ def _plain(value: Any) -> Any:
 class Host:
     def __init__(self) -> None:
         self.node: Any = None
-        self.buses: dict[str, can.BusABC] = {}
+        self.buses: dict[str, Controller] = {}
         self.taps: dict[str, can.BusABC] = {}
         self.pins = Pins()
 
@@ -91,7 +128,7 @@ class Host:
             kwargs = {"interface": cfg["interface"], "channel": f"{cfg['channel']}-{run}"}
             if cfg.get("bitrate"):
                 kwargs["bitrate"] = cfg["bitrate"]
-            self.buses[bus] = can.Bus(**kwargs)
+            self.buses[bus] = Controller(can.Bus(**kwargs))
             self.taps[bus] = can.Bus(**kwargs)
         self.pins = Pins()
         self.node = cls.from_pins(dict(self.buses), self.pins, req["setup"])
@@ -101,7 +138,12 @@ class Host:
     def step(self, req: dict[str, Any]) -> dict[str, Any]:
         if self.node is None:
             return {"error": "step before start"}
+        off = set(req.get("bus_off", []))
+        for bus, controller in self.buses.items():
+            controller.off = bus in off
         for bus, ident, ext, data, error, remote in req.get("rx", []):
+            if bus in off:
+                continue  # a bus-off controller receives nothing
             self.taps[bus].send(can.Message(arbitration_id=ident, is_extended_id=ext,
                                             data=bytes.fromhex(data), is_error_frame=error,
                                             is_remote_frame=remote,

@@ -48,6 +48,17 @@ BAD_FRAMES_PER_KIND = 2
 BAD_FRAME_SPACING_S = 1.5
 #: the longest the bench waits for the HV path to close or the balancing to start
 SETTLE_S = 10.0
+#: requests to close held while a safety fault is latched (OBSA-CAN-009)
+FAULTED_CLOSE_S = 3.0
+#: how far above the declared discharge over-temperature MSL the bench holds a cell
+OVER_MSL_K = 5.0
+#: balancing commands (seeded sets of cells, then none, then one more) and how long each is
+#: held (OBSA-CAN-010)
+BALANCING_COMMANDS = 4
+BALANCING_HOLD_S = 1.0
+#: how long the bench holds each bus of the node bus-off, and runs after (OBSA-CAN-011)
+BUS_OFF_S = 0.5
+AFTER_BUS_OFF_S = 2.0
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -269,6 +280,80 @@ def _values(h: Harness, rig: CanRig, since: float) -> tuple[int, float | None, s
     return out_of_range, worst, where
 
 
+def _inside_mol(h: Harness) -> Any:
+    """A function of a BMU rig's truth: whether every cell is inside the declared maximum
+    operating limits (voltage; temperature in both directions' windows) and the current
+    inside its direction's — where no correct supervisor latches a fault."""
+    p = h.params("safety_supervisor")
+    v_lo, v_hi = float(p["cell_voltage_min_mol_V"]), float(p["cell_voltage_max_mol_V"])
+    t_lo = max(float(p["charge_temperature_min_mol_degC"]),
+               float(p["discharge_temperature_min_mol_degC"]))
+    t_hi = min(float(p["charge_temperature_max_mol_degC"]),
+               float(p["discharge_temperature_max_mol_degC"]))
+    i_lo, i_hi = -float(p["discharge_current_max_mol_A"]), float(p["charge_current_max_mol_A"])
+
+    def inside(tr: dict[str, Any]) -> bool:
+        return (v_lo <= tr["true_cell_voltage_min_V"] and tr["true_cell_voltage_max_V"] <= v_hi
+                and t_lo <= tr["true_cell_temperature_min_degC"]
+                and tr["true_cell_temperature_max_degC"] <= t_hi
+                and i_lo <= tr["true_pack_current_A"] <= i_hi)
+    return inside
+
+
+def _state_mismatches(h: Harness, rig: CanRig, since: float) -> tuple[int, int, str]:
+    """BMU frames whose state signals contradict the plant or the declaration (OBSA-CAN-003):
+    each judged against the plant when the frame was sent and one period before (it may show
+    either); the number of contradicting frames, of signals checked, and the first."""
+    if not _is_bmu(rig):
+        return 0, 0, ""
+    closed, opened = h.enum("contactor_state", "closed"), h.enum("contactor_state", "open")
+    p = h.params("safety_supervisor")
+    mol = {"charge_current_limit_A": float(p["charge_current_max_mol_A"]),
+           "discharge_current_limit_A": float(p["discharge_current_max_mol_A"])}
+    inside = _inside_mol(h)
+    bad, checked, first = 0, 0, ""
+    for c in rig.log:
+        if c.frame is None or not c.values or not c.crc_ok or c.t <= since:
+            continue
+        v = c.values
+        cyc = c.frame.frame.cycle
+        period = cyc.period_ms / 1000 if cyc is not None else 0.0
+        truths = [rig.truth_at(c.t - lag) for lag in (0.0, period)]
+        wrong = []
+        if "contactor_state" in v:
+            checked += 1
+            state = int(v["contactor_state"])
+            if state == closed and not any(tr["true_main_positive_closed"]
+                                           and tr["true_main_negative_closed"] for tr in truths):
+                wrong.append("contactor_state closed over an open main contactor")
+            if state == opened and not any(
+                    not (tr["true_main_positive_closed"] or tr["true_main_negative_closed"]
+                         or tr["true_precharge_closed"]) for tr in truths):
+                wrong.append("contactor_state open over a closed contactor")
+        if "balancing_active" in v:
+            checked += 1
+            if not any(bool(v["balancing_active"]) == tr["balancing_switch_closed"]
+                       for tr in truths):
+                wrong.append(f"balancing_active {bool(v['balancing_active'])} against the "
+                             "plant's switches")
+        if "safety_fault_flags" in v and all(inside(tr) for tr in truths):
+            checked += 1
+            if int(v["safety_fault_flags"]):
+                wrong.append(f"safety_fault_flags 0x{int(v['safety_fault_flags']):X} with the "
+                             "plant inside every maximum operating limit")
+        for name, limit in mol.items():
+            if name in v:
+                checked += 1
+                step = float(c.frame.message.get_signal_by_name(name).scale)
+                if not -step <= v[name] <= limit + step:
+                    wrong.append(f"{name} {v[name]:g} A outside 0 … {limit:g} A (declared MOL)")
+        if wrong:
+            bad += 1
+            if not first:
+                first = f"{c.frame.name} at {c.t:.2f} s: {'; '.join(wrong)}"
+    return bad, checked, first
+
+
 def _value_series(rig: CanRig) -> list[Series]:
     """The signal with the largest value error, as decoded and as the plant's truth."""
     if rig.worst_value is None:
@@ -358,8 +443,12 @@ def test_traffic(obsa: Harness) -> None:
                evidence=_evidence(rig, message, [_intervals_series(rig, label)] if label
                                   else []), simulated_s=rig.t)
     out_of_range, ratio, where = _values(obsa, rig, since=1.0)
+    mismatches, checked, first = _state_mismatches(obsa, rig, since=1.0)
     message = (f"every decoded value against the catalog's range; plant-measuring signals "
-               f"against the truth (largest at {where or 'none'})")
+               f"against the truth (largest at {where or 'none'})"
+               + (f"; {checked} state signals of the BMU against the plant and the "
+                  f"declaration" + (f", first contradiction: {first}" if first else "")
+                  if _is_bmu(rig) else ""))
     if rig.adapter.realtime:
         # a board measures its own cells: without a cell emulator driven by the plant the
         # bench knows no truth to hold its values against
@@ -369,7 +458,8 @@ def test_traffic(obsa: Harness) -> None:
                                           f"({out_of_range} decoded values out of range)")
     else:
         obsa.judge("OBSA-CAN-003", {"out_of_range_values": out_of_range,
-                                    "value_error_ratio": ratio},
+                                    "value_error_ratio": ratio,
+                                    "state_mismatches": mismatches},
                    evidence=_evidence(rig, message, _value_series(rig)), simulated_s=rig.t)
     counters, crcs = _e2e_errors(rig)
     obsa.judge("OBSA-CAN-004", {"counter_errors": counters, "crc_errors": crcs},
@@ -670,3 +760,240 @@ def test_malformed_frames_survived(obsa: Harness) -> None:
                evidence=_evidence(rig, message, series, {"injection": start,
                                                          "flood": start + MALFORMED_S}),
                simulated_s=rig.t)
+
+
+# ------------------------------------------------------------------------------ requests
+def _allowance(rig: CanRig, name: str) -> float:
+    """One period plus tolerance of the node's frame ``name``: it shows the state it had
+    when sent."""
+    cyc = rig.codec.frame(name).frame.cycle
+    return (cyc.period_ms + cyc.tolerance_ms) / 1000 if cyc is not None else 0.0
+
+
+def _first_request(rig: CanRig) -> float:
+    """Run until the emulated vehicle sends its state request; its time."""
+    rig.run(1.0, until=lambda r: r.sent_at.get("vcu_state_request") == r.t)
+    return rig.t
+
+
+def _first_showing(rig: CanRig, frame: str, signal: str, value: float, since: float
+                   ) -> float | None:
+    return next((c.t for c in rig.sent(frame, since=since - 1e-9)
+                 if c.crc_ok and c.values.get(signal) == value), None)
+
+
+@req("OBSA-CAN-009")
+def test_state_request_followed(obsa: Harness) -> None:
+    """The vehicle asks to close, then to open the HV path (judged on bms_state, one
+    period of it allowed, and on the plant's contactors where the node drives them); then a
+    cell is held above the declared discharge over-temperature MSL until bms_faults shows
+    a fault, brought back, and the vehicle asks to close for FAULTED_CLOSE_S: the path must
+    stay open while the fault is latched."""
+    rig = _rig(obsa, close_request=False)
+    closed = obsa.enum("contactor_state", "closed")
+    opened = obsa.enum("contactor_state", "open")
+    allowance = _allowance(rig, "bms_state")
+    rig.run(1.0)
+    rig.close_request = True
+    close_asked = _first_request(rig)
+    rig.run(SETTLE_S, until=lambda r: r.last_value("bms_state", "contactor_state") == closed)
+    shown = _first_showing(rig, "bms_state", "contactor_state", closed, close_asked)
+    close_time = None if shown is None else shown - close_asked - allowance
+    rig.run(1.0)
+    rig.close_request = False
+    open_asked = _first_request(rig)
+    k_asked = rig.k - 1
+    rig.run(1.0)
+    shown = _first_showing(rig, "bms_state", "contactor_state", opened, open_asked)
+    open_time = None if shown is None else shown - open_asked - allowance
+    if not rig.adapter.realtime and open_time is not None:
+        # the plant's contactors follow the node's drivers: open by then too
+        plant = next((k for k in range(k_asked, rig.k)
+                      if not (rig.truth[k]["true_main_positive_closed"]
+                              or rig.truth[k]["true_main_negative_closed"]
+                              or rig.truth[k]["true_precharge_closed"])), None)
+        open_time = None if plant is None else max(open_time, (plant - k_asked) * rig.dt
+                                                   - rig.dt)
+    # a latched fault: one seeded sensor's cells above the discharge over-temperature MSL
+    sensor = int(S.seeded_rng(obsa, "can faulted close sensor").integers(len(rig.sensors)))
+    msl = float(obsa.params("safety_supervisor")["discharge_temperature_max_msl_degC"])
+    fault = obsa.enum("safety_state", "fault")
+    heated = rig.t
+    rig.bench.set_cell_temperature(msl + OVER_MSL_K, sensor)
+    rig.run(SETTLE_S, until=lambda r: r.last_value("bms_state", "safety_state") == fault)
+    if rig.last_value("bms_state", "safety_state") != fault:
+        raise PreconditionFailed(f"no fault in bms_state within {SETTLE_S:g} s of sensor "
+                                 f"{sensor} at {msl + OVER_MSL_K:g} °C (declared MSL "
+                                 f"{msl:g} °C)", blame="OBSA-SAFE-007")
+    rig.bench.set_cell_temperature(25.0, sensor)
+    rig.run(1.0)
+    rig.close_request = True
+    faulted_from = _first_request(rig)
+    k_from = rig.k - 1
+    rig.run(FAULTED_CLOSE_S)
+    frames = [c for c in rig.sent("bms_state", since=faulted_from - 1e-9)
+              if c.crc_ok and c.values.get("contactor_state") != opened]
+    steps = sum(1 for tr in rig.truth[k_from:]
+                if tr["true_main_positive_closed"] or tr["true_main_negative_closed"])
+    message = (f"close asked at {close_asked:.2f} s, open at {open_asked:.2f} s; sensor "
+               f"{sensor} at {msl + OVER_MSL_K:g} °C from {heated:.2f} s, close asked with "
+               f"the fault latched from {faulted_from:.2f} s: {len(frames)} bms_state frames "
+               f"not open, {steps} steps with a main contactor of the plant closed")
+    notes = {k: "never shown in bms_state" for k, v in
+             (("close_time_s", close_time), ("open_time_s", open_time)) if v is None}
+    series = [_signal_series(rig, "bms_state", "contactor_state"),
+              _signal_series(rig, "bms_state", "safety_state")]
+    events = {"close asked": close_asked, "open asked": open_asked, "over-temperature": heated,
+              "close asked, faulted": faulted_from}
+    obsa.judge("OBSA-CAN-009", {"close_time_s": close_time, "open_time_s": open_time,
+                                "closings_while_faulted": len(frames) + steps},
+               evidence=_evidence(rig, message, series, events), notes=notes,
+               simulated_s=rig.t)
+
+
+@req("OBSA-CAN-010")
+def test_balancing_command_followed(obsa: Harness) -> None:
+    """The master commands seeded sets of the module's cells (the first and the last cell
+    among them), then none, then one more set, each for BALANCING_HOLD_S, then falls silent:
+    the node's balancing switches (its output pins) must follow each command within 0.1 s,
+    name exactly its cells, and all open by the command's timeout plus reaction time."""
+    rig = _rig(obsa)
+    if rig.adapter.realtime:
+        obsa.inconclusive("OBSA-CAN-010", "a board's balancing switches are its own pins, "
+                                          "which the bench does not see: its cmu_status says "
+                                          "only whether one is closed")
+        return
+    n = len(rig.cells)
+    rng = S.seeded_rng(obsa, "can balancing commands")
+    commands = []
+    for i in range(BALANCING_COMMANDS):
+        cmd = np.zeros(n, dtype=bool)
+        if i != BALANCING_COMMANDS - 2:  # the one before the last names no cell
+            cmd[rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False)] = True
+            cmd[0 if i == 0 else n - 1] = True
+        commands.append(cmd)
+    target = "bmu_balancing_cmd"
+    rule = rig.codec.frame(target).frame
+    assert rule.timeout is not None
+    bound = 0.1
+    bound_steps = round(bound / rig.dt)
+    rig.balancing = np.zeros(n, dtype=bool)
+    rig.run(1.0)
+    changes: list[tuple[int, np.ndarray]] = []
+    for cmd in commands:
+        rig.balancing = cmd
+        rig.run(1.0, until=lambda r: r.sent_at.get(target) == r.t)
+        changes.append((rig.k - 1, cmd))
+        rig.run(BALANCING_HOLD_S)
+    rig.balancing_command = False
+    last_valid = rig.sent_at[target]
+    deadline = last_valid + (rule.timeout.time_ms + rule.timeout.reaction_time_ms) / 1000
+    rig.run(deadline - rig.t + 0.5)
+    k_timeout = round((last_valid + rule.timeout.time_ms / 1000) / rig.dt)
+    follow, wrong = 0.0, 0
+    log = rig.switch_log
+    for i, (k0, cmd) in enumerate(changes):
+        end = changes[i + 1][0] if i + 1 < len(changes) else k_timeout
+        hit = next((k for k in range(k0, end) if np.array_equal(log[k], cmd)), None)
+        follow = max(follow, (end - k0) * rig.dt if hit is None else (hit - k0) * rig.dt)
+        wrong += sum(1 for k in range(k0 + bound_steps + 1, end)
+                     if not np.array_equal(log[k], cmd))
+    k_open = next((k for k in range(k_timeout, rig.k) if not log[k].any()), rig.k)
+    timeout_delay = k_open * rig.dt - deadline
+    message = (f"{len(commands)} commands to module {rig.module} "
+               + ", ".join(f"cells {np.flatnonzero(c).tolist()}" if c.any() else "none"
+                           for _, c in changes)
+               + f"; the command stopped after its frame at {last_valid:.2f} s (timeout and "
+                 f"reaction end at {deadline:.2f} s)")
+    t_cmd = [k * rig.dt for k, _ in changes]
+    series: list[Series] = [("switches closed", "1", [(k * rig.dt, float(s.sum()))
+                                                      for k, s in enumerate(log)]),
+                            ("switches not as commanded", "1",
+                             [(k * rig.dt, float(_mismatch(log[k], changes, k)))
+                              for k in range(len(log)) if k <= k_timeout])]
+    events = {**{f"command {i + 1}": t for i, t in enumerate(t_cmd)}, "last frame": last_valid,
+              "deadline": deadline}
+    obsa.judge("OBSA-CAN-010", {"follow_time_s": follow, "wrong_switch_steps": wrong,
+                                "timeout_open_delay_s": timeout_delay},
+               evidence=_evidence(rig, message, series, events), simulated_s=rig.t)
+
+
+def _mismatch(switches: np.ndarray, changes: list[tuple[int, np.ndarray]], k: int) -> int:
+    """Switches at step ``k`` that differ from the command in force (none before the first)."""
+    current = [cmd for k0, cmd in changes if k0 <= k]
+    return int(np.count_nonzero(switches != current[-1])) if current else 0
+
+
+# ------------------------------------------------------------------------------- bus-off
+@req("OBSA-CAN-011")
+def test_bus_off_recovered(obsa: Harness) -> None:
+    """Each bus of the node in turn: its controller bus-off for BUS_OFF_S (it neither sends
+    nor receives, python-can's state ERROR), then back. Every periodic frame of that bus
+    must come again within its period plus tolerance of the recovery, and a node whose
+    frames carry can_fault_flags must show the bus's bus-off bit in the first after it
+    began."""
+    rig = _rig(obsa)
+    if not rig.adapter.can_bus_off:
+        obsa.inconclusive("OBSA-CAN-011", "the bench cannot put a board's controller bus-off: "
+                                          "that takes a bus that errors (a disturber that "
+                                          "forces bit errors on the node's frames), which it "
+                                          "lacks; bus-off is tested on a Python node only")
+        return
+    rig.run(2.0)
+    periods: list[tuple[str, float, float]] = []
+    for bus in rig.adapter.can.buses:
+        start = round(rig.t + rig.dt, 9)
+        rig.bus_off = {bus}
+        rig.run(BUS_OFF_S)
+        rig.bus_off = set()
+        end = round(rig.t + rig.dt, 9)
+        rig.run(AFTER_BUS_OFF_S)
+        periods.append((bus, start, end))
+    times = _times(rig)
+    resume: float | None = -math.inf
+    late = ""
+    for i, (bus, _, end) in enumerate(periods):
+        until = periods[i + 1][1] if i + 1 < len(periods) else math.inf
+        for e in rig.expected:
+            if rig.codec.frame(e.name).bus != bus:
+                continue
+            after = [t for t in times.get((e.name, e.mux), []) if end - 1e-9 <= t < until]
+            delay = ((after[0] if after else min(until, rig.t + rig.dt)) - end
+                     - (e.period_s + e.tolerance_s))
+            if resume is not None and delay > resume:
+                resume = delay
+                late = f"{e.name}" + (f"[{e.mux}]" if e.mux is not None else "") + \
+                    f" after the bus-off of {bus}"
+    reporting = [cf for b in rig.adapter.can.buses for cf in rig.codec.frames[b].values()
+                 if rig.node in cf.frame.senders
+                 and any(s.signal == "can_fault_flags" for s in cf.frame.signals)]
+    unreported = 0
+    for bus, start, _ in periods:
+        flag = f"{bus.removesuffix('_can')}_bus_off"
+        bit = obsa.bit(STACK, flag)
+        for rf in reporting:
+            first = next((c for c in rig.sent(rf.name, since=start - 1e-9) if c.crc_ok), None)
+            unreported += first is None or not int(first.values.get("can_fault_flags", 0)) & bit
+    notes = {} if reporting else {"unreported_bus_off": "the node's frames carry no "
+                                                        "can_fault_flags"}
+    message = ("bus-off " + ", ".join(f"{b} {s:.2f}–{e:.2f} s" for b, s, e in periods)
+               + (f"; latest to resume: {late}" if late else ""))
+    series = [_sent_count_series(rig, bus) for bus in rig.adapter.can.buses]
+    if reporting:
+        series.append(_signal_series(rig, reporting[0].name, "can_fault_flags"))
+    events = {f"{b} bus-off": s for b, s, _ in periods} | {f"{b} back": e
+                                                           for b, _, e in periods}
+    obsa.judge("OBSA-CAN-011", {"resume_delay_s": resume, "unreported_bus_off": unreported},
+               evidence=_evidence(rig, message, series, events), notes=notes,
+               simulated_s=rig.t)
+
+
+def _sent_count_series(rig: CanRig, bus: str) -> Series:
+    """Frames the node sent on ``bus`` per bench step."""
+    counts: dict[float, int] = defaultdict(int)
+    for c in rig.log:
+        if c.bus == bus:
+            counts[c.t] += 1
+    return (f"frames sent on {bus}", "1",
+            [(round(k * rig.dt, 9), float(counts.get(round(k * rig.dt, 9), 0)))
+             for k in range(rig.k)])

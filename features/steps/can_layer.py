@@ -7,9 +7,14 @@ from typing import Any
 from conformance.gherkin.steps import SuiteError, run_case, when
 from conformance.suite.test_can import (
     BAD_FRAMES_PER_KIND,
+    BALANCING_COMMANDS,
+    BALANCING_HOLD_S,
+    BUS_OFF_S,
+    FAULTED_CLOSE_S,
     FLOOD_S,
     MALFORMED_FRAMES,
     MALFORMED_S,
+    OVER_MSL_K,
     TRAFFIC_S,
 )
 
@@ -51,3 +56,31 @@ def malformed(context: Any, frames: int, seconds: int, flood: int) -> None:
                          f"{MALFORMED_S:g} s, then floods for {FLOOD_S:g} s; the scenario "
                          f"says {frames} over {seconds} s and {flood} s")
     run_case(context, f"{CAN}::test_malformed_frames_survived")
+
+
+@when("the vehicle asks to close, then to open the HV path, then a cell is held {kelvin:d} K "
+      "above the declared discharge over-temperature MSL until a fault shows and the vehicle "
+      "asks to close for {seconds:d} s")
+def state_request(context: Any, kelvin: int, seconds: int) -> None:
+    if (kelvin, seconds) != (OVER_MSL_K, FAULTED_CLOSE_S):
+        raise SuiteError(f"the test case holds the cell {OVER_MSL_K:g} K above the MSL and "
+                         f"asks to close for {FAULTED_CLOSE_S:g} s; the scenario says {kelvin} K "
+                         f"and {seconds} s")
+    run_case(context, f"{CAN}::test_state_request_followed")
+
+
+@when("the master commands {count:d} seeded sets of the module's cells, the third naming "
+      "none, each for {seconds:d} s, then falls silent")
+def balancing_command(context: Any, count: int, seconds: int) -> None:
+    if (count, seconds) != (BALANCING_COMMANDS, BALANCING_HOLD_S):
+        raise SuiteError(f"the test case sends {BALANCING_COMMANDS} commands of "
+                         f"{BALANCING_HOLD_S:g} s each; the scenario says {count} of {seconds} s")
+    run_case(context, f"{CAN}::test_balancing_command_followed")
+
+
+@when("each bus of the node is bus-off for {seconds:g} s in turn")
+def bus_off(context: Any, seconds: float) -> None:
+    if seconds != BUS_OFF_S:
+        raise SuiteError(f"the test case holds each bus bus-off for {BUS_OFF_S:g} s; the "
+                         f"scenario says {seconds:g} s")
+    run_case(context, f"{CAN}::test_bus_off_recovered")

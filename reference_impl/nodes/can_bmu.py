@@ -317,12 +317,15 @@ class CanBmu:
             codec = self.vehicle_codec
             names = [s.name for s in codec.frames[name].message.signals]
             values = {n: signals[n] for n in names if n in signals}
-            if "can_fault_flags" in values:
-                # a discarded frame's flag lasts one step: the frame carries every flag
-                # raised since the last one, so that no discard goes unreported
-                values["can_fault_flags"] = int(values["can_fault_flags"]) | self._flags_unsent
+            if "can_fault_flags" not in values:
+                self._send(self.vehicle, codec.encode(name, values, t))
+                continue
+            # a discarded frame's flag lasts one step: the frame carries every flag raised
+            # since the last one sent, so that no discard goes unreported — nor a bus-off of
+            # the vehicle bus, which the first frame after the recovery carries
+            values["can_fault_flags"] = int(values["can_fault_flags"]) | self._flags_unsent
+            if self._send(self.vehicle, codec.encode(name, values, t)):
                 self._flags_unsent = 0
-            self._send(self.vehicle, codec.encode(name, values, t))
 
     def _send_internal(self, name: str, t: float, signals: Mapping[str, Any]) -> None:
         codec = self.internal_codec
@@ -336,13 +339,17 @@ class CanBmu:
                 values = {f"balancing_cmd_{i}": bool(b) for i, b in enumerate(bits)}
                 self._send(self.internal, codec.encode(name, values, t, m))
 
-    def _send(self, bus: can.BusABC, msg: can.Message) -> None:
+    def _send(self, bus: can.BusABC, msg: can.Message) -> bool:
+        """Send ``msg``; whether the controller took it."""
         try:
             bus.send(msg)
         except can.CanError:
             # a full transmit queue or a bus-off controller: the frame is lost, counted here,
-            # and bus-off shows in can_fault_flags through the bus state
+            # and bus-off shows in can_fault_flags through the bus state; the schedule goes
+            # on, so the frames come again once the controller recovers (OBSA-CAN-011)
             self.send_errors += 1
+            return False
+        return True
 
 
 def _present(members_of: Callable[[int], list[tuple[int, int]]], groups: list[int],

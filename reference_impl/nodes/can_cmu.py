@@ -137,6 +137,7 @@ class CanCmu:
         self.conversions = 0
         self.synchronised_conversions = 0
         self.balancing_timeouts = 0
+        self.send_errors = 0
 
     # ------------------------------------------------------------------------- step
     def step(self, t: float) -> None:
@@ -230,7 +231,17 @@ class CanCmu:
                                       "cell_monitor_age_s": age}, t, self.module)
 
     def _send(self, name: str, values: Mapping[str, Any], t: float, mux: int) -> None:
-        self.bus.send(self.codec.encode(name, values, t, mux))
+        self._put(self.codec.encode(name, values, t, mux))
+
+    def _put(self, msg: can.Message) -> None:
+        """Hand ``msg`` to the controller."""
+        try:
+            self.bus.send(msg)
+        except can.CanError:
+            # a full transmit queue or a bus-off controller: the frame is lost and counted;
+            # the schedule goes on, so the frames come again once the controller recovers
+            # (OBSA-CAN-011)
+            self.send_errors += 1
 
 
 def _elements(members: list[tuple[int, int]], first: int, present: int, measured: Any,

@@ -9,11 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import can
+import numpy as np
+from numpy.typing import NDArray
 
 from reference_impl.interfaces import CanStackFault
 from reference_impl.nodes.can_bmu import CanBmu
 from reference_impl.nodes.can_cmu import CanCmu
-from reference_impl.nodes.can_codec import BusCodec, RxStatus, crc8_sae_j1850, e2e_crc
+from reference_impl.nodes.can_codec import (
+    BusCodec,
+    Received,
+    RxStatus,
+    crc8_sae_j1850,
+    e2e_crc,
+)
 from reference_impl.nodes.can_timing import Periodic
 
 
@@ -49,8 +57,8 @@ class ByteOrderCmu(CanCmu):
         data = bytearray(x.to_bytes(len(msg.data), "little"))
         assert f.rule.e2e is not None and f.crc_byte is not None
         data[f.crc_byte] = e2e_crc(f.rule.e2e, data, f.crc_byte)
-        self.bus.send(can.Message(arbitration_id=msg.arbitration_id, data=bytes(data),
-                                  is_extended_id=False, timestamp=t))
+        self._put(can.Message(arbitration_id=msg.arbitration_id, data=bytes(data),
+                              is_extended_id=False, timestamp=t))
 
 
 class FifteenCellsCmu(CanCmu):
@@ -85,7 +93,7 @@ class NoDataIdCmu(CanCmu):
             data[0] = crc8_sae_j1850(bytes(data[1:]), 0x00, 0x00)
             msg = can.Message(arbitration_id=msg.arbitration_id, data=bytes(data),
                               is_extended_id=msg.is_extended_id, timestamp=t)
-        self.bus.send(msg)
+        self._put(msg)
 
 
 class SlowTemperaturesCmu(CanCmu):
@@ -102,6 +110,46 @@ class IgnoresCommandTimeoutCmu(CanCmu):
 
     def _supervise_command(self, t: float) -> None:
         return
+
+
+class StatusOnlyTimeoutCmu(CanCmu):
+    """On the balancing command's timeout it clears the switches in its memory, and so in
+    cmu_status, but never writes the driver: the pins keep the last command (the driver is
+    written only when a command arrives)."""
+
+    def _supervise_command(self, t: float) -> None:
+        assert self._t0 is not None
+        since = self._cmd_at if self._cmd_at is not None else self._t0
+        if t - since > self._cmd_timeout_s + 1e-9 and self.switches.any():
+            self.balancing_timeouts += 1
+            self.switches = np.zeros(self.n_cells, dtype=bool)
+
+
+class MirroredCellsCmu(CanCmu):
+    """Reads the command's 16 bits most significant first: cell i's switch takes bit 15 − i,
+    so it balances the mirror image of the cells named."""
+
+    def _set_switches(self, closed: NDArray[np.bool_]) -> None:
+        width = self.layout.cells_per_module
+        bits = np.zeros(width, dtype=bool)
+        bits[:len(closed)] = closed
+        super()._set_switches(bits[::-1][:self.n_cells].copy())
+
+
+class SilentAfterBusOffCmu(CanCmu):
+    """After a send the controller refuses (bus-off), it stops sending and waits for a
+    re-initialisation that only a power-on brings."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._gave_up = False
+
+    def _put(self, msg: can.Message) -> None:
+        if self._gave_up:
+            return
+        before = self.send_errors
+        super()._put(msg)
+        self._gave_up = self.send_errors > before
 
 
 class _CrcOnlyCodec(BusCodec):
@@ -209,6 +257,29 @@ class CurrentSignBmu(CanBmu):
         super()._send_due(t, flipped)
 
 
+class IgnoresOpenRequestBmu(CanBmu):
+    """Once the vehicle has asked to close, it keeps the request until the heartbeat is lost:
+    a request to open is never taken (the close request latched in the receive handler)."""
+
+    def _vehicle(self, rx: Received, t: float) -> None:
+        held = self._request["close_request"]
+        super()._vehicle(rx, t)
+        if rx.name == "vcu_state_request" and held:
+            self._request["close_request"] = True
+
+
+class SwappedLimitsBmu(CanBmu):
+    """Packs the discharge current limit into the charge limit's field and the charge limit
+    into the discharge's (two signals of one frame swapped in its mapping table)."""
+
+    def _send_due(self, t: float, signals: Mapping[str, Any]) -> None:
+        swapped = dict(signals)
+        if "charge_current_limit_A" in swapped and "discharge_current_limit_A" in swapped:
+            swapped["charge_current_limit_A"] = signals["discharge_current_limit_A"]
+            swapped["discharge_current_limit_A"] = signals["charge_current_limit_A"]
+        super()._send_due(t, swapped)
+
+
 class HastyHeartbeatBmu(CanBmu):
     """Takes the state request as lost after 0.5 s instead of the catalog's 1 s (a timeout
     set to five periods): it opens the HV path before the vehicle may expect it."""
@@ -260,7 +331,10 @@ CAN_CATALOGUE = (
     _f(StuckCounterCmu, "cmu", "OBSA-CAN-004"),
     _f(NoDataIdCmu, "cmu", "OBSA-CAN-004"),
     _f(SlowTemperaturesCmu, "cmu", "OBSA-CAN-002"),
-    _f(IgnoresCommandTimeoutCmu, "cmu", "OBSA-CAN-006"),
+    _f(IgnoresCommandTimeoutCmu, "cmu", "OBSA-CAN-006", "OBSA-CAN-010"),
+    _f(StatusOnlyTimeoutCmu, "cmu", "OBSA-CAN-010"),
+    _f(MirroredCellsCmu, "cmu", "OBSA-CAN-010"),
+    _f(SilentAfterBusOffCmu, "cmu", "OBSA-CAN-011"),
     _f(AcceptsRepeatedCounterCmu, "cmu", "OBSA-CAN-005"),
     _f(CrashesOnShortFrameCmu, "cmu", "OBSA-CAN-007"),
     _f(TwoModulesCmu, "cmu", "OBSA-CAN-008"),
@@ -268,6 +342,8 @@ CAN_CATALOGUE = (
     _f(HastyHeartbeatBmu, "bmu", "OBSA-CAN-006"),
     _f(CurrentSignBmu, "bmu", "OBSA-CAN-003"),
     _f(SilentCrcBmu, "bmu", "OBSA-CAN-005"),
+    _f(IgnoresOpenRequestBmu, "bmu", "OBSA-CAN-009"),
+    _f(SwappedLimitsBmu, "bmu", "OBSA-CAN-003"),
 )
 
 #: correct nodes made differently from the reference: each must be certified
