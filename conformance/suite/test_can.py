@@ -952,12 +952,13 @@ def test_bus_off_recovered(obsa: Harness) -> None:
     times = _times(rig)
     resume: float | None = -math.inf
     late = ""
-    for i, (bus, _, end) in enumerate(periods):
+    for i, (bus, start, end) in enumerate(periods):
         until = periods[i + 1][1] if i + 1 < len(periods) else math.inf
         for e in rig.expected:
-            if rig.codec.frame(e.name).bus != bus:
-                continue
-            after = [t for t in times.get((e.name, e.mux), []) if end - 1e-9 <= t < until]
+            own = times.get((e.name, e.mux), [])
+            if rig.codec.frame(e.name).bus != bus or not any(t < start for t in own):
+                continue  # never sent before the bus-off: OBSA-CAN-001's
+            after = [t for t in own if end - 1e-9 <= t < until]
             delay = ((after[0] if after else min(until, rig.t + rig.dt)) - end
                      - (e.period_s + e.tolerance_s))
             if resume is not None and delay > resume:
