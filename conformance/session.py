@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .adapters import Adapter, AdapterError, adapter_settings, open_adapter, transport_class
-from .bench import CHEMISTRIES, Bench, BenchConfig, bench_model
+from .bench import CHEMISTRIES, Bench, BenchConfig, bench_model, hmi_http
 from .bench.chemistry import cell_resistances
 from .bench.hv import circuit_for
 from .harness.context import Harness, PreconditionFailed, Session
@@ -198,13 +198,14 @@ class Certification:
         dims = m.dimensions(cert.spec)
         components = m.claimed_components(cert.spec)
         cert.module_files = _judged_files(m, in_process)
+        endpoint = hmi_http.prepare(m.hmi_http)  # before the module starts: it reads the port
         try:
             cert.adapter = open_adapter(m, cert.spec, dims, components, in_process=in_process)
         except AdapterError as exc:
             cert.adapter_error = exc
         cert.session = Session(spec=cert.spec, manifest=m, adapter=cert.adapter,
                                components=components, dimensions=dims,
-                               bench_factory=cert._bench)
+                               bench_factory=cert._bench, hmi_endpoint=endpoint)
         return cert
 
     @property

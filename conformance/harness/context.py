@@ -111,6 +111,8 @@ class Session:
     bench_factory: Any
     #: the test vectors replayed in the run: id → SHA-256 of its arrays (for the report)
     vectors: dict[str, str] = field(default_factory=dict)
+    #: where the module's HMI API answers over HTTP (feature hmi_http), None if it does not
+    hmi_endpoint: Any = None
 
 
 class Harness:

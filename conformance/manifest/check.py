@@ -28,7 +28,7 @@ def check_manifest(manifest: Manifest, spec: Spec) -> list[Issue]:
     may be tested."""
     issues: list[Issue] = []
     for check in (_version, _claims, _pack, _adapter, _configuration, _limit_order,
-                  _current_for_capacity, _consistency):
+                  _current_for_capacity, _consistency, _hmi_http):
         issues.extend(check(manifest, spec))
     if len(issues) > MAX_SCHEMA_ISSUES:  # one mistake repeated thousands of times
         rest = issues[MAX_SCHEMA_ISSUES]
@@ -458,3 +458,28 @@ def _order_problem(m: Manifest, spec: Spec, itf: Interface, limits: LimitSet) ->
         f"expected MOL {op} RSL {op} MSL for the {limits.direction} limit "
         f"'{limits.quantity}', found {found}",
     )
+
+
+# --------------------------------------------------------------------------- HMI over HTTP
+HMI_HTTP_FEATURE = "hmi_http"
+
+
+def _hmi_http(m: Manifest, spec: Spec) -> Iterator[Issue]:
+    """The feature hmi_http and the section hmi_http go together; a URL holds no
+    placeholder but {port}, and the service belongs to a module with an HMI API."""
+    claimed = HMI_HTTP_FEATURE in m.features
+    if claimed and m.hmi_http is None:
+        yield _issue(m, ("features",), f"expected a section 'hmi_http' with the url of the "
+                     f"service (the feature {HMI_HTTP_FEATURE} is claimed), found none")
+    if m.hmi_http is None:
+        return
+    if not claimed:
+        yield _issue(m, ("hmi_http",), f"expected the feature {HMI_HTTP_FEATURE} under "
+                     "'features' with a section hmi_http, found it not claimed")
+    if "hmi_api" not in m.claimed_components(spec):
+        yield _issue(m, ("hmi_http",), "expected a claimed profile with the component "
+                     "hmi_api (full_bms, telemetry_gateway) for an HMI service, found none")
+    others = sorted(set(re.findall(r"\{([^}]*)\}", m.hmi_http.url)) - {"port"})
+    if others:
+        yield _issue(m, ("hmi_http", "url"), "expected no placeholder but {port}, found "
+                     + ", ".join(f"{{{o}}}" for o in others))

@@ -83,6 +83,23 @@ class AdapterSettings(_Model):
     )
 
 
+class HmiHttp(_Model):
+    """Where the bench reaches the module's HMI API over HTTP (feature hmi_http)."""
+
+    url: str = Field(
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="base URL of the service; '{port}' in it: a free loopback port the bench "
+                    "chooses and gives the module in the environment variable "
+                    "OBSA_HMI_HTTP_PORT before it starts it")
+    token: str | None = Field(
+        default=None, min_length=8, max_length=200, pattern=r"^[A-Za-z0-9._~+/-]+=*$",
+        description="the bearer token the service requires (RFC 6750 token68), given to the "
+                    "module in OBSA_HMI_HTTP_TOKEN; null: a service without a token")
+    startup_timeout_s: float = Field(
+        default=30.0, gt=0, le=600,
+        description="longest wait for the service to answer after the module is configured")
+
+
 class Manifest(_Model):
     """A module manifest, as read from YAML (see :func:`conformance.manifest.load_manifest`)."""
 
@@ -97,6 +114,9 @@ class Manifest(_Model):
         description="component → declared parameter values (PIXIT), by spec parameter name",
     )
     adapter: AdapterSettings
+    hmi_http: HmiHttp | None = Field(
+        default=None, description="where the bench reaches the HMI API over HTTP (with the "
+                                  "feature hmi_http)")
 
     _source: str = PrivateAttr(default="<manifest>")
     _located: Located | None = PrivateAttr(default=None)

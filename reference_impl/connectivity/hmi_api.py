@@ -18,8 +18,8 @@ Inputs out of what the outputs can carry: the outputs have the ranges of the sig
 copy, so a snapshot field equals its input for every valid input. A number that is not finite
 keeps the field's previous value (an element of a cell array likewise; a display shows the
 last known value rather than NaN), a finite one outside the signal's range is clipped to it;
-an enum value that is not a member of its enum (a DTC status included) likewise keeps the previous value. The active-DTC count is
-that of the statuses served.
+an enum value that is not a member of its enum (a DTC status included) likewise keeps the
+previous value. The active-DTC count is that of the statuses served.
 
 Read-only. The API has no command input: nothing it receives reaches another component. The
 state-of-health and lifetime data of Regulation (EU) 2023/1542 (its other inputs) have no

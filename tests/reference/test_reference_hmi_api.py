@@ -46,6 +46,8 @@ NUMBERS = {"hmi_pack_soc": "pack_soc", "hmi_soh_capacity": "soh_capacity",
            "hmi_charge_current_limit_A": "charge_current_limit_A",
            "hmi_discharge_current_limit_A": "discharge_current_limit_A"}
 ENUMS = {"hmi_safety_state": "safety_state", "hmi_contactor_state": "contactor_state"}
+ARRAYS = {"hmi_cell_voltage_V": "cell_voltage_V",
+          "hmi_cell_temperature_degC": "cell_temperature_degC"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ def random_inputs(cfg: Config, rng: np.random.Generator) -> dict[str, Any]:
         "dtc_status": rng.choice([int(v) for v in DtcStatus], size=N_DTC, p=[0.6, 0.2, 0.2]),
         "deep_discharge_events": int(rng.integers(0, 100)),
         "charged_energy_Wh": float(rng.uniform(0.0, 1.0e6)),
+        "cell_voltage_V": rng.uniform(2.5, 4.2, size=cfg.cells),
+        "cell_temperature_degC": rng.uniform(-20.0, 60.0, size=cfg.sensors),
     }
     return record
 
@@ -147,6 +151,10 @@ def check_content(cls: type[HmiApi], cfg: Config) -> None:
             assert abs(reply[out] - taken[signal]) <= resolution, f"{cfg}: {out} at t={t}"
         for out, signal in ENUMS.items():
             assert reply[out] == taken[signal], f"{cfg}: {out} at t={t}"
+        for out, signal in ARRAYS.items():
+            resolution = SIGNAL_FORMAT[out][2] or 0.0
+            assert np.all(np.abs(np.asarray(reply[out]) - taken[signal]) <= resolution), (
+                f"{cfg}: {out} at t={t}")
 
 
 def check_fault_memory(cls: type[HmiApi], cfg: Config) -> None:
@@ -331,7 +339,11 @@ def test_before_the_first_snapshot_the_outputs_hold_their_start_values() -> None
     api = HmiApi()
     api.configure({})
     assert api._served["hmi_snapshot_time_s"] == -1.0
-    check_reply(1, 1, dict(api._served))
+    served = dict(api._served)
+    # the cell arrays start empty: their length is the pack's, read at the first snapshot
+    for name in ARRAYS:
+        assert served.pop(name).size == 0
+    check_reply(1, 1, {**served, **{name: np.zeros(1) for name in ARRAYS}})
 
 
 # ------------------------------------------------------------------ defects are caught
