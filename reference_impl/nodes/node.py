@@ -38,6 +38,7 @@ import numpy as np
 from ..component import TIME_EPS_S, Block, ConfigurationError
 from ..connectivity.data_logger import DataLogger
 from ..connectivity.hmi_api import HmiApi
+from ..connectivity.telemetry import Telemetry
 from ..functions.balancing import Balancing
 from ..functions.charging import ChargeControl
 from ..functions.contactors import ContactorManager
@@ -51,6 +52,7 @@ from ..hal.cell_monitor import CellMonitor
 from ..hal.contactor_driver import ContactorDriver
 from ..hal.current_sensor import CurrentSensor
 from ..hal.isolation_monitor import IsolationMonitor
+from ..hal.network_link import NetworkLink
 from ..interfaces import (
     COMPONENT_INPUTS,
     COMPONENT_OUTPUTS,
@@ -78,6 +80,8 @@ REFERENCE_BLOCKS: dict[str, Callable[[], Block]] = {
     "data_logger": DataLogger,
     "diagnostics": Diagnostics,
     "hmi_api": HmiApi,
+    "network_link": NetworkLink,
+    "telemetry": Telemetry,
 }
 """The reference block of every component the reference implementation has."""
 
