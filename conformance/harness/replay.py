@@ -12,8 +12,9 @@ Sensor errors follow the manifest's declared accuracies with the bench's convent
 ±0.8 × ``cell_voltage_accuracy_V`` on every cell voltage and ±0.8 ×
 ``cell_temperature_accuracy_K`` on every temperature sensor (sensor ``j`` on cell
 ``j × cells // sensors``); the current with a fixed gain error within ±0.8 ×
-``current_gain_error``, a fixed offset within ±0.4 × ``current_offset_error_A`` and a
-per-sample part within ±0.4 × the same. All drawn from the test case's seed.
+``current_gain_error``, a fixed offset within ±0.4 × ``current_offset_error_A`` (or the one
+a test case sets: the long run with the declared offset, OBSA-SOC-007) and a per-sample part
+within ±0.4 × the same. All drawn from the test case's seed.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
            stop_s: float | None = None, stale: tuple[float, float] | None = None,
            stale_current_A: float = 0.0, fault: tuple[float, float] | None = None,
            cell_soc: Callable[[np.ndarray, int], np.ndarray] | None = None,
-           **settings: Any) -> Replay:
+           current_offset_A: float | None = None, **settings: Any) -> Replay:
     """Configure and reset ``component`` for ``vector`` (``settings`` on top, see
     :func:`configuration`), then step it at its step period with the samples from
     ``start_s`` to ``stop_s`` (default: the end), each input the component's interface names
@@ -112,7 +113,9 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     vector) during which the current measurement is not renewed: its age grows from the
     window's start and it reads ``stale_current_A``, the last value received. ``fault``: a
     window in which safety_state is fault (else normal). ``cell_soc``: the SoC input given
-    instead of the truth, a function of the replayed rows and the declared cell count."""
+    instead of the truth, a function of the replayed rows and the declared cell count.
+    ``current_offset_A``: the current sensor's offset, instead of one drawn (a test case
+    that judges the offset itself)."""
     adapter = h.session.adapter
     h.session.vectors[vector.info.id] = vector.info.sha256
     adapter.configure(component, configuration(h, component, vector, **settings))
@@ -123,7 +126,7 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     t, rows = step_times(t_all[first:last], h.step_period(component), vector.info.dt_s)
     rows = rows + first
     source = inputs_of(h, vector, rows, stale=stale, stale_current_A=stale_current_A,
-                       fault=fault)
+                       fault=fault, current_offset_A=current_offset_A)
     if cell_soc is not None:
         source["cell_soc"] = cell_soc(rows, source["cell_voltage_V"].shape[1])
     names = [p.signal for p in h.spec.interfaces[component].inputs]
@@ -171,7 +174,8 @@ CHARGE_LIMIT_C, DISCHARGE_LIMIT_C = 1.0, 2.0
 
 def inputs_of(h: Harness, vector: Vector, rows: np.ndarray, *,
               stale: tuple[float, float] | None = None, stale_current_A: float = 0.0,
-              fault: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
+              fault: tuple[float, float] | None = None,
+              current_offset_A: float | None = None) -> dict[str, np.ndarray]:
     """Every input a state estimator may take, per replayed sample (``rows`` of the vector),
     for the declared pack: the readings with the declared sensor errors (module docstring);
     ``pack_voltage_V`` the sum of the true cell voltages with the current sensor's voltage
@@ -179,7 +183,8 @@ def inputs_of(h: Harness, vector: Vector, rows: np.ndarray, *,
     ``cell_resistance_ohm`` the true cells' ohmic resistance (the vector's, at its
     temperature: what a perfect SoH estimator would give, so that ageing reaches a
     state-of-power estimator); current limits of :data:`CHARGE_LIMIT_C` and
-    :data:`DISCHARGE_LIMIT_C`; ``safety_state`` normal, or fault inside ``fault``."""
+    :data:`DISCHARGE_LIMIT_C`; ``safety_state`` normal, or fault inside ``fault``;
+    ``current_offset_A`` the current's offset instead of the drawn one."""
     dims = h.session.dimensions
     cells, sensors = int(dims["cell"]), int(dims["temperature_sensor"])
     source = np.arange(cells) % vector.info.n_cells
@@ -193,6 +198,8 @@ def inputs_of(h: Harness, vector: Vector, rows: np.ndarray, *,
     gain = 1.0 + ERROR_SHARE * float(cs["current_gain_error"]) * rng.uniform(-1, 1)
     offset_A = float(cs["current_offset_error_A"])
     offset = 0.5 * ERROR_SHARE * offset_A * rng.uniform(-1, 1)
+    if current_offset_A is not None:
+        offset = float(current_offset_A)
     from ..report.replays import record_sensor_errors  # shown in the report per vector
 
     record_sensor_errors(h, vector.info.id, current_gain_error=gain - 1.0,

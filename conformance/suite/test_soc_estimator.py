@@ -46,6 +46,16 @@ STALE_AFTER_S = 60.0
 follows is judged by none of its criteria."""
 
 
+LONG_RUN_PROFILE = "partial-cycling"
+"""The profile of the long-run vectors: partial cycling that never nears full or empty
+(vectors/README.md)."""
+LONG_RUN_VECTORS = [f.id for f in parameters()
+                    if f.source == "shipped" and f.info.profile == LONG_RUN_PROFILE]
+"""The shipped long-run vectors (OBSA-SOC-007)."""
+DRIFT_WINDOW_S = 1800.0
+"""The drift is the mean error over the last this-long of a long-run vector against the mean
+over the first this-long of its cycling (OBSA-SOC-007): one period of the shipped one."""
+
 DRIVE_CYCLES = [f.id for f in parameters("drive_cycle")]
 """The drive-cycle vectors judged: the shipped ones and a vendor's (``obsa certify
 --vectors``), :mod:`conformance.vectors.discovery`."""
@@ -139,6 +149,53 @@ def test_stale_current_is_not_integrated(obsa: Harness) -> None:
     judge_replay(obsa, "OBSA-SOC-006", {"detection_delay_s": delay, "stale_drift": drift}, r,
                  f"current not renewed from {STALE_S[0]:g} s to {STALE_S[1]:g} s", events)
     on_vector(obsa, vector.info.id)
+
+
+def offset_sign(obsa: Harness) -> float:
+    """The sign of the current offset of the long-run case, drawn from the run's seed: a
+    module cannot choose it, and a run says which it was."""
+    return 1.0 if np.random.default_rng([obsa.seed, 0x0FF5E7]).integers(2) else -1.0
+
+
+@pytest.mark.parametrize("vector_id", [pytest.param(v, id=v) for v in LONG_RUN_VECTORS])
+@req("OBSA-SOC-007")
+def test_soc_does_not_drift_with_a_current_offset(obsa: Harness, vector_id: str) -> None:
+    """A long-run vector replayed from its start, the estimator started at the true SoC and
+    the current read with a constant offset of the declared current_offset_error_A (its
+    sign drawn from the run's seed; gain and noise as every replay's): how far the mean
+    error of every cell_soc over the last DRIFT_WINDOW_S moved from its mean over the first
+    DRIFT_WINDOW_S of the cycling (from the first sample with current), per hour between
+    the two windows, and the largest error after the declared soc_convergence_time_s."""
+    vector = _vector(vector_id)
+    declared = float(obsa.param("current_sensor", "current_offset_error_A"))
+    offset = offset_sign(obsa) * declared
+    converge_s = float(obsa.param(SOC, "soc_convergence_time_s"))
+    truth0 = float(vector["cell_soc"][0].mean())
+    r = replay(obsa, vector, SOC, initial_soc=truth0, current_offset_A=offset)
+    err = r.outputs["cell_soc"] - r.truth_soc
+    t = r.t_s
+    moving = np.flatnonzero(vector["current_A"] != 0.0)
+    first_s = float(vector["t_s"][moving[0]]) if moving.size else float(t[0])
+    last_s = float(t[-1]) - DRIFT_WINDOW_S
+    message = (f"started at the true SoC {truth0:.3f}, the current read with an offset of "
+               f"{offset * 1000:+.0f} mA (declared ±{declared * 1000:.0f} mA)")
+    if last_s < first_s + DRIFT_WINDOW_S:
+        obsa.inconclusive("OBSA-SOC-007", f"vector {vector_id} is shorter than two windows of "
+                                          f"{DRIFT_WINDOW_S:g} s after its initial rest")
+        return
+    first = (t >= first_s - 1e-9) & (t < first_s + DRIFT_WINDOW_S - 1e-9)
+    last = t >= last_s - 1e-9
+    hours = (last_s - first_s) / 3600.0
+    drift = np.abs(err[last].mean(axis=0) - err[first].mean(axis=0)) / hours
+    after = t - t[0] >= converge_s - 1e-9
+    judge_replay(obsa, "OBSA-SOC-007", {
+        "soc_error_drift_per_hour": float(np.max(drift)),
+        "soc_max_error_with_offset": float(np.max(np.abs(err[after]))),
+    }, r, f"{message}; windows {first_s:g}–{first_s + DRIFT_WINDOW_S:g} s and "
+          f"{last_s:g}–{float(t[-1]):g} s, {hours:g} h apart",
+        {"first window": first_s, "last window": last_s,
+         "scored from": float(t[0] + converge_s)})
+    on_vector(obsa, vector_id)
 
 
 # ----------------------------------------------------------------------------- SoH, SoP

@@ -16,7 +16,8 @@ initial SoC. Each cell is PyBaMM's DFN (Doyle–Fuller–Newman) with a contact 
 temperature channel is constant; a lumped thermal model costs ~15× the time and the
 estimators under test take the measured temperature as an input anyway). Every cell of a pack
 carries the same series current, sampled every 0.1 s (the soc_estimator step period; the
-11–15-hour cycle vectors every 1 s, the soh_estimator's, :data:`CYCLES`).
+11–15-hour cycle vectors every 1 s, the soh_estimator's, :data:`CYCLES`, and the 90 min
+partial-cycling vector every 1 s, whose 1 s current levels need no finer grid).
 
 Ageing and spread are parameter changes, recorded in the vector's ``changes``:
 
@@ -148,20 +149,22 @@ CMAX_P = "Maximum concentration in positive electrode [mol.m-3]"
 
 
 # ---------------------------------------------------------------------------------------------
-# Profiles: each returns the cell current on the 0.1 s grid (positive = charge, as current_A)
+# Profiles: each returns the cell current on the vector's grid (``dt_s``, 0.1 s unless the
+# catalogue says otherwise; positive = charge, as current_A)
 
 
 def _grid(duration_s: float) -> np.ndarray:
     return np.arange(round(duration_s / DT_S) + 1) * DT_S
 
 
-def _from_segments(segments: list[tuple[float, float]], nominal_Ah: float) -> np.ndarray:
-    """Piecewise-constant C-rate segments (duration s, C-rate, + charge) → current on the grid.
-    Each level holds from its first sample; linear interpolation between the 0.1 s knots
-    makes every step a 0.1 s ramp."""
+def _from_segments(segments: list[tuple[float, float]], nominal_Ah: float,
+                   dt_s: float = DT_S) -> np.ndarray:
+    """Piecewise-constant C-rate segments (duration s, C-rate, + charge) → current on the
+    ``dt_s`` grid. Each level holds from its first sample; linear interpolation between the
+    knots makes every step a ramp of one sample period."""
     current: list[np.ndarray] = []
     for duration, c_rate in segments:
-        current.append(np.full(round(duration / DT_S), c_rate * nominal_Ah))
+        current.append(np.full(round(duration / dt_s), c_rate * nominal_Ah))
     out = np.concatenate(current + [np.zeros(1)])
     out[0] = 0.0
     return out
@@ -201,23 +204,26 @@ def wltc_cell_current(nominal_Ah: float) -> np.ndarray:
     return -power / power.max() * VEHICLE["peak_discharge_c_rate"] * nominal_Ah
 
 
-def profile_wltc(cell: CellDef, rng: np.random.Generator) -> np.ndarray:
+def profile_wltc(cell: CellDef, rng: np.random.Generator,
+                 dt_s: float = DT_S) -> np.ndarray:
     """60 s rest, WLTC class 3b (1800 s), 120 s rest: 1980 s."""
     per_second = wltc_cell_current(cell.nominal_Ah)
-    cycle = np.repeat(per_second, round(1 / DT_S))
-    rest0 = np.zeros(round(REST_START_S / DT_S))
-    return np.concatenate([rest0, cycle, np.zeros(round(120 / DT_S) + 1)])
+    cycle = np.repeat(per_second, round(1 / dt_s))
+    rest0 = np.zeros(round(REST_START_S / dt_s))
+    return np.concatenate([rest0, cycle, np.zeros(round(120 / dt_s) + 1)])
 
 
-def profile_pulses(cell: CellDef, rng: np.random.Generator) -> np.ndarray:
+def profile_pulses(cell: CellDef, rng: np.random.Generator,
+                   dt_s: float = DT_S) -> np.ndarray:
     """A pulse train (HPPC-like): 60 s rest, then 4 × [10 s 2C discharge, 40 s rest, 10 s 1C
     charge, 40 s rest, 240 s 1C discharge, 60 s rest]: 1660 s, about 27 % of SoC down."""
     block: list[tuple[float, float]] = [(10, -2.0), (40, 0.0), (10, 1.0), (40, 0.0),
                                         (240, -1.0), (60, 0.0)]
-    return _from_segments([(REST_START_S, 0.0)] + block * 4, cell.nominal_Ah)
+    return _from_segments([(REST_START_S, 0.0)] + block * 4, cell.nominal_Ah, dt_s)
 
 
-def profile_storage(cell: CellDef, rng: np.random.Generator) -> np.ndarray:
+def profile_storage(cell: CellDef, rng: np.random.Generator,
+                    dt_s: float = DT_S) -> np.ndarray:
     """A stationary-storage day compressed to 40 min: 60 s rest, 0.5C charge for 600 s (PV
     surplus), 180 s rest, 900 s discharge following a load (0.3C base plus seeded, 1 Hz
     band-limited fluctuation of ±0.15C, as frequency-containment or household load), 120 s
@@ -231,10 +237,11 @@ def profile_storage(cell: CellDef, rng: np.random.Generator) -> np.ndarray:
     segments = [(REST_START_S, 0.0), (600, 0.5), (180, 0.0)]
     segments += [(1.0, float(c)) for c in load]
     segments += [(120, 0.0), (300, 0.25), (240, 0.0)]
-    return _from_segments(segments, cell.nominal_Ah)
+    return _from_segments(segments, cell.nominal_Ah, dt_s)
 
 
-def profile_low_pulses(cell: CellDef, rng: np.random.Generator) -> np.ndarray:
+def profile_low_pulses(cell: CellDef, rng: np.random.Generator,
+                       dt_s: float = DT_S) -> np.ndarray:
     """The pulse train's block with a shorter 1C discharge, for a cell started low in its
     SoC range: 60 s rest, then 4 × [10 s 2C discharge, 40 s rest, 10 s 1C charge, 40 s
     rest, 120 s 1C discharge, 60 s rest]: 1180 s, 14 % of the nominal capacity out. Low in
@@ -245,14 +252,46 @@ def profile_low_pulses(cell: CellDef, rng: np.random.Generator) -> np.ndarray:
     computed at the voltage the string will be at."""
     block: list[tuple[float, float]] = [(10, -2.0), (40, 0.0), (10, 1.0), (40, 0.0),
                                         (120, -1.0), (60, 0.0)]
-    return _from_segments([(REST_START_S, 0.0)] + block * 4, cell.nominal_Ah)
+    return _from_segments([(REST_START_S, 0.0)] + block * 4, cell.nominal_Ah, dt_s)
 
 
-PROFILES: dict[str, Callable[[CellDef, np.random.Generator], np.ndarray]] = {
+PARTIAL_CYCLE_S = 1800.0
+PARTIAL_CYCLES = 3
+PARTIAL_C, PARTIAL_FLUCTUATION_C = 0.5, 0.15
+
+
+def profile_partial_cycling(cell: CellDef, rng: np.random.Generator,
+                            dt_s: float = DT_S) -> np.ndarray:
+    """Stationary storage in partial cycling, as a battery serving a grid (peak shaving,
+    frequency response) runs for days without a full charge: 60 s rest, then
+    :data:`PARTIAL_CYCLES` × the same 30 min: 600 s charge at 0.5C, 300 s rest, 600 s
+    discharge at 0.5C, 300 s rest, each current with a seeded fluctuation (1 s levels, a
+    30 s moving average of normal draws, scaled to ±0.15C at most) of zero mean over its
+    600 s. The charge put in is taken out in every period, so the SoC swings by 0.08
+    about where it started and comes back to it: the cell never nears the full or the
+    empty state, where a counter would be re-anchored; 5460 s."""
+    n = round(600 / dt_s)
+    per_second = round(1 / dt_s)
+
+    def wander() -> np.ndarray:
+        noise = rng.standard_normal(n // per_second + 60)
+        smooth = np.convolve(noise, np.ones(30) / 30.0, mode="same")[30:30 + n // per_second]
+        smooth -= smooth.mean()
+        return np.repeat(PARTIAL_FLUCTUATION_C * smooth / np.max(np.abs(smooth)), per_second)
+
+    rest = np.zeros(round(300 / dt_s))
+    period = np.concatenate([PARTIAL_C + wander(), rest, -PARTIAL_C + wander(), rest])
+    c_rate = np.concatenate([np.zeros(round(REST_START_S / dt_s))]
+                            + [period] * PARTIAL_CYCLES + [np.zeros(1)])
+    return np.asarray(c_rate * cell.nominal_Ah)
+
+
+PROFILES: dict[str, Callable[[CellDef, np.random.Generator, float], np.ndarray]] = {
     "wltc3b": profile_wltc,
     "pulses": profile_pulses,
     "low-pulses": profile_low_pulses,
     "storage": profile_storage,
+    "partial-cycling": profile_partial_cycling,
 }
 CCCV = "cccv"
 """CC-CV charge (single cell: the CV phase needs a voltage-controlled cell): 120 s rest, 1C
@@ -299,6 +338,9 @@ class VectorDef:
     seed: int = 0
     duration_s: float | None = None  # cut the profile (the regeneration test's short case)
     dt_s: float = DT_S  # the sample period (CYCLE_DT_S for the cycles profile)
+    # a truth model (OBSA-SOP-002/003) follows the vector: not for one whose cells stay far
+    # from every voltage limit, where no state-of-power limit is judged
+    truth_model: bool = True
 
 
 # Ageing: loss of active material (capacity × f) and a contact resistance chosen so that the
@@ -358,6 +400,12 @@ CATALOGUE: list[VectorDef] = [
               "nmc-other-wltc-10c: more capacity than rated), two full cycles (CC-CV C/2 "
               "charge, C/3 discharge), warm 40 °C", "nmc-chen2020", CYCLES, 40.0, 0.3,
               parameter_set="OKane2022", changes=OTHER_NMC, dt_s=CYCLE_DT_S),
+    VectorDef("nmc-partial-cycling-25c", "NMC (Chen2020 as characterized), 90 min of "
+              "stationary-storage partial cycling (3 × 30 min: 0.5C charge and discharge "
+              "with a fluctuation, rests) between SoC 0.61 and 0.69, never near full or "
+              "empty, 25 °C, sampled every 1 s: the long run with a current-sensor offset",
+              "nmc-chen2020", "partial-cycling", 25.0, 0.6, seed=3, dt_s=1.0,
+              truth_model=False),
 ]
 
 SHORT_CASE = VectorDef(
@@ -645,10 +693,10 @@ def build_vector(vdef: VectorDef, out: Path, log: Callable[[str], None] = print)
         voltages.append(v)
         dcaps.append(dcap)
     else:
-        current = PROFILES[vdef.profile](cell, rng)
-        t = _grid((current.size - 1) * DT_S)
+        current = PROFILES[vdef.profile](cell, rng, vdef.dt_s)
+        t = np.arange(current.size) * vdef.dt_s
         if vdef.duration_s is not None:
-            n = round(vdef.duration_s / DT_S) + 1
+            n = round(vdef.duration_s / vdef.dt_s) + 1
             t, current = t[:n], current[:n]
         for ch, x0 in zip(per_cell, x0s, strict=True):
             v, dcap = simulate_current(base_set, ch, vdef.temperature_degC, x0, t, current)
@@ -1017,7 +1065,7 @@ def main(argv: list[str] | None = None) -> int:
             other_cell_ocv_shift()
         else:
             path = build_vector(SHORT_CASE if name == "short" else known[name], args.out)
-            if name != "short":  # the truth model follows its vector (OBSA-SOP-002/003)
+            if name != "short" and known[name].truth_model:  # OBSA-SOP-002/003
                 from conformance.vectors.truth_model import write_truth
 
                 write_truth(path)

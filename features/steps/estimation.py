@@ -14,7 +14,9 @@ from conformance.harness.replay import CHARGE_LIMIT_C, DISCHARGE_LIMIT_C
 from conformance.suite.test_soc_estimator import (
     FAULT_S,
     INITIAL_ERROR,
+    LONG_RUN_VECTORS,
     SOP_STOP_S,
+    STALE_AFTER_S,
     STALE_S,
     START_S,
 )
@@ -38,14 +40,25 @@ def drive_cycle(context: Any, vector: str, start: float, error: float) -> None:
     run_case(context, f"{MODULE}::test_soc_on_a_drive_cycle[{vector}]")
 
 
-@when("the nominal NMC drive cycle is replayed from {start:g} s on and the current measurement "
-      "is not renewed from {first:g} s to {last:g} s, reading 1C discharge")
-def stale_current(context: Any, start: float, first: float, last: float) -> None:
-    if (start, (first, last)) != (START_S, STALE_S):
-        raise SuiteError(f"the test case replays from {START_S:g} s and freezes the current "
-                         f"from {STALE_S[0]:g} s to {STALE_S[1]:g} s; the scenario says "
-                         f"{start:g} s, {first:g} s to {last:g} s")
+@when("the nominal NMC drive cycle is replayed from {start:g} s to {stop:g} s and the current "
+      "measurement is not renewed from {first:g} s to {last:g} s, reading 1C discharge")
+def stale_current(context: Any, start: float, stop: float, first: float, last: float) -> None:
+    case_stop = STALE_S[1] + STALE_AFTER_S
+    if (start, stop, (first, last)) != (START_S, case_stop, STALE_S):
+        raise SuiteError(f"the test case replays from {START_S:g} s to {case_stop:g} s and "
+                         f"freezes the current from {STALE_S[0]:g} s to {STALE_S[1]:g} s; the "
+                         f"scenario says {start:g} s to {stop:g} s, {first:g} s to {last:g} s")
     run_case(context, f"{MODULE}::test_stale_current_is_not_integrated")
+
+
+@when("the long-run vector {vector} is replayed from its start, the estimator started at the "
+      "true SoC and the current read with a constant offset of the declared "
+      "current_offset_error_A, its sign drawn from the run's seed")
+def long_run(context: Any, vector: str) -> None:
+    if vector not in LONG_RUN_VECTORS:
+        raise SuiteError(f"'{vector}' is no long-run vector of the suite "
+                         f"({', '.join(LONG_RUN_VECTORS)})")
+    run_case(context, f"{MODULE}::test_soc_does_not_drift_with_a_current_offset[{vector}]")
 
 
 @when("the nominal NMC drive cycle is replayed to the SoP estimator from {start:g} s to "

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .estimation_faults import ESTIMATION_CATALOGUE
+from .estimation_faults import ESTIMATION_CATALOGUE, SocFloat32EverySample
 from .full_bms_runs import lfp_200_cells, one_cell, twelve_cells_one_sensor
 from .modules import Faulty
 from .soh_faults import SOH_CATALOGUE
@@ -25,9 +25,10 @@ FAULTY_TIMEOUT_S = 10.0
 """Per call, as the catalogue's faulty modules (judged on behaviour, never on speed)."""
 
 DRIVE_SELECT = ("(nmc-pack4-wltc-25c and not truth) or stale or definitions "
-                "or (within and safety)")
-"""The SoC, SoH-definition and SoP-limit test cases on the vectors the reference passes (in
-both suites: pytest's case names, the Gherkin scenarios' names)."""
+                "or (within and safety) or drift")
+"""The SoC, SoH-definition and SoP-limit test cases on the vectors the reference passes, and
+the long run with a current-sensor offset (in both suites: pytest's case names, the Gherkin
+scenarios' names)."""
 CYCLES_SELECT = "after and cycles"
 """The test cases on the cycle vectors (pytest: test_soh_after_two_full_cycles[…]; Gherkin:
 "SoH after two full cycles of …")."""
@@ -63,6 +64,8 @@ FAULTY_VECTOR: dict[str, str] = {
 }
 #: correct estimators unlike the reference → the selection they must pass
 CORRECT: dict[str, tuple[Faulty, str]] = {
+    "SocFloat32EverySample": (Faulty("SocFloat32EverySample", "soc_estimator",
+                                     SocFloat32EverySample, frozenset()), "drive cycles"),
     "SopResistanceOnly": (Faulty("SopResistanceOnly", "sop_estimator", SopResistanceOnly,
                                  frozenset()), "sop truth"),
 }

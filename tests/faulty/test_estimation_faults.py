@@ -1,7 +1,8 @@
 """The SoC test cases have teeth: each faulty estimator of the catalogue fails exactly the
-requirements it breaks, and the reference passes, on the vectors the reference passes (the
-4-cell NMC pack on WLTC at 25 °C, the stale-current case, and the SoH-definition and
-SoP-limit cases), under both suites (no disagreement). The certifications run in the
+requirements it breaks, and the reference and a correct estimator written otherwise pass, on
+the vectors the reference passes (the 4-cell NMC pack on WLTC at 25 °C, the stale-current
+case, the long run with a current-sensor offset, and the SoH-definition and SoP-limit
+cases), under both suites (no disagreement). The certifications run in the
 catalogue's background worker (:mod:`.estimation_runs`)."""
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 
 from .estimation_faults import ESTIMATION_CATALOGUE
+from .estimation_runs import CORRECT, correct_run, report_of
 from .estimation_runs import needed as _needed
-from .estimation_runs import report_of
 from .modules import Faulty
 from .reports import judged, not_passed
 
@@ -23,11 +24,14 @@ def needed(item: pytest.Item) -> set[str]:
 
 
 
+JUDGED = {*(f"OBSA-SOC-00{i}" for i in range(2, 8)), "OBSA-SOH-003", "OBSA-SOH-004",
+          "OBSA-SOP-001", "OBSA-SOP-004"}
+
+
 @pytest.mark.slow
 def test_the_reference_passes_the_selected_vectors(runs: dict[str, Any]) -> None:
     report = report_of(runs, "estimation reference: drive cycles")
-    assert judged(report) == {*(f"OBSA-SOC-00{i}" for i in range(2, 7)), "OBSA-SOH-003",
-                              "OBSA-SOH-004", "OBSA-SOP-001", "OBSA-SOP-004"}
+    assert judged(report) == JUDGED
     assert not_passed(report) == set()
     # the report names the vectors judged, by the hash of their arrays
     from conformance.paths import vectors_dir
@@ -45,3 +49,11 @@ def test_a_faulty_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: F
     failed = not_passed(report)
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("correct", [c for c, (_, s) in CORRECT.items() if s == "drive cycles"])
+def test_a_correct_estimator_written_otherwise_passes(runs: dict[str, Any], correct: str
+                                                      ) -> None:
+    report = report_of(runs, correct_run(correct))
+    assert judged(report) == JUDGED
+    assert not_passed(report) == set()

@@ -41,7 +41,7 @@ def test_the_reference_passes_the_closed_loop_cases(runs: dict[str, Any]) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("correct", list(CORRECT))
+@pytest.mark.parametrize("correct", [c for c, (_, s) in CORRECT.items() if s == "sop truth"])
 def test_a_correct_estimator_written_otherwise_passes(runs: dict[str, Any], correct: str
                                                       ) -> None:
     assert not_passed(_report(runs, correct_run(correct))) == set()

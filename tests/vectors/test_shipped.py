@@ -48,6 +48,9 @@ def test_vector_loads_with_its_shapes(vector: Vector) -> None:
     if vector.info.profile == "cycles":  # two full cycles, hours long: 1 s samples
         assert vector.info.dt_s == pytest.approx(1.0)
         assert 3600.0 <= vector.info.duration_s <= 54000.0
+    elif vector.info.profile == "partial-cycling":  # the long run: 1 s current levels
+        assert vector.info.dt_s == pytest.approx(1.0)
+        assert 3600.0 <= vector.info.duration_s <= 7200.0
     else:
         assert vector.info.dt_s == pytest.approx(0.1)
         assert 60.0 <= vector.info.duration_s <= 2400.0 + 1e-6
