@@ -97,8 +97,8 @@ class Client:
     def request(self, method: str, path: str, body: Any = None, *,
                 token: str | None | bool = True, read_body: bool = True) -> Reply:
         """``method path``; ``token`` True sends the declared token, a string that one,
-        False/None none. ``read_body`` False reads the status only (an event stream) and
-        drops the connection."""
+        False/None none. An event stream (or ``read_body`` False) is read to its status only,
+        and the connection dropped."""
         headers = {"Accept": "application/json"}
         sent = self.endpoint.token if token is True else (token or None)
         if sent:
@@ -112,7 +112,8 @@ class Client:
             try:
                 conn.request(method, self._base + path, body=data, headers=headers)
                 resp = conn.getresponse()
-                if not read_body:
+                stream = (resp.getheader("Content-Type") or "").startswith("text/event-stream")
+                if not read_body or stream:  # an event stream never ends: status only
                     self.close()
                     return Reply(resp.status)
                 raw = resp.read()

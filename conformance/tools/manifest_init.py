@@ -107,6 +107,10 @@ class InitOptions:
     features: bool = True
 
 
+HMI_HTTP = "hmi_http"
+"""The feature whose module declares where its HMI service answers (section hmi_http)."""
+
+
 def default_cells(chemistry: str) -> int:
     """A usual pack of the chemistry: 96 series NMC cells (a 400 V car), 16 LFP cells (a 48 V
     battery), 24 LTO cells."""
@@ -347,6 +351,8 @@ def render_manifest(spec: Spec, opts: InitOptions) -> str:
     if own == [CAN_COMPONENT]:  # a CAN profile: the module is a node on the buses
         out.extend(can_adapter(spec, profiles).splitlines())
         return "\n".join(out) + "\n"
+    if HMI_HTTP in features:
+        _hmi_http(w, claimed)
     w("adapter:")
     w("  type: python        # python | process | tcp | fmu (see the comments below)")
     w("  timeout_s: 1.0      # longest accepted duration of one call, s (null: no limit)")
@@ -359,6 +365,18 @@ def render_manifest(spec: Spec, opts: InitOptions) -> str:
     fmus = "\n".join(f"#     {c}: build/{c}.fmu" for c in own)
     out.extend(_TRANSPORTS.format(fmus=fmus).rstrip("\n").splitlines())
     return "\n".join(out) + "\n"
+
+
+def _hmi_http(w: Any, claimed: set[str]) -> None:
+    """The section that says where the bench reaches the HMI API over HTTP; commented out
+    when the feature is not claimed."""
+    c = "" if HMI_HTTP in claimed else "# "
+    w("# Where the bench reaches your HMI API over HTTP (feature hmi_http): {port} is a free")
+    w("# loopback port the bench chooses and gives your module as OBSA_HMI_HTTP_PORT.")
+    w(f"{c}hmi_http:")
+    w(f'{c}  url: "http://127.0.0.1:{{port}}"')
+    w(f"{c}  token: null          # or your service's bearer token (OBSA_HMI_HTTP_TOKEN)")
+    w(f"{c}  startup_timeout_s: 30  # longest wait for the service after configure(), s")
 
 
 def can_adapter(spec: Spec, profiles: list[str]) -> str:

@@ -172,6 +172,7 @@ _SERVER: ThreadingHTTPServer | None = None
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
         pass

@@ -17,6 +17,7 @@ import yaml
 from conformance.bench import hmi_http
 from conformance.manifest import load_manifest
 from conformance.spec import load_spec
+from conformance.tools.manifest_init import InitOptions, render_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = ROOT / "reference_impl" / "manifest_telemetry_gateway.yaml"
@@ -89,3 +90,19 @@ def test_the_bench_chooses_a_free_port_and_tells_the_module(monkeypatch: Any) ->
     with socket.socket() as sock:  # nothing listens there yet: the module will
         sock.bind(("127.0.0.1", port))
     assert hmi_http.prepare(None) is None
+
+
+@pytest.mark.parametrize("features", [True, False], ids=["claimed", "no-features"])
+def test_the_scaffold_writes_the_section_with_the_feature(tmp_path: Path, features: bool
+                                                          ) -> None:
+    spec = load_spec()
+    text = render_manifest(spec, InitOptions(profiles=("telemetry_gateway",),
+                                             features=features))
+    data = yaml.safe_load(text)
+    assert ("hmi_http" in data.get("features", [])) is features
+    assert ("hmi_http" in data) is features
+    if features:
+        assert data["hmi_http"]["url"] == "http://127.0.0.1:{port}"
+    path = tmp_path / "manifest.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_manifest(path, spec)[1] == []

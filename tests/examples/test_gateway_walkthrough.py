@@ -1,0 +1,97 @@
+"""The vendor guide's gateway walkthrough ("A telemetry gateway: the HMI API over HTTP"), run
+as written: the example's files are copied into a fresh directory, as its prose says, then
+every ``$ …`` line of its examples is run there, in order, and what a command prints must
+hold every line the guide shows, in order (``...`` marks where the guide leaves lines out);
+run ids, times, durations and the progress total aside.
+
+The guide's run of the profile's whole suite (half a minute) is left out: its output is not
+compared here. What the guide says of the service is checked on the reports: the vendor's
+first service fails OBSA-HMI-007 and nothing else of the selection, the fixed one passes all
+of it. The manifest the walk ends with is ``examples/telemetry_gateway/my_gateway.yaml``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.cli.guide import GUIDE, excerpt_holds, guide_steps
+
+ROOT = Path(__file__).resolve().parents[2]
+SECTION = "## 11. A telemetry gateway: the HMI API over HTTP"
+EXAMPLE = ROOT / "examples" / "telemetry_gateway"
+#: what the prose says to copy into the directory first
+COPIED = [EXAMPLE / "my_hmi.py", EXAMPLE / "my_gateway.sed"]
+SELECTION = {f"OBSA-HMI-00{i}" for i in range(5, 10)}
+"""The requirements ``-k hmi_http`` judges: the five of test_hmi_http."""
+
+_VARYING = [(re.compile(r"\(\d+\.\d s\)$"), "(<duration>)")]
+
+
+def _whole_suite(command: str) -> bool:
+    words = shlex.split(command)
+    return "certify" in words and "-k" not in words and "--list" not in words
+
+
+def _out(command: str) -> str:
+    words = shlex.split(command)
+    return words[words.index("--out") + 1]
+
+
+def _verdicts(report_dir: Path) -> dict[str, set[str]]:
+    """verdict -> the requirements of the selection with that verdict, and any other that
+    failed or erred (none should: the rest was not run)."""
+    report: dict[str, Any] = json.loads((report_dir / "report.json").read_text(
+        encoding="utf-8"))
+    verdicts: dict[str, set[str]] = {}
+    for result in report["results"]:
+        if result["requirement"] in SELECTION or result["verdict"] in ("fail", "error"):
+            verdicts.setdefault(result["verdict"], set()).add(result["requirement"])
+    return verdicts
+
+
+def test_the_code_the_guide_shows_is_the_example_s() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index(SECTION):]
+    code = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
+    source = (EXAMPLE / "my_hmi.py").read_text(encoding="utf-8")
+    assert len(code) == 1
+    assert code[0] in source, code[0]
+
+
+def test_the_gateway_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    steps = guide_steps(SECTION)
+    commands = [command for command, _ in steps]
+    whole = [c for c in commands if _whole_suite(c)]
+    http_runs = [c for c in commands if "certify" in c and "-k hmi_http" in c]
+    assert len(whole) == 1 and len(http_runs) == 2, commands
+    for path in COPIED:
+        shutil.copy(path, tmp_path / path.name)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               NO_COLOR="1")
+    for command, shown in steps:
+        if command in whole:
+            continue
+        proc = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.returncode in (0, 1), (command, proc.stdout[-2000:], proc.stderr)
+        missing = excerpt_holds((proc.stdout + proc.stderr).splitlines(), shown, _VARYING)
+        assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"
+
+    first, fixed = (tmp_path / _out(c) for c in http_runs)
+    assert _verdicts(first) == {"pass": SELECTION - {"OBSA-HMI-007"}, "fail": {"OBSA-HMI-007"}}
+    assert _verdicts(fixed) == {"pass": SELECTION}
+    assert not (fixed / "module-stderr.log").exists()  # the service printed nothing
+    ended = yaml.safe_load((tmp_path / "my_gateway.yaml").read_text(encoding="utf-8"))
+    kept = yaml.safe_load((EXAMPLE / "my_gateway.yaml").read_text(encoding="utf-8"))
+    assert ended == kept, ("examples/telemetry_gateway/my_gateway.yaml is no longer what the "
+                           "walk writes")
