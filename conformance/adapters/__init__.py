@@ -89,6 +89,9 @@ def adapter_settings(manifest: Manifest) -> dict[str, Any]:
     settings["spec_version"] = manifest.spec_version
     # files the manifest names (an FMU) are found relative to the manifest
     settings["manifest_dir"] = str(Path(manifest.source).resolve().parent)
+    # a transport whose module holds more blocks than it is stepped with reads their
+    # declaration (the can transport's node, in a closed loop of some of its blocks)
+    settings["manifest_path"] = str(Path(manifest.source).resolve())
     return settings
 
 

@@ -111,6 +111,11 @@ def parse_settings(settings: dict[str, Any], spec: Spec
     elif ref != DEVICE and (":" not in str(ref) or str(ref).startswith(":")):
         problems.append((("adapter", "components", COMPONENT),
                          f"expected '{DEVICE}' or 'package.module:Class', found '{ref}'"))
+    for comp, entry in sorted((settings.get("components") or {}).items()):
+        if comp != COMPONENT and ref is not None and entry != ref:
+            problems.append((("adapter", "components", comp),
+                             f"expected '{ref}' (a block of a claimed profile runs on the CAN "
+                             f"node, the '{COMPONENT}' entry), found '{entry}'"))
     known = {"node", "module", "buses"}
     for key in sorted(set(opts) - known):
         problems.append((("adapter", "options", key),
@@ -211,6 +216,7 @@ class CanAdapter(Adapter):
         self._epoch0: float | None = None
         self._runs = 0
         self.parameters: dict[str, dict[str, Any]] = {}
+        self._bridge: Any = None
 
     @property
     def realtime(self) -> bool:
@@ -281,12 +287,25 @@ class CanAdapter(Adapter):
         self.parameters[component] = dict(parameters)
 
     def _reset(self, component: str) -> None:
-        """Nothing to do: :meth:`start` powers the node on."""
+        """A closed loop of the node's blocks starts anew: the next :meth:`step_chain`
+        powers the node on (the CAN test cases power it on with :meth:`start`)."""
+        self._bridge = None
 
     def _step(self, component: str, t: float, inputs: dict[str, Any]) -> Any:
         raise AdapterError("a CAN node is judged by its frames: the CAN profiles' test cases "
-                           "drive it with CanAdapter.start and exchange", component=component,
-                           call="step")
+                           "drive it with CanAdapter.start and exchange, a closed loop of its "
+                           "blocks with step_chain", component=component, call="step")
+
+    def step_chain(self, t: float, due: list[str], pool: dict[str, Any]) -> None:
+        """One step of a closed loop whose blocks run on the node (the block profiles'
+        test cases, :mod:`.can_bridge`): the pool's measurements go out as the emulated
+        nodes' frames and the node's pins, the signals of its frames come back into
+        ``pool`` as they arrive."""
+        from .can_bridge import PoolBridge
+
+        if self._bridge is None:
+            self._bridge = PoolBridge(self, self.spec, pool)
+        self._bridge.step(t, due, pool)
 
     # ---- the CAN calls -----------------------------------------------------------------
     def start(self, setup: dict[str, Any], parameters: dict[str, dict[str, Any]]) -> None:
