@@ -1,7 +1,7 @@
 """The CAN test cases have teeth and are fair: each faulty CAN node of ``CAN_CATALOGUE``
 fails exactly the requirements it breaks, and each correct node made differently from the
 reference (``CAN_VARIANTS``) is certified. Every run is a whole certification of the
-reference CAN manifest with its node class replaced (about 8 s for a CMU, 15 s for a BMU)."""
+reference CAN manifest with its node class replaced (10 to 30 s each on a loaded machine)."""
 
 from __future__ import annotations
 
