@@ -57,6 +57,7 @@ def test_the_code_the_guide_shows_is_the_example_s() -> None:
     """The guide's Python excerpts (the mistake and the fix) are verbatim in my_balancing.py."""
     text = GUIDE.read_text(encoding="utf-8")
     section = text[text.index(SECTION):]
+    section = section[:section.find("\n## ", len(SECTION))]  # up to the next section
     code = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
     source = (EXAMPLE / "my_balancing.py").read_text(encoding="utf-8")
     assert len(code) == 2

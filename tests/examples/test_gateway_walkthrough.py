@@ -61,6 +61,8 @@ def _verdicts(report_dir: Path) -> dict[str, set[str]]:
 def test_the_code_the_guide_shows_is_the_example_s() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     section = text[text.index(SECTION):]
+    following = section.find("\n## ", len(SECTION))
+    section = section if following < 0 else section[:following]
     code = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
     source = (EXAMPLE / "my_hmi.py").read_text(encoding="utf-8")
     assert len(code) == 1
