@@ -80,6 +80,7 @@ class _Recorder:
     def __init__(self, channels: list[TraceChannel]) -> None:
         self.where: dict[str, tuple[int, int]] = {}  # channel name → (rows list, column)
         self.rows: list[list[Any]] = []
+        self._columns: dict[int, tuple[int, list[tuple[Any, ...]]]] = {}  # see column()
         scalars = [ch for ch in channels if ch.read is None and ch.reduce is None]
         self.scalar_rows: list[tuple[Any, ...]] = []
         self.get: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
@@ -128,7 +129,13 @@ class _Recorder:
         """The values of channel ``name``, one per recorded step (KeyError if unknown)."""
         rows, i = self.where[name]
         recorded = self.rows[rows]
-        return list(recorded) if i < 0 else [row[i] for row in recorded]
+        if i < 0:
+            return list(recorded)
+        # the rows transposed once per length: the monitors read every column of a row list
+        columns = self._columns.get(rows)
+        if columns is None or columns[0] != len(recorded):
+            columns = self._columns[rows] = (len(recorded), list(zip(*recorded, strict=True)))
+        return list(columns[1][i]) if recorded else []
 
 
 def steps_per_period(period_s: float, dt_s: float) -> int:

@@ -607,10 +607,9 @@ def _diagnostics(h: Harness, tr: _Trace) -> list[Violation | None]:
     w = tr.watch
     if not w.dtc["dtc_status"]:
         return []
-    status = np.vstack(w.dtc["dtc_status"])
-    occ = np.vstack(w.dtc["dtc_occurrences"])
-    first = np.vstack(w.dtc["dtc_first_time_s"])
-    last = np.vstack(w.dtc["dtc_last_time_s"])
+    # one row per step, each a 1-d array of one length: np.array stacks them (faster than vstack)
+    status, occ, first, last = (np.array(w.dtc[name]) for name in (
+        "dtc_status", "dtc_occurrences", "dtc_first_time_s", "dtc_last_time_s"))
     n = min(len(tr.t), len(status))
     t = tr.t[:n]
     status, occ, first, last = status[:n], occ[:n], first[:n], last[:n]
