@@ -14,7 +14,8 @@ Sensor errors follow the manifest's declared accuracies with the bench's convent
 ``j × cells // sensors``); the current with a fixed gain error within ±0.8 ×
 ``current_gain_error``, a fixed offset within ±0.4 × ``current_offset_error_A`` (or the one
 a test case sets: the long run with the declared offset, OBSA-SOC-007) and a per-sample part
-within ±0.4 × the same. All drawn from the test case's seed.
+within ±0.4 × the same. All drawn from the test case's seed. The readings (cell voltages,
+temperatures, the SoC a SoH estimator is given) are sent as float32.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ import numpy as np
 from ..bench.sensors import ERROR_SHARE
 from ..vectors import Vector, VectorError
 from .context import Harness
+
+
+READINGS = ("cell_voltage_V", "cell_temperature_degC", "cell_soc")
+"""The inputs a replay sends as float32 (:func:`replay`)."""
 
 
 def characterization(vector: Vector) -> dict[str, Any]:
@@ -134,9 +139,14 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     if missing:
         raise NotImplementedError(f"a vector replay provides no {', '.join(missing)} "
                                   f"(inputs of {component})")
+    # the readings as float32, as the vectors hold them (4 V to a quarter of a microvolt,
+    # far below a sensor's error): fewer digits to encode and send (a 96-cell SoH step's
+    # request 4.8 → 2.9 kB)
+    sent = {n: source[n].astype(np.float32) if source[n].dtype == np.float64 and
+            n in READINGS else source[n] for n in names}
     outputs: dict[str, list[Any]] = {}
     # open loop: no input depends on an output, so the steps can overlap on the wire
-    for reply in adapter.step_series(component, t, ({n: source[n][i] for n in names}
+    for reply in adapter.step_series(component, t, ({n: sent[n][i] for n in names}
                                                     for i in range(len(rows)))):
         for name, value in reply.items():
             outputs.setdefault(name, []).append(value)
@@ -145,7 +155,7 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
                   outputs={k: np.asarray(vals, dtype=float) for k, vals in outputs.items()},
                   truth_soc=vector["cell_soc"][rows][:, columns].astype(float), start=first,
-                  inputs={n: np.asarray(source[n]) for n in names}, rows=rows)
+                  inputs={n: np.asarray(sent[n]) for n in names}, rows=rows)
 
 
 def step_times(t: np.ndarray, period_s: float, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
