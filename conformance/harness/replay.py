@@ -32,7 +32,6 @@ from ..bench.sensors import ERROR_SHARE
 from ..vectors import Vector, VectorError
 from .context import Harness
 
-
 READINGS = ("cell_voltage_V", "cell_temperature_degC", "cell_soc")
 """The inputs a replay sends as float32 (:func:`replay`)."""
 
