@@ -2,7 +2,7 @@
 Feature: HMI API — the snapshot served to user interfaces and service tools (area HMI)
   The snapshot is judged against the HMI API's own inputs as it saw them. For the refresh
   period and the content the API runs alone from a seeded late clock: every input it reads
-  is new on every step (the pack current and voltage through seeded ramps of the bench's
+  is new on every step (the pack current and voltage and the cell readings through seeded ramps of the bench's
   measurements), the states and DTC statuses change at seeded instants. For the fault memory the diagnostics
   run in front of it and set the DTCs of the first, the last and seeded rows.
 

@@ -2,13 +2,13 @@
 
 The snapshot is judged against the HMI API's own inputs as it saw them. For the refresh
 period and the content, the API runs alone from a seeded late clock: the harness writes a
-seeded new value of every input it reads on every step (the pack current and voltage
-through seeded ramps of the bench's measurements), the states and the DTC statuses change at
-seeded instants. For the fault memory, the diagnostics run in front of it and set the DTCs of
-the first, the last and seeded rows from fault flags the harness raises and lowers, with a
-fault reset request in between; the HMI outputs are compared with the diagnostics'
-dtc_status. A module without diagnostics (a gateway, which reads the fault memory from the
-BMS) gets the statuses of those rows written by the harness instead.
+seeded new value of every input it reads on every step (the pack current and voltage and the
+cell readings through seeded ramps of the bench's measurements), the states and the DTC
+statuses change at seeded instants. For the fault memory, the diagnostics run in front of it
+and set the DTCs of the first, the last and seeded rows from fault flags the harness raises
+and lowers, with a fault reset request in between; the HMI outputs are compared with the
+diagnostics' dtc_status. A module without diagnostics (a gateway, which reads the fault
+memory from the BMS) gets the statuses of those rows written by the harness instead.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ FIELDS = (("hmi_pack_soc", "pack_soc"), ("hmi_soh_capacity", "soh_capacity"),
           ("hmi_safety_state", "safety_state"), ("hmi_contactor_state", "contactor_state"),
           ("hmi_charge_current_limit_A", "charge_current_limit_A"),
           ("hmi_discharge_current_limit_A", "discharge_current_limit_A"))
+#: (output, input) of the cell arrays of the snapshot (the bench's measurements): a field
+#: differs when one element does
+ARRAYS = (("hmi_cell_voltage_V", "cell_voltage_V"),
+          ("hmi_cell_temperature_degC", "cell_temperature_degC"))
 #: the inputs the harness writes (the pack current and voltage are the bench's)
 WRITTEN = ("pack_soc", "soh_capacity", "charge_current_limit_A", "discharge_current_limit_A")
 ENUMS = ("safety_state", "contactor_state")
@@ -80,6 +84,9 @@ def _enum_values(h: Harness, signal: str) -> list[int]:
     return [v.value for v in h.spec.enums[enum].values]
 
 
+_ARRAY_INPUTS = frozenset({"dtc_status", *(signal for _, signal in ARRAYS)})
+
+
 def _inputs_seen(loop: ClosedLoop, prev: dict[str, Any] | None) -> dict[str, Any]:
     """The inputs of the HMI API as it saw them at this step: a signal a component later
     in the order produces is its value of the previous step."""
@@ -87,9 +94,9 @@ def _inputs_seen(loop: ClosedLoop, prev: dict[str, Any] | None) -> dict[str, Any
     out: dict[str, Any] = {}
     producers = {p.signal: c for c in loop.components
                  for p in loop.spec.interfaces[c].outputs}
-    for _, signal in FIELDS + (("", "dtc_status"),):
+    for _, signal in FIELDS + ARRAYS + (("", "dtc_status"),):
         value = loop.pool[signal]
-        value = np.array(value) if signal == "dtc_status" else value
+        value = np.array(value) if signal in _ARRAY_INPUTS else value
         p = producers.get(signal)
         if p is not None and order[p] > order[HMI] and prev is not None:
             value = prev["now"][signal]
@@ -101,14 +108,16 @@ def _step_and_record(loop: ClosedLoop, rec: Record, last: dict[str, Any]) -> Non
     loop.step()
     seen = _inputs_seen(loop, last.get("prev"))
     now = {s: loop.pool[s] for _, s in FIELDS}
-    now["dtc_status"] = np.array(loop.pool["dtc_status"])
+    for signal in _ARRAY_INPUTS:
+        now[signal] = np.array(loop.pool[signal])
     last["prev"] = {"now": now}
     rec.t.append(loop.t_s[-1])
     rec.seen.append(seen)
-    rec.served.append({name: (np.array(loop.pool[name]) if name == "hmi_dtc_status"
+    arrays = {"hmi_dtc_status", *(o for o, _ in ARRAYS)}
+    rec.served.append({name: (np.array(loop.pool[name]) if name in arrays
                               else loop.pool[name])
                        for name in ("hmi_snapshot_time_s", "hmi_active_dtc_count",
-                                    "hmi_dtc_status", *(o for o, _ in FIELDS))})
+                                    "hmi_dtc_status", *(o for o, _ in FIELDS + ARRAYS))})
 
 
 def _content_run(h: Harness) -> tuple[ClosedLoop, Record]:
@@ -128,6 +137,12 @@ def _content_run(h: Harness) -> tuple[ClosedLoop, Record]:
                            / run_s))
     loop.bench.inject(Ramp(signal="pack_voltage_V", start_s=start,
                            rate=float(rng.uniform(0.2, 0.4)) * (v_high - v0) / run_s))
+    # the cell arrays too: every cell's reading changes by more than its resolution a step
+    loop.bench.inject(Ramp(signal="cell_voltage_V", start_s=start,
+                           rate=float(rng.uniform(0.2, 0.4) * rng.choice([-1, 1])) * 0.5
+                           / run_s))
+    loop.bench.inject(Ramp(signal="cell_temperature_degC", start_s=start,
+                           rate=float(rng.uniform(0.2, 0.4)) * 60.0 / run_s))
     ranges = {s: _range(h, s) for s in WRITTEN}
     enums = {s: _enum_values(h, s) for s in ENUMS}
     statuses = _enum_values(h, "dtc_status")
@@ -153,7 +168,7 @@ def _snapshot_errors(h: Harness, rec: Record) -> tuple[int, float, int, int]:
     """Per step: the fields that differ from the inputs at hmi_snapshot_time_s (all of them
     when no step was taken then), the DTC statuses that differ and the active-count error.
     Returns the largest field count, its time, and the largest DTC and count errors."""
-    res = {out: _resolution(h, out) for out, _ in FIELDS}
+    res = {out: _resolution(h, out) for out, _ in FIELDS + ARRAYS}
     active = h.enum("dtc_status", "active")
     worst_fields, t_fields, worst_dtc, worst_count = 0, math.nan, 0, 0
     for k, served in enumerate(rec.served):
@@ -161,13 +176,19 @@ def _snapshot_errors(h: Harness, rec: Record) -> tuple[int, float, int, int]:
         j = rec.index_of(ts) if math.isfinite(ts) and ts <= rec.t[k] + 1e-6 else None
         if j is None:
             n_dtc = len(served["hmi_dtc_status"])
-            fields, dtc, count = len(FIELDS), n_dtc, n_dtc + 1
+            fields, dtc, count = len(FIELDS) + len(ARRAYS), n_dtc, n_dtc + 1
         else:
             seen = rec.seen[j]
             fields = 0
             for out, signal in FIELDS:
                 a, b = float(served[out]), float(seen[signal])
                 if not abs(a - b) <= res[out] * (1.0 + 1e-9) + 1e-12:
+                    fields += 1
+            for out, signal in ARRAYS:
+                got_a = np.asarray(served[out], dtype=float)
+                want_a = np.asarray(seen[signal], dtype=float)
+                if got_a.shape != want_a.shape or not np.all(
+                        np.abs(got_a - want_a) <= res[out] * (1.0 + 1e-9) + 1e-12):
                     fields += 1
             want = np.asarray(seen["dtc_status"], dtype=np.int64)
             got = np.asarray(served["hmi_dtc_status"], dtype=np.int64)
@@ -207,8 +228,9 @@ def test_snapshot_content(obsa: Harness) -> None:
     fields, t_worst, _, _ = _snapshot_errors(obsa, rec)
     events = {"largest mismatch": t_worst} if math.isfinite(t_worst) else {}
     obsa.judge("OBSA-HMI-002", {"mismatched_fields": fields},
-               message=f"{len(FIELDS)} fields compared on {len(rec.t)} steps with every input "
-                       f"new on every step", events=events)
+               message=f"{len(FIELDS) + len(ARRAYS)} fields (the cell arrays each one) "
+                       f"compared on {len(rec.t)} steps with every input new on every step",
+               events=events)
 
 
 @req("OBSA-HMI-003")

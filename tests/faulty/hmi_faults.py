@@ -54,6 +54,22 @@ class LaggingCurrentHmi(HmiApi):
         return out
 
 
+class LaggingCellsHmi(HmiApi):
+    """Serves the cell arrays of the step before the snapshot (a copy refreshed after the
+    snapshot was built): the cell bars lag the rest of the snapshot by one step."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._cells: dict[str, Any] | None = None
+
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        now = {k: np.array(inputs[k], copy=True)
+               for k in ("cell_voltage_V", "cell_temperature_degC")}
+        out = super()._step(t, {**inputs, **(self._cells or now)})
+        self._cells = now
+        return out
+
+
 class SinglePrecisionClockHmi(HmiApi):
     """Keeps the snapshot time in single precision (a float32 timestamp): far from the
     clock's start it names another instant than the one the snapshot was taken at."""
@@ -117,6 +133,7 @@ def _faulty(cls: type, *breaks: str) -> Faulty:
 HMI_CATALOGUE: tuple[Faulty, ...] = (
     _faulty(EventDrivenHmi, "OBSA-HMI-001"),
     _faulty(LaggingCurrentHmi, "OBSA-HMI-002"),
+    _faulty(LaggingCellsHmi, "OBSA-HMI-002"),
     # the age is measured from the rounded time, which may fall on either side of the true
     # one: OBSA-HMI-001 fails only when it falls a period or more before
     Faulty("SinglePrecisionClockHmi", HMI, SinglePrecisionClockHmi,
