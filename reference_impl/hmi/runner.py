@@ -42,7 +42,10 @@ class ClosedLoopFeed:
                                            **self.inputs})
             p.apply(signals)
             p.advance()
-        self.feed.publish(signals)
+        # the Annex VII data as of the snapshot, as the binding serves them
+        hmi = self.node.components.get("hmi_api")
+        lifetime = getattr(hmi, "lifetime_data", {})
+        self.feed.publish({**signals, **lifetime})
         return signals
 
     def _run(self) -> None:
