@@ -86,10 +86,12 @@ COMPONENT = "soc_estimator"
 
 def pack_soc_of(cell_soc: np.ndarray) -> float:
     """min / (min + 1 − max): 0 when the emptiest cell is empty, 1 when the fullest is full
-    (both at once, an empty string and a full cell: 0)."""
+    (both at once, an empty string and a full cell: 0). Held to at most 1: with a cell at
+    1, the rounding of min + 1 − max puts the ratio 2e-16 above 1 for one min in six
+    (counted over 0.5 … 1), outside the signal's range."""
     lo, hi = float(cell_soc.min()), float(cell_soc.max())
     denominator = lo + 1.0 - hi
-    return lo / denominator if denominator > 0.0 else 0.0
+    return min(lo / denominator, 1.0) if denominator > 0.0 else 0.0
 
 
 class SocEstimator(CellModelBlock):

@@ -302,6 +302,9 @@ def test_pack_soc_is_min_over_min_plus_headroom() -> None:
     lo, hi = cells.min(), cells.max()
     assert out["pack_soc"] == pytest.approx(lo / (lo + 1 - hi), abs=1e-12)
     assert pack_soc_of(np.array([0.0, 1.0])) == 0.0
+    # with a cell at 1, min + 1 − max rounds below min for some min: never above 1
+    assert max(pack_soc_of(np.array([lo, 1.0])) for lo in np.linspace(0.5, 1.0, 2001)) == 1.0
+    assert pack_soc_of(np.array([0.50025, 1.0])) == 1.0  # 1.0000000000000002 unheld
 
 
 # -- SoH ------------------------------------------------------------------------------------
