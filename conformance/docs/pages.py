@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..spec.exporters import needs as needs_export
 from ..spec.loader import Spec
-from ..spec.models import Interface, Parameter, Range, Requirement, Signal
+from ..spec.models import HttpResource, Interface, Parameter, Range, Requirement, Signal
 from . import check, diagrams, refimpl, trace
 from .rst import bullets, esc, esc_doc, heading, indent, lit, number, one_line, slug, table
 
@@ -507,6 +507,8 @@ class Pages:
                           widths=[22, 5, 9, 9, 55]), ""]
         if itf.wire is not None:
             out += self._wire(itf)
+        if itf.http is not None:
+            out += self._http(itf)
         reqs = [r for r in spec.requirements.values() if r.component == itf.component]
         out += [heading("Requirements", "-")]
         out += [self.requirement_table(reqs) if reqs
@@ -539,6 +541,33 @@ class Pages:
                 f"layout: ``schemas/telemetry/{itf.component}.topics.json``):", "",
                 table(["topic", "QoS", "retained", "payload", "description"], topics,
                       widths=[28, 5, 8, 9, 50]), ""]
+
+    def _http(self, itf: Interface) -> list[str]:
+        """The section of an interface's HTTP binding: its resources and what each carries
+        (the OpenAPI document is generated from it into ``reference_impl/hmi/``)."""
+        http = itf.http
+        assert http is not None
+
+        def carries(res: HttpResource) -> str:
+            parts = [", ".join(lit(n) for n in res.outputs + res.inputs)]
+            if res.dtc_rows:
+                parts.append(f"one row per DTC from {lit(res.dtc_rows)}")
+            if res.limits:
+                parts.append(f"the declared limits of {lit(res.limits.component)}")
+            if res.includes:
+                parts.append("the resources " + ", ".join(lit(n) for n in res.includes))
+            return "; ".join(p for p in parts if p)
+
+        rows = [[lit(r.path), esc(r.media_type), "yes" if r.required else "no",
+                 esc(" ".join(r.summary.split())), carries(r)] for r in http.resources]
+        return [heading("HTTP binding", "-"), esc(" ".join(http.description.split())), "",
+                "Every resource refuses " + ", ".join(lit(m) for m in http.write_methods)
+                + ". A module claims the binding with the feature ``hmi_http`` (its manifest "
+                "says where the service answers); the OpenAPI 3.1 document "
+                "``reference_impl/hmi/obsa_hmi_openapi.json`` is generated from this "
+                "section.", "",
+                table(["path", "media type", "required", "summary", "carries"], rows,
+                      widths=[16, 16, 8, 30, 30]), ""]
 
     def _enums_of(self, itf: Interface) -> list[str]:
         found = [p.enum for p in itf.parameters if p.enum]
