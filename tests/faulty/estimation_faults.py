@@ -38,6 +38,14 @@ class CoulombCountingOnly(SocEstimator):
         return {**out, "cell_soc": soc, "pack_soc": pack_soc_of(soc)}
 
 
+class SocCurrentSignInverted(SocEstimator):
+    """Counts a charging current as a discharge (the sensor's sign convention read the
+    wrong way round): the voltage keeps pulling the estimate back, the count away."""
+
+    def _predict(self, current: float, dt: float) -> None:
+        super()._predict(-current, dt)
+
+
 class SocCorrectedOnlyAtStartUp(SocEstimator):
     """Corrects its SoC from the voltage for the first 10 min after reset() only, then counts
     charge: "read the SoC at wake-up, count after", tuned on drive cycles, which it passes.
@@ -128,6 +136,8 @@ class SopIgnoresFault(SopEstimator):
 ESTIMATION_CATALOGUE: tuple[Faulty, ...] = (
     _f("soc_estimator", CoulombCountingOnly, "OBSA-SOC-002", "OBSA-SOC-003", "OBSA-SOC-004",
        "OBSA-SOC-007"),
+    _f("soc_estimator", SocCurrentSignInverted, "OBSA-SOC-002", "OBSA-SOC-003",
+       "OBSA-SOC-004", "OBSA-SOC-007"),
     _f("soc_estimator", SocCorrectedOnlyAtStartUp, "OBSA-SOC-007"),
     # the mean also misses the true string SoC where the cells spread: pack_soc's RMSE
     # the mean misses the string's SoC by the cells' spread: on the 4-cell pack about 0.029
