@@ -290,12 +290,14 @@ def test_http_read_only(obsa: Harness) -> None:
                 events.setdefault("write accepted", float(loop.t_s[-1]))
 
     _, problem = _run(obsa, "hmi http writes", visit)
+    if problem is not None:  # nothing was written: no verdict on the writes
+        raise PreconditionFailed(problem, blame="OBSA-HMI-005")
     tried = len(http.resources) * len(http.write_methods) * SAMPLES
     shown = "; ".join(dict.fromkeys(accepted))
     obsa.judge("OBSA-HMI-008", {"writes_accepted": len(accepted)},
-               message=problem or (f"{tried} write requests ({', '.join(http.write_methods)} "
-                                   f"on {len(http.resources)} resources at {SAMPLES} pauses); "
-                                   + (f"accepted: {shown}" if accepted else "every one refused")),
+               message=(f"{tried} write requests ({', '.join(http.write_methods)} on "
+                        f"{len(http.resources)} resources at {SAMPLES} pauses); "
+                        + (f"accepted: {shown}" if accepted else "every one refused")),
                events=events)
 
 
@@ -330,12 +332,16 @@ def test_http_token(obsa: Harness) -> None:
                     events.setdefault("served without the token", float(loop.t_s[-1]))
 
     _, problem = _run(obsa, "hmi http token", visit)
-    if problem is not None and not wrong:
-        wrong.append(problem)
+    if problem is not None:
+        raise PreconditionFailed(problem, blame="OBSA-HMI-005")
+    if asked == 0:
+        raise PreconditionFailed("no resource of the binding answered 200 to a request with "
+                                 "the declared token: nothing to ask without it",
+                                 blame="OBSA-HMI-006")
     obsa.judge("OBSA-HMI-007", {"unauthorised_replies": len(wrong)},
-               message=problem or (f"{asked} requests without the token or with another; "
-                                   + ("; ".join(dict.fromkeys(wrong)) if wrong
-                                      else "every one answered 401")),
+               message=(f"{asked} requests without the token or with another; "
+                        + ("; ".join(dict.fromkeys(wrong)) if wrong
+                           else "every one answered 401")),
                events=events)
 
 
