@@ -45,5 +45,5 @@ Feature: CAN layer — a node judged by its frames on the catalog's buses (area 
 
   @OBSA-CAN-011
   Scenario: The node sends again after its controller was bus-off
-    When each bus of the node is bus-off for 0.5 s in turn
+    When each bus of the node is bus-off for 0.55 s in turn
     Then every periodic frame of that bus comes again within its period and tolerance of the recovery, and a node that sends can_fault_flags reports the bus-off, judged against OBSA-CAN-011

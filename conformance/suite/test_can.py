@@ -56,9 +56,11 @@ OVER_MSL_K = 5.0
 #: held (OBSA-CAN-010)
 BALANCING_COMMANDS = 4
 BALANCING_HOLD_S = 1.0
-#: how long the bench holds each bus of the node bus-off, and runs after (OBSA-CAN-011)
-BUS_OFF_S = 0.5
-AFTER_BUS_OFF_S = 2.0
+#: how long the bench holds each bus of the node bus-off, and runs after (OBSA-CAN-011):
+#: not a whole number of the 100 ms frames' periods, so that the recovery falls between two
+#: of them, as a controller's recovery comes at any instant
+BUS_OFF_S = 0.55
+AFTER_BUS_OFF_S = 1.95  # the next bus-off starts on the 100 ms grid again
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -268,6 +268,27 @@ class IgnoresOpenRequestBmu(CanBmu):
             self._request["close_request"] = True
 
 
+class ResetOnCloseBmu(CanBmu):
+    """Takes a rising close request as a fault reset as well (both bits of the state request
+    handled by one routine): once the condition has cleared, a latched fault goes at the
+    vehicle's next request to close."""
+
+    def _vehicle(self, rx: Received, t: float) -> None:
+        was = self._request["close_request"]
+        super()._vehicle(rx, t)
+        if rx.name == "vcu_state_request" and self._request["close_request"] and not was:
+            self._request["fault_reset_request"] = True
+
+
+class StateOnlyBusOffBmu(CanBmu):
+    """Shows a bus-off as a state while it lasts, not as an event owed to the vehicle: the
+    vehicle bus's bus-off, which no frame can carry while it lasts, is never reported."""
+
+    def _send_due(self, t: float, signals: Mapping[str, Any]) -> None:
+        self._flags_unsent &= ~int(CanStackFault.VEHICLE_BUS_OFF)
+        super()._send_due(t, signals)
+
+
 class SwappedLimitsBmu(CanBmu):
     """Packs the discharge current limit into the charge limit's field and the charge limit
     into the discharge's (two signals of one frame swapped in its mapping table)."""
@@ -344,6 +365,8 @@ CAN_CATALOGUE = (
     _f(SilentCrcBmu, "bmu", "OBSA-CAN-005"),
     _f(IgnoresOpenRequestBmu, "bmu", "OBSA-CAN-009"),
     _f(SwappedLimitsBmu, "bmu", "OBSA-CAN-003"),
+    _f(ResetOnCloseBmu, "bmu", "OBSA-CAN-009"),
+    _f(StateOnlyBusOffBmu, "bmu", "OBSA-CAN-011"),
 )
 
 #: correct nodes made differently from the reference: each must be certified
