@@ -207,6 +207,10 @@ def test_a_device_on_socketcan(spec: Spec, tmp_path: Path) -> None:
         board_bus.shutdown()
 
 
+_NOT_PASS_HERE = {"OBSA-CAN-002", "OBSA-CAN-003"}
+"""What the device test below does not expect to pass (its docstring says why)."""
+
+
 @pytest.mark.slow
 def test_the_can_test_cases_judge_a_device_in_real_time(spec: Spec, tmp_path: Path) -> None:
     """The suite's CAN test cases on a 'device': the reference CMU stepped by run_realtime in
@@ -240,8 +244,15 @@ def test_the_can_test_cases_judge_a_device_in_real_time(spec: Spec, tmp_path: Pa
             for case in (test_can.test_traffic, test_can.test_bad_frames_are_discarded,
                          test_can.test_lost_frame_reaction,
                          test_can.test_malformed_frames_survived):
-                h = Harness(session, case.__name__, [], seed=7)
-                case(h)
+                for attempt in range(2):
+                    h = Harness(session, case.__name__, [], seed=7)
+                    case(h)
+                    # the 'device' is a thread of this process: on a machine loaded by others
+                    # it can miss its own send times (e.g. under OBSA-CAN-007's flood); a case
+                    # failing for that gets one more try, a real defect fails both
+                    if attempt or all(r.verdict == "pass" or r.requirement in _NOT_PASS_HERE
+                                      for r in h.results):
+                        break
                 results.update({r.requirement: r for r in h.results})
     finally:
         stop.set()
