@@ -40,3 +40,8 @@ Feature: Telemetry — records published while the link is up, buffered while it
   Scenario: The backlog drains one record per step
     When the steps after the short outages and after an outage longer than the buffer are watched while the telemetry reports a backlog
     Then a record is published in every step with the link up and a backlog, judged against OBSA-CONN-006
+
+  @OBSA-CONN-007
+  Scenario: The backlog survives a power loss
+    When the link goes down for a seeded share of the declared buffer_capacity_records periods, the module's power is cut in the middle of the outage and it is started again and configured without a reset, and the link stays up until the backlog is drained
+    Then every record sampled before the cut is published after the restart, in time order before the newer records and none twice, judged against OBSA-CONN-007

@@ -15,6 +15,9 @@ published is a grid point without a record. The outages are drawn from the run's
 scaled by the declarations: shorter than the declared buffer for OBSA-CONN-003, a burst of
 one- to three-step outages, and longer than the buffer by a seeded number of records for
 OBSA-CONN-005; after each the link stays up until the telemetry reports an empty backlog.
+For OBSA-CONN-007 the bench cuts the module's power in the middle of an outage and starts it
+again (lifecycle rule power_loss): the records sampled before the cut are known from the grid
+of the first power-on period and from the backlog the telemetry reported before the cut.
 """
 
 from __future__ import annotations
@@ -81,6 +84,12 @@ MAX_OVERFLOW_STEPS = 200_000
 #: needs one: OBSA-CONN-006) plus DRAIN_EXTRA_PERIODS periods, else the run goes on
 DRAIN_STEPS_PER_RECORD = 3
 DRAIN_EXTRA_PERIODS = 5.0
+#: the power-loss outage leaves room in the declared buffer for this many records more than
+#: it lasts periods: the first record after the restart (a new grid), the step the link
+#: returns in (OBSA-CONN-005) and one for the rounding of the outage's ends
+POWER_SPARE_RECORDS = 3
+#: the power is cut after this share of the power-loss outage
+CUT_SHARE = (0.3, 0.7)
 
 
 # ----------------------------------------------------------------------------- the runs
@@ -301,6 +310,70 @@ def _outage_runs(h: Harness) -> list[Run]:
     if not runs:
         raise S.PreconditionFailed(f"{_overflow_refusal(h)}, and no outage is shorter")
     return runs
+
+
+def _power_loss_steps(h: Harness) -> tuple[int, int]:
+    """The fewest steps of the power-loss outage (a grid point one step inside its start and
+    the cut, and a step after the restart) and the most (the declared buffer holds the
+    outage's records and POWER_SPARE_RECORDS more)."""
+    capacity = int(h.param(TEL, "buffer_capacity_records"))
+    period, step = float(h.param(TEL, "publish_period_s")), h.step_period(TEL)
+    fewest = math.ceil(period / step - 1e-9) + 4
+    most = int(min(capacity - POWER_SPARE_RECORDS, SHORT_MAX_RECORDS) * period / step + 1e-9)
+    return fewest, most
+
+
+def _power_loss_refusal(h: Harness) -> str | None:
+    """Why the declared buffer holds too few records for an outage across a restart."""
+    fewest, most = _power_loss_steps(h)
+    if fewest <= most:
+        return None
+    return (f"the declared buffer_capacity_records {h.param(TEL, 'buffer_capacity_records')} "
+            f"leaves no outage of at least one publish_period_s "
+            f"({h.param(TEL, 'publish_period_s')} s) and two steps on either side of a "
+            f"restart with room for {POWER_SPARE_RECORDS} records more")
+
+
+@dataclass
+class PowerLoss:
+    """The power-loss run: the power-on periods before and after the cut."""
+
+    before: Run
+    after: Run
+    #: the last step before the cut and the first after the restart
+    last_s: float
+    restart_s: float
+    #: telemetry_backlog_records at the last step before the cut
+    backlog: int
+
+
+def _power_loss_run(h: Harness) -> PowerLoss:
+    """An outage of a seeded share of the declared buffer; the module's power cut after a
+    seeded share of it (CUT_SHARE) and restored at once (configured again, not reset); the
+    rest of the outage, then the drain."""
+    run, stim = _start(h, "telemetry power loss")
+    fewest, most = _power_loss_steps(h)
+    _seconds(run, float(stim.rng.uniform(*SETTLE_PERIODS)) * run.period_s, stim)
+    steps = max(fewest, int(float(stim.rng.uniform(*SHORT_SHARE)) * most))
+    before = min(steps - 1, max(fewest - 1, int(float(stim.rng.uniform(*CUT_SHARE)) * steps)))
+    loop = run.loop
+    start = loop.t
+    loop.bench.uplink.outage(start - 0.5 * run.step_s, start + (steps - 0.5) * run.step_s)
+    _steps(run, before, stim)
+    last_s = float(loop.t_s[-1])
+    backlog = int(loop.pool["telemetry_backlog_records"])
+    after = Run(h.power_cycle(loop), run.period_s, run.step_s)
+    restart_s = after.loop.t
+    _steps(after, steps - before, stim)
+    _drain(after, stim)
+    length_s = steps * run.step_s
+    run.done.append(f"an outage of {length_s:.1f} s ({length_s / run.period_s:.1f} "
+                    f"periods; the buffer holds {h.param(TEL, 'buffer_capacity_records')}), the "
+                    f"power cut after {before * run.step_s:.1f} s of it, with a backlog of "
+                    f"{backlog}, and restored at once; the link up until the backlog drained")
+    _seen_outages(run)
+    _seen_outages(after)
+    return PowerLoss(run, after, last_s, restart_s, backlog)
 
 
 # ----------------------------------------------------------------------------- what was sampled
@@ -570,3 +643,59 @@ def test_backlog_drains(obsa: Harness) -> None:
                message=_message(run, f"{sum(r.loop.steps for r in runs)} steps in "
                                      f"{len(runs)} runs"),
                events=_events(first_idle_step=first))
+
+
+@req("OBSA-CONN-007")
+def test_backlog_survives_power_loss(obsa: Harness) -> None:
+    """The power-loss run: the grid points of the outage up to one step before the cut and
+    the backlog reported before it, against the records published after the restart; the
+    time stamps published twice; the records published after the restart earlier than the
+    one before."""
+    refusal = obsa.power_cycle_refusal()
+    if refusal is not None:
+        # never not applicable: a transport must not be a way around the requirement
+        obsa.inconclusive("OBSA-CONN-007", f"{refusal}, so what survives a power loss cannot "
+                                           "be judged; certify the module over the python or "
+                                           "process transport to have it judged")
+        return
+    refusal = _power_loss_refusal(obsa)
+    if refusal is not None:
+        obsa.not_applicable("OBSA-CONN-007", refusal)
+        return
+    cut = _power_loss_run(obsa)
+    run, after = cut.before, cut.after
+    _need_outage(run)
+    grid = _grid(obsa, run)
+    a = run.outages[0][0]
+    before, restored = run.stamps, after.stamps
+    stamps = np.concatenate((before, restored))
+    old = stamps[stamps <= cut.last_s + 1e-9]
+    last = max(int(grid.slot(np.array([cut.last_s - run.step_s]))[0]), 0)
+    slots = np.arange(0, last + 1)
+    times = grid.time(slots)
+    sampled = slots[(times >= a - 1e-9) & (times <= cut.last_s - run.step_s + 1e-9)]
+    lost = np.setdiff1d(sampled, grid.slot(old))
+    kept = np.unique(restored[restored <= cut.last_s + 1e-9])
+    kept = np.setdiff1d(kept, before)
+    shortfall = max(0, cut.backlog - len(kept))
+    finite = stamps[np.isfinite(stamps)]
+    duplicates = len(finite) - len(np.unique(finite))
+    seq = np.concatenate((before[-1:], restored))
+    back = seq[1:] < seq[:-1]
+    t_after = np.asarray(after.loop.t_s, dtype=float)[after.published]
+    t_back = float(t_after[back][0]) if back.any() else math.nan
+    t_lost = float(grid.time(lost[:1])[0]) if len(lost) else math.nan
+    up = after.outages[0][1] if after.outages else cut.restart_s
+    obsa.loop = after.loop
+    obsa.judge("OBSA-CONN-007", {
+        "lost_records": max(len(lost), shortfall),
+        "duplicate_records": duplicates,
+        "out_of_order_records": int(np.count_nonzero(back))},
+        message=_message(run, f"{len(sampled)} records due in the outage up to one step "
+                              f"before the cut, {len(lost)} never published"
+                              + (f" (the first due at {t_lost:.3f} s)" if len(lost) else "")
+                              + f"; {len(kept)} records stamped before the cut published "
+                              f"after the restart for a backlog of {cut.backlog}; "
+                              f"{len(restored)} records published after the restart"),
+        events=_events(power_cut=cut.last_s, restart=cut.restart_s, link_back=up,
+                       first_out_of_order=t_back))

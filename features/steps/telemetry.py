@@ -50,3 +50,10 @@ def overflow(context: Any) -> None:
       "watched while the telemetry reports a backlog")
 def drain(context: Any) -> None:
     run_case(context, f"{MODULE}::test_backlog_drains")
+
+
+@when("the link goes down for a seeded share of the declared buffer_capacity_records periods, "
+      "the module's power is cut in the middle of the outage and it is started again and "
+      "configured without a reset, and the link stays up until the backlog is drained")
+def power_loss(context: Any) -> None:
+    run_case(context, f"{MODULE}::test_backlog_survives_power_loss")

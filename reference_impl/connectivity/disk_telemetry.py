@@ -4,8 +4,9 @@ the gateway uses on a real network (spec: interfaces/telemetry.yaml, OBSA-CONN-0
 
 The file is ``telemetry.sqlite`` in the module's non-volatile store (the directory the bench
 names in ``OBSA_NVM_DIR``; without it, a temporary directory of this instance). reset() is a
-new gateway: it empties the file and its counters. A record leaves the file when the step
-publishes it.
+new gateway: it empties the file and its counters. ``configure`` is the power-up: it opens
+the file as a power loss left it, with its records and counters (OBSA-CONN-007). A record
+leaves the file when the step publishes it.
 """
 
 from __future__ import annotations
@@ -33,13 +34,25 @@ class DiskTelemetry(Telemetry):
         self._path = Path(directory) / "telemetry.sqlite"
         self._disk: SqliteBuffer | None = None
 
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        """Power-up: the reset() inside opens the file as it is instead of emptying it."""
+        self._powering_up = True
+        try:
+            super().configure(parameters)
+        finally:
+            self._powering_up = False
+
+    def _journal_path(self) -> Path | None:
+        return None  # the SQLite file is the non-volatile buffer
+
     def reset(self) -> None:
         super().reset()
         if getattr(self, "_disk", None) is not None:
             assert self._disk is not None
             self._disk.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self._path}{suffix}").unlink(missing_ok=True)
+        if not getattr(self, "_powering_up", False):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self._path}{suffix}").unlink(missing_ok=True)
         self._disk = SqliteBuffer(self._path, self._capacity)
 
     @property

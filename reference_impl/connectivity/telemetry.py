@@ -22,21 +22,32 @@ step that samples it (OBSA-CONN-001); after an outage the backlog drains one rec
 step, oldest first (OBSA-CONN-003, 004, 006). The telemetry_* outputs hold the last record
 published; telemetry_record_published says whether it was published in this step.
 
-The buffer here is in memory, as the component contract asks of a block; the MQTT gateway
-(:mod:`.mqtt_gateway`) keeps the same buffer on disk, with the same rules.
+Power loss (OBSA-CONN-007). With a non-volatile store (the directory the bench names in
+``OBSA_NVM_DIR``) the buffer is a :class:`.backlog_journal.JournaledBacklog`: every step that
+changes it appends the change to ``telemetry_backlog.journal`` there and flushes it to the
+disk before it returns, so a power loss keeps every record the telemetry reported buffered.
+``configure`` is the power-up: it restores the buffer and the dropped-record count from the
+journal; ``reset()`` is a new gateway and empties it. The time grid starts again at the
+first step after a power-up, as after a reset. Without ``OBSA_NVM_DIR`` (a unit test) the
+buffer is in memory only. The MQTT gateway (:mod:`.mqtt_gateway`) keeps its buffer in
+SQLite, with the same rules.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections import deque
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..component import Block
 from ..interfaces import SIGNAL_FORMAT, ContactorState, SafetyState
+from ..services.nvm import NVM_VARIABLE
+from .backlog_journal import JournaledBacklog
 
 COMPONENT = "telemetry"
 
@@ -62,6 +73,8 @@ ENUMS = (
 )
 #: how close to a grid point, in periods, a step samples
 GRID_TOLERANCE = 1e-4
+#: the journal of the buffer in the non-volatile store
+JOURNAL = "telemetry_backlog.journal"
 #: every field of a record, the time stamp first
 FIELDS = ("telemetry_record_time_s", *(f for f, _ in NUMBERS),
           *(f for lo, hi, _ in EXTREMES for f in (lo, hi)), *(f for f, _, _ in ENUMS))
@@ -105,14 +118,41 @@ class Telemetry(Block):
     link is up; see the module docstring."""
 
     COMPONENT = COMPONENT
+    #: the records waiting, oldest first (journaled with a non-volatile store)
+    _buffer: deque[dict[str, Any]]
+
+    def __init__(self) -> None:
+        self._journal: Path | None = None
+        super().__init__()
+
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        """Power-up: take the parameters, start from the power-on state, then restore the
+        buffer and the dropped count the journal kept (a restart after a power loss;
+        nothing after a reset or without ``OBSA_NVM_DIR``)."""
+        self._journal = None  # the reset() inside starts the RAM afresh; the journal stays
+        super().configure(parameters)
+        self._journal = self._journal_path()
+        if self._journal is not None:
+            self._buffer = JournaledBacklog.restore(self._journal, self._capacity)
+            self._dropped = self._buffer.dropped
+
+    def _journal_path(self) -> Path | None:
+        """The journal in the non-volatile store, or None (no store: RAM only)."""
+        directory = os.environ.get(NVM_VARIABLE)
+        return Path(directory) / JOURNAL if directory else None
 
     def _setup(self, p: dict[str, Any]) -> None:
         self._period_s = float(p["publish_period_s"])
         self._capacity = int(p["buffer_capacity_records"])
 
     def reset(self) -> None:
-        """Nothing sampled, nothing buffered, nothing dropped."""
-        self._buffer: deque[dict[str, Any]] = deque()
+        """Nothing sampled, nothing buffered, nothing dropped; the journal emptied."""
+        old = getattr(self, "_buffer", None)
+        if isinstance(old, JournaledBacklog):
+            old.close()
+        self._buffer = (
+            deque() if self._journal is None
+            else JournaledBacklog.erased(self._journal, self._capacity))
         self._dropped = 0
         self._t0_s: float | None = None  # the first record's time; None: sample at once
         self._next = 1  # the grid point due next, in periods from the first record
@@ -159,6 +199,14 @@ class Telemetry(Block):
             return False
         self._served = record
         return True
+
+    def step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The block's step, then the buffer's changes on the disk (with a journal)."""
+        out = super().step(t, inputs)
+        buffer = self._buffer
+        if isinstance(buffer, JournaledBacklog):
+            buffer.commit(self._dropped)
+        return out
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         up = bool(inputs["uplink_connected"])

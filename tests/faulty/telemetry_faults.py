@@ -1,13 +1,15 @@
-"""Faulty telemetries (OBSA-CONN-001 to 006): the reference with one realistic defect each,
+"""Faulty telemetries (OBSA-CONN-001 to 007): the reference with one realistic defect each,
 the requirements each breaks, and correct telemetries unlike the reference that must pass
-(:class:`RingTelemetry`, written otherwise, and :class:`DiskTelemetry`, the reference with
-the MQTT gateway's buffer on disk). The catalogue certifies them on the reference gateway's
-manifest (:mod:`.test_telemetry_catalogue`)."""
+(:class:`RingTelemetry`, written otherwise, its ring saved whole in the non-volatile store,
+and :class:`DiskTelemetry`, the reference with the MQTT gateway's SQLite buffer in place of
+its journal). The catalogue certifies them on the reference gateway's manifest
+(:mod:`.test_telemetry_catalogue`)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ import numpy as np
 from reference_impl.component import Block
 from reference_impl.connectivity.disk_telemetry import DiskTelemetry
 from reference_impl.connectivity.telemetry import FIELDS, Telemetry, empty_record, sample
+from reference_impl.services.nvm import NvmStore
 
 from .modules import Faulty, _f
 
@@ -108,12 +111,40 @@ class DrainsEveryOtherStep(Telemetry):
         return super()._pop()
 
 
+class BacklogInRam(Telemetry):
+    """Keeps its backlog in a list in memory only: the records an outage left buffered are
+    gone when the gateway's power goes (a client whose session state is volatile)."""
+
+    def _journal_path(self) -> Path | None:
+        return None
+
+
 class RingTelemetry(Block):
     """A correct telemetry written otherwise: a preallocated ring of numpy rows and the
     records due at first + k × period computed from the time of the first record (no running
-    schedule; a millionth of a period of tolerance, as times far from 0 are coarse)."""
+    schedule; a millionth of a period of tolerance, as times far from 0 are coarse). With a
+    non-volatile store it saves the records waiting and the dropped count whole, through the
+    atomic store of :mod:`reference_impl.services.nvm`, at the end of every step that changed
+    them; configure (the power-up) loads them, reset() erases them."""
 
     COMPONENT = "telemetry"
+
+    def __init__(self) -> None:
+        self._store: NvmStore | None = None
+        super().__init__()
+
+    def configure(self, parameters: Mapping[str, Any]) -> None:
+        self._store = None  # the reset() inside starts afresh; the store stays
+        super().configure(parameters)
+        self._store = NvmStore.from_environment("telemetry_ring")
+        saved = self._store.load() if self._store is not None else None
+        if saved is not None:
+            rows = np.asarray(saved["rows"], dtype=float).reshape(-1, len(FIELDS))
+            rows = rows[-self._capacity:]
+            self._rows[:len(rows)] = rows
+            self._head, self._size = 0, len(rows)
+            self._dropped = int(saved["dropped"])
+        self._saved = (self._size, self._dropped)
 
     def _setup(self, p: dict[str, Any]) -> None:
         self._period_s = float(p["publish_period_s"])
@@ -128,6 +159,21 @@ class RingTelemetry(Block):
         self._k = -1  # the last grid point sampled
         self._last = empty_record()
         self._served = empty_record()
+        self._changed = False
+        self._saved = (0, 0)
+        if self._store is not None:
+            self._store.erase()
+
+    def _save(self) -> None:
+        """The ring on the disk when this step changed it (an empty ring once)."""
+        if self._store is None or not self._changed:
+            return
+        self._changed = False
+        if self._size == 0 and self._saved == (0, self._dropped):
+            return
+        order = (self._head + np.arange(self._size)) % self._capacity
+        self._store.save({"rows": self._rows[order].tolist(), "dropped": self._dropped})
+        self._saved = (self._size, self._dropped)
 
     def buffered(self) -> Iterable[dict[str, Any]]:
         for i in range(self._size):
@@ -141,12 +187,17 @@ class RingTelemetry(Block):
         return out
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        out = self._ring_step(t, inputs)
+        self._save()
+        return out
+
+    def _ring_step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         published = False
         if bool(inputs["uplink_connected"]) and self._size:
             self._served = self._record(self._head)
             self._head = (self._head + 1) % self._capacity
             self._size -= 1
-            published = True
+            published = self._changed = True
         if self._t0 is None or t < self._t0:
             self._t0, self._k = t, -1
         k = math.floor((t - self._t0) / self._period_s + 1e-6)
@@ -160,6 +211,7 @@ class RingTelemetry(Block):
             self._rows[(self._head + self._size) % self._capacity] = [
                 self._last[name] for name in FIELDS]
             self._size += 1
+            self._changed = True
         if bool(inputs["uplink_connected"]) and not published and self._size:
             self._served = self._record(self._head)
             self._head = (self._head + 1) % self._capacity
@@ -171,21 +223,25 @@ class RingTelemetry(Block):
 
 
 TEL = "telemetry"
-#: the outage runs judge OBSA-CONN-003 and 005 on the declared period's grid: a module off
-#: it leaves them inconclusive, naming OBSA-CONN-001
-_OFF_GRID = frozenset({"OBSA-CONN-003", "OBSA-CONN-005"})
+#: the outage runs judge OBSA-CONN-003, 005 and 007 on the declared period's grid: a module
+#: off it leaves them inconclusive, naming OBSA-CONN-001
+_OFF_GRID = frozenset({"OBSA-CONN-003", "OBSA-CONN-005", "OBSA-CONN-007"})
 
 #: module → the requirements it must fail (and no other, but ``may_break``)
 TELEMETRY_CATALOGUE: tuple[Faulty, ...] = (
-    # it loses what an outage longer than the buffer leaves too, without counting it
-    _f(TEL, ForgetsBacklogOnReconnect, "OBSA-CONN-003", "OBSA-CONN-005"),
-    _f(TEL, NewestFirst, "OBSA-CONN-004"),
+    # it loses what an outage longer than the buffer leaves too, without counting it, and
+    # what it restored after a power loss when the link returns
+    _f(TEL, ForgetsBacklogOnReconnect, "OBSA-CONN-003", "OBSA-CONN-005", "OBSA-CONN-007"),
+    # after a power loss too it publishes the newest record first
+    Faulty("NewestFirst", TEL, NewestFirst, frozenset({"OBSA-CONN-004"}),
+           may_break=frozenset({"OBSA-CONN-007"})),
     _f(TEL, DropsUncounted, "OBSA-CONN-005"),
     _f(TEL, UnboundedBuffer, "OBSA-CONN-005"),
     Faulty("PeriodOneStepLong", TEL, PeriodOneStepLong, frozenset({"OBSA-CONN-001"}),
            may_break=_OFF_GRID),
     _f(TEL, ExtremesAtPublication, "OBSA-CONN-002"),
     _f(TEL, DrainsEveryOtherStep, "OBSA-CONN-006"),
+    _f(TEL, BacklogInRam, "OBSA-CONN-007"),
 )
 #: correct telemetries unlike the reference (each must be certified)
 TELEMETRY_CORRECT: tuple[Faulty, ...] = (_f(TEL, RingTelemetry), _f(TEL, DiskTelemetry))

@@ -19,7 +19,7 @@ from .telemetry_faults import TELEMETRY_CATALOGUE, TELEMETRY_CORRECT
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "reference_impl" / "manifest_telemetry_gateway.yaml"
-CONN = {f"OBSA-CONN-00{i}" for i in range(1, 7)}
+CONN = {f"OBSA-CONN-00{i}" for i in range(1, 8)}
 
 
 def _certify(tmp_path: Path, edit: Edit | None) -> dict[str, Any]:
