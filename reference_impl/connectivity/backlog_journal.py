@@ -15,11 +15,11 @@ The journal is text, one change a line: ``N <count>`` (the dropped-record counte
 ``R <record as JSON>`` (appended), ``P`` (the oldest removed), ``T`` (the newest removed),
 ``C`` (cleared). It is rewritten whole — the records it holds, written to a file beside it,
 flushed, renamed over it and the directory flushed, so that a reader sees the old file or
-the new one — when the queue empties and when the journal grows past twice the capacity in
-lines, so its size stays bounded. A power loss in the middle of an append leaves a last
-line without its newline, or one that does not parse: reading stops there (the change it
-held had not been reported by a step that returned), and :attr:`JournaledBacklog.problem`
-says so.
+the new one — at power-up and when the journal grows past twice the capacity in lines, so
+its size stays bounded; a step that empties the queue appends ``C`` alone. A power loss in
+the middle of an append leaves a last line without its newline, or one that does not parse:
+reading stops there (the change it held had not been reported by a step that returned), and
+:attr:`JournaledBacklog.problem` says so.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class JournaledBacklog(deque[dict[str, Any]]):
         self.problem: str | None = None
         self._changes: list[_Change] = []
         self._lines = 0
+        self._empty_on_disk = True
         self._fd: int | None = None
         self._rewrite()
 
@@ -128,19 +129,23 @@ class JournaledBacklog(deque[dict[str, Any]]):
             return
         self._changes = []
         counted = dropped != self.dropped
-        if not self and self._lines == 1 and not counted:
+        if not self and self._empty_on_disk and not counted:
             return  # the file already holds an empty queue and this counter
         self.dropped = dropped
-        if not self or self._lines + len(changes) + 1 > self.limit:
+        if self._lines + len(changes) + 2 > self.limit:
             self._rewrite()
             return
         out = [f"N {dropped}\n"] if counted else []
-        for kind, record in changes:
-            out.append(f"R {_dumps(record)}\n" if kind == "R" else f"{kind}\n")
+        if not self:
+            out.append("C\n")  # whatever the step did, the queue is empty
+        else:
+            for kind, record in changes:
+                out.append(f"R {_dumps(record)}\n" if kind == "R" else f"{kind}\n")
         assert self._fd is not None
         os.write(self._fd, "".join(out).encode())
         os.fsync(self._fd)
         self._lines += len(out)
+        self._empty_on_disk = not self
 
     def _rewrite(self) -> None:
         """Replace the journal with the queue as it is, atomically."""
@@ -161,6 +166,7 @@ class JournaledBacklog(deque[dict[str, Any]]):
         finally:
             os.close(directory)
         self._lines = len(lines)
+        self._empty_on_disk = not self
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
 
     def close(self) -> None:
