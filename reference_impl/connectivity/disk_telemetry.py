@@ -1,6 +1,6 @@
 """The telemetry block with its buffer on disk: the MQTT gateway's SQLite buffer
-(:mod:`.disk_buffer`) in place of the block's list, so that the bench certifies the buffer
-the gateway uses on a real network (spec: interfaces/telemetry.yaml, OBSA-CONN-001 to 006).
+(:mod:`.disk_buffer`) in place of the block's journal, so that the bench certifies the buffer
+the gateway uses on a real network (spec: interfaces/telemetry.yaml, OBSA-CONN-001 to 007).
 
 The file is ``telemetry.sqlite`` in the module's non-volatile store (the directory the bench
 names in ``OBSA_NVM_DIR``; without it, a temporary directory of this instance). reset() is a
