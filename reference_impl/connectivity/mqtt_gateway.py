@@ -246,6 +246,9 @@ class _Sampler(Telemetry):
         self._gateway = gateway
         super().__init__()
 
+    def _journal_path(self) -> Path | None:
+        return None  # the gateway's SQLite buffer is the non-volatile one
+
     def _push(self, record: dict[str, Any]) -> None:
         self._gateway.push(record)
 
