@@ -17,6 +17,11 @@ s/my_bms\.diagnostics:/reference_impl.services.diagnostics:/
 s/my_bms\.\(data_logger\|hmi_api\):/reference_impl.connectivity.\1:/
 s/my_bms\.balancing:Balancing/my_balancing:MyBalancing/
 #
+# No HMI service over HTTP: the HMI API is the component the bench steps, so the feature
+# hmi_http is not claimed and its section goes.
+/^  - hmi_http$/d
+/^# Where the bench reaches your HMI API over HTTP/,/^  startup_timeout_s:/d
+#
 # The balancing as an LFP pack needs it: a 20 mV window (the flat LFP curve hides a charge
 # difference inside the spec's 200 mV) and none above 50 degC (`--chemistry lfp` already
 # moved the floor to 3.2 V, the bottom of the plateau, with every other cell voltage).
