@@ -24,7 +24,6 @@ request flags) keep their start values: :data:`ON_THE_BUS` lists those the bus c
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,7 +31,7 @@ import numpy as np
 from .base import AdapterError
 from .can import COMPONENT
 from .can_frames import CatalogCodec
-from .can_rig import _dimension, catalog_layout
+from .can_rig import _dimension, catalog_layout, cmu_frame
 
 if TYPE_CHECKING:
     from .can import CanAdapter
@@ -171,30 +170,4 @@ class PoolBridge:
                                        "fault_reset_request": bool(pool["fault_reset_request"])})
         if name == "charger_status":
             return codec.encode(name, {"charger_connected": bool(pool["charger_connected"])})
-        cf = codec.frame(name)
-        mx = cf.frame.multiplexer
-        if mx is None or mux is None:
-            return None
-        if name == "cmu_status":
-            first = mux * self.layout.cells_per_module
-            active = bool(self.switches[first:first + self.layout.cells_per_module].any())
-            return codec.encode(name, {"balancing_active": active,
-                                       "cell_monitor_age_s": float(pool["cell_monitor_age_s"])},
-                                mux)
-        dim = _dimension(codec, cf)
-        arrays = {"cell": ("cell_voltage_V", "cell_voltage_valid"),
-                  "temperature_sensor": ("cell_temperature_degC", "cell_temperature_valid")}
-        if dim not in arrays:
-            return None
-        value_name, valid_name = arrays[dim]
-        values, valid = np.asarray(pool[value_name]), np.asarray(pool[valid_name])
-        out: dict[str, Any] = {}
-        for e in range(mx.elements_per_value or 0):
-            i = mx.element_of(mux, e)
-            if i is None or i >= len(values):
-                out[f"{valid_name}_{e}"] = False
-                continue
-            ok = bool(valid[i]) and math.isfinite(float(values[i]))
-            out[f"{value_name}_{e}"] = float(values[i]) if ok else None
-            out[f"{valid_name}_{e}"] = ok
-        return codec.encode(name, out, mux)
+        return cmu_frame(codec, self.layout.cells_per_module, self.switches, name, mux, pool)

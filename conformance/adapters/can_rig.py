@@ -91,6 +91,41 @@ def _dimension(codec: CatalogCodec, cf: CatalogFrame) -> str | None:
     return None
 
 
+def cmu_frame(codec: CatalogCodec, cells_per_module: int, switches: np.ndarray, name: str,
+              mux: int | None, m: dict[str, Any]) -> can.Message | None:
+    """A CMU's multiplexed frame ``name`` for module ``mux``, as an emulated CMU sends it:
+    its status (balancing active on any of its cells' ``switches``, the measurement's age)
+    or its share of the cell voltages or temperatures in ``m`` (an invalid or non-finite
+    value travels as invalid); None for a frame that is not one of these."""
+    cf = codec.frame(name)
+    mx = cf.frame.multiplexer
+    if mx is None or mux is None:
+        return None
+    if name == "cmu_status":
+        first = mux * cells_per_module
+        active = bool(switches[first:first + cells_per_module].any())
+        # the age saturates at the field's largest value (encode holds it in range)
+        return codec.encode(name, {"balancing_active": active,
+                                   "cell_monitor_age_s": float(m["cell_monitor_age_s"])}, mux)
+    dim = _dimension(codec, cf)
+    arrays = {"cell": ("cell_voltage_V", "cell_voltage_valid"),
+              "temperature_sensor": ("cell_temperature_degC", "cell_temperature_valid")}
+    if dim not in arrays:
+        return None
+    value_name, valid_name = arrays[dim]
+    values, valid = np.asarray(m[value_name]), np.asarray(m[valid_name])
+    out: dict[str, Any] = {}
+    for e in range(mx.elements_per_value or 0):
+        i = mx.element_of(mux, e)
+        if i is None or i >= len(values):
+            out[f"{valid_name}_{e}"] = False
+            continue
+        ok = bool(valid[i]) and math.isfinite(float(values[i]))
+        out[f"{value_name}_{e}"] = float(values[i]) if ok else None
+        out[f"{valid_name}_{e}"] = ok
+    return codec.encode(name, out, mux)
+
+
 @dataclass
 class CanRig:
     """One run of a CAN node on a fresh bench (module docstring)."""
@@ -322,34 +357,7 @@ class CanRig:
                 return None
             return codec.encode(name, {f"balancing_cmd_{i}": bool(b)
                                        for i, b in enumerate(self.balancing)}, mux)
-        cf = codec.frame(name)
-        mx = cf.frame.multiplexer
-        if mx is None or mux is None:
-            return None
-        if name == "cmu_status":
-            first = mux * self.layout.cells_per_module
-            active = bool(self.switches[first:first + self.layout.cells_per_module].any())
-            # the age saturates at the field's largest value (encode holds it in range)
-            return codec.encode(name, {"balancing_active": active,
-                                       "cell_monitor_age_s": float(m["cell_monitor_age_s"])},
-                                mux)
-        dim = _dimension(codec, cf)
-        arrays = {"cell": ("cell_voltage_V", "cell_voltage_valid"),
-                  "temperature_sensor": ("cell_temperature_degC", "cell_temperature_valid")}
-        if dim not in arrays:
-            return None
-        value_name, valid_name = arrays[dim]
-        values, valid = np.asarray(m[value_name]), np.asarray(m[valid_name])
-        out: dict[str, Any] = {}
-        for e in range(mx.elements_per_value or 0):
-            i = mx.element_of(mux, e)
-            if i is None or i >= len(values):
-                out[f"{valid_name}_{e}"] = False
-                continue
-            ok = bool(valid[i]) and math.isfinite(float(values[i]))
-            out[f"{value_name}_{e}"] = float(values[i]) if ok else None
-            out[f"{valid_name}_{e}"] = ok
-        return codec.encode(name, out, mux)
+        return cmu_frame(codec, self.layout.cells_per_module, self.switches, name, mux, m)
 
     def _listen(self, c: Checked) -> None:
         """What the emulated CMUs do with the module's frames: switch the balancing."""

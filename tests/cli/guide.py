@@ -4,6 +4,7 @@ blocks with the lines printed after it."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,6 +40,21 @@ RUN_VARYING: Varying = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"), "<time>"),
     (re.compile(r"\[\s*(\d+)/\s*\d+\]"), r"[\1/N]"),
 ]
+
+#: a certification's duration at the end of its summary line, "(12.3 s)"
+DURATION_VARYING: Varying = [(re.compile(r"\(\d+\.\d s\)$"), "(<duration>)")]
+
+
+def whole_suite(command: str) -> bool:
+    """An ``obsa certify`` run of every case (no ``-k``, not ``--list``)."""
+    words = shlex.split(command)
+    return "certify" in words and "-k" not in words and "--list" not in words
+
+
+def out_dir(command: str) -> str:
+    """The ``--out`` directory of a command."""
+    words = shlex.split(command)
+    return words[words.index("--out") + 1]
 
 
 def excerpt_holds(printed: list[str], shown: list[str],

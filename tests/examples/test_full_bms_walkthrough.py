@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from tests.cli.guide import excerpt_holds, guide_steps
+from tests.cli.guide import DURATION_VARYING, excerpt_holds, guide_steps, out_dir, whole_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "vendor-guide.md"
@@ -36,13 +35,10 @@ SELECTION = {f"OBSA-BAL-00{i}" for i in range(1, 8)}
 """The requirements ``-k balancing`` judges: the seven of test_balancing (BAL-008 is verified
 by inspection)."""
 
-_VARYING = [  # besides guide.RUN_VARYING: this section's durations
-    (re.compile(r"\(\d+\.\d s\)$"), "(<duration>)"),
-]
 
 
 def _holds(printed: list[str], shown: list[str]) -> str | None:
-    return excerpt_holds(printed, shown, _VARYING)
+    return excerpt_holds(printed, shown, DURATION_VARYING)
 
 
 def test_holds_reads_an_excerpt() -> None:
@@ -65,15 +61,6 @@ def test_the_code_the_guide_shows_is_the_example_s() -> None:
         assert excerpt in source, excerpt
 
 
-def _whole_suite(command: str) -> bool:
-    """An ``obsa certify`` run of every case (no ``-k``, not ``--list``)."""
-    words = shlex.split(command)
-    return "certify" in words and "-k" not in words and "--list" not in words
-
-
-def _out(command: str) -> str:
-    words = shlex.split(command)
-    return words[words.index("--out") + 1]
 
 
 def _verdicts(report_dir: Path) -> dict[str, set[str]]:
@@ -91,7 +78,7 @@ def _verdicts(report_dir: Path) -> dict[str, set[str]]:
 def test_the_whole_bms_walkthrough_runs_as_written(tmp_path: Path) -> None:
     steps = guide_steps(SECTION)
     commands = [command for command, _ in steps]
-    whole = [c for c in commands if _whole_suite(c)]
+    whole = [c for c in commands if whole_suite(c)]
     balancing_runs = [c for c in commands if "certify" in c and "-k balancing" in c]
     assert len(whole) == 2 and len(balancing_runs) == 2, commands
     for path in COPIED:
@@ -109,7 +96,7 @@ def test_the_whole_bms_walkthrough_runs_as_written(tmp_path: Path) -> None:
         missing = _holds((proc.stdout + proc.stderr).splitlines(), shown)
         assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"
 
-    first, fixed = (tmp_path / _out(c) for c in balancing_runs)
+    first, fixed = (tmp_path / out_dir(c) for c in balancing_runs)
     assert _verdicts(first) == {"pass": SELECTION - {"OBSA-BAL-004"}, "fail": {"OBSA-BAL-004"}}
     assert _verdicts(fixed) == {"pass": SELECTION}
     ended = yaml.safe_load((tmp_path / "my_bms.yaml").read_text(encoding="utf-8"))

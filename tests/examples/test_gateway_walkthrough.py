@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,14 @@ from typing import Any
 
 import yaml
 
-from tests.cli.guide import GUIDE, excerpt_holds, guide_steps
+from tests.cli.guide import (
+    DURATION_VARYING,
+    GUIDE,
+    excerpt_holds,
+    guide_steps,
+    out_dir,
+    whole_suite,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## 11. A telemetry gateway: the HMI API over HTTP"
@@ -33,17 +39,8 @@ COPIED = [EXAMPLE / "my_hmi.py", EXAMPLE / "my_gateway.sed"]
 SELECTION = {f"OBSA-HMI-00{i}" for i in range(5, 10)}
 """The requirements ``-k hmi_http`` judges: the five of test_hmi_http."""
 
-_VARYING = [(re.compile(r"\(\d+\.\d s\)$"), "(<duration>)")]
 
 
-def _whole_suite(command: str) -> bool:
-    words = shlex.split(command)
-    return "certify" in words and "-k" not in words and "--list" not in words
-
-
-def _out(command: str) -> str:
-    words = shlex.split(command)
-    return words[words.index("--out") + 1]
 
 
 def _verdicts(report_dir: Path) -> dict[str, set[str]]:
@@ -72,7 +69,7 @@ def test_the_code_the_guide_shows_is_the_example_s() -> None:
 def test_the_gateway_walkthrough_runs_as_written(tmp_path: Path) -> None:
     steps = guide_steps(SECTION)
     commands = [command for command, _ in steps]
-    whole = [c for c in commands if _whole_suite(c)]
+    whole = [c for c in commands if whole_suite(c)]
     http_runs = [c for c in commands if "certify" in c and "-k hmi_http" in c]
     assert len(whole) == 1 and len(http_runs) == 2, commands
     for path in COPIED:
@@ -86,10 +83,10 @@ def test_the_gateway_walkthrough_runs_as_written(tmp_path: Path) -> None:
                               text=True, timeout=300)
         assert "Traceback" not in proc.stderr, proc.stderr
         assert proc.returncode in (0, 1), (command, proc.stdout[-2000:], proc.stderr)
-        missing = excerpt_holds((proc.stdout + proc.stderr).splitlines(), shown, _VARYING)
+        missing = excerpt_holds((proc.stdout + proc.stderr).splitlines(), shown, DURATION_VARYING)
         assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"
 
-    first, fixed = (tmp_path / _out(c) for c in http_runs)
+    first, fixed = (tmp_path / out_dir(c) for c in http_runs)
     assert _verdicts(first) == {"pass": SELECTION - {"OBSA-HMI-007"}, "fail": {"OBSA-HMI-007"}}
     assert _verdicts(fixed) == {"pass": SELECTION}
     assert not (fixed / "module-stderr.log").exists()  # the service printed nothing
