@@ -3,8 +3,12 @@ blocks with the lines printed after it."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -78,3 +82,25 @@ def excerpt_holds(printed: list[str], shown: list[str],
             return want
         at = lines.index(want, at) + 1
     return None
+
+
+def run_walk(steps: list[tuple[str, list[str]]], cwd: Path, copied: Sequence[Path]) -> None:
+    """Copy ``copied`` into ``cwd``, then run there, in order, every step of a walkthrough
+    but its whole-suite certifications (minutes each; the steps after them read only what
+    the others wrote): each must end without a traceback, exit 0 or 1 and print every line
+    the guide shows (:func:`excerpt_holds`, durations aside)."""
+    for path in copied:
+        shutil.copy(path, cwd / path.name)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               NO_COLOR="1")
+    env.pop("OBSA_VECTORS", None)
+    for command, shown in steps:
+        if whole_suite(command):
+            continue
+        proc = subprocess.run(command, shell=True, cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.returncode in (0, 1), (command, proc.stdout[-2000:], proc.stderr)
+        missing = excerpt_holds((proc.stdout + proc.stderr).splitlines(), shown,
+                                DURATION_VARYING)
+        assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"

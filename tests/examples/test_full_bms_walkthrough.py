@@ -13,17 +13,20 @@ the walk ends with is ``examples/full_bms/my_bms.yaml``."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.cli.guide import DURATION_VARYING, excerpt_holds, guide_steps, out_dir, whole_suite
+from tests.cli.guide import (
+    DURATION_VARYING,
+    excerpt_holds,
+    guide_steps,
+    out_dir,
+    run_walk,
+    whole_suite,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "vendor-guide.md"
@@ -81,20 +84,7 @@ def test_the_whole_bms_walkthrough_runs_as_written(tmp_path: Path) -> None:
     whole = [c for c in commands if whole_suite(c)]
     balancing_runs = [c for c in commands if "certify" in c and "-k balancing" in c]
     assert len(whole) == 2 and len(balancing_runs) == 2, commands
-    for path in COPIED:
-        shutil.copy(path, tmp_path / path.name)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               NO_COLOR="1")
-    env.pop("OBSA_VECTORS", None)
-    for command, shown in steps:
-        if command in whole:
-            continue
-        proc = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=300)
-        assert "Traceback" not in proc.stderr, proc.stderr
-        assert proc.returncode in (0, 1), (command, proc.stdout[-2000:], proc.stderr)
-        missing = _holds((proc.stdout + proc.stderr).splitlines(), shown)
-        assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"
+    run_walk(steps, tmp_path, COPIED)
 
     first, fixed = (tmp_path / out_dir(c) for c in balancing_runs)
     assert _verdicts(first) == {"pass": SELECTION - {"OBSA-BAL-004"}, "fail": {"OBSA-BAL-004"}}

@@ -12,22 +12,17 @@ of it. The manifest the walk ends with is ``examples/telemetry_gateway/my_gatewa
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tests.cli.guide import (
-    DURATION_VARYING,
     GUIDE,
-    excerpt_holds,
     guide_steps,
     out_dir,
+    run_walk,
     whole_suite,
 )
 
@@ -72,19 +67,7 @@ def test_the_gateway_walkthrough_runs_as_written(tmp_path: Path) -> None:
     whole = [c for c in commands if whole_suite(c)]
     http_runs = [c for c in commands if "certify" in c and "-k hmi_http" in c]
     assert len(whole) == 1 and len(http_runs) == 2, commands
-    for path in COPIED:
-        shutil.copy(path, tmp_path / path.name)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               NO_COLOR="1")
-    for command, shown in steps:
-        if command in whole:
-            continue
-        proc = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=300)
-        assert "Traceback" not in proc.stderr, proc.stderr
-        assert proc.returncode in (0, 1), (command, proc.stdout[-2000:], proc.stderr)
-        missing = excerpt_holds((proc.stdout + proc.stderr).splitlines(), shown, DURATION_VARYING)
-        assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"
+    run_walk(steps, tmp_path, COPIED)
 
     first, fixed = (tmp_path / out_dir(c) for c in http_runs)
     assert _verdicts(first) == {"pass": SELECTION - {"OBSA-HMI-007"}, "fail": {"OBSA-HMI-007"}}
