@@ -684,14 +684,17 @@ def _dtc_times(tr: _Trace, t: np.ndarray, row: int, edges: np.ndarray, first: np
     latest = np.where(seen_idx >= 0, t[np.maximum(seen_idx, 0)], np.nan)
     settled = np.arange(len(t)) >= idx[0] + tr.window(tol)
     moved = np.concatenate(([False], (first[1:] != first[:-1]) & (first[:-1] >= 0)))
-    for k in np.flatnonzero(moved & reset)[:1]:
+    # a first time that moved to the time of the flag's newest rising edge followed the edge,
+    # reset or not: that is OBSA-DIAG-002's wrong first time, not a reset's doing
+    by_reset = moved & reset & ~(np.abs(first - latest) <= tol + _EPS)
+    for k in np.flatnonzero(by_reset)[:1]:
         note("OBSA-DIAG-004", int(k), row, "a reset must keep the occurrence times",
              f"first time {first[k - 1]:.6f} → {first[k]:.6f} s at a reset")
     off_first = settled & ~(np.abs(first - t_first) <= tol + _EPS)
     # the last time is checked once the newest edge is older than the tolerance
     fresh = np.arange(len(t)) - seen_idx < tr.window(tol)
     off_last = settled & ~fresh & ~(np.abs(last - latest) <= tol + _EPS)
-    for k in np.flatnonzero(((off_first | off_last) & unreset) | (moved & ~reset))[:1]:
+    for k in np.flatnonzero(((off_first | off_last) & unreset) | (moved & ~by_reset))[:1]:
         note("OBSA-DIAG-002", int(k), row,
              f"the first and last occurrence times must match the flag's rising edges "
              f"within {tol:g} s",
