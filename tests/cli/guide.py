@@ -84,11 +84,13 @@ def excerpt_holds(printed: list[str], shown: list[str],
     return None
 
 
-def run_walk(steps: list[tuple[str, list[str]]], cwd: Path, copied: Sequence[Path]) -> None:
+def run_walk(steps: list[tuple[str, list[str]]], cwd: Path, copied: Sequence[Path],
+             varying: Varying = DURATION_VARYING, timeout_s: float = 300) -> None:
     """Copy ``copied`` into ``cwd``, then run there, in order, every step of a walkthrough
     but its whole-suite certifications (minutes each; the steps after them read only what
-    the others wrote): each must end without a traceback, exit 0 or 1 and print every line
-    the guide shows (:func:`excerpt_holds`, durations aside)."""
+    the others wrote): each must end within ``timeout_s`` without a traceback, exit 0 or 1
+    and print every line the guide shows (:func:`excerpt_holds` with ``varying``: by default
+    durations aside)."""
     for path in copied:
         shutil.copy(path, cwd / path.name)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -98,9 +100,8 @@ def run_walk(steps: list[tuple[str, list[str]]], cwd: Path, copied: Sequence[Pat
         if whole_suite(command):
             continue
         proc = subprocess.run(command, shell=True, cwd=cwd, env=env, capture_output=True,
-                              text=True, timeout=300)
+                              text=True, timeout=timeout_s)
         assert "Traceback" not in proc.stderr, proc.stderr
         assert proc.returncode in (0, 1), (command, proc.stdout[-2000:], proc.stderr)
-        missing = excerpt_holds((proc.stdout + proc.stderr).splitlines(), shown,
-                                DURATION_VARYING)
+        missing = excerpt_holds((proc.stdout + proc.stderr).splitlines(), shown, varying)
         assert missing is None, f"$ {command}\nnot printed: {missing}\n{proc.stdout[-3000:]}"
