@@ -307,6 +307,21 @@ class CanAdapter(Adapter):
             self._bridge = PoolBridge(self, self.spec, pool)
         self._bridge.step(t, due, pool)
 
+    def observability(self, components: list[str]
+                      ) -> tuple[dict[str, str], dict[str, str]]:
+        """What a closed loop of ``components`` on the node can neither read nor set, each
+        with why (:func:`.can_bridge.observability`)."""
+        from .can_bridge import observability
+
+        return observability(self.spec, components)
+
+    def observation_lag_s(self, components: list[str]) -> float:
+        """How late after the node's decision a closed loop of ``components`` sees it
+        (:func:`.can_bridge.observation_lag_s`)."""
+        from .can_bridge import observation_lag_s
+
+        return observation_lag_s(self.spec, components)
+
     # ---- the CAN calls -----------------------------------------------------------------
     def start(self, setup: dict[str, Any], parameters: dict[str, dict[str, Any]]) -> None:
         """Power the node on: a Python node is built anew with ``setup`` and configured

@@ -18,8 +18,22 @@ each bench step to a :class:`PoolBridge`:
   commands switch the plant's balancing resistors.
 
 A test case therefore sees the node as a vehicle on the bus sees it: a value only when its
-frame comes. Signals no frame carries (contactor_open_request, the fault memory, the
-request flags) keep their start values: :data:`ON_THE_BUS` lists those the bus carries.
+frame comes. So that it judges the node on what the node was given and measured, the pool
+shows the node's view where the bus carries it:
+
+- the cell voltages and temperatures (and their validity) as the emulated CMUs last sent
+  them: each element holds from the frame that carried it to the next (sample and hold);
+- the inputs of the stepped blocks that the node makes itself and its frames carry
+  (can_fault_flags), as its frames last carried them. (What its pins measure stays the
+  bench's measurement: the node reads the pin at once, in its own resolution.)
+
+What neither the bus nor the pins carry, :func:`observability` names, with why: an output
+of a stepped block that no frame the BMU sends carries (contactor_open_request, the fault
+memory, the request flags), and an input of a stepped block that neither the emulated
+nodes' frames nor the node's pins deliver (its current sensor's age, which the node
+measures itself). The closed loop refuses to read or set them
+(:class:`~conformance.harness.loop.NotObservable`): what a test case judges on them is
+inconclusive, never failed.
 """
 
 from __future__ import annotations
@@ -47,11 +61,66 @@ PINS = {"true_pack_current_A": "pack_current_A", "true_pack_voltage_V": "pack_vo
 DRIVES = ("main_positive_close_cmd", "main_negative_close_cmd", "precharge_close_cmd")
 
 
+Hold = tuple[str, str, list[tuple[int, int]]]
+"""An emulated CMU's frame of cell array elements: (values signal, validity signal,
+[(element in the frame, pack index)])."""
+
+#: the cell arrays an emulated CMU's frame carries: its dimension → (values, validity)
+ARRAYS = {"cell": ("cell_voltage_V", "cell_voltage_valid"),
+          "temperature_sensor": ("cell_temperature_degC", "cell_temperature_valid")}
+
+
 def on_the_bus(spec: Any, node: str = "bmu") -> frozenset[str]:
     """The dictionary signals (scalars) the frames ``node`` sends carry, and its drives."""
     out = {s.signal for c in spec.can_catalogs for f in c.frames if node in f.senders
            for s in f.signals if s.element is None and s.signal in spec.signals}
     return frozenset(out | set(DRIVES))
+
+
+def delivered(spec: Any, node: str = "bmu") -> frozenset[str]:
+    """The dictionary signals the bench can give ``node``: those of the frames the emulated
+    nodes send it, and the measurements its input pins read."""
+    out = {s.signal for c in spec.can_catalogs for f in c.frames
+           if node in f.receivers and node not in f.senders
+           for s in f.signals if s.signal in spec.signals}
+    return frozenset(out | set(PINS.values()))
+
+
+def observability(spec: Any, components: list[str]
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """What a closed loop stepping ``components`` on the BMU node cannot see and cannot give
+    it, each signal with why: (hidden — the node's value is on no frame it sends;
+    undeliverable — a value set on the bench never reaches the node)."""
+    carried, given = on_the_bus(spec), delivered(spec)
+    produced = {p.signal for c in components for p in spec.interfaces[c].outputs}
+    hidden: dict[str, str] = {}
+    undeliverable: dict[str, str] = {}
+    for c in components:
+        for p in spec.interfaces[c].outputs:
+            if p.signal not in carried:
+                hidden.setdefault(p.signal, f"no frame of the CAN catalog carries {p.signal} "
+                                            f"from the BMU (an output of its {c})")
+        for p in spec.interfaces[c].inputs:
+            name = p.signal
+            if name in given or name in produced:
+                continue
+            undeliverable.setdefault(name, f"neither a frame of the CAN catalog nor a pin "
+                                           f"carries {name} to the BMU (an input of its {c}: "
+                                           "the node makes it itself)")
+            if name not in carried:
+                hidden.setdefault(name, f"the BMU makes {name} itself (an input of its {c}) "
+                                        "and no frame of the CAN catalog carries it")
+    return hidden, undeliverable
+
+
+def observation_lag_s(spec: Any, components: list[str]) -> float:
+    """How long after the node's decision the bench may first see it: the longest period
+    plus tolerance of the frames the BMU sends that carry an output of ``components``."""
+    outputs = {p.signal for c in components for p in spec.interfaces[c].outputs}
+    lags = [(f.cycle.period_ms + f.cycle.tolerance_ms) / 1000 for c in spec.can_catalogs
+            for f in c.frames if "bmu" in f.senders and f.cycle is not None
+            and any(s.signal in outputs for s in f.signals)]
+    return max(lags, default=0.0)
 
 
 class PoolBridge:
@@ -72,6 +141,8 @@ class PoolBridge:
         self.switches = np.zeros(self.n_cells, dtype=bool)
         self.kinds = {name: sig.type for name, sig in spec.signals.items()}
         self.carried = on_the_bus(spec)
+        #: what the bench gives the node (the emulated nodes' frames, its input pins)
+        self.given = delivered(spec)
         self.held: dict[str, Any] = {}
         self.stepped: set[str] = set()
         self.returned: set[str] = set()
@@ -85,6 +156,22 @@ class PoolBridge:
                 for mux in self._values(cf):
                     self.due[(name, mux)] = f.cycle.period_ms / 1000
         self.sent: dict[tuple[str, int | None], float] = {}
+        #: the emulated CMUs' frames that carry cell array elements: (name, multiplexer
+        #: value) → (values signal, validity signal, [(element in the frame, pack index)])
+        #: — what the pool shows as last sent (:meth:`_hold`)
+        self.holds: dict[tuple[str, int | None], Hold] = {}
+        for name, mux in self.due:
+            cf = self.codec.frame(name)
+            arrays = ARRAYS.get(_dimension(self.codec, cf) or "")
+            mx = cf.frame.multiplexer
+            if arrays is None or mx is None or mux is None:
+                continue
+            size = self.n_cells if arrays[0] == "cell_voltage_V" else self.n_sensors
+            places = [(e, i) for e in range(mx.elements_per_value or 0)
+                      if (i := mx.element_of(mux, e)) is not None and i < size]
+            self.holds[(name, mux)] = (*arrays, places)
+        #: the cell arrays as the node was last sent them (the pool's view of them)
+        self.view: dict[str, np.ndarray] = {}
         adapter.start({"node": "bmu", "module": 0, "n_cells": self.n_cells,
                        "n_sensors": self.n_sensors}, self._parameters(adapter, spec))
 
@@ -125,12 +212,18 @@ class PoolBridge:
     def step(self, t: float, due: list[str], pool: dict[str, Any]) -> None:
         # only the outputs of the blocks the loop steps come from the node: the measurements
         # its own sensors send (pack current, voltages) stay the bench's, as in process
+        # the inputs the node makes itself and sends come back too (can_fault_flags); those
+        # its pins measure stay the bench's: the node measures the pin's value in its own
+        # resolution at once, where its frame would show it up to a period late
         for block in due:
             if block not in self.stepped:
                 self.stepped.add(block)
-                self.returned |= {p.signal for p in self.spec.interfaces[block].outputs
-                                  if p.signal in self.carried}
+                itf = self.spec.interfaces[block]
+                self.returned |= {p.signal for p in itf.outputs if p.signal in self.carried}
+                self.returned |= {p.signal for p in itf.inputs if p.signal in self.carried
+                                  and p.signal not in self.given}
         frames = []
+        held: list[tuple[Hold, str, Any]] = []
         for (name, mux), period in self.due.items():
             last = self.sent.get((name, mux))
             if last is not None and t - last < period - 1e-9:
@@ -138,7 +231,13 @@ class PoolBridge:
             msg = self._frame(name, mux, pool)
             if msg is not None:
                 self.sent[(name, mux)] = t
-                frames.append((self.codec.frame(name).bus, msg))
+                bus = self.codec.frame(name).bus
+                frames.append((bus, msg))
+                hold = self.holds.get((name, mux))
+                if hold is not None:
+                    held.append((hold, bus, msg))
+        if held or not self.view:
+            self._hold(held, pool)
         pins = {pin: (bool(pool[src]) if isinstance(pool[src], bool | np.bool_)
                       else float(pool[src])) for pin, src in PINS.items()}
         received, out = self.adapter.exchange(t, frames, pins)
@@ -161,7 +260,32 @@ class PoolBridge:
             if name in out and name in self.returned:
                 self.held[name] = bool(out[name])
         pool.update(self.held)
+        pool.update(self.view)
         pool["balancing_cmd"] = self.switches.copy()
+
+    def _hold(self, held: list[tuple[Hold, str, Any]], pool: dict[str, Any]) -> None:
+        """The pool's cell arrays as last sent: the elements of this step's frames as the
+        node decodes them (in the field's resolution), the others as before. A new read-only
+        array when something was sent, the same object otherwise (the trace reduces an array
+        again only when its object changes)."""
+        if not self.view:
+            self.view = {name: np.array(pool[name], dtype=bool if name.endswith("_valid")
+                                        else float)
+                         for names in ARRAYS.values() for name in names}
+        fresh: dict[str, np.ndarray] = {}
+        for (value_name, valid_name, places), bus, msg in held:
+            for name in (value_name, valid_name):
+                if name not in fresh:
+                    fresh[name] = self.view[name].copy()
+            sent = self.codec.check(0.0, bus, msg).values
+            for e, i in places:
+                ok = bool(sent.get(f"{valid_name}_{e}", 0.0))
+                fresh[valid_name][i] = ok
+                if ok:  # an invalid element travels without its value: the last one holds
+                    fresh[value_name][i] = sent[f"{value_name}_{e}"]
+        for name, array in fresh.items():
+            array.flags.writeable = False
+            self.view[name] = array
 
     def _frame(self, name: str, mux: int | None, pool: dict[str, Any]) -> Any:
         codec = self.codec

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,56 @@ import numpy as np
 
 from ..spec import Spec
 from ..spec.models import Signal
+
+
+class PreconditionFailed(Exception):
+    """The bench could not establish a test case's preconditions: verdict inconclusive.
+
+    ``blame`` names the requirement whose behaviour the precondition depends on (the HV path
+    closing is OBSA-CONT-002's, a latched over-voltage fault OBSA-SAFE-001's): the report
+    then points at the verdict that explains this one. The message says what was awaited,
+    for how long, and what was seen instead.
+    """
+
+    def __init__(self, message: str, blame: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.blame = blame
+
+    def __str__(self) -> str:
+        if self.blame is None:
+            return self.message
+        return f"{self.message} (depends on {self.blame}: see its verdict)"
+
+
+class NotObservable(PreconditionFailed):
+    """A test case read a signal its transport cannot show, or set one it cannot deliver
+    (the loop's :attr:`ClosedLoop.hidden` and :attr:`ClosedLoop.undeliverable`): what
+    depends on it is inconclusive, saying why — never failed for the bench's blindness."""
+
+    def __init__(self, signal: str, why: str) -> None:
+        super().__init__(f"{signal} is not observable over this transport: {why}")
+        self.signal = signal
+
+
+class _Guarded(Mapping[str, Any]):
+    """The pool as an ``until`` condition sees it where some signals are hidden: reading
+    one raises :class:`NotObservable`."""
+
+    def __init__(self, pool: dict[str, Any], hidden: dict[str, str]) -> None:
+        self._pool, self._hidden = pool, hidden
+
+    def __getitem__(self, name: str) -> Any:
+        why = self._hidden.get(name)
+        if why is not None:
+            raise NotObservable(name, why)
+        return self._pool[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pool)
+
+    def __len__(self) -> int:
+        return len(self._pool)
 
 
 def default_value(signal: Signal, dimensions: dict[str, int]) -> Any:
@@ -180,6 +230,21 @@ class ClosedLoop:
         # one call steps every component (one round trip for a module in a child process)
         self._chain = getattr(adapter, "step_chain", None)
         self.channels = channels
+        # what the transport cannot show or deliver (its ``observability(components)``:
+        # signal → why); nothing in process. Only reads and sets check it, never step().
+        observability = getattr(adapter, "observability", None)
+        hidden, undeliverable = (observability(self.components) if observability is not None
+                                 else ({}, {}))
+        #: signal → why the module's value of it cannot be read over the transport
+        self.hidden: dict[str, str] = dict(hidden)
+        #: signal → why a value set in the pool never reaches the module
+        self.undeliverable: dict[str, str] = {**undeliverable, **hidden}
+        lag = getattr(adapter, "observation_lag_s", None)
+        #: how long after the module's decision the loop may first see it (0 in process;
+        #: over a bus, the period of the frame that carries it)
+        self.observation_lag_s = float(lag(self.components)) if lag is not None else 0.0
+        self._hidden_channels = {ch.name: (str(ch.signal), self.hidden[str(ch.signal)])
+                                 for ch in channels if ch.signal in self.hidden}
         self.t_s: list[float] = []
         self._recorder = _Recorder(channels)
         self.steps = 0
@@ -191,11 +256,24 @@ class ClosedLoop:
     @property
     def trace(self) -> dict[str, list[Any]]:
         """Every recorded channel: name → its values, one per step (built when read)."""
+        for name in self._hidden_channels:
+            self._refuse(name)
         return {name: self._recorder.column(name) for name in self._recorder.where}
 
     def channel(self, name: str) -> np.ndarray:
-        """A recorded channel as a float array (booleans as 0/1)."""
+        """A recorded channel as a float array (booleans as 0/1); NotObservable for a channel
+        of a hidden signal."""
+        if name in self._hidden_channels:
+            self._refuse(name)
         return np.asarray(self._recorder.column(name), dtype=float)
+
+    def readable(self, name: str) -> bool:
+        """Whether channel ``name`` shows the module's value (not one of a hidden signal)."""
+        return name not in self._hidden_channels
+
+    def _refuse(self, channel: str) -> None:
+        signal, why = self._hidden_channels[channel]
+        raise NotObservable(signal, why)
 
     def restarted(self, channels: list[TraceChannel]) -> ClosedLoop:
         """The loop that goes on after the module's power was cut and restored (the caller
@@ -212,9 +290,14 @@ class ClosedLoop:
         return loop
 
     def set(self, name: str, value: Any) -> None:
-        """Set an operator command (or any signal no component produces)."""
+        """Set an operator command (or any signal no component produces); NotObservable for
+        one the transport cannot deliver to the module."""
         if name not in self.pool:
             raise KeyError(f"'{name}' is not a signal of the data dictionary")
+        if self.undeliverable:
+            why = self.undeliverable.get(name)
+            if why is not None:
+                raise NotObservable(name, why)
         self.pool[name] = value
 
     def step(self) -> None:
@@ -251,12 +334,15 @@ class ClosedLoop:
         """Run for ``duration_s``; stop early and return the time when ``until(pool)`` holds.
 
         ``every`` is called before each step (to drive a scenario: ramps, load profiles).
+        ``until`` reading a hidden signal raises NotObservable.
         """
         n = self.bench.clock.steps_for(duration_s)
+        seen: Mapping[str, Any] = (self.pool if not self.hidden
+                                   else _Guarded(self.pool, self.hidden))
         for _ in range(n):
             if every is not None:
                 every(self)
             self.step()
-            if until is not None and until(self.pool):
+            if until is not None and until(seen):  # type: ignore[arg-type]
                 return self.t_s[-1]
         return None

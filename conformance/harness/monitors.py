@@ -19,7 +19,10 @@ Fairness, by construction:
 * every limit, bit, enum value and time window comes from the spec or the manifest through
   the harness, and every threshold is widened by the tolerance the spec allows for it;
 * a measurement a module may distrust (a cell or sensor reported invalid) suspends the
-  invariants that depend on it.
+  invariants that depend on it;
+* a check that needs a signal the loop's transport cannot show (a block on a CAN node
+  whose output no frame carries: :attr:`ClosedLoop.hidden`) is skipped — a monitor only
+  ever adds failures, and none for what the bench cannot see.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import numpy as np
 
 from ..report.model import FLOAT_SLACK, TestResult
 from ..spec.conditions import evaluate
-from .loop import ClosedLoop, TraceChannel
+from .loop import ClosedLoop, NotObservable, TraceChannel
 
 if TYPE_CHECKING:
     from ..spec import Spec
@@ -254,6 +257,11 @@ class _Trace:
                 self._cache[name] = self.loop.channel(name)
         return self._cache[name]
 
+    def observable(self, name: str) -> bool:
+        """Whether channel ``name`` shows the module's value (see ClosedLoop.readable)."""
+        readable = getattr(self.loop, "readable", None)
+        return readable is None or bool(readable(name))
+
     def delayed(self, consumer: str, signal: str) -> bool:
         """True when ``consumer`` reads ``signal`` from the previous step (its producer
         steps later in the profile's order)."""
@@ -350,21 +358,30 @@ def _hex(x: float) -> str:
 
 
 # ----------------------------------------------------------------------------- supervisor
+def _open_on_fault(h: Harness, tr: _Trace) -> list[Violation | None]:
+    """OBSA-SAFE-016; where contactor_open_request cannot be seen, its current-limit half."""
+    flags = tr.raw("safety_fault_flags")
+    latching = _mask(h, SUP, "fault", "lockout")
+    faulted = (flags.astype(np.int64) & latching) != 0
+    shown = tr.observable("contactor_open_request")
+    opened = (tr.raw("contactor_open_request") > 0.5 if shown
+              else np.ones(len(flags), dtype=bool))
+    charge, discharge = tr.raw("charge_current_limit_A"), tr.raw("discharge_current_limit_A")
+    limit = np.maximum(charge, discharge)
+    what = ("a latched fault must raise contactor_open_request and zero both current limits"
+            if shown else "a latched fault must zero both current limits (contactor_open_"
+            "request not observable: " + tr.loop.hidden["contactor_open_request"] + ")")
+    return [tr.first(
+        "OBSA-SAFE-016", faulted & (~opened | (limit > FLOAT_SLACK)), what,
+        lambda k: f"safety_fault_flags = {_hex(flags[k])}, "
+                  + (f"contactor_open_request = {int(opened[k])}, " if shown else "")
+                  + f"charge/discharge limit = {charge[k]:g} / {discharge[k]:g} A")]
+
+
 def _supervisor(h: Harness, tr: _Trace) -> list[Violation | None]:
     out: list[Violation | None] = []
     flags = tr.raw("safety_fault_flags")
-    latching = _mask(h, SUP, "fault", "lockout")
     lockout = _mask(h, SUP, "lockout")
-    faulted = (flags.astype(np.int64) & latching) != 0
-    opened = tr.raw("contactor_open_request") > 0.5
-    charge, discharge = tr.raw("charge_current_limit_A"), tr.raw("discharge_current_limit_A")
-    limit = np.maximum(charge, discharge)
-    out.append(tr.first(
-        "OBSA-SAFE-016", faulted & (~opened | (limit > FLOAT_SLACK)),
-        "a latched fault must raise contactor_open_request and zero both current limits",
-        lambda k: f"safety_fault_flags = {_hex(flags[k])}, contactor_open_request = "
-                  f"{int(opened[k])}, charge/discharge limit = {charge[k]:g} / "
-                  f"{discharge[k]:g} A"))
     locked = tr.bits("safety_fault_flags", lockout)
     out.append(tr.first(
         "OBSA-SAFE-017", _falling(locked), "a lockout must never clear",
@@ -400,7 +417,8 @@ def _fresh(h: Harness, tr: _Trace, channel: str) -> np.ndarray:
     """Steps at which the current sensor was not lost (its age within the declared timeout),
     for the current faults. (The cell monitor's last sample stays a measurement of its own
     cells: its loss is the cell_monitor_timeout fault, which no reset clears meanwhile.)"""
-    if channel.startswith("cell_"):
+    if channel.startswith("cell_") or not tr.observable("current_sensor_age_s"):
+        # (a sensor age the transport cannot show: the benefit of the doubt)
         return np.ones(len(tr.t), dtype=bool)
     timeout = float(h.param(SUP, "current_sensor_timeout_s"))
     return tr.raw("current_sensor_age_s") <= timeout + _EPS
@@ -454,7 +472,8 @@ def _derating(h: Harness, tr: _Trace, rid: str) -> Violation | None:
 
 
 # ----------------------------------------------------------------------------- contactors
-def _contactors(h: Harness, tr: _Trace) -> list[Violation | None]:
+def _open_request(h: Harness, tr: _Trace) -> list[Violation | None]:
+    """OBSA-CONT-010 and OBSA-CONT-006: the contactor manager and contactor_open_request."""
     out: list[Violation | None] = []
     cmds = {c: tr.raw(c) > 0.5 for c in CLOSE_CMDS}
     any_closed = np.any(list(cmds.values()), axis=0)
@@ -478,6 +497,14 @@ def _contactors(h: Harness, tr: _Trace) -> list[Violation | None]:
         "contactor_open_request",
         lambda k: f"contactor_open_request raised for {tr.since(requested)[k]:.3f} s, still "
                   + ", ".join(c for c, x in cmds.items() if x[k])))
+    return out
+
+
+def _contactors(h: Harness, tr: _Trace) -> list[Violation | None]:
+    out: list[Violation | None] = []
+    cmds = {c: tr.raw(c) > 0.5 for c in CLOSE_CMDS}
+    any_closed = np.any(list(cmds.values()), axis=0)
+    any_rising = np.any([_rising(x) for x in cmds.values()], axis=0)
     tol = float(h.param(CM, "precharge_voltage_tolerance_V"))
     pack, link = tr.raw("pack_voltage_V"), tr.raw("link_voltage_V")
     gap = np.abs(pack - link)
@@ -607,6 +634,10 @@ def _diagnostics(h: Harness, tr: _Trace) -> list[Violation | None]:
     w = tr.watch
     if not w.dtc["dtc_status"]:
         return []
+    for name in w.dtc:
+        why = tr.loop.hidden.get(name) if hasattr(tr.loop, "hidden") else None
+        if why is not None:
+            raise NotObservable(name, why)
     # one row per step, each a 1-d array of one length: np.array stacks them (faster than vstack)
     status, occ, first, last = (np.array(w.dtc[name]) for name in (
         "dtc_status", "dtc_occurrences", "dtc_first_time_s", "dtc_last_time_s"))
@@ -761,9 +792,12 @@ def _telemetry(h: Harness, tr: _Trace) -> list[Violation | None]:
 
 
 # ----------------------------------------------------------------------------- verdicts
-_CHECKS: dict[str, Callable[[Harness, _Trace], list[Violation | None]]] = {
-    CHG: _charging, LOG: _logger, TEL: _telemetry,
-    SUP: _supervisor, CM: _contactors, DIAG: _diagnostics, TM: _thermal, BAL: _balancing,
+_Check = Callable[["Harness", _Trace], list[Violation | None]]
+#: per component, its checks; each is skipped where it needs a signal the transport hides
+_CHECKS: dict[str, tuple[_Check, ...]] = {
+    CHG: (_charging,), LOG: (_logger,), TEL: (_telemetry,),
+    SUP: (_open_on_fault, _supervisor), CM: (_open_request, _contactors),
+    DIAG: (_diagnostics,), TM: (_thermal,), BAL: (_balancing,),
 }
 
 
@@ -786,16 +820,27 @@ def violations(h: Harness, loop: ClosedLoop, watch: Watch) -> list[Violation]:
         return []
     tr = _Trace(h, loop, watch)
     found: dict[str, Violation] = {}
-    for component, check in _CHECKS.items():
+    for component, checks in _CHECKS.items():
         if component not in loop.components:
             continue
-        for v in check(h, tr):
+        for v in _unless_hidden(h, tr, checks):
             if v is None or not applies(h, v.requirement):
                 continue
             old = found.get(v.requirement)
             if old is None or v.t_s < old.t_s:
                 found[v.requirement] = v
     return sorted(found.values(), key=lambda v: v.t_s)
+
+
+def _unless_hidden(h: Harness, tr: _Trace, checks: tuple[_Check, ...]
+                   ) -> list[Violation | None]:
+    out: list[Violation | None] = []
+    for check in checks:
+        try:
+            out += check(h, tr)
+        except NotObservable:
+            continue
+    return out
 
 
 def apply_monitors(h: Harness, watched: list[tuple[ClosedLoop, Watch]]) -> list[TestResult]:

@@ -298,6 +298,14 @@ def trip_at(loop: ClosedLoop, quantity: np.ndarray, limit: float, direction: int
     decided = t_event - lag_s
     t_start = violation_start(loop, beyond, decided)
     t = times(loop)
+    seen_late = float(getattr(loop, "observation_lag_s", 0.0))
+    if t_start is None and seen_late > 0.0:
+        # seen over a bus up to a frame period after the decision: the reaction (the path
+        # opened on an over-current) may have ended the violation before it showed
+        ended = np.nonzero(beyond & (t >= decided - seen_late - TIME_EPS_S)
+                           & (t <= decided + TIME_EPS_S))[0]
+        if len(ended):
+            t_start = violation_start(loop, beyond, float(t[ended[-1]]))
     i = int(np.searchsorted(t, decided - delay_s + TIME_EPS_S, side="right")) - 1
     before = t_start is None and not bool(np.any(beyond[(t >= after) & (t <= t_event)]))
     return Trip(t_start, t_event, float(quantity[max(i, 0)]), before_limit=before)

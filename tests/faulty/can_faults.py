@@ -12,6 +12,7 @@ import can
 import numpy as np
 from numpy.typing import NDArray
 
+from reference_impl.component import resolve_parameters
 from reference_impl.interfaces import CanStackFault
 from reference_impl.nodes.can_bmu import CanBmu
 from reference_impl.nodes.can_cmu import CanCmu
@@ -330,6 +331,19 @@ class LateStartBmu(CanBmu):
         super()._send_due(t, signals)
 
 
+class HighOverVoltageBmu(CanBmu):
+    """Trips the cell over-voltage 50 mV above the declared MSL (its threshold taken from a
+    table of the next cell grade): a fault the vehicle sees on the bus, late and high."""
+
+    def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
+        declared = resolve_parameters("safety_supervisor",
+                                      parameters.get("safety_supervisor", {}))
+        raised = {**parameters, "safety_supervisor": {
+            **parameters.get("safety_supervisor", {}),
+            "cell_voltage_max_msl_V": float(declared["cell_voltage_max_msl_V"]) + 0.05}}
+        super().configure(raised)
+
+
 @dataclass(frozen=True)
 class CanFaulty:
     cls: type
@@ -368,6 +382,11 @@ CAN_CATALOGUE = (
     _f(ResetOnCloseBmu, "bmu", "OBSA-CAN-009"),
     _f(StateOnlyBusOffBmu, "bmu", "OBSA-CAN-011"),
 )
+
+#: BMU nodes whose safety core is wrong in a way the bus shows: over CAN, the safety-core
+#: test cases fail them for what they break and nothing the reference node passes
+#: (tests/adapters/test_can_bridge.py)
+SAFETY_OVER_CAN = (_f(HighOverVoltageBmu, "bmu", "OBSA-SAFE-001"),)
 
 #: correct nodes made differently from the reference: each must be certified
 CAN_VARIANTS = (_f(SpreadCmu, "cmu"), _f(LateStartBmu, "bmu"))
