@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -207,6 +207,16 @@ class Adapter(ABC):
         overrides it."""
         return [self.step(component, float(t), values)
                 for t, values in zip(times, inputs, strict=True)]
+
+    def step_columns(self, component: str, times: Sequence[float],
+                     inputs: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+        """:meth:`step_series` with the inputs as columns: ``inputs[name][i]`` is the value
+        of input ``name`` at step ``i`` (a numpy array's row for an array signal). A
+        transport that can carry many steps in one message (the wire's ``obsa.step_series``)
+        overrides it; by default, the rows through :meth:`step_series`."""
+        return self.step_series(component, times, ({name: column[i] for name, column
+                                                    in inputs.items()}
+                                                   for i in range(len(times))))
 
     def step_chain(self, t: float, components: list[str], pool: dict[str, Any]) -> None:
         """Step ``components`` in order at ``t``: each reads its inputs from ``pool`` and

@@ -6,13 +6,14 @@ requests on stdin and writes one reply per line on stdout (:mod:`.wire`, the ven
 guide). ``adapter.type: python`` is the same transport with the command filled in: the
 generic component server (:mod:`.serve`) loading the manifest's classes. The client side
 of the contract that does not depend on the channel — hello, calls, the batched step, the
-deadline, every way of breaking the contract — is :class:`WireAdapter`, which the TCP
-transport (:mod:`.tcp`) shares.
+series of steps in one message, the deadline, every way of breaking the contract — is
+:class:`WireAdapter`, which the TCP transport (:mod:`.tcp`) shares.
 
 What the bench guarantees, whatever the module does:
 
 - Watchdog: every call has a deadline (``adapter.timeout_s``; start-up, i.e. launching,
-  importing and creating the components, has ``options.startup_timeout_s``). The parent
+  importing and creating the components, has ``options.startup_timeout_s``; an
+  ``obsa.step_series`` of n steps n × ``timeout_s``, see :data:`SERIES_WAIT_S`). The parent
   waits with ``poll``; the module cannot disarm it. A missed deadline kills the child.
 - The child runs in its own session and process group, and its environment carries a
   mark of this adapter (``OBSA_MODULE_RUN``) that its descendants inherit; closing the
@@ -52,7 +53,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -69,15 +70,32 @@ IN_FLIGHT_BYTES = 32 * 1024
 that the bench never blocks writing while the module blocks writing its replies."""
 NO_LIMIT_S = 600.0
 """A ``timeout_s`` of null still has a watchdog: the manifest's longest allowed value."""
+SERIES_WAIT_S = NO_LIMIT_S
+"""The longest the bench waits for the reply to one ``obsa.step_series``. Each of its steps
+has the whole per-call timeout, as it would one call at a time (a module as slow as its
+manifest allows passes either way), so a series of n steps has n × ``timeout_s``; it is cut
+into messages of at most ``SERIES_WAIT_S / timeout_s`` steps, so that a hung module is
+caught no later than after the longest call a manifest may allow (:data:`NO_LIMIT_S`). A
+``timeout_s`` of null leaves one step per message."""
+SERIES_MAX_STEPS = 500
+"""The most steps of one ``obsa.step_series`` message: past a few hundred the round trip's
+share of a step is negligible, and a larger message only holds more memory at both ends."""
+SERIES_MAX_BYTES = 4 * 1024 * 1024
+"""The longest ``obsa.step_series`` request the bench writes (a quarter of
+:data:`~.wire.MAX_LINE_BYTES`): a series of larger steps goes in fewer steps per message."""
 STDERR_KEEP_BYTES = 64 * 1024
 CLOSE_GRACE_S = 0.5
 
 
 class ModuleError(AdapterError):
     """The module reported that its code failed (JSON-RPC error -32000); for ``obsa.step``,
-    ``outputs`` holds the replies of the components stepped before the failing one."""
+    ``outputs`` holds the replies of the components stepped before the failing one; for
+    ``obsa.step_series``, ``step`` is the index of the failing step in the message and
+    ``earlier`` the replies of the steps before it."""
 
     outputs: dict[str, Any] = {}
+    earlier: list[Any] = []
+    step: int | None = None
 
 
 _SESSIONS: dict[int, ProcessAdapter] = {}
@@ -219,6 +237,7 @@ class WireAdapter(Adapter):
         self._reader: Reader | None = None
         self._poll_out: Any = None
         self._batch = False
+        self._series = False  # the module offers obsa.step_series
         self._sent: dict[str, Any] = {}  # the child's signal pool, as last sent/received
         self._encoded: dict[str, tuple[Any, Any]] = {}  # input -> (array, its encoding)
         # the last valid obsa.step reply: components, its bytes after the id, its outputs
@@ -257,6 +276,7 @@ class WireAdapter(Adapter):
         hello = self._call("obsa.hello", params, None, "import", self.startup_timeout_s)
         self.hello = self._check_hello(hello)
         self._batch = bool(self.hello.get("batch"))
+        self._series = self.hello.get("series") is True
 
     def _check_hello(self, hello: Any) -> dict[str, Any]:
         def bad(message: str, field: str | None = None) -> AdapterError:
@@ -360,13 +380,103 @@ class WireAdapter(Adapter):
                 reply = self._result(id_, line, component, "step")
                 check(reply)
                 replies.append(reply)
-        except AdapterError:
+        except AdapterError as exc:
             self._settle(owed, component)
+            at = len(replies)  # the step whose reply was awaited
+            if at < len(times):
+                _name_step(exc, at, float(times[at]))
             raise
         except Exception as exc:  # as in step(): a transport bug is no crash of the suite
             self._settle(owed, component)
             raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
                                component=component, call="step") from exc
+
+    def step_columns(self, component: str, times: Sequence[float],
+                     inputs: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+        """As :meth:`Adapter.step_columns`; to a module that offers ``obsa.step_series`` (its
+        hello says ``"series": true``) many steps per message: the times and every input as
+        columns (a numpy array's rows written as one JSON array of arrays), the reply a list
+        of the outputs of each step. Each reply is checked like :meth:`step`'s, and a fault
+        is reported at its step with its time. A message of n steps has n × ``timeout_s``
+        (:data:`SERIES_WAIT_S`) and at most :data:`SERIES_MAX_STEPS` steps and
+        :data:`SERIES_MAX_BYTES`. Other modules get :meth:`step_series` (one call per
+        step, pipelined)."""
+        if not self._series:
+            return super().step_columns(component, times, inputs)
+        self._ready(component, "step")
+        self._sent.clear()
+        check = self._checks[component]
+        n = len(times)
+        replies: list[dict[str, Any]] = []
+        size = max(1, min(SERIES_MAX_STEPS, int(SERIES_WAIT_S / self.call_timeout_s + 1e-9)))
+        start = 0
+        try:
+            for name, column in inputs.items():
+                if len(column) != n:
+                    raise ValueError(f"input '{name}' has {len(column)} values for {n} times")
+            while start < n:
+                stop = min(n, start + size)
+                data = wire.encode(wire.request(self._id + 1, "obsa.step_series", {
+                    "component": component, "t": times[start:stop],
+                    "inputs": {name: column[start:stop] for name, column in inputs.items()}}))
+                if len(data) > SERIES_MAX_BYTES and stop - start > 1:
+                    size = max(1, (stop - start) // 2)  # fewer steps, this and later messages
+                    continue
+                self._id += 1
+                self._series_part(self._id, data, component, times, start, stop, check,
+                                  replies)
+                start = stop
+        except AdapterError:
+            raise
+        except Exception as exc:  # as in step(): a transport bug is no crash of the suite
+            raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
+                               component=component, call="step") from exc
+        return replies
+
+    def _series_part(self, id_: int, data: bytes, component: str, times: Sequence[float],
+                     start: int, stop: int, check: Any, replies: list[dict[str, Any]]) -> None:
+        """Send one ``obsa.step_series`` request (steps ``start`` to ``stop`` − 1 of the
+        series), check the outputs of each of its steps and append them to ``replies``."""
+        count = stop - start
+        timeout = count * self.call_timeout_s
+        deadline = time.monotonic() + timeout
+        try:
+            self._send(data, deadline, component, "step", timeout)
+            line = self._read_line(deadline, component, "step", timeout,
+                                   count * wire.MAX_LINE_BYTES)
+            result = self._result(id_, line, component, "step")
+        except ModuleError as exc:
+            at = exc.step if type(exc.step) is int and 0 <= exc.step < count else None
+            # an invalid reply before the failing step is the fault to report (the failing
+            # step may only have choked on the state it left)
+            for j, reply in enumerate(exc.earlier[:at] if at is not None else ()):
+                try:
+                    check(reply)
+                except AdapterError as bad:
+                    _name_step(bad, start + j, float(times[start + j]))
+                    raise bad from None
+            if at is not None:
+                _name_step(exc, start + at, float(times[start + at]))
+            else:
+                _name_steps(exc, start, stop, times)
+            raise
+        except AdapterError as exc:  # no reply, died, not JSON: somewhere in this message
+            _name_steps(exc, start, stop, times)
+            raise
+        if type(result) is not list or len(result) != count:
+            found = f"a list of {len(result)}" if type(result) is list else \
+                f"{type(result).__name__}"
+            broken = self._protocol(component, "step", f"obsa.step_series: expected a list "
+                                    f"of {count} outputs records (one per step), found {found}")
+            _name_steps(broken, start, stop, times)
+            raise broken
+        for j, reply in enumerate(result):
+            try:
+                check(reply)
+            except AdapterError as bad:
+                _name_step(bad, start + j, float(times[start + j]))
+                raise
+            replies.append(reply)
 
     def _settle(self, owed: deque[tuple[int, int]], component: str) -> None:
         """After a failed call of a series: read and drop the replies still owed, so the next
@@ -488,6 +598,9 @@ class WireAdapter(Adapter):
                              component=where if where in self._checks else component, call=call)
         partial = data.get("outputs")
         failed.outputs = partial if isinstance(partial, dict) else {}
+        failed.earlier = partial if isinstance(partial, list) else []
+        step = data.get("step")
+        failed.step = step if type(step) is int else None
         raise failed
 
     def _send(self, data: bytes, deadline: float, component: str | None, call: Call,
@@ -513,7 +626,9 @@ class WireAdapter(Adapter):
                 raise self._died(component, call) from None
 
     def _read_line(self, deadline: float, component: str | None, call: Call,
-                   timeout_s: float) -> bytes:
+                   timeout_s: float, limit: int = wire.MAX_LINE_BYTES) -> bytes:
+        """The next line from the module, without its newline; a line longer than ``limit``
+        bytes is a protocol error (a flood, not a reply)."""
         buf = self._buf
         if not buf:  # the usual case: the whole reply comes in one read
             chunk = self._chunk(deadline, component, call, timeout_s)
@@ -526,9 +641,9 @@ class WireAdapter(Adapter):
                 line = bytes(buf[:i])
                 del buf[:i + 1]
                 return line
-            if len(buf) > wire.MAX_LINE_BYTES:
+            if len(buf) > limit:
                 raise self._protocol(component, call, f"a reply longer than "
-                                     f"{wire.MAX_LINE_BYTES} bytes without a line end")
+                                     f"{limit} bytes without a line end")
             buf += self._chunk(deadline, component, call, timeout_s)
 
     def _chunk(self, deadline: float, component: str | None, call: Call,
@@ -589,6 +704,20 @@ def _immutable(value: Any) -> bool:
     """True for a value that cannot change behind its identity: a scalar, or a read-only
     numpy array that owns its data (the bench's sensor snapshots)."""
     return type(value) in _SCALARS or frozen(value)
+
+
+def _name_step(exc: AdapterError, index: int, t: float) -> None:
+    """Say in ``exc``'s message at which step of a series (its index and time) it happened."""
+    exc.message = f"at step {index} of the series (t = {t:g} s): {exc.message}"
+    exc.args = (exc.message,)
+
+
+def _name_steps(exc: AdapterError, start: int, stop: int, times: Sequence[float]) -> None:
+    """Say in ``exc``'s message which steps of a series the failed message carried."""
+    exc.message = (f"in the message of steps {start} to {stop - 1} of the series "
+                   f"(t = {float(times[start]):g} to {float(times[stop - 1]):g} s): "
+                   f"{exc.message}")
+    exc.args = (exc.message,)
 
 
 def _clip(data: bytes, limit: int = 160) -> str:

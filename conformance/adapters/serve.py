@@ -12,7 +12,10 @@ read the reply). It speaks JSON-RPC 2.0, one message per line (:mod:`.wire`):
 - ``<component>.configure | reset | step`` call the instance;
 - ``obsa.step`` steps several components in one round trip through a signal pool: the
   given inputs update the pool, each component reads its inputs from it and writes its
-  outputs to it, so a later component sees an earlier one's outputs of the same instant.
+  outputs to it, so a later component sees an earlier one's outputs of the same instant;
+- ``obsa.step_series`` steps one component at many times in one round trip (a replay of
+  recorded data: no input depends on an earlier output): the times and every input as
+  columns, one value per step; the reply lists the outputs of each step.
 
 The module shares this process, so the protocol channel is protected from it: before any
 module code runs, the real stdin/stdout are duplicated for the protocol and fds 0/1 are
@@ -46,7 +49,9 @@ class ModuleFailed(Exception):
                  where: str = "") -> None:
         super().__init__(message)
         self.message, self.component, self.call, self.where = message, component, call, where
-        self.outputs: dict[str, Any] | None = None  # obsa.step: earlier components' replies
+        self.outputs: dict[str, Any] | list[Any] | None = None  # the replies before it:
+        # obsa.step: the earlier components'; obsa.step_series: the earlier steps'
+        self.step: int | None = None  # obsa.step_series: the index of the failing step
 
 
 class BadRequest(Exception):
@@ -104,6 +109,7 @@ class Server:
         self.inputs: dict[str, tuple[str, ...]] = {}
         self.arrays: dict[str, tuple[str, ...]] = {}  # the array inputs of each component
         self.convert: dict[str, Callable[[Any], Any]] = {}
+        self.array_signals: set[str] = set()  # the inputs that are arrays
         self.pool: dict[str, Any] = {}
 
     def handle(self, line: bytes) -> Reply | None:
@@ -124,7 +130,8 @@ class Server:
         except ModuleFailed as exc:
             data = {"call": exc.call, **({"component": exc.component} if exc.component else {}),
                     **({"where": exc.where} if exc.where else {}),
-                    **({"outputs": exc.outputs} if exc.outputs else {})}
+                    **({"outputs": exc.outputs} if exc.outputs else {}),
+                    **({"step": exc.step} if exc.step is not None else {})}
             return wire.error(id_, wire.MODULE_ERROR, exc.message, data)
         return None if "id" not in msg else wire.result(id_, value)
 
@@ -135,6 +142,8 @@ class Server:
             return self.hello(params)
         if method == "obsa.step":
             return self.step_chain(params)
+        if method == "obsa.step_series":
+            return self.step_series(params)
         component, _, call = method.rpartition(".")
         if component not in self.instances or call not in ("configure", "reset", "step"):
             raise BadRequest(wire.METHOD_NOT_FOUND, f"no method '{method}' (components: "
@@ -174,11 +183,12 @@ class Server:
             types = (declared.get(component) or {}).get("inputs") or {}
             self.inputs[component] = tuple(types)
             self.arrays[component] = tuple(n for n, w in types.items() if str(w).endswith("[]"))
+            self.array_signals.update(self.arrays[component])
             for name, type_word in types.items():
                 self.convert[name] = converter(str(type_word))
         return {"protocol": wire.PROTOCOL, "module": self.identity.get("module", {}),
                 "spec_version": self.identity.get("spec_version", ""),
-                "components": list(self.instances), "batch": True}
+                "components": list(self.instances), "batch": True, "series": True}
 
     def _converted(self, inputs: dict[str, Any]) -> dict[str, Any]:
         conv = self.convert
@@ -222,6 +232,55 @@ class Server:
                 break  # the bench explains the reply; later components cannot run on it
             pool.update(reply)
         return out
+
+
+    def step_series(self, params: dict[str, Any]) -> list[Any]:
+        """``obsa.step_series``: the component stepped at each time of ``t`` with the inputs of
+        that step; the outputs of every step, in order. A failing step ends the series: its
+        error names the step and carries the outputs of the steps before it."""
+        component, times, columns = params.get("component"), params.get("t"), \
+            params.get("inputs")
+        if not isinstance(component, str) or not isinstance(times, list) or \
+                not isinstance(columns, dict):
+            raise BadRequest(wire.INVALID_PARAMS, "obsa.step_series takes {'component': id, "
+                             "'t': [number, ...], 'inputs': {signal: [value per step]}}")
+        step = self.steps.get(component)
+        if step is None:
+            raise BadRequest(wire.INVALID_PARAMS, f"unknown component '{component}'")
+        n = len(times)
+        if not all(type(t) is float or type(t) is int for t in times):
+            raise BadRequest(wire.INVALID_PARAMS, "obsa.step_series: 't' must hold numbers")
+        for name, column in columns.items():
+            if not isinstance(column, list) or len(column) != n:
+                raise BadRequest(wire.INVALID_PARAMS, f"obsa.step_series: input '{name}' must "
+                                 f"be a list of {n} values (one per time)")
+        rows = {name: self._column(name, column) for name, column in columns.items()}
+        out: list[Any] = []
+        for i in range(n):
+            try:
+                reply = guarded(component, "step", step, float(times[i]),
+                                {name: column[i] for name, column in rows.items()})
+            except ModuleFailed as exc:
+                # the replies before go along: if one is invalid, that is the fault the
+                # bench reports (this step may only have choked on the state it left)
+                exc.outputs = out
+                exc.step = i
+                raise
+            out.append(reply)
+        return out
+
+    def _column(self, name: str, column: list[Any]) -> Any:
+        """The values of one input over a series, each as :meth:`_converted` makes it: an
+        array signal's as rows of one read-only array (views that cannot be made writeable)
+        when its values make one, each converted alone otherwise."""
+        conv = self.convert.get(name)
+        if conv is None:
+            return column
+        if name in self.array_signals:
+            whole = conv(column)
+            if getattr(whole, "ndim", 0) == 2:
+                return whole
+        return [conv(v) for v in column]
 
 
 def converter(type_word: str) -> Callable[[Any], Any]:

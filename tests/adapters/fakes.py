@@ -227,7 +227,7 @@ class TurnsText(TurnsBad):
 
 
 class FailsWhenAsked(Echo):
-    """Echoes, except the step whose inputs ask it to raise or to hang."""
+    """Echoes, except the step whose inputs ask it to raise, to hang or to exit."""
 
     def step(self, t: float, inputs: dict) -> dict:
         if inputs.get("raise"):
@@ -235,6 +235,13 @@ class FailsWhenAsked(Echo):
         if inputs.get("hang"):
             while True:
                 pass
+        if inputs.get("exit"):
+            import os
+            import sys
+
+            sys.stderr.write(f"fatal: asked to exit at t={t:g}\n")
+            sys.stderr.flush()
+            os._exit(7)
         return inputs["reply"]
 
 

@@ -355,19 +355,27 @@ def test_traffic_matches_the_wire_schemas(spec, dims, monkeypatch):
         adapter._read_line = record_reply
         adapter.configure(SS, {"x": 1.5, "name": "nmc"})
         adapter.reset(SS)
+        cells = np.array([[3.7, math.nan, 3.6, 3.6], [3.7, 3.7, 3.6, 3.6]], dtype=np.float32)
+        assert len(adapter.step_columns(SS, np.array([0.0, 0.01]), {
+            "cell_voltage_V": cells, "close_request": np.array([False, True])})) == 2
         pool = {n: 0.0 for c in adapter.components for n in adapter._chain_inputs[c]}
         pool.update(cell_voltage_V=np.array([3.7, math.nan]), close_request=True)
         adapter.step_chain(0.0, [SS, "contactor_manager"], pool)
         with pytest.raises(AdapterError):
             adapter.step("contactor_manager", 0.01, {})  # no inputs: a module error
     kinds = [k for k, _ in seen]
-    assert kinds.count("request") == kinds.count("reply") + 1 == 5  # hello: read before
+    assert kinds.count("request") == kinds.count("reply") + 1 == 6  # hello: read before
     for kind, message in seen:
         jsonschema.validate(message, requests if kind == "request" else responses)
     assert seen[-1][1]["error"]["code"] == wire.MODULE_ERROR
     assert seen[-3][1]["result"]["contactor_manager"]["precharge_attempts"] == 1
     step = next(m for k, m in seen if k == "request" and m["method"] == "obsa.step")
     assert step["params"]["inputs"]["cell_voltage_V"] == [3.7, None]  # NaN travels as null
+    series = next(m for k, m in seen if k == "request" and m["method"] == "obsa.step_series")
+    assert series["params"] == {"component": SS, "t": [0.0, 0.01], "inputs": {
+        "cell_voltage_V": [[3.7, None, 3.6, 3.6], [3.7, 3.7, 3.6, 3.6]],
+        "close_request": [False, True]}}
+    assert any(k == "reply" and isinstance(m.get("result"), list) for k, m in seen)
 
 
 def test_wire_schemas_reject_what_the_contract_forbids():
@@ -383,6 +391,16 @@ def test_wire_schemas_reject_what_the_contract_forbids():
     assert wire.problem({"protocol": "1.0"}, "response", "hello_result") is not None
     assert wire.problem({"a": {"x": None}}, "response", "batch_step_result") is not None
     assert wire.problem({"a": {"x": [1.0, True]}}, "response", "batch_step_result") is None
+    series = {"component": "soc_estimator", "t": [0.0, 0.1],
+              "inputs": {"pack_current_A": [1.0, None]}}
+    assert wire.problem({"jsonrpc": "2.0", "id": 1, "method": "obsa.step_series",
+                         "params": series}, "request") is None
+    for broken in ({**series, "t": []}, {**series, "inputs": {"pack_current_A": 1.0}},
+                   {"t": [0.0], "inputs": {}}):
+        assert wire.problem({"jsonrpc": "2.0", "id": 1, "method": "obsa.step_series",
+                             "params": broken}, "request") is not None, broken
+    assert wire.problem([{"x": 1.0}, {"x": [True]}], "response", "series_result") is None
+    assert wire.problem([{"x": None}], "response", "series_result") is not None
 
 
 def test_the_encoder_writes_every_array_the_bench_may_hold_as_the_standard_library_does():
