@@ -3,7 +3,12 @@ tests selected), and runs their tests last: the session's other tests run meanwh
 
 A test module of this package that reads certifications takes the ``runs`` fixture and
 defines ``needed(item)``: the names of the runs (:func:`.test_certify_catalogue.start`) a
-test of it reads."""
+test of it reads.
+
+With parallel workers (pytest-xdist, ``--dist loadgroup``) every test that reads the runs is
+in one group, ``catalogue``: one worker takes them all, first (the largest group), and starts
+the certifications when its first such test asks; the other workers run the session's other
+tests meanwhile, and no worker certifies twice."""
 
 from __future__ import annotations
 
@@ -21,6 +26,23 @@ def _needed(item: pytest.Item) -> set[str]:
     return set(needed(item))
 
 
+#: the group of the tests that read the runs, when pytest-xdist distributes the session
+GROUP = "catalogue"
+#: the runs the selected tests read, for the worker that starts them (xdist)
+NEEDED: set[str] = set()
+
+
+def _parallel(config: pytest.Config) -> bool:
+    """True in a pytest-xdist worker."""
+    return hasattr(config, "workerinput")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # before xdist reads the groups into the test ids (when the items are modified)
+    if _parallel(item.config) and _needed(item):
+        item.add_marker(pytest.mark.xdist_group(GROUP))
+
+
 @pytest.hookimpl(trylast=True)  # after -m / -k deselected what they deselect
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
@@ -28,6 +50,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     waiting = [item for item in items if _needed(item)]
     if not waiting or catalogue.STARTED or config.option.collectonly:
+        return
+    if _parallel(config):
+        # every worker collects every test, and only one runs these: it starts the runs
+        # when the first of them asks for them (the runs fixture)
+        NEEDED.update(*(_needed(i) for i in waiting))
         return
     items[:] = [item for item in items if item not in waiting] + waiting
     base = Path(tempfile.mkdtemp(prefix="obsa-catalogue-"))
@@ -43,13 +70,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 @pytest.fixture(scope="session")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Every certification the session's tests read, run in parallel once per session
     (started at collection when such tests are selected, else now: all of them)."""
     from . import test_certify_catalogue as catalogue
 
     if not catalogue.STARTED:
-        catalogue.STARTED.append(catalogue.start(tmp_path_factory.mktemp("certify")))
+        started = catalogue.start(tmp_path_factory.mktemp("certify"), NEEDED or None)
+        catalogue.STARTED.append(started)
+        if _parallel(request.config):
+            # the other workers keep the other cores busy: one run per two cores, as before
+            started.every_core_at_result = False
     return catalogue.STARTED[0].result()
 
 

@@ -153,13 +153,17 @@ class Certifications:
                                          stderr=subprocess.PIPE, cwd=ROOT, env=env, text=True,
                                          start_new_session=True)
         self._result: dict[str, Run] | None = None
+        #: whether waiting for the result frees every core for the runs left (it does when
+        #: the session's other tests are done: not so under parallel workers)
+        self.every_core_at_result = True
         self.elapsed_s: dict[str, float] = {}  # run name -> its wall time, once finished
 
     def result(self) -> dict[str, Run]:
         if self._result is None:
             # the tests that read the runs come last: the session's others are done, the
-            # runs left may take every core
-            self.every_core.touch()
+            # runs left may take every core (not under parallel workers: the others are busy)
+            if self.every_core_at_result:
+                self.every_core.touch()
             try:
                 stdout, stderr = self.proc.communicate(timeout=self.timeout_s * len(self.runs))
             finally:
