@@ -170,6 +170,8 @@ class PoolBridge:
             places = [(e, i) for e in range(mx.elements_per_value or 0)
                       if (i := mx.element_of(mux, e)) is not None and i < size]
             self.holds[(name, mux)] = (*arrays, places)
+        #: the requests last sent, per frame of the vehicle or the charger (:meth:`_requests`)
+        self.requested: dict[str, dict[str, bool]] = {}
         #: the cell arrays as the node was last sent them (the pool's view of them)
         self.view: dict[str, np.ndarray] = {}
         adapter.start({"node": "bmu", "module": 0, "n_cells": self.n_cells,
@@ -210,11 +212,10 @@ class PoolBridge:
         return out
 
     def step(self, t: float, due: list[str], pool: dict[str, Any]) -> None:
-        # only the outputs of the blocks the loop steps come from the node: the measurements
-        # its own sensors send (pack current, voltages) stay the bench's, as in process
-        # the inputs the node makes itself and sends come back too (can_fault_flags); those
-        # its pins measure stay the bench's: the node measures the pin's value in its own
-        # resolution at once, where its frame would show it up to a period late
+        # the outputs of the blocks the loop steps come from the node, and the inputs it
+        # makes itself and sends (can_fault_flags); those its pins measure stay the bench's:
+        # the node measures the pin's value at once in its own resolution, where its frame
+        # would show it up to a period late
         for block in due:
             if block not in self.stepped:
                 self.stepped.add(block)
@@ -226,8 +227,12 @@ class PoolBridge:
         held: list[tuple[Hold, str, Any]] = []
         for (name, mux), period in self.due.items():
             last = self.sent.get((name, mux))
-            if last is not None and t - last < period - 1e-9:
+            requests = self._requests(name, pool)
+            if last is not None and t - last < period - 1e-9 and (
+                    requests is None or requests == self.requested.get(name)):
                 continue
+            if requests is not None:
+                self.requested[name] = requests
             msg = self._frame(name, mux, pool)
             if msg is not None:
                 self.sent[(name, mux)] = t
@@ -287,11 +292,21 @@ class PoolBridge:
             array.flags.writeable = False
             self.view[name] = array
 
-    def _frame(self, name: str, mux: int | None, pool: dict[str, Any]) -> Any:
-        codec = self.codec
+    def _requests(self, name: str, pool: dict[str, Any]) -> dict[str, bool] | None:
+        """The requests a frame of the vehicle or the charger carries (None for a CMU's). Such
+        a frame goes out on its cycle and at once when a request changes, as a vehicle
+        controller sends an event: a fault reset pulse shorter than the 100 ms cycle (the
+        safety-core cases pulse it for 50 ms) reaches the node, as it does in process."""
         if name == "vcu_state_request":
-            return codec.encode(name, {"close_request": bool(pool["close_request"]),
-                                       "fault_reset_request": bool(pool["fault_reset_request"])})
+            return {"close_request": bool(pool["close_request"]),
+                    "fault_reset_request": bool(pool["fault_reset_request"])}
         if name == "charger_status":
-            return codec.encode(name, {"charger_connected": bool(pool["charger_connected"])})
-        return cmu_frame(codec, self.layout.cells_per_module, self.switches, name, mux, pool)
+            return {"charger_connected": bool(pool["charger_connected"])}
+        return None
+
+    def _frame(self, name: str, mux: int | None, pool: dict[str, Any]) -> Any:
+        requests = self._requests(name, pool)
+        if requests is not None:
+            return self.codec.encode(name, requests)
+        return cmu_frame(self.codec, self.layout.cells_per_module, self.switches, name, mux,
+                         pool)
