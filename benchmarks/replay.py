@@ -10,9 +10,13 @@ same run
 * in process (the component called directly by the bench: the floor),
 * isolated, one call at a time (a request, then its reply: the round trip each step),
 * isolated, pipelined (``Adapter.step_series``: requests written ahead of the replies),
+* isolated, many steps per message (``Adapter.step_columns`` over ``obsa.step_series``,
+  what a replay uses with a module that offers it),
 
-and the ratio of each isolated way to the in-process one. Medians of ``--repeat`` runs;
-nothing is asserted.
+the ratio of each isolated way to the in-process one, and the ratio of the many-steps
+messages to the one-call-per-step ways. Beside the wall time per step, the CPU time per step
+of both processes (the bench's and the module's): on a machine that others load, the CPU
+time is the steadier measure. Medians of ``--repeat`` runs; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -55,17 +59,35 @@ def _series(h: Harness, steps: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
     return t, [{n: source[n][i] for n in names} for i in range(len(rows))]
 
 
+def _module_cpu_s(adapter: Any) -> float:
+    """The CPU time the module's process has used so far (0 in process: counted as the
+    bench's)."""
+    proc = getattr(adapter, "proc", None)
+    if proc is None:
+        return 0.0
+    fields = Path(f"/proc/{proc.pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def per_step_us(h: Harness, t: np.ndarray, inputs: list[dict[str, Any]],
-                pipelined: bool) -> float:
+                way: str) -> tuple[float, float]:
+    """The wall time and the CPU time of both processes per step (µs) of one replay."""
     adapter = h.session.adapter
     adapter.reset(COMPONENT)
+    columns = {n: np.array([row[n] for row in inputs]) for n in inputs[0]} \
+        if way == "columns" else {}
+    cpu = time.process_time() + _module_cpu_s(adapter)
     start = time.perf_counter()
-    if pipelined:
+    if way == "columns":
+        adapter.step_columns(COMPONENT, t, columns)
+    elif way == "pipelined":
         adapter.step_series(COMPONENT, t, inputs)
     else:
         for ti, values in zip(t, inputs, strict=True):
             adapter.step(COMPONENT, float(ti), values)
-    return (time.perf_counter() - start) / len(t) * 1e6
+    wall = time.perf_counter() - start
+    cpu = time.process_time() + _module_cpu_s(adapter) - cpu
+    return wall / len(t) * 1e6, cpu / len(t) * 1e6
 
 
 def main() -> None:
@@ -75,22 +97,30 @@ def main() -> None:
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"{COMPONENT}, vector {VECTOR}, {args.steps} steps, median of {args.repeat}")
-    results: dict[str, float] = {}
+    results: dict[str, tuple[float, float]] = {}
     for in_process in (True, False):
         cert, h = _prepared(in_process)
         try:
             t, inputs = _series(h, args.steps)
-            ways = ((False, "in process"),) if in_process else \
-                ((False, "isolated, one call at a time"), (True, "isolated, pipelined"))
-            for pipelined, name in ways:
-                results[name] = float(np.median([per_step_us(h, t, inputs, pipelined)
-                                                 for _ in range(args.repeat)]))
+            ways = (("one", "in process"),) if in_process else \
+                (("one", "isolated, one call at a time"), ("pipelined", "isolated, pipelined"),
+                 ("columns", "isolated, many steps/message"))
+            for way, name in ways:
+                runs = [per_step_us(h, t, inputs, way) for _ in range(args.repeat)]
+                results[name] = (float(np.median([w for w, _ in runs])),
+                                 float(np.median([c for _, c in runs])))
         finally:
             assert cert.adapter is not None
             cert.adapter.close()
-    floor = results["in process"]
-    for name, us in results.items():
-        print(f"{name:32s} {us:8.1f} µs/step  {us / floor:5.2f}× the in-process time")
+    floor = results["in process"][0]
+    print(f"{'':32s} {'wall':>8s}            {'CPU, both processes':>20s}")
+    for name, (us, cpu) in results.items():
+        print(f"{name:32s} {us:8.1f} µs/step  {cpu:8.1f} µs/step   "
+              f"wall {us / floor:5.2f}× the in-process time")
+    batched = results["isolated, many steps/message"]
+    for name in ("isolated, one call at a time", "isolated, pipelined"):
+        print(f"many steps/message ÷ {name[10:]:20s} wall {batched[0] / results[name][0]:5.2f}"
+              f"   CPU {batched[1] / results[name][1]:5.2f}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ compiled once into one function per record that checks every field inline. A val
 reply costs a dict lookup and a type and range test per field; an array whose items are
 the very objects of the last valid one (or the same read-only numpy array) costs one
 identity scan. Only a reply that fails goes through the slow, exact explanation, which
-names the field, what was expected and what was found.
+names the field, what was expected and what was found. The replies of a series of steps
+(``obsa.step_series``) can be checked together first (:meth:`RecordCheck.all_valid`): each
+array output's items of every step in one pass; where that does not prove every reply
+valid, each is checked alone, and the first invalid one is the fault.
 
 The checks accept exactly what the schema accepts, with two deliberate restrictions that
 JSON Schema cannot express: NaN and ±inf are never numbers, and an integer field (int,
@@ -21,8 +24,9 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -162,12 +166,47 @@ def _array_check(rule: FieldRule) -> Check:
     return check
 
 
-def _compile_record(rules: list[FieldRule]) -> Callable[[Any], bool]:
+def _series_array_check(rule: FieldRule) -> Check:
+    """The values of one array output over many replies (a list of them), checked in one
+    pass over all their items: True when each is certainly valid (a list of the rule's
+    length of valid items), False to let the checks of the single replies decide."""
+    types = _TYPES[rule.kind]
+    n = rule.length
+    lo = -math.inf if rule.minimum is None else rule.minimum
+    hi = math.inf if rule.maximum is None else rule.maximum
+    values = rule.enum
+    boolean = rule.kind == "boolean"
+    number = rule.kind == "number"
+
+    def check(column: list[Any]) -> bool:
+        if set(map(type, column)) != {list}:  # a JSON array decodes to a list
+            return False
+        if n is not None and set(map(len, column)) != {n}:
+            return False
+        items = list(chain.from_iterable(column))
+        if not items or not set(map(type, items)) <= types:  # (empty: nothing to gain)
+            return False
+        if boolean:
+            return True
+        if values is not None:
+            return set(items) <= values
+        if not (lo <= min(items) and max(items) <= hi):
+            return False
+        if number:  # min/max skip a NaN: a sum catches it (an overflow only sends it slowly)
+            total = sum(items)
+            return bool(total - total == 0)
+        return True
+
+    return check
+
+
+def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable[[Any], bool]:
     """One function that checks a whole record, each field inline (no call per scalar
-    field): True when the reply is certainly valid, False to let the exact path decide."""
+    field): True when the reply is certainly valid, False to let the exact path decide.
+    ``size``: the record's number of fields, when ``rules`` are only some of them."""
     env: dict[str, Any] = {}
     lines = ["def check(r):",
-             f"    if type(r) is not dict or len(r) != {len(rules)}:",
+             f"    if type(r) is not dict or len(r) != {len(rules) if size is None else size}:",
              "        return False",
              "    try:"]
     for i, rule in enumerate(rules):
@@ -191,6 +230,8 @@ def _compile_record(rules: list[FieldRule]) -> Callable[[Any], bool]:
             test += (f" or not (L{i} <= v <= H{i} and v - v == 0)" if finite
                      else f" or not L{i} <= v <= H{i}")  # NaN fails every comparison
         lines.append(f"        if {test}: return False")
+    if not rules:  # only the size to check (a series' replies whose outputs are arrays)
+        lines.append("        pass")
     lines += ["    except Exception:  # a missing key, an exotic value: decide slowly",
               "        return False",
               "    return True"]
@@ -242,13 +283,33 @@ def explain_value(rule: FieldRule, value: Any) -> str | None:
 class RecordCheck:
     """Compiled check of one component's outputs record; call it with a reply."""
 
-    __slots__ = ("component", "rules", "_names", "_check")
+    __slots__ = ("component", "rules", "_names", "_check", "_scalars", "_columns")
 
     def __init__(self, component: str, rules: list[FieldRule]) -> None:
         self.component = component
         self.rules = {r.name: r for r in rules}
         self._names = frozenset(self.rules)
         self._check = _compile_record(rules)
+        # a series' replies: the scalar fields of each reply (the arrays left out), then
+        # each array output over all replies at once
+        scalars = [r for r in rules if not r.array]
+        self._scalars = _compile_record(scalars, len(rules)) if len(scalars) < len(rules) \
+            else None
+        self._columns = [(r.name, _series_array_check(r)) for r in rules if r.array]
+
+    def all_valid(self, replies: Sequence[Any]) -> bool:
+        """True when every reply of ``replies`` (the steps of a series) is certainly valid,
+        found faster than one by one; False when that is not certain (then check each)."""
+        scalars = self._scalars
+        if scalars is None or not replies:  # no array outputs: nothing to gain
+            return False
+        if not all(map(scalars, replies)):  # the size and the scalar fields of each
+            return False
+        try:  # with the size right, every array output present means no other field
+            return all(check([reply[name] for reply in replies])
+                       for name, check in self._columns)
+        except Exception:  # a missing output, an exotic value: decide one by one
+            return False
 
     def __call__(self, reply: Any) -> None:
         """Return when ``reply`` is valid; raise AdapterError(call='step') naming the field."""

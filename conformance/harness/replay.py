@@ -143,15 +143,14 @@ def replay(h: Harness, vector: Vector, component: str, *, start_s: float = 0.0,
     # request 4.8 → 2.9 kB)
     sent = {n: source[n].astype(np.float32) if source[n].dtype == np.float64 and
             n in READINGS else source[n] for n in names}
-    outputs: dict[str, list[Any]] = {}
     # open loop: no input depends on an output, so many steps can travel in one message
-    for reply in adapter.step_columns(component, t, sent):
-        for name, value in reply.items():
-            outputs.setdefault(name, []).append(value)
+    replies = adapter.step_columns(component, t, sent)
+    # every reply was checked against the outputs schema: each has the same outputs
+    outputs = {name: np.asarray([reply[name] for reply in replies], dtype=float)
+               for name in (replies[0] if replies else ())}
     cells = source["cell_soc"].shape[1]
     columns = np.arange(cells) % vector.info.n_cells
-    return Replay(vector=vector, t_s=np.asarray(t, dtype=float),
-                  outputs={k: np.asarray(vals, dtype=float) for k, vals in outputs.items()},
+    return Replay(vector=vector, t_s=np.asarray(t, dtype=float), outputs=outputs,
                   truth_soc=vector["cell_soc"][rows][:, columns].astype(float), start=first,
                   inputs={n: np.asarray(sent[n]) for n in names}, rows=rows)
 

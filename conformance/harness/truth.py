@@ -15,7 +15,7 @@ steps where the SoC along them is known beforehand: :meth:`TruthPack.states_alon
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,8 @@ class TruthPack:
     r: np.ndarray  # (2, cells, k)
     tau: np.ndarray  # (2, cells, k)
     fit_rms_V: np.ndarray  # (cells, k) the fit's RMS error against the DFN at each point
+    _along: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False,
+                                          compare=False)  # vector sha256 → its run so far
 
     @classmethod
     def from_document(cls, doc: dict[str, Any], where: str) -> TruthPack:
@@ -191,19 +193,27 @@ class TruthPack:
     def states_along(self, vector: Vector, rows: np.ndarray) -> np.ndarray:
         """The RC voltages (len(rows), 2, cells) at the vector's samples ``rows``, the model
         run from rest along the vector's current (linear between samples, each interval at
-        its mean) with its SoC the vector's."""
+        its mean) with its SoC the vector's. The run is kept: a later call for the same
+        vector goes on from the furthest sample reached, never from the start again."""
         rows = np.asarray(rows, dtype=int)
         if rows.size == 0:
             return np.zeros((0, 2, self.n_cells))
         last = int(np.max(rows))
-        t = vector["t_s"][: last + 1].astype(float)
-        current = vector["current_A"][: last + 1].astype(float)
-        soc = vector["cell_soc"][: last + 1].astype(float)
-        # each interval at its mean SoC and current: u ← a·u + R·(1 − a)·I
-        r, tau = self.rc(0.5 * (soc[:-1] + soc[1:]))  # (intervals, 2, cells)
-        a = np.exp(-np.diff(t)[:, None, None] / tau)
-        b = r * (1.0 - a) * (0.5 * (current[:-1] + current[1:]))[:, None, None]
-        return self._run(np.zeros((2, self.n_cells)), a, b)[rows]
+        known = self._along.get(vector.info.sha256)
+        if known is None:
+            known = np.zeros((1, 2, self.n_cells))  # at rest at the first sample
+        if known.shape[0] <= last:
+            have = known.shape[0] - 1  # the furthest sample reached
+            t = vector["t_s"][have: last + 1].astype(float)
+            current = vector["current_A"][have: last + 1].astype(float)
+            soc = vector["cell_soc"][have: last + 1].astype(float)
+            # each interval at its mean SoC and current: u ← a·u + R·(1 − a)·I
+            r, tau = self.rc(0.5 * (soc[:-1] + soc[1:]))  # (intervals, 2, cells)
+            a = np.exp(-np.diff(t)[:, None, None] / tau)
+            b = r * (1.0 - a) * (0.5 * (current[:-1] + current[1:]))[:, None, None]
+            known = np.concatenate([known, self._run(known[-1], a, b)[1:]])
+            self._along[vector.info.sha256] = known
+        return known[rows]
 
     def run_from_rest(self, soc0: float, t: np.ndarray, current_A: np.ndarray) -> np.ndarray:
         """The first cell's voltage on ``t`` from rest at ``soc0`` under ``current_A``."""

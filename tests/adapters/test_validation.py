@@ -270,3 +270,40 @@ def test_compiled_checks_agree_with_jsonschema(spec, dims, component):
 
 def test_int_types_cover_numpy_integers():
     assert {np.int32, np.int64, np.uint8} <= INT_TYPES
+
+
+@pytest.mark.parametrize("component", ["diagnostics", "cell_monitor", "soc_estimator",
+                                       "soh_estimator"])
+def test_a_series_is_valid_at_once_only_when_every_reply_is(spec, dims, component):
+    """The replies of a series checked together (RecordCheck.all_valid) are never found
+    valid when one of them is not (whatever its step), and a series of valid replies as
+    they come off the wire (fresh lists) is found valid at once."""
+    check = compile_schema(component, outputs_schema(spec, component), dims)
+    assert any(r.array for r in check.rules.values())
+    rng = random.Random(99)
+    base = valid_reply(check)
+
+    def fresh(reply: dict) -> dict:  # as decoded from JSON: new lists, no numpy
+        return {k: list(v) if isinstance(v, (list, tuple, np.ndarray)) else v
+                for k, v in copy.deepcopy(reply).items()}
+
+    assert check.all_valid([fresh(base) for _ in range(20)])
+    rejected = 0
+    for _ in range(400):
+        series = [fresh(base) for _ in range(rng.randint(1, 6))]
+        bad = series[rng.randrange(len(series))]
+        name = rng.choice(list(bad))
+        rule = check.rules[name]
+        bad[name] = _random_value(rng, rule, rule.length)
+        valid = all(check.explain(reply) is None for reply in series)
+        if check.all_valid(series):
+            assert valid, (name, bad[name])
+        rejected += not valid
+    series = [fresh(base) for _ in range(3)]
+    del series[1][name]
+    assert not check.all_valid(series)
+    series[1][name] = series[0][name]
+    series[1]["unexpected"] = 1.0
+    del series[1][next(n for n in series[1] if n != "unexpected" and n != name)]
+    assert not check.all_valid(series)
+    assert rejected > 100

@@ -141,6 +141,15 @@ def test_the_states_along_the_vector_are_those_of_a_step_by_step_run(
     assert np.allclose(pack.states_along(vector, rows), np.array(want), rtol=0, atol=1e-12)
 
 
+def test_the_states_along_a_vector_in_pieces_are_those_of_one_run(vector: Vector) -> None:
+    """A later call goes on from the furthest sample reached (the SoP case asks once per
+    window, in no order of time): the same values, to the bit, as one run from the start."""
+    whole = truth_model(vector).states_along(vector, np.arange(1501))
+    pieces = truth_model(vector)
+    for rows in (np.array([700, 20]), np.array([5, 1500]), np.array([1000, 0, 1200])):
+        assert np.array_equal(pieces.states_along(vector, rows), whole[rows])
+
+
 @pytest.mark.parametrize("amps", [-40.0, -12.0, 0.0, 6.0, 30.0])
 def test_a_drawn_current_is_the_step_by_step_run(pack: TruthPack, vector: Vector,
                                                  amps: float) -> None:
