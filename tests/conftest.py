@@ -11,6 +11,8 @@ catalogue). Without workers nothing changes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -32,3 +34,22 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         return
     if item.get_closest_marker("xdist_group") is None and _shares_work(item):
         item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+def others_done_flag(config: pytest.Config) -> Path | None:
+    """Under parallel workers, a file in the run's shared temporary directory that a worker
+    creates when it has no test left: the worker that waits for the catalogue's
+    certifications then gives them every core (tests/faulty/conftest.py). None without
+    workers."""
+    if not hasattr(config, "workerinput"):
+        return None
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None:
+        return None
+    return Path(factory.getbasetemp()).parent / "a-worker-is-idle"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    flag = others_done_flag(session.config)
+    if flag is not None:
+        flag.touch()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import others_done_flag
+
 
 def _needed(item: pytest.Item) -> set[str]:
     needed = getattr(getattr(item, "module", None), "needed", None)
@@ -76,11 +78,11 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     from . import test_certify_catalogue as catalogue
 
     if not catalogue.STARTED:
-        started = catalogue.start(tmp_path_factory.mktemp("certify"), NEEDED or None)
+        # under parallel workers the others keep the other cores busy: one run per two
+        # cores, as before, until one of them has no test left
+        started = catalogue.start(tmp_path_factory.mktemp("certify"), NEEDED or None,
+                                  others_done_flag(request.config))
         catalogue.STARTED.append(started)
-        if _parallel(request.config):
-            # the other workers keep the other cores busy: one run per two cores, as before
-            started.every_core_at_result = False
     return catalogue.STARTED[0].result()
 
 

@@ -132,7 +132,7 @@ class Certifications:
     run per two cores at a time. Starts at once; :meth:`result` waits for the runs."""
 
     def __init__(self, jobs: dict[str, Job], logs: Path,
-                 timeout_s: float = 600) -> None:
+                 timeout_s: float = 600, every_core: Path | None = None) -> None:
         self.jobs = jobs
         self.timeout_s = timeout_s
         self.runs = [{"argv": _argv(*job), "log": str(logs / f"{i}.log")}
@@ -140,7 +140,9 @@ class Certifications:
         # a run of the faulty modules is two busy processes (the suites side by side), and
         # the session's other tests certify meanwhile: one run per two cores keeps the
         # machine from starving the short per-call timeouts of the hostile modules' runs
-        self.every_core = logs / "every-core"
+        #: the file whose creation gives the runs left every core: this process creates it
+        #: when it waits for them, or (parallel workers) another worker when it is idle
+        self.every_core = every_core or logs / "every-core"
         request = {"jobs": max(1, (os.cpu_count() or 2) // 2), "timeout_s": timeout_s,
                    "runs": self.runs, "every_core": str(self.every_core)}
         env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
@@ -153,9 +155,7 @@ class Certifications:
                                          stderr=subprocess.PIPE, cwd=ROOT, env=env, text=True,
                                          start_new_session=True)
         self._result: dict[str, Run] | None = None
-        #: whether waiting for the result frees every core for the runs left (it does when
-        #: the session's other tests are done: not so under parallel workers)
-        self.every_core_at_result = True
+        self.every_core_at_result = every_core is None
         self.elapsed_s: dict[str, float] = {}  # run name -> its wall time, once finished
 
     def result(self) -> dict[str, Run]:
@@ -212,9 +212,11 @@ def needed(item: pytest.Item) -> set[str]:
         else {"reference"}
 
 
-def start(base: Path, only: set[str] | None = None) -> Certifications:
+def start(base: Path, only: set[str] | None = None,
+          every_core: Path | None = None) -> Certifications:
     """Start the certifications of this module (those named in ``only``; default: all),
-    in ``base``.
+    in ``base``; they take every core once the file ``every_core`` exists (default: once
+    the caller waits for them).
 
     The faulty modules are this project's own, trusted code, and what they must show is
     their verdicts: they run in the in-process debugging mode, which judges exactly the same
@@ -253,7 +255,7 @@ def start(base: Path, only: set[str] | None = None) -> Certifications:
         jobs = {name: job for name, job in jobs.items() if name in only}
     logs = base / "logs"
     logs.mkdir()
-    return Certifications(jobs, logs)
+    return Certifications(jobs, logs, every_core=every_core)
 
 
 STARTED: list[Certifications] = []
