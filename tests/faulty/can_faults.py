@@ -331,17 +331,34 @@ class LateStartBmu(CanBmu):
         super()._send_due(t, signals)
 
 
-class HighOverVoltageBmu(CanBmu):
-    """Trips the cell over-voltage 50 mV above the declared MSL (its threshold taken from a
-    table of the next cell grade): a fault the vehicle sees on the bus, late and high."""
+class _RaisedLimitBmu(CanBmu):
+    """A BMU whose safety supervisor takes one declared limit ``RAISED`` higher by
+    ``BY``."""
+
+    RAISED = ""
+    BY = 0.0
 
     def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
         declared = resolve_parameters("safety_supervisor",
                                       parameters.get("safety_supervisor", {}))
         raised = {**parameters, "safety_supervisor": {
             **parameters.get("safety_supervisor", {}),
-            "cell_voltage_max_msl_V": float(declared["cell_voltage_max_msl_V"]) + 0.05}}
+            self.RAISED: float(declared[self.RAISED]) + self.BY}}
         super().configure(raised)
+
+
+class HighOverVoltageBmu(_RaisedLimitBmu):
+    """Trips the cell over-voltage 50 mV above the declared MSL (its threshold taken from a
+    table of the next cell grade): a fault the vehicle sees on the bus, late and high."""
+
+    RAISED, BY = "cell_voltage_max_msl_V", 0.05
+
+
+class HotDischargeBmu(_RaisedLimitBmu):
+    """Lets the cells discharge 10 K above the declared over-temperature MSL (a limit written
+    for another chemistry): the swept temperature never trips it."""
+
+    RAISED, BY = "discharge_temperature_max_msl_degC", 10.0
 
 
 @dataclass(frozen=True)
@@ -386,7 +403,8 @@ CAN_CATALOGUE = (
 #: BMU nodes whose safety core is wrong in a way the bus shows: over CAN, the safety-core
 #: test cases fail them for what they break and nothing the reference node passes
 #: (tests/adapters/test_can_bridge.py)
-SAFETY_OVER_CAN = (_f(HighOverVoltageBmu, "bmu", "OBSA-SAFE-001"),)
+SAFETY_OVER_CAN = (_f(HighOverVoltageBmu, "bmu", "OBSA-SAFE-001"),
+                   _f(HotDischargeBmu, "bmu", "OBSA-SAFE-007"))
 
 #: correct nodes made differently from the reference: each must be certified
 CAN_VARIANTS = (_f(SpreadCmu, "cmu"), _f(LateStartBmu, "bmu"))
