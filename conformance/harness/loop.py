@@ -61,8 +61,9 @@ class NotObservable(PreconditionFailed):
     (the loop's :attr:`ClosedLoop.hidden` and :attr:`ClosedLoop.undeliverable`): what
     depends on it is inconclusive, saying why — never failed for the bench's blindness."""
 
-    def __init__(self, signal: str, why: str) -> None:
-        super().__init__(f"{signal} is not observable over this transport: {why}")
+    def __init__(self, signal: str, why: str, *, given: bool = False) -> None:
+        super().__init__(f"{signal} cannot be {'given to' if given else 'read from'} the "
+                         f"module over this transport: {why}")
         self.signal = signal
 
 
@@ -297,7 +298,7 @@ class ClosedLoop:
         if self.undeliverable:
             why = self.undeliverable.get(name)
             if why is not None:
-                raise NotObservable(name, why)
+                raise NotObservable(name, why, given=True)
         self.pool[name] = value
 
     def step(self) -> None:
