@@ -252,84 +252,112 @@ class TruthPack:
                    counts: np.ndarray, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Cell voltages (steps, cells) and the string current (steps,) from (soc, u) under a
         constant string power ``power_W`` (a magnitude; ``sign`` +1 charge, −1 discharge),
-        the string holding ``counts[j]`` cells like cell ``j``. At each step the current is
-        the one at which the string, its RC voltages as they are, takes that power; where no
-        current can deliver it (the string's voltage collapses first) the current is the one
-        of the largest power, and the voltage what it gives."""
+        the string holding ``counts[j]`` cells like cell ``j``: :meth:`draw_powers` from one
+        state."""
+        volts, amps = self.draw_powers(np.asarray(soc)[None], np.asarray(u)[None],
+                                       np.array([power_W], dtype=float), sign, counts,
+                                       horizon_s)
+        return volts[0], amps[0]
+
+    def draw_powers(self, soc: np.ndarray, u: np.ndarray, power_W: np.ndarray, sign: float,
+                    counts: np.ndarray, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Cell voltages (draws, steps, cells) and the string current (draws, steps) of
+        several draws at once, each from its own state (soc (draws, cells), u (draws, 2,
+        cells)) under its own constant string power ``power_W`` (draws,) in the direction
+        ``sign``: at each step the current is the one at which the string, its RC voltages
+        as they are, takes that power; where no current can deliver it (the string's
+        voltage collapses first) the current is the one of the largest power, and the
+        voltage what it gives. The draws share nothing but the loop over the steps."""
         steps = max(1, int(np.ceil(horizon_s / DT_S - 1e-9)))
         dt = horizon_s / steps
-        soc, u = soc.astype(float).copy(), u.copy()
-        out = np.zeros((steps + 1, self.n_cells))
-        amps = np.zeros(steps + 1)
+        soc = np.array(soc, dtype=float)
+        u = np.array(u, dtype=float)
+        power = np.asarray(power_W, dtype=float)
+        out = np.zeros((soc.shape[0], steps + 1, self.n_cells))
+        amps = np.zeros((soc.shape[0], steps + 1))
         for n in range(steps + 1):
             at = self._where(self.point_soc, soc)
-            r0 = at.of(self.r0)  # (cells, step currents)
-            base = self.ocv(soc) + u.sum(axis=0)  # (cells,)
-            current = self._power_current(r0, base, power_W, sign, counts)
-            out[n] = base + self._at_current(r0, current)[:, 0] * current
-            amps[n] = current
+            r0 = at.of(self.r0)  # (draws, cells, step currents)
+            base = self.ocv(soc) + u.sum(axis=-2)  # (draws, cells)
+            current = self._power_currents(r0, base, power, sign, counts)
+            out[:, n] = base + self._at_each_current(r0, current) * current[:, None]
+            amps[:, n] = current
             if n < steps:
                 r, tau = self._rc_at(at)
-                u = self._advance(u, r, tau, current, dt)
-                soc = soc + current * dt / (3600.0 * self.capacity_Ah)
+                u = self._advance(u, r, tau, current[:, None, None], dt)
+                soc = soc + current[:, None] * dt / (3600.0 * self.capacity_Ah)
         return out, amps
 
-    def _power_current(self, r0: np.ndarray, base: np.ndarray, power_W: float,
-                       sign: float, counts: np.ndarray) -> float:
-        """The string current (+ charge) at which the string takes (sign +1) or gives (−1)
-        ``power_W``: the smallest such magnitude; where none exists, the magnitude of the
-        largest power the string gives. ``r0``: the cells' instantaneous resistance at the
-        step currents (cells, s); ``base``: their voltage at zero current (cells,).
+    def _at_each_current(self, at_steps: np.ndarray, current_A: np.ndarray) -> np.ndarray:
+        """Values given at the step currents (draws, cells, s), each draw at its own current
+        (draws,): (draws, cells), as :meth:`_at_current` for one."""
+        amps = np.clip(current_A, self.step_A[0], self.step_A[-1])
+        hi = np.clip(np.searchsorted(self.step_A, amps), 1, self.step_A.size - 1)
+        w = ((amps - self.step_A[hi - 1]) / (self.step_A[hi] - self.step_A[hi - 1]))[:, None]
+        draws = np.arange(at_steps.shape[0])
+        return at_steps[draws, :, hi - 1] * (1.0 - w) + at_steps[draws, :, hi] * w
+
+    def _power_currents(self, r0: np.ndarray, base: np.ndarray, power_W: np.ndarray,
+                        sign: float, counts: np.ndarray) -> np.ndarray:
+        """Per draw, the string current (+ charge) at which the string takes (sign +1) or
+        gives (−1) ``power_W``: the smallest such magnitude; where none exists, the
+        magnitude of the largest power the string gives. ``r0``: the cells' instantaneous
+        resistance at the step currents (draws, cells, s); ``base``: their voltage at zero
+        current (draws, cells).
 
         The string's power is searched on a grid of 401 currents up to a bound, and the
         first grid interval that reaches ``power_W`` is narrowed by regula falsi (the
-        Illinois variant) to the resolution 30 bisections of it would give."""
-        e = float(np.sum(counts * base))
-        r_string = counts @ r0  # (s,): the string's instantaneous resistance
+        Illinois variant) to the resolution 30 bisections of it would give — each draw on
+        its own, as if alone (a draw that has converged is left as it is)."""
+        e = np.sum(counts * base, axis=-1)  # (draws,)
+        r_string = counts @ r0  # (draws, s): the string's instantaneous resistance
+        live = (power_W > 0.0) & (e > 0.0)
+        e = np.where(live, e, 1.0)  # the others get 0 A; keep their arithmetic finite
+        power = np.where(live, power_W, 1.0)
+        step_A = self.step_A
 
-        def string_power(magnitude: Any) -> Any:  # a float, or an array of them
-            amps = sign * magnitude  # np.interp: linear between step currents, ends beyond
-            return magnitude * (e + np.interp(amps, self.step_A, r_string) * amps)
+        def string_power(magnitude: np.ndarray) -> np.ndarray:  # (draws,) or (draws, n)
+            amps = sign * magnitude  # linear between step currents, the ends beyond
+            col = (slice(None),) + (None,) * (magnitude.ndim - 1)
+            return magnitude * (e[col] + _interp_rows(amps, step_A, r_string) * amps)
 
-        def excess(magnitude: float) -> float:
-            return float(string_power(magnitude)) - power_W
-
-        if power_W <= 0.0 or e <= 0.0:
-            return 0.0
-        guess = power_W / e
-        top = 4.0 * guess + 1.0
-        if sign > 0:  # the power grows with the current: a bracket
-            while excess(top) < 0.0:
-                top *= 2.0
-        else:  # the power given peaks: search up to the short circuit of the steepest end
-            top = max(top, e / max(float(r_string[0]), 1e-9))
-        grid = np.linspace(0.0, top, 401)
-        powers = string_power(grid)
-        above = np.flatnonzero(powers >= power_W)
-        if above.size == 0:
-            return sign * float(grid[int(np.argmax(powers))])
-        lo, hi = float(grid[above[0] - 1]), float(grid[above[0]])
-        f_lo, f_hi = float(powers[above[0] - 1]) - power_W, float(powers[above[0]]) - power_W
-        tolerance = (hi - lo) * 2.0 ** -30
-        kept = 0  # which end the last step kept: −1 lo, +1 hi
-        for _ in range(100):  # converges in far fewer; the bound only guards the loop
-            if hi - lo <= tolerance:
-                break
-            x = hi - f_hi * (hi - lo) / (f_hi - f_lo)  # where the chord crosses power_W
-            if not lo < x < hi:
-                x = 0.5 * (lo + hi)
-            f = excess(x)
-            if f >= 0.0:  # x reaches power_W: the new upper end
-                hi, f_hi = x, f
-                if kept == -1:
-                    f_lo *= 0.5  # Illinois: lo kept twice, halve its weight
-                kept = -1
-            else:
-                lo, f_lo = x, f
-                if kept == 1:
-                    f_hi *= 0.5
-                kept = 1
-        return sign * hi
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            top = 4.0 * (power / e) + 1.0
+            if sign > 0:  # the power grows with the current: a bracket
+                while True:
+                    short = live & (string_power(top) - power < 0.0)
+                    if not short.any():
+                        break
+                    top = np.where(short, 2.0 * top, top)
+            else:  # the power given peaks: search up to the short circuit of the steepest end
+                top = np.maximum(top, e / np.maximum(r_string[:, 0], 1e-9))
+            grid = np.linspace(0.0, top, 401, axis=-1)  # (draws, 401)
+            powers = string_power(grid)
+            reached = powers >= power[:, None]
+            found = reached.any(axis=-1)
+            draws = np.arange(grid.shape[0])
+            first = np.maximum(np.argmax(reached, axis=-1), 1)
+            lo, hi = grid[draws, first - 1], grid[draws, first]
+            f_lo, f_hi = powers[draws, first - 1] - power, powers[draws, first] - power
+            tolerance = (hi - lo) * 2.0 ** -30
+            kept = np.zeros(grid.shape[0], dtype=int)  # which end the last step kept
+            active = live & found
+            for _ in range(100):  # converges in far fewer; the bound only guards the loop
+                active &= hi - lo > tolerance
+                if not active.any():
+                    break
+                x = hi - f_hi * (hi - lo) / (f_hi - f_lo)  # where the chord crosses power_W
+                x = np.where((lo < x) & (x < hi), x, 0.5 * (lo + hi))
+                f = string_power(x) - power
+                up = active & (f >= 0.0)  # x reaches power_W: the new upper end
+                down = active & ~(f >= 0.0)
+                f_lo = np.where(up & (kept == -1), 0.5 * f_lo, f_lo)  # Illinois: lo kept
+                f_hi = np.where(down & (kept == 1), 0.5 * f_hi, f_hi)  # twice, halve it
+                hi, f_hi = np.where(up, x, hi), np.where(up, f, f_hi)
+                lo, f_lo = np.where(down, x, lo), np.where(down, f, f_lo)
+                kept = np.where(up, -1, np.where(down, 1, kept))
+            largest = grid[draws, np.argmax(powers, axis=-1)]
+        return np.where(live, sign * np.where(found, hi, largest), 0.0)
 
     def largest_current(self, soc: np.ndarray, u: np.ndarray, sign: float, ceiling: float,
                         v_high: float, v_low: float, horizon_s: float,
@@ -349,6 +377,17 @@ class TruthPack:
             mid = 0.5 * (lo + hi)
             lo, hi = (mid, hi) if holds(mid) else (lo, mid)
         return lo
+
+
+def _interp_rows(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """np.interp with a table of its own per row: ``x`` (rows,) or (rows, n) on ``xp``
+    (s,), row i's values ``fp[i]`` (rows, s); beyond the table, its end values."""
+    lead = np.arange(fp.shape[0]).reshape((-1,) + (1,) * (x.ndim - 1))
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, xp.size - 2)
+    y0, y1 = fp[lead, j], fp[lead, j + 1]
+    y = (y1 - y0) / (xp[j + 1] - xp[j]) * (x - xp[j]) + y0
+    y = np.where(x <= xp[0], fp[lead, 0], y)
+    return np.where(x >= xp[-1], fp[lead, -1], y)
 
 
 def truth_model(vector: Vector) -> TruthPack:

@@ -146,7 +146,13 @@ def _draw(truth: TruthPack, vector: Vector, r: Replay, samples: list[int], rows:
     states = truth.states_along(vector, rows)
     out = r.outputs
     inputs = r.inputs
-    for i, row, u in zip(samples, rows, states, strict=True):
+    # the power limits of every sample drawn at once (each from its own state)
+    socs = vector["cell_soc"][rows].astype(float)
+    powers = {key: truth.draw_powers(socs, states, np.maximum(out[signal][samples], 0.0),
+                                     sign, counts, horizon)[0]
+              for key, sign, signal in (("pc", 1.0, "sop_charge_power_limit_W"),
+                                        ("pd", -1.0, "sop_discharge_power_limit_W"))}
+    for k, (i, row, u) in enumerate(zip(samples, rows, states, strict=True)):
         soc = vector["cell_soc"][row].astype(float)
         covered = bool(truth.covers(soc[None, :], fit_V)[0])
         t = float(r.t_s[i])
@@ -165,7 +171,7 @@ def _draw(truth: TruthPack, vector: Vector, r: Replay, samples: list[int], rows:
         for key, sign, signal in (("pc", 1.0, "sop_charge_power_limit_W"),
                                   ("pd", -1.0, "sop_discharge_power_limit_W")):
             limit = float(out[signal][i])
-            v, _ = truth.draw_power(soc, u, max(limit, 0.0), sign, counts, horizon)
+            v = powers[key][k]
             excess = float(np.max(v - v_high) if sign > 0 else np.max(v_low - v))
             drawn[key].append(Drawn(t, limit, excess, rest_high if sign > 0 else rest_low,
                                     covered))

@@ -171,3 +171,20 @@ def test_a_drawn_power_is_the_bisected_one(pack: TruthPack, vector: Vector, sign
     want_volts, want_amps = _draw_power(pack, soc, u, power, sign, counts)
     assert np.allclose(amps, want_amps, rtol=1e-9, atol=1e-9)
     assert np.allclose(volts, want_volts, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_draws_at_once_are_each_the_draw_alone(pack: TruthPack, vector: Vector,
+                                               sign: float) -> None:
+    """Several draws at once (each from its own state, with its own power: none, reached,
+    beyond what the string gives) are, to the bit, each drawn alone."""
+    rows = np.array([600, 3000, 9000, 12000, 9000])
+    socs = vector["cell_soc"][rows].astype(float)
+    states = pack.states_along(vector, rows)
+    counts = np.array([24.0, 24.0, 24.0, 24.0])
+    e = np.sum(counts * (pack.ocv(socs) + states.sum(axis=1)), axis=1)
+    powers = e * np.array([0.3, 0.0, 3.0, 1.2, 1e3])
+    volts, amps = pack.draw_powers(socs, states, powers, sign, counts, HORIZON_S)
+    for k in range(rows.size):
+        alone = pack.draw_power(socs[k], states[k], float(powers[k]), sign, counts, HORIZON_S)
+        assert np.array_equal(volts[k], alone[0]) and np.array_equal(amps[k], alone[1])
