@@ -272,7 +272,7 @@ class Harness:
         # a time seen over a bus ends when the frame that shows the module's reaction comes,
         # up to one period of it after the module decided: an upper bound is judged on the
         # earliest the decision can have been (0 in process)
-        late = self.loop.observation_lag_s if self.loop is not None else 0.0
+        late = float(getattr(self.loop, "observation_lag_s", 0.0))
         results = []
         for c in req.acceptance:
             if c.parameter is None:
