@@ -9,7 +9,8 @@ each bench step to a :class:`PoolBridge`:
 
 - the pool's measured cell voltages and temperatures (the bench's sensor models, with every
   fault a test case injects) go out as the CMUs' frames, on the catalog's cycles; the pool's
-  close_request and fault_reset_request as the vehicle's state request, every 100 ms;
+  close_request and fault_reset_request as the vehicle's state request, every 100 ms and at
+  once when one of them changes;
 - the node's hardware pins read the pool's measured pack current, voltages, insulation
   resistance and contactor feedback (its own current sensor and drivers measure them again);
 - every dictionary signal the node's frames carry (safety_state, safety_fault_flags, the
@@ -22,7 +23,8 @@ frame comes. So that it judges the node on what the node was given and measured,
 shows the node's view where the bus carries it:
 
 - the cell voltages and temperatures (and their validity) as the emulated CMUs last sent
-  them: each element holds from the frame that carried it to the next (sample and hold);
+  them, decoded as the node decodes them: each element holds from the frame that carried it
+  to the next (sample and hold), in its field's step;
 - the inputs of the stepped blocks that the node makes itself and its frames carry
   (can_fault_flags), as its frames last carried them. (What its pins measure stays the
   bench's measurement: the node reads the pin at once, in its own resolution.)
@@ -33,7 +35,8 @@ memory, the request flags), and an input of a stepped block that neither the emu
 nodes' frames nor the node's pins deliver (its current sensor's age, which the node
 measures itself). The closed loop refuses to read or set them
 (:class:`~conformance.harness.loop.NotObservable`): what a test case judges on them is
-inconclusive, never failed.
+inconclusive, never failed. And the node's decisions show a frame late:
+:func:`observation_lag_s` tells the judge by how much at most.
 """
 
 from __future__ import annotations
