@@ -78,6 +78,11 @@ class Adapter(ABC):
     """
 
     transport: ClassVar[str] = "abstract"
+    #: whether each run starts a module of its own that no other run can reach (a child
+    #: process, an FMU instance, classes in this process): ``obsa certify --jobs`` may then
+    #: run the test cases in several processes, each with its own start of the module. Not
+    #: for a module the bench finds running (TCP) or a node on a bus.
+    independent_instances: ClassVar[bool] = False
     #: why this transport cannot cut the module's power (None: it can, see power_cycle)
     power_cycle_refusal: ClassVar[str | None] = "this transport cannot cut the module's power"
 

@@ -734,6 +734,7 @@ class ProcessAdapter(WireAdapter):
 
     transport = "process"
     power_cycle_refusal: ClassVar[str | None] = None
+    independent_instances: ClassVar[bool] = True
 
     def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
                  dimensions: dict[str, int] | None = None) -> None:

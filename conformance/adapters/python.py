@@ -191,6 +191,7 @@ class PythonAdapter(Adapter):
 
     transport = "python-inprocess"
     power_cycle_refusal: ClassVar[str | None] = None
+    independent_instances: ClassVar[bool] = True
 
     @classmethod
     def judged_files(cls, settings: dict[str, Any]) -> list[Path]:
