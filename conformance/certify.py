@@ -11,6 +11,12 @@ second live run in the same directory, the report files of an earlier run are re
 before the suite starts, and every file is written under a temporary name and renamed
 when complete. A report left by another run can therefore never decide the exit status.
 
+With ``jobs`` above 1 (``--jobs``; default: every core this process may use) the test
+cases are shared among that many processes, each with its own start of the module
+(:func:`shards`): every n-th test case from the k-th, each judged exactly as in one process
+(its stimuli come from its own seed), and one report. A transport whose module the bench
+finds running (TCP, a CAN node) or an HMI service at a fixed address runs in one process.
+
 The report's ``duration_s`` is the wall time the user waited, from the start of the
 command to the report written (:mod:`.report.wall`). ``png=True`` also exports the
 evidence plots as PNG files (:mod:`.report.plots`, matplotlib: loaded only then).
@@ -201,11 +207,16 @@ def _plugin_args() -> list[str]:
     return ["-p", "conformance.pytest_plugin"]
 
 
-def _pytest_args(manifest: Path, out: Path, run_id: str, options: RunOptions) -> list[str]:
+def _pytest_args(manifest: Path, out: Path, run_id: str, options: RunOptions,
+                 silent: bool = False) -> list[str]:
     args = [
         str(SUITE_DIR), f"--obsa-module={manifest}", f"--obsa-report={out}",
         f"--obsa-run-id={run_id}", "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR),
-        "-c", str(SUITE_DIR / "pytest.ini"), "--no-header", "-q" if options.progress else "-qq",
+        "-c", str(SUITE_DIR / "pytest.ini"),
+        # a process that runs a share of the test cases beside this one prints nothing: its
+        # results join this one's, which prints them
+        *(["-p", "no:terminal"] if silent else
+          ["--no-header", "-q" if options.progress else "-qq"]),
         "-p", "no:randomly", "-W", "ignore::pytest.PytestAssertRewriteWarning",
         # the suite judges with data, not with assert statements: no rewriting (which
         # compiles every suite module anew where bytecode is not written), and none of the
@@ -236,13 +247,14 @@ class RunOptions:
     suite: str = "pytest"  # pytest | gherkin | both
     fail_fast: bool = False
     vectors: tuple[Path, ...] = ()  # the vendor's vector directories, judged too
+    jobs: int = 1  # processes that share the pytest suite's test cases (see shards())
 
 
 def run_certify(manifest: str, out: Path, progress: bool = True, select: str | None = None,
                 in_process: bool = False, html: bool = True, png: bool = False,
                 started: float | None = None, guard: bool = False,
                 suite: str = "pytest", fail_fast: bool = False,
-                vectors: list[Path] | None = None) -> int:
+                vectors: list[Path] | None = None, jobs: int = 1) -> int:
     """Certify, write the report in ``out``, return the exit status. ``started``: when the
     command started (``time.monotonic()``; default: now), the start of ``duration_s``.
     ``guard`` (the command line's way): the run happens in a child process that this one
@@ -253,13 +265,18 @@ def run_certify(manifest: str, out: Path, progress: bool = True, select: str | N
     are inconclusive, saying so). ``vectors``: directories of the vendor's own test vectors
     (obsa-vector/1, each with the characterization it names beside it), judged by every test
     case that replays vectors of their kind, in addition to the shipped ones
-    (:func:`check_vectors` refuses a bad one before anything runs)."""
+    (:func:`check_vectors` refuses a bad one before anything runs). ``jobs``: processes
+    that share the test cases (:func:`shards`)."""
     if suite not in SUITE_CHOICES:
         print(f"obsa certify: --suite: expected one of {', '.join(SUITE_CHOICES)}, found "
               f"'{suite}'", file=sys.stderr)
         return 2
+    if jobs < 1:
+        print(f"obsa certify: --jobs: expected a whole number of processes of at least 1, "
+              f"found {jobs}", file=sys.stderr)
+        return 2
     options = RunOptions(progress, select, in_process, html, png, suite, fail_fast,
-                         tuple(Path(v) for v in vectors or ()))
+                         tuple(Path(v) for v in vectors or ()), jobs)
     # the directories of OBSA_VECTORS, if set, and those given here
     judged = extra_vectors([*extra_dirs(), *options.vectors]) if options.vectors \
         else contextlib.nullcontext()
@@ -460,13 +477,14 @@ def _run(path: Path, output: OutputDir, run_id: str, options: RunOptions) -> int
     import pytest
 
     status: int | pytest.ExitCode = pytest.ExitCode.OK
-    if options.suite == "pytest":  # the plugin prepares, finishes and writes the run
+    jobs = shards(path, options)
+    if options.suite == "pytest" and jobs == 1:  # the plugin prepares, finishes, writes
         try:
             status = pytest.main(_pytest_args(path, output.path, run_id, options))
         except Interrupted:  # stopped outside a pytest session (e.g. loading the plugin)
             pass
     else:
-        status = _run_suites(path, output.path, run_id, options)
+        status = _run_suites(path, output.path, run_id, options, jobs)
     report = output.own_report(run_id)
     if STOPS.received is not None:
         if report is None:  # stopped before the suite could write: say so in a report
@@ -485,37 +503,76 @@ def _run(path: Path, output: OutputDir, run_id: str, options: RunOptions) -> int
     return {"certified": 0, "not-certified": 1}.get(str(report.get("outcome")), 2)
 
 
-def _run_suites(path: Path, out: Path, run_id: str, options: RunOptions) -> int:
-    """``--suite gherkin`` or ``both``: one certification, finished and written here as one
-    report. With ``both``, the Gherkin suite runs at the same time as the pytest suite, in
-    a process of its own with its own start of the module (:class:`_GherkinChild`), and its
-    results join the run's when it ends; where there is no fork, after it."""
+def shards(path: Path, options: RunOptions) -> int:
+    """How many processes share the pytest suite's test cases: ``options.jobs``, or 1 where
+    the run cannot be shared — no fork, ``--fail-fast`` (one run stops at the first
+    verdict), a manifest that does not load (its refusal is reported once), a transport
+    whose module is not started by the run (:attr:`Adapter.independent_instances
+    <conformance.adapters.base.Adapter.independent_instances>`: TCP, a CAN node), an HMI
+    service at a fixed address (no ``{port}`` in its URL), or the pytest suite not run."""
+    if options.jobs <= 1 or options.fail_fast or options.suite == "gherkin" \
+            or not hasattr(os, "fork"):
+        return 1
+    from .adapters import AdapterError, transport_class
+    from .manifest import load_manifest
+    from .spec import load_spec
+
+    try:
+        manifest, issues = load_manifest(path, load_spec())
+        if manifest is None or issues:
+            return 1
+        adapter = transport_class(manifest.adapter.type, options.in_process)
+    except (AdapterError, Exception):  # noqa: BLE001 - the run itself reports what is wrong
+        return 1
+    if not adapter.independent_instances:
+        return 1
+    if manifest.hmi_http is not None and "{port}" not in manifest.hmi_http.url:
+        return 1
+    return options.jobs
+
+
+def _run_suites(path: Path, out: Path, run_id: str, options: RunOptions,
+                jobs: int = 1) -> int:
+    """One certification, finished and written here as one report, when more than one
+    process judges: ``--suite gherkin`` or ``both``, or ``jobs`` processes sharing the pytest
+    suite. The Gherkin suite of ``both`` and every share of the pytest test cases but the
+    first run at the same time as this process, each in a process of its own with its own
+    start of the module (:class:`_SuiteChild`), and their results join the run's when they
+    end; where there is no fork, the Gherkin suite runs after the pytest suite."""
     import pytest
 
     from .gherkin.runner import run_gherkin
     from .pytest_plugin import run_on
 
-    child = _GherkinChild.start(path, out, run_id, options) \
-        if options.suite == "both" and hasattr(os, "fork") else None
+    # forked before this process starts its module: no child holds the module's pipes
+    children = [_SuiteChild.start(path, out, run_id, options, "pytest", (k, jobs))
+                for k in range(1, jobs)]
+    if options.suite == "both" and hasattr(os, "fork"):
+        children.append(_SuiteChild.start(path, out, run_id, options, "gherkin"))
     cert = Certification.prepare(path, None, out, in_process=options.in_process,
                                  run_id=run_id)
     cert.html = options.html
     cert.fail_fast = options.fail_fast
-    cert.suites = ["pytest", "gherkin"] if options.suite == "both" else ["gherkin"]
+    cert.suites = ["pytest"] if options.suite == "pytest" else \
+        ["gherkin"] if options.suite == "gherkin" else ["pytest", "gherkin"]
+    cert.shard = (0, jobs) if jobs > 1 else None
     status = 0
     try:
         for line in cert.header_lines():
             print(line)
+        if jobs > 1 and options.progress and not cert.refused:
+            print(f"OBSA: the test cases shared among {jobs} processes (--jobs), each with "
+                  "its own start of the module")
         if not cert.refused:
             if "pytest" in cert.suites:
                 status = run_on(cert, _pytest_args(path, out, run_id, options))
                 if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
                     return status
             if cert.interrupted_by is None and STOPS.received is None:
-                if child is not None:
-                    child.join(cert, options.progress)
-                    child = None
-                else:
+                gherkin_alongside = any(c.suite == "gherkin" for c in children)
+                while children:
+                    children.pop(0).join(cert, options.progress)
+                if "gherkin" in cert.suites and not gherkin_alongside:
                     if options.progress:
                         print("OBSA: the Gherkin suite")
                     run_gherkin(cert, progress=options.progress, name=options.select,
@@ -523,7 +580,7 @@ def _run_suites(path: Path, out: Path, run_id: str, options: RunOptions) -> int:
     except Interrupted:
         pass
     finally:
-        if child is not None:
+        for child in children:
             child.kill()
         if STOPS.received is not None and cert.interrupted_by is None:
             cert.interrupted_by = STOPS.received
@@ -533,35 +590,59 @@ def _run_suites(path: Path, out: Path, run_id: str, options: RunOptions) -> int:
     return status
 
 
-class _GherkinChild:
-    """The Gherkin suite of a ``--suite both`` run, in a forked process: it prepares its
-    own certification (the same manifest, so the same seeds; its own start of the module),
-    runs every scenario quietly and leaves its results in a file of the report directory,
-    which :meth:`join` adds to the run's. Stop signals are the parent's to handle: it kills
-    this process (and the guard, what is left of its module)."""
+class _SuiteChild:
+    """A suite, or a share of the pytest suite's test cases, run in a forked process beside
+    this one: it prepares its own certification (the same manifest, so the same seeds; its
+    own start of the module), runs quietly and leaves its results in a file of the report
+    directory, which :meth:`join` adds to the run's. Stop signals are the parent's to
+    handle: it kills this process (and the guard, what is left of its module)."""
 
-    def __init__(self, pid: int, results: Path) -> None:
+    def __init__(self, pid: int, results: Path, suite: str,
+                 shard: tuple[int, int] | None) -> None:
         self.pid = pid
         self.results = results
+        self.suite = suite
+        self.shard = shard
+
+    @property
+    def name(self) -> str:
+        if self.shard is None:
+            return "the Gherkin suite"
+        k, n = self.shard
+        return f"share {k + 1} of {n} of the test cases"
 
     @classmethod
-    def start(cls, path: Path, out: Path, run_id: str, options: RunOptions) -> _GherkinChild:
-        results = out / f".gherkin-{run_id}.json"
+    def start(cls, path: Path, out: Path, run_id: str, options: RunOptions, suite: str,
+              shard: tuple[int, int] | None = None) -> _SuiteChild:
+        tag = suite if shard is None else f"{suite}-{shard[0]}"
+        results = out / f".{tag}-{run_id}.json"
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid:
-            return cls(pid, results)
+            return cls(pid, results, suite, shard)
         code = 2
         try:  # the child: never returns
-            from .gherkin.runner import run_gherkin
-
             cert = Certification.prepare(path, None, out, in_process=options.in_process,
                                          run_id=run_id)
-            cert.suites = ["gherkin"]
+            cert.suites = ["gherkin"] if suite == "gherkin" else ["pytest"]
             cert.fail_fast = options.fail_fast
+            cert.shard = shard
             if not cert.refused:
-                run_gherkin(cert, progress=False, name=options.select, stop=options.fail_fast)
+                if suite == "gherkin":
+                    from .gherkin.runner import run_gherkin
+
+                    run_gherkin(cert, progress=False, name=options.select,
+                                stop=options.fail_fast)
+                else:
+                    import pytest
+
+                    from .pytest_plugin import run_on
+
+                    status = run_on(cert, _pytest_args(path, out, run_id, options, silent=True))
+                    if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+                        raise RuntimeError(f"pytest could not run the share (exit status "
+                                           f"{int(status)})")
             cert.close()
             data = {"results": [r.model_dump(mode="json") for r in cert.results],
                     "deselected": sorted(cert.deselected),
@@ -579,12 +660,12 @@ class _GherkinChild:
 
     def join(self, cert: Certification, progress: bool) -> None:
         """Wait for the child and add its results to ``cert``; a child that ended without
-        them leaves every requirement of the Gherkin suite in error, saying why."""
+        them leaves every requirement its share would have judged in error, saying why."""
         from .report.model import TestResult
         from .session import progress_line
 
         if progress:
-            print("OBSA: the Gherkin suite (it ran alongside)")
+            print(f"OBSA: {self.name} (it ran alongside)")
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
         try:
@@ -593,10 +674,10 @@ class _GherkinChild:
         except (OSError, ValueError, KeyError):
             how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                    else f"exited with status {os.waitstatus_to_exitcode(status)}")
-            why = (f"the Gherkin suite's process {how} without its results (see the "
-                   "messages above)")
-            results = [cert.unjudged("", r.id, "error", why).model_copy(
-                update={"suite": "gherkin"}) for r in cert.scope() if cert.applicable([r.id])]
+            whose = "the Gherkin suite's process" if self.shard is None \
+                else f"the process of {self.name}"
+            why = f"{whose} {how} without its results (see the messages above)"
+            results = self._lost(cert, why)
             data = {"deselected": []}
         finally:
             self.results.unlink(missing_ok=True)
@@ -607,6 +688,16 @@ class _GherkinChild:
         if progress:
             for i, r in enumerate(results):
                 print(progress_line(i + 1, len(results), r))
+
+    def _lost(self, cert: Certification, why: str) -> list[Any]:
+        """Error results for what this child would have judged: every applicable requirement
+        of the Gherkin suite; for a share of the pytest suite, the requirements no other
+        process judges become errors saying why when the run ends (``cert.lost``)."""
+        if self.shard is None:
+            return [cert.unjudged("", r.id, "error", why).model_copy(
+                update={"suite": "gherkin"}) for r in cert.scope() if cert.applicable([r.id])]
+        cert.lost.append(why)
+        return []
 
     def kill(self) -> None:
         """Stop the child (the run was interrupted or failed) and remove its file."""

@@ -46,12 +46,39 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     from .certify import run_certify
     from .report.wall import process_started
 
+    jobs = _jobs(args.jobs)
+    if jobs is None:
+        return 2
     return run_certify(
         args.manifest, Path(args.out), progress=not args.no_progress, select=args.select,
         in_process=args.in_process, html=not args.no_html, png=args.png,
         started=process_started(), guard=True, suite=args.suite, fail_fast=args.fail_fast,
-        vectors=[Path(v) for v in args.vectors or ()],
+        vectors=[Path(v) for v in args.vectors or ()], jobs=jobs,
     )
+
+
+JOBS_VARIABLE = "OBSA_JOBS"
+"""The default of ``obsa certify --jobs`` when the option is not given."""
+
+
+def _jobs(value: str | None) -> int | None:
+    """``--jobs`` (or ``OBSA_JOBS``): a whole number ≥ 1 or ``auto`` (every core this
+    process may use; the default); None after saying what is wrong."""
+    where = "--jobs"
+    if value is None:
+        value, where = os.environ.get(JOBS_VARIABLE) or "auto", JOBS_VARIABLE
+    if value == "auto":
+        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+        return len(cores) if cores else (os.cpu_count() or 1)
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        print(f"obsa certify: {where}: expected a whole number of processes of at least 1 or "
+              f"'auto', found '{value}'", file=sys.stderr)
+        return None
+    return jobs
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -338,6 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a directory of your own test vectors (obsa-vector/1, each with the "
         "characterization it names beside it), judged in addition to the shipped ones by "
         "every test case that replays vectors of their kind; repeatable")
+    c.add_argument(
+        "--jobs", metavar="N", default=None,
+        help="processes that share the test cases, each with its own start of the module "
+        "(a whole number, or 'auto': every core; default: $OBSA_JOBS, else auto); a module "
+        "the bench does not start itself (TCP, a CAN node) runs in one")
     c.add_argument(
         "--in-process", action="store_true",
         help="run a python module inside this process (debugging and profiling only: the "

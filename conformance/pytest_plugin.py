@@ -131,6 +131,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             drop.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
+    if cert.shard is not None:  # the other shares run in processes beside this one
+        k, n = cert.shard
+        keep = keep[k::n]
     items[:] = keep
     cert.planned = [(item.nodeid, _requirements(item)) for item in keep]
 

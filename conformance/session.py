@@ -172,6 +172,12 @@ class Certification:
     module_files: dict[str, str] = field(default_factory=dict)
     suites: list[Suite] = field(default_factory=lambda: ["pytest"])  # the suites that run
     fail_fast: bool = False  # the run stops at the first verdict that is not a pass
+    #: (k, n): this process runs every n-th test case of the pytest suite from the k-th, the
+    #: others run beside it (``obsa certify --jobs``); None: all of them
+    shard: tuple[int, int] | None = None
+    #: why a process that ran a share of the test cases left no results (its requirements
+    #: that no other process judged are errors)
+    lost: list[str] = field(default_factory=list)
 
     # ---- set-up -------------------------------------------------------------------
     @classmethod
@@ -453,7 +459,9 @@ class Certification:
             vectors=dict(sorted(self.session.vectors.items())) if self.session else {},
             environment={"python": sys.version.split()[0], "platform": platform.platform(),
                          "obsa": _version(), "bench_chemistry": self.bench_chemistry,
-                         "seed": f"{self.seed:#010x}"},
+                         "seed": f"{self.seed:#010x}",
+                         # processes that shared the test cases (obsa certify --jobs)
+                         "jobs": self.shard[1] if self.shard else 1},
         )
 
     def _not_run(self, req: Requirement, suite: Suite) -> TestResult:
@@ -466,6 +474,8 @@ class Certification:
             why = f"not run: the run was interrupted ({self.interrupted_by})"
         elif req.id in self.deselected:
             verdict, why = "inconclusive", "not run: its test case was deselected"
+        elif self.lost and suite == "pytest" and req.verification == "test":
+            verdict, why = "error", "; ".join(self.lost)
         elif self.fail_fast and any(r.verdict in BLOCKING for r in self.results):
             verdict = "inconclusive"
             why = "not run: --fail-fast stopped the run at the first verdict that was no pass"

@@ -11,9 +11,14 @@ catalogue). Without workers nothing changes.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# the certifications the tests start run their test cases in one process each (obsa certify
+# --jobs 1): the workers already use every core; the tests of --jobs say so themselves
+os.environ.setdefault("OBSA_JOBS", "1")
 
 
 def _shares_work(item: pytest.Item) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conformance.certify import _GherkinChild
+from conformance.certify import _SuiteChild
 from conformance.gherkin.runner import run_gherkin
 from conformance.harness.context import PreconditionFailed
 from conformance.manifest import safety_core_manifest_path
@@ -164,7 +164,7 @@ def test_a_gherkin_process_without_results_leaves_errors_saying_why(cert: Certif
     pid = os.fork()
     if pid == 0:
         os._exit(3)
-    child = _GherkinChild(pid, tmp_path / ".gherkin-x.json")
+    child = _SuiteChild(pid, tmp_path / ".gherkin-x.json", "gherkin", None)
     child.join(cert, progress=False)
     gherkin = [r for r in cert.results if r.suite == "gherkin"]
     assert gherkin and {r.verdict for r in gherkin} == {"error"}
