@@ -2,8 +2,10 @@
 report costs.
 
 Runs ``obsa certify reference`` in a fresh process (as a user would), isolated (how a
-certification runs), once with report.html and once with ``--no-html``, one after the
-other in this run, and prints:
+certification runs), with the test cases on every core (``--jobs auto``, the default), once
+with report.html and once with ``--no-html``, then once with ``--no-html --jobs 1`` (one
+process: the anchor of what sharing the test cases gains), one after the other in this
+run, and prints:
 
 - each run's wall time, the ``duration_s`` its report says (from the start of the process
   to the report written) and the ratio to the target (:data:`TARGET_S`, the whole reference
@@ -11,7 +13,8 @@ other in this run, and prints:
 - the wall time per requirement judged by a test case (the requirements with at least one
   test-case verdict, every verdict counted once per requirement) against
   :data:`TARGET_PER_REQUIREMENT_S`;
-- the ratio of the two wall times (what report.html costs the user);
+- the ratio of the two wall times (what report.html costs the user), and of the run on
+  every core to the run in one process;
 - the time to build the report files from the run's results (report.json, junit.xml,
   report.html, best of 3, in this process) and its share of the wall time with HTML;
 - the sizes of report.json, report.html and junit.xml.
@@ -93,6 +96,11 @@ def _line(label: str, code: int, wall: float, duration: float | None, judged: in
     return line
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
@@ -103,11 +111,12 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     tmp = Path(tempfile.mkdtemp(prefix="obsa-bench-"))
     try:
-        html_out, plain_out = tmp / "html", tmp / "no-html"
+        html_out, plain_out, one_out = tmp / "html", tmp / "no-html", tmp / "one-process"
         best: dict[str, tuple[int, float, float | None]] = {}
         for _ in range(args.repeat):
-            for label, out, extra in (("html", html_out, ()), ("plain", plain_out,
-                                                                ("--no-html",))):
+            for label, out, extra in (("html", html_out, ("--jobs", "auto")),
+                                      ("plain", plain_out, ("--no-html", "--jobs", "auto")),
+                                      ("one", one_out, ("--no-html", "--jobs", "1"))):
                 result = run(out, *extra)
                 if label not in best or result[1] < best[label][1]:
                     best[label] = result
@@ -117,8 +126,13 @@ def main() -> None:
         code, wall_plain, duration = best["plain"]
         print(_line("--no-html     ", code, wall_plain, duration,
                     judged_requirements(plain_out / "report.json")))
-        print(f"with HTML / --no-html: {wall_html / wall_plain:.2f}"
-              + (f" (fastest of {args.repeat} each)" if args.repeat > 1 else ""))
+        code, wall_one, duration = best["one"]
+        print(_line("--jobs 1      ", code, wall_one, duration,
+                    judged_requirements(one_out / "report.json")))
+        fastest = f" (fastest of {args.repeat} each)" if args.repeat > 1 else ""
+        print(f"with HTML / --no-html: {wall_html / wall_plain:.2f}{fastest}")
+        print(f"--no-html on {_cores()} cores / in one process: {wall_plain / wall_one:.2f}"
+              f"{fastest}")
         if (html_out / "report.json").exists():
             took = build_times(html_out / "report.json")
             total = sum(took.values())
