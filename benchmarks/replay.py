@@ -118,9 +118,10 @@ def main() -> None:
         print(f"{name:32s} {us:8.1f} µs/step  {cpu:8.1f} µs/step   "
               f"wall {us / floor:5.2f}× the in-process time")
     batched = results["isolated, many steps/message"]
-    for name in ("isolated, one call at a time", "isolated, pipelined"):
-        print(f"many steps/message ÷ {name[10:]:20s} wall {batched[0] / results[name][0]:5.2f}"
-              f"   CPU {batched[1] / results[name][1]:5.2f}")
+    for way in ("one call at a time", "pipelined"):
+        wall, cpu = results[f"isolated, {way}"]
+        print(f"many steps/message ÷ {way:20s} wall {batched[0] / wall:5.2f}   "
+              f"CPU {batched[1] / cpu:5.2f}")
 
 
 if __name__ == "__main__":

@@ -229,3 +229,27 @@ def test_a_module_that_dies_in_a_message_says_its_last_words(spec, dims):
         assert "exited with status 7" in str(err.value)
         assert "fatal: asked to exit at t=6" in str(err.value)
         assert "steps 0 to 99 of the series" in str(err.value)
+
+
+def test_a_series_of_large_steps_goes_in_fewer_steps_per_message(spec, dims, monkeypatch):
+    """A message over SERIES_MAX_BYTES is not written: the steps go in halves (and the rest
+    of the series in messages of that size), answering as before."""
+    from conformance.adapters import process
+
+    monkeypatch.setattr(process, "SERIES_MAX_BYTES", 3000)
+    with open_adapter(manifest_with({SS: ref("FailsWhenAsked")}, 1.0), spec, dims) as adapter:
+        times, columns = _columns(adapter, 40)
+        sizes: list[int] = []
+        real = wire.encode
+
+        def spy(message):
+            data = real(message)
+            if isinstance(message, dict) and message.get("method") == "obsa.step_series":
+                sizes.append(len(message["params"]["t"]) if len(data) <= 3000 else -1)
+            return data
+
+        monkeypatch.setattr(wire, "encode", spy)
+        replies = adapter.step_columns(SS, times, columns)
+        assert [r["charge_current_limit_A"] for r in replies] == list(range(40))
+        sent = [n for n in sizes if n > 0]
+        assert sum(sent) == 40 and max(sent) < 40 and -1 in sizes
