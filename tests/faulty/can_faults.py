@@ -12,7 +12,6 @@ import can
 import numpy as np
 from numpy.typing import NDArray
 
-from reference_impl.component import resolve_parameters
 from reference_impl.interfaces import CanStackFault
 from reference_impl.nodes.can_bmu import CanBmu
 from reference_impl.nodes.can_cmu import CanCmu
@@ -331,34 +330,34 @@ class LateStartBmu(CanBmu):
         super()._send_due(t, signals)
 
 
-class _RaisedLimitBmu(CanBmu):
-    """A BMU whose safety supervisor takes one declared limit ``RAISED`` higher by
-    ``BY``."""
+class _TripHighBmu(CanBmu):
+    """A BMU whose safety supervisor compares the upper limit ``QUANTITY`` against its MSL
+    plus ``BY`` (a wrong calibration constant); the level a reset needs is still derived from
+    the declared MSL (as tests/faulty/modules.py OvThresholdHigh, on the node)."""
 
-    RAISED = ""
+    QUANTITY = ""
     BY = 0.0
 
-    def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
-        declared = resolve_parameters("safety_supervisor",
-                                      parameters.get("safety_supervisor", {}))
-        raised = {**parameters, "safety_supervisor": {
-            **parameters.get("safety_supervisor", {}),
-            self.RAISED: float(declared[self.RAISED]) + self.BY}}
-        super().configure(raised)
+    def reset(self) -> None:
+        super().reset()
+        supervisor = self.functions.components["safety_supervisor"]
+        for limit in getattr(supervisor, "_limits", ()):
+            if limit.name == self.QUANTITY:
+                limit.msl += self.BY
 
 
-class HighOverVoltageBmu(_RaisedLimitBmu):
-    """Trips the cell over-voltage 50 mV above the declared MSL (its threshold taken from a
-    table of the next cell grade): a fault the vehicle sees on the bus, late and high."""
+class HighOverVoltageBmu(_TripHighBmu):
+    """Trips the cell over-voltage 50 mV above the declared MSL: the vehicle sees the fault
+    on the bus, late and high."""
 
-    RAISED, BY = "cell_voltage_max_msl_V", 0.05
+    QUANTITY, BY = "cell_voltage_max", 0.05
 
 
-class HotDischargeBmu(_RaisedLimitBmu):
-    """Lets the cells discharge 10 K above the declared over-temperature MSL (a limit written
-    for another chemistry): the swept temperature never trips it."""
+class HotDischargeBmu(_TripHighBmu):
+    """Lets the cells discharge 10 K past the declared over-temperature MSL before it trips
+    (a limit written for another chemistry): the swept temperature never trips it."""
 
-    RAISED, BY = "discharge_temperature_max_msl_degC", 10.0
+    QUANTITY, BY = "discharge_temperature_max", 10.0
 
 
 @dataclass(frozen=True)
