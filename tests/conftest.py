@@ -21,6 +21,15 @@ import pytest
 os.environ.setdefault("OBSA_JOBS", "1")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core, and one more — the worker that takes the faulty
+    modules' catalogue waits for its certifications, which take a core of their own
+    (tests/faulty/conftest.py)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+    return cores + 1
+
+
 def _shares_work(item: pytest.Item) -> bool:
     """True when ``item`` takes a module- or session-scoped fixture of this tree."""
     info = getattr(item, "_fixtureinfo", None)
