@@ -285,7 +285,27 @@ class Certification:
         if vendor:
             lines.append(f"OBSA vectors: the shipped ones and those of "
                          f"{', '.join(str(d) for d in vendor)}")
+        lines += self._unobservable_lines()
         return lines
+
+    def _unobservable_lines(self) -> list[str]:
+        """Said before anything runs: what the transport keeps the closed loop from seeing
+        or setting (the blocks of a profile on a CAN node), so that the vendor knows which
+        requirements will be inconclusive and that their profile cannot be certified so."""
+        see = getattr(self.adapter, "observability", None)
+        if self.manifest is None or self.spec is None or not callable(see):
+            return []
+        blocks = [c for c in self.manifest.claimed_components(self.spec)
+                  if self.spec.interfaces[c].outputs and c != "can_stack"]
+        hidden, undeliverable = see(blocks) if blocks else ({}, {})
+        if not hidden and not undeliverable:
+            return []
+        return [f"OBSA: over {self.manifest.adapter.type}, the closed loop of "
+                f"{', '.join(blocks)} cannot see {', '.join(sorted(hidden)) or 'nothing'} and "
+                f"cannot set {', '.join(sorted(undeliverable)) or 'nothing'}: every requirement "
+                "that needs one of them is inconclusive, saying which, and its profile cannot be "
+                "certified over this transport (certify the blocks in process or as a child "
+                "process, the node on its CAN profile)"]
 
     # ---- selection ----------------------------------------------------------------
     def _requirement_applies(self, req: Requirement) -> bool | None:

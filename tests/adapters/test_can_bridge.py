@@ -274,3 +274,25 @@ def test_the_monitors_skip_only_what_needs_a_hidden_signal(harness: Harness) -> 
     assert "OBSA-SAFE-016" not in found[(True, True)]
     # … but the current limits the bus carries are still judged
     assert "not observable" in found[(False, True)]["OBSA-SAFE-016"]
+
+
+def _header(manifest: Path) -> list[str]:
+    cert = Certification.prepare(manifest, None, Path("/nonexistent"))
+    try:
+        return cert.header_lines()
+    finally:
+        cert.close()
+
+
+def test_the_run_says_first_what_the_bus_keeps_from_the_loop(tmp_path: Path) -> None:
+    """Before anything runs, the vendor reads which signals the bus hides from the loop and
+    that the block profile cannot be certified over CAN (its requirements that need them are
+    inconclusive); a node claiming only its CAN profile gets no such line."""
+    said = [line for line in _header(_can_manifest(tmp_path)) if "cannot see" in line]
+    assert len(said) == 1
+    hidden, undeliverable = observability(load_spec(), list(BLOCKS))
+    assert "contactor_open_request" in hidden and "dtc_status" in hidden
+    assert all(name in said[0] for name in (*hidden, *undeliverable))
+    assert "cannot be certified over this transport" in said[0]
+    plain = _header(ROOT / "reference_impl" / "manifest_can_bmu.yaml")
+    assert not [line for line in plain if "cannot see" in line]
