@@ -14,13 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import yaml
 
 from conformance.adapters.can import parse_settings
 from conformance.adapters.can_bridge import observability, on_the_bus
-from conformance.bench.clock import Clock
 from conformance.harness.context import Harness, standard_channels
 from conformance.harness.loop import ClosedLoop, NotObservable, PreconditionFailed
 from conformance.harness.monitors import Watch, violations
@@ -29,6 +27,7 @@ from conformance.session import Certification, unjudged_verdict
 from conformance.spec import load_spec
 
 from ..faulty.can_faults import SAFETY_OVER_CAN, CanFaulty
+from ..harness.fakes import RestingBench
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCKS = ("safety_supervisor", "contactor_manager", "diagnostics")
@@ -175,32 +174,6 @@ def test_observability_names_what_neither_bus_nor_pins_carry() -> None:
     assert "contactor_open_request" in alone
 
 
-class _Bench:
-    """Four healthy cells; commands are ignored."""
-
-    class config:  # noqa: N801 - mirrors BenchConfig's attribute access
-        dt_s = 0.01
-
-    def __init__(self) -> None:
-        self.clock = Clock(0.01)
-
-    @property
-    def t(self) -> float:
-        return self.clock.t
-
-    def measurements(self) -> dict[str, Any]:
-        return {"cell_voltage_V": np.full(4, 3.7), "cell_voltage_valid": np.ones(4, dtype=bool),
-                "cell_temperature_degC": np.full(2, 25.0),
-                "cell_temperature_valid": np.ones(2, dtype=bool), "pack_current_A": 0.0,
-                "pack_voltage_V": 350.0, "link_voltage_V": 0.0}
-
-    def apply(self, pool: dict[str, Any]) -> None:
-        pass
-
-    def advance(self) -> None:
-        self.clock.tick()
-
-
 class _Node:
     """A supervisor whose fault latches at 0.1 s, with its current limits zeroed or not,
     that never raises contactor_open_request; with ``hidden``, over a 'bus' that does not
@@ -231,7 +204,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 def _loop(h: Harness, *, zero_limits: bool, hidden: bool) -> tuple[ClosedLoop, Watch]:
     node = _Node(h.bit("safety_supervisor", "cell_overvoltage"), zero_limits, hidden)
     watch = Watch(h.spec, ["safety_supervisor"])
-    loop = ClosedLoop(h.spec, _Bench(), node, ["safety_supervisor"], h.session.dimensions,
+    loop = ClosedLoop(h.spec, RestingBench(), node, ["safety_supervisor"], h.session.dimensions,
                       standard_channels() + watch.channels())
     return loop, watch
 

@@ -10,43 +10,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-from conformance.bench.clock import Clock
 from conformance.harness.context import Harness, standard_channels
 from conformance.harness.loop import ClosedLoop, steps_per_period
 from conformance.harness.monitors import Watch, violations
 from conformance.session import Certification
 
+from ..harness.fakes import RestingBench
+
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "reference_impl" / "manifest_telemetry_gateway.yaml"
 TEL = "telemetry"
 Script = Callable[[float, dict[str, Any]], dict[str, Any]]
-
-
-class _Bench:
-    """A plant that only keeps time (0.01 s steps); the telemetry's inputs stay at rest."""
-
-    class config:  # noqa: N801 - mirrors BenchConfig's attribute access
-        dt_s = 0.01
-
-    def __init__(self) -> None:
-        self.clock = Clock(0.01)
-
-    @property
-    def t(self) -> float:
-        return self.clock.t
-
-    def measurements(self) -> dict[str, Any]:
-        return {"cell_voltage_V": np.full(2, 3.7), "cell_temperature_degC": np.full(1, 25.0),
-                "pack_current_A": 0.0, "pack_voltage_V": 350.0}
-
-    def apply(self, pool: dict[str, Any]) -> None:
-        pass
-
-    def advance(self) -> None:
-        self.clock.tick()
 
 
 class _Adapter:
@@ -74,7 +50,8 @@ def h(cert: Certification) -> Harness:
 def _found(h: Harness, script: Script, down: tuple[float, float] = (0.5, 0.8)) -> dict[str, float]:
     """Run ``script`` as the telemetry for 1.5 s with the link down inside ``down``."""
     watch = Watch(h.spec, [TEL], {TEL: steps_per_period(0.1, 0.01)})
-    loop = ClosedLoop(h.spec, _Bench(), _Adapter(script), [TEL], h.session.dimensions,
+    bench = RestingBench(cells=2, sensors=1, valid=False)
+    loop = ClosedLoop(h.spec, bench, _Adapter(script), [TEL], h.session.dimensions,
                       standard_channels() + watch.channels())
 
     def link(lp: ClosedLoop) -> None:

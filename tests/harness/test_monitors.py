@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance.bench.clock import Clock
 from conformance.harness.context import Harness, standard_channels
 from conformance.harness.loop import ClosedLoop
 from conformance.harness.monitors import Watch, violations
@@ -23,36 +22,10 @@ from conformance.manifest import safety_core_manifest_path
 from conformance.report.model import TestResult
 from conformance.session import Certification
 
+from .fakes import RestingBench
+
 SUP, CM, DIAG = "safety_supervisor", "contactor_manager", "diagnostics"
 Script = Callable[[float, dict[str, Any]], dict[str, Any]]
-
-
-class _Bench:
-    """Four healthy cells whose voltage a script may set; commands are ignored."""
-
-    class config:  # noqa: N801 - mirrors BenchConfig's attribute access
-        dt_s = 0.01
-
-    def __init__(self, voltage: Callable[[float], float] = lambda t: 3.7) -> None:
-        self.clock = Clock(0.01)
-        self.voltage = voltage
-
-    @property
-    def t(self) -> float:
-        return self.clock.t
-
-    def measurements(self) -> dict[str, Any]:
-        return {"cell_voltage_V": np.full(4, self.voltage(self.t)),
-                "cell_voltage_valid": np.ones(4, dtype=bool),
-                "cell_temperature_degC": np.full(2, 25.0),
-                "cell_temperature_valid": np.ones(2, dtype=bool),
-                "pack_current_A": 0.0, "pack_voltage_V": 350.0, "link_voltage_V": 0.0}
-
-    def apply(self, pool: dict[str, Any]) -> None:
-        pass
-
-    def advance(self) -> None:
-        self.clock.tick()
 
 
 class _Adapter:
@@ -79,12 +52,12 @@ def h(cert: Certification) -> Harness:
 
 
 def _run(h: Harness, scripts: dict[str, Script], seconds: float = 0.3,
-         bench: _Bench | None = None, every: Callable[[ClosedLoop], None] | None = None
+         bench: RestingBench | None = None, every: Callable[[ClosedLoop], None] | None = None
          ) -> tuple[ClosedLoop, Watch]:
     components = list(scripts)
     watch = Watch(h.spec, components)
     assert h.session.dimensions
-    loop = ClosedLoop(h.spec, bench or _Bench(), _Adapter(scripts), components,
+    loop = ClosedLoop(h.spec, bench or RestingBench(), _Adapter(scripts), components,
                       h.session.dimensions, standard_channels() + watch.channels())
     loop.run(seconds, every=every)
     return loop, watch
@@ -143,7 +116,7 @@ def test_reset_while_present_is_judged_with_the_spec_tolerance(h: Harness) -> No
         def voltage(t: float, level: float = level) -> float:
             return msl + 0.1 if t < 0.1 else level
 
-        bench = _Bench(voltage)
+        bench = RestingBench(voltage=voltage)
         # (limits derated: the voltage stays above the RSL)
         loop, watch = _run(h, {SUP: _supervisor(h, fault_at=0.05, clear_at=0.2, nominal_A=0.0)},
                            bench=bench, every=reset)
