@@ -47,3 +47,8 @@ Feature: CAN layer — a node judged by its frames on the catalog's buses (area 
   Scenario: The node sends again after its controller was bus-off
     When each bus of the node is bus-off for 0.55 s in turn
     Then every periodic frame of that bus comes again within its period and tolerance of the recovery, and a node that sends can_fault_flags reports the bus-off, judged against OBSA-CAN-011
+
+  @OBSA-CAN-012
+  Scenario: The BMS master's state estimates on the bus agree with the plant
+    When the BMS master runs past its declared SoC convergence time and 30 s more on a new pack, every cell up to 0.1 to one seeded side of the declared initial SoC and the plant under a seeded load current
+    Then every pack_soc, soh_capacity and soce decodes inside its range, soh_capacity within the declared capacity accuracy of the plant's and pack_soc, after the declared time, within OBSA-SOC-003's largest error of the plant's, judged against OBSA-CAN-012

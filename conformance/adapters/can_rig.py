@@ -298,15 +298,20 @@ class CanRig:
     def _truth(self) -> dict[str, Any]:
         if self.node == "bmu":
             # the cells' extremes and the plant's balancing switches: what the BMU's state
-            # signals are judged against (OBSA-CAN-003)
+            # signals are judged against (OBSA-CAN-003); the string's true SoC, what its
+            # pack_soc is (OBSA-CAN-012)
             out = self.bench.truth(arrays=True)
             v = np.asarray(out.pop("true_cell_voltage_V"), dtype=float)
             temp = np.asarray(out.pop("true_cell_temperature_degC"), dtype=float)
+            soc = self.bench.cell_soc()
+            lo, hi = float(soc.min()), float(soc.max())
             out.update(true_cell_voltage_min_V=float(v.min()),
                        true_cell_voltage_max_V=float(v.max()),
                        true_cell_temperature_min_degC=float(temp.min()),
                        true_cell_temperature_max_degC=float(temp.max()),
-                       balancing_switch_closed=bool(self.switches.any()))
+                       balancing_switch_closed=bool(self.switches.any()),
+                       # the series string's SoC (the dictionary's pack_soc, OBSA-SOC-005)
+                       true_pack_soc=lo / (lo + 1.0 - hi))
             return out
         pins = self.bench.plant_inputs()
         return {"true_cell_voltage_V": np.asarray(pins["true_cell_voltage_V"], dtype=float),

@@ -61,10 +61,24 @@ BALANCING_HOLD_S = 1.0
 #: of them, as a controller's recovery comes at any instant
 BUS_OFF_S = 0.55
 AFTER_BUS_OFF_S = 1.95  # the next bus-off starts on the 100 ms grid again
+#: the state estimates' frame and the signals it carries (OBSA-CAN-012)
+ESTIMATION_FRAME = "bms_state_estimation"
+ESTIMATES = ("pack_soc", "soh_capacity", "soce")
+#: the initial error the declared soc_convergence_time_s is stated for (the soc_estimator
+#: interface, OBSA-SOC-004): every cell starts up to this far from the declared initial_soc
+INITIAL_SOC_ERROR = 0.1
+#: how much closer than INITIAL_SOC_ERROR a seeded cell may start (the cells differ)
+CELL_SOC_SPREAD = 0.02
+#: the seeded load current's range, in C (either direction)
+ESTIMATION_LOAD_C = (0.05, 0.3)
+#: how long the estimates are judged after the declared convergence time
+ESTIMATES_JUDGED_S = 30.0
+#: the requirement whose largest SoC error a converged estimate meets
+SOC_MAX_ERROR_FROM = ("OBSA-SOC-003", "soc_max_error")
 
 
 # ----------------------------------------------------------------------------- helpers
-def _rig(h: Harness, **kw: Any) -> CanRig:
+def _rig(h: Harness, bench: dict[str, Any] | None = None, **kw: Any) -> CanRig:
     adapter = h.session.adapter
     if not isinstance(adapter, CanAdapter):
         raise AdapterError(f"the CAN profiles' test cases need adapter.type 'can', found "
@@ -78,8 +92,8 @@ def _rig(h: Harness, **kw: Any) -> CanRig:
                            f"'{adapter.can.node}'", component=STACK, call="configure",
                            field="adapter.options.node")
     adapter.configure(STACK, h.params(STACK))
-    bench = h.session.bench_factory(seed=h.seed)
-    rig = CanRig(adapter, h.spec, bench, h.manifest)
+    plant = h.session.bench_factory(seed=h.seed, **(bench or {}))
+    rig = CanRig(adapter, h.spec, plant, h.manifest)
     for key, value in kw.items():
         setattr(rig, key, value)
     return rig
@@ -1000,3 +1014,96 @@ def _sent_count_series(rig: CanRig, bus: str) -> Series:
     return (f"frames sent on {bus}", "1",
             [(round(k * rig.dt, 9), float(counts.get(round(k * rig.dt, 9), 0)))
              for k in range(rig.k)])
+
+
+# ------------------------------------------------------------------------ state estimates
+def _spec_value(h: Harness, requirement: str, criterion: str) -> float:
+    """A fixed limit of the spec (another requirement's acceptance criterion)."""
+    c = next(c for c in h.spec.requirements[requirement].acceptance if c.name == criterion)
+    assert c.value is not None, f"{requirement} {criterion} is a declared parameter"
+    return float(c.value)
+
+
+@req("OBSA-CAN-012")
+def test_state_estimates(obsa: Harness) -> None:
+    """A new pack (its cells' capacity the declared rated_capacity_Ah), every cell a seeded
+    amount up to INITIAL_SOC_ERROR to one seeded side of the declared initial_soc, under a
+    seeded load current: the BMU runs past its declared soc_convergence_time_s and for
+    ESTIMATES_JUDGED_S more. Every estimate of bms_state_estimation must decode inside its
+    dictionary range, soh_capacity lie within the declared capacity_accuracy of the cells'
+    true capacity ratio throughout, and pack_soc, once the declared time has passed, within
+    OBSA-SOC-003's largest error of the string's true SoC."""
+    soc_p, soh_p = obsa.params("soc_estimator"), obsa.params("soh_estimator")
+    converge = float(soc_p["soc_convergence_time_s"])
+    rated = float(soh_p["rated_capacity_Ah"])
+    adapter = obsa.session.adapter
+    if isinstance(adapter, CanAdapter) and adapter.realtime:
+        obsa.inconclusive("OBSA-CAN-012", f"a device measures the pack current with its own "
+                                          f"sensor, which the bench's plant does not drive, so "
+                                          f"its SoC has no truth here; and judging it would "
+                                          f"hold the bench {converge + ESTIMATES_JUDGED_S:g} s "
+                                          f"of wall clock (the declared convergence time "
+                                          f"{converge:g} s, then {ESTIMATES_JUDGED_S:g} s)")
+        return
+    rig = _rig(obsa, bench={"capacity_Ah": rated})
+    rng = S.seeded_rng(obsa, "can state estimates")
+    initial = float(soc_p["initial_soc"])
+    sides = [d for d in (-1.0, 1.0) if 0.0 <= initial + d * INITIAL_SOC_ERROR <= 1.0]
+    side = sides[int(rng.integers(len(sides)))]
+    for i in rig.cells:
+        away = INITIAL_SOC_ERROR - float(rng.uniform(0.0, CELL_SOC_SPREAD))
+        rig.bench.set_cell_soc(initial + side * away, i)
+    c_rate = float(rng.uniform(*ESTIMATION_LOAD_C)) * float(rng.choice([-1.0, 1.0]))
+    rig.bench.set_load_current(c_rate * rated)
+    cf = rig.codec.frame(ESTIMATION_FRAME)
+    cyc = cf.frame.cycle
+    period = cyc.period_ms / 1000 if cyc is not None else 0.0
+    rig.run(converge + period + ESTIMATES_JUDGED_S)
+    capacities = np.asarray(rig.bench.cells.capacity_As, dtype=float) / 3600.0
+    true_ratio = float(capacities.min()) / rated
+    soc_max = _spec_value(obsa, *SOC_MAX_ERROR_FROM)
+    accuracy = float(soh_p["capacity_accuracy"])
+    ranges = {name: obsa.spec.signals[name].range for name in ESTIMATES}
+    out_of_range, soc_ratio, soh_ratio = 0, None, None
+    judged, worst = 0, ""
+    frames = [c for c in rig.sent(ESTIMATION_FRAME) if c.crc_ok and c.values]
+    for c in frames:
+        v = c.values
+        for name, rng_ in ranges.items():
+            if name in v and rng_ is not None and not (
+                    (rng_.min is None or v[name] >= rng_.min - 1e-9)
+                    and (rng_.max is None or v[name] <= rng_.max + 1e-9)):
+                out_of_range += 1
+        if "soh_capacity" in v:
+            step = float(cf.message.get_signal_by_name("soh_capacity").scale)
+            ratio = abs(v["soh_capacity"] - true_ratio) / (accuracy * true_ratio + step)
+            soh_ratio = ratio if soh_ratio is None else max(soh_ratio, ratio)
+        if "pack_soc" in v and c.t - period >= converge - 1e-9:
+            judged += 1
+            step = float(cf.message.get_signal_by_name("pack_soc").scale)
+            error = min(abs(v["pack_soc"] - rig.truth_at(c.t - lag)["true_pack_soc"])
+                        for lag in (0.0, period))
+            ratio = error / (soc_max + step)
+            if soc_ratio is None or ratio > soc_ratio:
+                soc_ratio, worst = ratio, f"{c.t:.1f} s"
+    notes = {} if judged else {"soc_error_ratio": f"no {ESTIMATION_FRAME} frame after the "
+                                                  f"declared {converge:g} s"}
+    message = (f"{len(frames)} {ESTIMATION_FRAME} frames over {rig.t:.1f} s; cells "
+               f"{INITIAL_SOC_ERROR - CELL_SOC_SPREAD:g}–{INITIAL_SOC_ERROR:g} "
+               f"{'above' if side > 0 else 'below'} the declared initial_soc {initial:g}, "
+               f"load {c_rate:+.3f} C; pack_soc of {judged} frames after the declared "
+               f"convergence time {converge:g} s against the true pack SoC within "
+               f"{soc_max:g} ({SOC_MAX_ERROR_FROM[0]})" + (f", largest at {worst}" if worst
+                                                          else "")
+               + f"; soh_capacity against the true capacity ratio {true_ratio:.4f} within "
+                 f"the declared {accuracy:g}")
+    series: list[Series] = [
+        _signal_series(rig, ESTIMATION_FRAME, "pack_soc"),
+        ("true pack SoC", "1", [(round(k * rig.dt, 9), float(tr["true_pack_soc"]))
+                                for k, tr in enumerate(rig.truth)]),
+        _signal_series(rig, ESTIMATION_FRAME, "soh_capacity"),
+        _signal_series(rig, ESTIMATION_FRAME, "soce")]
+    obsa.judge("OBSA-CAN-012", {"out_of_range_estimates": out_of_range,
+                                "soc_error_ratio": soc_ratio, "soh_error_ratio": soh_ratio},
+               evidence=_evidence(rig, message, series, {"declared convergence": converge}),
+               notes=notes, simulated_s=rig.t)

@@ -10,8 +10,10 @@ from conformance.suite.test_can import (
     BALANCING_COMMANDS,
     BALANCING_HOLD_S,
     BUS_OFF_S,
+    ESTIMATES_JUDGED_S,
     FAULTED_CLOSE_S,
     FLOOD_S,
+    INITIAL_SOC_ERROR,
     MALFORMED_FRAMES,
     MALFORMED_S,
     OVER_MSL_K,
@@ -84,3 +86,14 @@ def bus_off(context: Any, seconds: float) -> None:
         raise SuiteError(f"the test case holds each bus bus-off for {BUS_OFF_S:g} s; the "
                          f"scenario says {seconds:g} s")
     run_case(context, f"{CAN}::test_bus_off_recovered")
+
+
+@when("the BMS master runs past its declared SoC convergence time and {seconds:d} s more on "
+      "a new pack, every cell up to {error:g} to one seeded side of the declared initial SoC "
+      "and the plant under a seeded load current")
+def state_estimates(context: Any, seconds: int, error: float) -> None:
+    if (seconds, error) != (ESTIMATES_JUDGED_S, INITIAL_SOC_ERROR):
+        raise SuiteError(f"the test case judges {ESTIMATES_JUDGED_S:g} s after the declared "
+                         f"convergence time, the cells up to {INITIAL_SOC_ERROR:g} from the "
+                         f"initial SoC; the scenario says {seconds} s and {error:g}")
+    run_case(context, f"{CAN}::test_state_estimates")

@@ -319,6 +319,30 @@ class SilentCrcBmu(CanBmu):
         super()._send_due(t, signals)
 
 
+class SocOffsetBmu(CanBmu):
+    """Sends pack_soc 0.1 too high, clamped to 1 (its SoC table indexed one 10 % step too far
+    in the frame's mapping): in range, and wrong by twice the largest error allowed."""
+
+    def _send_due(self, t: float, signals: Mapping[str, Any]) -> None:
+        shifted = dict(signals)
+        if "pack_soc" in shifted:
+            shifted["pack_soc"] = min(1.0, float(shifted["pack_soc"]) + 0.1)
+        super()._send_due(t, shifted)
+
+
+class PermilleSocBmu(CanBmu):
+    """Correct, but made differently: it keeps the state estimates in per mille (a 16-bit
+    fixed-point store) and sends them converted back, so pack_soc, soh_capacity and soce
+    move in steps of 0.001 instead of the frame's 0.0001."""
+
+    def _send_due(self, t: float, signals: Mapping[str, Any]) -> None:
+        rounded = dict(signals)
+        for name in ("pack_soc", "soh_capacity", "soce"):
+            if name in rounded:
+                rounded[name] = round(float(rounded[name]) * 1000) / 1000
+        super()._send_due(t, rounded)
+
+
 class LateStartBmu(CanBmu):
     """Correct, but made differently: it sends nothing in its first 50 ms (its CAN
     controller comes up after its blocks), so every frame runs 50 ms behind the
@@ -397,6 +421,7 @@ CAN_CATALOGUE = (
     _f(SwappedLimitsBmu, "bmu", "OBSA-CAN-003"),
     _f(ResetOnCloseBmu, "bmu", "OBSA-CAN-009"),
     _f(StateOnlyBusOffBmu, "bmu", "OBSA-CAN-011"),
+    _f(SocOffsetBmu, "bmu", "OBSA-CAN-012"),
 )
 
 #: BMU nodes whose safety core is wrong in a way the bus shows: over CAN, the safety-core
@@ -406,4 +431,4 @@ SAFETY_OVER_CAN = (_f(HighOverVoltageBmu, "bmu", "OBSA-SAFE-001"),
                    _f(HotDischargeBmu, "bmu", "OBSA-SAFE-007"))
 
 #: correct nodes made differently from the reference: each must be certified
-CAN_VARIANTS = (_f(SpreadCmu, "cmu"), _f(LateStartBmu, "bmu"))
+CAN_VARIANTS = (_f(SpreadCmu, "cmu"), _f(LateStartBmu, "bmu"), _f(PermilleSocBmu, "bmu"))

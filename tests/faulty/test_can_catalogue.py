@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: the CAN requirements each node's profile holds (cmu_can, bms_can)
 CAN_REQUIREMENTS = {
     "cmu": {f"OBSA-CAN-{i:03d}" for i in (*range(1, 9), 10, 11)},
-    "bmu": {f"OBSA-CAN-{i:03d}" for i in (*range(1, 10), 11)},
+    "bmu": {f"OBSA-CAN-{i:03d}" for i in (*range(1, 10), 11, 12)},
 }
 
 pytestmark = pytest.mark.slow
