@@ -154,6 +154,12 @@ class StderrTail:
     def text(self) -> str:
         return b"".join(self.chunks)[-STDERR_KEEP_BYTES:].decode("utf-8", "replace")
 
+    def settle(self, timeout_s: float = 0.5) -> None:
+        """Wait until everything the child wrote before it ended has been read (the end of
+        its stderr), at most ``timeout_s``: a process of the module that outlives it may
+        keep the pipe open."""
+        self.thread.join(timeout_s)
+
     def last_line(self, limit: int = 200) -> str:
         lines = [ln.strip() for ln in self.text().splitlines() if ln.strip()]
         if not lines:
@@ -874,6 +880,8 @@ class ProcessAdapter(WireAdapter):
                 how += " (out of memory, or killed by someone)"
         else:
             how = f"exited with status {code}"
+        if self.stderr is not None and code is not None:
+            self.stderr.settle()  # its last words, written just before it ended
         said = self.stderr.last_line() if self.stderr else ""
         return (f"the module's process {how} during {self._doing(component, call)}",
                 f"; its last output: {said}" if said else "")
