@@ -60,7 +60,8 @@ class RealtimeRun:
 def run_realtime(nodes: Sequence[SupportsStep], duration_s: float, period_s: float = 0.01,
                  stop: Callable[[], bool] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> RealtimeRun:
+                 sleep: Callable[[float], None] = time.sleep,
+                 run: RealtimeRun | None = None) -> RealtimeRun:
     """Step ``nodes`` (in order) every ``period_s`` of wall-clock time for ``duration_s``, or
     until ``stop()`` is true; each ``step(t)`` gets the seconds since the start.
 
@@ -68,8 +69,11 @@ def run_realtime(nodes: Sequence[SupportsStep], duration_s: float, period_s: flo
     schedules put their frames on the catalog's periods, so a late tick only delays frames
     and never repeats them. Timing on a PC jitters by milliseconds (DOMAIN.md): cycle times
     on a real bus are judged statistically, control logic on the simulated clock.
+
+    ``run``: the record to keep (default: a new one), which a caller in another thread may
+    read while the nodes run (how late they have been so far).
     """
-    run = RealtimeRun()
+    run = run if run is not None else RealtimeRun()
     start = clock()
     tick = 0
     while True:

@@ -21,7 +21,7 @@ from conformance.manifest import load_manifest
 from conformance.spec import load_spec
 from conformance.spec.loader import Spec
 from reference_impl.nodes.can_cmu import CanCmu
-from reference_impl.nodes.can_timing import run_realtime
+from reference_impl.nodes.can_timing import RealtimeRun, run_realtime
 
 ROOT = Path(__file__).resolve().parents[2]
 CMU_MANIFEST = ROOT / "reference_impl" / "manifest_can_cmu.yaml"
@@ -209,6 +209,9 @@ def test_a_device_on_socketcan(spec: Spec, tmp_path: Path) -> None:
 
 _NOT_PASS_HERE = {"OBSA-CAN-002", "OBSA-CAN-003"}
 """What the device test below does not expect to pass (its docstring says why)."""
+DEVICE_SLACK_S = 0.005
+"""How late the device test's own 'device' may start a step before a failure may be its
+host's and not the bench's: the tolerance of most of the catalog's 100 ms frames (5 ms)."""
 
 
 @pytest.mark.slow
@@ -231,10 +234,12 @@ def test_the_can_test_cases_judge_a_device_in_real_time(spec: Spec, tmp_path: Pa
     board = CanCmu(board_bus, 0, lambda t: (3.6 + 0.01 * np.arange(16), np.full(8, 25.0)),
                    cell_monitor=manifest.effective_parameters(spec, "cell_monitor"))
     stop = threading.Event()
+    timing = RealtimeRun()
     thread = threading.Thread(target=run_realtime, args=([board], 600.0),
-                              kwargs={"stop": stop.is_set}, daemon=True)
+                              kwargs={"stop": stop.is_set, "run": timing}, daemon=True)
     thread.start()
     results = {}
+    late: dict[str, float] = {}  # case → how late the 'device' was in its last try, s
     try:
         with open_adapter(manifest, spec, manifest.dimensions(spec)) as adapter:
             session = Session(spec=spec, manifest=manifest, adapter=adapter,
@@ -244,14 +249,18 @@ def test_the_can_test_cases_judge_a_device_in_real_time(spec: Spec, tmp_path: Pa
             for case in (test_can.test_traffic, test_can.test_bad_frames_are_discarded,
                          test_can.test_lost_frame_reaction,
                          test_can.test_malformed_frames_survived):
-                for attempt in range(2):
+                for _ in range(3):
+                    timing.max_lateness_s = 0.0
                     h = Harness(session, case.__name__, [], seed=7)
                     case(h)
+                    late[case.__name__] = timing.max_lateness_s
                     # the 'device' is a thread of this process: on a machine loaded by others
-                    # it can miss its own send times (e.g. under OBSA-CAN-007's flood); a case
-                    # failing for that gets one more try, a real defect fails both
-                    if attempt or all(r.verdict == "pass" or r.requirement in _NOT_PASS_HERE
-                                      for r in h.results):
+                    # it can miss its own send times (e.g. under OBSA-CAN-007's flood). A case
+                    # that fails while the device was late by more than a frame's tolerance
+                    # gets another try; one that fails with the device on time is a defect
+                    # of the bench, and fails the test
+                    if all(r.verdict == "pass" or r.requirement in _NOT_PASS_HERE
+                           for r in h.results) or timing.max_lateness_s <= DEVICE_SLACK_S:
                         break
                 results.update({r.requirement: r for r in h.results})
     finally:
@@ -259,6 +268,12 @@ def test_the_can_test_cases_judge_a_device_in_real_time(spec: Spec, tmp_path: Pa
         thread.join(timeout=5)
         board_bus.shutdown()
     verdicts = {rid: r.verdict for rid, r in results.items()}
+    failed = {rid: (v, results[rid].evidence.message[:300]) for rid, v in verdicts.items()
+              if v != "pass" and rid not in _NOT_PASS_HERE}
+    if failed and all(late[results[rid].test_case] > DEVICE_SLACK_S for rid in failed):
+        pytest.skip(f"this machine kept the test's own 'device' thread from its send times "
+                    f"(late by up to {max(late.values()) * 1000:.0f} ms in three tries of "
+                    f"each case that failed): {failed}")
     assert verdicts.pop("OBSA-CAN-003") == "inconclusive"
     cycle = results["OBSA-CAN-002"].criteria
     assert cycle[0].name == "mean_interval_error_ratio" and cycle[0].passed
