@@ -11,6 +11,7 @@ catalogue). Without workers nothing changes.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -67,3 +68,35 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     flag = others_done_flag(session.config)
     if flag is not None:
         flag.touch()
+
+
+CATALOGUE_TIMES = "catalogue-times.json"
+"""The file, in the run's shared temporary directory, where the worker that ran the faulty
+modules' certifications leaves their wall times (name → s) for the session's summary."""
+
+
+def show_catalogue_times(terminalreporter: pytest.TerminalReporter, config: pytest.Config,
+                         elapsed: dict[str, float]) -> None:
+    """With ``--durations``: the slowest of the catalogue's certifications (they run in a
+    background process, outside any test's own duration)."""
+    count = config.option.durations
+    if count is None or not elapsed:
+        return
+    shown = sorted(elapsed.items(), key=lambda item: -item[1])[:count or None]
+    terminalreporter.write_sep("=", f"slowest {len(shown)} of the catalogue's "
+                               f"{len(elapsed)} certifications ({sum(elapsed.values()):.0f} s "
+                               "in all)")
+    for name, seconds in shown:
+        terminalreporter.write_line(f"{seconds:8.2f}s {name}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    # the session that ran parallel workers: the catalogue's times, left by its worker
+    if hasattr(config, "workerinput") or not config.pluginmanager.has_plugin("dsession"):
+        return
+    factory = getattr(config, "_tmp_path_factory", None)
+    times = Path(factory.getbasetemp()) / CATALOGUE_TIMES if factory is not None else None
+    if times is not None and times.is_file():
+        show_catalogue_times(terminalreporter, config,
+                             json.loads(times.read_text(encoding="utf-8")))

@@ -12,13 +12,14 @@ tests meanwhile, and no worker certifies twice."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from ..conftest import others_done_flag
+from ..conftest import CATALOGUE_TIMES, others_done_flag, show_catalogue_times
 
 
 def _needed(item: pytest.Item) -> set[str]:
@@ -83,22 +84,20 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         started = catalogue.start(tmp_path_factory.mktemp("certify"), NEEDED or None,
                                   others_done_flag(request.config))
         catalogue.STARTED.append(started)
-    return catalogue.STARTED[0].result()
+    result = catalogue.STARTED[0].result()
+    shared = others_done_flag(request.config)
+    if shared is not None:  # for the summary of the session, which another process writes
+        (shared.parent / CATALOGUE_TIMES).write_text(
+            json.dumps(catalogue.STARTED[0].elapsed_s), encoding="utf-8")
+    return result
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
                             config: pytest.Config) -> None:
     """With ``--durations``: the catalogue's slowest certifications too (they run in the
-    background worker, outside any test's own duration)."""
+    background worker, outside any test's own duration); under parallel workers the
+    session's summary (tests/conftest.py) shows them."""
     from . import test_certify_catalogue as catalogue
 
-    count = config.option.durations
-    if count is None or not catalogue.STARTED or not catalogue.STARTED[0].elapsed_s:
-        return
-    elapsed = catalogue.STARTED[0].elapsed_s
-    shown = sorted(elapsed.items(), key=lambda item: -item[1])[:count or None]
-    terminalreporter.write_sep("=", f"slowest {len(shown)} of the catalogue's "
-                               f"{len(elapsed)} certifications ({sum(elapsed.values()):.0f} s "
-                               "in all)")
-    for name, seconds in shown:
-        terminalreporter.write_line(f"{seconds:8.2f}s {name}")
+    if catalogue.STARTED and catalogue.STARTED[0].elapsed_s:
+        show_catalogue_times(terminalreporter, config, catalogue.STARTED[0].elapsed_s)
