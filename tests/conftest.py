@@ -1,19 +1,22 @@
-"""How the session's tests are shared among parallel workers (pytest-xdist, ``-n``, with
-``--dist loadgroup`` as ``pyproject.toml`` sets it).
+"""How the session's tests are shared among parallel workers (pytest-xdist, ``-n``, as
+``pyproject.toml`` sets it).
 
-A test is scheduled on its own, on whichever worker is free — except where tests share
-work a worker would otherwise do twice: the tests of a module that take a fixture of module
-or session scope defined in this tree (a certification, a built example, a started server)
-run on one worker, as one group (``xdist_group``), and a package's conftest may group tests
-that share a session fixture across modules (the published docs, the faulty-module
-catalogue). Without workers nothing changes.
+The tests of one module run on one worker, in order (their module- and session-scoped
+fixtures — a certification, a built example, a started server — are then built once), and
+the modules that name the same ``WORKER_GROUP`` at their top (``WORKER_GROUP = "name"``) run
+on one worker together: the faulty modules' catalogue, whose certifications one worker
+starts, and the tests that read the built docs. The largest group goes first. Without
+workers nothing changes. (xdist's own ``--dist loadgroup`` marks do not take on this pytest:
+it changes a test's id in a way pytest 9.2 no longer reads.)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,24 +34,33 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return cores + 1
 
 
-def _shares_work(item: pytest.Item) -> bool:
-    """True when ``item`` takes a module- or session-scoped fixture of this tree."""
-    info = getattr(item, "_fixtureinfo", None)
-    for defs in getattr(info, "name2fixturedefs", {}).values():
-        for fixturedef in defs:
-            module = getattr(getattr(fixturedef, "func", None), "__module__", "") or ""
-            if fixturedef.scope in ("module", "package", "session") and \
-                    module.startswith("tests."):
-                return True
-    return False
+GROUP_LINE = re.compile(r'^WORKER_GROUP = "([\w-]+)"$', re.M)
 
 
-@pytest.hookimpl(trylast=True)  # after a package's conftest grouped its own
-def pytest_itemcollected(item: pytest.Item) -> None:
-    if not hasattr(item.config, "workerinput"):
-        return
-    if item.get_closest_marker("xdist_group") is None and _shares_work(item):
-        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+def worker_groups(root: Path) -> dict[str, str]:
+    """Test module (its path as a test id starts, from ``root``'s parent) → the group it
+    names, for every module under ``root`` that names one."""
+    out: dict[str, str] = {}
+    for path in sorted(root.rglob("test_*.py")):
+        found = GROUP_LINE.search(path.read_text(encoding="utf-8"))
+        if found:
+            out[path.relative_to(root.parent).as_posix()] = found.group(1)
+    return out
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Each test module a unit of work, and the modules of one ``WORKER_GROUP`` one unit
+    (the module docstring)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups = worker_groups(Path(__file__).resolve().parent)
+
+    class ModulesAndGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return groups.get(module, module)
+
+    return ModulesAndGroups(config, log)
 
 
 def others_done_flag(config: pytest.Config) -> Path | None:

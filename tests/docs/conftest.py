@@ -23,13 +23,6 @@ def run_docs_build(out: Path, python: str = sys.executable,
     return proc, time.perf_counter() - started
 
 
-def pytest_itemcollected(item: pytest.Item) -> None:
-    # parallel workers (tests/conftest.py): the tests that read the built docs share a
-    # worker, which builds them once
-    if hasattr(item.config, "workerinput") and "built_docs" in getattr(item, "fixturenames", ()):
-        item.add_marker(pytest.mark.xdist_group("built_docs"))
-
-
 @pytest.fixture(scope="session")
 def built_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The HTML of ``obsa docs build``; the build time is printed (never asserted)."""

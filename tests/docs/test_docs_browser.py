@@ -19,6 +19,9 @@ from conformance.docs.pages import GENERATED, REQ_DIR
 from conformance.docs.rst import one_line
 from conformance.spec import load_spec
 
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "built_docs"
+
 CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser",
                                                         "google-chrome")) if p), None)
 pytestmark = [

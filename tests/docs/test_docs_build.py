@@ -28,6 +28,9 @@ from conformance.spec import load_spec
 
 from .conftest import ROOT, install_wheel, run_docs_build
 
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "built_docs"
+
 SPEC = load_spec()
 PAGES = Pages(SPEC, schemas_dir()).render()
 

@@ -5,10 +5,10 @@ A test module of this package that reads certifications takes the ``runs`` fixtu
 defines ``needed(item)``: the names of the runs (:func:`.test_certify_catalogue.start`) a
 test of it reads.
 
-With parallel workers (pytest-xdist, ``--dist loadgroup``) every test that reads the runs is
-in one group, ``catalogue``: one worker takes them all, first (the largest group), and starts
-the certifications when its first such test asks; the other workers run the session's other
-tests meanwhile, and no worker certifies twice."""
+With parallel workers (pytest-xdist) the modules that read the runs name one group at their
+top, ``WORKER_GROUP = "catalogue"`` (tests/conftest.py): one worker takes them all, first
+(the largest group), and starts the certifications when its first such test asks; the other
+workers run the session's other tests meanwhile, and no worker certifies twice."""
 
 from __future__ import annotations
 
@@ -29,8 +29,6 @@ def _needed(item: pytest.Item) -> set[str]:
     return set(needed(item))
 
 
-#: the group of the tests that read the runs, when pytest-xdist distributes the session
-GROUP = "catalogue"
 #: the runs the selected tests read, for the worker that starts them (xdist)
 NEEDED: set[str] = set()
 
@@ -38,12 +36,6 @@ NEEDED: set[str] = set()
 def _parallel(config: pytest.Config) -> bool:
     """True in a pytest-xdist worker."""
     return hasattr(config, "workerinput")
-
-
-def pytest_itemcollected(item: pytest.Item) -> None:
-    # before xdist reads the groups into the test ids (when the items are modified)
-    if _parallel(item.config) and _needed(item):
-        item.add_marker(pytest.mark.xdist_group(GROUP))
 
 
 @pytest.hookimpl(trylast=True)  # after -m / -k deselected what they deselect

@@ -37,6 +37,9 @@ from .reading_faults import READING_CATALOGUE
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 from .teeth_faults import TEETH_CATALOGUE
 
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "catalogue"
+
 #: every faulty module: each must fail exactly the requirements it breaks
 ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
                                   + READING_CATALOGUE + MONITOR_CATALOGUE + TEETH_CATALOGUE

@@ -17,6 +17,9 @@ from .estimation_runs import needed as _needed
 from .modules import Faulty
 from .reports import judged, not_passed
 
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "catalogue"
+
 
 def needed(item: pytest.Item) -> set[str]:
     return _needed(item, "drive cycles")

@@ -14,6 +14,9 @@ import pytest
 from .estimation_runs import PACKS, pack_run
 from .estimation_runs import needed as _needed
 
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "catalogue"
+
 
 def needed(item: pytest.Item) -> set[str]:
     return _needed(item, "drive cycles")

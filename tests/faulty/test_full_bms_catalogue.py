@@ -24,6 +24,9 @@ from .full_bms_runs import (
 from .modules import Faulty
 from .reports import judged, not_passed
 
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "catalogue"
+
 FAULTY = [pytest.param(area, faulty, id=f"{area}-{faulty.name}")
           for area, spec in AREAS.items() for faulty in spec.faulty]
 CORRECT = [pytest.param(area, correct, id=f"{area}-{correct.name}")

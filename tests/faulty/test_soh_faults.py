@@ -15,6 +15,9 @@ from .modules import Faulty
 from .reports import not_passed
 from .soh_faults import SOH_CATALOGUE
 
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "catalogue"
+
 JUDGED = {"OBSA-SOH-001", "OBSA-SOH-002", "OBSA-REG-001", "OBSA-REG-003", "OBSA-REG-005",
           "OBSA-REG-006"}
 

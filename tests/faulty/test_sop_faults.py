@@ -18,6 +18,9 @@ from .modules import Faulty
 from .reports import not_passed
 from .sop_faults import SOP_CATALOGUE
 
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "catalogue"
+
 JUDGED = {"OBSA-SOP-002", "OBSA-SOP-003"}
 
 
