@@ -63,6 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
     manifest = config.getoption("--obsa-module", default=None)
     if not manifest:
         return
+    if config.getoption("dist", default="no") != "no" and not hasattr(config, "workerinput"):
+        # xdist's workers would each judge in a process of their own, and no report here
+        pytest.exit("--obsa-module runs its test cases in this process, not in pytest-xdist's "
+                    "workers (-n, --dist): run without them (-n 0), or share the test cases "
+                    "among processes with obsa certify --jobs N", returncode=2)
     if PROVIDED:
         cert = PROVIDED[-1]
         config.stash[OWNED] = False

@@ -1,5 +1,5 @@
-"""How the session's tests are shared among parallel workers (pytest-xdist, ``-n``, as
-``pyproject.toml`` sets it).
+"""How the session's tests are shared among parallel workers, when they run with
+pytest-xdist's ``-n`` (``pyproject.toml`` says why that is not the default).
 
 The tests of one module run on one worker, in order (their module- and session-scoped
 fixtures — a certification, a built example, a started server — are then built once), and

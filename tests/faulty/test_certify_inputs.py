@@ -104,3 +104,17 @@ def test_pytest_plugin_runs_the_same_suite(tmp_path: Path) -> None:
     assert not_run and all(r["verdict"] == "inconclusive" and "deselected" in
                            r["evidence"]["message"] for r in not_run)
     assert "OBSA-DIAG-001" in proc.stdout  # the progress lines
+
+
+def test_pytest_plugin_refuses_parallel_workers(tmp_path: Path) -> None:
+    """pytest-xdist's workers would judge where the plugin cannot see, and the report would
+    hold nothing: ``--obsa-module`` with ``-n`` stops before any test, saying what to do."""
+    out = tmp_path / "out"
+    proc = _run("-m", "pytest", "--obsa-module", str(safety_core_manifest_path()),
+                "--obsa-report", str(out), "-q", "-p", "no:cacheprovider", "-k", "diagnostics",
+                "-n", "2", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    said = proc.stdout + proc.stderr
+    assert "not in pytest-xdist's workers" in said and "obsa certify --jobs N" in said
+    assert "Traceback" not in said
+    assert not (out / "report.json").exists()
