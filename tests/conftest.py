@@ -25,6 +25,7 @@ import pytest
 os.environ.setdefault("OBSA_JOBS", "1")
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hooks: none without it
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one worker per core, and one more — the worker that takes the faulty
     modules' catalogue waits for its certifications, which take a core of their own
@@ -48,6 +49,7 @@ def worker_groups(root: Path) -> dict[str, str]:
     return out
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Each test module a unit of work, and the modules of one ``WORKER_GROUP`` one unit
     (the module docstring)."""
