@@ -2,7 +2,7 @@
 report costs.
 
 Runs ``obsa certify reference`` in a fresh process (as a user would), isolated (how a
-certification runs), with the test cases on every core (``--jobs auto``, the default), once
+certification runs), with the test cases on every core (``--jobs auto``), once
 with report.html and once with ``--no-html``, then once with ``--no-html --jobs 1`` (one
 process: the anchor of what sharing the test cases gains), one after the other in this
 run, and prints:

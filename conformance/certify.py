@@ -11,7 +11,7 @@ second live run in the same directory, the report files of an earlier run are re
 before the suite starts, and every file is written under a temporary name and renamed
 when complete. A report left by another run can therefore never decide the exit status.
 
-With ``jobs`` above 1 (``--jobs``; default: every core this process may use) the test
+With ``jobs`` above 1 (``--jobs N``; default 1, ``auto`` for every core) the test
 cases are shared among that many processes, each with its own start of the module
 (:func:`shards`): every n-th test case from the k-th, each judged exactly as in one process
 (its stimuli come from its own seed), and one report. A transport whose module the bench
