@@ -25,6 +25,7 @@ import cantools
 from cantools.database import DecodeError
 from cantools.database.can import Database
 from cantools.database.can import Message as DbcMessage
+from cantools.database.utils import encode_data
 
 from ..spec.can_models import CanCatalog, Frame
 from ..spec.loader import Spec
@@ -140,6 +141,11 @@ class CatalogCodec:
                 self.frames[bus][f.name] = cf
                 self._by_id[(bus, f.id, f.extended)] = cf
         self._tx_counter: dict[tuple[str, str, int | None], int] = {}
+        self._plans: dict[tuple[str, str, int | None],
+                          list[tuple[str, float, float, float]]] = {}
+        self._dimensions: dict[str, str | None] = {}
+        self._compiled: dict[tuple[str, str, int | None], list[tuple[Any, Any]] | None] = {}
+        self._elements: dict[tuple[str, int], list[int | None]] = {}
 
     def frame(self, name: str) -> CatalogFrame:
         for frames in self.frames.values():
@@ -159,17 +165,11 @@ class CatalogCodec:
         cf = self.frame(name)
         f, m = cf.frame, cf.message
         data: dict[str, Any] = {}
-        for s in m.signals:
-            if s.name in (COUNTER, CRC) or s.is_multiplexer:
-                continue
-            if s.multiplexer_ids is not None and (mux is None or mux not in s.multiplexer_ids):
-                continue
-            v = values.get(s.name)
+        for signal, offset, lo, hi in self._plan(cf, mux):
+            v = values.get(signal)
             if v is None:
-                v = s.offset
-            lo = s.minimum if s.minimum is not None else -float("inf")
-            hi = s.maximum if s.maximum is not None else float("inf")
-            data[s.name] = min(max(float(v), lo), hi) if not isinstance(v, bool) else int(v)
+                v = offset
+            data[signal] = min(max(float(v), lo), hi) if not isinstance(v, bool) else int(v)
         if f.multiplexer is not None:
             data[f.multiplexer.name] = mux
         if f.e2e is not None:
@@ -178,12 +178,84 @@ class CatalogCodec:
                 counter = self._tx_counter.get(key, 0)
                 self._tx_counter[key] = (counter + 1) % f.e2e.counter_values
             data[COUNTER], data[CRC] = counter, 0
-        payload = bytearray(m.encode(data, scaling=True, strict=False))
+        nodes = self._nodes(cf, mux)
+        if nodes is None:  # cantools says what is wrong with the multiplexer value
+            payload = bytearray(m.encode(data, scaling=True, strict=False))
+        else:
+            packed = 0
+            for signals, formats in nodes:
+                packed |= encode_data(data, signals, formats, True)
+            payload = bytearray(packed.to_bytes(m.length, "big"))
         crc = cf.expected_crc(bytes(payload))
         if crc is not None and f.e2e is not None:
             payload[f.e2e.crc.start_bit // 8] = crc ^ (0 if crc_ok else 0xFF)
         return can.Message(arbitration_id=f.id, is_extended_id=f.extended, is_fd=f.fd,
                            data=bytes(payload))
+
+    def _nodes(self, cf: CatalogFrame, mux: int | None) -> list[tuple[Any, Any]] | None:
+        """cantools' compiled codec of frame ``cf`` with multiplexer value ``mux``: the
+        (signals, bit formats) of the frame's own signals and of those ``mux`` selects — what
+        ``Message.encode`` packs, looked up once (``encode`` ORs the packed parts, as
+        cantools does, and writes the whole as the frame's bytes, most significant first).
+        None where the frame has no such multiplexer value, or nested multiplexers."""
+        key = (cf.bus, cf.name, mux)
+        if key not in self._compiled:
+            node = cf.message._codecs
+            nodes: list[tuple[Any, Any]] | None = None
+            if node is not None:
+                nodes = [(node["signals"], node["formats"])]
+                for selector in node["multiplexers"].values():
+                    sub = None if mux is None else selector.get(mux)
+                    if sub is None or sub["multiplexers"]:
+                        nodes = None
+                        break
+                    nodes.append((sub["signals"], sub["formats"]))
+            self._compiled[key] = nodes
+        return self._compiled[key]
+
+    def dimension(self, name: str) -> str | None:
+        """The array dimension ('cell', …) of frame ``name``'s multiplexed array signals."""
+        if name not in self._dimensions:
+            found = None
+            for s in self.frame(name).frame.signals:
+                d = self.spec.signals.get(s.signal)
+                if d is not None and d.dimension is not None and s.element is not None:
+                    found = d.dimension
+                    break
+            self._dimensions[name] = found
+        return self._dimensions[name]
+
+    def elements(self, name: str, mux: int) -> list[int | None]:
+        """The array element each place of frame ``name``'s group ``mux`` carries (None: a
+        place past its module's last element)."""
+        key = (name, mux)
+        if key not in self._elements:
+            m = self.frame(name).frame.multiplexer
+            per = 0 if m is None else m.elements_per_value or 0
+            self._elements[key] = [None if m is None else m.element_of(mux, e)
+                                   for e in range(per)]
+        return self._elements[key]
+
+    def _plan(self, cf: CatalogFrame, mux: int | None
+              ) -> list[tuple[str, float, float, float]]:
+        """The signals frame ``cf`` carries under ``mux`` (not the multiplexer, counter or
+        CRC), each with its offset (the physical value of raw 0) and its range: worked out
+        once per frame and multiplexer value."""
+        key = (cf.bus, cf.name, mux)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            for s in cf.message.signals:
+                if s.name in (COUNTER, CRC) or s.is_multiplexer:
+                    continue
+                if s.multiplexer_ids is not None and (mux is None
+                                                      or mux not in s.multiplexer_ids):
+                    continue
+                lo = s.minimum if s.minimum is not None else -float("inf")
+                hi = s.maximum if s.maximum is not None else float("inf")
+                plan.append((s.name, s.offset, lo, hi))
+            self._plans[key] = plan
+        return plan
 
     def last_counter(self, name: str, mux: int | None = None) -> int | None:
         """The alive counter the last frame ``name`` (``mux``) encoded here carried."""

@@ -33,6 +33,9 @@ from .base import AdapterError
 from .can import COMPONENT, CanAdapter, Frame
 from .can_frames import CatalogCodec, CatalogFrame, Checked
 
+#: the longest pattern of due frames (in steps) the rig keeps instead of working it out
+MAX_SCHEDULE_CYCLE = 100_000
+
 
 @dataclass(frozen=True)
 class Expected:
@@ -84,11 +87,7 @@ def catalog_layout(codec: CatalogCodec) -> Layout:
 
 def _dimension(codec: CatalogCodec, cf: CatalogFrame) -> str | None:
     """The array dimension of a frame's multiplexed array signals ('cell', …)."""
-    for s in cf.frame.signals:
-        d = codec.spec.signals.get(s.signal)
-        if d is not None and d.dimension is not None and s.element is not None:
-            return d.dimension
-    return None
+    return codec.dimension(cf.name)
 
 
 def cmu_frame(codec: CatalogCodec, cells_per_module: int, switches: np.ndarray, name: str,
@@ -113,15 +112,15 @@ def cmu_frame(codec: CatalogCodec, cells_per_module: int, switches: np.ndarray, 
     if dim not in arrays:
         return None
     value_name, valid_name = arrays[dim]
-    values, valid = np.asarray(m[value_name]), np.asarray(m[valid_name])
+    values, valid = m[value_name], m[valid_name]
     out: dict[str, Any] = {}
-    for e in range(mx.elements_per_value or 0):
-        i = mx.element_of(mux, e)
+    for e, i in enumerate(codec.elements(name, mux)):
         if i is None or i >= len(values):
             out[f"{valid_name}_{e}"] = False
             continue
-        ok = bool(valid[i]) and math.isfinite(float(values[i]))
-        out[f"{value_name}_{e}"] = float(values[i]) if ok else None
+        value = float(values[i])
+        ok = bool(valid[i]) and math.isfinite(value)
+        out[f"{value_name}_{e}"] = value if ok else None
         out[f"{valid_name}_{e}"] = ok
     return codec.encode(name, out, mux)
 
@@ -184,6 +183,10 @@ class CanRig:
         #: DBC signal, truth key, array index), for its evidence
         self.worst_value: tuple[str, int | None, str, str, int | None] | None = None
         self._schedules = self._emulated()
+        cycle = math.lcm(*(sched.every for sched in self._schedules.values()))
+        #: steps after which the emulated frames' pattern repeats (0: too long to keep)
+        self._cycle = cycle if cycle <= MAX_SCHEDULE_CYCLE else 0
+        self._due_by_step: dict[int, list[tuple[str, int | None, str]]] = {}
         self.expected = self._expected()
         self.power_on()
 
@@ -266,11 +269,10 @@ class CanRig:
         self.t = t
         frames: list[Frame] = []
         measured = self.bench.measurements()
-        for (name, mux), sched in self._schedules.items():
-            if sched.due(k):
-                msg = self._emulated_frame(name, mux, measured)
-                if msg is not None:
-                    frames.append((self.codec.frame(name).bus, msg))
+        for name, mux, bus in self._due(k):
+            msg = self._emulated_frame(name, mux, measured)
+            if msg is not None:
+                frames.append((bus, msg))
         for bus, msg in frames:
             cf = self.codec.lookup(bus, msg)
             if cf is not None:
@@ -288,6 +290,19 @@ class CanRig:
         self.bench.advance()
         self.k += 1
         return checked
+
+    def _due(self, k: int) -> list[tuple[str, int | None, str]]:
+        """The emulated frames due at step ``k`` (name, multiplexer value, bus), in the order
+        of :attr:`_schedules`; the pattern repeats every common multiple of their periods,
+        so each of its steps is worked out once."""
+        cycle = self._cycle
+        due = self._due_by_step.get(k % cycle) if cycle else None
+        if due is None:
+            due = [(name, mux, self.codec.frame(name).bus)
+                   for (name, mux), sched in self._schedules.items() if sched.due(k)]
+            if cycle:
+                self._due_by_step[k % cycle] = due
+        return due
 
     def run(self, seconds: float, until: Callable[[CanRig], bool] | None = None) -> None:
         for _ in range(self._steps(seconds)):

@@ -5,10 +5,12 @@
 The ``can`` transport starts this when the manifest names a Python node class
 (``adapter.components.can_stack: package.module:Class``): the module never runs in the
 certifying process (DESIGN §2), and a node stepped with explicit time runs far faster than
-real time and reproducibly. The node sits on python-can buses of the interface the manifest
-names for each catalog bus — ``virtual``: private to this process — and this host holds a
-second handle on each, which carries the bench's frames to the node and the node's frames
-to the bench. One JSON object per line, each request answered by one line:
+real time and reproducibly. The node sits on one python-can bus per catalog bus, private to
+this process (the manifest's ``virtual``): a :class:`Controller` held in memory, which this
+host fills with the bench's frames before each step and empties of the node's frames after
+it — no copy, queue or lock of python-can's ``virtual`` interface, which serves threads and
+processes that run on their own. One JSON object per line, each request answered by one
+line:
 
 - ``{"op": "start", "factory": "pkg.mod:Class", "buses": {bus: {interface, channel,
   bitrate}}, "setup": {...}, "parameters": {component: {...}}}`` imports the class, opens the
@@ -39,6 +41,7 @@ import json
 import os
 import sys
 import traceback
+from collections import deque
 from typing import Any
 
 import can
@@ -47,16 +50,27 @@ from .serve import limit_process, protect_channel
 
 
 class Controller(can.BusABC):
-    """The node's handle on one bus, with the controller's bus-off state, which the bench
-    switches (OBSA-CAN-011): while bus-off, as a controller past 255 transmit errors
-    (ISO 11898-1), ``send`` raises :class:`can.CanOperationError`, nothing is received and
-    ``state`` is ``BusState.ERROR``; back on the bus, all as before. Everything else is the
-    virtual bus's."""
+    """The node's handle on one bus: a python-can bus held in this process's memory, which
+    the host fills with the bench's frames before each step and empties of the node's
+    frames after it. In simulated time nothing arrives while the node steps, so ``recv``
+    never waits: it returns the next frame (that passes the bus's filters) or None at once,
+    and refuses a wait without end (``timeout=None`` on an empty bus), which could never be
+    met. A received frame is stamped with the step's time; a frame sent is copied as it is
+    at ``send`` (the node may reuse its :class:`can.Message`).
 
-    def __init__(self, inner: can.BusABC) -> None:
-        self.inner = inner
+    The controller's bus-off state is the bench's to switch (OBSA-CAN-011): while bus-off,
+    as a controller past 255 transmit errors (ISO 11898-1), ``send`` raises
+    :class:`can.CanOperationError`, nothing is received and ``state`` is
+    ``BusState.ERROR``; back on the bus, all as before."""
+
+    def __init__(self, channel: str) -> None:
         self.off = False
-        super().__init__(channel=inner.channel_info)
+        #: the bench's frames for the node, in the order they were put on the bus
+        self.rx: deque[can.Message] = deque()
+        #: the node's frames since the host last took them: (identifier, extended, data)
+        self.tx: list[tuple[int, bool, bytes]] = []
+        super().__init__(channel=channel)
+        self.channel_info = f"in-memory bus {channel}"
 
     @property
     def state(self) -> can.BusState:
@@ -69,17 +83,33 @@ class Controller(can.BusABC):
     def send(self, msg: can.Message, timeout: float | None = None) -> None:
         if self.off:
             raise can.CanOperationError("bus-off: the controller takes no frame to send")
-        self.inner.send(msg, timeout)
+        self.tx.append((msg.arbitration_id, bool(msg.is_extended_id), bytes(msg.data)))
+
+    def recv(self, timeout: float | None = None) -> can.Message | None:
+        rx = self.rx
+        if self.off:
+            rx.clear()
+            return None
+        while rx:
+            msg = rx.popleft()
+            if self._filters is None or self._matches_filters(msg):
+                return msg
+        if timeout is None:
+            raise can.CanOperationError(
+                "recv() without a timeout on an empty bus: in simulated time no frame "
+                "arrives during a step, so the wait would never end (recv(timeout=0.0) "
+                "reads what the bus holds)")
+        return None
 
     def _recv_internal(self, timeout: float | None) -> tuple[can.Message | None, bool]:
-        msg = self.inner.recv(timeout=timeout)
-        if self.off:
+        if self.off or not self.rx:
             return None, False
-        return msg, False
+        return self.rx.popleft(), False
 
-    def shutdown(self) -> None:
-        self.inner.shutdown()
-        super().shutdown()
+    def take(self) -> list[tuple[int, bool, bytes]]:
+        """The node's frames since the last call, in the order it sent them."""
+        out, self.tx = self.tx, []
+        return out
 
 
 class Pins:
@@ -108,13 +138,12 @@ class Host:
     def __init__(self) -> None:
         self.node: Any = None
         self.buses: dict[str, Controller] = {}
-        self.taps: dict[str, can.BusABC] = {}
         self.pins = Pins()
 
     def close_buses(self) -> None:
-        for bus in [*self.buses.values(), *self.taps.values()]:
+        for bus in self.buses.values():
             bus.shutdown()
-        self.buses, self.taps = {}, {}
+        self.buses = {}
 
     def start(self, req: dict[str, Any]) -> dict[str, Any]:
         self.close_buses()
@@ -123,13 +152,7 @@ class Host:
         cls: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             cls = getattr(cls, part)
-        run = f"{os.getpid()}-{req.get('run', 0)}"
-        for bus, cfg in req["buses"].items():
-            kwargs = {"interface": cfg["interface"], "channel": f"{cfg['channel']}-{run}"}
-            if cfg.get("bitrate"):
-                kwargs["bitrate"] = cfg["bitrate"]
-            self.buses[bus] = Controller(can.Bus(**kwargs))
-            self.taps[bus] = can.Bus(**kwargs)
+        self.buses = {bus: Controller(str(cfg["channel"])) for bus, cfg in req["buses"].items()}
         self.pins = Pins()
         self.node = cls.from_pins(dict(self.buses), self.pins, req["setup"])
         self.node.configure(req["parameters"])
@@ -138,31 +161,32 @@ class Host:
     def step(self, req: dict[str, Any]) -> dict[str, Any]:
         if self.node is None:
             return {"error": "step before start"}
-        off = set(req.get("bus_off", []))
-        for bus, controller in self.buses.items():
+        off = set(req.get("bus_off", ()))
+        t = float(req["t"])
+        buses = self.buses
+        for bus, controller in buses.items():
             controller.off = bus in off
-        for bus, ident, ext, data, error, remote in req.get("rx", []):
+        for bus, ident, ext, data, error, remote in req.get("rx", ()):
             if bus in off:
                 continue  # a bus-off controller receives nothing
-            self.taps[bus].send(can.Message(arbitration_id=ident, is_extended_id=ext,
-                                            data=bytes.fromhex(data), is_error_frame=error,
-                                            is_remote_frame=remote,
-                                            dlc=len(data) // 2))
+            payload = bytes.fromhex(data)
+            buses[bus].rx.append(can.Message(
+                timestamp=t, arbitration_id=ident, is_extended_id=ext, data=payload,
+                is_error_frame=error, is_remote_frame=remote, dlc=len(payload),
+                channel=bus, check=False))
         self.pins.inputs = req.get("pins", {})
         self.pins.outputs = {}
-        self.node.step(float(req["t"]))
-        tx = []
-        for bus, tap in self.taps.items():
-            while (msg := tap.recv(timeout=0.0)) is not None:
-                tx.append([bus, msg.arbitration_id, bool(msg.is_extended_id),
-                           bytes(msg.data).hex()])
+        self.node.step(t)
+        tx = [[bus, ident, ext, data.hex()] for bus, controller in buses.items()
+              for ident, ext, data in controller.take()]
         return {"tx": tx, "pins": _plain(self.pins.outputs)}
 
 
 def main() -> int:
     proto_in, proto_out = protect_channel()
     limit_process(None)
-    reader = os.fdopen(proto_in, "rb", buffering=0)
+    # buffered: a raw file's readline reads one byte per system call
+    reader = os.fdopen(proto_in, "rb")
     writer = os.fdopen(proto_out, "wb", buffering=0)
     host = Host()
     for line in iter(reader.readline, b""):

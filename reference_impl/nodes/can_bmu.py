@@ -105,6 +105,9 @@ class CanBmu:
                            for frames in (internal_frames, vehicle_frames)
                            for name, rule in frames.items()
                            if NODE in rule.receivers and rule.timeout_s is not None}
+        #: the age past which a frame has timed out (its timeout, and the clock's rounding)
+        self._stale_after_s = {name: timeout + TIME_EPS_S
+                               for name, timeout in self._timeout_s.items()}
         #: the received frames whose timeout is a fault (rx_timeout), as the catalog says
         self._fault_timeouts = [name for frames in (internal_frames, vehicle_frames)
                                 for name, rule in frames.items()
@@ -116,6 +119,7 @@ class CanBmu:
                     for j in range(layout.temperature_groups_per_module)]
         self._v_members = _present(layout.cells_of, v_groups, n_cells)
         self._t_members = _present(layout.sensors_of, t_groups, n_sensors)
+        self._v_groups, self._t_groups = list(self._v_members), list(self._t_members)
         # per cell (sensor): its group and its module, to judge freshness in one expression
         self._cell_group = np.empty(n_cells, dtype=int)
         self._sensor_group = np.empty(n_sensors, dtype=int)
@@ -249,29 +253,35 @@ class CanBmu:
         power-on if it never came); a timed-out frame's next counter may step by any amount
         but 0 (:meth:`BusCodec.resync_counter`)."""
         assert self._t0 is not None
-        for (name, mux), at in list(self._rx_at.items()):
-            if not self._fresh(name, at, t):
-                codec = self.vehicle_codec if name in FRAMES["vehicle_can"] else \
-                    self.internal_codec
-                codec.resync_counter(name, mux)
-                del self._rx_at[(name, mux)]
+        stale_after = self._stale_after_s
+        expired = [key for key, at in self._rx_at.items() if t - at > stale_after[key[0]]]
+        for name, mux in expired:
+            codec = self.vehicle_codec if name in FRAMES["vehicle_can"] else \
+                self.internal_codec
+            codec.resync_counter(name, mux)
+            del self._rx_at[(name, mux)]
+        # the oldest reception of each frame the BMU relies on (NaN: never, which counts
+        # from power-on); one frame older than its timeout is enough
         since_start = t - self._t0
         never = since_start if since_start > 0 else 0.0
+        for name in self._fault_timeouts:
+            times = self._last_received(name)
+            oldest = never if np.isnan(times).any() else t - float(times.min())
+            if oldest > stale_after[name]:
+                return int(CanStackFault.RX_TIMEOUT)
+        return 0
 
-        def lost(name: str, times: Any) -> bool:
-            ages = np.where(np.isnan(times), never, t - times)
-            return bool(np.any(ages > self._timeout_s[name] + TIME_EPS_S))
-
-        def last(at: float | None) -> Any:
-            return np.array([np.nan if at is None else at])
-
-        received = {"cmu_cell_voltages": self._v_at[list(self._v_members)],
-                    "cmu_cell_temperatures": self._temp_at[list(self._t_members)],
-                    "cmu_status": self._status_at,
-                    "vcu_state_request": last(self._request_at),
-                    "charger_status": last(self._charger_seen_at)}
-        timed_out = any(lost(name, received[name]) for name in self._fault_timeouts)
-        return int(CanStackFault.RX_TIMEOUT) if timed_out else 0
+    def _last_received(self, name: str) -> Any:
+        """The times the frame ``name`` (each multiplexer value the pack uses) last came."""
+        if name == "cmu_cell_voltages":
+            return self._v_at[self._v_groups]
+        if name == "cmu_cell_temperatures":
+            return self._temp_at[self._t_groups]
+        if name == "cmu_status":
+            return self._status_at
+        at = {"vcu_state_request": self._request_at,
+              "charger_status": self._charger_seen_at}[name]
+        return np.array([np.nan if at is None else at])
 
     def _bus_off_flags(self) -> int:
         flags = 0

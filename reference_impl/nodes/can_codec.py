@@ -226,7 +226,8 @@ class BusCodec:
             counter = self._tx_counter.get(key, 0)
             self._tx_counter[key] = (counter + 1) % f.counter_values
             data[COUNTER], data[CRC] = counter, 0
-        payload = bytearray(f.message.encode(data, scaling=True, strict=True))
+        # every value is inside its signal's range (above): cantools need not check again
+        payload = bytearray(f.message.encode(data, scaling=True, strict=False))
         if f.rule.e2e is not None and f.crc_byte is not None:
             payload[f.crc_byte] = e2e_crc(f.rule.e2e, payload, f.crc_byte)
         return can.Message(arbitration_id=f.message.frame_id,
