@@ -16,6 +16,7 @@ import yaml
 from .estimation_faults import ESTIMATION_CATALOGUE, SocFloat32EverySample
 from .full_bms_runs import lfp_200_cells, one_cell, twelve_cells_one_sensor
 from .modules import Faulty
+from .reports import suite_of, suites_run
 from .soh_faults import SOH_CATALOGUE
 from .sop_faults import SOP_CATALOGUE, SopResistanceOnly
 
@@ -117,7 +118,9 @@ def _narrowed(select: str, faulty: Faulty) -> str:
 
 def estimation_jobs(base: Path) -> dict[str, Any]:
     """Every state-estimation certification, by run name (see the module docstring): in the
-    in-process mode and under both suites, which must agree."""
+    in-process mode and under both suites, which must agree (a faulty estimator outside its
+    selection's Gherkin sample, :func:`.reports.gherkin_sample`, under the pytest suite
+    alone)."""
     from .test_certify_catalogue import Job
 
     jobs: dict[str, Any] = {}
@@ -129,7 +132,8 @@ def estimation_jobs(base: Path) -> dict[str, Any]:
         for faulty in catalogue:
             d = root / faulty.name
             jobs[faulty_run(faulty)] = Job(_manifest(d, faulty=faulty), d / "out", True, False,
-                                           "both", _narrowed(select, faulty))
+                                           suite_of(faulty, catalogue),
+                                           _narrowed(select, faulty))
     for name, (module, selection) in CORRECT.items():
         d = root / name
         jobs[correct_run(name)] = Job(_manifest(d, faulty=module, what="correct"), d / "out",
@@ -155,10 +159,12 @@ def needed(item: pytest.Item, selection: str) -> set[str]:
     return {reference_run(selection)}
 
 
-def report_of(runs: dict[str, Any], name: str) -> dict[str, Any]:
-    """The report of run ``name``, whose two suites agreed."""
+def report_of(runs: dict[str, Any], name: str, suite: str = "both") -> dict[str, Any]:
+    """The report of run ``name``, judged by ``suite`` (:func:`.reports.suite_of`; ``both``
+    for the references and the correct modules), whose suites agreed."""
     run = runs[name]
     assert run.report is not None, run.output[-3000:]
+    assert run.report["suites"] == suites_run(suite), run.report["suites"]
     assert run.report["disagreements"] == [], run.output[-3000:]
     return dict(run.report)
 

@@ -3,7 +3,9 @@
 faulty module of the area on that selection, each correct module unlike the reference on
 it, and the reference declared for packs unlike its own. They run in the catalogue's
 background worker (:func:`tests.faulty.test_certify_catalogue.start`) in the in-process
-mode under both suites (which must agree); :mod:`.test_full_bms_catalogue` reads them.
+mode under both suites (which must agree; a faulty module outside its area's Gherkin sample,
+:func:`.reports.gherkin_sample`, under the pytest suite alone);
+:mod:`.test_full_bms_catalogue` reads them.
 
 An area is one entry of :data:`AREAS`: the ``-k`` expression that selects its test cases in
 both suites (pytest's case names and the Gherkin scenarios' names), its faulty modules
@@ -20,6 +22,7 @@ from typing import Any
 import yaml
 
 from .modules import Faulty
+from .reports import suite_of
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "reference_impl" / "manifest_full_bms.yaml"
@@ -155,7 +158,7 @@ def full_bms_jobs(base: Path) -> dict[str, Any]:
         for faulty in area.faulty:
             d = root / faulty.name
             jobs[faulty_run(name, faulty)] = Job(_manifest(d, faulty), d / "out", True, False,
-                                                 "both", area.select)
+                                                 suite_of(faulty, area.faulty), area.select)
         for correct in area.correct:
             d = root / f"correct-{correct.name}"
             jobs[correct_run(name, correct)] = Job(_manifest(d, correct, "correct"), d / "out",

@@ -1,7 +1,9 @@
 """``obsa certify`` end to end: the reference is certified, every faulty module is rejected
-for exactly the requirement it breaks — by both suites (``--suite both``: the pytest test
-cases and the Gherkin scenarios, which must agree) — and misbehaving software ends in
-``error`` verdicts with the report written.
+for exactly the requirement it breaks — by the pytest suite, and for each requirement the
+first faulty module that breaks it by both suites (``--suite both``: the pytest test cases
+and the Gherkin scenarios, which must agree; :func:`.reports.gherkin_sample` says why one
+per requirement) — and misbehaving software ends in ``error`` verdicts with the report
+written.
 
 Each certification runs the real command line (``obsa certify``) in a process of its own,
 forked from one worker that imported the bench once (:mod:`.certify_worker`); one run per
@@ -34,6 +36,7 @@ from .monitor_faults import MONITOR_CATALOGUE
 from .option_faults import OPTION_CATALOGUE
 from .protection_faults import BASIC_MANIFEST, PROTECTION_CATALOGUE, PROTECTION_VARIANTS
 from .reading_faults import READING_CATALOGUE
+from .reports import suite_of, suites_run
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 from .teeth_faults import TEETH_CATALOGUE
 
@@ -140,7 +143,7 @@ class Certifications:
         self.timeout_s = timeout_s
         self.runs = [{"argv": _argv(*job), "log": str(logs / f"{i}.log")}
                      for i, job in enumerate(jobs.values())]
-        # a run of the faulty modules is two busy processes (the suites side by side), and
+        # a run under both suites is two busy processes (the suites side by side), and
         # the session's other tests certify meanwhile: one run per two cores keeps the
         # machine from starving the short per-call timeouts of the hostile modules' runs
         #: the file whose creation gives the runs left every core: this process creates it
@@ -248,7 +251,7 @@ def start(base: Path, only: set[str] | None = None,
         # 10 s per call: two suites side by side on a busy machine must not time a healthy
         # call out (the faulty modules are judged on behaviour, never on their speed)
         jobs[faulty.name] = Job(_manifest_for(faulty, d, timeout_s=FAULTY_TIMEOUT_S),
-                                d / "out", True, False, "both")
+                                d / "out", True, False, suite_of(faulty, ALL_FAULTY))
     from .estimation_runs import estimation_jobs
     from .full_bms_runs import full_bms_jobs
 
@@ -335,8 +338,8 @@ def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty
     assert run.report["outcome"] == "not-certified"
     verdicts = run.verdicts()
     allowed = faulty.breaks | faulty.may_break
-    # both suites ran (the Gherkin scenarios run the same test cases): they agree
-    assert run.report["suites"] == ["pytest", "gherkin"]
+    # the suites of its job ran (the Gherkin scenarios run the same test cases): they agree
+    assert run.report["suites"] == suites_run(suite_of(faulty, ALL_FAULTY))
     assert run.report["disagreements"] == [], run.report["suite_verdicts"]
     for suite in run.report["suites"]:
         for rid in faulty.breaks:  # caught by a real failure, whichever test case or monitor
@@ -389,3 +392,38 @@ def test_every_testable_requirement_has_a_faulty_module(profile: str) -> None:
     covered = set().union(*(f.breaks for f in ALL_FAULTY))
     assert testable - covered == set(), f"no faulty module breaks {sorted(testable - covered)}"
     assert len({f.name for f in ALL_FAULTY}) == len(ALL_FAULTY), "faulty module names repeat"
+
+
+def test_the_gherkin_sample_has_a_module_for_every_requirement_broken() -> None:
+    """Each catalogue judged under pytest alone keeps, under both suites, a faulty module
+    for each requirement one of its modules breaks: every such requirement's scenarios are
+    shown to have teeth."""
+    from .cmu_faults import CMU_CATALOGUE
+    from .estimation_runs import SELECTIONS
+    from .full_bms_runs import AREAS
+    from .hmi_http_faults import HMI_HTTP_CATALOGUE
+    from .reports import gherkin_sample
+    from .telemetry_faults import TELEMETRY_CATALOGUE
+
+    catalogues = {"safety core": ALL_FAULTY, "cell monitor": CMU_CATALOGUE,
+                  "telemetry": TELEMETRY_CATALOGUE, "hmi http": HMI_HTTP_CATALOGUE,
+                  **{f"estimation {n}": c for n, (_, c) in SELECTIONS.items()},
+                  **{f"full bms {n}": a.faulty for n, a in AREAS.items()}}
+    for name, catalogue in catalogues.items():
+        sample = gherkin_sample(catalogue)
+        broken = set().union(*(f.breaks for f in catalogue))
+        shown = set().union(*(f.breaks for f in catalogue if f.name in sample))
+        assert shown == broken, (name, sorted(broken - shown))
+        assert sample <= {f.name for f in catalogue}
+
+
+def test_the_gherkin_sample_is_the_first_module_to_break_each_requirement() -> None:
+    from .reports import gherkin_sample
+
+    a, b, c, d = ({"OBSA-X-001"}, {"OBSA-X-001", "OBSA-X-002"}, {"OBSA-X-002"},
+                  {"OBSA-X-003"})
+    catalogue = [Faulty(n, "safety_supervisor", object, frozenset(r))
+                 for n, r in zip("abcd", (a, b, c, d), strict=True)]
+    assert gherkin_sample(catalogue) == {"a", "b", "d"}
+    assert gherkin_sample(catalogue[2:]) == {"c", "d"}
+    assert gherkin_sample([]) == frozenset()

@@ -15,7 +15,7 @@ from .estimation_faults import ESTIMATION_CATALOGUE
 from .estimation_runs import CORRECT, correct_run, report_of
 from .estimation_runs import needed as _needed
 from .modules import Faulty
-from .reports import judged, not_passed
+from .reports import judged, not_passed, suite_of
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
@@ -48,7 +48,8 @@ def test_the_reference_passes_the_selected_vectors(runs: dict[str, Any]) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("faulty", ESTIMATION_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty) -> None:
-    report = report_of(runs, f"estimation: {faulty.name}")
+    report = report_of(runs, f"estimation: {faulty.name}",
+                       suite_of(faulty, ESTIMATION_CATALOGUE))
     failed = not_passed(report)
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 

@@ -22,7 +22,7 @@ from .full_bms_runs import (
     whole_suite_run,
 )
 from .modules import Faulty
-from .reports import judged, not_passed
+from .reports import judged, not_passed, suite_of
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
@@ -63,7 +63,8 @@ def test_the_reference_passes_the_area(runs: dict[str, Any], area: str) -> None:
 @pytest.mark.parametrize(("area", "faulty"), FAULTY)
 def test_a_faulty_module_fails_what_it_breaks(runs: dict[str, Any], area: str,
                                               faulty: Faulty) -> None:
-    failed = not_passed(report_of(runs, faulty_run(area, faulty)))
+    failed = not_passed(report_of(runs, faulty_run(area, faulty),
+                                  suite_of(faulty, AREAS[area].faulty)))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 
 
@@ -81,7 +82,7 @@ def test_the_reference_passes_the_area_on_other_packs(runs: dict[str, Any], area
     """On a pack unlike the reference's (one temperature sensor, 200 LFP cells …) a case
     with nothing to judge there (a spread between sensors on one sensor) is not applicable,
     saying why; every other requirement of the area passes."""
-    report = report_of(runs, pack_run(area, pack))
+    report = report_of(runs, pack_run(area, pack), "pytest")
     assert judged(report)
     failed = {r["requirement"] for r in report["results"]
               if r["case"] and r["verdict"] not in ("pass", "not-applicable")}
@@ -98,7 +99,7 @@ def test_the_reference_passes_the_whole_suite_on_other_packs(runs: dict[str, Any
     cells with one sensor and LFP limits; 200 cells with 64 sensors): no test case depends
     on the reference's pack. A case with nothing to judge there is not applicable, saying
     why; every other requirement verified by test passes."""
-    report = report_of(runs, whole_suite_run(whole_suite_pack))
+    report = report_of(runs, whole_suite_run(whole_suite_pack), "pytest")
     left = set(report["left_to_certification_body"])
     covered = judged(report)
     assert covered and {r["requirement"] for r in report["results"]
