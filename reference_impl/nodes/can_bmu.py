@@ -105,9 +105,6 @@ class CanBmu:
                            for frames in (internal_frames, vehicle_frames)
                            for name, rule in frames.items()
                            if NODE in rule.receivers and rule.timeout_s is not None}
-        #: the age past which a frame has timed out (its timeout, and the clock's rounding)
-        self._stale_after_s = {name: timeout + TIME_EPS_S
-                               for name, timeout in self._timeout_s.items()}
         #: the received frames whose timeout is a fault (rx_timeout), as the catalog says
         self._fault_timeouts = [name for frames in (internal_frames, vehicle_frames)
                                 for name, rule in frames.items()
@@ -253,8 +250,9 @@ class CanBmu:
         power-on if it never came); a timed-out frame's next counter may step by any amount
         but 0 (:meth:`BusCodec.resync_counter`)."""
         assert self._t0 is not None
-        stale_after = self._stale_after_s
-        expired = [key for key, at in self._rx_at.items() if t - at > stale_after[key[0]]]
+        timeout = self._timeout_s
+        expired = [key for key, at in self._rx_at.items()
+                   if t - at > timeout[key[0]] + TIME_EPS_S]
         for name, mux in expired:
             codec = self.vehicle_codec if name in FRAMES["vehicle_can"] else \
                 self.internal_codec
@@ -267,7 +265,7 @@ class CanBmu:
         for name in self._fault_timeouts:
             times = self._last_received(name)
             oldest = never if np.isnan(times).any() else t - float(times.min())
-            if oldest > stale_after[name]:
+            if oldest > timeout[name] + TIME_EPS_S:
                 return int(CanStackFault.RX_TIMEOUT)
         return 0
 
