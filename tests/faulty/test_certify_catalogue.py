@@ -47,7 +47,7 @@ WORKER_GROUP = "catalogue"
 ALL_FAULTY: tuple[Faulty, ...] = (CATALOGUE + SUPERVISOR_CATALOGUE + CONTACTOR_DIAG_CATALOGUE
                                   + READING_CATALOGUE + MONITOR_CATALOGUE + TEETH_CATALOGUE
                                   + OPTION_CATALOGUE + PROTECTION_CATALOGUE)
-#: every correct module unlike the reference: each must be certified
+#: every correct module unlike the reference: each must pass everything it is judged on
 ALL_VARIANTS: tuple[Variant, ...] = VARIANTS + PROTECTION_VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,11 +224,12 @@ def start(base: Path, only: set[str] | None = None,
     in ``base``; they take every core once the file ``every_core`` exists (default: once
     the caller waits for them).
 
-    The faulty modules are this project's own, trusted code, and what they must show is
-    their verdicts: they run in the in-process debugging mode, which judges exactly the same
-    for less than half the time (a faulty module is never certified either way). The
-    reference, the correct variants (which must be certified) and the misbehaving modules
-    (which test the isolation) run isolated, as every vendor's module does."""
+    The faulty modules and the correct variants are this project's own, trusted code, and
+    what they must show is their verdicts: they run in the in-process debugging mode, which
+    judges exactly the same for less than half the time (tests/wire/test_cross_transport.py
+    shows the same verdicts and values in process, isolated, over stdio and over TCP). The
+    reference (the README's run) and the misbehaving modules (which test the isolation) run
+    isolated, as every vendor's module does."""
     jobs: dict[str, Job] = {}
     # the longest runs (isolated) first, so that no core idles at the end
     jobs["reference"] = Job("reference", base / "reference", False, True)  # the README's
@@ -243,7 +244,7 @@ def start(base: Path, only: set[str] | None = None,
     for variant in ALL_VARIANTS:
         d = base / variant.name
         d.mkdir()
-        jobs[f"variant: {variant.name}"] = Job(_variant_manifest(variant, d), d / "out", False,
+        jobs[f"variant: {variant.name}"] = Job(_variant_manifest(variant, d), d / "out", True,
                                                False)
     for faulty in ALL_FAULTY:
         d = base / faulty.name
@@ -322,11 +323,14 @@ def test_reference_basic_protection_is_certified(runs: dict[str, Run]) -> None:
 @pytest.mark.parametrize("variant", ALL_VARIANTS, ids=lambda v: v.name)
 def test_correct_variant_is_certified(runs: dict[str, Run], variant: Variant) -> None:
     """A correct module unlike the reference, or the reference on a pack unlike its own,
-    is certified: the suite encodes the spec, not the reference's choices."""
+    passes every requirement it is judged on: the suite encodes the spec, not the
+    reference's choices. (It runs in process, which is never certified, and judges as an
+    isolated run does: tests/wire/test_cross_transport.py.)"""
     run = runs[f"variant: {variant.name}"]
     assert run.report is not None, run.output[-3000:]
     failed = {rid: sorted(v) for rid, v in run.verdicts().items() if v & set(NOT_PASSED)}
-    assert run.exit_code == 0 and run.report["outcome"] == "certified", (variant.why, failed)
+    assert not failed, (variant.why, failed)
+    assert run.report["summary"]["pass"] > 0 and "Traceback" not in run.output
 
 
 @pytest.mark.slow
