@@ -330,7 +330,14 @@ class ClosedLoop:
         bench.advance()
         self.steps += 1
 
-    def run(self, duration_s: float, until: Callable[[dict[str, Any]], bool] | None = None,
+    @property
+    def seen(self) -> Mapping[str, Any]:
+        """The pool as a test case reads it: reading a signal the transport hides raises
+        :class:`NotObservable` (the pool itself where nothing is hidden). Test cases read
+        the pool through it, never through :attr:`pool`."""
+        return self.pool if not self.hidden else _Guarded(self.pool, self.hidden)
+
+    def run(self, duration_s: float, until: Callable[[Mapping[str, Any]], bool] | None = None,
             every: Callable[[ClosedLoop], None] | None = None) -> float | None:
         """Run for ``duration_s``; stop early and return the time when ``until(pool)`` holds.
 
@@ -338,12 +345,11 @@ class ClosedLoop:
         ``until`` reading a hidden signal raises NotObservable.
         """
         n = self.bench.clock.steps_for(duration_s)
-        seen: Mapping[str, Any] = (self.pool if not self.hidden
-                                   else _Guarded(self.pool, self.hidden))
+        seen = self.seen
         for _ in range(n):
             if every is not None:
                 every(self)
             self.step()
-            if until is not None and until(seen):  # type: ignore[arg-type]
+            if until is not None and until(seen):
                 return self.t_s[-1]
         return None

@@ -8,7 +8,7 @@ measure; they never judge — judging is :meth:`Harness.judge`, against the spec
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,8 +108,8 @@ def seen(loop: ClosedLoop, names: tuple[str, ...] = SEEN_SIGNALS) -> str:
     """The module's state in words, for a precondition that was not met."""
     parts = []
     for name in names:
-        if name in loop.pool:
-            value = loop.pool[name]
+        if name in loop.seen:
+            value = loop.seen[name]
             parts.append(f"{name}={int(value):#x}" if name.endswith("_flags")
                          else f"{name}={value}")
     return ", ".join(parts) + f" at t={loop.t:.2f} s"
@@ -329,7 +329,8 @@ def lockout_trip(h: Harness, loop: ClosedLoop, index: int) -> Trip:
     return trip
 
 
-def flags_have(mask: int, signal: str = "safety_fault_flags") -> Callable[[dict[str, Any]], bool]:
+def flags_have(mask: int, signal: str = "safety_fault_flags"
+               ) -> Callable[[Mapping[str, Any]], bool]:
     """A stop condition for :meth:`ClosedLoop.run`: any bit of ``mask`` set in ``signal``."""
     return lambda pool: int(pool[signal]) & mask != 0
 
@@ -525,9 +526,9 @@ def pulse_flag(loop: ClosedLoop, flags_signal: str, mask: int, high_s: float,
     """Raise ``mask`` in ``flags_signal`` for ``high_s``, then lower it for ``low_s``;
     returns the rising time."""
     t = loop.t
-    loop.set(flags_signal, int(loop.pool[flags_signal]) | mask)
+    loop.set(flags_signal, int(loop.seen[flags_signal]) | mask)
     loop.run(high_s)
-    loop.set(flags_signal, int(loop.pool[flags_signal]) & ~mask)
+    loop.set(flags_signal, int(loop.seen[flags_signal]) & ~mask)
     loop.run(low_s)
     return t
 

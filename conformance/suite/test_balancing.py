@@ -147,7 +147,7 @@ class Record:
             if every is not None:
                 every(loop)
             loop.step()
-            p = loop.pool
+            p = loop.seen
             v = np.array(p["cell_voltage_V"], dtype=float)
             ok = np.array(p["cell_voltage_valid"], dtype=bool) & np.isfinite(v)
             temp = np.asarray(p["cell_temperature_degC"], dtype=float)
@@ -243,7 +243,7 @@ def balance_one(h: Harness, loop: ClosedLoop, rec: Record, cell: int) -> None:
         raise PreconditionFailed(
             f"awaited balancing of {S.channel_label('cell_voltage_V', cell)}, "
             f"{threshold + BALANCED_ABOVE_V:.3f} V above the others at rest; seen instead: "
-            f"balancing_active={loop.pool['balancing_active']} at t={loop.t:.0f} s",
+            f"balancing_active={loop.seen['balancing_active']} at t={loop.t:.0f} s",
             blame="OBSA-BAL-001")
 
 
@@ -254,7 +254,7 @@ def still_balancing(h: Harness, loop: ClosedLoop, rec: Record, cell: int, what: 
         raise PreconditionFailed(
             f"awaited balancing of {S.channel_label('cell_voltage_V', cell)} again "
             f"{HOLD_STEPS} steps after {what} ended; seen instead: "
-            f"balancing_active={loop.pool['balancing_active']} at t={loop.t:.0f} s",
+            f"balancing_active={loop.seen['balancing_active']} at t={loop.t:.0f} s",
             blame="OBSA-BAL-001")
 
 
@@ -314,7 +314,7 @@ def threshold_sweep(h: Harness, direction: int) -> tuple[ClosedLoop, Record, lis
             raise PreconditionFailed(
                 f"awaited balancing of cells {[i + 1 for i in missing]}, "
                 f"{SWEEP_BEYOND_V:g} V beyond the threshold at rest; seen instead: "
-                f"balancing_active={loop.pool['balancing_active']} at t={loop.t:.0f} s",
+                f"balancing_active={loop.seen['balancing_active']} at t={loop.t:.0f} s",
                 blame="OBSA-BAL-001")
     first = len(rec.t)
     for i in swept:

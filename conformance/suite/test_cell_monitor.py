@@ -133,7 +133,7 @@ def test_cell_voltage_accuracy(obsa: Harness) -> None:
     low_V, high_V = voltage_window(loop)
 
     def measure() -> None:
-        p = loop.pool
+        p = loop.seen
         v = np.asarray(p["cell_voltage_V"], dtype=float)
         true = np.asarray(p["true_cell_voltage_V"], dtype=float)
         err = float(np.max(np.abs(v - true)))
@@ -171,7 +171,7 @@ def test_cell_temperature_accuracy(obsa: Harness) -> None:
     events: dict[str, float] = {}
 
     def measure() -> None:
-        p = loop.pool
+        p = loop.seen
         temp = np.asarray(p["cell_temperature_degC"], dtype=float)
         true = np.asarray(p["true_cell_temperature_degC"], dtype=float)
         err = float(np.max(np.abs(temp - true)))
@@ -222,8 +222,8 @@ def _age_error(h: Harness, loop: ClosedLoop) -> tuple[float, float]:
                                         + 0.5 * (high_T - low_T) * _golden(k, float(starts[1])))
         loop.step()
         t = loop.t_s[-1]
-        now = (np.array(loop.pool["cell_voltage_V"], dtype=float),
-               np.array(loop.pool["cell_temperature_degC"], dtype=float))
+        now = (np.array(loop.seen["cell_voltage_V"], dtype=float),
+               np.array(loop.seen["cell_temperature_degC"], dtype=float))
         if prev is None:
             completed_at = t  # the first reading after reset is a complete cycle
             pending = np.zeros(len(now[0]) + len(now[1]), dtype=bool)
@@ -234,7 +234,7 @@ def _age_error(h: Harness, loop: ClosedLoop) -> tuple[float, float]:
                 pending[:] = False
         prev = now
         if k >= skip:
-            err = abs(float(loop.pool["cell_monitor_age_s"]) - (t - completed_at))
+            err = abs(float(loop.seen["cell_monitor_age_s"]) - (t - completed_at))
             if not err <= worst:
                 worst, t_worst = (err if math.isfinite(err) else math.inf), t
     return worst, t_worst
@@ -271,8 +271,8 @@ def _update_delays(h: Harness, loop: ClosedLoop) -> tuple[np.ndarray, np.ndarray
                 loop.bench.set_cell_temperature(temps[1], int(i - n_cells))
             stepped[i] = loop.t
         loop.step()
-        measured = np.concatenate([np.asarray(loop.pool["cell_voltage_V"], dtype=float),
-                                   np.asarray(loop.pool["cell_temperature_degC"], dtype=float)])
+        measured = np.concatenate([np.asarray(loop.seen["cell_voltage_V"], dtype=float),
+                                   np.asarray(loop.seen["cell_temperature_degC"], dtype=float)])
         fresh = np.isinf(followed) & ~np.isnan(stepped) & (
             np.abs(measured - new) < np.abs(measured - old))
         followed[fresh] = loop.t_s[-1] - stepped[fresh]
@@ -321,7 +321,7 @@ def _detect(h: Harness, fault_of: Callable[[float], FrontEndFault], signal: str,
     t_flag: float | None = None
     for _ in range(_steps(loop, watch_cycles * cycle)):
         loop.step()
-        valid = np.asarray(loop.pool[signal], dtype=bool)
+        valid = np.asarray(loop.seen[signal], dtype=bool)
         if not valid[affected].any():
             t_flag = loop.t_s[-1]
             break

@@ -17,8 +17,9 @@ the first, the last or a seeded cell.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pytest
@@ -93,7 +94,8 @@ class Charge:
         self.charger.drive(loop)
         loop.pool["true_cell_voltage_V"] = loop.bench.truth()["true_cell_voltage_V"]
 
-    def run(self, seconds: float, until: Callable[[dict], bool] | None = None) -> float | None:
+    def run(self, seconds: float, until: Callable[[Mapping[str, Any]], bool] | None = None
+            ) -> float | None:
         return self.loop.run(seconds, until=until, every=self.every)
 
 
@@ -343,8 +345,8 @@ def test_no_request_when_forbidden(obsa: Harness) -> None:
     stimuli: list[Stimulus] = []
     for label, signal, value in forbidden_conditions(obsa):
         c.run(float(rng.uniform(1.0, 2.0)))
-        before = float(loop.pool["charge_current_request_A"])
-        saved = loop.pool[signal]
+        before = float(loop.seen["charge_current_request_A"])
+        saved = loop.seen[signal]
         if signal == "charger_connected":
             c.charger.connected = False
         else:
@@ -424,11 +426,11 @@ def test_termination(obsa: Harness) -> None:
                                     "requests_after_completion": 0},
                    message=f"{text}; the phase never became complete in {loop.t:.0f} s "
                            f"(last current request "
-                           f"{float(loop.pool['charge_current_request_A']):.3f} A)",
+                           f"{float(loop.seen['charge_current_request_A']):.3f} A)",
                    notes={"current_at_completion_A": "never complete",
                           "requests_after_completion": "never complete"})
         return
-    current = float(loop.pool["pack_current_A"])
+    current = float(loop.seen["pack_current_A"])
     first = len(loop.t_s)
     c.run(HOLD_AFTER_COMPLETE_S)
     after = S.channel(loop, "charge_current_request_A")[first:]

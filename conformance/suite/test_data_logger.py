@@ -165,7 +165,7 @@ def _throughput_run(h: Harness, **bench: Any) -> ClosedLoop:
     rng = S.seeded_rng(h, "data logger throughput")
     loop = _logger_loop(h, **bench)
     loop.run(0.1)
-    v0 = float(loop.pool["pack_voltage_V"])
+    v0 = float(loop.seen["pack_voltage_V"])
     if not (math.isfinite(v0) and v0 > 0.0):
         v0 = 0.5 * v_high
     r = float(rng.uniform(0.02, 0.2)) * v0 / max(cap * 10.0, 1e-9)  # ~2…20 % at 10C

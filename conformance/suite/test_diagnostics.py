@@ -102,7 +102,7 @@ def test_reset_keeps_history(obsa: Harness) -> None:
     loop.run(0.3)
     _pulse_row(obsa, loop, stored_row, 0.2, 0.3)  # occurred and healed: stored
     mask = obsa.bit(active_row.component, active_row.fault)
-    loop.set(active_row.flags_signal, int(loop.pool[active_row.flags_signal]) | mask)  # active
+    loop.set(active_row.flags_signal, int(loop.seen[active_row.flags_signal]) | mask)  # active
     loop.run(0.3)
     names = [f"{stored_row.tag}_dtc_{n}" for n in ("occurrences", "first_time_s", "last_time_s")]
     names.append(f"{active_row.tag}_dtc_occurrences")

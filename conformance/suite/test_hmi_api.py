@@ -95,7 +95,7 @@ def _inputs_seen(loop: ClosedLoop, prev: dict[str, Any] | None) -> dict[str, Any
     producers = {p.signal: c for c in loop.components
                  for p in loop.spec.interfaces[c].outputs}
     for _, signal in FIELDS + ARRAYS + (("", "dtc_status"),):
-        value = loop.pool[signal]
+        value = loop.seen[signal]
         value = np.array(value) if signal in _ARRAY_INPUTS else value
         p = producers.get(signal)
         if p is not None and order[p] > order[HMI] and prev is not None:
@@ -107,15 +107,15 @@ def _inputs_seen(loop: ClosedLoop, prev: dict[str, Any] | None) -> dict[str, Any
 def _step_and_record(loop: ClosedLoop, rec: Record, last: dict[str, Any]) -> None:
     loop.step()
     seen = _inputs_seen(loop, last.get("prev"))
-    now = {s: loop.pool[s] for _, s in FIELDS}
+    now = {s: loop.seen[s] for _, s in FIELDS}
     for signal in _ARRAY_INPUTS:
-        now[signal] = np.array(loop.pool[signal])
+        now[signal] = np.array(loop.seen[signal])
     last["prev"] = {"now": now}
     rec.t.append(loop.t_s[-1])
     rec.seen.append(seen)
     arrays = {"hmi_dtc_status", *(o for o, _ in ARRAYS)}
-    rec.served.append({name: (np.array(loop.pool[name]) if name in arrays
-                              else loop.pool[name])
+    rec.served.append({name: (np.array(loop.seen[name]) if name in arrays
+                              else loop.seen[name])
                        for name in ("hmi_snapshot_time_s", "hmi_active_dtc_count",
                                     "hmi_dtc_status", *(o for o, _ in FIELDS + ARRAYS))})
 
@@ -146,7 +146,7 @@ def _content_run(h: Harness) -> tuple[ClosedLoop, Record]:
     ranges = {s: _range(h, s) for s in WRITTEN}
     enums = {s: _enum_values(h, s) for s in ENUMS}
     statuses = _enum_values(h, "dtc_status")
-    n_dtc = len(np.asarray(loop.pool["dtc_status"]))
+    n_dtc = len(np.asarray(loop.seen["dtc_status"]))
     p_change = loop.bench.config.dt_s / STATE_CHANGE_S
     rec, last = Record(), {}  # type: ignore[var-annotated]
     status = np.zeros(n_dtc, dtype=np.int64)
@@ -259,11 +259,11 @@ def test_fault_memory_readable(obsa: Harness) -> None:
     run(0.3)
     for _, comp, fc in rows:  # each row raised while the previous is still high
         sig = inputs[comp]
-        loop.set(sig, int(loop.pool[sig]) | (1 << fc.bit))
+        loop.set(sig, int(loop.seen[sig]) | (1 << fc.bit))
         run(FLAG_HIGH_S)
     for _, comp, fc in rows:
         sig = inputs[comp]
-        loop.set(sig, int(loop.pool[sig]) & ~(1 << fc.bit))
+        loop.set(sig, int(loop.seen[sig]) & ~(1 << fc.bit))
         run(FLAG_LOW_S)
     loop.set("fault_reset_request", True)
     run(0.1)
@@ -289,7 +289,7 @@ def _fault_memory_from_the_bus(obsa: Harness, rows: list[int]) -> None:
     outputs are compared with it as in :func:`test_fault_memory_readable`."""
     loop = obsa.run(components=[HMI])
     rec, last = Record(), {}  # type: ignore[var-annotated]
-    status = np.zeros(len(np.asarray(loop.pool["dtc_status"])), dtype=np.int64)
+    status = np.zeros(len(np.asarray(loop.seen["dtc_status"])), dtype=np.int64)
     active, stored = obsa.enum("dtc_status", "active"), obsa.enum("dtc_status", "stored")
 
     def run(seconds: float) -> None:

@@ -71,7 +71,7 @@ class _Stimulus:
 
     def _value(self, signal: str) -> Any:
         sig = self.h.spec.signals[signal]
-        current = self.loop.pool[signal]
+        current = self.loop.seen[signal]
         if sig.enum is not None:
             values = [v.value for v in self.h.spec.enums[sig.enum].values]
             if sig.dimension is None:
@@ -95,7 +95,7 @@ class _Stimulus:
 
 
 def _record(loop: ClosedLoop, names: tuple[str, ...]) -> dict[str, Any]:
-    return {"t": float(loop.t_s[-1]), **{n: np.array(loop.pool[n], copy=True) for n in names}}
+    return {"t": float(loop.t_s[-1]), **{n: np.array(loop.seen[n], copy=True) for n in names}}
 
 
 def _run(h: Harness, purpose: str, visit: Visit) -> tuple[ClosedLoop, str | None]:
@@ -178,12 +178,12 @@ def _content_errors(h: Harness, res: HttpResource, body: Any, loop: ClosedLoop
     count, wrong = 0, []
     body = body if isinstance(body, dict) else {}
     for name in res.outputs:
-        n = _same(h, name, body.get(name), loop.pool[name])
+        n = _same(h, name, body.get(name), loop.seen[name])
         if n:
             count += n
             wrong.append(name)
     if res.dtc_rows is not None:
-        want = np.asarray(loop.pool[res.dtc_rows], dtype=np.int64)
+        want = np.asarray(loop.seen[res.dtc_rows], dtype=np.int64)
         rows = body.get("dtcs")
         table = [f"0x{fc.dtc:04X}" for _, fc in h.spec.dtc_table]
         if not isinstance(rows, list) or len(rows) != len(want):
@@ -209,7 +209,7 @@ def test_http_snapshot_lag(obsa: Harness) -> None:
 
     def visit(k: int, loop: ClosedLoop, client: Client, history: list[dict[str, Any]],
               ended: float) -> None:
-        _, waited, came = _poll(obsa, client, res, float(loop.pool[SNAPSHOT_TIME]), ended)
+        _, waited, came = _poll(obsa, client, res, float(loop.seen[SNAPSHOT_TIME]), ended)
         lags.append(waited if came else math.inf)
         if lags[-1] >= max(lags):
             events["slowest snapshot"] = float(loop.t_s[-1])
@@ -237,7 +237,7 @@ def test_http_content(obsa: Harness) -> None:
               ended: float) -> None:
         nonlocal worst, where
         for res in judged:
-            reply, _, came = _poll(obsa, client, res, float(loop.pool[SNAPSHOT_TIME]), ended)
+            reply, _, came = _poll(obsa, client, res, float(loop.seen[SNAPSHOT_TIME]), ended)
             if not came and not res.required and reply.status == 404:
                 continue  # an optional resource the service leaves out
             if came:
@@ -272,7 +272,7 @@ def test_http_read_only(obsa: Harness) -> None:
 
     def visit(k: int, loop: ClosedLoop, client: Client, history: list[dict[str, Any]],
               ended: float) -> None:
-        before, _, _ = _poll(obsa, client, snapshot, float(loop.pool[SNAPSHOT_TIME]), ended)
+        before, _, _ = _poll(obsa, client, snapshot, float(loop.seen[SNAPSHOT_TIME]), ended)
         body = {**{name: 0 for name in outputs}, **COMMANDS}
         for res in http.resources:
             for method in http.write_methods:
@@ -359,10 +359,10 @@ def test_http_annex_vii(obsa: Harness) -> None:
               ended: float) -> None:
         nonlocal worst, where
         for res in carriers:
-            reply, _, came = _poll(obsa, client, res, float(loop.pool[SNAPSHOT_TIME]), ended)
+            reply, _, came = _poll(obsa, client, res, float(loop.seen[SNAPSHOT_TIME]), ended)
             body = reply.body if came and isinstance(reply.body, dict) else {}
             times = np.asarray([r["t"] for r in history])
-            start = int(np.searchsorted(times, float(loop.pool[SNAPSHOT_TIME]) - 1e-6))
+            start = int(np.searchsorted(times, float(loop.seen[SNAPSHOT_TIME]) - 1e-6))
             window = history[max(0, start - 1):]
             bad = [n for n in res.inputs
                    if n not in body or all(_same(obsa, n, body[n], r[n]) for r in window)]

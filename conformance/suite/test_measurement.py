@@ -103,7 +103,7 @@ class Pins:
 
     def step(self) -> None:
         loop = self.loop
-        pool = loop.pool
+        pool = loop.seen
         # the pool still holds the plant inputs of the step before (none before the first)
         before = {s: float(pool[s]) for s in self.signals} if loop.steps else None
         loop.step()
@@ -200,7 +200,7 @@ def test_current_gain_error(obsa: Harness) -> None:
         for _ in range(MEASURED_STEPS):
             pins.step()
             true_now = pins.now["true_pack_current_A"]
-            err = _beyond(loop.pool["pack_current_A"], pins.before["true_pack_current_A"],
+            err = _beyond(loop.seen["pack_current_A"], pins.before["true_pack_current_A"],
                           true_now)
             worst.see(max(err - offset - half, 0.0) / abs(true_now), loop.t_s[-1])
     charge, discharge = current_range(obsa)
@@ -228,7 +228,7 @@ def test_current_offset_error(obsa: Harness) -> None:
         for _ in range(MEASURED_STEPS):
             pins.step()
             if pins.now["true_pack_current_A"] == 0.0 == pins.before["true_pack_current_A"]:
-                worst.see(abs(float(loop.pool["pack_current_A"])), loop.t_s[-1])
+                worst.see(abs(float(loop.seen["pack_current_A"])), loop.t_s[-1])
 
     measure_zero()  # the path open
     _close_path(loop)
@@ -267,7 +267,7 @@ def test_current_sign(obsa: Harness) -> None:
             if min(abs(a), abs(b)) <= 2 * offset:
                 continue
             counted += 1
-            measured = float(loop.pool["pack_current_A"])
+            measured = float(loop.seen["pack_current_A"])
             if all(measured * x < 0 for x in (a, b)):  # zero has no sign: not counted
                 errors += 1
                 t_first = loop.t_s[-1] if errors == 1 else t_first
@@ -308,7 +308,7 @@ def test_current_freshness(obsa: Harness) -> None:
         now = loop.t_s[-1]
         if not math.isnan(pins.now["true_pack_current_A"]) or last_fresh is None:
             last_fresh = now
-        worst.see(abs(float(loop.pool["current_sensor_age_s"]) - (now - last_fresh)), now)
+        worst.see(abs(float(loop.seen["current_sensor_age_s"]) - (now - last_fresh)), now)
     obsa.judge("OBSA-MEAS-009", {"age_error_s": worst.value},
                message="dropouts of the sensor's input at "
                        + ", ".join(f"{a:.2f} … {b:.2f} s" for a, b in windows)
@@ -340,7 +340,7 @@ def test_pack_and_link_voltage(obsa: Harness) -> None:
             for worst, name, h in ((pack, "pack_voltage_V", half[0]),
                                    (link, "link_voltage_V", half[1])):
                 true = f"true_{name}"
-                err = _beyond(loop.pool[name], pins.before[true], pins.now[true])
+                err = _beyond(loop.seen[name], pins.before[true], pins.now[true])
                 worst.see(max(err - h, 0.0), t)
 
     for soc in [socs[i] for i in rng.permutation(len(socs))]:
@@ -384,7 +384,7 @@ def test_insulation_accuracy(obsa: Harness) -> None:
         loop.run(INSULATION_SETTLE_S)
         for _ in range(loop.bench.clock.steps_for(INSULATION_MEASURED_S)):
             loop.step()
-            measured = float(loop.pool["insulation_resistance_ohm"])
+            measured = float(loop.seen["insulation_resistance_ohm"])
             err = abs(measured - ohm) / ohm
             worst.see(err if not math.isnan(err) else math.inf, loop.t_s[-1])
     obsa.judge("OBSA-MEAS-011", {"insulation_relative_error": worst.value},
@@ -424,7 +424,7 @@ def test_contactor_driver(obsa: Harness) -> None:
     def hold() -> None:
         for _ in range(int(rng.integers(HOLD_STEPS[0], HOLD_STEPS[1] + 1))):
             loop.step()
-            p = loop.pool
+            p = loop.seen
             coil = [name for name in CONTACTORS
                     if bool(p[f"{name}_coil_on"]) != bool(p[f"{name}_close_cmd"])]
             fb = [name for name in CONTACTORS

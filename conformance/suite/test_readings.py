@@ -49,7 +49,7 @@ def _requests_dropped_in_each_wait(h: Harness) -> Callable[[ClosedLoop], None]:
     state = {"was_closed": False, "aborts": 0, "pulse_at": math.inf}
 
     def drive(loop: ClosedLoop) -> None:
-        closed = bool(loop.pool["precharge_close_cmd"])
+        closed = bool(loop.seen["precharge_close_cmd"])
         if state["was_closed"] and not closed:
             state["aborts"] += 1
             state["pulse_at"] = loop.t + 0.5
@@ -112,7 +112,7 @@ def test_no_reset_on_an_unknown_current(obsa: Harness) -> None:
 def _judge_not_healed(obsa: Harness, loop: ClosedLoop, mask: int, t_fault: float, state: str,
                       message: str) -> None:
     """OBSA-SAFE-014 on a condition that has not healed: a reset leaves the fault latched."""
-    if int(loop.pool["safety_fault_flags"]) & mask == 0:
+    if int(loop.seen["safety_fault_flags"]) & mask == 0:
         raise S.PreconditionFailed(f"the fault latched at {t_fault:.2f} s was no longer set when "
                                    f"the reset came ({state}); seen instead: {S.seen(loop)}",
                                    blame="OBSA-SAFE-013")

@@ -360,7 +360,7 @@ LATCH_MARGINS = 5
 
 
 def _fault_present(loop, mask: int) -> bool:
-    return int(loop.pool["safety_fault_flags"]) & mask != 0
+    return int(loop.seen["safety_fault_flags"]) & mask != 0
 
 
 def _latch(obsa: Harness, loop: Any, kind: LimitKind, index: int) -> float:
@@ -730,7 +730,7 @@ def _front_end_stimulus(obsa: Harness, drift: FrontEndDrift) -> Stimulus:
     loop = obsa.run(components=list(obsa.session.components), ideal_sensors=True)
     S.settle(loop, 0.3)
     mask = obsa.bit(SUP, "pack_voltage_implausible")
-    if int(loop.pool["safety_fault_flags"]) & mask:
+    if int(loop.seen["safety_fault_flags"]) & mask:
         raise S.PreconditionFailed(
             f"the pack_voltage_implausible fault was latched at rest before any drift; seen: "
             f"{S.seen(loop)}", blame="OBSA-SAFE-028")

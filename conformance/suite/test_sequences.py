@@ -48,7 +48,7 @@ def test_reset_with_two_faults_one_healed(obsa: Harness) -> None:
                               start_s=loop.t, value=uv_msl - S.TRIP_ABOVE_V - hold))
     t_ov = S.latch_overvoltage(obsa, loop)
     t_uv = loop.run(delay + 1.0, until=S.flags_have(uv))
-    if not S.flags_have(uv)(loop.pool):
+    if not S.flags_have(uv)(loop.seen):
         raise S.PreconditionFailed(f"no under-voltage fault latched within {delay + 1.0:g} s "
                                    f"of a cell {S.TRIP_ABOVE_V:g} V below the declared MSL; "
                                    f"seen instead: {S.seen(loop)}", blame="OBSA-SAFE-002")

@@ -191,11 +191,11 @@ def _drain(run: Run, stim: _Stimulus, settle: bool = True) -> None:
     """Keep the link up until the telemetry reports an empty backlog (at most the time one
     record per DRAIN_STEPS_PER_RECORD steps needs), then SETTLE_PERIODS more (``settle``)."""
     loop = run.loop
-    backlog = int(loop.pool["telemetry_backlog_records"])
+    backlog = int(loop.seen["telemetry_backlog_records"])
     limit = DRAIN_STEPS_PER_RECORD * max(backlog, 0) + loop.bench.clock.steps_for(
         DRAIN_EXTRA_PERIODS * run.period_s)
     for _ in range(limit):
-        if int(loop.pool["telemetry_backlog_records"]) == 0:
+        if int(loop.seen["telemetry_backlog_records"]) == 0:
             break
         _steps(run, 1, stim)
     if settle:
@@ -362,7 +362,7 @@ def _power_loss_run(h: Harness) -> PowerLoss:
     loop.bench.uplink.outage(start - 0.5 * run.step_s, start + (steps - 0.5) * run.step_s)
     _steps(run, before, stim)
     last_s = float(loop.t_s[-1])
-    backlog = int(loop.pool["telemetry_backlog_records"])
+    backlog = int(loop.seen["telemetry_backlog_records"])
     after = Run(h.power_cycle(loop), run.period_s, run.step_s)
     restart_s = after.loop.t
     _steps(after, steps - before, stim)
@@ -615,8 +615,8 @@ def test_buffer_overflow(obsa: Harness) -> None:
     from_outage = int(np.count_nonzero((stamps >= a) & (stamps < b)))
     excess = max(0, from_outage - capacity)
     never = np.setdiff1d(slots, published)
-    dropped = float(run.loop.pool["telemetry_dropped_records"])
-    backlog = int(run.loop.pool["telemetry_backlog_records"])
+    dropped = float(run.loop.seen["telemetry_dropped_records"])
+    backlog = int(run.loop.seen["telemetry_backlog_records"])
     count_error = abs(dropped - len(never)) if math.isfinite(dropped) else math.inf
     obsa.judge("OBSA-CONN-005", {"dropped_count_error": count_error,
                                  "newest_records_lost": len(newest_lost),

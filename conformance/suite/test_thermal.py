@@ -24,7 +24,7 @@ come back to the off threshold.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,7 +153,7 @@ class Drive:
         return _set_sensor(self.loop, self.index, target - direction * margin,
                            direction * RAMP_K_PER_S)
 
-    def run_sweep(self, until: Callable[[dict[str, Any]], bool]) -> float | None:
+    def run_sweep(self, until: Callable[[Mapping[str, Any]], bool]) -> float | None:
         return self.loop.run(SWEEP_MARGINS * MARGIN_K / RAMP_K_PER_S + MARGIN_K / RAMP_K_PER_S,
                              until=until)
 
@@ -186,7 +186,7 @@ HEATING = Switch("heating_request", "valid_temperature_min_degC", -1,
                  "OBSA-THERM-003", "OBSA-THERM-004")
 
 
-def _request_is(name: str, value: bool) -> Callable[[dict[str, Any]], bool]:
+def _request_is(name: str, value: bool) -> Callable[[Mapping[str, Any]], bool]:
     return lambda pool: bool(pool[name]) is value
 
 

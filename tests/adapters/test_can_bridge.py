@@ -215,6 +215,7 @@ def test_a_hidden_signal_is_neither_read_nor_set_and_the_case_is_inconclusive(
     loop.run(0.2)
     why = "no frame of the CAN catalog carries contactor_open_request from the BMU"
     for read in (lambda: loop.channel("contactor_open_request"), lambda: loop.trace,
+                 lambda: loop.seen["contactor_open_request"],
                  lambda: loop.set("contactor_open_request", True),
                  lambda: loop.run(0.05, until=lambda pool: bool(pool["contactor_open_request"]))):
         with pytest.raises(NotObservable, match=why) as caught:
@@ -229,6 +230,7 @@ def test_in_process_nothing_is_hidden(harness: Harness) -> None:
     loop, _ = _loop(harness, zero_limits=True, hidden=False)
     loop.run(0.05)
     assert loop.hidden == {} and loop.undeliverable == {} and loop.observation_lag_s == 0.0
+    assert loop.seen is loop.pool  # the test cases' reads cost nothing in process
     assert len(loop.channel("contactor_open_request")) == 5
     loop.set("contactor_open_request", True)
 
