@@ -41,6 +41,7 @@ reaction).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -116,7 +117,8 @@ class CanBmu:
                     for j in range(layout.temperature_groups_per_module)]
         self._v_members = _present(layout.cells_of, v_groups, n_cells)
         self._t_members = _present(layout.sensors_of, t_groups, n_sensors)
-        self._v_groups, self._t_groups = list(self._v_members), list(self._t_members)
+        self._v_groups = np.array(list(self._v_members), dtype=int)
+        self._t_groups = np.array(list(self._t_members), dtype=int)
         # per cell (sensor): its group and its module, to judge freshness in one expression
         self._cell_group = np.empty(n_cells, dtype=int)
         self._sensor_group = np.empty(n_sensors, dtype=int)
@@ -263,23 +265,24 @@ class CanBmu:
         since_start = t - self._t0
         never = since_start if since_start > 0 else 0.0
         for name in self._fault_timeouts:
-            times = self._last_received(name)
-            oldest = never if np.isnan(times).any() else t - float(times.min())
-            if oldest > timeout[name] + TIME_EPS_S:
+            at = self._first_of_last_received(name)
+            age = never if math.isnan(at) else t - at
+            if age > timeout[name] + TIME_EPS_S:
                 return int(CanStackFault.RX_TIMEOUT)
         return 0
 
-    def _last_received(self, name: str) -> Any:
-        """The times the frame ``name`` (each multiplexer value the pack uses) last came."""
+    def _first_of_last_received(self, name: str) -> float:
+        """The oldest of the times the frame ``name`` last came, over each multiplexer value
+        the pack uses; NaN if one never came."""
         if name == "cmu_cell_voltages":
-            return self._v_at[self._v_groups]
+            return float(self._v_at[self._v_groups].min())  # NaN wins
         if name == "cmu_cell_temperatures":
-            return self._temp_at[self._t_groups]
+            return float(self._temp_at[self._t_groups].min())
         if name == "cmu_status":
-            return self._status_at
+            return float(self._status_at.min())
         at = {"vcu_state_request": self._request_at,
               "charger_status": self._charger_seen_at}[name]
-        return np.array([np.nan if at is None else at])
+        return math.nan if at is None else at
 
     def _bus_off_flags(self) -> int:
         flags = 0

@@ -186,6 +186,7 @@ class BusCodec:
                        for name, rule in FRAMES[bus].items()}
         self._by_id = {(f.message.frame_id, f.message.is_extended_frame): f
                        for f in self.frames.values()}
+        self._carried_by: dict[tuple[str, int | None], list[tuple[str, float]]] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -208,15 +209,9 @@ class BusCodec:
         catalog's range (OBSA-CAN-003)."""
         f = self.frames[name]
         data: dict[str, Any] = {}
-        for signal in f.message.signals:
-            if signal.name in (COUNTER, CRC) or signal.is_multiplexer:
-                continue
-            if (signal.multiplexer_ids is not None
-                    and (mux is None or mux not in signal.multiplexer_ids)):
-                continue
-            value = values.get(signal.name)
-            data[signal.name] = self._in_range(f, signal.name,
-                                               signal.offset if value is None else value)
+        for signal, offset in self._carried(f, mux):
+            value = values.get(signal)
+            data[signal] = self._in_range(f, signal, offset if value is None else value)
         if f.mux_signal is not None:
             if mux is None:
                 raise ValueError(f"{name}: a multiplexed frame needs its multiplexer value")
@@ -233,6 +228,20 @@ class BusCodec:
         return can.Message(arbitration_id=f.message.frame_id,
                            is_extended_id=f.message.is_extended_frame, is_fd=f.message.is_fd,
                            data=payload, timestamp=t)
+
+    def _carried(self, f: FrameCodec, mux: int | None) -> list[tuple[str, float]]:
+        """The signals frame ``f`` carries with multiplexer value ``mux`` (not the
+        multiplexer, counter or CRC), each with its offset (raw 0); found once per frame
+        and multiplexer value."""
+        key = (f.name, mux)
+        carried = self._carried_by.get(key)
+        if carried is None:
+            carried = [(s.name, s.offset) for s in f.message.signals
+                       if s.name not in (COUNTER, CRC) and not s.is_multiplexer
+                       and (s.multiplexer_ids is None
+                            or (mux is not None and mux in s.multiplexer_ids))]
+            self._carried_by[key] = carried
+        return carried
 
     def _in_range(self, f: FrameCodec, signal: str, value: Any) -> float | int:
         low, high = f.limits.get(signal, (-math.inf, math.inf))
