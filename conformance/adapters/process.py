@@ -245,6 +245,7 @@ class WireAdapter(Adapter):
         self._poll_out: Any = None
         self._batch = False
         self._series = False  # the module offers obsa.step_series
+        self._packed = False  # ... and takes and gives its columns as packed arrays
         self._sent: dict[str, Any] = {}  # the child's signal pool, as last sent/received
         self._encoded: dict[str, tuple[Any, Any]] = {}  # input -> (array, its encoding)
         # the last valid obsa.step reply: components, its bytes after the id, its outputs
@@ -284,6 +285,7 @@ class WireAdapter(Adapter):
         self.hello = self._check_hello(hello)
         self._batch = bool(self.hello.get("batch"))
         self._series = self.hello.get("series") is True
+        self._packed = self._series and self.hello.get("packed") is True
 
     def _check_hello(self, hello: Any) -> dict[str, Any]:
         def bad(message: str, field: str | None = None) -> AdapterError:
@@ -406,8 +408,12 @@ class WireAdapter(Adapter):
         of the outputs of each step. Each reply is checked like :meth:`step`'s, and a fault
         is reported at its step with its time. A message of n steps has n × ``timeout_s``
         (:data:`SERIES_WAIT_S`) and at most :data:`SERIES_MAX_STEPS` steps and
-        :data:`SERIES_MAX_BYTES`. Other modules get :meth:`step_series` (one call per
-        step, pipelined)."""
+        :data:`SERIES_MAX_BYTES`. To a module whose hello also says ``"packed": true`` the
+        times, the inputs and the outputs travel as packed arrays (:func:`.wire.pack`: no
+        number written as text), each value checked as strictly
+        (:meth:`.RecordCheck.columns`); the records returned then hold an array output's
+        value as a row of a read-only array. Other modules get :meth:`step_series` (one
+        call per step, pipelined)."""
         if not self._series:
             return super().step_columns(component, times, inputs)
         self._ready(component, "step")
@@ -423,9 +429,9 @@ class WireAdapter(Adapter):
                     raise ValueError(f"input '{name}' has {len(column)} values for {n} times")
             while start < n:
                 stop = min(n, start + size)
-                data = wire.encode(wire.request(self._id + 1, "obsa.step_series", {
-                    "component": component, "t": times[start:stop],
-                    "inputs": {name: column[start:stop] for name, column in inputs.items()}}))
+                data = wire.encode(wire.request(self._id + 1, "obsa.step_series",
+                                                self._series_params(component, times, inputs,
+                                                                    start, stop)))
                 if len(data) > SERIES_MAX_BYTES and stop - start > 1:
                     size = max(1, (stop - start) // 2)  # fewer steps, this and later messages
                     continue
@@ -439,6 +445,22 @@ class WireAdapter(Adapter):
             raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
                                component=component, call="step") from exc
         return replies
+
+    def _series_params(self, component: str, times: Sequence[float],
+                       inputs: Mapping[str, Sequence[Any]], start: int, stop: int
+                       ) -> dict[str, Any]:
+        """The params of the ``obsa.step_series`` of steps ``start`` to ``stop`` − 1: packed
+        when the module takes that and every column packs (numbers, bools), else plain."""
+        if self._packed:
+            try:
+                return {"component": component, "encoding": "packed",
+                        "t": wire.pack(np.asarray(times[start:stop], dtype=float)),
+                        "inputs": {name: wire.pack(column[start:stop])
+                                   for name, column in inputs.items()}}
+            except wire.PackedError:  # a column that is no array of numbers: as text
+                pass
+        return {"component": component, "t": times[start:stop],
+                "inputs": {name: column[start:stop] for name, column in inputs.items()}}
 
     def _series_part(self, id_: int, data: bytes, component: str, times: Sequence[float],
                      start: int, stop: int, check: RecordCheck,
@@ -472,6 +494,9 @@ class WireAdapter(Adapter):
         except AdapterError as exc:  # no reply, died, not JSON: somewhere in this message
             _name_steps(exc, start, stop, times)
             raise
+        if type(result) is dict and self._packed:  # packed arrays, one per output
+            replies.extend(self._packed_replies(result, component, times, start, stop, check))
+            return
         if type(result) is not list or len(result) != count:
             found = f"a list of {len(result)}" if type(result) is list else \
                 f"{type(result).__name__}"
@@ -487,6 +512,26 @@ class WireAdapter(Adapter):
                     _name_step(bad, start + j, float(times[start + j]))
                     raise
         replies.extend(result)
+
+    def _packed_replies(self, result: dict[str, Any], component: str, times: Sequence[float],
+                        start: int, stop: int, check: RecordCheck) -> list[dict[str, Any]]:
+        """The outputs records of steps ``start`` to ``stop`` − 1 from their packed arrays,
+        once every value is valid; else the error of the first invalid step (at its index
+        and time) or of the malformed message (at its steps)."""
+        columns, at, problem = check.columns(result, stop - start)
+        if columns is None:
+            field, message = problem or (None, "invalid outputs")
+            bad = AdapterError(message, component=component, call="step", field=field)
+            if at is None:
+                _name_steps(bad, start, stop, times)
+            else:
+                _name_step(bad, start + at, float(times[start + at]))
+            raise bad
+        names = list(columns)
+        # a scalar output's values as Python values (as JSON gives them), an array
+        # output's as the rows of its read-only array
+        values = [list(c) if c.ndim == 2 else c.tolist() for c in columns.values()]
+        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
     def _settle(self, owed: deque[tuple[int, int]], component: str) -> None:
         """After a failed call of a series: read and drop the replies still owed, so the next

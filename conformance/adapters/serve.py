@@ -188,7 +188,8 @@ class Server:
                 self.convert[name] = converter(str(type_word))
         return {"protocol": wire.PROTOCOL, "module": self.identity.get("module", {}),
                 "spec_version": self.identity.get("spec_version", ""),
-                "components": list(self.instances), "batch": True, "series": True}
+                "components": list(self.instances), "batch": True, "series": True,
+                "packed": True}
 
     def _converted(self, inputs: dict[str, Any]) -> dict[str, Any]:
         conv = self.convert
@@ -234,10 +235,16 @@ class Server:
         return out
 
 
-    def step_series(self, params: dict[str, Any]) -> list[Any]:
+    def step_series(self, params: dict[str, Any]) -> Any:
         """``obsa.step_series``: the component stepped at each time of ``t`` with the inputs of
         that step; the outputs of every step, in order. A failing step ends the series: its
-        error names the step and carries the outputs of the steps before it."""
+        error names the step and carries the outputs of the steps before it. With
+        ``"encoding": "packed"`` the times and the inputs come as packed arrays
+        (:func:`.wire.pack`), and the outputs go back as one packed array per output when
+        each output's values make one (:func:`packed_outputs`), else as the list."""
+        packed = params.get("encoding") == "packed"
+        if packed:
+            params = self._unpacked(params)
         component, times, columns = params.get("component"), params.get("t"), \
             params.get("inputs")
         if not isinstance(component, str) or not isinstance(times, list) or \
@@ -251,7 +258,8 @@ class Server:
         if not all(type(t) is float or type(t) is int for t in times):
             raise BadRequest(wire.INVALID_PARAMS, "obsa.step_series: 't' must hold numbers")
         for name, column in columns.items():
-            if not isinstance(column, list) or len(column) != n:
+            if not isinstance(column, list) and not hasattr(column, "shape") or \
+                    len(column) != n:
                 raise BadRequest(wire.INVALID_PARAMS, f"obsa.step_series: input '{name}' must "
                                  f"be a list of {n} values (one per time)")
         rows = {name: self._column(name, column) for name, column in columns.items()}
@@ -267,7 +275,33 @@ class Server:
                 exc.step = i
                 raise
             out.append(reply)
+        if packed:
+            columns_out = packed_outputs(out)
+            if columns_out is not None:
+                return columns_out
         return out
+
+    def _unpacked(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The params of a packed ``obsa.step_series`` as the plain form has them: the times
+        as a list of floats; an array input as its 2-d array (one row per step), a scalar
+        input as the list of its values (Python floats, ints or bools, NaN as it came)."""
+        times, columns = params.get("t"), params.get("inputs")
+        if not isinstance(columns, dict):
+            raise BadRequest(wire.INVALID_PARAMS, "obsa.step_series: 'inputs' must be an "
+                             "object of packed arrays")
+        what = "'t'"
+        try:
+            t = wire.unpack(times, ("f8",), (-1,)).tolist()
+            plain: dict[str, Any] = {}
+            for name, value in columns.items():
+                what = f"input '{name}'"
+                array = name in self.array_signals
+                column = wire.unpack(value, tuple(wire.PACKED_DTYPES),
+                                     (len(t), -1) if array else (len(t),))
+                plain[name] = column if array else column.tolist()
+        except wire.PackedError as exc:
+            raise BadRequest(wire.INVALID_PARAMS, f"obsa.step_series: {what}: {exc}") from None
+        return {**params, "t": t, "inputs": plain}
 
     def _column(self, name: str, column: list[Any]) -> Any:
         """The values of one input over a series, each as :meth:`_converted` makes it: an
@@ -283,6 +317,48 @@ class Server:
         return [conv(v) for v in column]
 
 
+_PACKABLE = (({float}, "f8"), ({int}, "i8"), ({bool}, "b1"))
+
+
+def packed_outputs(replies: list[Any]) -> dict[str, Any] | None:
+    """The outputs of a series' steps as one packed array per output (:func:`.wire.pack`:
+    a scalar output's values as a 1-d array, an array output's as a 2-d one, one row per
+    step), when every reply is a record of the same outputs and each output's values are
+    all of one kind (all floats, all ints or all bools; arrays of one length and dtype);
+    else None: the list goes back as it is, and the bench explains what is wrong."""
+    import numpy as np
+
+    if not replies or any(type(r) is not dict for r in replies):
+        return None
+    names = list(replies[0])
+    if any(list(r) != names for r in replies):
+        return None
+    out: dict[str, Any] = {}
+    for name in names:
+        values = [r[name] for r in replies]
+        kinds = set(map(type, values))
+        if kinds <= {np.ndarray}:
+            if len({(v.dtype.kind, v.shape) for v in values}) != 1 or values[0].ndim != 1 \
+                    or values[0].dtype.kind not in "fiub":
+                return None
+            column: Any = np.stack(values)
+        elif kinds <= {list, tuple}:
+            items = [x for v in values for x in v]
+            code = next((c for types, c in _PACKABLE if set(map(type, items)) <= types), None)
+            if code is None or len(set(map(len, values))) != 1:
+                return None
+            column = np.array(values, dtype=wire.PACKED_DTYPES[code])
+        else:
+            plain = {float: float, np.float64: float, int: int, np.int64: int,
+                     bool: bool, np.bool_: bool}
+            if not kinds <= set(plain) or len({plain[k] for k in kinds}) != 1:
+                return None
+            code = {float: "f8", int: "i8", bool: "b1"}[plain[kinds.pop()]]
+            column = np.array(values, dtype=wire.PACKED_DTYPES[code])
+        out[name] = wire.pack(column)
+    return out
+
+
 def converter(type_word: str) -> Callable[[Any], Any]:
     """Wire value → what an in-process module would get for a signal of this type."""
     if type_word.endswith("[]"):
@@ -291,7 +367,7 @@ def converter(type_word: str) -> Callable[[Any], Any]:
         dtype = {"float": np.float64, "bool": np.bool_}.get(type_word[:-2], np.int64)
 
         def array(value: Any) -> Any:
-            if not isinstance(value, list):
+            if not isinstance(value, (list, np.ndarray)):  # (a packed array: its dtype)
                 return value
             try:
                 arr: Any = np.array(value, dtype=dtype)

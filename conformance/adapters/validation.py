@@ -311,6 +311,45 @@ class RecordCheck:
         except Exception:  # a missing output, an exotic value: decide one by one
             return False
 
+    def columns(self, packed: Any, count: int) -> tuple[dict[str, Any] | None, int | None,
+                                                        tuple[str | None, str] | None]:
+        """The outputs of ``count`` steps of a series sent as packed arrays (``obsa.
+        step_series`` with ``"encoding": "packed"``: output → its values, one per step, a
+        row per step for an array output) as ``(columns, None, None)`` when every value is valid,
+        checked as strictly as one reply at a time — the dtype of the output's kind (f8 for
+        a number, i8 for an integer, b1 for a bool), the shape, every value finite, in range
+        and in the enum — else ``(None, step, (field, message))``: the first invalid step
+        and its first invalid output (a step of None: the message as a whole is malformed)."""
+        from ..adapters import wire
+
+        if type(packed) is not dict:
+            return None, None, (None, f"expected an object of packed arrays, one per output "
+                                f"({', '.join(self.rules)}), found {_found(packed)}")
+        missing = [n for n in self.rules if n not in packed]
+        if missing:
+            return None, None, (missing[0], f"missing output(s): {', '.join(missing)}")
+        extra = [str(k) for k in packed if k not in self._names]
+        if extra:
+            return None, None, (extra[0], f"unexpected output(s): {', '.join(extra)} "
+                                          f"(expected only {', '.join(self.rules)})")
+        columns: dict[str, Any] = {}
+        first_bad = count
+        for name, rule in self.rules.items():
+            shape = (count, -1 if rule.length is None else rule.length) if rule.array \
+                else (count,)
+            try:
+                column = wire.unpack(packed[name], (_PACKED_CODES[rule.kind],), shape)
+            except wire.PackedError as exc:
+                return None, None, (name, f"{exc} (a packed array of {rule.describe()} per step)")
+            columns[name] = column
+            bad = _bad_steps(rule, column)
+            if bad.size and bad[0] < first_bad:
+                first_bad = int(bad[0])
+        if first_bad == count:
+            return columns, None, None
+        record = {name: column[first_bad].tolist() for name, column in columns.items()}
+        return None, first_bad, self.explain(record) or (None, "an invalid value")
+
     def __call__(self, reply: Any) -> None:
         """Return when ``reply`` is valid; raise AdapterError(call='step') naming the field."""
         if self._check(reply):
@@ -342,6 +381,26 @@ class RecordCheck:
             if message is not None:
                 return name, message
         return None
+
+
+_PACKED_CODES = {"number": "f8", "integer": "i8", "boolean": "b1"}
+
+
+def _bad_steps(rule: FieldRule, column: np.ndarray) -> np.ndarray:
+    """The indices of the steps (rows) of a packed output whose value breaks ``rule``."""
+    if rule.kind == "boolean":  # (wire.unpack has refused any byte but 0 and 1)
+        return np.zeros(0, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(column) if rule.kind == "number" else np.zeros(column.shape, bool)
+        if rule.minimum is not None:
+            bad |= column < rule.minimum
+        if rule.maximum is not None:
+            bad |= column > rule.maximum
+        if rule.enum is not None:
+            bad |= ~np.isin(column, list(rule.enum))
+    if column.ndim == 2:
+        bad = bad.any(axis=1)
+    return np.flatnonzero(bad)
 
 
 def compile_schema(component: str, schema: dict[str, Any],

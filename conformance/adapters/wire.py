@@ -157,6 +157,83 @@ def problem(document: Any, name: str, definition: str | None = None) -> str | No
     return f"{where}: {e.message}"
 
 
+# --------------------------------------------------------------------------- packed arrays
+PACKED_DTYPES = {"f8": "<f8", "f4": "<f4", "i8": "<i8", "b1": "|b1"}
+"""The element types of a packed array (``obsa.step_series`` with ``"encoding":
+"packed"``): little-endian float64, float32, int64, and bool as one byte 0 or 1."""
+
+
+class PackedError(ValueError):
+    """A packed array that breaks the contract; the message says what was expected."""
+
+
+def pack(values: Any) -> dict[str, Any]:
+    """``values`` (a numpy array, or what numpy makes one of) as a packed array:
+    ``{"dtype", "shape", "data"}``, the data the little-endian bytes in C order, base64.
+    A float array other than float32 travels as float64, an integer array as int64."""
+    import base64
+
+    import numpy as np
+
+    array = np.asarray(values)
+    kind = array.dtype.kind
+    if kind == "b":
+        code = "b1"
+    elif kind in "iu":
+        code = "i8"
+    elif kind == "f":
+        code = "f4" if array.dtype.itemsize == 4 else "f8"
+    else:
+        raise PackedError(f"cannot pack an array of dtype {array.dtype}")
+    raw = np.ascontiguousarray(array, dtype=PACKED_DTYPES[code]).tobytes()
+    return {"dtype": code, "shape": list(array.shape),
+            "data": base64.b64encode(raw).decode("ascii")}
+
+
+def unpack(value: Any, dtypes: tuple[str, ...], shape: tuple[int, ...]) -> Any:
+    """The read-only numpy array of packed array ``value`` (native byte order), which must
+    have one of ``dtypes`` and the ``shape`` given (a length of -1 there: any); raise
+    :class:`PackedError` saying what is wrong."""
+    import base64
+    import binascii
+
+    import numpy as np
+
+    if type(value) is not dict or set(value) != {"dtype", "shape", "data"}:
+        found = sorted(value) if type(value) is dict else type(value).__name__
+        raise PackedError(f"expected a packed array {{'dtype', 'shape', 'data'}}, found {found}")
+    code, dims, data = value["dtype"], value["shape"], value["data"]
+    if code not in dtypes:
+        raise PackedError(f"expected dtype {' or '.join(map(repr, dtypes))}, found {code!r}")
+    if type(dims) is not list or len(dims) != len(shape) or \
+            not all(type(d) is int and (d == want or want < 0 and d >= 0)
+                    for d, want in zip(dims, shape, strict=False)):
+        wanted = [("any" if d < 0 else d) for d in shape]
+        raise PackedError(f"expected shape {wanted}, found {dims!r}")
+    if type(data) is not str:
+        raise PackedError(f"expected 'data' as a base64 string, found {type(data).__name__}")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise PackedError("'data' is not base64") from None
+    dtype = np.dtype(PACKED_DTYPES[code])
+    size = dtype.itemsize * int(np.prod(dims, dtype=np.int64))
+    if len(raw) != size:
+        raise PackedError(f"expected {size} bytes of data for shape {dims} of {code}, "
+                          f"found {len(raw)}")
+    if code == "b1":
+        octets = np.frombuffer(raw, dtype=np.uint8)
+        wrong = np.flatnonzero(octets > 1)
+        if wrong.size:
+            raise PackedError(f"a b1 item is a byte 0 or 1, found {int(octets[wrong[0]])} at "
+                              f"flat index {int(wrong[0])}")
+    array: Any = np.frombuffer(raw, dtype=dtype).reshape(dims)
+    if not dtype.isnative:
+        array = array.astype(dtype.newbyteorder("="))
+        array.flags.writeable = False
+    return array
+
+
 def signal_type(type_: str, dimension: str | None) -> str:
     """The type word of a signal in ``obsa.hello``: 'float', 'bool[]', 'flags'..."""
     return f"{type_}[]" if dimension else type_

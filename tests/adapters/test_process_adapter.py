@@ -371,11 +371,19 @@ def test_traffic_matches_the_wire_schemas(spec, dims, monkeypatch):
     assert seen[-3][1]["result"]["contactor_manager"]["precharge_attempts"] == 1
     step = next(m for k, m in seen if k == "request" and m["method"] == "obsa.step")
     assert step["params"]["inputs"]["cell_voltage_V"] == [3.7, None]  # NaN travels as null
+    # the python server offers packed arrays: the series travels without text numbers
     series = next(m for k, m in seen if k == "request" and m["method"] == "obsa.step_series")
-    assert series["params"] == {"component": SS, "t": [0.0, 0.01], "inputs": {
-        "cell_voltage_V": [[3.7, None, 3.6, 3.6], [3.7, 3.7, 3.6, 3.6]],
-        "close_request": [False, True]}}
-    assert any(k == "reply" and isinstance(m.get("result"), list) for k, m in seen)
+    params = series["params"]
+    assert params["component"] == SS and params["encoding"] == "packed"
+    assert wire.unpack(params["t"], ("f8",), (2,)).tolist() == [0.0, 0.01]
+    volts = wire.unpack(params["inputs"]["cell_voltage_V"], ("f4",), (2, 4))
+    np.testing.assert_array_equal(volts, cells)  # NaN travels as itself
+    assert wire.unpack(params["inputs"]["close_request"], ("b1",), (2,)).tolist() == \
+        [False, True]
+    packed = next(m["result"] for k, m in seen if k == "reply" and isinstance(
+        m.get("result"), dict) and "safety_state" in m["result"])
+    assert set(packed) == set(adapter._checks[SS].rules)
+    assert wire.unpack(packed["safety_state"], ("i8",), (2,)).shape == (2,)
 
 
 def test_wire_schemas_reject_what_the_contract_forbids():
