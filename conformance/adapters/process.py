@@ -473,6 +473,9 @@ class WireAdapter(Adapter):
         deadline = time.monotonic() + timeout
         try:
             self._send(data, deadline, component, "step", timeout)
+            if self._reader is not None and count > 1:
+                # many steps: their reply takes far longer than a spin, awaited asleep
+                self._reader.paused += 1
             line = self._read_line(deadline, component, "step", timeout,
                                    count * wire.MAX_LINE_BYTES)
             result = self._result(id_, line, component, "step")

@@ -14,7 +14,6 @@ safety_fault_flags.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import struct
@@ -33,7 +32,7 @@ def unpack(value: dict) -> list:
     for d in value["shape"]:
         count *= d
     return list(struct.unpack(f"<{count}{CODES[value['dtype']]}",
-                              base64.b64decode(value["data"])))
+                              bytes.fromhex(value["data"])))
 
 
 def pack(code: str, values: list, shape: list | None = None) -> dict:
@@ -42,7 +41,7 @@ def pack(code: str, values: list, shape: list | None = None) -> dict:
     else:
         raw = struct.pack(f"<{len(values)}{CODES[code]}", *values)
     return {"dtype": code, "shape": shape or [len(values)],
-            "data": base64.b64encode(raw).decode("ascii")}
+            "data": raw.hex()}
 
 
 def series(params: dict, mode: str) -> object:

@@ -1,5 +1,5 @@
 """obsa.step_series with packed arrays (hello ``"packed": true``): the times, the inputs and
-the outputs travel as base64 little-endian arrays, and every value is checked as strictly as
+the outputs travel as little-endian arrays in hex, and every value is checked as strictly as
 a reply of one step — a bad value is named at its step and time, a malformed array at the
 steps of its message; a module that does not offer it keeps the plain form."""
 
@@ -101,8 +101,8 @@ def test_an_input_out_of_range_comes_back_as_a_bad_output_at_its_step(spec, dims
 @pytest.mark.parametrize("mode,field,message", [
     ("dtype", "charge_current_limit_A", "expected dtype 'f8', found 'i8'"),
     ("shape", "safety_state", "expected shape [20], found [19]"),
-    ("bytes", "discharge_current_limit_A", "expected 160 bytes of data for shape [20] of f8, "
-                                           "found 152"),
+    ("bytes", "discharge_current_limit_A", "expected 160 bytes of data (320 hex digits) for "
+                                           "shape [20] of f8, found 304 digits"),
     ("bool", "contactor_open_request", "a b1 item is a byte 0 or 1, found 2 at flat index 4"),
     ("missing", "safety_fault_flags", "missing output(s): safety_fault_flags"),
 ])
@@ -150,8 +150,10 @@ def test_a_malformed_packed_request_is_refused_naming_the_input():
     assert reply is not None and reply["error"]["code"] == wire.INVALID_PARAMS
     assert "input 'cell_voltage_V': expected shape [2, 'any'], found [2]" in \
         reply["error"]["message"]
-    reply = ask({}, {"dtype": "f8", "shape": [2], "data": "not base64!"})
-    assert reply is not None and "'t': 'data' is not base64" in reply["error"]["message"]
+    reply = ask({}, {"dtype": "f8", "shape": [2], "data": "not hex!" * 4})
+    assert reply is not None and "'t': 'data' is not hex digits" in reply["error"]["message"]
+    reply = ask({}, {"dtype": "f8", "shape": [2], "data": "00" * 15 + " 0"})
+    assert reply is not None and "'t': 'data' is not hex digits" in reply["error"]["message"]
 
 
 def test_packed_array_outputs_are_checked_value_by_value():
