@@ -181,6 +181,8 @@ def pack(values: Any) -> dict[str, Any]:
         code = "b1"
     elif kind in "iu":
         code = "i8"
+        if array.dtype == np.uint64 and array.size and int(array.max()) > 2 ** 63 - 1:
+            raise PackedError("cannot pack an integer above 2**63 - 1 as i8")
     elif kind == "f":
         code = "f4" if array.dtype.itemsize == 4 else "f8"
     else:

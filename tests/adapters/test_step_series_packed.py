@@ -178,3 +178,20 @@ def test_packed_array_outputs_are_checked_value_by_value():
         (4, ("s", "expected a finite number in [0, inf], found -1.0"))
     _, at, problem = check.columns({"v": wire.pack(np.ones((5, 4))), "s": wire.pack(s)}, 5)
     assert at is None and problem is not None and "expected shape [5, 3]" in problem[1]
+
+
+def test_pack_and_unpack_keep_every_value():
+    """Each dtype there and back, NaN included; what i8 cannot hold is not packed (the bench
+    then sends the plain form)."""
+    for values in (np.array([[1.5, math.nan], [-0.0, 3e300]]), np.float32([3.9512, 2.5]),
+                   np.array([True, False]), np.array([-(2 ** 63), 2 ** 63 - 1]),
+                   np.array([7, 9], dtype=np.uint32), [0.1, 0.2]):
+        packed = wire.pack(values)
+        expected = np.asarray(values)
+        back = wire.unpack(packed, (packed["dtype"],), expected.shape)
+        np.testing.assert_array_equal(back, expected)
+        assert not back.flags.writeable
+    with pytest.raises(wire.PackedError):
+        wire.pack(np.array([2 ** 64 - 1], dtype=np.uint64))
+    with pytest.raises(wire.PackedError):
+        wire.pack(np.array(["text"]))
