@@ -40,6 +40,8 @@ import importlib
 import json
 import os
 import sys
+import threading
+import time
 import traceback
 from collections import deque
 from typing import Any
@@ -48,15 +50,19 @@ import can
 
 from .serve import limit_process, protect_channel
 
+#: how long a thread of the node (a :class:`can.Notifier`'s) waits on an empty bus
+THREAD_POLL_S = 0.001
+
 
 class Controller(can.BusABC):
     """The node's handle on one bus: a python-can bus held in this process's memory, which
     the host fills with the bench's frames before each step and empties of the node's
     frames after it. In simulated time nothing arrives while the node steps, so ``recv``
-    never waits: it returns the next frame (that passes the bus's filters) or None at once,
-    and refuses a wait without end (``timeout=None`` on an empty bus), which could never be
-    met. A received frame is stamped with the step's time; a frame sent is copied as it is
-    at ``send`` (the node may reuse its :class:`can.Message`).
+    never waits in the node's step: it returns the next frame (that passes the bus's
+    filters) or None at once, and refuses a wait without end (``timeout=None`` on an empty
+    bus), which could never be met; a thread of the node's own waits a millisecond at most.
+    A received frame is stamped with the step's time; a frame sent is copied as it is at
+    ``send`` (the node may reuse its :class:`can.Message`).
 
     The controller's bus-off state is the bench's to switch (OBSA-CAN-011): while bus-off,
     as a controller past 255 transmit errors (ISO 11898-1), ``send`` raises
@@ -99,6 +105,9 @@ class Controller(can.BusABC):
                 "recv() without a timeout on an empty bus: in simulated time no frame "
                 "arrives during a step, so the wait would never end (recv(timeout=0.0) "
                 "reads what the bus holds)")
+        if timeout > 0 and threading.current_thread() is not threading.main_thread():
+            # a reader of the node's own (a can.Notifier) polls between steps, not spins
+            time.sleep(min(timeout, THREAD_POLL_S))
         return None
 
     def _recv_internal(self, timeout: float | None) -> tuple[can.Message | None, bool]:

@@ -5,6 +5,8 @@ cantools' own."""
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 
 from conformance.adapters.can_frames import CatalogCodec
 from conformance.adapters.can_rig import CanRig, _Schedule
-from conformance.adapters.can_serve import Controller, Host
+from conformance.adapters.can_serve import THREAD_POLL_S, Controller, Host
 from conformance.spec import load_spec
 
 
@@ -213,3 +215,20 @@ def test_the_due_frames_repeat_with_their_periods() -> None:
             expected = [(n, mux, f"bus-{n}") for (n, mux), s in schedules.items()
                         if s.due(k)]
             assert CanRig._due(rig, k) == expected, k  # type: ignore[arg-type]
+
+
+def test_a_reader_thread_of_the_node_polls_an_empty_bus_instead_of_spinning() -> None:
+    bus = Controller("internal")
+    took: list[float] = []
+
+    def read() -> None:
+        start = time.monotonic()
+        for _ in range(20):
+            assert bus.recv(timeout=0.05) is None
+        took.append(time.monotonic() - start)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join(timeout=10)
+    assert took and took[0] >= 20 * THREAD_POLL_S * 0.9
+    bus.shutdown()
