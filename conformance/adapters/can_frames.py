@@ -144,7 +144,9 @@ class CatalogCodec:
         self._plans: dict[tuple[str, str, int | None],
                           list[tuple[str, float, float, float]]] = {}
         self._dimensions: dict[str, str | None] = {}
-        self._compiled: dict[tuple[str, str, int | None], list[tuple[Any, Any]] | None] = {}
+        self._compiled: dict[tuple[str, str, int | None],
+                             list[tuple[Any, Any, bool]] | None] = {}
+        self._fixed_parts: dict[tuple[str, str, int | None, int | None], int] = {}
         self._elements: dict[tuple[str, int], list[int | None]] = {}
 
     def frame(self, name: str) -> CatalogFrame:
@@ -183,8 +185,17 @@ class CatalogCodec:
             payload = bytearray(m.encode(data, scaling=True, strict=False))
         else:
             packed = 0
-            for signals, formats in nodes:
-                packed |= encode_data(data, signals, formats, True)
+            for signals, formats, fixed in nodes:
+                if fixed:
+                    # the protection fields and the multiplexer: packed once per value
+                    part_key = (cf.bus, name, mux, data.get(COUNTER))
+                    part = self._fixed_parts.get(part_key)
+                    if part is None:
+                        part = encode_data(data, signals, formats, True)
+                        self._fixed_parts[part_key] = part
+                    packed |= part
+                else:
+                    packed |= encode_data(data, signals, formats, True)
             payload = bytearray(packed.to_bytes(m.length, "big"))
         crc = cf.expected_crc(bytes(payload))
         if crc is not None and f.e2e is not None:
@@ -192,24 +203,29 @@ class CatalogCodec:
         return can.Message(arbitration_id=f.id, is_extended_id=f.extended, is_fd=f.fd,
                            data=bytes(payload))
 
-    def _nodes(self, cf: CatalogFrame, mux: int | None) -> list[tuple[Any, Any]] | None:
+    def _nodes(self, cf: CatalogFrame, mux: int | None
+               ) -> list[tuple[Any, Any, bool]] | None:
         """cantools' compiled codec of frame ``cf`` with multiplexer value ``mux``: the
         (signals, bit formats) of the frame's own signals and of those ``mux`` selects — what
         ``Message.encode`` packs, looked up once (``encode`` ORs the packed parts, as
-        cantools does, and writes the whole as the frame's bytes, most significant first).
-        None where the frame has no such multiplexer value, or nested multiplexers."""
+        cantools does, and writes the whole as the frame's bytes, most significant first) —
+        each with whether it holds only the counter, CRC and multiplexer. None where the
+        frame has no such multiplexer value, or nested multiplexers."""
         key = (cf.bus, cf.name, mux)
         if key not in self._compiled:
             node = cf.message._codecs
-            nodes: list[tuple[Any, Any]] | None = None
+            nodes: list[tuple[Any, Any, bool]] | None = None
             if node is not None:
-                nodes = [(node["signals"], node["formats"])]
+                parts = [node]
                 for selector in node["multiplexers"].values():
                     sub = None if mux is None else selector.get(mux)
                     if sub is None or sub["multiplexers"]:
-                        nodes = None
+                        parts = []
                         break
-                    nodes.append((sub["signals"], sub["formats"]))
+                    parts.append(sub)
+                nodes = [(p["signals"], p["formats"],
+                          all(s.name in (COUNTER, CRC) or s.is_multiplexer
+                              for s in p["signals"])) for p in parts] or None
             self._compiled[key] = nodes
         return self._compiled[key]
 
