@@ -48,6 +48,7 @@ def manifest_for(program: Path, out_dir: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_c_safety_core_is_certified(tmp_path: Path) -> None:
     program = build(tmp_path)
     assert_certified(manifest_for(program, tmp_path), tmp_path / "out", "--no-html")

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.cli.guide import (
@@ -78,6 +79,7 @@ def _verdicts(report_dir: Path) -> dict[str, set[str]]:
     return verdicts
 
 
+@pytest.mark.slow
 def test_the_whole_bms_walkthrough_runs_as_written(tmp_path: Path) -> None:
     steps = guide_steps(SECTION)
     commands = [command for command, _ in steps]

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.cli.guide import (
@@ -61,6 +62,7 @@ def test_the_code_the_guide_shows_is_the_example_s() -> None:
     assert code[0] in source, code[0]
 
 
+@pytest.mark.slow
 def test_the_gateway_walkthrough_runs_as_written(tmp_path: Path) -> None:
     steps = guide_steps(SECTION)
     commands = [command for command, _ in steps]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conformance.manifest import safety_core_manifest_path
@@ -65,6 +66,7 @@ def test_schema_error_names_file_line_and_field(tmp_path: Path) -> None:
                for i in report["manifest_issues"]), report["manifest_issues"]
 
 
+@pytest.mark.slow
 def test_unimportable_module_gives_error_verdicts_and_a_report(tmp_path: Path) -> None:
     def edit(d):
         d["adapter"]["components"]["contactor_manager"] = "no_such_vendor.bms:Contactors"

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ..certified import assert_certified
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "examples" / "independent_core" / "manifest.yaml"
 
 
+@pytest.mark.slow
 def test_independent_core_is_certified(tmp_path: Path) -> None:
     assert_certified(MANIFEST, tmp_path / "out", timeout_s=600)

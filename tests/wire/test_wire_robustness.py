@@ -35,6 +35,8 @@ from .gateway import LOOPBACK, Gateway
 
 RELAY = Path(__file__).with_name("relay_module.py")
 
+pytestmark = pytest.mark.slow  # twelve certifications
+
 BROKEN: dict[str, tuple[str, str]] = {
     # mode: (verdict of the test case without the supervisor, what the error says)
     "segfault": ("pass", "was killed by SIGSEGV during safety_supervisor.step"),
