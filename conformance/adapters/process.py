@@ -84,6 +84,11 @@ share of a step is negligible, and a larger message only holds more memory at bo
 SERIES_MAX_BYTES = 4 * 1024 * 1024
 """The longest ``obsa.step_series`` request the bench writes (a quarter of
 :data:`~.wire.MAX_LINE_BYTES`): a series of larger steps goes in fewer steps per message."""
+PIPE_BYTES = 1024 * 1024
+"""The capacity asked for each protocol pipe (Linux's default limit for a user; best
+effort, the system's 64 KiB otherwise): a series' request or reply of up to a MiB passes in
+one write, not in one per 64 KiB with a wake-up of the other end for each (measured: a
+soc_estimator reply of 500 steps spent 8 ms in those writes)."""
 STDERR_KEEP_BYTES = 64 * 1024
 CLOSE_GRACE_S = 0.5
 
@@ -778,6 +783,16 @@ def _name_steps(exc: AdapterError, start: int, stop: int, times: Sequence[float]
     exc.args = (exc.message,)
 
 
+def _widen(fd: int) -> None:
+    """Ask for a pipe of :data:`PIPE_BYTES` (Linux only; where refused, it stays as it is)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
 def _clip(data: bytes, limit: int = 160) -> str:
     text = data.decode("utf-8", "replace")
     return repr(text if len(text) <= limit else text[:limit - 3] + "...")
@@ -850,6 +865,8 @@ class ProcessAdapter(WireAdapter):
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self._fd_in = self.proc.stdin.fileno()
         self._fd_out = self.proc.stdout.fileno()
+        for fd in (self._fd_in, self._fd_out):
+            _widen(fd)
         self.stderr = StderrTail(self.proc.stderr.fileno())
 
     def _close(self) -> None:
