@@ -11,7 +11,8 @@ same run
 * isolated, one call at a time (a request, then its reply: the round trip each step),
 * isolated, pipelined (``Adapter.step_series``: requests written ahead of the replies),
 * isolated, many steps per message (``Adapter.step_columns`` over ``obsa.step_series``,
-  what a replay uses with a module that offers it),
+  what a replay uses with a module that offers it), the numbers as text and as packed
+  arrays (what the bench sends a module whose hello says ``"packed": true``),
 
 the ratio of each isolated way to the in-process one, and the ratio of the many-steps
 messages to the one-call-per-step ways. Beside the wall time per step, the CPU time per step
@@ -75,11 +76,16 @@ def per_step_us(h: Harness, t: np.ndarray, inputs: list[dict[str, Any]],
     adapter = h.session.adapter
     adapter.reset(COMPONENT)
     columns = {n: np.array([row[n] for row in inputs]) for n in inputs[0]} \
-        if way == "columns" else {}
+        if way in ("columns", "text") else {}
+    packed = getattr(adapter, "_packed", False)
     cpu = time.process_time() + _module_cpu_s(adapter)
     start = time.perf_counter()
-    if way == "columns":
-        adapter.step_columns(COMPONENT, t, columns)
+    if way in ("columns", "text"):
+        adapter._packed = packed and way == "columns"
+        try:
+            adapter.step_columns(COMPONENT, t, columns)
+        finally:
+            adapter._packed = packed
     elif way == "pipelined":
         adapter.step_series(COMPONENT, t, inputs)
     else:
@@ -104,6 +110,7 @@ def main() -> None:
             t, inputs = _series(h, args.steps)
             ways = (("one", "in process"),) if in_process else \
                 (("one", "isolated, one call at a time"), ("pipelined", "isolated, pipelined"),
+                 ("text", "isolated, many steps/message, text"),
                  ("columns", "isolated, many steps/message"))
             for way, name in ways:
                 runs = [per_step_us(h, t, inputs, way) for _ in range(args.repeat)]
@@ -113,14 +120,14 @@ def main() -> None:
             assert cert.adapter is not None
             cert.adapter.close()
     floor = results["in process"][0]
-    print(f"{'':32s} {'wall':>8s}            {'CPU, both processes':>20s}")
+    print(f"{'':38s} {'wall':>8s}            {'CPU, both processes':>20s}")
     for name, (us, cpu) in results.items():
-        print(f"{name:32s} {us:8.1f} µs/step  {cpu:8.1f} µs/step   "
+        print(f"{name:38s} {us:8.1f} µs/step  {cpu:8.1f} µs/step   "
               f"wall {us / floor:5.2f}× the in-process time")
     batched = results["isolated, many steps/message"]
-    for way in ("one call at a time", "pipelined"):
+    for way in ("one call at a time", "pipelined", "many steps/message, text"):
         wall, cpu = results[f"isolated, {way}"]
-        print(f"many steps/message ÷ {way:20s} wall {batched[0] / wall:5.2f}   "
+        print(f"many steps/message ÷ {way:26s} wall {batched[0] / wall:5.2f}   "
               f"CPU {batched[1] / cpu:5.2f}")
 
 
