@@ -16,7 +16,9 @@ Encoding rules
     - a float32 value is written with the shortest digits that read back as the same
       float32 (``3.7``, not ``3.700000047683716``), a float64 value likewise as a float64;
     - the encoder is orjson when it is installed (numpy arrays serialised natively), else
-      the standard library.
+      the standard library;
+    - ``obsa.step_series`` to a module whose hello says ``"packed": true`` carries its
+      columns as packed arrays instead, no number as text (:func:`pack`, :func:`unpack`).
 """
 
 from __future__ import annotations
