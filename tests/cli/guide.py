@@ -61,13 +61,35 @@ def out_dir(command: str) -> str:
     return words[words.index("--out") + 1]
 
 
+#: a decimal number as a report prints it
+NUMBER = re.compile(r"[-+]?\d+\.\d+(?:e[-+]?\d+)?")
+#: printed values agree when they differ by less than this part of themselves: a measured
+#: value is printed to 10 significant digits, and its last digits move with the order in
+#: which numpy sums (seen: an RMS error printed 0.09742171527 in one run, 0.09742171523 in
+#: another of the same code)
+SAME_RELATIVE = 1e-8
+
+
+def same_line(want: str, line: str) -> bool:
+    """Whether ``line`` says what ``want`` says: the same text, every number within
+    :data:`SAME_RELATIVE` of the one shown."""
+    if want == line:
+        return True
+    if NUMBER.split(want) != NUMBER.split(line):
+        return False
+    shown, printed = NUMBER.findall(want), NUMBER.findall(line)
+    return all(abs(float(a) - float(b)) <= SAME_RELATIVE * max(abs(float(a)), abs(float(b)))
+               for a, b in zip(shown, printed, strict=True))
+
+
 def excerpt_holds(printed: list[str], shown: list[str],
                   varying: Sequence[tuple[re.Pattern[str], str]] = ()) -> str | None:
     """None when every line of ``shown`` but ``...`` is printed, in the order shown (lines
     the guide leaves out may come between: ``...`` marks where it leaves some out, and a
     run may say more than the guide); else the first line shown that was not printed where
     it should be. :data:`RUN_VARYING` and ``varying`` (pattern, replacement: e.g. a
-    section's durations) are applied to both sides."""
+    section's durations) are applied to both sides, and numbers agree in their first eight
+    significant digits (:func:`same_line`)."""
     def normal(line: str) -> str:
         for pattern, replacement in [*RUN_VARYING, *varying]:
             line = pattern.sub(replacement, line.rstrip())
@@ -78,9 +100,10 @@ def excerpt_holds(printed: list[str], shown: list[str],
     for want in (normal(x) for x in shown):
         if want == "...":
             continue
-        if want not in lines[at:]:
+        found = next((i for i in range(at, len(lines)) if same_line(want, lines[i])), None)
+        if found is None:
             return want
-        at = lines.index(want, at) + 1
+        at = found + 1
     return None
 
 

@@ -36,6 +36,12 @@ def test_holds_reads_an_excerpt() -> None:
     assert _holds(["a", "b"], ["...", "c"]) == "c"
     assert _holds(["[  1/ 73] x"], ["[  1/ 80] x"]) is None
     assert _holds(["[  2/ 73] x"], ["[  1/ 73] x"]) == "[1/N] x"
+    # a number's last printed digits may move between runs; its first eight may not
+    assert _holds(["rmse 0.09742171523 <= 0.03"], ["rmse 0.09742171527 <= 0.03"]) is None
+    assert _holds(["rmse 0.09742181527 <= 0.03"], ["rmse 0.09742171527 <= 0.03"]) == \
+        "rmse 0.09742171527 <= 0.03"
+    assert _holds(["rmse 0.0974217152 > 0.03"], ["rmse 0.0974217152 <= 0.03"]) == \
+        "rmse 0.0974217152 <= 0.03"
 
 
 @pytest.mark.slow
