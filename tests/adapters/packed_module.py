@@ -14,16 +14,14 @@ safety_fault_flags.
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 import sys
 
-OUTPUTS = {
-    "safety_state": 0, "safety_warning_flags": 0, "safety_request_flags": 0,
-    "safety_fault_flags": 0, "charge_current_limit_A": 0.0, "discharge_current_limit_A": 0.0,
-    "contactor_open_request": False,
-}
+# run as a script: its directory is on the path (the JSON-RPC loop and the outputs of the
+# module without packed arrays)
+from series_module import OUTPUTS, serve
+
 CODES = {"f8": "d", "f4": "f", "i8": "q", "b1": "?"}
 
 
@@ -76,22 +74,10 @@ def series(params: dict, mode: str) -> object:
 
 
 def main(mode: str) -> None:
-    for line in sys.stdin:
-        msg = json.loads(line)
-        method, id_, params = msg["method"], msg["id"], msg["params"]
-        result: object = None
-        if method == "obsa.hello":
-            result = {"protocol": "1.0",
-                      "module": {"vendor": "Test", "name": "fake", "version": "0"},
-                      "spec_version": params["spec_version"],
-                      "components": ["safety_supervisor"], "series": True, "packed": True}
-        elif method == "safety_supervisor.step":
-            result = {**OUTPUTS, "charge_current_limit_A": float(params["t"]),
-                      "discharge_current_limit_A": float(params["inputs"]["pack_current_A"])}
-        elif method == "obsa.step_series":
-            result = series(params, mode)
-        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": id_, "result": result}) + "\n")
-        sys.stdout.flush()
+    serve({"series": True, "packed": True},
+          lambda p: {**OUTPUTS, "charge_current_limit_A": float(p["t"]),
+                     "discharge_current_limit_A": float(p["inputs"]["pack_current_A"])},
+          lambda p: series(p, mode))
 
 
 if __name__ == "__main__":
