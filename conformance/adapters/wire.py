@@ -207,7 +207,7 @@ def unpack(value: Any, dtypes: tuple[str, ...], shape: tuple[int, ...]) -> Any:
     if code not in dtypes:
         raise PackedError(f"expected dtype {' or '.join(map(repr, dtypes))}, found {code!r}")
     if type(dims) is not list or len(dims) != len(shape) or \
-            not all(type(d) is int and (d == want or want < 0 and d >= 0)
+            not all(type(d) is int and d >= 0 and (d == want or want < 0)
                     for d, want in zip(dims, shape, strict=False)):
         wanted = [("any" if d < 0 else d) for d in shape]
         raise PackedError(f"expected shape {wanted}, found {dims!r}")
@@ -215,7 +215,7 @@ def unpack(value: Any, dtypes: tuple[str, ...], shape: tuple[int, ...]) -> Any:
         raise PackedError(f"expected 'data' as a string of hex digits, found "
                           f"{type(data).__name__}")
     dtype = np.dtype(PACKED_DTYPES[code])
-    size = dtype.itemsize * int(np.prod(dims, dtype=np.int64))
+    size = dtype.itemsize * math.prod(dims)  # exact: a huge shape only fails the length
     if len(data) != 2 * size:
         raise PackedError(f"expected {size} bytes of data ({2 * size} hex digits) for shape "
                           f"{dims} of {code}, found {len(data)} digits")

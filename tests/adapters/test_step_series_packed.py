@@ -195,3 +195,18 @@ def test_pack_and_unpack_keep_every_value():
         wire.pack(np.array([2 ** 64 - 1], dtype=np.uint64))
     with pytest.raises(wire.PackedError):
         wire.pack(np.array(["text"]))
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ({"dtype": "f8", "shape": [2, 2 ** 62], "data": "00" * 16}, "expected 73786976294838206464 "),
+    ({"dtype": "f8", "shape": [2, True], "data": "00" * 16}, "expected shape"),
+    ({"dtype": "f8", "shape": [2, -1], "data": ""}, "expected shape"),
+    ({"dtype": "f8", "shape": [2, 1], "data": "zz" * 16}, "not hex digits"),
+    ({"dtype": "f8", "shape": [2, 1], "data": "00" * 15 + " 0"}, "not hex digits"),
+    ({"dtype": "f8", "shape": [2, 1]}, "expected a packed array"),
+    ({"dtype": "f4", "shape": [2, 1], "data": "00" * 8}, "expected dtype 'f8'"),
+], ids=["shape_overflowing_int64", "bool_length", "negative_length", "not_hex", "space",
+        "no_data", "other_dtype"])
+def test_a_malformed_packed_array_is_refused_saying_why(value: dict, says: str) -> None:
+    with pytest.raises(wire.PackedError, match=says):
+        wire.unpack(value, ("f8",), (2, -1))
