@@ -48,7 +48,7 @@ import numpy as np
 from .base import AdapterError
 from .can import COMPONENT
 from .can_frames import CatalogCodec
-from .can_rig import _dimension, catalog_layout, cmu_frame
+from .can_rig import catalog_layout, cmu_frame
 
 if TYPE_CHECKING:
     from .can import CanAdapter
@@ -165,13 +165,13 @@ class PoolBridge:
         self.holds: dict[tuple[str, int | None], Hold] = {}
         for name, mux in self.due:
             cf = self.codec.frame(name)
-            arrays = ARRAYS.get(_dimension(self.codec, cf) or "")
+            arrays = ARRAYS.get(self.codec.dimension(cf.name) or "")
             mx = cf.frame.multiplexer
             if arrays is None or mx is None or mux is None:
                 continue
             size = self.n_cells if arrays[0] == "cell_voltage_V" else self.n_sensors
-            places = [(e, i) for e in range(mx.elements_per_value or 0)
-                      if (i := mx.element_of(mux, e)) is not None and i < size]
+            places = [(e, i) for e, i in enumerate(self.codec.elements(name, mux))
+                      if i is not None and i < size]
             self.holds[(name, mux)] = (*arrays, places)
         #: the requests last sent, per frame of the vehicle or the charger (:meth:`_requests`)
         self.requested: dict[str, dict[str, bool]] = {}
@@ -203,7 +203,7 @@ class PoolBridge:
         if m is None:
             return [None]
         vpm, per = m.values_per_module or 1, m.elements_per_value or 0
-        dim = _dimension(self.codec, cf)
+        dim = self.codec.dimension(cf.name)
         out: list[int | None] = []
         for mod in range(self.n_modules):
             if m.elements_per_module is None or dim is None or vpm == 1:

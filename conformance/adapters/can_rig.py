@@ -77,17 +77,12 @@ def catalog_layout(codec: CatalogCodec) -> Layout:
             m = cf.frame.multiplexer
             if m is None or m.elements_per_module is None:
                 continue
-            dim = _dimension(codec, cf)
+            dim = codec.dimension(cf.name)
             if dim is not None:
                 per.setdefault(dim, m.elements_per_module)
             if m.values_per_module == 1:
                 modules = m.count
     return Layout(per.get("cell", 1), per.get("temperature_sensor", 1), modules)
-
-
-def _dimension(codec: CatalogCodec, cf: CatalogFrame) -> str | None:
-    """The array dimension of a frame's multiplexed array signals ('cell', …)."""
-    return codec.dimension(cf.name)
 
 
 def cmu_frame(codec: CatalogCodec, cells_per_module: int, switches: np.ndarray, name: str,
@@ -106,7 +101,7 @@ def cmu_frame(codec: CatalogCodec, cells_per_module: int, switches: np.ndarray, 
         # the age saturates at the field's largest value (encode holds it in range)
         return codec.encode(name, {"balancing_active": active,
                                    "cell_monitor_age_s": float(m["cell_monitor_age_s"])}, mux)
-    dim = _dimension(codec, cf)
+    dim = codec.dimension(cf.name)
     arrays = {"cell": ("cell_voltage_V", "cell_voltage_valid"),
               "temperature_sensor": ("cell_temperature_degC", "cell_temperature_valid")}
     if dim not in arrays:
@@ -231,7 +226,7 @@ class CanRig:
             return [None]
         vpm = m.values_per_module or 1
         per = m.elements_per_value or 0
-        dim = _dimension(self.codec, cf)
+        dim = self.codec.dimension(cf.name)
         modules = [self.module] if self.node == "cmu" else list(range(self.n_modules))
         out: list[int | None] = []
         for mod in modules:
