@@ -252,9 +252,7 @@ class CanBmu:
         power-on if it never came); a timed-out frame's next counter may step by any amount
         but 0 (:meth:`BusCodec.resync_counter`)."""
         assert self._t0 is not None
-        timeout = self._timeout_s
-        expired = [key for key, at in self._rx_at.items()
-                   if t - at > timeout[key[0]] + TIME_EPS_S]
+        expired = [key for key, at in self._rx_at.items() if not self._fresh(key[0], at, t)]
         for name, mux in expired:
             codec = self.vehicle_codec if name in FRAMES["vehicle_can"] else \
                 self.internal_codec
@@ -267,7 +265,7 @@ class CanBmu:
         for name in self._fault_timeouts:
             at = self._first_of_last_received(name)
             age = never if math.isnan(at) else t - at
-            if age > timeout[name] + TIME_EPS_S:
+            if age > self._timeout_s[name] + TIME_EPS_S:
                 return int(CanStackFault.RX_TIMEOUT)
         return 0
 
