@@ -119,16 +119,34 @@ def default_cells(chemistry: str) -> int:
 
 def needed_components(spec: Spec, profiles: Iterable[str]) -> list[str]:
     """The components whose parameters a manifest of ``profiles`` declares: the profiles'
-    own (in execution order), then the measurement hardware the bench models."""
+    own (in execution order), then the measurement hardware the bench models — for a node
+    judged on the CAN buses, only the hardware whose measurements its buses carry (a CMU
+    declares its cell monitor, not the master's current sensor)."""
+    profiles = list(profiles)
     out: dict[str, None] = {}
     for pid in profiles:
         for component in spec.profiles[pid].components:
             out.setdefault(component, None)
-    for component in HARDWARE:
+    nodes = {spec.profiles[pid].node for pid in profiles}
+    hardware = HARDWARE if None in nodes else _carried_hardware(
+        spec, {n for n in nodes if n is not None})
+    for component in hardware:
         out.setdefault(component, None)
     if INSULATION[1] in conditional_features(spec, profiles):
         out.setdefault(INSULATION[0], None)
     return [c for c in out if c in spec.interfaces]
+
+
+def _carried_hardware(spec: Spec, nodes: set[str]) -> tuple[str, ...]:
+    """The :data:`HARDWARE` components an output of which a frame of the buses of ``nodes``
+    carries."""
+    from ..adapters.can import node_buses
+
+    buses = {bus for node in nodes for bus in node_buses(spec, node)}
+    carried = {s.signal for catalog in spec.can_catalogs if catalog.bus.id in buses
+               for frame in catalog.frames for s in frame.signals}
+    return tuple(c for c in HARDWARE if c in spec.interfaces
+                 and any(o.signal in carried for o in spec.interfaces[c].outputs))
 
 
 def conditional_features(spec: Spec, profiles: Iterable[str]) -> dict[str, list[str]]:

@@ -97,6 +97,20 @@ def test_init_pack_options(capsys, tmp_path: Path) -> None:
                     "capacity_Ah": 20.0}
 
 
+@pytest.mark.parametrize("profile, hardware", [
+    ("cmu_can", {"cell_monitor"}),  # a CMU board has no current sensor
+    ("bms_can", {"cell_monitor", "current_sensor"}),
+    ("bmu_safety_core", {"cell_monitor", "current_sensor"}),
+])
+def test_init_declares_the_node_s_hardware(capsys, profile: str, hardware: set[str]) -> None:
+    """A CAN node declares the measurement hardware whose values its buses carry; a block
+    profile every one the bench models."""
+    code, stdout, err = run(capsys, "manifest", "init", profile)
+    assert code == 0, err
+    config = yaml.safe_load(stdout)["configuration"]
+    assert {c for c in ("cell_monitor", "current_sensor") if c in config} == hardware
+
+
 @pytest.mark.parametrize("argv, fragment", [
     (["nope"], "unknown profile 'nope'"),
     (["bmu_safety_core", "--chemistry", "lead"], "unknown chemistry 'lead'"),
