@@ -79,7 +79,7 @@ def main() -> None:
     rig = _Log()
     t0 = time.perf_counter()
     rig.log = [codec.check(i * 1e-4, "internal_can", msg) for i, msg in enumerate(frames)]
-    counters, crcs = _e2e_errors(rig)  # type: ignore[arg-type]
+    counters, crcs, _ = _e2e_errors(rig)  # type: ignore[arg-type]
     out_of_range = _out_of_range(rig.log)
     harness_s = time.perf_counter() - t0
 

@@ -387,20 +387,31 @@ def _value_series(rig: CanRig) -> list[Series]:
                                                              f"[{index}]"), unit, truth)]
 
 
-def _e2e_errors(rig: CanRig) -> tuple[int, int]:
+def _e2e_errors(rig: CanRig) -> tuple[int, int, str]:
+    """Sent frames with a wrong alive counter and with a wrong CRC, and where the first of
+    each was (a counter error says which counter came after which)."""
     counters, crcs = 0, 0
+    first_counter = first_crc = ""
     last: dict[tuple[str, int | None], int] = {}
     for c in rig.log:
         if c.frame is None or c.frame.frame.e2e is None or not c.length_ok:
             continue
-        crcs += not c.crc_ok
         key = (c.frame.name, c.mux)
+        where = c.frame.name + (f" (multiplexer {c.mux})" if c.mux is not None else "")
+        if not c.crc_ok:
+            crcs += 1
+            first_crc = first_crc or f"{where} at {c.t:.3f} s"
         n = c.frame.frame.e2e.counter_values
         if key in last and c.counter != (last[key] + 1) % n:
             counters += 1
+            first_counter = first_counter or (
+                f"{where} at {c.t:.3f} s: {c.counter} after {last[key]}, expected "
+                f"{(last[key] + 1) % n} (the counter runs 0 … {n - 1})")
         if c.counter is not None:
             last[key] = c.counter
-    return counters, crcs
+    where = "".join(f"; first {what} error: {first}" for what, first in
+                    (("counter", first_counter), ("CRC", first_crc)) if first)
+    return counters, crcs, where
 
 
 def _load_ratio(rig: CanRig) -> tuple[float | None, str]:
@@ -477,10 +488,10 @@ def test_traffic(obsa: Harness) -> None:
                                     "value_error_ratio": ratio,
                                     "state_mismatches": mismatches},
                    evidence=_evidence(rig, message, _value_series(rig)), simulated_s=rig.t)
-    counters, crcs = _e2e_errors(rig)
+    counters, crcs, where = _e2e_errors(rig)
     obsa.judge("OBSA-CAN-004", {"counter_errors": counters, "crc_errors": crcs},
                message="alive counter and CRC of every protected frame, computed by the bench "
-                       "from the catalog", simulated_s=rig.t)
+                       f"from the catalog{where}", simulated_s=rig.t)
     ratio, per_bus = _load_ratio(rig)
     obsa.judge("OBSA-CAN-008", {"load_ratio": ratio},
                message=f"mean worst-case load of the node's frames over the catalog's estimate "
