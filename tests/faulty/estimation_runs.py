@@ -16,7 +16,7 @@ import yaml
 from .estimation_faults import ESTIMATION_CATALOGUE, SocFloat32EverySample
 from .full_bms_runs import lfp_200_cells, one_cell, twelve_cells_one_sensor
 from .modules import Faulty
-from .reports import suite_of, suites_run
+from .reports import check_gherkin_teeth, gherkin_run, gherkin_select, suites_run
 from .soh_faults import SOH_CATALOGUE
 from .sop_faults import SOP_CATALOGUE, SopResistanceOnly
 
@@ -118,9 +118,10 @@ def _narrowed(select: str, faulty: Faulty) -> str:
 
 def estimation_jobs(base: Path) -> dict[str, Any]:
     """Every state-estimation certification, by run name (see the module docstring): in the
-    in-process mode and under both suites, which must agree (a faulty estimator outside its
-    selection's Gherkin sample, :func:`.reports.gherkin_sample`, under the pytest suite
-    alone)."""
+    in-process mode, the references and the correct modules under both suites, which must
+    agree, a faulty estimator under the pytest suite (and, for its selection's Gherkin
+    sample, the scenarios of what it breaks under the Gherkin suite:
+    :func:`.reports.gherkin_select`)."""
     from .test_certify_catalogue import Job
 
     jobs: dict[str, Any] = {}
@@ -131,9 +132,14 @@ def estimation_jobs(base: Path) -> dict[str, Any]:
                                              select)
         for faulty in catalogue:
             d = root / faulty.name
-            jobs[faulty_run(faulty)] = Job(_manifest(d, faulty=faulty), d / "out", True, False,
-                                           suite_of(faulty, catalogue),
+            manifest = _manifest(d, faulty=faulty)
+            jobs[faulty_run(faulty)] = Job(manifest, d / "out", True, False, "pytest",
                                            _narrowed(select, faulty))
+            scenarios = gherkin_select(faulty, catalogue)
+            if scenarios is not None:
+                jobs[gherkin_run(faulty_run(faulty))] = Job(
+                    manifest, d / "gherkin", True, False, "gherkin",
+                    _narrowed(scenarios, faulty))
     for name, (module, selection) in CORRECT.items():
         d = root / name
         jobs[correct_run(name)] = Job(_manifest(d, faulty=module, what="correct"), d / "out",
@@ -151,7 +157,10 @@ def needed(item: pytest.Item, selection: str) -> set[str]:
     the reference's on ``selection``."""
     params = getattr(getattr(item, "callspec", None), "params", {})
     if "faulty" in params:
-        return {faulty_run(params["faulty"])}
+        faulty = params["faulty"]
+        catalogue = next(c for _, c in SELECTIONS.values() if faulty in c)
+        sample = gherkin_select(faulty, catalogue) is not None
+        return {faulty_run(faulty), *([gherkin_run(faulty_run(faulty))] if sample else [])}
     if "pack" in params:
         return {pack_run(params["pack"])}
     if "correct" in params:
@@ -160,8 +169,8 @@ def needed(item: pytest.Item, selection: str) -> set[str]:
 
 
 def report_of(runs: dict[str, Any], name: str, suite: str = "both") -> dict[str, Any]:
-    """The report of run ``name``, judged by ``suite`` (:func:`.reports.suite_of`; ``both``
-    for the references and the correct modules), whose suites agreed."""
+    """The report of run ``name``, judged by ``suite`` (``both`` for the references and the
+    correct modules), whose suites agreed."""
     run = runs[name]
     assert run.report is not None, run.output[-3000:]
     assert run.report["suites"] == suites_run(suite), run.report["suites"]
@@ -169,3 +178,14 @@ def report_of(runs: dict[str, Any], name: str, suite: str = "both") -> dict[str,
     return dict(run.report)
 
 
+
+
+def faulty_report(runs: dict[str, Any], name: str, faulty: Faulty,
+                  catalogue: tuple[Faulty, ...]) -> dict[str, Any]:
+    """The pytest suite's report of run ``name`` of ``faulty``, a module of ``catalogue``;
+    for a module of its Gherkin sample, the Gherkin run of the scenarios of what it breaks
+    is checked too (:func:`.reports.check_gherkin_teeth`)."""
+    report = report_of(runs, name, "pytest")
+    if gherkin_select(faulty, catalogue) is not None:
+        check_gherkin_teeth(report_of(runs, gherkin_run(name), "gherkin"), faulty)
+    return report

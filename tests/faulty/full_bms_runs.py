@@ -3,8 +3,9 @@
 faulty module of the area on that selection, each correct module unlike the reference on
 it, and the reference declared for packs unlike its own. They run in the catalogue's
 background worker (:func:`tests.faulty.test_certify_catalogue.start`) in the in-process
-mode under both suites (which must agree; a faulty module outside its area's Gherkin sample,
-:func:`.reports.gherkin_sample`, under the pytest suite alone);
+mode: the references and the correct modules under both suites (which must agree), a
+faulty module under the pytest suite (and, for its area's Gherkin sample, the scenarios of
+what it breaks under the Gherkin suite: :func:`.reports.gherkin_select`);
 :mod:`.test_full_bms_catalogue` reads them.
 
 An area is one entry of :data:`AREAS`: the ``-k`` expression that selects its test cases in
@@ -22,7 +23,7 @@ from typing import Any
 import yaml
 
 from .modules import Faulty
-from .reports import suite_of
+from .reports import gherkin_run, gherkin_select
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "reference_impl" / "manifest_full_bms.yaml"
@@ -157,8 +158,13 @@ def full_bms_jobs(base: Path) -> dict[str, Any]:
                                         area.select)
         for faulty in area.faulty:
             d = root / faulty.name
-            jobs[faulty_run(name, faulty)] = Job(_manifest(d, faulty), d / "out", True, False,
-                                                 suite_of(faulty, area.faulty), area.select)
+            manifest = _manifest(d, faulty)
+            run = faulty_run(name, faulty)
+            jobs[run] = Job(manifest, d / "out", True, False, "pytest", area.select)
+            select = gherkin_select(faulty, area.faulty)
+            if select is not None:
+                jobs[gherkin_run(run)] = Job(manifest, d / "gherkin", True, False, "gherkin",
+                                             select)
         for correct in area.correct:
             d = root / f"correct-{correct.name}"
             jobs[correct_run(name, correct)] = Job(_manifest(d, correct, "correct"), d / "out",

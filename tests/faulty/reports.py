@@ -42,17 +42,18 @@ def replace_component(faulty: Faulty) -> Edit:
 
 
 def gherkin_sample(catalogue: Sequence[Faulty]) -> frozenset[str]:
-    """The faulty modules of ``catalogue`` that both suites judge: each module that breaks a
-    requirement no module before it in the catalogue breaks. The others are judged by the
-    pytest suite alone.
+    """The faulty modules of ``catalogue`` the Gherkin suite judges too: each module that
+    breaks a requirement no module before it in the catalogue breaks. Every faulty module
+    is judged by the pytest suite on everything its catalogue selects.
 
     A Gherkin scenario runs its pytest twin, seeded alike (``run_case`` in
     conformance/gherkin/steps.py refuses a scenario whose tags are not its case's
-    requirements), so a module judged by both suites gets every verdict twice over. What
-    the second run shows is that each requirement's scenarios have teeth: a module that
-    breaks it fails it in the Gherkin suite too, and the two suites agree. One faulty module
-    per requirement shows that; the reference and every correct module unlike it still run
-    under both suites, so the scenarios are shown fair on each."""
+    requirements), so what a Gherkin run of a faulty module adds is that the scenarios of
+    each requirement have teeth: a module that breaks it fails it in the Gherkin suite
+    too, as in the pytest suite. One faulty module per requirement shows that, on the
+    scenarios of the requirements it breaks (:func:`gherkin_select`); the reference and
+    every correct module unlike it run every selected scenario under both suites in one
+    run, which must agree, so the scenarios are shown fair on each."""
     covered: set[str] = set()
     chosen: set[str] = set()
     for faulty in catalogue:
@@ -62,10 +63,18 @@ def gherkin_sample(catalogue: Sequence[Faulty]) -> frozenset[str]:
     return frozenset(chosen)
 
 
-def suite_of(faulty: Faulty, catalogue: Sequence[Faulty]) -> str:
-    """``obsa certify --suite`` for the faulty module ``faulty`` of ``catalogue``:
-    ``both`` for the :func:`gherkin_sample`, else ``pytest``."""
-    return "both" if faulty.name in gherkin_sample(catalogue) else "pytest"
+def gherkin_select(faulty: Faulty, catalogue: Sequence[Faulty]) -> str | None:
+    """``obsa certify --suite gherkin -k`` for the Gherkin run of ``faulty``, a module of
+    ``catalogue``: the scenarios tagged with a requirement it breaks (a ``-k`` word matches
+    a scenario's tags); None for a module outside the :func:`gherkin_sample`."""
+    if faulty.name not in gherkin_sample(catalogue):
+        return None
+    return " or ".join(sorted(faulty.breaks))
+
+
+def gherkin_run(name: str) -> str:
+    """The name of the Gherkin run (:func:`gherkin_select`) of the catalogue's run ``name``."""
+    return f"{name} · gherkin"
 
 
 def suites_run(suite: str) -> list[str]:
@@ -73,11 +82,27 @@ def suites_run(suite: str) -> list[str]:
     return ["pytest", "gherkin"] if suite == "both" else [suite]
 
 
+def check_gherkin_teeth(report: dict[str, Any], faulty: Faulty) -> None:
+    """The report of the Gherkin run of ``faulty`` (:func:`gherkin_select`): the Gherkin
+    suite alone judged every requirement it breaks and failed it (a real failure, not an
+    error), and failed nothing it may not break."""
+    assert report["suites"] == ["gherkin"], report["suites"]
+    verdicts: dict[str, set[str]] = {}
+    for r in report["results"]:
+        if r["case"]:
+            verdicts.setdefault(r["requirement"], set()).add(r["verdict"])
+    for rid in sorted(faulty.breaks):
+        assert "fail" in verdicts.get(rid, set()) and "error" not in verdicts[rid], (
+            f"{faulty.name}: the Gherkin scenarios of {rid}: {verdicts.get(rid)}")
+    failed = {rid for rid, v in verdicts.items() if v & {"fail", "error"}}
+    assert failed <= faulty.breaks | faulty.may_break, (faulty.name, sorted(failed))
+
+
 def certify_under(suite: str, manifest: Path, tmp_path: Path, edit: Edit | None, *args: str,
                   timeout_s: float = 600) -> dict[str, Any]:
-    """Certify ``manifest`` changed by ``edit`` in process under ``suite`` (``both`` or
-    ``pytest``; ``args`` added to the command line) and return its report: every suite
-    asked for judged it, and under both they agreed."""
+    """Certify ``manifest`` changed by ``edit`` in process under ``suite`` (``both``,
+    ``pytest`` or ``gherkin``; ``args`` added to the command line) and return its report:
+    every suite asked for judged it, and under both they agreed."""
     data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     if edit is not None:
         edit(data)
@@ -91,3 +116,21 @@ def certify_under(suite: str, manifest: Path, tmp_path: Path, edit: Edit | None,
     assert report["suites"] == suites_run(suite), report["suites"]
     assert report["disagreements"] == [], proc.stdout[-3000:]
     return dict(report)
+
+
+def certify_faulty(faulty: Faulty, catalogue: Sequence[Faulty], manifest: Path,
+                   tmp_path: Path, *args: str, timeout_s: float = 600) -> dict[str, Any]:
+    """Certify ``manifest`` with the faulty module ``faulty`` of ``catalogue`` in place of
+    the component it replaces, under the pytest suite (``args`` added to the command line),
+    and return that report; a module of the :func:`gherkin_sample` is certified by the
+    Gherkin suite on the scenarios of what it breaks too (:func:`check_gherkin_teeth`)."""
+    report = certify_under("pytest", manifest, tmp_path, replace_component(faulty), *args,
+                           timeout_s=timeout_s)
+    select = gherkin_select(faulty, catalogue)
+    if select is not None:
+        gherkin = tmp_path / "gherkin"
+        gherkin.mkdir()
+        check_gherkin_teeth(certify_under("gherkin", manifest, gherkin,
+                                          replace_component(faulty), "-k", select,
+                                          timeout_s=timeout_s), faulty)
+    return report

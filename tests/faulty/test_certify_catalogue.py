@@ -1,9 +1,8 @@
 """``obsa certify`` end to end: the reference is certified, every faulty module is rejected
 for exactly the requirement it breaks — by the pytest suite, and for each requirement the
-first faulty module that breaks it by both suites (``--suite both``: the pytest test cases
-and the Gherkin scenarios, which must agree; :func:`.reports.gherkin_sample` says why one
-per requirement) — and misbehaving software ends in ``error`` verdicts with the report
-written.
+first faulty module that breaks it by the Gherkin scenarios of what it breaks too
+(:func:`.reports.gherkin_sample` says why one per requirement) — and misbehaving software
+ends in ``error`` verdicts with the report written.
 
 Each certification runs the real command line (``obsa certify``) in a process of its own,
 forked from one worker that imported the bench once (:mod:`.certify_worker`); one run per
@@ -36,7 +35,7 @@ from .monitor_faults import MONITOR_CATALOGUE
 from .option_faults import OPTION_CATALOGUE
 from .protection_faults import BASIC_MANIFEST, PROTECTION_CATALOGUE, PROTECTION_VARIANTS
 from .reading_faults import READING_CATALOGUE
-from .reports import suite_of, suites_run
+from .reports import check_gherkin_teeth, gherkin_run, gherkin_select
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 from .teeth_faults import TEETH_CATALOGUE
 
@@ -206,9 +205,12 @@ def needed(item: pytest.Item) -> set[str]:
     params = getattr(getattr(item, "callspec", None), "params", {})
     if "variant" in params:
         return {f"variant: {params['variant'].name}"}
-    for key in ("faulty", "bad"):
-        if key in params:
-            return {params[key].name}
+    if "faulty" in params:
+        faulty = params["faulty"]
+        gherkin = gherkin_select(faulty, ALL_FAULTY) is not None
+        return {faulty.name, *([gherkin_run(faulty.name)] if gherkin else [])}
+    if "bad" in params:
+        return {params["bad"].name}
     name = getattr(item, "originalname", item.name)
     if name == "test_reference_basic_protection_is_certified":
         return {"reference basic protection"}
@@ -251,8 +253,12 @@ def start(base: Path, only: set[str] | None = None,
         d.mkdir()
         # 10 s per call: two suites side by side on a busy machine must not time a healthy
         # call out (the faulty modules are judged on behaviour, never on their speed)
-        jobs[faulty.name] = Job(_manifest_for(faulty, d, timeout_s=FAULTY_TIMEOUT_S),
-                                d / "out", True, False, suite_of(faulty, ALL_FAULTY))
+        manifest = _manifest_for(faulty, d, timeout_s=FAULTY_TIMEOUT_S)
+        jobs[faulty.name] = Job(manifest, d / "out", True, False)
+        select = gherkin_select(faulty, ALL_FAULTY)
+        if select is not None:
+            jobs[gherkin_run(faulty.name)] = Job(manifest, d / "gherkin", True, False,
+                                                 "gherkin", select)
     from .estimation_runs import estimation_jobs
     from .full_bms_runs import full_bms_jobs
 
@@ -342,13 +348,9 @@ def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty
     assert run.report["outcome"] == "not-certified"
     verdicts = run.verdicts()
     allowed = faulty.breaks | faulty.may_break
-    # the suites of its job ran (the Gherkin scenarios run the same test cases): they agree
-    assert run.report["suites"] == suites_run(suite_of(faulty, ALL_FAULTY))
-    assert run.report["disagreements"] == [], run.report["suite_verdicts"]
-    for suite in run.report["suites"]:
-        for rid in faulty.breaks:  # caught by a real failure, whichever test case or monitor
-            v = run.verdicts(suite)[rid]
-            assert "fail" in v and "error" not in v, f"{suite}: {rid}: {v}"
+    assert run.report["suites"] == ["pytest"]
+    for rid in faulty.breaks:  # caught by a real failure, whichever test case or monitor
+        assert "fail" in verdicts[rid] and "error" not in verdicts[rid], f"{rid}: {verdicts[rid]}"
     unexpected = {rid for rid, v in verdicts.items() if v & {"fail", "error"}} - allowed
     assert not unexpected, (f"{faulty.name} should fail {sorted(faulty.breaks)} (and may fail "
                             f"{sorted(faulty.may_break)}), also failed {sorted(unexpected)}")
@@ -356,6 +358,10 @@ def test_faulty_module_fails_exactly_what_it_breaks(runs: dict[str, Run], faulty
     for rid in {rid for rid, v in verdicts.items() if "inconclusive" in v} - allowed:
         assert run.blamed(rid) & faulty.breaks, (
             f"{rid} is inconclusive without naming a broken requirement: {verdicts[rid]}")
+    if gherkin_select(faulty, ALL_FAULTY) is not None:  # the Gherkin sample's
+        gherkin = runs[gherkin_run(faulty.name)]
+        assert gherkin.report is not None, gherkin.output[-3000:]
+        check_gherkin_teeth(gherkin.report, faulty)
 
 
 @pytest.mark.slow
@@ -431,3 +437,41 @@ def test_the_gherkin_sample_is_the_first_module_to_break_each_requirement() -> N
     assert gherkin_sample(catalogue) == {"a", "b", "d"}
     assert gherkin_sample(catalogue[2:]) == {"c", "d"}
     assert gherkin_sample([]) == frozenset()
+
+
+def test_the_gherkin_run_of_the_sample_selects_the_scenarios_of_what_it_breaks() -> None:
+    """The ``-k`` of a sample module's Gherkin run selects a scenario by a requirement tag
+    it breaks and no other; outside the sample there is no Gherkin run."""
+    from conformance.gherkin.environment import selects
+
+    from .reports import gherkin_select
+
+    first, second = (Faulty(n, "safety_supervisor", object, frozenset(r)) for n, r in
+                     (("a", {"OBSA-X-002", "OBSA-X-010"}), ("b", {"OBSA-X-002"})))
+    select = gherkin_select(first, [first, second])
+    assert select is not None and gherkin_select(second, [first, second]) is None
+    assert selects(select, ["A scenario", "safety_core", "OBSA-X-010"])
+    assert selects(select, ["Another", "OBSA-X-002"])
+    assert not selects(select, ["A third", "safety_core", "OBSA-X-001", "OBSA-X-011"])
+
+
+def test_the_gherkin_teeth_check_refuses_what_does_not_show_them() -> None:
+    """A sample module's Gherkin run shows teeth only where the scenarios of each
+    requirement it breaks failed it, and nothing else failed."""
+    from .reports import check_gherkin_teeth
+
+    faulty = Faulty("a", "safety_supervisor", object, frozenset({"OBSA-X-001"}),
+                    frozenset({"OBSA-X-003"}))
+
+    def report(**verdicts: str) -> dict[str, Any]:
+        return {"suites": ["gherkin"], "results": [
+            {"requirement": rid.replace("_", "-"), "verdict": v, "case": "c"}
+            for rid, v in verdicts.items()]}
+
+    check_gherkin_teeth(report(OBSA_X_001="fail", OBSA_X_002="pass"), faulty)
+    check_gherkin_teeth(report(OBSA_X_001="fail", OBSA_X_003="fail"), faulty)  # may break
+    for bad in (report(OBSA_X_001="pass"), report(OBSA_X_002="pass"),
+                report(OBSA_X_001="error"), report(OBSA_X_001="fail", OBSA_X_002="fail"),
+                {**report(OBSA_X_001="fail"), "suites": ["pytest"]}):
+        with pytest.raises(AssertionError):
+            check_gherkin_teeth(bad, faulty)

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from .estimation_faults import ESTIMATION_CATALOGUE
-from .estimation_runs import CORRECT, correct_run, report_of
+from .estimation_runs import CORRECT, correct_run, faulty_report, report_of
 from .estimation_runs import needed as _needed
 from .modules import Faulty
-from .reports import judged, not_passed, suite_of
+from .reports import judged, not_passed
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
@@ -48,8 +48,7 @@ def test_the_reference_passes_the_selected_vectors(runs: dict[str, Any]) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("faulty", ESTIMATION_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty) -> None:
-    report = report_of(runs, f"estimation: {faulty.name}",
-                       suite_of(faulty, ESTIMATION_CATALOGUE))
+    report = faulty_report(runs, f"estimation: {faulty.name}", faulty, ESTIMATION_CATALOGUE)
     failed = not_passed(report)
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 

@@ -1,9 +1,10 @@
 """The full BMS's areas have teeth and are fair: on each area's selection of test cases
-(:data:`.full_bms_runs.AREAS`) the reference full BMS passes every requirement the
-selection judges, on its own pack and on each pack unlike it; every faulty module fails
-exactly the requirements it breaks; every correct module unlike the reference passes —
-under both suites, which must agree. The certifications run in the catalogue's background
-worker (:func:`.full_bms_runs.full_bms_jobs`)."""
+(:data:`.full_bms_runs.AREAS`) the reference full BMS passes every requirement the selection
+judges, on its own pack and on each pack unlike it; every faulty module fails exactly the
+requirements it breaks; every correct module unlike the reference passes — under both
+suites, which must agree (a faulty module under the pytest suite, and the Gherkin scenarios
+of what it breaks for the area's Gherkin sample). The certifications run in the catalogue's
+background worker (:func:`.full_bms_runs.full_bms_jobs`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .estimation_runs import report_of
+from .estimation_runs import faulty_report, report_of
 from .full_bms_runs import (
     AREAS,
     WHOLE_SUITE_PACKS,
@@ -22,7 +23,7 @@ from .full_bms_runs import (
     whole_suite_run,
 )
 from .modules import Faulty
-from .reports import judged, not_passed, suite_of
+from .reports import gherkin_run, gherkin_select, judged, not_passed
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
@@ -43,7 +44,9 @@ def needed(item: pytest.Item) -> set[str]:
     if area is None:
         return set()
     if "faulty" in params:
-        return {faulty_run(area, params["faulty"])}
+        run = faulty_run(area, params["faulty"])
+        sample = gherkin_select(params["faulty"], AREAS[area].faulty) is not None
+        return {run, *([gherkin_run(run)] if sample else [])}
     if "correct" in params:
         return {correct_run(area, params["correct"])}
     if "pack" in params:
@@ -63,8 +66,8 @@ def test_the_reference_passes_the_area(runs: dict[str, Any], area: str) -> None:
 @pytest.mark.parametrize(("area", "faulty"), FAULTY)
 def test_a_faulty_module_fails_what_it_breaks(runs: dict[str, Any], area: str,
                                               faulty: Faulty) -> None:
-    failed = not_passed(report_of(runs, faulty_run(area, faulty),
-                                  suite_of(faulty, AREAS[area].faulty)))
+    failed = not_passed(faulty_report(runs, faulty_run(area, faulty), faulty,
+                                      AREAS[area].faulty))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 
 

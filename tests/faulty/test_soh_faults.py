@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from .estimation_runs import faulty_report, report_of
 from .estimation_runs import needed as _needed
-from .estimation_runs import report_of
 from .modules import Faulty
-from .reports import not_passed, suite_of
+from .reports import not_passed
 from .soh_faults import SOH_CATALOGUE
 
 #: its tests run on the worker of this group (tests/conftest.py)
@@ -41,6 +41,6 @@ def test_the_reference_passes_the_cycle_vectors(runs: dict[str, Any]) -> None:
 @pytest.mark.parametrize("faulty", SOH_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_soh_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty
                                                      ) -> None:
-    failed = not_passed(report_of(runs, f"estimation: {faulty.name}",
-                                  suite_of(faulty, SOH_CATALOGUE)))
+    failed = not_passed(faulty_report(runs, f"estimation: {faulty.name}", faulty,
+                                      SOH_CATALOGUE))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed

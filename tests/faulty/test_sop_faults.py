@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from .estimation_runs import CORRECT, correct_run, report_of
+from .estimation_runs import CORRECT, correct_run, faulty_report, report_of
 from .estimation_runs import needed as _needed
 from .modules import Faulty
-from .reports import not_passed, suite_of
+from .reports import not_passed
 from .sop_faults import SOP_CATALOGUE
 
 #: its tests run on the worker of this group (tests/conftest.py)
@@ -54,6 +54,7 @@ def test_a_correct_estimator_written_otherwise_passes(runs: dict[str, Any], corr
 @pytest.mark.parametrize("faulty", [pytest.param(f, id=f.name) for f in SOP_CATALOGUE])
 def test_a_faulty_sop_estimator_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty
                                                      ) -> None:
-    failed = not_passed(_report(runs, f"estimation: {faulty.name}",
-                                suite_of(faulty, SOP_CATALOGUE)))
+    name = f"estimation: {faulty.name}"
+    faulty_report(runs, name, faulty, SOP_CATALOGUE)  # and its Gherkin run, if it has one
+    failed = not_passed(_report(runs, name, "pytest"))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed

@@ -1,9 +1,10 @@
 """The telemetry's test cases have teeth and are fair: each faulty telemetry of
 ``TELEMETRY_CATALOGUE`` fails exactly the requirements it breaks, and the correct one
-written otherwise (``TELEMETRY_CORRECT``) is certified, on the reference gateway's manifest
-under both suites (a faulty one outside the Gherkin sample, :func:`.reports.gherkin_sample`,
-under the pytest suite alone); the bench's uplink model refuses an outage that is no time
-interval."""
+written otherwise (``TELEMETRY_CORRECT``) is certified, on the reference gateway's manifest:
+the reference and the correct one under both suites, a faulty one under the pytest suite
+(and the scenarios of what it breaks under the Gherkin suite, for the Gherkin sample:
+:func:`.reports.certify_faulty`). The bench's uplink model refuses an outage that is no
+time interval."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from conformance.bench import Bench, BenchConfig
 from conformance.bench.network import UplinkError
 
 from .modules import Faulty
-from .reports import Edit, certify_under, judged, not_passed, replace_component, suite_of
+from .reports import (
+    Edit,
+    certify_faulty,
+    certify_under,
+    judged,
+    not_passed,
+    replace_component,
+)
 from .telemetry_faults import TELEMETRY_CATALOGUE, TELEMETRY_CORRECT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +32,9 @@ MANIFEST = ROOT / "reference_impl" / "manifest_telemetry_gateway.yaml"
 CONN = {f"OBSA-CONN-00{i}" for i in range(1, 8)}
 
 
-def _certify(tmp_path: Path, edit: Edit | None, suite: str = "both") -> dict[str, Any]:
-    """Certify the reference gateway's manifest changed by ``edit``, under ``suite``."""
-    return certify_under(suite, MANIFEST, tmp_path, edit, "-k", "telemetry", timeout_s=900)
+def _certify(tmp_path: Path, edit: Edit | None) -> dict[str, Any]:
+    """Certify the reference gateway's manifest changed by ``edit``, under both suites."""
+    return certify_under("both", MANIFEST, tmp_path, edit, "-k", "telemetry", timeout_s=900)
 
 
 def test_the_uplink_is_down_inside_an_outage_only() -> None:
@@ -61,8 +69,8 @@ def test_the_reference_telemetry_is_certified(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("faulty", TELEMETRY_CATALOGUE, ids=lambda f: f.name)
 def test_a_faulty_telemetry_fails_what_it_breaks(tmp_path: Path, faulty: Faulty) -> None:
-    failed = not_passed(_certify(tmp_path, replace_component(faulty),
-                                 suite_of(faulty, TELEMETRY_CATALOGUE)))
+    failed = not_passed(certify_faulty(faulty, TELEMETRY_CATALOGUE, MANIFEST, tmp_path,
+                                       "-k", "telemetry", timeout_s=900))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 
 

@@ -7,8 +7,8 @@ check the rest: the reference certified by both suites in one run with no disagr
 every test case run by exactly one scenario with the same measured values and evidence
 as its pytest twin; behave run directly as a user runs it, its scenario counts checked
 (behave exits 0 when nothing matched); a refused manifest runs nothing.
-(The faulty-module catalogues run both suites too, on one faulty module per requirement:
-tests/faulty/reports.py gherkin_sample.)
+(The faulty-module catalogues run the Gherkin scenarios too, for one faulty module per
+requirement, on the scenarios of what it breaks: tests/faulty/reports.py gherkin_sample.)
 """
 
 from __future__ import annotations
