@@ -214,7 +214,8 @@ def needed(item: pytest.Item) -> set[str]:
     name = getattr(item, "originalname", item.name)
     if name == "test_reference_basic_protection_is_certified":
         return {"reference basic protection"}
-    if name == "test_reference_safety_core_is_certified":
+    if name in ("test_reference_safety_core_is_certified",
+                "test_each_case_ran_once_in_each_suite_with_the_same_evidence"):
         return {"reference safety core"}
     return {ALL_FAULTY[0].name} if name == "test_no_html_writes_the_record_without_the_page" \
         else {"reference"}
@@ -236,7 +237,7 @@ def start(base: Path, only: set[str] | None = None,
     # the longest runs (isolated) first, so that no core idles at the end
     jobs["reference"] = Job("reference", base / "reference", False, True)  # the README's
     jobs["reference safety core"] = Job(safety_core_manifest_path(),
-                                        base / "reference-safety-core", False, False)
+                                        base / "reference-safety-core", False, False, "both")
     jobs["reference basic protection"] = Job(BASIC_MANIFEST, base / "reference-basic", False,
                                              False)
     for bad in BAD_SOFTWARE:
@@ -297,7 +298,8 @@ def test_reference_is_certified_in_every_profile(runs: dict[str, Run]) -> None:
 
 @pytest.mark.slow
 def test_reference_safety_core_is_certified(runs: dict[str, Run]) -> None:
-    """The reference's BMU safety core alone (reference_impl/manifest.yaml), isolated."""
+    """The reference's BMU safety core alone (reference_impl/manifest.yaml), isolated, by
+    both suites in one run: they agree on every requirement."""
     run = runs["reference safety core"]
     assert run.exit_code == 0, run.output[-3000:]
     assert run.report is not None and run.report["outcome"] == "certified"
@@ -305,6 +307,40 @@ def test_reference_safety_core_is_certified(runs: dict[str, Run]) -> None:
     # one profile: the run's outcome is the profile's (profile_outcomes only when several)
     assert run.report["profiles"] == ["bmu_safety_core"] and not run.report["profile_outcomes"]
     assert run.report["summary"]["pass"] >= 44
+    assert run.report["suites"] == ["pytest", "gherkin"]
+    assert run.report["disagreements"] == []
+    verdicts = run.report["suite_verdicts"]
+    assert verdicts and all(set(per) == {"pytest", "gherkin"} for per in verdicts.values())
+
+
+@pytest.mark.slow
+def test_each_case_ran_once_in_each_suite_with_the_same_evidence(runs: dict[str, Run]) -> None:
+    """In the reference safety core's run by both suites, every test case that judges a
+    requirement of it ran once in each suite, its scenario with the same verdict, criteria,
+    events, channels and simulated time as its pytest twin."""
+    from conformance.suite.cases import all_cases
+
+    report = runs["reference safety core"].report
+    assert report is not None
+    judged: dict[str, dict[tuple[str, str], dict[str, Any]]] = {"pytest": {}, "gherkin": {}}
+    for r in report["results"]:
+        if not r["case"]:
+            continue  # filled in by the report (not applicable, no test case)
+        key = (r["case"], r["requirement"])
+        assert key not in judged[r["suite"]], f"{key} judged twice by the {r['suite']} suite"
+        judged[r["suite"]][key] = r
+    assert judged["pytest"].keys() == judged["gherkin"].keys()
+    ran = {case for case, _ in judged["gherkin"]}
+    verdicts = {r["requirement"] for r in report["results"] if r["case"]}
+    applicable = {k for k, c in all_cases().items() if set(c.requirements) & verdicts}
+    assert ran == applicable, f"test cases without their scenario run: {applicable - ran}"
+    for key, p in judged["pytest"].items():
+        g = judged["gherkin"][key]
+        assert g["verdict"] == p["verdict"], key
+        assert g["criteria"] == p["criteria"], key
+        assert g["evidence"]["events"] == p["evidence"]["events"], key
+        assert g["evidence"]["channels"] == p["evidence"]["channels"], key
+        assert g["simulated_s"] == p["simulated_s"], key
 
 
 @pytest.mark.slow

@@ -3,10 +3,11 @@
 Static checks read the feature files as behave parses them: every scenario names
 requirements of the spec, shows the verdict of each of them in a Then step, and every
 requirement a test case verifies has a scenario (the coverage table is printed). The runs
-check the rest: the reference certified by both suites in one run with no disagreement,
-every test case run by exactly one scenario with the same measured values and evidence
-as its pytest twin; behave run directly as a user runs it, its scenario counts checked
-(behave exits 0 when nothing matched); a refused manifest runs nothing.
+check the rest: behave run directly as a user runs it, its scenario counts checked (behave
+exits 0 when nothing matched); a refused manifest runs nothing. (The reference safety core
+certified by both suites in one run with no disagreement, every test case run by exactly
+one scenario with the same measured values and evidence as its pytest twin: the
+catalogue's run of it, tests/faulty/test_certify_catalogue.py.)
 (The faulty-module catalogues run the Gherkin scenarios too, for one faulty module per
 requirement, on the scenarios of what it breaks: tests/faulty/reports.py gherkin_sample.)
 """
@@ -133,56 +134,6 @@ def _env() -> dict[str, str]:
 def _report(out: Path) -> dict[str, Any] | None:
     path = out / "report.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-@pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str],
-                                                             dict[str, Any]]:
-    """The reference safety core certified by both suites in one run, isolated as a vendor's
-    module (the whole reference BMS is judged by both suites area by area:
-    tests/faulty/full_bms_runs.py)."""
-    out = tmp_path_factory.mktemp("both")
-    proc = subprocess.run([sys.executable, "-m", "conformance", "certify",
-                           str(safety_core_manifest_path()),
-                           "--out", str(out), "--suite", "both", "--no-html"],
-                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
-    report = _report(out)
-    assert report is not None, proc.stdout + proc.stderr
-    return proc, report
-
-
-@pytest.mark.slow
-def test_reference_is_certified_by_both_suites(both: Any) -> None:
-    proc, report = both
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
-    assert report["outcome"] == "certified"
-    assert report["suites"] == ["pytest", "gherkin"]
-    assert report["disagreements"] == []
-    verdicts = report["suite_verdicts"]
-    assert verdicts and all(set(per) == {"pytest", "gherkin"} for per in verdicts.values())
-
-
-@pytest.mark.slow
-def test_each_case_ran_once_in_each_suite_with_the_same_evidence(both: Any) -> None:
-    _, report = both
-    judged: dict[str, dict[tuple[str, str], dict[str, Any]]] = {"pytest": {}, "gherkin": {}}
-    for r in report["results"]:
-        if not r["case"]:
-            continue  # filled in by the report (not applicable, no test case)
-        key = (r["case"], r["requirement"])
-        assert key not in judged[r["suite"]], f"{key} judged twice by the {r['suite']} suite"
-        judged[r["suite"]][key] = r
-    assert judged["pytest"].keys() == judged["gherkin"].keys()
-    ran = {case for case, _ in judged["gherkin"]}
-    applicable = {k for k, c in CASES.items() if set(c.requirements) & set(verdicts_of(report))}
-    assert ran == applicable, f"test cases without their scenario run: {applicable - ran}"
-    for key, p in judged["pytest"].items():
-        g = judged["gherkin"][key]
-        assert g["verdict"] == p["verdict"], key
-        assert g["criteria"] == p["criteria"], key
-        assert g["evidence"]["events"] == p["evidence"]["events"], key
-        assert g["evidence"]["channels"] == p["evidence"]["channels"], key
-        assert g["simulated_s"] == p["simulated_s"], key
 
 
 def verdicts_of(report: dict[str, Any]) -> dict[str, str]:
