@@ -183,6 +183,10 @@ class CanRig:
         self._cycle = cycle if cycle <= MAX_SCHEDULE_CYCLE else 0
         self._due_by_step: dict[int, list[tuple[str, int | None, str]]] = {}
         self.expected = self._expected()
+        #: what the catalog sizes the bus for: every multiplexer value of the node's modules
+        #: once per cycle, a group past the last cell or sensor of a module included (a
+        #: node may send it, all invalid, or not at all; OBSA-CAN-008)
+        self.load_budget = self._expected(whole_modules=True)
         self.power_on()
 
     # ---- set-up ----------------------------------------------------------------------------
@@ -218,9 +222,12 @@ class CanRig:
                     out[(name, mux)] = _Schedule(every, phase=1)
         return out
 
-    def _values(self, cf: CatalogFrame, sender_is_module: bool) -> list[int | None]:
+    def _values(self, cf: CatalogFrame, sender_is_module: bool, whole_modules: bool = False
+                ) -> list[int | None]:
         """The multiplexer values of ``cf`` on this bench: the module's groups (a CMU under
-        test, or the command for its module), every module's (the BMU under test)."""
+        test, or the command for its module), every module's (the BMU under test); those
+        that carry a cell or sensor of the pack, or with ``whole_modules`` every group of
+        the modules."""
         m = cf.frame.multiplexer
         if m is None:
             return [None]
@@ -234,21 +241,24 @@ class CanRig:
                 out.append(mod)
                 continue
             present = len(self.cells) if dim == "cell" else len(self.sensors)
-            if self.node == "bmu":
+            if whole_modules:
+                present = m.elements_per_module
+            elif self.node == "bmu":
                 first = mod * m.elements_per_module
                 total = self.n_cells if dim == "cell" else self.n_sensors
                 present = max(0, min(m.elements_per_module, total - first))
             out += [mod * vpm + k for k in range(vpm) if k * per < present]
         return out
 
-    def _expected(self) -> list[Expected]:
+    def _expected(self, whole_modules: bool = False) -> list[Expected]:
         out = []
         for bus in self.adapter.can.buses:
             for name, cf in self.codec.frames[bus].items():
                 f = cf.frame
                 if f.cycle is None or self.node not in f.senders:
                     continue
-                for mux in self._values(cf, sender_is_module=True):
+                for mux in self._values(cf, sender_is_module=True,
+                                        whole_modules=whole_modules):
                     out.append(Expected(name, mux, f.cycle.period_ms / 1000,
                                         f.cycle.tolerance_ms / 1000))
         return out

@@ -280,7 +280,7 @@ def _values(h: Harness, rig: CanRig, since: float) -> tuple[int, float | None, s
                 own = rig.cells if "voltage" in key else rig.sensors
                 if index not in own:
                     continue  # another module's element: not this node's to send
-                index -= own.start
+                # the truth holds the whole pack: a CMU's element keeps its pack index
             errors = []
             scale = float(c.frame.message.get_signal_by_name(name).scale)
             cycle = c.frame.frame.cycle
@@ -419,7 +419,7 @@ def _load_ratio(rig: CanRig) -> tuple[float | None, str]:
     ratios: dict[str, float] = {}
     for bus in rig.adapter.can.buses:
         estimate = sum(frame_bits(rig.codec.frame(e.name).frame) / e.period_s
-                       for e in rig.expected if rig.codec.frame(e.name).bus == bus)
+                       for e in rig.load_budget if rig.codec.frame(e.name).bus == bus)
         if estimate <= 0:
             continue
         bits = 0

@@ -314,3 +314,28 @@ def test_the_report_hashes_a_python_node_and_nothing_for_a_device() -> None:
     settings = {"components": {"can_stack": "reference_impl.nodes.can_cmu:CanCmu"}}
     assert [p.name for p in CanAdapter.judged_files(settings)] == ["can_cmu.py"]
     assert CanAdapter.judged_files({"components": {"can_stack": "device"}}) == []
+
+
+@pytest.mark.slow
+def test_a_cmu_past_the_first_module_is_certified(tmp_path: Path) -> None:
+    """Module 2 of a 40-cell pack with 20 sensors: a partial module (8 cells, 4 sensors).
+    Its values are judged against its own cells of the pack (they were once held against
+    module 0's: OBSA-CAN-003 failed), and the bus load against every group of its module,
+    the empty ones it sends invalid included (the catalog's sizing: OBSA-CAN-008 failed at
+    1.73)."""
+    import json
+    import subprocess
+    import sys
+
+    def edit(data: dict[str, Any]) -> None:
+        data["pack"].update(cell_count=40, temperature_sensor_count=20)
+        data["adapter"]["options"]["module"] = 2
+
+    path = _manifest(tmp_path, edit)
+    proc = subprocess.run([sys.executable, "-m", "conformance", "certify", str(path),
+                           "--out", str(tmp_path / "out"), "--no-html", "--no-progress"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["outcome"] == "certified", [
+        (r["requirement"], r["verdict"], r["evidence"]["message"][:300])
+        for r in report["results"] if r["verdict"] != "pass"] or proc.stdout[-2000:]
