@@ -273,6 +273,12 @@ class OcvLookup:
         k, f = self._index(soc, base)
         return np.asarray(self.value[k] + self.delta[k] * f)
 
+    def ocv_on_grid(self, x: FloatArray, j: np.ndarray, base: np.ndarray) -> FloatArray:
+        """:meth:`ocv_at` for a step that has the SoC on the grid already: ``x`` = SoC ×
+        STEPS within 0 … STEPS, ``j`` its whole part (int64)."""
+        k = base + j
+        return np.asarray(self.value[k] + self.delta[k] * (x - j))
+
     def slope_at(self, soc: FloatArray, base: np.ndarray) -> FloatArray:
         """dOCV/dSoC at ``soc`` on the rows ``base`` (:meth:`row_base`)."""
         k, _ = self._index(soc, base)
@@ -314,6 +320,36 @@ def cell_temperatures(sensors: Sequence[float] | np.ndarray, n_cells: int,
     if t.size != n_cells:
         t = t[_sensor_of_cell(t.size, n_cells)]
     return np.where(np.isfinite(t), t, fallback_degC)
+
+
+class CellTemperatures:
+    """Per cell, what a step takes from the temperature sensors alone: the cells'
+    temperatures (:func:`cell_temperatures`), their rows of the OCV lookup
+    (:meth:`OcvLookup.row_base`), R0 and the RC pairs' resistances (:meth:`CellModel.
+    resistances`: ``r0`` is row 0, ``r_rc`` the rest). Kept while the sensors read what they
+    read at the last step: their readings update every 0.1 to 1 s, an estimator may step
+    more often. The arrays are replaced, never written into: an estimator may keep them,
+    and tell by identity that they have not changed."""
+
+    def __init__(self, model: CellModel, fallback_degC: float) -> None:
+        self._model, self._fallback = model, fallback_degC
+        self._readings: tuple[int, bytes] | None = None
+        self.temps = self.rows = self.r0 = np.zeros(0)
+        self.resistances = self.r_rc = np.zeros((1 + len(model.rc), 0))
+
+    def update(self, sensors: Sequence[float] | np.ndarray, n_cells: int) -> bool:
+        """Take this step's sensor readings; False (nothing recomputed) when they are,
+        to the bit, those of the last step."""
+        raw = np.asarray(sensors, dtype=float)
+        readings = (n_cells, raw.tobytes())  # a cheaper np.array_equal, NaN equal to NaN
+        if readings == self._readings:
+            return False
+        self._readings = readings
+        self.temps = cell_temperatures(raw, n_cells, self._fallback)
+        self.rows = self._model.lookup.row_base(self.temps)
+        self.resistances = self._model.resistances(self.temps)
+        self.r0, self.r_rc = self.resistances[0], self.resistances[1:]
+        return True
 
 
 @functools.lru_cache(maxsize=16)

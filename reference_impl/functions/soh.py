@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from ..interfaces import SohEstimatorParameters
-from .cell_model import CellModelBlock, cell_temperatures
+from .cell_model import CellModelBlock, CellTemperatures
 
 COMPONENT = "soh_estimator"
 
@@ -103,6 +103,7 @@ class SohEstimator(CellModelBlock):
         self._anchor_A = self.ANCHOR_CURRENT_C * self._rated_Ah
         self._decay_dt = math.nan  # the dt the RC decays below were computed for
         self._decay = self._rise = np.zeros((len(m.rc), 1))
+        self._temperatures = CellTemperatures(m, self._t_ref)
 
     def reset(self) -> None:
         self._n = -1
@@ -114,9 +115,11 @@ class SohEstimator(CellModelBlock):
         self._g_var = np.full(n, 1.0)
         self._g_updates = np.zeros(n, dtype=np.int64)
         self._v_rc = np.zeros((len(self._model.rc), n))
-        # the last step's readings (voltage, validity, SoC, temperatures) and overpotential:
+        # the last step's readings (voltage, validity, SoC, OCV rows) and overpotential:
         # y = V − OCV(SoC) is needed only on a step with excitation, then for both steps
+        # (the last step's kept if it was computed then)
         self._prev: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._prev_y: np.ndarray | None = None
         self._prev_phi = np.full(n, math.nan)
         self._prev_r0 = np.full(n, math.nan)
         # R0 scale g0: row 0 from the steps inside OHMIC_SOC_RANGE, row 1 from every step
@@ -159,38 +162,43 @@ class SohEstimator(CellModelBlock):
             self._allocate(voltage.shape[0])
         valid = np.asarray(inputs["cell_voltage_valid"], dtype=bool) & np.isfinite(voltage)
         soc = np.minimum(np.maximum(np.asarray(inputs["cell_soc"], dtype=float), 0.0), 1.0)
-        temps = cell_temperatures(inputs["cell_temperature_degC"], self._n, self._t_ref)
-        resistances = self._model.resistances(temps)  # R0, then each RC pair's R
-        r0 = resistances[0]
+        # per cell, the OCV rows and R0 and the RC resistances at its temperature (kept
+        # while the sensors read the same)
+        self._temperatures.update(inputs["cell_temperature_degC"], self._n)
+        rows, r0 = self._temperatures.rows, self._temperatures.r0
         dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
         self._t_prev = t
         if math.isfinite(current):
-            phi = self._overpotential(current, dt, r0, resistances[1:])
-            now = (voltage, valid, soc, temps)
+            phi = self._overpotential(current, dt, r0, self._temperatures.r_rc)
+            now = (voltage, valid, soc, rows)
             ohmic = self._ohmic_step(current)
             dphi = phi - self._prev_phi
-            excited = bool(np.any(np.abs(dphi) >= self.MIN_EXCITATION_V))
+            stepped = np.abs(dphi) >= self.MIN_EXCITATION_V
+            excited = bool(stepped.any())
+            y = None
             if ohmic or excited:
-                dy = (self._y(now) - self._y(self._prev) if self._prev is not None
-                      else np.full(self._n, math.nan))
+                y = self._y(now)
+                if self._prev is None:
+                    dy = np.full(self._n, math.nan)
+                else:
+                    dy = y - (self._y(self._prev) if self._prev_y is None else self._prev_y)
                 if ohmic:
                     self._update_ohmic(dy, phi, current, r0, soc, valid)
                 if excited:
-                    self._update_resistance(dy, dphi, valid)
-            self._prev, self._prev_phi, self._prev_r0 = now, phi, r0
+                    self._update_resistance(dy, stepped, dphi, valid)
+            self._prev, self._prev_y, self._prev_phi, self._prev_r0 = now, y, phi, r0
             self._prev_current = current
             if dt > 0.0:
                 self._count(current, pack_voltage, dt, soc)
                 self._track_discharge(voltage, valid, current, pack_voltage, dt)
-                self._update_capacity(voltage, phi, current, dt, temps, valid, t)
+                self._update_capacity(voltage, phi, current, dt, rows, valid, t)
         return self._outputs(r0)
 
     def _y(self, readings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
            ) -> np.ndarray:
         """V − OCV(SoC) of a step's readings: what the overpotential must explain."""
-        voltage, _, soc, temps = readings
-        lookup = self._model.lookup
-        return np.asarray(voltage - lookup.ocv_at(soc, lookup.row_base(temps)))
+        voltage, _, soc, rows = readings
+        return np.asarray(voltage - self._model.lookup.ocv_at(soc, rows))
 
     def _overpotential(self, current: float, dt: float, r0: np.ndarray,
                        r_rc: np.ndarray) -> np.ndarray:
@@ -228,15 +236,17 @@ class SohEstimator(CellModelBlock):
         k = self._g0_var * x / (lam + x * x * self._g0_var)
         gain = np.where(excited, self.ohmic_gain + k * (target - self.ohmic_gain * x),
                         self.ohmic_gain)
-        self.ohmic_gain = np.clip(gain, self.GAIN_RANGE[0], self.GAIN_RANGE[1])
+        self.ohmic_gain = np.minimum(np.maximum(gain, self.GAIN_RANGE[0]), self.GAIN_RANGE[1])
         self._g0_var = np.where(excited, (self._g0_var - k * x * self._g0_var) / lam,
                                 self._g0_var)
         self._g0_updates = self._g0_updates + excited
-        self._estimates_changed()
+        self._resistance_changed()
 
-    def _update_resistance(self, dy: np.ndarray, dphi: np.ndarray, valid: np.ndarray) -> None:
-        """RLS of g on the steps with excitation: Δy = g·Δφ."""
-        excited = valid & np.isfinite(dy) & (np.abs(dphi) >= self.MIN_EXCITATION_V)
+    def _update_resistance(self, dy: np.ndarray, stepped: np.ndarray, dphi: np.ndarray,
+                           valid: np.ndarray) -> None:
+        """RLS of g on the steps with excitation (``stepped``: |Δφ| ≥ MIN_EXCITATION_V):
+        Δy = g·Δφ."""
+        excited = valid & np.isfinite(dy) & stepped
         if not excited.any():
             return
         lam = self.RLS_FORGETTING
@@ -244,11 +254,11 @@ class SohEstimator(CellModelBlock):
         k = self._g_var * x / (lam + x * x * self._g_var)
         gain = np.where(excited, self.gain + k * (np.where(excited, dy, 0.0)
                                                   - self.gain * x), self.gain)
-        self.gain = np.clip(gain, self.GAIN_RANGE[0], self.GAIN_RANGE[1])
+        self.gain = np.minimum(np.maximum(gain, self.GAIN_RANGE[0]), self.GAIN_RANGE[1])
         self._g_var = np.where(excited, (self._g_var - k * x * self._g_var) / lam,
                                self._g_var)
         self._g_updates = self._g_updates + excited
-        self._estimates_changed()
+        self._power_changed()
 
     def _count(self, current: float, pack_voltage: float, dt: float, soc: np.ndarray) -> None:
         self._charge_Ah += current * dt / 3600.0
@@ -300,7 +310,7 @@ class SohEstimator(CellModelBlock):
             self._from_full = False
 
     def _update_capacity(self, voltage: np.ndarray, phi: np.ndarray, current: float,
-                         dt: float, temps: np.ndarray, valid: np.ndarray, t: float) -> None:
+                         dt: float, rows: np.ndarray, valid: np.ndarray, t: float) -> None:
         if abs(current) > self._anchor_A:
             if self._candidate:
                 self._commit_anchor()
@@ -311,7 +321,6 @@ class SohEstimator(CellModelBlock):
         if self._quiet_s < self.ANCHOR_HOLD_S:
             return
         lookup = self._model.lookup
-        rows = lookup.row_base(temps)
         soc_v = lookup.soc_at(voltage - self.gain * phi, rows)
         steep = lookup.slope_at(soc_v, rows) >= self.MIN_ANCHOR_SLOPE
         self._candidate_soc = np.where(valid & steep, soc_v, math.nan)
@@ -331,14 +340,14 @@ class SohEstimator(CellModelBlock):
         w_old = self._cap_weight * self.CAPACITY_FORGETTING
         new = (w_old * self.capacity_Ah + span * sample) / np.where(use, w_old + span, 1.0)
         # within the signal's plausible range: half to 1.5 times the rated capacity
-        self.capacity_Ah = np.clip(np.where(use, new, self.capacity_Ah),
-                                   0.5 * self._rated_Ah, 1.5 * self._rated_Ah)
+        self.capacity_Ah = np.minimum(np.maximum(np.where(use, new, self.capacity_Ah),
+                                                 0.5 * self._rated_Ah), 1.5 * self._rated_Ah)
         self._cap_weight = np.where(use, w_old + span, self._cap_weight)
         have = np.isfinite(cand)
         self._anchor_soc = np.where(have, cand, self._anchor_soc)
         self._anchor_Ah = np.where(have, self._charge_Ah, self._anchor_Ah)
         self._candidate_soc = np.full(self._n, math.nan)
-        self._estimates_changed()
+        self._power_changed()
 
     def _self_discharge(self, soc_v: np.ndarray, ok: np.ndarray, t: float) -> None:
         if math.isnan(self._rest_start_t):
@@ -353,14 +362,25 @@ class SohEstimator(CellModelBlock):
 
     # -- outputs --------------------------------------------------------------------------
     def _estimates_changed(self) -> None:
-        """Recompute what the outputs take from the estimates alone (after an update)."""
+        """Recompute what the outputs take from the estimates alone (after an update):
+        :meth:`_resistance_changed` and :meth:`_power_changed`."""
         if self._n < 0:
             return
+        self._resistance_changed()
+        self._power_changed()
+
+    def _resistance_changed(self) -> None:
+        """After an update of the ohmic scale g0: what cell_resistance_ohm takes from it."""
         estimated = self._g0_updates >= self.MIN_RESISTANCE_UPDATES
         self._r_estimated = estimated.any(axis=0)
         self._r_gain = np.where(estimated[0], self.ohmic_gain[0], self.ohmic_gain[1])
         self._r_fixed = (None if self._r_estimated.any()
                          else np.full(self._n, self._r_bol))
+        self._resistance_for: np.ndarray | None = None  # the R0 of _resistance (none yet)
+
+    def _power_changed(self) -> None:
+        """After an update of the scale g or of the capacity: the pack's capacity and the
+        power capability."""
         cap = self.capacity_Ah
         self._pack_cap = float(np.min(cap))
         # discharge current over the reference duration at the reference SoC and temperature,
@@ -372,11 +392,15 @@ class SohEstimator(CellModelBlock):
         self._power_W = max(0.0, float(np.min(i_max))) * self._v_empty * self._n
 
     def cell_resistance(self, r0: np.ndarray) -> np.ndarray:
-        """Per cell, from the characterization's R0 at the cells' temperatures."""
+        """Per cell, from the characterization's R0 at the cells' temperatures (the last
+        step's while neither they nor the estimates changed)."""
         if self._r_fixed is not None:
             return self._r_fixed
-        scale = np.where(self._r_estimated, self._r_gain * r0 / self._r0_ref, 1.0)
-        return np.asarray(self._r_bol * scale)
+        if r0 is not self._resistance_for:
+            scale = np.where(self._r_estimated, self._r_gain * r0 / self._r0_ref, 1.0)
+            self._resistance = np.asarray(self._r_bol * scale)
+            self._resistance_for = r0
+        return self._resistance
 
     def _outputs(self, r0: np.ndarray) -> dict[str, Any]:
         n = self._n

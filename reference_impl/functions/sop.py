@@ -61,12 +61,13 @@ from typing import Any
 import numpy as np
 
 from ..interfaces import SafetyState, SopEstimatorParameters
-from .cell_model import CHARACTERIZATION_KEY, CellModelBlock, OcvLookup, cell_temperatures
+from .cell_model import CHARACTERIZATION_KEY, CellModelBlock, CellTemperatures, OcvLookup
 
 COMPONENT = "sop_estimator"
 
 #: 0, 1, 2, … grid points on from the one behind a SoC (as many as a table has, and 2): a column
 _OFFSETS = np.arange(OcvLookup.STEPS + 3, dtype=float)[:, None]
+_INT_OFFSETS = _OFFSETS.astype(np.int64)
 
 
 class SopEstimator(CellModelBlock):
@@ -95,8 +96,9 @@ class SopEstimator(CellModelBlock):
         self._v_high = float(p["sop_charge_voltage_limit_V"]) - self.MARGIN_V
         self._v_low = float(p["sop_discharge_voltage_limit_V"]) + self.MARGIN_V
         self._taus = np.array([pair.tau_s for pair in self._model.rc])
-        self._rc_r = [pair.r_ohm for pair in self._model.rc]
         self._end_decay = np.exp(-self._horizon_s / self._taus)
+        self._temperatures = CellTemperatures(self._model, self.REFERENCE_TEMPERATURE_DEGC)
+        self._scaled_for: bytes | None = None  # the resistances _scale() last scaled
 
     def reset(self) -> None:
         self._n = -1
@@ -107,6 +109,7 @@ class SopEstimator(CellModelBlock):
         self._v_rc = np.zeros((len(self._model.rc), n))
         self._residual = np.zeros(n)
         self._dt = math.nan  # the step of _decay
+        self._scaled_for = None
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         voltage = np.asarray(inputs["cell_voltage_V"], dtype=float)
@@ -119,19 +122,15 @@ class SopEstimator(CellModelBlock):
         if voltage.shape[0] != self._n:
             self._allocate(voltage.shape[0])
         m = self._model
-        temps = cell_temperatures(inputs["cell_temperature_degC"], self._n,
-                                  self.REFERENCE_TEMPERATURE_DEGC)
-        rows = m.lookup.row_base(temps)
-        r0 = m.r0(temps)
-        at_half, shape = self._shape(temps, soc)
-        scale = np.where(np.isfinite(resistance) & (resistance > 0),
-                         resistance / (r0 * at_half), 1.0)
-        r0 = scale * r0 * shape  # the cell's ohmic resistance at its SoC
-        r_rc = np.array([np.interp(temps, m.temperatures_degC, r) for r in self._rc_r]
-                        ).reshape(len(m.rc), self._n) * scale  # CellModel.rc_r
+        self._scale(inputs["cell_temperature_degC"], resistance)
+        rows, r_rc = self._temperatures.rows, self._r_rc
+        r0 = self._r0 if self._r0_shape is None else self._r0 * self._r0_shape.at(
+            self._shape_rows, soc)  # the cell's ohmic resistance at its SoC
         dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
         self._t_prev = t
-        ocv = m.lookup.ocv_at(soc, rows)
+        grid = soc * OcvLookup.STEPS  # the SoC in OCV grid intervals
+        floor = grid.astype(np.int64)
+        ocv = m.lookup.ocv_on_grid(grid, floor, rows)
         if math.isfinite(current):
             if dt != self._dt:  # the RC pairs' and the residual filter's decay over dt
                 self._dt = dt
@@ -145,12 +144,11 @@ class SopEstimator(CellModelBlock):
             self._residual += self._w * (residual - self._residual)
         if faulted:
             return _limits(0.0, 0.0, 0.0, 0.0)
-        r_rc_end = (1.0 - self._end_decay) @ r_rc
         ctx = _Now(soc=soc, rows=rows, r0=r0, at_rest=at_rest,
-                   rc_end=self._end_decay @ self._v_rc, r_rc_end=r_rc_end,
+                   rc_end=self._end_decay @ self._v_rc, r_rc_end=self._r_rc_end,
                    adverse_charge=np.maximum(self._residual, 0.0),
                    adverse_discharge=np.minimum(self._residual, 0.0),
-                   r_end=r0 + r_rc_end, grid=soc * OcvLookup.STEPS,
+                   r_end=r0 + self._r_rc_end, grid=grid, floor=floor,
                    per_amp=max(self._horizon_s, self.MIN_HORIZON_S) / (3600.0 * m.capacity_Ah))
         i_charge = self._largest(ctx, +1.0, max(charge_max, 0.0))
         i_discharge = self._largest(ctx, -1.0, max(discharge_max, 0.0))
@@ -159,12 +157,28 @@ class SopEstimator(CellModelBlock):
                        min(max(i_charge * v_charge, 0.0), self.POWER_MAX_W),
                        min(max(i_discharge * v_discharge, 0.0), self.POWER_MAX_W))
 
-    def _shape(self, temps: np.ndarray, soc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per cell: the characterization's R0 at RESISTANCE_SOC and at the cell's SoC, each
-        over the model's R0 at the cell's temperature (1 without points)."""
-        if self._r0_shape is None:
-            return np.ones_like(soc), np.ones_like(soc)
-        return self._r0_shape.at(temps, soc)
+    def _scale(self, sensors: Any, resistance: np.ndarray) -> None:
+        """What a step takes from the temperatures and the estimated resistances alone,
+        recomputed only when either input changed since the last step (the sensors update
+        every 0.1 to 1 s, the estimated resistance far less often): per cell, the model's R0
+        and RC resistances at its temperature (:class:`.cell_model.CellTemperatures`),
+        scaled by the estimated resistance over the characterization's R0 at RESISTANCE_SOC
+        (1 where there is no estimate), the row of the R0 shape, and the RC resistance built
+        up over the horizon."""
+        changed = self._temperatures.update(sensors, self._n)
+        given = resistance.tobytes()
+        if not changed and given == self._scaled_for:
+            return
+        r0 = self._temperatures.r0
+        at_half: float | np.ndarray = 1.0
+        if self._r0_shape is not None:
+            at_half, self._shape_rows = self._r0_shape.rows(self._temperatures.temps)
+        scale = np.where(np.isfinite(resistance) & (resistance > 0),
+                         resistance / (r0 * at_half), 1.0)
+        self._r0 = scale * r0  # × the R0 shape at the SoC: the ohmic resistance
+        self._r_rc = self._temperatures.r_rc * scale
+        self._r_rc_end = (1.0 - self._end_decay) @ self._r_rc
+        self._scaled_for = given
 
     # -- prediction -----------------------------------------------------------------------
     def _predict(self, ctx: _Now, current: float) -> tuple[np.ndarray, np.ndarray]:
@@ -201,6 +215,8 @@ class SopEstimator(CellModelBlock):
         else:
             rest = ctx.adverse_discharge - self._v_low
             start = float(((rest + ctx.at_rest) / ctx.r0).min())
+        if not (start > 0.0 and top > 0.0):
+            return 0.0  # a cell beyond its limit already, full (empty), or not a number
         # at the end: at the OCV grid's points from the one behind the SoC now (at it or
         # before it) to one beyond its SoC at the top, d grid intervals from the SoC now in
         # the current's direction (d ≤ 0 for the one behind), `width` A each; a line between
@@ -208,15 +224,18 @@ class SopEstimator(CellModelBlock):
         # table's ends (past the top) its end values stand in
         steps = OcvLookup.STEPS
         width = 1.0 / (ctx.per_amp * steps)
-        offsets = _OFFSETS[:int(top / width) + 3]
+        count = int(top / width) + 3
+        offsets = _OFFSETS[:count]
         table = self._model.lookup.value
         if charge:
-            points = np.floor(ctx.grid) + offsets
-            room = (rest - ctx.rc_end) - table[ctx.rows + np.minimum(points, steps).astype(int)]
-            d = points - ctx.grid
+            index = np.minimum(ctx.floor + _INT_OFFSETS[:count], steps)
+            room = (rest - ctx.rc_end) - table[index + ctx.rows]
+            d = offsets - (ctx.grid - ctx.floor)  # points − grid, exactly
         else:
-            points = np.ceil(ctx.grid) - offsets
-            room = (rest + ctx.rc_end) + table[ctx.rows + np.maximum(points, 0.0).astype(int)]
+            ceil = np.ceil(ctx.grid)
+            points = ceil - offsets
+            index = np.maximum(ceil.astype(np.int64) - _INT_OFFSETS[:count], 0)
+            room = (rest + ctx.rc_end) + table[index + ctx.rows]
             d = ctx.grid - points
         room -= (width * ctx.r_end) * d
         # per interval, room h0 at its start d0 and h1 at its end: where it goes from within
@@ -226,9 +245,10 @@ class SopEstimator(CellModelBlock):
         # counts as beyond
         h0, h1 = room[:-1], room[1:]
         crossing = d[:-1] + np.maximum(h0 / (h0 - h1), 0.0)
-        end = width * float(crossing.min(initial=np.inf, where=~(h1 >= 0.0)))
-        if not (start > 0.0 and end > 0.0 and top > 0.0):
-            return 0.0  # a cell beyond its limit already, full (empty), or not a number
+        crossing[h1 >= 0.0] = np.inf
+        end = width * float(crossing.min(initial=np.inf))
+        if not end > 0.0:
+            return 0.0  # a cell beyond its limit at the end of the horizon already
         found = min(start, end, top)
         if found >= ceiling:
             return ceiling
@@ -261,8 +281,8 @@ class _Now:
     (temperature), the ohmic resistance, the voltage at rest now (OCV and RC voltages), the
     RC voltages left at the end of the horizon and the RC resistance built up over it, the
     adverse residual when charging and when discharging, the whole resistance at the end of
-    the horizon (ohmic and RC) and the SoC in OCV grid intervals; and the SoC a current moves
-    over the horizon, per A."""
+    the horizon (ohmic and RC), the SoC in OCV grid intervals and the grid point at or behind
+    it (int64); and the SoC a current moves over the horizon, per A."""
 
     soc: np.ndarray
     rows: np.ndarray
@@ -274,6 +294,7 @@ class _Now:
     adverse_discharge: np.ndarray
     r_end: np.ndarray
     grid: np.ndarray
+    floor: np.ndarray
     per_amp: float
 
 
@@ -297,11 +318,16 @@ class _R0Shape:
         intercept = np.concatenate((table[:, :1], table - slope[:, 1:] * socs), axis=1)
         self._slope, self._intercept = slope.ravel(), intercept.ravel()
 
-    def at(self, temps: np.ndarray, soc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per cell: the value at the fixed SoC and at ``soc``."""
-        row = np.searchsorted(self._between, temps)  # the nearest (the lower on a tie)
-        k = row * (self._socs.size + 1) + np.searchsorted(self._socs, soc, side="right")
-        return self._fixed[row], self._intercept[k] + self._slope[k] * soc
+    def rows(self, temps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per cell: the value at the fixed SoC, and the row of the nearest temperature (for
+        :meth:`at`)."""
+        row = self._between.searchsorted(temps)  # the nearest (the lower on a tie)
+        return self._fixed[row], row * (self._socs.size + 1)
+
+    def at(self, rows: np.ndarray, soc: np.ndarray) -> np.ndarray:
+        """Per cell: the value at ``soc`` on the cell's row (:meth:`rows`)."""
+        k = rows + self._socs.searchsorted(soc, side="right")
+        return np.asarray(self._intercept[k] + self._slope[k] * soc)
 
 
 def _r0_shape(doc: Any, fixed_soc: float) -> _R0Shape | None:
