@@ -103,6 +103,9 @@ class Adapter(ABC):
         self._nvm_dir: Path | None = None
         self._checks: dict[str, RecordCheck] = {}
         self._chain_inputs: dict[str, tuple[str, ...]] = {}
+        #: step_chain's plan per tuple of components (see _chain_plan)
+        self._plans: dict[tuple[str, ...], tuple[tuple[str, tuple[str, ...], RecordCheck],
+                                                  ...]] = {}
         for component in self.components:
             if component not in spec.interfaces:
                 raise AdapterError(f"'{component}' is not a component of the spec "
@@ -230,19 +233,30 @@ class Adapter(ABC):
         do this in one round trip overrides it."""
         if self._broken is not None or not self._is_open:
             self._ready(components[0], "step")
-        checks, inputs, step = self._checks, self._chain_inputs, self._step
-        for component in components:
-            if component not in checks:
-                self._ready(component, "step")
+        plan = self._plans.get(tuple(components)) or self._chain_plan(components)
+        step = self._step
+        for component, names, check in plan:
             try:
-                reply = step(component, t, {name: pool[name] for name in inputs[component]})
+                reply = step(component, t, {name: pool[name] for name in names})
             except AdapterError:
                 raise
             except Exception as exc:  # as in step(): a transport bug is no crash of the suite
                 raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
                                    component=component, call="step") from exc
-            checks[component](reply)
+            check(reply)
             pool.update(reply)
+
+    def _chain_plan(self, components: list[str]) -> tuple[tuple[str, tuple[str, ...],
+                                                                  RecordCheck], ...]:
+        """What :meth:`step_chain` does for ``components``, worked out once per list of
+        components: per component, the names of its inputs and its reply check. A
+        component of no adapter's is refused (``_ready``) before anything is stepped."""
+        for component in components:
+            if component not in self._checks:
+                self._ready(component, "step")
+        plan = tuple((c, self._chain_inputs[c], self._checks[c]) for c in components)
+        self._plans[tuple(components)] = plan
+        return plan
 
     @classmethod
     def judged_files(cls, settings: dict[str, Any]) -> list[Path]:

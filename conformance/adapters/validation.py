@@ -5,9 +5,11 @@ hundreds of times faster than real time, so a full JSON Schema validation per re
 far too slow. Instead the outputs schema (``schemas/generated/<component>.outputs.
 schema.json``, rendered from the spec by :mod:`conformance.spec.exporters.records`) is
 compiled once into one function per record that checks every field inline. A valid
-reply costs a dict lookup and a type and range test per field; an array whose items are
-the very objects of the last valid one (or the same read-only numpy array) costs one
-identity scan. Only a reply that fails goes through the slow, exact explanation, which
+reply costs a dict lookup and a type and range test per field; array outputs that are
+lists of the same plain values as the last valid reply's cost one serialisation of them
+all (:class:`_SameLists`), an array whose items are the very objects of the last valid one
+(or the same read-only numpy array) one identity scan. Only a reply that fails goes
+through the slow, exact explanation, which
 names the field, what was expected and what was found. The replies of a series of steps
 (``obsa.step_series``) can be checked together first (:meth:`RecordCheck.all_valid`): each
 array output's items of every step in one pass; where that does not prove every reply
@@ -22,6 +24,7 @@ converted. tests/adapters/test_validation.py checks the equivalence on random re
 
 from __future__ import annotations
 
+import marshal
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -200,21 +203,61 @@ def _series_array_check(rule: FieldRule) -> Check:
     return check
 
 
+class _SameLists:
+    """Whether a reply's arrays (a tuple of them) are, value for value and type for type,
+    the lists of the last reply whose arrays were all valid lists of plain ``int``,
+    ``float`` and ``bool`` (:meth:`valid` records them).
+
+    Both are compared as their ``marshal`` serialisations (format 2, no references), which
+    are equal only for equal structures: each list is written with its length, each item
+    with a code of its exact type — int, float (its 8 bytes: -0.0, NaN and every value
+    apart) or True/False — so a value changed in place, an integral float or a bool for an
+    int, an array lengthened at the cost of the next are all told apart, in C. Anything
+    else (a subclass, a numpy scalar, which marshal writes as bytes) is never equal to the
+    record of plain values: it is checked the slow way. A module that keeps or rebuilds
+    the same arrays pays one serialisation per reply instead of a scan per item."""
+
+    __slots__ = ("last",)
+    PLAIN = frozenset({int, float, bool})
+
+    def __init__(self) -> None:
+        self.last: bytes | None = None
+
+    def __call__(self, arrays: tuple[Any, ...]) -> bool:
+        try:
+            return marshal.dumps(arrays, 2) == self.last
+        except Exception:  # an unmarshallable item (a subclass, an object): not the same
+            return False
+
+    def valid(self, arrays: tuple[list[Any], ...]) -> None:
+        """Record ``arrays``, lists just found valid, when every item is a plain value."""
+        if set(map(type, chain.from_iterable(arrays))) <= self.PLAIN:
+            self.last = marshal.dumps(arrays, 2)
+        else:
+            self.last = None
+
+
 def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable[[Any], bool]:
     """One function that checks a whole record, each field inline (no call per scalar
     field): True when the reply is certainly valid, False to let the exact path decide.
-    ``size``: the record's number of fields, when ``rules`` are only some of them."""
-    env: dict[str, Any] = {}
+    ``size``: the record's number of fields, when ``rules`` are only some of them.
+
+    The array fields are checked last, all at once first (:class:`_SameLists`): arrays
+    that are the lists of the last valid reply again, or lists of the same values of the
+    same exact types, are valid again at the cost of one serialisation. Else each array
+    is checked alone."""
+    env: dict[str, Any] = {"SAME": _SameLists()}
     lines = ["def check(r):",
              f"    if type(r) is not dict or len(r) != {len(rules) if size is None else size}:",
              "        return False",
              "    try:"]
+    arrays: list[str] = []
     for i, rule in enumerate(rules):
-        lines.append(f"        v = r[{rule.name!r}]")
         if rule.array:
             env[f"A{i}"] = _array_check(rule)
-            lines.append(f"        if not A{i}(v): return False")
+            arrays.append(f"A{i}(r[{rule.name!r}])")
             continue
+        lines.append(f"        v = r[{rule.name!r}]")
         env[f"T{i}"] = _TYPES[rule.kind]
         test = f"type(v) not in T{i}"
         if rule.kind == "boolean":
@@ -230,6 +273,13 @@ def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable
             test += (f" or not (L{i} <= v <= H{i} and v - v == 0)" if finite
                      else f" or not L{i} <= v <= H{i}")  # NaN fails every comparison
         lines.append(f"        if {test}: return False")
+    if arrays:
+        names = [rule.name for rule in rules if rule.array]
+        env["LISTS"] = (list,) * len(names)
+        lines += [f"        B = ({''.join(f'r[{n!r}], ' for n in names)})",
+                  "        if SAME(B): return True"]
+        lines += [f"        if not {call}: return False" for call in arrays]
+        lines += ["        if tuple(map(type, B)) == LISTS: SAME.valid(B)"]
     if not rules:  # only the size to check (a series' replies whose outputs are arrays)
         lines.append("        pass")
     lines += ["    except Exception:  # a missing key, an exotic value: decide slowly",

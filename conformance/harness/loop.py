@@ -28,6 +28,7 @@ import math
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -123,9 +124,10 @@ class _Recorder:
     """Records every channel's value per step, as cheaply as the channel allows.
 
     The scalar channels are read in one call (``itemgetter``) into one row per step. Array
-    signals of sampled sensors keep their object between samples, so the reductions of an
-    array are recomputed only when its object changes, all at once, and the step records
-    the same tuple of results again until then. Columns are built when they are read.
+    signals of sampled sensors keep their object between samples: the arrays are read in
+    one call too, and their reductions — one row of every array channel — are recomputed
+    only when one of their objects changes; until then each step records the very same
+    row again. Columns are built when they are read.
     """
 
     def __init__(self, channels: list[TraceChannel]) -> None:
@@ -146,16 +148,25 @@ class _Recorder:
         for ch in channels:
             if ch.read is None and ch.reduce is not None:
                 groups.setdefault(str(ch.signal), []).append(ch)
-        # per array signal: (signal, reductions, cache [array, results], rows)
-        self.arrays: list[tuple[str, tuple[Callable[[Any], float], ...], list[Any],
-                                list[Any]]] = []
-        for signal, chans in groups.items():
-            rows: list[Any] = []
-            self.arrays.append((signal, tuple(_REDUCERS[str(ch.reduce)] for ch in chans),
-                                [None, ()], rows))
-            for i, ch in enumerate(chans):
-                self.where[ch.name] = (len(self.rows), i)
-            self.rows.append(rows)
+        #: the array signals and, per signal, its reductions (in the order of the row)
+        self.array_signals = tuple(groups)
+        self.reductions = tuple(tuple(_REDUCERS[str(ch.reduce)] for ch in chans)
+                                for chans in groups.values())
+        self.get_arrays: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
+        self.array_rows: list[tuple[Any, ...]] = []
+        self._arrays: tuple[Any, ...] = ()  # the arrays of the last row
+        self._row: tuple[Any, ...] = ()  # their reductions
+        self._parts: list[tuple[Any, ...]] = [() for _ in groups]  # the row, per array
+        if groups:
+            get_arrays = operator.itemgetter(*groups)
+            self.get_arrays = (get_arrays if len(groups) > 1
+                               else (lambda pool: (get_arrays(pool),)))
+            column = 0
+            for chans in groups.values():
+                for ch in chans:
+                    self.where[ch.name] = (len(self.rows), column)
+                    column += 1
+            self.rows.append(self.array_rows)
         self.custom: list[tuple[Callable[[dict[str, Any]], float], list[Any]]] = []
         for ch in channels:
             if ch.read is not None:
@@ -167,14 +178,23 @@ class _Recorder:
     def record(self, pool: dict[str, Any]) -> None:
         if self.get is not None:
             self.scalar_rows.append(self.get(pool))
-        for signal, fns, cache, rows in self.arrays:
-            arr = pool[signal]
-            if arr is not cache[0]:
-                cache[0] = arr
-                cache[1] = tuple([fn(arr) for fn in fns])
-            rows.append(cache[1])
+        if self.get_arrays is not None:
+            arrays = self.get_arrays(pool)
+            if not self._arrays or not all(map(operator.is_, arrays, self._arrays)):
+                self._changed(arrays)
+            self.array_rows.append(self._row)
         for read, values in self.custom:
             values.append(read(pool))
+
+    def _changed(self, arrays: tuple[Any, ...]) -> None:
+        """The row of the array channels for ``arrays``: the reductions of each array that
+        is not the object of the last row, the others' as they were."""
+        last, parts = self._arrays, self._parts
+        for i, (arr, fns) in enumerate(zip(arrays, self.reductions, strict=True)):
+            if not last or arr is not last[i]:
+                parts[i] = tuple([fn(arr) for fn in fns])
+        self._arrays = arrays
+        self._row = tuple(chain.from_iterable(parts))
 
     def column(self, name: str) -> list[Any]:
         """The values of channel ``name``, one per recorded step (KeyError if unknown)."""

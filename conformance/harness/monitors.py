@@ -28,6 +28,7 @@ Fairness, by construction:
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -135,10 +136,12 @@ class Watch:
         self.every = dict(every or {})
         self.flags_signals: list[str] = []
         self.rows: list[tuple[str, int]] = []  # per DTC row: (flags signal, bit mask)
-        self.dtc: dict[str, list[np.ndarray]] = {}
+        #: the fault memory's arrays, when it runs (see :attr:`dtc`)
+        self.dtc_names: tuple[str, ...] = ()
+        self._memory: list[tuple[np.ndarray, ...]] = []  # per step: a row of each array
+        self._flag_rows: list[tuple[Any, ...]] = []  # per step: the flags it read
         self._last: dict[str, tuple[Any, np.ndarray]] = {}  # see _record_dtc
         self._total: tuple[Any, float] = (None, 0.0)  # the last occurrences row and its sum
-        self.flags: dict[str, list[int]] = {}
         #: the data logger's lifetime counters (every output but the dates), when it runs
         self.counters = ([p.signal for p in spec.interfaces[LOG].outputs
                           if not p.signal.endswith("_date_s")]
@@ -153,14 +156,18 @@ class Watch:
                     signal_of[comp] = produced[0]
             self.rows = [(signal_of.get(comp, ""), 1 << fc.bit) for comp, fc in spec.dtc_table]
             self.flags_signals = sorted(set(signal_of.values()))
-            self.dtc = {n: [] for n in ("dtc_status", "dtc_occurrences", "dtc_first_time_s",
-                                        "dtc_last_time_s")}
-            self.flags = {s: [] for s in self.flags_signals}
+            self.dtc_names = ("dtc_status", "dtc_occurrences", "dtc_first_time_s",
+                              "dtc_last_time_s")
+        #: the fault memory's arrays, and the flags it reads, of the pool in one call each
+        self._get_dtc = _getter(self.dtc_names)
+        self._get_flags = _getter(tuple(self.flags_signals))
+        #: when every array recorded last was a list: (their types, copies, recorded rows)
+        self._same: tuple[tuple[type, ...], tuple[Any, ...], tuple[np.ndarray, ...]] | None = None
 
     def channels(self) -> list[TraceChannel]:
         chans = [TraceChannel("close_request", "1", "close_request"),
                  TraceChannel("fault_reset_request", "1", "fault_reset_request")]
-        if self.dtc:
+        if self.dtc_names:
             chans.append(TraceChannel("dtc_occurrences_total", "1", read=self._record_dtc))
         chans += [TraceChannel(f"counter:{name}", "1", name) for name in self.counters]
         if CHG in self.components:
@@ -176,13 +183,34 @@ class Watch:
                                    read=_invalid_commanded(self.every.get(BAL, 1)))]
         return chans
 
+    @property
+    def dtc(self) -> dict[str, list[np.ndarray]]:
+        """The fault memory's arrays as recorded: name → one read-only float row per step
+        (empty when the fault memory does not run)."""
+        return {name: [rows[i] for rows in self._memory]
+                for i, name in enumerate(self.dtc_names)}
+
+    @property
+    def flags(self) -> dict[str, list[int]]:
+        """The fault flags the fault memory read: signal → its value per step."""
+        return {name: [int(row[i]) for row in self._flag_rows]
+                for i, name in enumerate(self.flags_signals)}
+
     def _record_dtc(self, pool: dict[str, Any]) -> float:
         """Keep a copy of the fault memory's arrays and of the flags it read; the channel
         itself is the sum of the occurrence counters. The memory changes rarely: the very
-        tuple recorded last, or a list equal to the last one, shares its (read-only) copy."""
+        tuple recorded last, or a list equal to the last one, shares its (read-only) copy;
+        when every array is a list equal to the last one, the step records the same rows
+        again after one comparison."""
+        self._flag_rows.append(self._get_flags(pool))
+        arrays = self._get_dtc(pool)
+        same = self._same
+        if same is not None and tuple(map(type, arrays)) == same[0] and arrays == same[1]:
+            self._memory.append(same[2])
+            return self._total[1]
         last = self._last
-        for name, rows in self.dtc.items():
-            value = pool[name]
+        rows = []
+        for name, value in zip(self.dtc_names, arrays, strict=True):
             seen = last.get(name)
             if seen is not None and (value is seen[0] if type(value) is tuple
                                      else type(value) is list and value == seen[0]):
@@ -195,12 +223,25 @@ class Watch:
                 last[name] = (list(value), row)
             elif type(value) is tuple:
                 last[name] = (value, row)
-        for name, values in self.flags.items():
-            values.append(int(pool[name]))
-        occurrences = self.dtc["dtc_occurrences"][-1]
+        memory = tuple(rows)
+        self._memory.append(memory)
+        types = tuple(map(type, arrays))
+        self._same = ((types, tuple(last[n][0] for n in self.dtc_names), memory)
+                      if set(types) == {list} else None)
+        occurrences = memory[1]
         if occurrences is not self._total[0]:
             self._total = (occurrences, float(occurrences.sum()))
         return self._total[1]
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function of the pool that returns the values of ``names``, as a tuple."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)
+    if names:
+        name = names[0]
+        return lambda pool: (pool[name],)
+    return lambda pool: ()
 
 
 def _commanded(pool: dict[str, Any]) -> float:
@@ -632,14 +673,15 @@ def _balancing(h: Harness, tr: _Trace) -> list[Violation | None]:
 # ----------------------------------------------------------------------------- fault memory
 def _diagnostics(h: Harness, tr: _Trace) -> list[Violation | None]:
     w = tr.watch
-    if not w.dtc["dtc_status"]:
+    dtc = w.dtc
+    if not dtc or not dtc["dtc_status"]:
         return []
-    for name in w.dtc:
+    for name in dtc:
         why = tr.loop.hidden.get(name) if hasattr(tr.loop, "hidden") else None
         if why is not None:
             raise NotObservable(name, why)
     # one row per step, each a 1-d array of one length: np.array stacks them (faster than vstack)
-    status, occ, first, last = (np.array(w.dtc[name]) for name in (
+    status, occ, first, last = (np.array(dtc[name]) for name in (
         "dtc_status", "dtc_occurrences", "dtc_first_time_s", "dtc_last_time_s"))
     n = min(len(tr.t), len(status))
     t = tr.t[:n]
@@ -666,10 +708,11 @@ def _diagnostics(h: Harness, tr: _Trace) -> list[Violation | None]:
         else:
             found[rid] = Violation(v.requirement, v.t_s, v.what, v.seen, v.steps + 1)
 
+    flags = w.flags
     for row, (signal, mask) in enumerate(w.rows):
         if not signal:
             continue
-        raw = np.asarray(w.flags[signal][:n], dtype=np.int64)
+        raw = np.asarray(flags[signal][:n], dtype=np.int64)
         if tr.delayed(DIAG, signal):
             raw = np.concatenate(([0], raw[:-1]))
         flag = (raw & mask) != 0

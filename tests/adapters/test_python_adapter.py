@@ -214,3 +214,56 @@ def test_overhead_per_call_is_a_few_microseconds(spec, dims, capsys):
         print(f"\n  python adapter overhead per step (timeout + validation, 7 fields): "
               f"{overhead_us:.2f} µs")
     assert overhead_us < 50  # a generous bound for loaded CI machines; typically ~2-3 µs
+
+
+# ---------------------------------------------------------------------------- step_chain
+class Replays:
+    """Replies with a new dict of the reply its class holds (the test sets it)."""
+
+    REPLY: dict = {}
+
+    def configure(self, parameters: dict) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+    def step(self, t: float, inputs: dict) -> dict:
+        return dict(type(self).REPLY)
+
+
+def test_a_chain_catches_a_bad_reply_after_many_good_ones(spec, dims):
+    """step_chain's plan and inlined call: each reply checked at its step, with the message
+    step() gives; a component not of the adapter refused before any is stepped."""
+    with open_adapter(manifest_with({SS: f"{__name__}:Replays"}), spec, dims,
+                      in_process=True) as adapter:
+        good = Replays.REPLY = _reply(adapter)
+        pool = {name: 0.0 for name in adapter._chain_inputs[SS]}
+        for k in range(500):
+            adapter.step_chain(k * 0.01, [SS], pool)
+        assert all(pool[name] is value for name, value in good.items())
+        field = next(n for n, r in adapter._checks[SS].rules.items() if r.kind == "number")
+        Replays.REPLY = good | {field: float("nan")}
+        with pytest.raises(AdapterError) as chained:
+            adapter.step_chain(5.0, [SS], pool)
+        with pytest.raises(AdapterError) as single:
+            adapter.step(SS, 5.0, {})
+        assert chained.value.field == field and str(chained.value) == str(single.value)
+        assert pool[field] is good[field]  # a bad reply never reaches the pool
+        with pytest.raises(AdapterError, match="not a component of this adapter"):
+            adapter.step_chain(5.0, [SS, "diagnostics"], pool)
+        del pool[adapter._chain_inputs[SS][0]]
+        with pytest.raises(AdapterError, match="transport failed: KeyError"):
+            adapter.step_chain(5.0, [SS], pool)
+
+
+def test_a_hang_in_a_chain_times_out_and_breaks_the_adapter(spec, dims):
+    with _open(spec, dims, "Spins", timeout_s=0.2) as adapter:
+        pool = {name: 0.0 for name in adapter._chain_inputs[SS]}
+        with pytest.raises(AdapterError) as err:
+            adapter.step_chain(0.0, [SS], pool)
+        assert err.value.call == "step" and "no reply within the timeout of 0.2 s" in str(err.value)
+        assert adapter.broken is not None
+        with pytest.raises(AdapterError, match="unusable after an earlier failure"):
+            adapter.step_chain(0.01, [SS], pool)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -160,6 +160,51 @@ def test_an_array_seen_before_is_checked_again_when_it_changed(spec, dims):
     assert _field_of(diag, reply | {name: tuple(items[:-1])}).field == name
 
 
+def test_a_bad_change_after_many_identical_good_replies_is_caught(spec, dims):
+    """The arrays of a reply like the last valid one are valid again after one identity
+    scan; any change the scan cannot vouch for is caught at its step, with the message of
+    a check that never saw a reply before."""
+    diag = compile_outputs(spec, DIAG, dims)
+    reply = valid_reply(diag)
+    ints = _first(diag, "integer", enum=True, array=True)
+    numbers = _first(diag, "number", array=True)
+    for _ in range(1000):
+        diag(dict(reply))  # a new dict each step, the same lists, as a module does
+
+    def caught(bad):
+        fresh = compile_outputs(spec, DIAG, dims)
+        expected = _field_of(fresh, bad)
+        e = _field_of(diag, bad)
+        assert (e.field, e.message) == (expected.field, expected.message)
+        return e
+
+    class Zero(int):
+        pass
+
+    lists = reply[ints], reply[numbers]
+    for items, bad in ((lists[0], 0.0), (lists[0], False), (lists[1], math.nan),
+                       (lists[1], True), (lists[1], math.inf), (lists[0], Zero(0)),
+                       (lists[0], b"\0" * 8), (lists[1], -math.inf)):
+        kept = items[3]
+        items[3] = bad  # changed in place, to an equal value of a wrong type or to garbage
+        assert caught(reply).message.startswith("item [3]:")
+        items[3] = np.int64(kept) if type(kept) is int else np.float64(kept)  # valid
+        diag(reply)
+        items[3] = b"\0" * 8  # the bytes of numpy's int64 0: not an integer
+        assert caught(reply).message.startswith("item [3]:")
+        items[3] = kept
+        diag(reply)
+    # the same items, shifted from one array to the next: each array's length counts
+    same_items = [n for n, r in diag.rules.items() if r.array and r.kind == "integer"]
+    a, b = same_items[:2]
+    assert reply[a][0] is reply[b][0]  # (both start at 0: the items of the scan line up)
+    shifted = reply | {a: reply[a] + reply[a][:1], b: reply[b][:-1]}
+    assert caught(shifted).field == a
+    diag(reply | {ints: list(reply[ints])})  # a new list of the very items: valid
+    diag(reply | {numbers: [float(x) for x in reply[numbers]]})  # new equal floats: valid
+    diag(reply)
+
+
 def test_numpy_values_are_accepted_unchanged(ss, diag):
     reply = valid_reply(ss)
     for name, rule in ss.rules.items():

@@ -222,3 +222,50 @@ def test_opening_late_is_cont_006_and_closing_again_is_cont_010(h: Harness) -> N
     assert set(found) == {"OBSA-CONT-006"} and found["OBSA-CONT-006"] == pytest.approx(0.21)
     loop, watch = _run(h, {SUP: _opener(at=0.1), CM: manager([(0.0, 0.2)])})
     assert _found(h, loop, watch) == {}
+
+
+def test_the_fault_memory_is_recorded_as_it_was_at_each_step(h: Harness) -> None:
+    """The watch records an unchanged memory by sharing its rows, yet a list changed in
+    place after many identical steps, a tuple or an array in its stead, and the flags the
+    memory reads, are recorded at the step they change."""
+    n = len(h.spec.dtc_table)
+    status, occ, first, last = [0] * n, [0] * n, [-1.0] * n, [-1.0] * n
+    calls = [0]
+
+    def memory(t: float, inputs: dict[str, Any]) -> dict[str, Any]:
+        k = calls[0]
+        calls[0] += 1
+        if k == 50:
+            occ[2], first[2] = 1, t  # in place: the very lists of every step before
+        if k == 80:
+            occ[2] = 2
+        reply: dict[str, Any] = {"dtc_status": status, "dtc_occurrences": occ,
+                                 "dtc_first_time_s": first, "dtc_last_time_s": last}
+        if 60 <= k < 70:
+            reply["dtc_status"] = tuple(status)
+        if 70 <= k < 75:
+            reply["dtc_last_time_s"] = np.full(n, t)
+        return reply
+
+    watch = Watch(h.spec, [DIAG])
+    assert h.session.dimensions
+    loop = ClosedLoop(h.spec, RestingBench(), _Adapter({DIAG: memory}), [DIAG],
+                      h.session.dimensions, standard_channels() + watch.channels())
+    expected: dict[str, list[np.ndarray]] = {name: [] for name in watch.dtc_names}
+    flags: list[int] = []
+    bit = h.bit(SUP, "cell_overvoltage")
+    for k in range(120):
+        loop.set("safety_fault_flags", bit if 30 <= k < 40 else 0)
+        loop.step()
+        for name, rows in expected.items():
+            rows.append(np.array(loop.pool[name], dtype=float))
+        flags.append(int(loop.pool["safety_fault_flags"]))
+    recorded = watch.dtc
+    for name, rows in expected.items():
+        assert len(recorded[name]) == len(rows)
+        for k, (got, want) in enumerate(zip(recorded[name], rows, strict=True)):
+            assert np.array_equal(got, want), (name, k)
+    assert watch.flags["safety_fault_flags"] == flags
+    total = loop.channel("dtc_occurrences_total")
+    assert list(total) == [float(r.sum()) for r in expected["dtc_occurrences"]]
+    assert calls[0] > 80  # the memory stepped past every change
