@@ -375,8 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
         "module the bench does not start itself (TCP, a CAN node) runs in one")
     c.add_argument(
         "--in-process", action="store_true",
-        help="run a python module inside this process (debugging and profiling only: the "
-        "module can then reach the bench, so the run is never certified)",
+        help="run a python module, or a Python CAN node, inside this process (debugging and "
+        "profiling only: the module can then reach the bench, so the run is never certified)",
     )
     c.set_defaults(func=_cmd_certify)
 

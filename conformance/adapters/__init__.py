@@ -11,8 +11,8 @@ child process, ``process`` starts any program, ``tcp`` reaches a module behind a
 ``fmu`` serves FMI 2.0 co-simulation FMUs with :mod:`.fmu_serve`, ``can`` judges a node by
 its frames on the CAN buses (a board paced in real time, or a Python node hosted by
 :mod:`.can_serve` in simulated time).
-``in_process=True`` swaps ``python`` for the in-process transport (:data:`IN_PROCESS`), a
-debugging mode whose runs are never certified.
+``in_process=True`` swaps ``python`` (and a Python node's ``can``) for the in-process
+transport (:data:`IN_PROCESS`), a debugging mode whose runs are never certified.
 """
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ TRANSPORTS: dict[str, str] = {
     "can": "conformance.adapters.can:CanAdapter",
 }
 """Built-in transports: adapter.type → 'package.module:Class'."""
-IN_PROCESS = "conformance.adapters.python:PythonAdapter"
-"""The in-process transport that ``in_process=True`` uses for ``adapter.type: python``."""
+IN_PROCESS: dict[str, str] = {
+    "python": "conformance.adapters.python:PythonAdapter",
+    "can": "conformance.adapters.can:InProcessCanAdapter",
+}
+"""The in-process transports ``in_process=True`` uses: adapter.type → 'package.module:Class'
+(a Python node of the ``can`` transport; a board has none)."""
 
 
 def _available() -> dict[str, str]:
@@ -54,14 +58,15 @@ def _available() -> dict[str, str]:
 def transport_class(name: str, in_process: bool = False) -> type[Adapter]:
     """The Adapter subclass of transport ``name``; AdapterError(call='import') if unknown.
 
-    ``in_process`` asks for the in-process variant, which only ``python`` has."""
+    ``in_process`` asks for the in-process variant, which only ``python`` and ``can`` have."""
     # a built-in name wins over an entry point of the same name: no need to scan them
     known = {name: TRANSPORTS[name]} if name in TRANSPORTS and not in_process else _available()
     if in_process:
-        if name != "python":
-            raise AdapterError(f"only adapter.type 'python' can run in process, found '{name}'",
-                               call="import", field="adapter.type")
-        known = {name: IN_PROCESS}
+        if name not in IN_PROCESS:
+            raise AdapterError(f"only adapter.type {' and '.join(map(repr, IN_PROCESS))} can "
+                               f"run in process, found '{name}'", call="import",
+                               field="adapter.type")
+        known = {name: IN_PROCESS[name]}
     ref = known.get(name)
     if ref is None:
         raise AdapterError(

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import can
 
-from .base import Adapter, AdapterError
+from .base import NVM_VARIABLE, Adapter, AdapterError
 
 if TYPE_CHECKING:
     from ..spec.loader import Spec
@@ -442,3 +442,47 @@ class CanAdapter(Adapter):
         self._mark_broken("the node's host process ended")
         return AdapterError("the node's host process ended" + (f": {err}" if err else ""),
                             component=COMPONENT, call=call)
+
+
+class InProcessCanAdapter(CanAdapter):
+    """``obsa certify --in-process`` for a Python CAN node (a debugging mode whose runs are
+    never certified): the node's host (:class:`.can_serve.Host`) runs in the bench's own
+    process and answers the requests of its host process, as that process would, without
+    the pipe. No call has a timeout, and a node that crashes the interpreter or hangs takes
+    the bench with it. A board on a bus has no in-process mode."""
+
+    def __init__(self, settings: dict[str, Any], spec: Spec, components: list[str],
+                 dimensions: dict[str, int] | None = None) -> None:
+        super().__init__(settings, spec, components, dimensions)
+        self._host: Any = None
+        self._environ_nvm: str | None = None  # OBSA_NVM_DIR as it was before _open()
+
+    def _open(self) -> None:
+        if self.realtime:
+            raise AdapterError("a board on a bus cannot run in process: only a Python node "
+                               "(adapter.components.can_stack: package.module:Class)",
+                               call="import", field=f"adapter.components.{COMPONENT}")
+        from .can_serve import Host
+
+        self._host = Host()
+        self._environ_nvm = os.environ.get(NVM_VARIABLE)
+        os.environ[NVM_VARIABLE] = str(self.nvm_dir)  # what the host process is given
+
+    def _close(self) -> None:
+        host, self._host = self._host, None
+        if host is not None:
+            host.close_buses()
+        if self._nvm_dir is not None and os.environ.get(NVM_VARIABLE) == str(self._nvm_dir):
+            if self._environ_nvm is None:
+                os.environ.pop(NVM_VARIABLE, None)
+            else:
+                os.environ[NVM_VARIABLE] = self._environ_nvm
+
+    def _call(self, req: dict[str, Any], timeout_s: float | None, call: Any) -> dict[str, Any]:
+        if self._host is None:
+            raise AdapterError("the node's host is not open", component=COMPONENT, call=call)
+        reply = self._host.handle(req)
+        if "error" in reply:
+            raise AdapterError(f"the node failed: {reply['error']}", component=COMPONENT,
+                               call=call)
+        return dict(reply)

@@ -167,6 +167,18 @@ class Host:
         self.node.configure(req["parameters"])
         return {"ok": True}
 
+    def handle(self, req: dict[str, Any]) -> dict[str, Any]:
+        """The reply to one request (``start`` or ``step``): the node's every failure
+        becomes a reply ``{"error": text}`` naming the exception and its place."""
+        try:
+            op = req.get("op")
+            return self.start(req) if op == "start" else self.step(req) if op == "step" \
+                else {"error": f"unknown op {op!r}"}
+        except BaseException as exc:
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = f" ({tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+            return {"error": f"{type(exc).__name__}: {exc}{where}"}
+
     def step(self, req: dict[str, Any]) -> dict[str, Any]:
         if self.node is None:
             return {"error": "step before start"}
@@ -201,15 +213,12 @@ def main() -> int:
     for line in iter(reader.readline, b""):
         try:
             req = json.loads(line)
-            op = req.get("op")
-            if op == "stop":
+        except ValueError as exc:
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        else:
+            if isinstance(req, dict) and req.get("op") == "stop":
                 break
-            reply = host.start(req) if op == "start" else host.step(req) if op == "step" \
-                else {"error": f"unknown op {op!r}"}
-        except BaseException as exc:  # the node's every failure becomes a reply
-            tb = traceback.extract_tb(exc.__traceback__)
-            where = f" ({tb[-1].filename}:{tb[-1].lineno})" if tb else ""
-            reply = {"error": f"{type(exc).__name__}: {exc}{where}"}
+            reply = host.handle(req)
         writer.write(json.dumps(reply, separators=(",", ":")).encode() + b"\n")
     host.close_buses()
     return 0

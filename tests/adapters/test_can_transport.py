@@ -3,6 +3,7 @@ simulated time, and a device on a bus paced on the wall clock."""
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -105,6 +106,37 @@ def test_a_failing_python_node_is_an_adapter_error_naming_it(spec: Spec, tmp_pat
             rig.step()
         # the host lives on: a power-on builds the node anew
         rig.power_on()
+
+
+def test_in_process_a_python_node_runs_in_the_bench_s_process(spec: Spec, tmp_path: Path
+                                                              ) -> None:
+    """``--in-process``: the node's host is in this process (no child), its failures are
+    the same adapter errors, and the node's store is the adapter's while it is open."""
+    from conformance.adapters.can import InProcessCanAdapter
+    from reference_impl.services.nvm import NVM_VARIABLE
+
+    path = _manifest(tmp_path, _set(("adapter", "components", "can_stack"),
+                                    f"{__name__}:Crashes"))
+    manifest, _ = load_manifest(path, spec)
+    assert manifest is not None
+    before = os.environ.get(NVM_VARIABLE)
+    with open_adapter(manifest, spec, manifest.dimensions(spec), in_process=True) as adapter:
+        assert isinstance(adapter, InProcessCanAdapter) and adapter.proc is None
+        assert os.environ[NVM_VARIABLE] == str(adapter.nvm_dir)
+        rig = CanRig(adapter, spec, Bench(BenchConfig(n_cells=16, n_temp_sensors=8)), manifest)
+        with pytest.raises(AdapterError, match="the node failed: ZeroDivisionError: boom"):
+            rig.step()
+    assert os.environ.get(NVM_VARIABLE) == before
+
+
+def test_in_process_a_device_is_refused_naming_it(spec: Spec, tmp_path: Path) -> None:
+    path = _manifest(tmp_path, _set(("adapter", "components", "can_stack"), "device"))
+    manifest, issues = load_manifest(path, spec)
+    assert manifest is not None and not issues
+    with pytest.raises(AdapterError) as err:
+        open_adapter(manifest, spec, manifest.dimensions(spec), in_process=True)
+    assert err.value.field == "adapter.components.can_stack"
+    assert "a board on a bus cannot run in process" in err.value.message
 
 
 def test_a_python_node_runs_in_a_child_in_simulated_time(spec: Spec) -> None:

@@ -45,9 +45,14 @@ def test_built_in_transports_run_the_module_in_a_child_process():
     assert transport_class("python", in_process=True) is PythonAdapter
 
 
-def test_only_python_runs_in_process():
-    with pytest.raises(AdapterError, match="only adapter.type 'python' can run in process"):
-        transport_class("process", in_process=True)
+def test_only_python_and_a_python_can_node_run_in_process():
+    from conformance.adapters.can import InProcessCanAdapter
+
+    assert transport_class("can", in_process=True) is InProcessCanAdapter
+    for name in ("process", "tcp", "fmu"):
+        with pytest.raises(AdapterError,
+                           match="only adapter.type 'python' and 'can' can run in process"):
+            transport_class(name, in_process=True)
 
 
 def test_unknown_type_is_a_clear_error(spec, dims):
