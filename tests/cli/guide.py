@@ -15,16 +15,26 @@ from pathlib import Path
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "vendor-guide.md"
 
 
+def guide_section(heading: str) -> str:
+    """The section ``heading`` of the vendor guide, up to the next ``## `` heading."""
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    following = section.find("\n## ", len(heading))
+    return section if following < 0 else section[:following]
+
+
+def python_excerpts(heading: str) -> list[str]:
+    """The ```` ```python ```` blocks of the section ``heading`` of the vendor guide."""
+    return re.findall(r"^```python\n(.*?)^```", guide_section(heading), re.S | re.M)
+
+
 def guide_steps(heading: str) -> list[tuple[str, list[str]]]:
     """(command, the lines shown after it) of every ``$`` line in the plain code blocks of the
     section ``heading`` of the vendor guide, in order; blocks with a language (```` ```python
     ````) show code, not a session."""
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index(heading):]
-    following = section.find("\n## ", len(heading))
-    section = section if following < 0 else section[:following]
     steps: list[tuple[str, list[str]]] = []
-    for language, block in re.findall(r"^```(\w*)\n(.*?)^```", section, re.S | re.M):
+    for language, block in re.findall(r"^```(\w*)\n(.*?)^```", guide_section(heading),
+                                      re.S | re.M):
         if language:
             continue
         for line in block.splitlines():

@@ -12,7 +12,6 @@ manifest the walk ends with is ``examples/cmu_can_node/my_cmu.yaml``."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from conformance.spec.loader import load_spec
-from tests.cli.guide import GUIDE, guide_steps, out_dir, run_walk, whole_suite
+from tests.cli.guide import guide_steps, out_dir, python_excerpts, run_walk, whole_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## 12. A cell monitor board on the CAN bus"
@@ -53,11 +52,7 @@ def _outcome(report_dir: Path) -> str:
 
 def test_the_code_the_guide_shows_is_the_example_s() -> None:
     """The guide's Python excerpts (the mistake and the fix) are verbatim in my_cmu.py."""
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index(SECTION):]
-    following = section.find("\n## ", len(SECTION))
-    section = section if following < 0 else section[:following]
-    code = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
+    code = python_excerpts(SECTION)
     source = (EXAMPLE / "my_cmu.py").read_text(encoding="utf-8")
     assert len(code) == 2
     for excerpt in code:

@@ -13,7 +13,6 @@ the walk ends with is ``examples/full_bms/my_bms.yaml``."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from tests.cli.guide import (
     excerpt_holds,
     guide_steps,
     out_dir,
+    python_excerpts,
     run_walk,
     whole_suite,
 )
@@ -55,10 +55,7 @@ def test_holds_reads_an_excerpt() -> None:
 
 def test_the_code_the_guide_shows_is_the_example_s() -> None:
     """The guide's Python excerpts (the mistake and the fix) are verbatim in my_balancing.py."""
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index(SECTION):]
-    section = section[:section.find("\n## ", len(SECTION))]  # up to the next section
-    code = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
+    code = python_excerpts(SECTION)
     source = (EXAMPLE / "my_balancing.py").read_text(encoding="utf-8")
     assert len(code) == 2
     for excerpt in code:

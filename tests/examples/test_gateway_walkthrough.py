@@ -12,7 +12,6 @@ of it. The manifest the walk ends with is ``examples/telemetry_gateway/my_gatewa
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,9 @@ import pytest
 import yaml
 
 from tests.cli.guide import (
-    GUIDE,
     guide_steps,
     out_dir,
+    python_excerpts,
     run_walk,
     whole_suite,
 )
@@ -52,11 +51,7 @@ def _verdicts(report_dir: Path) -> dict[str, set[str]]:
 
 
 def test_the_code_the_guide_shows_is_the_example_s() -> None:
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index(SECTION):]
-    following = section.find("\n## ", len(SECTION))
-    section = section if following < 0 else section[:following]
-    code = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
+    code = python_excerpts(SECTION)
     source = (EXAMPLE / "my_hmi.py").read_text(encoding="utf-8")
     assert len(code) == 1
     assert code[0] in source, code[0]
