@@ -217,24 +217,37 @@ class _SameLists:
     record of plain values: it is checked the slow way. A module that keeps or rebuilds
     the same arrays pays one serialisation per reply instead of a scan per item."""
 
-    __slots__ = ("last",)
+    __slots__ = ("last", "wait", "backoff")
     PLAIN = frozenset({int, float, bool})
+    MAX_BACKOFF = 64
 
     def __init__(self) -> None:
         self.last: bytes | None = None
+        # after a miss (the values changed), how many valid replies to let pass before the
+        # next record, doubled at each miss in a row: arrays that change at every step
+        # (measurements) cost one serialisation per MAX_BACKOFF steps, not two per step
+        self.wait = self.backoff = 0
 
     def __call__(self, arrays: tuple[Any, ...]) -> bool:
-        try:
-            return marshal.dumps(arrays, 2) == self.last
-        except Exception:  # an unmarshallable item (a subclass, an object): not the same
+        if self.last is None:  # (the last valid arrays were not all lists of plain values)
             return False
+        try:
+            if marshal.dumps(arrays, 2) == self.last:
+                self.backoff = 0
+                return True
+        except Exception:  # an unmarshallable item (a subclass, an object): not the same
+            pass
+        self.last = None
+        self.wait = self.backoff = min(max(1, 2 * self.backoff), self.MAX_BACKOFF)
+        return False
 
-    def valid(self, arrays: tuple[list[Any], ...]) -> None:
-        """Record ``arrays``, lists just found valid, when every item is a plain value."""
-        if set(map(type, chain.from_iterable(arrays))) <= self.PLAIN:
+    def valid(self, arrays: tuple[Any, ...]) -> None:
+        """Record ``arrays``, just found valid, if they are lists of plain values."""
+        if self.wait:
+            self.wait -= 1
+        elif (set(map(type, arrays)) == {list}
+              and set(map(type, chain.from_iterable(arrays))) <= self.PLAIN):
             self.last = marshal.dumps(arrays, 2)
-        else:
-            self.last = None
 
 
 def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable[[Any], bool]:
@@ -275,11 +288,10 @@ def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable
         lines.append(f"        if {test}: return False")
     if arrays:
         names = [rule.name for rule in rules if rule.array]
-        env["LISTS"] = (list,) * len(names)
         lines += [f"        B = ({''.join(f'r[{n!r}], ' for n in names)})",
                   "        if SAME(B): return True"]
         lines += [f"        if not {call}: return False" for call in arrays]
-        lines += ["        if tuple(map(type, B)) == LISTS: SAME.valid(B)"]
+        lines += ["        SAME.valid(B)"]
     if not rules:  # only the size to check (a series' replies whose outputs are arrays)
         lines.append("        pass")
     lines += ["    except Exception:  # a missing key, an exotic value: decide slowly",

@@ -182,9 +182,13 @@ def test_a_bad_change_after_many_identical_good_replies_is_caught(spec, dims):
         pass
 
     lists = reply[ints], reply[numbers]
+    same = diag._check.__globals__["SAME"]  # the compiled check's memory of the last lists
     for items, bad in ((lists[0], 0.0), (lists[0], False), (lists[1], math.nan),
                        (lists[1], True), (lists[1], math.inf), (lists[0], Zero(0)),
                        (lists[0], b"\0" * 8), (lists[1], -math.inf)):
+        for _ in range(200):  # long enough for the shortcut to be in use again
+            diag(dict(reply))
+        assert same.last is not None
         kept = items[3]
         items[3] = bad  # changed in place, to an equal value of a wrong type or to garbage
         assert caught(reply).message.startswith("item [3]:")
