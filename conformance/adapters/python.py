@@ -74,23 +74,38 @@ class _Timeout(BaseException):
     ``except Exception`` does not swallow it."""
 
 
+class _Watched:
+    """The call the watchdog watches: ``since``, when the running call started (None
+    between calls), ``limit``, its timeout, and ``fired``, whether the watchdog
+    interrupted it. One instance (:data:`_watched`): written around every call, so its
+    fields are an object's, not a class's (a class attribute written per call costs
+    the interpreter's caches of the class)."""
+
+    __slots__ = ("since", "limit", "fired")
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.limit = math.inf
+        self.fired = False
+
+
+_watched = _Watched()
+
+
 class _Alarm:
     """The process-wide watchdog, shared by every open PythonAdapter: the SIGALRM handler
-    and the call it watches (``since``: when the running call started, None between
-    calls; ``limit``: its timeout)."""
+    of the call in :data:`_watched`."""
 
     users: ClassVar[list[float]] = []  # the timeout of every adapter that holds the timer
     previous: Any = None
-    fired = False
-    since: float | None = None
-    limit = math.inf
 
     @classmethod
     def handler(cls, signum: int, frame: Any) -> None:
-        since = cls.since
-        if since is not None and _now() - since >= cls.limit:
-            cls.since = None
-            cls.fired = True
+        watched = _watched
+        since = watched.since
+        if since is not None and _now() - since >= watched.limit:
+            watched.since = None
+            watched.fired = True
             raise _Timeout()
 
     @classmethod
@@ -116,7 +131,7 @@ class _Alarm:
             cls._tick()
             return
         signal.setitimer(signal.ITIMER_REAL, 0)
-        cls.since = None
+        _watched.since = None
         signal.signal(signal.SIGALRM, cls.previous if cls.previous is not None
                       else signal.SIG_DFL)
 
@@ -287,7 +302,7 @@ class PythonAdapter(Adapter):
                 return fn(t, inputs)
             except (Exception, SystemExit) as exc:
                 raise self._module_error(component, "step", exc) from None
-        alarm = _Alarm
+        alarm = _watched
         alarm.limit = self._alarm_s
         try:
             alarm.since = _now()
@@ -310,7 +325,7 @@ class PythonAdapter(Adapter):
             self._ready(components[0], "step")
         plan = self._plans.get(tuple(components)) or self._chain_plan(components)
         steps = self._steps
-        alarm = _Alarm if self._alarm and _get_ident() == self._main else None
+        alarm = _watched if self._alarm and _get_ident() == self._main else None
         for component, names, check in plan:
             try:
                 fn = steps[component]
@@ -345,18 +360,18 @@ class PythonAdapter(Adapter):
         guarded = self._alarm and _get_ident() == self._main
         try:
             if guarded:
-                _Alarm.limit = self._alarm_s
-                _Alarm.since = _now()
+                _watched.limit = self._alarm_s
+                _watched.since = _now()
             try:
                 result = fn(*args)
             finally:
                 if guarded:
-                    _Alarm.since = None
+                    _watched.since = None
         except _Timeout as exc:
             raise self._timed_out(component, call, exc) from None
         except (Exception, SystemExit) as exc:
             raise self._module_error(component, call, exc) from None
-        if guarded and _Alarm.fired:
+        if guarded and _watched.fired:
             raise self._timed_out(component, call, None)
         return result
 
@@ -366,7 +381,7 @@ class PythonAdapter(Adapter):
                             component=component, call=call)
 
     def _timed_out(self, component: str, call: Call, exc: BaseException | None) -> AdapterError:
-        _Alarm.fired = False
+        _watched.fired = False
         where = _where(exc).replace(" (at ", " (interrupted at ") if exc is not None else (
             " (the module caught the interruption and returned late)")
         reason = f"{component}.{call} gave no reply within {self.timeout_s:g} s{where}"
