@@ -48,7 +48,9 @@ string voltage at I_lim draws a current that never exceeds I_lim (the voltage on
 from the limit as less current flows), so it keeps the cells within the same limits. Both
 directions' string voltages are predicted in one pass.
 
-All four limits are zero while the safety state is fault or lockout (OBSA-SOP-004).
+All four limits are zero while the safety state is fault or lockout (OBSA-SOP-004), and
+while a cell's SoC is not a number (nothing can be promised for that cell; its residual is
+held meanwhile).
 """
 
 from __future__ import annotations
@@ -115,6 +117,9 @@ class SopEstimator(CellModelBlock):
         voltage = np.asarray(inputs["cell_voltage_V"], dtype=float)
         current = float(inputs["pack_current_A"])
         soc = np.minimum(np.maximum(np.asarray(inputs["cell_soc"], dtype=float), 0.0), 1.0)
+        known = np.isfinite(soc)  # a SoC that is not a number: no limit can be promised
+        if not known.all():
+            soc = np.where(known, soc, 0.5)  # a place on the OCV grid, its residual held
         resistance = np.asarray(inputs["cell_resistance_ohm"], dtype=float)
         charge_max = float(inputs["charge_current_limit_A"])
         discharge_max = float(inputs["discharge_current_limit_A"])
@@ -141,8 +146,8 @@ class SopEstimator(CellModelBlock):
         at_rest = ocv + self._v_rc.sum(axis=0)  # the model's voltage without current, now
         if math.isfinite(current):
             residual = np.where(np.isfinite(voltage), voltage - (at_rest + r0 * current), 0.0)
-            self._residual += self._w * (residual - self._residual)
-        if faulted:
+            self._residual += np.where(known, self._w * (residual - self._residual), 0.0)
+        if faulted or not known.all():
             return _limits(0.0, 0.0, 0.0, 0.0)
         ctx = _Now(soc=soc, rows=rows, r0=r0, at_rest=at_rest,
                    rc_end=self._end_decay @ self._v_rc, r_rc_end=self._r_rc_end,

@@ -179,3 +179,27 @@ def test_a_cell_beyond_its_limit_at_rest_or_full_allows_nothing() -> None:
     # one cell full: no charge at all, whatever its voltage
     full = {**base, "cell_soc": np.where(np.arange(N) == 3, 1.0, soc)}
     assert sop.step(0.0, full)["sop_charge_current_limit_A"] == 0.0
+
+
+def test_a_cell_of_unknown_soc_allows_nothing_until_it_is_known_again() -> None:
+    """A SoC that is not a number (the SoC estimator lost a cell): every limit is 0 while
+    it lasts, nothing raises, the cell's residual is held (the model's voltage has no OCV
+    for it), and once the SoC is known again the limits come back."""
+    rng = np.random.default_rng(5)
+    sop = estimator("nmc-chen2020", 10.0)
+    held = None
+    for k in range(15):
+        step = inputs(sop, rng, np.full(N, 0.6), 2.0, (5.0, 10.0))
+        step["cell_temperature_degC"] = np.full(4, 25.0)
+        step["cell_resistance_ohm"] = np.full(N, 0.02)
+        if 5 <= k < 10:
+            step["cell_soc"] = np.where(np.arange(N) == 7, np.nan, step["cell_soc"])
+        out = sop.step(0.1 * k, step)
+        if k == 4:
+            held = float(sop._residual[7])
+        if 5 <= k < 10:
+            assert all(v == 0.0 for v in out.values()), out
+            assert sop._residual[7] == held
+        else:
+            assert out["sop_charge_current_limit_A"] > 0.0
+            assert out["sop_discharge_current_limit_A"] > 0.0
