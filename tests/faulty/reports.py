@@ -1,21 +1,12 @@
-"""What the catalogue tests read of a report, and one certification of an edited manifest:
-shared by the catalogues that certify a module per test (cell monitor, telemetry, CAN) and
-those that share runs (full BMS, estimation)."""
+"""What the catalogue tests read of a report, and how a faulty module's Gherkin run is
+chosen and judged: shared by every catalogue."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .modules import Faulty
-
-ROOT = Path(__file__).resolve().parents[2]
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -96,41 +87,3 @@ def check_gherkin_teeth(report: dict[str, Any], faulty: Faulty) -> None:
             f"{faulty.name}: the Gherkin scenarios of {rid}: {verdicts.get(rid)}")
     failed = {rid for rid, v in verdicts.items() if v & {"fail", "error"}}
     assert failed <= faulty.breaks | faulty.may_break, (faulty.name, sorted(failed))
-
-
-def certify_under(suite: str, manifest: Path, tmp_path: Path, edit: Edit | None, *args: str,
-                  timeout_s: float = 600) -> dict[str, Any]:
-    """Certify ``manifest`` changed by ``edit`` in process under ``suite`` (``both``,
-    ``pytest`` or ``gherkin``; ``args`` added to the command line) and return its report:
-    every suite asked for judged it, and under both they agreed."""
-    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    if edit is not None:
-        edit(data)
-    path = tmp_path / "manifest.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "conformance", "certify", str(path),
-                           "--out", str(tmp_path / "out"), "--no-html", "--no-progress",
-                           "--in-process", "--suite", suite, *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout_s)
-    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    assert report["suites"] == suites_run(suite), report["suites"]
-    assert report["disagreements"] == [], proc.stdout[-3000:]
-    return dict(report)
-
-
-def certify_faulty(faulty: Faulty, catalogue: Sequence[Faulty], manifest: Path,
-                   tmp_path: Path, *args: str, timeout_s: float = 600) -> dict[str, Any]:
-    """Certify ``manifest`` with the faulty module ``faulty`` of ``catalogue`` in place of
-    the component it replaces, under the pytest suite (``args`` added to the command line),
-    and return that report; a module of the :func:`gherkin_sample` is certified by the
-    Gherkin suite on the scenarios of what it breaks too (:func:`check_gherkin_teeth`)."""
-    report = certify_under("pytest", manifest, tmp_path, replace_component(faulty), *args,
-                           timeout_s=timeout_s)
-    select = gherkin_select(faulty, catalogue)
-    if select is not None:
-        gherkin = tmp_path / "gherkin"
-        gherkin.mkdir()
-        check_gherkin_teeth(certify_under("gherkin", manifest, gherkin,
-                                          replace_component(faulty), "-k", select,
-                                          timeout_s=timeout_s), faulty)
-    return report

@@ -249,6 +249,9 @@ def start(base: Path, only: set[str] | None = None,
         d.mkdir()
         jobs[f"variant: {variant.name}"] = Job(_variant_manifest(variant, d), d / "out", True,
                                                False)
+    from .catalogue_runs import catalogue_jobs
+
+    jobs.update(catalogue_jobs(base))  # the CAN nodes' long runs among them
     for faulty in ALL_FAULTY:
         d = base / faulty.name
         d.mkdir()

@@ -1,14 +1,12 @@
 """The cell monitor's test cases have teeth and are fair: each faulty cell monitor of
 ``CMU_CATALOGUE`` fails exactly the requirements it breaks, and each correct one made
 differently from the reference (``CMU_VARIANTS``: other packs, a noisier front end, a
-scanning front end) is certified: the reference and the correct ones under both suites, a
-faulty one under the pytest suite (and the scenarios of what it breaks under the Gherkin
-suite, for the Gherkin sample: :func:`.reports.certify_faulty`)."""
+scanning front end) passes everything it is judged on. The certifications run in the
+catalogue's background worker (:data:`.catalogue_runs.CELL_MONITOR`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,27 +23,18 @@ from conformance.bench import (
 from conformance.bench.faults import FRONT_END_SIGNALS
 from conformance.spec import load_spec
 
+from .catalogue_runs import CELL_MONITOR
 from .cmu_faults import CMU_CATALOGUE, CMU_VARIANTS
 from .correct_modules import Variant
+from .estimation_runs import faulty_report, report_of
 from .modules import Faulty
-from .reports import (
-    Edit,
-    certify_faulty,
-    certify_under,
-    judged,
-    not_passed,
-)
+from .reports import judged, not_passed
 
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / "reference_impl" / "manifest_cell_monitoring_unit.yaml"
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "catalogue"
+needed = CELL_MONITOR.needed  # the runs a test reads
 PROFILE = ("OBSA-MEAS-001", "OBSA-MEAS-002", "OBSA-MEAS-003", "OBSA-MEAS-004",
            "OBSA-MEAS-005")
-
-
-def _certify(tmp_path: Path, edit: Edit | None) -> dict[str, Any]:
-    """Certify the reference cell monitor's manifest changed by ``edit``, under both
-    suites."""
-    return certify_under("both", MANIFEST, tmp_path, edit)
 
 
 def test_front_end_ranges_are_the_dictionarys() -> None:
@@ -89,22 +78,24 @@ def test_a_bad_front_end_fault_is_refused_by_name(make: Callable[[], Any],
 
 
 @pytest.mark.slow
-def test_the_reference_cell_monitor_is_certified(tmp_path: Path) -> None:
-    report = _certify(tmp_path, None)
+def test_the_reference_cell_monitor_is_certified(runs: dict[str, Any]) -> None:
+    report = report_of(runs, CELL_MONITOR.reference_run())
     assert judged(report) == set(PROFILE)
     assert not_passed(report) == set()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("faulty", CMU_CATALOGUE, ids=lambda f: f.name)
-def test_a_faulty_cell_monitor_fails_what_it_breaks(tmp_path: Path, faulty: Faulty) -> None:
-    failed = not_passed(certify_faulty(faulty, CMU_CATALOGUE, MANIFEST, tmp_path))
+def test_a_faulty_cell_monitor_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty
+                                                    ) -> None:
+    failed = not_passed(faulty_report(runs, CELL_MONITOR.faulty_run(faulty), faulty,
+                                      CMU_CATALOGUE))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", CMU_VARIANTS, ids=lambda v: v.name)
-def test_a_correct_cell_monitor_is_certified(tmp_path: Path, variant: Variant) -> None:
-    report = _certify(tmp_path, variant.edit)
+def test_a_correct_cell_monitor_is_certified(runs: dict[str, Any], variant: Variant) -> None:
+    report = report_of(runs, CELL_MONITOR.correct_run(variant.name))
     assert judged(report) == set(PROFILE)
     assert not_passed(report) == set(), variant.why

@@ -1,14 +1,12 @@
 """The telemetry's test cases have teeth and are fair: each faulty telemetry of
-``TELEMETRY_CATALOGUE`` fails exactly the requirements it breaks, and the correct one
-written otherwise (``TELEMETRY_CORRECT``) is certified, on the reference gateway's manifest:
-the reference and the correct one under both suites, a faulty one under the pytest suite
-(and the scenarios of what it breaks under the Gherkin suite, for the Gherkin sample:
-:func:`.reports.certify_faulty`). The bench's uplink model refuses an outage that is no
+``TELEMETRY_CATALOGUE`` fails exactly the requirements it breaks, and each correct one
+written otherwise (``TELEMETRY_CORRECT``) passes them all, on the reference gateway's
+manifest; the certifications run in the catalogue's background worker
+(:data:`.catalogue_runs.TELEMETRY`). The bench's uplink model refuses an outage that is no
 time interval."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,25 +14,16 @@ import pytest
 from conformance.bench import Bench, BenchConfig
 from conformance.bench.network import UplinkError
 
+from .catalogue_runs import TELEMETRY
+from .estimation_runs import faulty_report, report_of
 from .modules import Faulty
-from .reports import (
-    Edit,
-    certify_faulty,
-    certify_under,
-    judged,
-    not_passed,
-    replace_component,
-)
+from .reports import judged, not_passed
 from .telemetry_faults import TELEMETRY_CATALOGUE, TELEMETRY_CORRECT
 
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / "reference_impl" / "manifest_telemetry_gateway.yaml"
+#: its tests run on the worker of this group (tests/conftest.py)
+WORKER_GROUP = "catalogue"
+needed = TELEMETRY.needed  # the runs a test reads
 CONN = {f"OBSA-CONN-00{i}" for i in range(1, 8)}
-
-
-def _certify(tmp_path: Path, edit: Edit | None) -> dict[str, Any]:
-    """Certify the reference gateway's manifest changed by ``edit``, under both suites."""
-    return certify_under("both", MANIFEST, tmp_path, edit, "-k", "telemetry", timeout_s=900)
 
 
 def test_the_uplink_is_down_inside_an_outage_only() -> None:
@@ -60,25 +49,25 @@ def test_a_bad_outage_is_refused_by_name(window: tuple[float, float | None],
 
 
 @pytest.mark.slow
-def test_the_reference_telemetry_is_certified(tmp_path: Path) -> None:
-    report = _certify(tmp_path, None)
+def test_the_reference_telemetry_is_certified(runs: dict[str, Any]) -> None:
+    report = report_of(runs, TELEMETRY.reference_run())
     assert judged(report) == CONN
     assert not_passed(report) == set()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("faulty", TELEMETRY_CATALOGUE, ids=lambda f: f.name)
-def test_a_faulty_telemetry_fails_what_it_breaks(tmp_path: Path, faulty: Faulty) -> None:
-    failed = not_passed(certify_faulty(faulty, TELEMETRY_CATALOGUE, MANIFEST, tmp_path,
-                                       "-k", "telemetry", timeout_s=900))
+def test_a_faulty_telemetry_fails_what_it_breaks(runs: dict[str, Any], faulty: Faulty) -> None:
+    failed = not_passed(faulty_report(runs, TELEMETRY.faulty_run(faulty), faulty,
+                                      TELEMETRY_CATALOGUE))
     assert faulty.breaks <= failed <= faulty.breaks | faulty.may_break, failed
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("correct", TELEMETRY_CORRECT, ids=lambda f: f.name)
-def test_a_correct_telemetry_unlike_the_reference_is_certified(tmp_path: Path,
-                                                               correct: Faulty) -> None:
-    report = _certify(tmp_path, replace_component(correct))
+def test_a_correct_telemetry_unlike_the_reference_passes(runs: dict[str, Any],
+                                                         correct: Faulty) -> None:
+    report = report_of(runs, TELEMETRY.correct_run(correct.name))
     assert judged(report) == CONN
     assert not_passed(report) == set()
 
