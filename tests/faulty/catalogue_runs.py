@@ -30,7 +30,7 @@ from .can_faults import CAN_CATALOGUE, CAN_VARIANTS, CanFaulty
 from .cmu_faults import CMU_CATALOGUE, CMU_VARIANTS
 from .hmi_http_faults import HMI_HTTP_CATALOGUE, HMI_HTTP_CORRECT
 from .modules import Faulty
-from .reports import Edit, gherkin_run, gherkin_select, replace_component
+from .reports import Edit, gherkin_run, gherkin_select, replace_component, write_manifest
 from .telemetry_faults import TELEMETRY_CATALOGUE, TELEMETRY_CORRECT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,10 +40,7 @@ def _write(directory: Path, manifest: Path, edit: Edit | None) -> Path:
     data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     if edit is not None:
         edit(data)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "manifest.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_manifest(directory, data)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,13 @@ import yaml
 from .estimation_faults import ESTIMATION_CATALOGUE, SocFloat32EverySample
 from .full_bms_runs import lfp_200_cells, one_cell, twelve_cells_one_sensor
 from .modules import Faulty
-from .reports import check_gherkin_teeth, gherkin_run, gherkin_select, suites_run
+from .reports import (
+    check_gherkin_teeth,
+    gherkin_run,
+    gherkin_select,
+    suites_run,
+    write_manifest,
+)
 from .soh_faults import SOH_CATALOGUE
 from .sop_faults import SOP_CATALOGUE, SopResistanceOnly
 
@@ -105,10 +111,7 @@ def _manifest(directory: Path, edit: Callable[[dict[str, Any]], None] | None = N
         data["adapter"]["timeout_s"] = FAULTY_TIMEOUT_S
     if edit is not None:
         edit(data)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "manifest.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_manifest(directory, data)
 
 
 def _narrowed(select: str, faulty: Faulty) -> str:

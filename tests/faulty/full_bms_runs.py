@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from .modules import Faulty
-from .reports import gherkin_run, gherkin_select
+from .reports import gherkin_run, gherkin_select, write_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "reference_impl" / "manifest_full_bms.yaml"
@@ -137,10 +137,7 @@ def _manifest(directory: Path, module: Faulty | None = None, what: str = "faulty
             module.edit(data)
     if edit is not None:
         edit(data)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "manifest.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_manifest(directory, data)
 
 
 def full_bms_jobs(base: Path) -> dict[str, Any]:

@@ -4,7 +4,10 @@ chosen and judged: shared by every catalogue."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from .modules import Faulty
 
@@ -20,6 +23,14 @@ def not_passed(report: dict[str, Any]) -> set[str]:
     """The requirements a test case of the run did not pass."""
     return {r["requirement"] for r in report["results"]
             if r["case"] and r["verdict"] != "pass"}
+
+
+def write_manifest(directory: Path, data: dict[str, Any]) -> Path:
+    """``data`` written as ``directory``/manifest.yaml (the directory made if missing)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "manifest.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def replace_component(faulty: Faulty) -> Edit:

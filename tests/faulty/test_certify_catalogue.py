@@ -35,7 +35,7 @@ from .monitor_faults import MONITOR_CATALOGUE
 from .option_faults import OPTION_CATALOGUE
 from .protection_faults import BASIC_MANIFEST, PROTECTION_CATALOGUE, PROTECTION_VARIANTS
 from .reading_faults import READING_CATALOGUE
-from .reports import check_gherkin_teeth, gherkin_run, gherkin_select
+from .reports import check_gherkin_teeth, gherkin_run, gherkin_select, write_manifest
 from .supervisor_faults import SUPERVISOR_CATALOGUE
 from .teeth_faults import TEETH_CATALOGUE
 
@@ -99,18 +99,14 @@ def _manifest_for(faulty: Faulty | None, directory: Path, **adapter: Any) -> Pat
         if faulty.edit is not None:
             faulty.edit(data)
     data["adapter"].update(adapter)
-    path = directory / "manifest.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_manifest(directory, data)
 
 
 def _variant_manifest(variant: Variant, directory: Path) -> Path:
     data = yaml.safe_load(safety_core_manifest_path().read_text(encoding="utf-8"))
     data["module"]["name"] = f"correct variant: {variant.name}"
     variant.edit(data)
-    path = directory / "manifest.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return write_manifest(directory, data)
 
 
 def _argv(manifest: Path | str, out: Path, in_process: bool, html: bool,
