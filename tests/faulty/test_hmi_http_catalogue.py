@@ -18,8 +18,12 @@ from .reports import judged, not_passed
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
-needed = HMI_HTTP.needed  # the runs a test reads
 HTTP = {f"OBSA-HMI-00{i}" for i in range(5, 10)}
+
+
+def needed(item: pytest.Item) -> set[str]:
+    """The runs a test reads (:meth:`.catalogue_runs.Catalogue.needed`)."""
+    return HMI_HTTP.needed(item)
 
 
 @pytest.mark.slow

@@ -22,8 +22,12 @@ from .telemetry_faults import TELEMETRY_CATALOGUE, TELEMETRY_CORRECT
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
-needed = TELEMETRY.needed  # the runs a test reads
 CONN = {f"OBSA-CONN-00{i}" for i in range(1, 8)}
+
+
+def needed(item: pytest.Item) -> set[str]:
+    """The runs a test reads (:meth:`.catalogue_runs.Catalogue.needed`)."""
+    return TELEMETRY.needed(item)
 
 
 def test_the_uplink_is_down_inside_an_outage_only() -> None:
