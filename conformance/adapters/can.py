@@ -481,7 +481,8 @@ class InProcessCanAdapter(CanAdapter):
     def _call(self, req: dict[str, Any], timeout_s: float | None, call: Any) -> dict[str, Any]:
         if self._host is None:
             raise AdapterError("the node's host is not open", component=COMPONENT, call=call)
-        reply = self._host.handle(req)
+        # the bench's own stop (KeyboardInterrupt, a stop signal) is no failure of the node
+        reply = self._host.handle(req, (Exception, SystemExit))
         if "error" in reply:
             raise AdapterError(f"the node failed: {reply['error']}", component=COMPONENT,
                                call=call)

@@ -167,14 +167,17 @@ class Host:
         self.node.configure(req["parameters"])
         return {"ok": True}
 
-    def handle(self, req: dict[str, Any]) -> dict[str, Any]:
-        """The reply to one request (``start`` or ``step``): the node's every failure
-        becomes a reply ``{"error": text}`` naming the exception and its place."""
+    def handle(self, req: dict[str, Any],
+               failures: tuple[type[BaseException], ...] = (BaseException,)
+               ) -> dict[str, Any]:
+        """The reply to one request (``start`` or ``step``): a failure of the node (by
+        default any exception: this process is the node's) becomes a reply
+        ``{"error": text}`` naming the exception and its place."""
         try:
             op = req.get("op")
             return self.start(req) if op == "start" else self.step(req) if op == "step" \
                 else {"error": f"unknown op {op!r}"}
-        except BaseException as exc:
+        except failures as exc:
             tb = traceback.extract_tb(exc.__traceback__)
             where = f" ({tb[-1].filename}:{tb[-1].lineno})" if tb else ""
             return {"error": f"{type(exc).__name__}: {exc}{where}"}

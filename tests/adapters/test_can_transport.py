@@ -129,6 +129,27 @@ def test_in_process_a_python_node_runs_in_the_bench_s_process(spec: Spec, tmp_pa
     assert os.environ.get(NVM_VARIABLE) == before
 
 
+class Interrupted(CanCmu):
+    """A node whose step is where the bench's own stop (Ctrl-C) lands."""
+
+    def step(self, t: float) -> None:
+        raise KeyboardInterrupt
+
+
+def test_in_process_the_bench_s_stop_is_no_failure_of_the_node(spec: Spec, tmp_path: Path
+                                                               ) -> None:
+    """A stop of the bench that lands in the node's step stops the run: in process it is
+    not made a reply of the node's failure, as it is in the node's own host process."""
+    path = _manifest(tmp_path, _set(("adapter", "components", "can_stack"),
+                                    f"{__name__}:Interrupted"))
+    manifest, _ = load_manifest(path, spec)
+    assert manifest is not None
+    with open_adapter(manifest, spec, manifest.dimensions(spec), in_process=True) as adapter:
+        rig = CanRig(adapter, spec, Bench(BenchConfig(n_cells=16, n_temp_sensors=8)), manifest)
+        with pytest.raises(KeyboardInterrupt):
+            rig.step()
+
+
 def test_in_process_a_device_is_refused_naming_it(spec: Spec, tmp_path: Path) -> None:
     path = _manifest(tmp_path, _set(("adapter", "components", "can_stack"), "device"))
     manifest, issues = load_manifest(path, spec)
