@@ -148,8 +148,7 @@ class _Recorder:
         for ch in channels:
             if ch.read is None and ch.reduce is not None:
                 groups.setdefault(str(ch.signal), []).append(ch)
-        #: the array signals and, per signal, its reductions (in the order of the row)
-        self.array_signals = tuple(groups)
+        #: per array signal, its reductions (in the order of the row)
         self.reductions = tuple(tuple(_REDUCERS[str(ch.reduce)] for ch in chans)
                                 for chans in groups.values())
         self.get_arrays: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
