@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+import numpy as np
+
 from .validation import RecordCheck, compile_outputs
 
 if TYPE_CHECKING:
@@ -45,6 +47,13 @@ NVM_VARIABLE = "OBSA_NVM_DIR"
 MIN_TIMEOUT_S = 0.05
 """The shortest per-call timeout a transport accepts: below it a healthy module on a busy
 machine misses its deadline, and a timer that fires that often starves the run."""
+
+
+def as_columns(replies: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Checked outputs records of the steps of a series as columns: output → its values as
+    floats, a row per step for an array output (:meth:`Adapter.step_outputs`)."""
+    return {name: np.asarray([reply[name] for reply in replies], dtype=float)
+            for name in (replies[0] if replies else ())}
 
 
 class AdapterError(Exception):
@@ -225,6 +234,14 @@ class Adapter(ABC):
         return self.step_series(component, times, ({name: column[i] for name, column
                                                     in inputs.items()}
                                                    for i in range(len(times))))
+
+    def step_outputs(self, component: str, times: Sequence[float],
+                     inputs: Mapping[str, Sequence[Any]]) -> dict[str, np.ndarray]:
+        """:meth:`step_columns` with the outputs as columns too: output → its values as
+        floats (booleans 0 and 1), one per step, a row per step for an array output; no
+        output when there are no steps. The same steps and checks as :meth:`step_columns`;
+        a transport that receives the outputs as columns overrides it."""
+        return as_columns(self.step_columns(component, times, inputs))
 
     def step_chain(self, t: float, components: list[str], pool: dict[str, Any]) -> None:
         """Step ``components`` in order at ``t``: each reads its inputs from ``pool`` and

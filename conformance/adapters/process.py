@@ -61,7 +61,7 @@ import numpy as np
 
 from ..frozen import frozen
 from . import wire
-from .base import NVM_VARIABLE, Adapter, AdapterError, Call
+from .base import NVM_VARIABLE, Adapter, AdapterError, Call, as_columns
 from .spin import Reader
 from .validation import RecordCheck
 
@@ -421,11 +421,34 @@ class WireAdapter(Adapter):
         call per step, pipelined)."""
         if not self._series:
             return super().step_columns(component, times, inputs)
+        rows: list[dict[str, Any]] = []
+        for part in self._series_parts(component, times, inputs):
+            rows.extend(_records(part) if isinstance(part, dict) else part)
+        return rows
+
+    def step_outputs(self, component: str, times: Sequence[float],
+                     inputs: Mapping[str, Sequence[Any]]) -> dict[str, np.ndarray]:
+        """As :meth:`Adapter.step_outputs`; the outputs of a packed series go from their
+        checked packed arrays to the columns without a record per step."""
+        if not self._series:
+            return super().step_outputs(component, times, inputs)
+        parts = [{name: np.asarray(values, dtype=float) for name, values in part.items()}
+                 if isinstance(part, dict) else as_columns(part)
+                 for part in self._series_parts(component, times, inputs)]
+        if not parts:
+            return {}
+        return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+    def _series_parts(self, component: str, times: Sequence[float],
+                      inputs: Mapping[str, Sequence[Any]]
+                      ) -> list[dict[str, np.ndarray] | list[dict[str, Any]]]:
+        """The checked outputs of the steps of a series, one item per ``obsa.step_series``
+        message: the records of its steps, or (packed) output → its checked array."""
         self._ready(component, "step")
         self._sent.clear()
         check = self._checks[component]
         n = len(times)
-        replies: list[dict[str, Any]] = []
+        replies: list[dict[str, np.ndarray] | list[dict[str, Any]]] = []
         size = max(1, min(SERIES_MAX_STEPS, int(SERIES_WAIT_S / self.call_timeout_s + 1e-9)))
         start = 0
         try:
@@ -441,8 +464,8 @@ class WireAdapter(Adapter):
                     size = max(1, (stop - start) // 2)  # fewer steps, this and later messages
                     continue
                 self._id += 1
-                self._series_part(self._id, data, component, times, start, stop, check,
-                                  replies)
+                replies.append(self._series_part(self._id, data, component, times, start,
+                                                 stop, check))
                 start = stop
         except AdapterError:
             raise
@@ -468,11 +491,12 @@ class WireAdapter(Adapter):
                 "inputs": {name: column[start:stop] for name, column in inputs.items()}}
 
     def _series_part(self, id_: int, data: bytes, component: str, times: Sequence[float],
-                     start: int, stop: int, check: RecordCheck,
-                     replies: list[dict[str, Any]]) -> None:
+                     start: int, stop: int, check: RecordCheck
+                     ) -> dict[str, np.ndarray] | list[dict[str, Any]]:
         """Send one ``obsa.step_series`` request (steps ``start`` to ``stop`` − 1 of the
         series), check the outputs of each of its steps (all at once where that proves them
-        valid: :meth:`.RecordCheck.all_valid`) and append them to ``replies``."""
+        valid: :meth:`.RecordCheck.all_valid`) and return them: the records of the steps, or
+        from packed outputs the checked arrays (output → its values, a row per step)."""
         count = stop - start
         timeout = count * self.call_timeout_s
         deadline = time.monotonic() + timeout
@@ -503,8 +527,7 @@ class WireAdapter(Adapter):
             _name_steps(exc, start, stop, times)
             raise
         if type(result) is dict and self._packed:  # packed arrays, one per output
-            replies.extend(self._packed_replies(result, component, times, start, stop, check))
-            return
+            return self._packed_columns(result, component, times, start, stop, check)
         if type(result) is not list or len(result) != count:
             found = f"a list of {len(result)}" if type(result) is list else \
                 f"{type(result).__name__}"
@@ -519,13 +542,14 @@ class WireAdapter(Adapter):
                 except AdapterError as bad:
                     _name_step(bad, start + j, float(times[start + j]))
                     raise
-        replies.extend(result)
+        return result
 
-    def _packed_replies(self, result: dict[str, Any], component: str, times: Sequence[float],
-                        start: int, stop: int, check: RecordCheck) -> list[dict[str, Any]]:
-        """The outputs records of steps ``start`` to ``stop`` − 1 from their packed arrays,
-        once every value is valid; else the error of the first invalid step (at its index
-        and time) or of the malformed message (at its steps)."""
+    def _packed_columns(self, result: dict[str, Any], component: str, times: Sequence[float],
+                        start: int, stop: int, check: RecordCheck) -> dict[str, np.ndarray]:
+        """The outputs of steps ``start`` to ``stop`` − 1 from their packed arrays (output →
+        its read-only array, a row per step), once every value is valid; else the error of
+        the first invalid step (at its index and time) or of the malformed message (at its
+        steps)."""
         columns, at, problem = check.columns(result, stop - start)
         if columns is None:
             field, message = problem or (None, "invalid outputs")
@@ -535,11 +559,7 @@ class WireAdapter(Adapter):
             else:
                 _name_step(bad, start + at, float(times[start + at]))
             raise bad
-        names = list(columns)
-        # a scalar output's values as Python values (as JSON gives them), an array
-        # output's as the rows of its read-only array
-        values = [list(c) if c.ndim == 2 else c.tolist() for c in columns.values()]
-        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+        return columns
 
     def _settle(self, owed: deque[tuple[int, int]], component: str) -> None:
         """After a failed call of a series: read and drop the replies still owed, so the next
@@ -767,6 +787,15 @@ def _immutable(value: Any) -> bool:
     """True for a value that cannot change behind its identity: a scalar, or a read-only
     numpy array that owns its data (the bench's sensor snapshots)."""
     return type(value) in _SCALARS or frozen(value)
+
+
+def _records(columns: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """The outputs record of each step from the checked arrays of a packed series: a scalar
+    output's value as a Python value (as JSON gives it), an array output's as the row of its
+    read-only array."""
+    names = list(columns)
+    values = [list(c) if c.ndim == 2 else c.tolist() for c in columns.values()]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _name_step(exc: AdapterError, index: int, t: float) -> None:

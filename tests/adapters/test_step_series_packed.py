@@ -61,6 +61,29 @@ def test_a_packed_series_answers_as_one_step_at_a_time(spec, dims, mode, monkeyp
         assert sent == ["packed"]
 
 
+@pytest.mark.parametrize("script,mode", [(PACKED_MODULE, "ok"), (PACKED_MODULE, "list"),
+                                         (SERIES_MODULE, "ok")])
+def test_step_outputs_are_the_columns_of_the_records(spec, dims, script, mode, monkeypatch):
+    """step_outputs (a replay's call) gives each output's values as one float column, the
+    same as the records of step_columns, over several messages; a bad value is named at its
+    step and time as step_columns names it."""
+    with monkeypatch.context() as patch, open_adapter(_module(script, mode), spec,
+                                                      dims) as adapter:
+        patch.setattr("conformance.adapters.process.SERIES_MAX_STEPS", 7)  # 3 messages
+        records = adapter.step_columns(SS, TIMES, {"pack_current_A": CURRENT})
+        columns = adapter.step_outputs(SS, TIMES, {"pack_current_A": CURRENT})
+        assert list(columns) == list(records[0])
+        for name, column in columns.items():
+            assert column.dtype == np.float64 and column.shape == (len(TIMES),)
+            assert column.tolist() == [float(r[name]) for r in records]
+        assert adapter.step_outputs(SS, [], {"pack_current_A": CURRENT[:0]}) == {}
+    if script is PACKED_MODULE:
+        with open_adapter(_module(script, "nan"), spec, dims) as adapter, \
+                pytest.raises(AdapterError) as err:
+            adapter.step_outputs(SS, TIMES, {"pack_current_A": CURRENT})
+        assert "at step 7 of the series (t = 3.5 s): expected a finite number" in str(err.value)
+
+
 def test_a_module_without_packed_arrays_gets_the_plain_form(spec, dims, monkeypatch):
     with open_adapter(_module(SERIES_MODULE, "ok"), spec, dims) as adapter:
         assert adapter.hello["series"] is True and "packed" not in adapter.hello
