@@ -218,12 +218,11 @@ class CanRig:
                 if f.cycle is None or self.node not in f.receivers or self.node in f.senders:
                     continue
                 every = self._steps(f.cycle.period_ms / 1000)
-                for mux in self._values(cf, sender_is_module=False):
+                for mux in self._values(cf):
                     out[(name, mux)] = _Schedule(every, phase=1)
         return out
 
-    def _values(self, cf: CatalogFrame, sender_is_module: bool, whole_modules: bool = False
-                ) -> list[int | None]:
+    def _values(self, cf: CatalogFrame, whole_modules: bool = False) -> list[int | None]:
         """The multiplexer values of ``cf`` on this bench: the module's groups (a CMU under
         test, or the command for its module), every module's (the BMU under test); those
         that carry a cell or sensor of the pack, or with ``whole_modules`` every group of
@@ -257,8 +256,7 @@ class CanRig:
                 f = cf.frame
                 if f.cycle is None or self.node not in f.senders:
                     continue
-                for mux in self._values(cf, sender_is_module=True,
-                                        whole_modules=whole_modules):
+                for mux in self._values(cf, whole_modules=whole_modules):
                     out.append(Expected(name, mux, f.cycle.period_ms / 1000,
                                         f.cycle.tolerance_ms / 1000))
         return out
