@@ -1,11 +1,12 @@
-"""Closed-loop speed: the bench plant alone, with a null module and with the reference
-safety core in the loop, isolated and in process, measured in the same run.
+"""Closed-loop cost per step: the bench plant alone, with a null module and with the
+reference safety core in the loop, isolated and in process, measured in the same run.
 
-Prints the real-time factor (simulated seconds per wall second) of the loop the suite
-runs — 10 ms step, the three safety-core components, reply validation and the suite's
-trace recording — for:
+Prints the cost of one 10 ms step (and the real-time factor, simulated seconds per second
+it gives) of the loop the suite runs — the three safety-core components, reply validation
+and the suite's trace recording — for:
 
-- the plant alone (measurements, commands, advance: no module, no recording);
+- the plant alone (the same load profile, measurements, commands, advance: no module, no
+  recording);
 - a null module (benchmarks/null_module.py: fixed valid replies), in process and isolated:
   the bench's own overhead; its in-process speed against the plant alone has a target
   (≥ 70 %);
@@ -13,11 +14,19 @@ trace recording — for:
   batched JSON-RPC round trip per step; target ≥ 150×) beside in process (debugging
   mode); and in process at 100 times the cells (target ≥ 300×).
 
-Every ratio is of numbers measured in this run (the median of ``--repeat`` runs each).
-It also prints the bare round trip of a pipe to a child process: the floor of an
-isolated step. Not a test: these machines are noisy, so nothing is asserted.
+How it measures, since the CPU speed of a shared machine drifts by nearly 2× from one
+minute to the next: the runs are alternated — one round runs each configuration once,
+every round in the order of the last one reversed (plant, null, …, null, plant, plant,
+null, …), ``--repeat`` rounds — so the runs of one round lie within the same seconds; a
+ratio is the median of its per-round ratios, an absolute figure the median of its rounds.
+In-process runs are timed in CPU time of this process (``time.process_time``: what a
+neighbour's load does not add to); isolated runs, whose cost is split between two
+processes and their pipe, in wall time, their ratios to the wall time of the same
+round's in-process runs. The load average is printed before and after. It also prints
+the bare round trip of a pipe to a child process: the floor of an isolated step. Not a
+test: nothing is asserted.
 
-    .venv/bin/python benchmarks/closed_loop.py [--seconds 20] [--cells 96] [--repeat 3]
+    .venv/bin/python benchmarks/closed_loop.py [--seconds 20] [--cells 96] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import yaml
@@ -50,27 +59,42 @@ CLOSED = {"main_positive_close_cmd": True, "main_negative_close_cmd": True,
           "precharge_close_cmd": False}
 
 
+class Run(NamedTuple):
+    """One timed run: simulated seconds, steps, CPU seconds of this process, wall seconds."""
+
+    seconds: float
+    steps: int
+    cpu_s: float
+    wall_s: float
+
+
 def _profile(t0: float) -> Callable[[Any], None]:
     def every(loop: Any) -> None:
         loop.bench.set_load_current(40.0 * np.sin(0.3 * (loop.t - t0)))
     return every
 
 
-def loop_speed(cert: Certification, seconds: float, cells: int) -> float:
-    """Real-time factor of the suite's closed loop (trace on) under a varying load."""
+def _timed(seconds: float, steps: int, body: Callable[[], None]) -> Run:
+    wall, cpu = time.perf_counter(), time.process_time()
+    body()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return Run(seconds, steps, cpu, wall)
+
+
+def loop_run(cert: Certification, seconds: float, cells: int) -> Run:
+    """The suite's closed loop (trace on) under a varying load, HV path closed."""
     assert cert.session is not None
     h = Harness(cert.session, "benchmark", [])
     loop = h.run(n_cells=cells, n_temp_sensors=max(1, cells // 4))
     loop.set("close_request", True)
     loop.run(2.0)
     every = _profile(loop.t)
-    start = time.perf_counter()
-    loop.run(seconds, every=every)
-    return seconds / (time.perf_counter() - start)
+    return _timed(seconds, loop.bench.clock.steps_for(seconds),
+                  lambda: loop.run(seconds, every=every))
 
 
-def plant_speed(cert: Certification, seconds: float, cells: int) -> float:
-    """Real-time factor of the same plant under the same load, HV path closed, alone."""
+def plant_run(cert: Certification, seconds: float, cells: int) -> Run:
+    """The same plant under the same load, HV path closed, alone."""
     assert cert.session is not None
     bench = cert.session.bench_factory(n_cells=cells, n_temp_sensors=max(1, cells // 4))
     bench.apply({**CLOSED, "main_positive_close_cmd": False, "precharge_close_cmd": True})
@@ -84,14 +108,17 @@ def plant_speed(cert: Certification, seconds: float, cells: int) -> float:
     view = View()
     view.bench = bench  # type: ignore[attr-defined]
     every = _profile(bench.t)
-    start = time.perf_counter()
-    for _ in range(bench.clock.steps_for(seconds)):
-        view.t = bench.t
-        every(view)
-        bench.measurements()
-        bench.apply(CLOSED)
-        bench.advance()
-    return seconds / (time.perf_counter() - start)
+    steps = bench.clock.steps_for(seconds)
+
+    def body() -> None:
+        for _ in range(steps):
+            view.t = bench.t
+            every(view)
+            bench.measurements()
+            bench.apply(CLOSED)
+            bench.advance()
+
+    return _timed(seconds, steps, body)
 
 
 def pipe_round_trip_us(n: int = 5000) -> float:
@@ -131,53 +158,91 @@ def _open(manifest: str | Path, in_process: bool) -> Certification:
     return cert
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="simulated seconds per run")
     ap.add_argument("--cells", type=int, default=96)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5, help="rounds of alternated runs")
     args = ap.parse_args()
     cells, many = args.cells, args.cells * 100
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+    print(f"load average (1, 5, 15 min) {_load()} on {os.cpu_count()} cores; "
           f"pipe round trip to a child that sleeps: {pipe_round_trip_us():.0f} µs")
 
-    def median(fn: Callable[..., float], *a: Any) -> float:
-        return float(np.median([fn(*a) for _ in range(args.repeat)]))
-
     null = _null_manifest(Path(tempfile.mkdtemp()))
-    speeds: dict[str, float] = {}
-    for in_process in (True, False):
-        mode = "in process" if in_process else "isolated"
-        for name, manifest in (("null", null), ("reference", safety_core_manifest_path())):
-            cert = _open(manifest, in_process)
-            try:
-                if name == "null" and in_process:
-                    speeds["plant"] = median(plant_speed, cert, args.seconds, cells)
-                    speeds["plant many"] = median(plant_speed, cert, args.seconds / 10, many)
-                speeds[f"{name} {mode}"] = median(loop_speed, cert, args.seconds, cells)
-                if name == "reference" and in_process:
-                    speeds["reference many"] = median(loop_speed, cert, args.seconds / 10, many)
-            finally:
-                cert.close()
-    s = speeds
-    print(f"real-time factor at dt 10 ms, median of {args.repeat} (trace recorded in loops):")
-    print(f"  plant alone, {cells} cells:                    {s['plant']:7.0f}×")
-    print(f"  null module, in process, {cells} cells:        {s['null in process']:7.0f}×"
-          f"  = {s['null in process'] / s['plant']:.2f} of the plant alone — "
-          f"{s['null in process'] / s['plant'] / TARGET_NULL_SHARE:.2f} of the "
+    certs = {"null in process": _open(null, True),
+             "reference in process": _open(safety_core_manifest_path(), True),
+             "null isolated": _open(null, False),
+             "reference isolated": _open(safety_core_manifest_path(), False)}
+    plant_cert = certs["reference in process"]
+    s, s_many = args.seconds, args.seconds / 10
+    # name → how to run it once
+    runs: dict[str, Callable[[], Run]] = {
+        "plant": lambda: plant_run(plant_cert, s, cells),
+        "null in process": lambda: loop_run(certs["null in process"], s, cells),
+        "reference in process": lambda: loop_run(certs["reference in process"], s, cells),
+        "null isolated": lambda: loop_run(certs["null isolated"], s, cells),
+        "reference isolated": lambda: loop_run(certs["reference isolated"], s, cells),
+        "plant many": lambda: plant_run(plant_cert, s_many, many),
+        "reference many": lambda: loop_run(certs["reference in process"], s_many, many),
+    }
+    rounds: list[dict[str, Run]] = []
+    try:
+        order = list(runs)
+        for _ in range(args.repeat):
+            rounds.append({name: runs[name]() for name in order})
+            order.reverse()
+    finally:
+        for cert in certs.values():
+            cert.close()
+
+    def cpu_us(name: str) -> float:
+        return float(np.median([r[name].cpu_s / r[name].steps * 1e6 for r in rounds]))
+
+    def wall_us(name: str) -> float:
+        return float(np.median([r[name].wall_s / r[name].steps * 1e6 for r in rounds]))
+
+    def ratio(num: str, den: str, clock: str = "cpu_s") -> float:
+        """The median over the rounds of the speed of ``num`` over that of ``den``."""
+        return float(np.median([getattr(r[den], clock) / getattr(r[num], clock)
+                                for r in rounds]))
+
+    def line(label: str, us: float, step_s: float = 0.01) -> str:
+        return f"  {label:<40} {us:8.1f} µs {step_s / (us * 1e-6):7.0f}×"
+
+    dt = 0.01
+    share = ratio("null in process", "plant")
+    print(f"per {dt * 1e3:.0f} ms step, median of {args.repeat} alternated rounds (trace "
+          "recorded in loops); in process: CPU time of this process, isolated: wall time")
+    print(line(f"plant alone, {cells} cells", cpu_us("plant")))
+    print(line(f"null module, in process, {cells} cells", cpu_us("null in process"))
+          + f"  = {share:.2f} of the plant alone — {share / TARGET_NULL_SHARE:.2f} of the "
           f"{TARGET_NULL_SHARE:.0%} target")
-    print(f"  null module, isolated, {cells} cells:          {s['null isolated']:7.0f}×"
-          f"  = {s['null isolated'] / s['plant']:.2f} of the plant alone")
-    print(f"  reference, in process, {cells} cells:          {s['reference in process']:7.0f}×")
-    print(f"  reference, isolated, {cells} cells:            {s['reference isolated']:7.0f}×"
-          f"  = {s['reference isolated'] / s['reference in process']:.2f} of in process — "
-          f"{s['reference isolated'] / TARGET_ISOLATED:.2f} of the {TARGET_ISOLATED:.0f}× "
-          "target")
-    print(f"  plant alone, {many} cells:                  {s['plant many']:7.0f}×")
-    print(f"  reference, in process, {many} cells:        {s['reference many']:7.0f}×"
-          f"  = {s['reference many'] / s['plant many']:.2f} of the plant alone — "
-          f"{s['reference many'] / TARGET_MANY_CELLS:.2f} of the {TARGET_MANY_CELLS:.0f}× "
-          "target")
+    ref_share = ratio("reference in process", "plant")
+    print(line(f"reference, in process, {cells} cells", cpu_us("reference in process"))
+          + f"  = {ref_share:.2f} of the plant alone")
+    iso_null = ratio("null isolated", "plant", "wall_s")
+    print(line(f"null module, isolated, {cells} cells (wall)", wall_us("null isolated"))
+          + f"  = {iso_null:.2f} of the plant alone (wall)")
+    iso = ratio("reference isolated", "reference in process", "wall_s")
+    rtf_iso = float(np.median([r["reference isolated"].seconds / r["reference isolated"].wall_s
+                               for r in rounds]))
+    print(line(f"reference, isolated, {cells} cells (wall)", wall_us("reference isolated"))
+          + f"  = {iso:.2f} of in process (wall) — {rtf_iso / TARGET_ISOLATED:.2f} of the "
+          f"{TARGET_ISOLATED:.0f}× target")
+    print(line(f"plant alone, {many} cells", cpu_us("plant many")))
+    many_share = ratio("reference many", "plant many")
+    rtf_many = float(np.median([r["reference many"].seconds / r["reference many"].cpu_s
+                                for r in rounds]))
+    print(line(f"reference, in process, {many} cells", cpu_us("reference many"))
+          + f"  = {many_share:.2f} of the plant alone — {rtf_many / TARGET_MANY_CELLS:.2f} "
+          f"of the {TARGET_MANY_CELLS:.0f}× target")
+    print("per-round null/plant ratios: "
+          + " ".join(f"{r['plant'].cpu_s / r['null in process'].cpu_s:.2f}" for r in rounds))
+    print(f"load average (1, 5, 15 min) after: {_load()}")
 
 
 if __name__ == "__main__":

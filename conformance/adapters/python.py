@@ -48,6 +48,7 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
@@ -181,7 +182,7 @@ def load_component_class(ref: str, component: str) -> type:
 def _where(exc: BaseException) -> str:
     """' (at file:line in function)' of the frame that raised, outside this adapter."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if f.filename not in (__file__, _BASE_FILE)]
+              if f.filename not in (__file__, _BASE_FILE, _CHAIN_FILE)]
     if isinstance(exc, SyntaxError) and exc.filename:
         return f" (at {_short(exc.filename)}:{exc.lineno})"
     if not frames:
@@ -217,6 +218,8 @@ class PythonAdapter(Adapter):
         super().__init__(settings, spec, components, dimensions)
         self._instances: dict[str, Any] = {}
         self._steps: dict[str, Any] = {}
+        #: step_chain's compiled function per tuple of components (see _compile_chain)
+        self._chains: dict[tuple[str, ...], Callable[..., None]] = {}
         self._classes: dict[str, type] = {}
         self._environ_nvm: str | None = None  # OBSA_NVM_DIR as it was before open()
         self._alarm = False
@@ -318,42 +321,20 @@ class PythonAdapter(Adapter):
             raise self._timed_out(component, "step", None)
         return reply
 
-    def step_chain(self, t: float, components: list[str], pool: dict[str, Any]) -> None:
-        """:meth:`Adapter.step_chain` with :meth:`_step` inlined (the closed loop's hot
-        path): the same calls, watchdog, checks and errors, one component at a time."""
+    def step_chain(self, t: float, components: Sequence[str], pool: dict[str, Any]) -> None:
+        """:meth:`Adapter.step_chain` as one function per list of components, compiled
+        once (:func:`_compile_chain`; the closed loop's hot path): the same calls,
+        watchdog, checks and errors, one component at a time."""
         if self._broken is not None or not self._is_open:
             self._ready(components[0], "step")
-        plan = self._plans.get(tuple(components)) or self._chain_plan(components)
-        steps = self._steps
-        alarm = _watched if self._alarm and _get_ident() == self._main else None
-        for component, names, check in plan:
-            try:
-                fn = steps[component]
-                inputs = {name: pool[name] for name in names}
-            except Exception as exc:  # as in Adapter.step_chain: no crash of the suite
-                raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
-                                   component=component, call="step") from exc
-            if alarm is None:
-                try:
-                    reply = fn(t, inputs)
-                except (Exception, SystemExit) as exc:
-                    raise self._module_error(component, "step", exc) from None
-            else:
-                alarm.limit = self._alarm_s
-                try:
-                    alarm.since = _now()
-                    try:
-                        reply = fn(t, inputs)
-                    finally:
-                        alarm.since = None
-                except _Timeout as exc:
-                    raise self._timed_out(component, "step", exc) from None
-                except (Exception, SystemExit) as exc:
-                    raise self._module_error(component, "step", exc) from None
-                if alarm.fired:
-                    raise self._timed_out(component, "step", None)
-            check(reply)
-            pool.update(reply)
+        key = tuple(components)
+        chain = self._chains.get(key)
+        if chain is None:
+            plan = self._plans.get(key) or self._chain_plan(list(components))
+            chain = self._chains[key] = _compile_chain(
+                plan, self._steps, self._module_error, self._timed_out)
+        chain(t, pool, _watched if self._alarm and _get_ident() == self._main else None,
+              self._alarm_s)
 
     def _call(self, component: str, call: Call, fn: Any, *args: Any) -> Any:
         """Any call but step: the same guard, without the hot-path shortcuts."""
@@ -388,6 +369,74 @@ class PythonAdapter(Adapter):
         self._mark_broken(reason)
         return AdapterError(f"no reply within the timeout of {self.timeout_s:g} s{where}; "
                             "the adapter is now unusable", component=component, call=call)
+
+
+_CHAIN_FILE = "<obsa step_chain>"
+"""The file name of the compiled chains' code: like this file's frames, never where a
+module's error is said to be (:func:`_where`)."""
+
+
+def _transport_failed(component: str, exc: Exception) -> AdapterError:
+    return AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
+                        component=component, call="step")
+
+
+def _compile_chain(plan: tuple[tuple[str, tuple[str, ...], Any], ...], steps: dict[str, Any],
+                   module_error: Callable[[str, Call, BaseException], AdapterError],
+                   timed_out: Callable[[str, Call, BaseException | None], AdapterError],
+                   ) -> Callable[..., None]:
+    """What :meth:`PythonAdapter.step_chain` does for the components of ``plan`` (the
+    base adapter's: per component, its input names and reply check), as one function
+    ``chain(t, pool, alarm, limit)`` with every component written out in order: its
+    inputs read from the pool as a dict display of its input names, its instance's
+    ``step`` looked up in ``steps`` (new instances after a power cycle), called under
+    the watchdog ``alarm`` (:data:`_watched`, or None for no timeout) with ``limit``
+    seconds, its reply checked (the compiled check first, the exact one only when that
+    is not certain) and written into the pool. The same calls, checks and errors as
+    :meth:`PythonAdapter._step` and :meth:`Adapter.step_chain` one by one: a failure to
+    read the inputs is the transport's (:func:`_transport_failed`), the module's own
+    failures and timeouts are told as ``_step`` tells them."""
+    env: dict[str, Any] = {"steps": steps, "now": _now, "Timeout": _Timeout,
+                           "transport_failed": _transport_failed, "module_error": module_error,
+                           "timed_out": timed_out}
+    lines = ["def chain(t, pool, alarm, limit):",
+             "    update = pool.update"]
+    for i, (component, names, check) in enumerate(plan):
+        env[f"C{i}"], env[f"FAST{i}"], env[f"CHECK{i}"] = component, check.fast, check
+        inputs = ", ".join(f"{name!r}: pool[{name!r}]" for name in names)
+        lines += [
+            "    try:",
+            f"        fn = steps[C{i}]",
+            f"        inputs = {{{inputs}}}",
+            "    except Exception as exc:  # as in Adapter.step_chain: no crash of the suite",
+            f"        raise transport_failed(C{i}, exc) from exc",
+            "    if alarm is None:",
+            "        try:",
+            "            reply = fn(t, inputs)",
+            "        except (Exception, SystemExit) as exc:",
+            f"            raise module_error(C{i}, 'step', exc) from None",
+            "    else:",
+            "        alarm.limit = limit",
+            "        try:",
+            "            alarm.since = now()",
+            "            try:",
+            "                reply = fn(t, inputs)",
+            "            finally:",
+            "                alarm.since = None",
+            "        except Timeout as exc:",
+            f"            raise timed_out(C{i}, 'step', exc) from None",
+            "        except (Exception, SystemExit) as exc:",
+            f"            raise module_error(C{i}, 'step', exc) from None",
+            "        if alarm.fired:",
+            f"            raise timed_out(C{i}, 'step', None)",
+            f"    if not FAST{i}(reply):",
+            f"        CHECK{i}(reply)",
+            "    update(reply)",
+        ]
+    code = compile("\n".join(lines), _CHAIN_FILE, "exec")
+    exec(code, env)  # noqa: S102 - source built above from the spec's input names
+    chain: Callable[..., None] = env["chain"]
+    return chain
 
 
 def module_file(ref: str) -> Path | None:

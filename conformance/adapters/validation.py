@@ -345,13 +345,17 @@ def explain_value(rule: FieldRule, value: Any) -> str | None:
 class RecordCheck:
     """Compiled check of one component's outputs record; call it with a reply."""
 
-    __slots__ = ("component", "rules", "_names", "_check", "_scalars", "_columns")
+    __slots__ = ("component", "rules", "_names", "_check", "fast", "_scalars", "_columns")
 
     def __init__(self, component: str, rules: list[FieldRule]) -> None:
         self.component = component
         self.rules = {r.name: r for r in rules}
         self._names = frozenset(self.rules)
         self._check = _compile_record(rules)
+        #: the compiled check alone: True when a reply is certainly valid, False when only
+        #: the exact check (a call of this object) can tell — for a caller that calls
+        #: it at every step, to skip this call's own cost when the reply is valid
+        self.fast = self._check
         # a series' replies: the scalar fields of each reply (the arrays left out), then
         # each array output over all replies at once
         scalars = [r for r in rules if not r.array]

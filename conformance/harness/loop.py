@@ -120,14 +120,18 @@ class TraceChannel:
     read: Callable[[dict[str, Any]], float] | None = None
 
 
+_NOTHING = object()  # what no pool holds: the last arrays before the first row
+
+
 class _Recorder:
     """Records every channel's value per step, as cheaply as the channel allows.
 
-    The scalar channels are read in one call (``itemgetter``) into one row per step. Array
+    :meth:`record` is one function compiled for the channels (see :meth:`_compile`). The
+    scalar channels are read in one call (``itemgetter``) into one row per step. Array
     signals of sampled sensors keep their object between samples: the arrays are read in
     one call too, and their reductions — one row of every array channel — are recomputed
-    only when one of their objects changes; until then each step records the very same
-    row again. Columns are built when they are read.
+    only when one of their objects changes (an identity test per array); until then each
+    step records the very same row again. Columns are built when they are read.
     """
 
     def __init__(self, channels: list[TraceChannel]) -> None:
@@ -153,7 +157,7 @@ class _Recorder:
                                 for chans in groups.values())
         self.get_arrays: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
         self.array_rows: list[tuple[Any, ...]] = []
-        self._arrays: tuple[Any, ...] = ()  # the arrays of the last row
+        self._arrays: tuple[Any, ...] = (_NOTHING,) * len(groups)  # the arrays of the last row
         self._row: tuple[Any, ...] = ()  # their reductions
         self._parts: list[tuple[Any, ...]] = [() for _ in groups]  # the row, per array
         if groups:
@@ -173,24 +177,41 @@ class _Recorder:
                 self.custom.append((ch.read, values))
                 self.where[ch.name] = (len(self.rows), -1)
                 self.rows.append(values)
+        self.record: Callable[[dict[str, Any]], None] = self._compile(len(groups))
 
-    def record(self, pool: dict[str, Any]) -> None:
+    def _compile(self, n_arrays: int) -> Callable[[dict[str, Any]], None]:
+        """``record(pool)``: one step's values of every channel appended to their rows, in
+        one function with every part written out — the scalar row, the row of the array
+        channels (the last one again while each array is the object of the last row), and
+        each channel of its own ``read``."""
+        env: dict[str, Any] = {"recorder": self}
+        lines = ["def record(pool):"]
         if self.get is not None:
-            self.scalar_rows.append(self.get(pool))
+            env["get"], env["scalars"] = self.get, self.scalar_rows.append
+            lines.append("    scalars(get(pool))")
         if self.get_arrays is not None:
-            arrays = self.get_arrays(pool)
-            if not self._arrays or not all(map(operator.is_, arrays, self._arrays)):
-                self._changed(arrays)
-            self.array_rows.append(self._row)
-        for read, values in self.custom:
-            values.append(read(pool))
+            env["get_arrays"], env["arrays_rows"] = self.get_arrays, self.array_rows.append
+            same = " and ".join(f"arrays[{i}] is last[{i}]" for i in range(n_arrays))
+            lines += ["    arrays = get_arrays(pool)",
+                      "    last = recorder._arrays",
+                      f"    if not ({same}):",
+                      "        recorder._changed(arrays)",
+                      "    arrays_rows(recorder._row)"]
+        for i, (read, values) in enumerate(self.custom):
+            env[f"read{i}"], env[f"values{i}"] = read, values.append
+            lines.append(f"    values{i}(read{i}(pool))")
+        if len(lines) == 1:
+            lines.append("    pass")
+        exec("\n".join(lines), env)  # noqa: S102 - source built above from the channels
+        record: Callable[[dict[str, Any]], None] = env["record"]
+        return record
 
     def _changed(self, arrays: tuple[Any, ...]) -> None:
         """The row of the array channels for ``arrays``: the reductions of each array that
         is not the object of the last row, the others' as they were."""
         last, parts = self._arrays, self._parts
         for i, (arr, fns) in enumerate(zip(arrays, self.reductions, strict=True)):
-            if not last or arr is not last[i]:
+            if arr is not last[i]:
                 parts[i] = tuple([fn(arr) for fn in fns])
         self._arrays = arrays
         self._row = tuple(chain.from_iterable(parts))
@@ -244,9 +265,11 @@ class ClosedLoop:
         self.every = {c: steps_per_period(spec.interfaces[c].step_period_s,
                                           float(bench.config.dt_s)) for c in self.components}
         cycle = math.lcm(*self.every.values()) if self.every else 1
-        #: the components due at step k are self._due[k % len(self._due)], in order
-        self._due = [[c for c in self.components if k % self.every[c] == 0]
+        #: the components due at step k are self._due[k % self._cycle], in order (a tuple:
+        #: the same object at every step it is due, which step_chain may key on)
+        self._due = [tuple(c for c in self.components if k % self.every[c] == 0)
                      for k in range(cycle)]
+        self._cycle = cycle
         # one call steps every component (one round trip for a module in a child process)
         self._chain = getattr(adapter, "step_chain", None)
         self.channels = channels
@@ -266,7 +289,9 @@ class ClosedLoop:
         self._hidden_channels = {ch.name: (str(ch.signal), self.hidden[str(ch.signal)])
                                  for ch in channels if ch.signal in self.hidden}
         self.t_s: list[float] = []
+        self._t_append = self.t_s.append
         self._recorder = _Recorder(channels)
+        self._record = self._recorder.record
         self.steps = 0
 
     @property
@@ -325,29 +350,32 @@ class ClosedLoop:
         bench = self.bench
         t = bench.t
         measured = bench.measurements()
-        if self.steps and self._plant:  # keep what the module's hardware abstraction measured
-            own = self._own_measurements
-            if own is None:
-                own = self._own_measurements = tuple(k for k in measured if k in self._produced)
-            for name in own:
-                del measured[name]
-        pool.update(measured)
+        steps = self.steps
         if self._plant:
+            if steps:  # keep what the module's hardware abstraction measured
+                own = self._own_measurements
+                if own is None:
+                    own = self._own_measurements = tuple(k for k in measured
+                                                         if k in self._produced)
+                for name in own:
+                    del measured[name]
+            pool.update(measured)
             pool.update(bench.plant_inputs())
-        due = self._due[self.steps % len(self._due)]
-        if not due:
-            pass
-        elif self._chain is not None:
-            self._chain(t, due, pool)
         else:
-            step = self.adapter.step
-            for comp in due:
-                pool.update(step(comp, t, {name: pool[name] for name in self._inputs[comp]}))
+            pool.update(measured)
+        due = self._due[steps % self._cycle]
+        if due:
+            if self._chain is not None:
+                self._chain(t, due, pool)
+            else:
+                step = self.adapter.step
+                for comp in due:
+                    pool.update(step(comp, t, {name: pool[name] for name in self._inputs[comp]}))
         bench.apply(pool)
-        self.t_s.append(t)
-        self._recorder.record(pool)
+        self._t_append(t)
+        self._record(pool)
         bench.advance()
-        self.steps += 1
+        self.steps = steps + 1
 
     @property
     def seen(self) -> Mapping[str, Any]:

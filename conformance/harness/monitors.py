@@ -161,8 +161,11 @@ class Watch:
         #: the fault memory's arrays, and the flags it reads, of the pool in one call each
         self._get_dtc = _getter(self.dtc_names)
         self._get_flags = _getter(tuple(self.flags_signals))
-        #: when every array recorded last was a list: (their types, copies, recorded rows)
-        self._same: tuple[tuple[type, ...], tuple[Any, ...], tuple[np.ndarray, ...]] | None = None
+        #: when every array recorded last was a list or a tuple: (those arrays, what each is
+        #: compared with — a list's copy, a tuple itself —, their recorded rows, the types of
+        #: arrays that are all lists)
+        self._same: tuple[tuple[Any, ...], tuple[Any, ...], tuple[np.ndarray, ...],
+                          tuple[type, ...]] | None = None
 
     def channels(self) -> list[TraceChannel]:
         chans = [TraceChannel("close_request", "1", "close_request"),
@@ -199,13 +202,16 @@ class Watch:
     def _record_dtc(self, pool: dict[str, Any]) -> float:
         """Keep a copy of the fault memory's arrays and of the flags it read; the channel
         itself is the sum of the occurrence counters. The memory changes rarely: the very
-        tuple recorded last, or a list equal to the last one, shares its (read-only) copy;
-        when every array is a list equal to the last one, the step records the same rows
-        again after one comparison."""
+        tuple recorded last, or a list equal to the last one, shares its (read-only) copy.
+        When every array is a list or tuple, a step whose arrays are the very objects of
+        the last step (or all lists), each equal to what was recorded last (a tuple is the
+        very one), records the same rows again after one comparison."""
         self._flag_rows.append(self._get_flags(pool))
         arrays = self._get_dtc(pool)
         same = self._same
-        if same is not None and tuple(map(type, arrays)) == same[0] and arrays == same[1]:
+        if same is not None and (all(map(operator.is_, arrays, same[0]))
+                                 or tuple(map(type, arrays)) == same[3]) \
+                and arrays == same[1]:
             self._memory.append(same[2])
             return self._total[1]
         last = self._last
@@ -225,9 +231,10 @@ class Watch:
                 last[name] = (value, row)
         memory = tuple(rows)
         self._memory.append(memory)
-        types = tuple(map(type, arrays))
-        self._same = ((types, tuple(last[n][0] for n in self.dtc_names), memory)
-                      if set(types) == {list} else None)
+        # (each of the arrays recorded as ``last`` holds it: a list's copy, a tuple itself)
+        self._same = ((arrays, tuple(last[n][0] for n in self.dtc_names), memory,
+                       (list,) * len(arrays))
+                      if all(type(v) is list or type(v) is tuple for v in arrays) else None)
         occurrences = memory[1]
         if occurrences is not self._total[0]:
             self._total = (occurrences, float(occurrences.sum()))
