@@ -7,8 +7,9 @@ schema.json``, rendered from the spec by :mod:`conformance.spec.exporters.record
 compiled once into one function per record that checks every field inline. A valid
 reply costs a dict lookup and a type and range test per field; array outputs that are
 lists of the same plain values as the last valid reply's cost one serialisation of them
-all (:class:`_SameLists`), an array whose items are the very objects of the last valid one
-(or the same read-only numpy array) one identity scan. Only a reply that fails goes
+all (:class:`_SameLists`), arrays that are the very tuples of the last valid reply an
+identity test each, an array whose items are the very objects of the last valid one (or the
+same read-only numpy array) one identity scan. Only a reply that fails goes
 through the slow, exact explanation, which
 names the field, what was expected and what was found. The replies of a series of steps
 (``obsa.step_series``) can be checked together first (:meth:`RecordCheck.all_valid`): each
@@ -48,6 +49,7 @@ _DTYPE_KINDS = {"number": "iuf", "integer": "iu", "boolean": "b"}
 _TYPES = {"number": NUMBER_TYPES, "integer": INT_TYPES, "boolean": BOOL_TYPES}
 
 Check = Callable[[Any], bool]
+_NOTHING = object()  # what no reply holds
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ class _SameLists:
         """Record ``arrays``, just found valid, if they are lists of plain values."""
         if self.wait:
             self.wait -= 1
-        elif (set(map(type, arrays)) == {list}
+        elif (type(arrays[0]) is list and set(map(type, arrays)) == {list}
               and set(map(type, chain.from_iterable(arrays))) <= self.PLAIN):
             self.last = marshal.dumps(arrays, 2)
 
@@ -255,10 +257,11 @@ def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable
     field): True when the reply is certainly valid, False to let the exact path decide.
     ``size``: the record's number of fields, when ``rules`` are only some of them.
 
-    The array fields are checked last, all at once first (:class:`_SameLists`): arrays
+    The array fields are checked last, all at once first: arrays that are the very tuples
+    of the last valid reply are valid again at the cost of an identity test each; arrays
     that are the lists of the last valid reply again, or lists of the same values of the
-    same exact types, are valid again at the cost of one serialisation. Else each array
-    is checked alone."""
+    same exact types (:class:`_SameLists`), at the cost of one serialisation. Else each
+    array is checked alone."""
     env: dict[str, Any] = {"SAME": _SameLists()}
     lines = ["def check(r):",
              f"    if type(r) is not dict or len(r) != {len(rules) if size is None else size}:",
@@ -288,10 +291,18 @@ def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable
         lines.append(f"        if {test}: return False")
     if arrays:
         names = [rule.name for rule in rules if rule.array]
+        # KEPT: the arrays of the last valid reply when each was a tuple (immutable, of
+        # immutable items: the very tuples are valid again), else objects no reply holds
+        env["KEPT"] = [_NOTHING] * len(names)
+        kept = " and ".join(f"B[{j}] is KEPT[{j}]" for j in range(len(names)))
+        tuples = " and ".join(f"type(B[{j}]) is tuple" for j in range(len(names)))
         lines += [f"        B = ({''.join(f'r[{n!r}], ' for n in names)})",
+                  f"        if {kept}: return True",
                   "        if SAME(B): return True"]
         lines += [f"        if not {call}: return False" for call in arrays]
-        lines += ["        SAME.valid(B)"]
+        lines += ["        SAME.valid(B)",
+                  f"        KEPT[:] = B if {tuples} else NOTHING"]
+        env["NOTHING"] = (_NOTHING,) * len(names)
     if not rules:  # only the size to check (a series' replies whose outputs are arrays)
         lines.append("        pass")
     lines += ["    except Exception:  # a missing key, an exotic value: decide slowly",
