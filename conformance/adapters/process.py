@@ -42,6 +42,7 @@ of a Python child, default 4096).
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import select
@@ -218,6 +219,17 @@ def kill_session(sid: int | None, mark: str | None = None,
                 os.kill(int(entry.name), signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+class _SeriesMessage:
+    """One ``obsa.step_series`` request of a series: its id, its steps (``start`` to
+    ``stop`` − 1), its bytes, and once sent the deadline of its reply."""
+
+    __slots__ = ("id", "start", "stop", "data", "deadline")
+
+    def __init__(self, id_: int, start: int, stop: int, data: bytes) -> None:
+        self.id, self.start, self.stop, self.data = id_, start, stop, data
+        self.deadline = math.inf
 
 
 class WireAdapter(Adapter):
@@ -443,36 +455,108 @@ class WireAdapter(Adapter):
                       inputs: Mapping[str, Sequence[Any]]
                       ) -> list[dict[str, np.ndarray] | list[dict[str, Any]]]:
         """The checked outputs of the steps of a series, one item per ``obsa.step_series``
-        message: the records of its steps, or (packed) output → its checked array."""
+        message: the records of its steps, or (packed) output → its checked array.
+
+        The messages overlap the module's work: the next one is encoded while the module
+        steps the one before, and sent as soon as that one's reply is in, before the reply
+        is decoded and checked. A reply that fails (a module error, an invalid output) thus
+        finds the next message on its way: its reply is read and dropped before the error
+        is raised, so the next call reads its own (:meth:`_drain`)."""
         self._ready(component, "step")
         self._sent.clear()
         check = self._checks[component]
         n = len(times)
         replies: list[dict[str, np.ndarray] | list[dict[str, Any]]] = []
-        size = max(1, min(SERIES_MAX_STEPS, int(SERIES_WAIT_S / self.call_timeout_s + 1e-9)))
-        start = 0
+        size = [max(1, min(SERIES_MAX_STEPS, int(SERIES_WAIT_S / self.call_timeout_s
+                                                   + 1e-9)))]
         try:
             for name, column in inputs.items():
                 if len(column) != n:
                     raise ValueError(f"input '{name}' has {len(column)} values for {n} times")
-            while start < n:
-                stop = min(n, start + size)
-                data = wire.encode(wire.request(self._id + 1, "obsa.step_series",
-                                                self._series_params(component, times, inputs,
-                                                                    start, stop)))
-                if len(data) > SERIES_MAX_BYTES and stop - start > 1:
-                    size = max(1, (stop - start) // 2)  # fewer steps, this and later messages
-                    continue
-                self._id += 1
-                replies.append(self._series_part(self._id, data, component, times, start,
-                                                 stop, check))
-                start = stop
+            sent = (self._series_send(self._series_message(component, times, inputs, 0, size),
+                                      component, times) if n else None)
+            while sent is not None:
+                try:
+                    following = (self._series_message(component, times, inputs, sent.stop,
+                                                      size) if sent.stop < n else None)
+                except Exception:
+                    self._drain(sent, component)
+                    raise
+                line = self._series_line(sent, component, times)
+                current, sent = sent, None
+                if following is not None:
+                    sent = self._series_send(following, component, times)
+                try:
+                    replies.append(self._series_result(current, line, component, times,
+                                                       check))
+                except AdapterError:
+                    if sent is not None:
+                        self._drain(sent, component)
+                    raise
         except AdapterError:
             raise
         except Exception as exc:  # as in step(): a transport bug is no crash of the suite
             raise AdapterError(f"transport failed: {type(exc).__name__}: {exc}",
                                component=component, call="step") from exc
         return replies
+
+    def _series_message(self, component: str, times: Sequence[float],
+                        inputs: Mapping[str, Sequence[Any]], start: int, size: list[int]
+                        ) -> _SeriesMessage:
+        """The next ``obsa.step_series`` request, from step ``start``: ``size[0]`` steps, or
+        fewer (halved, for this and later messages: ``size`` is updated) while its encoding
+        is longer than :data:`SERIES_MAX_BYTES`."""
+        n = len(times)
+        while True:
+            stop = min(n, start + size[0])
+            data = wire.encode(wire.request(self._id + 1, "obsa.step_series",
+                                            self._series_params(component, times, inputs,
+                                                                start, stop)))
+            if len(data) <= SERIES_MAX_BYTES or stop - start <= 1:
+                return _SeriesMessage(self._id + 1, start, stop, data)
+            size[0] = max(1, (stop - start) // 2)
+
+    def _series_send(self, message: _SeriesMessage, component: str, times: Sequence[float]
+                     ) -> _SeriesMessage:
+        """Send ``message`` (built for the next request id); it is then in flight, its
+        deadline set."""
+        timeout = (message.stop - message.start) * self.call_timeout_s
+        message.deadline = time.monotonic() + timeout
+        self._id += 1
+        assert message.id == self._id, "a series message was built for another request"
+        try:
+            self._send(message.data, message.deadline, component, "step", timeout)
+        except AdapterError as exc:
+            _name_steps(exc, message.start, message.stop, times)
+            raise
+        return message
+
+    def _series_line(self, message: _SeriesMessage, component: str, times: Sequence[float]
+                     ) -> bytes:
+        """The reply line of ``message`` (in flight); no reply, died: named at its steps."""
+        count = message.stop - message.start
+        if self._reader is not None and count > 1:
+            # many steps: their reply takes far longer than a spin, awaited asleep
+            self._reader.paused += 1
+        try:
+            return self._read_line(message.deadline, component, "step",
+                                   count * self.call_timeout_s, count * wire.MAX_LINE_BYTES)
+        except AdapterError as exc:
+            _name_steps(exc, message.start, message.stop, times)
+            raise
+
+    def _drain(self, message: _SeriesMessage, component: str) -> None:
+        """After a failed reply of a series: read and drop the reply of ``message``, sent
+        already, so that the next call reads its own; if it does not come, the channel is
+        out of step and the adapter unusable."""
+        if self._broken is not None:
+            return
+        try:
+            self._read_line(message.deadline, component, "step",
+                            (message.stop - message.start) * self.call_timeout_s,
+                            (message.stop - message.start) * wire.MAX_LINE_BYTES)
+        except AdapterError:
+            pass  # the adapter marked itself broken (no reply, or the module died)
 
     def _series_params(self, component: str, times: Sequence[float],
                        inputs: Mapping[str, Sequence[Any]], start: int, stop: int
@@ -490,24 +574,17 @@ class WireAdapter(Adapter):
         return {"component": component, "t": times[start:stop],
                 "inputs": {name: column[start:stop] for name, column in inputs.items()}}
 
-    def _series_part(self, id_: int, data: bytes, component: str, times: Sequence[float],
-                     start: int, stop: int, check: RecordCheck
-                     ) -> dict[str, np.ndarray] | list[dict[str, Any]]:
-        """Send one ``obsa.step_series`` request (steps ``start`` to ``stop`` − 1 of the
-        series), check the outputs of each of its steps (all at once where that proves them
-        valid: :meth:`.RecordCheck.all_valid`) and return them: the records of the steps, or
-        from packed outputs the checked arrays (output → its values, a row per step)."""
+    def _series_result(self, message: _SeriesMessage, line: bytes, component: str,
+                       times: Sequence[float], check: RecordCheck
+                       ) -> dict[str, np.ndarray] | list[dict[str, Any]]:
+        """The outputs of the steps of ``message`` (steps ``start`` to ``stop`` − 1 of the
+        series) from its reply ``line``, each step's checked (all at once where that proves
+        them valid: :meth:`.RecordCheck.all_valid`): the records of the steps, or from packed
+        outputs the checked arrays (output → its values, a row per step)."""
+        start, stop = message.start, message.stop
         count = stop - start
-        timeout = count * self.call_timeout_s
-        deadline = time.monotonic() + timeout
         try:
-            self._send(data, deadline, component, "step", timeout)
-            if self._reader is not None and count > 1:
-                # many steps: their reply takes far longer than a spin, awaited asleep
-                self._reader.paused += 1
-            line = self._read_line(deadline, component, "step", timeout,
-                                   count * wire.MAX_LINE_BYTES)
-            result = self._result(id_, line, component, "step")
+            result = self._result(message.id, line, component, "step")
         except ModuleError as exc:
             at = exc.step if type(exc.step) is int and 0 <= exc.step < count else None
             # an invalid reply before the failing step is the fault to report (the failing

@@ -253,3 +253,49 @@ def test_a_series_of_large_steps_goes_in_fewer_steps_per_message(spec, dims, mon
         assert [r["charge_current_limit_A"] for r in replies] == list(range(40))
         sent = [n for n in sizes if n > 0]
         assert sum(sent) == 40 and max(sent) < 40 and -1 in sizes
+
+
+@pytest.mark.parametrize("fault,message", [
+    ({"raise": True}, "ValueError: asked to fail at t=5"),
+    ({"reply": {"charge_current_limit_A": "ten"}}, "charge_current_limit_A"),
+])
+def test_a_bad_step_in_a_later_message_leaves_the_channel_in_step(spec, dims, monkeypatch,
+                                                                   fault, message):
+    """Messages of 20 steps: step 50 is in the third, and the fourth is on its way when the
+    third's reply fails. The fault is named at step 50; the fourth's reply is read and
+    dropped, so the next call gets its own reply; the series' outputs as columns fail
+    alike."""
+    from conformance.adapters import process
+
+    monkeypatch.setattr(process, "SERIES_MAX_STEPS", 20)
+    with open_adapter(manifest_with({SS: ref("FailsWhenAsked")}, 1.0), spec, dims) as adapter:
+        times, columns = _columns(adapter, 200, **{"50": fault})
+        if "reply" in fault:
+            columns["reply"][50] = {**columns["reply"][49], **fault["reply"]}
+        for call in (adapter.step_columns, adapter.step_outputs):
+            with pytest.raises(AdapterError) as err:
+                call(SS, times, columns)
+            assert message in str(err.value) and err.value.call == "step"
+            assert "at step 50 of the series (t = 5 s)" in str(err.value)
+            assert adapter.broken is None
+            reply = {**valid_reply(adapter._checks[SS]), "charge_current_limit_A": 7.5}
+            assert adapter.step(SS, 30.0, {"reply": reply}) == reply
+
+
+def test_the_next_message_goes_before_a_reply_is_checked(spec, dims, monkeypatch):
+    """The module steps a message while the bench checks the reply before it: each message
+    but the first is sent as soon as the reply before it is in, before that reply is
+    decoded; the first reply is decoded after the second message went."""
+    from conformance.adapters import process
+
+    monkeypatch.setattr(process, "SERIES_MAX_STEPS", 10)
+    with open_adapter(manifest_with({SS: ref("FailsWhenAsked")}, 1.0), spec, dims) as adapter:
+        times, columns = _columns(adapter, 35)
+        events: list[str] = []
+        send, result = adapter._send, adapter._result
+        monkeypatch.setattr(adapter, "_send", lambda *a: (events.append("send"), send(*a))[1])
+        monkeypatch.setattr(adapter, "_result",
+                            lambda *a: (events.append("check"), result(*a))[1])
+        replies = adapter.step_columns(SS, times, columns)
+        assert [r["charge_current_limit_A"] for r in replies] == list(range(35))
+        assert events == ["send", "send", "check", "send", "check", "send", "check", "check"]
