@@ -80,6 +80,10 @@ class CellModel:
     r0_ohm: FloatArray  # (k,)
     rc: tuple[RcPair, ...] = ()
     lookup: OcvLookup = field(init=False, repr=False, compare=False)
+    #: R0 and the RC pairs' resistances per temperature (rows as :meth:`resistances`'), and
+    #: per interval between temperatures their rise per K (a last column of 0 for the top)
+    _r_table: FloatArray = field(init=False, repr=False, compare=False)
+    _r_slope: FloatArray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         soc = np.asarray(self.soc, dtype=float)
@@ -105,6 +109,11 @@ class CellModel:
             RcPair(_per_temperature(p.r_ohm, temps.size, f"rc[{i}].r_ohm"), float(p.tau_s))
             for i, p in enumerate(self.rc)))
         object.__setattr__(self, "lookup", OcvLookup(self))
+        table = np.array([self.r0_ohm, *(p.r_ohm for p in self.rc)])
+        slope = np.zeros_like(table)
+        slope[:, :-1] = np.diff(table, axis=1) / np.diff(temps)
+        object.__setattr__(self, "_r_table", table)
+        object.__setattr__(self, "_r_slope", slope)
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -211,9 +220,23 @@ class CellModel:
     def resistances(self, temperature_degC: Any) -> FloatArray:
         """R0 and the resistance of each RC pair (ohm) at ``temperature_degC``: rows 0 (R0),
         1, 2, … (1 + len(rc), …), the values of :meth:`r0` and :meth:`rc_r`."""
-        t = np.asarray(temperature_degC, dtype=float)
-        return np.array([np.interp(t, self.temperatures_degC, row)
-                         for row in (self.r0_ohm, *(p.r_ohm for p in self.rc))])
+        return self.at_temperatures(temperature_degC)[1]
+
+    def at_temperatures(self, temperature_degC: Any) -> tuple[np.ndarray, FloatArray]:
+        """What depends on the temperature alone, from one clip of it to the model's range
+        and one search of its interval there: the rows of the OCV lookup
+        (:meth:`OcvLookup.row_base`) and :meth:`resistances`.
+
+        The resistances are np.interp's, to the bit (``r[j] + slope[j] · (t − t[j])`` on the
+        interval ``j`` with ``t[j] ≤ t < t[j + 1]``, clamped outside), all rows from one
+        gather of the interval's column instead of an interpolation per row."""
+        temps = self.temperatures_degC
+        t = np.minimum(np.maximum(np.asarray(temperature_degC, dtype=float), temps[0]),
+                       temps[-1])
+        j = temps[1:].searchsorted(t, side="right")  # at the top: the last, of slope 0
+        resistances = self._r_slope.take(j, axis=1) * (t - temps[j]) + self._r_table.take(
+            j, axis=1)
+        return self.lookup.row_of(t), resistances
 
     def _by_temperature(self, values: FloatArray, temperature_degC: Any) -> FloatArray:
         return np.interp(np.asarray(temperature_degC, dtype=float), self.temperatures_degC,
@@ -234,8 +257,8 @@ class OcvLookup:
 
     def __init__(self, model: CellModel) -> None:
         temps = model.temperatures_degC
-        self.t_min = float(temps[0])
-        rows = int(round(float(temps[-1]) - self.t_min)) + 1
+        self.t_min, self.t_max = float(temps[0]), float(temps[-1])
+        rows = int(round(self.t_max - self.t_min)) + 1
         self.rows = rows
         grid_t = self.t_min + np.arange(rows, dtype=float)
         grid_s = np.linspace(0.0, 1.0, self.STEPS + 1)
@@ -260,8 +283,12 @@ class OcvLookup:
         and passed to :meth:`ocv_at`, :meth:`slope_at` and :meth:`soc_at` when a step looks
         several SoCs up at the same temperatures."""
         t = np.asarray(temperature_degC, dtype=float)
-        row = np.minimum(np.maximum(np.rint(t - self.t_min), 0.0), self.rows - 1.0)
-        return (row.astype(np.int64) * self.width)
+        return self.row_of(np.minimum(np.maximum(t, self.t_min), self.t_max))
+
+    def row_of(self, clipped_degC: np.ndarray) -> np.ndarray:
+        """:meth:`row_base` of temperatures clipped to the table's range already (the nearest
+        row: that of the top temperature is the last)."""
+        return np.rint(clipped_degC - self.t_min).astype(np.int64) * self.width
 
     def _index(self, soc: FloatArray, base: np.ndarray) -> tuple[np.ndarray, FloatArray]:
         x = np.minimum(np.maximum(soc, 0.0), 1.0) * self.STEPS
@@ -329,7 +356,12 @@ class CellTemperatures:
     resistances`: ``r0`` is row 0, ``r_rc`` the rest). Kept while the sensors read what they
     read at the last step: their readings update every 0.1 to 1 s, an estimator may step
     more often. The arrays are replaced, never written into: an estimator may keep them,
-    and tell by identity that they have not changed."""
+    and tell by identity that they have not changed.
+
+    Each is a function of one sensor's reading: it is computed for the sensors (fewer than
+    the cells, 24 for 96 in the state-estimation manifest), with one clip and one interval
+    search shared by the rows and the resistances (:meth:`CellModel.at_temperatures`), then
+    taken to the cells with the sensor of each cell."""
 
     def __init__(self, model: CellModel, fallback_degC: float) -> None:
         self._model, self._fallback = model, fallback_degC
@@ -345,9 +377,17 @@ class CellTemperatures:
         if readings == self._readings:
             return False
         self._readings = readings
-        self.temps = cell_temperatures(raw, n_cells, self._fallback)
-        self.rows = self._model.lookup.row_base(self.temps)
-        self.resistances = self._model.resistances(self.temps)
+        # per sensor (cell_temperatures' fallback where one reads NaN or there is none)
+        t = raw.ravel()
+        if t.size == 0:
+            t = np.full(1, self._fallback)
+        elif not np.logical_and.reduce(np.isfinite(t)):
+            t = np.where(np.isfinite(t), t, self._fallback)
+        rows, resistances = self._model.at_temperatures(t)
+        # to the cells
+        sensor = _sensor_of_cell(t.size, n_cells)
+        self.temps, self.rows = t[sensor], rows[sensor]
+        self.resistances = resistances.take(sensor, axis=1)
         self.r0, self.r_rc = self.resistances[0], self.resistances[1:]
         return True
 

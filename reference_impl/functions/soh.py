@@ -47,9 +47,12 @@ from typing import Any
 import numpy as np
 
 from ..interfaces import SohEstimatorParameters
-from .cell_model import CellModelBlock, CellTemperatures
+from .cell_model import CellModelBlock, CellTemperatures, OcvLookup
 
 COMPONENT = "soh_estimator"
+
+#: a step's cell voltages, resistance scale g, overpotential φ, OCV rows and valid readings
+_Readings = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class SohEstimator(CellModelBlock):
@@ -101,8 +104,6 @@ class SohEstimator(CellModelBlock):
         # is no ohmic step for any cell (checked before any array is touched)
         self._r0_max = float(np.max(m.r0_ohm))
         self._anchor_A = self.ANCHOR_CURRENT_C * self._rated_Ah
-        self._decay_dt = math.nan  # the dt the RC decays below were computed for
-        self._decay = self._rise = np.zeros((len(m.rc), 1))
         self._temperatures = CellTemperatures(m, self._t_ref)
 
     def reset(self) -> None:
@@ -114,7 +115,9 @@ class SohEstimator(CellModelBlock):
         self.gain = np.ones(n)  # resistance scale g
         self._g_var = np.full(n, 1.0)
         self._g_updates = np.zeros(n, dtype=np.int64)
-        self._v_rc = np.zeros((len(self._model.rc), n))
+        # the overpotential's terms: the ohmic drop R0·I, then the RC voltages v_i
+        self._terms = np.zeros((1 + len(self._model.rc), n))
+        self._decays: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # per dt, see below
         # the last step's readings (voltage, validity, SoC, OCV rows) and overpotential:
         # y = V − OCV(SoC) is needed only on a step with excitation, then for both steps
         # (the last step's kept if it was computed then)
@@ -133,8 +136,9 @@ class SohEstimator(CellModelBlock):
         self._charge_Ah = 0.0  # counted charge since reset (positive: charged)
         self._anchor_soc = np.full(n, math.nan)
         self._anchor_Ah = np.zeros(n)
-        self._candidate_soc = np.full(n, math.nan)
-        self._candidate = False  # a quiet period has set _candidate_soc since the last commit
+        # the readings of the last step of a quiet period (held ANCHOR_HOLD_S) since the last
+        # commit: the anchor candidate, its SoC looked up when the period ends
+        self._candidate: _Readings | None = None
         self._quiet_s = 0.0
         self._rest_start_soc = np.full(n, math.nan)
         self._rest_start_t = math.nan
@@ -169,12 +173,13 @@ class SohEstimator(CellModelBlock):
         dt = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
         self._t_prev = t
         if math.isfinite(current):
-            phi = self._overpotential(current, dt, r0, self._temperatures.r_rc)
+            phi = self._overpotential(current, dt, self._temperatures.resistances)
             now = (voltage, valid, soc, rows)
             ohmic = self._ohmic_step(current)
             dphi = phi - self._prev_phi
-            stepped = np.abs(dphi) >= self.MIN_EXCITATION_V
-            excited = bool(stepped.any())
+            excitation = np.abs(dphi)
+            # any cell excited: the largest excitation (not a number, no last step, ignored)
+            excited = float(np.fmax.reduce(excitation)) >= self.MIN_EXCITATION_V
             y = None
             if ohmic or excited:
                 y = self._y(now)
@@ -185,7 +190,8 @@ class SohEstimator(CellModelBlock):
                 if ohmic:
                     self._update_ohmic(dy, phi, current, r0, soc, valid)
                 if excited:
-                    self._update_resistance(dy, stepped, dphi, valid)
+                    self._update_resistance(dy, excitation >= self.MIN_EXCITATION_V, dphi,
+                                            valid)
             self._prev, self._prev_y, self._prev_phi, self._prev_r0 = now, y, phi, r0
             self._prev_current = current
             if dt > 0.0:
@@ -198,21 +204,34 @@ class SohEstimator(CellModelBlock):
            ) -> np.ndarray:
         """V − OCV(SoC) of a step's readings: what the overpotential must explain."""
         voltage, _, soc, rows = readings
-        return np.asarray(voltage - self._model.lookup.ocv_at(soc, rows))
+        grid = soc * OcvLookup.STEPS  # the SoC (within 0 … 1 already) on the OCV grid
+        return np.asarray(voltage - self._model.lookup.ocv_on_grid(
+            grid, grid.astype(np.int64), rows))
 
-    def _overpotential(self, current: float, dt: float, r0: np.ndarray,
-                       r_rc: np.ndarray) -> np.ndarray:
-        """φ = R0(T)·I + Σ v_i of the characterization, the RC pairs (resistances ``r_rc``
-        at the cells' temperatures) advanced by dt."""
-        if dt != self._decay_dt:  # the decay of each pair over dt (1 s steps: once)
-            a = np.array([math.exp(-dt / float(tau)) if dt > 0.0 else 1.0
-                          for tau in self._taus])[:, None]
-            self._decay, self._rise, self._decay_dt = a, 1.0 - a, dt
-        self._v_rc = self._decay * self._v_rc + r_rc * self._rise * current
-        phi = r0 * current
-        for v in self._v_rc:
-            phi = phi + v
-        return np.asarray(phi)
+    def _overpotential(self, current: float, dt: float, resistances: np.ndarray
+                       ) -> np.ndarray:
+        """φ = R0(T)·I + Σ v_i of the characterization, the RC pairs advanced by dt
+        (``resistances``: R0 and the pairs' at the cells' temperatures, one row each).
+
+        One recursion for all the terms, w ← a·w + R·(1 − a)·I, with a = exp(−dt/τ_i) for
+        the pairs and 0 for the ohmic drop (R0·I at once); φ is the sum of the rows."""
+        decay, rise = self._decay(dt)
+        self._terms = decay * self._terms + resistances * rise * current
+        return np.asarray(np.add.reduce(self._terms))  # (R0·I + v_1) + v_2 + …
+
+    def _decay(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per term of the overpotential and per cell (an array the shape of the terms costs
+        a step less than a broadcast), its decay a over dt and 1 − a. Kept per dt: the steps
+        of a run are of one length or, as time stamps round, of a few."""
+        kept = self._decays.get(dt)
+        if kept is None:
+            if len(self._decays) >= 16:
+                self._decays.clear()
+            a = np.array([0.0, *(math.exp(-dt / float(tau)) if dt > 0.0 else 1.0
+                                 for tau in self._taus)])
+            a = np.repeat(a[:, None], self._n, axis=1)
+            kept = self._decays[dt] = (a, 1.0 - a)
+        return kept
 
     def _ohmic_step(self, current: float) -> bool:
         """Whether the current moved enough since the last step for any cell's ohmic drop to
@@ -252,8 +271,8 @@ class SohEstimator(CellModelBlock):
         lam = self.RLS_FORGETTING
         x = np.where(excited, dphi, 0.0)
         k = self._g_var * x / (lam + x * x * self._g_var)
-        gain = np.where(excited, self.gain + k * (np.where(excited, dy, 0.0)
-                                                  - self.gain * x), self.gain)
+        # x = 0, k = 0: the gain of a cell not excited stays as it was, to the bit
+        gain = self.gain + k * (np.where(excited, dy, 0.0) - self.gain * x)
         self.gain = np.minimum(np.maximum(gain, self.GAIN_RANGE[0]), self.GAIN_RANGE[1])
         self._g_var = np.where(excited, (self._g_var - k * x * self._g_var) / lam,
                                self._g_var)
@@ -267,7 +286,7 @@ class SohEstimator(CellModelBlock):
             self._e_in_Wh += energy
         else:
             self._e_out_Wh -= energy
-        mean_soc = float(soc.sum()) / soc.size
+        mean_soc = float(np.add.reduce(soc)) / soc.size
         if math.isnan(self._eff_start_soc):
             self._eff_start_soc, self._e_in_Wh, self._e_out_Wh = mean_soc, 0.0, 0.0
             return
@@ -291,7 +310,7 @@ class SohEstimator(CellModelBlock):
         charging = current > self._anchor_A
         if not charging and not self._from_full:
             return
-        lowest = float(np.min(voltage, where=valid, initial=math.inf))
+        lowest = float(np.minimum.reduce(voltage, where=valid, initial=math.inf))
         if lowest == math.inf:  # no valid reading
             return
         if charging:
@@ -312,26 +331,37 @@ class SohEstimator(CellModelBlock):
     def _update_capacity(self, voltage: np.ndarray, phi: np.ndarray, current: float,
                          dt: float, rows: np.ndarray, valid: np.ndarray, t: float) -> None:
         if abs(current) > self._anchor_A:
-            if self._candidate:
-                self._commit_anchor()
+            if self._candidate is not None:
+                self._commit_anchor(self._candidate)
             self._quiet_s = 0.0
             self._rest_start_t = math.nan
             return
         self._quiet_s += dt
         if self._quiet_s < self.ANCHOR_HOLD_S:
             return
-        lookup = self._model.lookup
-        soc_v = lookup.soc_at(voltage - self.gain * phi, rows)
-        steep = lookup.slope_at(soc_v, rows) >= self.MIN_ANCHOR_SLOPE
-        self._candidate_soc = np.where(valid & steep, soc_v, math.nan)
-        self._candidate = True
-        self._self_discharge(soc_v, valid & steep, t)
+        # the voltage tells the SoC: looked up on the steps that use it, the first of the
+        # rest and those past SELF_DISCHARGE_MIN_REST_S (_self_discharge), and the last of
+        # the period (the candidate, when the period ends)
+        self._candidate = (voltage, self.gain, phi, rows, valid)
+        if (math.isnan(self._rest_start_t)
+                or t - self._rest_start_t >= self.SELF_DISCHARGE_MIN_REST_S):
+            self._self_discharge(*self._voltage_soc(self._candidate), t)
 
-    def _commit_anchor(self) -> None:
-        """A quiet period ended: its last voltage-SoC is an anchor; with the previous anchor
-        far enough it gives a capacity sample."""
-        cand = self._candidate_soc
-        self._candidate = False
+    def _voltage_soc(self, readings: _Readings) -> tuple[np.ndarray, np.ndarray]:
+        """Per cell, the SoC the voltage tells after a quiet period, OCV⁻¹(V − g·φ), and
+        where it tells it (a valid reading, on a part of the OCV curve at least
+        MIN_ANCHOR_SLOPE steep)."""
+        voltage, gain, phi, rows, valid = readings
+        lookup = self._model.lookup
+        soc_v = lookup.soc_at(voltage - gain * phi, rows)
+        return soc_v, valid & (lookup.slope_at(soc_v, rows) >= self.MIN_ANCHOR_SLOPE)
+
+    def _commit_anchor(self, readings: _Readings) -> None:
+        """A quiet period ended: its last voltage-SoC (``readings``: its last step's) is an
+        anchor; with the previous anchor far enough it gives a capacity sample."""
+        self._candidate = None
+        soc_v, ok = self._voltage_soc(readings)
+        cand = np.where(ok, soc_v, math.nan)
         if np.all(np.isnan(cand)):
             return
         span = np.abs(cand - self._anchor_soc)
@@ -346,16 +376,16 @@ class SohEstimator(CellModelBlock):
         have = np.isfinite(cand)
         self._anchor_soc = np.where(have, cand, self._anchor_soc)
         self._anchor_Ah = np.where(have, self._charge_Ah, self._anchor_Ah)
-        self._candidate_soc = np.full(self._n, math.nan)
+        self._capacity_changed()
         self._power_changed()
 
     def _self_discharge(self, soc_v: np.ndarray, ok: np.ndarray, t: float) -> None:
         if math.isnan(self._rest_start_t):
             self._rest_start_t, self._rest_start_soc = t, np.where(ok, soc_v, math.nan)
             return
-        hours = (t - self._rest_start_t) / 3600.0
-        if hours * 3600.0 >= self.SELF_DISCHARGE_MIN_REST_S:
-            lost = (self._rest_start_soc - soc_v) * self.capacity_Ah / hours
+        rested_s = t - self._rest_start_t
+        if rested_s >= self.SELF_DISCHARGE_MIN_REST_S:
+            lost = (self._rest_start_soc - soc_v) * self.capacity_Ah / (rested_s / 3600.0)
             lost = lost[np.isfinite(lost)]
             if lost.size:
                 self._self_discharge_A = float(max(np.max(lost), 0.0))
@@ -363,10 +393,11 @@ class SohEstimator(CellModelBlock):
     # -- outputs --------------------------------------------------------------------------
     def _estimates_changed(self) -> None:
         """Recompute what the outputs take from the estimates alone (after an update):
-        :meth:`_resistance_changed` and :meth:`_power_changed`."""
+        :meth:`_resistance_changed`, :meth:`_capacity_changed` and :meth:`_power_changed`."""
         if self._n < 0:
             return
         self._resistance_changed()
+        self._capacity_changed()
         self._power_changed()
 
     def _resistance_changed(self) -> None:
@@ -374,40 +405,49 @@ class SohEstimator(CellModelBlock):
         estimated = self._g0_updates >= self.MIN_RESISTANCE_UPDATES
         self._r_estimated = estimated.any(axis=0)
         self._r_gain = np.where(estimated[0], self.ohmic_gain[0], self.ohmic_gain[1])
-        self._r_fixed = (None if self._r_estimated.any()
-                         else np.full(self._n, self._r_bol))
+        self._r_all_estimated = bool(self._r_estimated.all())  # the usual case, soon
+        self._r_fixed = not self._r_estimated.any()  # the declared value, at any temperature
         self._resistance_for: np.ndarray | None = None  # the R0 of _resistance (none yet)
+        if self._r_fixed:
+            self._resistance = np.full(self._n, self._r_bol)
+            self._pack_resistance = float(np.add.reduce(self._resistance))
+
+    def _capacity_changed(self) -> None:
+        """After an update of the capacity: the pack's capacity, and the OCV's fall per A
+        over the power capability's reference duration (followed by :meth:`_power_changed`)."""
+        cap = self.capacity_Ah
+        self._pack_cap = float(np.minimum.reduce(cap))
+        self._power_ocv_fall = self._power_slope * self._power_s / (3600.0 * cap)
 
     def _power_changed(self) -> None:
-        """After an update of the scale g or of the capacity: the pack's capacity and the
-        power capability."""
-        cap = self.capacity_Ah
-        self._pack_cap = float(np.min(cap))
+        """After an update of the scale g or of the capacity: the power capability."""
         # discharge current over the reference duration at the reference SoC and temperature,
         # down to the characterization's empty voltage, with the estimated resistance scale
         scale = np.where(self._g_updates >= self.MIN_RESISTANCE_UPDATES, self.gain, 1.0)
         r_eff = scale * self._r_duration * (self._r_bol / self._r0_ref)
-        i_max = ((self._power_ocv - self._v_empty)
-                 / (r_eff + self._power_slope * self._power_s / (3600.0 * cap)))
-        self._power_W = max(0.0, float(np.min(i_max))) * self._v_empty * self._n
+        i_max = (self._power_ocv - self._v_empty) / (r_eff + self._power_ocv_fall)
+        self._power_W = (max(0.0, float(np.minimum.reduce(i_max))) * self._v_empty
+                         * self._n)
 
-    def cell_resistance(self, r0: np.ndarray) -> np.ndarray:
-        """Per cell, from the characterization's R0 at the cells' temperatures (the last
-        step's while neither they nor the estimates changed)."""
-        if self._r_fixed is not None:
-            return self._r_fixed
-        if r0 is not self._resistance_for:
-            scale = np.where(self._r_estimated, self._r_gain * r0 / self._r0_ref, 1.0)
+    def cell_resistance(self, r0: np.ndarray) -> tuple[np.ndarray, float]:
+        """Per cell and summed over the string: the declared beginning-of-life value, scaled
+        where g0 is estimated by g0 and the characterization's R0 at the cell's temperature
+        (``r0``) over R0(T_ref) (the last step's while neither the temperatures nor the
+        estimates changed)."""
+        if not self._r_fixed and r0 is not self._resistance_for:
+            scale = self._r_gain * r0 / self._r0_ref
+            if not self._r_all_estimated:
+                scale = np.where(self._r_estimated, scale, 1.0)
             self._resistance = np.asarray(self._r_bol * scale)
+            self._pack_resistance = float(np.add.reduce(self._resistance))
             self._resistance_for = r0
-        return self._resistance
+        return self._resistance, self._pack_resistance
 
     def _outputs(self, r0: np.ndarray) -> dict[str, Any]:
         n = self._n
         cap = self.capacity_Ah
-        res = self.cell_resistance(r0)
+        res, pack_res = self.cell_resistance(r0)
         pack_cap = self._pack_cap
-        pack_res = float(res.sum())
         i3 = pack_cap / 3.0
         r_now = pack_res / n
         efficiency = self._efficiency

@@ -101,6 +101,7 @@ class SopEstimator(CellModelBlock):
         self._end_decay = np.exp(-self._horizon_s / self._taus)
         self._temperatures = CellTemperatures(self._model, self.REFERENCE_TEMPERATURE_DEGC)
         self._scaled_for: bytes | None = None  # the resistances _scale() last scaled
+        self._estimated_for: bytes | None = None  # and those _estimated is of
 
     def reset(self) -> None:
         self._n = -1
@@ -111,7 +112,8 @@ class SopEstimator(CellModelBlock):
         self._v_rc = np.zeros((len(self._model.rc), n))
         self._residual = np.zeros(n)
         self._dt = math.nan  # the step of _decay
-        self._scaled_for = None
+        self._scaled_for = self._estimated_for = None
+        self._end_rise = 1.0 - self._end_decay  # of each RC pair over the horizon
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         voltage = np.asarray(inputs["cell_voltage_V"], dtype=float)
@@ -139,7 +141,9 @@ class SopEstimator(CellModelBlock):
         if math.isfinite(current):
             if dt != self._dt:  # the RC pairs' and the residual filter's decay over dt
                 self._dt = dt
-                decay = np.exp(-dt / self._taus)[:, None]
+                # per cell too: an array the shape of the RC voltages costs less than a
+                # broadcast
+                decay = np.repeat(np.exp(-dt / self._taus)[:, None], self._n, axis=1)
                 self._decay, self._rise = decay, 1.0 - decay
                 self._w = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
             self._v_rc = self._decay * self._v_rc + r_rc * (self._rise * current)
@@ -174,15 +178,20 @@ class SopEstimator(CellModelBlock):
         given = resistance.tobytes()
         if not changed and given == self._scaled_for:
             return
+        if given != self._estimated_for:  # where there is an estimate (None: every cell)
+            estimated = np.isfinite(resistance) & (resistance > 0)
+            self._estimated = None if estimated.all() else estimated
+            self._estimated_for = given
         r0 = self._temperatures.r0
         at_half: float | np.ndarray = 1.0
         if self._r0_shape is not None:
             at_half, self._shape_rows = self._r0_shape.rows(self._temperatures.temps)
-        scale = np.where(np.isfinite(resistance) & (resistance > 0),
-                         resistance / (r0 * at_half), 1.0)
+        scale = resistance / (r0 * at_half)
+        if self._estimated is not None:
+            scale = np.where(self._estimated, scale, 1.0)
         self._r0 = scale * r0  # × the R0 shape at the SoC: the ohmic resistance
         self._r_rc = self._temperatures.r_rc * scale
-        self._r_rc_end = (1.0 - self._end_decay) @ self._r_rc
+        self._r_rc_end = self._end_rise @ self._r_rc
         self._scaled_for = given
 
     # -- prediction -----------------------------------------------------------------------
