@@ -10,14 +10,17 @@ same run
 * in process (the component called directly by the bench: the floor),
 * isolated, one call at a time (a request, then its reply: the round trip each step),
 * isolated, pipelined (``Adapter.step_series``: requests written ahead of the replies),
-* isolated, many steps per message (``Adapter.step_columns`` over ``obsa.step_series``,
+* isolated, many steps per message (``Adapter.step_outputs`` over ``obsa.step_series``,
   what a replay uses with a module that offers it), the numbers as text and as packed
-  arrays (what the bench sends a module whose hello says ``"packed": true``),
+  arrays (what the bench sends a module whose hello says ``"packed": true``), and packed
+  with each message sent only once the reply before it is checked (``overlap_series``
+  off: the bench's work on a reply then waits for the module's on the next message),
 
 the ratio of each isolated way to the in-process one, and the ratio of the many-steps
-messages to the one-call-per-step ways. Beside the wall time per step, the CPU time per step
-of both processes (the bench's and the module's): on a machine that others load, the CPU
-time is the steadier measure. Medians of ``--repeat`` runs; nothing is asserted.
+messages to the one-call-per-step ways and to the messages one after the other. Beside
+the wall time per step, the CPU time per step of both processes (the bench's and the
+module's): on a machine that others load, the CPU time is the steadier measure. Medians of
+``--repeat`` runs; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -75,17 +78,19 @@ def per_step_us(h: Harness, t: np.ndarray, inputs: list[dict[str, Any]],
     """The wall time and the CPU time of both processes per step (µs) of one replay."""
     adapter = h.session.adapter
     adapter.reset(COMPONENT)
-    columns = {n: np.array([row[n] for row in inputs]) for n in inputs[0]} \
-        if way in ("columns", "text") else {}
+    messages = way in ("columns", "text", "one after the other")
+    columns = {n: np.array([row[n] for row in inputs]) for n in inputs[0]} if messages else {}
     packed = getattr(adapter, "_packed", False)
     cpu = time.process_time() + _module_cpu_s(adapter)
     start = time.perf_counter()
-    if way in ("columns", "text"):
-        adapter._packed = packed and way == "columns"
+    if messages:
+        adapter._packed = packed and way != "text"
+        adapter.overlap_series = way != "one after the other"
         try:
-            adapter.step_columns(COMPONENT, t, columns)
+            adapter.step_outputs(COMPONENT, t, columns)
         finally:
             adapter._packed = packed
+            adapter.overlap_series = True
     elif way == "pipelined":
         adapter.step_series(COMPONENT, t, inputs)
     else:
@@ -111,6 +116,7 @@ def main() -> None:
             ways = (("one", "in process"),) if in_process else \
                 (("one", "isolated, one call at a time"), ("pipelined", "isolated, pipelined"),
                  ("text", "isolated, many steps/message, text"),
+                 ("one after the other", "isolated, many steps/message, not overlapped"),
                  ("columns", "isolated, many steps/message"))
             for way, name in ways:
                 runs = [per_step_us(h, t, inputs, way) for _ in range(args.repeat)]
@@ -120,14 +126,15 @@ def main() -> None:
             assert cert.adapter is not None
             cert.adapter.close()
     floor = results["in process"][0]
-    print(f"{'':38s} {'wall':>8s}            {'CPU, both processes':>20s}")
+    print(f"{'':46s} {'wall':>8s}            {'CPU, both processes':>20s}")
     for name, (us, cpu) in results.items():
-        print(f"{name:38s} {us:8.1f} µs/step  {cpu:8.1f} µs/step   "
+        print(f"{name:46s} {us:8.1f} µs/step  {cpu:8.1f} µs/step   "
               f"wall {us / floor:5.2f}× the in-process time")
     batched = results["isolated, many steps/message"]
-    for way in ("one call at a time", "pipelined", "many steps/message, text"):
+    for way in ("one call at a time", "pipelined", "many steps/message, text",
+                "many steps/message, not overlapped"):
         wall, cpu = results[f"isolated, {way}"]
-        print(f"many steps/message ÷ {way:26s} wall {batched[0] / wall:5.2f}   "
+        print(f"many steps/message ÷ {way:34s} wall {batched[0] / wall:5.2f}   "
               f"CPU {batched[1] / cpu:5.2f}")
 
 

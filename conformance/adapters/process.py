@@ -244,6 +244,8 @@ class WireAdapter(Adapter):
 
     transport = "wire"
     stopped = "the module's process was killed"
+    #: the messages of a series overlap the module's work (:meth:`_series_parts`)
+    overlap_series = True
 
     def __init__(self, settings: dict[str, Any], spec: Any, components: list[str],
                  dimensions: dict[str, int] | None = None) -> None:
@@ -461,7 +463,9 @@ class WireAdapter(Adapter):
         steps the one before, and sent as soon as that one's reply is in, before the reply
         is decoded and checked. A reply that fails (a module error, an invalid output) thus
         finds the next message on its way: its reply is read and dropped before the error
-        is raised, so the next call reads its own (:meth:`_drain`)."""
+        is raised, so the next call reads its own (:meth:`_drain`). With
+        :attr:`overlap_series` false (benchmarks/replay.py's anchor) each message is sent
+        once the reply before it is checked."""
         self._ready(component, "step")
         self._sent.clear()
         check = self._checks[component]
@@ -484,7 +488,7 @@ class WireAdapter(Adapter):
                     raise
                 line = self._series_line(sent, component, times)
                 current, sent = sent, None
-                if following is not None:
+                if following is not None and self.overlap_series:
                     sent = self._series_send(following, component, times)
                 try:
                     replies.append(self._series_result(current, line, component, times,
@@ -493,6 +497,8 @@ class WireAdapter(Adapter):
                     if sent is not None:
                         self._drain(sent, component)
                     raise
+                if following is not None and sent is None:
+                    sent = self._series_send(following, component, times)
         except AdapterError:
             raise
         except Exception as exc:  # as in step(): a transport bug is no crash of the suite

@@ -282,14 +282,21 @@ def test_a_bad_step_in_a_later_message_leaves_the_channel_in_step(spec, dims, mo
             assert adapter.step(SS, 30.0, {"reply": reply}) == reply
 
 
-def test_the_next_message_goes_before_a_reply_is_checked(spec, dims, monkeypatch):
+@pytest.mark.parametrize("overlap,order", [
+    (True, ["send", "send", "check", "send", "check", "send", "check", "check"]),
+    (False, ["send", "check"] * 4),
+])
+def test_the_next_message_goes_before_a_reply_is_checked(spec, dims, monkeypatch, overlap,
+                                                          order):
     """The module steps a message while the bench checks the reply before it: each message
     but the first is sent as soon as the reply before it is in, before that reply is
-    decoded; the first reply is decoded after the second message went."""
+    decoded; the first reply is decoded after the second message went. Without the overlap
+    (a benchmark's anchor) each message waits for the check of the reply before it."""
     from conformance.adapters import process
 
     monkeypatch.setattr(process, "SERIES_MAX_STEPS", 10)
     with open_adapter(manifest_with({SS: ref("FailsWhenAsked")}, 1.0), spec, dims) as adapter:
+        adapter.overlap_series = overlap
         times, columns = _columns(adapter, 35)
         events: list[str] = []
         send, result = adapter._send, adapter._result
@@ -298,4 +305,4 @@ def test_the_next_message_goes_before_a_reply_is_checked(spec, dims, monkeypatch
                             lambda *a: (events.append("check"), result(*a))[1])
         replies = adapter.step_columns(SS, times, columns)
         assert [r["charge_current_limit_A"] for r in replies] == list(range(35))
-        assert events == ["send", "send", "check", "send", "check", "send", "check", "check"]
+        assert events == order
