@@ -15,13 +15,14 @@ and the suite's trace recording — for:
   mode); and in process at 100 times the cells (target ≥ 300×).
 
 How it measures, since the CPU speed of a shared machine drifts by nearly 2× from one
-minute to the next: the runs are alternated — one round runs each configuration once,
-every round in the order of the last one reversed (plant, null, …, null, plant, plant,
-null, …), ``--repeat`` rounds — so the runs of one round lie within the same seconds; a
-ratio is the median of its per-round ratios, an absolute figure the median of its rounds.
-In-process runs are timed in CPU time of this process (``time.process_time``: what a
-neighbour's load does not add to); isolated runs, whose cost is split between two
-processes and their pipe, in wall time, their ratios to the wall time of the same
+minute to the next: the runs are alternated. A round sets every configuration up anew and
+runs them in turns — each runs 1/20 of its simulated seconds per turn, in an order that is
+reversed at every turn (plant, null, …, null, plant, plant, null, …) — so that the runs of
+one round share the same seconds of the machine; ``--repeat`` rounds. A ratio is the
+median of its per-round ratios, an absolute figure the median of its rounds. In-process
+runs are timed in CPU time of this process (``time.process_time``: what a neighbour's
+load adds only by slowing the shared core); isolated runs, whose cost is split between
+two processes and their pipe, in wall time, their ratios to the wall time of the same
 round's in-process runs. The load average is printed before and after. It also prints
 the bare round trip of a pipe to a child process: the floor of an isolated step. Not a
 test: nothing is asserted.
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -55,17 +57,23 @@ import null_module  # noqa: E402
 TARGET_NULL_SHARE = 0.70  # null module in process / plant alone
 TARGET_ISOLATED = 150.0  # reference, isolated, 96 cells
 TARGET_MANY_CELLS = 300.0  # reference, in process, 100 × 96 cells
+CHUNKS = 20  # turns per round: each configuration runs 1/20 of its seconds per turn
 CLOSED = {"main_positive_close_cmd": True, "main_negative_close_cmd": True,
           "precharge_close_cmd": False}
 
 
 class Run(NamedTuple):
-    """One timed run: simulated seconds, steps, CPU seconds of this process, wall seconds."""
+    """What one configuration took in one round: simulated seconds, steps, CPU seconds of
+    this process, wall seconds."""
 
     seconds: float
     steps: int
     cpu_s: float
     wall_s: float
+
+
+#: a configuration, set up: advance(seconds) runs it on for that long, returns its steps
+Advance = Callable[[float], int]
 
 
 def _profile(t0: float) -> Callable[[Any], None]:
@@ -74,14 +82,7 @@ def _profile(t0: float) -> Callable[[Any], None]:
     return every
 
 
-def _timed(seconds: float, steps: int, body: Callable[[], None]) -> Run:
-    wall, cpu = time.perf_counter(), time.process_time()
-    body()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return Run(seconds, steps, cpu, wall)
-
-
-def loop_run(cert: Certification, seconds: float, cells: int) -> Run:
+def loop_run(cert: Certification, cells: int) -> Advance:
     """The suite's closed loop (trace on) under a varying load, HV path closed."""
     assert cert.session is not None
     h = Harness(cert.session, "benchmark", [])
@@ -89,11 +90,15 @@ def loop_run(cert: Certification, seconds: float, cells: int) -> Run:
     loop.set("close_request", True)
     loop.run(2.0)
     every = _profile(loop.t)
-    return _timed(seconds, loop.bench.clock.steps_for(seconds),
-                  lambda: loop.run(seconds, every=every))
+
+    def advance(seconds: float) -> int:
+        loop.run(seconds, every=every)
+        return loop.bench.clock.steps_for(seconds)
+
+    return advance
 
 
-def plant_run(cert: Certification, seconds: float, cells: int) -> Run:
+def plant_run(cert: Certification, cells: int) -> Advance:
     """The same plant under the same load, HV path closed, alone."""
     assert cert.session is not None
     bench = cert.session.bench_factory(n_cells=cells, n_temp_sensors=max(1, cells // 4))
@@ -108,17 +113,38 @@ def plant_run(cert: Certification, seconds: float, cells: int) -> Run:
     view = View()
     view.bench = bench  # type: ignore[attr-defined]
     every = _profile(bench.t)
-    steps = bench.clock.steps_for(seconds)
 
-    def body() -> None:
+    def advance(seconds: float) -> int:
+        steps = bench.clock.steps_for(seconds)
         for _ in range(steps):
             view.t = bench.t
             every(view)
             bench.measurements()
             bench.apply(CLOSED)
             bench.advance()
+        return steps
 
-    return _timed(seconds, steps, body)
+    return advance
+
+
+def run_round(setups: dict[str, tuple[Callable[[], Advance], float]], chunks: int,
+              reverse: bool) -> dict[str, Run]:
+    """One round: each configuration (name → how to set it up, its simulated seconds) set
+    up anew, then all run in turns of 1/``chunks`` of their seconds, in the order given
+    and back (the last turn's order reversed), each turn timed."""
+    advance = {name: setup() for name, (setup, _) in setups.items()}
+    took = {name: [0.0, 0.0, 0] for name in setups}  # CPU s, wall s, steps
+    order = list(setups)[::-1] if reverse else list(setups)
+    for _ in range(chunks):
+        for name in order:
+            wall, cpu = time.perf_counter(), time.process_time()
+            steps = advance[name](setups[name][1] / chunks)
+            t = took[name]
+            t[0] += time.process_time() - cpu
+            t[1] += time.perf_counter() - wall
+            t[2] += steps
+        order.reverse()
+    return {name: Run(setups[name][1], int(t[2]), t[0], t[1]) for name, t in took.items()}
 
 
 def pipe_round_trip_us(n: int = 5000) -> float:
@@ -179,22 +205,17 @@ def main() -> None:
              "reference isolated": _open(safety_core_manifest_path(), False)}
     plant_cert = certs["reference in process"]
     s, s_many = args.seconds, args.seconds / 10
-    # name → how to run it once
-    runs: dict[str, Callable[[], Run]] = {
-        "plant": lambda: plant_run(plant_cert, s, cells),
-        "null in process": lambda: loop_run(certs["null in process"], s, cells),
-        "reference in process": lambda: loop_run(certs["reference in process"], s, cells),
-        "null isolated": lambda: loop_run(certs["null isolated"], s, cells),
-        "reference isolated": lambda: loop_run(certs["reference isolated"], s, cells),
-        "plant many": lambda: plant_run(plant_cert, s_many, many),
-        "reference many": lambda: loop_run(certs["reference in process"], s_many, many),
+    # name → how to set it up, its simulated seconds per round
+    setups: dict[str, tuple[Callable[[], Advance], float]] = {
+        "plant": (partial(plant_run, plant_cert, cells), s),
+        **{name: (partial(loop_run, cert, cells), s) for name, cert in certs.items()},
+        "plant many": (partial(plant_run, plant_cert, many), s_many),
+        "reference many": (partial(loop_run, certs["reference in process"], many), s_many),
     }
     rounds: list[dict[str, Run]] = []
     try:
-        order = list(runs)
-        for _ in range(args.repeat):
-            rounds.append({name: runs[name]() for name in order})
-            order.reverse()
+        for r in range(args.repeat):
+            rounds.append(run_round(setups, CHUNKS, reverse=r % 2 == 1))
     finally:
         for cert in certs.values():
             cert.close()
