@@ -259,20 +259,23 @@ class TruthPack:
                                        horizon_s)
         return volts[0], amps[0]
 
-    def draw_powers(self, soc: np.ndarray, u: np.ndarray, power_W: np.ndarray, sign: float,
-                    counts: np.ndarray, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
+    def draw_powers(self, soc: np.ndarray, u: np.ndarray, power_W: np.ndarray,
+                    sign: float | np.ndarray, counts: np.ndarray, horizon_s: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
         """Cell voltages (draws, steps, cells) and the string current (draws, steps) of
         several draws at once, each from its own state (soc (draws, cells), u (draws, 2,
         cells)) under its own constant string power ``power_W`` (draws,) in the direction
-        ``sign``: at each step the current is the one at which the string, its RC voltages
-        as they are, takes that power; where no current can deliver it (the string's
-        voltage collapses first) the current is the one of the largest power, and the
-        voltage what it gives. The draws share nothing but the loop over the steps."""
+        ``sign`` (+1 charge, −1 discharge: one for all, or one per draw): at each step the
+        current is the one at which the string, its RC voltages as they are, takes that
+        power; where no current can deliver it (the string's voltage collapses first) the
+        current is the one of the largest power, and the voltage what it gives. The draws
+        share nothing but the loop over the steps."""
         steps = max(1, int(np.ceil(horizon_s / DT_S - 1e-9)))
         dt = horizon_s / steps
         soc = np.array(soc, dtype=float)
         u = np.array(u, dtype=float)
         power = np.asarray(power_W, dtype=float)
+        sign = np.broadcast_to(np.asarray(sign, dtype=float), power.shape)
         out = np.zeros((soc.shape[0], steps + 1, self.n_cells))
         amps = np.zeros((soc.shape[0], steps + 1))
         for n in range(steps + 1):
@@ -298,12 +301,12 @@ class TruthPack:
         return at_steps[draws, :, hi - 1] * (1.0 - w) + at_steps[draws, :, hi] * w
 
     def _power_currents(self, r0: np.ndarray, base: np.ndarray, power_W: np.ndarray,
-                        sign: float, counts: np.ndarray) -> np.ndarray:
-        """Per draw, the string current (+ charge) at which the string takes (sign +1) or
-        gives (−1) ``power_W``: the smallest such magnitude; where none exists, the
+                        sign: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Per draw, the string current (+ charge) at which the string takes (its sign +1)
+        or gives (−1) ``power_W``: the smallest such magnitude; where none exists, the
         magnitude of the largest power the string gives. ``r0``: the cells' instantaneous
         resistance at the step currents (draws, cells, s); ``base``: their voltage at zero
-        current (draws, cells).
+        current (draws, cells); ``sign``: (draws,).
 
         The string's power is searched on a grid of 401 currents up to a bound, and the
         first grid interval that reaches ``power_W`` is narrowed by regula falsi (the
@@ -317,20 +320,21 @@ class TruthPack:
         step_A = self.step_A
 
         def string_power(magnitude: np.ndarray) -> np.ndarray:  # (draws,) or (draws, n)
-            amps = sign * magnitude  # linear between step currents, the ends beyond
             col = (slice(None),) + (None,) * (magnitude.ndim - 1)
+            amps = sign[col] * magnitude  # linear between step currents, the ends beyond
             return magnitude * (e[col] + _interp_rows(amps, step_A, r_string) * amps)
 
+        charge = sign > 0
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             top = 4.0 * (power / e) + 1.0
-            if sign > 0:  # the power grows with the current: a bracket
-                while True:
-                    short = live & (string_power(top) - power < 0.0)
-                    if not short.any():
-                        break
-                    top = np.where(short, 2.0 * top, top)
-            else:  # the power given peaks: search up to the short circuit of the steepest end
-                top = np.maximum(top, e / np.maximum(r_string[:, 0], 1e-9))
+            # charge: the power grows with the current, a bracket; discharge: the power
+            # given peaks, searched up to the short circuit of the steepest end
+            top = np.where(charge, top, np.maximum(top, e / np.maximum(r_string[:, 0], 1e-9)))
+            while True:
+                short = live & charge & (string_power(top) - power < 0.0)
+                if not short.any():
+                    break
+                top = np.where(short, 2.0 * top, top)
             grid = np.linspace(0.0, top, 401, axis=-1)  # (draws, 401)
             powers = string_power(grid)
             reached = powers >= power[:, None]

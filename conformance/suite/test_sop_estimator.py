@@ -146,12 +146,16 @@ def _draw(truth: TruthPack, vector: Vector, r: Replay, samples: list[int], rows:
     states = truth.states_along(vector, rows)
     out = r.outputs
     inputs = r.inputs
-    # the power limits of every sample drawn at once (each from its own state)
+    # the power limits of every sample drawn at once, charge and discharge (each draw from
+    # its own state)
     socs = vector["cell_soc"][rows].astype(float)
-    powers = {key: truth.draw_powers(socs, states, np.maximum(out[signal][samples], 0.0),
-                                     sign, counts, horizon)[0]
-              for key, sign, signal in (("pc", 1.0, "sop_charge_power_limit_W"),
-                                        ("pd", -1.0, "sop_discharge_power_limit_W"))}
+    n = len(samples)
+    volts = truth.draw_powers(
+        np.concatenate([socs, socs]), np.concatenate([states, states]),
+        np.maximum(np.concatenate([out["sop_charge_power_limit_W"][samples],
+                                   out["sop_discharge_power_limit_W"][samples]]), 0.0),
+        np.repeat([1.0, -1.0], n), counts, horizon)[0]
+    powers = {"pc": volts[:n], "pd": volts[n:]}
     for k, (i, row, u) in enumerate(zip(samples, rows, states, strict=True)):
         soc = vector["cell_soc"][row].astype(float)
         covered = bool(truth.covers(soc[None, :], fit_V)[0])

@@ -188,3 +188,21 @@ def test_draws_at_once_are_each_the_draw_alone(pack: TruthPack, vector: Vector,
     for k in range(rows.size):
         alone = pack.draw_power(socs[k], states[k], float(powers[k]), sign, counts, HORIZON_S)
         assert np.array_equal(volts[k], alone[0]) and np.array_equal(amps[k], alone[1])
+
+
+def test_draws_of_both_directions_at_once_are_each_as_alone(pack: TruthPack, vector: Vector):
+    """A sign per draw: charge and discharge draws in one call give, bit for bit, what each
+    direction's call gives alone."""
+    rows = np.array([40, 400, 900])
+    socs = vector["cell_soc"][rows].astype(float)
+    states = pack.states_along(vector, rows)
+    counts = np.array([3.0, 2.0, 2.0, 2.0])
+    charge, discharge = np.array([150.0, 90.0, 40.0]), np.array([300.0, 120.0, 60.0])
+    both = pack.draw_powers(np.concatenate([socs, socs]), np.concatenate([states, states]),
+                            np.concatenate([charge, discharge]), np.repeat([1.0, -1.0], 3),
+                            counts, HORIZON_S)
+    alone = [pack.draw_powers(socs, states, p, sign, counts, HORIZON_S)
+             for p, sign in ((charge, 1.0), (discharge, -1.0))]
+    for k in range(2):
+        assert np.array_equal(both[k][:3], alone[0][k])
+        assert np.array_equal(both[k][3:], alone[1][k])
