@@ -5,7 +5,9 @@ hundreds of times faster than real time, so a full JSON Schema validation per re
 far too slow. Instead the outputs schema (``schemas/generated/<component>.outputs.
 schema.json``, rendered from the spec by :mod:`conformance.spec.exporters.records`) is
 compiled once into one function per record that checks every field inline. A valid
-reply costs a dict lookup and a type and range test per field; array outputs that are
+reply costs a dict lookup and a type and range test per field (an identity test when it
+is the very value the field held when last found valid: numbers and bools are immutable);
+array outputs that are
 lists of the same plain values as the last valid reply's cost one serialisation of them
 all (:class:`_SameLists`), arrays that are the very tuples of the last valid reply an
 identity test each, an array whose items are the very objects of the last valid one (or the
@@ -273,7 +275,8 @@ def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable
             env[f"A{i}"] = _array_check(rule)
             arrays.append(f"A{i}(r[{rule.name!r}])")
             continue
-        lines.append(f"        v = r[{rule.name!r}]")
+        lines += [f"        v = r[{rule.name!r}]",
+                  f"        if v is not P[{i}]:"]  # else the very value found valid before
         env[f"T{i}"] = _TYPES[rule.kind]
         test = f"type(v) not in T{i}"
         if rule.kind == "boolean":
@@ -288,7 +291,10 @@ def _compile_record(rules: list[FieldRule], size: int | None = None) -> Callable
             finite = (rule.kind == "number" and (rule.minimum is None or rule.maximum is None))
             test += (f" or not (L{i} <= v <= H{i} and v - v == 0)" if finite
                      else f" or not L{i} <= v <= H{i}")  # NaN fails every comparison
-        lines.append(f"        if {test}: return False")
+        lines += [f"            if {test}: return False",
+                  f"            P[{i}] = v"]
+    # P: per scalar field, the last value found valid (of an immutable type: valid again)
+    env["P"] = [_NOTHING] * len(rules)
     if arrays:
         names = [rule.name for rule in rules if rule.array]
         # KEPT: the arrays of the last valid reply when each was a tuple (immutable, of

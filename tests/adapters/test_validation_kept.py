@@ -61,3 +61,22 @@ def test_a_list_or_a_subclass_of_tuple_is_never_vouched_for_by_identity(spec, di
     check(as_list)
     items[0] = math.inf
     assert _refused(check, as_list).message.startswith("item [0]:")
+
+
+def test_a_scalar_is_vouched_for_only_by_the_very_value_found_valid(spec, dims):
+    """A scalar field's last valid value is valid again by identity; an equal value of
+    another type, or a bad one after it, is still refused with its message."""
+    check = compile_outputs(spec, "safety_supervisor", dims)
+    reply = valid_reply(check)
+    flags = next(n for n, r in check.rules.items() if r.kind == "integer" and r.enum is None)
+    number = next(n for n, r in check.rules.items() if r.kind == "number")
+    one = 1
+    for _ in range(3):
+        check(reply | {flags: one})
+    assert _refused(check, reply | {flags: 1.0}).field == flags  # == 1, not an integer
+    assert _refused(check, reply | {flags: True}).field == flags
+    assert check.fast(reply | {flags: one})
+    value = reply[number]
+    assert _refused(check, reply | {number: math.nan}).field == number
+    assert check.fast(reply | {number: value})
+    assert "finite number" in _refused(check, reply | {number: math.inf}).message
