@@ -111,7 +111,10 @@ class SopEstimator(CellModelBlock):
         self._n = n
         self._v_rc = np.zeros((len(self._model.rc), n))
         self._residual = np.zeros(n)
-        self._dt = math.nan  # the step of _decay
+        # per dt: the RC pairs' decay and 1 − it per cell (an array the shape of the RC
+        # voltages costs a step less than a broadcast), and the residual filter's weight.
+        # The steps of a run are of one length or, as time stamps round, of a few
+        self._decays: dict[float, tuple[np.ndarray, np.ndarray, float]] = {}
         self._scaled_for = self._estimated_for = None
         self._end_rise = 1.0 - self._end_decay  # of each RC pair over the horizon
 
@@ -120,7 +123,8 @@ class SopEstimator(CellModelBlock):
         current = float(inputs["pack_current_A"])
         soc = np.minimum(np.maximum(np.asarray(inputs["cell_soc"], dtype=float), 0.0), 1.0)
         known = np.isfinite(soc)  # a SoC that is not a number: no limit can be promised
-        if not known.all():
+        all_known = bool(np.logical_and.reduce(known))
+        if not all_known:
             soc = np.where(known, soc, 0.5)  # a place on the OCV grid, its residual held
         resistance = np.asarray(inputs["cell_resistance_ohm"], dtype=float)
         charge_max = float(inputs["charge_current_limit_A"])
@@ -139,19 +143,15 @@ class SopEstimator(CellModelBlock):
         floor = grid.astype(np.int64)
         ocv = m.lookup.ocv_on_grid(grid, floor, rows)
         if math.isfinite(current):
-            if dt != self._dt:  # the RC pairs' and the residual filter's decay over dt
-                self._dt = dt
-                # per cell too: an array the shape of the RC voltages costs less than a
-                # broadcast
-                decay = np.repeat(np.exp(-dt / self._taus)[:, None], self._n, axis=1)
-                self._decay, self._rise = decay, 1.0 - decay
-                self._w = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
-            self._v_rc = self._decay * self._v_rc + r_rc * (self._rise * current)
-        at_rest = ocv + self._v_rc.sum(axis=0)  # the model's voltage without current, now
+            decay, rise, weight = self._decay(dt)
+            self._v_rc = decay * self._v_rc + r_rc * (rise * current)
+        # the model's voltage without current, now
+        at_rest = ocv + np.add.reduce(self._v_rc, axis=0)
         if math.isfinite(current):
             residual = np.where(np.isfinite(voltage), voltage - (at_rest + r0 * current), 0.0)
-            self._residual += np.where(known, self._w * (residual - self._residual), 0.0)
-        if faulted or not known.all():
+            change = weight * (residual - self._residual)
+            self._residual += change if all_known else np.where(known, change, 0.0)
+        if faulted or not all_known:
             return _limits(0.0, 0.0, 0.0, 0.0)
         ctx = _Now(soc=soc, rows=rows, r0=r0, at_rest=at_rest,
                    rc_end=self._end_decay @ self._v_rc, r_rc_end=self._r_rc_end,
@@ -165,6 +165,18 @@ class SopEstimator(CellModelBlock):
         return _limits(i_charge, i_discharge,
                        min(max(i_charge * v_charge, 0.0), self.POWER_MAX_W),
                        min(max(i_discharge * v_discharge, 0.0), self.POWER_MAX_W))
+
+    def _decay(self, dt: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """Over ``dt``: the RC pairs' decay and 1 − it, per cell, and the residual filter's
+        weight of the new residual (kept per dt)."""
+        kept = self._decays.get(dt)
+        if kept is None:
+            if len(self._decays) >= 16:
+                self._decays.clear()
+            decay = np.repeat(np.exp(-dt / self._taus)[:, None], self._n, axis=1)
+            weight = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
+            kept = self._decays[dt] = (decay, 1.0 - decay, weight)
+        return kept
 
     def _scale(self, sensors: Any, resistance: np.ndarray) -> None:
         """What a step takes from the temperatures and the estimated resistances alone,
@@ -218,17 +230,17 @@ class SopEstimator(CellModelBlock):
         charge = sign > 0
         # the top: the ceiling, or the current that takes the fullest (emptiest) cell to its
         # full (empty) state by the end of the horizon
-        top = min(ceiling, (1.0 - float(ctx.soc.max()) if charge else float(ctx.soc.min()))
-                  / ctx.per_amp)
+        top = min(ceiling, (1.0 - float(np.maximum.reduce(ctx.soc)) if charge
+                            else float(np.minimum.reduce(ctx.soc))) / ctx.per_amp)
         # the room each cell has before the limit, ≥ 0 where it holds: limit − V charging,
         # V − limit discharging. At the start, a line in the current (its magnitude here)
         # that falls by R0 per A
         if charge:
             rest = self._v_high - ctx.adverse_charge
-            start = float(((rest - ctx.at_rest) / ctx.r0).min())
+            start = float(np.minimum.reduce((rest - ctx.at_rest) / ctx.r0))
         else:
             rest = ctx.adverse_discharge - self._v_low
-            start = float(((rest + ctx.at_rest) / ctx.r0).min())
+            start = float(np.minimum.reduce((rest + ctx.at_rest) / ctx.r0))
         if not (start > 0.0 and top > 0.0):
             return 0.0  # a cell beyond its limit already, full (empty), or not a number
         # at the end: at the OCV grid's points from the one behind the SoC now (at it or
@@ -260,7 +272,7 @@ class SopEstimator(CellModelBlock):
         h0, h1 = room[:-1], room[1:]
         crossing = d[:-1] + np.maximum(h0 / (h0 - h1), 0.0)
         crossing[h1 >= 0.0] = np.inf
-        end = width * float(crossing.min(initial=np.inf))
+        end = width * float(np.minimum.reduce(crossing, axis=None, initial=np.inf))
         if not end > 0.0:
             return 0.0  # a cell beyond its limit at the end of the horizon already
         found = min(start, end, top)
