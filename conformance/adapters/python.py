@@ -331,9 +331,8 @@ class PythonAdapter(Adapter):
         chain = self._chains.get(key)
         if chain is None:
             plan = self._plans.get(key) or self._chain_plan(list(components))
-            chain = self._chains[key] = _compile_chain(
-                plan, self._steps, self._module_error, self._timed_out)
-        chain(t, pool, _watched if self._alarm and _get_ident() == self._main else None,
+            chain = self._chains[key] = _compile_chain(plan, self._steps)
+        chain(self, t, pool, _watched if self._alarm and _get_ident() == self._main else None,
               self._alarm_s)
 
     def _call(self, component: str, call: Call, fn: Any, *args: Any) -> Any:
@@ -382,12 +381,10 @@ def _transport_failed(component: str, exc: Exception) -> AdapterError:
 
 
 def _compile_chain(plan: tuple[tuple[str, tuple[str, ...], Any], ...], steps: dict[str, Any],
-                   module_error: Callable[[str, Call, BaseException], AdapterError],
-                   timed_out: Callable[[str, Call, BaseException | None], AdapterError],
                    ) -> Callable[..., None]:
     """What :meth:`PythonAdapter.step_chain` does for the components of ``plan`` (the
     base adapter's: per component, its input names and reply check), as one function
-    ``chain(t, pool, alarm, limit)`` with every component written out in order: its
+    ``chain(adapter, t, pool, alarm, limit)`` with every component written out in order: its
     inputs read from the pool as a dict display of its input names, its instance's
     ``step`` looked up in ``steps`` (new instances after a power cycle), called under
     the watchdog ``alarm`` (:data:`_watched`, or None for no timeout) with ``limit``
@@ -395,11 +392,10 @@ def _compile_chain(plan: tuple[tuple[str, tuple[str, ...], Any], ...], steps: di
     is not certain) and written into the pool. The same calls, checks and errors as
     :meth:`PythonAdapter._step` and :meth:`Adapter.step_chain` one by one: a failure to
     read the inputs is the transport's (:func:`_transport_failed`), the module's own
-    failures and timeouts are told as ``_step`` tells them."""
+    failures and timeouts are told as ``_step`` tells them (by ``adapter``)."""
     env: dict[str, Any] = {"steps": steps, "now": _now, "Timeout": _Timeout,
-                           "transport_failed": _transport_failed, "module_error": module_error,
-                           "timed_out": timed_out}
-    lines = ["def chain(t, pool, alarm, limit):",
+                           "transport_failed": _transport_failed}
+    lines = ["def chain(adapter, t, pool, alarm, limit):",
              "    update = pool.update"]
     for i, (component, names, check) in enumerate(plan):
         env[f"C{i}"], env[f"FAST{i}"], env[f"CHECK{i}"] = component, check.fast, check
@@ -414,7 +410,7 @@ def _compile_chain(plan: tuple[tuple[str, tuple[str, ...], Any], ...], steps: di
             "        try:",
             "            reply = fn(t, inputs)",
             "        except (Exception, SystemExit) as exc:",
-            f"            raise module_error(C{i}, 'step', exc) from None",
+            f"            raise adapter._module_error(C{i}, 'step', exc) from None",
             "    else:",
             "        alarm.limit = limit",
             "        try:",
@@ -424,11 +420,11 @@ def _compile_chain(plan: tuple[tuple[str, tuple[str, ...], Any], ...], steps: di
             "            finally:",
             "                alarm.since = None",
             "        except Timeout as exc:",
-            f"            raise timed_out(C{i}, 'step', exc) from None",
+            f"            raise adapter._timed_out(C{i}, 'step', exc) from None",
             "        except (Exception, SystemExit) as exc:",
-            f"            raise module_error(C{i}, 'step', exc) from None",
+            f"            raise adapter._module_error(C{i}, 'step', exc) from None",
             "        if alarm.fired:",
-            f"            raise timed_out(C{i}, 'step', None)",
+            f"            raise adapter._timed_out(C{i}, 'step', None)",
             f"    if not FAST{i}(reply):",
             f"        CHECK{i}(reply)",
             "    update(reply)",

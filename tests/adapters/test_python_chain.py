@@ -154,3 +154,22 @@ def test_a_later_component_sees_an_earlier_ones_reply_of_the_same_step(spec, dim
         _same(err, _error(lambda: adapter.step(CM, 0.01, dict(pool))))
         assert err.component == CM
         assert err.field == field and pool["charge_current_limit_A"] == 2.0
+
+
+def test_a_compiled_chain_keeps_no_cycle_through_its_adapter(spec, dims):
+    """The compiled chains hold no reference to their adapter (it is passed at each
+    call): a closed adapter that is dropped goes at once, without the cycle collector."""
+    import gc
+    import weakref
+
+    manifest = manifest_with({SS: f"{__name__}:Counts"})
+    gc.disable()
+    try:
+        with open_adapter(manifest, spec, dims, in_process=True) as adapter:
+            Counts.REPLY = valid_reply(adapter._checks[SS])
+            adapter.step_chain(0.0, [SS], {name: 0.0 for name in adapter._chain_inputs[SS]})
+            gone = weakref.ref(adapter)
+        del adapter
+        assert gone() is None
+    finally:
+        gc.enable()
