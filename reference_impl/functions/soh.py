@@ -117,7 +117,7 @@ class SohEstimator(CellModelBlock):
         self._g_updates = np.zeros(n, dtype=np.int64)
         # the overpotential's terms: the ohmic drop R0·I, then the RC voltages v_i
         self._terms = np.zeros((1 + len(self._model.rc), n))
-        self._decays: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # per dt, see below
+        self._decays: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # per dt (_decay)
         # the last step's readings (voltage, validity, SoC, OCV rows) and overpotential:
         # y = V − OCV(SoC) is needed only on a step with excitation, then for both steps
         # (the last step's kept if it was computed then)
