@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,10 +81,7 @@ class CellModel:
     r0_ohm: FloatArray  # (k,)
     rc: tuple[RcPair, ...] = ()
     lookup: OcvLookup = field(init=False, repr=False, compare=False)
-    #: R0 and the RC pairs' resistances per temperature (rows as :meth:`resistances`'), and
-    #: per interval between temperatures their rise per K (a last column of 0 for the top)
-    _r_table: FloatArray = field(init=False, repr=False, compare=False)
-    _r_slope: FloatArray = field(init=False, repr=False, compare=False)
+    temperature_lookup: TemperatureLookup = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         soc = np.asarray(self.soc, dtype=float)
@@ -109,11 +107,7 @@ class CellModel:
             RcPair(_per_temperature(p.r_ohm, temps.size, f"rc[{i}].r_ohm"), float(p.tau_s))
             for i, p in enumerate(self.rc)))
         object.__setattr__(self, "lookup", OcvLookup(self))
-        table = np.array([self.r0_ohm, *(p.r_ohm for p in self.rc)])
-        slope = np.zeros_like(table)
-        slope[:, :-1] = np.diff(table, axis=1) / np.diff(temps)
-        object.__setattr__(self, "_r_table", table)
-        object.__setattr__(self, "_r_slope", slope)
+        object.__setattr__(self, "temperature_lookup", TemperatureLookup(self))
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -220,23 +214,9 @@ class CellModel:
     def resistances(self, temperature_degC: Any) -> FloatArray:
         """R0 and the resistance of each RC pair (ohm) at ``temperature_degC``: rows 0 (R0),
         1, 2, … (1 + len(rc), …), the values of :meth:`r0` and :meth:`rc_r`."""
-        return self.at_temperatures(temperature_degC)[1]
-
-    def at_temperatures(self, temperature_degC: Any) -> tuple[np.ndarray, FloatArray]:
-        """What depends on the temperature alone, from one clip of it to the model's range
-        and one search of its interval there: the rows of the OCV lookup
-        (:meth:`OcvLookup.row_base`) and :meth:`resistances`.
-
-        The resistances are np.interp's, to the bit (``r[j] + slope[j] · (t − t[j])`` on the
-        interval ``j`` with ``t[j] ≤ t < t[j + 1]``, clamped outside), all rows from one
-        gather of the interval's column instead of an interpolation per row."""
-        temps = self.temperatures_degC
-        t = np.minimum(np.maximum(np.asarray(temperature_degC, dtype=float), temps[0]),
-                       temps[-1])
-        j = temps[1:].searchsorted(t, side="right")  # at the top: the last, of slope 0
-        resistances = self._r_slope.take(j, axis=1) * (t - temps[j]) + self._r_table.take(
-            j, axis=1)
-        return self.lookup.row_of(t), resistances
+        t = np.asarray(temperature_degC, dtype=float)
+        return np.array([np.interp(t, self.temperatures_degC, row)
+                         for row in (self.r0_ohm, *(p.r_ohm for p in self.rc))])
 
     def _by_temperature(self, values: FloatArray, temperature_degC: Any) -> FloatArray:
         return np.interp(np.asarray(temperature_degC, dtype=float), self.temperatures_degC,
@@ -257,8 +237,8 @@ class OcvLookup:
 
     def __init__(self, model: CellModel) -> None:
         temps = model.temperatures_degC
-        self.t_min, self.t_max = float(temps[0]), float(temps[-1])
-        rows = int(round(self.t_max - self.t_min)) + 1
+        self.t_min = float(temps[0])
+        rows = int(round(float(temps[-1]) - self.t_min)) + 1
         self.rows = rows
         grid_t = self.t_min + np.arange(rows, dtype=float)
         grid_s = np.linspace(0.0, 1.0, self.STEPS + 1)
@@ -283,12 +263,8 @@ class OcvLookup:
         and passed to :meth:`ocv_at`, :meth:`slope_at` and :meth:`soc_at` when a step looks
         several SoCs up at the same temperatures."""
         t = np.asarray(temperature_degC, dtype=float)
-        return self.row_of(np.minimum(np.maximum(t, self.t_min), self.t_max))
-
-    def row_of(self, clipped_degC: np.ndarray) -> np.ndarray:
-        """:meth:`row_base` of temperatures clipped to the table's range already (the nearest
-        row: that of the top temperature is the last)."""
-        return np.rint(clipped_degC - self.t_min).astype(np.int64) * self.width
+        row = np.minimum(np.maximum(np.rint(t - self.t_min), 0.0), self.rows - 1.0)
+        return (row.astype(np.int64) * self.width)
 
     def _index(self, soc: FloatArray, base: np.ndarray) -> tuple[np.ndarray, FloatArray]:
         x = np.minimum(np.maximum(soc, 0.0), 1.0) * self.STEPS
@@ -336,6 +312,51 @@ class OcvLookup:
         return self.soc_at(ocv, self.row_base(temperature_degC))
 
 
+class TemperatureLookup:
+    """What depends on a temperature alone, found with one search: the row of the OCV lookup
+    (:meth:`OcvLookup.row_base`) and R0 and the RC pairs' resistances (:meth:`CellModel.
+    resistances`, np.interp's to the bit).
+
+    The temperature axis is cut where either changes: at the model's temperatures (the
+    interval of the resistances' interpolation; below the first, the first's values, from
+    the last on, the last's) and where the nearest 1 K row of the OCV lookup changes (the
+    least temperature that np.rint rounds to the next row). Per segment between two cuts:
+    its row offset and, per resistance, the line ``r + slope · (t − t0)`` of its interval
+    (slope 0 outside the model's range). A step searches the cuts once, the rest is
+    gathers, instead of a clip, a rounding and an interpolation per resistance."""
+
+    def __init__(self, model: CellModel) -> None:
+        temps, lookup = model.temperatures_degC, model.lookup
+        table = np.array([model.r0_ohm, *(p.r_ohm for p in model.rc)])  # (1 + n_rc, k)
+        slope = np.zeros_like(table)  # per interval; 0 from the last temperature on
+        slope[:, :-1] = np.diff(table, axis=1) / np.diff(temps)
+
+        # the least temperature (a float) of each row r ≥ 1: bisections between floats of
+        # rows r − 1 and r down to neighbours (the row rises with the temperature)
+        r = np.arange(1, lookup.rows)
+        lo, hi = lookup.t_min + (r - 1.0), lookup.t_min + r.astype(float)
+        while (between := ((mid := 0.5 * (lo + hi)) > lo) & (mid < hi)).any():
+            up = lookup.row_base(mid) >= r * lookup.width
+            lo, hi = np.where(between & ~up, mid, lo), np.where(between & up, mid, hi)
+        self.cuts = np.unique(np.concatenate([temps, hi]))
+        # per segment: before the first cut (below the model's range), then from each cut
+        at = np.concatenate([[-math.inf], self.cuts])
+        self.rows = lookup.row_base(at)
+        interval = temps.searchsorted(at, side="right") - 1  # -1: below the range
+        j = np.maximum(interval, 0)
+        self.t0 = temps[j]
+        self.slope = np.where(interval >= 0, slope[:, j], 0.0)
+        self.value = table[:, j]
+
+    def at(self, temperature_degC: np.ndarray) -> tuple[np.ndarray, FloatArray]:
+        """The OCV lookup's row offsets and the resistances (rows as :meth:`CellModel.
+        resistances`') at finite temperatures."""
+        s = self.cuts.searchsorted(temperature_degC, side="right")
+        return self.rows.take(s), (self.slope.take(s, axis=1)
+                                   * (temperature_degC - self.t0.take(s))
+                                   + self.value.take(s, axis=1))
+
+
 def cell_temperatures(sensors: Sequence[float] | np.ndarray, n_cells: int,
                       fallback_degC: float) -> FloatArray:
     """One temperature per cell from the temperature sensors: sensor ``i × s // n`` for cell
@@ -359,9 +380,9 @@ class CellTemperatures:
     and tell by identity that they have not changed.
 
     Each is a function of one sensor's reading: it is computed for the sensors (fewer than
-    the cells, 24 for 96 in the state-estimation manifest), with one clip and one interval
-    search shared by the rows and the resistances (:meth:`CellModel.at_temperatures`), then
-    taken to the cells with the sensor of each cell."""
+    the cells, 24 for 96 in the state-estimation manifest), with one search shared by the
+    rows and the resistances (:class:`TemperatureLookup`), then taken to the cells with the
+    sensor of each cell."""
 
     def __init__(self, model: CellModel, fallback_degC: float) -> None:
         self._model, self._fallback = model, fallback_degC
@@ -383,7 +404,7 @@ class CellTemperatures:
             t = np.full(1, self._fallback)
         elif not np.logical_and.reduce(np.isfinite(t)):
             t = np.where(np.isfinite(t), t, self._fallback)
-        rows, resistances = self._model.at_temperatures(t)
+        rows, resistances = self._model.temperature_lookup.at(t)
         # to the cells
         sensor = _sensor_of_cell(t.size, n_cells)
         self.temps, self.rows = t[sensor], rows[sensor]

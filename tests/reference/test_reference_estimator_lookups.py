@@ -1,7 +1,7 @@
 """What the reference SoH and SoP estimators look up cheaply, against the plain definitions:
-the temperature terms (OCV row, R0 and RC resistances) computed per sensor with one interval
-search, and the SoH's voltage-SoC looked up only on the quiet steps that use it (the anchor is
-a quiet period's last step, the self-discharge its first and those past
+the temperature terms (OCV row, R0 and RC resistances) computed per sensor with one search
+(TemperatureLookup), and the SoH's voltage-SoC looked up only on the quiet steps that use it
+(the anchor is a quiet period's last step, the self-discharge its first and those past
 SELF_DISCHARGE_MIN_REST_S)."""
 
 from __future__ import annotations
@@ -36,22 +36,22 @@ DECLARED = yaml.safe_load((Path(__file__).resolve().parents[2] / "reference_impl
 
 
 def temperatures(model: CellModel, rng: np.random.Generator) -> np.ndarray:
-    """Beyond the model's range, at its temperatures and one ulp either side, on half
-    degrees (ties of the nearest 1 K row), and infinite."""
+    """Far beyond the model's range and within it, at its temperatures and where the nearest
+    1 K row changes (half degrees from the first: ties np.rint rounds to the even row) and
+    one ulp either side of each."""
     grid = model.temperatures_degC
-    return np.concatenate([rng.uniform(-40.0, 90.0, 5000), grid, np.nextafter(grid, -np.inf),
-                           np.nextafter(grid, np.inf), np.arange(-40.0, 90.0, 0.5),
-                           [-np.inf, np.inf]])
+    marks = np.concatenate([grid, grid[0] + np.arange(-60.5, 80.0, 1.0)])
+    return np.concatenate([rng.uniform(-40.0, 90.0, 5000), [-1e300, 1e300], marks,
+                           np.nextafter(marks, -np.inf), np.nextafter(marks, np.inf)])
 
 
 @pytest.mark.parametrize("model", [NOMINAL, ODD, FLAT], ids=["nominal", "odd", "flat"])
 def test_the_temperature_terms_are_np_interp_and_the_nearest_row(model: CellModel) -> None:
     t = temperatures(model, np.random.default_rng(1))
-    rows, resistances = model.at_temperatures(t)
+    rows, resistances = model.temperature_lookup.at(t)
     grid = model.temperatures_degC
     by_row = [model.r0_ohm, *(pair.r_ohm for pair in model.rc)]
     assert np.array_equal(resistances, np.array([np.interp(t, grid, r) for r in by_row]))
-    assert np.array_equal(model.resistances(t), resistances)
     lookup = model.lookup
     nearest = np.clip(np.rint(t - grid[0]), 0, lookup.rows - 1).astype(np.int64)
     assert np.array_equal(rows, nearest * lookup.width)
