@@ -23,7 +23,8 @@ estimator.
 
 For speed the model is resampled once, at construction, onto a uniform SoC grid and a 1 K
 temperature grid (:class:`OcvLookup`): a step then finds a cell's OCV and OCV slope with two
-gathers from a table that fits in the cache, whatever the number of cells.
+gathers from a table that fits in the cache, whatever the number of cells; and a temperature's
+row of that table and the resistances there come from one search (:class:`TemperatureLookup`).
 """
 
 from __future__ import annotations
