@@ -358,17 +358,25 @@ class TemperatureLookup:
                                    + self.value.take(s, axis=1))
 
 
-def cell_temperatures(sensors: Sequence[float] | np.ndarray, n_cells: int,
-                      fallback_degC: float) -> FloatArray:
-    """One temperature per cell from the temperature sensors: sensor ``i × s // n`` for cell
-    ``i`` (the sensors in the order of the cells), the fallback where a sensor reads NaN or
-    there is none."""
+def sensor_temperatures(sensors: Sequence[float] | np.ndarray,
+                        fallback_degC: float) -> FloatArray:
+    """The temperature sensors' readings as floats, the fallback where one reads NaN; one
+    reading of the fallback where there is no sensor."""
     t = np.asarray(sensors, dtype=float).ravel()
     if t.size == 0:
-        return np.full(n_cells, fallback_degC)
-    if t.size != n_cells:
-        t = t[_sensor_of_cell(t.size, n_cells)]
+        return np.full(1, fallback_degC)
+    if np.logical_and.reduce(np.isfinite(t)):
+        return t
     return np.where(np.isfinite(t), t, fallback_degC)
+
+
+def cell_temperatures(sensors: Sequence[float] | np.ndarray, n_cells: int,
+                      fallback_degC: float) -> FloatArray:
+    """One temperature per cell from the temperature sensors (:func:`sensor_temperatures`):
+    sensor ``i × s // n`` for cell ``i`` (the sensors in the order of the cells), the
+    fallback where a sensor reads NaN or there is none."""
+    t = sensor_temperatures(sensors, fallback_degC)
+    return t[_sensor_of_cell(t.size, n_cells)]
 
 
 class CellTemperatures:
@@ -399,12 +407,7 @@ class CellTemperatures:
         if readings == self._readings:
             return False
         self._readings = readings
-        # per sensor (cell_temperatures' fallback where one reads NaN or there is none)
-        t = raw.ravel()
-        if t.size == 0:
-            t = np.full(1, self._fallback)
-        elif not np.logical_and.reduce(np.isfinite(t)):
-            t = np.where(np.isfinite(t), t, self._fallback)
+        t = sensor_temperatures(raw, self._fallback)
         rows, resistances = self._model.temperature_lookup.at(t)
         # to the cells
         sensor = _sensor_of_cell(t.size, n_cells)
