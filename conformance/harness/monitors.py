@@ -162,10 +162,9 @@ class Watch:
         self._get_dtc = _getter(self.dtc_names)
         self._get_flags = _getter(tuple(self.flags_signals))
         #: when every array recorded last was a list or a tuple: (those arrays, what each is
-        #: compared with — a list's copy, a tuple itself —, their recorded rows, the types of
-        #: arrays that are all lists)
-        self._same: tuple[tuple[Any, ...], tuple[Any, ...], tuple[np.ndarray, ...],
-                          tuple[type, ...]] | None = None
+        #: compared with — a list's copy, a tuple itself —, their recorded rows)
+        self._same: tuple[tuple[Any, ...], tuple[Any, ...], tuple[np.ndarray, ...]] | None = None
+        self._all_lists = (list,) * len(self.dtc_names)  # the types of arrays all lists
 
     def channels(self) -> list[TraceChannel]:
         chans = [TraceChannel("close_request", "1", "close_request"),
@@ -210,7 +209,7 @@ class Watch:
         arrays = self._get_dtc(pool)
         same = self._same
         if same is not None and (all(map(operator.is_, arrays, same[0]))
-                                 or tuple(map(type, arrays)) == same[3]) \
+                                 or tuple(map(type, arrays)) == self._all_lists) \
                 and arrays == same[1]:
             self._memory.append(same[2])
             return self._total[1]
@@ -232,8 +231,7 @@ class Watch:
         memory = tuple(rows)
         self._memory.append(memory)
         # (each of the arrays recorded as ``last`` holds it: a list's copy, a tuple itself)
-        self._same = ((arrays, tuple(last[n][0] for n in self.dtc_names), memory,
-                       (list,) * len(arrays))
+        self._same = ((arrays, tuple(last[n][0] for n in self.dtc_names), memory)
                       if all(type(v) is list or type(v) is tuple for v in arrays) else None)
         occurrences = memory[1]
         if occurrences is not self._total[0]:
