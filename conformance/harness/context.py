@@ -7,6 +7,7 @@ The pytest suite and the Gherkin steps both drive this API; neither re-implement
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,8 @@ class Stimulus:
     loop: ClosedLoop | None = None
     message: str = ""
     notes: dict[str, str] | None = None
+    #: time criteria measured up to a pin of the module (see :meth:`Harness.criteria`)
+    on_pins: tuple[str, ...] = ()
 
 
 def compare_in_steps(measured: float, comparison: str, limit: float, step_s: float) -> bool:
@@ -253,20 +256,28 @@ class Harness:
 
     # ---- judging ------------------------------------------------------------------
     def criteria(self, requirement: str, measured: dict[str, float | None],
-                 notes: dict[str, str] | None = None) -> list[CriterionResult]:
+                 notes: dict[str, str] | None = None,
+                 on_pins: Collection[str] = ()) -> list[CriterionResult]:
         """Compare measured values with every acceptance criterion of ``requirement``,
         without recording anything.
 
         The limits come from the spec (fixed values) or from the module's declared
         parameters; the test case only measures.
+
+        Over a bus the module's reactions show when the frame that carries them comes: an
+        upper bound on a time is judged on the earliest the decision can have been (the
+        loop's ``observation_lag_s`` taken off). ``on_pins`` names the time criteria the test
+        case measured up to a pin of the module (a contactor command), which the bench reads
+        at the step it changes: nothing is taken off them.
         """
         req = self.spec.requirements[requirement]
         missing = [c.name for c in req.acceptance if c.name not in measured]
-        unknown = sorted(set(measured) - {c.name for c in req.acceptance})
+        unknown = sorted((set(measured) | set(on_pins)) - {c.name for c in req.acceptance})
         if missing or unknown:
             raise RuntimeError(
-                f"test case {self.test_case} measured {sorted(measured)} but {requirement} "
-                f"defines {[c.name for c in req.acceptance]}"
+                f"test case {self.test_case} measured {sorted(measured)}"
+                + (f" (on pins {sorted(on_pins)})" if on_pins else "")
+                + f" but {requirement} defines {[c.name for c in req.acceptance]}"
             )
         params = self.params(req.component)
         # a time seen over a bus ends when the frame that shows the module's reaction comes,
@@ -285,7 +296,7 @@ class Harness:
             note = (notes or {}).get(c.name, "" if value is not None else "not observed")
             if c.resolution == "step" and value is not None:
                 judged = value
-                if late and c.comparison in ("<", "<="):
+                if late and c.comparison in ("<", "<=") and c.name not in on_pins:
                     judged = value - late
                     note = note or (f"seen over the bus up to {late:g} s after the decision "
                                     f"(a frame's period and tolerance): judged as {judged:.3f} s")
@@ -302,12 +313,13 @@ class Harness:
     def judge(self, requirement: str, measured: dict[str, float | None], *,
               message: str = "", events: dict[str, float] | None = None,
               notes: dict[str, str] | None = None, evidence: Evidence | None = None,
-              simulated_s: float | None = None) -> TestResult:
-        """Judge ``requirement`` on measured values (see :meth:`criteria`) and record it,
-        with the trace of the current loop around ``events`` as evidence (or ``evidence``
-        and ``simulated_s`` given by a test case that ran no loop, e.g. a vector replay)."""
+              simulated_s: float | None = None, on_pins: Collection[str] = ()) -> TestResult:
+        """Judge ``requirement`` on measured values (see :meth:`criteria`, also for
+        ``on_pins``) and record it, with the trace of the current loop around ``events`` as
+        evidence (or ``evidence`` and ``simulated_s`` given by a test case that ran no loop,
+        e.g. a vector replay)."""
         req = self.spec.requirements[requirement]
-        results = self.criteria(requirement, measured, notes)
+        results = self.criteria(requirement, measured, notes, on_pins)
         verdict: VerdictName = "pass" if all(r.passed for r in results) else "fail"
         if simulated_s is None:
             simulated_s = self.loop.t if self.loop is not None else 0.0
@@ -328,7 +340,8 @@ class Harness:
         every stimulus with its outcome."""
         if not stimuli:
             raise RuntimeError(f"test case {self.test_case} judged {requirement} on no stimulus")
-        outcomes = [(s, self.criteria(requirement, s.measured, s.notes)) for s in stimuli]
+        outcomes = [(s, self.criteria(requirement, s.measured, s.notes, s.on_pins))
+                    for s in stimuli]
         failing = [(s, c) for s, c in outcomes if not all(r.passed for r in c)]
         chosen = failing[0][0] if failing else stimuli[-1]
         summary = ", ".join(
@@ -337,7 +350,7 @@ class Harness:
         text = "; ".join(p for p in (message, chosen.message,
                                      f"stimulated: {summary}; evidence of {chosen.label}") if p)
         return self.judge(requirement, chosen.measured, message=text, events=chosen.events,
-                          notes=chosen.notes)
+                          notes=chosen.notes, on_pins=chosen.on_pins)
 
     def evidence(self, message: str, events: dict[str, float], window_s: float = 3.0,
                  max_points: int = 600) -> Evidence:

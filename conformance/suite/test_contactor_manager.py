@@ -75,11 +75,13 @@ def test_precharge_failure(obsa: Harness) -> None:
         events[f"attempt {i + 1}"] = float(t[s])
     obsa.judge("OBSA-CONT-003", {
         "attempt_duration_s": None if longest is None else longest - dt,
-    }, events=events, message="precharge resistor open: the DC link never charges")
+    }, events=events, message="precharge resistor open: the DC link never charges",
+       on_pins=("attempt_duration_s",))
     obsa.judge("OBSA-CONT-004", {
         "attempts_beyond_declared": abs(len(runs) - attempts),
         "retry_wait_shortfall_s": (wait - min(gaps)) if gaps else (0.0 if attempts == 1 else None),
-    }, events=events, message=f"{len(runs)} precharge attempts observed, {attempts} declared")
+    }, events=events, message=f"{len(runs)} precharge attempts observed, {attempts} declared",
+       on_pins=("retry_wait_shortfall_s",))
     failed = S.flag_set(loop, "contactor_fault_flags", mask)
     t_flag = S.first_time(loop, failed)
     after = t > (t_flag if t_flag is not None else t_fail)
@@ -109,7 +111,8 @@ def test_open_on_request(obsa: Harness) -> None:
     if t_open is not None:
         events["all commanded open"] = t_open
     obsa.judge("OBSA-CONT-006", {"open_time_s": None if t_open is None else t_open - t_req},
-               events=events, message="contactor_open_request raised on a closed HV path")
+               events=events, message="contactor_open_request raised on a closed HV path",
+               on_pins=("open_time_s",))
     obsa.judge("OBSA-CONT-010", {
         "close_commands_while_open_requested": int(np.count_nonzero(rising & requested)),
     }, events=events, message="close_request held for 5 s while opening is requested")
@@ -136,7 +139,8 @@ def test_opening_order(obsa: Harness) -> None:
     if t_pos is not None and t_neg is not None:
         order, delay = int(t_neg < t_pos), t_neg - t_pos - dt
     obsa.judge("OBSA-CONT-007", {"order_violations": order, "negative_open_delay_s": delay},
-               events=events, message="close request withdrawn on a closed HV path")
+               events=events, message="close request withdrawn on a closed HV path",
+               on_pins=("negative_open_delay_s",))
 
 
 CONTACTORS = ("main_positive", "main_negative", "precharge")
@@ -217,6 +221,7 @@ def _fails_to_close(obsa: Harness, contactor: str) -> Stimulus:
             open_time = max(0.0, t_open - t_flag - float(obsa.param(CM, "opening_delay_s")))
             found.events[f"{label}: path open"] = t_open
     found.measured["open_time_s"] = open_time
+    found.on_pins = ("open_time_s",)  # the flag may come late over a bus, the commands not
     return found
 
 

@@ -82,7 +82,8 @@ def test_retry_wait_survives_a_dropped_request(obsa: Harness) -> None:
         "attempts_beyond_declared": abs(len(runs) - attempts),
         "retry_wait_shortfall_s": (wait - min(gaps)) if gaps else (0.0 if attempts == 1 else None),
     }, events=events, message=f"{len(runs)} precharge attempts, {attempts} declared; requests "
-                              "dropped for one step 0.5 s into each retry wait")
+                              "dropped for one step 0.5 s into each retry wait",
+       on_pins=("retry_wait_shortfall_s",))
 
 
 # ----------------------------------------------------------------------------- reset
@@ -141,7 +142,8 @@ def test_open_request_keeps_the_order(obsa: Harness) -> None:
         order, delay = int(t_neg < t_pos), t_neg - t_pos - dt
         events |= {"main positive open": t_pos, "main negative open": t_neg}
     obsa.judge("OBSA-CONT-007", {"order_violations": order, "negative_open_delay_s": delay},
-               events=events, message="contactor_open_request raised on a closed HV path")
+               events=events, message="contactor_open_request raised on a closed HV path",
+               on_pins=("negative_open_delay_s",))
 
 
 # ----------------------------------------------------------------------------- debounce

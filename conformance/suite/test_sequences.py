@@ -127,7 +127,8 @@ def test_open_request_during_precharge(obsa: Harness) -> None:
     if t_open is not None:
         events["all commanded open"] = t_open
     obsa.judge("OBSA-CONT-006", {"open_time_s": None if t_open is None else t_open - t_req},
-               events=events, message="contactor_open_request raised during precharge")
+               events=events, message="contactor_open_request raised during precharge",
+               on_pins=("open_time_s",))
     obsa.judge("OBSA-CONT-010", {
         "close_commands_while_open_requested": int(np.count_nonzero(rising & requested)),
     }, events=events, message="close_request held for 3 s while opening is requested, from "

@@ -384,6 +384,35 @@ class HotDischargeBmu(_TripHighBmu):
     QUANTITY, BY = "discharge_temperature_max", 10.0
 
 
+class _ContactorBmu(CanBmu):
+    """A BMU whose contactor manager adds ``EXTRA_S`` to its timer ``TIMER`` (a wrong
+    calibration): what it does late shows on its contactor pins, which the bench reads at
+    the step they change, not a frame later."""
+
+    TIMER = ""
+    EXTRA_S = 0.0
+
+    def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
+        super().configure(parameters)
+        manager = self.functions.components["contactor_manager"]
+        setattr(manager, self.TIMER, getattr(manager, self.TIMER) + self.EXTRA_S)
+
+
+class LongPrechargeBmu(_ContactorBmu):
+    """Keeps each failed precharge attempt going 80 ms past the declared
+    precharge_timeout_s (its timer also waits for the contactor's feedback): within a
+    frame's period of the bus, so only a time read on the pin catches it."""
+
+    TIMER, EXTRA_S = "_timeout_s", 0.08
+
+
+class LateNegativeOpeningBmu(_ContactorBmu):
+    """Opens main negative 60 ms after the declared opening_delay_s (a relay's release time
+    counted twice): the order holds, the delay does not."""
+
+    TIMER, EXTRA_S = "_opening_delay_s", 0.06
+
+
 @dataclass(frozen=True)
 class CanFaulty:
     cls: type
@@ -428,7 +457,9 @@ CAN_CATALOGUE = (
 #: test cases fail them for what they break and nothing the reference node passes
 #: (tests/adapters/test_can_bridge.py)
 SAFETY_OVER_CAN = (_f(HighOverVoltageBmu, "bmu", "OBSA-SAFE-001"),
-                   _f(HotDischargeBmu, "bmu", "OBSA-SAFE-007"))
+                   _f(HotDischargeBmu, "bmu", "OBSA-SAFE-007"),
+                   _f(LongPrechargeBmu, "bmu", "OBSA-CONT-003"),
+                   _f(LateNegativeOpeningBmu, "bmu", "OBSA-CONT-007"))
 
 #: correct nodes made differently from the reference: each must be certified
 CAN_VARIANTS = (_f(SpreadCmu, "cmu"), _f(LateStartBmu, "bmu"), _f(PermilleSocBmu, "bmu"))
