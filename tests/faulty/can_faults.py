@@ -400,8 +400,8 @@ class _ContactorBmu(CanBmu):
 
 class LongPrechargeBmu(_ContactorBmu):
     """Keeps each failed precharge attempt going 80 ms past the declared
-    precharge_timeout_s (its timer also waits for the contactor's feedback): within a
-    frame's period of the bus, so only a time read on the pin catches it."""
+    precharge_timeout_s (its timer waits for a contactor's release as well): less than a
+    frame's period of the bus, which a time read on the pin must not be allowed."""
 
     TIMER, EXTRA_S = "_timeout_s", 0.08
 
