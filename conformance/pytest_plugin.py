@@ -150,9 +150,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     built before the first test case — imports, spec, manifest, the collected suite — lives
     to the end: out of the garbage collector's sight (``gc.freeze``), each full collection
     while the test cases run scans only what they made."""
+    if _cert(session.config) is None:
+        return  # not a certification: nothing imported for it
     from .certify import RUN_MARK
 
-    if _cert(session.config) is not None and os.environ.get(RUN_MARK):
+    if os.environ.get(RUN_MARK):
         gc.freeze()
 
 
