@@ -16,6 +16,7 @@ CRCs and counters on its own, from the catalog's statements:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,10 +59,15 @@ def crc8(data: bytes, algorithm: str) -> int:
 
 def dbc_database(spec: Spec, catalog: CanCatalog) -> Database:
     """The catalog's DBC as the exporter writes it, read back by cantools: what a receiver
-    built from the published file decodes."""
-    from ..spec.exporters.dbc import render
+    built from the published file decodes. Shared (read only) by every codec of the process
+    whose catalog renders the same text: each test case's rig and bridge builds a codec."""
+    from ..spec.exporters.dbc import dbc_text
 
-    text = render(spec)[f"obsa_{catalog.bus.id}.dbc"]
+    return _read_dbc(dbc_text(spec, catalog))
+
+
+@functools.lru_cache(maxsize=8)
+def _read_dbc(text: str) -> Database:
     db = cantools.database.load_string(text, database_format="dbc")
     assert isinstance(db, Database)
     return db

@@ -160,17 +160,25 @@ def database(spec: Spec, catalog: CanCatalog, expand: bool = False) -> Database:
     return db
 
 
+def _as_file(text: str) -> str:
+    # cantools ends DBC lines with CR LF; files are compared as text, so LF throughout
+    # and exactly one newline at the end, as every generated file
+    return text.replace("\r\n", "\n").rstrip("\n") + "\n"
+
+
+def dbc_text(spec: Spec, catalog: CanCatalog) -> str:
+    """The text of one catalog's DBC file, as :func:`render` writes it."""
+    return _as_file(database(spec, catalog).as_dbc_string(sort_signals=None))
+
+
 def render(spec: Spec) -> dict[str, str]:
     files: dict[str, str] = {}
     for catalog in spec.can_catalogs:
         stem = file_stem(catalog)
-        files[f"{stem}.dbc"] = database(spec, catalog).as_dbc_string(sort_signals=None)
-        files[f"{stem}.kcd"] = database(spec, catalog, expand=True).as_kcd_string(
-            sort_signals=None)
-    # cantools ends DBC lines with CR LF; files are compared as text, so LF throughout
-    # and exactly one newline at the end, as every generated file
-    return {name: text.replace("\r\n", "\n").rstrip("\n") + "\n"
-            for name, text in sorted(files.items())}
+        files[f"{stem}.dbc"] = dbc_text(spec, catalog)
+        files[f"{stem}.kcd"] = _as_file(database(spec, catalog, expand=True).as_kcd_string(
+            sort_signals=None))
+    return dict(sorted(files.items()))
 
 
 def dump(spec: Spec, out_dir: Path) -> list[Path]:
