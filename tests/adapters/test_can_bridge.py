@@ -26,7 +26,7 @@ from conformance.manifest import safety_core_manifest_path
 from conformance.session import Certification, unjudged_verdict
 from conformance.spec import load_spec
 
-from ..faulty.can_faults import SAFETY_OVER_CAN, CanFaulty
+from ..faulty.can_faults import SAFETY_OVER_CAN, BriskContactorsBmu, CanFaulty
 from ..harness.fakes import RestingBench
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,6 +135,23 @@ def test_a_faulty_safety_core_fails_over_can_what_it_breaks(
     assert failed == faulty.breaks, verdicts
     assert all(verdicts[rid] == "fail" for rid in faulty.breaks), verdicts
     assert all(reference[rid] == "pass" for rid in verdicts), reference
+
+
+@pytest.mark.slow
+def test_a_correct_node_made_otherwise_passes_over_can(tmp_path: Path) -> None:
+    """A BMU node whose contactor manager is brisker than the reference's (precharge given
+    up after 60 % of the declared timeout, both main contactors opened in one step) passes
+    every case the faulty nodes are judged on, its pin times measured as they are."""
+    node = BriskContactorsBmu
+    report = _certify(_can_manifest(tmp_path, f"{node.__module__}:{node.__name__}"),
+                      tmp_path / "out", TEETH)
+    results = _by_case(report)
+    assert results and all(r["verdict"] == "pass" for r in results.values()), {
+        key: (r["verdict"], r["evidence"]["message"][:300]) for key, r in results.items()}
+    measured = {c["name"]: c["measured"] for r in results.values() for c in r["criteria"]}
+    timeout = 2.0 * node.PRECHARGE_SHARE  # the manifest's precharge_timeout_s: 2 s
+    assert timeout - 0.03 <= measured["attempt_duration_s"] <= timeout, measured
+    assert measured["negative_open_delay_s"] <= 1e-9, measured  # the reference: 0.01 s
 
 
 def test_the_blocks_on_the_bus_are_what_the_bmu_sends() -> None:

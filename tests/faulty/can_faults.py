@@ -413,6 +413,22 @@ class LateNegativeOpeningBmu(_ContactorBmu):
     TIMER, EXTRA_S = "_opening_delay_s", 0.06
 
 
+class BriskContactorsBmu(CanBmu):
+    """Correct, but made differently: its contactor manager gives a precharge attempt up
+    after 60 % of the declared precharge_timeout_s and opens main negative in the step it
+    opens main positive (OBSA-CONT-007: both in the same step conforms). Its times on the
+    contactor pins are well inside the limits that the bench judges without a frame's lag;
+    nothing may be refused for them."""
+
+    PRECHARGE_SHARE = 0.6
+
+    def configure(self, parameters: Mapping[str, Mapping[str, Any]]) -> None:
+        super().configure(parameters)
+        manager: Any = self.functions.components["contactor_manager"]
+        manager._timeout_s *= self.PRECHARGE_SHARE
+        manager._opening_delay_s = 0.0
+
+
 @dataclass(frozen=True)
 class CanFaulty:
     cls: type
