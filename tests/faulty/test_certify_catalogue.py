@@ -246,8 +246,14 @@ def start(base: Path, only: set[str] | None = None,
         jobs[f"variant: {variant.name}"] = Job(_variant_manifest(variant, d), d / "out", True,
                                                False)
     from .catalogue_runs import catalogue_jobs
+    from .estimation_runs import estimation_jobs
+    from .full_bms_runs import full_bms_jobs
 
     jobs.update(catalogue_jobs(base))  # the CAN nodes' long runs among them
+    # the estimators' and the whole BMS's (vector replays, a 200-cell pack: 4-36 s each)
+    # before the block modules' short ones, which fill the last minutes on both cores
+    jobs.update(estimation_jobs(base))
+    jobs.update(full_bms_jobs(base))
     for faulty in ALL_FAULTY:
         d = base / faulty.name
         d.mkdir()
@@ -259,11 +265,6 @@ def start(base: Path, only: set[str] | None = None,
         if select is not None:
             jobs[gherkin_run(faulty.name)] = Job(manifest, d / "gherkin", True, False,
                                                  "gherkin", select)
-    from .estimation_runs import estimation_jobs
-    from .full_bms_runs import full_bms_jobs
-
-    jobs.update(estimation_jobs(base))
-    jobs.update(full_bms_jobs(base))
     if only is not None:
         jobs = {name: job for name, job in jobs.items() if name in only}
     logs = base / "logs"
