@@ -53,6 +53,27 @@ def characterization(vector: Vector) -> dict[str, Any]:
     return doc
 
 
+def bpx_document(vector: Vector) -> dict[str, Any] | None:
+    """The BPX document of the vector's nominal cell (``<cell>.bpx.json`` beside the
+    vector, whether the vector names it or its ``.ecm.json``), None when there is none."""
+    name = vector.info.characterization
+    for suffix in (".bpx.json", ".ecm.json"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    path = vector.path.parent / f"{name}.bpx.json"
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VectorError(f"{path}: the BPX document of vector {vector.info.id} cannot be "
+                          f"read: {exc}") from None
+    if not isinstance(doc, dict) or not {"Header", "Parameterisation"} <= set(doc):
+        raise VectorError(f"{path}: expected a BPX document (an object with 'Header' and "
+                          "'Parameterisation')")
+    return doc
+
+
 def _field(doc: dict[str, Any], dotted: str, where: Path) -> Any:
     value: Any = doc
     for part in dotted.split("."):
@@ -66,8 +87,9 @@ def configuration(h: Harness, component: str, vector: Vector,
                   **settings: Any) -> dict[str, Any]:
     """What ``component`` is configured with for ``vector``: its declared parameters, the
     simulated cell's values in place of those the spec names (``characterization.
-    overrides``), the characterization itself, and ``settings`` (what the test case sets,
-    e.g. ``initial_soc``)."""
+    overrides``), the characterization itself, the same cell as a BPX document where the
+    vector has one (:func:`bpx_document`), and ``settings`` (what the test case sets, e.g.
+    ``initial_soc``)."""
     spec_char = h.spec.interfaces[component].characterization
     params = dict(h.params(component))
     if spec_char is not None:
@@ -76,6 +98,9 @@ def configuration(h: Harness, component: str, vector: Vector,
         for name, dotted in spec_char.overrides.items():
             params[name] = float(_field(doc, dotted, where))
         params[spec_char.parameter] = doc
+        bpx = bpx_document(vector)
+        if bpx is not None:
+            params[spec_char.bpx_parameter] = bpx
     params.update(settings)
     return params
 

@@ -278,6 +278,13 @@ class Characterization(_Model):
         default_factory=dict,
         description="parameter → field of the document (dotted path) that the bench gives "
                     "it: the values that describe the simulated cell, not the module's own")
+    bpx_parameter: Name = Field(
+        default="cell_bpx",
+        description="the key configure() also receives the same nominal cell under as a BPX "
+                    "document (Battery Parameter eXchange, which PyBaMM reads and writes: each "
+                    "electrode's OCP, particle radius and diffusivity, the electrolyte), where "
+                    "the vector names one: for an estimator on a physics-based model. The "
+                    "bench supplies it, a manifest never declares it")
     description: Text
 
 
@@ -385,10 +392,14 @@ class Interface(_Model):
             if unknown:
                 raise ValueError(f"characterization.overrides: expected parameters of "
                                  f"{self.component}, found {', '.join(unknown)}")
-            if self.characterization.parameter in names:
-                raise ValueError(f"characterization.parameter: "
-                                 f"'{self.characterization.parameter}' is a declared parameter "
-                                 "of the interface; expected a key of its own")
+            for field in ("parameter", "bpx_parameter"):
+                key = getattr(self.characterization, field)
+                if key in names:
+                    raise ValueError(f"characterization.{field}: '{key}' is a declared "
+                                     "parameter of the interface; expected a key of its own")
+            if self.characterization.parameter == self.characterization.bpx_parameter:
+                raise ValueError("characterization: parameter and bpx_parameter are the same "
+                                 f"key '{self.characterization.parameter}'; expected two")
         return self
 
 

@@ -430,13 +430,19 @@ def _sensor_of_cell(sensors: int, n_cells: int) -> np.ndarray:
 #: ``characterization.parameter``): an obsa-ecm/1 document (dict), the path of one, or a
 #: :class:`CellModel`.
 CHARACTERIZATION_KEY = "cell_characterization"
+#: The key configure() receives the same cell under as a BPX document, where the vector has
+#: one (the interface's ``characterization.bpx_parameter``): for an estimator on a
+#: physics-based model. The reference's estimators are written against the equivalent
+#: circuit and take no part of it.
+BPX_KEY = "cell_bpx"
 
 
 def split_characterization(parameters: Mapping[str, Any] | None
                            ) -> tuple[CellModel | None, dict[str, Any]]:
     """The cell model passed to configure() (None: keep the present one) and the PIXIT
-    values without it."""
+    values without it (nor the BPX document, :data:`BPX_KEY`)."""
     rest = dict(parameters or {})
+    rest.pop(BPX_KEY, None)
     given = rest.pop(CHARACTERIZATION_KEY, None)
     if given is None or isinstance(given, CellModel):
         return given, rest
