@@ -140,8 +140,9 @@ def test_a_faulty_safety_core_fails_over_can_what_it_breaks(
 @pytest.mark.slow
 def test_a_correct_node_made_otherwise_passes_over_can(tmp_path: Path) -> None:
     """A BMU node whose contactor manager is brisker than the reference's (precharge given
-    up after 60 % of the declared timeout, both main contactors opened in one step) passes
-    every case the faulty nodes are judged on, its pin times measured as they are."""
+    up after 60 % of the declared timeout, main negative opened the step after main
+    positive) passes every case the faulty nodes are judged on, its pin times measured as
+    they are."""
     node = BriskContactorsBmu
     report = _certify(_can_manifest(tmp_path, f"{node.__module__}:{node.__name__}"),
                       tmp_path / "out", TEETH)

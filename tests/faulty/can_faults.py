@@ -415,10 +415,10 @@ class LateNegativeOpeningBmu(_ContactorBmu):
 
 class BriskContactorsBmu(CanBmu):
     """Correct, but made differently: its contactor manager gives a precharge attempt up
-    after 60 % of the declared precharge_timeout_s and opens main negative in the step it
-    opens main positive (OBSA-CONT-007: both in the same step conforms). Its times on the
-    contactor pins are well inside the limits that the bench judges without a frame's lag;
-    nothing may be refused for them."""
+    after 60 % of the declared precharge_timeout_s and waits no opening delay, so main
+    negative opens the step after main positive (the reference: the declared 20 ms, two
+    steps). Its times on the contactor pins are well inside the limits that the bench judges
+    without a frame's lag; nothing may be refused for them."""
 
     PRECHARGE_SHARE = 0.6
 
