@@ -11,10 +11,10 @@ most), and the mean over its last 100 s (a rest after the drive, on the drive cy
   filter models the cell, without its slow-polarisation state): OCV at the truth's SoC,
   R0 and the RC pairs at the vector's temperature, driven by the vector's current;
 - **SPM**, **SPMe**: PyBaMM's single-particle models without and with the electrolyte, on
-  the parameter set the characterization was made from (the nominal cell, what a module is
-  told), open loop from the vector's initial stoichiometric state (on an aged or other
-  cell their charge runs off as the nominal capacity's: that error is the SoC's, which a
-  filter corrects, and the model's);
+  the nominal cell's BPX document (``cell_bpx``, what a module is told, read by PyBaMM's
+  ``create_from_bpx``), open loop from the vector's initial stoichiometric state (on an aged
+  or other cell their charge runs off as the nominal capacity's: that error is the SoC's,
+  which a filter corrects, and the model's);
 - **SPMe, the vector's cell**: the same on the vector's own parameter set and changes (the
   aged or other cell's, which a module is not told): the model's own error, with the cell's
   parameters known or estimated.
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,13 +56,22 @@ def ecm_voltage(vector: Vector, cell: CellModel) -> np.ndarray:
     return np.asarray(v, dtype=float)
 
 
-def pybamm_voltage(vector: Vector, model: Any, parameter_set: str,
+def pybamm_voltage(vector: Vector, model: Any, parameter_set: str | Path,
                    changes: dict[str, float]) -> np.ndarray:
-    """PyBaMM's ``model`` on ``parameter_set`` with ``changes`` under the vector's current,
-    from the first cell's initial stoichiometric state."""
+    """PyBaMM's ``model`` on ``parameter_set`` (a PyBaMM set's name, or the path of a BPX
+    document) with ``changes`` under the vector's current, from the first cell's initial
+    stoichiometric state."""
     pybamm = g._pybamm()
     t = vector["t_s"].astype(float)
-    p = g.parameter_values(parameter_set, changes, float(vector.info.temperature_degC))
+    temperature = float(vector.info.temperature_degC)
+    if isinstance(parameter_set, Path):
+        p = pybamm.ParameterValues.create_from_bpx(str(parameter_set),
+                                                   target_soc=_initial_state(vector))
+        kelvin = temperature + 273.15
+        p.update({"Ambient temperature [K]": kelvin, "Initial temperature [K]": kelvin,
+                  **changes}, check_already_exists=False)
+    else:
+        p = g.parameter_values(parameter_set, changes, temperature)
     p["Current function [A]"] = pybamm.Interpolant(t, -_current(vector), pybamm.t,
                                                    interpolator="linear")
     # the replayed current, not a charger, decides: no voltage cut-off ends the run
@@ -117,16 +127,18 @@ def main() -> None:
             continue
         doc = json.loads((vectors_dir() / vector.info.characterization.replace(
             ".bpx.json", ".ecm.json")).read_text(encoding="utf-8"))
-        nominal = str(doc["parameter_set"])
+        nominal = vectors_dir() / vector.info.characterization.replace(".ecm.json",
+                                                                        ".bpx.json")
         print(f"{vector.info.id} ({vector.info.parameter_set}, "
               f"{vector.info.temperature_degC:g} °C, {vector.info.duration_s:g} s)", flush=True)
         ecm = ecm_voltage(vector, CellModel.from_ecm(doc))
         print(f"  {'ECM (characterization)':<26} {summary(vector, ecm)}", flush=True)
-        runs = [("SPM (nominal cell)", pybamm.lithium_ion.SPM(), nominal, {}),
-                ("SPMe (nominal cell)", pybamm.lithium_ion.SPMe(), nominal, {}),
-                ("SPMe (the vector's cell)",
-                 pybamm.lithium_ion.SPMe(options={"contact resistance": "true"}),
-                 vector.info.parameter_set, _own_changes(vector))]
+        runs: list[tuple[str, Any, str | Path, dict[str, float]]] = [
+            ("SPM (nominal cell)", pybamm.lithium_ion.SPM(), nominal, {}),
+            ("SPMe (nominal cell)", pybamm.lithium_ion.SPMe(), nominal, {}),
+            ("SPMe (the vector's cell)",
+             pybamm.lithium_ion.SPMe(options={"contact resistance": "true"}),
+             vector.info.parameter_set, _own_changes(vector))]
         for label, model, parameter_set, changes in runs:
             try:
                 voltage = pybamm_voltage(vector, model, parameter_set, changes)
