@@ -11,10 +11,10 @@ most), and the mean over its last 100 s (a rest after the drive, on the drive cy
   filter models the cell, without its slow-polarisation state): OCV at the truth's SoC,
   R0 and the RC pairs at the vector's temperature, driven by the vector's current;
 - **SPM**, **SPMe**: PyBaMM's single-particle models without and with the electrolyte, on
-  the nominal cell's BPX document (``cell_bpx``, what a module is told, read by PyBaMM's
-  ``create_from_bpx``), open loop from the vector's initial stoichiometric state (on an aged
-  or other cell their charge runs off as the nominal capacity's: that error is the SoC's,
-  which a filter corrects, and the model's);
+  the nominal cell's BPX document (``cell_bpx``, what a module is told: the bench's
+  ``bpx_document``, read by PyBaMM's ``create_from_bpx_obj``), open loop from the vector's
+  initial stoichiometric state (on an aged or other cell their charge runs off as the
+  nominal capacity's: that error is the SoC's, which a filter corrects, and the model's);
 - **SPMe, the vector's cell**: the same on the vector's own parameter set and changes (the
   aged or other cell's, which a module is not told): the model's own error, with the cell's
   parameters known or estimated.
@@ -27,14 +27,14 @@ of 1 %.
 
 from __future__ import annotations
 
-import json
+import copy
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.signal import lfilter
 
+from conformance.harness.replay import bpx_document, characterization
 from conformance.paths import vectors_dir
 from conformance.vectors import Vector, load_vectors
 from conformance.vectors import generate as g
@@ -56,17 +56,18 @@ def ecm_voltage(vector: Vector, cell: CellModel) -> np.ndarray:
     return np.asarray(v, dtype=float)
 
 
-def pybamm_voltage(vector: Vector, model: Any, parameter_set: str | Path,
+def pybamm_voltage(vector: Vector, model: Any, parameter_set: str | dict[str, Any],
                    changes: dict[str, float]) -> np.ndarray:
-    """PyBaMM's ``model`` on ``parameter_set`` (a PyBaMM set's name, or the path of a BPX
-    document) with ``changes`` under the vector's current, from the first cell's initial
+    """PyBaMM's ``model`` on ``parameter_set`` (a PyBaMM set's name, or a BPX document)
+    with ``changes`` under the vector's current, from the first cell's initial
     stoichiometric state."""
     pybamm = g._pybamm()
     t = vector["t_s"].astype(float)
     temperature = float(vector.info.temperature_degC)
-    if isinstance(parameter_set, Path):
-        p = pybamm.ParameterValues.create_from_bpx(str(parameter_set),
-                                                   target_soc=_initial_state(vector))
+    if isinstance(parameter_set, dict):
+        # (PyBaMM takes fields out of the document it reads: give it a copy; the initial
+        # state is set by the solve below)
+        p = pybamm.ParameterValues.create_from_bpx_obj(copy.deepcopy(parameter_set))
         kelvin = temperature + 273.15
         p.update({"Ambient temperature [K]": kelvin, "Initial temperature [K]": kelvin,
                   **changes}, check_already_exists=False)
@@ -88,20 +89,14 @@ def _current(vector: Vector) -> np.ndarray:
     return current if current.ndim == 1 else current[:, 0]
 
 
-def _metadata(vector: Vector) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads((vectors_dir() / f"{vector.info.id}.json")
-                                     .read_text(encoding="utf-8"))
-    return doc
-
-
 def _initial_state(vector: Vector) -> float:
-    return float(_metadata(vector)["changes"]["cell[0]: initial stoichiometric SoC (PyBaMM)"])
+    return float(vector.info.changes["cell[0]: initial stoichiometric SoC (PyBaMM)"])
 
 
 def _own_changes(vector: Vector) -> dict[str, float]:
     """The vector's changes that hold for its first cell (a pack's spread: cell 0's)."""
     out: dict[str, float] = {}
-    for key, value in _metadata(vector)["changes"].items():
+    for key, value in vector.info.changes.items():
         if key.startswith("cell[0]: ") and "initial stoichiometric" not in key:
             out[key.removeprefix("cell[0]: ")] = float(value)
         elif not key.startswith(("cell[", "spread")):
@@ -125,20 +120,20 @@ def main() -> None:
     for vector in load_vectors(vectors_dir()):
         if wanted and vector.info.id not in wanted:
             continue
-        doc = json.loads((vectors_dir() / vector.info.characterization.replace(
-            ".bpx.json", ".ecm.json")).read_text(encoding="utf-8"))
-        nominal = vectors_dir() / vector.info.characterization.replace(".ecm.json",
-                                                                        ".bpx.json")
+        nominal = bpx_document(vector)  # the cell_bpx a module is handed
         print(f"{vector.info.id} ({vector.info.parameter_set}, "
               f"{vector.info.temperature_degC:g} °C, {vector.info.duration_s:g} s)", flush=True)
-        ecm = ecm_voltage(vector, CellModel.from_ecm(doc))
+        ecm = ecm_voltage(vector, CellModel.from_ecm(characterization(vector)))
         print(f"  {'ECM (characterization)':<26} {summary(vector, ecm)}", flush=True)
-        runs: list[tuple[str, Any, str | Path, dict[str, float]]] = [
-            ("SPM (nominal cell)", pybamm.lithium_ion.SPM(), nominal, {}),
-            ("SPMe (nominal cell)", pybamm.lithium_ion.SPMe(), nominal, {}),
-            ("SPMe (the vector's cell)",
-             pybamm.lithium_ion.SPMe(options={"contact resistance": "true"}),
-             vector.info.parameter_set, _own_changes(vector))]
+        runs: list[tuple[str, Any, str | dict[str, Any], dict[str, float]]] = []
+        if nominal is None:
+            print(f"  {'SPM, SPMe (nominal cell)':<26} no BPX document beside the vector")
+        else:
+            runs += [("SPM (nominal cell)", pybamm.lithium_ion.SPM(), nominal, {}),
+                     ("SPMe (nominal cell)", pybamm.lithium_ion.SPMe(), nominal, {})]
+        runs.append(("SPMe (the vector's cell)",
+                     pybamm.lithium_ion.SPMe(options={"contact resistance": "true"}),
+                     vector.info.parameter_set, _own_changes(vector)))
         for label, model, parameter_set, changes in runs:
             try:
                 voltage = pybamm_voltage(vector, model, parameter_set, changes)
