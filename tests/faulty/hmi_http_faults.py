@@ -161,6 +161,9 @@ class _State:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        #: what the block produced last (written by the instance in use at every step)
+        self.latest: dict[str, Any] | None = None
+        #: what the server serves (the poller's copy of ``latest``)
         self.signals: dict[str, Any] | None = None
         self.token: str | None = None
 
@@ -226,29 +229,30 @@ class StdlibHmi(HmiApi):
         global _SERVER
         super()._setup(p)
 
-        self._latest: dict[str, Any] | None = None
         with _STARTED:
+            # one server and one poller per process, serving whichever instance was set up
+            # last: a test case sets up a new block, and the last one's data go with it
+            with _STATE.lock:
+                _STATE.latest = _STATE.signals = None
             port = os.environ.get(PORT_VARIABLE)
             if _SERVER is None and port:
                 _STATE.token = os.environ.get(TOKEN_VARIABLE) or None
                 _SERVER = ThreadingHTTPServer(("127.0.0.1", int(port)), _Handler)
                 _SERVER.daemon_threads = True
                 threading.Thread(target=_SERVER.serve_forever, daemon=True).start()
-        if _SERVER is not None and getattr(self, "_poller", None) is None:
-            self._poller = threading.Thread(target=self._poll, daemon=True)
-            self._poller.start()
+                threading.Thread(target=self._poll, daemon=True).start()
 
-    def _poll(self) -> None:
+    @classmethod
+    def _poll(cls) -> None:
         while True:
-            latest = self._latest
-            if latest is not None:
-                with _STATE.lock:
-                    _STATE.signals = latest
-            time.sleep(self.POLL_S)
+            with _STATE.lock:
+                if _STATE.latest is not None:
+                    _STATE.signals = _STATE.latest
+            time.sleep(cls.POLL_S)
 
     def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
         out = super()._step(t, inputs)
-        self._latest = {**out, **self.lifetime_data}
+        _STATE.latest = {**out, **self.lifetime_data}
         return out
 
 
