@@ -22,6 +22,7 @@ import sys
 
 import numpy as np
 
+from conformance.harness.replay import bpx_document
 from conformance.paths import vectors_dir
 from conformance.vectors import load_vectors
 from reference_impl.functions.cell_model import CellModel
@@ -31,6 +32,7 @@ CONVERGENCE_S = 300.0  # the reference manifest's soc_convergence_time_s
 BOUNDS = {"rmse": 0.03, "max": 0.05, "band": 0.05}  # OBSA-SOC-002, -003, -004
 TARGETS = {"nmc": 0.01, "lfp": 0.02, "max": 0.03}  # the reference's own: RMSE, largest
 SUITE_START_S = 600.0  # where the suite's drive-cycle case starts a replay
+CIRCUIT_ONLY = "--circuit" in sys.argv  # the estimator without the BPX document
 
 
 def replay(vector, offset: float, start_s: float = 0.0) -> tuple[float, float, float]:
@@ -49,7 +51,8 @@ def replay(vector, offset: float, start_s: float = 0.0) -> tuple[float, float, f
                    "soc_full_voltage_V": info.soc_reference.full_voltage_V,
                    "soc_empty_voltage_V": info.soc_reference.empty_voltage_V,
                    "soc_convergence_time_s": CONVERGENCE_S,
-                   "initial_soc": float(np.clip(truth[0].mean() + offset, 0.0, 1.0))})
+                   "initial_soc": float(np.clip(truth[0].mean() + offset, 0.0, 1.0)),
+                   **({} if CIRCUIT_ONLY else {"cell_bpx": bpx_document(vector)})})
     rng = np.random.default_rng(1)
     n, c = truth.shape
     voltage = vector["cell_voltage_V"][first:]
@@ -83,7 +86,7 @@ def runs(vector) -> list[tuple[str, float, float]]:
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:])
+    wanted = set(sys.argv[1:]) - {"--circuit"}
     vectors = [v for v in load_vectors(vectors_dir()) if not wanted or v.info.id in wanted]
     print(f"bounds: RMSE ≤ {BOUNDS['rmse']}, largest ≤ {BOUNDS['max']} after "
           f"{CONVERGENCE_S:g} s; converged (|error| < {BOUNDS['band']}) within "

@@ -432,8 +432,8 @@ def _sensor_of_cell(sensors: int, n_cells: int) -> np.ndarray:
 CHARACTERIZATION_KEY = "cell_characterization"
 #: The key configure() receives the same cell under as a BPX document, where the vector has
 #: one (the interface's ``characterization.bpx_parameter``): for an estimator on a
-#: physics-based model. The reference's estimators are written against the equivalent
-#: circuit and take no part of it.
+#: physics-based model. The reference's SoC estimator models the cell with it
+#: (:mod:`.spme`); its SoH and SoP estimators keep to the equivalent circuit.
 BPX_KEY = "cell_bpx"
 
 

@@ -39,11 +39,12 @@ class CoulombCountingOnly(SocEstimator):
 
 
 class SocCurrentSignInverted(SocEstimator):
-    """Counts a charging current as a discharge (the sensor's sign convention read the
-    wrong way round): the voltage keeps pulling the estimate back, the count away."""
+    """Reads a charging current as a discharge (the sensor's sign convention taken the wrong
+    way round): it counts the charge away from the truth and models the cell's voltage
+    under the opposite current, while the voltage pulls the estimate back."""
 
-    def _predict(self, current: float, dt: float) -> None:
-        super()._predict(-current, dt)
+    def _step(self, t: float, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return super()._step(t, {**inputs, "pack_current_A": -float(inputs["pack_current_A"])})
 
 
 class SocCorrectedOnlyAtStartUp(SocEstimator):

@@ -76,7 +76,9 @@ def test_every_estimator_is_given_both_documents_of_a_shipped_vector() -> None:
         params = configuration(h, component, vector)  # type: ignore[arg-type]
         assert params[CHARACTERIZATION_KEY] == ecm, component
         assert params[BPX_KEY] == bpx, component
-        cls().configure(params)  # the reference takes it and keeps to its circuit
+        block = cls()
+        block.configure(params)  # the SoC filter models the cell with it, SoH and SoP do not
+        assert (getattr(block, "_spme", None) is not None) == (cls is SocEstimator), component
 
 
 def test_a_vector_without_a_bpx_document_gives_none(tmp_path: Path) -> None:
