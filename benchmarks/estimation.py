@@ -15,6 +15,12 @@ update), and steps 1 s apart (every step corrects: the cost of a correcting step
   reads and writes (SoC, slow resistance, their three covariances, two RC voltages, the
   measured voltages), i.e. the best any kernel that touches that state once could do.
 
+Each twice: the circuit alone (the filter without the cell's BPX document) and the reduced
+SPMe (:mod:`reference_impl.functions.spme`, with the NMC cell's BPX document as the bench
+gives it on the vectors: the diffusion states advanced once per string, per cell the OCPs
+and kinetics at each correction, a four-state filter: SoC, slow and series resistance,
+count gain, with its 10 covariances), each beside the copy ceiling of the arrays it touches.
+
 Targets (issue 12): ≥ 50 M cell-updates/s at 100 k cells on one core, ≥ 1000× the filterpy
 loop.
 
@@ -45,6 +51,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from conformance.harness.replay import bpx_document
 from conformance.paths import vectors_dir
 from conformance.vectors import load_vector
 from reference_impl.component import Block
@@ -67,12 +74,17 @@ def best_of(fn: Callable[[], None], repeat: int) -> float:
     return best
 
 
-def reference_rate(n: int, dtype: type[np.floating], steps: int, dt: float = DT) -> float:
+def reference_rate(n: int, dtype: type[np.floating], steps: int, dt: float = DT,
+                   spme: bool = False) -> float:
     """Cell-updates/s of SocEstimator.step over ``n`` cells, steps ``dt`` apart (inputs
-    prepared beforehand)."""
+    prepared beforehand); with ``spme``, configured with the NMC cell's BPX document (the
+    reduced SPMe and the four-state filter) instead of the circuit alone."""
     est = SocEstimator(MODEL, dtype=dtype)
+    extra = ({"cell_characterization": characterization("nmc-wltc-25c"),
+              "cell_bpx": json.loads((vectors_dir() / "nmc-chen2020.bpx.json").read_text(
+                  encoding="utf-8"))} if spme else {})
     est.configure({"reference_capacity_Ah": 5.0, "soc_reference_current_A": 0.25,
-                   "soc_convergence_time_s": 300.0, "initial_soc": 0.6})
+                   "soc_convergence_time_s": 300.0, "initial_soc": 0.6, **extra})
     rng = np.random.default_rng(1)
     voltage = (MODEL.ocv(rng.uniform(0.4, 0.7, n), 25.0)).astype(dtype)
     inputs = {"cell_voltage_V": voltage, "cell_voltage_valid": np.ones(n, dtype=bool),
@@ -89,10 +101,10 @@ def reference_rate(n: int, dtype: type[np.floating], steps: int, dt: float = DT)
     return n * steps / best_of(run, 3)
 
 
-def copy_ceiling(n: int, dtype: type[np.floating], steps: int) -> float:
-    """Cell-updates/s if a step only copied the state it touches (8 arrays)."""
-    src = [np.ones(n, dtype=dtype) for _ in range(8)]
-    dst = [np.empty(n, dtype=dtype) for _ in range(8)]
+def copy_ceiling(n: int, dtype: type[np.floating], steps: int, arrays: int = 8) -> float:
+    """Cell-updates/s if a step only copied the state it touches (``arrays`` arrays)."""
+    src = [np.ones(n, dtype=dtype) for _ in range(arrays)]
+    dst = [np.empty(n, dtype=dtype) for _ in range(arrays)]
 
     def run() -> None:
         for _ in range(steps):
@@ -205,7 +217,9 @@ def configured(block: type[Block], component: str, vector_id: str) -> Block:
                       soc_empty_voltage_V=ref.empty_voltage_V,
                       soc_reference_current_A=ref.current_A)
     est = block()
-    est.configure({**params, "cell_characterization": doc})
+    bpx = bpx_document(load_vector(vectors_dir() / f"{vector_id}.json"))
+    est.configure({**params, "cell_characterization": doc,
+                   **({} if bpx is None else {"cell_bpx": bpx})})
     return est
 
 
@@ -261,18 +275,22 @@ def main() -> None:
         return
     loop = filterpy_rate(96, 5 if quick else 20)
     print(f"filterpy EKF, Python loop over 96 cells: {loop / 1e3:9.1f} k cell-updates/s")
-    print(f"{'cells':>8} {'dtype':>8} {'0.1 s steps':>14} {'1 s steps':>14} "
+    print(f"{'model':>8} {'cells':>8} {'dtype':>8} {'0.1 s steps':>14} {'1 s steps':>14} "
           f"{'copy ceiling':>14} {'% of ceiling':>13} {'× filterpy':>11}")
-    for n in (96, 10_000, 100_000):
-        steps = max(50, (200_000 if quick else 2_000_000) // n)
-        for dtype in (np.float64, np.float32):
-            rate = reference_rate(n, dtype, steps)
-            correcting = reference_rate(n, dtype, steps, SocEstimator.CORRECTION_PERIOD_S)
-            ceiling = copy_ceiling(n, dtype, steps)
-            print(f"{n:>8} {np.dtype(dtype).name:>8} {rate / 1e6:>11.2f} M/s "
-                  f"{correcting / 1e6:>11.2f} M/s "
-                  f"{ceiling / 1e6:>11.1f} M/s {100 * rate / ceiling:>12.1f}% "
-                  f"{rate / loop:>10.0f}×")
+    # the circuit's filter touches 8 arrays per cell (SoC, r_s, 3 covariances, 2 RC
+    # voltages, the voltage); the SPMe's 15 (4 states, 10 covariances, the voltage)
+    for spme, arrays in ((False, 8), (True, 15)):
+        for n in (96, 10_000, 100_000):
+            steps = max(50, (200_000 if quick else 2_000_000) // n)
+            for dtype in (np.float64, np.float32):
+                rate = reference_rate(n, dtype, steps, spme=spme)
+                correcting = reference_rate(n, dtype, steps, SocEstimator.CORRECTION_PERIOD_S,
+                                            spme=spme)
+                ceiling = copy_ceiling(n, dtype, steps, arrays)
+                print(f"{'SPMe' if spme else 'circuit':>8} {n:>8} {np.dtype(dtype).name:>8} "
+                      f"{rate / 1e6:>11.2f} M/s {correcting / 1e6:>11.2f} M/s "
+                      f"{ceiling / 1e6:>11.1f} M/s {100 * rate / ceiling:>12.1f}% "
+                      f"{rate / loop:>10.0f}×")
 
 
 if __name__ == "__main__":

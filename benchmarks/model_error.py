@@ -15,6 +15,8 @@ most), and the mean over its last 100 s (a rest after the drive, on the drive cy
   ``bpx_document``, read by PyBaMM's ``create_from_bpx_obj``), open loop from the vector's
   initial stoichiometric state (on an aged or other cell their charge runs off as the
   nominal capacity's: that error is the SoC's, which a filter corrects, and the model's);
+- **reference SPMe**: the reduced SPMe the reference SoC filter models the cell with
+  (``reference_impl/functions/spme.py``) on the same BPX document, at the truth's SoC;
 - **SPMe, the vector's cell**: the same on the vector's own parameter set and changes (the
   aged or other cell's, which a module is not told): the model's own error, with the cell's
   parameters known or estimated.
@@ -39,6 +41,7 @@ from conformance.paths import vectors_dir
 from conformance.vectors import Vector, load_vectors
 from conformance.vectors import generate as g
 from reference_impl.functions.cell_model import CellModel
+from reference_impl.functions.spme import Spme
 
 LOW_CURRENT_A = 1.0
 LAST_S = 100.0
@@ -54,6 +57,23 @@ def ecm_voltage(vector: Vector, cell: CellModel) -> np.ndarray:
         a = float(np.exp(-vector.info.dt_s / pair.tau_s))
         v = v + lfilter([1.0 - a], [1.0, -a], float(cell.rc_r(i, temperature)) * current)
     return np.asarray(v, dtype=float)
+
+
+def reference_spme_voltage(vector: Vector, nominal: dict[str, Any]) -> np.ndarray:
+    """The reference SoC filter's reduced SPMe on the nominal cell's BPX document, at the
+    truth's SoC of the first cell, its diffusion driven by the vector's current."""
+    model = Spme(nominal, CellModel.from_ecm(characterization(vector)))
+    current = _current(vector)
+    soc = vector["cell_soc"][:, 0].astype(float)
+    kelvin = np.array([float(vector.info.temperature_degC) + 273.15])
+    out = np.empty(len(current))
+    previous = float(current[0])
+    for i, c in enumerate(current.tolist()):
+        if i:
+            model.advance(previous, vector.info.dt_s, float(kelvin[0]))
+        out[i] = float(model.voltage(soc[i:i + 1], kelvin, c)[0])
+        previous = c
+    return out
 
 
 def pybamm_voltage(vector: Vector, model: Any, parameter_set: str | dict[str, Any],
@@ -129,6 +149,8 @@ def main() -> None:
         if nominal is None:
             print(f"  {'SPM, SPMe (nominal cell)':<26} no BPX document beside the vector")
         else:
+            ours = reference_spme_voltage(vector, nominal)
+            print(f"  {'reference SPMe (nominal)':<26} {summary(vector, ours)}", flush=True)
             runs += [("SPM (nominal cell)", pybamm.lithium_ion.SPM(), nominal, {}),
                      ("SPMe (nominal cell)", pybamm.lithium_ion.SPMe(), nominal, {})]
         runs.append(("SPMe (the vector's cell)",

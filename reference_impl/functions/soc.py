@@ -301,7 +301,7 @@ class SocEstimator(CellModelBlock):
         self._temps = temps
         if self._spme is not None:
             kelvin = temps.astype(float) + 273.15
-            self._cells = self._spme.cells(kelvin)
+            self._cells4 = self._spme.cells(np.tile(kelvin, 4))
             self._kelvin_mean = float(np.mean(kelvin))
         lookup = self._model.lookup
         row = np.clip(np.rint(temps - lookup.t_min), 0, lookup.rows - 1).astype(np.int64)
@@ -401,11 +401,14 @@ class SocEstimator(CellModelBlock):
             y_hi = self._ocv(hi, b4, b0)
             y_mid = self._ocv(soc, b5, b0)
         else:  # the cell's voltage under the current, not its OCV
+            # one call for the four points (the three SoCs, and the SoC at g + GAIN_STEP
+            # for the slope in g): the string's terms are worked out once
+            n = self._n
             scale = 1.0 + self.gain
-            y_lo = spme.voltage_of(lo, self._cells, current, scale)
-            y_hi = spme.voltage_of(hi, self._cells, current, scale)
-            y_mid = spme.voltage_of(soc, self._cells, current, scale)
-            h_g = spme.voltage_of(soc, self._cells, current, scale + self.GAIN_STEP)
+            y = spme.voltage_of(np.concatenate((lo, hi, soc, soc)), self._cells4, current,
+                                np.concatenate((scale, scale, scale,
+                                                scale + self.GAIN_STEP)))
+            y_lo, y_hi, y_mid, h_g = y[:n], y[n:2 * n], y[2 * n:3 * n], y[3 * n:]
             h_g -= y_mid
             h_g *= 1.0 / self.GAIN_STEP
         # secant slope over the points: the statistical linearisation of the OCV

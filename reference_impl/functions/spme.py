@@ -34,6 +34,9 @@ string costs a few vector operations per cell:
   reference temperature. A series (contact) resistance per characterization temperature
   makes the model's voltage 10 ms into a 1C discharge step from rest at SoC 0.5 drop as
   much as the characterization's R0 says (the definition of R0 in ``vectors/README.md``).
+  It corrects the model's own resistance too, and may come out a little below zero: on the
+  shipped NMC cell +0.30, +0.16 and −0.07 mΩ at 10, 25 and 40 °C; on the LFP cell 2.2, 2.1
+  and 1.7 mΩ. The OCV so mapped is within 0.06 mV RMS of the characterization's on both.
 
 The diffusion and electrolyte states are driven by the current alone, which every cell of
 a series string shares: they are held once per string, advanced with the string's mean
