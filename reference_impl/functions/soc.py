@@ -190,6 +190,14 @@ class SocEstimator(CellModelBlock):
     #: With the BPX model: the model's error at rest (V), half the circuit's (the SPMe holds
     #: the diffusion the circuit lacks)
     SPME_MODEL_STD_V = 0.005
+    #: With the BPX model, a cell whose SoC is less certain than PROGRESSIVE_STD is corrected
+    #: in PROGRESSIVE_STEPS parts, each counting as that part of the interval's reading and
+    #: linearised anew about the estimate the last left: one linearisation over ±√3 σ of a
+    #: wide prior lands an LFP cell started 0.1 above the truth at SoC 0.9 on the plateau
+    #: 5 % below it, where it stays for 1 000 s (lfp-wltc-25c from rest, +0.1 and +0.2:
+    #: RMSE 3.6 → 1.8 %; nmc vectors within ±0.02 %).
+    PROGRESSIVE_STEPS = 10
+    PROGRESSIVE_STD = 0.05
     #: The step of g the voltage's slope in it is taken over.
     GAIN_STEP = 0.01
     #: Uncertainty of the RC voltages after reset(), as a C-rate (fraction of the one-hour
@@ -334,7 +342,12 @@ class SocEstimator(CellModelBlock):
             since_reset = t - self._t_start
             self._initial_rc_var = sum((std * math.exp(-since_reset / tau)) ** 2
                                        for std, tau in self._rc_initial)
-            self._correct(voltage, valid, current, elapsed)
+            # with the SPMe, a wide SoC is corrected in PROGRESSIVE_STEPS parts of the reading,
+            # each re-linearised where the last left the estimate
+            parts = (self.PROGRESSIVE_STEPS if self._spme is not None
+                     and float(np.max(self.variance)) > self.PROGRESSIVE_STD ** 2 else 1)
+            for _ in range(parts):
+                self._correct(voltage, valid, current, elapsed / parts)
             self._t_corrected = t
         return self._outputs(0)
 

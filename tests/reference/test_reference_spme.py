@@ -151,7 +151,8 @@ def _broken(edit: Any) -> dict[str, Any]:
     (lambda p: p.pop("Separator"), r"Parameterisation.Separator: expected an object"),
     (lambda p: p["Cell"].update({"Electrode area [m2]": "large"}),
      r"Cell: 'Electrode area \[m2\]': expected a number, found 'large'"),
-])
+], ids=["missing-radius", "ocp-function", "negative-diffusivity", "stoichiometry-window",
+        "ocp-table-lengths", "no-separator", "area-not-a-number"])
 def test_a_broken_document_is_named(edit: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Spme(_broken(edit), cell("nmc-chen2020")[1])
@@ -172,3 +173,60 @@ def test_the_soc_estimator_takes_the_bpx_document_with_its_characterization() ->
         est.configure(dict(DECLARED, **{
             "cell_characterization": ecm.to_ecm(),
             "cell_bpx": _broken(lambda p: p["Negative electrode"].pop("Thickness [m]"))}))
+
+
+def replay(vector_id: str, offset: float, bpx: bool = True) -> tuple[float, float, SocEstimator]:
+    """The SoC filter over a shipped vector from its start (a rest), ``offset`` from the
+    truth, with the sensor errors of benchmarks/soc_on_vectors.py (2 mV noise, current gain
+    +0.5 % and offset +50 mA, seeded): the worst cell's RMSE and the largest error after
+    300 s, and the filter."""
+    v = vector(vector_id)
+    ecm = characterization(v)
+    est = SocEstimator()
+    est.configure(dict(DECLARED, **{
+        "cell_characterization": ecm, "reference_capacity_Ah": ecm["reference_capacity_Ah"],
+        "soc_reference_current_A": v.info.soc_reference.current_A,
+        "soc_full_voltage_V": v.info.soc_reference.full_voltage_V,
+        "soc_empty_voltage_V": v.info.soc_reference.empty_voltage_V,
+        "initial_soc": float(np.clip(v["cell_soc"][0].mean() + offset, 0.0, 1.0)),
+        **({"cell_bpx": bpx_document(v)} if bpx else {})}))
+    rng = np.random.default_rng(1)
+    truth = v["cell_soc"]
+    n, cells = truth.shape
+    current = v["current_A"].astype(float) * 1.005 + 0.05
+    valid = np.ones(cells, dtype=bool)
+    estimate = np.empty((n, cells))
+    for i in range(n):
+        estimate[i] = est.step(float(v["t_s"][i]), {
+            "cell_voltage_V": v["cell_voltage_V"][i] + rng.normal(0.0, 0.002, cells),
+            "cell_voltage_valid": valid,
+            "cell_temperature_degC": v["cell_temperature_degC"][i].astype(float),
+            "pack_current_A": float(current[i]), "current_sensor_age_s": 0.0})["cell_soc"]
+    after = (estimate - truth)[int(round(300.0 / v.info.dt_s)):]
+    return (float(np.max(np.sqrt(np.mean(after ** 2, axis=0)))),
+            float(np.max(np.abs(after))), est)
+
+
+def test_the_filter_on_the_spme_meets_the_nmc_target_where_the_circuit_does_not() -> None:
+    """nmc-wltc-25c from rest, 0.2 above the truth: measured 0.43 % RMSE with the document,
+    1.31 % with the circuit alone (the reference's target: 1 %, largest error 3 %)."""
+    rmse, largest, _ = replay("nmc-wltc-25c", +0.2)
+    circuit, _, _ = replay("nmc-wltc-25c", +0.2, bpx=False)
+    assert rmse <= 0.01 and largest <= 0.03
+    assert circuit > 2.0 * rmse
+
+
+def test_the_filter_finds_an_aged_cells_capacity_and_resistance() -> None:
+    """nmc-aged-pulses-25c: active material × 0.8 (g = 1/0.8 − 1 = 0.25) and a contact
+    resistance of 10.1 mΩ, neither told; measured 0.80 % RMSE (1.95 % with the circuit)."""
+    rmse, largest, est = replay("nmc-aged-pulses-25c", -0.1)
+    assert rmse <= 0.01 and largest <= 0.03
+    assert 0.1 <= float(est.gain[0]) <= 0.35
+    assert 0.005 <= float(est.r_series[0]) <= 0.02
+
+
+def test_an_lfp_cell_started_above_the_truth_lands_off_the_plateau() -> None:
+    """lfp-wltc-25c from rest at SoC 0.9, 0.1 above: the progressive correction (measured
+    1.82 % RMSE; 3.64 % corrected at once)."""
+    rmse, largest, _ = replay("lfp-wltc-25c", +0.1)
+    assert rmse <= 0.02 and largest <= 0.03
