@@ -374,7 +374,10 @@ class Spme:
     def advance(self, current_A: float, dt: float, kelvin: float) -> None:
         """The string's diffusion states over a step of ``dt`` at the current (held over
         the step) and the string's mean temperature."""
-        if self._dt != dt or self._temp_K is None or abs(self._temp_K - kelvin) > 0.5:
+        # (a step's dt carries the rounding of the clock's subtraction: rebuilt when it
+        # changes by more than 0.1 %, or the temperature by more than 0.5 K)
+        if (self._dt is None or abs(dt - self._dt) > 1e-3 * self._dt
+                or self._temp_K is None or abs(self._temp_K - kelvin) > 0.5):
             self._build(dt, kelvin)
         discharge = -float(current_A)
         n, p = self.neg, self.pos
