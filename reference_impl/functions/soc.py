@@ -80,7 +80,9 @@ The counting's own drift then only covers what g does not (GAIN_COUNT_REL_STD), 
 model's error at rest is SPME_MODEL_STD_V. The slow polarisation keeps its prior: a cell of
 another make (``nmc-other-wltc-10c``: its electrolyte at 10 °C) needs it, an SoC RMSE of
 2.9 % with a tenth of it against 1.2 %. Without the document, the circuit as described
-above, and r_0 and g are not estimated (their variance is zero).
+above, and r_0 and g are not estimated (their variance is zero); likewise with a document
+the SPMe cannot read (a function where it needs a table, a field missing), which is said in
+a warning and in ``bpx_problem``.
 
 Each step:
 
@@ -111,6 +113,7 @@ pack_soc is min / (min + 1 − max) of the reported cell_soc (OBSA-SOC-005).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -250,7 +253,18 @@ class SocEstimator(CellModelBlock):
         self._rc_rows = [m.rc_r(i, grid_t).astype(self._dtype) for i in range(len(m.rc))]
         self._r_total_ref = float(m.r0(self._t_ref)) + sum(
             float(m.rc_r(i, self._t_ref)) for i in range(len(m.rc)))
-        self._spme = None if self._bpx is None else Spme(self._bpx, m)
+        self._spme = None
+        #: why the BPX document given is not used (None: used, or none given)
+        self.bpx_problem: str | None = None
+        if self._bpx is not None:
+            try:
+                self._spme = Spme(self._bpx, m)
+            except ValueError as exc:
+                # a document this model cannot read (an OCP given as a BPX function, a
+                # field missing): the equivalent circuit alone, as without one
+                self.bpx_problem = str(exc)
+                warnings.warn(f"{COMPONENT}: {exc}: the cell is modelled by the equivalent "
+                              "circuit alone", stacklevel=2)
 
     def reset(self) -> None:
         self._n = -1

@@ -38,6 +38,12 @@ string costs a few vector operations per cell:
   shipped NMC cell +0.30, +0.16 and −0.07 mΩ at 10, 25 and 40 °C; on the LFP cell 2.2, 2.1
   and 1.7 mΩ. The OCV so mapped is within 0.06 mV RMS of the characterization's on both.
 
+What it reads of BPX: numbers and tables (x, y). A diffusivity or conductivity given as a
+table is taken at stoichiometry 0.5 (the particles) or at the initial concentration (the
+electrolyte); an OCP must be a table. A quantity given as a BPX function (a string) is not
+evaluated: :class:`Spme` raises ``ValueError`` naming it, as it does for a missing field or
+a value out of range, and the SoC estimator then keeps to the circuit.
+
 The diffusion and electrolyte states are driven by the current alone, which every cell of
 a series string shares: they are held once per string, advanced with the string's mean
 temperature (the BPX documents shipped have no activation energy of diffusion; with one,

@@ -169,10 +169,14 @@ def test_the_soc_estimator_takes_the_bpx_document_with_its_characterization() ->
     # a new characterization without a BPX document: the circuit alone
     est.configure(dict(DECLARED, **{"cell_characterization": ecm.to_ecm()}))
     assert est._spme is None
-    with pytest.raises(ValueError, match="Negative electrode: missing"):
+    # a document the model cannot read: the circuit alone, and why
+    with pytest.warns(UserWarning, match="Negative electrode: missing 'Thickness"):
         est.configure(dict(DECLARED, **{
             "cell_characterization": ecm.to_ecm(),
             "cell_bpx": _broken(lambda p: p["Negative electrode"].pop("Thickness [m]"))}))
+    assert est._spme is None and "Thickness" in str(est.bpx_problem)
+    est.configure(dict(DECLARED, **{"cell_characterization": ecm.to_ecm(), "cell_bpx": bpx}))
+    assert est._spme is not None and est.bpx_problem is None
 
 
 def replay(vector_id: str, offset: float, bpx: bool = True) -> tuple[float, float, SocEstimator]:
