@@ -63,17 +63,8 @@ def reference_spme_voltage(vector: Vector, nominal: dict[str, Any]) -> np.ndarra
     """The reference SoC filter's reduced SPMe on the nominal cell's BPX document, at the
     truth's SoC of the first cell, its diffusion driven by the vector's current."""
     model = Spme(nominal, CellModel.from_ecm(characterization(vector)))
-    current = _current(vector)
-    soc = vector["cell_soc"][:, 0].astype(float)
-    kelvin = np.array([float(vector.info.temperature_degC) + 273.15])
-    out = np.empty(len(current))
-    previous = float(current[0])
-    for i, c in enumerate(current.tolist()):
-        if i:
-            model.advance(previous, vector.info.dt_s, float(kelvin[0]))
-        out[i] = float(model.voltage(soc[i:i + 1], kelvin, c)[0])
-        previous = c
-    return out
+    return model.replay(_current(vector), vector["cell_soc"][:, 0], vector.info.dt_s,
+                        float(vector.info.temperature_degC))
 
 
 def pybamm_voltage(vector: Vector, model: Any, parameter_set: str | dict[str, Any],

@@ -8,11 +8,13 @@ the truth; and, for the drive cycles, as the suite's test case does: from 600 s 
 with the initial SoC 0.1 above the truth (below if that leaves 0 … 1). Each vector is
 replayed at its own sample period with the state-estimation manifest's declared sensor errors
 (2 mV voltage noise, current gain +0.5 % and offset +50 mA, seeded); the estimator is
-configured with the characterization the vector names (its ``.ecm.json``). The RMSE printed
-is that of the worst cell (a pack vector's cells differ). A measurement,
-not a test: it prints, it asserts nothing.
+configured with the characterization the vector names (its ``.ecm.json``) and, as the bench
+does, the same cell's BPX document (``cell_bpx``), on which it models the cell with its
+reduced SPMe; with ``--circuit``, without the document (the equivalent circuit alone). The
+RMSE printed is that of the worst cell (a pack vector's cells differ). A measurement, not a
+test: it prints, it asserts nothing.
 
-    .venv/bin/python benchmarks/soc_on_vectors.py [VECTOR_ID ...]
+    .venv/bin/python benchmarks/soc_on_vectors.py [--circuit] [VECTOR_ID ...]
 """
 
 from __future__ import annotations

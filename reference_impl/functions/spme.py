@@ -98,6 +98,11 @@ def _number(d: Mapping[str, Any], key: str, where: str) -> float:
     return value
 
 
+def _optional(d: Mapping[str, Any], key: str, where: str, default: float) -> float:
+    """A number BPX may leave out (``default`` then)."""
+    return default if d.get(key) is None else _number(d, key, where)
+
+
 def _table(d: Mapping[str, Any], key: str, where: str) -> tuple[np.ndarray, np.ndarray] | float:
     """A BPX quantity given as a number or as a table {x: [...], y: [...]}."""
     value = d.get(key)
@@ -161,12 +166,13 @@ class Electrode:
             surface_area_m_1=_number(d, "Surface area per unit volume [m-1]", where),
             radius_m=_number(d, "Particle radius [m]", where),
             diffusivity_m2_s=_at(_table(d, "Diffusivity [m2.s-1]", where), 0.5),
-            diffusivity_ea=float(d.get("Diffusivity activation energy [J.mol-1]", 0.0)),
+            diffusivity_ea=_optional(d, "Diffusivity activation energy [J.mol-1]", where, 0.0),
             c_max=_number(d, "Maximum concentration [mol.m-3]", where),
             theta_min=_number(d, "Minimum stoichiometry", where),
             theta_max=_number(d, "Maximum stoichiometry", where),
             k_norm=_number(d, "Reaction rate constant [mol.m-2.s-1]", where),
-            k_ea=float(d.get("Reaction rate constant activation energy [J.mol-1]", 0.0)),
+            k_ea=_optional(d, "Reaction rate constant activation energy [J.mol-1]", where,
+                           0.0),
             sigma_S_m=_number(d, "Conductivity [S.m-1]", where),
             porosity=_number(d, "Porosity", where),
             transport_efficiency=_number(d, "Transport efficiency", where),
@@ -230,19 +236,24 @@ class Spme:
                 raise ValueError(f"{where}.{part}: expected an object")
         c = p["Cell"]
         self.area_m2 = (_number(c, "Electrode area [m2]", f"{where}.Cell")
-                        * float(c.get("Number of electrode pairs connected in parallel to "
-                                      "make a cell", 1.0)))
-        self.t_ref_K = float(c.get("Reference temperature [K]", 298.15))
+                        * _optional(c, "Number of electrode pairs connected in parallel to "
+                                    "make a cell", f"{where}.Cell", 1.0))
+        self.t_ref_K = _optional(c, "Reference temperature [K]", f"{where}.Cell", 298.15)
         self.neg = Electrode.of(p["Negative electrode"], "Negative electrode")
         self.pos = Electrode.of(p["Positive electrode"], "Positive electrode")
         e, s = p["Electrolyte"], p["Separator"]
-        init = (bpx.get("State", {}) or {}).get("Initial conditions", {}) or {}
-        self.c_e0 = float(init.get("Initial electrolyte concentration [mol.m-3]", 1000.0))
+        state = bpx.get("State")
+        init = state.get("Initial conditions") if isinstance(state, Mapping) else None
+        self.c_e0 = _optional(init if isinstance(init, Mapping) else {},
+                              "Initial electrolyte concentration [mol.m-3]",
+                              "cell_bpx: State.Initial conditions", 1000.0)
         self.t_plus = _number(e, "Cation transference number", f"{where}.Electrolyte")
         self.d_e = _at(_table(e, "Diffusivity [m2.s-1]", f"{where}.Electrolyte"), self.c_e0)
         self.kappa = _at(_table(e, "Conductivity [S.m-1]", f"{where}.Electrolyte"), self.c_e0)
-        self.d_e_ea = float(e.get("Diffusivity activation energy [J.mol-1]", 0.0))
-        self.kappa_ea = float(e.get("Conductivity activation energy [J.mol-1]", 0.0))
+        self.d_e_ea = _optional(e, "Diffusivity activation energy [J.mol-1]",
+                                f"{where}.Electrolyte", 0.0)
+        self.kappa_ea = _optional(e, "Conductivity activation energy [J.mol-1]",
+                                  f"{where}.Electrolyte", 0.0)
         self.sep_thickness = _number(s, "Thickness [m]", f"{where}.Separator")
         self.sep_porosity = _number(s, "Porosity", f"{where}.Separator")
         self.sep_efficiency = _number(s, "Transport efficiency", f"{where}.Separator")
@@ -457,19 +468,20 @@ class Spme:
         v -= discharge * (self.r_electrolyte + self.r_solid + cells.series_ohm)
         return v
 
-    def simulate(self, current_A: np.ndarray, dt: float, soc0: float, temperature_degC: float
-                 ) -> np.ndarray:
-        """Open loop, one cell: the voltage after each sample of ``current_A`` (held over
-        the sample before it), the SoC counted on the reference capacity."""
-        kelvin = temperature_degC + 273.15
+    def replay(self, current_A: np.ndarray, soc: np.ndarray, dt: float,
+               temperature_degC: float) -> np.ndarray:
+        """One cell at the given SoC of each sample (a truth's, say), its diffusion driven
+        from rest by ``current_A`` (each sample's current held over the step after it): the
+        voltage at each sample. What ``benchmarks/model_error.py`` compares with a vector."""
+        kelvin = np.array([temperature_degC + 273.15])
+        cells = self.cells(kelvin)
         self.reset()
         out = np.empty(len(current_A))
-        soc = soc0
-        previous = float(current_A[0])
-        for i, current in enumerate(np.asarray(current_A, dtype=float)):
+        previous = 0.0
+        for i, current in enumerate(np.asarray(current_A, dtype=float).tolist()):
             if i:
-                self.advance(previous, dt, kelvin)
-                soc += previous * dt / (3600.0 * self.capacity_Ah)
-            out[i] = float(self.voltage(np.array([soc]), np.array([kelvin]), current)[0])
+                self.advance(previous, dt, float(kelvin[0]))
+            out[i] = float(self.voltage_of(np.asarray(soc[i:i + 1], dtype=float), cells,
+                                           current)[0])
             previous = current
         return out

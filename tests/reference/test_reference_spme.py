@@ -113,15 +113,8 @@ def test_the_voltage_follows_the_dfn_truth_of_the_nominal_cell(
     assert bpx is not None
     model = Spme(bpx, CellModel.from_ecm(characterization(v)))
     current = v["current_A"].astype(float)
-    soc = v["cell_soc"][:, 0].astype(float)
-    kelvin = np.array([float(v.info.temperature_degC) + 273.15])
-    voltage = np.empty(len(current))
-    previous = current[0]
-    for i, c in enumerate(current):
-        if i:
-            model.advance(previous, v.info.dt_s, float(kelvin[0]))
-        voltage[i] = model.voltage(soc[i:i + 1], kelvin, c)[0]
-        previous = c
+    voltage = model.replay(current, v["cell_soc"][:, 0], v.info.dt_s,
+                           float(v.info.temperature_degC))
     error = v["cell_voltage_V"][:, 0] - voltage
     low = np.abs(current) < 1.0
     last = v["t_s"] >= v["t_s"][-1] - 100.0
@@ -151,8 +144,12 @@ def _broken(edit: Any) -> dict[str, Any]:
     (lambda p: p.pop("Separator"), r"Parameterisation.Separator: expected an object"),
     (lambda p: p["Cell"].update({"Electrode area [m2]": "large"}),
      r"Cell: 'Electrode area \[m2\]': expected a number, found 'large'"),
+    (lambda p: p["Positive electrode"].update(
+        {"Reaction rate constant activation energy [J.mol-1]": "high"}),
+     r"Positive electrode: 'Reaction rate constant activation energy \[J.mol-1\]': "
+     r"expected a number, found 'high'"),
 ], ids=["missing-radius", "ocp-function", "negative-diffusivity", "stoichiometry-window",
-        "ocp-table-lengths", "no-separator", "area-not-a-number"])
+        "ocp-table-lengths", "no-separator", "area-not-a-number", "energy-not-a-number"])
 def test_a_broken_document_is_named(edit: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Spme(_broken(edit), cell("nmc-chen2020")[1])
