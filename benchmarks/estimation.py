@@ -43,7 +43,6 @@ Everything printed is measured in this run; nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,9 +51,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from conformance.harness.replay import bpx_document
+from conformance.harness.replay import bpx_document, characterization
 from conformance.paths import vectors_dir
-from conformance.vectors import load_vector
+from conformance.vectors import Vector, load_vector
 from reference_impl.component import Block
 from reference_impl.functions.cell_model import CellModel
 from reference_impl.functions.soc import SocEstimator
@@ -82,9 +81,9 @@ def reference_rate(n: int, dtype: type[np.floating], steps: int, dt: float = DT,
     prepared beforehand); with ``spme``, configured with the NMC cell's BPX document (the
     reduced SPMe and the four-state filter) instead of the circuit alone."""
     est = SocEstimator(MODEL, dtype=dtype)
-    extra = ({"cell_characterization": characterization("nmc-wltc-25c"),
-              "cell_bpx": json.loads((vectors_dir() / "nmc-chen2020.bpx.json").read_text(
-                  encoding="utf-8"))} if spme else {})
+    nominal = vector_of("nmc-wltc-25c")
+    extra = ({"cell_characterization": characterization(nominal),
+              "cell_bpx": bpx_document(nominal)} if spme else {})
     est.configure({"reference_capacity_Ah": 5.0, "soc_reference_current_A": 0.25,
                    "soc_convergence_time_s": 300.0, "initial_soc": 0.6, **extra})
     rng = np.random.default_rng(1)
@@ -178,8 +177,8 @@ def vector_steps(vector_id: str, start_s: float, stop_s: float, dt: float = DT
                  ) -> list[dict[str, Any]]:
     """Every input a state estimator takes, per ``dt`` step of the stretch of the vector, for
     a string of CELLS cells (the vector's cells repeated), with sensor errors."""
-    vector = load_vector(vectors_dir() / f"{vector_id}.json")
-    capacity = characterization(vector_id)["reference_capacity_Ah"]
+    vector = vector_of(vector_id)
+    capacity = characterization(vector)["reference_capacity_Ah"]
     t = vector["t_s"]
     rows = np.flatnonzero((t >= start_s - 1e-9) & (t <= stop_s + 1e-9))
     rows = rows[::max(1, round(dt / vector.info.dt_s))]
@@ -205,12 +204,9 @@ def vector_steps(vector_id: str, start_s: float, stop_s: float, dt: float = DT
              "t_s": float(t[rows[i]])} for i in range(rows.size)]
 
 
-def characterization(vector_id: str) -> dict[str, Any]:
-    """The obsa-ecm/1 document of the vector's cell (its ``.ecm.json`` beside it)."""
-    vector = load_vector(vectors_dir() / f"{vector_id}.json")
-    name = vector.info.characterization.replace(".bpx.json", ".ecm.json")
-    doc: dict[str, Any] = json.loads((vectors_dir() / name).read_text(encoding="utf-8"))
-    return doc
+def vector_of(vector_id: str) -> Vector:
+    """The shipped vector ``vector_id``."""
+    return load_vector(vectors_dir() / f"{vector_id}.json")
 
 
 def configured(block: type[Block], component: str, vector_id: str) -> Block:
@@ -218,15 +214,16 @@ def configured(block: type[Block], component: str, vector_id: str) -> Block:
     characterization (and, for the SoC estimator, the SoC reference of the vector's cell)."""
     params = dict(yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["configuration"]
                   [component])
-    doc = characterization(vector_id)
+    vector = vector_of(vector_id)
+    doc = characterization(vector)
     if component == "soc_estimator":
-        ref = load_vector(vectors_dir() / f"{vector_id}.json").info.soc_reference
+        ref = vector.info.soc_reference
         params.update(reference_capacity_Ah=doc["reference_capacity_Ah"],
                       soc_full_voltage_V=ref.full_voltage_V,
                       soc_empty_voltage_V=ref.empty_voltage_V,
                       soc_reference_current_A=ref.current_A)
     est = block()
-    bpx = bpx_document(load_vector(vectors_dir() / f"{vector_id}.json"))
+    bpx = bpx_document(vector)
     est.configure({**params, "cell_characterization": doc,
                    **({} if bpx is None else {"cell_bpx": bpx})})
     return est

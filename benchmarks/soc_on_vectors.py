@@ -19,12 +19,11 @@ test: it prints, it asserts nothing.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import numpy as np
 
-from conformance.harness.replay import bpx_document
+from conformance.harness.replay import bpx_document, characterization
 from conformance.paths import vectors_dir
 from conformance.vectors import load_vectors
 from reference_impl.functions.cell_model import CellModel
@@ -41,9 +40,7 @@ def replay(vector, offset: float, start_s: float = 0.0) -> tuple[float, float, f
     """(RMSE and largest error after convergence, convergence time) of one run; the RMSE of
     the cell with the largest, as the suite's cell_soc_rmse (OBSA-SOC-002) takes it."""
     info = vector.info
-    char = json.loads((vectors_dir() / info.characterization.replace(".bpx.json", ".ecm.json")
-                       ).read_text(encoding="utf-8"))
-    model = CellModel.from_ecm(char)
+    model = CellModel.from_ecm(characterization(vector))
     est = SocEstimator(model)
     first = int(np.searchsorted(vector["t_s"], start_s - 1e-9))
     truth = vector["cell_soc"][first:]

@@ -375,12 +375,13 @@ class SocEstimator(CellModelBlock):
             self._dt_cached = dt
         if self._spme is not None:
             self._spme.advance(current, dt, self._kelvin_mean)
-        tmp = self._b[0]
-        for i in range(0 if self._spme is not None else self.v_rc.shape[0]):
-            v_i = self.v_rc[i]
-            v_i *= self._decay[i]
-            np.multiply(self._r_rc[i], (1.0 - self._decay[i]) * current, out=tmp)
-            v_i += tmp
+        if self._spme is None:  # (the SPMe holds what the RC pairs stand for)
+            tmp = self._b[0]
+            for i in range(self.v_rc.shape[0]):
+                v_i = self.v_rc[i]
+                v_i *= self._decay[i]
+                np.multiply(self._r_rc[i], (1.0 - self._decay[i]) * current, out=tmp)
+                v_i += tmp
         count_std = self.COUNT_REL_STD if self._spme is None else self.GAIN_COUNT_REL_STD
         self.variance += (count_std ** 2 * abs(counted) * self.COUNT_COHERENCE_SOC
                           + (self.OFFSET_C_RATE_STD / 3600.0) ** 2 * dt
