@@ -12,15 +12,17 @@ update), and steps 1 s apart (every step corrects: the cost of a correcting step
 
 * a textbook per-cell EKF (filterpy's ExtendedKalmanFilter, 2 states: SoC and one RC
   voltage), one Python object per cell, stepped in a loop at 96 cells and scaled per update;
-* the memory-bandwidth ceiling: a numpy copy of the same state arrays a correcting step
-  reads and writes (SoC, slow resistance, their three covariances, two RC voltages, the
-  measured voltages), i.e. the best any kernel that touches that state once could do.
+* the memory-bandwidth ceiling: a numpy copy of the state a correcting step must read and
+  write, its symmetric covariance counted once (SoC, slow resistance, their three
+  covariances, two RC voltages, the measured voltages), i.e. the best any kernel that
+  touches that state once could do.
 
 Each twice: the circuit alone (the filter without the cell's BPX document) and the reduced
 SPMe (:mod:`reference_impl.functions.spme`, with the NMC cell's BPX document as the bench
 gives it on the vectors: the diffusion states advanced once per string, per cell the OCPs
-and kinetics at each correction, a four-state filter: SoC, slow and series resistance,
-count gain, with its 10 covariances), each beside the copy ceiling of the arrays it touches.
+at three SoCs and the kinetics at one at each correction, a four-state filter: SoC, slow
+and series resistance, count gain, with its 10 covariances), each beside the copy ceiling
+of the state it must touch.
 
 Targets (issue 12): ≥ 50 M cell-updates/s at 100 k cells on one core, ≥ 1000× the filterpy
 loop.
@@ -283,7 +285,7 @@ def main() -> None:
     print(f"filterpy EKF, Python loop over 96 cells: {loop / 1e3:9.1f} k cell-updates/s")
     print(f"{'model':>8} {'cells':>8} {'dtype':>8} {'0.1 s steps':>14} {'1 s steps':>14} "
           f"{'copy ceiling':>14} {'% of ceiling':>13} {'× filterpy':>11}")
-    # the circuit's filter touches 8 arrays per cell (SoC, r_s, 3 covariances, 2 RC
+    # the circuit's filter must touch 8 arrays per cell (SoC, r_s, 3 covariances, 2 RC
     # voltages, the voltage); the SPMe's 15 (4 states, 10 covariances, the voltage)
     for spme, arrays in ((False, 8), (True, 15)):
         for n in (96, 10_000, 100_000):

@@ -47,8 +47,10 @@ a value out of range, and the SoC estimator then keeps to the circuit.
 The diffusion and electrolyte states are driven by the current alone, which every cell of
 a series string shares: they are held once per string, advanced with the string's mean
 temperature (the BPX documents shipped have no activation energy of diffusion; with one,
-cells at other temperatures than the mean take the mean's time constants). Per cell, a step
-costs the two OCP lookups and the two asinh of the kinetics.
+cells at other temperatures than the mean take the mean's time constants). Per cell, the
+voltage costs the two OCP lookups and the two asinh of the kinetics: :meth:`Spme.cell_terms`
+works them into arrays it is given, on whole arrays of cells (and of SoCs per cell, for the
+filter's linearisation), without allocating.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ MODES = 30
 VOLUMES = (10, 4, 10)
 #: the uniform stoichiometry grid the OCPs are resampled on (for two-gather lookups)
 OCP_POINTS = 2001
+#: the surface stoichiometries are held within these (the kinetics' √(θ(1 − θ)) > 0)
+THETA_MIN, THETA_MAX = 1e-6, 1.0 - 1e-6
 
 
 def _tan_roots(n: int) -> np.ndarray:
@@ -149,6 +153,7 @@ class Electrode:
     transport_efficiency: float
     ocp_theta: np.ndarray  # uniform grid
     ocp_V: np.ndarray
+    ocp_step_V: np.ndarray  # ocp_V[i + 1] − ocp_V[i]
 
     @classmethod
     def of(cls, d: Mapping[str, Any], name: str) -> Electrode:
@@ -176,7 +181,8 @@ class Electrode:
             sigma_S_m=_number(d, "Conductivity [S.m-1]", where),
             porosity=_number(d, "Porosity", where),
             transport_efficiency=_number(d, "Transport efficiency", where),
-            ocp_theta=grid, ocp_V=np.interp(grid, ocp[0], ocp[1]))
+            ocp_theta=grid, ocp_V=(values := np.interp(grid, ocp[0], ocp[1])),
+            ocp_step_V=np.diff(values))
         for key, value in (("Thickness [m]", electrode.thickness_m),
                            ("Surface area per unit volume [m-1]", electrode.surface_area_m_1),
                            ("Particle radius [m]", electrode.radius_m),
@@ -198,8 +204,19 @@ class Electrode:
         """OCP (V) at ``theta`` (clipped to 0 … 1), linear on the uniform grid."""
         x = np.clip(theta, 0.0, 1.0) * (OCP_POINTS - 1)
         i = np.minimum(x.astype(np.intp), OCP_POINTS - 2)
-        f = x - i
-        return self.ocp_V[i] * (1.0 - f) + self.ocp_V[i + 1] * f
+        return self.ocp_V[i] + self.ocp_step_V[i] * (x - i)
+
+    def ocp_into(self, theta: np.ndarray, out: np.ndarray, step: np.ndarray,
+                 tmp: np.ndarray, idx: np.ndarray) -> None:
+        """OCP at ``theta`` (within THETA_MIN … THETA_MAX) into ``out`` and the table's step
+        over the interval it falls in (V per 1/(OCP_POINTS − 1) of stoichiometry) into
+        ``step``: two gathers. ``tmp`` may be ``theta`` itself (it is read first)."""
+        np.multiply(theta, OCP_POINTS - 1, out=out)
+        np.copyto(idx, out, casting="unsafe")  # floor, as theta > 0
+        out -= idx  # the fraction within the interval
+        np.take(self.ocp_step_V, idx, out=step)
+        out *= step
+        out += np.take(self.ocp_V, idx, out=tmp)
 
     def charge_Ah(self, area_m2: float) -> float:
         """The electrode's charge per unit stoichiometry (A h)."""
@@ -209,12 +226,50 @@ class Electrode:
 
 @dataclass(frozen=True)
 class CellFactors:
-    """Per cell: RT/F, F·k·Arrhenius of each electrode, the series resistance."""
+    """Per cell: 2RT/F, 1/(F·k·Arrhenius) of each electrode, the series resistance."""
 
-    rt_f: np.ndarray
-    k_n: np.ndarray
-    k_p: np.ndarray
+    two_rt_f: np.ndarray
+    inv_k_n: np.ndarray
+    inv_k_p: np.ndarray
     series_ohm: np.ndarray
+
+    def __getitem__(self, part: slice) -> CellFactors:
+        """The factors of the cells ``part``."""
+        return CellFactors(self.two_rt_f[part], self.inv_k_n[part], self.inv_k_p[part],
+                           self.series_ohm[part])
+
+
+@dataclass(frozen=True)
+class StringTerms:
+    """What the voltage of every cell of the string shares at one instant, from the
+    string's states and current: the particles' surface offsets (stoichiometry, per unit of
+    a cell's scale), j/(2√(c_e/c_e0)) of each electrode (A m⁻², per unit scale), the
+    electrolyte's concentration term (1 − t⁺)·(ln c_e over the positive − over the
+    negative) and the ohmic drop of electrolyte and solid phases (V, discharge positive)."""
+
+    discharge_A: float
+    shift_n: float
+    shift_p: float
+    drive_n: float
+    drive_p: float
+    concentration: float
+    ohmic_V: float
+
+
+class Work:
+    """Scratch arrays for :meth:`Spme.cell_terms`, for up to ``rows`` SoCs of up to ``size``
+    cells: no allocation per call."""
+
+    FLOATS = 8
+
+    def __init__(self, rows: int, size: int, dtype: Any = np.float64) -> None:
+        self.f = np.empty((self.FLOATS, rows * size), dtype=dtype)
+        self.i = np.empty(rows * size, dtype=np.intp)
+
+    def of(self, rows: int, m: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """Contiguous views of ``rows`` × ``m``."""
+        return ([a[:rows * m].reshape(rows, m) for a in self.f],
+                self.i[:rows * m].reshape(rows, m))
 
 
 def _arrhenius(ea: float, kelvin: Any, ref: float) -> Any:
@@ -420,16 +475,113 @@ class Spme:
         tn, tp = self.stoichiometries(np.asarray(soc, dtype=float))
         return self.pos.ocp(tp) - self.neg.ocp(tn)
 
-    def cells(self, kelvin: np.ndarray, series_ohm: Any = None) -> CellFactors:
-        """What a cell's voltage needs of its temperature (computed at a refresh)."""
+    def cells(self, kelvin: np.ndarray, series_ohm: Any = None,
+              dtype: Any = np.float64) -> CellFactors:
+        """What a cell's voltage needs of its temperature (computed at a refresh), in
+        ``dtype``."""
         kelvin = np.asarray(kelvin, dtype=float)
         if series_ohm is None:
             series_ohm = self.series_resistance(kelvin - 273.15)
-        return CellFactors(
-            rt_f=R_GAS * kelvin / F,
-            k_n=F * self.neg.k_norm * _arrhenius(self.neg.k_ea, kelvin, self.t_ref_K),
-            k_p=F * self.pos.k_norm * _arrhenius(self.pos.k_ea, kelvin, self.t_ref_K),
-            series_ohm=np.broadcast_to(np.asarray(series_ohm, dtype=float), kelvin.shape))
+        inv_k_n = 1.0 / (F * self.neg.k_norm * _arrhenius(self.neg.k_ea, kelvin, self.t_ref_K))
+        inv_k_p = 1.0 / (F * self.pos.k_norm * _arrhenius(self.pos.k_ea, kelvin, self.t_ref_K))
+        series = np.broadcast_to(np.asarray(series_ohm, dtype=float), kelvin.shape)
+        return CellFactors(*(np.array(a, dtype=dtype) for a in (
+            2.0 * R_GAS * kelvin / F, inv_k_n, inv_k_p, series)))
+
+    def string_terms(self, current_A: float, kelvin: float | None = None) -> StringTerms:
+        """What every cell's voltage shares after the last :meth:`advance`, under
+        ``current_A`` (the system is built at ``kelvin`` if nothing was advanced yet)."""
+        if self._dt is None:
+            self._build(1.0, self.t_ref_K if kelvin is None else kelvin)
+        n, p = self.neg, self.pos
+        discharge = -float(current_A)
+        shift_n, shift_p = self.surface_offsets()
+        ce = np.maximum(self.c_e0 + self.c_e, 1e-3 * self.c_e0)
+        ce_n = float(np.mean(ce[self.e_neg]))
+        ce_p = float(np.mean(ce[self.e_pos]))
+        # the reaction current density per unit scale, j = ∓ I / (a L A)
+        j_n = discharge / (n.surface_area_m_1 * n.thickness_m * self.area_m2)
+        j_p = -discharge / (p.surface_area_m_1 * p.thickness_m * self.area_m2)
+        log_ratio = (float(np.mean(np.log(ce[self.e_pos])))
+                     - float(np.mean(np.log(ce[self.e_neg]))))
+        return StringTerms(
+            discharge_A=discharge, shift_n=shift_n, shift_p=shift_p,
+            drive_n=j_n / (2.0 * math.sqrt(ce_n / self.c_e0)),
+            drive_p=j_p / (2.0 * math.sqrt(ce_p / self.c_e0)),
+            concentration=(1.0 - self.t_plus) * log_ratio,
+            ohmic_V=discharge * (self.r_electrolyte + self.r_solid))
+
+    # -- the kernel: per cell, into arrays given (no allocation) ----------------------------
+    @staticmethod
+    def _asinh_term(theta: np.ndarray, scale: np.ndarray, inv_k: np.ndarray, drive: float,
+                    out: np.ndarray, tmp: np.ndarray) -> None:
+        """asinh(j / 2j₀) = asinh(drive × scale / (k √(θ(1 − θ)))) into ``out`` (which may
+        be ``theta``)."""
+        np.subtract(1.0, theta, out=tmp)
+        tmp *= theta
+        np.sqrt(tmp, out=tmp)
+        np.multiply(inv_k, drive, out=out)
+        out *= scale
+        out /= tmp
+        np.arcsinh(out, out=out)
+
+    def cell_terms(self, socs: np.ndarray, scale: np.ndarray, cells: CellFactors,
+                   terms: StringTerms, ocv: np.ndarray, rest: np.ndarray,
+                   work: tuple[list[np.ndarray], np.ndarray],
+                   slope: np.ndarray | None = None, scale_step: float = 0.01) -> None:
+        """The voltage of each cell, in parts: at each row of ``socs`` (k × m, m cells), the
+        OCV at its particles' surface into ``ocv`` (k × m); at the last row, the rest of the
+        voltage (kinetics, electrolyte, ohmic drops) into ``rest`` (m) and, with ``slope``,
+        the voltage's derivative in ``scale`` (the OCPs' by their table's step, the
+        kinetics' over ``scale_step``) into it. ``scale`` per cell: the current per unit of
+        active material (:meth:`voltage_of`)."""
+        w, idx = work
+        tn, ocp_n, step_n, tp, step_p, tmp, eta_p, scaled = w
+        # the surface stoichiometries: the mean's, plus the particles' offset × scale
+        np.multiply(scale, terms.shift_n, out=tmp[0])
+        tmp[0] += self.theta_n0
+        np.multiply(socs, self.dn, out=tn)
+        tn += tmp[0]
+        np.clip(tn, THETA_MIN, THETA_MAX, out=tn)
+        np.multiply(scale, terms.shift_p, out=tmp[0])
+        tmp[0] += self.theta_p0
+        np.multiply(socs, -self.dp, out=tp)
+        tp += tmp[0]
+        np.clip(tp, THETA_MIN, THETA_MAX, out=tp)
+        self.neg.ocp_into(tn, ocp_n, step_n, tmp, idx)
+        self.pos.ocp_into(tp, ocv, step_p, tmp, idx)
+        ocv -= ocp_n
+        # the last row's kinetics: asinh(j / 2j₀) of each electrode
+        tn, tp, step_n, step_p = tn[-1], tp[-1], step_n[-1], step_p[-1]
+        eta_n, eta_p, tmp, scaled = ocp_n[-1], eta_p[-1], tmp[-1], scaled[-1]
+        self._asinh_term(tn, scale, cells.inv_k_n, terms.drive_n, eta_n, tmp)
+        self._asinh_term(tp, scale, cells.inv_k_p, terms.drive_p, eta_p, tmp)
+        np.subtract(eta_p, eta_n, out=rest)
+        rest += terms.concentration
+        rest *= cells.two_rt_f
+        rest -= terms.ohmic_V
+        np.multiply(cells.series_ohm, terms.discharge_A, out=tmp)
+        rest -= tmp
+        if slope is None:
+            return
+        # the kinetics at scale + scale_step, the surface moved by shift × scale_step
+        np.add(scale, scale_step, out=scaled)
+        tn += terms.shift_n * scale_step
+        np.clip(tn, THETA_MIN, THETA_MAX, out=tn)
+        self._asinh_term(tn, scaled, cells.inv_k_n, terms.drive_n, tn, tmp)
+        tp += terms.shift_p * scale_step
+        np.clip(tp, THETA_MIN, THETA_MAX, out=tp)
+        self._asinh_term(tp, scaled, cells.inv_k_p, terms.drive_p, tp, tmp)
+        np.subtract(tp, tn, out=slope)
+        slope -= eta_p
+        slope += eta_n
+        slope *= cells.two_rt_f
+        slope *= 1.0 / scale_step
+        # the OCPs' part: d OCP/dθ × the surface offset per unit scale
+        np.multiply(step_p, (OCP_POINTS - 1) * terms.shift_p, out=tmp)
+        slope += tmp
+        np.multiply(step_n, (OCP_POINTS - 1) * terms.shift_n, out=tmp)
+        slope -= tmp
 
     def voltage(self, soc: np.ndarray, kelvin: np.ndarray, current_A: float,
                 series_ohm: Any = None) -> np.ndarray:
@@ -444,29 +596,15 @@ class Spme:
         its active material with its lithium, as the vectors' aged cells (its capacity × f,
         the same stoichiometry window), whose particles' gradients and reaction currents
         are 1/f times the nominal cell's."""
-        if self._dt is None:
-            self._build(1.0, float(np.mean(cells.rt_f)) * F / R_GAS)
-        n, p = self.neg, self.pos
-        discharge = -float(current_A)
-        tn, tp = self.stoichiometries(soc)
-        on, op = self.surface_offsets()
-        tn_s = np.clip(tn + on * scale, 1e-6, 1.0 - 1e-6)
-        tp_s = np.clip(tp + op * scale, 1e-6, 1.0 - 1e-6)
-        ce = np.maximum(self.c_e0 + self.c_e, 1e-3 * self.c_e0)
-        ce_n = float(np.mean(ce[self.e_neg]))
-        ce_p = float(np.mean(ce[self.e_pos]))
-        j_n = discharge / (n.surface_area_m_1 * n.thickness_m * self.area_m2) * scale
-        j_p = -discharge / (p.surface_area_m_1 * p.thickness_m * self.area_m2) * scale
-        j0_n = cells.k_n * np.sqrt(ce_n / self.c_e0 * tn_s * (1.0 - tn_s))
-        j0_p = cells.k_p * np.sqrt(ce_p / self.c_e0 * tp_s * (1.0 - tp_s))
-        eta = np.arcsinh(j_p / (2.0 * j0_p)) - np.arcsinh(j_n / (2.0 * j0_n))
-        log_ratio = (float(np.mean(np.log(ce[self.e_pos])))
-                     - float(np.mean(np.log(ce[self.e_neg]))))
-        eta += (1.0 - self.t_plus) * log_ratio
-        eta *= 2.0 * cells.rt_f
-        v = p.ocp(tp_s) - n.ocp(tn_s) + eta
-        v -= discharge * (self.r_electrolyte + self.r_solid + cells.series_ohm)
-        return v
+        soc = np.array(soc, dtype=float, ndmin=1)
+        m = soc.size
+        scale = np.array(np.broadcast_to(np.asarray(scale, dtype=float), soc.shape))
+        terms = self.string_terms(current_A, float(np.mean(cells.two_rt_f)) * F
+                                  / (2.0 * R_GAS))
+        ocv, rest = np.empty((1, m)), np.empty(m)
+        self.cell_terms(soc[None, :], scale, cells, terms, ocv, rest, Work(1, m).of(1, m))
+        rest += ocv[0]
+        return rest
 
     def replay(self, current_A: np.ndarray, soc: np.ndarray, dt: float,
                temperature_degC: float) -> np.ndarray:
