@@ -231,3 +231,42 @@ def test_an_lfp_cell_started_above_the_truth_lands_off_the_plateau() -> None:
     1.82 % RMSE; 3.64 % corrected at once)."""
     rmse, largest, _ = replay("lfp-wltc-25c", +0.1)
     assert rmse <= 0.02 and largest <= 0.03
+
+
+@pytest.mark.parametrize("bpx", [True, False], ids=["spme", "circuit"])
+def test_the_correction_by_blocks_is_that_of_the_whole_string(
+        bpx: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The filter corrects BLOCK cells at a time: 37 cells (nmc-pack4-wltc-25c's four
+    repeated, their initial SoC spread, one cell's voltage not vouched for over a stretch)
+    in blocks of 8 (four full blocks and a short one) end where one block of all ends."""
+    v = vector("nmc-pack4-wltc-25c")
+    ecm = characterization(v)
+    cells = np.arange(37) % v.info.n_cells
+    rng = np.random.default_rng(3)
+    initial = rng.uniform(-0.1, 0.1, cells.size)
+
+    def run(block: int) -> SocEstimator:
+        monkeypatch.setattr(SocEstimator, "BLOCK", block)
+        est = SocEstimator()
+        est.configure(dict(DECLARED, **{
+            "cell_characterization": ecm, "reference_capacity_Ah": ecm["reference_capacity_Ah"],
+            "initial_soc": 0.5, **({"cell_bpx": bpx_document(v)} if bpx else {})}))
+        for i in range(0, 3000, 5):
+            valid = np.ones(cells.size, dtype=bool)
+            if 1000 <= i < 1500:
+                valid[11] = False
+            out = est.step(float(v["t_s"][i]), {
+                "cell_voltage_V": v["cell_voltage_V"][i][cells].astype(float),
+                "cell_voltage_valid": valid,
+                "cell_temperature_degC": v["cell_temperature_degC"][i][cells].astype(float),
+                "pack_current_A": float(v["current_A"][i]), "current_sensor_age_s": 0.0})
+            if i == 0:
+                est.soc += initial  # each cell its own error, after the first step
+        assert np.all(np.isfinite(out["cell_soc"]))
+        return est
+
+    whole, blocks = run(16384), run(8)
+    np.testing.assert_allclose(blocks.x, whole.x, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(blocks.p, whole.p, rtol=1e-10, atol=1e-18)
+    # the states are corrected: the spread of the initial errors is gone
+    assert np.ptp(whole.soc - v["cell_soc"][2995][cells]) < 0.02
