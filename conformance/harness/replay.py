@@ -36,18 +36,30 @@ READINGS = ("cell_voltage_V", "cell_temperature_degC", "cell_soc")
 """The inputs a replay sends as float32 (:func:`replay`)."""
 
 
+def _cell_files(vector: Vector) -> tuple[Path, Path]:
+    """(characterization, BPX document) of the vector's nominal cell: ``<cell>.ecm.json``
+    and ``<cell>.bpx.json`` beside the vector, whichever of the two the vector names."""
+    name, folder = vector.info.characterization, vector.path.parent
+    for suffix in (".bpx.json", ".ecm.json"):
+        if name.endswith(suffix):
+            cell = name[: -len(suffix)]
+            return folder / f"{cell}.ecm.json", folder / f"{cell}.bpx.json"
+    return folder / name, folder / f"{name}.bpx.json"
+
+
+def _json(path: Path, what: str, vector: Vector) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VectorError(f"{path}: the {what} of vector {vector.info.id} cannot be read: "
+                          f"{exc}") from None
+
+
 def characterization(vector: Vector) -> dict[str, Any]:
     """The obsa-ecm/1 document of the vector's nominal cell (beside the vector; a BPX name
     ``<cell>.bpx.json`` stands for ``<cell>.ecm.json``)."""
-    name = vector.info.characterization
-    if name.endswith(".bpx.json"):
-        name = name[: -len(".bpx.json")] + ".ecm.json"
-    path = vector.path.parent / name
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise VectorError(f"{path}: the characterization of vector {vector.info.id} cannot be "
-                          f"read: {exc}") from None
+    path = _cell_files(vector)[0]
+    doc = _json(path, "characterization", vector)
     if not isinstance(doc, dict) or doc.get("format") != "obsa-ecm/1":
         raise VectorError(f"{path}: expected an obsa-ecm/1 document")
     return doc
@@ -56,18 +68,10 @@ def characterization(vector: Vector) -> dict[str, Any]:
 def bpx_document(vector: Vector) -> dict[str, Any] | None:
     """The BPX document of the vector's nominal cell (``<cell>.bpx.json`` beside the
     vector, whether the vector names it or its ``.ecm.json``), None when there is none."""
-    name = vector.info.characterization
-    for suffix in (".bpx.json", ".ecm.json"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    path = vector.path.parent / f"{name}.bpx.json"
+    path = _cell_files(vector)[1]
     if not path.is_file():
         return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise VectorError(f"{path}: the BPX document of vector {vector.info.id} cannot be "
-                          f"read: {exc}") from None
+    doc = _json(path, "BPX document", vector)
     if not isinstance(doc, dict) or not {"Header", "Parameterisation"} <= set(doc):
         raise VectorError(f"{path}: expected a BPX document (an object with 'Header' and "
                           "'Parameterisation')")
