@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -356,6 +356,26 @@ class TemperatureLookup:
         return self.rows.take(s), (self.slope.take(s, axis=1)
                                    * (temperature_degC - self.t0.take(s))
                                    + self.value.take(s, axis=1))
+
+
+class PerStepLength:
+    """What depends on a step's length only (the decays of the RC pairs over it), made by
+    ``make(dt)`` and kept per dt: the steps of a run are of one length or, as time stamps
+    round, of a few (at most KEPT are kept)."""
+
+    KEPT = 16
+
+    def __init__(self, make: Callable[[float], Any]) -> None:
+        self._make = make
+        self._kept: dict[float, Any] = {}
+
+    def __call__(self, dt: float) -> Any:
+        kept = self._kept.get(dt)
+        if kept is None:
+            if len(self._kept) >= self.KEPT:
+                self._kept.clear()
+            kept = self._kept[dt] = self._make(dt)
+        return kept
 
 
 def sensor_temperatures(sensors: Sequence[float] | np.ndarray,

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from ..interfaces import SohEstimatorParameters
-from .cell_model import CellModelBlock, CellTemperatures, OcvLookup
+from .cell_model import CellModelBlock, CellTemperatures, OcvLookup, PerStepLength
 
 COMPONENT = "soh_estimator"
 
@@ -117,7 +117,7 @@ class SohEstimator(CellModelBlock):
         self._g_updates = np.zeros(n, dtype=np.int64)
         # the overpotential's terms: the ohmic drop R0·I, then the RC voltages v_i
         self._terms = np.zeros((1 + len(self._model.rc), n))
-        self._decays: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # per dt (_decay)
+        self._decay = PerStepLength(self._decay_over)
         # the last step's readings (voltage, validity, SoC, OCV rows) and overpotential:
         # y = V − OCV(SoC) is needed only on a step with excitation, then for both steps
         # (the last step's kept if it was computed then)
@@ -219,19 +219,13 @@ class SohEstimator(CellModelBlock):
         self._terms = decay * self._terms + resistances * rise * current
         return np.asarray(np.add.reduce(self._terms))  # (R0·I + v_1) + v_2 + …
 
-    def _decay(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    def _decay_over(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
         """Per term of the overpotential and per cell (an array the shape of the terms costs
-        a step less than a broadcast), its decay a over dt and 1 − a. Kept per dt: the steps
-        of a run are of one length or, as time stamps round, of a few."""
-        kept = self._decays.get(dt)
-        if kept is None:
-            if len(self._decays) >= 16:
-                self._decays.clear()
-            a = np.array([0.0, *(math.exp(-dt / float(tau)) if dt > 0.0 else 1.0
-                                 for tau in self._taus)])
-            a = np.repeat(a[:, None], self._n, axis=1)
-            kept = self._decays[dt] = (a, 1.0 - a)
-        return kept
+        a step less than a broadcast), its decay a over dt and 1 − a."""
+        a = np.array([0.0, *(math.exp(-dt / float(tau)) if dt > 0.0 else 1.0
+                             for tau in self._taus)])
+        a = np.repeat(a[:, None], self._n, axis=1)
+        return a, 1.0 - a
 
     def _ohmic_step(self, current: float) -> bool:
         """Whether the current moved enough since the last step for any cell's ohmic drop to

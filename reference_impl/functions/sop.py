@@ -63,7 +63,13 @@ from typing import Any
 import numpy as np
 
 from ..interfaces import SafetyState, SopEstimatorParameters
-from .cell_model import CHARACTERIZATION_KEY, CellModelBlock, CellTemperatures, OcvLookup
+from .cell_model import (
+    CHARACTERIZATION_KEY,
+    CellModelBlock,
+    CellTemperatures,
+    OcvLookup,
+    PerStepLength,
+)
 
 COMPONENT = "sop_estimator"
 
@@ -112,9 +118,8 @@ class SopEstimator(CellModelBlock):
         self._v_rc = np.zeros((len(self._model.rc), n))
         self._residual = np.zeros(n)
         # per dt: the RC pairs' decay and 1 − it per cell (an array the shape of the RC
-        # voltages costs a step less than a broadcast), and the residual filter's weight.
-        # The steps of a run are of one length or, as time stamps round, of a few
-        self._decays: dict[float, tuple[np.ndarray, np.ndarray, float]] = {}
+        # voltages costs a step less than a broadcast), and the residual filter's weight
+        self._decay = PerStepLength(self._decay_over)
         self._scaled_for = self._estimated_for = None
         self._end_rise = 1.0 - self._end_decay  # of each RC pair over the horizon
 
@@ -166,17 +171,12 @@ class SopEstimator(CellModelBlock):
                        min(max(i_charge * v_charge, 0.0), self.POWER_MAX_W),
                        min(max(i_discharge * v_discharge, 0.0), self.POWER_MAX_W))
 
-    def _decay(self, dt: float) -> tuple[np.ndarray, np.ndarray, float]:
+    def _decay_over(self, dt: float) -> tuple[np.ndarray, np.ndarray, float]:
         """Over ``dt``: the RC pairs' decay and 1 − it, per cell, and the residual filter's
-        weight of the new residual (kept per dt)."""
-        kept = self._decays.get(dt)
-        if kept is None:
-            if len(self._decays) >= 16:
-                self._decays.clear()
-            decay = np.repeat(np.exp(-dt / self._taus)[:, None], self._n, axis=1)
-            weight = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
-            kept = self._decays[dt] = (decay, 1.0 - decay, weight)
-        return kept
+        weight of the new residual."""
+        decay = np.repeat(np.exp(-dt / self._taus)[:, None], self._n, axis=1)
+        weight = 1.0 - math.exp(-dt / self.RESIDUAL_TAU_S) if dt > 0.0 else 1.0
+        return decay, 1.0 - decay, weight
 
     def _scale(self, sensors: Any, resistance: np.ndarray) -> None:
         """What a step takes from the temperatures and the estimated resistances alone,
