@@ -103,8 +103,8 @@ Each step:
    lfp-wltc, lfp-aged-pulses and lfp-aged-cycles runs).
 
 The state is one array (a row per state, a column per cell) and the covariance another
-(4 × 4 per cell): a correction is some sixty whole-array operations, not a loop over the
-cells. It works on blocks of BLOCK cells, so that its scratch arrays stay in the
+(4 × 4 per cell): a correction with the SPMe is some 120 whole-array operations, not a
+loop over the cells. It works on blocks of BLOCK cells, so that its scratch arrays stay in the
 processor's cache (``benchmarks/estimation.py``).
 
 Flat OCV (LFP). Seen as a measurement of SoC, a voltage has the variance R / H²: on an LFP
@@ -319,7 +319,6 @@ class SocEstimator(CellModelBlock):
         self._delta = self._model.lookup.delta.astype(dt)
         # scratch of one block of cells (the correction works a block at a time, BLOCK)
         size = min(n, self.BLOCK)
-        self._size = size
         self._j = np.empty(3 * size, dtype=np.int64)
         self._b = np.empty((self.SCRATCH, size), dtype=dt)
         self._rows3 = np.empty((2, 3 * size), dtype=dt)  # three SoCs, three voltages
