@@ -483,6 +483,7 @@ class SocEstimator(CellModelBlock):
         else:  # the cell's voltage under the current: the OCV at its particles' surface
             # at the three SoCs; the kinetics, electrolyte and ohmic drops (e) and the slope
             # in g (H's last row) at the SoC
+            assert terms is not None and self._work is not None  # set with the SPMe
             scale = np.add(x[3], 1.0, out=b[2])
             spme.cell_terms(socs, scale, self._cells[part], terms, ys, e,
                             self._work.of(3, m), hrow[3], self.GAIN_STEP)
