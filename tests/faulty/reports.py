@@ -25,6 +25,14 @@ def not_passed(report: dict[str, Any]) -> set[str]:
             if r["case"] and r["verdict"] != "pass"}
 
 
+def why_not_passed(report: dict[str, Any]) -> str:
+    """Each result of a test case that did not pass: requirement, suite, verdict and the
+    evidence's message (what a failing assertion on :func:`not_passed` shows)."""
+    return "\n".join(f"{r['requirement']} ({r.get('suite', 'pytest')}): {r['verdict']}: "
+                     f"{r['evidence'].get('message', '')}" for r in report["results"]
+                     if r["case"] and r["verdict"] != "pass")
+
+
 def write_manifest(directory: Path, data: dict[str, Any]) -> Path:
     """``data`` written as ``directory``/manifest.yaml (the directory made if missing)."""
     directory.mkdir(parents=True, exist_ok=True)

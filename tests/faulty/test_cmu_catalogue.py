@@ -28,7 +28,7 @@ from .cmu_faults import CMU_CATALOGUE, CMU_VARIANTS
 from .correct_modules import Variant
 from .estimation_runs import faulty_report, report_of
 from .modules import Faulty
-from .reports import judged, not_passed
+from .reports import judged, not_passed, why_not_passed
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
@@ -85,7 +85,7 @@ def test_a_bad_front_end_fault_is_refused_by_name(make: Callable[[], Any],
 def test_the_reference_cell_monitor_is_certified(runs: dict[str, Any]) -> None:
     report = report_of(runs, CELL_MONITOR.reference_run())
     assert judged(report) == set(PROFILE)
-    assert not_passed(report) == set()
+    assert not_passed(report) == set(), why_not_passed(report)
 
 
 @pytest.mark.slow
@@ -102,4 +102,4 @@ def test_a_faulty_cell_monitor_fails_what_it_breaks(runs: dict[str, Any], faulty
 def test_a_correct_cell_monitor_is_certified(runs: dict[str, Any], variant: Variant) -> None:
     report = report_of(runs, CELL_MONITOR.correct_run(variant.name))
     assert judged(report) == set(PROFILE)
-    assert not_passed(report) == set(), variant.why
+    assert not_passed(report) == set(), f"{variant.why}\n{why_not_passed(report)}"

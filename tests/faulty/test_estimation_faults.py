@@ -15,7 +15,7 @@ from .estimation_faults import ESTIMATION_CATALOGUE
 from .estimation_runs import CORRECT, correct_run, faulty_report, report_of
 from .estimation_runs import needed as _needed
 from .modules import Faulty
-from .reports import judged, not_passed
+from .reports import judged, not_passed, why_not_passed
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
@@ -35,7 +35,7 @@ JUDGED = {*(f"OBSA-SOC-00{i}" for i in range(2, 8)), "OBSA-SOH-003", "OBSA-SOH-0
 def test_the_reference_passes_the_selected_vectors(runs: dict[str, Any]) -> None:
     report = report_of(runs, "estimation reference: drive cycles")
     assert judged(report) == JUDGED
-    assert not_passed(report) == set()
+    assert not_passed(report) == set(), why_not_passed(report)
     # the report names the vectors judged, by the hash of their arrays
     from conformance.paths import vectors_dir
     from conformance.vectors import load_vector
@@ -59,4 +59,4 @@ def test_a_correct_estimator_written_otherwise_passes(runs: dict[str, Any], corr
                                                       ) -> None:
     report = report_of(runs, correct_run(correct))
     assert judged(report) == JUDGED
-    assert not_passed(report) == set()
+    assert not_passed(report) == set(), why_not_passed(report)

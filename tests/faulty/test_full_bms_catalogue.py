@@ -23,7 +23,7 @@ from .full_bms_runs import (
     whole_suite_run,
 )
 from .modules import Faulty
-from .reports import gherkin_run, gherkin_select, judged, not_passed
+from .reports import gherkin_run, gherkin_select, judged, not_passed, why_not_passed
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
@@ -59,7 +59,7 @@ def needed(item: pytest.Item) -> set[str]:
 def test_the_reference_passes_the_area(runs: dict[str, Any], area: str) -> None:
     report = report_of(runs, reference_run(area))
     assert judged(report), "the selection judged no requirement"
-    assert not_passed(report) == set()
+    assert not_passed(report) == set(), why_not_passed(report)
 
 
 @pytest.mark.slow

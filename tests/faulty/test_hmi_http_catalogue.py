@@ -14,7 +14,7 @@ from .catalogue_runs import HMI_HTTP
 from .estimation_runs import faulty_report, report_of
 from .hmi_http_faults import HMI_HTTP_CATALOGUE, HMI_HTTP_CORRECT
 from .modules import Faulty
-from .reports import judged, not_passed
+from .reports import judged, not_passed, why_not_passed
 
 #: its tests run on the worker of this group (tests/conftest.py)
 WORKER_GROUP = "catalogue"
@@ -30,7 +30,7 @@ def needed(item: pytest.Item) -> set[str]:
 def test_the_reference_service_is_certified(runs: dict[str, Any]) -> None:
     report = report_of(runs, HMI_HTTP.reference_run())
     assert judged(report) == HTTP
-    assert not_passed(report) == set()
+    assert not_passed(report) == set(), why_not_passed(report)
 
 
 @pytest.mark.slow
@@ -47,7 +47,7 @@ def test_a_correct_service_unlike_the_reference_passes(runs: dict[str, Any],
                                                        correct: Faulty) -> None:
     report = report_of(runs, HMI_HTTP.correct_run(correct.name))
     assert judged(report) == HTTP
-    assert not_passed(report) == set()
+    assert not_passed(report) == set(), why_not_passed(report)
 
 
 def test_every_http_requirement_has_a_faulty_service() -> None:

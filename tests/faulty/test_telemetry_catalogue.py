@@ -17,7 +17,7 @@ from conformance.bench.network import UplinkError
 from .catalogue_runs import TELEMETRY
 from .estimation_runs import faulty_report, report_of
 from .modules import Faulty
-from .reports import judged, not_passed
+from .reports import judged, not_passed, why_not_passed
 from .telemetry_faults import TELEMETRY_CATALOGUE, TELEMETRY_CORRECT
 
 #: its tests run on the worker of this group (tests/conftest.py)
@@ -56,7 +56,7 @@ def test_a_bad_outage_is_refused_by_name(window: tuple[float, float | None],
 def test_the_reference_telemetry_is_certified(runs: dict[str, Any]) -> None:
     report = report_of(runs, TELEMETRY.reference_run())
     assert judged(report) == CONN
-    assert not_passed(report) == set()
+    assert not_passed(report) == set(), why_not_passed(report)
 
 
 @pytest.mark.slow
@@ -73,7 +73,7 @@ def test_a_correct_telemetry_unlike_the_reference_passes(runs: dict[str, Any],
                                                          correct: Faulty) -> None:
     report = report_of(runs, TELEMETRY.correct_run(correct.name))
     assert judged(report) == CONN
-    assert not_passed(report) == set()
+    assert not_passed(report) == set(), why_not_passed(report)
 
 
 def test_every_telemetry_requirement_has_a_faulty_module() -> None:
