@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -154,6 +154,9 @@ class Electrode:
     ocp_theta: np.ndarray  # uniform grid
     ocp_V: np.ndarray
     ocp_step_V: np.ndarray  # ocp_V[i + 1] − ocp_V[i]
+    #: dtype → (ocp_V, ocp_step_V) in it (:meth:`ocp_into` gathers in its arrays' dtype)
+    _tables: dict[Any, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, d: Mapping[str, Any], name: str) -> Electrode:
@@ -211,12 +214,16 @@ class Electrode:
         """OCP at ``theta`` (within THETA_MIN … THETA_MAX) into ``out`` and the table's step
         over the interval it falls in (V per 1/(OCP_POINTS − 1) of stoichiometry) into
         ``step``: two gathers. ``tmp`` may be ``theta`` itself (it is read first)."""
+        tables = self._tables.get(out.dtype)
+        if tables is None:
+            tables = self._tables[out.dtype] = (self.ocp_V.astype(out.dtype),
+                                                self.ocp_step_V.astype(out.dtype))
         np.multiply(theta, OCP_POINTS - 1, out=out)
         np.copyto(idx, out, casting="unsafe")  # floor, as theta > 0
         out -= idx  # the fraction within the interval
-        np.take(self.ocp_step_V, idx, out=step)
+        np.take(tables[1], idx, out=step, mode="clip")
         out *= step
-        out += np.take(self.ocp_V, idx, out=tmp)
+        out += np.take(tables[0], idx, out=tmp, mode="clip")
 
     def charge_Ah(self, area_m2: float) -> float:
         """The electrode's charge per unit stoichiometry (A h)."""
