@@ -314,6 +314,7 @@ class SocEstimator(CellModelBlock):
         self.v_rc = np.zeros((len(self._model.rc), n), dtype=dt)
         self._r0 = np.empty(n, dtype=dt)
         self._r_rc = np.empty((len(self._model.rc), n), dtype=dt)
+        self._rc_step = np.empty((len(self._model.rc), n), dtype=dt)  # R_i·(1 − a_i)·I
         self._row = np.zeros(n, dtype=np.int64)
         self._value = self._model.lookup.value.astype(dt)
         self._delta = self._model.lookup.delta.astype(dt)
@@ -394,14 +395,10 @@ class SocEstimator(CellModelBlock):
         if self._spme is not None:
             self._spme.advance(current, dt, self._kelvin_mean)
         if self._spme is None:  # (the SPMe holds what the RC pairs stand for)
-            for i in range(self.v_rc.shape[0]):
-                v_i = self.v_rc[i]
-                v_i *= self._decay[i]
-                for a in range(0, self._n, self.BLOCK):
-                    part = slice(a, a + self.BLOCK)
-                    tmp = self._b[0, :v_i[part].size]
-                    np.multiply(self._r_rc[i][part], (1.0 - self._decay[i]) * current, out=tmp)
-                    v_i[part] += tmp
+            # v_i ← a_i·v_i + R_i·(1 − a_i)·I, every pair at once
+            np.multiply(self._r_rc, ((1.0 - self._decay) * current)[:, None], out=self._rc_step)
+            self.v_rc *= self._decay[:, None]
+            self.v_rc += self._rc_step
         count_std = self.COUNT_REL_STD if self._spme is None else self.GAIN_COUNT_REL_STD
         self.variance += (count_std ** 2 * abs(counted) * self.COUNT_COHERENCE_SOC
                           + (self.OFFSET_C_RATE_STD / 3600.0) ** 2 * dt
